@@ -1,0 +1,262 @@
+/**
+ * Growable byte buffer with the integer encodings the WAL and protobuf need. Reused across
+ * records (reset() keeps the allocation), so steady-state encoding allocates nothing.
+ * Integers are JS numbers: exact up to 2^53, which covers refs and millisecond timestamps.
+ */
+const TWO32 = 4294967296;
+
+export class ByteWriter {
+  buf: Buffer;
+  pos = 0;
+
+  constructor(initialSize = 4096) {
+    this.buf = Buffer.allocUnsafe(initialSize);
+  }
+
+  reset(): void {
+    this.pos = 0;
+  }
+
+  /** Makes room for n more bytes. */
+  ensure(n: number): void {
+    const need = this.pos + n;
+    if (need <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < need) size *= 2;
+    const next = Buffer.allocUnsafe(size);
+    this.buf.copy(next, 0, 0, this.pos);
+    this.buf = next;
+  }
+
+  u8(v: number): void {
+    this.ensure(1);
+    this.buf[this.pos++] = v;
+  }
+
+  u16be(v: number): void {
+    this.ensure(2);
+    this.buf.writeUInt16BE(v, this.pos);
+    this.pos += 2;
+  }
+
+  u32be(v: number): void {
+    this.ensure(4);
+    this.buf.writeUInt32BE(v >>> 0, this.pos);
+    this.pos += 4;
+  }
+
+  /** Signed 64-bit big-endian from a safe integer. */
+  i64be(v: number): void {
+    this.ensure(8);
+    const hi = Math.floor(v / TWO32);
+    const lo = v - hi * TWO32;
+    this.buf.writeInt32BE(hi, this.pos);
+    this.buf.writeUInt32BE(lo, this.pos + 4);
+    this.pos += 8;
+  }
+
+  f64be(v: number): void {
+    this.ensure(8);
+    this.buf.writeDoubleBE(v, this.pos);
+    this.pos += 8;
+  }
+
+  f64le(v: number): void {
+    this.ensure(8);
+    this.buf.writeDoubleLE(v, this.pos);
+    this.pos += 8;
+  }
+
+  /** Raw 64-bit pattern as two 32-bit halves (keeps NaN payloads such as the stale marker). */
+  bits64be(hi: number, lo: number): void {
+    this.ensure(8);
+    this.buf.writeUInt32BE(hi >>> 0, this.pos);
+    this.buf.writeUInt32BE(lo >>> 0, this.pos + 4);
+    this.pos += 8;
+  }
+
+  bits64le(hi: number, lo: number): void {
+    this.ensure(8);
+    this.buf.writeUInt32LE(lo >>> 0, this.pos);
+    this.buf.writeUInt32LE(hi >>> 0, this.pos + 4);
+    this.pos += 8;
+  }
+
+  /** Unsigned LEB128 (Go's PutUvarint, protobuf varint) for 0 <= v < 2^53. */
+  uvarint(v: number): void {
+    this.ensure(10);
+    const b = this.buf;
+    let p = this.pos;
+    while (v >= 0x80) {
+      b[p++] = (v % 0x80) | 0x80;
+      v = Math.floor(v / 0x80);
+    }
+    b[p++] = v;
+    this.pos = p;
+  }
+
+  /**
+   * Protobuf int64 varint: negative values are two's complement over 64 bits (10 bytes).
+   * Timestamps before 1970 are the only negatives we ever encode.
+   */
+  int64varint(v: number): void {
+    if (v >= 0) {
+      this.uvarint(v);
+      return;
+    }
+    this.ensure(10);
+    // two's complement: split into 32-bit halves
+    const hi = Math.floor(v / TWO32);
+    let lo = (v - hi * TWO32) >>> 0;
+    let h = hi >>> 0;
+    const b = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < 9; i++) {
+      b[p++] = (lo & 0x7f) | 0x80;
+      lo = ((lo >>> 7) | (h << 25)) >>> 0;
+      h = h >>> 7;
+    }
+    b[p++] = lo & 0x01;
+    this.pos = p;
+  }
+
+  /** Zigzag signed varint (Go's PutVarint, protobuf sint64) for |v| < 2^52. */
+  varint(v: number): void {
+    this.uvarint(v >= 0 ? v * 2 : -v * 2 - 1);
+  }
+
+  /** uvarint length + UTF-8 bytes. */
+  str(s: string): void {
+    const n = Buffer.byteLength(s);
+    this.uvarint(n);
+    this.ensure(n);
+    this.pos += this.buf.write(s, this.pos, n, "utf8");
+  }
+
+  bytes(src: Uint8Array, start = 0, end = src.length): void {
+    const n = end - start;
+    this.ensure(n);
+    this.buf.set(src.subarray(start, end), this.pos);
+    this.pos += n;
+  }
+
+  /** A view of what was written; valid until the next write or reset. */
+  view(): Buffer {
+    return this.buf.subarray(0, this.pos);
+  }
+
+  /** A copy of what was written. */
+  copy(): Buffer {
+    return Buffer.from(this.buf.subarray(0, this.pos));
+  }
+}
+
+/** Number of bytes uvarint(v) takes. */
+export function uvarintSize(v: number): number {
+  let n = 1;
+  while (v >= 0x80) {
+    v = Math.floor(v / 0x80);
+    n++;
+  }
+  return n;
+}
+
+export class ByteReaderError extends Error {}
+
+/** Cursor over a byte range with the decoders matching ByteWriter. Throws ByteReaderError past the end. */
+export class ByteReader {
+  buf: Uint8Array;
+  pos: number;
+  end: number;
+  private dv: DataView;
+
+  constructor(buf: Uint8Array, start = 0, end = buf.length) {
+    this.buf = buf;
+    this.pos = start;
+    this.end = end;
+    this.dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+
+  reset(buf: Uint8Array, start = 0, end = buf.length): void {
+    if (buf !== this.buf) this.dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    this.buf = buf;
+    this.pos = start;
+    this.end = end;
+  }
+
+  get remaining(): number {
+    return this.end - this.pos;
+  }
+
+  private need(n: number): void {
+    if (this.pos + n > this.end) throw new ByteReaderError(`unexpected end of data at offset ${this.pos}`);
+  }
+
+  u8(): number {
+    this.need(1);
+    return this.buf[this.pos++];
+  }
+
+  u32be(): number {
+    this.need(4);
+    const v = this.dv.getUint32(this.pos);
+    this.pos += 4;
+    return v;
+  }
+
+  i64be(): number {
+    this.need(8);
+    const hi = this.dv.getInt32(this.pos);
+    const lo = this.dv.getUint32(this.pos + 4);
+    this.pos += 8;
+    return hi * TWO32 + lo;
+  }
+
+  /** High and low 32 bits of a big-endian 64-bit field, for raw float bit patterns. */
+  bits64beHi(): number {
+    this.need(8);
+    return this.dv.getUint32(this.pos);
+  }
+
+  bits64beLo(): number {
+    return this.dv.getUint32(this.pos + 4);
+  }
+
+  f64be(): number {
+    this.need(8);
+    const v = this.dv.getFloat64(this.pos);
+    this.pos += 8;
+    return v;
+  }
+
+  skip(n: number): void {
+    this.need(n);
+    this.pos += n;
+  }
+
+  uvarint(): number {
+    let result = 0;
+    let mul = 1;
+    for (let i = 0; i < 10; i++) {
+      this.need(1);
+      const b = this.buf[this.pos++];
+      result += (b & 0x7f) * mul;
+      if (b < 0x80) return result;
+      mul *= 0x80;
+    }
+    throw new ByteReaderError(`varint overflow at offset ${this.pos}`);
+  }
+
+  varint(): number {
+    const u = this.uvarint();
+    return u % 2 === 0 ? u / 2 : -(u + 1) / 2;
+  }
+
+  str(): string {
+    const n = this.uvarint();
+    this.need(n);
+    const s = Buffer.from(this.buf.buffer, this.buf.byteOffset + this.pos, n).toString('utf8');
+    this.pos += n;
+    return s;
+  }
+}
