@@ -1,0 +1,257 @@
+import path from 'node:path';
+import { ByteWriter } from '../util/bytes.ts';
+import { OutpostError } from '../util/errors.ts';
+import type { Labels } from '../util/labels.ts';
+import type { Logger } from '../log/logger.ts';
+import { WalWriter, type WalWriterOptions } from '../wal/segment-writer.ts';
+import { replayWal } from '../wal/reader.ts';
+import { RecordType, SampleBatch, decodeSamples, decodeSeries, encodeSamples, encodeSeries, recordType } from '../wal/records.ts';
+import type { AgentMetrics } from './metrics.ts';
+import { SeriesTable } from './series-table.ts';
+
+export class InvalidSeriesError extends OutpostError {
+  constructor(message: string) {
+    super('OUTPOST_INVALID_SERIES', message);
+  }
+}
+
+/**
+ * A per-scrape transaction, as in Prometheus: get refs, append samples, then commit (one series record
+ * and one samples record to the WAL) or roll back. One appender is reused by its scrape loop, so its
+ * arrays are allocated once and grow to the target's size.
+ */
+export interface Appender {
+  /** Ref of the series with these (sorted, non-empty, duplicate-free) labels, created if new. */
+  ref(labels: Labels): number;
+  /** False when the sample is out of order (t not after the series' last committed timestamp). */
+  append(ref: number, t: number, v: number): boolean;
+  appendStale(ref: number, t: number): boolean;
+  /** Number of samples held. */
+  readonly length: number;
+  commit(): Promise<void>;
+  rollback(): void;
+}
+
+export interface StorageOptions {
+  dataDir: string;
+  wal?: WalWriterOptions;
+  log: Logger;
+  metrics: AgentMetrics;
+  now?: () => number;
+}
+
+export interface ReplayProgress {
+  done: boolean;
+  current: number;
+  max: number;
+}
+
+/** The agent storage: series table + WAL writer. Appenders are the only write path. */
+export class AgentStorage {
+  readonly series = new SeriesTable();
+  readonly walDir: string;
+  private wal: WalWriter | null = null;
+  private readonly enc = new ByteWriter(1 << 16);
+  private readonly opts: StorageOptions;
+  readonly metrics: AgentMetrics;
+  readonly replay: ReplayProgress = { done: false, current: 0, max: 0 };
+  /** Newest sample timestamp committed (ms), for remote-write lag. */
+  highestTimestamp = 0;
+  samplesAppended = 0;
+  seriesCreated = 0;
+  seriesRemoved = 0;
+
+  constructor(opts: StorageOptions) {
+    this.opts = opts;
+    this.metrics = opts.metrics;
+    this.walDir = path.join(opts.dataDir, 'wal');
+  }
+
+  /** Replays the WAL into the series table, then opens a new segment for writing. */
+  async open(): Promise<void> {
+    const started = performance.now();
+    const batch = new SampleBatch();
+    const dupRefs = new Map<number, number>();
+    let unknownRefs = 0;
+    const res = await replayWal(
+      this.walDir,
+      (rec, segment) => {
+        this.replay.current = segment;
+        const type = recordType(rec);
+        if (type === RecordType.Series) {
+          decodeSeries(rec, (ref, labels) => {
+            const canonical = this.series.insertReplayed(ref, labels);
+            if (canonical !== ref) dupRefs.set(ref, canonical);
+          });
+        } else if (type === RecordType.Samples) {
+          batch.reset();
+          decodeSamples(rec, batch);
+          const last = this.series.lastTs;
+          for (let i = 0; i < batch.n; i++) {
+            let ref = batch.refs[i];
+            const d = dupRefs.get(ref);
+            if (d !== undefined) ref = d;
+            if (!this.series.has(ref)) {
+              unknownRefs++;
+              continue;
+            }
+            const t = batch.ts[i];
+            if (t > last[ref]) last[ref] = t;
+            if (t > this.highestTimestamp) this.highestTimestamp = t;
+          }
+        }
+      },
+      {
+        repair: true,
+        log: (msg, fields) => this.opts.log.warn(msg, fields),
+        onRange: (first: number, last: number) => {
+          this.replay.current = first;
+          this.replay.max = last;
+        },
+      },
+    );
+    if (unknownRefs > 0) this.opts.log.warn('Found sample referencing non-existing series', { count: unknownRefs });
+    if (res.repaired) this.opts.metrics.corruptions.inc();
+    this.replay.done = true;
+    this.opts.metrics.replayDuration.set((performance.now() - started) / 1000);
+    this.opts.metrics.activeSeries.set(this.series.size);
+    this.opts.log.info('WAL replay completed', { series: this.series.size, segments: res.last === -1 ? 0 : res.last - res.first + 1, duration_ms: Math.round(performance.now() - started) });
+    this.wal = await WalWriter.open(this.walDir, this.opts.wal);
+  }
+
+  get writer(): WalWriter {
+    if (!this.wal) throw new OutpostError('OUTPOST_STORAGE_CLOSED', 'storage is not open');
+    return this.wal;
+  }
+
+  appender(): Appender {
+    return new AgentAppender(this);
+  }
+
+  /** Writes one record built by fn into the WAL (synchronously framed; flushed by the caller). */
+  logRecord(fn: (w: ByteWriter) => void): void {
+    this.enc.reset();
+    fn(this.enc);
+    this.writer.append(this.enc.view());
+  }
+
+  async close(): Promise<void> {
+    if (this.wal) await this.wal.close();
+    this.wal = null;
+  }
+}
+
+class AgentAppender implements Appender {
+  private readonly st: AgentStorage;
+  private n = 0;
+  private refs = new Float64Array(256);
+  private ts = new Float64Array(256);
+  private vals = new Float64Array(256);
+  private stale = new Uint8Array(256);
+  private newRefs: number[] = [];
+  private newLabels: Labels[] = [];
+
+  constructor(st: AgentStorage) {
+    this.st = st;
+  }
+
+  get length(): number {
+    return this.n;
+  }
+
+  ref(labels: Labels): number {
+    if (labels.length === 0) throw new InvalidSeriesError('empty labelset');
+    for (let i = 2; i < labels.length; i += 2) {
+      if (labels[i] === labels[i - 2]) throw new InvalidSeriesError(`label name "${labels[i]}" is not unique`);
+    }
+    const { ref, created } = this.st.series.getOrCreate(labels);
+    if (created) {
+      this.newRefs.push(ref);
+      this.newLabels.push(labels);
+    }
+    return ref;
+  }
+
+  append(ref: number, t: number, v: number): boolean {
+    return this.push(ref, t, v, 0);
+  }
+
+  appendStale(ref: number, t: number): boolean {
+    return this.push(ref, t, NaN, 1);
+  }
+
+  private push(ref: number, t: number, v: number, stale: number): boolean {
+    if (t <= this.st.series.lastTs[ref]) {
+      this.st.metrics.outOfOrder.inc();
+      return false;
+    }
+    if (this.n === this.refs.length) this.grow();
+    const i = this.n++;
+    this.refs[i] = ref;
+    this.ts[i] = t;
+    this.vals[i] = v;
+    this.stale[i] = stale;
+    return true;
+  }
+
+  private grow(): void {
+    const size = this.refs.length * 2;
+    const g = <T extends Float64Array | Uint8Array>(a: T, make: (n: number) => T): T => {
+      const b = make(size);
+      b.set(a);
+      return b;
+    };
+    this.refs = g(this.refs, (k) => new Float64Array(k));
+    this.ts = g(this.ts, (k) => new Float64Array(k));
+    this.vals = g(this.vals, (k) => new Float64Array(k));
+    this.stale = g(this.stale, (k) => new Uint8Array(k));
+  }
+
+  async commit(): Promise<void> {
+    const st = this.st;
+    const nNew = this.newRefs.length;
+    if (nNew > 0) {
+      st.logRecord((w) => encodeSeries(w, this.newRefs, this.newLabels, nNew));
+      st.seriesCreated += nNew;
+    }
+    const n = this.n;
+    if (n > 0) {
+      st.logRecord((w) => encodeSamples(w, this.refs, this.ts, this.vals, this.stale, n));
+      const last = st.series.lastTs;
+      let hi = st.highestTimestamp;
+      for (let i = 0; i < n; i++) {
+        const ref = this.refs[i];
+        const t = this.ts[i];
+        if (t > last[ref]) last[ref] = t;
+        if (t > hi) hi = t;
+      }
+      st.highestTimestamp = hi;
+      st.samplesAppended += n;
+      const m = st.metrics;
+      m.samplesAppended.inc({ type: 'float' }, n);
+      m.samplesIn.inc(n);
+      m.highestTimestampIn.set(Math.floor(hi / 1000));
+    }
+    if (nNew > 0) st.metrics.activeSeries.set(st.series.size);
+    this.reset();
+    if (nNew > 0 || n > 0) await st.writer.flush();
+  }
+
+  rollback(): void {
+    // Series exist in memory regardless of the outcome, so their records are still written
+    // (current Prometheus does the same; 2.42 lost them).
+    const nNew = this.newRefs.length;
+    if (nNew > 0) {
+      this.st.logRecord((w) => encodeSeries(w, this.newRefs, this.newLabels, nNew));
+      this.st.seriesCreated += nNew;
+      void this.st.writer.flush();
+    }
+    this.reset();
+  }
+
+  private reset(): void {
+    this.n = 0;
+    this.newRefs.length = 0;
+    this.newLabels.length = 0;
+  }
+}

@@ -1,0 +1,199 @@
+import path from 'node:path';
+import { AgentMetrics } from './agent/metrics.ts';
+import { AgentStorage } from './agent/storage.ts';
+import { WalStats } from './agent/wal-stats.ts';
+import { buildInfo, USER_AGENT } from './build-info.ts';
+import type { Flags } from './cli/flags.ts';
+import { loadConfigFile, redactedConfigYaml } from './config/load.ts';
+import type { Config } from './config/types.ts';
+import type { Logger } from './log/logger.ts';
+import { ConfigMetrics } from './metrics/config-metrics.ts';
+import { createRegistry, type Registry } from './metrics/registry.ts';
+import { RemoteStorage } from './remote/remote-storage.ts';
+import { ScrapeManager } from './scrape/manager.ts';
+import { StatusHub } from './status/hub.ts';
+import { systemClock, type Clock } from './util/clock.ts';
+import { errorMessage } from './util/errors.ts';
+import { acquireDirLock } from './wal/lock.ts';
+import { WebServer } from './web/server.ts';
+
+/**
+ * The composition root of one agent: wires the stages in pipeline order and runs the lifecycle
+ * (start, reload, ordered shutdown). Process concerns (argv, signals, exit codes, TUI) stay in main.ts.
+ */
+export class Agent {
+  readonly flags: Flags;
+  readonly log: Logger;
+  readonly clock: Clock;
+  readonly registry: Registry;
+  readonly hub: StatusHub;
+  private config: Config;
+  private readonly storage: AgentStorage;
+  private readonly walStats: WalStats;
+  private readonly scrape: ScrapeManager;
+  private readonly remote: RemoteStorage;
+  private readonly web: WebServer;
+  private readonly configMetrics: ConfigMetrics;
+  private lock: { release(): Promise<void> } | null = null;
+  private ready = false;
+  private stopping: Promise<void> | null = null;
+  private reloading: Promise<{ ok: boolean; error?: string }> | null = null;
+  /** Address the web server actually listens on (port 0 resolved). */
+  listenAddress = '';
+  /** Called when something (the API, the UI) asks the process to quit. */
+  onQuitRequest: () => void = () => {};
+
+  constructor(flags: Flags, config: Config, log: Logger, clock: Clock = systemClock) {
+    this.flags = flags;
+    this.config = config;
+    this.log = log;
+    this.clock = clock;
+    this.registry = createRegistry();
+    const agentMetrics = new AgentMetrics(this.registry);
+    this.configMetrics = new ConfigMetrics(this.registry, buildInfo);
+    this.storage = new AgentStorage({
+      dataDir: flags.dataDir,
+      wal: { segmentSize: flags.walSegmentSize, compress: flags.walCompression, fsync: flags.walFsync },
+      log: log.child('wal'),
+      metrics: agentMetrics,
+    });
+    this.walStats = new WalStats(this.storage.walDir);
+    this.hub = new StatusHub({ version: buildInfo.version, configFile: flags.configFile, dataDir: flags.dataDir, listenAddress: flags.listenAddress }, clock);
+    this.scrape = new ScrapeManager(this.storage, clock, log.child('scrape'), this.registry, USER_AGENT);
+    this.remote = new RemoteStorage({
+      dataDir: flags.dataDir,
+      walDir: this.storage.walDir,
+      clock,
+      log,
+      registry: this.registry,
+      userAgent: USER_AGENT,
+      walHead: () => ({ segment: this.storage.writer.segment, offset: this.storage.writer.offset }),
+      subscribe: (fn) => this.storage.writer.onFlush(() => fn()),
+      highestAppended: () => this.storage.highestTimestamp,
+      bytesAfter: (pos) => this.walStats.bytesAfter(pos),
+      flushDeadlineMs: flags.flushDeadline,
+    });
+    this.web = new WebServer({
+      registry: this.registry,
+      log: log.child('web'),
+      isReady: () => this.ready,
+      snapshot: () => this.hub.refresh(),
+      enableLifecycle: flags.enableLifecycle,
+      reload: () => this.reload(),
+      quit: () => this.onQuitRequest(),
+      configYaml: () => redactedConfigYaml(this.config),
+      flags: flags.all,
+      buildInfo: {
+        version: buildInfo.version,
+        revision: buildInfo.revision,
+        branch: buildInfo.branch,
+        buildUser: buildInfo.buildUser,
+        buildDate: buildInfo.buildDate,
+        goVersion: buildInfo.goVersion,
+      },
+      droppedTargets: () => this.scrape.droppedTargets().map((d) => ({ pool: d.pool, discovered: Object.fromEntries(pairs(d.discovered)) })),
+    });
+    this.hub.setProviders({
+      targets: () => this.scrape.targets(),
+      series: () => ({
+        active: this.storage.series.size,
+        created: this.storage.seriesCreated,
+        removed: this.storage.seriesRemoved,
+        samplesAppended: this.storage.samplesAppended,
+      }),
+      wal: () => ({
+        bytes: this.walStats.bytes,
+        segments: this.walStats.segments,
+        firstSegment: this.walStats.first,
+        lastSegment: this.walStats.last,
+        capBytes: flags.maxSize,
+        oldestTimestamp: 0,
+        replay: { ...this.storage.replay },
+      }),
+      remote: () => this.remote.status(),
+    });
+  }
+
+  /** Starts everything; resolves when the agent is ready (WAL replayed, scraping). */
+  async start(): Promise<void> {
+    const { flags, log } = this;
+    const lock = await acquireDirLock(flags.dataDir, { disabled: flags.noLockfile });
+    this.lock = lock;
+    this.storage.metrics.cleanStart.set(lock.cleanStart);
+    this.listenAddress = await this.web.listen(flags.listenAddress);
+    log.info('Listening', { address: this.listenAddress });
+    this.hub.setPhase('replaying');
+    this.hub.start(500);
+    await this.storage.open();
+    await this.walStats.refresh();
+    this.walStats.start(2000);
+    await this.remote.applyConfig(this.config.remoteWrite, this.config.global.externalLabels);
+    await this.scrape.applyConfig(this.config.scrapeConfigs);
+    this.configMetrics.reloaded(true, this.clock.now());
+    this.ready = true;
+    this.hub.setPhase('running');
+    log.info('Agent is ready', { config: flags.configFile, data: path.resolve(flags.dataDir) });
+  }
+
+  /** Re-reads the config file; applies it only if all of it is valid. */
+  reload(): Promise<{ ok: boolean; error?: string }> {
+    if (!this.reloading) {
+      this.reloading = this.doReload().finally(() => {
+        this.reloading = null;
+      });
+    }
+    return this.reloading;
+  }
+
+  private async doReload(): Promise<{ ok: boolean; error?: string }> {
+    const file = this.flags.configFile;
+    let next: Config;
+    try {
+      next = await loadConfigFile(file);
+    } catch (err) {
+      const error = `couldn't load configuration (--config.file="${file}"): ${errorMessage(err)}`;
+      this.log.error('Error reloading config', { err: error });
+      this.configMetrics.reloaded(false, this.clock.now());
+      this.hub.setReload({ ok: false, at: this.clock.now(), error });
+      return { ok: false, error };
+    }
+    this.config = next;
+    await this.remote.applyConfig(next.remoteWrite, next.global.externalLabels);
+    await this.scrape.applyConfig(next.scrapeConfigs);
+    this.configMetrics.reloaded(true, this.clock.now());
+    this.hub.setReload({ ok: true, at: this.clock.now(), error: '' });
+    this.log.info('Completed loading of configuration file', { filename: file });
+    return { ok: true };
+  }
+
+  /** Ordered shutdown: stop scraping, flush the WAL, let remote write drain (bounded), release the lock. */
+  stop(): Promise<void> {
+    this.stopping ??= this.doStop();
+    return this.stopping;
+  }
+
+  private async doStop(): Promise<void> {
+    const log = this.log;
+    this.hub.setPhase('stopping');
+    log.info('Stopping scrape manager');
+    await this.scrape.stop();
+    if (this.ready) await this.storage.writer.flush();
+    log.info('Stopping remote storage', { flush_deadline: this.flags.flushDeadline });
+    const drained = await this.remote.stop();
+    if (!drained) log.warn('Remote write did not drain before the flush deadline; unsent data stays in the WAL and is sent after restart');
+    await this.storage.close();
+    this.walStats.stop();
+    this.hub.stop();
+    await this.web.close();
+    if (this.lock) await this.lock.release();
+    this.lock = null;
+    this.hub.setPhase('stopped');
+    log.info('See you next time!');
+  }
+}
+
+function pairs(ls: readonly string[]): [string, string][] {
+  const out: [string, string][] = [];
+  for (let i = 0; i < ls.length; i += 2) out.push([ls[i], ls[i + 1]]);
+  return out;
+}

@@ -1,0 +1,157 @@
+import yargs from 'yargs';
+import { parseDuration } from '../config/duration.ts';
+import { parseByteSize } from '../config/units.ts';
+import { OutpostError, errorMessage } from '../util/errors.ts';
+import type { LogFormat, LogLevel } from '../log/logger.ts';
+
+export class FlagError extends OutpostError {
+  constructor(message: string) {
+    super('OUTPOST_FLAG_INVALID', message);
+  }
+}
+
+/** Parsed command line, Prometheus' flag names, values already validated. */
+export interface Flags {
+  readonly command: 'run' | 'check-config';
+  readonly checkFiles: readonly string[];
+  readonly configFile: string;
+  readonly dataDir: string;
+  readonly listenAddress: string;
+  readonly enableFeatures: readonly string[];
+  readonly logLevel: LogLevel;
+  readonly logFormat: LogFormat;
+  readonly tui: boolean;
+  readonly walCompression: boolean;
+  readonly walSegmentSize: number;
+  readonly noLockfile: boolean;
+  readonly retentionMinTime: number;
+  readonly retentionMaxTime: number;
+  readonly truncateFrequency: number;
+  /** 0 = no cap. */
+  readonly maxSize: number;
+  readonly flushDeadline: number;
+  readonly enableLifecycle: boolean;
+  readonly walFsync: 'rotate' | 'always' | 'never';
+  /** Every flag as given or defaulted, for /api/v1/status/flags. */
+  readonly all: Readonly<Record<string, string>>;
+}
+
+const KNOWN_FEATURES = new Set(['agent', 'extra-scrape-metrics', 'native-histograms', 'expand-external-labels', 'memory-snapshot-on-shutdown', 'new-service-discovery-manager', 'auto-gomaxprocs', 'auto-gomemlimit', 'created-timestamp-zero-ingestion', 'metadata-wal-records', 'otlp-write-receiver', 'remote-write-receiver', 'no-default-scrape-port']);
+
+const OPTIONS = {
+  'config.file': { type: 'string', default: 'prometheus.yml', describe: 'Prometheus configuration file path.' },
+  'storage.agent.path': { type: 'string', default: 'data-agent/', describe: 'Base path for metrics storage.' },
+  'web.listen-address': { type: 'string', default: '0.0.0.0:9090', describe: 'Address to listen on for UI, API, and telemetry.' },
+  'web.enable-lifecycle': { type: 'boolean', default: false, describe: 'Enable shutdown and reload via HTTP request.' },
+  'enable-feature': { type: 'string', array: true, default: [] as string[], describe: 'Comma separated feature names to enable. Outpost always runs in agent mode; "agent" is accepted.' },
+  'log.level': { type: 'string', default: 'info', choices: ['debug', 'info', 'warn', 'error'], describe: 'Only log messages with the given severity or above.' },
+  'log.format': { type: 'string', default: 'logfmt', choices: ['logfmt', 'json'], describe: 'Output format of log messages.' },
+  tui: { type: 'boolean', default: true, describe: 'Show the interactive terminal dashboard when stdout is a TTY (--no-tui: headless service mode).' },
+  'storage.agent.wal-compression': { type: 'boolean', default: true, describe: 'Compress the agent WAL (snappy).' },
+  'storage.agent.wal-segment-size': { type: 'string', default: '128MiB', describe: 'Size at which to split WAL segment files (10MiB to 256MiB).' },
+  'storage.agent.no-lockfile': { type: 'boolean', default: false, describe: 'Do not create a lockfile in the data directory.' },
+  'storage.agent.retention.min-time': { type: 'string', default: '5m', describe: 'Minimum age samples may be before being considered for deletion when the WAL is truncated.' },
+  'storage.agent.retention.max-time': { type: 'string', default: '4h', describe: 'Maximum age samples may be before being forcibly deleted when the WAL is truncated.' },
+  'storage.agent.wal-truncate-frequency': { type: 'string', default: '2h', describe: 'How often the WAL is truncated.' },
+  'storage.agent.max-size': { type: 'string', default: '0', describe: 'Cap on WAL bytes on disk (e.g. 2GiB); beyond it the oldest segments are dropped (counted). 0 = no cap.' },
+  'storage.agent.wal-fsync': { type: 'string', default: 'rotate', choices: ['rotate', 'always', 'never'], describe: 'When the WAL is fsynced: on segment rotation (like Prometheus), after every commit, or never.' },
+  'storage.remote.flush-deadline': { type: 'string', default: '1m', describe: 'How long to wait flushing sample on shutdown or config reload.' },
+} as const;
+
+/** Parses argv (without node and script). Throws FlagError naming the flag on bad values. */
+export function parseFlags(argv: readonly string[]): Flags | { exit: number; output: string } {
+  let output = '';
+  let exitCode: number | null = null;
+  const y = yargs([...argv])
+    .scriptName('outpost')
+    .usage('$0 [flags]\n$0 check config FILE...\n\nOutpost: a Prometheus agent-mode collector (scrape, WAL, remote write).')
+    .parserConfiguration({ 'dot-notation': false, 'camel-case-expansion': false, 'boolean-negation': true })
+    .options(OPTIONS)
+    .version(false)
+    .option('version', { type: 'boolean', describe: 'Show application version.' })
+    .help('help')
+    .strictOptions()
+    .wrap(Math.min(120, process.stdout.columns || 100))
+    .exitProcess(false)
+    .fail((msg, err) => {
+      throw new FlagError(msg || errorMessage(err));
+    });
+  const a = y.parseSync(argv as string[], {}, (_err, _argv, out) => {
+    if (out) output = out;
+  });
+  if (a.help) exitCode = 0;
+  if (exitCode !== null) return { exit: exitCode, output };
+  if (a.version) return { exit: 0, output: '__version__' };
+
+  const positional = (a._ as (string | number)[]).map(String);
+  let command: Flags['command'] = 'run';
+  let checkFiles: string[] = [];
+  if (positional.length > 0) {
+    if (positional[0] === 'check' && positional[1] === 'config' && positional.length > 2) {
+      command = 'check-config';
+      checkFiles = positional.slice(2);
+    } else {
+      throw new FlagError(`unexpected argument "${positional.join(' ')}" (usage: outpost check config FILE...)`);
+    }
+  }
+
+  const features = (a['enable-feature'] as string[]).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+  for (const f of features) if (!KNOWN_FEATURES.has(f)) throw new FlagError(`--enable-feature: unknown feature "${f}"`);
+
+  const dur = (name: keyof typeof OPTIONS) => {
+    try {
+      return parseDuration(String(a[name]));
+    } catch (err) {
+      throw new FlagError(`--${name}: ${errorMessage(err)}`);
+    }
+  };
+  const size = (name: keyof typeof OPTIONS) => {
+    const v = String(a[name]);
+    try {
+      return v === '0' ? 0 : parseByteSize(v);
+    } catch (err) {
+      throw new FlagError(`--${name}: ${errorMessage(err)}`);
+    }
+  };
+  const segSize = size('storage.agent.wal-segment-size');
+  if (segSize < 10 * 1024 * 1024 || segSize > 256 * 1024 * 1024 || segSize % 32768 !== 0) {
+    throw new FlagError('--storage.agent.wal-segment-size: must be between 10MiB and 256MiB and a multiple of 32KiB');
+  }
+  const listen = String(a['web.listen-address']);
+  if (!/^(\[[0-9a-fA-F:.]*\]|[^:\s]*):\d{1,5}$/.test(listen)) throw new FlagError(`--web.listen-address: "${listen}" is not host:port`);
+
+  // Normalised as Prometheus does: min <= 0 => 5m, max <= 0 => 4h, max >= min, max >= truncate frequency.
+  let minTime = dur('storage.agent.retention.min-time');
+  let maxTime = dur('storage.agent.retention.max-time');
+  const truncFreq = dur('storage.agent.wal-truncate-frequency');
+  if (minTime <= 0) minTime = 5 * 60_000;
+  if (maxTime <= 0) maxTime = 4 * 3600_000;
+  if (minTime > maxTime) maxTime = minTime;
+  if (maxTime < truncFreq) maxTime = truncFreq;
+
+  const all: Record<string, string> = {};
+  for (const k of Object.keys(OPTIONS)) all[k] = Array.isArray(a[k]) ? (a[k] as string[]).join(',') : String(a[k]);
+
+  return Object.freeze({
+    command,
+    checkFiles,
+    configFile: String(a['config.file']),
+    dataDir: String(a['storage.agent.path']),
+    listenAddress: listen,
+    enableFeatures: features,
+    logLevel: a['log.level'] as LogLevel,
+    logFormat: a['log.format'] as LogFormat,
+    tui: Boolean(a.tui),
+    walCompression: Boolean(a['storage.agent.wal-compression']),
+    walSegmentSize: segSize,
+    noLockfile: Boolean(a['storage.agent.no-lockfile']),
+    retentionMinTime: minTime,
+    retentionMaxTime: maxTime,
+    truncateFrequency: truncFreq,
+    maxSize: size('storage.agent.max-size'),
+    flushDeadline: dur('storage.remote.flush-deadline'),
+    enableLifecycle: Boolean(a['web.enable-lifecycle']),
+    walFsync: a['storage.agent.wal-fsync'] as Flags['walFsync'],
+    all,
+  });
+}

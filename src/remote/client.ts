@@ -1,0 +1,84 @@
+import http from 'node:http';
+import https from 'node:https';
+import fetch, { type RequestInit } from 'node-fetch';
+import type { RemoteWriteConfig } from '../config/types.ts';
+import { authHeader, tlsOptions } from '../scrape/http-client.ts';
+import { errorMessage } from '../util/errors.ts';
+import { RW1_CONTENT_TYPE, RW1_VERSION } from './proto.ts';
+
+/** Outcome of one POST, as a union so the retry policy is one switch. */
+export type SendResult =
+  | { kind: 'ok' }
+  | { kind: 'retry'; error: string; status: number; retryAfterMs: number }
+  | { kind: 'fail'; error: string; status: number };
+
+export interface WriteClient {
+  send(body: Uint8Array, attempt: number): Promise<SendResult>;
+  close(): void;
+}
+
+/** Reads at most this much of an error response into the log line. */
+const MAX_ERROR_BODY = 1024;
+
+/** Remote-write 1.0 over node-fetch with keep-alive. */
+export class HttpWriteClient implements WriteClient {
+  private readonly url: string;
+  private readonly cfg: RemoteWriteConfig;
+  private readonly agent: http.Agent | https.Agent;
+  private readonly userAgent: string;
+
+  constructor(cfg: RemoteWriteConfig, userAgent: string) {
+    this.cfg = cfg;
+    this.url = cfg.url;
+    this.userAgent = userAgent;
+    const tls = tlsOptions(cfg.tlsConfig);
+    this.agent = cfg.url.startsWith('https:') ? new https.Agent({ keepAlive: true, ...tls }) : new http.Agent({ keepAlive: true });
+  }
+
+  async send(body: Uint8Array, attempt: number): Promise<SendResult> {
+    const headers: Record<string, string> = {
+      ...(this.cfg.headers ?? {}),
+      'Content-Encoding': 'snappy',
+      'Content-Type': RW1_CONTENT_TYPE,
+      'X-Prometheus-Remote-Write-Version': RW1_VERSION,
+      'User-Agent': this.userAgent,
+    };
+    const auth = authHeader(this.cfg);
+    if (auth) headers.Authorization = auth;
+    if (attempt > 0) headers['Retry-Attempt'] = String(attempt);
+    const ac = new AbortController();
+    const timer = setTimeout(() => ac.abort(), this.cfg.remoteTimeout);
+    try {
+      const init: RequestInit = { method: 'POST', body: Buffer.from(body.buffer, body.byteOffset, body.byteLength), headers, agent: this.agent, signal: ac.signal, compress: false };
+      const res = await fetch(this.url, init);
+      if (res.status >= 200 && res.status < 300) {
+        await res.arrayBuffer().catch(() => undefined);
+        return { kind: 'ok' };
+      }
+      const text = (await res.text().catch(() => '')).slice(0, MAX_ERROR_BODY);
+      const error = `server returned HTTP status ${res.status} ${res.statusText}: ${text}`.trim();
+      if (res.status >= 500 || (res.status === 429 && this.cfg.queueConfig.retryOnHttp429)) {
+        return { kind: 'retry', error, status: res.status, retryAfterMs: parseRetryAfter(res.headers.get('retry-after'), Date.now()) };
+      }
+      return { kind: 'fail', error, status: res.status };
+    } catch (err) {
+      const error = ac.signal.aborted ? `Post "${this.url}": context deadline exceeded` : `Post "${this.url}": ${errorMessage(err)}`;
+      return { kind: 'retry', error, status: 0, retryAfterMs: 0 };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}
+
+/** Retry-After as integer seconds or an HTTP date; 0 when absent or unparsable. */
+export function parseRetryAfter(v: string | null, now: number): number {
+  if (!v) return 0;
+  const s = v.trim();
+  if (/^\d+$/.test(s)) return Number(s) * 1000;
+  const d = Date.parse(s);
+  return Number.isNaN(d) ? 0 : Math.max(0, d - now);
+}

@@ -1,0 +1,455 @@
+import type { RemoteWriteConfig } from '../config/types.ts';
+import type { Logger } from '../log/logger.ts';
+import { relabel, compileRelabelConfigs, type CompiledRelabel } from '../relabel/relabel.ts';
+import { sleep, type Clock } from '../util/clock.ts';
+import { LabelsBuilder, type Labels } from '../util/labels.ts';
+import type { SendResult, WriteClient } from './client.ts';
+import { encodeLabelsBlock, WriteRequestBuilder } from './encoder.ts';
+import type { RemoteMetrics } from './metrics.ts';
+import { SnappyBlockCompressor } from './snappy.ts';
+
+/** A WAL position: the byte offset in a segment just after the last record fully handed over. */
+export interface WalPosition {
+  readonly segment: number;
+  readonly offset: number;
+}
+
+/** What a QueueManager tells its owner as acknowledgements advance. */
+export interface QueueEvents {
+  /** Everything before pos was acknowledged (sent or deliberately dropped). */
+  onAcked(pos: WalPosition): void;
+}
+
+const SERIES_UNKNOWN = 0;
+const SERIES_DROPPED = -1;
+
+/**
+ * One remote endpoint's queue: the series cache (ref -> encoded labels, after external labels and
+ * write relabeling), N shards chosen by ref so per-series order holds, batching, retries, and the
+ * bookkeeping that turns acknowledgements into a safe WAL position to persist.
+ */
+export class QueueManager {
+  readonly cfg: RemoteWriteConfig;
+  private readonly client: WriteClient;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly metrics: RemoteMetrics;
+  private readonly events: QueueEvents;
+  private readonly externalLabels: Labels;
+  private readonly rules: readonly CompiledRelabel[];
+  // Series cache: labels blocks packed into one arena, located by ref.
+  private arena = Buffer.allocUnsafe(1 << 20);
+  private arenaPos = 0;
+  private seriesOff = new Uint32Array(1024);
+  private seriesLen = new Int32Array(1024);
+  private readonly shards: Shard[] = [];
+  // Chunks: the watcher hands samples over in chunks that end at a WAL position.
+  private chunkSeq = 0;
+  private readonly chunkPos = new Map<number, WalPosition>();
+  private lastAckedChunk = 0;
+  private spaceWaiters: (() => void)[] = [];
+  private stopping = false;
+  /** Highest sample timestamp acknowledged (ms). */
+  highestSent = 0;
+  /** Highest sample timestamp enqueued (ms). */
+  highestEnqueued = 0;
+  lastError = '';
+  lastErrorAt = 0;
+  /** True while the last send attempt failed. */
+  failing = false;
+  sent = 0;
+  private readonly rate: { t: number; n: number }[] = [];
+
+  constructor(cfg: RemoteWriteConfig, client: WriteClient, opts: { clock: Clock; log: Logger; metrics: RemoteMetrics; events: QueueEvents; externalLabels: Labels }) {
+    this.cfg = cfg;
+    this.client = client;
+    this.clock = opts.clock;
+    this.log = opts.log;
+    this.metrics = opts.metrics;
+    this.events = opts.events;
+    this.externalLabels = opts.externalLabels;
+    this.rules = compileRelabelConfigs(cfg.writeRelabelConfigs);
+    const q = cfg.queueConfig;
+    const n = Math.max(1, q.minShards);
+    // Each shard holds the configured capacity plus one batch, as Prometheus' shard queues do.
+    const shardCap = Math.max(q.capacity, q.maxSamplesPerSend) + q.maxSamplesPerSend;
+    for (let i = 0; i < n; i++) this.shards.push(new Shard(this, i, shardCap));
+    this.metrics.shards.set(this.labels(), n);
+    this.metrics.shardsMin.set(this.labels(), q.minShards);
+    this.metrics.shardsMax.set(this.labels(), q.maxShards);
+    this.metrics.maxSamplesPerSend.set(this.labels(), q.maxSamplesPerSend);
+    this.metrics.shardCapacity.set(this.labels(), q.capacity);
+  }
+
+  labels(): { remote_name: string; url: string } {
+    return { remote_name: this.cfg.name, url: redactUrl(this.cfg.url) };
+  }
+
+  start(): void {
+    for (const s of this.shards) void s.run();
+  }
+
+  /** Caches a series from a WAL series record. */
+  storeSeries(ref: number, walLabels: Labels): void {
+    let labels = walLabels;
+    const ext = this.externalLabels;
+    if (ext.length > 0 || this.rules.length > 0) {
+      const lb = new LabelsBuilder(walLabels);
+      for (let i = 0; i < ext.length; i += 2) if (!lb.has(ext[i])) lb.set(ext[i], ext[i + 1]);
+      if (this.rules.length > 0 && !relabel(this.rules, lb)) {
+        this.setSeries(ref, 0, SERIES_DROPPED);
+        return;
+      }
+      labels = lb.labels();
+    }
+    if (labels.length === 0) {
+      this.setSeries(ref, 0, SERIES_DROPPED);
+      return;
+    }
+    const block = encodeLabelsBlock(labels);
+    if (this.arenaPos + block.length > this.arena.length) this.growArena(block.length);
+    block.copy(this.arena, this.arenaPos);
+    this.setSeries(ref, this.arenaPos, block.length);
+    this.arenaPos += block.length;
+  }
+
+  private growArena(extra: number): void {
+    // Compact while growing: only blocks still referenced are kept.
+    let size = this.arena.length;
+    const live = this.liveArenaBytes() + extra;
+    while (size < live * 2) size *= 2;
+    const next = Buffer.allocUnsafe(size);
+    let p = 0;
+    for (let ref = 0; ref < this.seriesLen.length; ref++) {
+      const len = this.seriesLen[ref];
+      if (len > 0) {
+        this.arena.copy(next, p, this.seriesOff[ref], this.seriesOff[ref] + len);
+        this.seriesOff[ref] = p;
+        p += len;
+      }
+    }
+    this.arena = next;
+    this.arenaPos = p;
+  }
+
+  private liveArenaBytes(): number {
+    let n = 0;
+    for (let ref = 0; ref < this.seriesLen.length; ref++) if (this.seriesLen[ref] > 0) n += this.seriesLen[ref];
+    return n;
+  }
+
+  private setSeries(ref: number, off: number, len: number): void {
+    if (ref >= this.seriesLen.length) {
+      let n = this.seriesLen.length * 2;
+      while (n <= ref) n *= 2;
+      const o = new Uint32Array(n);
+      o.set(this.seriesOff);
+      const l = new Int32Array(n);
+      l.set(this.seriesLen);
+      this.seriesOff = o;
+      this.seriesLen = l;
+    }
+    this.seriesOff[ref] = off;
+    this.seriesLen[ref] = len;
+  }
+
+  /** Forgets series (after WAL truncation dropped them). */
+  dropSeries(refs: readonly number[]): void {
+    for (const ref of refs) if (ref < this.seriesLen.length) this.seriesLen[ref] = SERIES_UNKNOWN;
+  }
+
+  labelsBlock(ref: number): Buffer {
+    return this.arena.subarray(this.seriesOff[ref], this.seriesOff[ref] + this.seriesLen[ref]);
+  }
+
+  /** Starts a chunk of samples ending at pos; returns its id. */
+  beginChunk(pos: WalPosition): number {
+    const id = ++this.chunkSeq;
+    this.chunkPos.set(id, pos);
+    return id;
+  }
+
+  /**
+   * Enqueues one sample of the current chunk. Returns false when the target shard is full: the caller
+   * waits on waitForSpace() and retries the same sample (back-pressure onto the WAL reader).
+   */
+  enqueue(ref: number, t: number, v: number, stale: boolean, chunk: number): boolean {
+    const len = ref < this.seriesLen.length ? this.seriesLen[ref] : SERIES_UNKNOWN;
+    if (len <= 0) {
+      this.metrics.samplesDropped.inc({ ...this.labels(), reason: len === SERIES_DROPPED ? 'dropped_series' : 'unintentionally_dropped_series' });
+      return true;
+    }
+    const shard = this.shards[ref % this.shards.length];
+    if (!shard.push(ref, t, v, stale, chunk)) return false;
+    if (t > this.highestEnqueued) this.highestEnqueued = t;
+    return true;
+  }
+
+  /** Marks the current chunk fully handed over; if nothing of it is pending, acknowledgement may advance. */
+  endChunk(): void {
+    this.advanceAck();
+  }
+
+  waitForSpace(): Promise<void> {
+    return new Promise((resolve) => this.spaceWaiters.push(resolve));
+  }
+
+  /** Called by shards when they freed space or finished a batch. */
+  shardProgress(): void {
+    const w = this.spaceWaiters;
+    if (w.length > 0) {
+      this.spaceWaiters = [];
+      for (const fn of w) fn();
+    }
+    this.advanceAck();
+  }
+
+  private advanceAck(): void {
+    // The safe chunk is the one before the oldest chunk any shard still holds samples of.
+    let minPending = this.chunkSeq + 1;
+    for (const s of this.shards) {
+      const c = s.oldestChunk();
+      if (c > 0 && c < minPending) minPending = c;
+    }
+    const safe = minPending - 1;
+    if (safe <= this.lastAckedChunk) return;
+    let pos: WalPosition | undefined;
+    for (let c = this.lastAckedChunk + 1; c <= safe; c++) {
+      const p = this.chunkPos.get(c);
+      if (p) pos = p;
+      this.chunkPos.delete(c);
+    }
+    this.lastAckedChunk = safe;
+    if (pos) this.events.onAcked(pos);
+  }
+
+  pending(): number {
+    let n = 0;
+    for (const s of this.shards) n += s.size;
+    return n;
+  }
+
+  /** Samples per second acknowledged over the last ~10 s. */
+  sendRate(): number {
+    const now = this.clock.now();
+    while (this.rate.length > 0 && this.rate[0].t < now - 10_000) this.rate.shift();
+    let n = 0;
+    for (const r of this.rate) n += r.n;
+    return n / 10;
+  }
+
+  recordSent(n: number): void {
+    this.sent += n;
+    const now = this.clock.now();
+    const last = this.rate[this.rate.length - 1];
+    if (last && now - last.t < 1000) last.n += n;
+    else this.rate.push({ t: now, n });
+  }
+
+  get isStopping(): boolean {
+    return this.stopping;
+  }
+
+  /**
+   * Stops the shards: they flush what they hold for up to deadlineMs, then give up. Returns whether
+   * everything was delivered.
+   */
+  async stop(deadlineMs: number): Promise<boolean> {
+    this.stopping = true;
+    for (const s of this.shards) s.wake();
+    const all = Promise.all(this.shards.map((s) => s.done));
+    let timer: object | null = null;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = this.clock.setTimeout(() => resolve('timeout'), deadlineMs);
+    });
+    const r = await Promise.race([all.then(() => 'ok' as const), timeout]);
+    if (timer) this.clock.clearTimeout(timer);
+    for (const s of this.shards) s.abort();
+    await all;
+    this.client.close();
+    for (const fn of this.spaceWaiters) fn();
+    this.spaceWaiters = [];
+    return r === 'ok' && this.pending() === 0;
+  }
+
+  // Used by shards.
+  get clientRef(): WriteClient {
+    return this.client;
+  }
+  get clockRef(): Clock {
+    return this.clock;
+  }
+  get logRef(): Logger {
+    return this.log;
+  }
+  get metricsRef(): RemoteMetrics {
+    return this.metrics;
+  }
+}
+
+/** Ring buffer of samples for one shard, plus its single sender loop. */
+class Shard {
+  private readonly qm: QueueManager;
+  private readonly cap: number;
+  private readonly refs: Float64Array;
+  private readonly ts: Float64Array;
+  private readonly vals: Float64Array;
+  private readonly stale: Uint8Array;
+  private readonly chunks: Float64Array;
+  private head = 0;
+  size = 0;
+  private readonly builder = new WriteRequestBuilder();
+  private readonly snappy = new SnappyBlockCompressor();
+  private wakeFn: (() => void) | null = null;
+  private readonly abortCtl = new AbortController();
+  done: Promise<void> = Promise.resolve();
+  private readonly index: number;
+
+  constructor(qm: QueueManager, index: number, cap: number) {
+    this.qm = qm;
+    this.index = index;
+    this.cap = cap;
+    this.refs = new Float64Array(cap);
+    this.ts = new Float64Array(cap);
+    this.vals = new Float64Array(cap);
+    this.stale = new Uint8Array(cap);
+    this.chunks = new Float64Array(cap);
+  }
+
+  push(ref: number, t: number, v: number, stale: boolean, chunk: number): boolean {
+    if (this.size >= this.cap) return false;
+    const i = (this.head + this.size) % this.cap;
+    this.refs[i] = ref;
+    this.ts[i] = t;
+    this.vals[i] = v;
+    this.stale[i] = stale ? 1 : 0;
+    this.chunks[i] = chunk;
+    this.size++;
+    if (this.size >= this.qm.cfg.queueConfig.maxSamplesPerSend) this.wake();
+    return true;
+  }
+
+  oldestChunk(): number {
+    return this.size === 0 ? 0 : this.chunks[this.head];
+  }
+
+  wake(): void {
+    const fn = this.wakeFn;
+    this.wakeFn = null;
+    fn?.();
+  }
+
+  abort(): void {
+    this.abortCtl.abort();
+    this.wake();
+  }
+
+  run(): Promise<void> {
+    this.done = this.loop();
+    return this.done;
+  }
+
+  private async loop(): Promise<void> {
+    const qm = this.qm;
+    const q = qm.cfg.queueConfig;
+    const clock = qm.clockRef;
+    let deadline = clock.now() + q.batchSendDeadline;
+    while (!this.abortCtl.signal.aborted) {
+      if (this.size === 0 && qm.isStopping) return;
+      const full = this.size >= q.maxSamplesPerSend;
+      const now = clock.now();
+      if (!full && !(this.size > 0 && (now >= deadline || qm.isStopping))) {
+        // Sleep until a full batch is there or the deadline passes.
+        await new Promise<void>((resolve) => {
+          const wait = this.size > 0 ? Math.max(1, deadline - now) : q.batchSendDeadline;
+          const timer = clock.setTimeout(() => {
+            this.wakeFn = null;
+            resolve();
+          }, wait);
+          this.wakeFn = () => {
+            clock.clearTimeout(timer);
+            resolve();
+          };
+        });
+        if (this.size === 0) deadline = clock.now() + q.batchSendDeadline;
+        continue;
+      }
+      const n = Math.min(this.size, q.maxSamplesPerSend);
+      await this.sendBatch(n);
+      deadline = clock.now() + q.batchSendDeadline;
+    }
+  }
+
+  /** Sends the oldest n samples, retrying recoverable errors until success, a final failure or abort. */
+  private async sendBatch(n: number): Promise<void> {
+    const qm = this.qm;
+    const q = qm.cfg.queueConfig;
+    const m = qm.metricsRef;
+    const labels = qm.labels();
+    const b = this.builder;
+    b.reset();
+    let highest = 0;
+    for (let k = 0; k < n; k++) {
+      const i = (this.head + k) % this.cap;
+      const ref = this.refs[i];
+      b.addSample(qm.labelsBlock(ref), this.vals[i], this.stale[i] === 1, this.ts[i]);
+      if (this.ts[i] > highest) highest = this.ts[i];
+    }
+    const body = this.snappy.compress(b.finish());
+    let backoff = q.minBackoff;
+    let attempt = 0;
+    let outcome: SendResult;
+    for (;;) {
+      const started = performance.now();
+      outcome = await qm.clientRef.send(body, attempt);
+      m.sentBatchDuration.observe(labels, (performance.now() - started) / 1000);
+      m.samplesTotal.inc(labels, n);
+      if (outcome.kind !== 'retry') break;
+      qm.failing = true;
+      qm.lastError = outcome.error;
+      qm.lastErrorAt = qm.clockRef.now();
+      if (attempt === 0) qm.logRef.warn('Failed to send batch, retrying', { remote_name: qm.cfg.name, err: outcome.error });
+      if (this.abortCtl.signal.aborted) return;
+      const delay = outcome.retryAfterMs > 0 ? outcome.retryAfterMs : backoff;
+      await sleep(qm.clockRef, jitter(delay), this.abortCtl.signal);
+      if (this.abortCtl.signal.aborted) return;
+      m.samplesRetried.inc(labels, n);
+      backoff = Math.min(delay * 2, q.maxBackoff);
+      attempt++;
+    }
+    m.bytesTotal.inc(labels, body.length);
+    if (outcome.kind === 'ok') {
+      qm.failing = false;
+      qm.recordSent(n);
+    } else {
+      qm.failing = false;
+      qm.lastError = outcome.error;
+      qm.lastErrorAt = qm.clockRef.now();
+      m.samplesFailed.inc(labels, n);
+      qm.logRef.error('Non-recoverable error, dropping batch', { remote_name: qm.cfg.name, count: n, err: outcome.error });
+    }
+    if (highest > qm.highestSent) {
+      qm.highestSent = highest;
+      m.highestSent.set(labels, Math.floor(highest / 1000));
+    }
+    this.head = (this.head + n) % this.cap;
+    this.size -= n;
+    qm.shardProgress();
+  }
+}
+
+/** ±10% jitter so many agents recovering together do not retry in lockstep. */
+function jitter(ms: number): number {
+  return Math.round(ms * (0.9 + Math.random() * 0.2));
+}
+
+/** URL with any password replaced, as Prometheus shows it in the `url` label. */
+export function redactUrl(u: string): string {
+  try {
+    const url = new URL(u);
+    if (url.password) url.password = 'xxxxx';
+    return url.toString();
+  } catch {
+    return u;
+  }
+}

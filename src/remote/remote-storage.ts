@@ -1,0 +1,146 @@
+import type { Registry } from 'prom-client';
+import type { RemoteWriteConfig } from '../config/types.ts';
+import type { Logger } from '../log/logger.ts';
+import type { RemoteStatus } from '../status/types.ts';
+import type { Clock } from '../util/clock.ts';
+import type { Labels } from '../util/labels.ts';
+import { HttpWriteClient, type WriteClient } from './client.ts';
+import { RemoteMetrics } from './metrics.ts';
+import { ProgressFile } from './progress.ts';
+import { QueueManager, type WalPosition } from './queue-manager.ts';
+import { WalWatcher } from './watcher.ts';
+
+export interface RemoteStorageOptions {
+  dataDir: string;
+  walDir: string;
+  clock: Clock;
+  log: Logger;
+  registry: Registry;
+  userAgent: string;
+  /** Where the WAL writer is now: new endpoints start here. */
+  walHead: () => WalPosition;
+  /** Subscribe to WAL flushes. */
+  subscribe: (fn: () => void) => () => void;
+  /** Newest sample appended (ms), for lag. */
+  highestAppended: () => number;
+  /** Bytes of WAL after a position, for backlog. */
+  bytesAfter: (pos: WalPosition) => number;
+  /** How long shutdown and reload wait for queues to drain. */
+  flushDeadlineMs: number;
+  /** Overridable for tests. */
+  makeClient?: (cfg: RemoteWriteConfig) => WriteClient;
+}
+
+interface Endpoint {
+  key: string;
+  qm: QueueManager;
+  watcher: WalWatcher;
+  progress: ProgressFile;
+}
+
+/** All remote-write endpoints; each has its own watcher, queue and persisted position. */
+export class RemoteStorage {
+  private readonly opts: RemoteStorageOptions;
+  private readonly metrics: RemoteMetrics;
+  private endpoints = new Map<string, Endpoint>();
+
+  constructor(opts: RemoteStorageOptions) {
+    this.opts = opts;
+    this.metrics = new RemoteMetrics(opts.registry);
+  }
+
+  /** Starts new endpoints, stops removed ones, restarts changed ones (resuming from their saved positions). */
+  async applyConfig(configs: readonly RemoteWriteConfig[], externalLabels: Labels): Promise<void> {
+    const next = new Map<string, Endpoint>();
+    const stops: Promise<unknown>[] = [];
+    const wanted = new Map(configs.map((c) => [c.name, c]));
+    for (const [name, ep] of this.endpoints) {
+      const cfg = wanted.get(name);
+      const key = cfg ? JSON.stringify([cfg, externalLabels]) : '';
+      if (cfg && key === ep.key) next.set(name, ep);
+      else stops.push(this.stopEndpoint(ep));
+    }
+    await Promise.all(stops);
+    for (const cfg of configs) {
+      if (next.has(cfg.name)) continue;
+      next.set(cfg.name, await this.startEndpoint(cfg, externalLabels));
+    }
+    this.endpoints = next;
+  }
+
+  private async startEndpoint(cfg: RemoteWriteConfig, externalLabels: Labels): Promise<Endpoint> {
+    const { log, clock } = this.opts;
+    const progress = new ProgressFile(this.opts.dataDir, cfg.name);
+    const saved = await progress.load();
+    const from = saved ?? this.opts.walHead();
+    if (!saved) progress.save(from);
+    const client = this.opts.makeClient ? this.opts.makeClient(cfg) : new HttpWriteClient(cfg, this.opts.userAgent);
+    const qlog = log.child('remote').child(cfg.name);
+    const qm = new QueueManager(cfg, client, {
+      clock,
+      log: qlog,
+      metrics: this.metrics,
+      externalLabels,
+      events: { onAcked: (pos) => progress.save(pos) },
+    });
+    const watcher = new WalWatcher(qm, { walDir: this.opts.walDir, clock, log: qlog, subscribe: this.opts.subscribe });
+    qm.start();
+    watcher.start(from);
+    qlog.info(saved ? 'Resuming remote write from saved WAL position' : 'Starting remote write at the WAL head', { url: cfg.url, segment: from.segment, offset: from.offset });
+    return { key: JSON.stringify([cfg, externalLabels]), qm, watcher, progress };
+  }
+
+  private async stopEndpoint(ep: Endpoint): Promise<boolean> {
+    await ep.watcher.stop();
+    const ok = await ep.qm.stop(this.opts.flushDeadlineMs);
+    await ep.progress.flush();
+    return ok;
+  }
+
+  /** Stops every endpoint, letting queues drain for up to the flush deadline. */
+  async stop(): Promise<boolean> {
+    const res = await Promise.all([...this.endpoints.values()].map((ep) => this.stopEndpoint(ep)));
+    this.endpoints.clear();
+    return res.every(Boolean);
+  }
+
+  /** The lowest position every endpoint has acknowledged (null with no endpoints): segments before it may go. */
+  lowestAcked(): WalPosition | null {
+    let low: WalPosition | null = null;
+    for (const ep of this.endpoints.values()) {
+      const p = ep.progress.position;
+      if (!p) return { segment: 0, offset: 0 };
+      if (!low || p.segment < low.segment || (p.segment === low.segment && p.offset < low.offset)) low = p;
+    }
+    return low;
+  }
+
+  status(): RemoteStatus[] {
+    const out: RemoteStatus[] = [];
+    const newest = this.opts.highestAppended();
+    for (const ep of this.endpoints.values()) {
+      const qm = ep.qm;
+      const pos = ep.progress.position;
+      const pending = qm.pending();
+      const labels = qm.labels();
+      this.metrics.samplesPending.set(labels, pending);
+      out.push({
+        name: qm.cfg.name,
+        url: labels.url,
+        health: qm.failing ? 'down' : qm.sent > 0 || pending === 0 ? 'up' : 'unknown',
+        lastError: qm.lastError,
+        lastErrorAt: qm.lastErrorAt,
+        lagSeconds: newest > 0 && qm.highestSent > 0 ? Math.max(0, (newest - qm.highestSent) / 1000) : 0,
+        pendingSamples: pending,
+        backlogBytes: pos ? this.opts.bytesAfter(pos) : 0,
+        samplesSent: qm.sent,
+        samplesRetried: 0,
+        samplesDropped: 0,
+        samplesFailed: 0,
+        sendRate: qm.sendRate(),
+        shards: qm.cfg.queueConfig.minShards,
+      });
+    }
+    return out;
+  }
+}

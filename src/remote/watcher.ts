@@ -1,0 +1,184 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from '../log/logger.ts';
+import { LiveReader } from '../wal/reader.ts';
+import { RecordType, SampleBatch, decodeSamples, decodeSeries, recordType } from '../wal/records.ts';
+import { listSegments, segmentName } from '../wal/segments.ts';
+import type { Clock } from '../util/clock.ts';
+import { errorMessage } from '../util/errors.ts';
+import type { QueueManager, WalPosition } from './queue-manager.ts';
+
+export interface WatcherOptions {
+  walDir: string;
+  clock: Clock;
+  log: Logger;
+  /** Registers a wake-up call for when the WAL writer flushed; returns an unsubscribe function. */
+  subscribe: (fn: () => void) => () => void;
+  /** Fallback read interval when no notification arrives. */
+  fallbackMs?: number;
+}
+
+const READ_CHUNK = 1 << 20;
+
+/**
+ * Tails the WAL for one endpoint. Before `from` it reads series records only (samples there were
+ * already acknowledged); from `from` on it hands samples to the queue. Woken by the writer, with a
+ * slow fallback poll so a missed notification can only delay, never stall.
+ */
+export class WalWatcher {
+  private readonly opts: WatcherOptions;
+  private readonly qm: QueueManager;
+  private stopped = false;
+  private wakeFn: (() => void) | null = null;
+  private unsubscribe: (() => void) | null = null;
+  private readonly batch = new SampleBatch();
+  private readonly buf = Buffer.allocUnsafe(READ_CHUNK);
+  done: Promise<void> = Promise.resolve();
+  /** Current read position, for status. */
+  segment = -1;
+  offset = 0;
+
+  constructor(qm: QueueManager, opts: WatcherOptions) {
+    this.qm = qm;
+    this.opts = opts;
+  }
+
+  start(from: WalPosition): void {
+    this.unsubscribe = this.opts.subscribe(() => this.wake());
+    this.done = this.run(from).catch((err) => {
+      if (!this.stopped) this.opts.log.error('WAL watcher stopped', { err: errorMessage(err) });
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.unsubscribe?.();
+    this.wake();
+    await this.done;
+  }
+
+  private wake(): void {
+    const fn = this.wakeFn;
+    this.wakeFn = null;
+    fn?.();
+  }
+
+  private waitForWrite(): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = this.opts.clock.setTimeout(() => {
+        this.wakeFn = null;
+        resolve();
+      }, this.opts.fallbackMs ?? 15_000);
+      this.wakeFn = () => {
+        this.opts.clock.clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  private async run(from: WalPosition): Promise<void> {
+    const { walDir, log } = this.opts;
+    let range = await listSegments(walDir);
+    while (!range && !this.stopped) {
+      await this.waitForWrite();
+      range = await listSegments(walDir);
+    }
+    if (!range) return;
+    let seg = range.first;
+    if (from.segment < range.first) {
+      log.warn('Resume position was truncated away; resuming at the oldest segment', { wanted: from.segment, oldest: range.first });
+      from = { segment: range.first, offset: 0 };
+    }
+    while (!this.stopped) {
+      await this.readSegment(seg, from);
+      if (this.stopped) return;
+      seg++;
+    }
+  }
+
+  /** Reads one segment to its end; returns once a newer segment exists and this one is exhausted. */
+  private async readSegment(seg: number, from: WalPosition): Promise<void> {
+    const file = path.join(this.opts.walDir, segmentName(seg));
+    let fh: fs.FileHandle;
+    try {
+      fh = await fs.open(file, 'r');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+        // Removed by truncation while we were behind: move on.
+        return;
+      }
+      throw err;
+    }
+    this.segment = seg;
+    const reader = new LiveReader(seg, 0);
+    try {
+      while (!this.stopped) {
+        const { bytesRead } = await fh.read(this.buf, 0, READ_CHUNK, reader.readOffset);
+        if (bytesRead > 0) {
+          reader.feed(this.buf, 0, bytesRead);
+          await this.drain(reader, seg, from);
+          continue;
+        }
+        // At the end of what is written. A newer segment means this one is final: read once more
+        // (the writer finishes a segment before creating the next), then move on.
+        if (await exists(path.join(this.opts.walDir, segmentName(seg + 1)))) {
+          const again = await fh.read(this.buf, 0, READ_CHUNK, reader.readOffset);
+          if (again.bytesRead > 0) {
+            reader.feed(this.buf, 0, again.bytesRead);
+            await this.drain(reader, seg, from);
+            continue;
+          }
+          reader.finish();
+          try {
+            await this.drain(reader, seg, from);
+          } catch (err) {
+            this.opts.log.warn('Torn record at the end of a finished segment, skipping it', { segment: seg, err: errorMessage(err) });
+          }
+          return;
+        }
+        await this.waitForWrite();
+      }
+    } finally {
+      await fh.close();
+    }
+  }
+
+  private async drain(reader: LiveReader, seg: number, from: WalPosition): Promise<void> {
+    const qm = this.qm;
+    for (;;) {
+      const rec = reader.next();
+      if (rec === null) return;
+      const end = reader.position;
+      this.offset = end;
+      const type = recordType(rec);
+      if (type === RecordType.Series) {
+        decodeSeries(rec, (ref, labels) => qm.storeSeries(ref, labels));
+        continue;
+      }
+      if (type !== RecordType.Samples) continue;
+      // Samples before the resume point were acknowledged in an earlier run.
+      if (seg < from.segment || (seg === from.segment && end <= from.offset)) continue;
+      const b = this.batch;
+      b.reset();
+      decodeSamples(rec, b);
+      const chunk = qm.beginChunk({ segment: seg, offset: end });
+      for (let i = 0; i < b.n; i++) {
+        while (!qm.enqueue(b.refs[i], b.ts[i], b.values[i], b.stale[i] === 1, chunk)) {
+          if (this.stopped || qm.isStopping) return;
+          this.qm.metricsRef.enqueueRetries.inc(qm.labels());
+          await qm.waitForSpace();
+        }
+      }
+      qm.endChunk();
+    }
+  }
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await fs.access(p);
+    return true;
+  } catch {
+    return false;
+  }
+}

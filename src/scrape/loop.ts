@@ -1,0 +1,369 @@
+import type http from 'node:http';
+import type https from 'node:https';
+import type { Appender } from '../agent/storage.ts';
+import type { Logger } from '../log/logger.ts';
+import { relabel, type CompiledRelabel } from '../relabel/relabel.ts';
+import { createParser, Entry, type TextParser } from '../textparse/parser.ts';
+import type { Clock } from '../util/clock.ts';
+import { errorMessage } from '../util/errors.ts';
+import { LabelsBuilder, METRIC_NAME, type Labels } from '../util/labels.ts';
+import { fetchBody, ScrapeError } from './fetch-body.ts';
+import type { TlsClientOptions } from './http-client.ts';
+
+/** Everything a loop needs to know about its target, fixed for the loop's life. */
+export interface ScrapeTarget {
+  readonly pool: string;
+  readonly url: string;
+  /** Public target labels (job, instance, ...), sorted. */
+  readonly labels: Labels;
+  /** Labels before relabeling, for the API and UI. */
+  readonly discovered: Labels;
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+}
+
+export interface LoopOptions {
+  readonly honorLabels: boolean;
+  readonly honorTimestamps: boolean;
+  readonly trackTimestampsStaleness: boolean;
+  readonly metricRelabel: readonly CompiledRelabel[];
+  readonly sampleLimit: number;
+  readonly labelLimit: number;
+  readonly labelNameLengthLimit: number;
+  readonly labelValueLengthLimit: number;
+  readonly bodySizeLimit: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly fallbackProtocol?: 'text' | 'openmetrics';
+  readonly agent: http.Agent | https.Agent;
+  readonly tls?: TlsClientOptions;
+}
+
+/** Samples ahead of now by more than this are rejected, as Prometheus' appender does. */
+const MAX_FUTURE_MS = 10 * 60 * 1000;
+
+interface CacheEntry {
+  /** 0 = dropped by metric relabeling. */
+  ref: number;
+  /** Iteration this series was last seen in. */
+  seen: number;
+  /** The series carried its own timestamp last time (excluded from staleness unless tracked). */
+  explicitTs: boolean;
+}
+
+export interface LoopState {
+  health: 'up' | 'down' | 'unknown';
+  lastScrape: number;
+  lastDurationMs: number;
+  lastError: string;
+  samples: number;
+  series: number;
+}
+
+/** Scrape outcome counters, summed over all loops into Prometheus' target metrics. */
+export interface LoopCounters {
+  scrapes: number;
+  failed: number;
+  duplicates: number;
+  outOfOrder: number;
+  outOfBounds: number;
+  sampleLimitHit: number;
+  bodyLimitHit: number;
+}
+
+export class SampleLimitError extends ScrapeError {}
+
+const REPORT_NAMES = ['up', 'scrape_duration_seconds', 'scrape_samples_scraped', 'scrape_samples_post_metric_relabeling', 'scrape_series_added'] as const;
+
+/**
+ * One target's scrape loop: fetch, parse, map raw series text to a ref through the cache (so relabeling
+ * and label parsing happen once per new series), append, report, stale markers, commit.
+ */
+export class ScrapeLoop {
+  readonly target: ScrapeTarget;
+  private readonly opts: LoopOptions;
+  private readonly app: Appender;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly counters: LoopCounters;
+  private readonly cache = new Map<string, CacheEntry>();
+  private readonly reportRefs = new Float64Array(REPORT_NAMES.length);
+  private readonly parserCache = new Map<string, TextParser>();
+  private buf: Buffer = Buffer.allocUnsafe(64 * 1024);
+  private iter = 0;
+  /** Iteration whose series are currently "exposed" (-1: none, e.g. after a failed scrape). */
+  private exposedIter = -1;
+  private timer: object | null = null;
+  private running: Promise<void> | null = null;
+  private stopped = false;
+  private readonly headers: Record<string, string>;
+  private readonly url: URL;
+  readonly state: LoopState = { health: 'unknown', lastScrape: 0, lastDurationMs: 0, lastError: '', samples: 0, series: 0 };
+
+  constructor(target: ScrapeTarget, opts: LoopOptions, app: Appender, clock: Clock, log: Logger, counters: LoopCounters) {
+    this.target = target;
+    this.opts = opts;
+    this.app = app;
+    this.clock = clock;
+    this.log = log;
+    this.counters = counters;
+    this.url = new URL(target.url);
+    this.headers = { ...opts.headers, 'X-Prometheus-Scrape-Timeout-Seconds': String(target.timeoutMs / 1000) };
+  }
+
+  /** Starts scraping at the target's stable offset within the interval. */
+  start(offsetMs: number): void {
+    const interval = this.target.intervalMs;
+    const now = this.clock.now();
+    let wait = interval - (now % interval) + offsetMs;
+    if (wait > interval) wait -= interval;
+    let next = now + wait;
+    const tick = () => {
+      if (this.stopped) return;
+      const due = next;
+      next += interval;
+      const now2 = this.clock.now();
+      // Skip ticks we are late for (a stalled event loop) rather than scraping in a burst.
+      while (next <= now2) next += interval;
+      this.timer = this.clock.setTimeout(tick, next - now2);
+      // Align the timestamp to the ideal tick when within tolerance, as Prometheus does, so
+      // downstream rate() sees exactly periodic samples.
+      const ts = Math.abs(now2 - due) <= Math.min(2, interval / 100) ? due : now2;
+      if (this.running) return; // previous scrape still running: skip this tick
+      this.running = this.scrape(ts).finally(() => {
+        this.running = null;
+      });
+    };
+    this.timer = this.clock.setTimeout(tick, wait);
+  }
+
+  /** Stops the loop; waits for a running scrape. With stale=true writes stale markers for everything it exposed. */
+  async stop(opts: { stale: boolean }): Promise<void> {
+    this.stopped = true;
+    if (this.timer) this.clock.clearTimeout(this.timer);
+    if (this.running) await this.running;
+    if (opts.stale) {
+      const t = this.clock.now();
+      this.appendStaleForExposed(t);
+      for (let i = 0; i < REPORT_NAMES.length; i++) if (this.reportRefs[i] > 0) this.app.appendStale(this.reportRefs[i], t);
+      await this.app.commit();
+    }
+  }
+
+  /** One scrape at timestamp ts (ms). Public for tests. */
+  async scrape(ts: number): Promise<void> {
+    const start = performance.now();
+    this.state.lastScrape = ts;
+    let bodyError: Error | null = null;
+    let length = 0;
+    let contentType: string | undefined;
+    try {
+      const res = await fetchBody(
+        { url: this.url, headers: this.headers, timeoutMs: this.target.timeoutMs, bodySizeLimit: this.opts.bodySizeLimit, agent: this.opts.agent, tls: this.opts.tls },
+        this.buf,
+      );
+      this.buf = res.buf;
+      length = res.length;
+      contentType = res.contentType;
+    } catch (err) {
+      bodyError = err instanceof Error ? err : new Error(String(err));
+      if (err instanceof ScrapeError && err.bodyLimit) this.counters.bodyLimitHit++;
+    }
+    if (this.stopped && bodyError) return;
+    this.iter++;
+    let scraped = 0;
+    let post = 0;
+    let added = 0;
+    let err = bodyError;
+    if (!err) {
+      try {
+        const r = this.ingest(ts, length, contentType);
+        scraped = r.scraped;
+        post = r.post;
+        added = r.added;
+      } catch (e) {
+        err = e instanceof Error ? e : new Error(String(e));
+        scraped = this.lastScraped;
+        post = 0;
+        added = 0;
+      }
+    }
+    if (err) {
+      this.app.rollback();
+      this.appendStaleForExposed(ts);
+      this.exposedIter = -1;
+      this.counters.failed++;
+      this.state.health = 'down';
+      this.state.lastError = errorMessage(err);
+      if (!(err instanceof ScrapeError)) this.log.debug('Scrape failed', { target: this.target.url, err: this.state.lastError });
+      else this.log.debug('Scrape failed', { target: this.target.url, err: err.message });
+    } else {
+      this.appendStaleForGone(ts);
+      this.exposedIter = this.iter;
+      this.state.health = 'up';
+      this.state.lastError = '';
+    }
+    this.counters.scrapes++;
+    const duration = (performance.now() - start) / 1000;
+    this.appendReport(ts, err === null, duration, scraped, post, added);
+    this.state.lastDurationMs = duration * 1000;
+    this.state.samples = scraped;
+    this.state.series = post;
+    try {
+      await this.app.commit();
+    } catch (e) {
+      this.state.health = 'down';
+      this.state.lastError = `append failed: ${errorMessage(e)}`;
+      this.log.error('Appending scrape results failed', { target: this.target.url, err: errorMessage(e) });
+    }
+  }
+
+  private lastScraped = 0;
+
+  /** Parses the body and appends its samples. Throws (failing the whole scrape) on any parse or limit error. */
+  private ingest(ts: number, length: number, contentType: string | undefined): { scraped: number; post: number; added: number } {
+    const p = this.parser(contentType);
+    const buf = this.buf;
+    p.reset(buf, length);
+    const iter = this.iter;
+    const app = this.app;
+    const cache = this.cache;
+    const honorTs = this.opts.honorTimestamps;
+    const limit = this.opts.sampleLimit;
+    const maxT = this.clock.now() + MAX_FUTURE_MS;
+    let scraped = 0;
+    let post = 0;
+    let added = 0;
+    let appended = 0;
+    let limitErr: SampleLimitError | null = null;
+    try {
+      for (;;) {
+        const kind = p.next();
+        if (kind === Entry.EOF) break;
+        if (kind !== Entry.Series) continue;
+        scraped++;
+        const key = buf.toString('latin1', p.seriesStart, p.seriesEnd);
+        let e = cache.get(key);
+        if (e === undefined) {
+          e = { ref: this.newSeries(p.labels()), seen: 0, explicitTs: false };
+          cache.set(key, e);
+          if (e.ref > 0) added++;
+        }
+        if (e.ref === 0) {
+          e.seen = iter;
+          continue;
+        }
+        post++;
+        if (e.seen === iter) {
+          this.counters.duplicates++;
+          continue;
+        }
+        e.seen = iter;
+        let t = ts;
+        e.explicitTs = p.hasTimestamp;
+        if (p.hasTimestamp && honorTs) t = p.timestamp;
+        if (t > maxT) {
+          this.counters.outOfBounds++;
+          continue;
+        }
+        if (limit > 0 && appended >= limit) {
+          // Keep parsing so scrape_samples_scraped stays right, but the scrape has failed.
+          limitErr ??= new SampleLimitError(`sample limit exceeded (limit: ${limit})`);
+          continue;
+        }
+        if (app.append(e.ref, t, p.value)) appended++;
+        else this.counters.outOfOrder++;
+      }
+    } finally {
+      this.lastScraped = scraped;
+    }
+    if (limitErr) {
+      this.counters.sampleLimitHit++;
+      throw limitErr;
+    }
+    return { scraped, post, added };
+  }
+
+  private parser(contentType: string | undefined): TextParser {
+    const key = contentType ?? '';
+    let p = this.parserCache.get(key);
+    if (!p) {
+      p = createParser(contentType, this.opts.fallbackProtocol);
+      this.parserCache.set(key, p);
+    }
+    return p;
+  }
+
+  /** Labels of a new series: target labels merged, metric relabeling, limits. Returns its ref, or 0 if dropped. */
+  private newSeries(scraped: string[]): number {
+    const lb = new LabelsBuilder();
+    for (let i = 0; i < scraped.length; i += 2) lb.set(scraped[i], scraped[i + 1]);
+    const tl = this.target.labels;
+    if (this.opts.honorLabels) {
+      for (let i = 0; i < tl.length; i += 2) if (!lb.has(tl[i])) lb.set(tl[i], tl[i + 1]);
+    } else {
+      for (let i = 0; i < tl.length; i += 2) {
+        const name = tl[i];
+        const clash = lb.get(name);
+        if (clash !== '') {
+          let exported = 'exported_' + name;
+          while (lb.has(exported)) exported = 'exported_' + exported;
+          lb.set(exported, clash);
+        }
+        lb.set(name, tl[i + 1]);
+      }
+    }
+    if (this.opts.metricRelabel.length > 0 && !relabel(this.opts.metricRelabel, lb)) return 0;
+    if (lb.size === 0) return 0;
+    const labels = lb.labels();
+    if (lb.get(METRIC_NAME) === '') throw new ScrapeError('no metric name found in series');
+    const o = this.opts;
+    if (o.labelLimit > 0 && labels.length / 2 > o.labelLimit) throw new ScrapeError(`label_limit exceeded (metric: ${lb.get(METRIC_NAME)}, number of labels: ${labels.length / 2}, limit: ${o.labelLimit})`);
+    if (o.labelNameLengthLimit > 0 || o.labelValueLengthLimit > 0) {
+      for (let i = 0; i < labels.length; i += 2) {
+        if (o.labelNameLengthLimit > 0 && Buffer.byteLength(labels[i]) > o.labelNameLengthLimit) throw new ScrapeError(`label_name_length_limit exceeded (metric: ${lb.get(METRIC_NAME)}, label name: ${labels[i]}, limit: ${o.labelNameLengthLimit})`);
+        if (o.labelValueLengthLimit > 0 && Buffer.byteLength(labels[i + 1]) > o.labelValueLengthLimit) throw new ScrapeError(`label_value_length_limit exceeded (metric: ${lb.get(METRIC_NAME)}, label name: ${labels[i]}, value: ${JSON.stringify(labels[i + 1])}, limit: ${o.labelValueLengthLimit})`);
+      }
+    }
+    return this.app.ref(labels);
+  }
+
+  private appendStaleForGone(ts: number): void {
+    if (this.exposedIter < 0) {
+      this.dropUnseen();
+      return;
+    }
+    const prev = this.exposedIter;
+    const track = this.opts.trackTimestampsStaleness;
+    for (const e of this.cache.values()) {
+      if (e.ref > 0 && e.seen === prev && (track || !e.explicitTs)) this.app.appendStale(e.ref, ts);
+    }
+    this.dropUnseen();
+  }
+
+  /** Forgets cache entries not seen in the current scrape, so the cache tracks the target's current series. */
+  private dropUnseen(): void {
+    const iter = this.iter;
+    for (const [k, e] of this.cache) if (e.seen !== iter) this.cache.delete(k);
+  }
+
+  private appendStaleForExposed(ts: number): void {
+    if (this.exposedIter < 0) return;
+    const prev = this.exposedIter;
+    const track = this.opts.trackTimestampsStaleness;
+    for (const e of this.cache.values()) {
+      if (e.ref > 0 && e.seen === prev && (track || !e.explicitTs)) this.app.appendStale(e.ref, ts);
+    }
+  }
+
+  private appendReport(ts: number, ok: boolean, duration: number, scraped: number, post: number, added: number): void {
+    const values = [ok ? 1 : 0, duration, scraped, post, added];
+    for (let i = 0; i < REPORT_NAMES.length; i++) {
+      if (this.reportRefs[i] === 0) {
+        const lb = new LabelsBuilder(this.target.labels);
+        lb.set(METRIC_NAME, REPORT_NAMES[i]);
+        this.reportRefs[i] = this.app.ref(lb.labels());
+      }
+      this.app.append(this.reportRefs[i], ts, values[i]);
+    }
+  }
+}

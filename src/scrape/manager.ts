@@ -1,0 +1,263 @@
+import http from 'node:http';
+import https from 'node:https';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Appender } from '../agent/storage.ts';
+import type { ScrapeConfig, TargetGroup } from '../config/types.ts';
+import { formatDuration } from '../config/duration.ts';
+import type { Logger } from '../log/logger.ts';
+import { compileRelabelConfigs, type CompiledRelabel } from '../relabel/relabel.ts';
+import type { TargetStatus } from '../status/types.ts';
+import { SCRAPE_ACCEPT_HEADER } from '../textparse/parser.ts';
+import type { Clock } from '../util/clock.ts';
+import { labelsGet, labelsKey, type Labels } from '../util/labels.ts';
+import { ScrapeLoop, type LoopCounters, type LoopOptions, type ScrapeTarget } from './loop.ts';
+import { populateTargetLabels } from './target-labels.ts';
+import { scrapeAuthHeaders, tlsOptions } from './http-client.ts';
+
+export interface AppenderSource {
+  appender(): Appender;
+}
+
+interface Pool {
+  cfg: ScrapeConfig;
+  /** JSON of the config, to tell whether a reload changed it. */
+  fingerprint: string;
+  rules: readonly CompiledRelabel[];
+  loopOpts: LoopOptions;
+  loops: Map<string, ScrapeLoop>;
+  dropped: Labels[];
+  groups: Map<string, readonly TargetGroup[]>;
+}
+
+/**
+ * Owns one pool per job and one loop per target. Discovery feeds it target groups; reloads swap pool
+ * settings while loops of unchanged targets keep running (no gap, no duplicate).
+ */
+export class ScrapeManager {
+  private readonly pools = new Map<string, Pool>();
+  private readonly storage: AppenderSource;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly userAgent: string;
+  readonly counters: LoopCounters = { scrapes: 0, failed: 0, duplicates: 0, outOfOrder: 0, outOfBounds: 0, sampleLimitHit: 0, bodyLimitHit: 0 };
+  private stopped = false;
+
+  constructor(storage: AppenderSource, clock: Clock, log: Logger, reg: Registry, userAgent: string) {
+    this.storage = storage;
+    this.clock = clock;
+    this.log = log;
+    this.userAgent = userAgent;
+    this.registerMetrics(reg);
+  }
+
+  /** Applies scrape configs: new pools start, removed pools stop (with stale markers), changed pools restart their loops. */
+  async applyConfig(scrapeConfigs: readonly ScrapeConfig[]): Promise<void> {
+    const wanted = new Map(scrapeConfigs.map((c) => [c.jobName, c]));
+    const stops: Promise<void>[] = [];
+    for (const [name, pool] of this.pools) {
+      if (!wanted.has(name)) {
+        // Unlike Prometheus 2.42, a job removed by a reload gets stale markers for its series.
+        for (const loop of pool.loops.values()) stops.push(loop.stop({ stale: true }));
+        pool.loops.clear();
+        this.pools.delete(name);
+      }
+    }
+    for (const cfg of scrapeConfigs) {
+      const fingerprint = JSON.stringify(cfg);
+      const have = this.pools.get(cfg.jobName);
+      if (have && have.fingerprint === fingerprint) continue;
+      const pool: Pool = {
+        cfg,
+        fingerprint,
+        rules: compileRelabelConfigs(cfg.relabelConfigs),
+        loopOpts: this.loopOptions(cfg),
+        loops: new Map(),
+        dropped: [],
+        groups: have ? have.groups : new Map(),
+      };
+      if (have) {
+        // Settings changed: restart loops under the new settings without stale markers.
+        for (const loop of have.loops.values()) stops.push(loop.stop({ stale: false }));
+      }
+      this.pools.set(cfg.jobName, pool);
+      if (!have) pool.groups.set('static', cfg.staticConfigs);
+      this.sync(pool);
+    }
+    await Promise.all(stops);
+  }
+
+  /** Replaces the target groups a discovery provider produced for a pool. */
+  setTargetGroups(job: string, provider: string, groups: readonly TargetGroup[]): void {
+    const pool = this.pools.get(job);
+    if (!pool) return;
+    pool.groups.set(provider, groups);
+    this.sync(pool);
+  }
+
+  private sync(pool: Pool): void {
+    if (this.stopped) return;
+    const cfg = pool.cfg;
+    const want = new Map<string, ScrapeTarget>();
+    pool.dropped = [];
+    for (const groups of pool.groups.values()) {
+      for (const g of groups) {
+        for (const addr of g.targets) {
+          const res = populateTargetLabels(g.labels, ['__address__', addr], {
+            jobName: cfg.jobName,
+            scrapeInterval: formatDuration(cfg.scrapeInterval),
+            scrapeTimeout: formatDuration(cfg.scrapeTimeout),
+            metricsPath: cfg.metricsPath,
+            scheme: cfg.scheme,
+            params: cfg.params,
+          }, pool.rules);
+          if (res.kind === 'dropped') {
+            pool.dropped.push(res.discovered);
+            continue;
+          }
+          if (res.kind === 'error') {
+            this.log.warn('Invalid target', { job: cfg.jobName, err: res.error });
+            continue;
+          }
+          const key = labelsKey(res.labels);
+          if (want.has(key)) continue;
+          want.set(key, {
+            pool: cfg.jobName,
+            url: res.url,
+            labels: res.publicLabels,
+            discovered: mergeDiscovered(g.labels, addr),
+            intervalMs: res.interval,
+            timeoutMs: res.timeout,
+          });
+        }
+      }
+    }
+    if (cfg.targetLimit > 0 && want.size > cfg.targetLimit) {
+      this.log.error('Target limit exceeded', { job: cfg.jobName, targets: want.size, limit: cfg.targetLimit });
+    }
+    for (const [key, loop] of pool.loops) {
+      if (!want.has(key)) {
+        void loop.stop({ stale: true });
+        pool.loops.delete(key);
+      }
+    }
+    for (const [key, target] of want) {
+      if (pool.loops.has(key)) continue;
+      const loop = new ScrapeLoop(target, pool.loopOpts, this.storage.appender(), this.clock, this.log.child('scrape'), this.counters);
+      pool.loops.set(key, loop);
+      loop.start(targetOffset(key, target.url, target.intervalMs));
+    }
+  }
+
+  private loopOptions(cfg: ScrapeConfig): LoopOptions {
+    const tls = cfg.scheme === 'https' ? tlsOptions(cfg.tlsConfig) : undefined;
+    const agent = cfg.scheme === 'https' ? new https.Agent({ keepAlive: true, maxSockets: 4, ...tls }) : new http.Agent({ keepAlive: true, maxSockets: 4 });
+    return Object.freeze({
+      honorLabels: cfg.honorLabels,
+      honorTimestamps: cfg.honorTimestamps,
+      trackTimestampsStaleness: cfg.trackTimestampsStaleness,
+      metricRelabel: compileRelabelConfigs(cfg.metricRelabelConfigs),
+      sampleLimit: cfg.sampleLimit,
+      labelLimit: cfg.labelLimit,
+      labelNameLengthLimit: cfg.labelNameLengthLimit,
+      labelValueLengthLimit: cfg.labelValueLengthLimit,
+      bodySizeLimit: cfg.bodySizeLimit,
+      headers: {
+        Accept: SCRAPE_ACCEPT_HEADER,
+        'Accept-Encoding': cfg.enableCompression ? 'gzip' : 'identity',
+        'User-Agent': this.userAgent,
+        ...scrapeAuthHeaders(cfg),
+      },
+      fallbackProtocol: cfg.fallbackScrapeProtocol === 'OpenMetricsText1.0.0' || cfg.fallbackScrapeProtocol === 'OpenMetricsText0.0.1' ? 'openmetrics' : cfg.fallbackScrapeProtocol ? 'text' : undefined,
+      agent,
+      tls,
+    });
+  }
+
+  /** Stops every loop. Shutdown writes no stale markers, as Prometheus. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    const all: Promise<void>[] = [];
+    for (const pool of this.pools.values()) for (const loop of pool.loops.values()) all.push(loop.stop({ stale: false }));
+    await Promise.all(all);
+  }
+
+  targets(): TargetStatus[] {
+    const out: TargetStatus[] = [];
+    for (const pool of this.pools.values()) {
+      for (const loop of pool.loops.values()) {
+        const t = loop.target;
+        out.push({
+          pool: t.pool,
+          instance: labelsGet(t.labels, 'instance'),
+          url: t.url,
+          health: loop.state.health,
+          lastScrape: loop.state.lastScrape,
+          lastDurationMs: loop.state.lastDurationMs,
+          lastError: loop.state.lastError,
+          samples: loop.state.samples,
+          series: loop.state.series,
+          intervalMs: t.intervalMs,
+          labels: toRecord(t.labels),
+          discoveredLabels: toRecord(t.discovered),
+        });
+      }
+    }
+    return out;
+  }
+
+  droppedTargets(): { pool: string; discovered: Labels }[] {
+    const out: { pool: string; discovered: Labels }[] = [];
+    for (const pool of this.pools.values()) for (const d of pool.dropped) out.push({ pool: pool.cfg.jobName, discovered: d });
+    return out;
+  }
+
+  poolNames(): string[] {
+    return [...this.pools.keys()];
+  }
+
+  private registerMetrics(reg: Registry): void {
+    const c = this.counters;
+    const counter = (name: string, help: string, get: () => number) =>
+      new Counter({ name, help, registers: [reg], collect() { this.reset(); this.inc(get()); } });
+    counter('prometheus_target_scrapes_sample_duplicate_timestamp_total', 'Total number of samples rejected due to duplicate timestamps but different values.', () => c.duplicates);
+    counter('prometheus_target_scrapes_sample_out_of_order_total', 'Total number of samples rejected due to not being out of the expected order.', () => c.outOfOrder);
+    counter('prometheus_target_scrapes_sample_out_of_bounds_total', 'Total number of samples rejected due to timestamp falling outside of the time bounds.', () => c.outOfBounds);
+    counter('prometheus_target_scrapes_exceeded_sample_limit_total', 'Total number of scrapes that hit the sample limit and were rejected.', () => c.sampleLimitHit);
+    counter('prometheus_target_scrapes_exceeded_body_size_limit_total', 'Total number of scrapes that hit the body size limit', () => c.bodyLimitHit);
+    const pools = this.pools;
+    new Gauge({
+      name: 'prometheus_target_scrape_pool_targets',
+      help: 'Current number of targets in this scrape pool.',
+      labelNames: ['scrape_job'],
+      registers: [reg],
+      collect() {
+        this.reset();
+        for (const [name, p] of pools) this.set({ scrape_job: name }, p.loops.size);
+      },
+    });
+  }
+}
+
+function toRecord(ls: Labels): Record<string, string> {
+  const r: Record<string, string> = {};
+  for (let i = 0; i < ls.length; i += 2) r[ls[i]] = ls[i + 1];
+  return r;
+}
+
+function mergeDiscovered(group: Labels, addr: string): Labels {
+  const r = toRecord(group);
+  r.__address__ = addr;
+  return Object.keys(r).sort().flatMap((k) => [k, r[k]]);
+}
+
+/** Stable offset inside the interval from a hash of the target, so restarts keep the same phase. */
+export function targetOffset(key: string, url: string, intervalMs: number): number {
+  // FNV-1a 32-bit over the target identity.
+  let h = 0x811c9dc5;
+  const s = key + '\u0000' + url;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h % intervalMs;
+}

@@ -1,0 +1,89 @@
+/**
+ * The status snapshot: everything the UI, the web API and logs show about a running agent.
+ * Immutable plain data, so readers (the Ink TUI, the web page) never touch the core.
+ */
+export type Phase = 'starting' | 'replaying' | 'running' | 'stopping' | 'stopped';
+export type Health = 'up' | 'down' | 'unknown';
+
+export interface TargetStatus {
+  readonly pool: string;
+  readonly instance: string;
+  readonly url: string;
+  readonly health: Health;
+  /** ms since epoch of the last scrape start, 0 = never. */
+  readonly lastScrape: number;
+  readonly lastDurationMs: number;
+  readonly lastError: string;
+  readonly samples: number;
+  readonly series: number;
+  readonly intervalMs: number;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly discoveredLabels: Readonly<Record<string, string>>;
+}
+
+export interface RemoteStatus {
+  readonly name: string;
+  readonly url: string;
+  readonly health: Health;
+  readonly lastError: string;
+  /** ms since epoch, 0 = none. */
+  readonly lastErrorAt: number;
+  /** Newest sample appended minus newest sample acknowledged by this endpoint, in seconds. */
+  readonly lagSeconds: number;
+  readonly pendingSamples: number;
+  /** WAL bytes this endpoint has not acknowledged yet. */
+  readonly backlogBytes: number;
+  readonly samplesSent: number;
+  readonly samplesRetried: number;
+  readonly samplesDropped: number;
+  readonly samplesFailed: number;
+  /** Samples per second acknowledged, averaged over the last few seconds. */
+  readonly sendRate: number;
+  readonly shards: number;
+}
+
+export interface WalStatus {
+  readonly bytes: number;
+  readonly segments: number;
+  readonly firstSegment: number;
+  readonly lastSegment: number;
+  /** 0 = no cap. */
+  readonly capBytes: number;
+  /** ms since epoch of the oldest sample still on disk, 0 = unknown. */
+  readonly oldestTimestamp: number;
+  readonly replay: { readonly done: boolean; readonly current: number; readonly max: number };
+}
+
+export interface SeriesStatus {
+  readonly active: number;
+  readonly created: number;
+  readonly removed: number;
+  readonly samplesAppended: number;
+}
+
+export interface ReloadStatus {
+  readonly ok: boolean;
+  readonly at: number;
+  readonly error: string;
+}
+
+export interface StatusSnapshot {
+  readonly version: string;
+  readonly startedAt: number;
+  readonly at: number;
+  readonly phase: Phase;
+  readonly configFile: string;
+  readonly dataDir: string;
+  readonly listenAddress: string;
+  readonly reload: ReloadStatus;
+  readonly targets: readonly TargetStatus[];
+  readonly series: SeriesStatus;
+  readonly wal: WalStatus;
+  readonly remote: readonly RemoteStatus[];
+}
+
+/** Commands the UI may send back (the only way it acts on the agent). */
+export interface StatusActions {
+  reload(): Promise<{ ok: boolean; error?: string }>;
+  quit(): void;
+}

@@ -1,0 +1,145 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+export const ROOT = path.resolve(import.meta.dirname, '../..');
+
+/** A free TCP port on 127.0.0.1 (bind to 0, read it, close). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address() as net.AddressInfo;
+      s.close(() => resolve(a.port));
+    });
+  });
+}
+
+export async function tmpDir(prefix = 'outpost-test-'): Promise<string> {
+  return fs.mkdtemp(path.join(os.tmpdir(), prefix));
+}
+
+export interface Proc {
+  child: ChildProcess;
+  output(): string;
+  /** Resolves with the exit code (or signal name) once the process ended. */
+  exited: Promise<number | string>;
+  stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number | string>;
+}
+
+/** Starts a process in its own process group, capturing stdout+stderr. */
+export function startProc(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Proc {
+  const child = spawn(cmd, args, { cwd: opts.cwd ?? ROOT, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, sig) => resolve(code ?? sig ?? -1)));
+  const stop = async (signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 30_000) => {
+    if (child.exitCode === null && child.signalCode === null) {
+      try {
+        child.kill(signal);
+      } catch {
+        // already gone
+      }
+      const t = setTimeout(() => {
+        try {
+          process.kill(-(child.pid as number), 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }, timeoutMs);
+      const r = await exited;
+      clearTimeout(t);
+      return r;
+    }
+    return exited;
+  };
+  return { child, output: () => out, exited, stop };
+}
+
+/** Polls until fn returns a truthy value or the timeout passes. */
+export async function waitUntil<T>(fn: () => Promise<T | undefined | null | false>, timeoutMs: number, what: string | (() => string)): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let lastErr: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (err) {
+      lastErr = err;
+    }
+    if (Date.now() > end) throw new Error(`timed out waiting for ${typeof what === "function" ? what() : what}${lastErr ? `: ${String(lastErr)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export async function httpOk(url: string): Promise<boolean> {
+  const r = await fetch(url);
+  await r.arrayBuffer();
+  return r.ok;
+}
+
+/** A real Prometheus 2.x server acting as remote-write receiver on 127.0.0.1. */
+export async function startPrometheusReceiver(): Promise<{ url: string; writeUrl: string; proc: Proc; dir: string; query(q: string, time?: number): Promise<PromVector> ; stop(): Promise<void> }> {
+  const dir = await tmpDir('outpost-prom-');
+  const port = await freePort();
+  const cfg = path.join(dir, 'prometheus.yml');
+  await fs.writeFile(cfg, 'global:\n  scrape_interval: 1m\n');
+  const proc = startProc('prometheus', [
+    `--config.file=${cfg}`,
+    `--storage.tsdb.path=${path.join(dir, 'tsdb')}`,
+    `--web.listen-address=127.0.0.1:${port}`,
+    '--web.enable-remote-write-receiver',
+    '--log.level=warn',
+  ]);
+  const url = `http://127.0.0.1:${port}`;
+  await waitUntil(() => httpOk(`${url}/-/ready`), 30_000, `prometheus ready\n${proc.output()}`);
+  return {
+    url,
+    writeUrl: `${url}/api/v1/write`,
+    proc,
+    dir,
+    async query(q: string, time?: number) {
+      const u = new URL(`${url}/api/v1/query`);
+      u.searchParams.set('query', q);
+      if (time !== undefined) u.searchParams.set('time', String(time / 1000));
+      const r = await fetch(u);
+      const j = (await r.json()) as { status: string; data: { result: PromVector }; error?: string };
+      if (j.status !== 'success') throw new Error(`query ${q}: ${j.error}`);
+      return j.data.result;
+    },
+    async stop() {
+      await proc.stop('SIGTERM');
+      await fs.rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export type PromVector = { metric: Record<string, string>; value: [number, string] }[];
+
+/** A real prometheus-node-exporter on 127.0.0.1. */
+export async function startNodeExporter(): Promise<{ url: string; address: string; proc: Proc }> {
+  const port = await freePort();
+  const proc = startProc('prometheus-node-exporter', [`--web.listen-address=127.0.0.1:${port}`, '--log.level=warn']);
+  const url = `http://127.0.0.1:${port}/metrics`;
+  await waitUntil(() => httpOk(url), 30_000, `node_exporter\n${proc.output()}`);
+  return { url, address: `127.0.0.1:${port}`, proc };
+}
+
+/** The agent under test: the bundle when built, else the sources (Node runs .ts directly). */
+export function outpostCommand(): string[] {
+  return [process.execPath, path.join(ROOT, process.env.OUTPOST_ENTRY ?? 'dist/outpost.mjs')];
+}
+
+export async function startOutpost(args: string[], env?: NodeJS.ProcessEnv): Promise<Proc> {
+  const [cmd, ...pre] = outpostCommand();
+  try {
+    await fs.access(pre[0]);
+  } catch {
+    pre[0] = path.join(ROOT, 'src/main.ts');
+  }
+  return startProc(cmd, [...pre, '--no-tui', ...args], { env: env ?? process.env });
+}
