@@ -301,15 +301,21 @@ export class ScrapeLoop {
     if (this.opts.honorLabels) {
       for (let i = 0; i < tl.length; i += 2) if (!lb.has(tl[i])) lb.set(tl[i], tl[i + 1]);
     } else {
+      // Target labels win; clashing scraped values move to exported_<name>, shortest names first,
+      // with the prefix repeated until the name is free (Prometheus' resolution order).
+      let conflicts: [string, string][] | null = null;
       for (let i = 0; i < tl.length; i += 2) {
-        const name = tl[i];
-        const clash = lb.get(name);
-        if (clash !== '') {
+        const clash = lb.get(tl[i]);
+        if (clash !== '') (conflicts ??= []).push([tl[i], clash]);
+        lb.set(tl[i], tl[i + 1]);
+      }
+      if (conflicts) {
+        conflicts.sort((a, b) => a[0].length - b[0].length);
+        for (const [name, value] of conflicts) {
           let exported = 'exported_' + name;
           while (lb.has(exported)) exported = 'exported_' + exported;
-          lb.set(exported, clash);
+          lb.set(exported, value);
         }
-        lb.set(name, tl[i + 1]);
       }
     }
     if (this.opts.metricRelabel.length > 0 && !relabel(this.opts.metricRelabel, lb)) return 0;

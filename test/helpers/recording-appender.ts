@@ -1,0 +1,77 @@
+import type { Appender } from '../../src/agent/storage.ts';
+import { labelsKey, type Labels } from '../../src/util/labels.ts';
+
+export interface RecordedSample {
+  labels: Record<string, string>;
+  t: number;
+  v: number;
+  stale: boolean;
+}
+
+/**
+ * An in-memory Appender for scrape tests: records committed samples with their labels, applies the
+ * same out-of-order rule as the agent storage, and can be told to fail commits.
+ */
+export class RecordingAppender implements Appender {
+  private readonly byKey = new Map<string, number>();
+  private readonly labelsByRef: Labels[] = [[]];
+  private readonly lastTs: number[] = [-Infinity];
+  private pending: { ref: number; t: number; v: number; stale: boolean }[] = [];
+  committed: RecordedSample[] = [];
+  commits = 0;
+  rollbacks = 0;
+
+  ref(labels: Labels): number {
+    const k = labelsKey(labels);
+    let ref = this.byKey.get(k);
+    if (ref === undefined) {
+      ref = this.labelsByRef.length;
+      this.byKey.set(k, ref);
+      this.labelsByRef.push(labels);
+      this.lastTs.push(-Infinity);
+    }
+    return ref;
+  }
+
+  append(ref: number, t: number, v: number): boolean {
+    if (t <= this.lastTs[ref]) return false;
+    this.pending.push({ ref, t, v, stale: false });
+    return true;
+  }
+
+  appendStale(ref: number, t: number): boolean {
+    if (t <= this.lastTs[ref]) return false;
+    this.pending.push({ ref, t, v: NaN, stale: true });
+    return true;
+  }
+
+  get length(): number {
+    return this.pending.length;
+  }
+
+  async commit(): Promise<void> {
+    for (const p of this.pending) {
+      const ls = this.labelsByRef[p.ref];
+      const rec: Record<string, string> = {};
+      for (let i = 0; i < ls.length; i += 2) rec[ls[i]] = ls[i + 1];
+      this.committed.push({ labels: rec, t: p.t, v: p.v, stale: p.stale });
+      if (p.t > this.lastTs[p.ref]) this.lastTs[p.ref] = p.t;
+    }
+    this.pending = [];
+    this.commits++;
+  }
+
+  rollback(): void {
+    this.pending = [];
+    this.rollbacks++;
+  }
+
+  /** Committed samples of the metric name at timestamp t (all timestamps if omitted). */
+  named(name: string, t?: number): RecordedSample[] {
+    return this.committed.filter((s) => s.labels.__name__ === name && (t === undefined || s.t === t));
+  }
+
+  at(t: number): RecordedSample[] {
+    return this.committed.filter((s) => s.t === t);
+  }
+}

@@ -1,0 +1,216 @@
+import test from 'ava';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { memoryLogger } from '../../src/log/logger.ts';
+import { compileRelabelConfigs } from '../../src/relabel/relabel.ts';
+import { RELABEL_DEFAULTS, type RelabelConfig } from '../../src/relabel/types.ts';
+import { ScrapeLoop, type LoopCounters, type LoopOptions } from '../../src/scrape/loop.ts';
+import { FakeClock } from '../../src/util/clock.ts';
+import { RecordingAppender } from '../helpers/recording-appender.ts';
+
+/** A loopback target whose next response the test sets. */
+async function target(): Promise<{ url: string; set(status: number, body: string | Buffer, headers?: Record<string, string>): void; hits: () => number; close(): void; lastHeaders: () => http.IncomingHttpHeaders }> {
+  let status = 200;
+  let body: string | Buffer = '';
+  let headers: Record<string, string> = { 'Content-Type': 'text/plain; version=0.0.4' };
+  let hits = 0;
+  let last: http.IncomingHttpHeaders = {};
+  const srv = http.createServer((req, res) => {
+    hits++;
+    last = req.headers;
+    res.writeHead(status, headers);
+    res.end(body);
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}/metrics`,
+    set(s, b, h) {
+      status = s;
+      body = b;
+      if (h) headers = h;
+    },
+    hits: () => hits,
+    close: () => srv.close(),
+    lastHeaders: () => last,
+  };
+}
+
+function counters(): LoopCounters {
+  return { scrapes: 0, failed: 0, duplicates: 0, outOfOrder: 0, outOfBounds: 0, sampleLimitHit: 0, bodyLimitHit: 0 };
+}
+
+function opts(o: Partial<LoopOptions> = {}): LoopOptions {
+  return {
+    honorLabels: false,
+    honorTimestamps: true,
+    trackTimestampsStaleness: false,
+    metricRelabel: [],
+    sampleLimit: 0,
+    labelLimit: 0,
+    labelNameLengthLimit: 0,
+    labelValueLengthLimit: 0,
+    bodySizeLimit: 0,
+    headers: { Accept: 'text/plain' },
+    agent: new http.Agent({ keepAlive: false }),
+    ...o,
+  };
+}
+
+function rule(r: Partial<RelabelConfig>): RelabelConfig {
+  return { sourceLabels: [], separator: RELABEL_DEFAULTS.separator, regex: RELABEL_DEFAULTS.regex, modulus: 0, targetLabel: '', replacement: RELABEL_DEFAULTS.replacement, action: 'replace', explicit: new Set(), ...r };
+}
+
+async function setup(o: Partial<LoopOptions> = {}) {
+  const tg = await target();
+  const app = new RecordingAppender();
+  const c = counters();
+  const loop = new ScrapeLoop(
+    { pool: 'job1', url: tg.url, labels: ['instance', 'host:1', 'job', 'job1'], discovered: [], intervalMs: 1000, timeoutMs: 1000 },
+    opts(o),
+    app,
+    new FakeClock(1_700_000_000_000),
+    memoryLogger(),
+    c,
+  );
+  return { tg, app, loop, c };
+}
+
+const T = 1_700_000_000_000;
+
+test('attaches job and instance, reports the five report series with the scrape timestamp', async (t) => {
+  const { tg, app, loop } = await setup();
+  t.teardown(() => tg.close());
+  tg.set(200, '# TYPE a gauge\na{x="1"} 5\nb 2.5\n');
+  await loop.scrape(T);
+  t.deepEqual(app.named('a'), [{ labels: { __name__: 'a', instance: 'host:1', job: 'job1', x: '1' }, t: T, v: 5, stale: false }]);
+  t.is(app.named('b')[0].v, 2.5);
+  const rep = (n: string) => app.named(n, T)[0]?.v;
+  t.is(rep('up'), 1);
+  t.is(rep('scrape_samples_scraped'), 2);
+  t.is(rep('scrape_samples_post_metric_relabeling'), 2);
+  t.is(rep('scrape_series_added'), 2);
+  t.true((rep('scrape_duration_seconds') ?? -1) >= 0);
+  t.deepEqual(app.named('up')[0].labels, { __name__: 'up', instance: 'host:1', job: 'job1' });
+  // Second scrape: nothing new, series_added 0.
+  await loop.scrape(T + 1000);
+  t.is(app.named('scrape_series_added', T + 1000)[0].v, 0);
+  t.is(app.named('a').length, 2);
+});
+
+test('a series that disappears gets a stale marker; a failed scrape marks all and reports up=0', async (t) => {
+  const { tg, app, loop } = await setup();
+  t.teardown(() => tg.close());
+  tg.set(200, 'a 1\nb 1\n');
+  await loop.scrape(T);
+  tg.set(200, 'a 2\n');
+  await loop.scrape(T + 1000);
+  t.deepEqual(app.named('b', T + 1000).map((s) => s.stale), [true]);
+  t.is(app.named('a', T + 1000)[0].v, 2);
+  tg.set(500, 'boom');
+  await loop.scrape(T + 2000);
+  t.deepEqual(app.named('a', T + 2000).map((s) => s.stale), [true]);
+  t.is(app.named('b', T + 2000).length, 0, 'b was already marked stale');
+  t.is(app.named('up', T + 2000)[0].v, 0);
+  t.regex(loop.state.lastError, /HTTP status 500/);
+  // A second failure writes no further markers.
+  await loop.scrape(T + 3000);
+  t.is(app.at(T + 3000).filter((s) => s.stale).length, 0);
+});
+
+test('a body that does not parse fails the whole scrape: nothing of it is ingested', async (t) => {
+  const { tg, app, loop } = await setup();
+  t.teardown(() => tg.close());
+  tg.set(200, 'good 1\n1234notvali}{ 444\n');
+  await loop.scrape(T);
+  t.is(app.named('good').length, 0);
+  t.is(app.named('up', T)[0].v, 0);
+  t.true(app.rollbacks >= 1);
+});
+
+test('duplicate label names fail the scrape (RepeatedLabels)', async (t) => {
+  const { tg, app, loop } = await setup();
+  t.teardown(() => tg.close());
+  tg.set(200, 'test{a="1",a="1"} 1\n');
+  await loop.scrape(T);
+  t.is(app.named('test').length, 0);
+  t.is(app.named('up', T)[0].v, 0);
+});
+
+test('honor_labels=false moves clashing labels to exported_*; honor_labels=true keeps them', async (t) => {
+  const a = await setup();
+  t.teardown(() => a.tg.close());
+  a.tg.set(200, 'm{job="orig",instance="foo",exported_job="x"} 1\n');
+  await a.loop.scrape(T);
+  // exported_job is taken by the scraped series itself, so the clashing job goes one level further.
+  t.deepEqual(a.app.named('m')[0].labels, { __name__: 'm', exported_exported_job: 'orig', exported_instance: 'foo', exported_job: 'x', instance: 'host:1', job: 'job1' });
+  const b = await setup({ honorLabels: true });
+  t.teardown(() => b.tg.close());
+  b.tg.set(200, 'm{job="orig"} 1\n');
+  await b.loop.scrape(T);
+  t.deepEqual(b.app.named('m')[0].labels, { __name__: 'm', instance: 'host:1', job: 'orig' });
+});
+
+test('the same series twice in one scrape: first kept, rest counted', async (t) => {
+  const { tg, app, loop, c } = await setup();
+  t.teardown(() => tg.close());
+  tg.set(200, 'd 1\nd 2\n');
+  await loop.scrape(T);
+  t.deepEqual(app.named('d').map((s) => s.v), [1]);
+  t.is(c.duplicates, 1);
+});
+
+test('metric_relabel_configs drop series once (cached), report series are exempt', async (t) => {
+  const { tg, app, loop } = await setup({ metricRelabel: compileRelabelConfigs([rule({ sourceLabels: ['__name__'], regex: 'drop_.*|up', action: 'drop' })]) });
+  t.teardown(() => tg.close());
+  tg.set(200, 'drop_me 1\nkeep_me 1\n');
+  await loop.scrape(T);
+  t.is(app.named('drop_me').length, 0);
+  t.is(app.named('keep_me').length, 1);
+  t.is(app.named('up').length, 1, 'report series skip metric relabeling');
+  t.is(app.named('scrape_samples_post_metric_relabeling', T)[0].v, 1);
+});
+
+test('explicit timestamps are honoured and excluded from staleness', async (t) => {
+  const { tg, app, loop } = await setup();
+  t.teardown(() => tg.close());
+  tg.set(200, 'e 1 1600000000000\nf 1\n');
+  await loop.scrape(T);
+  t.is(app.named('e')[0].t, 1600000000000);
+  tg.set(200, '');
+  await loop.scrape(T + 1000);
+  t.is(app.named('e').filter((s) => s.stale).length, 0);
+  t.is(app.named('f').filter((s) => s.stale).length, 1);
+});
+
+test('sample_limit fails the scrape but scrape_samples_scraped counts every sample', async (t) => {
+  const { tg, app, loop, c } = await setup({ sampleLimit: 2 });
+  t.teardown(() => tg.close());
+  tg.set(200, 'a 1\nb 1\nc 1\n');
+  await loop.scrape(T);
+  t.is(app.named('a').length, 0);
+  t.is(app.named('up', T)[0].v, 0);
+  t.is(app.named('scrape_samples_scraped', T)[0].v, 3);
+  t.is(c.sampleLimitHit, 1);
+});
+
+test('body_size_limit is enforced while streaming', async (t) => {
+  const { tg, app, loop, c } = await setup({ bodySizeLimit: 1000 });
+  t.teardown(() => tg.close());
+  tg.set(200, 'x 1\n'.repeat(10_000));
+  await loop.scrape(T);
+  t.is(app.named('x').length, 0);
+  t.is(app.named('up', T)[0].v, 0);
+  t.is(c.bodyLimitHit, 1);
+});
+
+test('sends the scrape timeout header and handles gzip bodies', async (t) => {
+  const { tg, app, loop } = await setup();
+  t.teardown(() => tg.close());
+  const zlib = await import('node:zlib');
+  const gz = zlib.gzipSync('g 7\n');
+  tg.set(200, gz, { 'Content-Type': 'text/plain', 'Content-Encoding': 'gzip' });
+  await loop.scrape(T);
+  t.is(tg.lastHeaders()['x-prometheus-scrape-timeout-seconds'], '1');
+  t.is(app.named('g')[0]?.v, 7, loop.state.lastError);
+});
