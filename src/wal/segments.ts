@@ -1,0 +1,91 @@
+/** WAL directory layout: numbered segment files and checkpoint directories. */
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { SegmentsError } from './errors.ts';
+
+export const PAGE_SIZE = 32 * 1024;
+export const HEADER_SIZE = 7;
+/** Largest fragment payload: a fragment never crosses a page. */
+export const MAX_FRAGMENT = PAGE_SIZE - HEADER_SIZE;
+export const DEFAULT_SEGMENT_SIZE = 128 * 1024 * 1024;
+
+/** Fragment kinds in the low 3 bits of the header byte. */
+export const FRAG_PAD = 0;
+export const FRAG_FULL = 1;
+export const FRAG_FIRST = 2;
+export const FRAG_MIDDLE = 3;
+export const FRAG_LAST = 4;
+export const FLAG_SNAPPY = 0x08;
+export const FLAG_ZSTD = 0x10;
+
+/** Segment file name: 8-digit zero-padded decimal, as Prometheus' `%08d`. */
+export function segmentName(i: number): string {
+  return String(i).padStart(8, '0');
+}
+
+export function segmentPath(walDir: string, i: number): string {
+  return path.join(walDir, segmentName(i));
+}
+
+export function checkpointName(i: number): string {
+  return `checkpoint.${segmentName(i)}`;
+}
+
+const SEGMENT_RE = /^\d+$/;
+const CHECKPOINT_RE = /^checkpoint\.(\d+)$/;
+
+async function names(dir: string): Promise<string[] | null> {
+  try {
+    return await readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+}
+
+/** Indexes of the segment files in dir, ascending; other names are ignored. Missing dir => []. */
+export async function segmentIndexes(dir: string): Promise<number[]> {
+  const list = await names(dir);
+  if (!list) return [];
+  const out: number[] = [];
+  for (const n of list) if (SEGMENT_RE.test(n)) out.push(Number(n));
+  return out.sort((a, b) => a - b);
+}
+
+/**
+ * First and last segment index in walDir, or null when it holds none (or does not exist).
+ * Throws SegmentsError when the numbers are not contiguous, as Prometheus does.
+ */
+export async function listSegments(walDir: string): Promise<{ first: number; last: number } | null> {
+  const idx = await segmentIndexes(walDir);
+  if (idx.length === 0) return null;
+  for (let i = 1; i < idx.length; i++) {
+    if (idx[i] !== idx[i - 1] + 1) {
+      throw new SegmentsError(
+        walDir,
+        `segments are not sequential: ${segmentName(idx[i - 1])} is followed by ${segmentName(idx[i])}`,
+      );
+    }
+  }
+  return { first: idx[0], last: idx[idx.length - 1] };
+}
+
+/** Checkpoint directories (`checkpoint.N`, not `.tmp`), ascending by N. */
+export async function listCheckpoints(walDir: string): Promise<{ index: number; name: string }[]> {
+  const list = await names(walDir);
+  if (!list) return [];
+  const out: { index: number; name: string }[] = [];
+  for (const n of list) {
+    const m = CHECKPOINT_RE.exec(n);
+    if (m) out.push({ index: Number(m[1]), name: n });
+  }
+  return out.sort((a, b) => a.index - b.index);
+}
+
+/** The newest checkpoint, or null. */
+export async function lastCheckpoint(walDir: string): Promise<{ index: number; dir: string } | null> {
+  const cps = await listCheckpoints(walDir);
+  if (cps.length === 0) return null;
+  const cp = cps[cps.length - 1];
+  return { index: cp.index, dir: path.join(walDir, cp.name) };
+}
