@@ -1,0 +1,30 @@
+import { Box, Text } from 'ink';
+import { Panel } from './Panel.tsx';
+
+export const KEY_HELP: readonly (readonly [string, string])[] = [
+  ['Tab / Shift-Tab', 'next / previous panel'],
+  ['↑ ↓  j k', 'move the selection (PgUp/PgDn, g/G for top/bottom)'],
+  ['Enter', 'details of the selected target or endpoint (Esc back)'],
+  ['/', 'filter targets (Enter keeps it, Esc restores the old one)'],
+  ['Esc', 'clear the filter / close a view'],
+  ['s / S', 'next sort column / reverse the order'],
+  ['r', 'reload the configuration file'],
+  ['?', 'this help'],
+  ['q  Ctrl-C', 'quit: stop scraping, flush the WAL, drain remote write'],
+];
+
+export function Help({ compact, rows }: { readonly compact: boolean; readonly rows: number }) {
+  const shown = KEY_HELP.slice(0, Math.max(1, rows - (compact ? 1 : 3)));
+  return (
+    <Panel title="Keys" info="(? or Esc to close)" focused compact={compact} grow>
+      {shown.map(([k, v]) => (
+        <Box key={k}>
+          <Box width={18} flexShrink={0}>
+            <Text bold>{k}</Text>
+          </Box>
+          <Text wrap="truncate-end">{v}</Text>
+        </Box>
+      ))}
+    </Panel>
+  );
+}

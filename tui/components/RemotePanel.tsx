@@ -1,0 +1,81 @@
+import { Text } from 'ink';
+import type { RemoteStatus } from '../../src/status/types.ts';
+import { fitColumns, type ColumnSpec } from '../columns.ts';
+import { formatBytes, formatCount, formatRate, formatSeconds, oneLine, sparkline } from '../format.ts';
+import type { RateHistory } from '../history.ts';
+import { scrollWindow } from '../layout.ts';
+import { healthRole, type Role } from '../theme.ts';
+import { PANEL_FRAME_WIDTH, Panel } from './Panel.tsx';
+import { TableHeader, TableRow, tableWidth, type CellValue } from './Table.tsx';
+
+type RemoteColumn = 'name' | 'health' | 'lag' | 'pending' | 'backlog' | 'rate' | 'trend' | 'retries' | 'error';
+
+const COLUMNS: readonly ColumnSpec<RemoteColumn>[] = [
+  { id: 'name', title: 'ENDPOINT', width: 10, priority: 0, flex: true, maxWidth: 24 },
+  { id: 'health', title: 'HEALTH', width: 6, priority: 0 },
+  { id: 'lag', title: 'LAG', width: 7, align: 'right', priority: 0 },
+  { id: 'pending', title: 'PENDING', width: 7, align: 'right', priority: 2 },
+  { id: 'backlog', title: 'BACKLOG', width: 9, align: 'right', priority: 1 },
+  { id: 'rate', title: 'RATE', width: 8, align: 'right', priority: 3 },
+  { id: 'trend', title: 'TREND', width: 12, priority: 4, flex: true, maxWidth: 30 },
+  { id: 'retries', title: 'RETRY/DROP', width: 11, align: 'right', priority: 5 },
+  { id: 'error', title: 'LAST ERROR', width: 12, priority: 6, flex: true },
+];
+
+/** Lag in the minutes is worth a glance, in the tens of minutes it is an outage. */
+export function lagRole(seconds: number): Role | undefined {
+  return seconds >= 600 ? 'bad' : seconds >= 60 ? 'warn' : undefined;
+}
+
+function rowValues(r: RemoteStatus, history: readonly number[], trendWidth: number): Record<RemoteColumn, CellValue> {
+  const lr = lagRole(r.lagSeconds);
+  const dr: Role | undefined = r.samplesDropped + r.samplesFailed > 0 ? 'bad' : r.samplesRetried > 0 ? 'warn' : undefined;
+  return {
+    name: { text: r.name },
+    health: { text: r.health === 'unknown' ? 'unk' : r.health, role: healthRole(r.health) },
+    lag: { text: formatSeconds(r.lagSeconds), role: lr },
+    pending: { text: formatCount(r.pendingSamples) },
+    backlog: { text: formatBytes(r.backlogBytes) },
+    rate: { text: formatRate(r.sendRate) },
+    trend: { text: sparkline(history, trendWidth), role: 'accent' },
+    retries: { text: `${formatCount(r.samplesRetried)}/${formatCount(r.samplesDropped + r.samplesFailed)}`, role: dr },
+    error: r.lastError ? { text: oneLine(r.lastError), role: 'bad' } : { text: '' },
+  };
+}
+
+export interface RemotePanelProps {
+  readonly remotes: readonly RemoteStatus[];
+  readonly selected: number;
+  readonly history: RateHistory;
+  readonly focused: boolean;
+  readonly compact: boolean;
+  readonly width: number;
+  readonly rows: number;
+}
+
+export function RemotePanel(p: RemotePanelProps) {
+  const inner = p.compact ? p.width : p.width - PANEL_FRAME_WIDTH;
+  const columns = fitColumns(COLUMNS, tableWidth(inner));
+  const trendWidth = columns.find((c) => c.id === 'trend')?.width ?? 0;
+  const start = scrollWindow(p.remotes.length, p.rows, p.selected);
+  const shown = p.remotes.slice(start, start + p.rows);
+  const healthy = p.remotes.filter((r) => r.health === 'up').length;
+  return (
+    <Panel title="Remote write" info={`${p.remotes.length} endpoint${p.remotes.length === 1 ? '' : 's'} (${healthy} up)`} focused={p.focused} compact={p.compact}>
+      <TableHeader columns={columns} />
+      {shown.length === 0 ? (
+        <Text dimColor>  no remote_write endpoints configured</Text>
+      ) : (
+        shown.map((r, i) => (
+          <TableRow
+            key={r.name}
+            columns={columns}
+            values={rowValues(r, p.history.get(r.name), trendWidth)}
+            selected={start + i === p.selected}
+            focused={p.focused}
+          />
+        ))
+      )}
+    </Panel>
+  );
+}
