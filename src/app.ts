@@ -2,6 +2,7 @@ import path from 'node:path';
 import { AgentMetrics } from './agent/metrics.ts';
 import { AgentStorage } from './agent/storage.ts';
 import { WalStats } from './agent/wal-stats.ts';
+import { WalTruncator } from './agent/truncate.ts';
 import { buildInfo, USER_AGENT } from './build-info.ts';
 import type { Flags } from './cli/flags.ts';
 import { loadConfigFile, redactedConfigYaml } from './config/load.ts';
@@ -30,6 +31,7 @@ export class Agent {
   private config: Config;
   private readonly storage: AgentStorage;
   private readonly walStats: WalStats;
+  private readonly truncator: WalTruncator;
   private readonly scrape: ScrapeManager;
   private readonly remote: RemoteStorage;
   private readonly web: WebServer;
@@ -73,6 +75,19 @@ export class Agent {
       bytesAfter: (pos) => this.walStats.bytesAfter(pos),
       flushDeadlineMs: flags.flushDeadline,
     });
+    this.truncator = new WalTruncator({
+      storage: this.storage,
+      clock,
+      log: log.child('wal'),
+      minTimeMs: flags.retentionMinTime,
+      maxTimeMs: flags.retentionMaxTime,
+      maxSizeBytes: flags.maxSize,
+      compress: flags.walCompression,
+      lowestAcked: () => this.remote.lowestAcked(),
+      lowestSentTimestamp: () => this.remote.lowestSentTimestamp(),
+      segmentSizes: () => this.walStats.sizes,
+      onForcedDrop: (below, reason) => this.remote.segmentsDropped(below, (from, to) => this.storage.samplesInSegments(from, to), reason),
+    });
     this.web = new WebServer({
       registry: this.registry,
       log: log.child('web'),
@@ -107,7 +122,7 @@ export class Agent {
         firstSegment: this.walStats.first,
         lastSegment: this.walStats.last,
         capBytes: flags.maxSize,
-        oldestTimestamp: 0,
+        oldestTimestamp: this.storage.oldestTimestamp(),
         replay: { ...this.storage.replay },
       }),
       remote: () => this.remote.status(),
@@ -129,6 +144,7 @@ export class Agent {
     this.walStats.start(2000);
     await this.remote.applyConfig(this.config.remoteWrite, this.config.global.externalLabels);
     await this.scrape.applyConfig(this.config.scrapeConfigs);
+    this.truncator.start(flags.truncateFrequency);
     this.configMetrics.reloaded(true, this.clock.now());
     this.ready = true;
     this.hub.setPhase('running');
@@ -177,6 +193,7 @@ export class Agent {
     this.hub.setPhase('stopping');
     log.info('Stopping scrape manager');
     await this.scrape.stop();
+    await this.truncator.stop();
     if (this.ready) await this.storage.writer.flush();
     log.info('Stopping remote storage', { flush_deadline: this.flags.flushDeadline });
     const drained = await this.remote.stop();

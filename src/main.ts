@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-import { Agent } from './app.ts';
+import fs from 'node:fs';
+import path from 'node:path';
 import { versionText } from './build-info.ts';
 import { parseFlags, FlagError } from './cli/flags.ts';
-import { loadConfigFile } from './config/load.ts';
 import { createLogger } from './log/logger.ts';
 import { errorMessage } from './util/errors.ts';
 
@@ -25,12 +25,19 @@ async function main(argv: string[]): Promise<number> {
     return err instanceof FlagError ? 2 : 1;
   }
 
-  if (flags.command === 'check-config') return checkConfig(flags.checkFiles);
+  // The agent is loaded only now, so --version and --help stay fast.
+  const { loadConfigFile, formatIssue } = await import('./config/load.ts');
+  if (flags.command === 'check-config') return checkConfig(flags.checkFiles, loadConfigFile);
 
   const interactive = flags.tui && process.stdout.isTTY === true && process.stdin.isTTY === true;
-  // In the TUI, logs would tear the screen: keep warnings and errors only, on stderr, which the
-  // dashboard does not draw on (redirect it to a file to keep them).
-  const log = createLogger({ level: interactive && flags.logLevel !== 'debug' ? 'warn' : flags.logLevel, format: flags.logFormat });
+  // Under the dashboard, log lines would tear the screen: they go to <data>/outpost.log instead.
+  let write: ((line: string) => void) | undefined;
+  if (interactive) {
+    fs.mkdirSync(flags.dataDir, { recursive: true });
+    const logFile = fs.createWriteStream(path.join(flags.dataDir, 'outpost.log'), { flags: 'a' });
+    write = (line) => void logFile.write(line + '\n');
+  }
+  const log = createLogger({ level: flags.logLevel, format: flags.logFormat, write });
 
   let config;
   try {
@@ -41,6 +48,8 @@ async function main(argv: string[]): Promise<number> {
     return 1;
   }
 
+  for (const w of config.warnings) log.warn('Config has no effect in agent mode', { warning: formatIssue(w) });
+  const { Agent } = await import('./app.ts');
   const agent = new Agent(flags, config, log);
   let exiting = false;
   const shutdown = (signal: string) => {
@@ -75,12 +84,15 @@ async function main(argv: string[]): Promise<number> {
   if (interactive) {
     const { runTui } = await import('../tui/index.tsx');
     const ui = runTui(agent.hub, { reload: () => agent.reload(), quit: () => shutdown('tui') });
-    void ui.waitUntilExit().then(() => shutdown('tui'));
+    void ui.waitUntilExit().then(() => {
+      // The UI also closes itself once shutdown finished; only a UI that went away first asks for it.
+      if (!exiting) shutdown('tui');
+    });
   }
   return -1;
 }
 
-async function checkConfig(files: readonly string[]): Promise<number> {
+async function checkConfig(files: readonly string[], loadConfigFile: typeof import('./config/load.ts').loadConfigFile): Promise<number> {
   let failed = false;
   for (const f of files) {
     process.stdout.write(`Checking ${f}\n`);

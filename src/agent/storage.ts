@@ -40,6 +40,12 @@ export interface StorageOptions {
   now?: () => number;
 }
 
+export interface SegmentInfo {
+  samples: number;
+  minTs: number;
+  maxTs: number;
+}
+
 export interface ReplayProgress {
   done: boolean;
   current: number;
@@ -60,6 +66,8 @@ export class AgentStorage {
   samplesAppended = 0;
   seriesCreated = 0;
   seriesRemoved = 0;
+  /** Per WAL segment: samples written and their time range, for truncation, caps and status. */
+  readonly segments = new Map<number, SegmentInfo>();
 
   constructor(opts: StorageOptions) {
     this.opts = opts;
@@ -87,6 +95,8 @@ export class AgentStorage {
           batch.reset();
           decodeSamples(rec, batch);
           const last = this.series.lastTs;
+          const info = this.segmentInfo(segment);
+          info.samples += batch.n;
           for (let i = 0; i < batch.n; i++) {
             let ref = batch.refs[i];
             const d = dupRefs.get(ref);
@@ -98,6 +108,8 @@ export class AgentStorage {
             const t = batch.ts[i];
             if (t > last[ref]) last[ref] = t;
             if (t > this.highestTimestamp) this.highestTimestamp = t;
+            if (t < info.minTs) info.minTs = t;
+            if (t > info.maxTs) info.maxTs = t;
           }
         }
       },
@@ -124,8 +136,39 @@ export class AgentStorage {
     return this.wal;
   }
 
+  segmentInfo(segment: number): SegmentInfo {
+    let info = this.segments.get(segment);
+    if (!info) {
+      info = { samples: 0, minTs: Infinity, maxTs: -Infinity };
+      this.segments.set(segment, info);
+    }
+    return info;
+  }
+
+  /** Samples written to segments [from, below). */
+  samplesInSegments(from: number, below: number): number {
+    let n = 0;
+    for (const [s, info] of this.segments) if (s >= from && s < below) n += info.samples;
+    return n;
+  }
+
+  /** Oldest sample timestamp still in the WAL (ms), 0 when unknown. */
+  oldestTimestamp(): number {
+    let min = Infinity;
+    for (const info of this.segments.values()) if (info.minTs < min) min = info.minTs;
+    return min === Infinity ? 0 : min;
+  }
+
   appender(): Appender {
     return new AgentAppender(this);
+  }
+
+  /** Removes series whose last sample is older than cutoff (ms); returns their refs. */
+  gcSeries(cutoff: number): number[] {
+    const removed = this.series.gc(cutoff);
+    this.seriesRemoved += removed.length;
+    this.metrics.activeSeries.set(this.series.size);
+    return removed;
   }
 
   /** Writes one record built by fn into the WAL (synchronously framed; flushed by the caller). */
@@ -219,11 +262,15 @@ class AgentAppender implements Appender {
       st.logRecord((w) => encodeSamples(w, this.refs, this.ts, this.vals, this.stale, n));
       const last = st.series.lastTs;
       let hi = st.highestTimestamp;
+      const info = st.segmentInfo(st.writer.segment);
+      info.samples += n;
       for (let i = 0; i < n; i++) {
         const ref = this.refs[i];
         const t = this.ts[i];
         if (t > last[ref]) last[ref] = t;
         if (t > hi) hi = t;
+        if (t < info.minTs) info.minTs = t;
+        if (t > info.maxTs) info.maxTs = t;
       }
       st.highestTimestamp = hi;
       st.samplesAppended += n;

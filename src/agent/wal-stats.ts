@@ -8,7 +8,7 @@ import type { WalPosition } from '../remote/queue-manager.ts';
  */
 export class WalStats {
   private readonly walDir: string;
-  private sizes = new Map<number, number>();
+  private bySegment = new Map<number, number>();
   first = 0;
   last = -1;
   bytes = 0;
@@ -42,7 +42,7 @@ export class WalStats {
         // Deleted by truncation between readdir and stat.
       }
     }
-    this.sizes = sizes;
+    this.bySegment = sizes;
     this.bytes = total;
     this.first = first === Infinity ? 0 : first;
     this.last = last;
@@ -51,15 +51,19 @@ export class WalStats {
   /** WAL bytes from pos to the end. */
   bytesAfter(pos: WalPosition): number {
     let n = 0;
-    for (const [i, size] of this.sizes) {
+    for (const [i, size] of this.bySegment) {
       if (i > pos.segment) n += size;
       else if (i === pos.segment) n += Math.max(0, size - pos.offset);
     }
     return n;
   }
 
+  get sizes(): ReadonlyMap<number, number> {
+    return this.bySegment;
+  }
+
   get segments(): number {
-    return this.sizes.size;
+    return this.bySegment.size;
   }
 
   start(intervalMs: number): void {

@@ -33,7 +33,10 @@ export class ProgressFile {
     return this.pending ?? this.last;
   }
 
+  /** Records a newer position; an older one (late acknowledgements after a forced skip) is ignored. */
   save(pos: WalPosition): void {
+    const cur = this.position;
+    if (cur && (pos.segment < cur.segment || (pos.segment === cur.segment && pos.offset < cur.offset))) return;
     this.pending = pos;
     if (!this.writing) this.writing = this.flushLoop();
   }
@@ -43,13 +46,25 @@ export class ProgressFile {
     while (this.writing) await this.writing;
   }
 
+  /** Last write error (the position stays pending and is written with the next save). */
+  lastError: string = '';
+
   private async flushLoop(): Promise<void> {
     try {
       while (this.pending) {
         const pos = this.pending;
         this.pending = null;
-        await writeAtomic(this.file, JSON.stringify({ segment: pos.segment, offset: pos.offset }) + '\n');
-        this.last = pos;
+        try {
+          await writeAtomic(this.file, JSON.stringify({ segment: pos.segment, offset: pos.offset }) + '\n');
+          this.last = pos;
+          this.lastError = '';
+        } catch (err) {
+          // Disk full or directory gone: never crash the agent over it. Keep the position (unless a
+          // newer one arrived meanwhile) so the next acknowledgement retries the write.
+          this.pending ??= pos;
+          this.lastError = err instanceof Error ? err.message : String(err);
+          return;
+        }
       }
     } finally {
       this.writing = null;

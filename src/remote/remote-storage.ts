@@ -115,6 +115,35 @@ export class RemoteStorage {
     return low;
   }
 
+  /**
+   * Lowest newest-acknowledged sample timestamp over all endpoints (ms), as Prometheus computes it for
+   * series GC: 0 when an endpoint has sent nothing yet, null with no endpoints.
+   */
+  lowestSentTimestamp(): number | null {
+    let low: number | null = null;
+    for (const ep of this.endpoints.values()) {
+      const t = ep.qm.highestSent;
+      if (low === null || t < low) low = t;
+    }
+    return low;
+  }
+
+  /**
+   * A forced truncation (disk cap or max age) removed segments below `below`. Endpoints still behind
+   * count what they lose as dropped (reason label) and jump past it.
+   */
+  segmentsDropped(below: number, samplesIn: (fromSegment: number, below: number) => number, reason: string): void {
+    for (const ep of this.endpoints.values()) {
+      const pos = ep.progress.position;
+      if (!pos || pos.segment >= below) continue;
+      const lost = samplesIn(pos.segment, below);
+      if (lost > 0) this.metrics.samplesDropped.inc({ ...ep.qm.labels(), reason }, lost);
+      this.opts.log.warn('WAL data dropped before this endpoint received it', { remote_name: ep.qm.cfg.name, samples: lost, reason, resume_segment: below });
+      ep.progress.save({ segment: below, offset: 0 });
+      ep.watcher.skipTo(below);
+    }
+  }
+
   status(): RemoteStatus[] {
     const out: RemoteStatus[] = [];
     const newest = this.opts.highestAppended();

@@ -1,9 +1,9 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../log/logger.ts';
-import { LiveReader } from '../wal/reader.ts';
+import { LiveReader, readSegmentRange } from '../wal/reader.ts';
 import { RecordType, SampleBatch, decodeSamples, decodeSeries, recordType } from '../wal/records.ts';
-import { listSegments, segmentName } from '../wal/segments.ts';
+import { lastCheckpoint, listSegments, segmentName } from '../wal/segments.ts';
 import type { Clock } from '../util/clock.ts';
 import { errorMessage } from '../util/errors.ts';
 import type { QueueManager, WalPosition } from './queue-manager.ts';
@@ -34,6 +34,8 @@ export class WalWatcher {
   private readonly batch = new SampleBatch();
   private readonly buf = Buffer.allocUnsafe(READ_CHUNK);
   done: Promise<void> = Promise.resolve();
+  /** Segments below this were removed by a forced truncation (disk cap, max age): skip them. */
+  private skipBelow = 0;
   /** Current read position, for status. */
   segment = -1;
   offset = 0;
@@ -54,7 +56,15 @@ export class WalWatcher {
     this.stopped = true;
     this.unsubscribe?.();
     this.wake();
+    // It may be parked on a full queue whose endpoint is down.
+    this.qm.shardProgress();
     await this.done;
+  }
+
+  /** Moves the reader past segments a forced truncation removed. */
+  skipTo(segment: number): void {
+    if (segment > this.skipBelow) this.skipBelow = segment;
+    this.wake();
   }
 
   private wake(): void {
@@ -84,15 +94,26 @@ export class WalWatcher {
       range = await listSegments(walDir);
     }
     if (!range) return;
+    // Series of truncated segments live on in the newest checkpoint.
+    const cp = await lastCheckpoint(walDir);
+    if (cp && cp.index >= range.first - 1) {
+      const cpRange = await listSegments(cp.dir);
+      if (cpRange) {
+        await readSegmentRange(cp.dir, cpRange.first, cpRange.last, (rec) => {
+          if (recordType(rec) === RecordType.Series) decodeSeries(rec, (ref, labels) => this.qm.storeSeries(ref, labels));
+        });
+      }
+    }
     let seg = range.first;
     if (from.segment < range.first) {
       log.warn('Resume position was truncated away; resuming at the oldest segment', { wanted: from.segment, oldest: range.first });
       from = { segment: range.first, offset: 0 };
     }
     while (!this.stopped) {
+      if (seg < this.skipBelow) seg = this.skipBelow;
       await this.readSegment(seg, from);
       if (this.stopped) return;
-      seg++;
+      seg = Math.max(seg + 1, this.skipBelow);
     }
   }
 
@@ -112,7 +133,7 @@ export class WalWatcher {
     this.segment = seg;
     const reader = new LiveReader(seg, 0);
     try {
-      while (!this.stopped) {
+      while (!this.stopped && seg >= this.skipBelow) {
         const { bytesRead } = await fh.read(this.buf, 0, READ_CHUNK, reader.readOffset);
         if (bytesRead > 0) {
           reader.feed(this.buf, 0, bytesRead);

@@ -12,11 +12,11 @@ import { labelsFromRecord } from '../../src/util/labels.ts';
 import { tmpDir } from './procs.ts';
 
 /** Storage + remote write wired as the agent wires them, without scraping: tests append directly. */
-export async function startPipeline(dataDir: string, yaml: string, opts: { segmentSize?: number; flushDeadlineMs?: number } = {}) {
+export async function startPipeline(dataDir: string, yaml: string, opts: { segmentSize?: number; flushDeadlineMs?: number; compress?: boolean } = {}) {
   const log = memoryLogger('warn');
   const reg = new Registry();
   const config: Config = parseConfig(yaml, 'test.yml');
-  const storage = new AgentStorage({ dataDir, wal: { segmentSize: opts.segmentSize ?? 32768 * 4 }, log, metrics: new AgentMetrics(reg) });
+  const storage = new AgentStorage({ dataDir, wal: { segmentSize: opts.segmentSize ?? 32768 * 4, compress: opts.compress ?? true }, log, metrics: new AgentMetrics(reg) });
   await storage.open();
   const stats = new WalStats(storage.walDir);
   const remote = new RemoteStorage({
