@@ -1,0 +1,46 @@
+/**
+ * Label-name rules and Go-style quoting used by relabel validation. Outpost follows the legacy
+ * (pre-UTF-8) name charset, as Prometheus 2.42 does and as the text parser accepts.
+ */
+
+const LEGACY_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+/** Prometheus' `relabelTargetLegacy`: a name in which `$x` / `${x}` templates may appear. */
+const LEGACY_TEMPLATED_NAME = /^(?:(?:[a-zA-Z_]|\$(?:\{\w+\}|\w+))+\w*)+$/;
+
+export function isValidLabelName(name: string): boolean {
+  return LEGACY_NAME.test(name);
+}
+
+/** Prometheus only treats a string as a template if it contains a `$`. */
+export function hasTemplateVar(s: string): boolean {
+  return s.includes('$');
+}
+
+export function isValidTemplatedLabelName(s: string): boolean {
+  return LEGACY_TEMPLATED_NAME.test(s);
+}
+
+/** Go's %q for the strings that appear in error messages (printable Unicode kept, controls escaped). */
+export function goQuote(s: string): string {
+  let out = '"';
+  for (const ch of s) {
+    const cp = ch.codePointAt(0) as number;
+    switch (ch) {
+      case '"': out += '\\"'; continue;
+      case '\\': out += '\\\\'; continue;
+      case '\n': out += '\\n'; continue;
+      case '\r': out += '\\r'; continue;
+      case '\t': out += '\\t'; continue;
+      case '\x07': out += '\\a'; continue;
+      case '\b': out += '\\b'; continue;
+      case '\f': out += '\\f'; continue;
+      case '\v': out += '\\v'; continue;
+    }
+    if (cp < 0x20 || cp === 0x7f) out += '\\x' + cp.toString(16).padStart(2, '0');
+    else if (cp >= 0xd800 && cp <= 0xdfff) out += '\\ufffd';
+    else if (/^[\p{C}\p{Z}]$/u.test(ch) && ch !== ' ') {
+      out += cp > 0xffff ? '\\U' + cp.toString(16).padStart(8, '0') : '\\u' + cp.toString(16).padStart(4, '0');
+    } else out += ch;
+  }
+  return out + '"';
+}

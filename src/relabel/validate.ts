@@ -1,0 +1,93 @@
+import { RELABEL_ACTIONS, RELABEL_DEFAULTS } from './types.ts';
+import type { RelabelAction, RelabelConfig, RelabelField } from './types.ts';
+import { compileAnchoredRe2, RegexTranslationError } from './re2.ts';
+import { goQuote, hasTemplateVar, isValidLabelName, isValidTemplatedLabelName } from './names.ts';
+
+export interface RelabelProblem {
+  field: RelabelField;
+  /** Prometheus' own wording (model/relabel Config.Validate), so users can search for it. */
+  message: string;
+}
+
+/** YAML accepts actions in any case (`Replace`, `LABELMAP`). */
+export function parseRelabelAction(s: string): RelabelAction | null {
+  const lower = s.toLowerCase();
+  for (const a of RELABEL_ACTIONS) if (a === lower) return a;
+  return null;
+}
+
+/** The message Prometheus gives for an action it does not know. */
+export function unknownRelabelActionMessage(s: string): string {
+  return `unknown relabel action ${goQuote(s)}`;
+}
+
+const NEEDS_TARGET: ReadonlySet<RelabelAction> = new Set<RelabelAction>([
+  'replace', 'hashmod', 'lowercase', 'uppercase', 'keepequal', 'dropequal',
+]);
+const PLAIN_TARGET: ReadonlySet<RelabelAction> = new Set<RelabelAction>([
+  'lowercase', 'uppercase', 'keepequal', 'dropequal',
+]);
+
+/**
+ * Checks one rule the way Prometheus does while loading YAML: first the field-level checks
+ * (source label names, modulus, the regex itself), then Config.Validate's rules in its order, so
+ * the first problem reported is the one Prometheus would report. Validate compares against the
+ * default *values*, so e.g. `replacement: $1` on a lowercase rule is accepted; only `regex` and
+ * `source_labels` count as set whenever they are written, as in Prometheus (pointer / nil checks).
+ */
+export function validateRelabelConfig(rc: RelabelConfig): RelabelProblem | null {
+  for (const name of rc.sourceLabels) {
+    if (!isValidLabelName(name)) return { field: 'source_labels', message: `${goQuote(name)} is not a valid label name` };
+  }
+  if (!Number.isSafeInteger(rc.modulus) || rc.modulus < 0) {
+    return { field: 'modulus', message: `modulus must be a non-negative integer, got ${String(rc.modulus)}` };
+  }
+  try {
+    compileAnchoredRe2(rc.regex);
+  } catch (e) {
+    if (e instanceof RegexTranslationError) return { field: 'regex', message: e.message };
+    throw e;
+  }
+
+  const a = rc.action;
+  if (a === 'hashmod' && rc.modulus === 0) {
+    return { field: 'modulus', message: 'relabel configuration for hashmod requires non-zero modulus' };
+  }
+  if (NEEDS_TARGET.has(a) && rc.targetLabel === '') {
+    return { field: 'target_label', message: `relabel configuration for ${a} action requires 'target_label' value` };
+  }
+  const badTarget: RelabelProblem = { field: 'target_label', message: `${goQuote(rc.targetLabel)} is invalid 'target_label' for ${a} action` };
+  if (a === 'replace') {
+    const ok = hasTemplateVar(rc.targetLabel) ? isValidTemplatedLabelName(rc.targetLabel) : isValidLabelName(rc.targetLabel);
+    if (!ok) return badTarget;
+  }
+  if (PLAIN_TARGET.has(a) && !isValidLabelName(rc.targetLabel)) return badTarget;
+  if (PLAIN_TARGET.has(a) && rc.replacement !== RELABEL_DEFAULTS.replacement) {
+    return { field: 'replacement', message: `'replacement' can not be set for ${a} action` };
+  }
+  if (a === 'labelmap' && !isValidTemplatedLabelName(rc.replacement)) {
+    return { field: 'replacement', message: `${goQuote(rc.replacement)} is invalid 'replacement' for ${a} action` };
+  }
+  if (a === 'hashmod' && !isValidLabelName(rc.targetLabel)) return badTarget;
+
+  if (a === 'keepequal' || a === 'dropequal') {
+    const field: RelabelField | null =
+      rc.explicit.has('regex') ? 'regex'
+      : rc.modulus !== 0 ? 'modulus'
+      : rc.separator !== RELABEL_DEFAULTS.separator ? 'separator'
+      : rc.replacement !== RELABEL_DEFAULTS.replacement ? 'replacement'
+      : null;
+    if (field) return { field, message: `${a} action requires only 'source_labels' and \`target_label\`, and no other fields` };
+  }
+  if (a === 'labeldrop' || a === 'labelkeep') {
+    const field: RelabelField | null =
+      rc.explicit.has('source_labels') || rc.sourceLabels.length > 0 ? 'source_labels'
+      : rc.targetLabel !== '' ? 'target_label'
+      : rc.modulus !== 0 ? 'modulus'
+      : rc.separator !== RELABEL_DEFAULTS.separator ? 'separator'
+      : rc.replacement !== RELABEL_DEFAULTS.replacement ? 'replacement'
+      : null;
+    if (field) return { field, message: `${a} action requires only 'regex', and no other fields` };
+  }
+  return null;
+}
