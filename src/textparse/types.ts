@@ -1,0 +1,75 @@
+import { OutpostError } from '../util/errors.ts';
+
+/** What `next()` stopped at. */
+export const Entry = { EOF: 0, Series: 1, Type: 2, Help: 3, Unit: 4, Comment: 5 } as const;
+export type EntryKind = (typeof Entry)[keyof typeof Entry];
+
+/** Metric type codes, identical to the WAL metadata record and the remote-write protobuf enum. */
+export const MetricType = {
+  unknown: 0,
+  counter: 1,
+  gauge: 2,
+  histogram: 3,
+  gaugehistogram: 4,
+  summary: 5,
+  info: 6,
+  stateset: 7,
+} as const;
+export type MetricTypeCode = (typeof MetricType)[keyof typeof MetricType];
+
+export const PARSE_ERROR_CODE = 'TEXTPARSE_INVALID';
+
+/** Any invalid exposition. The scrape that produced it fails as a whole. */
+export class ParseError extends OutpostError {
+  readonly line: number;
+  constructor(line: number, message: string) {
+    super(PARSE_ERROR_CODE, line > 0 ? `line ${line}: ${message}` : message);
+    this.line = line;
+  }
+}
+
+/**
+ * Pull parser over one scrape body. Nothing is allocated per sample by `next()` or by the numeric
+ * getters; strings are only built by `labels()`, `exemplarLabels()`, `family` and `text`, which the
+ * scrape loop calls for series it has not cached yet and for metadata lines.
+ */
+export interface TextParser {
+  /** Parses body[0, length). The buffer must stay unchanged until the last `next()`. */
+  reset(body: Buffer, length: number): void;
+  /** Advances to the next entry; throws ParseError on any invalid input. */
+  next(): EntryKind;
+
+  /** Offset of the raw series text (the metric name, or `{` for the quoted-name form). */
+  readonly seriesStart: number;
+  /** End of the raw series text: name plus optional label set, without value/timestamp/exemplar. */
+  readonly seriesEnd: number;
+  readonly value: number;
+  readonly hasTimestamp: boolean;
+  /** Milliseconds. OpenMetrics seconds are multiplied by 1000 and truncated, as Prometheus does. */
+  readonly timestamp: number;
+  /**
+   * Flat [name, value, ...] with ['__name__', metric] first and the rest in order of appearance,
+   * unescaped. Throws ParseError when two labels with non-empty values share a name.
+   */
+  labels(): string[];
+
+  /** Family name of a TYPE/HELP/UNIT entry. */
+  readonly family: string;
+  /** MetricType code of a TYPE entry. */
+  readonly metricType: number;
+  /** HELP text (unescaped), UNIT, or the whole line of a comment. */
+  readonly text: string;
+
+  readonly hasExemplar: boolean;
+  /**
+   * Flat [name, value, ...] of the exemplar, unescaped. Not checked for duplicate names or the
+   * 128-character limit: Prometheus drops such an exemplar and keeps the sample.
+   */
+  exemplarLabels(): string[];
+  readonly exemplarValue: number;
+  readonly exemplarHasTimestamp: boolean;
+  readonly exemplarTimestamp: number;
+
+  /** 1-based line number where the current entry starts. */
+  readonly line: number;
+}
