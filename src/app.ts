@@ -72,6 +72,7 @@ export class Agent {
       walHead: () => ({ segment: this.storage.writer.segment, offset: this.storage.writer.offset }),
       subscribe: (fn) => this.storage.writer.onFlush(() => fn()),
       highestAppended: () => this.storage.highestTimestamp,
+      samplesAppended: () => this.storage.samplesAppended,
       bytesAfter: (pos) => this.walStats.bytesAfter(pos),
       flushDeadlineMs: flags.flushDeadline,
     });

@@ -21,6 +21,9 @@ export interface QueueEvents {
 }
 
 const SERIES_UNKNOWN = 0;
+/** How often the desired shard count is recomputed (Prometheus: 10 s). */
+const SHARD_UPDATE_MS = 10_000;
+const EWMA_ALPHA = 0.2;
 const SERIES_DROPPED = -1;
 
 /**
@@ -58,9 +61,22 @@ export class QueueManager {
   /** True while the last send attempt failed. */
   failing = false;
   sent = 0;
+  retried = 0;
+  failed = 0;
+  dropped = 0;
   private readonly rate: { t: number; n: number }[] = [];
+  private readonly sharding: ShardingState;
+  private resharding: Promise<void> | null = null;
+  private reshardTimer: object | null = null;
+  /** Until this time (ms) resharding is frozen after a recoverable error, as current Prometheus does. */
+  reshardFrozenUntil = 0;
+  /** Send duration summed over completed batches, seconds (for the shard calculation). */
+  sendSeconds = 0;
+  /** Samples whose send completed (success or failure), for the shard calculation. */
+  samplesOut = 0;
+  lastSendAt = 0;
 
-  constructor(cfg: RemoteWriteConfig, client: WriteClient, opts: { clock: Clock; log: Logger; metrics: RemoteMetrics; events: QueueEvents; externalLabels: Labels }) {
+  constructor(cfg: RemoteWriteConfig, client: WriteClient, opts: { clock: Clock; log: Logger; metrics: RemoteMetrics; events: QueueEvents; externalLabels: Labels; samplesIn?: () => number }) {
     this.cfg = cfg;
     this.client = client;
     this.clock = opts.clock;
@@ -71,9 +87,8 @@ export class QueueManager {
     this.rules = compileRelabelConfigs(cfg.writeRelabelConfigs);
     const q = cfg.queueConfig;
     const n = Math.max(1, q.minShards);
-    // Each shard holds the configured capacity plus one batch, as Prometheus' shard queues do.
-    const shardCap = Math.max(q.capacity, q.maxSamplesPerSend) + q.maxSamplesPerSend;
-    for (let i = 0; i < n; i++) this.shards.push(new Shard(this, i, shardCap));
+    for (let i = 0; i < n; i++) this.shards.push(new Shard(this, i, this.shardCapacity()));
+    this.sharding = new ShardingState(opts.samplesIn ?? (() => 0));
     this.metrics.shards.set(this.labels(), n);
     this.metrics.shardsMin.set(this.labels(), q.minShards);
     this.metrics.shardsMax.set(this.labels(), q.maxShards);
@@ -85,8 +100,64 @@ export class QueueManager {
     return { remote_name: this.cfg.name, url: redactUrl(this.cfg.url) };
   }
 
+  /** Each shard holds the configured capacity plus one batch, as Prometheus' shard queues do. */
+  private shardCapacity(): number {
+    const q = this.cfg.queueConfig;
+    return Math.max(q.capacity, q.maxSamplesPerSend) + q.maxSamplesPerSend;
+  }
+
   start(): void {
     for (const s of this.shards) void s.run();
+    const tick = () => {
+      this.updateShards();
+      this.reshardTimer = this.clock.setTimeout(tick, SHARD_UPDATE_MS);
+      (this.reshardTimer as { unref?: () => void }).unref?.();
+    };
+    this.reshardTimer = this.clock.setTimeout(tick, SHARD_UPDATE_MS);
+    (this.reshardTimer as { unref?: () => void }).unref?.();
+  }
+
+  get shardCount(): number {
+    return this.shards.length;
+  }
+
+  /** Recomputes the desired shard count (Prometheus' formula) and reshards when it moved enough. */
+  updateShards(): void {
+    const q = this.cfg.queueConfig;
+    const now = this.clock.now();
+    const desired = this.sharding.desired(this, now);
+    if (desired === null) return;
+    this.metrics.shardsDesired.set(this.labels(), desired);
+    const cur = this.shards.length;
+    let n = Math.ceil(desired);
+    // Hysteresis: stay put within ±30%, never shrink while behind, stay within bounds.
+    if (desired >= 0.7 * cur && desired <= 1.3 * cur) return;
+    const delaySec = (this.sharding.highestIn() - this.highestSent) / 1000;
+    if (n < cur && delaySec > 10) return;
+    n = Math.min(q.maxShards, Math.max(q.minShards, n));
+    if (n === cur) return;
+    if (this.failing || now < this.reshardFrozenUntil) return;
+    if (now - this.lastSendAt > SHARD_UPDATE_MS) return;
+    void this.reshard(n);
+  }
+
+  /** Drains the current shards (the reader waits meanwhile), then continues with n shards. */
+  reshard(n: number): Promise<void> {
+    if (this.resharding || this.stopping) return this.resharding ?? Promise.resolve();
+    this.resharding = (async () => {
+      this.log.info('Remote storage resharding', { from: this.shards.length, to: n });
+      for (const s of this.shards) s.drain();
+      await Promise.all(this.shards.map((s) => s.done));
+      if (this.stopping) return;
+      this.shards.length = 0;
+      for (let i = 0; i < n; i++) this.shards.push(new Shard(this, i, this.shardCapacity()));
+      for (const s of this.shards) void s.run();
+      this.metrics.shards.set(this.labels(), n);
+    })().finally(() => {
+      this.resharding = null;
+      this.shardProgress();
+    });
+    return this.resharding;
   }
 
   /** Caches a series from a WAL series record. */
@@ -176,13 +247,25 @@ export class QueueManager {
   enqueue(ref: number, t: number, v: number, stale: boolean, chunk: number): boolean {
     const len = ref < this.seriesLen.length ? this.seriesLen[ref] : SERIES_UNKNOWN;
     if (len <= 0) {
-      this.metrics.samplesDropped.inc({ ...this.labels(), reason: len === SERIES_DROPPED ? 'dropped_series' : 'unintentionally_dropped_series' });
+      this.drop(len === SERIES_DROPPED ? 'dropped_series' : 'unintentionally_dropped_series');
       return true;
     }
+    const ageLimit = this.cfg.queueConfig.sampleAgeLimit;
+    if (ageLimit > 0 && t < this.clock.now() - ageLimit) {
+      this.drop('too_old');
+      return true;
+    }
+    if (this.resharding) return false;
     const shard = this.shards[ref % this.shards.length];
     if (!shard.push(ref, t, v, stale, chunk)) return false;
     if (t > this.highestEnqueued) this.highestEnqueued = t;
     return true;
+  }
+
+  private drop(reason: string): void {
+    this.dropped++;
+    this.sharding.dropped++;
+    this.metrics.samplesDropped.inc({ ...this.labels(), reason });
   }
 
   /** Marks the current chunk fully handed over; if nothing of it is pending, acknowledgement may advance. */
@@ -256,6 +339,8 @@ export class QueueManager {
    */
   async stop(deadlineMs: number): Promise<boolean> {
     this.stopping = true;
+    if (this.reshardTimer) this.clock.clearTimeout(this.reshardTimer);
+    if (this.resharding) await this.resharding;
     for (const s of this.shards) s.wake();
     const all = Promise.all(this.shards.map((s) => s.done));
     let timer: object | null = null;
@@ -344,6 +429,14 @@ class Shard {
     this.wake();
   }
 
+  /** Sends what it holds without waiting for deadlines, then ends its loop. */
+  drain(): void {
+    this.draining = true;
+    this.wake();
+  }
+
+  private draining = false;
+
   run(): Promise<void> {
     this.done = this.loop();
     return this.done;
@@ -355,10 +448,11 @@ class Shard {
     const clock = qm.clockRef;
     let deadline = clock.now() + q.batchSendDeadline;
     while (!this.abortCtl.signal.aborted) {
-      if (this.size === 0 && qm.isStopping) return;
+      const flushing = qm.isStopping || this.draining;
+      if (this.size === 0 && flushing) return;
       const full = this.size >= q.maxSamplesPerSend;
       const now = clock.now();
-      if (!full && !(this.size > 0 && (now >= deadline || qm.isStopping))) {
+      if (!full && !(this.size > 0 && (now >= deadline || flushing))) {
         // Sleep until a full batch is there or the deadline passes.
         await new Promise<void>((resolve) => {
           const wait = this.size > 0 ? Math.max(1, deadline - now) : q.batchSendDeadline;
@@ -402,10 +496,13 @@ class Shard {
     for (;;) {
       const started = performance.now();
       outcome = await qm.clientRef.send(body, attempt);
-      m.sentBatchDuration.observe(labels, (performance.now() - started) / 1000);
+      const took = (performance.now() - started) / 1000;
+      m.sentBatchDuration.observe(labels, took);
+      qm.sendSeconds += took;
       m.samplesTotal.inc(labels, n);
       if (outcome.kind !== 'retry') break;
       qm.failing = true;
+      qm.reshardFrozenUntil = qm.clockRef.now() + 2 * (outcome.retryAfterMs > 0 ? outcome.retryAfterMs : backoff);
       qm.lastError = outcome.error;
       qm.lastErrorAt = qm.clockRef.now();
       if (attempt === 0) qm.logRef.warn('Failed to send batch, retrying', { remote_name: qm.cfg.name, err: outcome.error });
@@ -414,10 +511,13 @@ class Shard {
       await sleep(qm.clockRef, jitter(delay), this.abortCtl.signal);
       if (this.abortCtl.signal.aborted) return;
       m.samplesRetried.inc(labels, n);
+      qm.retried += n;
       backoff = Math.min(delay * 2, q.maxBackoff);
       attempt++;
     }
     m.bytesTotal.inc(labels, body.length);
+    qm.samplesOut += n;
+    qm.lastSendAt = qm.clockRef.now();
     if (outcome.kind === 'ok') {
       qm.failing = false;
       qm.recordSent(n);
@@ -426,6 +526,7 @@ class Shard {
       qm.lastError = outcome.error;
       qm.lastErrorAt = qm.clockRef.now();
       m.samplesFailed.inc(labels, n);
+      qm.failed += n;
       qm.logRef.error('Non-recoverable error, dropping batch', { remote_name: qm.cfg.name, count: n, err: outcome.error });
     }
     if (highest > qm.highestSent) {
@@ -452,4 +553,80 @@ export function redactUrl(u: string): string {
   } catch {
     return u;
   }
+}
+
+/** Exponentially weighted rate, updated once per shard-update tick. */
+class Ewma {
+  rate = 0;
+  private init = false;
+  update(instant: number): void {
+    if (!this.init) {
+      if (instant === 0) return;
+      this.rate = instant;
+      this.init = true;
+    } else this.rate += EWMA_ALPHA * (instant - this.rate);
+  }
+}
+
+/**
+ * Inputs of Prometheus' desired-shards calculation: samples in (appended), out (sent), dropped, and
+ * time spent sending, as EWMA rates per second.
+ */
+class ShardingState {
+  private readonly samplesIn: () => number;
+  private readonly inRate = new Ewma();
+  private readonly outRate = new Ewma();
+  private readonly dropRate = new Ewma();
+  private readonly durRate = new Ewma();
+  private lastIn = 0;
+  private lastOut = 0;
+  private lastDropped = 0;
+  private lastSeconds = 0;
+  private lastAt = 0;
+  dropped = 0;
+  private highestInTs = 0;
+
+  constructor(samplesIn: () => number) {
+    this.samplesIn = samplesIn;
+  }
+
+  highestIn(): number {
+    return this.highestInTs;
+  }
+
+  /** Desired shards (unrounded), or null until there is something to go by. */
+  desired(qm: QueueManager, now: number): number | null {
+    const dt = this.lastAt === 0 ? SHARD_UPDATE_MS / 1000 : (now - this.lastAt) / 1000;
+    this.lastAt = now;
+    if (dt <= 0) return null;
+    const inTotal = this.samplesIn();
+    this.inRate.update((inTotal - this.lastIn) / dt);
+    this.outRate.update((qm.samplesOut - this.lastOut) / dt);
+    this.dropRate.update((this.dropped - this.lastDropped) / dt);
+    this.durRate.update((qm.sendSeconds - this.lastSeconds) / dt);
+    this.lastIn = inTotal;
+    this.lastOut = qm.samplesOut;
+    this.lastDropped = this.dropped;
+    this.lastSeconds = qm.sendSeconds;
+    this.highestInTs = Math.max(this.highestInTs, qm.highestEnqueued);
+    return desiredShards({
+      inRate: this.inRate.rate,
+      outRate: this.outRate.rate,
+      dropRate: this.dropRate.rate,
+      sendSecondsRate: this.durRate.rate,
+      delaySeconds: Math.max(0, (this.highestInTs - qm.highestSent) / 1000),
+    });
+  }
+}
+
+/**
+ * Prometheus' shard calculation: enough shards to send what comes in, plus 5% of the backlog per
+ * second. Null while nothing was sent (no basis for an estimate).
+ */
+export function desiredShards(r: { inRate: number; outRate: number; dropRate: number; sendSecondsRate: number; delaySeconds: number }): number | null {
+  if (r.outRate <= 0) return null;
+  const keptRatio = r.outRate / (r.dropRate + r.outRate);
+  const timePerSample = r.sendSecondsRate / r.outRate;
+  const pending = r.delaySeconds * r.inRate * keptRatio;
+  return timePerSample * (r.inRate * keptRatio + 0.05 * pending);
 }

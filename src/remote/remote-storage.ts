@@ -23,6 +23,8 @@ export interface RemoteStorageOptions {
   subscribe: (fn: () => void) => () => void;
   /** Newest sample appended (ms), for lag. */
   highestAppended: () => number;
+  /** Total samples appended so far (the shard calculation's "samples in"). */
+  samplesAppended?: () => number;
   /** Bytes of WAL after a position, for backlog. */
   bytesAfter: (pos: WalPosition) => number;
   /** How long shutdown and reload wait for queues to drain. */
@@ -81,6 +83,7 @@ export class RemoteStorage {
       log: qlog,
       metrics: this.metrics,
       externalLabels,
+      samplesIn: this.opts.samplesAppended,
       events: { onAcked: (pos) => progress.save(pos) },
     });
     const watcher = new WalWatcher(qm, { walDir: this.opts.walDir, clock, log: qlog, subscribe: this.opts.subscribe });
@@ -163,11 +166,11 @@ export class RemoteStorage {
         pendingSamples: pending,
         backlogBytes: pos ? this.opts.bytesAfter(pos) : 0,
         samplesSent: qm.sent,
-        samplesRetried: 0,
-        samplesDropped: 0,
-        samplesFailed: 0,
+        samplesRetried: qm.retried,
+        samplesDropped: qm.dropped,
+        samplesFailed: qm.failed,
         sendRate: qm.sendRate(),
-        shards: qm.cfg.queueConfig.minShards,
+        shards: qm.shardCount,
       });
     }
     return out;

@@ -1,0 +1,81 @@
+import test from 'ava';
+import { Registry } from 'prom-client';
+import { parseConfig } from '../../src/config/load.ts';
+import { memoryLogger } from '../../src/log/logger.ts';
+import type { SendResult, WriteClient } from '../../src/remote/client.ts';
+import { RemoteMetrics } from '../../src/remote/metrics.ts';
+import { decodeWriteRequest } from '../../src/remote/proto.ts';
+import { QueueManager, desiredShards, type WalPosition } from '../../src/remote/queue-manager.ts';
+import { snappyUncompress } from '../../src/remote/snappy.ts';
+import { systemClock } from '../../src/util/clock.ts';
+
+/** Records what was sent; each send takes delayMs. */
+class FakeClient implements WriteClient {
+  batches: { name: string; t: number }[][] = [];
+  delayMs: number;
+  constructor(delayMs = 0) {
+    this.delayMs = delayMs;
+  }
+  async send(body: Uint8Array): Promise<SendResult> {
+    await new Promise((r) => setTimeout(r, this.delayMs));
+    const req = decodeWriteRequest(snappyUncompress(body));
+    this.batches.push(req.timeseries.map((ts) => ({ name: ts.labels.find((l) => l.name === 'i')?.value ?? '', t: ts.samples[0].timestamp })));
+    return { kind: 'ok' };
+  }
+  close(): void {}
+}
+
+function qm(client: WriteClient, extra = ''): { q: QueueManager; acked: WalPosition[] } {
+  const cfg = parseConfig(`remote_write:\n  - url: http://127.0.0.1:1/w\n    queue_config:\n      max_samples_per_send: 50\n      capacity: 100\n      batch_send_deadline: 20ms\n      max_shards: 8\n${extra}`, 't.yml');
+  const acked: WalPosition[] = [];
+  const q = new QueueManager(cfg.remoteWrite[0], client, { clock: systemClock, log: memoryLogger('warn'), metrics: new RemoteMetrics(new Registry()), externalLabels: [], events: { onAcked: (p) => acked.push(p) } });
+  return { q, acked };
+}
+
+test('desired shards follow Prometheus\' formula', (t) => {
+  t.is(desiredShards({ inRate: 0, outRate: 0, dropRate: 0, sendSecondsRate: 0, delaySeconds: 0 }), null);
+  // 1000 samples/s in and out, 1 ms per sample => 1 shard busy all the time.
+  t.is(desiredShards({ inRate: 1000, outRate: 1000, dropRate: 0, sendSecondsRate: 1, delaySeconds: 0 }), 1);
+  // 100 s behind: +5%/s of the 100k backlog => 1 + 5 = 6.
+  t.is(desiredShards({ inRate: 1000, outRate: 1000, dropRate: 0, sendSecondsRate: 1, delaySeconds: 100 }), 6);
+  // Half of what is read is dropped: only the kept half needs sending.
+  t.is(desiredShards({ inRate: 1000, outRate: 500, dropRate: 500, sendSecondsRate: 0.5, delaySeconds: 0 }), 0.5);
+});
+
+test('resharding mid-stream keeps per-series order and loses nothing; acks advance to the last chunk', async (t) => {
+  const client = new FakeClient(5);
+  const { q, acked } = qm(client);
+  for (let i = 0; i < 20; i++) q.storeSeries(i + 1, ['__name__', 'm', 'i', String(i)]);
+  q.start();
+  const total = 60;
+  for (let k = 0; k < total; k++) {
+    const chunk = q.beginChunk({ segment: 0, offset: (k + 1) * 100 });
+    for (let i = 0; i < 20; i++) {
+      while (!q.enqueue(i + 1, 1000 + k, k, false, chunk)) await q.waitForSpace();
+    }
+    q.endChunk();
+    if (k === 20) void q.reshard(4);
+    if (k === 40) void q.reshard(2);
+  }
+  t.true(await q.stop(10_000), 'drained');
+  const perSeries = new Map<string, number[]>();
+  for (const b of client.batches) for (const s of b) perSeries.set(s.name, [...(perSeries.get(s.name) ?? []), s.t]);
+  t.is(perSeries.size, 20);
+  for (const [name, ts] of perSeries) t.deepEqual(ts, [...Array(total).keys()].map((k) => 1000 + k), `series ${name} complete and in order`);
+  t.deepEqual(acked[acked.length - 1], { segment: 0, offset: total * 100 });
+  for (let i = 1; i < acked.length; i++) t.true(acked[i].offset > acked[i - 1].offset, 'acknowledged positions only move forward');
+});
+
+test('sample_age_limit drops old samples as too_old instead of sending them', async (t) => {
+  const client = new FakeClient();
+  const { q } = qm(client, '      sample_age_limit: 1m\n');
+  q.storeSeries(1, ['__name__', 'm', 'i', 'x']);
+  q.start();
+  const chunk = q.beginChunk({ segment: 0, offset: 10 });
+  q.enqueue(1, Date.now() - 3_600_000, 1, false, chunk);
+  q.enqueue(1, Date.now(), 2, false, chunk);
+  q.endChunk();
+  await q.stop(5000);
+  t.is(client.batches.flat().length, 1);
+  t.is(q.dropped, 1);
+});
