@@ -9,30 +9,13 @@ import type { Labels } from '../util/labels.ts';
 import type { RelabelConfig } from '../relabel/types.ts';
 import type { Secret } from './secret.ts';
 
-export type ScrapeProtocol =
-  | 'PrometheusProto'
-  | 'OpenMetricsText0.0.1'
-  | 'OpenMetricsText1.0.0'
-  | 'PrometheusText0.0.4'
-  | 'PrometheusText1.0.0';
+import { DEFAULT_SCRAPE_PROTOCOLS, SCRAPE_PROTOCOL_MEDIA_TYPES, type ScrapeProtocol } from '../textparse/parser.ts';
 
-export const SCRAPE_PROTOCOLS: readonly ScrapeProtocol[] = Object.freeze([
-  'OpenMetricsText0.0.1', 'OpenMetricsText1.0.0', 'PrometheusProto', 'PrometheusText0.0.4', 'PrometheusText1.0.0',
-] as const);
+export { DEFAULT_SCRAPE_PROTOCOLS, type ScrapeProtocol };
 
-/** Media type of each scrape protocol, as Prometheus sends it in Accept. */
-export const SCRAPE_PROTOCOL_HEADERS: Readonly<Record<ScrapeProtocol, string>> = {
-  PrometheusProto: 'application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited',
-  'PrometheusText0.0.4': 'text/plain;version=0.0.4',
-  'PrometheusText1.0.0': 'text/plain;version=1.0.0',
-  'OpenMetricsText0.0.1': 'application/openmetrics-text;version=0.0.1',
-  'OpenMetricsText1.0.0': 'application/openmetrics-text;version=1.0.0',
-};
+/** Every known protocol name, sorted as Prometheus lists them in errors. */
+export const SCRAPE_PROTOCOLS: readonly ScrapeProtocol[] = (Object.keys(SCRAPE_PROTOCOL_MEDIA_TYPES) as ScrapeProtocol[]).sort();
 
-/** Head's default order (2.42 had no `scrape_protocols`; its fixed Accept header is OM 1.0, OM 0.0.1, text 0.0.4). */
-export const DEFAULT_SCRAPE_PROTOCOLS: readonly ScrapeProtocol[] = Object.freeze([
-  'OpenMetricsText1.0.0', 'OpenMetricsText0.0.1', 'PrometheusText1.0.0', 'PrometheusText0.0.4',
-] as const);
 /** Used when native histograms are scraped and no protocols are configured. */
 export const DEFAULT_PROTO_FIRST_SCRAPE_PROTOCOLS: readonly ScrapeProtocol[] = Object.freeze([
   'PrometheusProto', 'OpenMetricsText1.0.0', 'OpenMetricsText0.0.1', 'PrometheusText1.0.0', 'PrometheusText0.0.4',

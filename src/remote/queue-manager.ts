@@ -7,6 +7,7 @@ import type { SendResult, WriteClient } from './client.ts';
 import { encodeLabelsBlock, WriteRequestBuilder } from './encoder.ts';
 import type { RemoteMetrics } from './metrics.ts';
 import { SnappyBlockCompressor } from './snappy.ts';
+import { redactUrl } from '../config/redact.ts';
 
 /** A WAL position: the byte offset in a segment just after the last record fully handed over. */
 export interface WalPosition {
@@ -543,18 +544,6 @@ class Shard {
 function jitter(ms: number): number {
   return Math.round(ms * (0.9 + Math.random() * 0.2));
 }
-
-/** URL with any password replaced, as Prometheus shows it in the `url` label. */
-export function redactUrl(u: string): string {
-  try {
-    const url = new URL(u);
-    if (url.password) url.password = 'xxxxx';
-    return url.toString();
-  } catch {
-    return u;
-  }
-}
-
 /** Exponentially weighted rate, updated once per shard-update tick. */
 class Ewma {
   rate = 0;

@@ -7,7 +7,7 @@ import { formatDuration } from '../config/duration.ts';
 import type { Logger } from '../log/logger.ts';
 import { compileRelabelConfigs, type CompiledRelabel } from '../relabel/relabel.ts';
 import type { TargetStatus } from '../status/types.ts';
-import { SCRAPE_ACCEPT_HEADER } from '../textparse/parser.ts';
+import { buildAcceptHeader } from '../textparse/parser.ts';
 import type { Clock } from '../util/clock.ts';
 import { labelsGet, labelsKey, type Labels } from '../util/labels.ts';
 import { ScrapeLoop, type LoopCounters, type LoopOptions, type ScrapeTarget } from './loop.ts';
@@ -162,7 +162,7 @@ export class ScrapeManager {
       labelValueLengthLimit: cfg.labelValueLengthLimit,
       bodySizeLimit: cfg.bodySizeLimit,
       headers: {
-        Accept: SCRAPE_ACCEPT_HEADER,
+        Accept: buildAcceptHeader(cfg.scrapeProtocols, 'allow-utf-8'),
         'Accept-Encoding': cfg.enableCompression ? 'gzip' : 'identity',
         'User-Agent': this.userAgent,
         ...scrapeAuthHeaders(cfg),
