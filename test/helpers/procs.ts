@@ -83,25 +83,51 @@ export async function httpOk(url: string): Promise<boolean> {
 }
 
 /** A real Prometheus 2.x server acting as remote-write receiver on 127.0.0.1. */
-export async function startPrometheusReceiver(): Promise<{ url: string; writeUrl: string; proc: Proc; dir: string; query(q: string, time?: number): Promise<PromVector> ; stop(): Promise<void> }> {
+export interface PrometheusReceiver {
+  url: string;
+  writeUrl: string;
+  proc: Proc;
+  dir: string;
+  query(q: string, time?: number): Promise<PromVector>;
+  /** Stops the server but keeps its data (for outage tests). */
+  pause(): Promise<void>;
+  /** Starts it again on the same port and data. */
+  resume(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startPrometheusReceiver(): Promise<PrometheusReceiver> {
   const dir = await tmpDir('outpost-prom-');
   const port = await freePort();
   const cfg = path.join(dir, 'prometheus.yml');
   await fs.writeFile(cfg, 'global:\n  scrape_interval: 1m\n');
-  const proc = startProc('prometheus', [
+  const args = [
     `--config.file=${cfg}`,
     `--storage.tsdb.path=${path.join(dir, 'tsdb')}`,
     `--web.listen-address=127.0.0.1:${port}`,
     '--web.enable-remote-write-receiver',
     '--log.level=warn',
-  ]);
+  ];
   const url = `http://127.0.0.1:${port}`;
-  await waitUntil(() => httpOk(`${url}/-/ready`), 30_000, `prometheus ready\n${proc.output()}`);
+  const launch = async () => {
+    const p = startProc('prometheus', args);
+    await waitUntil(() => httpOk(`${url}/-/ready`), 30_000, () => `prometheus ready\n${p.output()}`);
+    return p;
+  };
+  let proc = await launch();
   return {
     url,
     writeUrl: `${url}/api/v1/write`,
-    proc,
+    get proc() {
+      return proc;
+    },
     dir,
+    async pause() {
+      await proc.stop('SIGTERM');
+    },
+    async resume() {
+      proc = await launch();
+    },
     async query(q: string, time?: number) {
       const u = new URL(`${url}/api/v1/query`);
       u.searchParams.set('query', q);
