@@ -2,7 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import fetch, { type RequestInit } from 'node-fetch';
 import type { RemoteWriteConfig } from '../config/types.ts';
-import { authHeader, tlsOptions } from '../scrape/http-client.ts';
+import { AuthSource, tlsOptions } from '../scrape/http-client.ts';
 import { errorMessage } from '../util/errors.ts';
 import { RW1_CONTENT_TYPE, RW1_VERSION } from './proto.ts';
 
@@ -26,9 +26,11 @@ export class HttpWriteClient implements WriteClient {
   private readonly cfg: RemoteWriteConfig;
   private readonly agent: http.Agent | https.Agent;
   private readonly userAgent: string;
+  private readonly auth: AuthSource;
 
   constructor(cfg: RemoteWriteConfig, userAgent: string) {
     this.cfg = cfg;
+    this.auth = new AuthSource(cfg);
     this.url = cfg.url;
     this.userAgent = userAgent;
     const tls = tlsOptions(cfg.tlsConfig);
@@ -43,11 +45,16 @@ export class HttpWriteClient implements WriteClient {
       'X-Prometheus-Remote-Write-Version': RW1_VERSION,
       'User-Agent': this.userAgent,
     };
-    const auth = authHeader(this.cfg);
-    if (auth) headers.Authorization = auth;
-    if (attempt > 0) headers['Retry-Attempt'] = String(attempt);
     const ac = new AbortController();
     const timer = setTimeout(() => ac.abort(), this.cfg.remoteTimeout);
+    try {
+      const auth = await this.auth.header();
+      if (auth) headers.Authorization = auth;
+    } catch (err) {
+      clearTimeout(timer);
+      return { kind: 'retry', error: `reading credentials: ${errorMessage(err)}`, status: 0, retryAfterMs: 0 };
+    }
+    if (attempt > 0) headers['Retry-Attempt'] = String(attempt);
     try {
       const init: RequestInit = { method: 'POST', body: Buffer.from(body.buffer, body.byteOffset, body.byteLength), headers, agent: this.agent, signal: ac.signal, compress: false };
       const res = await fetch(this.url, init);

@@ -21,7 +21,13 @@ export interface FetchOptions {
   bodySizeLimit: number;
   agent: http.Agent | https.Agent;
   tls?: TlsClientOptions;
+  /** Follow up to this many redirects (0 = report 3xx as an error, like follow_redirects: false). */
+  maxRedirects: number;
+  /** Plain-HTTP forward proxy (proxy_url). */
+  proxy?: URL;
 }
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 export interface FetchResult {
   /** Body bytes are buf[0, length); buf is the caller's reused buffer unless it had to grow. */
@@ -34,21 +40,54 @@ export interface FetchResult {
  * GETs a target into a reused buffer. The body limit is enforced while streaming, so a hostile target
  * cannot make us buffer more than the limit; gzip is inflated on the fly under the same limit.
  */
-export function fetchBody(opts: FetchOptions, buf: Buffer): Promise<FetchResult> {
+export async function fetchBody(opts: FetchOptions, buf: Buffer): Promise<FetchResult> {
+  let url = opts.url;
+  for (let hop = 0; ; hop++) {
+    const r = await fetchOnce(opts, url, buf);
+    if (r.kind === 'body') return r.res;
+    if (hop >= opts.maxRedirects) throw new ScrapeError(opts.maxRedirects === 0 ? `server returned HTTP status ${r.status} (redirects are not followed)` : `stopped after ${opts.maxRedirects} redirects`);
+    url = new URL(r.location, url);
+  }
+}
+
+type Once = { kind: 'body'; res: FetchResult } | { kind: 'redirect'; status: number; location: string };
+
+function fetchOnce(opts: FetchOptions, url: URL, buf: Buffer): Promise<Once> {
   return new Promise((resolve, reject) => {
-    const mod = opts.url.protocol === 'https:' ? https : http;
+    const secure = url.protocol === 'https:';
+    if (opts.proxy && secure) {
+      reject(new ScrapeError('proxy_url is only supported for http targets'));
+      return;
+    }
+    const mod = secure ? https : http;
     let done = false;
     let length = 0;
-    const finish = (err: Error | null, res?: FetchResult) => {
+    const finish = (err: Error | null, res?: Once) => {
       if (done) return;
       done = true;
       clearTimeout(timer);
       if (err) {
         req.destroy();
         reject(err);
-      } else resolve(res as FetchResult);
+      } else resolve(res as Once);
     };
-    const req = mod.request(opts.url, { method: 'GET', headers: opts.headers, agent: opts.agent, ...opts.tls }, (res) => {
+    // Through a proxy, the request goes to the proxy with the absolute URL as its path.
+    const target = opts.proxy ?? url;
+    const reqOpts: https.RequestOptions = { method: 'GET', headers: opts.headers, agent: opts.agent, ...opts.tls };
+    if (opts.proxy) {
+      reqOpts.host = opts.proxy.hostname;
+      reqOpts.port = opts.proxy.port || 80;
+      reqOpts.path = url.toString();
+      reqOpts.headers = { ...opts.headers, Host: url.host };
+    }
+    const req = opts.proxy ? mod.request(reqOpts, onResponse) : mod.request(target, reqOpts, onResponse);
+    function onResponse(res: http.IncomingMessage): void {
+      const status = res.statusCode ?? 0;
+      if (REDIRECTS.has(status) && res.headers.location) {
+        res.resume();
+        finish(null, { kind: 'redirect', status, location: res.headers.location });
+        return;
+      }
       if (res.statusCode !== 200) {
         res.resume();
         finish(new ScrapeError(`server returned HTTP status ${res.statusCode} ${res.statusMessage ?? ''}`.trimEnd()));
@@ -79,10 +118,10 @@ export function fetchBody(opts: FetchOptions, buf: Buffer): Promise<FetchResult>
         chunk.copy(buf, length);
         length = need;
       });
-      stream.on('end', () => finish(null, { buf, length, contentType: res.headers['content-type'] }));
+      stream.on('end', () => finish(null, { kind: 'body', res: { buf, length, contentType: res.headers['content-type'] } }));
       stream.on('error', (e: Error) => finish(new ScrapeError(e.message)));
       res.on('aborted', () => finish(new ScrapeError('connection closed while reading body')));
-    });
+    }
     const timer = setTimeout(() => finish(new ScrapeError(`context deadline exceeded (timeout ${opts.timeoutMs}ms)`)), opts.timeoutMs);
     req.on('error', (e) => finish(new ScrapeError(e.message)));
     req.end();

@@ -8,7 +8,7 @@ import type { Clock } from '../util/clock.ts';
 import { errorMessage } from '../util/errors.ts';
 import { LabelsBuilder, METRIC_NAME, type Labels } from '../util/labels.ts';
 import { fetchBody, ScrapeError } from './fetch-body.ts';
-import type { TlsClientOptions } from './http-client.ts';
+import type { AuthSource, TlsClientOptions } from './http-client.ts';
 
 /** Everything a loop needs to know about its target, fixed for the loop's life. */
 export interface ScrapeTarget {
@@ -36,6 +36,9 @@ export interface LoopOptions {
   readonly fallbackProtocol?: 'text' | 'openmetrics';
   readonly agent: http.Agent | https.Agent;
   readonly tls?: TlsClientOptions;
+  readonly auth: AuthSource;
+  readonly followRedirects: boolean;
+  readonly proxy?: URL;
 }
 
 /** Samples ahead of now by more than this are rejected, as Prometheus' appender does. */
@@ -95,6 +98,8 @@ export class ScrapeLoop {
   private timer: object | null = null;
   private running: Promise<void> | null = null;
   private stopped = false;
+  /** Set when the pool exceeds target_limit: scrapes fail without an HTTP request. */
+  private forcedError: string | null = null;
   private readonly headers: Record<string, string>;
   private readonly url: URL;
   readonly state: LoopState = { health: 'unknown', lastScrape: 0, lastDurationMs: 0, lastError: '', samples: 0, series: 0 };
@@ -149,6 +154,11 @@ export class ScrapeLoop {
     }
   }
 
+  /** Makes every scrape fail with this error (null clears it), as Prometheus does past target_limit. */
+  forceError(message: string | null): void {
+    this.forcedError = message;
+  }
+
   /** One scrape at timestamp ts (ms). Public for tests. */
   async scrape(ts: number): Promise<void> {
     const start = performance.now();
@@ -157,8 +167,20 @@ export class ScrapeLoop {
     let length = 0;
     let contentType: string | undefined;
     try {
+      if (this.forcedError) throw new ScrapeError(this.forcedError);
+      const auth = this.opts.auth.none ? undefined : await this.opts.auth.header();
+      if (auth) this.headers.Authorization = auth;
       const res = await fetchBody(
-        { url: this.url, headers: this.headers, timeoutMs: this.target.timeoutMs, bodySizeLimit: this.opts.bodySizeLimit, agent: this.opts.agent, tls: this.opts.tls },
+        {
+          url: this.url,
+          headers: this.headers,
+          timeoutMs: this.target.timeoutMs,
+          bodySizeLimit: this.opts.bodySizeLimit,
+          agent: this.opts.agent,
+          tls: this.opts.tls,
+          maxRedirects: this.opts.followRedirects ? 10 : 0,
+          proxy: this.opts.proxy,
+        },
         this.buf,
       );
       this.buf = res.buf;

@@ -12,7 +12,7 @@ import type { Clock } from '../util/clock.ts';
 import { labelsGet, labelsKey, type Labels } from '../util/labels.ts';
 import { ScrapeLoop, type LoopCounters, type LoopOptions, type ScrapeTarget } from './loop.ts';
 import { populateTargetLabels } from './target-labels.ts';
-import { scrapeAuthHeaders, tlsOptions } from './http-client.ts';
+import { AuthSource, tlsOptions } from './http-client.ts';
 
 export interface AppenderSource {
   appender(): Appender;
@@ -111,7 +111,7 @@ export class ScrapeManager {
             params: cfg.params,
           }, pool.rules);
           if (res.kind === 'dropped') {
-            pool.dropped.push(res.discovered);
+            if (cfg.keepDroppedTargets === 0 || pool.dropped.length < cfg.keepDroppedTargets) pool.dropped.push(res.discovered);
             continue;
           }
           if (res.kind === 'error') {
@@ -131,9 +131,9 @@ export class ScrapeManager {
         }
       }
     }
-    if (cfg.targetLimit > 0 && want.size > cfg.targetLimit) {
-      this.log.error('Target limit exceeded', { job: cfg.jobName, targets: want.size, limit: cfg.targetLimit });
-    }
+    // Past target_limit every target of the pool fails (no scrape, stale markers, up=0), as Prometheus does.
+    const overLimit = cfg.targetLimit > 0 && want.size > cfg.targetLimit ? `target_limit exceeded (number of targets: ${want.size}, limit: ${cfg.targetLimit})` : null;
+    if (overLimit) this.log.error('Target limit exceeded', { job: cfg.jobName, targets: want.size, limit: cfg.targetLimit });
     for (const [key, loop] of pool.loops) {
       if (!want.has(key)) {
         void loop.stop({ stale: true });
@@ -146,6 +146,7 @@ export class ScrapeManager {
       pool.loops.set(key, loop);
       loop.start(targetOffset(key, target.url, target.intervalMs));
     }
+    for (const loop of pool.loops.values()) loop.forceError(overLimit);
   }
 
   private loopOptions(cfg: ScrapeConfig): LoopOptions {
@@ -165,8 +166,10 @@ export class ScrapeManager {
         Accept: buildAcceptHeader(cfg.scrapeProtocols, 'allow-utf-8'),
         'Accept-Encoding': cfg.enableCompression ? 'gzip' : 'identity',
         'User-Agent': this.userAgent,
-        ...scrapeAuthHeaders(cfg),
       },
+      auth: new AuthSource(cfg),
+      followRedirects: cfg.followRedirects,
+      proxy: cfg.proxyUrl ? new URL(cfg.proxyUrl) : undefined,
       fallbackProtocol: cfg.fallbackScrapeProtocol === 'OpenMetricsText1.0.0' || cfg.fallbackScrapeProtocol === 'OpenMetricsText0.0.1' ? 'openmetrics' : cfg.fallbackScrapeProtocol ? 'text' : undefined,
       agent,
       tls,

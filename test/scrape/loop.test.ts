@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { memoryLogger } from '../../src/log/logger.ts';
 import { compileRelabelConfigs } from '../../src/relabel/relabel.ts';
 import { RELABEL_DEFAULTS, type RelabelConfig } from '../../src/relabel/types.ts';
+import { AuthSource } from '../../src/scrape/http-client.ts';
 import { ScrapeLoop, type LoopCounters, type LoopOptions } from '../../src/scrape/loop.ts';
 import { FakeClock } from '../../src/util/clock.ts';
 import { RecordingAppender } from '../helpers/recording-appender.ts';
@@ -53,6 +54,8 @@ function opts(o: Partial<LoopOptions> = {}): LoopOptions {
     bodySizeLimit: 0,
     headers: { Accept: 'text/plain' },
     agent: new http.Agent({ keepAlive: false }),
+    auth: new AuthSource({ tlsConfig: { insecureSkipVerify: false }, followRedirects: true, enableHttp2: false, proxyFromEnvironment: false }),
+    followRedirects: true,
     ...o,
   };
 }
@@ -213,4 +216,60 @@ test('sends the scrape timeout header and handles gzip bodies', async (t) => {
   await loop.scrape(T);
   t.is(tg.lastHeaders()['x-prometheus-scrape-timeout-seconds'], '1');
   t.is(app.named('g')[0]?.v, 7, loop.state.lastError);
+});
+
+test('follows redirects unless follow_redirects is false', async (t) => {
+  const srv = http.createServer((req, res) => {
+    if (req.url === '/metrics') {
+      res.writeHead(302, { Location: '/real' });
+      res.end();
+    } else {
+      res.writeHead(200, { 'Content-Type': 'text/plain' });
+      res.end('redirected 1\n');
+    }
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  t.teardown(() => srv.close());
+  const url = `http://127.0.0.1:${(srv.address() as AddressInfo).port}/metrics`;
+  for (const follow of [true, false]) {
+    const app = new RecordingAppender();
+    const loop = new ScrapeLoop({ pool: 'p', url, labels: ['instance', 'x', 'job', 'p'], discovered: [], intervalMs: 1000, timeoutMs: 1000 }, opts({ followRedirects: follow }), app, new FakeClock(), memoryLogger(), counters());
+    await loop.scrape(T);
+    t.is(app.named('redirected').length, follow ? 1 : 0);
+    t.is(app.named('up', T)[0].v, follow ? 1 : 0);
+  }
+});
+
+test('credentials in files are re-read, so a rotated token is used without a reload', async (t) => {
+  const fs = await import('node:fs/promises');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'outpost-auth-'));
+  t.teardown(() => fs.rm(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'token');
+  await fs.writeFile(file, 'one\n');
+  const { tg, app } = await setup();
+  t.teardown(() => tg.close());
+  tg.set(200, 'a 1\n');
+  const auth = new AuthSource({ authorization: { type: 'Bearer', credentialsFile: file }, tlsConfig: { insecureSkipVerify: false }, followRedirects: true, enableHttp2: false, proxyFromEnvironment: false }, 0);
+  const loop = new ScrapeLoop({ pool: 'job1', url: tg.url, labels: ['instance', 'h', 'job', 'job1'], discovered: [], intervalMs: 1000, timeoutMs: 1000 }, opts({ auth }), app, new FakeClock(), memoryLogger(), counters());
+  await loop.scrape(T);
+  t.is(tg.lastHeaders().authorization, 'Bearer one');
+  await fs.writeFile(file, 'two\n');
+  await loop.scrape(T + 1000);
+  t.is(tg.lastHeaders().authorization, 'Bearer two');
+});
+
+test('a forced error (target_limit) fails the scrape without a request and marks series stale', async (t) => {
+  const { tg, app, loop } = await setup();
+  t.teardown(() => tg.close());
+  tg.set(200, 'a 1\n');
+  await loop.scrape(T);
+  const hits = tg.hits();
+  loop.forceError('target_limit exceeded (number of targets: 3, limit: 2)');
+  await loop.scrape(T + 1000);
+  t.is(tg.hits(), hits, 'no HTTP request');
+  t.is(app.named('up', T + 1000)[0].v, 0);
+  t.true(app.named('a', T + 1000)[0].stale);
+  t.regex(loop.state.lastError, /target_limit exceeded/);
 });
