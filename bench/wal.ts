@@ -13,7 +13,7 @@ import { ByteWriter } from '../src/util/bytes.ts';
 import type { Labels } from '../src/util/labels.ts';
 import { crc32c } from '../src/wal/crc32c.ts';
 import { SampleBatch, decodeSamples, encodeSamples, encodeSeries } from '../src/wal/records.ts';
-import { Scratch, snappyCompressInto } from '../src/wal/snappy.ts';
+import { Scratch, snappyCompressInto } from '../src/util/snappy.ts';
 import { replayWal } from '../src/wal/reader.ts';
 import { WalWriter } from '../src/wal/segment-writer.ts';
 

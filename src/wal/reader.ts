@@ -20,7 +20,7 @@ import {
   segmentName,
   segmentPath,
 } from './segments.ts';
-import { Scratch, snappyDecompressInto } from './snappy.ts';
+import { Scratch, snappyDecompressInto } from '../util/snappy.ts';
 
 export { CorruptionError } from './errors.ts';
 

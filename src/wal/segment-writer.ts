@@ -21,7 +21,7 @@ import {
   listSegments,
   segmentPath,
 } from './segments.ts';
-import { Scratch, snappyCompressInto } from './snappy.ts';
+import { Scratch, snappyCompressInto } from '../util/snappy.ts';
 
 export interface WalWriterOptions {
   /** Nominal segment size, a multiple of 32 KiB. Default 128 MiB. */

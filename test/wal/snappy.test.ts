@@ -1,6 +1,6 @@
 import test from 'ava';
 import snappyjs from 'snappyjs';
-import { Scratch, SnappyError, snappyCompress, snappyDecodedLength, snappyDecompressInto } from '../../src/wal/snappy.ts';
+import { Scratch, SnappyError, snappyCompress, snappyDecodedLength, snappyDecompressInto } from '../../src/util/snappy.ts';
 import { compressibleBytes, halfCompressibleBytes, randomBytes } from './helpers.ts';
 
 const inputs: [string, Buffer][] = [
