@@ -1,0 +1,259 @@
+/**
+ * file_sd_configs, as Prometheus' discovery/file: every refresh lists the files matching the
+ * patterns (Go filepath.Glob semantics), reads each one whole and emits the complete list.
+ * A file that cannot be read or parsed keeps the groups it last yielded (and the error is
+ * counted and logged with the file's name); a file that no longer matches loses its groups.
+ *
+ * Refreshes happen at start, every refresh_interval, and shortly after any change the
+ * filesystem reports in a watched directory. Like Prometheus (fsnotify on the pattern
+ * directories), the parent directories are watched rather than the files: that sees creation,
+ * deletion and atomic rename-into-place, which per-file watches lose track of. Events are
+ * debounced briefly so a file written in several chunks is read once, complete.
+ */
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import type { FileSdConfig, NameValidationScheme, TargetGroup } from '../config/types.ts';
+import type { Logger } from '../log/logger.ts';
+import type { Clock, TimerHandle } from '../util/clock.ts';
+import { compareStrings } from '../util/labels.ts';
+import { errorMessage } from '../util/errors.ts';
+import type { Discoverer } from './discoverer.ts';
+import type { SdMetrics } from './metrics.ts';
+import { parseGroupsJson, parseGroupsYaml, toTargetGroups } from './targetgroups.ts';
+
+export const FILE_PATH_LABEL = '__meta_filepath';
+/** Default wait between a filesystem event and the re-read it causes. */
+export const FILE_SD_DEBOUNCE_MS = 100;
+
+export interface FileDiscovererOptions {
+  readonly config: FileSdConfig;
+  readonly scheme: NameValidationScheme;
+  readonly log: Logger;
+  readonly metrics: SdMetrics;
+  readonly clock: Clock;
+  readonly debounceMs?: number;
+}
+
+export class FileDiscoverer implements Discoverer {
+  private readonly o: FileDiscovererOptions;
+  /** Last good groups per file, in the order files were listed. */
+  private last = new Map<string, TargetGroup[]>();
+  private readonly watchers = new Map<string, fs.FSWatcher>();
+  /** Directories whose watch failed (missing, unreadable), so the failure is logged once. */
+  private readonly unwatchable = new Set<string>();
+
+  constructor(o: FileDiscovererOptions) {
+    this.o = o;
+  }
+
+  async run(signal: AbortSignal, emit: (groups: TargetGroup[]) => void): Promise<void> {
+    const { clock } = this.o;
+    const debounceMs = this.o.debounceMs ?? FILE_SD_DEBOUNCE_MS;
+    let dirty = false;
+    let debounce: TimerHandle | null = null;
+    let wake: (() => void) | null = null;
+    const onEvent = (): void => {
+      if (debounce || signal.aborted) return;
+      debounce = clock.setTimeout(() => {
+        debounce = null;
+        dirty = true;
+        wake?.();
+      }, debounceMs);
+    };
+    try {
+      // Watch the pattern directories before the first scan, so a file created during it is not missed.
+      this.syncWatches([], onEvent);
+      while (!signal.aborted) {
+        dirty = false;
+        const files = await this.refresh();
+        if (signal.aborted) break;
+        emit(this.current());
+        this.syncWatches(files, onEvent);
+        if (dirty) continue;
+        await new Promise<void>((resolve) => {
+          const done = (): void => {
+            clock.clearTimeout(timer);
+            signal.removeEventListener('abort', done);
+            wake = null;
+            resolve();
+          };
+          const timer = clock.setTimeout(done, this.o.config.refreshInterval);
+          wake = done;
+          signal.addEventListener('abort', done, { once: true });
+        });
+      }
+    } finally {
+      if (debounce) clock.clearTimeout(debounce);
+      for (const w of this.watchers.values()) w.close();
+      this.watchers.clear();
+      for (const f of this.last.keys()) this.o.metrics.fileMtime.remove({ filename: f });
+    }
+  }
+
+  private current(): TargetGroup[] {
+    const out: TargetGroup[] = [];
+    for (const groups of this.last.values()) out.push(...groups);
+    return out;
+  }
+
+  /** One scan: returns the files that matched. */
+  private async refresh(): Promise<string[]> {
+    const { metrics, log, scheme } = this.o;
+    const t0 = performance.now();
+    const files = await this.listFiles();
+    const next = new Map<string, TargetGroup[]>();
+    for (const file of files) {
+      try {
+        const [text, st] = await Promise.all([fsp.readFile(file, 'utf8'), fsp.stat(file)]);
+        const ext = path.extname(file).toLowerCase();
+        const raw = ext === '.json' ? parseGroupsJson(text, scheme) : parseGroupsYaml(text, scheme);
+        next.set(file, toTargetGroups(raw, file, FILE_PATH_LABEL, file));
+        metrics.fileMtime.set({ filename: file }, Math.floor(st.mtimeMs / 1000));
+      } catch (err) {
+        metrics.fileReadErrors.inc();
+        log.error('Error reading file', { path: file, err: errorMessage(err) });
+        const prev = this.last.get(file);
+        if (prev) next.set(file, prev);
+      }
+    }
+    for (const f of this.last.keys()) {
+      if (!next.has(f)) {
+        log.debug('file_sd refresh found file that should be removed', { file: f });
+        metrics.fileMtime.remove({ filename: f });
+      }
+    }
+    this.last = next;
+    metrics.fileScanDuration.observe((performance.now() - t0) / 1000);
+    return files;
+  }
+
+  private async listFiles(): Promise<string[]> {
+    const seen = new Set<string>();
+    const out: string[] = [];
+    for (const p of this.o.config.files) {
+      let matches: string[];
+      try {
+        matches = await glob(p);
+      } catch (err) {
+        this.o.log.error('Error expanding glob', { glob: p, err: errorMessage(err) });
+        continue;
+      }
+      for (const m of matches) {
+        if (seen.has(m)) continue;
+        seen.add(m);
+        out.push(m);
+      }
+    }
+    return out;
+  }
+
+  /** Watches the pattern directories and the directories of matched files; retries failed ones each refresh. */
+  private syncWatches(files: readonly string[], onEvent: () => void): void {
+    const dirs = new Set<string>();
+    for (const p of this.o.config.files) {
+      const d = path.dirname(p);
+      if (!hasMeta(d)) dirs.add(d);
+    }
+    for (const f of files) dirs.add(path.dirname(f));
+    for (const [d, w] of this.watchers) {
+      if (!dirs.has(d)) {
+        w.close();
+        this.watchers.delete(d);
+      }
+    }
+    for (const d of dirs) {
+      if (this.watchers.has(d)) continue;
+      try {
+        const w = fs.watch(d, { persistent: false }, onEvent);
+        w.on('error', (err) => {
+          this.o.metrics.fileWatcherErrors.inc();
+          this.o.log.error('Error watching file', { path: d, err: errorMessage(err) });
+          w.close();
+          if (this.watchers.get(d) === w) this.watchers.delete(d);
+          // The directory may have been removed: re-scan, which re-establishes the watch if it can.
+          onEvent();
+        });
+        this.watchers.set(d, w);
+        this.unwatchable.delete(d);
+      } catch (err) {
+        if (!this.unwatchable.has(d)) {
+          this.unwatchable.add(d);
+          this.o.log.warn('Error adding file watch; relying on refresh_interval', { path: d, err: errorMessage(err) });
+        }
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Go's filepath.Glob: `*` (any run of non-separators, dotfiles included), `?`, `[...]` / `[^...]`
+// and `\` escapes; matches sorted; unreadable directories match nothing.
+
+function hasMeta(p: string): boolean {
+  return /[*?[\\]/.test(p);
+}
+
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}
+
+export function globRegExp(pattern: string): RegExp {
+  let re = '^';
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === '*') re += '[^/]*';
+    else if (c === '?') re += '[^/]';
+    else if (c === '\\') {
+      if (++i >= pattern.length) throw new SyntaxError('syntax error in pattern');
+      re += escapeRe(pattern[i]);
+    } else if (c === '[') {
+      let j = i + 1;
+      let negate = false;
+      if (pattern[j] === '^') {
+        negate = true;
+        j++;
+      }
+      let body = '';
+      let first = true;
+      for (; j < pattern.length && (first || pattern[j] !== ']'); j++, first = false) {
+        let ch = pattern[j];
+        if (ch === '\\') {
+          if (++j >= pattern.length) throw new SyntaxError('syntax error in pattern');
+          ch = pattern[j];
+        }
+        body += ch === '-' && !first && pattern[j + 1] !== ']' ? '-' : ch.replace(/[\]\\^-]/g, '\\$&');
+      }
+      if (j >= pattern.length || body === '') throw new SyntaxError('syntax error in pattern');
+      re += `[${negate ? '^' : ''}${body}]`;
+      i = j;
+    } else re += escapeRe(c);
+  }
+  return new RegExp(re + '$');
+}
+
+export async function glob(pattern: string): Promise<string[]> {
+  if (!hasMeta(pattern)) {
+    try {
+      await fsp.lstat(pattern);
+      return [pattern];
+    } catch {
+      return [];
+    }
+  }
+  const dir = path.dirname(pattern);
+  const re = globRegExp(path.basename(pattern));
+  const dirs = hasMeta(dir) && dir !== pattern ? await glob(dir) : [dir];
+  const out: string[] = [];
+  for (const d of dirs) {
+    let names: string[];
+    try {
+      names = await fsp.readdir(d);
+    } catch {
+      continue;
+    }
+    names.sort(compareStrings);
+    for (const n of names) if (re.test(n)) out.push(path.join(d, n));
+  }
+  return out;
+}
