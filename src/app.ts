@@ -7,6 +7,7 @@ import { buildInfo, USER_AGENT } from './build-info.ts';
 import type { Flags } from './cli/flags.ts';
 import { loadConfigFile, redactedConfigYaml } from './config/load.ts';
 import type { Config } from './config/types.ts';
+import { DiscoveryManager } from './discovery/manager.ts'; // discovery wiring
 import type { Logger } from './log/logger.ts';
 import { ConfigMetrics } from './metrics/config-metrics.ts';
 import { createRegistry, type Registry } from './metrics/registry.ts';
@@ -33,6 +34,8 @@ export class Agent {
   private readonly walStats: WalStats;
   private readonly truncator: WalTruncator;
   private readonly scrape: ScrapeManager;
+  /** file/http/dns SD; feeds the scrape manager (static_configs stay with the scrape manager). */
+  private readonly discovery: DiscoveryManager;
   private readonly remote: RemoteStorage;
   private readonly web: WebServer;
   private readonly configMetrics: ConfigMetrics;
@@ -62,6 +65,14 @@ export class Agent {
     this.walStats = new WalStats(this.storage.walDir);
     this.hub = new StatusHub({ version: buildInfo.version, configFile: flags.configFile, dataDir: flags.dataDir, listenAddress: flags.listenAddress }, clock);
     this.scrape = new ScrapeManager(this.storage, clock, log.child('scrape'), this.registry, USER_AGENT);
+    // Discovery wiring: discovered groups replace that provider's groups in the job's scrape pool.
+    this.discovery = new DiscoveryManager({
+      log: log.child('discovery'),
+      registry: this.registry,
+      clock,
+      userAgent: USER_AGENT,
+      onUpdate: (job, provider, groups) => this.scrape.setTargetGroups(job, provider, groups),
+    });
     this.remote = new RemoteStorage({
       dataDir: flags.dataDir,
       walDir: this.storage.walDir,
@@ -93,7 +104,7 @@ export class Agent {
       registry: this.registry,
       log: log.child('web'),
       isReady: () => this.ready,
-      snapshot: () => this.hub.refresh(),
+      snapshot: () => this.hub.getSnapshot(),
       enableLifecycle: flags.enableLifecycle,
       reload: () => this.reload(),
       quit: () => this.onQuitRequest(),
@@ -108,6 +119,7 @@ export class Agent {
         goVersion: buildInfo.goVersion,
       },
       droppedTargets: () => this.scrape.droppedTargets().map((d) => ({ pool: d.pool, discovered: Object.fromEntries(pairs(d.discovered)) })),
+      scrapePools: () => this.config.scrapeConfigs.map((c) => ({ name: c.jobName, intervalMs: c.scrapeInterval, timeoutMs: c.scrapeTimeout })),
     });
     this.hub.setProviders({
       targets: () => this.scrape.targets(),
@@ -145,6 +157,7 @@ export class Agent {
     this.walStats.start(2000);
     await this.remote.applyConfig(this.config.remoteWrite, this.config.global.externalLabels);
     await this.scrape.applyConfig(this.config.scrapeConfigs);
+    this.discovery.applyConfig(this.config.scrapeConfigs); // discovery wiring: pools exist now
     this.truncator.start(flags.truncateFrequency);
     this.configMetrics.reloaded(true, this.clock.now());
     this.ready = true;
@@ -177,6 +190,7 @@ export class Agent {
     this.config = next;
     await this.remote.applyConfig(next.remoteWrite, next.global.externalLabels);
     await this.scrape.applyConfig(next.scrapeConfigs);
+    this.discovery.applyConfig(next.scrapeConfigs); // discovery wiring: unchanged SD configs keep running
     this.configMetrics.reloaded(true, this.clock.now());
     this.hub.setReload({ ok: true, at: this.clock.now(), error: '' });
     this.log.info('Completed loading of configuration file', { filename: file });
@@ -193,6 +207,7 @@ export class Agent {
     const log = this.log;
     this.hub.setPhase('stopping');
     log.info('Stopping scrape manager');
+    await this.discovery.stop(); // discovery wiring: no target updates while scraping stops
     await this.scrape.stop();
     await this.truncator.stop();
     if (this.ready) await this.storage.writer.flush();

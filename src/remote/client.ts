@@ -4,6 +4,7 @@ import fetch, { type RequestInit } from 'node-fetch';
 import type { RemoteWriteConfig } from '../config/types.ts';
 import { AuthSource, tlsOptions } from '../scrape/http-client.ts';
 import { errorMessage } from '../util/errors.ts';
+import { redactUrl } from '../config/redact.ts';
 import { RW1_CONTENT_TYPE, RW1_VERSION } from './proto.ts';
 
 /** Outcome of one POST, as a union so the retry policy is one switch. */
@@ -69,7 +70,9 @@ export class HttpWriteClient implements WriteClient {
       }
       return { kind: 'fail', error, status: res.status };
     } catch (err) {
-      const error = ac.signal.aborted ? `Post "${this.url}": context deadline exceeded` : `Post "${this.url}": ${errorMessage(err)}`;
+      // The URL may carry a password: errors are logged and shown, so they get the redacted form.
+      const shown = redactUrl(this.url);
+      const error = ac.signal.aborted ? `Post "${shown}": context deadline exceeded` : `Post "${shown}": ${errorMessage(err).replaceAll(this.url, shown)}`;
       return { kind: 'retry', error, status: 0, retryAfterMs: 0 };
     } finally {
       clearTimeout(timer);

@@ -4,6 +4,7 @@ import type { Logger } from '../log/logger.ts';
 import type { RemoteStatus } from '../status/types.ts';
 import type { Clock } from '../util/clock.ts';
 import type { Labels } from '../util/labels.ts';
+import { redactUrl } from '../config/redact.ts';
 import { HttpWriteClient, type WriteClient } from './client.ts';
 import { RemoteMetrics } from './metrics.ts';
 import { ProgressFile } from './progress.ts';
@@ -89,7 +90,7 @@ export class RemoteStorage {
     const watcher = new WalWatcher(qm, { walDir: this.opts.walDir, clock, log: qlog, subscribe: this.opts.subscribe });
     qm.start();
     watcher.start(from);
-    qlog.info(saved ? 'Resuming remote write from saved WAL position' : 'Starting remote write at the WAL head', { url: cfg.url, segment: from.segment, offset: from.offset });
+    qlog.info(saved ? 'Resuming remote write from saved WAL position' : 'Starting remote write at the WAL head', { url: redactUrl(cfg.url), segment: from.segment, offset: from.offset });
     return { key: JSON.stringify([cfg, externalLabels]), qm, watcher, progress };
   }
 

@@ -124,7 +124,7 @@ export class ScrapeManager {
             pool: cfg.jobName,
             url: res.url,
             labels: res.publicLabels,
-            discovered: mergeDiscovered(g.labels, addr),
+            discovered: res.discovered,
             intervalMs: res.interval,
             timeoutMs: res.timeout,
           });
@@ -245,12 +245,6 @@ function toRecord(ls: Labels): Record<string, string> {
   const r: Record<string, string> = {};
   for (let i = 0; i < ls.length; i += 2) r[ls[i]] = ls[i + 1];
   return r;
-}
-
-function mergeDiscovered(group: Labels, addr: string): Labels {
-  const r = toRecord(group);
-  r.__address__ = addr;
-  return Object.keys(r).sort().flatMap((k) => [k, r[k]]);
 }
 
 /** Stable offset inside the interval from a hash of the target, so restarts keep the same phase. */

@@ -44,6 +44,8 @@ export type TargetResult =
       /** Milliseconds. */
       interval: number;
       timeout: number;
+      /** Labels before relabeling (discovered + scrape defaults), for the API and UI. */
+      discovered: Labels;
     }
   | { kind: 'dropped'; discovered: Labels }
   | { kind: 'error'; discovered: Labels; error: string };
@@ -132,7 +134,7 @@ export function populateTargetLabels(
   for (let i = 0; i < labels.length; i += 2) {
     if (!labels[i].startsWith('__')) publicLabels.push(labels[i], labels[i + 1]);
   }
-  return { kind: 'active', labels, publicLabels, url: targetURL(labels, d.params), interval, timeout };
+  return { kind: 'active', labels, publicLabels, url: targetURL(labels, d.params), interval, timeout, discovered };
 }
 
 function parseDurationFor(s: string): number | string {

@@ -1,176 +1,261 @@
 import http from 'node:http';
-import type { Registry } from 'prom-client';
-import type { Logger } from '../log/logger.ts';
-import type { StatusSnapshot } from '../status/types.ts';
+import type net from 'node:net';
+import { systemClock, type Clock, type TimerHandle } from '../util/clock.ts';
 import { errorMessage } from '../util/errors.ts';
+import { registerApi } from './api.ts';
+import type { WebDeps } from './deps.ts';
+import { externalUrl, resolveWebOptions, webOptionsFromFlagMap, type ResolvedWebOptions } from './options.ts';
+import { allowHeader, methodNotAllowed, notFound, redirect, sendBody, sendHttpError, sendPlain } from './respond.ts';
+import { Router, type Handler } from './router.ts';
+import { ThroughputHistory } from './throughput-history.ts';
+import { CLIENT_JS } from './ui/client.ts';
+import { PAGES, renderPage } from './ui/pages.ts';
+import { STYLES } from './ui/styles.ts';
 
-/** What the HTTP surface needs from the agent; main wires it. */
-export interface WebDeps {
-  registry: Registry;
-  log: Logger;
-  isReady: () => boolean;
-  snapshot: () => StatusSnapshot;
-  enableLifecycle: boolean;
-  reload: () => Promise<{ ok: boolean; error?: string }>;
-  quit: () => void;
-  configYaml: () => string;
-  flags: Readonly<Record<string, string>>;
-  buildInfo: Readonly<Record<string, string>>;
-  droppedTargets: () => { pool: string; discovered: Record<string, string> }[];
-}
+export type { ScrapePoolInfo, TargetMetadata, WebDeps } from './deps.ts';
+export type { WebOptions } from './options.ts';
+export { WebOptionsError, resolveWebOptions, webOptionsFromFlagMap } from './options.ts';
 
-type Handler = (req: http.IncomingMessage, res: http.ServerResponse, url: URL) => void | Promise<void>;
+/** The agent's landing page, as Prometheus' React UI names it in agent mode. */
+const HOME_PAGE = '/agent';
 
-/** Endpoints the agent refuses like Prometheus' agent does (422 "unavailable with Prometheus Agent"). */
-const AGENT_UNAVAILABLE = [
-  '/api/v1/query', '/api/v1/query_range', '/api/v1/query_exemplars', '/api/v1/format_query', '/api/v1/series',
-  '/api/v1/labels', '/api/v1/rules', '/api/v1/alerts', '/api/v1/alertmanagers', '/api/v1/status/tsdb', '/api/v1/parse_query',
-];
+const CORS_HEADERS: Readonly<Record<string, string>> = {
+  'Access-Control-Allow-Headers': 'Accept, Authorization, Content-Type, Origin',
+  'Access-Control-Allow-Methods': 'GET, POST, OPTIONS',
+  'Access-Control-Expose-Headers': 'Date',
+  Vary: 'Origin',
+};
 
+// Pages only talk to their own origin; nothing external is loaded.
+const PAGE_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/**
+ * Outpost's HTTP surface: Prometheus' agent endpoints (same paths, codes and bodies as 2.42), Outpost's
+ * status endpoints, and the operator UI. Every route lives under `--web.route-prefix`.
+ */
 export class WebServer {
   private readonly deps: WebDeps;
+  private readonly opts: ResolvedWebOptions;
+  private readonly router = new Router();
+  private readonly history: ThroughputHistory;
+  private readonly clock: Clock;
   private server: http.Server | null = null;
-  private readonly routes = new Map<string, Handler>();
+  private port = 0;
+  private ext: URL | null = null;
+  private historyTimer: TimerHandle | null = null;
+  private lastGoodConfig = 0;
+  private readonly apiBase: string;
 
   constructor(deps: WebDeps) {
     this.deps = deps;
-    this.routes.set('/-/healthy', (_q, res) => text(res, 200, 'Prometheus Agent is Healthy.\n'));
-    this.routes.set('/-/ready', (_q, res) => (deps.isReady() ? text(res, 200, 'Prometheus Agent is Ready.\n') : text(res, 503, 'Service Unavailable')));
-    this.routes.set('/-/reload', (q, res) => this.lifecycle(q, res, async () => {
-      const r = await deps.reload();
-      if (r.ok) text(res, 200, '');
-      else text(res, 500, `failed to reload config: ${r.error ?? 'unknown error'}\n`);
-    }));
-    this.routes.set('/-/quit', (q, res) => this.lifecycle(q, res, () => {
-      text(res, 200, 'Requesting termination... Goodbye!');
-      deps.quit();
-    }));
-    this.routes.set('/metrics', async (q, res) => {
-      const accept = q.headers.accept ?? '';
-      const om = accept.includes('application/openmetrics-text');
-      const reg = deps.registry;
-      if (om) reg.setContentType('application/openmetrics-text; version=1.0.0; charset=utf-8' as never);
-      const body = await reg.metrics();
-      res.writeHead(200, { 'Content-Type': om ? 'application/openmetrics-text; version=1.0.0; charset=utf-8' : 'text/plain; version=0.0.4; charset=utf-8' });
-      res.end(body);
-      if (om) reg.setContentType('text/plain; version=0.0.4; charset=utf-8' as never);
-    });
-    this.routes.set('/version', (_q, res) => json(res, 200, deps.buildInfo));
-    this.routes.set('/api/v1/status/buildinfo', (_q, res) => ok(res, deps.buildInfo));
-    this.routes.set('/api/v1/status/flags', (_q, res) => ok(res, deps.flags));
-    this.routes.set('/api/v1/status/config', (_q, res) => ok(res, { yaml: deps.configYaml() }));
-    this.routes.set('/api/v1/status/runtimeinfo', (_q, res) => {
-      const s = deps.snapshot();
-      ok(res, {
-        startTime: new Date(s.startedAt).toISOString(),
-        CWD: process.cwd(),
-        reloadConfigSuccess: s.reload.ok,
-        lastConfigTime: new Date(s.reload.at).toISOString(),
-        corruptionCount: 0,
-        goroutineCount: 0,
-        GOMAXPROCS: 1,
-        GOMEMLIMIT: 0,
-        GOGC: '',
-        GODEBUG: '',
-        storageRetention: '',
-      });
-    });
-    this.routes.set('/api/v1/status/walreplay', (_q, res) => {
-      const w = deps.snapshot().wal.replay;
-      ok(res, { min: 0, max: w.max, current: w.current });
-    });
-    this.routes.set('/api/v1/status/remote_write', (_q, res) => ok(res, { endpoints: deps.snapshot().remote }));
-    this.routes.set('/api/v1/status/wal', (_q, res) => ok(res, deps.snapshot().wal));
-    this.routes.set('/api/v1/scrape_pools', (_q, res) => ok(res, { scrapePools: [...new Set(deps.snapshot().targets.map((t) => t.pool))].sort() }));
-    this.routes.set('/api/v1/targets', (_q, res, url) => this.targets(res, url));
-    for (const p of AGENT_UNAVAILABLE) this.routes.set(p, (_q, res) => json(res, 422, { status: 'error', errorType: 'execution', error: 'unavailable with Prometheus Agent' }));
+    this.opts = resolveWebOptions(deps.options ?? webOptionsFromFlagMap(deps.flags));
+    this.clock = deps.clock ?? systemClock;
+    this.history = new ThroughputHistory(this.opts.historyPoints);
+    this.apiBase = this.opts.routePrefix + '/api/v1';
+    this.registerRoutes();
   }
 
-  private lifecycle(q: http.IncomingMessage, res: http.ServerResponse, fn: () => void | Promise<void>): void | Promise<void> {
-    if (!this.deps.enableLifecycle) return text(res, 403, 'Lifecycle API is not enabled.');
-    if (q.method !== 'POST' && q.method !== 'PUT') return text(res, 405, 'Only POST or PUT requests allowed');
-    return fn();
+  /** Route prefix in force ('' at the root). */
+  get routePrefix(): string {
+    return this.opts.routePrefix;
   }
 
-  private targets(res: http.ServerResponse, url: URL): void {
-    const state = url.searchParams.get('state') ?? 'any';
-    const pool = url.searchParams.get('scrapePool');
+  /** The external URL (derived from the listen address unless --web.external-url was given). */
+  externalUrl(): URL {
+    this.ext ??= externalUrl(this.opts, this.port);
+    return this.ext;
+  }
+
+  private registerRoutes(): void {
+    const { deps, router } = this;
+    const p = this.opts.routePrefix;
+    const ready = (h: Handler): Handler => (req, res, url, params) => (deps.isReady() ? h(req, res, url, params) : sendPlain(res, 503, 'Service Unavailable'));
+
+    // Prometheus: the root redirects to the home page under the *external* path; with a prefix the
+    // bare root first redirects to the prefix. Without --web.external-url Prometheus would send a
+    // prefixed server to /agent, a 404; we use the prefix then.
+    const home = (this.opts.externalUrlFlag !== '' ? this.opts.externalPath : p) + HOME_PAGE;
+    router.on('GET', p + '/', (_q, res) => redirect(res, 302, home));
+    if (p !== '') {
+      router.on('GET', '/', (_q, res) => redirect(res, 302, p));
+      router.on('GET', p, (_q, res) => redirect(res, 301, p + '/'));
+    }
+
+    router.on(['GET', 'HEAD'], p + '/-/healthy', (_q, res) => sendPlain(res, 200, 'Prometheus Agent is Healthy.\n'));
+    router.on(['GET', 'HEAD'], p + '/-/ready', ready((_q, res) => sendPlain(res, 200, 'Prometheus Agent is Ready.\n')));
+    const onlyPostPut: Handler = (_q, res) => sendPlain(res, 405, 'Only POST or PUT requests allowed');
+    router.on('GET', p + '/-/reload', onlyPostPut);
+    router.on('GET', p + '/-/quit', onlyPostPut);
+    router.on(['POST', 'PUT'], p + '/-/reload', (_q, res) => this.reload(res));
+    router.on(['POST', 'PUT'], p + '/-/quit', (_q, res) => this.quit(res));
+
+    router.on('GET', p + '/metrics', (req, res) => this.metrics(req, res));
+    router.on('GET', p + '/version', (_q, res) => sendPlain(res, 200, JSON.stringify(deps.buildInfo) + '\n'));
+    router.on('GET', p + '/federate', ready((_q, res) => sendHttpError(res, 500, 'unsupported operation with WAL-only storage')));
+
+    for (const page of PAGES) router.on(['GET', 'HEAD'], `${p}/${page.id}`, (_q, res) => this.page(res, page.id));
+    router.on(['GET', 'HEAD'], p + '/static/outpost.css', (_q, res) => this.asset(res, 'text/css; charset=utf-8', STYLES));
+    router.on(['GET', 'HEAD'], p + '/static/outpost.js', (_q, res) => this.asset(res, 'text/javascript; charset=utf-8', CLIENT_JS));
+
+    registerApi(router, this.apiBase, {
+      deps,
+      externalUrl: () => this.externalUrl(),
+      ownPort: () => this.port,
+      history: this.history,
+      historyIntervalMs: this.opts.historyIntervalMs,
+      lastGoodConfigAt: () => this.observeReload(),
+    });
+  }
+
+  private async reload(res: http.ServerResponse): Promise<void> {
+    if (!this.deps.enableLifecycle) return sendPlain(res, 403, 'Lifecycle API is not enabled.');
+    const r = await this.deps.reload();
+    this.observeReload();
+    if (r.ok) return sendPlain(res, 200, '');
+    sendHttpError(res, 500, `failed to reload config: ${r.error ?? 'unknown error'}`);
+  }
+
+  private quit(res: http.ServerResponse): void {
+    if (!this.deps.enableLifecycle) return sendPlain(res, 403, 'Lifecycle API is not enabled.');
+    // Quit only once the answer is on the wire: shutdown closes this server and its connections.
+    res.once('finish', () => this.deps.quit());
+    sendPlain(res, 200, 'Requesting termination... Goodbye!');
+  }
+
+  /**
+   * Always the text format, as the 2.42 agent does (promhttp without OpenMetrics). Rendering
+   * OpenMetrics through prom-client would also rename counters for good: it strips `_total` from
+   * each counter object while doing so.
+   */
+  private async metrics(_req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const body = await this.deps.registry.metrics();
+    await sendBody(res, 200, 'text/plain; version=0.0.4; charset=utf-8', body);
+  }
+
+  private page(res: http.ServerResponse, id: (typeof PAGES)[number]['id']): void {
+    const html = renderPage(id, { pageTitle: this.opts.pageTitle, version: this.deps.buildInfo.version ?? '' });
+    const buf = Buffer.from(html);
+    res.writeHead(200, {
+      'Content-Type': 'text/html; charset=utf-8',
+      'Content-Length': buf.length,
+      'Content-Security-Policy': PAGE_CSP,
+      'X-Content-Type-Options': 'nosniff',
+      'Referrer-Policy': 'no-referrer',
+      'Cache-Control': 'no-cache',
+    });
+    res.end(res.req.method === 'HEAD' ? undefined : buf);
+  }
+
+  private asset(res: http.ServerResponse, type: string, body: string): Promise<void> {
+    // The page links assets with ?v=<version>, so a year of caching is safe.
+    return sendBody(res, 200, type, body, { 'Cache-Control': 'public, max-age=31536000, immutable', 'X-Content-Type-Options': 'nosniff' });
+  }
+
+  /** Tracks the last successful config load, which the snapshot only tells while it is the latest. */
+  private observeReload(): number {
     const s = this.deps.snapshot();
-    const active = state === 'dropped' ? [] : s.targets.filter((t) => !pool || t.pool === pool).map((t) => ({
-      discoveredLabels: t.discoveredLabels,
-      labels: t.labels,
-      scrapePool: t.pool,
-      scrapeUrl: t.url,
-      globalUrl: t.url,
-      lastError: t.lastError,
-      lastScrape: t.lastScrape ? new Date(t.lastScrape).toISOString() : '0001-01-01T00:00:00Z',
-      lastScrapeDuration: t.lastDurationMs / 1000,
-      health: t.health,
-      scrapeInterval: `${t.intervalMs / 1000}s`,
-      scrapeTimeout: '',
-    }));
-    const dropped = state === 'active' ? [] : this.deps.droppedTargets().filter((d) => !pool || d.pool === pool).map((d) => ({ discoveredLabels: d.discovered }));
-    ok(res, { activeTargets: active, droppedTargets: dropped });
+    if (this.lastGoodConfig === 0) this.lastGoodConfig = s.startedAt;
+    if (s.reload.ok && s.reload.at > this.lastGoodConfig) this.lastGoodConfig = s.reload.at;
+    return this.lastGoodConfig;
   }
 
   listen(address: string): Promise<string> {
     const m = /^(.*):(\d+)$/.exec(address);
     const host = m ? m[1].replace(/^\[|\]$/g, '') || '0.0.0.0' : '0.0.0.0';
     const port = m ? Number(m[2]) : 9090;
-    const server = http.createServer((req, res) => void this.handle(req, res));
+    const readTimeout = this.opts.readTimeoutMs;
+    const server = http.createServer({
+      // Node checks request deadlines on this period; keep it well under the timeout.
+      connectionsCheckingInterval: readTimeout > 0 ? Math.max(50, Math.min(30_000, Math.floor(readTimeout / 4))) : 30_000,
+      requestTimeout: readTimeout,
+      headersTimeout: readTimeout > 0 ? Math.min(60_000, readTimeout) : 60_000,
+    }, (req, res) => void this.handle(req, res));
     server.keepAliveTimeout = 5000;
+    // Node refuses (closes) connections over the cap, where Go's LimitListener makes them wait.
+    if (this.opts.maxConnections > 0) server.maxConnections = this.opts.maxConnections;
     this.server = server;
     return new Promise((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, host, () => {
         server.off('error', reject);
-        const a = server.address();
-        resolve(typeof a === 'object' && a ? `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}` : address);
+        const a = server.address() as net.AddressInfo | null;
+        this.port = a ? a.port : port;
+        this.ext = null;
+        this.startHistory();
+        resolve(a ? `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}` : address);
       });
     });
+  }
+
+  private startHistory(): void {
+    const tick = () => {
+      try {
+        this.history.sample(this.deps.snapshot().remote);
+        this.observeReload();
+      } catch (err) {
+        this.deps.log.warn('Sampling remote-write throughput failed', { err: errorMessage(err) });
+      }
+      this.historyTimer = this.clock.setTimeout(tick, this.opts.historyIntervalMs);
+      (this.historyTimer as { unref?: () => void }).unref?.();
+    };
+    tick();
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     try {
       const url = new URL(req.url ?? '/', 'http://x');
-      if (req.method === 'OPTIONS' && url.pathname.startsWith('/api/v1/')) {
-        res.writeHead(204, { 'Access-Control-Allow-Origin': '*', 'Access-Control-Allow-Methods': 'GET, POST, OPTIONS' });
+      const path = url.pathname;
+      const method = req.method ?? 'GET';
+      const isApi = path.startsWith(this.apiBase + '/');
+      if (isApi) this.cors(req, res);
+      if (isApi && method === 'OPTIONS') {
+        if (!this.deps.isReady()) return sendPlain(res, 503, 'Service Unavailable');
+        res.writeHead(204);
         res.end();
         return;
       }
-      const h = this.routes.get(url.pathname);
-      if (h) await h(req, res, url);
-      else if (url.pathname === '/') {
-        res.writeHead(302, { Location: '/agent' });
-        res.end();
-      } else text(res, 404, '404 page not found\n');
+      const route = this.router.match(path);
+      if (route) {
+        const h = route.methods.get(method);
+        if (h) return await h(req, res, url, route.params);
+        if (method === 'OPTIONS') {
+          res.writeHead(200, { Allow: allowHeader([...route.methods.keys()]), 'Content-Length': 0 });
+          res.end();
+          return;
+        }
+        return methodNotAllowed(res, [...route.methods.keys()]);
+      }
+      // httprouter's RedirectTrailingSlash.
+      if (method === 'GET' && path.length > 1 && path.endsWith('/')) {
+        const alt = this.router.match(path.replace(/\/+$/, ''));
+        if (alt?.methods.has('GET')) return redirect(res, 301, path.replace(/\/+$/, '') + url.search);
+      }
+      notFound(res);
     } catch (err) {
       this.deps.log.error('HTTP handler failed', { path: req.url, err: errorMessage(err) });
-      if (!res.headersSent) text(res, 500, 'internal error\n');
+      if (!res.headersSent) sendHttpError(res, 500, 'internal error');
       else res.destroy();
     }
   }
 
+  private cors(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const origin = req.headers.origin;
+    if (!origin) return;
+    for (const [k, v] of Object.entries(CORS_HEADERS)) res.setHeader(k, v);
+    const allow = this.opts.corsOrigin;
+    if (allow === '*') res.setHeader('Access-Control-Allow-Origin', '*');
+    else if (allow.test(origin)) res.setHeader('Access-Control-Allow-Origin', origin);
+  }
+
   async close(): Promise<void> {
+    if (this.historyTimer) this.clock.clearTimeout(this.historyTimer);
+    this.historyTimer = null;
     const s = this.server;
     if (!s) return;
+    this.server = null;
     await new Promise<void>((resolve) => {
       s.close(() => resolve());
       s.closeAllConnections();
     });
   }
-}
-
-function text(res: http.ServerResponse, status: number, body: string): void {
-  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8' });
-  res.end(body);
-}
-
-function json(res: http.ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'Content-Type': 'application/json' });
-  res.end(JSON.stringify(body));
-}
-
-function ok(res: http.ServerResponse, data: unknown): void {
-  json(res, 200, { status: 'success', data });
 }
