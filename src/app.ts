@@ -3,6 +3,7 @@ import { AgentMetrics } from './agent/metrics.ts';
 import { AgentStorage } from './agent/storage.ts';
 import { WalStats } from './agent/wal-stats.ts';
 import { WalTruncator } from './agent/truncate.ts';
+import { registerWalMetrics } from './agent/wal-metrics.ts';
 import { buildInfo, USER_AGENT } from './build-info.ts';
 import type { Flags } from './cli/flags.ts';
 import { loadConfigFile, redactedConfigYaml } from './config/load.ts';
@@ -99,6 +100,14 @@ export class Agent {
       lowestSentTimestamp: () => this.remote.lowestSentTimestamp(),
       segmentSizes: () => this.walStats.sizes,
       onForcedDrop: (below, reason) => this.remote.segmentsDropped(below, (from, to) => this.storage.samplesInSegments(from, to), reason),
+    });
+    registerWalMetrics(this.registry, {
+      stats: () => this.storage.writerStats(),
+      segment: () => this.storage.writerStats() ? this.storage.writer.segment : 0,
+      storageBytes: () => this.walStats.bytes,
+      truncations: () => this.truncator.truncations + this.truncator.failures,
+      truncationsFailed: () => this.truncator.failures,
+      checkpoints: () => this.truncator.checkpoints,
     });
     this.web = new WebServer({
       registry: this.registry,

@@ -3,7 +3,7 @@ import { ByteWriter } from '../util/bytes.ts';
 import { OutpostError } from '../util/errors.ts';
 import type { Labels } from '../util/labels.ts';
 import type { Logger } from '../log/logger.ts';
-import { WalWriter, type WalWriterOptions } from '../wal/segment-writer.ts';
+import { WalWriter, type WalWriterOptions, type WalWriterStats } from '../wal/segment-writer.ts';
 import { replayWal } from '../wal/reader.ts';
 import { RecordType, SampleBatch, decodeSamples, decodeSeries, encodeSamples, encodeSeries, recordType } from '../wal/records.ts';
 import type { AgentMetrics } from './metrics.ts';
@@ -157,6 +157,11 @@ export class AgentStorage {
     let min = Infinity;
     for (const info of this.segments.values()) if (info.minTs < min) min = info.minTs;
     return min === Infinity ? 0 : min;
+  }
+
+  /** The writer's counters, or null while the WAL is not open. */
+  writerStats(): WalWriterStats | null {
+    return this.wal ? this.wal.stats : null;
   }
 
   appender(): Appender {

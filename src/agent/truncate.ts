@@ -36,6 +36,7 @@ export class WalTruncator {
   private capTimer: NodeJS.Timeout | null = null;
   truncations = 0;
   failures = 0;
+  readonly checkpoints = { created: 0, createFailed: 0, deleted: 0 };
 
   constructor(o: TruncatorOptions) {
     this.o = o;
@@ -131,15 +132,21 @@ export class WalTruncator {
 
     const started = performance.now();
     const deleted = new Set(removed);
-    await checkpoint(walDir, range.first, last, {
-      keep: (ref) => storage.series.has(ref) && !deleted.has(ref),
-      mint: cutoff,
-      compress: this.o.compress,
-    });
+    this.checkpoints.created++;
+    try {
+      await checkpoint(walDir, range.first, last, {
+        keep: (ref) => storage.series.has(ref) && !deleted.has(ref),
+        mint: cutoff,
+        compress: this.o.compress,
+      });
+    } catch (err) {
+      this.checkpoints.createFailed++;
+      throw err;
+    }
     // Endpoints still behind lose these segments: let them count it and move on first.
     if (acked && last >= acked.segment) this.o.onForcedDrop(last + 1, reason);
     await truncateSegments(walDir, last + 1);
-    await deleteCheckpoints(walDir, last);
+    this.checkpoints.deleted += (await deleteCheckpoints(walDir, last)).length;
     for (const s of [...storage.segments.keys()]) if (s <= last) storage.segments.delete(s);
     this.truncations++;
     log.info('WAL truncated', { through_segment: last, series_removed: removed.length, forced: forced >= 0 ? reason : 'no', duration_ms: Math.round(performance.now() - started) });

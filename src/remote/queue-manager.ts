@@ -91,6 +91,10 @@ export class QueueManager {
     for (let i = 0; i < n; i++) this.shards.push(new Shard(this, i, this.shardCapacity()));
     this.sharding = new ShardingState(opts.samplesIn ?? (() => 0));
     this.metrics.shards.set(this.labels(), n);
+    // Per-queue counters exist from the start (at 0), so rate() and ratio alerts have series to work on.
+    for (const c of [this.metrics.samplesTotal, this.metrics.samplesFailed, this.metrics.samplesRetried, this.metrics.bytesTotal, this.metrics.enqueueRetries]) c.inc(this.labels(), 0);
+    this.metrics.samplesPending.set(this.labels(), 0);
+    this.metrics.highestSent.set(this.labels(), 0);
     this.metrics.shardsMin.set(this.labels(), q.minShards);
     this.metrics.shardsMax.set(this.labels(), q.maxShards);
     this.metrics.maxSamplesPerSend.set(this.labels(), q.maxSamplesPerSend);
