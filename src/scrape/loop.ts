@@ -9,6 +9,7 @@ import { errorMessage } from '../util/errors.ts';
 import { LabelsBuilder, METRIC_NAME, type Labels } from '../util/labels.ts';
 import { fetchBody, ScrapeError } from './fetch-body.ts';
 import type { AuthSource, TlsClientOptions } from './http-client.ts';
+import type { BufferPool } from './buffer-pool.ts';
 
 /** Everything a loop needs to know about its target, fixed for the loop's life. */
 export interface ScrapeTarget {
@@ -39,6 +40,7 @@ export interface LoopOptions {
   readonly auth: AuthSource;
   readonly followRedirects: boolean;
   readonly proxy?: URL;
+  readonly buffers: BufferPool;
 }
 
 /** Samples ahead of now by more than this are rejected, as Prometheus' appender does. */
@@ -75,6 +77,8 @@ export interface LoopCounters {
 
 export class SampleLimitError extends ScrapeError {}
 
+const EMPTY = Buffer.alloc(0);
+
 const REPORT_NAMES = ['up', 'scrape_duration_seconds', 'scrape_samples_scraped', 'scrape_samples_post_metric_relabeling', 'scrape_series_added'] as const;
 
 /**
@@ -91,7 +95,10 @@ export class ScrapeLoop {
   private readonly cache = new Map<string, CacheEntry>();
   private readonly reportRefs = new Float64Array(REPORT_NAMES.length);
   private readonly parserCache = new Map<string, TextParser>();
-  private buf: Buffer = Buffer.allocUnsafe(64 * 1024);
+  /** Body of the scrape being processed (from the shared pool, only while a scrape runs). */
+  private buf: Buffer = EMPTY;
+  /** Size of the last body, so the next scrape asks the pool for a buffer that fits. */
+  private lastBodySize = 0;
   private iter = 0;
   /** Iteration whose series are currently "exposed" (-1: none, e.g. after a failed scrape). */
   private exposedIter = -1;
@@ -166,6 +173,7 @@ export class ScrapeLoop {
     let bodyError: Error | null = null;
     let length = 0;
     let contentType: string | undefined;
+    this.buf = this.opts.buffers.get(this.lastBodySize + (this.lastBodySize >> 3));
     try {
       if (this.forcedError) throw new ScrapeError(this.forcedError);
       const auth = this.opts.auth.none ? undefined : await this.opts.auth.header();
@@ -190,7 +198,10 @@ export class ScrapeLoop {
       bodyError = err instanceof Error ? err : new Error(String(err));
       if (err instanceof ScrapeError && err.bodyLimit) this.counters.bodyLimitHit++;
     }
-    if (this.stopped && bodyError) return;
+    if (this.stopped && bodyError) {
+      this.releaseBuffer();
+      return;
+    }
     this.iter++;
     let scraped = 0;
     let post = 0;
@@ -208,7 +219,9 @@ export class ScrapeLoop {
         post = 0;
         added = 0;
       }
+      this.lastBodySize = length;
     }
+    this.releaseBuffer();
     if (err) {
       this.app.rollback();
       this.appendStaleForExposed(ts);
@@ -240,6 +253,11 @@ export class ScrapeLoop {
   }
 
   private lastScraped = 0;
+
+  private releaseBuffer(): void {
+    if (this.buf !== EMPTY) this.opts.buffers.put(this.buf);
+    this.buf = EMPTY;
+  }
 
   /** Parses the body and appends its samples. Throws (failing the whole scrape) on any parse or limit error. */
   private ingest(ts: number, length: number, contentType: string | undefined): { scraped: number; post: number; added: number } {

@@ -13,6 +13,7 @@ import { labelsGet, labelsKey, type Labels } from '../util/labels.ts';
 import { ScrapeLoop, type LoopCounters, type LoopOptions, type ScrapeTarget } from './loop.ts';
 import { populateTargetLabels } from './target-labels.ts';
 import { AuthSource, tlsOptions } from './http-client.ts';
+import { BufferPool } from './buffer-pool.ts';
 
 export interface AppenderSource {
   appender(): Appender;
@@ -41,6 +42,7 @@ export class ScrapeManager {
   private readonly userAgent: string;
   readonly counters: LoopCounters = { scrapes: 0, failed: 0, duplicates: 0, outOfOrder: 0, outOfBounds: 0, sampleLimitHit: 0, bodyLimitHit: 0 };
   private stopped = false;
+  private readonly buffers = new BufferPool();
 
   constructor(storage: AppenderSource, clock: Clock, log: Logger, reg: Registry, userAgent: string) {
     this.storage = storage;
@@ -170,6 +172,7 @@ export class ScrapeManager {
       auth: new AuthSource(cfg),
       followRedirects: cfg.followRedirects,
       proxy: cfg.proxyUrl ? new URL(cfg.proxyUrl) : undefined,
+      buffers: this.buffers,
       fallbackProtocol: cfg.fallbackScrapeProtocol === 'OpenMetricsText1.0.0' || cfg.fallbackScrapeProtocol === 'OpenMetricsText0.0.1' ? 'openmetrics' : cfg.fallbackScrapeProtocol ? 'text' : undefined,
       agent,
       tls,

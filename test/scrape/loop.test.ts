@@ -5,6 +5,7 @@ import { memoryLogger } from '../../src/log/logger.ts';
 import { compileRelabelConfigs } from '../../src/relabel/relabel.ts';
 import { RELABEL_DEFAULTS, type RelabelConfig } from '../../src/relabel/types.ts';
 import { AuthSource } from '../../src/scrape/http-client.ts';
+import { BufferPool } from '../../src/scrape/buffer-pool.ts';
 import { ScrapeLoop, type LoopCounters, type LoopOptions } from '../../src/scrape/loop.ts';
 import { FakeClock } from '../../src/util/clock.ts';
 import { RecordingAppender } from '../helpers/recording-appender.ts';
@@ -56,6 +57,7 @@ function opts(o: Partial<LoopOptions> = {}): LoopOptions {
     agent: new http.Agent({ keepAlive: false }),
     auth: new AuthSource({ tlsConfig: { insecureSkipVerify: false }, followRedirects: true, enableHttp2: false, proxyFromEnvironment: false }),
     followRedirects: true,
+    buffers: new BufferPool(),
     ...o,
   };
 }
