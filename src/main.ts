@@ -11,6 +11,8 @@ for (const s of [process.stdout, process.stderr]) s.on('error', (e: NodeJS.Errno
   if (e.code !== 'EPIPE') throw e;
 });
 
+process.title = 'outpost';
+
 async function main(argv: string[]): Promise<number> {
   let flags;
   try {

@@ -66,27 +66,69 @@ const PLAIN: Key = {
   meta: false, super: false, hyper: false, capsLock: false, numLock: false,
 };
 
+const TAB: Key = { ...PLAIN, tab: true };
+const RETURN: Key = { ...PLAIN, return: true };
+
+/** The input mode after cmd, as far as it can be told without the state (see commandsFor). */
+function modeAfter(mode: InputMode, cmd: Command): InputMode {
+  switch (cmd.type) {
+    case 'filter':
+      return 'filter';
+    case 'commit':
+    case 'cancel':
+    case 'quit':
+    case 'back':
+      return 'normal';
+    case 'help':
+    case 'open':
+      return 'overlay';
+    default:
+      return mode;
+  }
+}
+
 /**
  * Ink hands over several characters as one input when they arrive in one read (fast typing over ssh, tmux
- * send-keys, a paste). Outside the filter prompt each character is a command of its own; once one of them opens
- * the filter, the rest is filter text.
+ * send-keys, a paste). Ink splits off escape sequences, Backspace and Ctrl-C, but Tab and Enter stay inside the
+ * chunk (`j\r`, `\t\t`), so each character is a key of its own here: Tab and Enter count as those keys, other
+ * control characters are dropped. The mode is followed through the chunk (a `/` turns the rest into filter
+ * text until an Enter). `open` is assumed to open a view, which holds whenever the list is not empty.
+ * A chunk typed into the filter without Enter stays one text command, so a paste arrives whole.
  */
 export function commandsFor(input: string, key: Key, mode: InputMode): Command[] {
   const chars = Array.from(input);
-  if (mode === 'filter' || chars.length < 2 || key.ctrl || key.meta || /[\u0000-\u001f\u007f]/.test(input)) {
+  if (chars.length < 2 || key.ctrl || key.meta || input.startsWith('\u001b') || (mode === 'filter' && !/[\r\n]/.test(input))) {
     const c = commandFor(input, key, mode);
     return c === null ? [] : [c];
   }
   const out: Command[] = [];
-  for (let i = 0; i < chars.length; i++) {
-    const c = commandFor(chars[i]!, PLAIN, mode);
+  let m = mode;
+  let text = '';
+  for (const ch of chars) {
+    let k = PLAIN;
+    let typed = ch;
+    if (ch === '\t') {
+      k = TAB;
+      typed = '';
+    } else if (ch === '\r' || ch === '\n') {
+      k = RETURN;
+      typed = '';
+    } else if (/[\u0000-\u001f\u007f]/.test(ch)) {
+      continue;
+    }
+    if (m === 'filter' && k === PLAIN) {
+      text += ch;
+      continue;
+    }
+    if (text !== '') {
+      out.push({ type: 'text', text });
+      text = '';
+    }
+    const c = commandFor(typed, k, m);
     if (c === null) continue;
     out.push(c);
-    if (c.type === 'filter') {
-      const rest = chars.slice(i + 1).join('');
-      if (rest !== '') out.push({ type: 'text', text: rest });
-      break;
-    }
+    m = modeAfter(m, c);
   }
+  if (text !== '') out.push({ type: 'text', text });
   return out;
 }
