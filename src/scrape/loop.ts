@@ -10,6 +10,7 @@ import { LabelsBuilder, METRIC_NAME, type Labels } from '../util/labels.ts';
 import { fetchBody, ScrapeError } from './fetch-body.ts';
 import type { AuthSource, TlsClientOptions } from './http-client.ts';
 import type { BufferPool } from './buffer-pool.ts';
+import { DROPPED_REF, SeriesCache } from './series-cache.ts';
 
 /** Everything a loop needs to know about its target, fixed for the loop's life. */
 export interface ScrapeTarget {
@@ -46,14 +47,6 @@ export interface LoopOptions {
 /** Samples ahead of now by more than this are rejected, as Prometheus' appender does. */
 const MAX_FUTURE_MS = 10 * 60 * 1000;
 
-interface CacheEntry {
-  /** 0 = dropped by metric relabeling. */
-  ref: number;
-  /** Iteration this series was last seen in. */
-  seen: number;
-  /** The series carried its own timestamp last time (excluded from staleness unless tracked). */
-  explicitTs: boolean;
-}
 
 export interface LoopState {
   health: 'up' | 'down' | 'unknown';
@@ -92,7 +85,7 @@ export class ScrapeLoop {
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly counters: LoopCounters;
-  private readonly cache = new Map<string, CacheEntry>();
+  private readonly cache = new SeriesCache();
   private readonly reportRefs = new Float64Array(REPORT_NAMES.length);
   private readonly parserCache = new Map<string, TextParser>();
   /** Body of the scrape being processed (from the shared pool, only while a scrape runs). */
@@ -281,25 +274,26 @@ export class ScrapeLoop {
         if (kind === Entry.EOF) break;
         if (kind !== Entry.Series) continue;
         scraped++;
-        const key = buf.toString('latin1', p.seriesStart, p.seriesEnd);
-        let e = cache.get(key);
-        if (e === undefined) {
-          e = { ref: this.newSeries(p.labels()), seen: 0, explicitTs: false };
-          cache.set(key, e);
-          if (e.ref > 0) added++;
+        const start = p.seriesStart;
+        const end = p.seriesEnd;
+        let e = cache.find(buf, start, end);
+        if (e < 0) {
+          const ref = this.newSeries(p.labels());
+          e = cache.insert(buf, start, end, ref);
+          if (ref !== DROPPED_REF) added++;
         }
-        if (e.ref === 0) {
-          e.seen = iter;
+        const ref = cache.ref(e);
+        if (ref === DROPPED_REF) {
+          cache.markSeen(e, iter, false);
           continue;
         }
         post++;
-        if (e.seen === iter) {
+        if (cache.seen(e) === iter) {
           this.counters.duplicates++;
           continue;
         }
-        e.seen = iter;
+        cache.markSeen(e, iter, p.hasTimestamp);
         let t = ts;
-        e.explicitTs = p.hasTimestamp;
         if (p.hasTimestamp && honorTs) t = p.timestamp;
         if (t > maxT) {
           this.counters.outOfBounds++;
@@ -310,7 +304,7 @@ export class ScrapeLoop {
           limitErr ??= new SampleLimitError(`sample limit exceeded (limit: ${limit})`);
           continue;
         }
-        if (app.append(e.ref, t, p.value)) appended++;
+        if (app.append(ref, t, p.value)) appended++;
         else this.counters.outOfOrder++;
       }
     } finally {
@@ -374,31 +368,15 @@ export class ScrapeLoop {
   }
 
   private appendStaleForGone(ts: number): void {
-    if (this.exposedIter < 0) {
-      this.dropUnseen();
-      return;
-    }
-    const prev = this.exposedIter;
-    const track = this.opts.trackTimestampsStaleness;
-    for (const e of this.cache.values()) {
-      if (e.ref > 0 && e.seen === prev && (track || !e.explicitTs)) this.app.appendStale(e.ref, ts);
-    }
-    this.dropUnseen();
-  }
-
-  /** Forgets cache entries not seen in the current scrape, so the cache tracks the target's current series. */
-  private dropUnseen(): void {
-    const iter = this.iter;
-    for (const [k, e] of this.cache) if (e.seen !== iter) this.cache.delete(k);
+    // Series of the previous successful scrape that did not come back get a stale marker; then the
+    // cache forgets them.
+    if (this.exposedIter >= 0) this.cache.forEachSeenIn(this.exposedIter, this.opts.trackTimestampsStaleness, (ref) => this.app.appendStale(ref, ts));
+    this.cache.sweep(this.iter);
   }
 
   private appendStaleForExposed(ts: number): void {
     if (this.exposedIter < 0) return;
-    const prev = this.exposedIter;
-    const track = this.opts.trackTimestampsStaleness;
-    for (const e of this.cache.values()) {
-      if (e.ref > 0 && e.seen === prev && (track || !e.explicitTs)) this.app.appendStale(e.ref, ts);
-    }
+    this.cache.forEachSeenIn(this.exposedIter, this.opts.trackTimestampsStaleness, (ref) => this.app.appendStale(ref, ts));
   }
 
   private appendReport(ts: number, ok: boolean, duration: number, scraped: number, post: number, added: number): void {

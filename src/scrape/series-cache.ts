@@ -1,0 +1,180 @@
+/**
+ * A target's scrape cache: raw series text (the bytes of `name{labels}` as exposed) -> series ref.
+ * Keys live in one byte arena and entries in typed arrays behind an open-addressing table, so the
+ * steady-state path (every sample of a known series) allocates nothing: no key string, no entry
+ * object, no iterator. Relabeling and label parsing happen only on a miss.
+ */
+const EMPTY = -1;
+/** Entry ref meaning "dropped by metric relabeling": known, but not appended. */
+export const DROPPED_REF = 0;
+const DEAD = 0xffffffff;
+
+/** FNV-1a over the raw bytes. */
+function hashBytes(buf: Uint8Array, start: number, end: number): number {
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i], 0x01000193);
+  return h >>> 0;
+}
+
+export class SeriesCache {
+  private arena: Buffer = Buffer.allocUnsafe(1 << 16);
+  private arenaUsed = 0;
+  private off = new Uint32Array(256);
+  private len = new Uint32Array(256);
+  private refs = new Uint32Array(256);
+  private seenIter = new Uint32Array(256);
+  private hashes = new Uint32Array(256);
+  private explicit = new Uint8Array(256);
+  /** Entries in use (live or dead). */
+  private used = 0;
+  private dead = 0;
+  private table = new Int32Array(512).fill(EMPTY);
+  private mask = 511;
+
+  get size(): number {
+    return this.used - this.dead;
+  }
+
+  /** Entry index of the series whose raw text is buf[start, end), or -1. */
+  find(buf: Uint8Array, start: number, end: number): number {
+    const h = hashBytes(buf, start, end);
+    const n = end - start;
+    const t = this.table;
+    const mask = this.mask;
+    const arena = this.arena;
+    for (let slot = h & mask; ; slot = (slot + 1) & mask) {
+      const e = t[slot];
+      if (e === EMPTY) return -1;
+      if (this.hashes[e] !== h || this.len[e] !== n || this.refs[e] === DEAD) continue;
+      let o = this.off[e];
+      let i = start;
+      while (i < end && arena[o] === buf[i]) {
+        o++;
+        i++;
+      }
+      if (i === end) return e;
+    }
+  }
+
+  /** Adds a series that find() did not know. Returns its entry index. */
+  insert(buf: Uint8Array, start: number, end: number, ref: number): number {
+    const n = end - start;
+    if (this.used === this.refs.length) this.growEntries();
+    if (this.arenaUsed + n > this.arena.length) this.growArena(n);
+    if ((this.used + 1) * 2 > this.table.length) this.rehash(this.table.length * 2);
+    const h = hashBytes(buf, start, end);
+    const e = this.used++;
+    this.arena.set(buf.subarray(start, end), this.arenaUsed);
+    this.off[e] = this.arenaUsed;
+    this.len[e] = n;
+    this.arenaUsed += n;
+    this.refs[e] = ref;
+    this.seenIter[e] = 0;
+    this.explicit[e] = 0;
+    this.hashes[e] = h;
+    const t = this.table;
+    let slot = h & this.mask;
+    while (t[slot] !== EMPTY) slot = (slot + 1) & this.mask;
+    t[slot] = e;
+    return e;
+  }
+
+  ref(e: number): number {
+    return this.refs[e];
+  }
+
+  seen(e: number): number {
+    return this.seenIter[e];
+  }
+
+  markSeen(e: number, iter: number, explicitTimestamp: boolean): void {
+    this.seenIter[e] = iter;
+    this.explicit[e] = explicitTimestamp ? 1 : 0;
+  }
+
+  /**
+   * Calls fn(ref) for every appendable series last seen in iteration `iter` (the previous scrape's
+   * series) — skipping series with explicit timestamps unless trackExplicit.
+   */
+  forEachSeenIn(iter: number, trackExplicit: boolean, fn: (ref: number) => void): void {
+    for (let e = 0; e < this.used; e++) {
+      const r = this.refs[e];
+      if (r === DEAD || r === DROPPED_REF || this.seenIter[e] !== iter) continue;
+      if (!trackExplicit && this.explicit[e] === 1) continue;
+      fn(r);
+    }
+  }
+
+  /** Forgets every series not seen in iteration `iter`; compacts once enough entries are dead. */
+  sweep(iter: number): void {
+    for (let e = 0; e < this.used; e++) {
+      if (this.refs[e] !== DEAD && this.seenIter[e] !== iter) {
+        this.refs[e] = DEAD;
+        this.dead++;
+      }
+    }
+    if (this.dead > 64 && this.dead * 2 > this.used) this.compact();
+  }
+
+  private compact(): void {
+    const arena = Buffer.allocUnsafe(Math.max(1 << 16, this.arenaUsed));
+    let a = 0;
+    let w = 0;
+    for (let e = 0; e < this.used; e++) {
+      if (this.refs[e] === DEAD) continue;
+      const n = this.len[e];
+      this.arena.copy(arena, a, this.off[e], this.off[e] + n);
+      this.off[w] = a;
+      this.len[w] = n;
+      this.refs[w] = this.refs[e];
+      this.seenIter[w] = this.seenIter[e];
+      this.explicit[w] = this.explicit[e];
+      this.hashes[w] = this.hashes[e];
+      a += n;
+      w++;
+    }
+    this.arena = arena;
+    this.arenaUsed = a;
+    this.used = w;
+    this.dead = 0;
+    let size = 512;
+    while (size < w * 2) size *= 2;
+    this.rehash(size);
+  }
+
+  private rehash(size: number): void {
+    const t = new Int32Array(size).fill(EMPTY);
+    const mask = size - 1;
+    for (let e = 0; e < this.used; e++) {
+      if (this.refs[e] === DEAD) continue;
+      let slot = this.hashes[e] & mask;
+      while (t[slot] !== EMPTY) slot = (slot + 1) & mask;
+      t[slot] = e;
+    }
+    this.table = t;
+    this.mask = mask;
+  }
+
+  private growEntries(): void {
+    const n = this.refs.length * 2;
+    const g = <T extends Uint32Array | Uint8Array>(a: T, make: (k: number) => T): T => {
+      const b = make(n);
+      b.set(a);
+      return b;
+    };
+    this.off = g(this.off, (k) => new Uint32Array(k));
+    this.len = g(this.len, (k) => new Uint32Array(k));
+    this.refs = g(this.refs, (k) => new Uint32Array(k));
+    this.seenIter = g(this.seenIter, (k) => new Uint32Array(k));
+    this.hashes = g(this.hashes, (k) => new Uint32Array(k));
+    this.explicit = g(this.explicit, (k) => new Uint8Array(k));
+  }
+
+  private growArena(extra: number): void {
+    let size = this.arena.length * 2;
+    while (size < this.arenaUsed + extra) size *= 2;
+    const next = Buffer.allocUnsafe(size);
+    this.arena.copy(next, 0, 0, this.arenaUsed);
+    this.arena = next;
+  }
+}

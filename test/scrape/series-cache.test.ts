@@ -1,0 +1,54 @@
+import test from 'ava';
+import { DROPPED_REF, SeriesCache } from '../../src/scrape/series-cache.ts';
+
+const key = (s: string) => Buffer.from(s, 'latin1');
+
+test('finds what it stored by the raw bytes, across growth, sweeps and compaction', (t) => {
+  const c = new SeriesCache();
+  const N = 5000;
+  for (let i = 0; i < N; i++) {
+    const k = key(`metric_${i}{a="${i % 7}"}`);
+    t.is(c.find(k, 0, k.length), -1);
+    c.insert(k, 0, k.length, i + 1);
+  }
+  t.is(c.size, N);
+  // Look up inside a larger buffer at an offset, as the scrape loop does.
+  const body = Buffer.from(`xx metric_4321{a="2"} 1\n`, 'latin1');
+  const e = c.find(body, 3, 3 + 'metric_4321{a="2"}'.length);
+  t.is(c.ref(e), 4322);
+  // Mark the even ones as seen in iteration 2, sweep the rest away.
+  for (let i = 0; i < N; i += 2) {
+    const k = key(`metric_${i}{a="${i % 7}"}`);
+    c.markSeen(c.find(k, 0, k.length), 2, false);
+  }
+  c.sweep(2);
+  t.is(c.size, N / 2);
+  for (let i = 0; i < 20; i++) {
+    const k = key(`metric_${i}{a="${i % 7}"}`);
+    const f = c.find(k, 0, k.length);
+    if (i % 2 === 0) t.is(c.ref(f), i + 1);
+    else t.is(f, -1);
+  }
+  // A swept key can come back under a new ref.
+  const k1 = key('metric_1{a="1"}');
+  c.insert(k1, 0, k1.length, 99);
+  t.is(c.ref(c.find(k1, 0, k1.length)), 99);
+});
+
+test('forEachSeenIn yields the previous scrape\'s appendable series only', (t) => {
+  const c = new SeriesCache();
+  const a = key('a');
+  const b = key('b');
+  const d = key('dropped');
+  const x = key('explicit');
+  c.markSeen(c.insert(a, 0, 1, 10), 1, false);
+  c.markSeen(c.insert(b, 0, 1, 11), 2, false);
+  c.markSeen(c.insert(d, 0, d.length, DROPPED_REF), 1, false);
+  c.markSeen(c.insert(x, 0, x.length, 12), 1, true);
+  const seen: number[] = [];
+  c.forEachSeenIn(1, false, (r) => seen.push(r));
+  t.deepEqual(seen, [10]);
+  const tracked: number[] = [];
+  c.forEachSeenIn(1, true, (r) => tracked.push(r));
+  t.deepEqual(tracked, [10, 12]);
+});
