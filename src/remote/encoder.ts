@@ -192,15 +192,25 @@ export class WriteRequestBuilder {
    * value written is the stale marker's exact bits and `value` is ignored.
    */
   addSample(labelsBlock: Uint8Array, value: number, stale: boolean, timestampMs: number): void {
+    const b = Buffer.isBuffer(labelsBlock) ? labelsBlock : Buffer.from(labelsBlock.buffer, labelsBlock.byteOffset, labelsBlock.byteLength);
+    this.addSampleFrom(b, 0, b.length, value, stale, timestampMs);
+  }
+
+  /**
+   * addSample with the labels block given as src[off, off+len), so a caller keeping many blocks in
+   * one arena does not create a view per sample.
+   */
+  addSampleFrom(src: Buffer, off: number, len: number, value: number, stale: boolean, timestampMs: number): void {
     if (this.finished) throw new EncoderStateError('addSample after finish(); call reset() first');
     const sb = sampleBodySize(value, stale, timestampMs);
     // sb <= 20, so the Sample's own length prefix is always one byte.
-    const tsLen = labelsBlock.length + 2 + sb;
+    const tsLen = len + 2 + sb;
     const w = this.w;
     w.ensure(tsLen + 11);
     w.u8(TAG_F1_LEN);
     w.uvarint(tsLen);
-    copyInto(w, labelsBlock);
+    src.copy(w.buf, w.pos, off, off + len);
+    w.pos += len;
     w.u8(TAG_F2_LEN);
     w.u8(sb);
     writeSampleBody(w, value, stale, timestampMs);

@@ -234,8 +234,9 @@ export class QueueManager {
     for (const ref of refs) if (ref < this.seriesLen.length) this.seriesLen[ref] = SERIES_UNKNOWN;
   }
 
-  labelsBlock(ref: number): Buffer {
-    return this.arena.subarray(this.seriesOff[ref], this.seriesOff[ref] + this.seriesLen[ref]);
+  /** Appends a sample of series `ref` to a request, copying its labels block straight from the arena. */
+  addSampleTo(b: WriteRequestBuilder, ref: number, value: number, stale: boolean, t: number): void {
+    b.addSampleFrom(this.arena, this.seriesOff[ref], this.seriesLen[ref], value, stale, t);
   }
 
   /** Starts a chunk of samples ending at pos; returns its id. */
@@ -491,7 +492,7 @@ class Shard {
     for (let k = 0; k < n; k++) {
       const i = (this.head + k) % this.cap;
       const ref = this.refs[i];
-      b.addSample(qm.labelsBlock(ref), this.vals[i], this.stale[i] === 1, this.ts[i]);
+      qm.addSampleTo(b, ref, this.vals[i], this.stale[i] === 1, this.ts[i]);
       if (this.ts[i] > highest) highest = this.ts[i];
     }
     const body = this.snappy.compress(b.finish());
