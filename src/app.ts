@@ -82,7 +82,7 @@ export class Agent {
       registry: this.registry,
       userAgent: USER_AGENT,
       walHead: () => ({ segment: this.storage.writer.segment, offset: this.storage.writer.offset }),
-      subscribe: (fn) => this.storage.writer.onFlush(() => fn()),
+      subscribe: (fn) => this.storage.writer.onFlush((segment) => fn(segment)),
       highestAppended: () => this.storage.highestTimestamp,
       samplesAppended: () => this.storage.samplesAppended,
       bytesAfter: (pos) => this.walStats.bytesAfter(pos),

@@ -77,10 +77,23 @@ export class ProgressFile {
   }
 }
 
+/** Directories already created by this process (acknowledgements are frequent; mkdir once). */
+const madeDirs = new Set<string>();
+
 async function writeAtomic(file: string, data: string): Promise<void> {
-  await fs.mkdir(path.dirname(file), { recursive: true });
+  const dir = path.dirname(file);
+  if (!madeDirs.has(dir)) {
+    await fs.mkdir(dir, { recursive: true });
+    madeDirs.add(dir);
+  }
   const tmp = file + '.tmp';
-  const fh = await fs.open(tmp, 'w');
+  let fh: fs.FileHandle;
+  try {
+    fh = await fs.open(tmp, 'w');
+  } catch (err) {
+    madeDirs.delete(dir);
+    throw err;
+  }
   try {
     await fh.writeFile(data);
     await fh.sync();

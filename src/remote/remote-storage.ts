@@ -20,8 +20,8 @@ export interface RemoteStorageOptions {
   userAgent: string;
   /** Where the WAL writer is now: new endpoints start here. */
   walHead: () => WalPosition;
-  /** Subscribe to WAL flushes. */
-  subscribe: (fn: () => void) => () => void;
+  /** Subscribe to WAL flushes (called with the segment written). */
+  subscribe: (fn: (segment: number) => void) => () => void;
   /** Newest sample appended (ms), for lag. */
   highestAppended: () => number;
   /** Total samples appended so far (the shard calculation's "samples in"). */

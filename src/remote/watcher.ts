@@ -12,8 +12,8 @@ export interface WatcherOptions {
   walDir: string;
   clock: Clock;
   log: Logger;
-  /** Registers a wake-up call for when the WAL writer flushed; returns an unsubscribe function. */
-  subscribe: (fn: () => void) => () => void;
+  /** Registers a wake-up call for when the WAL writer flushed (with the segment written); returns an unsubscribe function. */
+  subscribe: (fn: (segment: number) => void) => () => void;
   /** Fallback read interval when no notification arrives. */
   fallbackMs?: number;
 }
@@ -34,6 +34,8 @@ export class WalWatcher {
   private readonly batch = new SampleBatch();
   private readonly buf = Buffer.allocUnsafe(READ_CHUNK);
   done: Promise<void> = Promise.resolve();
+  /** Newest segment the writer reported writing to (-1 = none reported yet). */
+  private headSegment = -1;
   /** Segments below this were removed by a forced truncation (disk cap, max age): skip them. */
   private skipBelow = 0;
   /** Current read position, for status. */
@@ -46,7 +48,10 @@ export class WalWatcher {
   }
 
   start(from: WalPosition): void {
-    this.unsubscribe = this.opts.subscribe(() => this.wake());
+    this.unsubscribe = this.opts.subscribe((segment) => {
+      if (segment > this.headSegment) this.headSegment = segment;
+      this.wake();
+    });
     this.done = this.run(from).catch((err) => {
       if (!this.stopped) this.opts.log.error('WAL watcher stopped', { err: errorMessage(err) });
     });
@@ -142,7 +147,8 @@ export class WalWatcher {
         }
         // At the end of what is written. A newer segment means this one is final: read once more
         // (the writer finishes a segment before creating the next), then move on.
-        if (await exists(path.join(this.opts.walDir, segmentName(seg + 1)))) {
+        // The writer's notifications say when a newer segment exists; only without one ask the disk.
+        if (this.headSegment > seg || (this.headSegment < 0 && (await exists(path.join(this.opts.walDir, segmentName(seg + 1)))))) {
           const again = await fh.read(this.buf, 0, READ_CHUNK, reader.readOffset);
           if (again.bytesRead > 0) {
             reader.feed(this.buf, 0, again.bytesRead);

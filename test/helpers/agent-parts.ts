@@ -27,7 +27,7 @@ export async function startPipeline(dataDir: string, yaml: string, opts: { segme
     registry: reg,
     userAgent: 'outpost-test',
     walHead: () => ({ segment: storage.writer.segment, offset: storage.writer.offset }),
-    subscribe: (fn) => storage.writer.onFlush(() => fn()),
+    subscribe: (fn) => storage.writer.onFlush((segment) => fn(segment)),
     highestAppended: () => storage.highestTimestamp,
     bytesAfter: (p) => stats.bytesAfter(p),
     flushDeadlineMs: opts.flushDeadlineMs ?? 5000,
