@@ -134,9 +134,12 @@ export class WalTruncator {
     const deleted = new Set(removed);
     this.checkpoints.created++;
     try {
+      // Only series records are carried over: the segments go because every endpoint is past them
+      // (or a cap forces them out), so none of their samples is needed again. Keeping samples would
+      // also keep the very bytes a disk cap has to free.
       await checkpoint(walDir, range.first, last, {
         keep: (ref) => storage.series.has(ref) && !deleted.has(ref),
-        mint: cutoff,
+        mint: Number.MAX_SAFE_INTEGER,
         compress: this.o.compress,
       });
     } catch (err) {

@@ -11,6 +11,13 @@ export function isValidLabelName(name: string): boolean {
   return LEGACY_NAME.test(name);
 }
 
+const LEGACY_METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+
+/** Legacy metric-name charset (also allows `:`). */
+export function isValidMetricName(name: string): boolean {
+  return LEGACY_METRIC_NAME.test(name);
+}
+
 /** Prometheus only treats a string as a template if it contains a `$`. */
 export function hasTemplateVar(s: string): boolean {
   return s.includes('$');

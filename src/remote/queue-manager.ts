@@ -514,7 +514,8 @@ class Shard {
       if (attempt === 0) qm.logRef.warn('Failed to send batch, retrying', { remote_name: qm.cfg.name, err: outcome.error });
       if (this.abortCtl.signal.aborted) return;
       const delay = outcome.retryAfterMs > 0 ? outcome.retryAfterMs : backoff;
-      await sleep(qm.clockRef, jitter(delay), this.abortCtl.signal);
+      // The server's Retry-After is a minimum: jitter only upward there.
+      await sleep(qm.clockRef, outcome.retryAfterMs > 0 ? Math.round(delay * (1 + Math.random() * 0.1)) : jitter(delay), this.abortCtl.signal);
       if (this.abortCtl.signal.aborted) return;
       m.samplesRetried.inc(labels, n);
       qm.retried += n;

@@ -70,6 +70,8 @@ export class WalWatcher {
   skipTo(segment: number): void {
     if (segment > this.skipBelow) this.skipBelow = segment;
     this.wake();
+    // It may be parked on a full queue with samples of a dropped segment.
+    this.qm.shardProgress();
   }
 
   private wake(): void {
@@ -99,27 +101,36 @@ export class WalWatcher {
       range = await listSegments(walDir);
     }
     if (!range) return;
-    // Series of truncated segments live on in the newest checkpoint.
-    const cp = await lastCheckpoint(walDir);
-    if (cp && cp.index >= range.first - 1) {
-      const cpRange = await listSegments(cp.dir);
-      if (cpRange) {
-        await readSegmentRange(cp.dir, cpRange.first, cpRange.last, (rec) => {
-          if (recordType(rec) === RecordType.Series) decodeSeries(rec, (ref, labels) => this.qm.storeSeries(ref, labels));
-        });
-      }
-    }
+    await this.readCheckpointSeries(range.first - 1);
     let seg = range.first;
     if (from.segment < range.first) {
       log.warn('Resume position was truncated away; resuming at the oldest segment', { wanted: from.segment, oldest: range.first });
       from = { segment: range.first, offset: 0 };
     }
+    let skippedTo = 0;
     while (!this.stopped) {
-      if (seg < this.skipBelow) seg = this.skipBelow;
+      if (this.skipBelow > skippedTo) {
+        // Segments were dropped by force: move past them, and pick up the series they held from the
+        // checkpoint written for the drop.
+        skippedTo = this.skipBelow;
+        if (seg < skippedTo) seg = skippedTo;
+        await this.readCheckpointSeries(skippedTo - 1);
+      }
       await this.readSegment(seg, from);
       if (this.stopped) return;
-      seg = Math.max(seg + 1, this.skipBelow);
+      seg++;
     }
+  }
+
+  /** Caches the series of the newest checkpoint if it covers at least up to segment `atLeast`. */
+  private async readCheckpointSeries(atLeast: number): Promise<void> {
+    const cp = await lastCheckpoint(this.opts.walDir);
+    if (!cp || cp.index < atLeast) return;
+    const cpRange = await listSegments(cp.dir);
+    if (!cpRange) return;
+    await readSegmentRange(cp.dir, cpRange.first, cpRange.last, (rec) => {
+      if (recordType(rec) === RecordType.Series) decodeSeries(rec, (ref, labels) => this.qm.storeSeries(ref, labels));
+    });
   }
 
   /** Reads one segment to its end; returns once a newer segment exists and this one is exhausted. */
@@ -191,7 +202,7 @@ export class WalWatcher {
       const chunk = qm.beginChunk({ segment: seg, offset: end });
       for (let i = 0; i < b.n; i++) {
         while (!qm.enqueue(b.refs[i], b.ts[i], b.values[i], b.stale[i] === 1, chunk)) {
-          if (this.stopped || qm.isStopping) return;
+          if (this.stopped || qm.isStopping || seg < this.skipBelow) return;
           this.qm.metricsRef.enqueueRetries.inc(qm.labels());
           await qm.waitForSpace();
         }

@@ -6,7 +6,8 @@ import { relabel, type CompiledRelabel } from '../relabel/relabel.ts';
 import { createParser, Entry, type TextParser } from '../textparse/parser.ts';
 import type { Clock } from '../util/clock.ts';
 import { errorMessage } from '../util/errors.ts';
-import { LabelsBuilder, METRIC_NAME, type Labels } from '../util/labels.ts';
+import { LabelsBuilder, METRIC_NAME, labelsToString, type Labels } from '../util/labels.ts';
+import { isValidLabelName, isValidMetricName } from '../relabel/names.ts';
 import { fetchBody, ScrapeError } from './fetch-body.ts';
 import type { AuthSource, TlsClientOptions } from './http-client.ts';
 import type { BufferPool } from './buffer-pool.ts';
@@ -42,6 +43,8 @@ export interface LoopOptions {
   readonly followRedirects: boolean;
   readonly proxy?: URL;
   readonly buffers: BufferPool;
+  /** 'legacy': metric and label names must use the classic charset after relabeling (else the scrape fails). */
+  readonly nameValidation: 'legacy' | 'utf8';
 }
 
 /** Samples ahead of now by more than this are rejected, as Prometheus' appender does. */
@@ -355,7 +358,15 @@ export class ScrapeLoop {
     if (this.opts.metricRelabel.length > 0 && !relabel(this.opts.metricRelabel, lb)) return 0;
     if (lb.size === 0) return 0;
     const labels = lb.labels();
-    if (lb.get(METRIC_NAME) === '') throw new ScrapeError('no metric name found in series');
+    const name = lb.get(METRIC_NAME);
+    if (name === '') throw new ScrapeError('no metric name found in series');
+    if (this.opts.nameValidation === 'legacy') {
+      // Relabeling can produce names the exposition parser never would; Prometheus fails the scrape then.
+      if (!isValidMetricName(name)) throw new ScrapeError(`invalid metric name or label names: ${labelsToString(labels)}`);
+      for (let i = 0; i < labels.length; i += 2) {
+        if (!isValidLabelName(labels[i]) && labels[i] !== METRIC_NAME) throw new ScrapeError(`invalid metric name or label names: ${labelsToString(labels)}`);
+      }
+    }
     const o = this.opts;
     if (o.labelLimit > 0 && labels.length / 2 > o.labelLimit) throw new ScrapeError(`label_limit exceeded (metric: ${lb.get(METRIC_NAME)}, number of labels: ${labels.length / 2}, limit: ${o.labelLimit})`);
     if (o.labelNameLengthLimit > 0 || o.labelValueLengthLimit > 0) {

@@ -173,6 +173,7 @@ export class ScrapeManager {
       followRedirects: cfg.followRedirects,
       proxy: cfg.proxyUrl ? new URL(cfg.proxyUrl) : undefined,
       buffers: this.buffers,
+      nameValidation: cfg.metricNameValidationScheme,
       fallbackProtocol: cfg.fallbackScrapeProtocol === 'OpenMetricsText1.0.0' || cfg.fallbackScrapeProtocol === 'OpenMetricsText0.0.1' ? 'openmetrics' : cfg.fallbackScrapeProtocol ? 'text' : undefined,
       agent,
       tls,

@@ -9,8 +9,10 @@ import fsp from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import test, { type ExecutionContext } from 'ava';
+import YAML from 'yaml';
 import type { DecodedLabel } from '../../src/remote/proto.ts';
-import { startOutpost, startProc, tmpDir, type Proc } from './procs.ts';
+import { freePort, startOutpost, startProc, tmpDir, type Proc } from './procs.ts';
 import { RwReceiver } from './rw-receiver.ts';
 
 export type Sender = 'outpost' | 'prometheus';
@@ -162,6 +164,10 @@ export interface ScrapeResponse {
   status?: number;
   contentType?: string;
   body: string;
+  /** Sent instead of `body` when set (for bytes a JS string cannot carry, e.g. invalid UTF-8). */
+  bytes?: Buffer;
+  /** Hold the response this long (a slow target). */
+  delayMs?: number;
 }
 
 /** Answers one scrape request; `scrape` counts them from 0. */
@@ -296,15 +302,23 @@ async function startTarget(metrics: MetricsHandler, served: ScrapeResponse[], se
     const r = metrics(served.length);
     served.push(r);
     servedAt.push(Date.now());
-    res.writeHead(r.status ?? 200, { 'Content-Type': r.contentType ?? TEXT_CONTENT_TYPE });
-    res.end(r.body);
+    const answer = (): void => {
+      if (res.destroyed) return;
+      res.writeHead(r.status ?? 200, { 'Content-Type': r.contentType ?? TEXT_CONTENT_TYPE });
+      res.end(r.bytes ?? r.body);
+    };
+    if (r.delayMs !== undefined && r.delayMs > 0) {
+      const timer = setTimeout(answer, r.delayMs);
+      // A scraper that gives up (scrape timeout) must not keep the timer alive.
+      res.once('close', () => clearTimeout(timer));
+    } else answer();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { server, address: `127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
 
-function startSender(sender: Sender, cfg: string, dataDir: string): Promise<Proc> {
-  const common = [`--config.file=${cfg}`, `--storage.agent.path=${dataDir}`, '--web.listen-address=127.0.0.1:0'];
+function startSender(sender: Sender, cfg: string, dataDir: string, extra: readonly string[] = [], listen = '127.0.0.1:0'): Promise<Proc> {
+  const common = [`--config.file=${cfg}`, `--storage.agent.path=${dataDir}`, `--web.listen-address=${listen}`, ...extra];
   if (sender === 'outpost') return startOutpost(common);
   const bin = prometheusBinary();
   if (bin === null) throw new Error('prometheus binary not found');
@@ -406,4 +420,323 @@ export function showSamples(samples: readonly WireSample[], limit = 20): string 
 export function countWithValue(samples: readonly WireSample[], m: Matcher, value: number): { count: number; wrong: WireSample[] } {
   const sel = select(samples, m);
   return { count: sel.length, wrong: sel.filter((s) => s.stale || s.value !== value) };
+}
+
+// ---- scenarios: several targets, several receivers, scripted runs (black-box suite) ------------
+
+/** One scrape target of a scenario, with everything it served. */
+export interface TargetState {
+  /** host:port (the `instance` label). */
+  address: string;
+  served: ScrapeResponse[];
+  servedAt: number[];
+}
+
+/** What a scenario's config and files are built from. */
+export interface ScenarioEnv {
+  sender: Sender;
+  /** Scratch directory of this run (config, file_sd files, data dir under `data/`). */
+  dir: string;
+  dataDir: string;
+  /** Target name -> host:port. */
+  targets: Readonly<Record<string, string>>;
+  /** Remote-write URL of each receiver, in order. */
+  receivers: readonly string[];
+  /** A loopback URL nobody listens on (a dead endpoint). */
+  deadUrl: string;
+  /** The sender's web address (host:port), e.g. for its /metrics. */
+  web: string;
+}
+
+export interface ScenarioControl {
+  readonly sender: Sender;
+  readonly env: ScenarioEnv;
+  readonly rxs: readonly RwReceiver[];
+  readonly targets: Readonly<Record<string, TargetState>>;
+  /** The running sender (replaced by restart()). */
+  readonly proc: Proc;
+  writeFile(rel: string, content: string): Promise<void>;
+  signal(sig: NodeJS.Signals): void;
+  /** Stops the sender with `sig`, starts it again on the same data; resolves with the old exit code. */
+  restart(sig?: NodeJS.Signals): Promise<number | string>;
+  /** Polls pred every 25 ms; throws naming `what` after timeoutMs (or if the sender exits). */
+  waitFor(pred: () => boolean, timeoutMs: number, what: string): Promise<void>;
+  /** Waits until every target (or the named ones) has served n scrapes. */
+  waitScrapes(n: number, timeoutMs?: number, names?: readonly string[]): Promise<void>;
+  sleep(ms: number): Promise<void>;
+}
+
+export interface ScenarioSpec {
+  /** For temp dir names and messages. */
+  name: string;
+  targets: Readonly<Record<string, MetricsHandler>>;
+  /** Number of RwReceivers to start (default 1). */
+  receivers?: number;
+  /** Prepares the receivers (plans, latency) before the sender starts. */
+  prepare?: (rxs: readonly RwReceiver[]) => void;
+  /** The config file (YAML text) for this sender. */
+  config: (env: ScenarioEnv) => string;
+  /** Extra files (path relative to the run dir -> content) written before the start. */
+  files?: (env: ScenarioEnv) => Readonly<Record<string, string>>;
+  /** Extra command-line flags. */
+  flags?: (env: ScenarioEnv) => readonly string[];
+  /** The run itself; default: every target serves `minScrapes` scrapes. SIGINT follows. */
+  drive?: (ctl: ScenarioControl) => Promise<void>;
+  /** Default drive only (default 4). */
+  minScrapes?: number;
+  /** Waited after drive() before SIGINT so the last scrape is appended (default 300 ms). */
+  settleMs?: number;
+}
+
+export interface ScenarioRun {
+  sender: Sender;
+  env: ScenarioEnv;
+  rxs: readonly RwReceiver[];
+  /** Every accepted sample per receiver, in the order pushes completed. */
+  samples: readonly WireSample[][];
+  targets: Readonly<Record<string, TargetState>>;
+  startedAt: number;
+  interruptedAt: number;
+  stoppedAt: number;
+  exitCode: number | string;
+  /** Exit codes of restarts made by drive(), in order. */
+  restartExitCodes: (number | string)[];
+  /** Output of every process of the run (restarts included). */
+  output: string;
+  /** Set when drive() threw: the run still ended cleanly, but checks should report this. */
+  driveError?: string;
+}
+
+/** Wall-clock cap on waiting for scrapes: Prometheus 2.42 needs ~5 s (discovery's update tick) before its first. */
+const SCENARIO_SCRAPE_WAIT_MS = 20_000;
+
+/**
+ * Runs one scenario against one sender: starts its targets and receivers, writes the config, runs the
+ * sender, lets drive() script the run, SIGINTs it and waits for the exit. Everything is torn down
+ * before it resolves (receivers closed; their records stay readable).
+ */
+export async function runScenario(sender: Sender, spec: ScenarioSpec): Promise<ScenarioRun> {
+  await acquireSlot();
+  const servers: http.Server[] = [];
+  const rxs: RwReceiver[] = [];
+  let proc: Proc | null = null;
+  let dir: string | null = null;
+  let output = '';
+  try {
+    dir = await tmpDir(`outpost-bb-${spec.name}-${sender}-`);
+    for (let i = 0; i < (spec.receivers ?? 1); i++) rxs.push(await RwReceiver.start());
+    spec.prepare?.(rxs);
+    const targets: Record<string, TargetState> = {};
+    const addresses: Record<string, string> = {};
+    for (const [name, handler] of Object.entries(spec.targets)) {
+      const st: TargetState = { address: '', served: [], servedAt: [] };
+      const t = await startTarget(handler, st.served, st.servedAt);
+      st.address = t.address;
+      servers.push(t.server);
+      targets[name] = st;
+      addresses[name] = t.address;
+    }
+    const env: ScenarioEnv = {
+      sender,
+      dir,
+      dataDir: path.join(dir, 'data'),
+      targets: addresses,
+      receivers: rxs.map((r) => r.url),
+      deadUrl: `http://127.0.0.1:${await freePort()}/api/v1/write`,
+      web: `127.0.0.1:${await freePort()}`,
+    };
+    const runDir = dir;
+    const writeFile = async (rel: string, content: string): Promise<void> => {
+      const p = path.join(runDir, rel);
+      // Write-then-rename, so a watching sender never reads half a file.
+      await fsp.writeFile(p + '.tmp', content);
+      await fsp.rename(p + '.tmp', p);
+    };
+    for (const [rel, content] of Object.entries(spec.files?.(env) ?? {})) await writeFile(rel, content);
+    const cfg = path.join(dir, 'agent.yml');
+    await fsp.writeFile(cfg, spec.config(env));
+    const extra = spec.flags?.(env) ?? [];
+    const launch = (): Promise<Proc> => startSender(sender, cfg, env.dataDir, extra, env.web);
+    const startedAt = Date.now();
+    proc = await launch();
+    const restartExitCodes: (number | string)[] = [];
+    const exitedEarly = (): boolean => proc !== null && (proc.child.exitCode !== null || proc.child.signalCode !== null);
+    const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+    const waitFor = async (pred: () => boolean, timeoutMs: number, what: string): Promise<void> => {
+      const end = Date.now() + timeoutMs;
+      while (!pred()) {
+        if (exitedEarly()) throw new Error(`${sender} exited while waiting for ${what}`);
+        if (Date.now() > end) throw new Error(`${sender}: timed out after ${timeoutMs} ms waiting for ${what}`);
+        await sleep(25);
+      }
+    };
+    const ctl: ScenarioControl = {
+      sender,
+      env,
+      rxs,
+      targets,
+      get proc(): Proc {
+        return proc as Proc;
+      },
+      writeFile,
+      signal(sig) {
+        proc?.child.kill(sig);
+      },
+      async restart(sig = 'SIGTERM') {
+        const old = proc as Proc;
+        const code = await old.stop(sig, 60_000);
+        output += old.output();
+        restartExitCodes.push(code);
+        proc = await launch();
+        return code;
+      },
+      waitFor,
+      waitScrapes(n, timeoutMs = SCENARIO_SCRAPE_WAIT_MS, names = Object.keys(targets)) {
+        return waitFor(() => names.every((k) => targets[k].served.length >= n), timeoutMs, `${n} scrapes of ${names.join(', ')}`);
+      },
+      sleep,
+    };
+    let driveError: string | undefined;
+    try {
+      if (spec.drive) await spec.drive(ctl);
+      else await ctl.waitScrapes(spec.minScrapes ?? 4);
+      if (!exitedEarly()) await sleep(spec.settleMs ?? SETTLE_MS);
+    } catch (err) {
+      driveError = err instanceof Error ? err.message : String(err);
+    }
+    const interruptedAt = Date.now();
+    const last = proc;
+    const exitCode = await last.stop('SIGINT', 60_000);
+    const stoppedAt = Date.now();
+    output += last.output();
+    return {
+      sender,
+      env,
+      rxs,
+      samples: rxs.map(flatten),
+      targets,
+      startedAt,
+      interruptedAt,
+      stoppedAt,
+      exitCode,
+      restartExitCodes,
+      output,
+      driveError,
+    };
+  } finally {
+    await proc?.stop('SIGKILL', 5000);
+    for (const rx of rxs) await rx.close();
+    for (const s of servers) {
+      const closing = new Promise<void>((resolve) => s.close(() => resolve()));
+      s.closeAllConnections();
+      await closing;
+    }
+    if (dir !== null) await fsp.rm(dir, { recursive: true, force: true });
+    releaseSlot();
+  }
+}
+
+/** Memoizes an async computation (one sender run shared by several test cases). */
+export function once<T>(fn: () => Promise<T>): () => Promise<T> {
+  let p: Promise<T> | null = null;
+  return () => (p ??= fn());
+}
+
+/** Every label of s except the listed ones, as name -> value (for exact label-set checks). */
+export function labelsWithout(s: WireSample, ...drop: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const l of s.raw) if (!drop.includes(l.name)) out[l.name] = l.value;
+  return out;
+}
+
+/** Samples of m that are not stale markers. */
+export function realSamples(samples: readonly WireSample[], m: Matcher): WireSample[] {
+  return select(samples, m).filter((s) => !s.stale);
+}
+
+/** Stale markers (bits 0x7ff0000000000002) of m. */
+export function staleMarkers(samples: readonly WireSample[], m: Matcher): WireSample[] {
+  return select(samples, m).filter((s) => s.stale);
+}
+
+/** The last lines of a process output, for failure messages. */
+export function outputTail(output: string, lines = 40): string {
+  return output.split('\n').slice(-lines).join('\n');
+}
+
+// ---- config and case registration for the black-box suite ---------------------------------------
+
+export type Yaml = Readonly<Record<string, unknown>>;
+
+/** A scrape job with static targets (target names resolved through env). */
+export function job(env: ScenarioEnv, name: string, targets: readonly string[], extra: Yaml = {}): Yaml {
+  return { job_name: name, static_configs: [{ targets: targets.map((t) => env.targets[t]) }], ...extra };
+}
+
+/**
+ * A Prometheus config: `scrape_interval: 1s`, the given jobs, and by default one remote_write to the
+ * first receiver. Both senders get `batch_send_deadline: 1s` so pushes leave during a short run
+ * (Prometheus' 5 s default would leave most data for the shutdown flush).
+ */
+export function agentConfig(env: ScenarioEnv, o: { jobs: readonly Yaml[]; global?: Yaml; remoteWrite?: readonly Yaml[] }): string {
+  const remoteWrite = o.remoteWrite ?? [{ url: env.receivers[0], queue_config: { batch_send_deadline: '1s' } }];
+  return YAML.stringify({ global: { scrape_interval: '1s', ...o.global }, scrape_configs: o.jobs, remote_write: remoteWrite });
+}
+
+/** A sender run shared by several cases, started on first use. */
+export type SharedRuns = Readonly<Record<Sender, () => Promise<ScenarioRun>>>;
+
+/** make() is called once per sender, so stateful targets are never shared between the two runs. */
+export function sharedRuns(make: (sender: Sender) => ScenarioSpec): SharedRuns {
+  return { outpost: once(() => runScenario('outpost', make('outpost'))), prometheus: once(() => runScenario('prometheus', make('prometheus'))) };
+}
+
+export interface BlackBoxCase {
+  /** "<number>. <what>" as in research/conformance.md §7. */
+  title: string;
+  runs: SharedRuns;
+  check: (t: ExecutionContext, r: ScenarioRun) => void | Promise<void>;
+  /** Prometheus is not run for this case ([Outpost-better] or a deliberate difference); logged. */
+  outpostOnly?: string;
+  /** A known Outpost bug: the Outpost test is registered as test.failing; this names the bug. */
+  outpostFailing?: string;
+}
+
+const PROMETHEUS_BIN = prometheusBinary();
+
+/** Registers one ava test per case and sender ("<section> › <title> › <sender>"). */
+export function registerBlackBox(section: string, cases: readonly BlackBoxCase[]): void {
+  for (const c of cases) {
+    for (const sender of SENDERS) {
+      if (sender === 'prometheus' && c.outpostOnly !== undefined) continue;
+      const title = `${section} › ${c.title} › ${sender}`;
+      const body = async (t: ExecutionContext): Promise<void> => {
+        if (sender === 'outpost' && c.outpostOnly !== undefined) t.log(`Prometheus 2.42 is not run for this case: ${c.outpostOnly}`);
+        if (sender === 'outpost' && c.outpostFailing !== undefined) t.log(`known Outpost bug: ${c.outpostFailing}`);
+        const r = await c.runs[sender]();
+        try {
+          t.is(r.driveError, undefined, `the scripted run did not complete`);
+          await c.check(t, r);
+        } finally {
+          // ava stops a test at its first failed assertion by throwing.
+          if (!t.passed) t.log(`${sender} output tail:\n${outputTail(r.output)}`);
+        }
+      };
+      if (sender === 'prometheus' && PROMETHEUS_BIN === null) test.skip(title, body);
+      else if (sender === 'outpost' && c.outpostFailing !== undefined) test.failing(title, body);
+      else test(title, body);
+    }
+  }
+  if (PROMETHEUS_BIN === null && cases.some((c) => c.outpostOnly === undefined)) {
+    test(`${section} › prometheus reference`, (t) => {
+      t.log('prometheus binary not found on PATH (or PROMETHEUS_BIN): the reference runs are skipped');
+      t.pass();
+    });
+  }
+}
+
+/** The common run checks: exit status 0 after SIGINT. */
+export function runExitsZero(t: ExecutionContext, r: ScenarioRun): void {
+  t.is(r.exitCode, 0, `${r.sender} must exit 0 on SIGINT`);
+  t.log(`${r.sender}: ran ${r.interruptedAt - r.startedAt} ms, SIGINT→exit ${r.stoppedAt - r.interruptedAt} ms, ${r.samples.map((s) => s.length).join('/')} samples`);
 }
