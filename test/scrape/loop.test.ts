@@ -58,6 +58,7 @@ function opts(o: Partial<LoopOptions> = {}): LoopOptions {
     auth: new AuthSource({ tlsConfig: { insecureSkipVerify: false }, followRedirects: true, enableHttp2: false, proxyFromEnvironment: false }),
     followRedirects: true,
     buffers: new BufferPool(),
+    nameValidation: 'legacy',
     ...o,
   };
 }
