@@ -160,7 +160,7 @@ export class Agent {
     this.listenAddress = await this.web.listen(flags.listenAddress);
     log.info('Listening', { address: this.listenAddress });
     this.hub.setPhase('replaying');
-    this.hub.start(500);
+    this.hub.start(1000);
     await this.storage.open();
     await this.walStats.refresh();
     this.walStats.start(2000);
