@@ -81,8 +81,8 @@ export class Agent {
       log,
       registry: this.registry,
       userAgent: USER_AGENT,
-      walHead: () => ({ segment: this.storage.writer.segment, offset: this.storage.writer.offset }),
-      subscribe: (fn) => this.storage.writer.onFlush((segment) => fn(segment)),
+      walHead: () => this.storage.head(),
+      subscribe: (fn) => this.storage.onFlush((segment) => fn(segment)),
       highestAppended: () => this.storage.highestTimestamp,
       samplesAppended: () => this.storage.samplesAppended,
       bytesAfter: (pos) => this.walStats.bytesAfter(pos),
@@ -103,11 +103,13 @@ export class Agent {
     });
     registerWalMetrics(this.registry, {
       stats: () => this.storage.writerStats(),
-      segment: () => this.storage.writerStats() ? this.storage.writer.segment : 0,
+      segment: () => this.storage.head().segment,
       storageBytes: () => this.walStats.bytes,
       truncations: () => this.truncator.truncations + this.truncator.failures,
       truncationsFailed: () => this.truncator.failures,
       checkpoints: () => this.truncator.checkpoints,
+      writeFailures: () => this.storage.walWriteFailures,
+      samplesDropped: () => this.storage.samplesDroppedWalFailure,
     });
     this.web = new WebServer({
       registry: this.registry,
@@ -145,6 +147,8 @@ export class Agent {
         lastSegment: this.walStats.last,
         capBytes: flags.maxSize,
         oldestTimestamp: this.storage.oldestTimestamp(),
+        writeError: this.storage.walError,
+        samplesDropped: this.storage.samplesDroppedWalFailure,
         replay: { ...this.storage.replay },
       }),
       remote: () => this.remote.status(),
@@ -219,7 +223,7 @@ export class Agent {
     await this.discovery.stop(); // discovery wiring: no target updates while scraping stops
     await this.scrape.stop();
     await this.truncator.stop();
-    if (this.ready) await this.storage.writer.flush();
+    if (this.ready) await this.storage.flushWal();
     log.info('Stopping remote storage', { flush_deadline: this.flags.flushDeadline });
     const drained = await this.remote.stop();
     if (!drained) log.warn('Remote write did not drain before the flush deadline; unsent data stays in the WAL and is sent after restart');

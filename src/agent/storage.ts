@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { ByteWriter } from '../util/bytes.ts';
-import { OutpostError } from '../util/errors.ts';
+import { OutpostError, errorMessage } from '../util/errors.ts';
 import type { Labels } from '../util/labels.ts';
 import type { Logger } from '../log/logger.ts';
 import { WalWriter, type WalWriterOptions, type WalWriterStats } from '../wal/segment-writer.ts';
@@ -8,6 +8,9 @@ import { replayWal } from '../wal/reader.ts';
 import { RecordType, SampleBatch, decodeSamples, decodeSeries, encodeSamples, encodeSeries, recordType } from '../wal/records.ts';
 import type { AgentMetrics } from './metrics.ts';
 import { SeriesTable } from './series-table.ts';
+
+/** How often a failed WAL is retried (a new segment is opened). */
+const RECOVER_MS = 5000;
 
 export class InvalidSeriesError extends OutpostError {
   constructor(message: string) {
@@ -66,6 +69,15 @@ export class AgentStorage {
   samplesAppended = 0;
   seriesCreated = 0;
   seriesRemoved = 0;
+  /** Set while the WAL cannot be written (e.g. the disk is full): commits drop their samples. */
+  walError = '';
+  /** Samples dropped because the WAL could not be written. */
+  samplesDroppedWalFailure = 0;
+  walWriteFailures = 0;
+  private recoverTimer: NodeJS.Timeout | null = null;
+  private readonly flushListeners = new Set<(segment: number, size: number) => void>();
+  /** Last known writer position, kept while the writer is down. */
+  private lastHead = { segment: 0, offset: 0 };
   /** Per WAL segment: samples written and their time range, for truncation, caps and status. */
   readonly segments = new Map<number, SegmentInfo>();
 
@@ -128,7 +140,101 @@ export class AgentStorage {
     this.opts.metrics.replayDuration.set((performance.now() - started) / 1000);
     this.opts.metrics.activeSeries.set(this.series.size);
     this.opts.log.info('WAL replay completed', { series: this.series.size, segments: res.last === -1 ? 0 : res.last - res.first + 1, duration_ms: Math.round(performance.now() - started) });
-    this.wal = await WalWriter.open(this.walDir, this.opts.wal);
+    this.attach(await WalWriter.open(this.walDir, this.opts.wal));
+  }
+
+  private attach(w: WalWriter): void {
+    this.wal = w;
+    w.onFlush((segment, size) => {
+      for (const fn of this.flushListeners) fn(segment, size);
+    });
+  }
+
+  /** Subscribes to WAL flushes; survives the writer being replaced after a write failure. */
+  onFlush(fn: (segment: number, size: number) => void): () => void {
+    this.flushListeners.add(fn);
+    return () => {
+      this.flushListeners.delete(fn);
+    };
+  }
+
+  /** Where new data goes: the writer's segment and logical offset. */
+  head(): { segment: number; offset: number } {
+    if (this.wal && !this.walError) this.lastHead = { segment: this.wal.segment, offset: this.wal.offset };
+    return this.lastHead;
+  }
+
+  /** True while commits can reach the WAL. */
+  get writable(): boolean {
+    return this.wal !== null && this.walError === '';
+  }
+
+  /** Flushes the WAL; a failure (disk full, I/O error) switches to dropping until a new writer works. */
+  async flushWal(): Promise<void> {
+    const w = this.wal;
+    if (!w || this.walError) return;
+    try {
+      await w.flush();
+    } catch (err) {
+      this.writeFailed(err);
+    }
+  }
+
+  private writeFailed(err: unknown): void {
+    if (this.walError) return;
+    this.walWriteFailures++;
+    this.walError = errorMessage(err);
+    this.head();
+    this.opts.log.error('WAL write failed: samples are dropped until the WAL is writable again', { err: this.walError });
+    this.scheduleRecovery();
+  }
+
+  private scheduleRecovery(): void {
+    if (this.recoverTimer) return;
+    this.recoverTimer = setTimeout(() => {
+      this.recoverTimer = null;
+      void this.recover();
+    }, RECOVER_MS);
+    this.recoverTimer.unref();
+  }
+
+  /**
+   * Opens a fresh segment and re-logs every live series (records written while the WAL was down are
+   * lost, and readers need a series record before its samples). Retries until it works.
+   */
+  private async recover(): Promise<void> {
+    let w: WalWriter | null = null;
+    try {
+      w = await WalWriter.open(this.walDir, this.opts.wal);
+      const refs: number[] = [];
+      const labels: Labels[] = [];
+      const flushBatch = () => {
+        if (refs.length === 0) return;
+        this.enc.reset();
+        encodeSeries(this.enc, refs, labels, refs.length);
+        (w as WalWriter).append(this.enc.view());
+        refs.length = 0;
+        labels.length = 0;
+      };
+      this.series.forEach((ref, ls) => {
+        refs.push(ref);
+        labels.push(ls);
+        if (refs.length === 10_000) flushBatch();
+      });
+      flushBatch();
+      await w.flush();
+    } catch (err) {
+      if (w) await w.close().catch(() => undefined);
+      this.opts.log.warn('WAL still not writable', { err: errorMessage(err) });
+      this.scheduleRecovery();
+      return;
+    }
+    const old = this.wal;
+    this.attach(w);
+    this.walError = '';
+    this.head();
+    if (old) await old.close().catch(() => undefined);
+    this.opts.log.warn('WAL writes resumed', { segment: w.segment, samples_dropped: this.samplesDroppedWalFailure });
   }
 
   get writer(): WalWriter {
@@ -176,15 +282,24 @@ export class AgentStorage {
     return removed;
   }
 
-  /** Writes one record built by fn into the WAL (synchronously framed; flushed by the caller). */
-  logRecord(fn: (w: ByteWriter) => void): void {
+  /** Writes one record built by fn into the WAL (synchronously framed; flushed by the caller). False while the WAL is down. */
+  logRecord(fn: (w: ByteWriter) => void): boolean {
+    if (!this.writable) return false;
     this.enc.reset();
     fn(this.enc);
-    this.writer.append(this.enc.view());
+    try {
+      this.writer.append(this.enc.view());
+    } catch (err) {
+      this.writeFailed(err);
+      return false;
+    }
+    return true;
   }
 
   async close(): Promise<void> {
-    if (this.wal) await this.wal.close();
+    if (this.recoverTimer) clearTimeout(this.recoverTimer);
+    this.recoverTimer = null;
+    if (this.wal) await (this.walError ? this.wal.close().catch(() => undefined) : this.wal.close());
     this.wal = null;
   }
 }
@@ -263,8 +378,12 @@ class AgentAppender implements Appender {
       st.seriesCreated += nNew;
     }
     const n = this.n;
+    if (n > 0 && !st.logRecord((w) => encodeSamples(w, this.refs, this.ts, this.vals, this.stale, n))) {
+      st.samplesDroppedWalFailure += n;
+      this.reset();
+      return;
+    }
     if (n > 0) {
-      st.logRecord((w) => encodeSamples(w, this.refs, this.ts, this.vals, this.stale, n));
       const last = st.series.lastTs;
       let hi = st.highestTimestamp;
       const info = st.segmentInfo(st.writer.segment);
@@ -286,7 +405,7 @@ class AgentAppender implements Appender {
     }
     if (nNew > 0) st.metrics.activeSeries.set(st.series.size);
     this.reset();
-    if (nNew > 0 || n > 0) await st.writer.flush();
+    if (nNew > 0 || n > 0) await st.flushWal();
   }
 
   rollback(): void {
@@ -296,7 +415,7 @@ class AgentAppender implements Appender {
     if (nNew > 0) {
       this.st.logRecord((w) => encodeSeries(w, this.newRefs, this.newLabels, nNew));
       this.st.seriesCreated += nNew;
-      void this.st.writer.flush();
+      void this.st.flushWal();
     }
     this.reset();
   }

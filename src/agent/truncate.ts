@@ -96,6 +96,8 @@ export class WalTruncator {
     const lowestSent = this.o.lowestSentTimestamp() ?? now;
     let cutoff = Math.max(lowestSent - this.o.minTimeMs, 0);
     if (cutoff < now - this.o.maxTimeMs) cutoff = now - this.o.maxTimeMs;
+    // Nothing to rotate into while the WAL is failing (e.g. disk full); the cap check comes back.
+    if (!storage.writable) return;
     const removed = storage.gcSeries(cutoff);
 
     const current = await storage.writer.nextSegment();

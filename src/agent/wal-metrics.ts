@@ -9,6 +9,9 @@ export interface WalMetricSources {
   truncations: () => number;
   truncationsFailed: () => number;
   checkpoints: () => { created: number; createFailed: number; deleted: number };
+  /** Failures over the process' life (a failed writer is replaced, so its own counter restarts). */
+  writeFailures: () => number;
+  samplesDropped: () => number;
 }
 
 /**
@@ -25,7 +28,8 @@ export function registerWalMetrics(reg: Registry, src: WalMetricSources): void {
     return s ? f(s) : 0;
   };
   counter('prometheus_tsdb_wal_completed_pages_total', 'Total number of completed pages.', st((s) => s.pageCompletions));
-  counter('prometheus_tsdb_wal_writes_failed_total', 'Total number of write log writes that failed.', st((s) => s.writesFailed));
+  counter('prometheus_tsdb_wal_writes_failed_total', 'Total number of write log writes that failed.', src.writeFailures);
+  counter('outpost_wal_samples_dropped_total', 'Samples dropped because the WAL could not be written (e.g. disk full).', src.samplesDropped);
   counter('prometheus_tsdb_wal_record_part_writes_total', 'Total number of record parts written before flushing.', st((s) => s.fragments));
   counter('prometheus_tsdb_wal_record_bytes_saved_total', 'Total number of bytes saved by the optional record compression.', st((s) => s.bytesSaved));
   counter('prometheus_tsdb_wal_fsyncs_total', 'Total number of WAL fsyncs (Outpost).', st((s) => s.fsyncs));

@@ -52,6 +52,10 @@ export interface WalStatus {
   /** ms since epoch of the oldest sample still on disk, 0 = unknown. */
   readonly oldestTimestamp: number;
   readonly replay: { readonly done: boolean; readonly current: number; readonly max: number };
+  /** Why the WAL cannot be written right now ('' = healthy); samples are dropped meanwhile. */
+  readonly writeError?: string;
+  /** Samples dropped because the WAL could not be written. */
+  readonly samplesDropped?: number;
 }
 
 export interface SeriesStatus {

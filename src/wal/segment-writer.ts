@@ -302,10 +302,13 @@ export class WalWriter {
 
   private async run(ops: WriteOp[]): Promise<void> {
     if (this.failed) throw this.failed;
+    // Offset where the op being written started: a record boundary to cut back to if it fails.
+    let opStart = this.fhPos;
     try {
       for (const op of ops) {
         const fh = this.fh;
         if (!fh || op.seg !== this.fhSeg) throw new WalWriteError(`internal: write for segment ${op.seg} but ${this.fhSeg} is open`);
+        opStart = this.fhPos;
         let done = 0;
         while (done < op.len) {
           const { bytesWritten } = await fh.write(op.buf, done, op.len - done, this.fhPos);
@@ -336,10 +339,20 @@ export class WalWriter {
       if (this.fsyncMode === 'always' && this.fh && ops.length > 0) await this.sync(this.fh);
     } catch (e) {
       this.stats.writesFailed++;
-      // The writer is dead: release the file now (an unclosed FileHandle is fatal when collected).
+      // The writer is dead. Cut a partly written op off (e.g. the disk filled up mid-write) so the
+      // segment ends at a record boundary and no torn record is left behind; truncating needs no
+      // free space. Then release the file (an unclosed FileHandle is fatal when collected).
       const fh = this.fh;
       this.fh = null;
-      if (fh) void fh.close().catch(() => {});
+      if (fh) {
+        try {
+          if (this.fhPos > opStart) await fh.truncate(opStart);
+          this.fhPos = opStart;
+        } catch {
+          // Best effort: replay repairs a torn tail anyway.
+        }
+        void fh.close().catch(() => {});
+      }
       this.failed =
         e instanceof WalWriteError ? e : new WalWriteError(`writing WAL segment ${this.fhSeg} in ${this.dir}: ${(e as Error).message}`, { cause: e });
       throw this.failed;
