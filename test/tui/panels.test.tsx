@@ -82,6 +82,16 @@ test('WAL: a replay progress bar while starting, gone once replay is done', asyn
   m.unmount();
 });
 
+test('WAL: a failing WAL says so loudly, with the dropped count', async (t) => {
+  const m = await mount();
+  t.notRegex(m.frame(), /WRITE FAILED/);
+  m.store.update({ wal: { ...makeSnapshot().wal, writeError: 'ENOSPC: no space left on device', samplesDropped: 4000 } });
+  await m.until('WRITE FAILED');
+  // The panel is narrow: the reason itself may be cut; the count must show.
+  t.regex(m.frame(), /WRITE FAILED, dropping samples \(4000 so far\)/);
+  m.unmount();
+});
+
 test('remote write: health, lag, pending, backlog, rate, retries/drops and last error per endpoint', async (t) => {
   const m = await mount();
   const f = m.frame();

@@ -37,6 +37,11 @@ function oldest(w: WalStatus, now: number): string {
   return w.oldestTimestamp > 0 ? formatDuration(Math.max(0, now - w.oldestTimestamp)) : '-';
 }
 
+/** A failing WAL is the loudest thing on the dashboard: samples are being dropped. */
+function writeErrorLine(w: WalStatus): string {
+  return `WRITE FAILED, dropping samples (${w.samplesDropped ?? 0} so far): ${w.writeError}`;
+}
+
 function replayLine(w: WalStatus, barWidth: number): string {
   const { current, max } = w.replay;
   return `replay ${progressBar(current, max, barWidth)} ${current}/${max} segments ${percent(current, max)}`;
@@ -55,6 +60,7 @@ export function WalPanel({ wal: w, phase, now, focused, compact, width }: WalPan
           {`  segments ${segments(w)}  oldest ${oldest(w, now)}`}
         </Text>
         {replaying ? <Text color={theme.fg('accent')} wrap="truncate-end">{`       ${replayLine(w, 20)}`}</Text> : null}
+        {w.writeError ? <Text color={theme.fg('bad')} wrap="truncate-end">{`       ${writeErrorLine(w)}`}</Text> : null}
       </>
     );
   }
@@ -70,6 +76,11 @@ export function WalPanel({ wal: w, phase, now, focused, compact, width }: WalPan
       ) : (
         <Stat label="replay" value={w.replay.done ? 'done' : '-'} />
       )}
+      {w.writeError ? (
+        <Text color={theme.fg('bad')} wrap="truncate-end">
+          {writeErrorLine(w)}
+        </Text>
+      ) : null}
     </Panel>
   );
 }
