@@ -127,6 +127,7 @@ export class AgentStorage {
       },
       {
         repair: true,
+        keepLaterSegments: true,
         log: (msg, fields) => this.opts.log.warn(msg, fields),
         onRange: (first: number, last: number) => {
           this.replay.current = first;

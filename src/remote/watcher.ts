@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../log/logger.ts';
-import { LiveReader, readSegmentRange } from '../wal/reader.ts';
+import { CorruptionError, LiveReader, readSegmentRange } from '../wal/reader.ts';
 import { RecordType, SampleBatch, decodeSamples, decodeSeries, recordType } from '../wal/records.ts';
 import { lastCheckpoint, listSegments, segmentName } from '../wal/segments.ts';
 import type { Clock } from '../util/clock.ts';
@@ -116,7 +116,21 @@ export class WalWatcher {
         if (seg < skippedTo) seg = skippedTo;
         await this.readCheckpointSeries(skippedTo - 1);
       }
-      await this.readSegment(seg, from);
+      try {
+        if ((await this.readSegment(seg, from)) === 'missing') {
+          const r = await listSegments(this.opts.walDir);
+          if (!r || seg > r.last) {
+            // Ahead of the writer (e.g. after skipping a corrupt head segment): wait for it.
+            await this.waitForWrite();
+            continue;
+          }
+          if (seg < r.first) seg = r.first - 1; // truncated away meanwhile
+        }
+      } catch (err) {
+        // A damaged segment must not stop this endpoint for good: report it and go on with the next.
+        if (!(err instanceof CorruptionError)) throw err;
+        this.opts.log.error('Corrupt WAL segment, skipping the rest of it', { segment: err.segment, offset: err.offset, err: err.reason });
+      }
       if (this.stopped) return;
       seg++;
     }
@@ -134,16 +148,13 @@ export class WalWatcher {
   }
 
   /** Reads one segment to its end; returns once a newer segment exists and this one is exhausted. */
-  private async readSegment(seg: number, from: WalPosition): Promise<void> {
+  private async readSegment(seg: number, from: WalPosition): Promise<'done' | 'missing'> {
     const file = path.join(this.opts.walDir, segmentName(seg));
     let fh: fs.FileHandle;
     try {
       fh = await fs.open(file, 'r');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-        // Removed by truncation while we were behind: move on.
-        return;
-      }
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'missing';
       throw err;
     }
     this.segment = seg;
@@ -172,13 +183,14 @@ export class WalWatcher {
           } catch (err) {
             this.opts.log.warn('Torn record at the end of a finished segment, skipping it', { segment: seg, err: errorMessage(err) });
           }
-          return;
+          return 'done';
         }
         await this.waitForWrite();
       }
     } finally {
       await fh.close();
     }
+    return 'done';
   }
 
   private async drain(reader: LiveReader, seg: number, from: WalPosition): Promise<void> {

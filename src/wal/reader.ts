@@ -336,6 +336,8 @@ export class SegmentTail {
 export interface ReplayOptions {
   /** Cut the WAL at the first corruption (see repairSegment) and finish instead of throwing. */
   repair?: boolean;
+  /** With repair: a corrupt segment that is not the last one is cut and replay goes on with the next. */
+  keepLaterSegments?: boolean;
   log?: (msg: string, fields: Record<string, unknown>) => void;
   /** Called once with the segment range about to be replayed (after any checkpoint). */
   onRange?: (first: number, last: number) => void;
@@ -400,9 +402,10 @@ export async function repairSegment(
   walDir: string,
   segment: number,
   offset: number,
+  opts: { keepLater?: boolean } = {},
 ): Promise<{ removed: number[] }> {
   const removed: number[] = [];
-  for (const i of await segmentIndexes(walDir)) {
+  for (const i of opts.keepLater ? [] : await segmentIndexes(walDir)) {
     if (i > segment) {
       await rm(segmentPath(walDir, i), { force: true });
       removed.push(i);
@@ -495,6 +498,14 @@ export async function replayWal(
       if (!(e instanceof CorruptionError)) throw e;
       if (!opts.repair) throw new CorruptionError(e.segment, e.offset, e.reason, { cause: e.cause, dir: walDir });
       log('Encountered WAL read error, attempting repair', { segment: e.segment, offset: e.offset, err: e.reason });
+      if (opts.keepLaterSegments && e.segment < range.last) {
+        // Outpost keeps what follows a corrupt segment: only the damaged part of this segment goes.
+        // (Prometheus deletes every later segment too; with per-endpoint resume that data matters.)
+        await repairSegment(walDir, e.segment, e.offset, { keepLater: true });
+        log('WAL repaired: the rest of the corrupt segment was discarded, later segments kept', { segment: e.segment, offset: e.offset });
+        result.repaired ??= { segment: e.segment, offset: e.offset };
+        continue;
+      }
       const { removed } = await repairSegment(walDir, e.segment, e.offset);
       if (removed.length > 0) {
         log('Deleted all segments newer than corrupted segment', { segment: e.segment, removed: removed.map(segmentName) });
