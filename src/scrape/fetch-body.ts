@@ -1,5 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
+import type net from 'node:net';
+import tls from 'node:tls';
 import zlib from 'node:zlib';
 import { OutpostError } from '../util/errors.ts';
 import type { TlsClientOptions } from './http-client.ts';
@@ -23,7 +25,7 @@ export interface FetchOptions {
   tls?: TlsClientOptions;
   /** Follow up to this many redirects (0 = report 3xx as an error, like follow_redirects: false). */
   maxRedirects: number;
-  /** Plain-HTTP forward proxy (proxy_url). */
+  /** HTTP forward proxy (proxy_url): absolute-URI requests for http targets, CONNECT tunnels for https. */
   proxy?: URL;
 }
 
@@ -52,13 +54,32 @@ export async function fetchBody(opts: FetchOptions, buf: Buffer): Promise<FetchR
 
 type Once = { kind: 'body'; res: FetchResult } | { kind: 'redirect'; status: number; location: string };
 
-function fetchOnce(opts: FetchOptions, url: URL, buf: Buffer): Promise<Once> {
+/** Opens a CONNECT tunnel through an HTTP proxy to the target's host:port. */
+function connectTunnel(proxy: URL, url: URL, timeoutMs: number): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
-    const secure = url.protocol === 'https:';
-    if (opts.proxy && secure) {
-      reject(new ScrapeError('proxy_url is only supported for http targets'));
-      return;
-    }
+    const port = url.port || (url.protocol === 'https:' ? '443' : '80');
+    const req = http.request({ host: proxy.hostname, port: proxy.port || 80, method: 'CONNECT', path: `${url.hostname}:${port}`, headers: { Host: `${url.hostname}:${port}` } });
+    const timer = setTimeout(() => req.destroy(new ScrapeError(`proxy CONNECT timed out (timeout ${timeoutMs}ms)`)), timeoutMs);
+    req.once('connect', (res, socket) => {
+      clearTimeout(timer);
+      if (res.statusCode !== 200) {
+        socket.destroy();
+        reject(new ScrapeError(`proxy refused CONNECT: HTTP status ${res.statusCode}`));
+      } else resolve(socket);
+    });
+    req.once('error', (e) => {
+      clearTimeout(timer);
+      reject(e instanceof ScrapeError ? e : new ScrapeError(`proxy: ${e.message}`));
+    });
+    req.end();
+  });
+}
+
+async function fetchOnce(opts: FetchOptions, url: URL, buf: Buffer): Promise<Once> {
+  const secure = url.protocol === 'https:';
+  // https through a proxy: TLS runs end to end inside a CONNECT tunnel.
+  const tunnel = opts.proxy && secure ? await connectTunnel(opts.proxy, url, opts.timeoutMs) : null;
+  return new Promise((resolve, reject) => {
     const mod = secure ? https : http;
     let done = false;
     let length = 0;
@@ -72,15 +93,18 @@ function fetchOnce(opts: FetchOptions, url: URL, buf: Buffer): Promise<Once> {
       } else resolve(res as Once);
     };
     // Through a proxy, the request goes to the proxy with the absolute URL as its path.
-    const target = opts.proxy ?? url;
+    const target = opts.proxy && !tunnel ? opts.proxy : url;
     const reqOpts: https.RequestOptions = { method: 'GET', headers: opts.headers, agent: opts.agent, ...opts.tls };
-    if (opts.proxy) {
+    if (tunnel) {
+      reqOpts.agent = false;
+      reqOpts.createConnection = () => tls.connect({ socket: tunnel, servername: opts.tls?.servername ?? url.hostname, ...opts.tls });
+    } else if (opts.proxy) {
       reqOpts.host = opts.proxy.hostname;
       reqOpts.port = opts.proxy.port || 80;
       reqOpts.path = url.toString();
       reqOpts.headers = { ...opts.headers, Host: url.host };
     }
-    const req = opts.proxy ? mod.request(reqOpts, onResponse) : mod.request(target, reqOpts, onResponse);
+    const req = opts.proxy && !tunnel ? mod.request(reqOpts, onResponse) : mod.request(target, reqOpts, onResponse);
     function onResponse(res: http.IncomingMessage): void {
       const status = res.statusCode ?? 0;
       if (REDIRECTS.has(status) && res.headers.location) {
