@@ -13,6 +13,7 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { glob, GlobPatternError } from '../util/glob.ts';
 import { LineCounter, parseDocument } from 'yaml';
 import type { YAMLError } from 'yaml';
 import { ConfigError } from './errors.ts';
@@ -238,65 +239,6 @@ export function parseConfig(text: string, file: string, opts: ParseOptions = {})
 // scrape_config_files: Go's filepath.Glob semantics (`*`, `?`, `[...]` with `^` negation, `\`
 // escapes; `*` matches dotfiles; unreadable directories simply match nothing), sorted.
 
-class BadPatternError extends Error {}
-
-function hasMeta(p: string): boolean {
-  return /[*?[\\]/.test(p);
-}
-
-function patternRegExp(pattern: string): RegExp {
-  let re = '^';
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i];
-    if (c === '*') re += '[^/]*';
-    else if (c === '?') re += '[^/]';
-    else if (c === '\\') {
-      i++;
-      if (i >= pattern.length) throw new BadPatternError();
-      re += pattern[i].replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
-    } else if (c === '[') {
-      const close = pattern.indexOf(']', i + 2);
-      if (close < 0) throw new BadPatternError();
-      let body = pattern.slice(i + 1, close);
-      const negate = body.startsWith('^');
-      if (negate) body = body.slice(1);
-      if (body === '') throw new BadPatternError();
-      re += `[${negate ? '^' : ''}${body.replace(/[\]\\^]/g, '\\$&')}]`;
-      i = close;
-    } else re += c.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
-  }
-  try {
-    return new RegExp(re + '$', 'u');
-  } catch {
-    throw new BadPatternError();
-  }
-}
-
-async function glob(pattern: string): Promise<string[]> {
-  if (!hasMeta(pattern)) {
-    try {
-      await fs.lstat(pattern);
-      return [pattern];
-    } catch {
-      return [];
-    }
-  }
-  const dir = path.dirname(pattern);
-  const base = path.basename(pattern);
-  const dirs = hasMeta(dir) && dir !== pattern ? await glob(dir) : [dir];
-  const re = patternRegExp(base);
-  const out: string[] = [];
-  for (const d of dirs) {
-    let names: string[];
-    try {
-      names = await fs.readdir(d);
-    } catch {
-      continue;
-    }
-    for (const n of names.sort()) if (re.test(n)) out.push(path.join(d, n));
-  }
-  return out;
-}
 
 async function readScrapeConfigFile(
   file: string, parsed: Parsed, issues: ConfigIssue[], out: ScrapeConfig[], opts: ParseOptions,
@@ -336,7 +278,7 @@ export async function loadConfigFile(file: string, opts: ParseOptions = {}): Pro
     try {
       files = await glob(pattern);
     } catch (e) {
-      if (!(e instanceof BadPatternError)) throw e;
+      if (!(e instanceof GlobPatternError)) throw e;
       issues.push({ file, line: 0, column: 0, path: 'scrape_config_files', message: `error retrieving scrape config files for ${JSON.stringify(pattern)}: syntax error in pattern` });
       continue;
     }

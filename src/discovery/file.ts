@@ -13,6 +13,7 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import { glob, hasMeta } from '../util/glob.ts';
 import type { FileSdConfig, NameValidationScheme, TargetGroup } from '../config/types.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Clock, TimerHandle } from '../util/clock.ts';
@@ -187,73 +188,4 @@ export class FileDiscoverer implements Discoverer {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Go's filepath.Glob: `*` (any run of non-separators, dotfiles included), `?`, `[...]` / `[^...]`
-// and `\` escapes; matches sorted; unreadable directories match nothing.
-
-function hasMeta(p: string): boolean {
-  return /[*?[\\]/.test(p);
-}
-
-function escapeRe(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-}
-
-export function globRegExp(pattern: string): RegExp {
-  let re = '^';
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i];
-    if (c === '*') re += '[^/]*';
-    else if (c === '?') re += '[^/]';
-    else if (c === '\\') {
-      if (++i >= pattern.length) throw new SyntaxError('syntax error in pattern');
-      re += escapeRe(pattern[i]);
-    } else if (c === '[') {
-      let j = i + 1;
-      let negate = false;
-      if (pattern[j] === '^') {
-        negate = true;
-        j++;
-      }
-      let body = '';
-      let first = true;
-      for (; j < pattern.length && (first || pattern[j] !== ']'); j++, first = false) {
-        let ch = pattern[j];
-        if (ch === '\\') {
-          if (++j >= pattern.length) throw new SyntaxError('syntax error in pattern');
-          ch = pattern[j];
-        }
-        body += ch === '-' && !first && pattern[j + 1] !== ']' ? '-' : ch.replace(/[\]\\^-]/g, '\\$&');
-      }
-      if (j >= pattern.length || body === '') throw new SyntaxError('syntax error in pattern');
-      re += `[${negate ? '^' : ''}${body}]`;
-      i = j;
-    } else re += escapeRe(c);
-  }
-  return new RegExp(re + '$');
-}
-
-export async function glob(pattern: string): Promise<string[]> {
-  if (!hasMeta(pattern)) {
-    try {
-      await fsp.lstat(pattern);
-      return [pattern];
-    } catch {
-      return [];
-    }
-  }
-  const dir = path.dirname(pattern);
-  const re = globRegExp(path.basename(pattern));
-  const dirs = hasMeta(dir) && dir !== pattern ? await glob(dir) : [dir];
-  const out: string[] = [];
-  for (const d of dirs) {
-    let names: string[];
-    try {
-      names = await fsp.readdir(d);
-    } catch {
-      continue;
-    }
-    names.sort(compareStrings);
-    for (const n of names) if (re.test(n)) out.push(path.join(d, n));
-  }
-  return out;
-}
+export { glob, globRegExp } from '../util/glob.ts';
