@@ -1,6 +1,11 @@
 import { METRIC_NAME } from '../util/labels.ts';
 import { type EntryKind, Entry, ParseError } from './types.ts';
-import { FloatScanner, quoteBytes, sharedStrings } from './scan.ts';
+import { FloatScanner, quoteBytes, sharedStrings, validUtf8 } from './scan.ts';
+
+const NL = 0x0a;
+const NUL = 0x00;
+const QUOTE = 0x22;
+const BSLASH = 0x5c;
 
 const EMPTY = Buffer.alloc(0);
 
@@ -103,6 +108,43 @@ export abstract class ParserBase {
    * Builds a ParseError in Prometheus' shape: what was expected, the offending bytes, and the
    * line up to and including them.
    */
+  /**
+   * Scans a quoted name from its opening quote; returns the offset after the closing quote, or -1.
+   * NUL never appears inside; newlines only where the format allows them.
+   */
+  protected quoted(j: number, allowNewline: boolean): number {
+    const b = this.buf;
+    const end = this.end;
+    let lines = 0;
+    for (let k = j + 1; k < end; k++) {
+      const x = b[k];
+      if (x === QUOTE) {
+        this.curLine += lines;
+        return k + 1;
+      }
+      if (x === NUL) return -1;
+      if (x === BSLASH) {
+        k++;
+        if (k >= end || b[k] === NL || b[k] === NUL) return -1;
+      } else if (x === NL) {
+        if (!allowNewline) return -1;
+        lines++;
+      }
+    }
+    return -1;
+  }
+
+  protected setQuotedName(ns: number, ne: number): void {
+    this.checkQuotedName(ns, ne, ne + 1);
+    this.nameStart = ns;
+    this.nameEnd = ne;
+  }
+
+  protected checkQuotedName(ns: number, ne: number, at: number): void {
+    if (ns === ne) throw this.failAt(at, 'empty quoted name');
+    if (!validUtf8(this.buf, ns, ne)) throw this.failAt(at, 'invalid UTF-8 in quoted name');
+  }
+
   protected fail(at: number, expected: string): ParseError {
     const b = this.buf;
     const e = Math.min(this.end, at + 1);

@@ -368,40 +368,6 @@ export class OpenMetricsParser extends ParserBase implements TextParser {
     }
   }
 
-  /** Quoted name from its opening quote; offset after the closing quote, or -1. */
-  private quoted(j: number, allowNewline: boolean): number {
-    const b = this.buf;
-    const end = this.end;
-    let lines = 0;
-    for (let k = j + 1; k < end; k++) {
-      const x = b[k];
-      if (x === QUOTE) {
-        this.curLine += lines;
-        return k + 1;
-      }
-      if (x === NUL) return -1;
-      if (x === BSLASH) {
-        k++;
-        if (k >= end || b[k] === NL || b[k] === NUL) return -1;
-      } else if (x === NL) {
-        if (!allowNewline) return -1;
-        lines++;
-      }
-    }
-    return -1;
-  }
-
-  private setQuotedName(ns: number, ne: number): void {
-    this.checkQuotedName(ns, ne, ne + 1);
-    this.nameStart = ns;
-    this.nameEnd = ne;
-  }
-
-  private checkQuotedName(ns: number, ne: number, at: number): void {
-    if (ns === ne) throw this.failAt(at, 'empty quoted name');
-    if (!validUtf8(this.buf, ns, ne)) throw this.failAt(at, 'invalid UTF-8 in quoted name');
-  }
-
   private finishLine(nl: number): void {
     this.pos = nl + 1;
     this.curLine++;

@@ -117,7 +117,7 @@ export class PromTextParser extends ParserBase implements TextParser {
     const what = kw === KW_HELP ? 'HELP' : 'TYPE';
     let t: number;
     if (j < end && b[j] === QUOTE) {
-      t = this.quoted(j);
+      t = this.quoted(j, true);
       if (t < 0) throw this.fail(j, `expected metric name after ${what}`);
       this.setQuotedName(j + 1, t - 1);
     } else if (j < end && METRIC_NAME_START[b[j]] === 1) {
@@ -234,7 +234,7 @@ export class PromTextParser extends ParserBase implements TextParser {
         while (j < end && LABEL_NAME_CHAR[b[j]] === 1) j++;
         ne = j;
       } else if (c === QUOTE) {
-        const close = this.quoted(j);
+        const close = this.quoted(j, true);
         if (close < 0) throw this.fail(j, 'expected label name');
         ns = j + 1;
         ne = close - 1;
@@ -288,42 +288,6 @@ export class PromTextParser extends ParserBase implements TextParser {
       while (j < end && (b[j] === SP || b[j] === TAB)) j++;
       if (j < end && b[j] === COMMA) j++;
     }
-  }
-
-  /**
-   * Scans a quoted name starting at the opening quote; returns the offset after the closing quote
-   * or -1. Newlines may appear inside (the lexer allows them); NUL may not.
-   */
-  private quoted(j: number): number {
-    const b = this.buf;
-    const end = this.end;
-    let lines = 0;
-    for (let k = j + 1; k < end; k++) {
-      const x = b[k];
-      if (x === QUOTE) {
-        this.curLine += lines;
-        return k + 1;
-      }
-      if (x === NUL) return -1;
-      if (x === BSLASH) {
-        k++;
-        if (k >= end || b[k] === NL || b[k] === NUL) return -1;
-      } else if (x === NL) {
-        lines++;
-      }
-    }
-    return -1;
-  }
-
-  private setQuotedName(ns: number, ne: number): void {
-    this.checkQuotedName(ns, ne, ne + 1);
-    this.nameStart = ns;
-    this.nameEnd = ne;
-  }
-
-  private checkQuotedName(ns: number, ne: number, at: number): void {
-    if (ns === ne) throw this.failAt(at, 'empty quoted name');
-    if (!validUtf8(this.buf, ns, ne)) throw this.failAt(at, 'invalid UTF-8 in quoted name');
   }
 
   /** Moves past the line ending at `nl` (a newline or the end of the body). */
