@@ -74,7 +74,7 @@ const runs = sharedRuns(() => ({
             { source_labels: ['region'], target_label: 'reg_copy' },
           ],
         },
-        { name: 'fail500', url: env.receivers[E.fail500], queue_config: { ...q, min_backoff: '100ms', max_backoff: '1s' } },
+        { name: 'fail500', url: env.receivers[E.fail500], queue_config: { ...q, min_backoff: '500ms', max_backoff: '3s' } },
         { name: 'bad400', url: env.receivers[E.bad400], queue_config: q },
         { name: 'dead', url: env.deadUrl, queue_config: { ...q, min_backoff: '100ms', max_backoff: '500ms' } },
         // Several shards from the start: the original relied on resharding up, which takes longer than a short run.
@@ -192,6 +192,8 @@ registerBlackBox('remote', [
       t.deepEqual([a0.status, a1.status, a2.status], [500, 500, 204]);
       t.true(a0.sampleCount > 0);
       t.deepEqual([a1.sampleCount, a2.sampleCount], [a0.sampleCount, a0.sampleCount], 'the same batch each time');
+      // Backoff 500 ms then 1 s: wide enough apart that a loaded CI machine's scheduling noise
+      // cannot reorder them.
       const gap1 = a1.receivedAt - a0.at;
       const gap2 = a2.receivedAt - a1.at;
       t.true(gap1 >= 1 && gap2 > gap1, `backoff grows: ${gap1} ms, then ${gap2} ms`);
