@@ -294,6 +294,16 @@ function summarize(res: Results, ourName: string, loadAtEnd?: string): string {
   const out: string[] = [];
   out.push(`Outpost vs reference agents, T=${c.T} S=${c.S} every ${c.interval}s, window ${c.window}s, outage ${c.outage}s (${c.runDir})`);
   for (const r of res.results) if (r.error) out.push(`!! ${r.agent} was not measured: ${r.error}`);
+  for (const r of res.results) {
+    if (r.error || r.delivered === undefined || !r.expected_incl_auto) continue;
+    const f = r.delivered / r.expected_incl_auto;
+    // Window edges move this by a few tenths of a percent; far more means a second writer or scraper.
+    if (f > 1.03 || (r.samples_extra ?? 0) > 0) {
+      out.push(`!! ${r.agent}: delivered ${(100 * f).toFixed(1)}% of expected, ${r.samples_extra ?? 0} extra samples: another process probably used the same targets or receiver during its run; do not trust this row`);
+    } else if (f < 0.97) {
+      out.push(`!! ${r.agent}: delivered only ${(100 * f).toFixed(1)}% of what its targets served during the window: it fell behind (see agent-${r.agent}.log and timeseries-${r.agent}.csv in the run directory)`);
+    }
+  }
   if (!ours) {
     out.push(`(no "${ourName}" result in this run: showing the reference agents only)`);
   }
@@ -343,6 +353,12 @@ async function main(): Promise<number> {
   const bundle = env['BENCH_BUNDLE'] ? path.resolve(env['BENCH_BUNDLE']) : path.join(root, 'dist', 'outpost.mjs');
   const ourName = 'ours';
   const childEnv: NodeJS.ProcessEnv = { ...env };
+  const busy = await busyPorts(env);
+  if (busy.length > 0) {
+    console.error(`bench: ports already in use on 127.0.0.1: ${busy.join(', ')}. Another benchmark (or agent) is running; ` +
+      'wait for it, or move this run with BASE_PORT / CTRL_PORT / VM_PORT / AGENT_PORT_<NAME>.');
+    return 1;
+  }
   if (!env['AGENT_CMD_OURS']) {
     if (env['BENCH_BUNDLE']) {
       if (!existsSync(bundle)) throw new Error(`BENCH_BUNDLE ${bundle} does not exist`);
@@ -360,12 +376,6 @@ async function main(): Promise<number> {
   console.log(`bench: harness ${harness}, RUN_DIR ${runDir}, load average ${load}`);
   console.log(`bench: AGENT_CMD_OURS=${childEnv['AGENT_CMD_OURS']}`);
 
-  const busy = await busyPorts(childEnv);
-  if (busy.length > 0) {
-    console.error(`bench: ports already in use on 127.0.0.1: ${busy.join(', ')}. Another benchmark (or agent) is running; ` +
-      'wait for it, or move this run with BASE_PORT / CTRL_PORT / VM_PORT / AGENT_PORT_<NAME>.');
-    return 1;
-  }
   const status = await runHarness(harness, childEnv);
   const file = path.join(runDir, 'results.json');
   if (!existsSync(file)) {
