@@ -25,6 +25,8 @@ const SERIES_UNKNOWN = 0;
 /** How often the desired shard count is recomputed (Prometheus: 10 s). */
 const SHARD_UPDATE_MS = 10_000;
 const EWMA_ALPHA = 0.2;
+/** How often a saturated queue is checked for catch-up resharding. */
+const CATCH_UP_CHECK_MS = 1000;
 const SERIES_DROPPED = -1;
 
 /**
@@ -69,6 +71,7 @@ export class QueueManager {
   private readonly sharding: ShardingState;
   private resharding: Promise<void> | null = null;
   private reshardTimer: object | null = null;
+  private catchUpTimer: object | null = null;
   /** Until this time (ms) resharding is frozen after a recoverable error, as current Prometheus does. */
   reshardFrozenUntil = 0;
   /** Send duration summed over completed batches, seconds (for the shard calculation). */
@@ -93,6 +96,7 @@ export class QueueManager {
     this.metrics.shards.set(this.labels(), n);
     // Per-queue counters exist from the start (at 0), so rate() and ratio alerts have series to work on.
     for (const c of [this.metrics.samplesTotal, this.metrics.samplesFailed, this.metrics.samplesRetried, this.metrics.bytesTotal, this.metrics.enqueueRetries]) c.inc(this.labels(), 0);
+    for (const reason of ['dropped_series', 'unintentionally_dropped_series', 'too_old']) this.metrics.samplesDropped.inc({ ...this.labels(), reason }, 0);
     this.metrics.samplesPending.set(this.labels(), 0);
     this.metrics.highestSent.set(this.labels(), 0);
     this.metrics.shardsMin.set(this.labels(), q.minShards);
@@ -120,6 +124,30 @@ export class QueueManager {
     };
     this.reshardTimer = this.clock.setTimeout(tick, SHARD_UPDATE_MS);
     (this.reshardTimer as { unref?: () => void }).unref?.();
+    const fast = () => {
+      this.catchUpCheck();
+      this.catchUpTimer = this.clock.setTimeout(fast, CATCH_UP_CHECK_MS);
+      (this.catchUpTimer as { unref?: () => void }).unref?.();
+    };
+    this.catchUpTimer = this.clock.setTimeout(fast, CATCH_UP_CHECK_MS);
+    (this.catchUpTimer as { unref?: () => void }).unref?.();
+  }
+
+  /**
+   * Catching up a backlog (after an outage, a restart): when the shards are full and sends succeed,
+   * the endpoint is the bottleneck and the reader is waiting, so double the shards now rather than
+   * after the rate-based calculation has had its 10 s ticks. Never while failing; the regular
+   * calculation shrinks them again once caught up.
+   */
+  catchUpCheck(): void {
+    const q = this.cfg.queueConfig;
+    const n = this.shards.length;
+    if (this.failing || this.resharding || this.stopping || n >= q.maxShards) return;
+    if (this.clock.now() - this.lastSendAt > CATCH_UP_CHECK_MS * 2) return;
+    let saturated = false;
+    for (const s of this.shards) if (s.size >= s.capacity * 0.9) saturated = true;
+    if (!saturated) return;
+    void this.reshard(Math.min(q.maxShards, n * 2));
   }
 
   get shardCount(): number {
@@ -346,6 +374,7 @@ export class QueueManager {
   async stop(deadlineMs: number): Promise<boolean> {
     this.stopping = true;
     if (this.reshardTimer) this.clock.clearTimeout(this.reshardTimer);
+    if (this.catchUpTimer) this.clock.clearTimeout(this.catchUpTimer);
     if (this.resharding) await this.resharding;
     for (const s of this.shards) s.wake();
     const all = Promise.all(this.shards.map((s) => s.done));
@@ -381,7 +410,7 @@ export class QueueManager {
 /** Ring buffer of samples for one shard, plus its single sender loop. */
 class Shard {
   private readonly qm: QueueManager;
-  private readonly cap: number;
+  readonly capacity: number;
   private readonly refs: Float64Array;
   private readonly ts: Float64Array;
   private readonly vals: Float64Array;
@@ -399,7 +428,7 @@ class Shard {
   constructor(qm: QueueManager, index: number, cap: number) {
     this.qm = qm;
     this.index = index;
-    this.cap = cap;
+    this.capacity = cap;
     this.refs = new Float64Array(cap);
     this.ts = new Float64Array(cap);
     this.vals = new Float64Array(cap);
@@ -408,8 +437,8 @@ class Shard {
   }
 
   push(ref: number, t: number, v: number, stale: boolean, chunk: number): boolean {
-    if (this.size >= this.cap) return false;
-    const i = (this.head + this.size) % this.cap;
+    if (this.size >= this.capacity) return false;
+    const i = (this.head + this.size) % this.capacity;
     this.refs[i] = ref;
     this.ts[i] = t;
     this.vals[i] = v;
@@ -490,7 +519,7 @@ class Shard {
     b.reset();
     let highest = 0;
     for (let k = 0; k < n; k++) {
-      const i = (this.head + k) % this.cap;
+      const i = (this.head + k) % this.capacity;
       const ref = this.refs[i];
       qm.addSampleTo(b, ref, this.vals[i], this.stale[i] === 1, this.ts[i]);
       if (this.ts[i] > highest) highest = this.ts[i];
@@ -540,7 +569,7 @@ class Shard {
       qm.highestSent = highest;
       m.highestSent.set(labels, Math.floor(highest / 1000));
     }
-    this.head = (this.head + n) % this.cap;
+    this.head = (this.head + n) % this.capacity;
     this.size -= n;
     qm.shardProgress();
   }

@@ -1,10 +1,9 @@
 /**
- * Snappy *block* format (what remote write uses; not the framed/stream format), via snappyjs.
- * snappyjs' public API allocates its output per call and has no way to hand it a buffer, so the
- * compressor is a thin wrapper; the class exists so the send path can switch to a buffer-reusing
- * implementation without touching its callers.
+ * Snappy *block* format (what remote write uses; not the framed/stream format). Compression uses
+ * our encoder (src/util/snappy.ts); decompression, for tests and tools, uses snappyjs.
  */
-import { compress, uncompress } from 'snappyjs';
+import { uncompress } from 'snappyjs';
+import { Scratch, snappyCompressInto } from '../util/snappy.ts';
 import { OutpostError } from '../util/errors.ts';
 
 export class SnappyError extends OutpostError {
@@ -16,12 +15,18 @@ export class SnappyError extends OutpostError {
 /** Default cap on a decoded body: far above any sane remote-write request, low enough to refuse a bomb. */
 export const DEFAULT_MAX_UNCOMPRESSED = 64 * 1024 * 1024;
 
+/**
+ * Compresses request bodies with the Go-compatible encoder in src/util/snappy.ts: measured 1.6x
+ * faster than snappyjs on real 2000-sample requests, and it writes into a buffer reused per
+ * compressor (one per shard, which sends one request at a time).
+ */
 export class SnappyBlockCompressor {
-  /** Compressed bytes of src; the result is owned by the caller. */
+  private readonly out = new Scratch(1 << 16);
+
+  /** Compressed bytes of src; valid until the next compress() on this compressor. */
   compress(src: Uint8Array): Uint8Array {
-    // A Buffer input makes snappyjs return a Buffer view instead of copying into a fresh Uint8Array.
-    const input = Buffer.isBuffer(src) ? src : Buffer.from(src.buffer, src.byteOffset, src.byteLength);
-    return compress(input);
+    const n = snappyCompressInto(src, this.out);
+    return this.out.buf.subarray(0, n);
   }
 }
 

@@ -79,3 +79,24 @@ test('sample_age_limit drops old samples as too_old instead of sending them', as
   t.is(client.batches.flat().length, 1);
   t.is(q.dropped, 1);
 });
+
+test('a saturated queue that sends fine doubles its shards to catch up, keeping per-series order', async (t) => {
+  const client = new FakeClient(30);
+  const { q } = qm(client);
+  for (let i = 0; i < 20; i++) q.storeSeries(i + 1, ['__name__', 'm', 'i', String(i)]);
+  q.start();
+  t.is(q.shardCount, 1);
+  const total = 400;
+  for (let k = 0; k < total; k++) {
+    const chunk = q.beginChunk({ segment: 0, offset: (k + 1) * 100 });
+    for (let i = 0; i < 20; i++) {
+      while (!q.enqueue(i + 1, 1000 + k, k, false, chunk)) await q.waitForSpace();
+    }
+    q.endChunk();
+  }
+  t.true(q.shardCount > 1, `resharded up while behind (${q.shardCount} shards)`);
+  t.true(await q.stop(20_000));
+  const perSeries = new Map<string, number[]>();
+  for (const b of client.batches) for (const s of b) perSeries.set(s.name, [...(perSeries.get(s.name) ?? []), s.t]);
+  for (const [name, ts] of perSeries) t.deepEqual(ts, [...Array(total).keys()].map((k) => 1000 + k), `series ${name} complete and in order`);
+});
