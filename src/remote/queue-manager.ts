@@ -43,6 +43,8 @@ export class QueueManager {
   private readonly events: QueueEvents;
   private readonly externalLabels: Labels;
   private readonly rules: readonly CompiledRelabel[];
+  private readonly queueLabels: { readonly remote_name: string; readonly url: string };
+  private readonly dropLabels = new Map<string, { remote_name: string; url: string; reason: string }>();
   // Series cache: labels blocks packed into one arena, located by ref.
   private arena = Buffer.allocUnsafe(1 << 20);
   private arenaPos = 0;
@@ -89,6 +91,7 @@ export class QueueManager {
     this.events = opts.events;
     this.externalLabels = opts.externalLabels;
     this.rules = compileRelabelConfigs(cfg.writeRelabelConfigs);
+    this.queueLabels = Object.freeze({ remote_name: cfg.name, url: redactUrl(cfg.url) });
     const q = cfg.queueConfig;
     const n = Math.max(1, q.minShards);
     for (let i = 0; i < n; i++) this.shards.push(new Shard(this, i, this.shardCapacity()));
@@ -105,8 +108,9 @@ export class QueueManager {
     this.metrics.shardCapacity.set(this.labels(), q.capacity);
   }
 
-  labels(): { remote_name: string; url: string } {
-    return { remote_name: this.cfg.name, url: redactUrl(this.cfg.url) };
+  /** The queue's metric labels, built once (the URL is parsed to redact it). */
+  labels(): { readonly remote_name: string; readonly url: string } {
+    return this.queueLabels;
   }
 
   /** Each shard holds the configured capacity plus one batch, as Prometheus' shard queues do. */
@@ -299,7 +303,13 @@ export class QueueManager {
   private drop(reason: string): void {
     this.dropped++;
     this.sharding.dropped++;
-    this.metrics.samplesDropped.inc({ ...this.labels(), reason });
+    // Drops can be per sample (write relabeling): reuse one label object per reason.
+    let l = this.dropLabels.get(reason);
+    if (!l) {
+      l = { ...this.queueLabels, reason };
+      this.dropLabels.set(reason, l);
+    }
+    this.metrics.samplesDropped.inc(l);
   }
 
   /** Marks the current chunk fully handed over; if nothing of it is pending, acknowledgement may advance. */
