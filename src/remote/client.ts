@@ -5,16 +5,30 @@ import type { RemoteWriteConfig } from '../config/types.ts';
 import { AuthSource, tlsOptions } from '../scrape/http-client.ts';
 import { errorMessage } from '../util/errors.ts';
 import { redactUrl } from '../config/redact.ts';
-import { RW1_CONTENT_TYPE, RW1_VERSION } from './proto.ts';
+import { RW1_CONTENT_TYPE, RW1_VERSION, RW2_CONTENT_TYPE, RW2_VERSION } from './proto.ts';
+
+/** Which protobuf message a request body holds. */
+export type WireProtocol = 'v1' | 'v2';
+
+/**
+ * What a remote-write 2.0 receiver says it stored (`X-Prometheus-Remote-Write-*-Written`);
+ * -1 where the header was absent, which for a 1.0 receiver is every field.
+ */
+export interface WrittenCounts {
+  samples: number;
+  histograms: number;
+  exemplars: number;
+}
 
 /** Outcome of one POST, as a union so the retry policy is one switch. */
 export type SendResult =
-  | { kind: 'ok' }
+  | { kind: 'ok'; written: WrittenCounts }
   | { kind: 'retry'; error: string; status: number; retryAfterMs: number }
   | { kind: 'fail'; error: string; status: number };
 
 export interface WriteClient {
-  send(body: Uint8Array, attempt: number): Promise<SendResult>;
+  /** A 415 comes back as `fail` with status 415, so the caller can fall back to v1. */
+  send(body: Uint8Array, attempt: number, protocol: WireProtocol): Promise<SendResult>;
   close(): void;
 }
 
@@ -38,12 +52,13 @@ export class HttpWriteClient implements WriteClient {
     this.agent = cfg.url.startsWith('https:') ? new https.Agent({ keepAlive: true, ...tls }) : new http.Agent({ keepAlive: true });
   }
 
-  async send(body: Uint8Array, attempt: number): Promise<SendResult> {
+  async send(body: Uint8Array, attempt: number, protocol: WireProtocol): Promise<SendResult> {
+    const v2 = protocol === 'v2';
     const headers: Record<string, string> = {
       ...(this.cfg.headers ?? {}),
       'Content-Encoding': 'snappy',
-      'Content-Type': RW1_CONTENT_TYPE,
-      'X-Prometheus-Remote-Write-Version': RW1_VERSION,
+      'Content-Type': v2 ? RW2_CONTENT_TYPE : RW1_CONTENT_TYPE,
+      'X-Prometheus-Remote-Write-Version': v2 ? RW2_VERSION : RW1_VERSION,
       'User-Agent': this.userAgent,
     };
     const ac = new AbortController();
@@ -61,7 +76,7 @@ export class HttpWriteClient implements WriteClient {
       const res = await fetch(this.url, init);
       if (res.status >= 200 && res.status < 300) {
         await res.arrayBuffer().catch(() => undefined);
-        return { kind: 'ok' };
+        return { kind: 'ok', written: writtenCounts((name) => res.headers.get(name)) };
       }
       const text = (await res.text().catch(() => '')).slice(0, MAX_ERROR_BODY);
       const error = `server returned HTTP status ${res.status} ${res.statusText}: ${text}`.trim();
@@ -82,6 +97,20 @@ export class HttpWriteClient implements WriteClient {
   close(): void {
     this.agent.destroy();
   }
+}
+
+function writtenHeader(get: (name: string) => string | null, name: string): number {
+  const v = get(name);
+  return v !== null && /^\d+$/.test(v.trim()) ? Number(v.trim()) : -1;
+}
+
+/** Reads the RW2 "written" response headers; a header that is absent or not a count reads -1. */
+export function writtenCounts(get: (name: string) => string | null): WrittenCounts {
+  return {
+    samples: writtenHeader(get, 'x-prometheus-remote-write-samples-written'),
+    histograms: writtenHeader(get, 'x-prometheus-remote-write-histograms-written'),
+    exemplars: writtenHeader(get, 'x-prometheus-remote-write-exemplars-written'),
+  };
 }
 
 /** Retry-After as integer seconds or an HTTP date; 0 when absent or unparsable. */

@@ -540,7 +540,7 @@ class Shard {
     let outcome: SendResult;
     for (;;) {
       const started = performance.now();
-      outcome = await qm.clientRef.send(body, attempt);
+      outcome = await qm.clientRef.send(body, attempt, 'v1');
       const took = (performance.now() - started) / 1000;
       m.sentBatchDuration.observe(labels, took);
       qm.sendSeconds += took;

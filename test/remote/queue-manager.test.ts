@@ -20,7 +20,7 @@ class FakeClient implements WriteClient {
     await new Promise((r) => setTimeout(r, this.delayMs));
     const req = decodeWriteRequest(snappyUncompress(body));
     this.batches.push(req.timeseries.map((ts) => ({ name: ts.labels.find((l) => l.name === 'i')?.value ?? '', t: ts.samples[0].timestamp })));
-    return { kind: 'ok' };
+    return { kind: 'ok', written: { samples: -1, histograms: -1, exemplars: -1 } };
   }
   close(): void {}
 }
