@@ -30,6 +30,12 @@ export class SeriesCache {
   private dead = 0;
   private table = new Int32Array(512).fill(EMPTY);
   private mask = 511;
+  /**
+   * The entry expected next. Targets expose their series in the same order every scrape and
+   * entries are created in exposition order, so checking this one entry first skips the hash
+   * and the probe for almost every sample.
+   */
+  private cursor = 0;
 
   get size(): number {
     return this.used - this.dead;
@@ -37,23 +43,35 @@ export class SeriesCache {
 
   /** Entry index of the series whose raw text is buf[start, end), or -1. */
   find(buf: Uint8Array, start: number, end: number): number {
-    const h = hashBytes(buf, start, end);
     const n = end - start;
+    const c = this.cursor;
+    if (c < this.used && this.len[c] === n && this.refs[c] !== DEAD && this.sameBytes(c, buf, start, end)) {
+      this.cursor = c + 1;
+      return c;
+    }
+    const h = hashBytes(buf, start, end);
     const t = this.table;
     const mask = this.mask;
-    const arena = this.arena;
     for (let slot = h & mask; ; slot = (slot + 1) & mask) {
       const e = t[slot];
       if (e === EMPTY) return -1;
       if (this.hashes[e] !== h || this.len[e] !== n || this.refs[e] === DEAD) continue;
-      let o = this.off[e];
-      let i = start;
-      while (i < end && arena[o] === buf[i]) {
-        o++;
-        i++;
+      if (this.sameBytes(e, buf, start, end)) {
+        this.cursor = e + 1;
+        return e;
       }
-      if (i === end) return e;
     }
+  }
+
+  private sameBytes(e: number, buf: Uint8Array, start: number, end: number): boolean {
+    const arena = this.arena;
+    let o = this.off[e];
+    let i = start;
+    while (i < end && arena[o] === buf[i]) {
+      o++;
+      i++;
+    }
+    return i === end;
   }
 
   /** Adds a series that find() did not know. Returns its entry index. */
@@ -76,6 +94,7 @@ export class SeriesCache {
     let slot = h & this.mask;
     while (t[slot] !== EMPTY) slot = (slot + 1) & this.mask;
     t[slot] = e;
+    this.cursor = e + 1;
     return e;
   }
 
@@ -137,6 +156,7 @@ export class SeriesCache {
     this.arenaUsed = a;
     this.used = w;
     this.dead = 0;
+    this.cursor = 0;
     let size = 512;
     while (size < w * 2) size *= 2;
     this.rehash(size);

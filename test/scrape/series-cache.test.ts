@@ -52,3 +52,28 @@ test('forEachSeenIn yields the previous scrape\'s appendable series only', (t) =
   c.forEachSeenIn(1, true, (r) => tracked.push(r));
   t.deepEqual(tracked, [10, 12]);
 });
+
+test('the expected-next shortcut never returns the wrong entry: same length, other bytes, reordering, dead entries', (t) => {
+  const c = new SeriesCache();
+  // Equal lengths everywhere, so only the byte comparison can tell entries apart.
+  const names = ['m{a="1"}', 'm{a="2"}', 'm{a="3"}', 'm{a="4"}'];
+  names.forEach((n, i) => c.insert(key(n), 0, n.length, i + 1));
+  const look = (n: string) => {
+    const e = c.find(key(n), 0, n.length);
+    return e < 0 ? -1 : c.ref(e);
+  };
+  // In order: each lookup is the entry after the previous one.
+  t.deepEqual(names.map(look), [1, 2, 3, 4]);
+  // Reversed and shuffled exposition order still finds every series.
+  t.deepEqual([...names].reverse().map(look), [4, 3, 2, 1]);
+  t.deepEqual([names[2], names[0], names[3], names[1]].map(look), [3, 1, 4, 2]);
+  // An unknown key of the same length as the expected entry is not mistaken for it.
+  look(names[0]);
+  t.is(look('m{a="9"}'), -1);
+  // A dead entry is skipped even when it is the expected one.
+  for (const n of [names[0], names[2], names[3]]) c.markSeen(c.find(key(n), 0, n.length), 7, false);
+  c.sweep(7);
+  look(names[0]);
+  t.is(look(names[1]), -1);
+  t.is(look(names[2]), 3);
+});
