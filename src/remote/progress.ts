@@ -1,16 +1,29 @@
+import { constants as fsConstants } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { WalPosition } from './queue-manager.ts';
 
+/** Width of the record: the position is rewritten in place, so every write covers the whole file. */
+const RECORD_BYTES = 64;
+
 /**
- * Per-endpoint read position on disk (<data>/remote/<name>.json), written atomically (temp file +
- * rename) after acknowledgements. Writes are coalesced: at most one in flight, the newest wins.
+ * Per-endpoint read position on disk (<data>/remote/<name>.json), one JSON line padded to a fixed
+ * width. Acknowledgements come several times a second, so the position is overwritten in place
+ * through one open file (a single small positioned write) instead of a temp file, fsync and rename
+ * each time — that cost ~5% of the agent's CPU. A write this small never tears on a process crash;
+ * it is fsynced when the acknowledged segment changes and on flush(), which matches the WAL's own
+ * default durability (fsync on segment rotation). Writes are coalesced: at most one in flight, the
+ * newest wins.
  */
 export class ProgressFile {
   readonly file: string;
   private pending: WalPosition | null = null;
   private writing: Promise<void> | null = null;
   private last: WalPosition | null = null;
+  private fh: fs.FileHandle | null = null;
+  /** Segment of the last fsynced position; -1 = nothing synced through the open handle yet. */
+  private syncedSegment = -1;
+  private readonly record = Buffer.alloc(RECORD_BYTES);
 
   constructor(dataDir: string, name: string) {
     this.file = path.join(dataDir, 'remote', `${sanitize(name)}.json`);
@@ -41,9 +54,20 @@ export class ProgressFile {
     if (!this.writing) this.writing = this.flushLoop();
   }
 
-  /** Resolves once the newest saved position is on disk. */
+  /** Resolves once the newest saved position is on disk and fsynced; releases the open file. */
   async flush(): Promise<void> {
     while (this.writing) await this.writing;
+    const fh = this.fh;
+    if (!fh) return;
+    this.fh = null;
+    this.syncedSegment = -1;
+    try {
+      await fh.sync();
+    } catch (err) {
+      this.lastError = err instanceof Error ? err.message : String(err);
+    } finally {
+      await fh.close().catch(() => undefined);
+    }
   }
 
   /** Last write error (the position stays pending and is written with the next save). */
@@ -55,19 +79,37 @@ export class ProgressFile {
         const pos = this.pending;
         this.pending = null;
         try {
-          await writeAtomic(this.file, JSON.stringify({ segment: pos.segment, offset: pos.offset }) + '\n');
+          await this.writeInPlace(pos);
           this.last = pos;
           this.lastError = '';
         } catch (err) {
           // Disk full or directory gone: never crash the agent over it. Keep the position (unless a
-          // newer one arrived meanwhile) so the next acknowledgement retries the write.
+          // newer one arrived meanwhile) so the next acknowledgement retries the write, through a
+          // freshly opened file.
           this.pending ??= pos;
           this.lastError = err instanceof Error ? err.message : String(err);
+          const fh = this.fh;
+          this.fh = null;
+          this.syncedSegment = -1;
+          await fh?.close().catch(() => undefined);
           return;
         }
       }
     } finally {
       this.writing = null;
+    }
+  }
+
+  private async writeInPlace(pos: WalPosition): Promise<void> {
+    if (!this.fh) this.fh = await openForOverwrite(this.file);
+    const rec = this.record;
+    const n = rec.write(`{"segment":${pos.segment},"offset":${pos.offset}}`, 0, 'latin1');
+    rec.fill(0x20, n, RECORD_BYTES - 1);
+    rec[RECORD_BYTES - 1] = 0x0a;
+    await this.fh.write(rec, 0, RECORD_BYTES, 0);
+    if (pos.segment !== this.syncedSegment) {
+      await this.fh.sync();
+      this.syncedSegment = pos.segment;
     }
   }
 
@@ -77,30 +119,12 @@ export class ProgressFile {
   }
 }
 
-/** Directories already created by this process (acknowledgements are frequent; mkdir once). */
-const madeDirs = new Set<string>();
-
-async function writeAtomic(file: string, data: string): Promise<void> {
-  const dir = path.dirname(file);
-  if (!madeDirs.has(dir)) {
-    await fs.mkdir(dir, { recursive: true });
-    madeDirs.add(dir);
-  }
-  const tmp = file + '.tmp';
-  let fh: fs.FileHandle;
-  try {
-    fh = await fs.open(tmp, 'w');
-  } catch (err) {
-    madeDirs.delete(dir);
-    throw err;
-  }
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await fs.rename(tmp, file);
+/** Opens the position file for in-place rewriting, creating it (and its directory) if needed. */
+async function openForOverwrite(file: string): Promise<fs.FileHandle> {
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  // A file from an older version (temp file + rename) is shorter than one record, so the first
+  // positioned write covers all of it.
+  return fs.open(file, fsConstants.O_RDWR | fsConstants.O_CREAT, 0o644);
 }
 
 function sanitize(name: string): string {
