@@ -31,6 +31,8 @@ export interface Flags {
   readonly maxSize: number;
   readonly flushDeadline: number;
   readonly enableLifecycle: boolean;
+  /** `--web.config.file`: TLS / basic-auth config in exporter-toolkit format; '' = none. */
+  readonly webConfigFile: string;
   readonly walFsync: 'rotate' | 'always' | 'never';
   /** Every flag as given or defaulted, for /api/v1/status/flags. */
   readonly all: Readonly<Record<string, string>>;
@@ -49,6 +51,7 @@ const OPTIONS = {
   'web.cors.origin': { type: 'string', default: '.*', describe: 'Regex for CORS origin. It is fully anchored.' },
   'web.page-title': { type: 'string', default: 'Outpost', describe: 'Document title of the web UI.' },
   'web.enable-lifecycle': { type: 'boolean', default: false, describe: 'Enable shutdown and reload via HTTP request.' },
+  'web.config.file': { type: 'string', default: '', describe: 'Path to a configuration file that can enable TLS or authentication (Prometheus exporter-toolkit format; re-read on every request).' },
   'enable-feature': { type: 'string', array: true, default: [] as string[], describe: 'Comma separated feature names to enable. Outpost always runs in agent mode; "agent" is accepted.' },
   'log.level': { type: 'string', default: 'info', choices: ['debug', 'info', 'warn', 'error'], describe: 'Only log messages with the given severity or above.' },
   'log.format': { type: 'string', default: 'logfmt', choices: ['logfmt', 'json'], describe: 'Output format of log messages.' },
@@ -157,6 +160,7 @@ export function parseFlags(argv: readonly string[]): Flags | { exit: number; out
     maxSize: size('storage.agent.max-size'),
     flushDeadline: dur('storage.remote.flush-deadline'),
     enableLifecycle: Boolean(a['web.enable-lifecycle']),
+    webConfigFile: String(a['web.config.file']),
     walFsync: a['storage.agent.wal-fsync'] as Flags['walFsync'],
     all,
   });

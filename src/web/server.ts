@@ -1,5 +1,6 @@
 import http from 'node:http';
-import type net from 'node:net';
+import net from 'node:net';
+import tls from 'node:tls';
 import { systemClock, type Clock, type TimerHandle } from '../util/clock.ts';
 import { errorMessage } from '../util/errors.ts';
 import { registerApi } from './api.ts';
@@ -8,6 +9,7 @@ import { externalUrl, resolveWebOptions, webOptionsFromFlagMap, type ResolvedWeb
 import { allowHeader, methodNotAllowed, notFound, redirect, sendBody, sendHttpError, sendPlain } from './respond.ts';
 import { Router, type Handler } from './router.ts';
 import { ThroughputHistory } from './throughput-history.ts';
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS, WebConfigSource, type TlsMaterial, type WebConfig } from './web-config.ts';
 import { CLIENT_JS } from './ui/client.ts';
 import { PAGES, renderPage } from './ui/pages.ts';
 import { STYLES } from './ui/styles.ts';
@@ -15,6 +17,7 @@ import { STYLES } from './ui/styles.ts';
 export type { ScrapePoolInfo, TargetMetadata, WebDeps } from './deps.ts';
 export type { WebOptions } from './options.ts';
 export { WebOptionsError, resolveWebOptions, webOptionsFromFlagMap } from './options.ts';
+export { WebConfigError } from './web-config.ts';
 
 /** The agent's landing page, as Prometheus' React UI names it in agent mode. */
 const HOME_PAGE = '/agent';
@@ -45,6 +48,21 @@ export class WebServer {
   private historyTimer: TimerHandle | null = null;
   private lastGoodConfig = 0;
   private readonly apiBase: string;
+  /** `--web.config.file`, read again for every request and every new TLS connection; null = none. */
+  private readonly webConfig: WebConfigSource | null;
+  /** Whether this server speaks TLS (decided at startup, as Prometheus does). */
+  private tlsEnabled = false;
+  /** With TLS: the listening socket; connections are handed to `server` once their handshake passed. */
+  private tlsListener: net.Server | null = null;
+  /** Accepted TLS connections (destroyed on close, also those still in their handshake). */
+  private readonly tlsSockets = new Set<net.Socket>();
+  /** TLS servers (one per version of the TLS settings and files) whose events are wired to this server. */
+  private readonly wiredTls = new WeakSet<tls.Server>();
+  /**
+   * The last web-config problem logged per path (requests read the file, new TLS connections also the
+   * cert files), so a broken file logs once per change, not once per request.
+   */
+  private readonly webConfigProblem = { request: '', tls: '' };
 
   constructor(deps: WebDeps) {
     this.deps = deps;
@@ -52,7 +70,16 @@ export class WebServer {
     this.clock = deps.clock ?? systemClock;
     this.history = new ThroughputHistory(this.opts.historyPoints);
     this.apiBase = this.opts.routePrefix + '/api/v1';
+    const webConfigFile = deps.flags['web.config.file'] ?? '';
+    // Go's http.Server gives the TLS handshake the read timeout.
+    const handshakeTimeoutMs = this.opts.readTimeoutMs > 0 ? this.opts.readTimeoutMs : DEFAULT_HANDSHAKE_TIMEOUT_MS;
+    this.webConfig = webConfigFile !== '' ? new WebConfigSource(webConfigFile, { handshakeTimeoutMs }) : null;
     this.registerRoutes();
+  }
+
+  /** Whether the server speaks HTTPS (known once listen() resolved). */
+  get tls(): boolean {
+    return this.tlsEnabled;
   }
 
   /** Route prefix in force ('' at the root). */
@@ -159,7 +186,14 @@ export class WebServer {
     return this.lastGoodConfig;
   }
 
-  listen(address: string): Promise<string> {
+  /**
+   * Binds the listen address. With `--web.config.file`, the file is validated first (an invalid file
+   * rejects with a WebConfigError naming it) and decides between HTTP and HTTPS.
+   */
+  async listen(address: string): Promise<string> {
+    let webCfg: WebConfig | null = null;
+    if (this.webConfig) webCfg = await this.webConfig.validate();
+    this.tlsEnabled = webCfg?.tls != null;
     const m = /^(.*):(\d+)$/.exec(address);
     const host = m ? m[1].replace(/^\[|\]$/g, '') || '0.0.0.0' : '0.0.0.0';
     const port = m ? Number(m[2]) : 9090;
@@ -171,20 +205,105 @@ export class WebServer {
       headersTimeout: readTimeout > 0 ? Math.min(60_000, readTimeout) : 60_000,
     }, (req, res) => void this.handle(req, res));
     server.keepAliveTimeout = 5000;
-    // Node refuses (closes) connections over the cap, where Go's LimitListener makes them wait.
-    if (this.opts.maxConnections > 0) server.maxConnections = this.opts.maxConnections;
     this.server = server;
-    return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        const a = server.address() as net.AddressInfo | null;
+    // With TLS a plain listener accepts, and each connection gets the TLS settings the file has at that
+    // moment (Go's GetConfigForClient); the HTTP server only sees connections whose handshake passed.
+    const listener: net.Server = this.tlsEnabled ? net.createServer({ pauseOnConnect: true }, (raw) => this.acceptTls(raw, server)) : server;
+    if (this.tlsEnabled) this.tlsListener = listener;
+    // Node refuses (closes) connections over the cap, where Go's LimitListener makes them wait.
+    if (this.opts.maxConnections > 0) listener.maxConnections = this.opts.maxConnections;
+    const bound = await new Promise<string>((resolve, reject) => {
+      listener.once('error', reject);
+      listener.listen(port, host, () => {
+        listener.off('error', reject);
+        const a = listener.address() as net.AddressInfo | null;
         this.port = a ? a.port : port;
-        this.ext = null;
-        this.startHistory();
         resolve(a ? `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}` : address);
       });
     });
+    // The HTTP server tracks connections and enforces request/header timeouts once it saw 'listening'.
+    if (this.tlsEnabled) server.emit('listening');
+    this.ext = null;
+    this.startHistory();
+    if (this.tlsEnabled) this.deps.log.info('TLS is enabled.', { http2: false, address: bound });
+    else this.deps.log.info('TLS is disabled.', { http2: false, address: bound });
+    return bound;
+  }
+
+  private acceptTls(raw: net.Socket, server: http.Server): void {
+    const src = this.webConfig as WebConfigSource;
+    const log = this.deps.log;
+    this.tlsSockets.add(raw);
+    raw.once('close', () => this.tlsSockets.delete(raw));
+    raw.on('error', (err) => log.debug('TLS connection error', { remote: raw.remoteAddress, err: errorMessage(err) }));
+    // Covers the wait for the file; the TLS server's own handshake timeout takes over after.
+    raw.setTimeout(DEFAULT_HANDSHAKE_TIMEOUT_MS, () => raw.destroy());
+    src.tlsMaterial().then((material) => {
+      if (raw.destroyed) return;
+      if (!material) throw new Error('the web config file no longer has TLS settings; the server keeps TLS until restarted');
+      this.webConfigRecovered('tls');
+      raw.setTimeout(0);
+      this.wireTls(material, server).emit('connection', raw);
+    }).catch((err: unknown) => {
+      this.webConfigFailed('tls', err);
+      raw.destroy();
+    });
+  }
+
+  private wireTls(material: TlsMaterial, server: http.Server): tls.Server {
+    const ts = material.server;
+    if (this.wiredTls.has(ts)) return ts;
+    this.wiredTls.add(ts);
+    const log = this.deps.log;
+    ts.on('secureConnection', (s: tls.TLSSocket) => {
+      const refused = material.admit(s);
+      if (refused !== null) {
+        log.debug('TLS client refused', { remote: s.remoteAddress, reason: refused });
+        s.destroy();
+        return;
+      }
+      server.emit('connection', s);
+    });
+    // Port scanners and clients that distrust our certificate end up here: debug, not error.
+    ts.on('tlsClientError', (err: Error, s: tls.TLSSocket) => {
+      log.debug('TLS handshake error', { remote: s.remoteAddress, err: errorMessage(err) });
+      s.destroy();
+    });
+    return ts;
+  }
+
+  /** Logs a broken web config once per distinct problem (Prometheus logs it on every request). */
+  private webConfigFailed(where: 'request' | 'tls', err: unknown, level: 'error' | 'warn' = 'error'): void {
+    const msg = errorMessage(err);
+    if (msg === this.webConfigProblem[where]) return;
+    this.webConfigProblem[where] = msg;
+    if (level === 'warn') this.deps.log.warn('Web configuration file changed in a way that needs a restart', { file: this.webConfig?.file, err: msg });
+    else this.deps.log.error('Unable to use web configuration file', { file: this.webConfig?.file, err: msg });
+  }
+
+  private webConfigRecovered(where: 'request' | 'tls'): void {
+    if (this.webConfigProblem[where] === '') return;
+    this.webConfigProblem[where] = '';
+    this.deps.log.info('Web configuration file is valid again', { file: this.webConfig?.file });
+  }
+
+  /** Response headers and basic auth from the web config; false when the request was answered here. */
+  private async guard(req: http.IncomingMessage, res: http.ServerResponse, src: WebConfigSource): Promise<boolean> {
+    let cfg: WebConfig;
+    try {
+      cfg = await src.current();
+    } catch (err) {
+      this.webConfigFailed('request', err);
+      sendHttpError(res, 500, 'Internal Server Error');
+      return false;
+    }
+    if ((cfg.tls !== null) !== this.tlsEnabled) {
+      this.webConfigFailed('request', new Error(`tls_server_config ${this.tlsEnabled ? 'no longer enables' : 'now enables'} TLS; that takes effect only after a restart`), 'warn');
+    } else this.webConfigRecovered('request');
+    for (const [k, v] of cfg.headers) res.setHeader(k, v);
+    if (await src.auth.check(cfg.users, req.headers.authorization)) return true;
+    sendHttpError(res, 401, 'Unauthorized', { 'WWW-Authenticate': 'Basic' });
+    return false;
   }
 
   private startHistory(): void {
@@ -203,6 +322,8 @@ export class WebServer {
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     try {
+      // Before routing, as exporter-toolkit wraps the whole handler: every path needs the credentials.
+      if (this.webConfig && !(await this.guard(req, res, this.webConfig))) return;
       const url = new URL(req.url ?? '/', 'http://x');
       const path = url.pathname;
       const method = req.method ?? 'GET';
@@ -253,9 +374,16 @@ export class WebServer {
     const s = this.server;
     if (!s) return;
     this.server = null;
-    await new Promise<void>((resolve) => {
-      s.close(() => resolve());
-      s.closeAllConnections();
-    });
+    const l = this.tlsListener;
+    this.tlsListener = null;
+    for (const raw of this.tlsSockets) raw.destroy();
+    this.tlsSockets.clear();
+    await Promise.all([
+      new Promise<void>((resolve) => {
+        s.close(() => resolve());
+        s.closeAllConnections();
+      }),
+      l ? new Promise<void>((resolve) => l.close(() => resolve())) : undefined,
+    ]);
   }
 }
