@@ -27,6 +27,9 @@ async function main(argv: string[]): Promise<number> {
     return err instanceof FlagError ? 2 : 1;
   }
 
+  // Before anything is loaded, opened or locked: this may replace the process (same PID and
+  // arguments) with one tuned for a small footprint.
+  if (flags.command !== 'check-config') await (await import('./runtime-tuning.ts')).applyRuntimeTuning();
   // The agent is loaded only now, so --version and --help stay fast.
   const { loadConfigFile, formatIssue } = await import('./config/load.ts');
   if (flags.command === 'check-config') return checkConfig(flags.checkFiles, loadConfigFile);
