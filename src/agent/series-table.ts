@@ -1,13 +1,39 @@
-import { labelsKey, type Labels } from '../util/labels.ts';
+import type { Labels } from '../util/labels.ts';
+
+/** Separates names and values in a stored key: the byte 0xff never occurs in UTF-8. */
+const SEP = 0xff;
+/** len[] of a ref that holds no series. */
+const ABSENT = -1;
+/** Table slot that holds no ref (refs start at 1). */
+const EMPTY = 0;
+
+/** FNV-1a over the key bytes. */
+function hashBytes(b: Uint8Array, start: number, end: number): number {
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ b[i], 0x01000193);
+  return h >>> 0;
+}
 
 /**
- * The agent's in-memory series: label set -> ref, and per ref its last timestamp. Each series keeps a
- * single string (its label key) shared by the map and the ref index, so memory per series is one
- * string plus a map slot and 8 bytes of timestamp.
+ * The agent's in-memory series: label set -> ref, and per ref its last timestamp.
+ *
+ * Label sets live as UTF-8 bytes in one arena, indexed by typed arrays and found through an
+ * open-addressing table of refs. At 100k series a string and a Map entry per series cost ~60 B
+ * more each and gave the garbage collector 100k objects to mark on every major collection; here
+ * the table is a handful of typed arrays however many series there are.
  */
 export class SeriesTable {
-  private readonly byKey = new Map<string, number>();
-  private keys: (string | undefined)[] = [undefined];
+  private arena: Buffer = Buffer.allocUnsafe(1 << 16);
+  private arenaUsed = 0;
+  /** Arena bytes of removed series, reclaimed by compaction. */
+  private garbage = 0;
+  private off = new Uint32Array(1024);
+  private len = new Int32Array(1024).fill(ABSENT);
+  private hashes = new Uint32Array(1024);
+  private table = new Uint32Array(2048);
+  private mask = 2047;
+  /** Encoded key of the label set being looked up. */
+  private scratch: Buffer = Buffer.allocUnsafe(1024);
   /** lastTs[ref]; -Infinity = no sample yet. */
   lastTs = new Float64Array(1024).fill(-Infinity);
   private next = 1;
@@ -23,73 +49,179 @@ export class SeriesTable {
   }
 
   lookup(labels: Labels): number {
-    return this.byKey.get(labelsKey(labels)) ?? 0;
+    const n = this.encode(labels);
+    return this.find(n, hashBytes(this.scratch, 0, n));
   }
 
   /** Returns the ref of labels and whether it was created now. */
   getOrCreate(labels: Labels): { ref: number; created: boolean } {
-    const key = labelsKey(labels);
-    const have = this.byKey.get(key);
-    if (have !== undefined) return { ref: have, created: false };
+    const n = this.encode(labels);
+    const h = hashBytes(this.scratch, 0, n);
+    const have = this.find(n, h);
+    if (have !== 0) return { ref: have, created: false };
     const ref = this.next++;
-    this.insert(ref, key);
+    this.insert(ref, n, h);
     return { ref, created: true };
   }
 
   /** Inserts a series read from the WAL under its original ref. Returns the canonical ref (first seen wins). */
   insertReplayed(ref: number, labels: Labels): number {
-    const key = labelsKey(labels);
-    const have = this.byKey.get(key);
-    if (have !== undefined) return have;
-    this.insert(ref, key);
+    const n = this.encode(labels);
+    const h = hashBytes(this.scratch, 0, n);
+    const have = this.find(n, h);
+    if (have !== 0) return have;
+    this.insert(ref, n, h);
     this.lastTs[ref] = 0;
     if (ref >= this.next) this.next = ref + 1;
     return ref;
   }
 
   labels(ref: number): Labels | undefined {
-    const k = this.keys[ref];
-    return k === undefined ? undefined : k === '' ? [] : k.split('\xff');
+    if (!this.has(ref)) return undefined;
+    const out: string[] = [];
+    const start = this.off[ref];
+    const end = start + this.len[ref];
+    if (end === start) return out;
+    let from = start;
+    for (let i = start; i < end; i++) {
+      if (this.arena[i] !== SEP) continue;
+      out.push(this.arena.toString('utf8', from, i));
+      from = i + 1;
+    }
+    out.push(this.arena.toString('utf8', from, end));
+    return out;
   }
 
   has(ref: number): boolean {
-    return this.keys[ref] !== undefined;
+    return ref > 0 && ref < this.len.length && this.len[ref] !== ABSENT;
   }
 
   /** Removes every series whose last sample is older than cutoff; returns the removed refs. */
   gc(cutoff: number): number[] {
     const removed: number[] = [];
-    for (let ref = 1; ref < this.keys.length; ref++) {
-      const k = this.keys[ref];
-      if (k !== undefined && this.lastTs[ref] < cutoff) {
-        this.byKey.delete(k);
-        this.keys[ref] = undefined;
+    for (let ref = 1; ref < this.next && ref < this.len.length; ref++) {
+      if (this.len[ref] !== ABSENT && this.lastTs[ref] < cutoff) {
+        this.garbage += this.len[ref];
+        this.len[ref] = ABSENT;
         this.count--;
         removed.push(ref);
       }
+    }
+    if (removed.length > 0) {
+      if (this.garbage > 1 << 16 && this.garbage * 2 > this.arenaUsed) this.compact();
+      this.rehash(this.table.length);
     }
     return removed;
   }
 
   forEach(fn: (ref: number, labels: Labels) => void): void {
-    for (let ref = 1; ref < this.keys.length; ref++) {
-      const k = this.keys[ref];
-      if (k !== undefined) fn(ref, k === '' ? [] : k.split('\xff'));
+    for (let ref = 1; ref < this.next && ref < this.len.length; ref++) {
+      const ls = this.labels(ref);
+      if (ls) fn(ref, ls);
     }
   }
 
-  private insert(ref: number, key: string): void {
-    this.byKey.set(key, ref);
-    while (this.keys.length <= ref) this.keys.push(undefined);
-    this.keys[ref] = key;
-    if (ref >= this.lastTs.length) {
-      let n = this.lastTs.length * 2;
-      while (n <= ref) n *= 2;
-      const grown = new Float64Array(n).fill(-Infinity);
-      grown.set(this.lastTs);
-      this.lastTs = grown;
+  /** Writes the key of labels (names and values joined by 0xff) to scratch; returns its length. */
+  private encode(labels: Labels): number {
+    let max = labels.length;
+    for (let i = 0; i < labels.length; i++) max += labels[i].length * 3;
+    if (this.scratch.length < max) this.scratch = Buffer.allocUnsafe(Math.max(max, this.scratch.length * 2));
+    const s = this.scratch;
+    let n = 0;
+    for (let i = 0; i < labels.length; i++) {
+      if (i > 0) s[n++] = SEP;
+      n += s.write(labels[i], n, 'utf8');
     }
+    return n;
+  }
+
+  /** Ref whose key equals scratch[0, n), or 0. */
+  private find(n: number, h: number): number {
+    const t = this.table;
+    const mask = this.mask;
+    for (let slot = h & mask; ; slot = (slot + 1) & mask) {
+      const ref = t[slot];
+      if (ref === EMPTY) return 0;
+      if (this.hashes[ref] !== h || this.len[ref] !== n) continue;
+      let o = this.off[ref];
+      let i = 0;
+      while (i < n && this.arena[o] === this.scratch[i]) {
+        o++;
+        i++;
+      }
+      if (i === n) return ref;
+    }
+  }
+
+  /** Stores scratch[0, n) as the key of ref. */
+  private insert(ref: number, n: number, h: number): void {
+    this.growRefs(ref);
+    if (this.arenaUsed + n > this.arena.length) this.growArena(n);
+    if ((this.count + 1) * 2 > this.table.length) this.rehash(this.table.length * 2);
+    this.scratch.copy(this.arena, this.arenaUsed, 0, n);
+    this.off[ref] = this.arenaUsed;
+    this.len[ref] = n;
+    this.hashes[ref] = h;
+    this.arenaUsed += n;
+    this.place(ref, h);
     this.lastTs[ref] = -Infinity;
     this.count++;
+  }
+
+  private place(ref: number, h: number): void {
+    const t = this.table;
+    let slot = h & this.mask;
+    while (t[slot] !== EMPTY) slot = (slot + 1) & this.mask;
+    t[slot] = ref;
+  }
+
+  private rehash(size: number): void {
+    while (size < this.count * 2 + 2) size *= 2;
+    this.table = new Uint32Array(size);
+    this.mask = size - 1;
+    for (let ref = 1; ref < this.next && ref < this.len.length; ref++) {
+      if (this.len[ref] !== ABSENT) this.place(ref, this.hashes[ref]);
+    }
+  }
+
+  private compact(): void {
+    const arena = Buffer.allocUnsafe(Math.max(1 << 16, this.arenaUsed - this.garbage));
+    let a = 0;
+    for (let ref = 1; ref < this.next && ref < this.len.length; ref++) {
+      const n = this.len[ref];
+      if (n === ABSENT) continue;
+      this.arena.copy(arena, a, this.off[ref], this.off[ref] + n);
+      this.off[ref] = a;
+      a += n;
+    }
+    this.arena = arena;
+    this.arenaUsed = a;
+    this.garbage = 0;
+  }
+
+  private growRefs(ref: number): void {
+    if (ref < this.len.length) return;
+    let size = this.len.length * 2;
+    while (size <= ref) size *= 2;
+    const off = new Uint32Array(size);
+    off.set(this.off);
+    this.off = off;
+    const len = new Int32Array(size).fill(ABSENT);
+    len.set(this.len);
+    this.len = len;
+    const hashes = new Uint32Array(size);
+    hashes.set(this.hashes);
+    this.hashes = hashes;
+    const lastTs = new Float64Array(size).fill(-Infinity);
+    lastTs.set(this.lastTs);
+    this.lastTs = lastTs;
+  }
+
+  private growArena(extra: number): void {
+    let size = this.arena.length * 2;
+    while (size < this.arenaUsed + extra) size *= 2;
+    const next = Buffer.allocUnsafe(size);
+    this.arena.copy(next, 0, 0, this.arenaUsed);
+    this.arena = next;
   }
 }

@@ -1,0 +1,80 @@
+import test from 'ava';
+import { SeriesTable } from '../../src/agent/series-table.ts';
+
+const ls = (i: number): string[] => ['__name__', `m_${i % 13}`, 'instance', `host-${i}:9100`, 'job', 'node'];
+
+test('label sets round-trip, including Unicode, empty values and the empty set', (t) => {
+  const s = new SeriesTable();
+  const sets: string[][] = [[], ['__name__', 'up'], ['a', ''], ['__name__', 'größe_ÿ', 'emoji', '📦', 'sep', '\u00ff\u00ff'], ['a', 'b', 'c', 'x'.repeat(5000)]];
+  const refs = sets.map((l) => s.getOrCreate(l));
+  t.true(refs.every((r) => r.created));
+  t.is(new Set(refs.map((r) => r.ref)).size, sets.length);
+  sets.forEach((l, i) => {
+    t.deepEqual(s.labels(refs[i].ref), l);
+    t.is(s.lookup(l), refs[i].ref);
+    t.deepEqual(s.getOrCreate(l), { ref: refs[i].ref, created: false });
+  });
+  // A name/value boundary in another place is another series.
+  t.is(s.lookup(['a', 'bc', 'x'.repeat(5000)]), 0);
+  t.is(s.lookup(['__name__', 'up', 'a', '']), 0);
+  t.is(s.size, sets.length);
+});
+
+test('100k series: lookups, gc of the stale half with compaction, and new refs after it', (t) => {
+  const s = new SeriesTable();
+  const N = 100_000;
+  for (let i = 0; i < N; i++) t.is(s.getOrCreate(ls(i)).ref, i + 1, 'refs are handed out in order');
+  for (let i = 0; i < N; i++) s.lastTs[i + 1] = i % 2 === 0 ? 2000 : 1000;
+  const removed = s.gc(1500);
+  t.is(removed.length, N / 2);
+  t.true(removed.every((r) => r % 2 === 0), 'odd i (even ref) had the old timestamp');
+  t.is(s.size, N / 2);
+  for (let i = 0; i < 2000; i++) {
+    const ref = s.lookup(ls(i));
+    if (i % 2 === 0) {
+      t.is(ref, i + 1);
+      t.deepEqual(s.labels(ref), ls(i));
+    } else {
+      t.is(ref, 0);
+      t.false(s.has(i + 1));
+      t.is(s.labels(i + 1), undefined);
+    }
+  }
+  // A removed series comes back under a new ref.
+  const again = s.getOrCreate(ls(1));
+  t.deepEqual(again, { ref: N + 1, created: true });
+  let visited = 0;
+  s.forEach((ref, l) => {
+    visited++;
+    if (ref === N + 1) t.deepEqual(l, ls(1));
+  });
+  t.is(visited, N / 2 + 1);
+});
+
+test('replayed series keep their WAL refs, the first label set wins, and nextRef moves past them', (t) => {
+  const s = new SeriesTable();
+  t.is(s.insertReplayed(7, ls(1)), 7);
+  t.is(s.insertReplayed(3, ls(2)), 3);
+  t.is(s.insertReplayed(9, ls(1)), 7, 'a duplicate series record maps to the first ref');
+  t.is(s.nextRef, 8);
+  t.is(s.lastTs[7], 0);
+  t.deepEqual(s.getOrCreate(ls(3)), { ref: 8, created: true });
+  t.is(s.lastTs[8], -Infinity);
+  t.true(s.has(3) && s.has(7) && !s.has(9) && !s.has(0) && !s.has(1 << 30));
+});
+
+test('after most series are removed the survivors still read back and are found', (t) => {
+  const s = new SeriesTable();
+  for (let i = 0; i < 20_000; i++) s.getOrCreate(ls(i));
+  for (let i = 0; i < 20_000; i++) s.lastTs[i + 1] = i % 10 === 0 ? 5 : 0;
+  t.is(s.gc(1).length, 18_000);
+  for (let i = 0; i < 20_000; i += 10) {
+    t.is(s.lookup(ls(i)), i + 1);
+    t.deepEqual(s.labels(i + 1), ls(i));
+  }
+  // Growth after compaction appends behind the survivors without overwriting them.
+  for (let i = 20_000; i < 25_000; i++) s.getOrCreate(ls(i));
+  t.deepEqual(s.labels(1), ls(0));
+  t.deepEqual(s.labels(19_991), ls(19_990));
+  t.is(s.size, 7000);
+});
