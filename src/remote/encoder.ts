@@ -8,6 +8,7 @@
 import { ByteWriter, uvarintSize } from '../util/bytes.ts';
 import type { Labels } from '../util/labels.ts';
 import { OutpostError } from '../util/errors.ts';
+import type { Histogram, HistogramSpan } from '../wal/records.ts';
 import { STALE_NAN_HI, STALE_NAN_LO } from './proto.ts';
 
 // Tags: (field number << 3) | wire type.
@@ -21,6 +22,22 @@ const TAG_F1_VARINT = 0x08;
 const TAG_F2_VARINT = 0x10;
 const TAG_F3_VARINT = 0x18;
 const TAG_F4_VARINT = 0x20;
+const TAG_F2_I64 = 0x11;
+const TAG_F3_I64 = 0x19;
+const TAG_F5_I64 = 0x29;
+const TAG_F6_VARINT = 0x30;
+const TAG_F7_I64 = 0x39;
+const TAG_F8_LEN = 0x42;
+const TAG_F9_LEN = 0x4a;
+const TAG_F10_LEN = 0x52;
+const TAG_F11_LEN = 0x5a;
+const TAG_F12_LEN = 0x62;
+const TAG_F13_LEN = 0x6a;
+const TAG_F14_VARINT = 0x70;
+const TAG_F15_VARINT = 0x78;
+// Field 16 (custom_values) needs a two-byte tag: 0x82 0x01.
+const TAG_F16_LEN_LO = 0x82;
+const TAG_F16_LEN_HI = 0x01;
 
 export class EncoderStateError extends OutpostError {
   constructor(message: string) {
@@ -114,14 +131,8 @@ function copyInto(w: ByteWriter, src: Uint8Array): void {
 
 const labelsScratch = new ByteWriter(1024);
 
-/**
- * The `repeated Label labels = 1` fields of an RW1 TimeSeries, for a series' final (sorted) label
- * set. Computed once per series and kept in the queue's series cache; every sample of the series
- * copies it. Empty names/values are omitted field-wise exactly as Go does (they should not occur).
- */
-export function encodeLabelsBlock(labels: Labels): Buffer {
-  const w = labelsScratch;
-  w.reset();
+/** Writes `repeated Label` (field 1) entries for labels; shared by TimeSeries and Exemplar. */
+function writeLabelsBlock(w: ByteWriter, labels: Labels): void {
   for (let i = 0; i < labels.length; i += 2) {
     const name = labels[i];
     const value = labels[i + 1];
@@ -141,41 +152,192 @@ export function encodeLabelsBlock(labels: Labels): Buffer {
       w.str(value);
     }
   }
-  return w.copy();
 }
 
 /**
- * Builds one RW 1.0 WriteRequest. One TimeSeries per sample, as Prometheus does. Metadata entries
- * go after all series (field 3 follows field 1 in Go's output) whatever the order of the calls.
- * reset() keeps both buffers, so a builder reused per shard allocates nothing in steady state.
+ * The `repeated Label labels = 1` fields of an RW1 TimeSeries, for a series' final (sorted) label
+ * set. Computed once per series and kept in the queue's series cache; every sample of the series
+ * copies it. Empty names/values are omitted field-wise exactly as Go does (they should not occur).
+ */
+export function encodeLabelsBlock(labels: Labels): Buffer {
+  const w = labelsScratch;
+  w.reset();
+  writeLabelsBlock(w, labels);
+  return w.copy();
+}
+
+/** Zigzag of a signed 32/53-bit integer, as protobuf sint32/sint64 store it. */
+function zigzag(v: number): number {
+  return v >= 0 ? v * 2 : -v * 2 - 1;
+}
+
+function writeSpans(w: ByteWriter, tag: number, spans: readonly HistogramSpan[]): void {
+  for (let i = 0; i < spans.length; i++) {
+    const off = spans[i].offset;
+    const len = spans[i].length;
+    let body = 0;
+    if (off !== 0) body += 1 + uvarintSize(zigzag(off));
+    if (len !== 0) body += 1 + uvarintSize(len);
+    w.u8(tag);
+    w.uvarint(body);
+    if (off !== 0) {
+      w.u8(TAG_F1_VARINT);
+      w.varint(off);
+    }
+    if (len !== 0) {
+      w.u8(TAG_F2_VARINT);
+      w.uvarint(len);
+    }
+  }
+}
+
+/** Packed `repeated sint64` (integer histograms' bucket deltas). */
+function writePackedSint(w: ByteWriter, tag: number, vs: readonly number[]): void {
+  if (vs.length === 0) return;
+  let size = 0;
+  for (let i = 0; i < vs.length; i++) size += uvarintSize(zigzag(vs[i]));
+  w.u8(tag);
+  w.uvarint(size);
+  for (let i = 0; i < vs.length; i++) w.varint(vs[i]);
+}
+
+/** Packed `repeated double` (float histograms' bucket counts, custom bucket bounds). */
+function writePackedDouble(w: ByteWriter, vs: readonly number[]): void {
+  w.uvarint(vs.length * 8);
+  for (let i = 0; i < vs.length; i++) w.f64le(vs[i]);
+}
+
+/**
+ * The body of an RW1 `Histogram` (and of RW2's, which shares fields 1-16) in field order, as
+ * gogo marshals it: the count/zero-count oneofs are written even when zero, other scalars only
+ * when non-zero, a stale histogram's sum keeps the stale marker's exact bits. `float` selects the
+ * *_float / *_counts fields of a float histogram over the *_int / *_deltas of an integer one.
+ */
+export function writeHistogramBody(w: ByteWriter, h: Histogram, float: boolean, timestampMs: number): void {
+  if (float) {
+    w.u8(TAG_F2_I64);
+    w.f64le(h.count);
+  } else {
+    w.u8(TAG_F1_VARINT);
+    w.uvarint(h.count);
+  }
+  if (h.staleSum) {
+    w.u8(TAG_F3_I64);
+    w.bits64le(STALE_NAN_HI, STALE_NAN_LO);
+  } else if (h.sum !== 0) {
+    w.u8(TAG_F3_I64);
+    w.f64le(h.sum);
+  }
+  if (h.schema !== 0) {
+    w.u8(TAG_F4_VARINT);
+    w.varint(h.schema);
+  }
+  if (h.zeroThreshold !== 0) {
+    w.u8(TAG_F5_I64);
+    w.f64le(h.zeroThreshold);
+  }
+  if (float) {
+    w.u8(TAG_F7_I64);
+    w.f64le(h.zeroCount);
+  } else {
+    w.u8(TAG_F6_VARINT);
+    w.uvarint(h.zeroCount);
+  }
+  writeSpans(w, TAG_F8_LEN, h.negativeSpans);
+  if (float) {
+    if (h.negativeBuckets.length > 0) {
+      w.u8(TAG_F10_LEN);
+      writePackedDouble(w, h.negativeBuckets);
+    }
+  } else writePackedSint(w, TAG_F9_LEN, h.negativeBuckets);
+  writeSpans(w, TAG_F11_LEN, h.positiveSpans);
+  if (float) {
+    if (h.positiveBuckets.length > 0) {
+      w.u8(TAG_F13_LEN);
+      writePackedDouble(w, h.positiveBuckets);
+    }
+  } else writePackedSint(w, TAG_F12_LEN, h.positiveBuckets);
+  if (h.counterResetHint !== 0) {
+    w.u8(TAG_F14_VARINT);
+    w.uvarint(h.counterResetHint);
+  }
+  if (timestampMs !== 0) {
+    w.u8(TAG_F15_VARINT);
+    w.ensure(10);
+    putInt64Varint(w, timestampMs);
+  }
+  const cv = h.customValues;
+  if (cv !== undefined && cv.length > 0) {
+    w.u8(TAG_F16_LEN_LO);
+    w.u8(TAG_F16_LEN_HI);
+    writePackedDouble(w, cv);
+  }
+  // RW2's start_timestamp (field 17) would follow; Outpost's WAL has no start timestamps, so it is
+  // always 0 and omitted.
+}
+
+/** RW1 Exemplar body: labels (field 1), value (2), timestamp (3). */
+function writeExemplarV1Body(w: ByteWriter, labels: Labels, value: number, timestampMs: number): void {
+  writeLabelsBlock(w, labels);
+  if (value !== 0) {
+    w.u8(TAG_F2_I64);
+    w.f64le(value);
+  }
+  if (timestampMs !== 0) {
+    w.u8(TAG_F3_VARINT);
+    w.ensure(10);
+    putInt64Varint(w, timestampMs);
+  }
+}
+
+/**
+ * Builds one RW 1.0 WriteRequest. One TimeSeries per sample, exemplar or histogram, as Prometheus
+ * does. Metadata entries go after all series (field 3 follows field 1 in Go's output) whatever the
+ * order of the calls. reset() keeps the buffers, so a builder reused per shard allocates nothing
+ * in steady state.
  */
 export class WriteRequestBuilder {
   private readonly w: ByteWriter;
   private readonly meta: ByteWriter;
+  /** Stages an exemplar's or histogram's body, whose length prefix must precede it. */
+  private readonly payload: ByteWriter;
   private samples = 0;
+  private exemplars = 0;
+  private histograms = 0;
   private metas = 0;
   private finished = false;
 
   constructor(initialSize = 256 * 1024) {
     this.w = new ByteWriter(initialSize);
     this.meta = new ByteWriter(1024);
+    this.payload = new ByteWriter(1024);
   }
 
   reset(): void {
     this.w.reset();
     this.meta.reset();
     this.samples = 0;
+    this.exemplars = 0;
+    this.histograms = 0;
     this.metas = 0;
     this.finished = false;
   }
 
-  /** Samples plus metadata entries added since reset(). */
+  /** Samples, exemplars, histograms and metadata entries added since reset(). */
   get count(): number {
-    return this.samples + this.metas;
+    return this.samples + this.exemplars + this.histograms + this.metas;
   }
 
   get sampleCount(): number {
     return this.samples;
+  }
+
+  get exemplarCount(): number {
+    return this.exemplars;
+  }
+
+  get histogramCount(): number {
+    return this.histograms;
   }
 
   get metadataCount(): number {
@@ -215,6 +377,44 @@ export class WriteRequestBuilder {
     w.u8(sb);
     writeSampleBody(w, value, stale, timestampMs);
     this.samples++;
+  }
+
+  /** Appends `TimeSeries{labels, exemplars: [{labels: exemplarLabels, value, timestamp}]}`. */
+  addExemplarFrom(src: Buffer, off: number, len: number, exemplarLabels: Labels, value: number, timestampMs: number): void {
+    if (this.finished) throw new EncoderStateError('addExemplar after finish(); call reset() first');
+    const p = this.payload;
+    p.reset();
+    writeExemplarV1Body(p, exemplarLabels, value, timestampMs);
+    this.addSeriesPayload(src, off, len, TAG_F3_LEN, p);
+    this.exemplars++;
+  }
+
+  /**
+   * Appends `TimeSeries{labels, histograms: [h at timestamp]}`; `float` says whether h holds float
+   * counts (WAL records 8/10) or integer counts with delta-encoded buckets (7/9).
+   */
+  addHistogramFrom(src: Buffer, off: number, len: number, h: Histogram, float: boolean, timestampMs: number): void {
+    if (this.finished) throw new EncoderStateError('addHistogram after finish(); call reset() first');
+    const p = this.payload;
+    p.reset();
+    writeHistogramBody(p, h, float, timestampMs);
+    this.addSeriesPayload(src, off, len, TAG_F4_LEN, p);
+    this.histograms++;
+  }
+
+  private addSeriesPayload(src: Buffer, off: number, len: number, tag: number, p: ByteWriter): void {
+    const pl = p.pos;
+    const tsLen = len + 1 + uvarintSize(pl) + pl;
+    const w = this.w;
+    w.ensure(tsLen + 11);
+    w.u8(TAG_F1_LEN);
+    w.uvarint(tsLen);
+    src.copy(w.buf, w.pos, off, off + len);
+    w.pos += len;
+    w.u8(tag);
+    w.uvarint(pl);
+    p.buf.copy(w.buf, w.pos, 0, pl);
+    w.pos += pl;
   }
 
   /** Appends a MetricMetadata entry (WriteRequest field 3). `type` is a MetricType number. */
@@ -264,23 +464,74 @@ export class WriteRequestBuilder {
 }
 
 /**
+ * Strings numbered once for the lifetime of a queue (label names and values of cached series), so
+ * an RW2 request can map a series' labels to its own symbol refs with typed-array lookups instead
+ * of hashing every label string of every sample.
+ */
+export class SymbolInterner {
+  private readonly index = new Map<string, number>();
+  readonly strings: string[] = [];
+
+  get size(): number {
+    return this.strings.length;
+  }
+
+  intern(s: string): number {
+    let id = this.index.get(s);
+    if (id === undefined) {
+      id = this.strings.length;
+      this.strings.push(s);
+      this.index.set(s, id);
+    }
+    return id;
+  }
+
+  /** The id of s, or -1 if it was never interned. */
+  lookup(s: string): number {
+    return this.index.get(s) ?? -1;
+  }
+
+  /** The ids of a label set (name, value, name, value, ...). */
+  internLabels(labels: Labels): Uint32Array {
+    const ids = new Uint32Array(labels.length);
+    for (let i = 0; i < labels.length; i++) ids[i] = this.intern(labels[i]);
+    return ids;
+  }
+}
+
+/**
  * Builds one RW 2.0 Request. Symbols are interned per request ("" is always ref 0) in the order
- * Prometheus interns them: each label's name then value, then help and unit. Go writes `symbols`
- * (field 4) before `timeseries` (field 5), so series are staged in a second buffer and copied
- * behind the symbol table in finish().
+ * they are first used: each label's name then value, then (exemplars) the exemplar's labels, then
+ * help and unit. Go writes `symbols` (field 4) before `timeseries` (field 5), so series are staged
+ * in a second buffer and copied behind the symbol table in finish().
+ *
+ * Two ways to give labels: as strings (addSample; every string is hashed), or as ids of a
+ * SymbolInterner set with useInterner() (addSeries*; the queue's path), which map to this
+ * request's refs through generation-stamped typed arrays. Both ways share one table, so a string
+ * never gets two refs.
  */
 export class WriteRequestV2Builder {
   private readonly series: ByteWriter;
   private readonly out: ByteWriter;
+  private readonly payload: ByteWriter;
   private readonly symbolRefs = new Map<string, number>();
   private symbolList: string[] = [''];
   private refs: Uint32Array = new Uint32Array(64);
+  private exRefs: Uint32Array = new Uint32Array(16);
+  private interner: SymbolInterner | null = null;
+  // Per interned id: this request's ref, valid when idGen[id] === gen.
+  private idRef: Uint32Array = new Uint32Array(0);
+  private idGen: Uint32Array = new Uint32Array(0);
+  private gen = 1;
   private samples = 0;
+  private exemplars = 0;
+  private histograms = 0;
   private finished = false;
 
   constructor(initialSize = 256 * 1024) {
     this.series = new ByteWriter(initialSize);
     this.out = new ByteWriter(initialSize);
+    this.payload = new ByteWriter(1024);
     this.symbolRefs.set('', 0);
   }
 
@@ -291,11 +542,39 @@ export class WriteRequestV2Builder {
     this.symbolRefs.set('', 0);
     this.symbolList.length = 1;
     this.samples = 0;
+    this.exemplars = 0;
+    this.histograms = 0;
     this.finished = false;
+    if (++this.gen === 0xffffffff) {
+      this.idGen.fill(0);
+      this.gen = 1;
+    }
   }
 
+  /**
+   * Sets the interner whose ids addSeries* take (null: none). Call right after reset(): refs
+   * already handed out for ids of another interner would be wrong.
+   */
+  useInterner(interner: SymbolInterner | null): void {
+    this.interner = interner;
+    this.ensureIdCapacity();
+  }
+
+  /** Samples, exemplars and histograms added since reset(). */
   get count(): number {
+    return this.samples + this.exemplars + this.histograms;
+  }
+
+  get sampleCount(): number {
     return this.samples;
+  }
+
+  get exemplarCount(): number {
+    return this.exemplars;
+  }
+
+  get histogramCount(): number {
+    return this.histograms;
   }
 
   /** Number of distinct symbols so far, including "". */
@@ -303,8 +582,42 @@ export class WriteRequestV2Builder {
     return this.symbolList.length;
   }
 
+  /** The symbol table so far; valid until the next reset(). */
+  get symbols(): readonly string[] {
+    return this.symbolList;
+  }
+
+  private ensureIdCapacity(): void {
+    const n = this.interner === null ? 0 : this.interner.size;
+    if (this.idGen.length >= n) return;
+    const size = Math.max(n, this.idGen.length * 2, 1024);
+    const gen = new Uint32Array(size);
+    gen.set(this.idGen);
+    const ref = new Uint32Array(size);
+    ref.set(this.idRef);
+    this.idGen = gen;
+    this.idRef = ref;
+  }
+
+  /** This request's ref for interned id `id`. */
+  private idSymbol(id: number): number {
+    if (this.idGen[id] === this.gen) return this.idRef[id];
+    const ref = this.symbolList.length;
+    this.symbolList.push((this.interner as SymbolInterner).strings[id]);
+    this.idGen[id] = this.gen;
+    this.idRef[id] = ref;
+    return ref;
+  }
+
   /** Interns s and returns its ref in this request's symbol table. */
   symbol(s: string): number {
+    if (this.interner !== null) {
+      const id = this.interner.lookup(s);
+      if (id >= 0) {
+        this.ensureIdCapacity();
+        return this.idSymbol(id);
+      }
+    }
     let ref = this.symbolRefs.get(s);
     if (ref === undefined) {
       ref = this.symbolList.length;
@@ -340,6 +653,84 @@ export class WriteRequestV2Builder {
     }
     const helpRef = help === '' ? 0 : this.symbol(help);
     const unitRef = unit === '' ? 0 : this.symbol(unit);
+    this.writeSampleSeries(n, refsLen, value, stale, timestampMs, type, helpRef, unitRef);
+  }
+
+  /** Fills this.refs from interned ids; returns the packed byte length. */
+  private refsFromIds(ids: Uint32Array): number {
+    const n = ids.length;
+    if (this.refs.length < n) this.refs = new Uint32Array(Math.max(n, this.refs.length * 2));
+    this.ensureIdCapacity();
+    const refs = this.refs;
+    let refsLen = 0;
+    for (let i = 0; i < n; i++) {
+      const ref = this.idSymbol(ids[i]);
+      refs[i] = ref;
+      refsLen += u32VarintSize(ref);
+    }
+    return refsLen;
+  }
+
+  /**
+   * addSample for a series whose labels are interned ids (see useInterner). The queue's path:
+   * metadata is empty (the agent's WAL holds no metadata records, so a 2.0 series carries type
+   * UNSPECIFIED and no help/unit) and start_timestamp is 0, i.e. omitted (no created timestamps
+   * either: those would need Prometheus' st-storage records, which Outpost never writes).
+   */
+  addSeriesSample(ids: Uint32Array, value: number, stale: boolean, timestampMs: number): void {
+    if (this.finished) throw new EncoderStateError('addSample after finish(); call reset() first');
+    const refsLen = this.refsFromIds(ids);
+    this.writeSampleSeries(ids.length, refsLen, value, stale, timestampMs, 0, 0, 0);
+  }
+
+  /** Appends `TimeSeries{labels_refs, exemplars: [{labels_refs, value, timestamp}], metadata: {}}`. */
+  addSeriesExemplar(ids: Uint32Array, exemplarLabels: Labels, value: number, timestampMs: number): void {
+    if (this.finished) throw new EncoderStateError('addExemplar after finish(); call reset() first');
+    // Series labels take their refs first, as Prometheus symbolizes them before the exemplar's.
+    const refsLen = this.refsFromIds(ids);
+    const m = exemplarLabels.length;
+    if (this.exRefs.length < m) this.exRefs = new Uint32Array(Math.max(m, this.exRefs.length * 2));
+    let exLen = 0;
+    for (let i = 0; i < m; i++) {
+      const ref = this.symbol(exemplarLabels[i]);
+      this.exRefs[i] = ref;
+      exLen += u32VarintSize(ref);
+    }
+    const p = this.payload;
+    p.reset();
+    if (m > 0) {
+      p.u8(TAG_F1_LEN);
+      p.uvarint(exLen);
+      p.ensure(exLen);
+      for (let i = 0; i < m; i++) putU32Varint(p, this.exRefs[i]);
+    }
+    if (value !== 0) {
+      p.u8(TAG_F2_I64);
+      p.f64le(value);
+    }
+    if (timestampMs !== 0) {
+      p.u8(TAG_F3_VARINT);
+      p.ensure(10);
+      putInt64Varint(p, timestampMs);
+    }
+    this.writePayloadSeries(ids.length, refsLen, TAG_F4_LEN, p);
+    this.exemplars++;
+  }
+
+  /** Appends `TimeSeries{labels_refs, histograms: [h at timestamp], metadata: {}}`. */
+  addSeriesHistogram(ids: Uint32Array, h: Histogram, float: boolean, timestampMs: number): void {
+    if (this.finished) throw new EncoderStateError('addHistogram after finish(); call reset() first');
+    const refsLen = this.refsFromIds(ids);
+    const p = this.payload;
+    p.reset();
+    writeHistogramBody(p, h, float, timestampMs);
+    this.writePayloadSeries(ids.length, refsLen, TAG_F3_LEN, p);
+    this.histograms++;
+  }
+
+  /** Writes a TimeSeries with this.refs[0..n), one Sample and the given metadata. */
+  private writeSampleSeries(n: number, refsLen: number, value: number, stale: boolean, timestampMs: number, type: number, helpRef: number, unitRef: number): void {
+    const refs = this.refs;
     let metaLen = 0;
     if (type !== 0) metaLen += 1 + uvarintSize(type);
     if (helpRef !== 0) metaLen += 1 + uvarintSize(helpRef);
@@ -375,6 +766,29 @@ export class WriteRequestV2Builder {
       w.uvarint(unitRef);
     }
     this.samples++;
+  }
+
+  /** Writes a TimeSeries with this.refs[0..n), one length-delimited payload field and empty metadata. */
+  private writePayloadSeries(n: number, refsLen: number, tag: number, p: ByteWriter): void {
+    const refs = this.refs;
+    const pl = p.pos;
+    let tsLen = 1 + uvarintSize(pl) + pl + 2;
+    if (n > 0) tsLen += 1 + u32VarintSize(refsLen) + refsLen;
+    const w = this.series;
+    w.ensure(tsLen + 6);
+    w.u8(TAG_F5_LEN);
+    w.uvarint(tsLen);
+    if (n > 0) {
+      w.u8(TAG_F1_LEN);
+      putU32Varint(w, refsLen);
+      for (let i = 0; i < n; i++) putU32Varint(w, refs[i]);
+    }
+    w.u8(tag);
+    w.uvarint(pl);
+    p.buf.copy(w.buf, w.pos, 0, pl);
+    w.pos += pl;
+    w.u8(TAG_F5_LEN);
+    w.u8(0);
   }
 
   /** The encoded Request: a view of the internal buffer, valid until the next reset(). */

@@ -9,6 +9,20 @@ export class RemoteMetrics {
   readonly samplesRetried: Counter<QL>;
   readonly samplesDropped: Counter<QL | 'reason'>;
   readonly samplesPending: Gauge<QL>;
+  readonly exemplarsTotal: Counter<QL>;
+  readonly exemplarsFailed: Counter<QL>;
+  readonly exemplarsRetried: Counter<QL>;
+  readonly exemplarsDropped: Counter<QL | 'reason'>;
+  readonly exemplarsPending: Gauge<QL>;
+  readonly histogramsTotal: Counter<QL>;
+  readonly histogramsFailed: Counter<QL>;
+  readonly histogramsRetried: Counter<QL>;
+  readonly histogramsDropped: Counter<QL | 'reason'>;
+  readonly histogramsPending: Gauge<QL>;
+  readonly metadataTotal: Counter<QL>;
+  readonly metadataFailed: Counter<QL>;
+  readonly metadataRetried: Counter<QL>;
+  readonly metadataBytes: Counter<QL>;
   readonly bytesTotal: Counter<QL>;
   readonly enqueueRetries: Counter<QL>;
   readonly sentBatchDuration: Histogram<QL>;
@@ -22,21 +36,52 @@ export class RemoteMetrics {
 
   constructor(reg: Registry) {
     const L: QL[] = ['remote_name', 'url'];
+    const LR: (QL | 'reason')[] = [...L, 'reason'];
     const p = 'prometheus_remote_storage_';
-    this.samplesTotal = new Counter({ name: p + 'samples_total', help: 'Total number of samples sent to remote storage.', labelNames: L, registers: [reg] });
-    this.samplesFailed = new Counter({ name: p + 'samples_failed_total', help: 'Total number of samples which failed on send to remote storage, non-recoverable errors.', labelNames: L, registers: [reg] });
-    this.samplesRetried = new Counter({ name: p + 'samples_retried_total', help: 'Total number of samples which failed on send to remote storage but were retried because the send error was recoverable.', labelNames: L, registers: [reg] });
-    this.samplesDropped = new Counter({ name: p + 'samples_dropped_total', help: 'Total number of samples which were dropped after being read from the WAL before being sent via remote write, either via relabelling, due to being too old or unintentionally because of an unknown reference ID.', labelNames: [...L, 'reason'], registers: [reg] });
-    this.samplesPending = new Gauge({ name: p + 'samples_pending', help: 'The number of samples pending in the queues shards to be sent to the remote storage.', labelNames: L, registers: [reg] });
-    this.bytesTotal = new Counter({ name: p + 'bytes_total', help: 'The total number of bytes of data (not metadata) sent by the queue after compression.', labelNames: L, registers: [reg] });
-    this.enqueueRetries = new Counter({ name: p + 'enqueue_retries_total', help: 'Total number of times enqueue has failed because a shards queue was full.', labelNames: L, registers: [reg] });
+    const counter = (name: string, help: string): Counter<QL> => new Counter({ name: p + name, help, labelNames: L, registers: [reg] });
+    const gauge = (name: string, help: string): Gauge<QL> => new Gauge({ name: p + name, help, labelNames: L, registers: [reg] });
+    const dropped = (what: string): Counter<QL | 'reason'> =>
+      new Counter({
+        name: `${p}${what}_dropped_total`,
+        help: `Total number of ${what} which were dropped after being read from the WAL before being sent via remote write, either via relabelling, due to being too old or unintentionally because of an unknown reference ID.`,
+        labelNames: LR,
+        registers: [reg],
+      });
+    const sent = (what: string): Counter<QL> => counter(`${what}_total`, `Total number of ${what} sent to remote storage.`);
+    const failed = (what: string): Counter<QL> => counter(`${what}_failed_total`, `Total number of ${what} which failed on send to remote storage, non-recoverable errors.`);
+    const retried = (what: string): Counter<QL> =>
+      counter(`${what}_retried_total`, `Total number of ${what} which failed on send to remote storage but were retried because the send error was recoverable.`);
+    const pending = (what: string): Gauge<QL> => gauge(`${what}_pending`, `The number of ${what} pending in the queues shards to be sent to the remote storage.`);
+
+    this.samplesTotal = sent('samples');
+    this.samplesFailed = failed('samples');
+    this.samplesRetried = retried('samples');
+    this.samplesDropped = dropped('samples');
+    this.samplesPending = pending('samples');
+    this.exemplarsTotal = sent('exemplars');
+    this.exemplarsFailed = failed('exemplars');
+    this.exemplarsRetried = retried('exemplars');
+    this.exemplarsDropped = dropped('exemplars');
+    this.exemplarsPending = pending('exemplars');
+    this.histogramsTotal = sent('histograms');
+    this.histogramsFailed = failed('histograms');
+    this.histogramsRetried = retried('histograms');
+    this.histogramsDropped = dropped('histograms');
+    this.histogramsPending = pending('histograms');
+    // Prometheus says "metadata entries" where the others say the noun alone.
+    this.metadataTotal = counter('metadata_total', 'Total number of metadata entries sent to remote storage.');
+    this.metadataFailed = counter('metadata_failed_total', 'Total number of metadata entries which failed on send to remote storage, non-recoverable errors.');
+    this.metadataRetried = counter('metadata_retried_total', 'Total number of metadata entries which failed on send to remote storage but were retried because the send error was recoverable.');
+    this.metadataBytes = counter('metadata_bytes_total', 'The total number of bytes of metadata sent by the queue after compression.');
+    this.bytesTotal = counter('bytes_total', 'The total number of bytes of data (not metadata) sent by the queue after compression. Note that when exemplars over remote write is enabled the exemplars included in a remote write request count towards this metric.');
+    this.enqueueRetries = counter('enqueue_retries_total', 'Total number of times enqueue has failed because a shards queue was full.');
     this.sentBatchDuration = new Histogram({ name: p + 'sent_batch_duration_seconds', help: 'Duration of send calls to the remote storage.', labelNames: L, buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 60, 120, 300], registers: [reg] });
-    this.highestSent = new Gauge({ name: p + 'queue_highest_sent_timestamp_seconds', help: 'Timestamp from a WAL sample, the highest timestamp successfully sent by this queue, in seconds since epoch.', labelNames: L, registers: [reg] });
-    this.shards = new Gauge({ name: p + 'shards', help: 'The number of shards used for parallel sending to the remote storage.', labelNames: L, registers: [reg] });
-    this.shardsDesired = new Gauge({ name: p + 'shards_desired', help: 'The number of shards that the queues shard calculation wants to run based on the rate of samples in vs. samples out.', labelNames: L, registers: [reg] });
-    this.shardsMin = new Gauge({ name: p + 'shards_min', help: 'The minimum number of shards that the queue is allowed to run.', labelNames: L, registers: [reg] });
-    this.shardsMax = new Gauge({ name: p + 'shards_max', help: 'The maximum number of shards that the queue is allowed to run.', labelNames: L, registers: [reg] });
-    this.shardCapacity = new Gauge({ name: p + 'shard_capacity', help: 'The capacity of each shard of the queue used for parallel sending to the remote storage.', labelNames: L, registers: [reg] });
-    this.maxSamplesPerSend = new Gauge({ name: p + 'max_samples_per_send', help: 'The maximum number of samples to be sent, in a single request, to the remote storage.', labelNames: L, registers: [reg] });
+    this.highestSent = gauge('queue_highest_sent_timestamp_seconds', 'Timestamp from a WAL sample, the highest timestamp successfully sent by this queue, in seconds since epoch.');
+    this.shards = gauge('shards', 'The number of shards used for parallel sending to the remote storage.');
+    this.shardsDesired = gauge('shards_desired', 'The number of shards that the queues shard calculation wants to run based on the rate of samples in vs. samples out.');
+    this.shardsMin = gauge('shards_min', 'The minimum number of shards that the queue is allowed to run.');
+    this.shardsMax = gauge('shards_max', 'The maximum number of shards that the queue is allowed to run.');
+    this.shardCapacity = gauge('shard_capacity', 'The capacity of each shard of the queue used for parallel sending to the remote storage.');
+    this.maxSamplesPerSend = gauge('max_samples_per_send', 'The maximum number of samples to be sent, in a single request, to the remote storage. Note that, when sending of exemplars over remote write is enabled, exemplars count towards this limit.');
   }
 }

@@ -8,8 +8,10 @@ import { redactUrl } from '../config/redact.ts';
 import { HttpWriteClient, type WriteClient } from './client.ts';
 import { RemoteMetrics } from './metrics.ts';
 import { ProgressFile } from './progress.ts';
-import { QueueManager, type WalPosition } from './queue-manager.ts';
+import { QueueManager, type MetadataSource, type WalPosition } from './queue-manager.ts';
 import { WalWatcher } from './watcher.ts';
+
+export type { MetadataMetricType, MetadataSource, MetricMetadataEntry } from './queue-manager.ts';
 
 export interface RemoteStorageOptions {
   dataDir: string;
@@ -32,6 +34,11 @@ export interface RemoteStorageOptions {
   flushDeadlineMs: number;
   /** Overridable for tests. */
   makeClient?: (cfg: RemoteWriteConfig) => WriteClient;
+  /**
+   * Metric metadata of all active targets, for RW1 endpoints with metadata_config.send (read every
+   * send_interval). Without it no metadata is sent.
+   */
+  metadataSource?: MetadataSource;
 }
 
 interface Endpoint {
@@ -85,6 +92,7 @@ export class RemoteStorage {
       metrics: this.metrics,
       externalLabels,
       samplesIn: this.opts.samplesAppended,
+      metadataSource: this.opts.metadataSource,
       events: { onAcked: (pos) => progress.save(pos) },
     });
     const watcher = new WalWatcher(qm, { walDir: this.opts.walDir, clock, log: qlog, subscribe: this.opts.subscribe });
@@ -156,7 +164,10 @@ export class RemoteStorage {
       const pos = ep.progress.position;
       const pending = qm.pending();
       const labels = qm.labels();
-      this.metrics.samplesPending.set(labels, pending);
+      const byKind = qm.pendingByKind();
+      this.metrics.samplesPending.set(labels, byKind.samples);
+      this.metrics.exemplarsPending.set(labels, byKind.exemplars);
+      this.metrics.histogramsPending.set(labels, byKind.histograms);
       out.push({
         name: qm.cfg.name,
         url: labels.url,

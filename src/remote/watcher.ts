@@ -2,7 +2,18 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../log/logger.ts';
 import { CorruptionError, LiveReader, readSegmentRange } from '../wal/reader.ts';
-import { RecordType, SampleBatch, decodeSamples, decodeSeries, recordType } from '../wal/records.ts';
+import {
+  RecordType,
+  SampleBatch,
+  decodeExemplars,
+  decodeFloatHistogramSamples,
+  decodeHistogramSamples,
+  decodeSamples,
+  decodeSeries,
+  recordType,
+  type RefExemplar,
+  type RefHistogramSample,
+} from '../wal/records.ts';
 import { lastCheckpoint, listSegments, segmentName } from '../wal/segments.ts';
 import type { Clock } from '../util/clock.ts';
 import { errorMessage } from '../util/errors.ts';
@@ -22,8 +33,9 @@ const READ_CHUNK = 1 << 20;
 
 /**
  * Tails the WAL for one endpoint. Before `from` it reads series records only (samples there were
- * already acknowledged); from `from` on it hands samples to the queue. Woken by the writer, with a
- * slow fallback poll so a missed notification can only delay, never stall.
+ * already acknowledged); from `from` on it hands samples to the queue, and exemplar records (4) and
+ * native-histogram records (7-10) when the endpoint sends them. Woken by the writer, with a slow
+ * fallback poll so a missed notification can only delay, never stall.
  */
 export class WalWatcher {
   private readonly opts: WatcherOptions;
@@ -32,6 +44,8 @@ export class WalWatcher {
   private wakeFn: (() => void) | null = null;
   private unsubscribe: (() => void) | null = null;
   private readonly batch = new SampleBatch();
+  private readonly exemplars: RefExemplar[] = [];
+  private readonly histograms: RefHistogramSample[] = [];
   private readonly buf = Buffer.allocUnsafe(READ_CHUNK);
   done: Promise<void> = Promise.resolve();
   /** Newest segment the writer reported writing to (-1 = none reported yet). */
@@ -205,22 +219,77 @@ export class WalWatcher {
         decodeSeries(rec, (ref, labels) => qm.storeSeries(ref, labels));
         continue;
       }
-      if (type !== RecordType.Samples) continue;
-      // Samples before the resume point were acknowledged in an earlier run.
-      if (seg < from.segment || (seg === from.segment && end <= from.offset)) continue;
-      const b = this.batch;
-      b.reset();
-      decodeSamples(rec, b);
-      const chunk = qm.beginChunk({ segment: seg, offset: end });
-      for (let i = 0; i < b.n; i++) {
-        while (!qm.enqueue(b.refs[i], b.ts[i], b.values[i], b.stale[i] === 1, chunk)) {
-          if (this.stopped || qm.isStopping || seg < this.skipBelow) return;
-          this.qm.metricsRef.enqueueRetries.inc(qm.labels());
-          await qm.waitForSpace();
+      if (type === RecordType.Samples) {
+        // Samples before the resume point were acknowledged in an earlier run.
+        if (seg < from.segment || (seg === from.segment && end <= from.offset)) continue;
+        const b = this.batch;
+        b.reset();
+        decodeSamples(rec, b);
+        const chunk = qm.beginChunk({ segment: seg, offset: end });
+        for (let i = 0; i < b.n; i++) {
+          while (!qm.enqueue(b.refs[i], b.ts[i], b.values[i], b.stale[i] === 1, chunk)) {
+            if (!(await this.waitForQueue(seg))) return;
+          }
         }
+        qm.endChunk();
+        continue;
       }
-      qm.endChunk();
+      if (type === RecordType.Exemplars) {
+        if (!qm.sendExemplars || seg < from.segment || (seg === from.segment && end <= from.offset)) continue;
+        const ex = this.exemplars;
+        ex.length = 0;
+        if (!this.decodeOptional(() => decodeExemplars(rec, ex), 'exemplars', seg, end)) continue;
+        const chunk = qm.beginChunk({ segment: seg, offset: end });
+        for (let i = 0; i < ex.length; i++) {
+          const e = ex[i];
+          while (!qm.enqueueExemplar(e.ref, e.t, e.v, e.labels, chunk)) {
+            if (!(await this.waitForQueue(seg))) return;
+          }
+        }
+        ex.length = 0;
+        qm.endChunk();
+        continue;
+      }
+      const float = type === RecordType.FloatHistogramSamples || type === RecordType.CustomBucketsFloatHistogramSamples;
+      if (float || type === RecordType.HistogramSamples || type === RecordType.CustomBucketsHistogramSamples) {
+        if (!qm.sendHistograms || seg < from.segment || (seg === from.segment && end <= from.offset)) continue;
+        const hs = this.histograms;
+        hs.length = 0;
+        if (!this.decodeOptional(() => (float ? decodeFloatHistogramSamples(rec, hs) : decodeHistogramSamples(rec, hs)), 'histograms', seg, end)) continue;
+        const chunk = qm.beginChunk({ segment: seg, offset: end });
+        for (let i = 0; i < hs.length; i++) {
+          const h = hs[i];
+          while (!qm.enqueueHistogram(h.ref, h.t, h.h, float, chunk)) {
+            if (!(await this.waitForQueue(seg))) return;
+          }
+        }
+        hs.length = 0;
+        qm.endChunk();
+      }
     }
+  }
+
+  /**
+   * Decodes an exemplar or histogram record. A record this reader cannot decode is logged and
+   * skipped rather than stopping the endpoint: the samples around it still have to go out.
+   */
+  private decodeOptional(decode: () => void, what: string, seg: number, end: number): boolean {
+    try {
+      decode();
+      return true;
+    } catch (err) {
+      this.opts.log.warn(`Skipping a WAL ${what} record that does not decode`, { segment: seg, offset: end, err: errorMessage(err) });
+      return false;
+    }
+  }
+
+  /** Waits for room in the queue's shards; false when the watcher should stop reading this segment. */
+  private async waitForQueue(seg: number): Promise<boolean> {
+    const qm = this.qm;
+    if (this.stopped || qm.isStopping || seg < this.skipBelow) return false;
+    qm.metricsRef.enqueueRetries.inc(qm.labels());
+    await qm.waitForSpace();
+    return true;
   }
 }
 
