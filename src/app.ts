@@ -83,6 +83,8 @@ export class Agent {
       userAgent: USER_AGENT,
       walHead: () => this.storage.head(),
       subscribe: (fn) => this.storage.onFlush((segment) => fn(segment)),
+      // Called by each endpoint's metadata loop, long after construction.
+      metadataSource: () => this.scrape.allMetadata(),
       highestAppended: () => this.storage.highestTimestamp,
       samplesAppended: () => this.storage.samplesAppended,
       bytesAfter: (pos) => this.walStats.bytesAfter(pos),
@@ -131,6 +133,7 @@ export class Agent {
       },
       droppedTargets: () => this.scrape.droppedTargets().map((d) => ({ pool: d.pool, discovered: Object.fromEntries(pairs(d.discovered)) })),
       scrapePools: () => this.config.scrapeConfigs.map((c) => ({ name: c.jobName, intervalMs: c.scrapeInterval, timeoutMs: c.scrapeTimeout })),
+      targetMetadata: () => this.scrape.metadataSnapshot(),
     });
     this.hub.setProviders({
       targets: () => this.scrape.targets(),

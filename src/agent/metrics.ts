@@ -5,6 +5,7 @@ export class AgentMetrics {
   readonly activeSeries: Gauge;
   readonly deletedSeries: Gauge;
   readonly samplesAppended: Counter<'type'>;
+  readonly exemplarsAppended: Counter;
   readonly outOfOrder: Counter;
   readonly replayDuration: Gauge;
   readonly cleanStart: Gauge;
@@ -16,6 +17,7 @@ export class AgentMetrics {
     this.activeSeries = new Gauge({ name: 'prometheus_agent_active_series', help: 'Number of active series being tracked by the WAL storage', registers: [reg] });
     this.deletedSeries = new Gauge({ name: 'prometheus_agent_deleted_series', help: 'Number of series pending deletion from the WAL', registers: [reg] });
     this.samplesAppended = new Counter({ name: 'prometheus_agent_samples_appended_total', help: 'Total number of samples appended to the storage', labelNames: ['type'], registers: [reg] });
+    this.exemplarsAppended = new Counter({ name: 'prometheus_agent_exemplars_appended_total', help: 'Total number of exemplars appended to the storage', registers: [reg] });
     this.outOfOrder = new Counter({ name: 'prometheus_agent_out_of_order_samples_total', help: 'Total number of out of order samples ingestion failed attempts.', registers: [reg] });
     this.replayDuration = new Gauge({ name: 'prometheus_agent_data_replay_duration_seconds', help: 'Time taken to replay the data on disk.', registers: [reg] });
     this.cleanStart = new Gauge({ name: 'prometheus_agent_clean_start', help: '-1: lockfile is disabled. 0: a lockfile from a previous execution was replaced. 1: lockfile creation was clean', registers: [reg] });

@@ -5,7 +5,9 @@ import type { Labels } from '../util/labels.ts';
 import type { Logger } from '../log/logger.ts';
 import { WalWriter, type WalWriterOptions, type WalWriterStats } from '../wal/segment-writer.ts';
 import { replayWal } from '../wal/reader.ts';
-import { RecordType, SampleBatch, decodeSamples, decodeSeries, encodeSamples, encodeSeries, recordType } from '../wal/records.ts';
+import { RecordType, SampleBatch, decodeSamples, decodeSeries, encodeExemplars, encodeSamples, encodeSeries, recordType, type RefExemplar } from '../wal/records.ts';
+import { codePointCount } from '../textparse/scan.ts';
+import { compareStrings } from '../util/labels.ts';
 import type { AgentMetrics } from './metrics.ts';
 import { SeriesTable } from './series-table.ts';
 
@@ -16,6 +18,28 @@ export class InvalidSeriesError extends OutpostError {
   constructor(message: string) {
     super('OUTPOST_INVALID_SERIES', message);
   }
+}
+
+/** OpenMetrics caps an exemplar's label names and values at 128 code points together. */
+export const EXEMPLAR_MAX_LABEL_RUNES = 128;
+
+/** Outcome of Appender.appendExemplar; everything after `duplicate` is a rejected exemplar. */
+export const ExemplarStatus = {
+  appended: 0,
+  /** Identical to the series' latest exemplar: silently skipped, as Prometheus' agent does. */
+  duplicate: 1,
+  unknownSeries: 2,
+  duplicateLabel: 3,
+  labelLength: 4,
+} as const;
+export type ExemplarStatusCode = (typeof ExemplarStatus)[keyof typeof ExemplarStatus];
+
+/** The latest exemplar accepted for a series, for de-duplication. */
+interface LatestExemplar {
+  readonly labels: Labels;
+  readonly t: number;
+  readonly v: number;
+  readonly hasTs: boolean;
 }
 
 /**
@@ -29,11 +53,21 @@ export interface Appender {
   /** False when the sample is out of order (t not after the series' last committed timestamp). */
   append(ref: number, t: number, v: number): boolean;
   appendStale(ref: number, t: number): boolean;
+  /**
+   * Queues an exemplar of series `ref` (written to the WAL after the samples on commit). `labels`
+   * is flat [name, value, ...] in any order; empty values are dropped. `hasTs` = the exposition
+   * carried a timestamp (t is then the exemplar's own, else its sample's). Optional: an appender
+   * without it does not store exemplars.
+   */
+  appendExemplar?(ref: number, t: number, v: number, hasTs: boolean, labels: readonly string[]): ExemplarStatusCode;
   /** Number of samples held. */
   readonly length: number;
   commit(): Promise<void>;
   rollback(): void;
 }
+
+/** The agent's own appenders, which always store exemplars. */
+export type ExemplarAppender = Appender & Required<Pick<Appender, 'appendExemplar'>>;
 
 export interface StorageOptions {
   dataDir: string;
@@ -80,6 +114,9 @@ export class AgentStorage {
   private lastHead = { segment: 0, offset: 0 };
   /** Per WAL segment: samples written and their time range, for truncation, caps and status. */
   readonly segments = new Map<number, SegmentInfo>();
+  /** Latest exemplar per series ref (not restored by replay, as in Prometheus). */
+  readonly latestExemplars = new Map<number, LatestExemplar>();
+  exemplarsAppended = 0;
 
   constructor(opts: StorageOptions) {
     this.opts = opts;
@@ -271,7 +308,7 @@ export class AgentStorage {
     return this.wal ? this.wal.stats : null;
   }
 
-  appender(): Appender {
+  appender(): ExemplarAppender {
     return new AgentAppender(this);
   }
 
@@ -279,6 +316,7 @@ export class AgentStorage {
   gcSeries(cutoff: number): number[] {
     const removed = this.series.gc(cutoff);
     this.seriesRemoved += removed.length;
+    if (this.latestExemplars.size > 0) for (const ref of removed) this.latestExemplars.delete(ref);
     this.metrics.activeSeries.set(this.series.size);
     return removed;
   }
@@ -305,7 +343,7 @@ export class AgentStorage {
   }
 }
 
-class AgentAppender implements Appender {
+class AgentAppender implements ExemplarAppender {
   private readonly st: AgentStorage;
   private n = 0;
   private refs = new Float64Array(256);
@@ -314,6 +352,7 @@ class AgentAppender implements Appender {
   private stale = new Uint8Array(256);
   private newRefs: number[] = [];
   private newLabels: Labels[] = [];
+  private readonly exemplars: RefExemplar[] = [];
 
   constructor(st: AgentStorage) {
     this.st = st;
@@ -342,6 +381,24 @@ class AgentAppender implements Appender {
 
   appendStale(ref: number, t: number): boolean {
     return this.push(ref, t, NaN, 1);
+  }
+
+  appendExemplar(ref: number, t: number, v: number, hasTs: boolean, flat: readonly string[]): ExemplarStatusCode {
+    const st = this.st;
+    if (!st.series.has(ref)) return ExemplarStatus.unknownSeries;
+    const labels = exemplarLabels(flat);
+    for (let i = 2; i < labels.length; i += 2) if (labels[i] === labels[i - 2]) return ExemplarStatus.duplicateLabel;
+    let runes = 0;
+    for (let i = 0; i < labels.length; i++) runes += codePointCount(labels[i]);
+    if (runes > EXEMPLAR_MAX_LABEL_RUNES) return ExemplarStatus.labelLength;
+    const prev = st.latestExemplars.get(ref);
+    if (prev !== undefined && sameExemplar(prev, labels, t, v, hasTs)) return ExemplarStatus.duplicate;
+    // Recorded as latest right away, even if the scrape is rolled back (as Prometheus 2.42 does).
+    st.latestExemplars.set(ref, { labels, t, v, hasTs });
+    this.exemplars.push({ ref, t, v, labels });
+    st.exemplarsAppended++;
+    st.metrics.exemplarsAppended.inc();
+    return ExemplarStatus.appended;
   }
 
   private push(ref: number, t: number, v: number, stale: number): boolean {
@@ -384,6 +441,8 @@ class AgentAppender implements Appender {
       this.reset();
       return;
     }
+    const nEx = this.exemplars.length;
+    if (nEx > 0) st.logRecord((w) => encodeExemplars(w, this.exemplars));
     if (n > 0) {
       const last = st.series.lastTs;
       let hi = st.highestTimestamp;
@@ -406,7 +465,7 @@ class AgentAppender implements Appender {
     }
     if (nNew > 0) st.metrics.activeSeries.set(st.series.size);
     this.reset();
-    if (nNew > 0 || n > 0) await st.flushWal();
+    if (nNew > 0 || n > 0 || nEx > 0) await st.flushWal();
   }
 
   rollback(): void {
@@ -425,5 +484,31 @@ class AgentAppender implements Appender {
     this.n = 0;
     this.newRefs.length = 0;
     this.newLabels.length = 0;
+    if (this.exemplars.length > 0) this.exemplars.length = 0;
   }
+}
+
+/** Exemplar labels as stored: empty values dropped, sorted by name (a stable sort keeps duplicates adjacent). */
+function exemplarLabels(flat: readonly string[]): Labels {
+  const pairs: [string, string][] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) if (flat[i + 1] !== '') pairs.push([flat[i], flat[i + 1]]);
+  pairs.sort((a, b) => compareStrings(a[0], b[0]));
+  const out = new Array<string>(pairs.length * 2);
+  for (let i = 0; i < pairs.length; i++) {
+    out[2 * i] = pairs[i][0];
+    out[2 * i + 1] = pairs[i][1];
+  }
+  return out;
+}
+
+/**
+ * Prometheus' Exemplar.Equals: same labels and value, and the same timestamp only if either side
+ * had one of its own. An exemplar exposed without a timestamp therefore stays a duplicate of
+ * itself across scrapes although each scrape gives it a new sample timestamp.
+ */
+function sameExemplar(prev: LatestExemplar, labels: Labels, t: number, v: number, hasTs: boolean): boolean {
+  if (prev.labels.length !== labels.length) return false;
+  for (let i = 0; i < labels.length; i++) if (prev.labels[i] !== labels[i]) return false;
+  if ((prev.hasTs || hasTs) && prev.t !== t) return false;
+  return prev.v === v;
 }

@@ -1,6 +1,6 @@
 import type http from 'node:http';
 import type https from 'node:https';
-import type { Appender } from '../agent/storage.ts';
+import { ExemplarStatus, type Appender } from '../agent/storage.ts';
 import type { Logger } from '../log/logger.ts';
 import { relabel, type CompiledRelabel } from '../relabel/relabel.ts';
 import { createParser, Entry, type TextParser } from '../textparse/parser.ts';
@@ -12,6 +12,7 @@ import { fetchBody, ScrapeError } from './fetch-body.ts';
 import type { AuthSource, TlsClientOptions } from './http-client.ts';
 import type { BufferPool } from './buffer-pool.ts';
 import { DROPPED_REF, SeriesCache } from './series-cache.ts';
+import { MetadataCache, type MetricMetadataEntry } from './metadata.ts';
 
 /** Everything a loop needs to know about its target, fixed for the loop's life. */
 export interface ScrapeTarget {
@@ -89,6 +90,10 @@ export class ScrapeLoop {
   private readonly log: Logger;
   private readonly counters: LoopCounters;
   private readonly cache = new SeriesCache();
+  /** TYPE/HELP/UNIT seen in this target's scrapes, for the metadata API and remote write. */
+  readonly metadata = new MetadataCache();
+  /** Whether the appender stores exemplars; decided once so samples without one pay nothing. */
+  private readonly exemplars: boolean;
   private readonly reportRefs = new Float64Array(REPORT_NAMES.length);
   private readonly parserCache = new Map<string, TextParser>();
   /** Body of the scrape being processed (from the shared pool, only while a scrape runs). */
@@ -116,6 +121,12 @@ export class ScrapeLoop {
     this.counters = counters;
     this.url = new URL(target.url);
     this.headers = { ...opts.headers, 'X-Prometheus-Scrape-Timeout-Seconds': String(target.timeoutMs / 1000) };
+    this.exemplars = typeof app.appendExemplar === 'function';
+  }
+
+  /** The target's metric metadata, in the order the families first appeared. */
+  listMetadata(): MetricMetadataEntry[] {
+    return this.metadata.list();
   }
 
   /** Starts scraping at the target's stable offset within the interval. */
@@ -218,6 +229,8 @@ export class ScrapeLoop {
       this.lastBodySize = length;
     }
     this.releaseBuffer();
+    // As Prometheus: only a successful, non-empty scrape advances the metadata iteration.
+    this.metadata.iterDone(err === null && length > 0);
     if (err) {
       this.app.rollback();
       this.appendStaleForExposed(ts);
@@ -263,6 +276,8 @@ export class ScrapeLoop {
     const iter = this.iter;
     const app = this.app;
     const cache = this.cache;
+    const meta = this.metadata;
+    const exemplars = this.exemplars;
     const honorTs = this.opts.honorTimestamps;
     const limit = this.opts.sampleLimit;
     const maxT = this.clock.now() + MAX_FUTURE_MS;
@@ -275,7 +290,10 @@ export class ScrapeLoop {
       for (;;) {
         const kind = p.next();
         if (kind === Entry.EOF) break;
-        if (kind !== Entry.Series) continue;
+        if (kind !== Entry.Series) {
+          if (kind !== Entry.Comment) meta.observe(kind, p, buf);
+          continue;
+        }
         scraped++;
         const start = p.seriesStart;
         const end = p.seriesEnd;
@@ -291,24 +309,25 @@ export class ScrapeLoop {
           continue;
         }
         post++;
-        if (cache.seen(e) === iter) {
-          this.counters.duplicates++;
-          continue;
-        }
-        cache.markSeen(e, iter, p.hasTimestamp);
         let t = ts;
         if (p.hasTimestamp && honorTs) t = p.timestamp;
-        if (t > maxT) {
-          this.counters.outOfBounds++;
-          continue;
+        if (cache.seen(e) === iter) {
+          this.counters.duplicates++;
+        } else {
+          cache.markSeen(e, iter, p.hasTimestamp);
+          if (t > maxT) {
+            this.counters.outOfBounds++;
+          } else if (limit > 0 && appended >= limit) {
+            // Keep parsing so scrape_samples_scraped stays right, but the scrape has failed.
+            limitErr ??= new SampleLimitError(`sample limit exceeded (limit: ${limit})`);
+          } else if (app.append(ref, t, p.value)) {
+            appended++;
+          } else {
+            this.counters.outOfOrder++;
+          }
         }
-        if (limit > 0 && appended >= limit) {
-          // Keep parsing so scrape_samples_scraped stays right, but the scrape has failed.
-          limitErr ??= new SampleLimitError(`sample limit exceeded (limit: ${limit})`);
-          continue;
-        }
-        if (app.append(ref, t, p.value)) appended++;
-        else this.counters.outOfOrder++;
+        // Prometheus appends the exemplar whatever happened to its sample (a failed scrape rolls both back).
+        if (exemplars && p.hasExemplar) this.appendExemplar(p, ref, t);
       }
     } finally {
       this.lastScraped = scraped;
@@ -318,6 +337,16 @@ export class ScrapeLoop {
       throw limitErr;
     }
     return { scraped, post, added };
+  }
+
+  /** An exemplar without its own timestamp takes its sample's, as in Prometheus 2.42. */
+  private appendExemplar(p: TextParser, ref: number, t: number): void {
+    const app = this.app;
+    if (app.appendExemplar === undefined) return;
+    const hasTs = p.exemplarHasTimestamp;
+    const st = app.appendExemplar(ref, hasTs ? p.exemplarTimestamp : t, p.exemplarValue, hasTs, p.exemplarLabels());
+    // Exemplars never fail a scrape; Prometheus only logs the rejects at debug level.
+    if (st > ExemplarStatus.duplicate) this.log.debug('Error while adding exemplar', { target: this.target.url, series: this.buf.toString('utf8', p.seriesStart, p.seriesEnd), err: exemplarError(st) });
   }
 
   private parser(contentType: string | undefined): TextParser {
@@ -401,4 +430,10 @@ export class ScrapeLoop {
       this.app.append(this.reportRefs[i], ts, values[i]);
     }
   }
+}
+
+function exemplarError(st: number): string {
+  if (st === ExemplarStatus.unknownSeries) return 'unknown series ref when trying to add exemplar';
+  if (st === ExemplarStatus.duplicateLabel) return 'invalid exemplar: duplicate label name';
+  return 'label length for exemplar exceeds maximum of 128 UTF-8 characters';
 }

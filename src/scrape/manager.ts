@@ -14,6 +14,16 @@ import { ScrapeLoop, type LoopCounters, type LoopOptions, type ScrapeTarget } fr
 import { populateTargetLabels } from './target-labels.ts';
 import { AuthSource, tlsOptions } from './http-client.ts';
 import { BufferPool } from './buffer-pool.ts';
+import type { MetricMetadataEntry } from './metadata.ts';
+
+/** One metadata entry of one target, as the metadata API lists it. */
+export interface TargetMetadataEntry extends MetricMetadataEntry {
+  /**
+   * The target's labels. Every entry of one target shares this one object, so a consumer can tell
+   * where a target's entries begin (the targets API limit counts whole targets, as in Prometheus).
+   */
+  readonly target: Readonly<Record<string, string>>;
+}
 
 export interface AppenderSource {
   appender(): Appender;
@@ -215,6 +225,33 @@ export class ScrapeManager {
   droppedTargets(): { pool: string; discovered: Labels }[] {
     const out: { pool: string; discovered: Labels }[] = [];
     for (const pool of this.pools.values()) for (const d of pool.dropped) out.push({ pool: pool.cfg.jobName, discovered: d });
+    return out;
+  }
+
+  /**
+   * Metadata of every active target, target by target (pools in name order, targets in the order
+   * they were discovered), each target's entries in the order its families first appeared.
+   */
+  metadataSnapshot(): TargetMetadataEntry[] {
+    const out: TargetMetadataEntry[] = [];
+    for (const name of [...this.pools.keys()].sort()) {
+      for (const loop of (this.pools.get(name) as Pool).loops.values()) {
+        const list = loop.listMetadata();
+        if (list.length === 0) continue;
+        const target = toRecord(loop.target.labels);
+        for (const m of list) out.push({ target, metric: m.metric, type: m.type, help: m.help, unit: m.unit });
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Every active target's metadata entries concatenated, duplicates across targets included: what
+   * Prometheus' remote-write metadata watcher sends each `metadata_config.send_interval`.
+   */
+  allMetadata(): MetricMetadataEntry[] {
+    const out: MetricMetadataEntry[] = [];
+    for (const pool of this.pools.values()) for (const loop of pool.loops.values()) for (const m of loop.listMetadata()) out.push(m);
     return out;
   }
 

@@ -38,11 +38,11 @@ export abstract class ParserBase {
   exemplarTimestamp = 0;
 
   /** Metric name (series) or family name (metadata), without surrounding quotes. */
-  protected nameStart = 0;
-  protected nameEnd = 0;
-  /** HELP/UNIT text or comment line. */
-  protected textStart = 0;
-  protected textEnd = 0;
+  nameStart = 0;
+  nameEnd = 0;
+  /** HELP/UNIT text or comment line, escapes unresolved. */
+  textStart = 0;
+  textEnd = 0;
 
   /** Series labels and exemplar labels as byte offsets. */
   protected readonly lbls = new LabelOffsets();

@@ -59,6 +59,16 @@ export interface TextParser {
   readonly metricType: number;
   /** HELP text (unescaped), UNIT, or the whole line of a comment. */
   readonly text: string;
+  /**
+   * Raw bytes of the current entry's name: the family of a TYPE/HELP/UNIT line (without quotes,
+   * escapes unresolved). Lets the scrape loop compare metadata with what it cached without
+   * building strings.
+   */
+  readonly nameStart: number;
+  readonly nameEnd: number;
+  /** Raw bytes of a HELP text or UNIT (escapes unresolved), or of a comment line. */
+  readonly textStart: number;
+  readonly textEnd: number;
 
   readonly hasExemplar: boolean;
   /**

@@ -133,8 +133,8 @@ function targets(ctx: ApiContext, url: URL): { activeTargets: ApiTarget[]; dropp
   return { activeTargets, droppedTargets };
 }
 
-function parseLimit(url: URL): number | null {
-  const s = url.searchParams.get('limit');
+function parseLimit(url: URL, param = 'limit'): number | null {
+  const s = url.searchParams.get(param);
   if (s === null || s === '') return -1;
   // Go's strconv.Atoi: optional sign, decimal digits only.
   return /^[+-]?\d+$/.test(s) ? Number(s) : null;
@@ -162,9 +162,18 @@ function targetMetadata(ctx: ApiContext, res: http.ServerResponse, url: URL): Pr
   if (typeof matchers === 'string') return apiError(res, 'bad_data', matchers);
   const metric = url.searchParams.get('metric') ?? '';
   const out: Record<string, unknown>[] = [];
+  // The source lists targets one after another, each target's entries sharing one `target`
+  // object. As in Prometheus the limit is checked before each target, whose entries then all go
+  // in: limit=2 can answer more than two entries.
+  let current: object | null = null;
+  let skip = false;
   for (const m of metadataSource(ctx)) {
-    if (limit >= 0 && out.length >= limit) break;
-    if (matchers && !matchesAll(m.target, matchers)) continue;
+    if (m.target !== current) {
+      current = m.target;
+      if (limit >= 0 && out.length >= limit) break;
+      skip = matchers !== null && !matchesAll(m.target, matchers);
+    }
+    if (skip) continue;
     if (metric === '') out.push({ target: m.target, metric: m.metric, type: m.type, help: m.help, unit: m.unit });
     // With ?metric= Prometheus omits the metric name (it is the one asked for).
     else if (m.metric === metric) out.push({ target: m.target, type: m.type, help: m.help, unit: m.unit });
@@ -172,23 +181,33 @@ function targetMetadata(ctx: ApiContext, res: http.ServerResponse, url: URL): Pr
   return apiSuccess(res, out);
 }
 
+/**
+ * Distinct (type, help, unit) per metric over all targets. `limit` caps the number of metrics,
+ * `limit_per_metric` (> 0; Prometheus 2.46+, ignored by 2.42) the entries kept per metric.
+ */
 function metricMetadata(ctx: ApiContext, res: http.ServerResponse, url: URL): Promise<void> {
   const limit = parseLimit(url);
   if (limit === null) return apiError(res, 'bad_data', 'limit must be a number');
+  const perMetric = parseLimit(url, 'limit_per_metric');
+  if (perMetric === null) return apiError(res, 'bad_data', 'limit_per_metric must be a number');
   const metric = url.searchParams.get('metric') ?? '';
   const byName = new Map<string, Map<string, { type: string; help: string; unit: string }>>();
   for (const m of metadataSource(ctx)) {
     if (metric !== '' && m.metric !== metric) continue;
     let set = byName.get(m.metric);
+    if (set && perMetric > 0 && set.size >= perMetric) continue;
     if (!set) {
-      if (limit >= 0 && byName.size >= limit) continue;
       set = new Map();
       byName.set(m.metric, set);
     }
     set.set(`${m.type}\u0000${m.help}\u0000${m.unit}`, { type: m.type, help: m.help, unit: m.unit });
   }
-  const data: Record<string, unknown[]> = {};
-  for (const [name, set] of byName) data[name] = [...set.values()];
+  // Go writes map keys sorted; which metrics a limit keeps is random there, the first ones here.
+  const names = [...byName.keys()].sort(cmp);
+  if (limit >= 0 && names.length > limit) names.length = limit;
+  // No prototype: `__proto__` is a valid metric name.
+  const data = Object.create(null) as Record<string, unknown[]>;
+  for (const name of names) data[name] = [...(byName.get(name) as Map<string, unknown>).values()];
   return apiSuccess(res, data);
 }
 

@@ -1,0 +1,358 @@
+/**
+ * A target's metric metadata (TYPE / HELP / UNIT per metric family), kept the way Prometheus'
+ * scrape cache keeps it: entries are created and updated while a scrape is parsed, survive failed
+ * scrapes, and are forgotten once their family has been missing from more than
+ * METADATA_RETENTION_SCRAPES successful scrapes.
+ *
+ * Entries are keyed by the raw bytes of the family name and remember the raw bytes of their HELP
+ * and UNIT text in one arena, so a metadata line that did not change since the last scrape costs a
+ * hash and a byte comparison: no string is decoded, nothing is allocated.
+ */
+import { Entry, type EntryKind } from '../textparse/types.ts';
+
+export type MetricTypeName = 'counter' | 'gauge' | 'histogram' | 'gaugehistogram' | 'summary' | 'info' | 'stateset' | 'unknown';
+
+export interface MetricMetadataEntry {
+  readonly metric: string;
+  readonly type: MetricTypeName;
+  readonly help: string;
+  readonly unit: string;
+}
+
+/** Type names indexed by MetricType code (textparse, WAL metadata record and remote-write enum). */
+export const METRIC_TYPE_NAMES: readonly MetricTypeName[] = ['unknown', 'counter', 'gauge', 'histogram', 'gaugehistogram', 'summary', 'info', 'stateset'];
+
+/** MetricType code by type name, e.g. for the remote-write MetricMetadata enum (same numbering). */
+export const METRIC_TYPE_CODES: Readonly<Record<MetricTypeName, number>> = Object.freeze(
+  Object.fromEntries(METRIC_TYPE_NAMES.map((name, code) => [name, code])) as Record<MetricTypeName, number>,
+);
+
+/** Successful scrapes a family may be missing from before its metadata is dropped (Prometheus: 10). */
+export const METADATA_RETENTION_SCRAPES = 10;
+
+/** What the cache reads from a parser positioned on a TYPE, HELP or UNIT entry. */
+export interface MetadataLine {
+  readonly nameStart: number;
+  readonly nameEnd: number;
+  readonly textStart: number;
+  readonly textEnd: number;
+  readonly metricType: number;
+  /** Decoded family name; only read when the family is new to the cache. */
+  readonly family: string;
+  /** Decoded HELP or UNIT text; only read when its raw bytes changed. */
+  readonly text: string;
+}
+
+const EMPTY = -1;
+const TYPE_UNKNOWN = 0;
+
+function hashBytes(b: Uint8Array, s: number, e: number): number {
+  let h = 0x811c9dc5;
+  for (let i = s; i < e; i++) h = Math.imul(h ^ b[i], 0x01000193);
+  return h >>> 0;
+}
+
+/**
+ * One DataView per scrape buffer, shared by every target's cache. Bodies come from a pool of
+ * long-lived buffers, so in steady state no view is created.
+ */
+const views = new WeakMap<Uint8Array, DataView>();
+
+function viewOf(b: Uint8Array): DataView {
+  let v = views.get(b);
+  if (v === undefined) {
+    v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    views.set(b, v);
+  }
+  return v;
+}
+
+function grown<T extends Uint32Array | Uint8Array | Float64Array>(a: T, size: number, make: (n: number) => T): T {
+  const b = make(size);
+  b.set(a);
+  return b;
+}
+
+export class MetadataCache {
+  /** Raw name, HELP and UNIT bytes of every entry; replaced bytes stay as garbage until compaction. */
+  private arena: Buffer = Buffer.allocUnsafe(2048);
+  private arenaView: DataView = new DataView(this.arena.buffer, this.arena.byteOffset, this.arena.byteLength);
+  /** The scrape body last compared against, and a view of it. */
+  private viewed: Uint8Array | null = null;
+  private bufView: DataView = new DataView(new ArrayBuffer(0));
+  private arenaUsed = 0;
+  private garbage = 0;
+  private n = 0;
+  private hashes = new Uint32Array(16);
+  private nameOff = new Uint32Array(16);
+  private nameLen = new Uint32Array(16);
+  private helpOff = new Uint32Array(16);
+  private helpLen = new Uint32Array(16);
+  private unitOff = new Uint32Array(16);
+  private unitLen = new Uint32Array(16);
+  private types = new Uint8Array(16);
+  private lastIter = new Float64Array(16);
+  private readonly names: string[] = [];
+  private readonly helps: string[] = [];
+  private readonly units: string[] = [];
+  private table = new Int32Array(32).fill(EMPTY);
+  private mask = 31;
+  /** Successful scrapes so far (Prometheus' scrape cache iteration). */
+  private iter = 0;
+  /** Entries after the last successful scrape, for the forced-flush heuristic. */
+  private successfulSize = 0;
+  /**
+   * Entry of the previous metadata line. Targets expose families in the same order every scrape
+   * and entries are created in that order, so a line is almost always about this entry or the
+   * next one: checking those two first skips the hash and the probe.
+   */
+  private last = 0;
+  /** list() result, rebuilt only after something changed. */
+  private listed: MetricMetadataEntry[] | null = null;
+
+  get size(): number {
+    return this.n;
+  }
+
+  /** Records a TYPE, HELP or UNIT entry; other kinds are ignored. */
+  observe(kind: EntryKind, line: MetadataLine, buf: Uint8Array): void {
+    if (kind !== Entry.Type && kind !== Entry.Help && kind !== Entry.Unit) return;
+    const e = this.entry(line, buf, kind === Entry.Help);
+    this.lastIter[e] = this.iter;
+    if (kind === Entry.Type) {
+      const t = line.metricType;
+      if (this.types[e] !== t) {
+        this.types[e] = t;
+        this.listed = null;
+      }
+      return;
+    }
+    const s = line.textStart;
+    const end = line.textEnd;
+    const help = kind === Entry.Help;
+    const off = help ? this.helpOff[e] : this.unitOff[e];
+    const len = help ? this.helpLen[e] : this.unitLen[e];
+    if (len === end - s && this.sameBytes(off, buf, s, end)) return;
+    const text = line.text;
+    // The arena may move while storing, so the offset is taken afterwards.
+    const at = this.store(buf, s, end);
+    this.garbage += len;
+    if (help) {
+      this.helpOff[e] = at;
+      this.helpLen[e] = end - s;
+      this.helps[e] = text;
+    } else {
+      this.unitOff[e] = at;
+      this.unitLen[e] = end - s;
+      this.units[e] = text;
+    }
+    this.listed = null;
+  }
+
+  /**
+   * Ends a scrape. `success` = the scrape was appended without error and its body was not empty:
+   * only then the iteration advances and entries missing too long are dropped, unless the cache
+   * grew far past its last successful size (a target failing with ever-changing metadata).
+   */
+  iterDone(success: boolean): void {
+    let flush = success;
+    if (success) this.successfulSize = this.n;
+    else if (this.n > this.successfulSize * 2 + 1000) flush = true;
+    if (!flush) return;
+    let drop = false;
+    for (let e = 0; e < this.n; e++) {
+      if (this.iter - this.lastIter[e] > METADATA_RETENTION_SCRAPES) {
+        drop = true;
+        break;
+      }
+    }
+    if (drop) this.dropStale();
+    this.iter++;
+  }
+
+  /** Every entry, in the order the families first appeared. The entries are frozen and shared. */
+  list(): MetricMetadataEntry[] {
+    if (this.listed === null) {
+      const out = new Array<MetricMetadataEntry>(this.n);
+      for (let e = 0; e < this.n; e++) {
+        out[e] = Object.freeze({ metric: this.names[e], type: METRIC_TYPE_NAMES[this.types[e]] ?? 'unknown', help: this.helps[e], unit: this.units[e] });
+      }
+      this.listed = out;
+    }
+    return this.listed.slice();
+  }
+
+  /** The entry of one family, if cached. */
+  get(metric: string): MetricMetadataEntry | undefined {
+    for (const m of this.list()) if (m.metric === metric) return m;
+    return undefined;
+  }
+
+  /** The entry of the line's family, created if new. `startsFamily`: try the entry after the last one first. */
+  private entry(line: MetadataLine, buf: Uint8Array, startsFamily: boolean): number {
+    const s = line.nameStart;
+    const end = line.nameEnd;
+    const n = end - s;
+    const l = this.last;
+    // Exporters write HELP first, then TYPE (and UNIT) of the same family.
+    const first = startsFamily ? l + 1 : l;
+    const second = startsFamily ? l : l + 1;
+    if (first < this.n && this.nameLen[first] === n && this.sameBytes(this.nameOff[first], buf, s, end)) return (this.last = first);
+    if (second < this.n && this.nameLen[second] === n && this.sameBytes(this.nameOff[second], buf, s, end)) return (this.last = second);
+    const h = hashBytes(buf, s, end);
+    const t = this.table;
+    const mask = this.mask;
+    for (let slot = h & mask; ; slot = (slot + 1) & mask) {
+      const e = t[slot];
+      if (e === EMPTY) break;
+      if (this.hashes[e] === h && this.nameLen[e] === n && this.sameBytes(this.nameOff[e], buf, s, end)) return (this.last = e);
+    }
+    return (this.last = this.insert(line, buf, h));
+  }
+
+  private insert(line: MetadataLine, buf: Uint8Array, h: number): number {
+    if (this.n === this.hashes.length) this.growEntries();
+    if ((this.n + 1) * 2 > this.table.length) this.rehash(this.table.length * 2);
+    const e = this.n++;
+    this.hashes[e] = h;
+    this.nameOff[e] = this.store(buf, line.nameStart, line.nameEnd);
+    this.nameLen[e] = line.nameEnd - line.nameStart;
+    this.helpOff[e] = 0;
+    this.helpLen[e] = 0;
+    this.unitOff[e] = 0;
+    this.unitLen[e] = 0;
+    this.types[e] = TYPE_UNKNOWN;
+    this.lastIter[e] = this.iter;
+    this.names[e] = line.family;
+    this.helps[e] = '';
+    this.units[e] = '';
+    this.place(e, this.table, this.mask);
+    this.listed = null;
+    return e;
+  }
+
+  /** arena[off, off + end - s) equals buf[s, end); compares 8 bytes a step through DataViews. */
+  private sameBytes(off: number, buf: Uint8Array, s: number, end: number): boolean {
+    if (buf !== this.viewed) {
+      this.viewed = buf;
+      this.bufView = viewOf(buf);
+    }
+    const va = this.arenaView;
+    const vb = this.bufView;
+    let i = s;
+    for (const end8 = end - 7; i < end8; i += 8, off += 8) {
+      if (va.getInt32(off, true) !== vb.getInt32(i, true) || va.getInt32(off + 4, true) !== vb.getInt32(i + 4, true)) return false;
+    }
+    const a = this.arena;
+    for (; i < end; i++, off++) if (a[off] !== buf[i]) return false;
+    return true;
+  }
+
+  /** Appends buf[s, end) to the arena; returns its offset. */
+  private store(buf: Uint8Array, s: number, end: number): number {
+    const n = end - s;
+    if (this.arenaUsed + n > this.arena.length) {
+      if (this.garbage > 4096 && this.garbage * 2 > this.arenaUsed) this.compactArena();
+      if (this.arenaUsed + n > this.arena.length) {
+        let size = this.arena.length * 2;
+        while (size < this.arenaUsed + n) size *= 2;
+        const next = Buffer.allocUnsafe(size);
+        this.arena.copy(next, 0, 0, this.arenaUsed);
+        this.setArena(next);
+      }
+    }
+    const at = this.arenaUsed;
+    this.arena.set(buf.subarray(s, end), at);
+    this.arenaUsed += n;
+    return at;
+  }
+
+  private setArena(b: Buffer): void {
+    this.arena = b;
+    this.arenaView = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  }
+
+  /** Copies the live bytes of every entry into a fresh arena. */
+  private compactArena(): void {
+    const next = Buffer.allocUnsafe(Math.max(2048, this.arenaUsed - this.garbage));
+    let a = 0;
+    const old = this.arena;
+    const move = (off: Uint32Array, len: Uint32Array, e: number): void => {
+      old.copy(next, a, off[e], off[e] + len[e]);
+      off[e] = a;
+      a += len[e];
+    };
+    for (let e = 0; e < this.n; e++) {
+      move(this.nameOff, this.nameLen, e);
+      move(this.helpOff, this.helpLen, e);
+      move(this.unitOff, this.unitLen, e);
+    }
+    this.setArena(next);
+    this.arenaUsed = a;
+    this.garbage = 0;
+  }
+
+  /** Removes entries missing for too long, keeping the others in order. */
+  private dropStale(): void {
+    let w = 0;
+    for (let e = 0; e < this.n; e++) {
+      if (this.iter - this.lastIter[e] > METADATA_RETENTION_SCRAPES) {
+        this.garbage += this.nameLen[e] + this.helpLen[e] + this.unitLen[e];
+        continue;
+      }
+      if (w !== e) {
+        this.hashes[w] = this.hashes[e];
+        this.nameOff[w] = this.nameOff[e];
+        this.nameLen[w] = this.nameLen[e];
+        this.helpOff[w] = this.helpOff[e];
+        this.helpLen[w] = this.helpLen[e];
+        this.unitOff[w] = this.unitOff[e];
+        this.unitLen[w] = this.unitLen[e];
+        this.types[w] = this.types[e];
+        this.lastIter[w] = this.lastIter[e];
+        this.names[w] = this.names[e];
+        this.helps[w] = this.helps[e];
+        this.units[w] = this.units[e];
+      }
+      w++;
+    }
+    this.n = w;
+    this.last = 0;
+    this.names.length = w;
+    this.helps.length = w;
+    this.units.length = w;
+    this.listed = null;
+    let size = 32;
+    while (size < w * 2) size *= 2;
+    this.rehash(size);
+    if (this.garbage > 4096 && this.garbage * 2 > this.arenaUsed) this.compactArena();
+  }
+
+  private place(e: number, t: Int32Array, mask: number): void {
+    let slot = this.hashes[e] & mask;
+    while (t[slot] !== EMPTY) slot = (slot + 1) & mask;
+    t[slot] = e;
+  }
+
+  private rehash(size: number): void {
+    const t = new Int32Array(size).fill(EMPTY);
+    const mask = size - 1;
+    for (let e = 0; e < this.n; e++) this.place(e, t, mask);
+    this.table = t;
+    this.mask = mask;
+  }
+
+  private growEntries(): void {
+    const size = this.hashes.length * 2;
+    const u32 = (k: number) => new Uint32Array(k);
+    this.hashes = grown(this.hashes, size, u32);
+    this.nameOff = grown(this.nameOff, size, u32);
+    this.nameLen = grown(this.nameLen, size, u32);
+    this.helpOff = grown(this.helpOff, size, u32);
+    this.helpLen = grown(this.helpLen, size, u32);
+    this.unitOff = grown(this.unitOff, size, u32);
+    this.unitLen = grown(this.unitLen, size, u32);
+    this.types = grown(this.types, size, (k) => new Uint8Array(k));
+    this.lastIter = grown(this.lastIter, size, (k) => new Float64Array(k));
+  }
+}
