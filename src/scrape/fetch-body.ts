@@ -1,8 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
-import type net from 'node:net';
-import tls from 'node:tls';
 import zlib from 'node:zlib';
+import { Dispatcher, ProxySelector } from '../net/proxy.ts';
 import { OutpostError } from '../util/errors.ts';
 import type { TlsClientOptions } from './http-client.ts';
 
@@ -25,8 +24,12 @@ export interface FetchOptions {
   tls?: TlsClientOptions;
   /** Follow up to this many redirects (0 = report 3xx as an error, like follow_redirects: false). */
   maxRedirects: number;
-  /** HTTP forward proxy (proxy_url): absolute-URI requests for http targets, CONNECT tunnels for https. */
-  proxy?: URL;
+  /**
+   * HTTP forward proxy: a bare proxy_url, or a selector built from the whole proxy config
+   * (ProxySelector.fromConfig: no_proxy, proxy_from_environment, proxy_connect_header). Absolute-URI
+   * requests for http targets, CONNECT tunnels (pooled, kept alive) for https.
+   */
+  proxy?: URL | ProxySelector;
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
@@ -54,33 +57,38 @@ export async function fetchBody(opts: FetchOptions, buf: Buffer): Promise<FetchR
 
 type Once = { kind: 'body'; res: FetchResult } | { kind: 'redirect'; status: number; location: string };
 
-/** Opens a CONNECT tunnel through an HTTP proxy to the target's host:port. */
-function connectTunnel(proxy: URL, url: URL, timeoutMs: number): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const port = url.port || (url.protocol === 'https:' ? '443' : '80');
-    const req = http.request({ host: proxy.hostname, port: proxy.port || 80, method: 'CONNECT', path: `${url.hostname}:${port}`, headers: { Host: `${url.hostname}:${port}` } });
-    const timer = setTimeout(() => req.destroy(new ScrapeError(`proxy CONNECT timed out (timeout ${timeoutMs}ms)`)), timeoutMs);
-    req.once('connect', (res, socket) => {
-      clearTimeout(timer);
-      if (res.statusCode !== 200) {
-        socket.destroy();
-        reject(new ScrapeError(`proxy refused CONNECT: HTTP status ${res.statusCode}`));
-      } else resolve(socket);
+/** Idle proxied connections are closed after this long (Go's transport: 5 minutes). */
+const PROXY_IDLE_MS = 5 * 60_000;
+
+/**
+ * Dispatchers for proxied scrapes, per direct agent (one per scrape pool) and proxy, so tunnels are
+ * pooled with the pool's other connections and go away with it.
+ */
+const dispatchers = new WeakMap<http.Agent, Map<string | ProxySelector, Dispatcher>>();
+
+function dispatcherFor(opts: FetchOptions, proxy: URL | ProxySelector): Dispatcher {
+  let byProxy = dispatchers.get(opts.agent);
+  if (!byProxy) {
+    byProxy = new Map();
+    dispatchers.set(opts.agent, byProxy);
+  }
+  const key = proxy instanceof URL ? proxy.href : proxy;
+  let d = byProxy.get(key);
+  if (!d) {
+    d = new Dispatcher({
+      proxy: proxy instanceof URL ? ProxySelector.fixed(proxy) : proxy,
+      tls: opts.tls,
+      agent: { keepAlive: true, maxSockets: opts.agent.maxSockets, timeout: PROXY_IDLE_MS },
+      connectTimeoutMs: opts.timeoutMs,
+      direct: opts.agent instanceof https.Agent ? { https: opts.agent } : { http: opts.agent },
     });
-    req.once('error', (e) => {
-      clearTimeout(timer);
-      reject(e instanceof ScrapeError ? e : new ScrapeError(`proxy: ${e.message}`));
-    });
-    req.end();
-  });
+    byProxy.set(key, d);
+  }
+  return d;
 }
 
-async function fetchOnce(opts: FetchOptions, url: URL, buf: Buffer): Promise<Once> {
-  const secure = url.protocol === 'https:';
-  // https through a proxy: TLS runs end to end inside a CONNECT tunnel.
-  const tunnel = opts.proxy && secure ? await connectTunnel(opts.proxy, url, opts.timeoutMs) : null;
+function fetchOnce(opts: FetchOptions, url: URL, buf: Buffer): Promise<Once> {
   return new Promise((resolve, reject) => {
-    const mod = secure ? https : http;
     let done = false;
     let length = 0;
     const finish = (err: Error | null, res?: Once) => {
@@ -92,19 +100,21 @@ async function fetchOnce(opts: FetchOptions, url: URL, buf: Buffer): Promise<Onc
         reject(err);
       } else resolve(res as Once);
     };
-    // Through a proxy, the request goes to the proxy with the absolute URL as its path.
-    const target = opts.proxy && !tunnel ? opts.proxy : url;
     const reqOpts: https.RequestOptions = { method: 'GET', headers: opts.headers, agent: opts.agent, ...opts.tls };
-    if (tunnel) {
-      reqOpts.agent = false;
-      reqOpts.createConnection = () => tls.connect({ socket: tunnel, servername: opts.tls?.servername ?? url.hostname, ...opts.tls });
-    } else if (opts.proxy) {
-      reqOpts.host = opts.proxy.hostname;
-      reqOpts.port = opts.proxy.port || 80;
-      reqOpts.path = url.toString();
-      reqOpts.headers = { ...opts.headers, Host: url.host };
+    let req: http.ClientRequest;
+    const d = opts.proxy ? dispatcherFor(opts, opts.proxy).dispatch(url) : null;
+    if (d) {
+      // Through a proxy (src/net/proxy.ts): absolute-URI request to it, or a request over a tunnel.
+      reqOpts.host = d.host;
+      reqOpts.port = d.port;
+      reqOpts.path = d.path;
+      reqOpts.agent = d.agent;
+      reqOpts.headers = { ...opts.headers, ...d.headers };
+      if (d.servername !== undefined) reqOpts.servername = d.servername;
+      req = (d.secure ? https : http).request(reqOpts, onResponse);
+    } else {
+      req = (url.protocol === 'https:' ? https : http).request(url, reqOpts, onResponse);
     }
-    const req = opts.proxy && !tunnel ? mod.request(reqOpts, onResponse) : mod.request(target, reqOpts, onResponse);
     function onResponse(res: http.IncomingMessage): void {
       const status = res.statusCode ?? 0;
       if (REDIRECTS.has(status) && res.headers.location) {
