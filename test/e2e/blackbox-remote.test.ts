@@ -517,9 +517,20 @@ registerBlackBox('remote', [
       const served = r.targets.seq.served.length;
       const missing = Array.from({ length: served }, (_, i) => i).filter((v) => !got.has(v));
       t.true(missing.length > 0, 'some old data was dropped');
-      const first = missing[0] ?? 0;
-      const last = missing.at(-1) ?? 0;
-      t.is(missing.length, last - first + 1, `one contiguous block of old data is missing: ${missing.join(',')}`);
+      // The dropped block is the longest run of consecutive missing values. On a loaded machine a
+      // 250 ms scrape of `seq` can time out: the target counted the value as served but the agent
+      // recorded up=0 and no sample. Such values may be missing outside the block, at most one per
+      // failed scrape that reached the receiver; anything else missing would be a lost sample.
+      let first = missing[0] ?? 0;
+      let last = first;
+      for (let i = 0, runStart = 0; i < missing.length; i++) {
+        if (i > 0 && missing[i] !== missing[i - 1] + 1) runStart = i;
+        if (missing[i] - missing[runStart] > last - first) [first, last] = [missing[runStart], missing[i]];
+      }
+      const outside = missing.filter((v) => v < first || v > last);
+      const failedScrapes = realSamples(r.samples[0], { __name__: 'up', job: 'seq' }).filter((s) => s.value === 0 && s.timestamp > seq[0].timestamp);
+      t.true(outside.length <= failedScrapes.length, `one contiguous block of old data is missing (${first}..${last}); also missing ${outside.join(',') || 'nothing'} with ${failedScrapes.length} failed scrapes`);
+      if (outside.length > 0) t.log(`seq values missing outside the dropped block: ${outside.join(',')}; failed scrapes (up=0): ${failedScrapes.length}`);
       t.true(first > 0, 'what was delivered before the outage stays delivered');
       t.true(seq.filter((s) => s.timestamp > capMarks.recoveredAt).length >= 2, 'data scraped after the recovery arrives');
       t.true(got.has(served - 1) || got.has(served - 2), 'the newest samples arrive');
