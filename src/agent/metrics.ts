@@ -12,6 +12,9 @@ export class AgentMetrics {
   readonly corruptions: Counter;
   readonly highestTimestampIn: Gauge;
   readonly samplesIn: Counter;
+  readonly exemplarsIn: Counter;
+  /** Stays 0: nothing Outpost scrapes yields native histograms (no protobuf scrape format). */
+  readonly histogramsIn: Counter;
 
   constructor(reg: Registry) {
     this.activeSeries = new Gauge({ name: 'prometheus_agent_active_series', help: 'Number of active series being tracked by the WAL storage', registers: [reg] });
@@ -24,6 +27,8 @@ export class AgentMetrics {
     this.corruptions = new Counter({ name: 'prometheus_agent_corruptions_total', help: 'Total number of WAL corruptions.', registers: [reg] });
     this.highestTimestampIn = new Gauge({ name: 'prometheus_remote_storage_highest_timestamp_in_seconds', help: 'Highest timestamp that has come into the remote storage via the Appender interface, in seconds since epoch.', registers: [reg] });
     this.samplesIn = new Counter({ name: 'prometheus_remote_storage_samples_in_total', help: 'Samples in to remote storage, compare to samples out for queue managers.', registers: [reg] });
+    this.exemplarsIn = new Counter({ name: 'prometheus_remote_storage_exemplars_in_total', help: 'Exemplars in to remote storage, compare to exemplars out for queue managers.', registers: [reg] });
+    this.histogramsIn = new Counter({ name: 'prometheus_remote_storage_histograms_in_total', help: 'HistogramSamples in to remote storage, compare to histograms out for queue managers.', registers: [reg] });
     this.samplesAppended.inc({ type: 'float' }, 0);
     this.samplesAppended.inc({ type: 'histogram' }, 0);
   }

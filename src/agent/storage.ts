@@ -442,7 +442,10 @@ class AgentAppender implements ExemplarAppender {
       return;
     }
     const nEx = this.exemplars.length;
-    if (nEx > 0) st.logRecord((w) => encodeExemplars(w, this.exemplars));
+    if (nEx > 0) {
+      st.logRecord((w) => encodeExemplars(w, this.exemplars));
+      st.metrics.exemplarsIn.inc(nEx);
+    }
     if (n > 0) {
       const last = st.series.lastTs;
       let hi = st.highestTimestamp;

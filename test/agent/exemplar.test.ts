@@ -79,6 +79,8 @@ test('an exemplar is written after its samples, labels sorted and empty ones dro
   t.deepEqual(wal.exemplars, [{ ref, t: 990, v: 0.25, labels: ['span_id', 'def', 'trace_id', 'abc'] }]);
   t.deepEqual(wal.series.get(ref), series('req_total'));
   t.is(await counter(registry, 'prometheus_agent_exemplars_appended_total'), 1);
+  t.is(await counter(registry, 'prometheus_remote_storage_exemplars_in_total'), 1, 'counted in at commit, for the remote-write mixin');
+  t.is(await counter(registry, 'prometheus_remote_storage_histograms_in_total'), 0);
   t.is(storage.exemplarsAppended, 1);
 });
 
