@@ -1,5 +1,6 @@
 import fsp from 'node:fs/promises';
 import http from 'node:http';
+import net from 'node:net';
 import https from 'node:https';
 import type { RemoteWriteConfig } from '../config/types.ts';
 import { AuthSource } from '../scrape/http-client.ts';
@@ -25,14 +26,20 @@ export interface WrittenCounts {
 /** Outcome of one POST, as a union so the retry policy is one switch. */
 export type SendResult =
   | { kind: 'ok'; written: WrittenCounts }
-  | { kind: 'retry'; error: string; status: number; retryAfterMs: number }
+  /** refused: nothing listened on the first hop (ECONNREFUSED), so a probe can tell when it is back. */
+  | { kind: 'retry'; error: string; status: number; retryAfterMs: number; refused?: boolean }
   | { kind: 'fail'; error: string; status: number };
 
 export interface WriteClient {
   /** A 415 comes back as `fail` with status 415, so the caller can fall back to v1. */
   send(body: Uint8Array, attempt: number, protocol: WireProtocol): Promise<SendResult>;
+  /** Whether the first hop (receiver or proxy) accepts TCP connections again; no request is sent. */
+  probe?(): Promise<boolean>;
   close(): void;
 }
+
+/** A probe gives up on a connection attempt after this long. */
+const PROBE_TIMEOUT_MS = 1000;
 
 /** Reads at most this much of an error response into the log line. */
 const MAX_ERROR_BODY = 1024;
@@ -127,6 +134,19 @@ export class HttpWriteClient implements WriteClient {
     return this.post(body, headers);
   }
 
+  probe(): Promise<boolean> {
+    return new Promise((resolve) => {
+      const sock = net.connect({ host: this.route.host, port: this.route.port });
+      const done = (ok: boolean): void => {
+        sock.destroy();
+        resolve(ok);
+      };
+      sock.setTimeout(PROBE_TIMEOUT_MS, () => done(false));
+      sock.once('connect', () => done(true));
+      sock.once('error', () => done(false));
+    });
+  }
+
   private redact(msg: string): string {
     return this.shownUrl === this.url ? msg : msg.replaceAll(this.url, this.shownUrl);
   }
@@ -149,7 +169,10 @@ export class HttpWriteClient implements WriteClient {
         finish({ kind: 'retry', error: `Post "${this.shownUrl}": context deadline exceeded`, status: 0, retryAfterMs: 0 });
         req.destroy();
       }, this.cfg.remoteTimeout);
-      req.on('error', (e) => finish({ kind: 'retry', error: `Post "${this.shownUrl}": ${this.redact(e.message)}`, status: 0, retryAfterMs: 0 }));
+      req.on('error', (e: NodeJS.ErrnoException) => {
+        const error = `Post "${this.shownUrl}": ${this.redact(e.message)}`;
+        finish(e.code === 'ECONNREFUSED' ? { kind: 'retry', error, status: 0, retryAfterMs: 0, refused: true } : { kind: 'retry', error, status: 0, retryAfterMs: 0 });
+      });
       // The body goes out as a view of the caller's buffer: no copy.
       req.end(Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength));
     });

@@ -30,6 +30,8 @@ const SHARD_UPDATE_MS = 10_000;
 const EWMA_ALPHA = 0.2;
 /** How often a saturated queue is checked for catch-up resharding. */
 const CATCH_UP_CHECK_MS = 1000;
+/** While the receiver refuses connections, how often a TCP probe checks whether it is back. */
+const PROBE_INTERVAL_MS = 250;
 const SERIES_DROPPED = -1;
 /** Series labels as interned ids (RW2 queues); shared by every series with no labels cached. */
 const NO_IDS = new Uint32Array(0);
@@ -138,6 +140,9 @@ export class QueueManager {
   lastErrorAt = 0;
   /** True while the last send attempt failed. */
   failing = false;
+  /** Shards sleeping in a backoff that a successful probe cuts short. */
+  private probeWaiters = 0;
+  private reachable: Promise<boolean> | null = null;
   sent = 0;
   retried = 0;
   failed = 0;
@@ -333,11 +338,49 @@ export class QueueManager {
       if (signal.aborted) return null;
       const delay = outcome.retryAfterMs > 0 ? outcome.retryAfterMs : backoff;
       // The server's Retry-After is a minimum: jitter only upward there.
-      await sleep(this.clock, outcome.retryAfterMs > 0 ? Math.round(delay * (1 + Math.random() * 0.1)) : jitter(delay), signal);
+      const wait = outcome.retryAfterMs > 0 ? Math.round(delay * (1 + Math.random() * 0.1)) : jitter(delay);
+      if (outcome.refused && this.client.probe) await this.sleepUnlessReachable(wait, signal);
+      else await sleep(this.clock, wait, signal);
       if (signal.aborted) return null;
       onRetry();
       backoff = Math.min(delay * 2, q.maxBackoff);
       attempt++;
+    }
+  }
+
+  /**
+   * Backoff after "connection refused" (the receiver's process is down, e.g. restarting): sleeps
+   * as usual but wakes as soon as a TCP probe finds the port open again, so the backlog starts to
+   * drain within a probe interval of the receiver's return rather than up to max_backoff later.
+   * One probe loop per queue serves every shard waiting here, and it ends with the last waiter.
+   */
+  private async sleepUnlessReachable(ms: number, signal: AbortSignal): Promise<void> {
+    const wake = new AbortController();
+    const stop = (): void => wake.abort();
+    signal.addEventListener('abort', stop, { once: true });
+    this.probeWaiters++;
+    this.reachable ??= this.probeUntilReachable();
+    const back = this.reachable.then((ok) => (ok ? undefined : new Promise<void>(() => undefined)));
+    try {
+      await Promise.race([sleep(this.clock, ms, wake.signal), back]);
+    } finally {
+      this.probeWaiters--;
+      signal.removeEventListener('abort', stop);
+      wake.abort();
+    }
+  }
+
+  /** True once a probe connected; false when the last waiter left first. */
+  private async probeUntilReachable(): Promise<boolean> {
+    const client = this.client;
+    try {
+      while (this.probeWaiters > 0) {
+        await sleep(this.clock, PROBE_INTERVAL_MS);
+        if (this.probeWaiters > 0 && client.probe && (await client.probe())) return true;
+      }
+      return false;
+    } finally {
+      this.reachable = null;
     }
   }
 

@@ -81,6 +81,8 @@ export interface RwReceiverOptions {
   host?: '127.0.0.1';
   /** Largest accepted compressed body; bigger ones are answered 413. */
   maxBodyBytes?: number;
+  /** Listen on this port (e.g. one an agent already sends to) instead of a free one. */
+  port?: number;
 }
 
 const DEFAULT_RESPONSE: Readonly<PlannedResponse> = Object.freeze({ status: 204 });
@@ -181,7 +183,7 @@ export class RwReceiver {
     const server = http.createServer();
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(0, host, () => {
+      server.listen(opts.port ?? 0, host, () => {
         server.off('error', reject);
         resolve();
       });
