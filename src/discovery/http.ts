@@ -1,18 +1,22 @@
 /**
- * http_sd_configs, as Prometheus' discovery/http: GET the URL every refresh_interval (the request
- * may take at most that long), require 200 and a JSON content type, decode the same list format
- * as file_sd and emit it whole. Any failure is counted in prometheus_sd_http_failures_total and
- * sends nothing, so the last good list stays in effect.
+ * http_sd_configs, as Prometheus' discovery/http: GET the URL every refresh_interval (the request,
+ * redirects and body included, may take at most that long), require 200 and a JSON content type,
+ * decode the same list format as file_sd and emit it whole. Any failure is counted in
+ * prometheus_sd_http_failures_total and sends nothing, so the last good list stays in effect.
  *
- * Not supported (warned about once at start): proxy_url / proxy_from_environment and oauth2.
+ * The request goes through node-fetch (one GET per refresh interval: convenience over raw speed)
+ * with the HTTP client code scrapes and remote write share: agents per URL from src/net (proxy_url,
+ * no_proxy, proxy_from_environment, proxy_connect_header, https through CONNECT) and AuthSource
+ * (basic_auth, authorization, oauth2); http_headers are added here.
  */
 import fsp from 'node:fs/promises';
-import http from 'node:http';
-import https from 'node:https';
-import type { HttpSdConfig, NameValidationScheme, TargetGroup, TlsVersion } from '../config/types.ts';
+import fetch, { FetchError, type Response } from 'node-fetch';
+import type { HttpSdConfig, NameValidationScheme, TargetGroup } from '../config/types.ts';
 import type { Logger } from '../log/logger.ts';
-import { AuthSource, tlsOptions } from '../scrape/http-client.ts';
+import { Dispatcher, ProxySelector } from '../net/proxy.ts';
+import { AuthSource, tlsOptions, type TlsClientOptions } from '../scrape/http-client.ts';
 import type { Clock } from '../util/clock.ts';
+import { errorMessage } from '../util/errors.ts';
 import { DiscoveryError, runRefreshLoop, type Discoverer } from './discoverer.ts';
 import type { SdMetrics } from './metrics.ts';
 import { parseGroupsJson, toTargetGroups } from './targetgroups.ts';
@@ -24,10 +28,6 @@ const MAX_REDIRECTS = 10;
 export const HTTP_SD_MAX_BODY = 64 << 20;
 const CONTENT_TYPE = /^application\/json(;\s*charset=("utf-8"|utf-8))?$/i;
 
-const TLS_VERSIONS: Readonly<Record<TlsVersion, 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3'>> = {
-  TLS10: 'TLSv1', TLS11: 'TLSv1.1', TLS12: 'TLSv1.2', TLS13: 'TLSv1.3',
-};
-
 export interface HttpDiscovererOptions {
   readonly config: HttpSdConfig;
   readonly scheme: NameValidationScheme;
@@ -35,34 +35,48 @@ export interface HttpDiscovererOptions {
   readonly metrics: SdMetrics;
   readonly clock: Clock;
   readonly userAgent: string;
+  /** Where proxy_from_environment reads HTTP_PROXY, HTTPS_PROXY and NO_PROXY (default process.env). */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Largest response body accepted (default HTTP_SD_MAX_BODY). */
+  readonly maxBodyBytes?: number;
 }
 
 export class HttpDiscoverer implements Discoverer {
   private readonly o: HttpDiscovererOptions;
-
-  private readonly tlsOpts: https.RequestOptions;
+  private readonly tlsOpts: TlsClientOptions | undefined;
+  private readonly proxy: ProxySelector | null = null;
+  /**
+   * An unusable proxy from the environment fails every refresh (counted and logged), as Go's
+   * transport fails each request, rather than the discoverer's setup.
+   */
+  private readonly proxyError: DiscoveryError | null = null;
 
   /** Throws DiscoveryError when TLS files cannot be read (counted in prometheus_sd_failed_configs). */
   constructor(o: HttpDiscovererOptions) {
     this.o = o;
     const c = o.config;
     try {
-      this.tlsOpts = this.tls();
+      this.tlsOpts = tlsOptions(c.tlsConfig);
     } catch (err) {
-      throw new DiscoveryError(`http_sd ${c.url}: cannot load TLS files: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      throw new DiscoveryError(`http_sd ${c.url}: cannot load TLS files: ${errorMessage(err)}`, { cause: err });
     }
-    if (c.proxyUrl || c.proxyFromEnvironment) o.log.warn('http_sd: proxy settings are not supported; connecting directly', { url: c.url });
-    if (c.oauth2) o.log.warn('http_sd: oauth2 is not supported; requests carry no OAuth2 token', { url: c.url });
+    try {
+      this.proxy = ProxySelector.fromConfig(c, o.env);
+    } catch (err) {
+      this.proxyError = new DiscoveryError(`Get ${JSON.stringify(c.url)}: ${errorMessage(err)}`, { cause: err });
+    }
   }
 
   async run(signal: AbortSignal, emit: (groups: TargetGroup[]) => void): Promise<void> {
-    const { config, clock, log, metrics } = this.o;
-    const agents = {
-      http: new http.Agent({ keepAlive: true, maxSockets: 1 }),
-      https: new https.Agent({ keepAlive: true, maxSockets: 1 }),
-    };
-    const auth = new AuthSource(config);
-    const tls = this.tlsOpts;
+    const { config, clock, log, metrics, userAgent } = this.o;
+    const dispatcher = new Dispatcher({
+      proxy: this.proxy,
+      tls: this.tlsOpts,
+      agent: { keepAlive: true, maxSockets: 1 },
+      connectTimeoutMs: config.refreshInterval,
+    });
+    // Token requests carry the SD client's User-Agent and share its deadline, as in prometheus/common.
+    const auth = new AuthSource(config, 5000, { userAgent, timeoutMs: config.refreshInterval });
     try {
       await runRefreshLoop({
         mechanism: 'http',
@@ -72,7 +86,7 @@ export class HttpDiscoverer implements Discoverer {
         metrics,
         refresh: async (sig) => {
           try {
-            return await this.refresh(sig, agents, auth, tls);
+            return await this.refresh(sig, dispatcher, auth);
           } catch (err) {
             if (!sig.aborted) metrics.httpFailures.inc();
             throw err;
@@ -80,107 +94,89 @@ export class HttpDiscoverer implements Discoverer {
         },
       }, signal, emit);
     } finally {
-      agents.http.destroy();
-      agents.https.destroy();
+      dispatcher.destroy();
+      auth.close();
     }
   }
 
-  private async refresh(signal: AbortSignal, agents: { http: http.Agent; https: https.Agent }, auth: AuthSource, tls: https.RequestOptions): Promise<TargetGroup[]> {
+  private async refresh(signal: AbortSignal, dispatcher: Dispatcher, auth: AuthSource): Promise<TargetGroup[]> {
     const { config, scheme } = this.o;
-    const headers = await this.headers(auth);
+    if (this.proxyError) throw this.proxyError;
+    // Go's client.Timeout: one deadline for the token, the request, every redirect and the body.
     const timeout = AbortSignal.timeout(config.refreshInterval);
-    const res = await get(new URL(config.url), headers, AbortSignal.any([signal, timeout]), agents, config.followRedirects, tls);
-    if (res.status !== 200) throw new DiscoveryError(`server returned HTTP status ${res.status} ${res.statusText}`.trimEnd());
-    const ct = res.contentType.trim();
-    if (!CONTENT_TYPE.test(ct)) throw new DiscoveryError(`unsupported content type ${JSON.stringify(ct)}`);
-    const raw = parseGroupsJson(res.body, scheme);
+    const sig = AbortSignal.any([signal, timeout]);
+    let res: Response;
+    let body: string;
+    try {
+      const headers = await this.headers(auth);
+      res = await fetch(config.url, {
+        method: 'GET',
+        headers,
+        agent: (u: URL) => dispatcher.agentFor(u),
+        // follow_redirects: false hands back the 3xx itself, which then fails the status check (Go's ErrUseLastResponse).
+        redirect: config.followRedirects ? 'follow' : 'manual',
+        follow: MAX_REDIRECTS,
+        // Go's transport here has DisableCompression: no Accept-Encoding, nothing decoded.
+        compress: false,
+        size: this.o.maxBodyBytes ?? HTTP_SD_MAX_BODY,
+        signal: sig,
+      });
+      if (res.status !== 200) {
+        drain(res);
+        throw new DiscoveryError(`server returned HTTP status ${res.status} ${res.statusText}`.trimEnd());
+      }
+      const ct = res.headers.get('content-type') ?? '';
+      if (!CONTENT_TYPE.test(ct.trim())) {
+        drain(res);
+        throw new DiscoveryError(`unsupported content type ${JSON.stringify(ct)}`);
+      }
+      body = await res.text();
+    } catch (err) {
+      throw requestError(err, config.url, timeout.aborted, this.o.maxBodyBytes ?? HTTP_SD_MAX_BODY);
+    }
+    const raw = parseGroupsJson(body, scheme);
     return toTargetGroups(raw, config.url, URL_LABEL, config.url);
   }
 
-  private async headers(auth: AuthSource): Promise<Record<string, string | string[]>> {
+  /** http_headers first, then the client's own headers, which win over http_headers of the same name. */
+  private async headers(auth: AuthSource): Promise<[string, string][]> {
     const c = this.o.config;
-    const h: Record<string, string | string[]> = {};
+    const own = new Map<string, string>();
+    const authorization = await auth.header();
+    if (authorization) own.set('authorization', authorization);
+    own.set('accept', 'application/json');
+    own.set('user-agent', this.o.userAgent);
+    own.set('x-prometheus-refresh-interval-seconds', String(c.refreshInterval / 1000));
+    const h: [string, string][] = [];
     if (c.httpHeaders) {
       for (const [name, v] of Object.entries(c.httpHeaders)) {
-        const values = [...v.values, ...v.secrets.map((s) => s.reveal())];
-        for (const f of v.files) values.push((await fsp.readFile(f, 'utf8')).trim());
-        if (values.length > 0) h[name] = values;
+        if (own.has(name.toLowerCase())) continue;
+        for (const value of v.values) h.push([name, value]);
+        for (const s of v.secrets) h.push([name, s.reveal()]);
+        for (const f of v.files) h.push([name, (await fsp.readFile(f, 'utf8')).trim()]);
       }
     }
-    // Set last: Prometheus' own headers win over http_headers of the same name.
-    const authorization = await auth.header();
-    if (authorization) h.Authorization = authorization;
-    h.Accept = 'application/json';
-    h['User-Agent'] = this.o.userAgent;
-    h['X-Prometheus-Refresh-Interval-Seconds'] = String(c.refreshInterval / 1000);
+    for (const [name, value] of own) h.push([name, value]);
     return h;
   }
+}
 
-  /** Read once per discoverer, as the scrape client does (a reload that changes the config starts a new one). */
-  private tls(): https.RequestOptions {
-    const t = this.o.config.tlsConfig;
-    const o: https.RequestOptions = { ...tlsOptions(t) };
-    if (t.minVersion) o.minVersion = TLS_VERSIONS[t.minVersion];
-    if (t.maxVersion) o.maxVersion = TLS_VERSIONS[t.maxVersion];
-    return o;
+/** Reads the rest of a rejected response so the connection can serve the next refresh (as Go drains it). */
+function drain(res: Response): void {
+  res.body?.resume();
+}
+
+/** Request failures in the shape of Go's url.Error: `Get "<url>": <reason>`. */
+function requestError(err: unknown, url: string, timedOut: boolean, maxBody: number): Error {
+  if (err instanceof DiscoveryError) return err;
+  const get = `Get ${JSON.stringify(url)}`;
+  if (timedOut) return new DiscoveryError(`${get}: context deadline exceeded`, { cause: err });
+  if (err instanceof FetchError) {
+    if (err.type === 'max-size') return new DiscoveryError(`response body larger than ${maxBody} bytes`, { cause: err });
+    if (err.type === 'max-redirect') return new DiscoveryError(`${get}: stopped after ${MAX_REDIRECTS} redirects`, { cause: err });
+    // "request to <url> failed, reason: <cause>": the cause, under the URL of the request that failed.
+    const m = /^request to (.*) failed, reason: (.*)$/s.exec(err.message);
+    if (m) return new DiscoveryError(`Get ${JSON.stringify(m[1])}: ${m[2]}`, { cause: err });
   }
-}
-
-interface Response {
-  status: number;
-  statusText: string;
-  contentType: string;
-  body: string;
-}
-
-function get(
-  url: URL, headers: Record<string, string | string[]>, signal: AbortSignal,
-  agents: { http: http.Agent; https: https.Agent }, followRedirects: boolean, tls: https.RequestOptions, hops = 0,
-): Promise<Response> {
-  return new Promise<Response>((resolve, reject) => {
-    const isHttps = url.protocol === 'https:';
-    if (!isHttps && url.protocol !== 'http:') {
-      reject(new DiscoveryError(`unsupported protocol scheme ${JSON.stringify(url.protocol.replace(/:$/, ''))}`));
-      return;
-    }
-    const opts: https.RequestOptions = { method: 'GET', headers, signal, agent: isHttps ? agents.https : agents.http, ...(isHttps ? tls : {}) };
-    const req = (isHttps ? https : http).request(url, opts, (res) => {
-      const status = res.statusCode ?? 0;
-      const location = res.headers.location;
-      if (followRedirects && location && [301, 302, 303, 307, 308].includes(status)) {
-        res.resume();
-        if (hops >= MAX_REDIRECTS) {
-          reject(new DiscoveryError(`stopped after ${MAX_REDIRECTS} redirects`));
-          return;
-        }
-        const next = new URL(location, url);
-        const h = { ...headers };
-        // Credentials go only where they were configured for.
-        if (next.host !== url.host || next.protocol !== url.protocol) delete h.Authorization;
-        get(next, h, signal, agents, followRedirects, tls, hops + 1).then(resolve, reject);
-        return;
-      }
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (c: Buffer) => {
-        size += c.length;
-        if (size > HTTP_SD_MAX_BODY) {
-          req.destroy(new DiscoveryError(`response body larger than ${HTTP_SD_MAX_BODY} bytes`));
-          return;
-        }
-        chunks.push(c);
-      });
-      res.on('error', reject);
-      res.on('end', () => {
-        resolve({
-          status,
-          statusText: res.statusMessage ?? '',
-          contentType: res.headers['content-type'] ?? '',
-          body: Buffer.concat(chunks).toString('utf8'),
-        });
-      });
-    });
-    req.on('error', reject);
-    req.end();
-  });
+  return new DiscoveryError(`${get}: ${errorMessage(err)}`, { cause: err });
 }

@@ -317,6 +317,50 @@ export class TunnelAgent extends https.Agent {
   }
 }
 
+/** Agent internals @types/node does not declare: every request passes through addRequest before its header is written. */
+interface AgentWithAddRequest {
+  addRequest(req: http.ClientRequest, options: http.RequestOptions): void;
+}
+
+/**
+ * An http agent for plain-http requests built from the target URL (`http.request(url, { agent })`,
+ * node-fetch's `agent`), sending them to a forward proxy in absolute-URI form: its connections go to
+ * the proxy (TLS for an https proxy) and each request's target becomes `http://host[:port]/path`,
+ * with `Proxy-Authorization` from the proxy URL. Requests must give their headers as an object (an
+ * array of raw headers writes the request line before the agent sees it).
+ */
+export class ForwardProxyAgent extends http.Agent {
+  private readonly route: ProxyRoute;
+  private readonly proxyTls: TlsOptions | undefined;
+
+  constructor(route: ProxyRoute, opts: http.AgentOptions & { proxyTls?: TlsOptions }) {
+    const { proxyTls, ...agentOpts } = opts;
+    super(agentOpts);
+    this.route = route;
+    this.proxyTls = proxyTls;
+  }
+
+  override createConnection(): Duplex {
+    return dialProxy(this.route.proxy, this.proxyTls);
+  }
+
+  addRequest(req: http.ClientRequest, options: http.RequestOptions): void {
+    const hostHeader = req.getHeader('host');
+    let authority: string;
+    if (typeof hostHeader === 'string' && hostHeader !== '') {
+      authority = hostHeader;
+    } else {
+      const host = String(options.hostname ?? options.host ?? 'localhost');
+      const port = options.port !== undefined && String(options.port) !== '80' ? `:${options.port}` : '';
+      authority = (net.isIP(host) === 6 ? `[${host}]` : host) + port;
+    }
+    // The request line is written on the first write/end, which comes after this: the path can still change.
+    if (req.path.startsWith('/')) req.path = `http://${authority}${req.path}`;
+    if (this.route.authorization && !req.hasHeader('proxy-authorization')) req.setHeader('Proxy-Authorization', this.route.authorization);
+    (http.Agent.prototype as unknown as AgentWithAddRequest).addRequest.call(this, req, options);
+  }
+}
+
 function withoutServername(t: TlsOptions | undefined): TlsOptions {
   const o: TlsOptions = { ...t };
   delete o.servername;
@@ -377,12 +421,7 @@ export class Dispatcher {
       return { secure, agent: this.directAgent(secure), host, port: Number(port), path, headers: { Host: authority } };
     }
     if (target.protocol === 'https:') {
-      const key = `tunnel ${route.proxy.href}`;
-      let agent = this.agents.get(key);
-      if (!agent) {
-        agent = this.own(key, new TunnelAgent(route, { ...this.opts.agent, ...this.opts.tls, connectTimeoutMs: this.opts.connectTimeoutMs, proxyTls: this.opts.tls }));
-      }
-      return { secure: true, agent, host, port: Number(port), path, headers: { Host: authority } };
+      return { secure: true, agent: this.tunnelAgent(route), host, port: Number(port), path, headers: { Host: authority } };
     }
     // Absolute-URI request to the proxy; the proxy connection is pooled like any other.
     const p = hostPort(route.proxy);
@@ -397,6 +436,24 @@ export class Dispatcher {
     if (route.authorization) headers['Proxy-Authorization'] = route.authorization;
     const href = `${target.protocol}//${authority}${path}`;
     return { secure, agent, host: p.host, port: Number(p.port), path: href, headers, servername: secure ? (net.isIP(p.host) ? '' : p.host) : undefined };
+  }
+
+  /**
+   * The agent for a request made from the target URL itself (`http.request(url, { agent })`, or
+   * node-fetch's per-URL `agent` function, redirects included): the direct agent, a TunnelAgent for
+   * https through a proxy, or a ForwardProxyAgent for http through one. Pooled like dispatch()'s.
+   */
+  agentFor(target: URL): http.Agent {
+    const route = this.opts.proxy?.select(target) ?? null;
+    if (!route) return this.directAgent(target.protocol === 'https:');
+    if (target.protocol === 'https:') return this.tunnelAgent(route);
+    const key = `url-forward ${route.proxy.href}`;
+    return this.agents.get(key) ?? this.own(key, new ForwardProxyAgent(route, { ...this.opts.agent, proxyTls: withoutServername(this.opts.tls) }));
+  }
+
+  private tunnelAgent(route: ProxyRoute): http.Agent {
+    const key = `tunnel ${route.proxy.href}`;
+    return this.agents.get(key) ?? this.own(key, new TunnelAgent(route, { ...this.opts.agent, ...this.opts.tls, connectTimeoutMs: this.opts.connectTimeoutMs, proxyTls: this.opts.tls }));
   }
 
   private directAgent(secure: boolean): http.Agent {

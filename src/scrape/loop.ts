@@ -9,6 +9,7 @@ import { errorMessage } from '../util/errors.ts';
 import { LabelsBuilder, METRIC_NAME, labelsToString, type Labels } from '../util/labels.ts';
 import { isValidLabelName, isValidMetricName } from '../relabel/names.ts';
 import { fetchBody, ScrapeError } from './fetch-body.ts';
+import type { ProxySelector } from '../net/proxy.ts';
 import type { AuthSource, TlsClientOptions } from './http-client.ts';
 import type { BufferPool } from './buffer-pool.ts';
 import { DROPPED_REF, SeriesCache } from './series-cache.ts';
@@ -42,7 +43,8 @@ export interface LoopOptions {
   readonly tls?: TlsClientOptions;
   readonly auth: AuthSource;
   readonly followRedirects: boolean;
-  readonly proxy?: URL;
+  /** A bare proxy URL, or the selector for the pool's whole proxy config (fetch-body.ts takes either). */
+  readonly proxy?: URL | ProxySelector;
   readonly buffers: BufferPool;
   /** 'legacy': metric and label names must use the classic charset after relabeling (else the scrape fails). */
   readonly nameValidation: 'legacy' | 'utf8';

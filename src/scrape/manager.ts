@@ -14,6 +14,8 @@ import { ScrapeLoop, type LoopCounters, type LoopOptions, type ScrapeTarget } fr
 import { populateTargetLabels } from './target-labels.ts';
 import { AuthSource, tlsOptions } from './http-client.ts';
 import { BufferPool } from './buffer-pool.ts';
+import { ProxySelector } from '../net/proxy.ts';
+import { errorMessage } from '../util/errors.ts';
 import type { MetricMetadataEntry } from './metadata.ts';
 
 /** One metadata entry of one target, as the metadata API lists it. */
@@ -38,6 +40,8 @@ interface Pool {
   loops: Map<string, ScrapeLoop>;
   dropped: Labels[];
   groups: Map<string, readonly TargetGroup[]>;
+  /** Fails every scrape of the pool (an unusable proxy from the environment), like target_limit does. */
+  setupError: string | null;
 }
 
 /**
@@ -53,12 +57,15 @@ export class ScrapeManager {
   readonly counters: LoopCounters = { scrapes: 0, failed: 0, duplicates: 0, outOfOrder: 0, outOfBounds: 0, sampleLimitHit: 0, bodyLimitHit: 0 };
   private stopped = false;
   private readonly buffers = new BufferPool();
+  private readonly env: NodeJS.ProcessEnv;
 
-  constructor(storage: AppenderSource, clock: Clock, log: Logger, reg: Registry, userAgent: string) {
+  /** `env`: where proxy_from_environment reads HTTP_PROXY, HTTPS_PROXY and NO_PROXY. */
+  constructor(storage: AppenderSource, clock: Clock, log: Logger, reg: Registry, userAgent: string, env: NodeJS.ProcessEnv = process.env) {
     this.storage = storage;
     this.clock = clock;
     this.log = log;
     this.userAgent = userAgent;
+    this.env = env;
     this.registerMetrics(reg);
   }
 
@@ -66,36 +73,43 @@ export class ScrapeManager {
   async applyConfig(scrapeConfigs: readonly ScrapeConfig[]): Promise<void> {
     const wanted = new Map(scrapeConfigs.map((c) => [c.jobName, c]));
     const stops: Promise<void>[] = [];
+    const retired: Pool[] = [];
     for (const [name, pool] of this.pools) {
       if (!wanted.has(name)) {
         // Unlike Prometheus 2.42, a job removed by a reload gets stale markers for its series.
         for (const loop of pool.loops.values()) stops.push(loop.stop({ stale: true }));
         pool.loops.clear();
         this.pools.delete(name);
+        retired.push(pool);
       }
     }
     for (const cfg of scrapeConfigs) {
       const fingerprint = JSON.stringify(cfg);
       const have = this.pools.get(cfg.jobName);
       if (have && have.fingerprint === fingerprint) continue;
+      const { loopOpts, setupError } = this.loopOptions(cfg);
       const pool: Pool = {
         cfg,
         fingerprint,
         rules: compileRelabelConfigs(cfg.relabelConfigs),
-        loopOpts: this.loopOptions(cfg),
+        loopOpts,
         loops: new Map(),
         dropped: [],
         groups: have ? have.groups : new Map(),
+        setupError,
       };
       if (have) {
         // Settings changed: restart loops under the new settings without stale markers.
         for (const loop of have.loops.values()) stops.push(loop.stop({ stale: false }));
+        retired.push(have);
       }
       this.pools.set(cfg.jobName, pool);
       if (!have) pool.groups.set('static', cfg.staticConfigs);
       this.sync(pool);
     }
     await Promise.all(stops);
+    // Only once their loops have stopped: nothing uses these connections any more.
+    for (const p of retired) closeClients(p.loopOpts);
   }
 
   /** Replaces the target groups a discovery provider produced for a pool. */
@@ -158,13 +172,23 @@ export class ScrapeManager {
       pool.loops.set(key, loop);
       loop.start(targetOffset(key, target.url, target.intervalMs));
     }
-    for (const loop of pool.loops.values()) loop.forceError(overLimit);
+    for (const loop of pool.loops.values()) loop.forceError(overLimit ?? pool.setupError);
   }
 
-  private loopOptions(cfg: ScrapeConfig): LoopOptions {
+  private loopOptions(cfg: ScrapeConfig): { loopOpts: LoopOptions; setupError: string | null } {
     const tls = cfg.scheme === 'https' ? tlsOptions(cfg.tlsConfig) : undefined;
+    // proxy_url, no_proxy, proxy_from_environment and proxy_connect_header, as remote write has them.
+    let proxy: ProxySelector | null = null;
+    let setupError: string | null = null;
+    try {
+      proxy = ProxySelector.fromConfig(cfg, this.env);
+    } catch (err) {
+      // Go's transport fails each request when the environment names an unusable proxy; never fall back to direct.
+      setupError = errorMessage(err);
+      this.log.error('Invalid proxy settings; every scrape of the pool fails', { job: cfg.jobName, err: setupError });
+    }
     const agent = cfg.scheme === 'https' ? new https.Agent({ keepAlive: true, maxSockets: 4, ...tls }) : new http.Agent({ keepAlive: true, maxSockets: 4 });
-    return Object.freeze({
+    const loopOpts: LoopOptions = Object.freeze({
       honorLabels: cfg.honorLabels,
       honorTimestamps: cfg.honorTimestamps,
       trackTimestampsStaleness: cfg.trackTimestampsStaleness,
@@ -179,15 +203,17 @@ export class ScrapeManager {
         'Accept-Encoding': cfg.enableCompression ? 'gzip' : 'identity',
         'User-Agent': this.userAgent,
       },
-      auth: new AuthSource(cfg),
+      // OAuth2 token requests carry the scrape User-Agent, as Prometheus' do.
+      auth: new AuthSource(cfg, 5000, { userAgent: this.userAgent }),
       followRedirects: cfg.followRedirects,
-      proxy: cfg.proxyUrl ? new URL(cfg.proxyUrl) : undefined,
+      proxy: proxy ?? undefined,
       buffers: this.buffers,
       nameValidation: cfg.metricNameValidationScheme,
       fallbackProtocol: cfg.fallbackScrapeProtocol === 'OpenMetricsText1.0.0' || cfg.fallbackScrapeProtocol === 'OpenMetricsText0.0.1' ? 'openmetrics' : cfg.fallbackScrapeProtocol ? 'text' : undefined,
       agent,
       tls,
     });
+    return { loopOpts, setupError };
   }
 
   /** Stops every loop. Shutdown writes no stale markers, as Prometheus. */
@@ -196,6 +222,7 @@ export class ScrapeManager {
     const all: Promise<void>[] = [];
     for (const pool of this.pools.values()) for (const loop of pool.loops.values()) all.push(loop.stop({ stale: false }));
     await Promise.all(all);
+    for (const pool of this.pools.values()) closeClients(pool.loopOpts);
   }
 
   targets(): TargetStatus[] {
@@ -280,6 +307,12 @@ export class ScrapeManager {
       },
     });
   }
+}
+
+/** Closes a retired pool's keep-alive connections and its OAuth2 token client. */
+function closeClients(o: LoopOptions): void {
+  o.auth.close();
+  o.agent.destroy();
 }
 
 function toRecord(ls: Labels): Record<string, string> {
