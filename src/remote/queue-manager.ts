@@ -30,6 +30,8 @@ const SHARD_UPDATE_MS = 10_000;
 const EWMA_ALPHA = 0.2;
 /** How often a saturated queue is checked for catch-up resharding. */
 const CATCH_UP_CHECK_MS = 1000;
+/** Behind by more than this, catch-up quadruples the shards instead of doubling them. */
+const FAR_BEHIND_SEC = 30;
 /** While the receiver refuses connections, how often a TCP probe checks whether it is back. */
 const PROBE_INTERVAL_MS = 250;
 const SERIES_DROPPED = -1;
@@ -140,6 +142,7 @@ export class QueueManager {
   lastErrorAt = 0;
   /** True while the last send attempt failed. */
   failing = false;
+  private readonly highestAppended: () => number;
   /** Shards sleeping in a backoff that a successful probe cuts short. */
   private probeWaiters = 0;
   private reachable: Promise<boolean> | null = null;
@@ -163,7 +166,17 @@ export class QueueManager {
   constructor(
     cfg: RemoteWriteConfig,
     client: WriteClient,
-    opts: { clock: Clock; log: Logger; metrics: RemoteMetrics; events: QueueEvents; externalLabels: Labels; samplesIn?: () => number; metadataSource?: MetadataSource },
+    opts: {
+      clock: Clock;
+      log: Logger;
+      metrics: RemoteMetrics;
+      events: QueueEvents;
+      externalLabels: Labels;
+      samplesIn?: () => number;
+      /** Newest sample timestamp appended to the WAL (ms): how far behind the reader is. */
+      highestAppended?: () => number;
+      metadataSource?: MetadataSource;
+    },
   ) {
     this.cfg = cfg;
     this.protocol = cfg.protobufMessage === 'io.prometheus.write.v2.Request' ? 'v2' : 'v1';
@@ -172,6 +185,7 @@ export class QueueManager {
     this.sendHistograms = cfg.sendNativeHistograms;
     this.batchSize = cfg.queueConfig.maxSamplesPerSend;
     this.metadataSource = cfg.metadataConfig.send ? (opts.metadataSource ?? null) : null;
+    this.highestAppended = opts.highestAppended ?? (() => this.highestEnqueued);
     this.client = client;
     this.clock = opts.clock;
     this.log = opts.log;
@@ -413,7 +427,10 @@ export class QueueManager {
     let saturated = false;
     for (const s of this.shards) if (s.size >= s.capacity * 0.9) saturated = true;
     if (!saturated) return;
-    void this.reshard(Math.min(q.maxShards, n * 2));
+    // Every reshard drains the shards while the reader waits, so a backlog of more than half a
+    // minute (an outage, a restart) grows in fewer, bigger steps.
+    const behindSec = (this.highestAppended() - this.highestSent) / 1000;
+    void this.reshard(Math.min(q.maxShards, n * (behindSec > FAR_BEHIND_SEC ? 4 : 2)));
   }
 
   get shardCount(): number {
@@ -1107,7 +1124,10 @@ class Shard {
     if (fE > 0) m.exemplarsFailed.inc(labels, fE);
     if (fH > 0) m.histogramsFailed.inc(labels, fH);
     qm.failed += fS;
+    const recovered = qm.failing;
     qm.failing = false;
+    // The endpoint is back after failures: the backlog starts to drain now, not at the next tick.
+    if (recovered) qm.catchUpCheck();
     if (err !== '') {
       qm.lastError = err;
       qm.lastErrorAt = qm.clockRef.now();

@@ -92,6 +92,7 @@ export class RemoteStorage {
       metrics: this.metrics,
       externalLabels,
       samplesIn: this.opts.samplesAppended,
+      highestAppended: this.opts.highestAppended,
       metadataSource: this.opts.metadataSource,
       events: { onAcked: (pos) => progress.save(pos) },
     });

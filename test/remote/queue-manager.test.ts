@@ -25,10 +25,10 @@ class FakeClient implements WriteClient {
   close(): void {}
 }
 
-function qm(client: WriteClient, extra = ''): { q: QueueManager; acked: WalPosition[] } {
+function qm(client: WriteClient, extra = '', highestAppended?: () => number): { q: QueueManager; acked: WalPosition[] } {
   const cfg = parseConfig(`remote_write:\n  - url: http://127.0.0.1:1/w\n    queue_config:\n      max_samples_per_send: 50\n      capacity: 100\n      batch_send_deadline: 20ms\n      max_shards: 8\n${extra}`, 't.yml');
   const acked: WalPosition[] = [];
-  const q = new QueueManager(cfg.remoteWrite[0], client, { clock: systemClock, log: memoryLogger('warn'), metrics: new RemoteMetrics(new Registry()), externalLabels: [], events: { onAcked: (p) => acked.push(p) } });
+  const q = new QueueManager(cfg.remoteWrite[0], client, { clock: systemClock, log: memoryLogger('warn'), metrics: new RemoteMetrics(new Registry()), externalLabels: [], events: { onAcked: (p) => acked.push(p) }, highestAppended });
   return { q, acked };
 }
 
@@ -99,4 +99,25 @@ test('a saturated queue that sends fine doubles its shards to catch up, keeping 
   const perSeries = new Map<string, number[]>();
   for (const b of client.batches) for (const s of b) perSeries.set(s.name, [...(perSeries.get(s.name) ?? []), s.t]);
   for (const [name, ts] of perSeries) t.deepEqual(ts, [...Array(total).keys()].map((k) => 1000 + k), `series ${name} complete and in order`);
+});
+
+test('far behind (more than 30 s of appended data), catch-up quadruples the shards in one step', async (t) => {
+  const client = new FakeClient(30);
+  // The WAL holds data 100 s newer than anything in the queue: a long outage's backlog.
+  const { q } = qm(client, '', () => 1000 + 400 + 100_000);
+  for (let i = 0; i < 20; i++) q.storeSeries(i + 1, ['__name__', 'm', 'i', String(i)]);
+  q.start();
+  const seen = new Set<number>([q.shardCount]);
+  const watch = setInterval(() => seen.add(q.shardCount), 2);
+  for (let k = 0; k < 400 && !seen.has(4); k++) {
+    const chunk = q.beginChunk({ segment: 0, offset: (k + 1) * 100 });
+    for (let i = 0; i < 20; i++) {
+      while (!q.enqueue(i + 1, 1000 + k, k, false, chunk)) await q.waitForSpace();
+    }
+    q.endChunk();
+  }
+  clearInterval(watch);
+  t.true(await q.stop(20_000));
+  t.true(seen.has(4), `shard counts seen: ${[...seen].join(',')}`);
+  t.false(seen.has(2), 'no doubling step in between');
 });
