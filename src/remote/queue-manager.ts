@@ -30,6 +30,8 @@ const SHARD_UPDATE_MS = 10_000;
 const EWMA_ALPHA = 0.2;
 /** How often a saturated queue is checked for catch-up resharding. */
 const CATCH_UP_CHECK_MS = 1000;
+/** A partial batch of overdue samples goes out after the shard got nothing new for this long. */
+const OVERDUE_IDLE_MS = 50;
 /** Behind by more than this, catch-up quadruples the shards instead of doubling them. */
 const FAR_BEHIND_SEC = 30;
 /** While the receiver refuses connections, how often a TCP probe checks whether it is back. */
@@ -870,6 +872,8 @@ class Shard {
     this.chunks[i] = chunk;
     this.size++;
     if (this.size >= this.qm.batchSize) this.wake();
+    // An idle loop sleeps a whole deadline; an overdue first sample should not wait for that.
+    else if (this.size === 1 && t < this.qm.clockRef.now() - this.qm.cfg.queueConfig.batchSendDeadline) this.wake();
     return true;
   }
 
@@ -935,9 +939,14 @@ class Shard {
       const full = this.size >= batch;
       const now = clock.now();
       if (!full && !(this.size > 0 && (now >= deadline || flushing))) {
+        // The oldest sample already waited longer than batch_send_deadline since it was scraped (a
+        // backlog after an outage or restart): once no more arrives for a moment, the partial batch
+        // goes out rather than waiting a whole deadline more. That is the tail of every catch-up.
+        const overdue = this.size > 0 && this.ts[this.head] < now - q.batchSendDeadline;
+        const sizeBefore = this.size;
         // Sleep until a full batch is there or the deadline passes.
         await new Promise<void>((resolve) => {
-          const wait = this.size > 0 ? Math.max(1, deadline - now) : q.batchSendDeadline;
+          const wait = this.size > 0 ? Math.max(1, overdue ? Math.min(OVERDUE_IDLE_MS, deadline - now) : deadline - now) : q.batchSendDeadline;
           const timer = clock.setTimeout(() => {
             this.wakeFn = null;
             resolve();
@@ -948,6 +957,7 @@ class Shard {
           };
         });
         if (this.size === 0) deadline = clock.now() + q.batchSendDeadline;
+        else if (overdue && this.size === sizeBefore) deadline = clock.now();
         continue;
       }
       const n = Math.min(this.size, batch);

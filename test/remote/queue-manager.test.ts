@@ -26,7 +26,9 @@ class FakeClient implements WriteClient {
 }
 
 function qm(client: WriteClient, extra = '', highestAppended?: () => number): { q: QueueManager; acked: WalPosition[] } {
-  const cfg = parseConfig(`remote_write:\n  - url: http://127.0.0.1:1/w\n    queue_config:\n      max_samples_per_send: 50\n      capacity: 100\n      batch_send_deadline: 20ms\n      max_shards: 8\n${extra}`, 't.yml');
+  // A test may set its own batch_send_deadline; the default here keeps the others fast.
+  const deadline = extra.includes('batch_send_deadline') ? '' : '      batch_send_deadline: 20ms\n';
+  const cfg = parseConfig(`remote_write:\n  - url: http://127.0.0.1:1/w\n    queue_config:\n      max_samples_per_send: 50\n      capacity: 100\n${deadline}      max_shards: 8\n${extra}`, 't.yml');
   const acked: WalPosition[] = [];
   const q = new QueueManager(cfg.remoteWrite[0], client, { clock: systemClock, log: memoryLogger('warn'), metrics: new RemoteMetrics(new Registry()), externalLabels: [], events: { onAcked: (p) => acked.push(p) }, highestAppended });
   return { q, acked };
@@ -120,4 +122,29 @@ test('far behind (more than 30 s of appended data), catch-up quadruples the shar
   t.true(await q.stop(20_000));
   t.true(seen.has(4), `shard counts seen: ${[...seen].join(',')}`);
   t.false(seen.has(2), 'no doubling step in between');
+});
+
+test('a partial batch of samples already older than batch_send_deadline goes out once no more arrive; fresh ones wait the deadline', async (t) => {
+  const client = new FakeClient(0);
+  const { q } = qm(client, '      batch_send_deadline: 5s\n');
+  t.teardown(() => void q.stop(1000));
+  q.storeSeries(1, ['__name__', 'm', 'i', 'old']);
+  q.storeSeries(2, ['__name__', 'm', 'i', 'new']);
+  q.start();
+  const now = Date.now();
+  // The tail of a backlog: 10 samples scraped an hour ago, fewer than a batch.
+  let chunk = q.beginChunk({ segment: 0, offset: 100 });
+  for (let k = 0; k < 10; k++) t.true(q.enqueue(1, now - 3_600_000 + k, k, false, chunk));
+  q.endChunk();
+  const started = Date.now();
+  while (client.batches.length === 0 && Date.now() - started < 4000) await new Promise((r) => setTimeout(r, 10));
+  t.is(client.batches.length, 1, 'sent long before the 5 s deadline');
+  t.true(Date.now() - started < 2000);
+  t.is(client.batches[0].length, 10);
+  // Fresh samples keep the normal batching.
+  chunk = q.beginChunk({ segment: 0, offset: 200 });
+  t.true(q.enqueue(2, Date.now(), 1, false, chunk));
+  q.endChunk();
+  await new Promise((r) => setTimeout(r, 500));
+  t.is(client.batches.length, 1, 'a fresh sample waits for the deadline or a full batch');
 });
