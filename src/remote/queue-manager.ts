@@ -145,6 +145,9 @@ export class QueueManager {
   /** True while the last send attempt failed. */
   failing = false;
   private readonly highestAppended: () => number;
+  /** Shard count before catch-up grew it; null when not catching up. */
+  private catchUpFrom: number | null = null;
+  private caughtUpChecks = 0;
   /** Shards sleeping in a backoff that a successful probe cuts short. */
   private probeWaiters = 0;
   private reachable: Promise<boolean> | null = null;
@@ -424,11 +427,24 @@ export class QueueManager {
   catchUpCheck(): void {
     const q = this.cfg.queueConfig;
     const n = this.shards.length;
-    if (this.failing || this.resharding || this.stopping || n >= q.maxShards) return;
-    if (this.clock.now() - this.lastSendAt > CATCH_UP_CHECK_MS * 2) return;
+    if (this.failing || this.resharding || this.stopping) return;
     let saturated = false;
     for (const s of this.shards) if (s.size >= s.capacity * 0.9) saturated = true;
+    if (!saturated && this.catchUpFrom !== null && ++this.caughtUpChecks >= 2) {
+      // Caught up: the reader kept up for two checks in a row. Extra shards would now each hold a
+      // sliver of every scrape until batch_send_deadline, so go back at once; the draining
+      // reshard also sends those slivers now.
+      const back = this.catchUpFrom;
+      this.catchUpFrom = null;
+      this.caughtUpChecks = 0;
+      if (back !== n) void this.reshard(back);
+      return;
+    }
+    if (saturated) this.caughtUpChecks = 0;
+    if (n >= q.maxShards) return;
+    if (this.clock.now() - this.lastSendAt > CATCH_UP_CHECK_MS * 2) return;
     if (!saturated) return;
+    this.catchUpFrom ??= n;
     // Every reshard drains the shards while the reader waits, so a backlog of more than half a
     // minute (an outage, a restart) grows in fewer, bigger steps.
     const behindSec = (this.highestAppended() - this.highestSent) / 1000;

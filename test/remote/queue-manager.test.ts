@@ -97,6 +97,9 @@ test('a saturated queue that sends fine doubles its shards to catch up, keeping 
     q.endChunk();
   }
   t.true(q.shardCount > 1, `resharded up while behind (${q.shardCount} shards)`);
+  // Once the reader keeps up, the catch-up shards go away again (within a few 1 s checks).
+  for (const end = Date.now() + 6000; q.shardCount !== 1 && Date.now() < end; ) await new Promise((r) => setTimeout(r, 50));
+  t.is(q.shardCount, 1, 'back to the shard count from before the catch-up');
   t.true(await q.stop(20_000));
   const perSeries = new Map<string, number[]>();
   for (const b of client.batches) for (const s of b) perSeries.set(s.name, [...(perSeries.get(s.name) ?? []), s.t]);
