@@ -148,6 +148,7 @@ export class QueueManager {
   /** Shard count before catch-up grew it; null when not catching up. */
   private catchUpFrom: number | null = null;
   private caughtUpChecks = 0;
+  private lastCatchUpStep = 0;
   /** Shards sleeping in a backoff that a successful probe cuts short. */
   private probeWaiters = 0;
   private reachable: Promise<boolean> | null = null;
@@ -444,6 +445,11 @@ export class QueueManager {
     if (n >= q.maxShards) return;
     if (this.clock.now() - this.lastSendAt > CATCH_UP_CHECK_MS * 2) return;
     if (!saturated) return;
+    // A step needs time to show: right after one, the shards are still full of what the reshard
+    // drained back in.
+    const now = this.clock.now();
+    if (now - this.lastCatchUpStep < CATCH_UP_CHECK_MS * 1.5) return;
+    this.lastCatchUpStep = now;
     this.catchUpFrom ??= n;
     // Every reshard drains the shards while the reader waits, so a backlog of more than half a
     // minute (an outage, a restart) grows in fewer, bigger steps.
