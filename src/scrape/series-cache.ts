@@ -18,6 +18,10 @@ function hashBytes(buf: Uint8Array, start: number, end: number): number {
 
 export class SeriesCache {
   private arena: Buffer = Buffer.allocUnsafe(1 << 16);
+  private arenaView: DataView = new DataView(this.arena.buffer, this.arena.byteOffset, this.arena.byteLength);
+  /** The body last compared against, and a view of it (a scrape compares thousands of keys in one body). */
+  private bodyBuf: Uint8Array | null = null;
+  private bodyView: DataView = new DataView(new ArrayBuffer(0));
   private arenaUsed = 0;
   private off = new Uint32Array(256);
   private len = new Uint32Array(256);
@@ -63,15 +67,20 @@ export class SeriesCache {
     }
   }
 
+  /** Compares four bytes at a time through DataViews (single unaligned loads in V8), then the rest. */
   private sameBytes(e: number, buf: Uint8Array, start: number, end: number): boolean {
     const arena = this.arena;
+    if (this.bodyBuf !== buf) {
+      this.bodyBuf = buf;
+      this.bodyView = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    }
+    const a = this.arenaView;
+    const b = this.bodyView;
     let o = this.off[e];
     let i = start;
-    while (i < end && arena[o] === buf[i]) {
-      o++;
-      i++;
-    }
-    return i === end;
+    for (const words = end - 3; i < words; i += 4, o += 4) if (a.getInt32(o, true) !== b.getInt32(i, true)) return false;
+    for (; i < end; i++, o++) if (arena[o] !== buf[i]) return false;
+    return true;
   }
 
   /** Adds a series that find() did not know. Returns its entry index. */
@@ -152,7 +161,7 @@ export class SeriesCache {
       a += n;
       w++;
     }
-    this.arena = arena;
+    this.setArena(arena);
     this.arenaUsed = a;
     this.used = w;
     this.dead = 0;
@@ -195,6 +204,11 @@ export class SeriesCache {
     while (size < this.arenaUsed + extra) size *= 2;
     const next = Buffer.allocUnsafe(size);
     this.arena.copy(next, 0, 0, this.arenaUsed);
-    this.arena = next;
+    this.setArena(next);
+  }
+
+  private setArena(b: Buffer): void {
+    this.arena = b;
+    this.arenaView = new DataView(b.buffer, b.byteOffset, b.byteLength);
   }
 }

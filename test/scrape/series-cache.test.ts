@@ -77,3 +77,15 @@ test('the expected-next shortcut never returns the wrong entry: same length, oth
   t.is(look(names[1]), -1);
   t.is(look(names[2]), 3);
 });
+
+test('keys that differ only in a last byte outside the 4-byte words, or inside them, stay apart', (t) => {
+  const c = new SeriesCache();
+  const keys = ['m{a="1"}x', 'm{a="1"}y', 'xm{a="1"}', 'ym{a="1"}', 'abcd', 'abce', 'a', 'b', ''];
+  keys.forEach((k, i) => c.insert(key(k), 0, k.length, i + 1));
+  // Every key found in a body at an odd offset too, so no load is aligned.
+  for (const [i, k] of keys.entries()) {
+    const body = Buffer.from(`#${k}#`, 'latin1');
+    t.is(c.ref(c.find(body, 1, 1 + k.length)), i + 1, k);
+  }
+  t.is(c.find(key('m{a="1"}z'), 0, 9), -1);
+});
