@@ -1,20 +1,16 @@
 import test from 'ava';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Registry } from 'prom-client';
 import { AgentMetrics } from '../../src/agent/metrics.ts';
 import { AgentStorage, ExemplarStatus, type ExemplarStatusCode } from '../../src/agent/storage.ts';
 import { memoryLogger } from '../../src/log/logger.ts';
 import { compileRelabelConfigs } from '../../src/relabel/relabel.ts';
 import { RELABEL_DEFAULTS, type RelabelConfig } from '../../src/relabel/types.ts';
-import { AuthSource } from '../../src/scrape/http-client.ts';
-import { BufferPool } from '../../src/scrape/buffer-pool.ts';
-import { ScrapeLoop, type LoopOptions } from '../../src/scrape/loop.ts';
 import { FakeClock } from '../../src/util/clock.ts';
 import { labelsFromRecord, type Labels } from '../../src/util/labels.ts';
 import { replayWal } from '../../src/wal/reader.ts';
 import { RecordType, SampleBatch, decodeExemplars, decodeSamples, decodeSeries, recordType, type RefExemplar } from '../../src/wal/records.ts';
 import { rmrf, tmpDir } from '../helpers/agent-parts.ts';
+import { metricsServer, newLoop, TEXT_FORMAT } from '../helpers/scrape-loop.ts';
 
 interface Opened {
   storage: AgentStorage;
@@ -174,60 +170,15 @@ test('series GC forgets the latest exemplar; replay skips exemplar records', asy
   await again.close();
 });
 
-async function target(): Promise<{ url: string; set(body: string, contentType?: string): void; close(): Promise<void> }> {
-  let body = '';
-  let ct = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
-  const srv = http.createServer((_req, res) => {
-    res.writeHead(200, { 'Content-Type': ct });
-    res.end(body);
-  });
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as AddressInfo).port;
-  return {
-    url: `http://127.0.0.1:${port}/metrics`,
-    set(b, c) {
-      body = b;
-      if (c) ct = c;
-    },
-    close: () => new Promise<void>((r) => srv.close(() => r())),
-  };
-}
-
-function loopOptions(o: Partial<LoopOptions> = {}): LoopOptions {
-  return {
-    honorLabels: false,
-    honorTimestamps: true,
-    trackTimestampsStaleness: false,
-    metricRelabel: [],
-    sampleLimit: 0,
-    labelLimit: 0,
-    labelNameLengthLimit: 0,
-    labelValueLengthLimit: 0,
-    bodySizeLimit: 0,
-    headers: { Accept: 'application/openmetrics-text' },
-    agent: new http.Agent({ keepAlive: false }),
-    auth: new AuthSource({ tlsConfig: { insecureSkipVerify: false }, followRedirects: true, enableHttp2: false, proxyFromEnvironment: false }),
-    followRedirects: true,
-    buffers: new BufferPool(),
-    nameValidation: 'legacy',
-    ...o,
-  };
-}
+const OM = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
 
 test('scrape loop: exemplars go to the WAL with their own or their sample\'s timestamp, once', async (t) => {
   const { storage, registry } = await open(t);
-  const tg = await target();
-  t.teardown(() => tg.close());
+  const tg = await metricsServer(t);
   const clock = new FakeClock(1_700_000_000_000);
   const dropRule: RelabelConfig = { sourceLabels: ['__name__'], separator: RELABEL_DEFAULTS.separator, regex: 'dropped_total', modulus: 0, targetLabel: '', replacement: RELABEL_DEFAULTS.replacement, action: 'drop', explicit: new Set() };
-  const loop = new ScrapeLoop(
-    { pool: 'job1', url: tg.url, labels: ['instance', 'host:1', 'job', 'job1'], discovered: [], intervalMs: 1000, timeoutMs: 1000 },
-    loopOptions({ metricRelabel: compileRelabelConfigs([dropRule]) }),
-    storage.appender(),
-    clock,
-    memoryLogger('error'),
-    { scrapes: 0, failed: 0, duplicates: 0, outOfOrder: 0, outOfBounds: 0, sampleLimitHit: 0, bodyLimitHit: 0 },
-  );
+  const options = { headers: { Accept: 'application/openmetrics-text' }, metricRelabel: compileRelabelConfigs([dropRule]) };
+  const loop = newLoop(tg.url, { options, appender: storage.appender(), clock, log: memoryLogger('error') });
   const body = (v: number) => [
     '# TYPE req counter',
     `req_total{code="200"} ${v} # {trace_id="t${v}"} 0.5`,
@@ -243,12 +194,12 @@ test('scrape loop: exemplars go to the WAL with their own or their sample\'s tim
     '',
   ].join('\n');
   const t1 = clock.now();
-  tg.set(body(1));
+  tg.set(200, body(1), OM);
   await loop.scrape(t1);
   t.is(loop.state.health, 'up', loop.state.lastError);
-  tg.set(body(1));
+  tg.set(200, body(1));
   await loop.scrape(t1 + 1000);
-  tg.set(body(2));
+  tg.set(200, body(2));
   await loop.scrape(t1 + 2000);
   await storage.close();
 
@@ -269,18 +220,10 @@ test('scrape loop: exemplars go to the WAL with their own or their sample\'s tim
 
 test('scrape loop: the text format carries no exemplars and writes no exemplar record', async (t) => {
   const { storage } = await open(t);
-  const tg = await target();
-  t.teardown(() => tg.close());
+  const tg = await metricsServer(t);
   const clock = new FakeClock(1_700_000_000_000);
-  const loop = new ScrapeLoop(
-    { pool: 'job1', url: tg.url, labels: ['instance', 'host:1', 'job', 'job1'], discovered: [], intervalMs: 1000, timeoutMs: 1000 },
-    loopOptions(),
-    storage.appender(),
-    clock,
-    memoryLogger('error'),
-    { scrapes: 0, failed: 0, duplicates: 0, outOfOrder: 0, outOfBounds: 0, sampleLimitHit: 0, bodyLimitHit: 0 },
-  );
-  tg.set('# TYPE a counter\na_total 1\n', 'text/plain; version=0.0.4');
+  const loop = newLoop(tg.url, { options: { headers: { Accept: 'application/openmetrics-text' } }, appender: storage.appender(), clock, log: memoryLogger('error') });
+  tg.set(200, '# TYPE a counter\na_total 1\n', TEXT_FORMAT);
   await loop.scrape(clock.now());
   await storage.close();
   const wal = await readWal(storage.walDir);

@@ -1,20 +1,18 @@
 import test from 'ava';
-import fs from 'node:fs/promises';
 import type { HttpSdConfig } from '../../src/config/types.ts';
 import { HttpDiscoverer } from '../../src/discovery/http.ts';
 import { memoryLogger } from '../../src/log/logger.ts';
 import { FakeClock } from '../../src/util/clock.ts';
-import { tmpDir } from '../helpers/procs.ts';
-import { selfSigned, startProxy, startServer, type Received, type TestServer } from '../net/helpers.ts';
+import { startProxy, startServer, type Received, type ServerOptions, type TestServer } from '../helpers/http.ts';
+import type { Teardown } from '../helpers/procs.ts';
+import { tempCert } from '../helpers/tls.ts';
 import { metricValue, newMetrics, plain, Run, scrapeConfigs, waitFor } from './helpers.ts';
 
 const LIST = JSON.stringify([{ targets: ['a:1'], labels: { env: 'prod' } }]);
 
-type Teardown = { teardown(fn: () => Promise<void> | void): void };
-
 /** A loopback SD endpoint answering LIST on /sd and redirecting /moved there. */
-async function sdServer(t: Teardown, tlsOpts?: { cert: Buffer; key: Buffer }): Promise<TestServer> {
-  const s = await startServer((r, res) => {
+function sdServer(t: Teardown, tls?: ServerOptions['tls']): Promise<TestServer> {
+  return startServer((r, res) => {
     if (r.url === '/moved') {
       res.writeHead(302, { Location: '/sd' });
       res.end();
@@ -22,9 +20,7 @@ async function sdServer(t: Teardown, tlsOpts?: { cert: Buffer; key: Buffer }): P
     }
     res.writeHead(200, { 'Content-Type': 'application/json' });
     res.end(LIST);
-  }, tlsOpts);
-  t.teardown(() => s.close());
-  return s;
+  }, { tls, t });
 }
 
 function httpConfig(url: string, extra = ''): HttpSdConfig {
@@ -55,8 +51,7 @@ function viaAnyAddr(url: string): string {
 
 test('http_sd through an http proxy: absolute-URI requests with Proxy-Authorization, redirects proxied too', async (t) => {
   const sd = await sdServer(t);
-  const proxy = await startProxy();
-  t.teardown(() => proxy.close());
+  const proxy = await startProxy({ credentials: 'sd:pw', t });
   const url = `${sd.url}/moved`;
   const { run } = start(t, httpConfig(url, `        proxy_url: ${proxy.url.replace('http://', 'http://sd:pw@')}\n`));
   const groups = await run.emitted(1);
@@ -72,17 +67,9 @@ test('http_sd through an http proxy: absolute-URI requests with Proxy-Authorizat
 });
 
 test('http_sd to an https server through CONNECT: proxy_connect_header, TLS verified end to end, tunnel reused', async (t) => {
-  const dir = await tmpDir();
-  t.teardown(() => fs.rm(dir, { recursive: true, force: true }));
-  const pem = await selfSigned(dir);
-  if (!pem) {
-    t.log('openssl not available: skipped');
-    t.pass();
-    return;
-  }
-  const sd = await sdServer(t, { cert: pem.cert, key: pem.key });
-  const proxy = await startProxy();
-  t.teardown(() => proxy.close());
+  const pem = await tempCert(t);
+  const sd = await sdServer(t, pem);
+  const proxy = await startProxy({ t });
   const extra = (tls: string) => `        proxy_url: ${proxy.url}\n        proxy_connect_header:\n          X-Tenant: [edge-1]\n        tls_config:\n          ${tls}\n`;
   const ok = start(t, httpConfig(`${sd.url}/sd`, extra(`ca_file: ${pem.certFile}`)));
   t.is((await ok.run.emitted(1))[0].targets[0], 'a:1');
@@ -101,8 +88,7 @@ test('http_sd to an https server through CONNECT: proxy_connect_header, TLS veri
 });
 
 test('a proxy refusing CONNECT fails the refresh with its status', async (t) => {
-  const proxy = await startProxy({ refuseConnect: 407 });
-  t.teardown(() => proxy.close());
+  const proxy = await startProxy({ refuseConnect: 407, t });
   const s = start(t, httpConfig('https://127.0.0.1:9/sd', `        proxy_url: ${proxy.url}\n`));
   await waitFor(async () => (await s.failures()) === 1, 'refused CONNECT');
   t.regex(s.lastError(), /Get \\"https:\/\/127\.0\.0\.1:9\/sd\\": proxy refused CONNECT: HTTP status 407/);
@@ -121,8 +107,7 @@ const ROUTING: { name: string; extra: (proxy: string) => string; env?: (proxy: s
 for (const c of ROUTING) {
   test(`http_sd routing: ${c.name}`, async (t) => {
     const sd = await sdServer(t);
-    const proxy = await startProxy();
-    t.teardown(() => proxy.close());
+    const proxy = await startProxy({ t });
     const url = c.anyAddr ? viaAnyAddr(`${sd.url}/sd`) : `${sd.url}/sd`;
     const { run } = start(t, httpConfig(url, c.extra(proxy.url)), c.env?.(proxy.url) ?? {});
     t.deepEqual((await run.emitted(1))[0].targets, ['a:1']);
@@ -156,8 +141,7 @@ async function tokenServer(t: Teardown): Promise<{ srv: TestServer; fail: { on: 
     n++;
     res.writeHead(200, { 'Content-Type': 'application/json' });
     res.end(JSON.stringify({ access_token: `tok-${n}`, token_type: 'bearer', expires_in: 3600 }));
-  });
-  t.teardown(() => srv.close());
+  }, { t });
   return { srv, fail };
 }
 
@@ -202,8 +186,7 @@ test('http_sd with oauth2: a failing token endpoint fails the refresh without an
 test('http_sd through a proxy with oauth2: the token request follows the oauth2 block\'s own proxy settings', async (t) => {
   const sd = await sdServer(t);
   const { srv: tokens } = await tokenServer(t);
-  const proxy = await startProxy();
-  t.teardown(() => proxy.close());
+  const proxy = await startProxy({ t });
   // SD through the proxy, token endpoint direct (the oauth2 block has no proxy of its own).
   const extra = `        proxy_url: ${proxy.url}\n        oauth2:\n          client_id: c\n          client_secret: s\n          token_url: ${tokens.url}/token\n`;
   const s = start(t, httpConfig(`${sd.url}/sd`, extra));

@@ -18,6 +18,9 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** What helpers need of an ava test: somewhere to register cleanup. */
+export type Teardown = { teardown(fn: () => Promise<void> | void): void };
+
 export async function tmpDir(prefix = 'outpost-test-'): Promise<string> {
   return fs.mkdtemp(path.join(os.tmpdir(), prefix));
 }

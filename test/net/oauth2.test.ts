@@ -7,8 +7,9 @@ import { HttpWriteClient } from '../../src/remote/client.ts';
 import { AuthSource } from '../../src/scrape/http-client.ts';
 import { Secret } from '../../src/config/secret.ts';
 import type { OAuth2Config } from '../../src/config/types.ts';
-import { tmpDir } from '../helpers/procs.ts';
-import { rwConfig, startProxy, startServer, type Received, type TestServer } from './helpers.ts';
+import { reply, startProxy, startServer, type Received, type TestServer } from '../helpers/http.ts';
+import { tmpDir, type Teardown } from '../helpers/procs.ts';
+import { rwConfig } from './helpers.ts';
 
 const SECRET = 'Sup3r secret/+&';
 
@@ -21,16 +22,14 @@ function form(r: Received): Record<string, string> {
 }
 
 /** A token endpoint that hands out tok-1, tok-2, ... (or whatever `answer` decides). */
-async function tokenServer(t: { teardown(fn: () => Promise<void>): void }, answer?: (r: Received, res: http.ServerResponse, n: number) => boolean): Promise<TestServer> {
+async function tokenServer(t: Teardown, answer?: (r: Received, res: http.ServerResponse, n: number) => boolean): Promise<TestServer> {
   let n = 0;
-  const s = await startServer((r, res) => {
+  return startServer((r, res) => {
     n++;
     if (answer?.(r, res, n)) return;
     res.writeHead(200, { 'Content-Type': 'application/json' });
     res.end(JSON.stringify({ access_token: `tok-${n}`, token_type: 'bearer', expires_in: 60 }));
-  });
-  t.teardown(() => s.close());
-  return s;
+  }, { t });
 }
 
 function oauthCfg(tokenUrl: string, extra: Partial<OAuth2Config> = {}): OAuth2Config {
@@ -186,11 +185,7 @@ test('remote write with oauth2: Bearer token on the request; a failing token end
     res.end();
     return true;
   });
-  const rx = await startServer((_r, res) => {
-    res.writeHead(204);
-    res.end();
-  });
-  t.teardown(() => rx.close());
+  const rx = await startServer(reply(204), { t });
   const entry = (url: string) => `url: ${url}/api/v1/write
     oauth2:
       client_id: agent
@@ -224,8 +219,7 @@ test('a 401 from the receiver drops the cached token', async (t) => {
   const rx = await startServer((_r, res) => {
     res.writeHead(n++ === 0 ? 401 : 204);
     res.end();
-  });
-  t.teardown(() => rx.close());
+  }, { t });
   const c = new HttpWriteClient(rwConfig(`url: ${rx.url}/w\n    oauth2:\n      client_id: a\n      client_secret: b\n      token_url: ${tokens.url}/t`), 'ua');
   t.teardown(() => c.close());
   t.is((await c.send(Buffer.from('x'), 0, 'v1')).kind, 'fail');
@@ -235,8 +229,7 @@ test('a 401 from the receiver drops the cached token', async (t) => {
 
 test('the token request goes through the oauth2 block\'s own proxy', async (t) => {
   const tokens = await tokenServer(t);
-  const proxy = await startProxy();
-  t.teardown(() => proxy.close());
+  const proxy = await startProxy({ t });
   const src = new OAuth2TokenSource(oauthCfg(`${tokens.url}/t`, { proxyUrl: proxy.url }));
   t.teardown(() => src.close());
   t.is(await src.authorization(), 'Bearer tok-1');

@@ -1,13 +1,13 @@
 import test from 'ava';
-import fs from 'node:fs/promises';
 import https from 'node:https';
 import { NoProxy, ProxySelector, parseProxyUrl } from '../../src/net/proxy.ts';
 import { Secret } from '../../src/config/secret.ts';
 import { tlsOptions } from '../../src/net/tls.ts';
 import { HttpWriteClient } from '../../src/remote/client.ts';
 import { fetchBody } from '../../src/scrape/fetch-body.ts';
-import { tmpDir } from '../helpers/procs.ts';
-import { rwConfig, selfSigned, startProxy, startServer } from './helpers.ts';
+import { reply, startProxy, startServer } from '../helpers/http.ts';
+import { tempCert } from '../helpers/tls.ts';
+import { rwConfig } from './helpers.ts';
 
 const NO_PROXY_CASES: { spec: string; host: string; port: string; bypass: boolean }[] = [
   { spec: '*', host: 'anything.example', port: '80', bypass: true },
@@ -71,15 +71,8 @@ test('proxy URLs: userinfo becomes Proxy-Authorization; unsupported schemes are 
 });
 
 test('remote write through an http proxy: absolute-URI requests, Proxy-Authorization from the proxy URL, one pooled connection', async (t) => {
-  const rx = await startServer((_r, res) => {
-    res.writeHead(204);
-    res.end();
-  });
-  const proxy = await startProxy();
-  t.teardown(async () => {
-    await rx.close();
-    await proxy.close();
-  });
+  const rx = await startServer(reply(204), { t });
+  const proxy = await startProxy({ credentials: 'agent:pw', t });
   const proxyUrl = proxy.url.replace('http://', 'http://agent:pw@');
   const c = new HttpWriteClient(rwConfig(`url: ${rx.url}/api/v1/write\n    proxy_url: ${proxyUrl}`), 'Outpost/1');
   t.teardown(() => c.close());
@@ -92,23 +85,9 @@ test('remote write through an http proxy: absolute-URI requests, Proxy-Authoriza
 });
 
 test('remote write to an https receiver through CONNECT: proxy_connect_header sent, TLS verified end to end, tunnel kept alive', async (t) => {
-  const dir = await tmpDir();
-  t.teardown(() => fs.rm(dir, { recursive: true, force: true }));
-  const pem = await selfSigned(dir);
-  if (!pem) {
-    t.log('openssl not available: skipped');
-    t.pass();
-    return;
-  }
-  const rx = await startServer((_r, res) => {
-    res.writeHead(204);
-    res.end();
-  }, { cert: pem.cert, key: pem.key });
-  const proxy = await startProxy();
-  t.teardown(async () => {
-    await rx.close();
-    await proxy.close();
-  });
+  const pem = await tempCert(t);
+  const rx = await startServer(reply(204), { tls: pem, t });
+  const proxy = await startProxy({ t });
   const entry = (tls: string) => `url: ${rx.url}/api/v1/write
     proxy_url: ${proxy.url}
     proxy_connect_header:
@@ -132,8 +111,7 @@ test('remote write to an https receiver through CONNECT: proxy_connect_header se
 });
 
 test('a proxy refusing CONNECT is a retryable send error naming the proxy status', async (t) => {
-  const proxy = await startProxy({ refuseConnect: 407 });
-  t.teardown(() => proxy.close());
+  const proxy = await startProxy({ refuseConnect: 407, t });
   const c = new HttpWriteClient(rwConfig(`url: https://127.0.0.1:9/api/v1/write\n    proxy_url: ${proxy.url}`), 'Outpost/1');
   t.teardown(() => c.close());
   const r = await c.send(Buffer.from('x'), 0, 'v1');
@@ -142,15 +120,8 @@ test('a proxy refusing CONNECT is a retryable send error naming the proxy status
 });
 
 test('no_proxy keeps loopback receivers off the proxy', async (t) => {
-  const rx = await startServer((_r, res) => {
-    res.writeHead(204);
-    res.end();
-  });
-  const proxy = await startProxy();
-  t.teardown(async () => {
-    await rx.close();
-    await proxy.close();
-  });
+  const rx = await startServer(reply(204), { t });
+  const proxy = await startProxy({ t });
   const c = new HttpWriteClient(rwConfig(`url: ${rx.url}/w\n    proxy_url: ${proxy.url}\n    no_proxy: elsewhere.example`), 'Outpost/1');
   t.teardown(() => c.close());
   t.is((await c.send(Buffer.from('x'), 0, 'v1')).kind, 'ok');
@@ -159,23 +130,9 @@ test('no_proxy keeps loopback receivers off the proxy', async (t) => {
 });
 
 test('scrapes share the same proxy code: fetchBody through a selector sends proxy_connect_header and pools the tunnel', async (t) => {
-  const dir = await tmpDir();
-  t.teardown(() => fs.rm(dir, { recursive: true, force: true }));
-  const pem = await selfSigned(dir);
-  if (!pem) {
-    t.log('openssl not available: skipped');
-    t.pass();
-    return;
-  }
-  const target = await startServer((_r, res) => {
-    res.writeHead(200, { 'Content-Type': 'text/plain' });
-    res.end('m 1\n');
-  }, { cert: pem.cert, key: pem.key });
-  const proxy = await startProxy();
-  t.teardown(async () => {
-    await target.close();
-    await proxy.close();
-  });
+  const pem = await tempCert(t);
+  const target = await startServer(reply(200, 'm 1\n', { 'Content-Type': 'text/plain' }), { tls: pem, t });
+  const proxy = await startProxy({ t });
   const tls = tlsOptions({ caFile: pem.certFile, insecureSkipVerify: false });
   const agent = new https.Agent({ keepAlive: true, ...tls });
   t.teardown(() => agent.destroy());

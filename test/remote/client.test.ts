@@ -4,16 +4,16 @@ import net from 'node:net';
 import path from 'node:path';
 import { HttpWriteClient, parseRetryAfter, type SendResult } from '../../src/remote/client.ts';
 import { RW1_CONTENT_TYPE, RW2_CONTENT_TYPE } from '../../src/remote/proto.ts';
-import { rwConfig, selfSigned, startServer, type TestServer } from '../net/helpers.ts';
-import { tmpDir } from '../helpers/procs.ts';
+import { reply, startServer, type TestServer } from '../helpers/http.ts';
+import { tmpDir, type Teardown } from '../helpers/procs.ts';
+import { tempCert } from '../helpers/tls.ts';
+import { rwConfig } from '../net/helpers.ts';
 
 const BODY = Buffer.from('snappy-bytes-stand-in');
 
-async function server(t: { teardown(fn: () => Promise<void>): void }, answer: (res: import('node:http').ServerResponse, n: number) => void): Promise<TestServer> {
+async function server(t: Teardown, answer: (res: import('node:http').ServerResponse, n: number) => void): Promise<TestServer> {
   let n = 0;
-  const s = await startServer((_req, res) => answer(res, n++));
-  t.teardown(() => s.close());
-  return s;
+  return startServer((_req, res) => answer(res, n++), { t });
 }
 
 function client(t: { teardown(fn: () => void): void }, entry: string): HttpWriteClient {
@@ -26,10 +26,7 @@ test('headers: protocol, version, User-Agent, custom and http_headers, Retry-Att
   const dir = await tmpDir();
   t.teardown(() => fs.rm(dir, { recursive: true, force: true }));
   await fs.writeFile(path.join(dir, 'tenant'), 'from-file\n');
-  const s = await server(t, (res) => {
-    res.writeHead(204);
-    res.end();
-  });
+  const s = await startServer(reply(204), { t });
   const c = client(t, `url: ${s.url}/api/v1/write?x=1
     headers:
       X-Scope-OrgID: edge1
@@ -158,17 +155,13 @@ test('connection errors are retryable and name the URL with its password redacte
 test('a connection reset mid-response is retryable', async (t) => {
   const s = await startServer((req, res) => {
     res.socket?.destroy();
-  });
-  t.teardown(() => s.close());
+  }, { t });
   const r = await client(t, `url: ${s.url}/w`).send(BODY, 0, 'v1');
   t.is(r.kind, 'retry');
 });
 
 test('keep-alive: sequential requests share one connection', async (t) => {
-  const s = await server(t, (res) => {
-    res.writeHead(204);
-    res.end();
-  });
+  const s = await startServer(reply(204), { t });
   const c = client(t, `url: ${s.url}/w`);
   for (let i = 0; i < 20; i++) t.is((await c.send(BODY, 0, 'v1')).kind, 'ok');
   t.is(s.received.length, 20);
@@ -180,10 +173,7 @@ test('credentials: basic_auth, authorization from a file, URL userinfo', async (
   t.teardown(() => fs.rm(dir, { recursive: true, force: true }));
   const tokenFile = path.join(dir, 'token');
   await fs.writeFile(tokenFile, 'tok1\n');
-  const s = await server(t, (res) => {
-    res.writeHead(204);
-    res.end();
-  });
+  const s = await startServer(reply(204), { t });
   await client(t, `url: ${s.url}/w\n    basic_auth:\n      username: u\n      password: p`).send(BODY, 0, 'v1');
   await client(t, `url: ${s.url}/w\n    authorization:\n      credentials_file: ${tokenFile}`).send(BODY, 0, 'v1');
   await client(t, `url: http://alice:s%20cret@127.0.0.1:${s.port}/w`).send(BODY, 0, 'v1');
@@ -193,10 +183,7 @@ test('credentials: basic_auth, authorization from a file, URL userinfo', async (
 });
 
 test('an unreadable credentials file makes the send retryable, with a message naming the problem', async (t) => {
-  const s = await server(t, (res) => {
-    res.writeHead(204);
-    res.end();
-  });
+  const s = await startServer(reply(204), { t });
   const r = await client(t, `url: ${s.url}/w\n    authorization:\n      credentials_file: /nonexistent/outpost-token`).send(BODY, 0, 'v1');
   t.is(r.kind, 'retry');
   if (r.kind === 'retry') t.regex(r.error, /ENOENT.*outpost-token/);
@@ -204,19 +191,8 @@ test('an unreadable credentials file makes the send retryable, with a message na
 });
 
 test('https receivers: verified against tls_config.ca_file, refused without it, server_name checked', async (t) => {
-  const dir = await tmpDir();
-  t.teardown(() => fs.rm(dir, { recursive: true, force: true }));
-  const pem = await selfSigned(dir);
-  if (!pem) {
-    t.log('openssl not available: skipped');
-    t.pass();
-    return;
-  }
-  const s = await startServer((_r, res) => {
-    res.writeHead(204);
-    res.end();
-  }, { cert: pem.cert, key: pem.key });
-  t.teardown(() => s.close());
+  const pem = await tempCert(t);
+  const s = await startServer(reply(204), { tls: pem, t });
   t.is((await client(t, `url: ${s.url}/w\n    tls_config:\n      ca_file: ${pem.certFile}`).send(BODY, 0, 'v1')).kind, 'ok');
   t.is((await client(t, `url: ${s.url}/w\n    tls_config:\n      ca_file: ${pem.certFile}\n      server_name: outpost-test`).send(BODY, 0, 'v1')).kind, 'ok');
   const wrongName = await client(t, `url: ${s.url}/w\n    tls_config:\n      ca_file: ${pem.certFile}\n      server_name: other-name`).send(BODY, 0, 'v1');

@@ -1,92 +1,29 @@
 import test from 'ava';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { memoryLogger } from '../../src/log/logger.ts';
 import { compileRelabelConfigs } from '../../src/relabel/relabel.ts';
 import { RELABEL_DEFAULTS, type RelabelConfig } from '../../src/relabel/types.ts';
 import { AuthSource } from '../../src/scrape/http-client.ts';
-import { BufferPool } from '../../src/scrape/buffer-pool.ts';
-import { ScrapeLoop, type LoopCounters, type LoopOptions } from '../../src/scrape/loop.ts';
-import { FakeClock } from '../../src/util/clock.ts';
+import type { LoopOptions } from '../../src/scrape/loop.ts';
+import { startServer } from '../helpers/http.ts';
+import type { Teardown } from '../helpers/procs.ts';
 import { RecordingAppender } from '../helpers/recording-appender.ts';
-
-/** A loopback target whose next response the test sets. */
-async function target(): Promise<{ url: string; set(status: number, body: string | Buffer, headers?: Record<string, string>): void; hits: () => number; close(): void; lastHeaders: () => http.IncomingHttpHeaders }> {
-  let status = 200;
-  let body: string | Buffer = '';
-  let headers: Record<string, string> = { 'Content-Type': 'text/plain; version=0.0.4' };
-  let hits = 0;
-  let last: http.IncomingHttpHeaders = {};
-  const srv = http.createServer((req, res) => {
-    hits++;
-    last = req.headers;
-    res.writeHead(status, headers);
-    res.end(body);
-  });
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as AddressInfo).port;
-  return {
-    url: `http://127.0.0.1:${port}/metrics`,
-    set(s, b, h) {
-      status = s;
-      body = b;
-      if (h) headers = h;
-    },
-    hits: () => hits,
-    close: () => srv.close(),
-    lastHeaders: () => last,
-  };
-}
-
-function counters(): LoopCounters {
-  return { scrapes: 0, failed: 0, duplicates: 0, outOfOrder: 0, outOfBounds: 0, sampleLimitHit: 0, bodyLimitHit: 0 };
-}
-
-function opts(o: Partial<LoopOptions> = {}): LoopOptions {
-  return {
-    honorLabels: false,
-    honorTimestamps: true,
-    trackTimestampsStaleness: false,
-    metricRelabel: [],
-    sampleLimit: 0,
-    labelLimit: 0,
-    labelNameLengthLimit: 0,
-    labelValueLengthLimit: 0,
-    bodySizeLimit: 0,
-    headers: { Accept: 'text/plain' },
-    agent: new http.Agent({ keepAlive: false }),
-    auth: new AuthSource({ tlsConfig: { insecureSkipVerify: false }, followRedirects: true, enableHttp2: false, proxyFromEnvironment: false }),
-    followRedirects: true,
-    buffers: new BufferPool(),
-    nameValidation: 'legacy',
-    ...o,
-  };
-}
+import { loopCounters, metricsServer, newLoop } from '../helpers/scrape-loop.ts';
 
 function rule(r: Partial<RelabelConfig>): RelabelConfig {
   return { sourceLabels: [], separator: RELABEL_DEFAULTS.separator, regex: RELABEL_DEFAULTS.regex, modulus: 0, targetLabel: '', replacement: RELABEL_DEFAULTS.replacement, action: 'replace', explicit: new Set(), ...r };
 }
 
-async function setup(o: Partial<LoopOptions> = {}) {
-  const tg = await target();
+async function setup(t: Teardown, options: Partial<LoopOptions> = {}) {
+  const tg = await metricsServer(t);
   const app = new RecordingAppender();
-  const c = counters();
-  const loop = new ScrapeLoop(
-    { pool: 'job1', url: tg.url, labels: ['instance', 'host:1', 'job', 'job1'], discovered: [], intervalMs: 1000, timeoutMs: 1000 },
-    opts(o),
-    app,
-    new FakeClock(1_700_000_000_000),
-    memoryLogger(),
-    c,
-  );
+  const c = loopCounters();
+  const loop = newLoop(tg.url, { options, appender: app, counters: c });
   return { tg, app, loop, c };
 }
 
 const T = 1_700_000_000_000;
 
 test('attaches job and instance, reports the five report series with the scrape timestamp', async (t) => {
-  const { tg, app, loop } = await setup();
-  t.teardown(() => tg.close());
+  const { tg, app, loop } = await setup(t);
   tg.set(200, '# TYPE a gauge\na{x="1"} 5\nb 2.5\n');
   await loop.scrape(T);
   t.deepEqual(app.named('a'), [{ labels: { __name__: 'a', instance: 'host:1', job: 'job1', x: '1' }, t: T, v: 5, stale: false }]);
@@ -105,8 +42,7 @@ test('attaches job and instance, reports the five report series with the scrape 
 });
 
 test('a series that disappears gets a stale marker; a failed scrape marks all and reports up=0', async (t) => {
-  const { tg, app, loop } = await setup();
-  t.teardown(() => tg.close());
+  const { tg, app, loop } = await setup(t);
   tg.set(200, 'a 1\nb 1\n');
   await loop.scrape(T);
   tg.set(200, 'a 2\n');
@@ -125,8 +61,7 @@ test('a series that disappears gets a stale marker; a failed scrape marks all an
 });
 
 test('a body that does not parse fails the whole scrape: nothing of it is ingested', async (t) => {
-  const { tg, app, loop } = await setup();
-  t.teardown(() => tg.close());
+  const { tg, app, loop } = await setup(t);
   tg.set(200, 'good 1\n1234notvali}{ 444\n');
   await loop.scrape(T);
   t.is(app.named('good').length, 0);
@@ -135,8 +70,7 @@ test('a body that does not parse fails the whole scrape: nothing of it is ingest
 });
 
 test('duplicate label names fail the scrape (RepeatedLabels)', async (t) => {
-  const { tg, app, loop } = await setup();
-  t.teardown(() => tg.close());
+  const { tg, app, loop } = await setup(t);
   tg.set(200, 'test{a="1",a="1"} 1\n');
   await loop.scrape(T);
   t.is(app.named('test').length, 0);
@@ -144,22 +78,19 @@ test('duplicate label names fail the scrape (RepeatedLabels)', async (t) => {
 });
 
 test('honor_labels=false moves clashing labels to exported_*; honor_labels=true keeps them', async (t) => {
-  const a = await setup();
-  t.teardown(() => a.tg.close());
+  const a = await setup(t);
   a.tg.set(200, 'm{job="orig",instance="foo",exported_job="x"} 1\n');
   await a.loop.scrape(T);
   // exported_job is taken by the scraped series itself, so the clashing job goes one level further.
   t.deepEqual(a.app.named('m')[0].labels, { __name__: 'm', exported_exported_job: 'orig', exported_instance: 'foo', exported_job: 'x', instance: 'host:1', job: 'job1' });
-  const b = await setup({ honorLabels: true });
-  t.teardown(() => b.tg.close());
+  const b = await setup(t, { honorLabels: true });
   b.tg.set(200, 'm{job="orig"} 1\n');
   await b.loop.scrape(T);
   t.deepEqual(b.app.named('m')[0].labels, { __name__: 'm', instance: 'host:1', job: 'orig' });
 });
 
 test('the same series twice in one scrape: first kept, rest counted', async (t) => {
-  const { tg, app, loop, c } = await setup();
-  t.teardown(() => tg.close());
+  const { tg, app, loop, c } = await setup(t);
   tg.set(200, 'd 1\nd 2\n');
   await loop.scrape(T);
   t.deepEqual(app.named('d').map((s) => s.v), [1]);
@@ -167,8 +98,7 @@ test('the same series twice in one scrape: first kept, rest counted', async (t) 
 });
 
 test('metric_relabel_configs drop series once (cached), report series are exempt', async (t) => {
-  const { tg, app, loop } = await setup({ metricRelabel: compileRelabelConfigs([rule({ sourceLabels: ['__name__'], regex: 'drop_.*|up', action: 'drop' })]) });
-  t.teardown(() => tg.close());
+  const { tg, app, loop } = await setup(t, { metricRelabel: compileRelabelConfigs([rule({ sourceLabels: ['__name__'], regex: 'drop_.*|up', action: 'drop' })]) });
   tg.set(200, 'drop_me 1\nkeep_me 1\n');
   await loop.scrape(T);
   t.is(app.named('drop_me').length, 0);
@@ -178,8 +108,7 @@ test('metric_relabel_configs drop series once (cached), report series are exempt
 });
 
 test('explicit timestamps are honoured and excluded from staleness', async (t) => {
-  const { tg, app, loop } = await setup();
-  t.teardown(() => tg.close());
+  const { tg, app, loop } = await setup(t);
   tg.set(200, 'e 1 1600000000000\nf 1\n');
   await loop.scrape(T);
   t.is(app.named('e')[0].t, 1600000000000);
@@ -190,8 +119,7 @@ test('explicit timestamps are honoured and excluded from staleness', async (t) =
 });
 
 test('sample_limit fails the scrape but scrape_samples_scraped counts every sample', async (t) => {
-  const { tg, app, loop, c } = await setup({ sampleLimit: 2 });
-  t.teardown(() => tg.close());
+  const { tg, app, loop, c } = await setup(t, { sampleLimit: 2 });
   tg.set(200, 'a 1\nb 1\nc 1\n');
   await loop.scrape(T);
   t.is(app.named('a').length, 0);
@@ -201,8 +129,7 @@ test('sample_limit fails the scrape but scrape_samples_scraped counts every samp
 });
 
 test('body_size_limit is enforced while streaming', async (t) => {
-  const { tg, app, loop, c } = await setup({ bodySizeLimit: 1000 });
-  t.teardown(() => tg.close());
+  const { tg, app, loop, c } = await setup(t, { bodySizeLimit: 1000 });
   tg.set(200, 'x 1\n'.repeat(10_000));
   await loop.scrape(T);
   t.is(app.named('x').length, 0);
@@ -211,18 +138,17 @@ test('body_size_limit is enforced while streaming', async (t) => {
 });
 
 test('sends the scrape timeout header and handles gzip bodies', async (t) => {
-  const { tg, app, loop } = await setup();
-  t.teardown(() => tg.close());
+  const { tg, app, loop } = await setup(t);
   const zlib = await import('node:zlib');
   const gz = zlib.gzipSync('g 7\n');
-  tg.set(200, gz, { 'Content-Type': 'text/plain', 'Content-Encoding': 'gzip' });
+  tg.set(200, gz, 'text/plain', { 'Content-Encoding': 'gzip' });
   await loop.scrape(T);
   t.is(tg.lastHeaders()['x-prometheus-scrape-timeout-seconds'], '1');
   t.is(app.named('g')[0]?.v, 7, loop.state.lastError);
 });
 
 test('follows redirects unless follow_redirects is false', async (t) => {
-  const srv = http.createServer((req, res) => {
+  const srv = await startServer((req, res) => {
     if (req.url === '/metrics') {
       res.writeHead(302, { Location: '/real' });
       res.end();
@@ -230,13 +156,10 @@ test('follows redirects unless follow_redirects is false', async (t) => {
       res.writeHead(200, { 'Content-Type': 'text/plain' });
       res.end('redirected 1\n');
     }
-  });
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  t.teardown(() => srv.close());
-  const url = `http://127.0.0.1:${(srv.address() as AddressInfo).port}/metrics`;
+  }, { t });
   for (const follow of [true, false]) {
     const app = new RecordingAppender();
-    const loop = new ScrapeLoop({ pool: 'p', url, labels: ['instance', 'x', 'job', 'p'], discovered: [], intervalMs: 1000, timeoutMs: 1000 }, opts({ followRedirects: follow }), app, new FakeClock(), memoryLogger(), counters());
+    const loop = newLoop(`${srv.url}/metrics`, { options: { followRedirects: follow }, appender: app });
     await loop.scrape(T);
     t.is(app.named('redirected').length, follow ? 1 : 0);
     t.is(app.named('up', T)[0].v, follow ? 1 : 0);
@@ -251,11 +174,10 @@ test('credentials in files are re-read, so a rotated token is used without a rel
   t.teardown(() => fs.rm(dir, { recursive: true, force: true }));
   const file = path.join(dir, 'token');
   await fs.writeFile(file, 'one\n');
-  const { tg, app } = await setup();
-  t.teardown(() => tg.close());
+  const { tg, app } = await setup(t);
   tg.set(200, 'a 1\n');
   const auth = new AuthSource({ authorization: { type: 'Bearer', credentialsFile: file }, tlsConfig: { insecureSkipVerify: false }, followRedirects: true, enableHttp2: false, proxyFromEnvironment: false }, 0);
-  const loop = new ScrapeLoop({ pool: 'job1', url: tg.url, labels: ['instance', 'h', 'job', 'job1'], discovered: [], intervalMs: 1000, timeoutMs: 1000 }, opts({ auth }), app, new FakeClock(), memoryLogger(), counters());
+  const loop = newLoop(tg.url, { options: { auth }, appender: app });
   await loop.scrape(T);
   t.is(tg.lastHeaders().authorization, 'Bearer one');
   await fs.writeFile(file, 'two\n');
@@ -264,8 +186,7 @@ test('credentials in files are re-read, so a rotated token is used without a rel
 });
 
 test('a forced error (target_limit) fails the scrape without a request and marks series stale', async (t) => {
-  const { tg, app, loop } = await setup();
-  t.teardown(() => tg.close());
+  const { tg, app, loop } = await setup(t);
   tg.set(200, 'a 1\n');
   await loop.scrape(T);
   const hits = tg.hits();

@@ -1,19 +1,9 @@
 import test from 'ava';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { Registry } from 'prom-client';
-import { parseConfig } from '../../src/config/load.ts';
-import { memoryLogger } from '../../src/log/logger.ts';
-import { AuthSource } from '../../src/scrape/http-client.ts';
-import { BufferPool } from '../../src/scrape/buffer-pool.ts';
-import { ScrapeLoop, type LoopOptions } from '../../src/scrape/loop.ts';
-import { ScrapeManager } from '../../src/scrape/manager.ts';
 import { METADATA_RETENTION_SCRAPES, MetadataCache, type MetadataLine, type MetricMetadataEntry } from '../../src/scrape/metadata.ts';
 import { createParser, Entry, ParseError, type TextParser } from '../../src/textparse/parser.ts';
 import { FakeClock } from '../../src/util/clock.ts';
-import { RecordingAppender } from '../helpers/recording-appender.ts';
+import { metricsServer, newLoop, scrapeManager, TEXT_FORMAT as TEXT } from '../helpers/scrape-loop.ts';
 
-const TEXT = 'text/plain; version=0.0.4';
 const TEXT1 = 'text/plain; version=1.0.0';
 const OM = 'application/openmetrics-text; version=1.0.0';
 
@@ -232,60 +222,10 @@ test('list() hands out a fresh array each call', (t) => {
   t.true(Object.isFrozen(c.list()[0]));
 });
 
-async function target(): Promise<{ url: string; port: number; set(status: number, body: string, contentType?: string): void; close(): Promise<void> }> {
-  let status = 200;
-  let body = '';
-  let ct = TEXT;
-  const srv = http.createServer((_req, res) => {
-    res.writeHead(status, { 'Content-Type': ct });
-    res.end(body);
-  });
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as AddressInfo).port;
-  return {
-    url: `http://127.0.0.1:${port}/metrics`,
-    port,
-    set(s, b, c) {
-      status = s;
-      body = b;
-      if (c) ct = c;
-    },
-    close: () => new Promise<void>((r) => srv.close(() => r())),
-  };
-}
-
-function loopOptions(): LoopOptions {
-  return {
-    honorLabels: false,
-    honorTimestamps: true,
-    trackTimestampsStaleness: false,
-    metricRelabel: [],
-    sampleLimit: 0,
-    labelLimit: 0,
-    labelNameLengthLimit: 0,
-    labelValueLengthLimit: 0,
-    bodySizeLimit: 0,
-    headers: { Accept: 'text/plain' },
-    agent: new http.Agent({ keepAlive: false }),
-    auth: new AuthSource({ tlsConfig: { insecureSkipVerify: false }, followRedirects: true, enableHttp2: false, proxyFromEnvironment: false }),
-    followRedirects: true,
-    buffers: new BufferPool(),
-    nameValidation: 'legacy',
-  };
-}
-
 test('scrape loop: metadata from scrapes, kept through a failed scrape, updated when HELP changes', async (t) => {
-  const tg = await target();
-  t.teardown(() => tg.close());
+  const tg = await metricsServer(t);
   const clock = new FakeClock(1_700_000_000_000);
-  const loop = new ScrapeLoop(
-    { pool: 'job1', url: tg.url, labels: ['instance', 'host:1', 'job', 'job1'], discovered: [], intervalMs: 1000, timeoutMs: 1000 },
-    loopOptions(),
-    new RecordingAppender(),
-    clock,
-    memoryLogger(),
-    { scrapes: 0, failed: 0, duplicates: 0, outOfOrder: 0, outOfBounds: 0, sampleLimitHit: 0, bodyLimitHit: 0 },
-  );
+  const loop = newLoop(tg.url, { clock });
   tg.set(200, '# HELP req_total Requests.\n# TYPE req_total counter\nreq_total 1\n');
   await loop.scrape(clock.now());
   t.deepEqual(loop.listMetadata(), [{ metric: 'req_total', type: 'counter', help: 'Requests.', unit: '' }]);
@@ -309,36 +249,20 @@ test('scrape loop: metadata from scrapes, kept through a failed scrape, updated 
 });
 
 test('scrape manager: metadataSnapshot per target with shared target labels, allMetadata without dedup', async (t) => {
-  const a = await target();
-  const b = await target();
-  t.teardown(async () => {
-    await a.close();
-    await b.close();
-  });
+  const a = await metricsServer(t);
+  const b = await metricsServer(t);
   a.set(200, '# HELP up_time Uptime.\n# TYPE up_time gauge\nup_time 1\n# TYPE only_a counter\nonly_a_total 1\n');
   b.set(200, '# HELP up_time Uptime.\n# TYPE up_time gauge\nup_time 2\n');
-  const clock = new FakeClock(1_700_000_000_000);
-  const mgr = new ScrapeManager({ appender: () => new RecordingAppender() }, clock, memoryLogger('error'), new Registry(), 'outpost-test');
-  t.teardown(() => mgr.stop());
-  const cfg = parseConfig([
-    'global:',
-    '  scrape_interval: 1s',
-    '  scrape_timeout: 1s',
-    'scrape_configs:',
+  const { mgr, scrapeAll } = await scrapeManager(t, [
     '  - job_name: zeta',
     '    static_configs:',
     `      - targets: ['127.0.0.1:${b.port}']`,
     '  - job_name: alpha',
     '    static_configs:',
     `      - targets: ['127.0.0.1:${a.port}']`,
-    '',
-  ].join('\n'), 'test.yml');
-  await mgr.applyConfig(cfg.scrapeConfigs);
+  ].join('\n'));
   t.deepEqual(mgr.metadataSnapshot(), [], 'nothing before the first scrape');
-  clock.advance(1000);
-  // Scrapes run on real sockets: wait for both loops to report.
-  const deadline = Date.now() + 10_000;
-  while (mgr.targets().some((x) => x.health === 'unknown') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  await scrapeAll();
   const snap = mgr.metadataSnapshot();
   t.deepEqual(JSON.parse(JSON.stringify(snap)), [
     { target: { instance: `127.0.0.1:${a.port}`, job: 'alpha' }, metric: 'up_time', type: 'gauge', help: 'Uptime.', unit: '' },

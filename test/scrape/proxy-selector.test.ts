@@ -1,53 +1,18 @@
 import test from 'ava';
-import fs from 'node:fs/promises';
-import { Registry } from 'prom-client';
-import { parseConfig } from '../../src/config/load.ts';
-import { memoryLogger } from '../../src/log/logger.ts';
-import { ScrapeManager } from '../../src/scrape/manager.ts';
 import type { TargetStatus } from '../../src/status/types.ts';
-import { FakeClock } from '../../src/util/clock.ts';
-import { tmpDir } from '../helpers/procs.ts';
-import { RecordingAppender } from '../helpers/recording-appender.ts';
-import { selfSigned, startProxy, startServer, type TestProxy, type TestServer } from '../net/helpers.ts';
+import { reply, startProxy, startServer, type ServerOptions, type TestServer } from '../helpers/http.ts';
+import type { Teardown } from '../helpers/procs.ts';
+import { scrapeManager } from '../helpers/scrape-loop.ts';
+import { tempCert } from '../helpers/tls.ts';
 
-type Teardown = { teardown(fn: () => Promise<void> | void): void };
-
-async function metricsTarget(t: Teardown, tlsOpts?: { cert: Buffer; key: Buffer }): Promise<TestServer> {
-  const s = await startServer((_r, res) => {
-    res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' });
-    res.end('probe_value 1\n');
-  }, tlsOpts);
-  t.teardown(() => s.close());
-  return s;
-}
-
-async function proxyServer(t: Teardown): Promise<TestProxy> {
-  const p = await startProxy();
-  t.teardown(() => p.close());
-  return p;
+function metricsTarget(t: Teardown, tls?: ServerOptions['tls']): Promise<TestServer> {
+  return startServer(reply(200, 'probe_value 1\n', { 'Content-Type': 'text/plain; version=0.0.4' }), { tls, t });
 }
 
 /** Runs one scrape of a single-target job through a real ScrapeManager and returns the target's status. */
 async function scrapeOnce(t: Teardown, job: string, target: string, env: NodeJS.ProcessEnv): Promise<TargetStatus> {
-  const clock = new FakeClock(1_700_000_000_000);
-  const mgr = new ScrapeManager({ appender: () => new RecordingAppender() }, clock, memoryLogger('error'), new Registry(), 'outpost-test', env);
-  t.teardown(() => mgr.stop());
-  const cfg = parseConfig([
-    'global:',
-    '  scrape_interval: 1s',
-    '  scrape_timeout: 1s',
-    'scrape_configs:',
-    '  - job_name: j',
-    job,
-    '    static_configs:',
-    `      - targets: ['${target}']`,
-    '',
-  ].join('\n'), 'test.yml');
-  await mgr.applyConfig(cfg.scrapeConfigs);
-  clock.advance(1000);
-  // The scrape itself runs on real sockets.
-  const deadline = Date.now() + 10_000;
-  while (mgr.targets().some((x) => x.health === 'unknown') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  const { mgr, scrapeAll } = await scrapeManager(t, ['  - job_name: j', job, '    static_configs:', `      - targets: ['${target}']`].join('\n'), env);
+  await scrapeAll();
   const [status] = mgr.targets();
   return status;
 }
@@ -73,7 +38,7 @@ const CASES: { name: string; job: (proxy: string) => string; env?: (proxy: strin
 for (const c of CASES) {
   test(`scrape routing: ${c.name}`, async (t) => {
     const target = await metricsTarget(t);
-    const proxy = await proxyServer(t);
+    const proxy = await startProxy({ t });
     const addr = `${c.host}:${target.port}`;
     const status = await scrapeOnce(t, c.job(proxy.url), addr, c.env?.(proxy.url) ?? {});
     t.is(status.health, 'up', status.lastError);
@@ -85,16 +50,9 @@ for (const c of CASES) {
 }
 
 test('https scrape with proxy_from_environment: HTTPS_PROXY via CONNECT with proxy_connect_header, TLS to the target', async (t) => {
-  const dir = await tmpDir();
-  t.teardown(() => fs.rm(dir, { recursive: true, force: true }));
-  const pem = await selfSigned(dir);
-  if (!pem) {
-    t.log('openssl not available: skipped');
-    t.pass();
-    return;
-  }
-  const target = await metricsTarget(t, { cert: pem.cert, key: pem.key });
-  const proxy = await proxyServer(t);
+  const pem = await tempCert(t);
+  const target = await metricsTarget(t, pem);
+  const proxy = await startProxy({ t });
   const job = [
     '    scheme: https',
     '    proxy_from_environment: true',
@@ -120,11 +78,8 @@ test('an unusable proxy from the environment fails the scrapes instead of connec
 });
 
 test('oauth2 token requests of a scrape pool carry the scrape User-Agent', async (t) => {
-  const tokens = await startServer((_r, res) => {
-    res.writeHead(200, { 'Content-Type': 'application/json' });
-    res.end(JSON.stringify({ access_token: 'scrape-tok', token_type: 'bearer', expires_in: 3600 }));
-  });
-  t.teardown(() => tokens.close());
+  const token = JSON.stringify({ access_token: 'scrape-tok', token_type: 'bearer', expires_in: 3600 });
+  const tokens = await startServer(reply(200, token, { 'Content-Type': 'application/json' }), { t });
   const target = await metricsTarget(t);
   const job = `    oauth2:\n      client_id: c\n      client_secret: s\n      token_url: ${tokens.url}/token`;
   const status = await scrapeOnce(t, job, `127.0.0.1:${target.port}`, {});

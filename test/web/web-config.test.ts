@@ -9,6 +9,7 @@ import { memoryLogger } from '../../src/log/logger.ts';
 import { BasicAuthChecker, WebConfigError, WebConfigSource, parseBasicAuth, parseWebConfig, subjectAltNames } from '../../src/web/web-config.ts';
 import { WebServer } from '../../src/web/server.ts';
 import { freePort, startOutpost, startProc, tmpDir, waitUntil } from '../helpers/procs.ts';
+import { certificate } from '../helpers/tls.ts';
 import { fakeAgent, request } from './helpers.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -18,25 +19,17 @@ const HASH = bcrypt.hashSync('s3cret', 4);
 const HASH2 = bcrypt.hashSync('other', 4);
 const basic = (user: string, pass: string): string => 'Basic ' + Buffer.from(`${user}:${pass}`).toString('base64');
 
-function openssl(dir: string, args: string[]): void {
-  execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
 /**
  * Test PKI: a CA, two self-signed server certificates for 127.0.0.1 (the second to test rotation), a
  * client certificate signed by the CA with SANs, and a self-signed "rogue" client certificate.
  */
 async function makePki(dir: string): Promise<void> {
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2'];
-  const selfSigned = (name: string, subj: string, san: string) =>
-    openssl(dir, ['req', '-x509', ...ec, '-keyout', `${name}.key`, '-out', `${name}.crt`, '-subj', subj, '-addext', san, '-addext', 'extendedKeyUsage=serverAuth,clientAuth']);
-  openssl(dir, ['req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-subj', '/CN=outpost-test-ca']);
-  selfSigned('server', '/CN=localhost', 'subjectAltName=DNS:localhost,IP:127.0.0.1');
-  selfSigned('server2', '/CN=rotated', 'subjectAltName=DNS:localhost,IP:127.0.0.1');
-  selfSigned('rogue', '/CN=rogue', 'subjectAltName=DNS:scraper.example');
-  openssl(dir, ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'client.key', '-out', 'client.csr', '-subj', '/CN=scraper']);
-  await fs.writeFile(path.join(dir, 'client.ext'), 'subjectAltName=DNS:scraper.example,IP:0:0:0:0:0:0:0:1\nextendedKeyUsage=clientAuth\n');
-  openssl(dir, ['x509', '-req', '-in', 'client.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'client.crt', '-days', '2', '-extfile', 'client.ext']);
+  const both = 'serverAuth,clientAuth';
+  const ca = await certificate(dir, { name: 'ca', subject: '/CN=outpost-test-ca', sans: [] });
+  await certificate(dir, { name: 'server', subject: '/CN=localhost', sans: ['DNS:localhost', 'IP:127.0.0.1'], usage: both });
+  await certificate(dir, { name: 'server2', subject: '/CN=rotated', sans: ['DNS:localhost', 'IP:127.0.0.1'], usage: both });
+  await certificate(dir, { name: 'rogue', subject: '/CN=rogue', sans: ['DNS:scraper.example'], usage: both });
+  await certificate(dir, { name: 'client', subject: '/CN=scraper', sans: ['DNS:scraper.example', 'IP:0:0:0:0:0:0:0:1'], usage: 'clientAuth', ca });
 }
 
 interface TlsReply {

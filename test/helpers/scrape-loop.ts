@@ -1,0 +1,122 @@
+import http from 'node:http';
+import { Registry } from 'prom-client';
+import type { Appender } from '../../src/agent/storage.ts';
+import { parseConfig } from '../../src/config/load.ts';
+import { memoryLogger, type Logger } from '../../src/log/logger.ts';
+import { BufferPool } from '../../src/scrape/buffer-pool.ts';
+import { AuthSource } from '../../src/scrape/http-client.ts';
+import { ScrapeLoop, type LoopCounters, type LoopOptions, type ScrapeTarget } from '../../src/scrape/loop.ts';
+import { ScrapeManager } from '../../src/scrape/manager.ts';
+import { FakeClock, type Clock } from '../../src/util/clock.ts';
+import { startServer } from './http.ts';
+import type { Teardown } from './procs.ts';
+import { RecordingAppender } from './recording-appender.ts';
+
+export const TEXT_FORMAT = 'text/plain; version=0.0.4';
+
+export function loopCounters(): LoopCounters {
+  return { scrapes: 0, failed: 0, duplicates: 0, outOfOrder: 0, outOfBounds: 0, sampleLimitHit: 0, bodyLimitHit: 0 };
+}
+
+/** Options of a pool with every limit off and no auth, over plain HTTP without keep-alive. */
+export function loopOptions(o: Partial<LoopOptions> = {}): LoopOptions {
+  return {
+    honorLabels: false,
+    honorTimestamps: true,
+    trackTimestampsStaleness: false,
+    metricRelabel: [],
+    sampleLimit: 0,
+    labelLimit: 0,
+    labelNameLengthLimit: 0,
+    labelValueLengthLimit: 0,
+    bodySizeLimit: 0,
+    headers: { Accept: 'text/plain' },
+    agent: new http.Agent({ keepAlive: false }),
+    auth: new AuthSource({ tlsConfig: { insecureSkipVerify: false }, followRedirects: true, enableHttp2: false, proxyFromEnvironment: false }),
+    followRedirects: true,
+    buffers: new BufferPool(),
+    nameValidation: 'legacy',
+    ...o,
+  };
+}
+
+export interface NewLoop {
+  options?: Partial<LoopOptions>;
+  /** Default: a RecordingAppender the caller does not see (pass one to inspect it). */
+  appender?: Appender;
+  clock?: Clock;
+  log?: Logger;
+  counters?: LoopCounters;
+  /** Overrides of the target: by default job1 / host:1, 1 s interval and timeout. */
+  target?: Partial<Omit<ScrapeTarget, 'url'>>;
+}
+
+/** A scrape loop for `url` (job="job1", instance="host:1") whose scrapes the test drives with `loop.scrape(t)`. */
+export function newLoop(url: string, o: NewLoop = {}): ScrapeLoop {
+  const target: ScrapeTarget = { pool: 'job1', url, labels: ['instance', 'host:1', 'job', 'job1'], discovered: [], intervalMs: 1000, timeoutMs: 1000, ...o.target };
+  return new ScrapeLoop(target, loopOptions(o.options), o.appender ?? new RecordingAppender(), o.clock ?? new FakeClock(1_700_000_000_000), o.log ?? memoryLogger(), o.counters ?? loopCounters());
+}
+
+export interface MetricsServer {
+  /** The scrape URL (`…/metrics`). */
+  url: string;
+  port: number;
+  /**
+   * What the following scrapes get. Response headers stay until a call gives `contentType` or
+   * `headers` again (at first: the text format's Content-Type alone).
+   */
+  set(status: number, body: string | Buffer, contentType?: string, headers?: Record<string, string>): void;
+  /** Requests served so far. */
+  hits(): number;
+  /** Headers of the latest request. */
+  lastHeaders(): http.IncomingHttpHeaders;
+  close(): Promise<void>;
+}
+
+/** A loopback scrape target whose response the test sets, closed when the test ends. */
+export async function metricsServer(t: Teardown): Promise<MetricsServer> {
+  let status = 200;
+  let body: string | Buffer = '';
+  let headers: Record<string, string> = { 'Content-Type': TEXT_FORMAT };
+  const s = await startServer((_r, res) => {
+    res.writeHead(status, headers);
+    res.end(body);
+  }, { t });
+  return {
+    url: `${s.url}/metrics`,
+    port: s.port,
+    set(st, b, contentType, extra) {
+      status = st;
+      body = b;
+      if (contentType !== undefined || extra !== undefined) headers = { ...extra, 'Content-Type': contentType ?? headers['Content-Type'] };
+    },
+    hits: () => s.received.length,
+    lastHeaders: () => s.received.at(-1)?.headers ?? {},
+    close: () => s.close(),
+  };
+}
+
+export interface ManagerFixture {
+  mgr: ScrapeManager;
+  clock: FakeClock;
+  /** Lets the first scrape of every target run and waits until each has reported (they run on real sockets). */
+  scrapeAll(): Promise<void>;
+}
+
+/**
+ * A ScrapeManager (User-Agent outpost-test, RecordingAppenders, a FakeClock) with `scrapeConfigs`
+ * applied: YAML list items under `scrape_configs:`, scraped every second. Stopped when the test ends.
+ */
+export async function scrapeManager(t: Teardown, scrapeConfigs: string, env?: NodeJS.ProcessEnv): Promise<ManagerFixture> {
+  const clock = new FakeClock(1_700_000_000_000);
+  const mgr = new ScrapeManager({ appender: () => new RecordingAppender() }, clock, memoryLogger('error'), new Registry(), 'outpost-test', env);
+  t.teardown(() => mgr.stop());
+  const cfg = parseConfig(`global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n${scrapeConfigs}\n`, 'test.yml');
+  await mgr.applyConfig(cfg.scrapeConfigs);
+  const scrapeAll = async (): Promise<void> => {
+    clock.advance(1000);
+    const deadline = Date.now() + 10_000;
+    while (mgr.targets().some((x) => x.health === 'unknown') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  };
+  return { mgr, clock, scrapeAll };
+}
