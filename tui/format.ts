@@ -55,6 +55,27 @@ export function formatAgo(then: number, now: number): string {
   return `${formatDuration(Math.max(0, now - then))} ago`;
 }
 
+/**
+ * Coarse age for texts that stay on screen all the time (uptime, "reload ok … ago", oldest WAL data, last scrape):
+ * ten-second steps under a minute, whole minutes under an hour, then as formatDuration ("1h02m", "2d03h").
+ * Every change of such a text costs a full Ink frame (layout and the whole screen re-drawn), so with these steps
+ * an idle dashboard redraws at most every 10 s in its first minute and once a minute after that.
+ */
+export function formatAge(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '-';
+  const s = Math.floor(ms / 1000);
+  if (s < 60) return `${s - (s % 10)}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m`;
+  return formatDuration(ms);
+}
+
+/** formatAge of an event relative to the snapshot time; the first ten seconds read "just now". */
+export function formatAgeAgo(then: number, now: number): string {
+  if (then <= 0) return 'never';
+  const age = Math.max(0, now - then);
+  return age < 10_000 ? 'just now' : `${formatAge(age)} ago`;
+}
+
 function pad2(n: number): string {
   return n < 10 ? `0${n}` : String(n);
 }

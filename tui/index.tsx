@@ -38,6 +38,8 @@ export function runTui(store: TuiStore, actions: StatusActions, opts: TuiOptions
     // Ctrl-C is a quit request the agent must turn into an ordered shutdown, not an immediate unmount.
     exitOnCtrlC: false,
     alternateScreen: opts.alternateScreen ?? true,
+    // Rewrite only the lines that changed: an uptime tick is a few bytes to the terminal instead of the whole screen.
+    incrementalRendering: true,
   });
   return {
     waitUntilExit: async () => {

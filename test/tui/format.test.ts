@@ -1,7 +1,8 @@
 import test from 'ava';
 import { fitColumns, type ColumnSpec } from '../../tui/columns.ts';
+import { lastScrapeText } from '../../tui/components/TargetsPanel.tsx';
 import {
-  cell, formatAgo, formatBytes, formatCount, formatDuration, formatRate, formatSeconds, oneLine, percent, progressBar, sparkline, truncate,
+  cell, formatAge, formatAgeAgo, formatAgo, formatBytes, formatCount, formatDuration, formatRate, formatSeconds, oneLine, percent, progressBar, sparkline, truncate,
 } from '../../tui/format.ts';
 import { computeLayout, scrollWindow } from '../../tui/layout.ts';
 import { colorFromEnv } from '../../tui/theme.ts';
@@ -30,6 +31,22 @@ const cases: readonly [string, () => string, string][] = [
   ['ago never', () => formatAgo(0, 1000), 'never'],
   ['ago', () => formatAgo(1000, 6000), '5s ago'],
   ['ago future clamps', () => formatAgo(7000, 6000), '0ms ago'],
+  ['age under 10s', () => formatAge(9_999), '0s'],
+  ['age in ten-second steps', () => formatAge(59_999), '50s'],
+  ['age in whole minutes', () => formatAge(184_000), '3m'],
+  ['age just under an hour', () => formatAge(3_599_999), '59m'],
+  ['age hours', () => formatAge(3_723_000), '1h02m'],
+  ['age days', () => formatAge(2 * 86_400_000 + 3 * 3_600_000 + 59_000), '2d03h'],
+  ['age negative', () => formatAge(-1), '-'],
+  ['age ago never', () => formatAgeAgo(0, 1000), 'never'],
+  ['age ago just now', () => formatAgeAgo(1000, 10_999), 'just now'],
+  ['age ago', () => formatAgeAgo(1000, 11_000), '10s ago'],
+  ['age ago future clamps', () => formatAgeAgo(7000, 6000), 'just now'],
+  ['last scrape never', () => lastScrapeText(0, 5000), 'never'],
+  ['last scrape under 10s', () => lastScrapeText(1000, 10_999), '<10s'],
+  ['last scrape 10s', () => lastScrapeText(1000, 11_000), '10s'],
+  ['last scrape minutes', () => lastScrapeText(1000, 1000 + 754_000), '12m'],
+  ['last scrape in the future (clock step)', () => lastScrapeText(9000, 5000), '<10s'],
   ['percent', () => percent(1, 4), '25%'],
   ['percent no max', () => percent(1, 0), '-'],
   ['bar half', () => progressBar(5, 10, 10), '█████░░░░░'],

@@ -1,19 +1,37 @@
 import { Box, Text } from 'ink';
-import type { ReactNode } from 'react';
+import { memo, type ReactNode } from 'react';
 import type { RemoteStatus, TargetStatus } from '../../src/status/types.ts';
 import { formatAgo, formatBytes, formatCount, formatDuration, formatRate, formatSeconds, formatLabels } from '../format.ts';
-import { healthRole, useTheme } from '../theme.ts';
+import { healthRole, useTheme, type Role } from '../theme.ts';
 import { Panel } from './Panel.tsx';
 import { formatScrapeDuration } from './TargetsPanel.tsx';
 
 interface Field {
   readonly label: string;
   readonly value: string;
-  readonly color?: string | undefined;
+  readonly role?: Role | undefined;
+}
+
+interface Block {
+  readonly title: string;
+  readonly lines: readonly string[];
+}
+
+/** A full-screen view of one target or endpoint; `gone` replaces the body when it disappeared meanwhile. */
+export interface DetailView {
+  readonly title: string;
+  readonly info: string | undefined;
+  readonly gone: string | undefined;
+  readonly compact: boolean;
+  readonly fields: readonly Field[];
+  readonly blocks: readonly Block[];
+  /** Lines for fields and blocks inside the panel. */
+  readonly rows: number;
 }
 
 /** Fields, then label blocks, cut to the lines available; a hidden tail is announced rather than silently lost. */
-function DetailBody({ fields, blocks, rows }: { fields: readonly Field[]; blocks: readonly { title: string; lines: readonly string[] }[]; rows: number }) {
+function DetailBody({ fields, blocks, rows }: { fields: readonly Field[]; blocks: readonly Block[]; rows: number }) {
+  const theme = useTheme();
   const out: { key: string; node: ReactNode }[] = [];
   for (const f of fields) {
     out.push({
@@ -23,7 +41,7 @@ function DetailBody({ fields, blocks, rows }: { fields: readonly Field[]; blocks
           <Box width={14} flexShrink={0}>
             <Text dimColor>{f.label}</Text>
           </Box>
-          <Text color={f.color} wrap="truncate-end">
+          <Text color={f.role === undefined ? undefined : theme.fg(f.role)} wrap="truncate-end">
             {f.value}
           </Text>
         </Box>
@@ -47,80 +65,68 @@ function DetailBody({ fields, blocks, rows }: { fields: readonly Field[]; blocks
   );
 }
 
-export interface TargetDetailProps {
-  readonly target: TargetStatus | undefined;
-  readonly now: number;
-  readonly compact: boolean;
-  readonly rows: number;
+export const Detail = memo(function Detail({ view: v }: { readonly view: DetailView }) {
+  return (
+    <Panel title={v.title} {...(v.info === undefined ? {} : { info: v.info })} focused compact={v.compact} grow>
+      {v.gone !== undefined ? <Text dimColor>{v.gone}</Text> : <DetailBody fields={v.fields} blocks={v.blocks} rows={v.rows} />}
+    </Panel>
+  );
+});
+
+function chrome(compact: boolean): number {
+  return compact ? 1 : 3;
 }
 
-export function TargetDetail({ target: t, now, compact, rows }: TargetDetailProps) {
-  const theme = useTheme();
+export function targetDetailView(t: TargetStatus | undefined, now: number, compact: boolean, rows: number): DetailView {
   if (t === undefined) {
-    return (
-      <Panel title="Target" focused compact={compact} grow>
-        <Text dimColor>This target is gone (dropped by discovery or relabeling). Esc to go back.</Text>
-      </Panel>
-    );
+    return { title: 'Target', info: undefined, gone: 'This target is gone (dropped by discovery or relabeling). Esc to go back.', compact, fields: [], blocks: [], rows };
   }
-  const chrome = compact ? 1 : 3;
-  const fields: Field[] = [
-    { label: 'pool', value: t.pool },
-    { label: 'instance', value: t.instance },
-    { label: 'url', value: t.url },
-    { label: 'health', value: t.health, color: theme.fg(healthRole(t.health)) },
-    { label: 'last scrape', value: `${formatAgo(t.lastScrape, now)}, took ${formatScrapeDuration(t.lastDurationMs)}, every ${formatDuration(t.intervalMs)}` },
-    { label: 'samples', value: `${formatCount(t.samples)} samples, ${formatCount(t.series)} series` },
-    { label: 'last error', value: t.lastError || '-', color: t.lastError ? theme.fg('bad') : undefined },
-  ];
-  return (
-    <Panel title="Target" info={`${t.pool} / ${t.instance}  (Esc back)`} focused compact={compact} grow>
-      <DetailBody
-        fields={fields}
-        blocks={[
-          { title: 'Target labels', lines: formatLabels(t.labels) },
-          { title: 'Discovered labels', lines: formatLabels(t.discoveredLabels) },
-        ]}
-        rows={rows - chrome}
-      />
-    </Panel>
-  );
+  return {
+    title: 'Target',
+    info: `${t.pool} / ${t.instance}  (Esc back)`,
+    gone: undefined,
+    compact,
+    fields: [
+      { label: 'pool', value: t.pool },
+      { label: 'instance', value: t.instance },
+      { label: 'url', value: t.url },
+      { label: 'health', value: t.health, role: healthRole(t.health) },
+      { label: 'last scrape', value: `${formatAgo(t.lastScrape, now)}, took ${formatScrapeDuration(t.lastDurationMs)}, every ${formatDuration(t.intervalMs)}` },
+      { label: 'samples', value: `${formatCount(t.samples)} samples, ${formatCount(t.series)} series` },
+      { label: 'last error', value: t.lastError || '-', role: t.lastError ? 'bad' : undefined },
+    ],
+    blocks: [
+      { title: 'Target labels', lines: formatLabels(t.labels) },
+      { title: 'Discovered labels', lines: formatLabels(t.discoveredLabels) },
+    ],
+    rows: rows - chrome(compact),
+  };
 }
 
-export interface RemoteDetailProps {
-  readonly remote: RemoteStatus | undefined;
-  readonly now: number;
-  readonly compact: boolean;
-  readonly rows: number;
-}
-
-export function RemoteDetail({ remote: r, now, compact, rows }: RemoteDetailProps) {
-  const theme = useTheme();
+export function remoteDetailView(r: RemoteStatus | undefined, now: number, compact: boolean, rows: number): DetailView {
   if (r === undefined) {
-    return (
-      <Panel title="Remote write" focused compact={compact} grow>
-        <Text dimColor>This endpoint is gone (removed by a reload). Esc to go back.</Text>
-      </Panel>
-    );
+    return { title: 'Remote write', info: undefined, gone: 'This endpoint is gone (removed by a reload). Esc to go back.', compact, fields: [], blocks: [], rows };
   }
-  const chrome = compact ? 1 : 3;
-  const fields: Field[] = [
-    { label: 'name', value: r.name },
-    { label: 'url', value: r.url },
-    { label: 'health', value: r.health, color: theme.fg(healthRole(r.health)) },
-    { label: 'lag', value: formatSeconds(r.lagSeconds) },
-    { label: 'pending', value: `${formatCount(r.pendingSamples)} samples, ${formatBytes(r.backlogBytes)} of WAL not acknowledged` },
-    { label: 'send rate', value: `${formatRate(r.sendRate)} over ${r.shards} shard${r.shards === 1 ? '' : 's'}` },
-    { label: 'samples', value: `sent ${formatCount(r.samplesSent)}, retried ${formatCount(r.samplesRetried)}, dropped ${formatCount(r.samplesDropped)}, failed ${formatCount(r.samplesFailed)}` },
-    {
-      label: 'last error',
-      value: r.lastError ? (r.lastErrorAt > 0 ? `${r.lastError} (${formatAgo(r.lastErrorAt, now)})` : r.lastError) : '-',
-      color: r.lastError ? theme.fg('bad') : undefined,
-    },
-  ];
-  return (
-    <Panel title="Remote write" info={`${r.name}  (Esc back)`} focused compact={compact} grow>
-      <DetailBody fields={fields} blocks={[]} rows={rows - chrome} />
-    </Panel>
-  );
+  return {
+    title: 'Remote write',
+    info: `${r.name}  (Esc back)`,
+    gone: undefined,
+    compact,
+    fields: [
+      { label: 'name', value: r.name },
+      { label: 'url', value: r.url },
+      { label: 'health', value: r.health, role: healthRole(r.health) },
+      { label: 'lag', value: formatSeconds(r.lagSeconds) },
+      { label: 'pending', value: `${formatCount(r.pendingSamples)} samples, ${formatBytes(r.backlogBytes)} of WAL not acknowledged` },
+      { label: 'send rate', value: `${formatRate(r.sendRate)} over ${r.shards} shard${r.shards === 1 ? '' : 's'}` },
+      { label: 'samples', value: `sent ${formatCount(r.samplesSent)}, retried ${formatCount(r.samplesRetried)}, dropped ${formatCount(r.samplesDropped)}, failed ${formatCount(r.samplesFailed)}` },
+      {
+        label: 'last error',
+        value: r.lastError ? (r.lastErrorAt > 0 ? `${r.lastError} (${formatAgo(r.lastErrorAt, now)})` : r.lastError) : '-',
+        role: r.lastError ? 'bad' : undefined,
+      },
+    ],
+    blocks: [],
+    rows: rows - chrome(compact),
+  };
 }

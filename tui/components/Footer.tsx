@@ -1,9 +1,11 @@
 import { Text } from 'ink';
+import { memo } from 'react';
 import type { Phase } from '../../src/status/types.ts';
 import { oneLine } from '../format.ts';
 import type { ReloadUi } from '../state.ts';
 import { useTheme } from '../theme.ts';
 
+/** Plain data (the reload state object comes from the UI reducer), so it doubles as the footer's view. */
 export interface FooterProps {
   readonly phase: Phase;
   readonly reload: ReloadUi;
@@ -17,7 +19,7 @@ const HINTS = 'Tab panel  ↑↓ move  Enter details  / filter  s sort  r reload
 const OVERLAY_HINTS = 'Esc back  r reload  q quit';
 
 /** One line: the most urgent thing the user should know, otherwise the key hints. */
-export function Footer(p: FooterProps) {
+export const Footer = memo(function Footer(p: FooterProps) {
   const theme = useTheme();
   if (p.phase === 'stopping') {
     return (
@@ -71,4 +73,4 @@ export function Footer(p: FooterProps) {
         </Text>
       );
   }
-}
+});

@@ -1,4 +1,5 @@
 import { Box, Text } from 'ink';
+import { memo } from 'react';
 import { Panel } from './Panel.tsx';
 
 export const KEY_HELP: readonly (readonly [string, string])[] = [
@@ -13,7 +14,7 @@ export const KEY_HELP: readonly (readonly [string, string])[] = [
   ['q  Ctrl-C', 'quit: stop scraping, flush the WAL, drain remote write'],
 ];
 
-export function Help({ compact, rows }: { readonly compact: boolean; readonly rows: number }) {
+export const Help = memo(function Help({ compact, rows }: { readonly compact: boolean; readonly rows: number }) {
   const shown = KEY_HELP.slice(0, Math.max(1, rows - (compact ? 1 : 3)));
   return (
     <Panel title="Keys" info="(? or Esc to close)" focused compact={compact} grow>
@@ -27,4 +28,4 @@ export function Help({ compact, rows }: { readonly compact: boolean; readonly ro
       ))}
     </Panel>
   );
-}
+});

@@ -1,4 +1,5 @@
 import { Text } from 'ink';
+import { memo } from 'react';
 import type { RemoteStatus } from '../../src/status/types.ts';
 import { fitColumns, type ColumnSpec } from '../columns.ts';
 import { formatBytes, formatCount, formatRate, formatSeconds, oneLine, sparkline } from '../format.ts';
@@ -6,7 +7,7 @@ import type { RateHistory } from '../history.ts';
 import { scrollWindow } from '../layout.ts';
 import { healthRole, type Role } from '../theme.ts';
 import { PANEL_FRAME_WIDTH, Panel } from './Panel.tsx';
-import { TableHeader, TableRow, tableWidth, type CellValue } from './Table.tsx';
+import { TableHeader, TableRow, headerLine, rowView, tableWidth, type CellValue, type RowView } from './Table.tsx';
 
 type RemoteColumn = 'name' | 'health' | 'lag' | 'pending' | 'backlog' | 'rate' | 'trend' | 'retries' | 'error';
 
@@ -43,7 +44,7 @@ function rowValues(r: RemoteStatus, history: readonly number[], trendWidth: numb
   };
 }
 
-export interface RemotePanelProps {
+export interface RemoteInput {
   readonly remotes: readonly RemoteStatus[];
   readonly selected: number;
   readonly history: RateHistory;
@@ -53,29 +54,45 @@ export interface RemotePanelProps {
   readonly rows: number;
 }
 
-export function RemotePanel(p: RemotePanelProps) {
+export interface RemoteView {
+  readonly info: string;
+  readonly focused: boolean;
+  readonly compact: boolean;
+  readonly header: string;
+  readonly rows: readonly RowView[];
+}
+
+export function remoteView(p: RemoteInput): RemoteView {
   const inner = p.compact ? p.width : p.width - PANEL_FRAME_WIDTH;
   const columns = fitColumns(COLUMNS, tableWidth(inner));
   const trendWidth = columns.find((c) => c.id === 'trend')?.width ?? 0;
   const start = scrollWindow(p.remotes.length, p.rows, p.selected);
   const shown = p.remotes.slice(start, start + p.rows);
-  const healthy = p.remotes.filter((r) => r.health === 'up').length;
+  let healthy = 0;
+  for (const r of p.remotes) if (r.health === 'up') healthy++;
+  return {
+    info: `${p.remotes.length} endpoint${p.remotes.length === 1 ? '' : 's'} (${healthy} up)`,
+    focused: p.focused,
+    compact: p.compact,
+    header: headerLine(columns),
+    rows: shown.map((r, i) => rowView(r.name, columns, rowValues(r, p.history.get(r.name), trendWidth), start + i === p.selected)),
+  };
+}
+
+export const RemotePanelView = memo(function RemotePanelView({ view: v }: { readonly view: RemoteView }) {
   return (
-    <Panel title="Remote write" info={`${p.remotes.length} endpoint${p.remotes.length === 1 ? '' : 's'} (${healthy} up)`} focused={p.focused} compact={p.compact}>
-      <TableHeader columns={columns} />
-      {shown.length === 0 ? (
+    <Panel title="Remote write" info={v.info} focused={v.focused} compact={v.compact}>
+      <TableHeader line={v.header} />
+      {v.rows.length === 0 ? (
         <Text dimColor>  no remote_write endpoints configured</Text>
       ) : (
-        shown.map((r, i) => (
-          <TableRow
-            key={r.name}
-            columns={columns}
-            values={rowValues(r, p.history.get(r.name), trendWidth)}
-            selected={start + i === p.selected}
-            focused={p.focused}
-          />
-        ))
+        v.rows.map((r) => <TableRow key={r.key} row={r} focused={v.focused} />)
       )}
     </Panel>
   );
+});
+
+/** The panel straight from endpoint statuses (the dashboard passes a shared RemoteView instead). */
+export function RemotePanel(p: RemoteInput) {
+  return <RemotePanelView view={remoteView(p)} />;
 }

@@ -1,33 +1,49 @@
 import { Box, Text } from 'ink';
+import { memo } from 'react';
 import type { SeriesStatus } from '../../src/status/types.ts';
 import { formatCount } from '../format.ts';
 import { Panel, PanelTitle } from './Panel.tsx';
 
-export interface SeriesPanelProps {
-  readonly series: SeriesStatus;
+export interface SeriesView {
   readonly focused: boolean;
   readonly compact: boolean;
   readonly width: number | string;
+  readonly active: string;
+  readonly created: string;
+  readonly removed: string;
+  readonly samples: string;
 }
 
-export function SeriesPanel({ series: s, focused, compact, width }: SeriesPanelProps) {
-  if (compact) {
+export function seriesView(s: SeriesStatus, focused: boolean, compact: boolean, width: number | string): SeriesView {
+  return {
+    focused,
+    compact,
+    width,
+    active: formatCount(s.active),
+    created: formatCount(s.created),
+    removed: formatCount(s.removed),
+    samples: formatCount(s.samplesAppended),
+  };
+}
+
+export const SeriesPanel = memo(function SeriesPanel({ view: v }: { readonly view: SeriesView }) {
+  if (v.compact) {
     return (
       <Text wrap="truncate-end">
-        <PanelTitle title="Series" focused={focused} />
-        {` active ${formatCount(s.active)}  created ${formatCount(s.created)}  removed ${formatCount(s.removed)}  samples ${formatCount(s.samplesAppended)}`}
+        <PanelTitle title="Series" focused={v.focused} />
+        {` active ${v.active}  created ${v.created}  removed ${v.removed}  samples ${v.samples}`}
       </Text>
     );
   }
   return (
-    <Panel title="Series" focused={focused} compact={false} width={width}>
-      <Stat label="active" value={formatCount(s.active)} />
-      <Stat label="created" value={formatCount(s.created)} />
-      <Stat label="removed" value={formatCount(s.removed)} />
-      <Stat label="samples appended" value={formatCount(s.samplesAppended)} />
+    <Panel title="Series" focused={v.focused} compact={false} width={v.width}>
+      <Stat label="active" value={v.active} />
+      <Stat label="created" value={v.created} />
+      <Stat label="removed" value={v.removed} />
+      <Stat label="samples appended" value={v.samples} />
     </Panel>
   );
-}
+});
 
 export function Stat({ label, value, role }: { readonly label: string; readonly value: string; readonly role?: string | undefined }) {
   return (

@@ -1,11 +1,25 @@
 import { Text } from 'ink';
+import { memo } from 'react';
 import type { FittedColumn } from '../columns.ts';
 import { cell } from '../format.ts';
 import { useTheme, type Role } from '../theme.ts';
 
 export interface CellValue {
   readonly text: string;
-  readonly role?: Role;
+  readonly role?: Role | undefined;
+}
+
+/** A run of already padded text in one colour role: a row is a few of these instead of one node per cell. */
+export interface Segment {
+  readonly text: string;
+  readonly role?: Role | undefined;
+}
+
+/** One table row as it will be drawn: fixed-width cells, joined and grouped by role. */
+export interface RowView {
+  readonly key: string;
+  readonly selected: boolean;
+  readonly segments: readonly Segment[];
 }
 
 const MARK_WIDTH = 2;
@@ -15,40 +29,51 @@ export function tableWidth(total: number): number {
   return total - MARK_WIDTH;
 }
 
-export function TableHeader<Id extends string>({ columns }: { columns: readonly FittedColumn<Id>[] }) {
-  const line = columns.map((c) => cell(c.title, c.width, c.align)).join(' ');
+export function headerLine<Id extends string>(columns: readonly FittedColumn<Id>[]): string {
+  return ' '.repeat(MARK_WIDTH) + columns.map((c) => cell(c.title, c.width, c.align)).join(' ');
+}
+
+export function rowView<Id extends string>(key: string, columns: readonly FittedColumn<Id>[], values: Readonly<Record<Id, CellValue>>, selected: boolean): RowView {
+  const segments: Segment[] = [];
+  for (let i = 0; i < columns.length; i++) {
+    const c = columns[i]!;
+    const v = values[c.id];
+    const text = cell(v.text, c.width, c.align) + (i < columns.length - 1 ? ' ' : '');
+    const last = segments.at(-1);
+    if (last !== undefined && last.role === v.role) segments[segments.length - 1] = { text: last.text + text, role: v.role };
+    else segments.push({ text, role: v.role });
+  }
+  return { key, selected, segments };
+}
+
+export const TableHeader = memo(function TableHeader({ line }: { readonly line: string }) {
   return (
     <Text bold dimColor wrap="truncate-end">
-      {' '.repeat(MARK_WIDTH)}
       {line}
     </Text>
   );
-}
+});
 
-export interface TableRowProps<Id extends string> {
-  readonly columns: readonly FittedColumn<Id>[];
-  readonly values: Readonly<Record<Id, CellValue>>;
-  readonly selected: boolean;
+export interface TableRowProps {
+  readonly row: RowView;
   /** Only the focused panel shows its selection as a highlighted bar; others keep a quiet marker. */
   readonly focused: boolean;
 }
 
-export function TableRow<Id extends string>({ columns, values, selected, focused }: TableRowProps<Id>) {
+export const TableRow = memo(function TableRow({ row, focused }: TableRowProps) {
   const theme = useTheme();
   return (
-    <Text wrap="truncate-end" inverse={selected && focused}>
-      {selected ? '› ' : '  '}
-      {columns.map((c, i) => {
-        const v = values[c.id];
-        const text = cell(v.text, c.width, c.align) + (i < columns.length - 1 ? ' ' : '');
-        return v.role === undefined ? (
-          text
+    <Text wrap="truncate-end" inverse={row.selected && focused}>
+      {row.selected ? '› ' : '  '}
+      {row.segments.map((s, i) =>
+        s.role === undefined ? (
+          s.text
         ) : (
-          <Text key={c.id} color={theme.fg(v.role)}>
-            {text}
+          <Text key={i} color={theme.fg(s.role)}>
+            {s.text}
           </Text>
-        );
-      })}
+        ),
+      )}
     </Text>
   );
-}
+});

@@ -1,12 +1,13 @@
 import { Text } from 'ink';
+import { memo } from 'react';
 import type { TargetStatus } from '../../src/status/types.ts';
 import { fitColumns, type ColumnSpec } from '../columns.ts';
-import { formatAgo, formatCount, formatDuration, oneLine } from '../format.ts';
+import { formatAge, formatCount, formatDuration, oneLine } from '../format.ts';
 import { scrollWindow } from '../layout.ts';
 import { SORT_LABELS, targetKey, type SortSpec } from '../targets.ts';
 import { healthRole } from '../theme.ts';
 import { PANEL_FRAME_WIDTH, Panel } from './Panel.tsx';
-import { TableHeader, TableRow, tableWidth, type CellValue } from './Table.tsx';
+import { TableHeader, TableRow, headerLine, rowView, tableWidth, type CellValue, type RowView } from './Table.tsx';
 
 type TargetColumn = 'pool' | 'instance' | 'health' | 'last' | 'duration' | 'samples' | 'series' | 'error';
 
@@ -28,12 +29,22 @@ export function formatScrapeDuration(ms: number): string {
   return formatDuration(ms);
 }
 
+/**
+ * Coarse (formatAge), because an agent always scrapes something: in seconds this column would change, and cost a
+ * full frame, every second. Ten-second steps still tell a 15 s target that is on time from one that is late.
+ */
+export function lastScrapeText(lastScrape: number, now: number): string {
+  if (lastScrape <= 0) return 'never';
+  const age = Math.max(0, now - lastScrape);
+  return age < 10_000 ? '<10s' : formatAge(age);
+}
+
 function rowValues(t: TargetStatus, now: number): Record<TargetColumn, CellValue> {
   return {
     pool: { text: t.pool },
     instance: { text: t.instance },
     health: { text: t.health === 'unknown' ? 'unk' : t.health, role: healthRole(t.health) },
-    last: { text: t.lastScrape > 0 ? formatAgo(t.lastScrape, now).replace(' ago', '') : 'never' },
+    last: { text: lastScrapeText(t.lastScrape, now) },
     duration: { text: formatScrapeDuration(t.lastDurationMs) },
     samples: { text: formatCount(t.samples) },
     series: { text: formatCount(t.series) },
@@ -41,7 +52,7 @@ function rowValues(t: TargetStatus, now: number): Record<TargetColumn, CellValue
   };
 }
 
-export interface TargetsPanelProps {
+export interface TargetsInput {
   /** Already filtered and sorted. */
   readonly targets: readonly TargetStatus[];
   readonly total: number;
@@ -56,35 +67,47 @@ export interface TargetsPanelProps {
   readonly now: number;
 }
 
-export function TargetsPanel(p: TargetsPanelProps) {
+/** What the targets panel shows: only the visible window of rows, every cell already formatted. */
+export interface TargetsView {
+  readonly info: string;
+  readonly focused: boolean;
+  readonly compact: boolean;
+  readonly header: string;
+  readonly rows: readonly RowView[];
+  /** Shown instead of rows when there are none. */
+  readonly empty: string;
+  /** Blank lines after the rows, so the panels below do not jump as the list changes size. */
+  readonly pad: number;
+}
+
+export function targetsView(p: TargetsInput): TargetsView {
   const inner = p.compact ? p.width : p.width - PANEL_FRAME_WIDTH;
   const columns = fitColumns(COLUMNS, tableWidth(inner));
   const start = scrollWindow(p.targets.length, p.rows, p.selected);
   const shown = p.targets.slice(start, start + p.rows);
-  const up = p.targets.filter((t) => t.health === 'up').length;
+  let up = 0;
+  for (const t of p.targets) if (t.health === 'up') up++;
   const count = p.filter === '' ? `${p.total}` : `${p.targets.length}/${p.total}`;
   const filter = p.filter !== '' || p.editingFilter ? `  filter: ${p.filter}${p.editingFilter ? '▏' : ''}` : '';
-  const info = `${count} (${up} up)  sort: ${SORT_LABELS[p.sort.key]} ${p.sort.desc ? '↓' : '↑'}${filter}`;
+  return {
+    info: `${count} (${up} up)  sort: ${SORT_LABELS[p.sort.key]} ${p.sort.desc ? '↓' : '↑'}${filter}`,
+    focused: p.focused,
+    compact: p.compact,
+    header: headerLine(columns),
+    rows: shown.map((t, i) => rowView(targetKey(t), columns, rowValues(t, p.now), start + i === p.selected)),
+    empty: p.total === 0 ? '  no targets yet' : '  no target matches the filter',
+    pad: Math.max(0, p.rows - Math.max(1, shown.length)),
+  };
+}
+
+export const TargetsPanel = memo(function TargetsPanel({ view: v }: { readonly view: TargetsView }) {
   return (
-    <Panel title="Targets" info={info} focused={p.focused} compact={p.compact}>
-      <TableHeader columns={columns} />
-      {shown.length === 0 ? (
-        <Text dimColor>{p.total === 0 ? '  no targets yet' : '  no target matches the filter'}</Text>
-      ) : (
-        shown.map((t, i) => (
-          <TableRow
-            key={targetKey(t)}
-            columns={columns}
-            values={rowValues(t, p.now)}
-            selected={start + i === p.selected}
-            focused={p.focused}
-          />
-        ))
-      )}
-      {/* Pad to a fixed height so the panels below do not jump as the list changes size. */}
-      {Array.from({ length: Math.max(0, p.rows - Math.max(1, shown.length)) }, (_, i) => (
+    <Panel title="Targets" info={v.info} focused={v.focused} compact={v.compact}>
+      <TableHeader line={v.header} />
+      {v.rows.length === 0 ? <Text dimColor>{v.empty}</Text> : v.rows.map((r) => <TableRow key={r.key} row={r} focused={v.focused} />)}
+      {Array.from({ length: v.pad }, (_, i) => (
         <Text key={`pad${i}`}> </Text>
       ))}
     </Panel>
   );
-}
+});

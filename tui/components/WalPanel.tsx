@@ -1,18 +1,10 @@
 import { Text } from 'ink';
+import { memo } from 'react';
 import type { Phase, WalStatus } from '../../src/status/types.ts';
-import { formatBytes, formatDuration, percent, progressBar } from '../format.ts';
-import { useTheme } from '../theme.ts';
+import { formatAge, formatBytes, percent, progressBar } from '../format.ts';
+import { useTheme, type Role } from '../theme.ts';
 import { Panel, PanelTitle } from './Panel.tsx';
 import { Stat } from './SeriesPanel.tsx';
-
-export interface WalPanelProps {
-  readonly wal: WalStatus;
-  readonly phase: Phase;
-  readonly now: number;
-  readonly focused: boolean;
-  readonly compact: boolean;
-  readonly width: number | string;
-}
 
 /** Replay is shown only while it matters: during startup, before the WAL has been read back. */
 export function isReplaying(wal: WalStatus, phase: Phase): boolean {
@@ -23,7 +15,7 @@ function usage(w: WalStatus): string {
   return w.capBytes > 0 ? `${formatBytes(w.bytes)} / ${formatBytes(w.capBytes)} (${percent(w.bytes, w.capBytes)})` : `${formatBytes(w.bytes)} (no cap)`;
 }
 
-function usageRole(w: WalStatus): 'ok' | 'warn' | 'bad' {
+function usageRole(w: WalStatus): Role {
   if (w.capBytes <= 0) return 'ok';
   const r = w.bytes / w.capBytes;
   return r >= 0.9 ? 'bad' : r >= 0.7 ? 'warn' : 'ok';
@@ -34,7 +26,8 @@ function segments(w: WalStatus): string {
 }
 
 function oldest(w: WalStatus, now: number): string {
-  return w.oldestTimestamp > 0 ? formatDuration(Math.max(0, now - w.oldestTimestamp)) : '-';
+  // Coarse: this text stays on screen while the agent idles, and each change of it costs a frame.
+  return w.oldestTimestamp > 0 ? formatAge(Math.max(0, now - w.oldestTimestamp)) : '-';
 }
 
 /** A failing WAL is the loudest thing on the dashboard: samples are being dropped. */
@@ -47,40 +40,68 @@ function replayLine(w: WalStatus, barWidth: number): string {
   return `replay ${progressBar(current, max, barWidth)} ${current}/${max} segments ${percent(current, max)}`;
 }
 
-export function WalPanel({ wal: w, phase, now, focused, compact, width }: WalPanelProps) {
+export interface WalView {
+  readonly focused: boolean;
+  readonly compact: boolean;
+  readonly width: number | string;
+  readonly usage: string;
+  readonly usageRole: Role;
+  readonly segments: string;
+  readonly oldest: string;
+  /** The replay progress line while replaying, else null. */
+  readonly replay: string | null;
+  readonly replayDone: boolean;
+  readonly writeError: string | null;
+}
+
+export function walView(w: WalStatus, phase: Phase, now: number, focused: boolean, compact: boolean, width: number | string): WalView {
+  return {
+    focused,
+    compact,
+    width,
+    usage: usage(w),
+    usageRole: usageRole(w),
+    segments: segments(w),
+    oldest: oldest(w, now),
+    replay: isReplaying(w, phase) ? replayLine(w, compact ? 20 : 16) : null,
+    replayDone: w.replay.done,
+    writeError: w.writeError ? writeErrorLine(w) : null,
+  };
+}
+
+export const WalPanel = memo(function WalPanel({ view: v }: { readonly view: WalView }) {
   const theme = useTheme();
-  const replaying = isReplaying(w, phase);
-  if (compact) {
+  if (v.compact) {
     return (
       <>
         <Text wrap="truncate-end">
-          <PanelTitle title="WAL" focused={focused} />
+          <PanelTitle title="WAL" focused={v.focused} />
           {'    '}
-          <Text color={theme.fg(usageRole(w))}>{usage(w)}</Text>
-          {`  segments ${segments(w)}  oldest ${oldest(w, now)}`}
+          <Text color={theme.fg(v.usageRole)}>{v.usage}</Text>
+          {`  segments ${v.segments}  oldest ${v.oldest}`}
         </Text>
-        {replaying ? <Text color={theme.fg('accent')} wrap="truncate-end">{`       ${replayLine(w, 20)}`}</Text> : null}
-        {w.writeError ? <Text color={theme.fg('bad')} wrap="truncate-end">{`       ${writeErrorLine(w)}`}</Text> : null}
+        {v.replay !== null ? <Text color={theme.fg('accent')} wrap="truncate-end">{`       ${v.replay}`}</Text> : null}
+        {v.writeError !== null ? <Text color={theme.fg('bad')} wrap="truncate-end">{`       ${v.writeError}`}</Text> : null}
       </>
     );
   }
   return (
-    <Panel title="WAL" focused={focused} compact={false} width={width}>
-      <Stat label="on disk" value={usage(w)} role={theme.fg(usageRole(w))} />
-      <Stat label="segments" value={segments(w)} />
-      <Stat label="oldest data" value={oldest(w, now)} />
-      {replaying ? (
+    <Panel title="WAL" focused={v.focused} compact={false} width={v.width}>
+      <Stat label="on disk" value={v.usage} role={theme.fg(v.usageRole)} />
+      <Stat label="segments" value={v.segments} />
+      <Stat label="oldest data" value={v.oldest} />
+      {v.replay !== null ? (
         <Text color={theme.fg('accent')} wrap="truncate-end">
-          {replayLine(w, 16)}
+          {v.replay}
         </Text>
       ) : (
-        <Stat label="replay" value={w.replay.done ? 'done' : '-'} />
+        <Stat label="replay" value={v.replayDone ? 'done' : '-'} />
       )}
-      {w.writeError ? (
+      {v.writeError !== null ? (
         <Text color={theme.fg('bad')} wrap="truncate-end">
-          {writeErrorLine(w)}
+          {v.writeError}
         </Text>
       ) : null}
     </Panel>
   );
-}
+});
