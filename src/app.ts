@@ -165,6 +165,7 @@ export class Agent {
     this.lock = lock;
     this.storage.metrics.cleanStart.set(lock.cleanStart);
     this.listenAddress = await this.web.listen(flags.listenAddress);
+    this.hub.setListenAddress(this.listenAddress);
     log.info('Listening', { address: this.listenAddress });
     this.hub.setPhase('replaying');
     this.hub.start(1000);

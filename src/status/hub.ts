@@ -49,6 +49,12 @@ export class StatusHub {
     this.providers = { ...this.providers, ...p };
   }
 
+  /** The address the web server bound (port 0 resolved), once it listens. */
+  setListenAddress(address: string): void {
+    this.info.listenAddress = address;
+    this.refresh();
+  }
+
   setPhase(phase: Phase): void {
     this.phase = phase;
     this.refresh();
