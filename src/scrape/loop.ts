@@ -290,6 +290,8 @@ export class ScrapeLoop {
     let limitErr: SampleLimitError | null = null;
     try {
       for (;;) {
+        // Known series come in the same order every scrape: hand the parser the one expected next.
+        p.expect(cache.keyBytes, cache.expectedOff, cache.expectedLen);
         const kind = p.next();
         if (kind === Entry.EOF) break;
         if (kind !== Entry.Series) {
@@ -299,7 +301,7 @@ export class ScrapeLoop {
         scraped++;
         const start = p.seriesStart;
         const end = p.seriesEnd;
-        let e = cache.find(buf, start, end);
+        let e = p.expectedHit ? cache.takeExpected() : cache.find(buf, start, end);
         if (e < 0) {
           const ref = this.newSeries(p.labels());
           e = cache.insert(buf, start, end, ref);

@@ -107,6 +107,27 @@ export class SeriesCache {
     return e;
   }
 
+  /** The arena holding every key (valid until the next insert). */
+  get keyBytes(): Uint8Array {
+    return this.arena;
+  }
+
+  /** Arena offset of the entry expected next, for a parser hint; see expectedLen. */
+  get expectedOff(): number {
+    return this.cursor < this.used ? this.off[this.cursor] : 0;
+  }
+
+  /** Key length of the entry expected next, or -1 when there is none (end of the cache, a dead entry). */
+  get expectedLen(): number {
+    const c = this.cursor;
+    return c < this.used && this.refs[c] !== DEAD ? this.len[c] : -1;
+  }
+
+  /** Takes the entry expected next as found (the parser matched its bytes); returns its index. */
+  takeExpected(): number {
+    return this.cursor++;
+  }
+
   ref(e: number): number {
     return this.refs[e];
   }

@@ -44,6 +44,18 @@ export abstract class ParserBase {
   textStart = 0;
   textEnd = 0;
 
+  /** The expected next series text (see TextParser.expect); hintLen < 0 = none. */
+  protected hintBuf: Uint8Array = EMPTY;
+  protected hintOff = 0;
+  protected hintLen = -1;
+  expectedHit = false;
+
+  expect(src: Uint8Array, off: number, len: number): void {
+    this.hintBuf = src;
+    this.hintOff = off;
+    this.hintLen = len;
+  }
+
   /** Series labels and exemplar labels as byte offsets. */
   protected readonly lbls = new LabelOffsets();
   protected readonly exLbls = new LabelOffsets();
@@ -59,6 +71,8 @@ export abstract class ParserBase {
     this.lbls.n = 0;
     this.exLbls.n = 0;
     this.hasExemplar = false;
+    this.hintLen = -1;
+    this.expectedHit = false;
   }
 
   abstract next(): EntryKind;
@@ -79,6 +93,9 @@ export abstract class ParserBase {
   protected abstract helpText(): string;
 
   labels(): string[] {
+    // A caller that found the series by the hint has its labels already; scanning them now would
+    // mean parsing the line twice.
+    if (this.expectedHit) throw new Error('labels() after an expected-series hit: the label set was not scanned');
     const out = this.lbls.strings(this.buf, 2);
     out[0] = METRIC_NAME;
     out[1] = this.nameString();

@@ -167,6 +167,22 @@ export class PromTextParser extends ParserBase implements TextParser {
     const end = this.end;
     this.seriesStart = i;
     this.lbls.n = 0;
+    this.expectedHit = false;
+    const hl = this.hintLen;
+    if (hl > 0 && i + hl < end && this.startsWithHint(i, hl)) {
+      // The line starts with a series text accepted before. It is this series only if that text
+      // ends here: a label set closed, or a bare name followed by a blank and then no label set.
+      const k = i + hl;
+      if (b[k - 1] === RBRACE || b[k] === SP || b[k] === TAB) {
+        let v = k;
+        while (v < end && (b[v] === SP || b[v] === TAB)) v++;
+        if (v < end && b[v] !== LBRACE) {
+          this.seriesEnd = k;
+          this.expectedHit = true;
+          return this.valueAndTimestamp(v);
+        }
+      }
+    }
     let j: number;
     if (b[i] === LBRACE) {
       this.nameStart = -1;
@@ -187,6 +203,20 @@ export class PromTextParser extends ParserBase implements TextParser {
       }
     }
     while (j < end && (b[j] === SP || b[j] === TAB)) j++;
+    return this.valueAndTimestamp(j);
+  }
+
+  private startsWithHint(i: number, n: number): boolean {
+    const b = this.buf;
+    const h = this.hintBuf;
+    for (let k = 0, o = this.hintOff; k < n; k++, o++) if (b[i + k] !== h[o]) return false;
+    return true;
+  }
+
+  /** The rest of a series line from its value on. */
+  private valueAndTimestamp(j: number): EntryKind {
+    const b = this.buf;
+    const end = this.end;
     if (j >= end || VALUE_CHAR[b[j]] === 0) throw this.fail(j, 'expected value after metric');
     let v = j + 1;
     while (v < end && VALUE_CHAR[b[v]] === 1) v++;

@@ -49,9 +49,19 @@ export interface TextParser {
   readonly timestamp: number;
   /**
    * Flat [name, value, ...] with ['__name__', metric] first and the rest in order of appearance,
-   * unescaped. Throws ParseError when two labels with non-empty values share a name.
+   * unescaped. Throws ParseError when two labels with non-empty values share a name. Not
+   * available after an `expectedHit` (the label set was not scanned).
    */
   labels(): string[];
+  /**
+   * The raw series text the next series line most likely starts with (the scrape cache's
+   * expected-next entry): src[off, off+len), len < 0 for none. When the line starts with exactly
+   * these bytes and they end the series text, the parser skips the label-set scan and sets
+   * `expectedHit`: the text was validated when it was first parsed. A parser may ignore hints.
+   */
+  expect(src: Uint8Array, off: number, len: number): void;
+  /** Whether the current series is the expected one (see expect()). */
+  readonly expectedHit: boolean;
 
   /** Family name of a TYPE/HELP/UNIT entry. */
   readonly family: string;
