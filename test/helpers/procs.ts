@@ -39,7 +39,8 @@ export function startProc(cmd: string, args: string[], opts: { env?: NodeJS.Proc
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, sig) => resolve(code ?? sig ?? -1)));
+  // 'close', not 'exit': it comes after the last stdout/stderr data, so output() is complete.
+  const exited = new Promise<number | string>((resolve) => child.once('close', (code, sig) => resolve(code ?? sig ?? -1)));
   const stop = async (signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 30_000) => {
     if (child.exitCode === null && child.signalCode === null) {
       try {
