@@ -1,3 +1,4 @@
+import { fnv1a, grownBuffer } from '../util/bytes.ts';
 import type { Labels } from '../util/labels.ts';
 
 /** Separates names and values in a stored key: the byte 0xff never occurs in UTF-8. */
@@ -6,13 +7,6 @@ const SEP = 0xff;
 const ABSENT = -1;
 /** Table slot that holds no ref (refs start at 1). */
 const EMPTY = 0;
-
-/** FNV-1a over the key bytes. */
-function hashBytes(b: Uint8Array, start: number, end: number): number {
-  let h = 0x811c9dc5;
-  for (let i = start; i < end; i++) h = Math.imul(h ^ b[i], 0x01000193);
-  return h >>> 0;
-}
 
 /**
  * The agent's in-memory series: label set -> ref, and per ref its last timestamp.
@@ -50,13 +44,13 @@ export class SeriesTable {
 
   lookup(labels: Labels): number {
     const n = this.encode(labels);
-    return this.find(n, hashBytes(this.scratch, 0, n));
+    return this.find(n, fnv1a(this.scratch, 0, n));
   }
 
   /** Returns the ref of labels and whether it was created now. */
   getOrCreate(labels: Labels): { ref: number; created: boolean } {
     const n = this.encode(labels);
-    const h = hashBytes(this.scratch, 0, n);
+    const h = fnv1a(this.scratch, 0, n);
     const have = this.find(n, h);
     if (have !== 0) return { ref: have, created: false };
     const ref = this.next++;
@@ -67,7 +61,7 @@ export class SeriesTable {
   /** Inserts a series read from the WAL under its original ref. Returns the canonical ref (first seen wins). */
   insertReplayed(ref: number, labels: Labels): number {
     const n = this.encode(labels);
-    const h = hashBytes(this.scratch, 0, n);
+    const h = fnv1a(this.scratch, 0, n);
     const have = this.find(n, h);
     if (have !== 0) return have;
     this.insert(ref, n, h);
@@ -218,10 +212,6 @@ export class SeriesTable {
   }
 
   private growArena(extra: number): void {
-    let size = this.arena.length * 2;
-    while (size < this.arenaUsed + extra) size *= 2;
-    const next = Buffer.allocUnsafe(size);
-    this.arena.copy(next, 0, 0, this.arenaUsed);
-    this.arena = next;
+    this.arena = grownBuffer(this.arena, this.arenaUsed, this.arenaUsed + extra);
   }
 }

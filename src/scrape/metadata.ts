@@ -8,6 +8,7 @@
  * and UNIT text in one arena, so a metadata line that did not change since the last scrape costs a
  * hash and a byte comparison: no string is decoded, nothing is allocated.
  */
+import { fnv1a, grownBuffer, sameBytes } from '../util/bytes.ts';
 import { Entry, type EntryKind } from '../textparse/types.ts';
 
 export type MetricTypeName = 'counter' | 'gauge' | 'histogram' | 'gaugehistogram' | 'summary' | 'info' | 'stateset' | 'unknown';
@@ -45,12 +46,6 @@ export interface MetadataLine {
 
 const EMPTY = -1;
 const TYPE_UNKNOWN = 0;
-
-function hashBytes(b: Uint8Array, s: number, e: number): number {
-  let h = 0x811c9dc5;
-  for (let i = s; i < e; i++) h = Math.imul(h ^ b[i], 0x01000193);
-  return h >>> 0;
-}
 
 /**
  * One DataView per scrape buffer, shared by every target's cache. Bodies come from a pool of
@@ -199,7 +194,7 @@ export class MetadataCache {
     const second = startsFamily ? l : l + 1;
     if (first < this.n && this.nameLen[first] === n && this.sameBytes(this.nameOff[first], buf, s, end)) return (this.last = first);
     if (second < this.n && this.nameLen[second] === n && this.sameBytes(this.nameOff[second], buf, s, end)) return (this.last = second);
-    const h = hashBytes(buf, s, end);
+    const h = fnv1a(buf, s, end);
     const t = this.table;
     const mask = this.mask;
     for (let slot = h & mask; ; slot = (slot + 1) & mask) {
@@ -231,21 +226,13 @@ export class MetadataCache {
     return e;
   }
 
-  /** arena[off, off + end - s) equals buf[s, end); compares 8 bytes a step through DataViews. */
+  /** arena[off, off + end - s) equals buf[s, end). */
   private sameBytes(off: number, buf: Uint8Array, s: number, end: number): boolean {
     if (buf !== this.viewed) {
       this.viewed = buf;
       this.bufView = viewOf(buf);
     }
-    const va = this.arenaView;
-    const vb = this.bufView;
-    let i = s;
-    for (const end8 = end - 7; i < end8; i += 8, off += 8) {
-      if (va.getInt32(off, true) !== vb.getInt32(i, true) || va.getInt32(off + 4, true) !== vb.getInt32(i + 4, true)) return false;
-    }
-    const a = this.arena;
-    for (; i < end; i++, off++) if (a[off] !== buf[i]) return false;
-    return true;
+    return sameBytes(this.arena, this.arenaView, off, buf, this.bufView, s, end - s);
   }
 
   /** Appends buf[s, end) to the arena; returns its offset. */
@@ -253,13 +240,7 @@ export class MetadataCache {
     const n = end - s;
     if (this.arenaUsed + n > this.arena.length) {
       if (this.garbage > 4096 && this.garbage * 2 > this.arenaUsed) this.compactArena();
-      if (this.arenaUsed + n > this.arena.length) {
-        let size = this.arena.length * 2;
-        while (size < this.arenaUsed + n) size *= 2;
-        const next = Buffer.allocUnsafe(size);
-        this.arena.copy(next, 0, 0, this.arenaUsed);
-        this.setArena(next);
-      }
+      if (this.arenaUsed + n > this.arena.length) this.setArena(grownBuffer(this.arena, this.arenaUsed, this.arenaUsed + n));
     }
     const at = this.arenaUsed;
     this.arena.set(buf.subarray(s, end), at);

@@ -4,17 +4,12 @@
  * steady-state path (every sample of a known series) allocates nothing: no key string, no entry
  * object, no iterator. Relabeling and label parsing happen only on a miss.
  */
+import { fnv1a, grownBuffer, sameBytes } from '../util/bytes.ts';
+
 const EMPTY = -1;
 /** Entry ref meaning "dropped by metric relabeling": known, but not appended. */
 export const DROPPED_REF = 0;
 const DEAD = 0xffffffff;
-
-/** FNV-1a over the raw bytes. */
-function hashBytes(buf: Uint8Array, start: number, end: number): number {
-  let h = 0x811c9dc5;
-  for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i], 0x01000193);
-  return h >>> 0;
-}
 
 export class SeriesCache {
   private arena: Buffer = Buffer.allocUnsafe(1 << 16);
@@ -53,7 +48,7 @@ export class SeriesCache {
       this.cursor = c + 1;
       return c;
     }
-    const h = hashBytes(buf, start, end);
+    const h = fnv1a(buf, start, end);
     const t = this.table;
     const mask = this.mask;
     for (let slot = h & mask; ; slot = (slot + 1) & mask) {
@@ -67,20 +62,12 @@ export class SeriesCache {
     }
   }
 
-  /** Compares four bytes at a time through DataViews (single unaligned loads in V8), then the rest. */
   private sameBytes(e: number, buf: Uint8Array, start: number, end: number): boolean {
-    const arena = this.arena;
     if (this.bodyBuf !== buf) {
       this.bodyBuf = buf;
       this.bodyView = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     }
-    const a = this.arenaView;
-    const b = this.bodyView;
-    let o = this.off[e];
-    let i = start;
-    for (const words = end - 3; i < words; i += 4, o += 4) if (a.getInt32(o, true) !== b.getInt32(i, true)) return false;
-    for (; i < end; i++, o++) if (arena[o] !== buf[i]) return false;
-    return true;
+    return sameBytes(this.arena, this.arenaView, this.off[e], buf, this.bodyView, start, end - start);
   }
 
   /** Adds a series that find() did not know. Returns its entry index. */
@@ -89,7 +76,7 @@ export class SeriesCache {
     if (this.used === this.refs.length) this.growEntries();
     if (this.arenaUsed + n > this.arena.length) this.growArena(n);
     if ((this.used + 1) * 2 > this.table.length) this.rehash(this.table.length * 2);
-    const h = hashBytes(buf, start, end);
+    const h = fnv1a(buf, start, end);
     const e = this.used++;
     this.arena.set(buf.subarray(start, end), this.arenaUsed);
     this.off[e] = this.arenaUsed;
@@ -221,11 +208,7 @@ export class SeriesCache {
   }
 
   private growArena(extra: number): void {
-    let size = this.arena.length * 2;
-    while (size < this.arenaUsed + extra) size *= 2;
-    const next = Buffer.allocUnsafe(size);
-    this.arena.copy(next, 0, 0, this.arenaUsed);
-    this.setArena(next);
+    this.setArena(grownBuffer(this.arena, this.arenaUsed, this.arenaUsed + extra));
   }
 
   private setArena(b: Buffer): void {

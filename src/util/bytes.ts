@@ -5,6 +5,40 @@
  */
 const TWO32 = 4294967296;
 
+/**
+ * A buffer at least `need` bytes long holding buf[0, used): buf itself when it is big enough,
+ * else a copy with the length doubled as often as needed.
+ */
+export function grownBuffer(buf: Buffer, used: number, need: number): Buffer {
+  if (need <= buf.length) return buf;
+  let size = buf.length * 2;
+  while (size < need) size *= 2;
+  const next = Buffer.allocUnsafe(size);
+  buf.copy(next, 0, 0, used);
+  return next;
+}
+
+/** FNV-1a (32 bit) over b[start, end): the hash of the byte-keyed caches. */
+export function fnv1a(b: Uint8Array, start: number, end: number): number {
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ b[i], 0x01000193);
+  return h >>> 0;
+}
+
+/**
+ * Whether a[aOff, aOff+n) equals b[bOff, bOff+n), given DataViews over both (callers keep them
+ * across calls). Eight bytes a step as two 32-bit loads, which V8 compiles to single unaligned
+ * loads, then byte by byte.
+ */
+export function sameBytes(a: Uint8Array, va: DataView, aOff: number, b: Uint8Array, vb: DataView, bOff: number, n: number): boolean {
+  let i = 0;
+  for (const n8 = n - 7; i < n8; i += 8) {
+    if (va.getInt32(aOff + i, true) !== vb.getInt32(bOff + i, true) || va.getInt32(aOff + i + 4, true) !== vb.getInt32(bOff + i + 4, true)) return false;
+  }
+  for (; i < n; i++) if (a[aOff + i] !== b[bOff + i]) return false;
+  return true;
+}
+
 export class ByteWriter {
   buf: Buffer;
   pos = 0;
@@ -20,12 +54,7 @@ export class ByteWriter {
   /** Makes room for n more bytes. */
   ensure(n: number): void {
     const need = this.pos + n;
-    if (need <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < need) size *= 2;
-    const next = Buffer.allocUnsafe(size);
-    this.buf.copy(next, 0, 0, this.pos);
-    this.buf = next;
+    if (need > this.buf.length) this.buf = grownBuffer(this.buf, this.pos, need);
   }
 
   u8(v: number): void {

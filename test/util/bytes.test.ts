@@ -1,5 +1,5 @@
 import test from 'ava';
-import { ByteReader, ByteWriter, uvarintSize } from '../../src/util/bytes.ts';
+import { ByteReader, ByteWriter, fnv1a, grownBuffer, sameBytes, uvarintSize } from '../../src/util/bytes.ts';
 
 test('uvarint, zigzag varint and i64 round-trip at the edges of safe integers', (t) => {
   const values = [0, 1, 127, 128, 300, 2 ** 31, 2 ** 32 + 5, 1_700_000_000_000, Number.MAX_SAFE_INTEGER];
@@ -42,4 +42,31 @@ test('int64varint encodes negatives as 10-byte two\'s complement like protobuf',
 test('reading past the end throws', (t) => {
   const r = new ByteReader(Buffer.from([0x80]));
   t.throws(() => r.uvarint());
+});
+
+test('sameBytes finds a difference at every position, for lengths around the 8-byte step, at unaligned offsets', (t) => {
+  const view = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.byteLength);
+  for (let n = 0; n <= 19; n++) {
+    const a = Buffer.alloc(n + 3);
+    const b = Buffer.alloc(n + 5);
+    for (let i = 0; i < n; i++) a[1 + i] = b[3 + i] = 0x41 + i;
+    t.true(sameBytes(a, view(a), 1, b, view(b), 3, n), `equal, n=${n}`);
+    for (let d = 0; d < n; d++) {
+      b[3 + d] ^= 0x20;
+      t.false(sameBytes(a, view(a), 1, b, view(b), 3, n), `n=${n}, differs at ${d}`);
+      b[3 + d] ^= 0x20;
+    }
+  }
+});
+
+test('grownBuffer keeps the used bytes and doubles until the need fits; fnv1a is FNV-1a', (t) => {
+  const small = Buffer.from('abcdefgh');
+  t.is(grownBuffer(small, 8, 8), small, 'big enough: the same buffer');
+  const g = grownBuffer(small, 5, 40);
+  t.is(g.length, 64);
+  t.is(g.toString('latin1', 0, 5), 'abcde');
+  // Published FNV-1a 32-bit test vectors.
+  t.is(fnv1a(Buffer.from(''), 0, 0), 0x811c9dc5);
+  t.is(fnv1a(Buffer.from('a'), 0, 1), 0xe40c292c);
+  t.is(fnv1a(Buffer.from('xfoobar'), 1, 7), 0xbf9cf968);
 });
