@@ -210,15 +210,19 @@ registerBlackBox('staleness', [
     },
   },
   {
-    // Prometheus 2.42 cancels the pool before its end-of-run staleness fires, so nothing is marked.
-    // Outpost marks the series of a removed job stale (a deliberate improvement).
-    title: '25b. a job removed by SIGHUP reload: Prometheus 2.42 writes no stale markers, Outpost marks each series once',
+    // Prometheus 2.42 cancels the pool while its end-of-run staleness races to fire: mostly nothing
+    // is marked, now and then (1 CI run in 7) one marker lands. Outpost marks the series of a
+    // removed job stale, each exactly once (a deliberate improvement).
+    title: '25b. a job removed by SIGHUP reload: Prometheus 2.42 marks a series at most once (usually not at all), Outpost marks each series once',
     runs: churnRuns,
     check(t, r) {
       const g = of(r, 'g');
       t.true(realSamples(g, { __name__: 'g_metric' }).length >= 3, 'job gone was scraped before the reload');
-      if (r.sender === 'prometheus') t.deepEqual(showSamples(staleMarkers(g, {})), '', 'no stale markers');
-      else expectMarkedOnce(t, r, 'g', 'g_metric');
+      if (r.sender === 'prometheus') {
+        const perSeries = new Map<string, number>();
+        for (const s of staleMarkers(g, {})) perSeries.set(s.labels.__name__, (perSeries.get(s.labels.__name__) ?? 0) + 1);
+        t.deepEqual([...perSeries].filter(([, n]) => n > 1), [], `no series marked twice\n${showSamples(staleMarkers(g, {}))}`);
+      } else expectMarkedOnce(t, r, 'g', 'g_metric');
     },
   },
   {

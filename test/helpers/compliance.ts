@@ -565,7 +565,12 @@ export async function runScenario(sender: Sender, spec: ScenarioSpec): Promise<S
     const waitFor = async (pred: () => boolean, timeoutMs: number, what: string): Promise<void> => {
       const end = Date.now() + timeoutMs;
       while (!pred()) {
-        if (exitedEarly()) throw new Error(`${sender} exited while waiting for ${what}`);
+        if (exitedEarly()) {
+          // The summary of a CI run shows this message but not the test's log, so it carries the why.
+          const p = proc as Proc;
+          const code = await p.exited;
+          throw new Error(`${sender} exited (${code}) while waiting for ${what}; its last output:\n${outputTail(p.output(), 8)}`);
+        }
         if (Date.now() > end) throw new Error(`${sender}: timed out after ${timeoutMs} ms waiting for ${what}`);
         await sleep(25);
       }

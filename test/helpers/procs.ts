@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -6,8 +7,22 @@ import path from 'node:path';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 
-/** A free TCP port on 127.0.0.1 (bind to 0, read it, close). */
+/**
+ * A TCP port on 127.0.0.1 that was free a moment ago, for a process that must be told its port
+ * before it binds. Taken below the kernel's ephemeral range: a port from bind(0) lies inside it,
+ * where any outgoing connection of any process may claim it as its local port before the child
+ * binds (a CI run lost an agent to that). Ports handed out in this process are never reused.
+ */
 export async function freePort(): Promise<number> {
+  const top = ephemeralLow() - 1;
+  for (let i = 0; top - PORT_FLOOR > 1000 && i < 100; i++) {
+    const port = PORT_FLOOR + Math.floor(Math.random() * (top - PORT_FLOOR + 1));
+    if (handedOut.has(port)) continue;
+    if (await canBind(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
   return new Promise((resolve, reject) => {
     const s = net.createServer();
     s.once('error', reject);
@@ -15,6 +30,26 @@ export async function freePort(): Promise<number> {
       const a = s.address() as net.AddressInfo;
       s.close(() => resolve(a.port));
     });
+  });
+}
+
+const PORT_FLOOR = 10_000;
+const handedOut = new Set<number>();
+
+function ephemeralLow(): number {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(low) && low > 0 ? low : 32768;
+  } catch {
+    return 32768;
+  }
+}
+
+function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
   });
 }
 
