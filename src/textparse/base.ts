@@ -1,3 +1,4 @@
+import { sameBytes } from '../util/bytes.ts';
 import { METRIC_NAME } from '../util/labels.ts';
 import { type EntryKind, Entry, ParseError } from './types.ts';
 import { FloatScanner, quoteBytes, sharedStrings, validUtf8 } from './scan.ts';
@@ -15,6 +16,8 @@ const EMPTY = Buffer.alloc(0);
  */
 export abstract class ParserBase {
   protected buf: Buffer = EMPTY;
+  /** A view of buf, for word-wide compares against the hint. */
+  private bufView: DataView = new DataView(EMPTY.buffer, EMPTY.byteOffset, 0);
   protected end = 0;
   protected pos = 0;
   /** Line number at `pos`. */
@@ -45,15 +48,25 @@ export abstract class ParserBase {
   textEnd = 0;
 
   /** The expected next series text (see TextParser.expect); hintLen < 0 = none. */
-  protected hintBuf: Uint8Array = EMPTY;
-  protected hintOff = 0;
+  private hintBuf: Uint8Array = EMPTY;
+  private hintView: DataView = new DataView(EMPTY.buffer, EMPTY.byteOffset, 0);
+  private hintOff = 0;
   protected hintLen = -1;
   expectedHit = false;
 
   expect(src: Uint8Array, off: number, len: number): void {
-    this.hintBuf = src;
+    // The hint comes from one scrape cache arena call after call; a new view only when it grew.
+    if (src !== this.hintBuf) {
+      this.hintBuf = src;
+      this.hintView = new DataView(src.buffer, src.byteOffset, src.byteLength);
+    }
     this.hintOff = off;
     this.hintLen = len;
+  }
+
+  /** Whether buf[i, i+n) equals the hint's first n bytes. */
+  protected startsWithHint(i: number, n: number): boolean {
+    return sameBytes(this.buf, this.bufView, i, this.hintBuf, this.hintView, this.hintOff, n);
   }
 
   /** Series labels and exemplar labels as byte offsets. */
@@ -61,6 +74,7 @@ export abstract class ParserBase {
   protected readonly exLbls = new LabelOffsets();
 
   reset(body: Buffer, length: number): void {
+    if (body !== this.buf) this.bufView = new DataView(body.buffer, body.byteOffset, body.byteLength);
     this.buf = body;
     this.end = Math.min(length, body.length);
     this.pos = 0;

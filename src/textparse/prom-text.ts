@@ -206,13 +206,6 @@ export class PromTextParser extends ParserBase implements TextParser {
     return this.valueAndTimestamp(j);
   }
 
-  private startsWithHint(i: number, n: number): boolean {
-    const b = this.buf;
-    const h = this.hintBuf;
-    for (let k = 0, o = this.hintOff; k < n; k++, o++) if (b[i + k] !== h[o]) return false;
-    return true;
-  }
-
   /** The rest of a series line from its value on. */
   private valueAndTimestamp(j: number): EntryKind {
     const b = this.buf;
