@@ -221,7 +221,7 @@ test(
 test(
   'waitFor resolves when the condition holds and rejects on timeout',
   withReceiver(async (rx, t) => {
-    const waiting = rx.waitFor((r) => r.samples().length >= 3, 2000);
+    const waiting = rx.waitFor((r) => r.samples().length >= 3, 10_000);
     for (let i = 0; i < 3; i++) await push(rx.url, rw1Body([{ labels: ['__name__', 'm'], value: i, ts: i + 1 }]));
     await waiting;
     t.is(rx.samples().length, 3);

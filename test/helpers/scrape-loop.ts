@@ -105,17 +105,18 @@ export interface ManagerFixture {
 
 /**
  * A ScrapeManager (User-Agent outpost-test, RecordingAppenders, a FakeClock) with `scrapeConfigs`
- * applied: YAML list items under `scrape_configs:`, scraped every second. Stopped when the test ends.
+ * applied: YAML list items under `scrape_configs:`, scraped every 5 s (a generous timeout: CI machines
+ * can be loaded, and a proxied scrape takes two hops). Stopped when the test ends.
  */
 export async function scrapeManager(t: Teardown, scrapeConfigs: string, env?: NodeJS.ProcessEnv): Promise<ManagerFixture> {
   const clock = new FakeClock(1_700_000_000_000);
   const mgr = new ScrapeManager({ appender: () => new RecordingAppender() }, clock, memoryLogger('error'), new Registry(), 'outpost-test', env);
   t.teardown(() => mgr.stop());
-  const cfg = parseConfig(`global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n${scrapeConfigs}\n`, 'test.yml');
+  const cfg = parseConfig(`global:\n  scrape_interval: 5s\n  scrape_timeout: 5s\nscrape_configs:\n${scrapeConfigs}\n`, 'test.yml');
   await mgr.applyConfig(cfg.scrapeConfigs);
   const scrapeAll = async (): Promise<void> => {
-    clock.advance(1000);
-    const deadline = Date.now() + 10_000;
+    clock.advance(5000);
+    const deadline = Date.now() + 15_000;
     while (mgr.targets().some((x) => x.health === 'unknown') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   };
   return { mgr, clock, scrapeAll };
