@@ -2,11 +2,9 @@ import { sameBytes } from '../util/bytes.ts';
 import { METRIC_NAME } from '../util/labels.ts';
 import { type EntryKind, Entry, ParseError } from './types.ts';
 import { FloatScanner, quoteBytes, sharedStrings, validUtf8 } from './scan.ts';
+import { ASCII } from './bytes-consts.ts';
 
-const NL = 0x0a;
-const NUL = 0x00;
-const QUOTE = 0x22;
-const BSLASH = 0x5c;
+const { NUL, NL, QUOTE, BSLASH } = ASCII;
 
 const EMPTY = Buffer.alloc(0);
 

@@ -13,18 +13,9 @@ import {
   unescapeBytes,
   validUtf8,
 } from './scan.ts';
+import { ASCII } from './bytes-consts.ts';
 
-const NL = 0x0a;
-const SP = 0x20;
-const TAB = 0x09;
-const NUL = 0x00;
-const HASH = 0x23;
-const QUOTE = 0x22;
-const BSLASH = 0x5c;
-const LBRACE = 0x7b;
-const RBRACE = 0x7d;
-const EQ = 0x3d;
-const COMMA = 0x2c;
+const { NUL, TAB, NL, SP, QUOTE, HASH, COMMA, EQ, BSLASH, LBRACE, RBRACE } = ASCII;
 
 const KW_HELP = 1;
 const KW_TYPE = 2;
