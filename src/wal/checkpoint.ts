@@ -30,10 +30,8 @@ import {
   encodeSeries,
   encodeTombstones,
   recordType,
-  type RefExemplar,
   type RefHistogramSample,
   type RefMetadata,
-  type Tombstone,
 } from './records.ts';
 import { WalWriter } from './segment-writer.ts';
 import { checkpointName, lastCheckpoint, listCheckpoints, listSegments, segmentIndexes, segmentPath } from './segments.ts';
@@ -161,23 +159,15 @@ export async function checkpoint(walDir: string, from: number, to: number, opts:
         break;
       }
       case RecordType.Tombstones: {
-        const ts: Tombstone[] = [];
-        decodeTombstones(rec, ts);
-        const kept = ts.filter((s) => keep(s.ref) && s.maxt >= mint);
-        stats.totalTombstones += ts.length;
-        stats.droppedTombstones += ts.length - kept.length;
-        if (kept.length > 0) encodeTombstones(w, kept);
-        else w.reset();
+        const n = refilter(w, rec, decodeTombstones, encodeTombstones, (s) => keep(s.ref) && s.maxt >= mint);
+        stats.totalTombstones += n.total;
+        stats.droppedTombstones += n.dropped;
         break;
       }
       case RecordType.Exemplars: {
-        const ex: RefExemplar[] = [];
-        decodeExemplars(rec, ex);
-        const kept = ex.filter((e) => e.t >= mint);
-        stats.totalExemplars += ex.length;
-        stats.droppedExemplars += ex.length - kept.length;
-        if (kept.length > 0) encodeExemplars(w, kept);
-        else w.reset();
+        const n = refilter(w, rec, decodeExemplars, encodeExemplars, (e) => e.t >= mint);
+        stats.totalExemplars += n.total;
+        stats.droppedExemplars += n.dropped;
         break;
       }
       case RecordType.Metadata: {
@@ -233,6 +223,25 @@ export async function checkpoint(walDir: string, from: number, to: number, opts:
   await rename(tmpDir, cpDir);
   await syncDir(walDir);
   return { dir: cpDir, index: to, stats };
+}
+
+/**
+ * Decodes rec, leaves the entries that pass re-encoded in w (w empty when none do) and returns how
+ * many entries rec held and how many of them were dropped.
+ */
+function refilter<T>(
+  w: ByteWriter,
+  rec: Uint8Array,
+  decode: (rec: Uint8Array, out: T[]) => void,
+  encode: (w: ByteWriter, entries: readonly T[]) => void,
+  pass: (entry: T) => boolean,
+): { total: number; dropped: number } {
+  const all: T[] = [];
+  decode(rec, all);
+  const kept = all.filter(pass);
+  if (kept.length > 0) encode(w, kept);
+  else w.reset();
+  return { total: all.length, dropped: all.length - kept.length };
 }
 
 /** Deletes checkpoints numbered below `below` (and stale .tmp directories of them). */

@@ -69,11 +69,20 @@ function fail(what: string, err: unknown): never {
   throw err;
 }
 
-function expectType(r: ByteReader, rec: Uint8Array, ...types: number[]): number {
-  if (rec.length < 1) throw new InvalidRecordError('empty record');
-  const t = r.u8();
-  if (!types.includes(t)) throw new InvalidRecordError(`invalid record type ${t}, expected ${types.join(' or ')}`);
-  return t;
+/**
+ * Checks that rec's type byte is one of types, then runs read over the rest; malformed bytes
+ * anywhere become one InvalidRecordError naming the record (`what`).
+ */
+function decodeRecord<T>(rec: Uint8Array, what: string, types: readonly number[], read: (r: ByteReader) => T): T {
+  const r = new ByteReader(rec);
+  try {
+    if (rec.length < 1) throw new InvalidRecordError('empty record');
+    const t = r.u8();
+    if (!types.includes(t)) throw new InvalidRecordError(`invalid record type ${t}, expected ${types.join(' or ')}`);
+    return read(r);
+  } catch (err) {
+    return fail(what, err);
+  }
 }
 
 function writeFloat(w: ByteWriter, v: number): void {
@@ -107,19 +116,12 @@ export function encodeSeries(w: ByteWriter, refs: ArrayLike<number>, labels: Arr
 }
 
 export function decodeSeries(rec: Uint8Array, onSeries: (ref: number, labels: Labels) => void): void {
-  const r = new ByteReader(rec);
-  let ref = 0;
-  let ls: Labels;
-  try {
-    expectType(r, rec, RecordType.Series);
+  decodeRecord(rec, 'series', [RecordType.Series], (r) => {
     while (r.remaining > 0) {
-      ref = r.i64be();
-      ls = readLabels(r);
-      onSeries(ref, ls);
+      const ref = r.i64be();
+      onSeries(ref, readLabels(r));
     }
-  } catch (err) {
-    fail('series', err);
-  }
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -202,9 +204,7 @@ export function encodeSamples(
 
 /** Appends the samples of rec to out. Stale markers are recognised from their raw bits. */
 export function decodeSamples(rec: Uint8Array, out: SampleBatch): void {
-  const r = new ByteReader(rec);
-  try {
-    expectType(r, rec, RecordType.Samples);
+  decodeRecord(rec, 'samples', [RecordType.Samples], (r) => {
     if (r.remaining === 0) return;
     const baseRef = r.i64be();
     const baseT = r.i64be();
@@ -222,9 +222,7 @@ export function decodeSamples(rec: Uint8Array, out: SampleBatch): void {
         out.push(ref, t, r.f64be(), 0);
       }
     }
-  } catch (err) {
-    fail('samples', err);
-  }
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -239,9 +237,7 @@ export interface RefSampleV2 {
 }
 
 export function decodeSamplesV2(rec: Uint8Array, out: RefSampleV2[]): void {
-  const r = new ByteReader(rec);
-  try {
-    expectType(r, rec, RecordType.SamplesV2);
+  decodeRecord(rec, 'samples v2', [RecordType.SamplesV2], (r) => {
     let firstT = 0;
     let firstST = 0;
     let prev: RefSampleV2 | null = null;
@@ -266,9 +262,7 @@ export function decodeSamplesV2(rec: Uint8Array, out: RefSampleV2[]): void {
       prev = { ref, t, st, v: stale ? NaN : v, stale };
       out.push(prev);
     }
-  } catch (err) {
-    fail('samples v2', err);
-  }
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -291,13 +285,9 @@ export function encodeTombstones(w: ByteWriter, stones: readonly Tombstone[]): v
 }
 
 export function decodeTombstones(rec: Uint8Array, out: Tombstone[]): void {
-  const r = new ByteReader(rec);
-  try {
-    expectType(r, rec, RecordType.Tombstones);
+  decodeRecord(rec, 'tombstones', [RecordType.Tombstones], (r) => {
     while (r.remaining > 0) out.push({ ref: r.i64be(), mint: r.varint(), maxt: r.varint() });
-  } catch (err) {
-    fail('tombstones', err);
-  }
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -328,9 +318,7 @@ export function encodeExemplars(w: ByteWriter, exemplars: readonly RefExemplar[]
 }
 
 export function decodeExemplars(rec: Uint8Array, out: RefExemplar[]): void {
-  const r = new ByteReader(rec);
-  try {
-    expectType(r, rec, RecordType.Exemplars);
+  decodeRecord(rec, 'exemplars', [RecordType.Exemplars], (r) => {
     if (r.remaining === 0) return;
     const baseRef = r.i64be();
     const baseT = r.i64be();
@@ -340,9 +328,7 @@ export function decodeExemplars(rec: Uint8Array, out: RefExemplar[]): void {
       const v = r.f64be();
       out.push({ ref, t, v, labels: readLabels(r) });
     }
-  } catch (err) {
-    fail('exemplars', err);
-  }
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -371,9 +357,7 @@ export function encodeMetadata(w: ByteWriter, metadata: readonly RefMetadata[]):
 }
 
 export function decodeMetadata(rec: Uint8Array, out: RefMetadata[]): void {
-  const r = new ByteReader(rec);
-  try {
-    expectType(r, rec, RecordType.Metadata);
+  decodeRecord(rec, 'metadata', [RecordType.Metadata], (r) => {
     while (r.remaining > 0) {
       const ref = r.uvarint();
       const type = r.u8();
@@ -388,9 +372,7 @@ export function decodeMetadata(rec: Uint8Array, out: RefMetadata[]): void {
       }
       out.push({ ref, type, unit, help });
     }
-  } catch (err) {
-    fail('metadata', err);
-  }
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -403,15 +385,11 @@ export function encodeMinValidTime(w: ByteWriter, mint: number): void {
 }
 
 export function decodeMinValidTime(rec: Uint8Array): number {
-  const r = new ByteReader(rec);
-  try {
-    expectType(r, rec, RecordType.MinValidTime);
+  return decodeRecord(rec, 'min valid time', [RecordType.MinValidTime], (r) => {
     const mint = r.i64be();
     if (r.remaining > 0) throw new InvalidRecordError(`unexpected ${r.remaining} bytes left in entry`);
     return mint;
-  } catch (err) {
-    fail('min valid time', err);
-  }
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -603,9 +581,7 @@ export function encodeCustomBucketsFloatHistogramSamples(w: ByteWriter, hs: read
 }
 
 function decodeHistogramFrame(rec: Uint8Array, out: RefHistogramSample[], float: boolean, types: number[]): void {
-  const r = new ByteReader(rec);
-  try {
-    expectType(r, rec, ...types);
+  decodeRecord(rec, float ? 'float histogram' : 'histogram', types, (r) => {
     if (r.remaining === 0) return;
     const baseRef = r.i64be();
     const baseT = r.i64be();
@@ -617,9 +593,7 @@ function decodeHistogramFrame(rec: Uint8Array, out: RefHistogramSample[], float:
       if (!isKnownSchema(h.schema)) continue;
       out.push({ ref, t, h });
     }
-  } catch (err) {
-    fail(float ? 'float histogram' : 'histogram', err);
-  }
+  });
 }
 
 /** Appends the histograms of a type 7 or 9 record to out. */
