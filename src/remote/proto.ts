@@ -342,6 +342,43 @@ function withEnd<T>(r: ByteReader, end: number, fn: () => T): T {
   return v;
 }
 
+/** Calls onField with the number and wire type of each field up to r.end; onField consumes the field. */
+function eachField(r: ByteReader, onField: (field: number, wire: number) => void): void {
+  while (r.pos < r.end) {
+    const tag = readTag(r);
+    onField(tag >>> 3, tag & 7);
+  }
+}
+
+// Field readers: each checks the wire type the schema gives the field named `name`, then reads it.
+
+function int64Field(r: ByteReader, wire: number, name: string): number {
+  expectWire(name, wire, WIRE_VARINT, r);
+  return readInt64(r);
+}
+
+function stringField(r: ByteReader, wire: number, name: string): string {
+  expectWire(name, wire, WIRE_LEN, r);
+  return r.str();
+}
+
+function doubleField(r: ByteReader, wire: number, name: string): number {
+  expectWire(name, wire, WIRE_I64, r);
+  return readPlainDouble(r);
+}
+
+/** Sample.value (RW1 and RW2), kept with its stale-marker flag. */
+function sampleValueField(r: ByteReader, wire: number, s: DecodedSample): void {
+  expectWire('Sample.value', wire, WIRE_I64, r);
+  readDouble(r, s);
+}
+
+/** A length-delimited sub-message, decoded with the reader bounded to it. */
+function messageField<T>(r: ByteReader, wire: number, name: string, decode: (r: ByteReader) => T): T {
+  expectWire(name, wire, WIRE_LEN, r);
+  return withEnd(r, subEnd(r), () => decode(r));
+}
+
 const histogramConversion: protobuf.IConversionOptions = {
   longs: Number,
   enums: Number,
@@ -357,94 +394,57 @@ function decodeHistogram(type: protobuf.Type, r: ByteReader, end: number): Decod
 
 function decodeLabel(r: ByteReader): DecodedLabel {
   const label: DecodedLabel = { name: '', value: '' };
-  while (r.pos < r.end) {
-    const tag = readTag(r);
-    const field = tag >>> 3;
-    const wire = tag & 7;
-    if (field === 1) {
-      expectWire('Label.name', wire, WIRE_LEN, r);
-      label.name = r.str();
-    } else if (field === 2) {
-      expectWire('Label.value', wire, WIRE_LEN, r);
-      label.value = r.str();
-    } else skipField(r, wire);
-  }
+  eachField(r, (field, wire) => {
+    if (field === 1) label.name = stringField(r, wire, 'Label.name');
+    else if (field === 2) label.value = stringField(r, wire, 'Label.value');
+    else skipField(r, wire);
+  });
   return label;
 }
 
 function decodeSample(r: ByteReader): DecodedSample {
   const s: DecodedSample = { value: 0, timestamp: 0, stale: false };
-  while (r.pos < r.end) {
-    const tag = readTag(r);
-    const field = tag >>> 3;
-    const wire = tag & 7;
-    if (field === 1) {
-      expectWire('Sample.value', wire, WIRE_I64, r);
-      readDouble(r, s);
-    } else if (field === 2) {
-      expectWire('Sample.timestamp', wire, WIRE_VARINT, r);
-      s.timestamp = readInt64(r);
-    } else skipField(r, wire);
-  }
+  eachField(r, (field, wire) => {
+    if (field === 1) sampleValueField(r, wire, s);
+    else if (field === 2) s.timestamp = int64Field(r, wire, 'Sample.timestamp');
+    else skipField(r, wire);
+  });
   return s;
 }
 
 function decodeExemplar(r: ByteReader): DecodedExemplar {
   const e: DecodedExemplar = { labels: [], value: 0, timestamp: 0 };
-  while (r.pos < r.end) {
-    const tag = readTag(r);
-    const field = tag >>> 3;
-    const wire = tag & 7;
-    if (field === 1) {
-      expectWire('Exemplar.labels', wire, WIRE_LEN, r);
-      e.labels.push(withEnd(r, subEnd(r), () => decodeLabel(r)));
-    } else if (field === 2) {
-      expectWire('Exemplar.value', wire, WIRE_I64, r);
-      e.value = readPlainDouble(r);
-    } else if (field === 3) {
-      expectWire('Exemplar.timestamp', wire, WIRE_VARINT, r);
-      e.timestamp = readInt64(r);
-    } else skipField(r, wire);
-  }
+  eachField(r, (field, wire) => {
+    if (field === 1) e.labels.push(messageField(r, wire, 'Exemplar.labels', decodeLabel));
+    else if (field === 2) e.value = doubleField(r, wire, 'Exemplar.value');
+    else if (field === 3) e.timestamp = int64Field(r, wire, 'Exemplar.timestamp');
+    else skipField(r, wire);
+  });
   return e;
 }
 
 function decodeTimeSeries(r: ByteReader): DecodedTimeSeries {
   const ts: DecodedTimeSeries = { labels: [], samples: [], exemplars: [], histograms: [] };
-  while (r.pos < r.end) {
-    const tag = readTag(r);
-    const field = tag >>> 3;
-    const wire = tag & 7;
+  eachField(r, (field, wire) => {
     if (field >= 1 && field <= 4) expectWire(`TimeSeries field ${field}`, wire, WIRE_LEN, r);
     if (field === 1) ts.labels.push(withEnd(r, subEnd(r), () => decodeLabel(r)));
     else if (field === 2) ts.samples.push(withEnd(r, subEnd(r), () => decodeSample(r)));
     else if (field === 3) ts.exemplars.push(withEnd(r, subEnd(r), () => decodeExemplar(r)));
     else if (field === 4) ts.histograms.push(decodeHistogram(rw1.Histogram, r, subEnd(r)));
     else skipField(r, wire);
-  }
+  });
   return ts;
 }
 
 function decodeMetricMetadata(r: ByteReader): DecodedMetadata {
   const m: DecodedMetadata = { type: 0, metricFamilyName: '', help: '', unit: '' };
-  while (r.pos < r.end) {
-    const tag = readTag(r);
-    const field = tag >>> 3;
-    const wire = tag & 7;
-    if (field === 1) {
-      expectWire('MetricMetadata.type', wire, WIRE_VARINT, r);
-      m.type = readInt64(r);
-    } else if (field === 2) {
-      expectWire('MetricMetadata.metric_family_name', wire, WIRE_LEN, r);
-      m.metricFamilyName = r.str();
-    } else if (field === 4) {
-      expectWire('MetricMetadata.help', wire, WIRE_LEN, r);
-      m.help = r.str();
-    } else if (field === 5) {
-      expectWire('MetricMetadata.unit', wire, WIRE_LEN, r);
-      m.unit = r.str();
-    } else skipField(r, wire);
-  }
+  eachField(r, (field, wire) => {
+    if (field === 1) m.type = int64Field(r, wire, 'MetricMetadata.type');
+    else if (field === 2) m.metricFamilyName = stringField(r, wire, 'MetricMetadata.metric_family_name');
+    else if (field === 4) m.help = stringField(r, wire, 'MetricMetadata.help');
+    else if (field === 5) m.unit = stringField(r, wire, 'MetricMetadata.unit');
+    else skipField(r, wire);
+  });
   return m;
 }
 
@@ -465,18 +465,11 @@ export function decodeWriteRequest(body: Uint8Array): DecodedWriteRequest {
   return guard('WriteRequest', () => {
     const r = new ByteReader(body);
     const req: DecodedWriteRequest = { timeseries: [], metadata: [] };
-    while (r.pos < r.end) {
-      const tag = readTag(r);
-      const field = tag >>> 3;
-      const wire = tag & 7;
-      if (field === 1) {
-        expectWire('WriteRequest.timeseries', wire, WIRE_LEN, r);
-        req.timeseries.push(withEnd(r, subEnd(r), () => decodeTimeSeries(r)));
-      } else if (field === 3) {
-        expectWire('WriteRequest.metadata', wire, WIRE_LEN, r);
-        req.metadata.push(withEnd(r, subEnd(r), () => decodeMetricMetadata(r)));
-      } else skipField(r, wire);
-    }
+    eachField(r, (field, wire) => {
+      if (field === 1) req.timeseries.push(messageField(r, wire, 'WriteRequest.timeseries', decodeTimeSeries));
+      else if (field === 3) req.metadata.push(messageField(r, wire, 'WriteRequest.metadata', decodeMetricMetadata));
+      else skipField(r, wire);
+    });
     return req;
   });
 }
@@ -515,53 +508,34 @@ function symbolAt(symbols: string[], ref: number): string {
 
 function decodeSampleV2(r: ByteReader): DecodedSampleV2 {
   const s: DecodedSampleV2 = { value: 0, timestamp: 0, stale: false, startTimestamp: 0 };
-  while (r.pos < r.end) {
-    const tag = readTag(r);
-    const field = tag >>> 3;
-    const wire = tag & 7;
-    if (field === 1) {
-      expectWire('Sample.value', wire, WIRE_I64, r);
-      readDouble(r, s);
-    } else if (field === 2) {
-      expectWire('Sample.timestamp', wire, WIRE_VARINT, r);
-      s.timestamp = readInt64(r);
-    } else if (field === 3) {
-      expectWire('Sample.start_timestamp', wire, WIRE_VARINT, r);
-      s.startTimestamp = readInt64(r);
-    } else skipField(r, wire);
-  }
+  eachField(r, (field, wire) => {
+    if (field === 1) sampleValueField(r, wire, s);
+    else if (field === 2) s.timestamp = int64Field(r, wire, 'Sample.timestamp');
+    else if (field === 3) s.startTimestamp = int64Field(r, wire, 'Sample.start_timestamp');
+    else skipField(r, wire);
+  });
   return s;
 }
 
 function decodeExemplarV2(r: ByteReader): DecodedExemplarV2 {
   const e: DecodedExemplarV2 = { labelsRefs: [], labels: [], value: 0, timestamp: 0 };
-  while (r.pos < r.end) {
-    const tag = readTag(r);
-    const field = tag >>> 3;
-    const wire = tag & 7;
+  eachField(r, (field, wire) => {
     if (field === 1) readRefs(r, wire, e.labelsRefs);
-    else if (field === 2) {
-      expectWire('Exemplar.value', wire, WIRE_I64, r);
-      e.value = readPlainDouble(r);
-    } else if (field === 3) {
-      expectWire('Exemplar.timestamp', wire, WIRE_VARINT, r);
-      e.timestamp = readInt64(r);
-    } else skipField(r, wire);
-  }
+    else if (field === 2) e.value = doubleField(r, wire, 'Exemplar.value');
+    else if (field === 3) e.timestamp = int64Field(r, wire, 'Exemplar.timestamp');
+    else skipField(r, wire);
+  });
   return e;
 }
 
 function decodeMetadataV2(r: ByteReader, into: DecodedMetadataV2): void {
-  while (r.pos < r.end) {
-    const tag = readTag(r);
-    const field = tag >>> 3;
-    const wire = tag & 7;
+  eachField(r, (field, wire) => {
     if (field === 1 || field === 3 || field === 4) expectWire(`Metadata field ${field}`, wire, WIRE_VARINT, r);
     if (field === 1) into.type = readInt64(r);
     else if (field === 3) into.helpRef = r.uvarint();
     else if (field === 4) into.unitRef = r.uvarint();
     else skipField(r, wire);
-  }
+  });
 }
 
 function decodeTimeSeriesV2(r: ByteReader): DecodedTimeSeriesV2 {
@@ -573,10 +547,7 @@ function decodeTimeSeriesV2(r: ByteReader): DecodedTimeSeriesV2 {
     exemplars: [],
     metadata: { type: 0, helpRef: 0, unitRef: 0, help: '', unit: '' },
   };
-  while (r.pos < r.end) {
-    const tag = readTag(r);
-    const field = tag >>> 3;
-    const wire = tag & 7;
+  eachField(r, (field, wire) => {
     if (field === 1) readRefs(r, wire, ts.labelsRefs);
     else if (field >= 2 && field <= 5) {
       expectWire(`TimeSeries field ${field}`, wire, WIRE_LEN, r);
@@ -586,7 +557,7 @@ function decodeTimeSeriesV2(r: ByteReader): DecodedTimeSeriesV2 {
       else if (field === 4) ts.exemplars.push(withEnd(r, end, () => decodeExemplarV2(r)));
       else withEnd(r, end, () => decodeMetadataV2(r, ts.metadata));
     } else skipField(r, wire);
-  }
+  });
   return ts;
 }
 
@@ -598,18 +569,11 @@ export function decodeRequestV2(body: Uint8Array): DecodedRequestV2 {
   return guard('Request', () => {
     const r = new ByteReader(body);
     const req: DecodedRequestV2 = { symbols: [], timeseries: [] };
-    while (r.pos < r.end) {
-      const tag = readTag(r);
-      const field = tag >>> 3;
-      const wire = tag & 7;
-      if (field === 4) {
-        expectWire('Request.symbols', wire, WIRE_LEN, r);
-        req.symbols.push(r.str());
-      } else if (field === 5) {
-        expectWire('Request.timeseries', wire, WIRE_LEN, r);
-        req.timeseries.push(withEnd(r, subEnd(r), () => decodeTimeSeriesV2(r)));
-      } else skipField(r, wire);
-    }
+    eachField(r, (field, wire) => {
+      if (field === 4) req.symbols.push(stringField(r, wire, 'Request.symbols'));
+      else if (field === 5) req.timeseries.push(messageField(r, wire, 'Request.timeseries', decodeTimeSeriesV2));
+      else skipField(r, wire);
+    });
     // Symbols may legally follow the series on the wire, so refs are resolved only at the end.
     for (const ts of req.timeseries) {
       ts.labels = resolveLabels(ts.labelsRefs, req.symbols);
