@@ -26,7 +26,6 @@ import { fileURLToPath } from 'node:url';
 import { Registry } from 'prom-client';
 import { AgentMetrics } from '../src/agent/metrics.ts';
 import { AgentStorage } from '../src/agent/storage.ts';
-import { WalStats } from '../src/agent/wal-stats.ts';
 import { parseConfig } from '../src/config/load.ts';
 import type { RemoteWriteConfig } from '../src/config/types.ts';
 import { memoryLogger } from '../src/log/logger.ts';
@@ -34,9 +33,9 @@ import { ProgressFile } from '../src/remote/progress.ts';
 import { decodeWriteRequest } from '../src/remote/proto.ts';
 import { RemoteStorage } from '../src/remote/remote-storage.ts';
 import { snappyUncompress } from '../src/remote/snappy.ts';
-import { systemClock } from '../src/util/clock.ts';
 import { labelsFromRecord, type Labels } from '../src/util/labels.ts';
 import { listSegments } from '../src/wal/segments.ts';
+import { openStorage } from '../test/helpers/agent-parts.ts';
 import { NodeFetchWriteClient } from './rw-node-fetch-client.ts';
 
 const SERIES = Number(process.env.CATCHUP_SERIES ?? 100_000);
@@ -131,11 +130,7 @@ async function main(): Promise<void> {
     const wal = await buildWal(dataDir);
     console.log(`WAL built: ${(wal.samples / 1e6).toFixed(2)}M samples, ${wal.segments} segment(s), ${(wal.bytes / 1048576).toFixed(1)} MiB, in ${wal.seconds.toFixed(1)} s`);
 
-    const log = memoryLogger('warn');
-    const reg = new Registry();
-    const storage = new AgentStorage({ dataDir, wal: { segmentSize: 128 << 20, compress: true }, log, metrics: new AgentMetrics(reg) });
-    await storage.open();
-    const walStats = new WalStats(storage.walDir);
+    const { storage, remoteOptions } = await openStorage(dataDir, { segmentSize: 128 << 20, compress: true }, memoryLogger('warn'), new Registry());
     const config = parseConfig(`remote_write:\n  - url: http://127.0.0.1:${port}/api/v1/write\n    name: bench\n`, 'bench.yml');
     const range = await listSegments(storage.walDir);
     // The endpoint resumes at the oldest segment: the whole WAL is its backlog.
@@ -143,17 +138,9 @@ async function main(): Promise<void> {
     progress.save({ segment: range?.first ?? 0, offset: 0 });
     await progress.flush();
     const remote = new RemoteStorage({
-      dataDir,
-      walDir: storage.walDir,
-      clock: systemClock,
-      log,
-      registry: reg,
+      ...remoteOptions,
       userAgent: 'Outpost/bench',
-      walHead: () => storage.head(),
-      subscribe: (fn) => storage.onFlush((segment) => fn(segment)),
-      highestAppended: () => storage.highestTimestamp,
       samplesAppended: () => storage.samplesAppended,
-      bytesAfter: (pos) => walStats.bytesAfter(pos),
       flushDeadlineMs: 10_000,
       ...(CLIENT === 'node-fetch' ? { makeClient: (cfg: RemoteWriteConfig) => new NodeFetchWriteClient(cfg, 'Outpost/bench') } : {}),
     });

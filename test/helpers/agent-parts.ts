@@ -5,33 +5,47 @@ import { AgentStorage } from '../../src/agent/storage.ts';
 import { WalStats } from '../../src/agent/wal-stats.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/types.ts';
-import { memoryLogger } from '../../src/log/logger.ts';
-import { RemoteStorage } from '../../src/remote/remote-storage.ts';
+import { memoryLogger, type Logger } from '../../src/log/logger.ts';
+import { RemoteStorage, type RemoteStorageOptions } from '../../src/remote/remote-storage.ts';
 import { systemClock } from '../../src/util/clock.ts';
 import { labelsFromRecord } from '../../src/util/labels.ts';
 import { tmpDir } from './procs.ts';
+
+/**
+ * Opens AgentStorage in dataDir and returns it with the RemoteStorage options that follow its WAL,
+ * wired as src/app.ts wires them; the caller adds userAgent, flushDeadlineMs and whatever else.
+ */
+export async function openStorage(
+  dataDir: string,
+  wal: { segmentSize: number; compress: boolean },
+  log: Logger,
+  registry: Registry,
+): Promise<{ storage: AgentStorage; remoteOptions: Omit<RemoteStorageOptions, 'userAgent' | 'flushDeadlineMs'> }> {
+  const storage = new AgentStorage({ dataDir, wal, log, metrics: new AgentMetrics(registry) });
+  await storage.open();
+  const walStats = new WalStats(storage.walDir);
+  const remoteOptions: Omit<RemoteStorageOptions, 'userAgent' | 'flushDeadlineMs'> = {
+    dataDir,
+    walDir: storage.walDir,
+    clock: systemClock,
+    log,
+    registry,
+    walHead: () => storage.head(),
+    subscribe: (fn) => storage.onFlush((segment) => fn(segment)),
+    highestAppended: () => storage.highestTimestamp,
+    bytesAfter: (pos) => walStats.bytesAfter(pos),
+  };
+  return { storage, remoteOptions };
+}
 
 /** Storage + remote write wired as the agent wires them, without scraping: tests append directly. */
 export async function startPipeline(dataDir: string, yaml: string, opts: { segmentSize?: number; flushDeadlineMs?: number; compress?: boolean } = {}) {
   const log = memoryLogger('warn');
   const reg = new Registry();
   const config: Config = parseConfig(yaml, 'test.yml');
-  const storage = new AgentStorage({ dataDir, wal: { segmentSize: opts.segmentSize ?? 32768 * 4, compress: opts.compress ?? true }, log, metrics: new AgentMetrics(reg) });
-  await storage.open();
-  const stats = new WalStats(storage.walDir);
-  const remote = new RemoteStorage({
-    dataDir,
-    walDir: storage.walDir,
-    clock: systemClock,
-    log,
-    registry: reg,
-    userAgent: 'outpost-test',
-    walHead: () => storage.head(),
-    subscribe: (fn) => storage.onFlush((segment) => fn(segment)),
-    highestAppended: () => storage.highestTimestamp,
-    bytesAfter: (p) => stats.bytesAfter(p),
-    flushDeadlineMs: opts.flushDeadlineMs ?? 5000,
-  });
+  const wal = { segmentSize: opts.segmentSize ?? 32768 * 4, compress: opts.compress ?? true };
+  const { storage, remoteOptions } = await openStorage(dataDir, wal, log, reg);
+  const remote = new RemoteStorage({ ...remoteOptions, userAgent: 'outpost-test', flushDeadlineMs: opts.flushDeadlineMs ?? 5000 });
   await remote.applyConfig(config.remoteWrite, config.global.externalLabels);
   const app = storage.appender();
   return {
