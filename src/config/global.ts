@@ -8,7 +8,7 @@ import type { Mutable } from './http.ts';
 import {
   DEFAULT_PROTO_FIRST_SCRAPE_PROTOCOLS, DEFAULT_SCRAPE_PROTOCOLS, SCRAPE_PROTOCOLS,
 } from './types.ts';
-import type { GlobalConfig, NameEscapingScheme, NameValidationScheme, ScrapeProtocol } from './types.ts';
+import type { GlobalConfig, NameEscapingScheme, NameValidationScheme, ScrapeLimits, ScrapeProtocol } from './types.ts';
 
 export const DEFAULT_SCRAPE_INTERVAL = 60_000;
 export const DEFAULT_SCRAPE_TIMEOUT = 10_000;
@@ -132,7 +132,17 @@ export const LIMIT_KEYS = [
   ['label_name_length_limit', 'labelNameLengthLimit'],
   ['label_value_length_limit', 'labelValueLengthLimit'],
   ['keep_dropped_targets', 'keepDroppedTargets'],
-] as const;
+] as const satisfies readonly (readonly [string, keyof ScrapeLimits])[];
+
+/** Every limit unset; the placeholder a config object holds until LIMIT_KEYS are read into it. */
+export const NO_LIMITS: ScrapeLimits = {
+  sampleLimit: 0,
+  labelLimit: 0,
+  labelNameLengthLimit: 0,
+  labelValueLengthLimit: 0,
+  targetLimit: 0,
+  keepDroppedTargets: 0,
+};
 
 export function readGlobal(ctx: Ctx, f: Field | undefined): ParsedGlobal {
   const m: MapView | null = f ? readMap(ctx, f, { known: GLOBAL_KEYS }) : null;
@@ -173,12 +183,7 @@ export function readGlobal(ctx: Ctx, f: Field | undefined): ParsedGlobal {
     externalLabels,
     scrapeProtocols: explicitProtocols ?? (nativeHistograms ? DEFAULT_PROTO_FIRST_SCRAPE_PROTOCOLS : DEFAULT_SCRAPE_PROTOCOLS),
     bodySizeLimit: readByteSize(ctx, get('body_size_limit')) ?? 0,
-    sampleLimit: 0,
-    labelLimit: 0,
-    labelNameLengthLimit: 0,
-    labelValueLengthLimit: 0,
-    targetLimit: 0,
-    keepDroppedTargets: 0,
+    ...NO_LIMITS,
     metricNameValidationScheme: validation,
     metricNameEscapingScheme: escaping,
     scrapeNativeHistograms: nativeHistograms,

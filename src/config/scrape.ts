@@ -4,7 +4,7 @@
  */
 import { formatDuration } from './duration.ts';
 import {
-  LIMIT_KEYS, readEscapingScheme, readScrapeProtocols, readValidationScheme,
+  LIMIT_KEYS, NO_LIMITS, readEscapingScheme, readScrapeProtocols, readValidationScheme,
 } from './global.ts';
 import type { ParsedGlobal } from './global.ts';
 import { HTTP_CLIENT_KEYS, readHttpClientConfig } from './http.ts';
@@ -126,12 +126,7 @@ export function readScrapeConfig(ctx: Ctx, f: Field, global: ParsedGlobal, seenJ
     scrapeProtocols: protocols,
     enableCompression: readBool(ctx, get('enable_compression')) ?? true,
     bodySizeLimit: readByteSize(ctx, get('body_size_limit')) || g.bodySizeLimit,
-    sampleLimit: 0,
-    labelLimit: 0,
-    labelNameLengthLimit: 0,
-    labelValueLengthLimit: 0,
-    targetLimit: 0,
-    keepDroppedTargets: 0,
+    ...NO_LIMITS,
     nativeHistogramBucketLimit: readInt(ctx, get('native_histogram_bucket_limit')) ?? 0,
     nativeHistogramMinBucketFactor: readFloat(ctx, get('native_histogram_min_bucket_factor')) ?? 0,
     scrapeNativeHistograms: nativeHistograms,

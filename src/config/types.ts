@@ -24,7 +24,17 @@ export const DEFAULT_PROTO_FIRST_SCRAPE_PROTOCOLS: readonly ScrapeProtocol[] = O
 export type NameValidationScheme = 'legacy' | 'utf8';
 export type NameEscapingScheme = 'allow-utf-8' | 'underscores' | 'dots' | 'values';
 
-export interface GlobalConfig {
+/** Limits set in global and per job (where 0 inherits the global value); 0 means no limit. */
+export interface ScrapeLimits {
+  readonly sampleLimit: number;
+  readonly labelLimit: number;
+  readonly labelNameLengthLimit: number;
+  readonly labelValueLengthLimit: number;
+  readonly targetLimit: number;
+  readonly keepDroppedTargets: number;
+}
+
+export interface GlobalConfig extends ScrapeLimits {
   readonly scrapeInterval: number;
   readonly scrapeTimeout: number;
   /** After `${VAR}` expansion (head behaviour; 2.42 only with --enable-feature=expand-external-labels). */
@@ -32,12 +42,6 @@ export interface GlobalConfig {
   /** Explicit list, or the default list (proto first when scrapeNativeHistograms). */
   readonly scrapeProtocols: readonly ScrapeProtocol[];
   readonly bodySizeLimit: number;
-  readonly sampleLimit: number;
-  readonly labelLimit: number;
-  readonly labelNameLengthLimit: number;
-  readonly labelValueLengthLimit: number;
-  readonly targetLimit: number;
-  readonly keepDroppedTargets: number;
   /**
    * Outpost defaults to `legacy` because its parser and relabeling follow the 2.x name charset;
    * head defaults to `utf8`.
@@ -153,7 +157,7 @@ export interface DnsSdConfig {
   readonly refreshInterval: number;
 }
 
-export interface ScrapeConfig extends HttpClientConfig {
+export interface ScrapeConfig extends HttpClientConfig, ScrapeLimits {
   readonly jobName: string;
   readonly scrapeInterval: number;
   readonly scrapeTimeout: number;
@@ -169,12 +173,6 @@ export interface ScrapeConfig extends HttpClientConfig {
   readonly enableCompression: boolean;
   /** Bytes; 0 = no limit. Inherited from global when 0. */
   readonly bodySizeLimit: number;
-  readonly sampleLimit: number;
-  readonly labelLimit: number;
-  readonly labelNameLengthLimit: number;
-  readonly labelValueLengthLimit: number;
-  readonly targetLimit: number;
-  readonly keepDroppedTargets: number;
   readonly nativeHistogramBucketLimit: number;
   readonly nativeHistogramMinBucketFactor: number;
   readonly scrapeNativeHistograms: boolean;
