@@ -7,10 +7,12 @@
  * The request goes through node-fetch (one GET per refresh interval: convenience over raw speed)
  * with the HTTP client code scrapes and remote write share: agents per URL from src/net (proxy_url,
  * no_proxy, proxy_from_environment, proxy_connect_header, https through CONNECT) and AuthSource
- * (basic_auth, authorization, oauth2); http_headers are added here.
+ * (basic_auth, authorization, oauth2); http_headers are added here. node-fetch is loaded on the
+ * first refresh: with its Blob/FormData polyfills it pulls in https, zlib and Node's own undici,
+ * several MB that an agent without http_sd_configs should not carry.
  */
 import fsp from 'node:fs/promises';
-import fetch, { FetchError, type Response } from 'node-fetch';
+import type { Response } from 'node-fetch';
 import type { HttpSdConfig, NameValidationScheme, TargetGroup } from '../config/types.ts';
 import type { Logger } from '../log/logger.ts';
 import { Dispatcher, ProxySelector } from '../net/proxy.ts';
@@ -27,6 +29,14 @@ const MAX_REDIRECTS = 10;
 /** Bounds the memory one response may take; target lists are orders of magnitude smaller. */
 export const HTTP_SD_MAX_BODY = 64 << 20;
 const CONTENT_TYPE = /^application\/json(;\s*charset=("utf-8"|utf-8))?$/i;
+
+type NodeFetch = typeof import('node-fetch');
+/** Set once the first refresh loaded node-fetch; until then no error can be its FetchError. */
+let nodeFetch: NodeFetch | undefined;
+
+async function loadNodeFetch(): Promise<NodeFetch> {
+  return (nodeFetch ??= await import('node-fetch'));
+}
 
 export interface HttpDiscovererOptions {
   readonly config: HttpSdConfig;
@@ -109,6 +119,7 @@ export class HttpDiscoverer implements Discoverer {
     let body: string;
     try {
       const headers = await this.headers(auth);
+      const { default: fetch } = await loadNodeFetch();
       res = await fetch(config.url, {
         method: 'GET',
         headers,
@@ -171,7 +182,7 @@ function requestError(err: unknown, url: string, timedOut: boolean, maxBody: num
   if (err instanceof DiscoveryError) return err;
   const get = `Get ${JSON.stringify(url)}`;
   if (timedOut) return new DiscoveryError(`${get}: context deadline exceeded`, { cause: err });
-  if (err instanceof FetchError) {
+  if (nodeFetch !== undefined && err instanceof nodeFetch.FetchError) {
     if (err.type === 'max-size') return new DiscoveryError(`response body larger than ${maxBody} bytes`, { cause: err });
     if (err.type === 'max-redirect') return new DiscoveryError(`${get}: stopped after ${MAX_REDIRECTS} redirects`, { cause: err });
     // "request to <url> failed, reason: <cause>": the cause, under the URL of the request that failed.

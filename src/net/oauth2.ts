@@ -13,9 +13,10 @@
  */
 import fsp from 'node:fs/promises';
 import http from 'node:http';
-import https from 'node:https';
+import type https from 'node:https';
 import type { OAuth2Config } from '../config/types.ts';
 import { OutpostError, errorMessage } from '../util/errors.ts';
+import { lazyHttps } from '../util/lazy-builtin.ts';
 import { Dispatcher, ProxySelector } from './proxy.ts';
 import { tlsOptions } from './tls.ts';
 
@@ -208,7 +209,7 @@ export class OAuth2TokenSource {
       };
       const opts: https.RequestOptions = { method: 'POST', host: d.host, port: d.port, path: d.path, agent: d.agent, headers: { ...d.headers, ...extra } };
       if (d.servername !== undefined) opts.servername = d.servername;
-      const req = (d.secure ? https : http).request(opts, (res) => {
+      const req = (d.secure ? lazyHttps() : http).request(opts, (res) => {
         const chunks: Buffer[] = [];
         let size = 0;
         res.on('data', (c: Buffer) => {

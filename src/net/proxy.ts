@@ -9,12 +9,13 @@
  *  - userinfo in the proxy URL becomes `Proxy-Authorization: Basic …` on both kinds of request.
  */
 import http from 'node:http';
-import https from 'node:https';
+import type https from 'node:https';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
-import tls from 'node:tls';
+import type tls from 'node:tls';
 import type { ProxyConfig } from '../config/types.ts';
 import { OutpostError } from '../util/errors.ts';
+import { lazyHttps, lazyTls } from '../util/lazy-builtin.ts';
 import type { TlsClientOptions } from './tls.ts';
 
 export class ProxyError extends OutpostError {
@@ -227,7 +228,7 @@ function dialProxy(proxy: URL, tlsOpts: TlsOptions | undefined): Duplex {
   const { host, port } = hostPort(proxy);
   if (proxy.protocol === 'https:') {
     // The proxy's certificate is checked against the same CAs as the target's, under the proxy's name.
-    return tls.connect({ host, port: Number(port), ...tlsOpts, servername: net.isIP(host) ? undefined : host });
+    return lazyTls().connect({ host, port: Number(port), ...tlsOpts, servername: net.isIP(host) ? undefined : host });
   }
   return net.connect({ host, port: Number(port) });
 }
@@ -280,41 +281,57 @@ export function openTunnel(route: ProxyRoute, target: URL, timeoutMs: number, tl
   });
 }
 
+interface TunnelAgentOptions extends https.AgentOptions {
+  connectTimeoutMs: number;
+  proxyTls?: TlsOptions;
+}
+type TunnelAgentClass = new (route: ProxyRoute, opts: TunnelAgentOptions) => https.Agent;
+let tunnelAgentClass: TunnelAgentClass | undefined;
+
 /**
  * An https agent whose connections are CONNECT tunnels through a proxy, with TLS to the target on
- * top; tunnels are pooled and kept alive like direct connections.
+ * top; tunnels are pooled and kept alive like direct connections. The class is defined on first
+ * use: it extends https.Agent, and defining it at module level would load https at start-up.
  */
-export class TunnelAgent extends https.Agent {
-  private readonly route: ProxyRoute;
-  private readonly connectTimeoutMs: number;
-  private readonly proxyTls: TlsOptions | undefined;
+function newTunnelAgent(route: ProxyRoute, opts: TunnelAgentOptions): https.Agent {
+  tunnelAgentClass ??= defineTunnelAgent();
+  return new tunnelAgentClass(route, opts);
+}
 
-  constructor(route: ProxyRoute, opts: https.AgentOptions & { connectTimeoutMs: number; proxyTls?: TlsOptions }) {
-    const { connectTimeoutMs, proxyTls, ...agentOpts } = opts;
-    super(agentOpts);
-    this.route = route;
-    this.connectTimeoutMs = connectTimeoutMs;
-    this.proxyTls = proxyTls;
-  }
+function defineTunnelAgent(): TunnelAgentClass {
+  const tlsMod = lazyTls();
+  return class TunnelAgent extends lazyHttps().Agent {
+    private readonly route: ProxyRoute;
+    private readonly connectTimeoutMs: number;
+    private readonly proxyTls: TlsOptions | undefined;
 
-  override createConnection(options: https.RequestOptions, callback?: (err: Error | null, stream: Duplex) => void): Duplex | null | undefined {
-    const cb = callback as (err: Error | null, stream?: Duplex) => void;
-    const host = String(options.host ?? options.hostname ?? 'localhost');
-    const target = new URL(`https://${net.isIP(host) === 6 ? `[${host}]` : host}:${options.port ?? 443}`);
-    openTunnel(this.route, target, this.connectTimeoutMs, this.proxyTls).then((socket) => {
-      // Only TLS settings pass on: the request options also carry `path`, `headers`, `agent`, ...
-      const o = options as tls.ConnectionOptions;
-      // `host` only names the peer for the certificate check here; the socket is the tunnel.
-      const t = tls.connect({
-        socket,
-        host,
-        servername: options.servername || (net.isIP(host) ? undefined : host),
-        ca: o.ca, cert: o.cert, key: o.key, rejectUnauthorized: o.rejectUnauthorized, minVersion: o.minVersion, maxVersion: o.maxVersion,
-      });
-      cb(null, t);
-    }, (err: Error) => cb(err));
-    return undefined;
-  }
+    constructor(route: ProxyRoute, opts: TunnelAgentOptions) {
+      const { connectTimeoutMs, proxyTls, ...agentOpts } = opts;
+      super(agentOpts);
+      this.route = route;
+      this.connectTimeoutMs = connectTimeoutMs;
+      this.proxyTls = proxyTls;
+    }
+
+    override createConnection(options: https.RequestOptions, callback?: (err: Error | null, stream: Duplex) => void): Duplex | null | undefined {
+      const cb = callback as (err: Error | null, stream?: Duplex) => void;
+      const host = String(options.host ?? options.hostname ?? 'localhost');
+      const target = new URL(`https://${net.isIP(host) === 6 ? `[${host}]` : host}:${options.port ?? 443}`);
+      openTunnel(this.route, target, this.connectTimeoutMs, this.proxyTls).then((socket) => {
+        // Only TLS settings pass on: the request options also carry `path`, `headers`, `agent`, ...
+        const o = options as tls.ConnectionOptions;
+        // `host` only names the peer for the certificate check here; the socket is the tunnel.
+        const t = tlsMod.connect({
+          socket,
+          host,
+          servername: options.servername || (net.isIP(host) ? undefined : host),
+          ca: o.ca, cert: o.cert, key: o.key, rejectUnauthorized: o.rejectUnauthorized, minVersion: o.minVersion, maxVersion: o.maxVersion,
+        });
+        cb(null, t);
+      }, (err: Error) => cb(err));
+      return undefined;
+    }
+  };
 }
 
 /** Agent internals @types/node does not declare: every request passes through addRequest before its header is written. */
@@ -430,7 +447,7 @@ export class Dispatcher {
     let agent = this.agents.get(key);
     if (!agent) {
       // TLS to an https proxy is checked under the proxy's name, not tls_config.server_name (the target's).
-      agent = this.own(key, secure ? new https.Agent({ ...this.opts.agent, ...withoutServername(this.opts.tls) }) : new http.Agent(this.opts.agent));
+      agent = this.own(key, secure ? new (lazyHttps().Agent)({ ...this.opts.agent, ...withoutServername(this.opts.tls) }) : new http.Agent(this.opts.agent));
     }
     const headers: Record<string, string> = { Host: authority };
     if (route.authorization) headers['Proxy-Authorization'] = route.authorization;
@@ -453,14 +470,14 @@ export class Dispatcher {
 
   private tunnelAgent(route: ProxyRoute): http.Agent {
     const key = `tunnel ${route.proxy.href}`;
-    return this.agents.get(key) ?? this.own(key, new TunnelAgent(route, { ...this.opts.agent, ...this.opts.tls, connectTimeoutMs: this.opts.connectTimeoutMs, proxyTls: this.opts.tls }));
+    return this.agents.get(key) ?? this.own(key, newTunnelAgent(route, { ...this.opts.agent, ...this.opts.tls, connectTimeoutMs: this.opts.connectTimeoutMs, proxyTls: this.opts.tls }));
   }
 
   private directAgent(secure: boolean): http.Agent {
     const given = secure ? this.opts.direct?.https : this.opts.direct?.http;
     if (given) return given;
     const key = secure ? 'direct https' : 'direct http';
-    return this.agents.get(key) ?? this.own(key, secure ? new https.Agent({ ...this.opts.agent, ...this.opts.tls }) : new http.Agent(this.opts.agent));
+    return this.agents.get(key) ?? this.own(key, secure ? new (lazyHttps().Agent)({ ...this.opts.agent, ...this.opts.tls }) : new http.Agent(this.opts.agent));
   }
 
   private own(key: string, agent: http.Agent): http.Agent {

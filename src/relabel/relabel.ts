@@ -3,8 +3,8 @@
  * modulus) and then applied to a LabelsBuilder; that only happens for new targets and new series,
  * never per sample, so the code favours clarity.
  */
-import { createHash } from 'node:crypto';
 import { OutpostError } from '../util/errors.ts';
+import { lazyCrypto } from '../util/lazy-builtin.ts';
 import type { LabelsBuilder } from '../util/labels.ts';
 import { compileRe2Detailed, RegexTranslationError } from './re2.ts';
 import { isValidLabelName } from './names.ts';
@@ -141,7 +141,7 @@ function applyRule(r: CompiledRelabel, lb: LabelsBuilder): boolean {
 
 /** BE uint64 of MD5 bytes 8..15, mod m (Prometheus kept the last 8 bytes for compatibility). */
 export function hashmod(value: string, modulus: bigint): bigint {
-  const digest = createHash('md5').update(value, 'utf8').digest();
+  const digest = lazyCrypto().createHash('md5').update(value, 'utf8').digest();
   return digest.readBigUInt64BE(8) % modulus;
 }
 

@@ -1,12 +1,13 @@
 import fsp from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
-import https from 'node:https';
+import type https from 'node:https';
 import type { RemoteWriteConfig } from '../config/types.ts';
 import { AuthSource } from '../scrape/http-client.ts';
 import { Dispatcher, ProxySelector, type Dispatch } from '../net/proxy.ts';
 import { tlsOptions } from '../net/tls.ts';
 import { errorMessage } from '../util/errors.ts';
+import { lazyHttps } from '../util/lazy-builtin.ts';
 import { redactUrl } from '../config/redact.ts';
 import { RW1_CONTENT_TYPE, RW1_VERSION, RW2_CONTENT_TYPE, RW2_VERSION } from './proto.ts';
 
@@ -95,7 +96,7 @@ export class HttpWriteClient implements WriteClient {
       connectTimeoutMs: cfg.remoteTimeout,
     });
     this.route = this.dispatcher.dispatch(target);
-    this.request = this.route.secure ? https.request : http.request;
+    this.request = this.route.secure ? lazyHttps().request : http.request;
     const common: string[] = [];
     for (const [k, v] of Object.entries(this.route.headers)) common.push(k, v);
     // URL userinfo becomes basic auth, as Go's http.Client sets it before the auth round trippers

@@ -1,8 +1,8 @@
 import http from 'node:http';
-import https from 'node:https';
-import zlib from 'node:zlib';
+import type https from 'node:https';
 import { Dispatcher, ProxySelector } from '../net/proxy.ts';
 import { OutpostError } from '../util/errors.ts';
+import { lazyHttps, lazyZlib } from '../util/lazy-builtin.ts';
 import type { TlsClientOptions } from './http-client.ts';
 
 export class ScrapeError extends OutpostError {
@@ -66,6 +66,11 @@ const PROXY_IDLE_MS = 5 * 60_000;
  */
 const dispatchers = new WeakMap<http.Agent, Map<string | ProxySelector, Dispatcher>>();
 
+/** Node's agents carry their protocol; `instanceof https.Agent` would load https for plain-http pools. */
+function isHttpsAgent(a: http.Agent | https.Agent): a is https.Agent {
+  return (a as { protocol?: unknown }).protocol === 'https:';
+}
+
 function dispatcherFor(opts: FetchOptions, proxy: URL | ProxySelector): Dispatcher {
   let byProxy = dispatchers.get(opts.agent);
   if (!byProxy) {
@@ -80,7 +85,7 @@ function dispatcherFor(opts: FetchOptions, proxy: URL | ProxySelector): Dispatch
       tls: opts.tls,
       agent: { keepAlive: true, maxSockets: opts.agent.maxSockets, timeout: PROXY_IDLE_MS },
       connectTimeoutMs: opts.timeoutMs,
-      direct: opts.agent instanceof https.Agent ? { https: opts.agent } : { http: opts.agent },
+      direct: isHttpsAgent(opts.agent) ? { https: opts.agent } : { http: opts.agent },
     });
     byProxy.set(key, d);
   }
@@ -111,9 +116,9 @@ function fetchOnce(opts: FetchOptions, url: URL, buf: Buffer): Promise<Once> {
       reqOpts.agent = d.agent;
       reqOpts.headers = { ...opts.headers, ...d.headers };
       if (d.servername !== undefined) reqOpts.servername = d.servername;
-      req = (d.secure ? https : http).request(reqOpts, onResponse);
+      req = (d.secure ? lazyHttps() : http).request(reqOpts, onResponse);
     } else {
-      req = (url.protocol === 'https:' ? https : http).request(url, reqOpts, onResponse);
+      req = (url.protocol === 'https:' ? lazyHttps() : http).request(url, reqOpts, onResponse);
     }
     function onResponse(res: http.IncomingMessage): void {
       const status = res.statusCode ?? 0;
@@ -129,7 +134,7 @@ function fetchOnce(opts: FetchOptions, url: URL, buf: Buffer): Promise<Once> {
       }
       let stream: NodeJS.ReadableStream = res;
       if ((res.headers['content-encoding'] ?? '').toLowerCase() === 'gzip') {
-        const gunzip = zlib.createGunzip();
+        const gunzip = lazyZlib().createGunzip();
         gunzip.on('error', (e) => finish(new ScrapeError(`decompressing body: ${e.message}`)));
         res.pipe(gunzip);
         stream = gunzip;

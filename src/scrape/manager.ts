@@ -1,5 +1,4 @@
 import http from 'node:http';
-import https from 'node:https';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Appender } from '../agent/storage.ts';
 import type { ScrapeConfig, TargetGroup } from '../config/types.ts';
@@ -16,6 +15,7 @@ import { AuthSource, tlsOptions } from './http-client.ts';
 import { BufferPool } from './buffer-pool.ts';
 import { ProxySelector } from '../net/proxy.ts';
 import { errorMessage } from '../util/errors.ts';
+import { lazyHttps } from '../util/lazy-builtin.ts';
 import type { MetricMetadataEntry } from './metadata.ts';
 
 /** One metadata entry of one target, as the metadata API lists it. */
@@ -187,7 +187,7 @@ export class ScrapeManager {
       setupError = errorMessage(err);
       this.log.error('Invalid proxy settings; every scrape of the pool fails', { job: cfg.jobName, err: setupError });
     }
-    const agent = cfg.scheme === 'https' ? new https.Agent({ keepAlive: true, maxSockets: 4, ...tls }) : new http.Agent({ keepAlive: true, maxSockets: 4 });
+    const agent = cfg.scheme === 'https' ? new (lazyHttps().Agent)({ keepAlive: true, maxSockets: 4, ...tls }) : new http.Agent({ keepAlive: true, maxSockets: 4 });
     const loopOpts: LoopOptions = Object.freeze({
       honorLabels: cfg.honorLabels,
       honorTimestamps: cfg.honorTimestamps,

@@ -3,7 +3,7 @@
  * LiveReader and startup replay with repair (Prometheus' wlog Reader, LiveReader and Repair).
  */
 import { open, readdir, rm, stat, type FileHandle } from 'node:fs/promises';
-import { zstdDecompressSync } from 'node:zlib';
+import { lazyZlib } from '../util/lazy-builtin.ts';
 import { crc32c } from './crc32c.ts';
 import { CorruptionError, InvalidRecordError, SegmentsError } from './errors.ts';
 import {
@@ -173,7 +173,7 @@ abstract class FrameParser {
         rec =
           flags === FLAG_SNAPPY
             ? snappyDecompressInto(payload, this.dec, MAX_RECORD_SIZE)
-            : zstdDecompressSync(payload, { maxOutputLength: MAX_RECORD_SIZE });
+            : lazyZlib().zstdDecompressSync(payload, { maxOutputLength: MAX_RECORD_SIZE });
       } catch (e) {
         const what = flags === FLAG_SNAPPY ? 'snappy' : 'zstd';
         throw new CorruptionError(this.segment, start, `cannot decompress ${what} record: ${(e as Error).message}`, { cause: e });

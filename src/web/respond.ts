@@ -1,5 +1,5 @@
 import type http from 'node:http';
-import zlib from 'node:zlib';
+import { lazyZlib } from '../util/lazy-builtin.ts';
 
 /**
  * Response writers that reproduce the bytes Prometheus' Go handlers send: `http.Error` appends a
@@ -62,7 +62,7 @@ export async function sendBody(res: http.ServerResponse, status: number, content
   const headers: Record<string, string | number> = { ...extra, 'Content-Type': contentType };
   const accept = String(res.req.headers['accept-encoding'] ?? '');
   if (buf.length >= GZIP_MIN_BYTES && /\bgzip\b/.test(accept)) {
-    buf = await new Promise<Buffer>((resolve, reject) => zlib.gzip(buf, (err, out) => (err ? reject(err) : resolve(out))));
+    buf = await new Promise<Buffer>((resolve, reject) => lazyZlib().gzip(buf, (err, out) => (err ? reject(err) : resolve(out))));
     headers['Content-Encoding'] = 'gzip';
     const vary = headers.Vary ?? res.getHeader('Vary');
     headers.Vary = vary ? `${String(vary)}, Accept-Encoding` : 'Accept-Encoding';

@@ -14,11 +14,9 @@
  *
  * Where Node cannot do what Go does, the behaviour is documented on the field (see TlsServerSettings).
  */
-import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import net from 'node:net';
-import tls from 'node:tls';
-import bcrypt from 'bcryptjs';
+import type tls from 'node:tls';
 import { LineCounter, parseDocument } from 'yaml';
 import { formatIssue } from '../config/errors.ts';
 import { Ctx, fieldAt, readBool, readMap, readString, readStringItems, readStringMap } from '../config/reader.ts';
@@ -26,6 +24,7 @@ import type { Field } from '../config/reader.ts';
 import { Secret } from '../config/secret.ts';
 import type { ConfigIssue } from '../config/types.ts';
 import { OutpostError, errorMessage } from '../util/errors.ts';
+import { lazyCrypto, lazyTls } from '../util/lazy-builtin.ts';
 
 /** An invalid or unreadable web config file. The message names the file (and line and field when known). */
 export class WebConfigError extends OutpostError {
@@ -317,7 +316,7 @@ function buildTlsMaterial(file: string, s: TlsServerSettings, f: TlsFiles, hands
   const mode = s.clientAuthType;
   let server: tls.Server;
   try {
-    server = tls.createServer({
+    server = lazyTls().createServer({
       cert: f.cert,
       key: f.key,
       ca: f.ca ?? undefined,
@@ -430,6 +429,12 @@ export interface BasicAuthOptions {
   readonly compare?: (password: string, hash: string) => Promise<boolean>;
 }
 
+/** bcryptjs imports crypto when it loads, so it loads with the first password check. */
+async function bcryptCompare(password: string, hash: string): Promise<boolean> {
+  const { default: bcrypt } = await import('bcryptjs');
+  return bcrypt.compare(password, hash);
+}
+
 /**
  * Checks `Authorization` headers against bcrypt hashes. bcrypt runs through bcryptjs' asynchronous
  * compare, one at a time (as exporter-toolkit serialises it), identical concurrent checks share one
@@ -438,7 +443,8 @@ export interface BasicAuthOptions {
 export class BasicAuthChecker {
   private readonly cache = new Map<string, boolean>();
   private readonly inflight = new Map<string, Promise<boolean>>();
-  private readonly hmacKey = crypto.randomBytes(32);
+  /** Made on the first check with users: crypto (and bcryptjs) stay unloaded without basic auth. */
+  private hmacKey: Buffer | null = null;
   private readonly cacheSize: number;
   private readonly compare: (password: string, hash: string) => Promise<boolean>;
   private queue: Promise<unknown> = Promise.resolve();
@@ -447,7 +453,7 @@ export class BasicAuthChecker {
 
   constructor(opts: BasicAuthOptions = {}) {
     this.cacheSize = Math.max(1, opts.cacheSize ?? 100);
-    this.compare = opts.compare ?? ((p, h) => bcrypt.compare(p, h));
+    this.compare = opts.compare ?? bcryptCompare;
   }
 
   /** True when no users are configured or the header carries a known user with the right password. */
@@ -486,6 +492,8 @@ export class BasicAuthChecker {
   }
 
   private cacheKey(user: Buffer, hash: string, password: Buffer): string {
+    const crypto = lazyCrypto();
+    this.hmacKey ??= crypto.randomBytes(32);
     const h = crypto.createHmac('sha256', this.hmacKey);
     // Length prefixes keep (user, hash, password) triples from colliding by shifting bytes between parts.
     for (const part of [user, Buffer.from(hash), password]) {

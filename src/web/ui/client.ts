@@ -3,6 +3,8 @@
  * renders every page from the public HTTP API (relative URLs, so route prefixes just work) and
  * builds the DOM with textContent only, so label values can never inject markup.
  * Kept free of backticks and dollar-brace so it can live in this template literal.
+ * Non-ASCII characters are written as \u escapes: esbuild cannot escape them inside String.raw,
+ * and a single one makes V8 hold the whole bundle's source as a two-byte string.
  */
 export const CLIENT_JS = String.raw`
 (function () {
@@ -64,7 +66,7 @@ export const CLIENT_JS = String.raw`
     return (i === 0 ? String(n) : n.toFixed(n < 10 ? 2 : 1)) + ' ' + u[i];
   }
   function fmtSeconds(s) {
-    if (!(s >= 0) || !isFinite(s)) return '–';
+    if (!(s >= 0) || !isFinite(s)) return '\u2013';
     if (s < 1) return (s * 1000).toFixed(s < 0.01 ? 2 : 1) + ' ms';
     if (s < 60) return s.toFixed(s < 10 ? 2 : 1) + ' s';
     var m = Math.floor(s / 60), sec = Math.round(s % 60);
@@ -125,7 +127,7 @@ export const CLIENT_JS = String.raw`
           document.getElementById(bodyId).hidden = !open;
           if (open) delete state.collapsed[id]; else state.collapsed[id] = true;
         },
-      }, h('span', { class: 'chev', 'aria-hidden': 'true', text: '▾' }), title));
+      }, h('span', { class: 'chev', 'aria-hidden': 'true', text: '\u25BE' }), title));
     } else {
       heading = h('h2', { text: title });
     }
@@ -250,7 +252,7 @@ export const CLIENT_JS = String.raw`
         panel('ov-rw', 'Remote write', null, [
           rw.length === 0 ? empty('No remote_write endpoints configured.') :
             h('ul', { class: 'plain' }, rw.map(function (e) {
-              return h('li', null, badge(e.health), ' ', e.name || e.url, h('span', { class: 'muted', text: ' · lag ' + fmtSeconds(e.lagSeconds) + ', ' + fmtNum(e.pendingSamples) + ' pending' }));
+              return h('li', null, badge(e.health), ' ', e.name || e.url, h('span', { class: 'muted', text: ' \u00B7 lag ' + fmtSeconds(e.lagSeconds) + ', ' + fmtNum(e.pendingSamples) + ' pending' }));
             })),
           h('p', null, h('a', { href: 'remote-write', text: 'Remote write details' }))], false));
       return [intro, cards];
@@ -291,8 +293,8 @@ export const CLIENT_JS = String.raw`
           h('td', null, badge(t.health)),
           h('td', null, labelList(t.labels, 'Target labels')),
           h('td', { class: 'nowrap' }, timeEl(t.lastScrape)),
-          h('td', { class: 'num' }, isZeroTime(t.lastScrape) ? '–' : fmtSeconds(t.lastScrapeDuration)),
-          h('td', { class: 'num' }, t.scrapeInterval || '–'),
+          h('td', { class: 'num' }, isZeroTime(t.lastScrape) ? '\u2013' : fmtSeconds(t.lastScrapeDuration)),
+          h('td', { class: 'num' }, t.scrapeInterval || '\u2013'),
           h('td', { class: 'error' }, t.lastError || ''));
       });
       return panel('pool:' + pool, pool, upN + ' / ' + totals[pool].length + ' up',
@@ -379,7 +381,7 @@ export const CLIENT_JS = String.raw`
         ['Size cap', w.capBytes > 0 ? h('span', null, fmtBytes(w.capBytes) + ' ',
           h('meter', { min: '0', max: String(w.capBytes), high: String(w.capBytes * 0.9), value: String(Math.min(w.bytes, w.capBytes)), 'aria-label': 'WAL size of cap', title: (100 * w.bytes / w.capBytes).toFixed(1) + '% used' }),
           ' ' + (100 * w.bytes / w.capBytes).toFixed(1) + '% used') : 'none'],
-        ['Segments', fmtNum(w.segments) + (w.segments > 0 ? ' (' + w.firstSegment + ' – ' + w.lastSegment + ')' : '')],
+        ['Segments', fmtNum(w.segments) + (w.segments > 0 ? ' (' + w.firstSegment + ' \u2013 ' + w.lastSegment + ')' : '')],
         ['Oldest sample', oldest],
       ]), false),
       panel('wal-replay', 'Replay', null, kv([['Phase', w.phase], ['Replay', replay]]), false),
