@@ -14,7 +14,7 @@
  *
  * Memory: what the bundle loads at start-up stays resident. In a Node 26 process that already has
  * node:http, tls (and so https) adds about 8 MB of RSS, crypto 2.3, zlib 0.9. A plain-HTTP agent
- * needs none of them (crypto only for remote_write's queue name and hashmod), so
+ * needs none of them (the MD5 of remote_write's queue name and of hashmod is src/util/md5.ts), so
  *  - src code reaches https/tls/crypto/zlib through src/util/lazy-builtin.ts, and loads node-fetch and
  *    bcryptjs with import() where it needs them;
  *  - lazyDependencies() below keeps the builtins those dependencies import from being hoisted into

@@ -5,7 +5,7 @@
  * values as `<secret>` too: Prometheus prints those verbatim, but they often carry API keys.
  */
 import { stringify } from 'yaml';
-import { lazyCrypto } from '../util/lazy-builtin.ts';
+import { md5Hex } from '../util/md5.ts';
 import { formatDuration } from './duration.ts';
 import { SECRET_TOKEN, Secret } from './secret.ts';
 import { formatByteSize } from './units.ts';
@@ -229,7 +229,7 @@ function toYaml(o: unknown): string {
 
 /** md5 hex of an entry's canonical serialisation: the remote queue's identity (as in Prometheus' toHash). */
 export function remoteWriteHash(rw: Omit<RemoteWriteConfig, 'hash'>): string {
-  return lazyCrypto().createHash('md5').update(toYaml(remoteWriteObj(rw, { forHash: true }))).digest('hex');
+  return md5Hex(toYaml(remoteWriteObj(rw, { forHash: true })));
 }
 
 /** YAML for /api/v1/status/config: no secret value appears in it. */

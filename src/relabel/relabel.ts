@@ -4,7 +4,7 @@
  * never per sample, so the code favours clarity.
  */
 import { OutpostError } from '../util/errors.ts';
-import { lazyCrypto } from '../util/lazy-builtin.ts';
+import { md5 } from '../util/md5.ts';
 import type { LabelsBuilder } from '../util/labels.ts';
 import { compileRe2Detailed, RegexTranslationError } from './re2.ts';
 import { isValidLabelName } from './names.ts';
@@ -141,8 +141,8 @@ function applyRule(r: CompiledRelabel, lb: LabelsBuilder): boolean {
 
 /** BE uint64 of MD5 bytes 8..15, mod m (Prometheus kept the last 8 bytes for compatibility). */
 export function hashmod(value: string, modulus: bigint): bigint {
-  const digest = lazyCrypto().createHash('md5').update(value, 'utf8').digest();
-  return digest.readBigUInt64BE(8) % modulus;
+  const digest = md5(Buffer.from(value, 'utf8'));
+  return new DataView(digest.buffer).getBigUint64(8) % modulus;
 }
 
 /**
