@@ -1,20 +1,9 @@
 import test from 'ava';
-import fs from 'node:fs/promises';
-import path from 'node:path';
-import { freePort, httpOk, startOutpost, tmpDir, waitUntil } from '../helpers/procs.ts';
+import { freePort, httpOk, startAgent, startOutpost, waitUntil } from '../helpers/procs.ts';
 
 // Invariant 5: one writer per data directory.
 test('e2e: a second Outpost on the same data directory exits with an error naming the holder', async (t) => {
-  const dir = await tmpDir();
-  const cfg = path.join(dir, 'agent.yml');
-  await fs.writeFile(cfg, 'global:\n  scrape_interval: 15s\n');
-  const data = path.join(dir, 'data');
-  const p1 = await freePort();
-  const first = await startOutpost([`--config.file=${cfg}`, `--storage.agent.path=${data}`, `--web.listen-address=127.0.0.1:${p1}`]);
-  t.teardown(async () => {
-    await first.stop('SIGKILL');
-    await fs.rm(dir, { recursive: true, force: true });
-  });
+  const { agent: first, port: p1, cfgPath: cfg, dataDir: data } = await startAgent(t, 'global:\n  scrape_interval: 15s\n');
   await waitUntil(() => httpOk(`http://127.0.0.1:${p1}/-/ready`), 20_000, () => first.output());
   const second = await startOutpost([`--config.file=${cfg}`, `--storage.agent.path=${data}`, `--web.listen-address=127.0.0.1:${await freePort()}`]);
   const code = await second.exited;

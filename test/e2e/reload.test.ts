@@ -2,8 +2,7 @@ import test from 'ava';
 import fs from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
-import { freePort, httpOk, startOutpost, tmpDir, waitUntil } from '../helpers/procs.ts';
+import { httpOk, startAgent, waitUntil } from '../helpers/procs.ts';
 import { RwReceiver } from '../helpers/rw-receiver.ts';
 
 function counterTarget(name: string): Promise<{ server: http.Server; addr: string; served: () => number }> {
@@ -20,20 +19,14 @@ test('e2e: reload keeps unchanged targets scraping (no gap, no duplicate); a bad
   const rx = await RwReceiver.start();
   const a = await counterTarget('keep_counter');
   const b = await counterTarget('new_counter');
-  const dir = await tmpDir();
-  const cfg = path.join(dir, 'agent.yml');
-  const job = (name: string, addr: string) => `  - job_name: ${name}\n    static_configs:\n      - targets: ['${addr}']\n`;
-  const head = `global:\n  scrape_interval: 1s\nremote_write:\n  - url: ${rx.url}\n    queue_config:\n      batch_send_deadline: 200ms\nscrape_configs:\n`;
-  await fs.writeFile(cfg, head + job('keep', a.addr));
-  const port = await freePort();
-  const agent = await startOutpost([`--config.file=${cfg}`, `--storage.agent.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--web.enable-lifecycle']);
   t.teardown(async () => {
-    await agent.stop('SIGKILL');
     a.server.close();
     b.server.close();
     await rx.close();
-    await fs.rm(dir, { recursive: true, force: true });
   });
+  const job = (name: string, addr: string) => `  - job_name: ${name}\n    static_configs:\n      - targets: ['${addr}']\n`;
+  const head = `global:\n  scrape_interval: 1s\nremote_write:\n  - url: ${rx.url}\n    queue_config:\n      batch_send_deadline: 200ms\nscrape_configs:\n`;
+  const { agent, port, cfgPath: cfg } = await startAgent(t, head + job('keep', a.addr), ['--web.enable-lifecycle']);
   await waitUntil(() => httpOk(`http://127.0.0.1:${port}/-/ready`), 20_000, () => agent.output());
   await waitUntil(async () => a.served() >= 2, 10_000, 'scrapes before the reload');
 

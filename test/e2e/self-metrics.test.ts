@@ -1,17 +1,13 @@
 import test from 'ava';
-import fs from 'node:fs/promises';
-import path from 'node:path';
-import { freePort, startOutpost, startPrometheusReceiver, tmpDir, waitUntil } from '../helpers/procs.ts';
+import { startAgent, startPrometheusReceiver, waitUntil } from '../helpers/procs.ts';
 
 // Dashboards and alerts written for Prometheus' agent must keep working: Outpost scrapes its own
 // /metrics, ships them to a real Prometheus, and the remote-write mixin's expressions evaluate there.
 
 test('e2e: the remote-write mixin lag and failure expressions evaluate on Outpost\'s self-metrics', async (t) => {
   const prom = await startPrometheusReceiver();
-  const dir = await tmpDir();
-  const port = await freePort();
-  const cfg = path.join(dir, 'agent.yml');
-  await fs.writeFile(cfg, [
+  t.teardown(() => prom.stop());
+  const { agent } = await startAgent(t, (port) => [
     'global:',
     '  scrape_interval: 1s',
     'scrape_configs:',
@@ -24,13 +20,7 @@ test('e2e: the remote-write mixin lag and failure expressions evaluate on Outpos
     '    queue_config:',
     '      batch_send_deadline: 500ms',
     '',
-  ].join('\n'));
-  const agent = await startOutpost([`--config.file=${cfg}`, `--storage.agent.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`]);
-  t.teardown(async () => {
-    await agent.stop('SIGKILL');
-    await prom.stop();
-    await fs.rm(dir, { recursive: true, force: true });
-  });
+  ]);
   const lagExpr =
     'max_over_time(prometheus_remote_storage_highest_timestamp_in_seconds{job="outpost"}[5m])' +
     ' - ignoring(remote_name, url) group_right' +

@@ -1,9 +1,7 @@
 import test from 'ava';
-import fs from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
-import { startNodeExporter, startOutpost, startPrometheusReceiver, freePort, tmpDir, waitUntil, type Proc } from '../helpers/procs.ts';
+import { startAgent, startNodeExporter, startPrometheusReceiver, waitUntil } from '../helpers/procs.ts';
 
 // End-to-end: real node_exporter -> Outpost -> real Prometheus (remote-write receiver), all on 127.0.0.1.
 
@@ -19,11 +17,11 @@ function metricNames(body: string): Set<string> {
 
 test('e2e: node_exporter series arrive in a real Prometheus, up=1', async (t) => {
   const prom = await startPrometheusReceiver();
+  t.teardown(() => prom.stop());
   const node = await startNodeExporter();
-  const dir = await tmpDir();
-  const port = await freePort();
-  const cfg = path.join(dir, 'agent.yml');
-  await fs.writeFile(cfg, [
+  t.teardown(() => node.proc.stop().then(() => undefined));
+  const before = metricNames(await (await fetch(node.url)).text());
+  const { agent, port } = await startAgent(t, [
     'global:',
     '  scrape_interval: 1s',
     '  scrape_timeout: 1s',
@@ -36,20 +34,11 @@ test('e2e: node_exporter series arrive in a real Prometheus, up=1', async (t) =>
     '    queue_config:',
     '      batch_send_deadline: 1s',
     '',
-  ].join('\n'));
-  let agent: Proc | null = null;
-  t.teardown(async () => {
-    await agent?.stop('SIGKILL');
-    await node.proc.stop();
-    await prom.stop();
-    await fs.rm(dir, { recursive: true, force: true });
-  });
-  const before = metricNames(await (await fetch(node.url)).text());
-  agent = await startOutpost([`--config.file=${cfg}`, `--storage.agent.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`]);
+  ]);
   await waitUntil(async () => {
     const r = await prom.query('up{job="node"}');
     return r.length === 1 && r[0].value[1] === '1';
-  }, 30_000, () => `up{job="node"}=1 in Prometheus\n${agent?.output()}`);
+  }, 30_000, () => `up{job="node"}=1 in Prometheus\n${agent.output()}`);
   const up = await prom.query('up{job="node"}');
   t.is(up[0].metric.instance, node.address);
   // Let a few more scrapes land, then compare the sets of names.
@@ -81,10 +70,11 @@ test('e2e: SIGINT exits 0 after delivering every scraped sample', async (t) => {
   });
   await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
   const addr = `127.0.0.1:${(target.address() as AddressInfo).port}`;
-  const dir = await tmpDir();
-  const port = await freePort();
-  const cfg = path.join(dir, 'agent.yml');
-  await fs.writeFile(cfg, [
+  t.teardown(async () => {
+    target.close();
+    await prom.stop();
+  });
+  const { agent } = await startAgent(t, [
     'global:',
     '  scrape_interval: 1s',
     'scrape_configs:',
@@ -97,14 +87,7 @@ test('e2e: SIGINT exits 0 after delivering every scraped sample', async (t) => {
     '    queue_config:',
     '      batch_send_deadline: 30s',
     '',
-  ].join('\n'));
-  const agent = await startOutpost([`--config.file=${cfg}`, `--storage.agent.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`]);
-  t.teardown(async () => {
-    await agent.stop('SIGKILL');
-    target.close();
-    await prom.stop();
-    await fs.rm(dir, { recursive: true, force: true });
-  });
+  ]);
   await waitUntil(async () => served >= 4, 20_000, () => `4 scrapes\n${agent.output()}`);
   const code = await agent.stop('SIGINT');
   t.is(code, 0, agent.output());

@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { freePort, startOutpost, startProc, tmpDir, waitUntil, httpOk } from '../helpers/procs.ts';
+import { freePort, startAgent, startProc, waitUntil, httpOk } from '../helpers/procs.ts';
 
 // Invariant 4: Prometheus' own agent (2.42) must replay a data directory Outpost wrote.
 
@@ -22,17 +22,8 @@ test('e2e: Prometheus 2.42 agent replays an Outpost WAL with no corruption and t
     res.end(body);
   });
   await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
-  const dir = await tmpDir();
-  const data = path.join(dir, 'data');
-  const cfg = path.join(dir, 'agent.yml');
-  await fs.writeFile(cfg, `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: replay\n    static_configs:\n      - targets: ['127.0.0.1:${(target.address() as AddressInfo).port}']\n`);
-  t.teardown(async () => {
-    target.close();
-    await fs.rm(dir, { recursive: true, force: true });
-  });
-
-  const port = await freePort();
-  const ours = await startOutpost([`--config.file=${cfg}`, `--storage.agent.path=${data}`, `--web.listen-address=127.0.0.1:${port}`]);
+  t.teardown(() => target.close());
+  const { agent: ours, port, dir, dataDir: data } = await startAgent(t, `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: replay\n    static_configs:\n      - targets: ['127.0.0.1:${(target.address() as AddressInfo).port}']\n`);
   let active = 0;
   try {
     active = await waitUntil(async () => {

@@ -208,3 +208,35 @@ export async function startOutpost(args: string[], env?: NodeJS.ProcessEnv): Pro
   }
   return startProc(cmd, [...pre, '--no-tui', ...args], { env: env ?? process.env });
 }
+
+/** An agent config: YAML text, or its lines (joined with '\n'). */
+export type AgentConfig = string | readonly string[];
+
+export interface StartedAgent {
+  agent: Proc;
+  /** The temp dir holding the config and the data dir; removed at teardown. */
+  dir: string;
+  /** The agent's --web.listen-address port on 127.0.0.1. */
+  port: number;
+  dataDir: string;
+  cfgPath: string;
+}
+
+/**
+ * Outpost on a fresh temp dir (agent.yml + data/) and a free port, killed and removed at teardown.
+ * The config may be a function of the port, for an agent that scrapes itself. Does not wait for ready.
+ */
+export async function startAgent(t: Teardown, config: AgentConfig | ((port: number) => AgentConfig), extraFlags: readonly string[] = []): Promise<StartedAgent> {
+  const dir = await tmpDir();
+  const port = await freePort();
+  const cfgPath = path.join(dir, 'agent.yml');
+  const dataDir = path.join(dir, 'data');
+  const cfg = typeof config === 'function' ? config(port) : config;
+  await fs.writeFile(cfgPath, typeof cfg === 'string' ? cfg : cfg.join('\n'));
+  const agent = await startOutpost([`--config.file=${cfgPath}`, `--storage.agent.path=${dataDir}`, `--web.listen-address=127.0.0.1:${port}`, ...extraFlags]);
+  t.teardown(async () => {
+    await agent.stop('SIGKILL');
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+  return { agent, dir, port, dataDir, cfgPath };
+}
