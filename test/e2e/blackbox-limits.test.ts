@@ -8,18 +8,16 @@ import {
   job,
   realSamples,
   registerBlackBox,
+  REPORT_SERIES,
   runExitsZero,
   select,
+  serveText,
   sharedRuns,
   showSamples,
-  TEXT_CONTENT_TYPE,
-  type MetricsHandler,
   type ScenarioRun,
 } from '../helpers/compliance.ts';
 
-const text = (body: string): MetricsHandler => () => ({ body, contentType: TEXT_CONTENT_TYPE });
-
-const REPORT = new Set(['up', 'scrape_duration_seconds', 'scrape_samples_scraped', 'scrape_samples_post_metric_relabeling', 'scrape_series_added']);
+const REPORT: ReadonlySet<string> = new Set(REPORT_SERIES);
 
 /** 50 bytes exactly. */
 const BODY_50 = 'padding_metric_name_for_fifty_bytes{x="123456"} 1\n';
@@ -27,9 +25,9 @@ const BODY_50 = 'padding_metric_name_for_fifty_bytes{x="123456"} 1\n';
 const runs = sharedRuns(() => ({
   name: 'limits',
   targets: {
-    c27: text('a 1\nb 1\nc 1\n'),
-    c28: text('a{x="1",y="2",z="3"} 1\n'),
-    c29: text(BODY_50),
+    c27: serveText('a 1\nb 1\nc 1\n'),
+    c28: serveText('a{x="1",y="2",z="3"} 1\n'),
+    c29: serveText(BODY_50),
   },
   config: (env) =>
     agentConfig(env, {

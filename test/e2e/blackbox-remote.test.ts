@@ -18,6 +18,7 @@ import {
   runExitsZero,
   select,
   serveExposition,
+  serveText,
   sharedRuns,
   showSample,
   showSamples,
@@ -27,8 +28,6 @@ import {
   type WireSample,
 } from '../helpers/compliance.ts';
 import type { RwReceiver } from '../helpers/rw-receiver.ts';
-
-const text = (body: string): MetricsHandler => () => ({ body, contentType: TEXT_CONTENT_TYPE });
 
 /** Receivers of the shared run, by role. */
 const E = { ok: 0, relabel: 1, fail500: 2, bad400: 3, slow: 4, bad429: 5, retry429: 6 } as const;
@@ -48,7 +47,7 @@ function manySeries(): MetricsHandler {
 
 const runs = sharedRuns(() => ({
   name: 'remote',
-  targets: { main: text('a{b="own"} 1\nc 1\n'), many: manySeries() },
+  targets: { main: serveText('a{b="own"} 1\nc 1\n'), many: manySeries() },
   receivers: 7,
   prepare(rxs) {
     rxs[E.fail500].plan({ status: 500 }, { status: 500 });

@@ -12,8 +12,10 @@ import {
   labelsWithout,
   realSamples,
   registerBlackBox,
+  REPORT_SERIES,
   runExitsZero,
   select,
+  serveText,
   sharedRuns,
   showSamples,
   staleMarkers,
@@ -25,7 +27,6 @@ import {
 
 const OM_CONTENT_TYPE = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
 
-const text = (body: string): MetricsHandler => () => ({ body, contentType: TEXT_CONTENT_TYPE });
 const om = (body: string): MetricsHandler => () => ({ body, contentType: OM_CONTENT_TYPE });
 
 /** A body fixed at the first scrape (e.g. one holding a timestamp taken then). */
@@ -46,13 +47,13 @@ const OLD_TS = 1600000000000;
 /** Fresh targets per run: some keep state (a timestamp fixed at their first scrape). */
 function targets(): Record<string, MetricsHandler> {
   return {
-    c1: text('a{b="c"} 1\n'),
-    c2: text('a{z="1",b="2"} 1\n'),
-    c3: text('a{b=""} 1\n'),
-    c4: text('a{b="x\\"y\\\\z\\nw"} 1\n'),
-    c5: text('nan NaN\npinf +Inf\nninf -Inf\nbig 1.7976931348623157e308\nsci 1e-07\n'),
-    c6: text(`a 1 ${OLD_TS}\n`),
-    c7: text(`a 1 ${OLD_TS}\n`),
+    c1: serveText('a{b="c"} 1\n'),
+    c2: serveText('a{z="1",b="2"} 1\n'),
+    c3: serveText('a{b=""} 1\n'),
+    c4: serveText('a{b="x\\"y\\\\z\\nw"} 1\n'),
+    c5: serveText('nan NaN\npinf +Inf\nninf -Inf\nbig 1.7976931348623157e308\nsci 1e-07\n'),
+    c6: serveText(`a 1 ${OLD_TS}\n`),
+    c7: serveText(`a 1 ${OLD_TS}\n`),
     // Two minutes ahead, fixed at the first scrape.
     c8: fixedAtFirstScrape(() => `a 1 ${Date.now() + 120_000}\n`, TEXT_CONTENT_TYPE),
     // OpenMetrics seconds with a fraction; the first scrape is after the agent started.
@@ -61,18 +62,17 @@ function targets(): Record<string, MetricsHandler> {
     c11: om('# TYPE a counter\na_total 1\n'),
     c12: om('# TYPE a info\na_info{x="y"} 1\n# TYPE s stateset\ns{s="foo"} 1\ns{s="bar"} 0\n# EOF\n'),
     c13: () => ({ body: 'a 1\n', contentType: 'application/json' }),
-    c14: text('# TYPE a counter\na_total 1 # {trace_id="abc"} 1\n'),
-    c15: text('1234notvali}{ 444\n'),
-    c16: text('{label="value"} 1\n'),
-    c17: text('a{x="1",x="2"} 1\nok 1\n'),
-    c18: text('a.b 1\n'),
+    c14: serveText('# TYPE a counter\na_total 1 # {trace_id="abc"} 1\n'),
+    c15: serveText('1234notvali}{ 444\n'),
+    c16: serveText('{label="value"} 1\n'),
+    c17: serveText('a{x="1",x="2"} 1\nok 1\n'),
+    c18: serveText('a.b 1\n'),
     // Not in §7: the same name quoted, the 3.x text-format spelling of a UTF-8 name.
-    c18q: text('{"a.b"} 1\n'),
+    c18q: serveText('{"a.b"} 1\n'),
     c19: () => ({ body: 'a{b="<0xff>"} 1\n', bytes: Buffer.concat([Buffer.from('a{b="'), Buffer.from([0xff]), Buffer.from('"} 1\n')]), contentType: TEXT_CONTENT_TYPE }),
-    c20: text('# TYPE h histogram\nh_bucket{le="1"} 1\nh_bucket{le="+Inf"} 2\nh_sum 3\nh_count 2\n'),
+    c20: serveText('# TYPE h histogram\nh_bucket{le="1"} 1\nh_bucket{le="+Inf"} 2\nh_sum 3\nh_count 2\n'),
   };
 }
-
 
 const runs = sharedRuns((sender) => {
   const ts = targets();
@@ -116,7 +116,7 @@ function expectOnlyReportSeries(t: ExecutionContext, r: ScenarioRun, target: str
   t.deepEqual(showSamples(other), '', `${target}: nothing but report series`);
 }
 
-const REPORT = new Set(['up', 'scrape_duration_seconds', 'scrape_samples_scraped', 'scrape_samples_post_metric_relabeling', 'scrape_series_added']);
+const REPORT: ReadonlySet<string> = new Set(REPORT_SERIES);
 
 /** ts lies in the window of one of the target's scrapes: taken at most 50 ms after, 1 s before, a request. */
 function nearServe(r: ScenarioRun, target: string, ts: number): boolean {

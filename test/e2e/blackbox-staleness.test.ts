@@ -9,8 +9,10 @@ import {
   job,
   realSamples,
   registerBlackBox,
+  REPORT_SERIES,
   runExitsZero,
   select,
+  serveText,
   sharedRuns,
   showSamples,
   staleMarkers,
@@ -22,9 +24,7 @@ import {
   type Yaml,
 } from '../helpers/compliance.ts';
 
-const REPORT = ['up', 'scrape_duration_seconds', 'scrape_samples_scraped', 'scrape_samples_post_metric_relabeling', 'scrape_series_added'] as const;
-
-const text = (body: string): MetricsHandler => () => ({ body, contentType: TEXT_CONTENT_TYPE });
+const REPORT = REPORT_SERIES;
 
 /** Serves `first` for the first n scrapes, then `rest`. */
 function phases(n: number, first: MetricsHandler, rest: MetricsHandler): MetricsHandler {
@@ -46,11 +46,11 @@ const runs = sharedRuns(() => {
   return {
     name: 'staleness',
     targets: {
-      c21: phases(1, text('a 1\nb 1\n'), text('a 1\n')),
-      c22: phases(2, text('a 1\n'), () => ({ status: 500, body: 'boom\n', contentType: 'text/plain' })),
+      c21: phases(1, serveText('a 1\nb 1\n'), serveText('a 1\n')),
+      c22: phases(2, serveText('a 1\n'), () => ({ status: 500, body: 'boom\n', contentType: 'text/plain' })),
       // An explicit timestamp two minutes ahead (after the agent start, so 2.42 sends it too), fixed at the first scrape.
-      c23: phases(2, () => ({ body: `a 1 ${(future ||= Date.now() + 120_000)}\nb 1\n`, contentType: TEXT_CONTENT_TYPE }), text('b 1\n')),
-      c24: text('a 1\n'),
+      c23: phases(2, () => ({ body: `a 1 ${(future ||= Date.now() + 120_000)}\nb 1\n`, contentType: TEXT_CONTENT_TYPE }), serveText('b 1\n')),
+      c24: serveText('a 1\n'),
       c26: () => ({ body: 'a 1\n', contentType: TEXT_CONTENT_TYPE, delayMs: 3000 }),
     },
     config: (env) =>
@@ -85,7 +85,7 @@ const churnTimes = new Map<string, ChurnTimes>();
 
 const churnRuns = sharedRuns((sender) => ({
   name: 'churn',
-  targets: { k: text('k_metric 1\n'), d: text('d_metric 1\n'), g: text('g_metric 1\n') },
+  targets: { k: serveText('k_metric 1\n'), d: serveText('d_metric 1\n'), g: serveText('g_metric 1\n') },
   files: (env) => ({ [SD_FILE]: sdGroups(env, ['k', 'd']) }),
   config: (env) => churnConfig(env, true),
   async drive(ctl) {

@@ -4,6 +4,7 @@
  * (Outpost or the real Prometheus agent as reference) run for a few scrapes, stopped with SIGINT.
  * The same case runs against both senders, so every expectation is checked against Prometheus too.
  */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import http from 'node:http';
@@ -12,7 +13,7 @@ import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import YAML from 'yaml';
 import type { DecodedLabel } from '../../src/remote/proto.ts';
-import { freePort, startOutpost, startProc, tmpDir, type Proc } from './procs.ts';
+import { freePort, startOutpost, startProc, tmpDir, type Proc, type Teardown } from './procs.ts';
 import { RwReceiver } from './rw-receiver.ts';
 
 export type Sender = 'outpost' | 'prometheus';
@@ -181,6 +182,14 @@ export function serveExposition(e: Exposition, after?: (scrape: number) => void)
   };
 }
 
+/** A fixed body in text format 0.0.4, as a client library serves it. */
+export function serveText(body: string): MetricsHandler {
+  return () => ({ body, contentType: TEXT_CONTENT_TYPE });
+}
+
+/** The series a scrape adds about itself, whatever the target answered. */
+export const REPORT_SERIES = ['up', 'scrape_duration_seconds', 'scrape_samples_scraped', 'scrape_samples_post_metric_relabeling', 'scrape_series_added'] as const;
+
 export function serveStatic(body: string): MetricsHandler {
   // Go's http server sniffs a plain body as text/plain, which is what the original harness served.
   return () => ({ body, contentType: 'text/plain; charset=utf-8' });
@@ -272,6 +281,35 @@ export function prometheusBinary(): string | null {
     }
   }
   return null;
+}
+
+/** The reference binary when it is a 2.x (the 2.42 agent the web tests compare bodies with), else null. */
+export function prometheus2Binary(): string | null {
+  const bin = prometheusBinary();
+  if (bin === null) return null;
+  try {
+    const out = execFileSync(bin, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    return /version 2\./.test(out) ? bin : null;
+  } catch {
+    return null;
+  }
+}
+
+/** prometheus2Binary(), or null after logging why and passing the test (the caller returns). */
+export function prometheus2OrSkip(t: ExecutionContext): string | null {
+  const bin = prometheus2Binary();
+  if (bin === null) {
+    t.log('prometheus 2.x not installed: skipped (apt-get install prometheus)');
+    t.pass();
+  }
+  return bin;
+}
+
+/** The reference agent (`--enable-feature=agent` plus args) run in cwd, killed at teardown. */
+export function startPrometheusAgent(t: Teardown, bin: string, args: readonly string[], cwd: string): Proc {
+  const prom = startProc(bin, ['--enable-feature=agent', ...args], { cwd });
+  t.teardown(() => prom.stop('SIGKILL', 5000).then(() => undefined));
+  return prom;
 }
 
 function configYaml(sender: Sender, target: string, writeUrl: string, queue: Readonly<Record<string, string | number>>): string {

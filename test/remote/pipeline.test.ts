@@ -1,6 +1,7 @@
 import test from 'ava';
 import { RwReceiver } from '../helpers/rw-receiver.ts';
 import { rmrf, startPipeline, tmpDir } from '../helpers/agent-parts.ts';
+import type { Teardown } from '../helpers/procs.ts';
 
 const T0 = 1_700_000_000_000;
 
@@ -8,14 +9,20 @@ function rwYaml(url: string, extra = ''): string {
   return `global:\n  external_labels:\n    site: edge1\nremote_write:\n  - url: ${url}\n    name: central\n    queue_config:\n      batch_send_deadline: 50ms\n      min_backoff: 10ms\n      max_backoff: 50ms\n${extra}`;
 }
 
-test('samples committed to the WAL reach the receiver with external labels, in order', async (t) => {
+/** A receiver and a pipeline on a fresh data dir sending to it; both removed at teardown (the pipeline is the test's to stop). */
+async function receiverAndPipeline(t: Teardown, opts?: Parameters<typeof startPipeline>[2]) {
   const rx = await RwReceiver.start();
   const dir = await tmpDir();
-  const p = await startPipeline(dir, rwYaml(rx.url));
   t.teardown(async () => {
     await rx.close();
     await rmrf(dir);
   });
+  const p = await startPipeline(dir, rwYaml(rx.url), opts);
+  return { rx, dir, p };
+}
+
+test('samples committed to the WAL reach the receiver with external labels, in order', async (t) => {
+  const { rx, p } = await receiverAndPipeline(t);
   for (let i = 0; i < 20; i++) await p.append(T0 + i * 1000, { a: i, b: i * 2 });
   await rx.waitFor((r) => r.series('a').length === 20 && r.series('b').length === 20, 10_000);
   const a = rx.series('a');
@@ -26,13 +33,7 @@ test('samples committed to the WAL reach the receiver with external labels, in o
 });
 
 test('a stale marker travels through the WAL with its exact bits', async (t) => {
-  const rx = await RwReceiver.start();
-  const dir = await tmpDir();
-  const p = await startPipeline(dir, rwYaml(rx.url));
-  t.teardown(async () => {
-    await rx.close();
-    await rmrf(dir);
-  });
+  const { rx, p } = await receiverAndPipeline(t);
   const app = p.storage.appender();
   const ref = app.ref(['__name__', 'gone', 'job', 'test']);
   app.append(ref, T0, 1);
@@ -46,14 +47,10 @@ test('a stale marker travels through the WAL with its exact bits', async (t) => 
 });
 
 test('restart during an outage: everything appended before the restart arrives exactly once afterwards', async (t) => {
-  const rx = await RwReceiver.start();
-  const dir = await tmpDir();
-  t.teardown(async () => {
-    await rx.close();
-    await rmrf(dir);
-  });
   // Phase 1: receiver healthy for the first 10 samples.
-  let p = await startPipeline(dir, rwYaml(rx.url), { flushDeadlineMs: 200 });
+  const rig = await receiverAndPipeline(t, { flushDeadlineMs: 200 });
+  const { rx, dir } = rig;
+  let { p } = rig;
   for (let i = 0; i < 10; i++) await p.append(T0 + i * 1000, { c: i });
   await rx.waitFor((r) => r.series('c').length === 10, 10_000);
   // Phase 2: outage; more samples pile up in the WAL; the agent restarts during the outage.
@@ -73,13 +70,7 @@ test('restart during an outage: everything appended before the restart arrives e
 });
 
 test('a 400 drops the batch and moves on; a 500 is retried', async (t) => {
-  const rx = await RwReceiver.start();
-  const dir = await tmpDir();
-  const p = await startPipeline(dir, rwYaml(rx.url));
-  t.teardown(async () => {
-    await rx.close();
-    await rmrf(dir);
-  });
+  const { rx, p } = await receiverAndPipeline(t);
   rx.plan({ status: 400 });
   await p.append(T0, { d: 1 });
   await new Promise((r) => setTimeout(r, 300));

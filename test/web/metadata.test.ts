@@ -1,5 +1,4 @@
 import test from 'ava';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,7 +9,8 @@ import { loadConfigFile } from '../../src/config/load.ts';
 import { memoryLogger } from '../../src/log/logger.ts';
 import { replayWal } from '../../src/wal/reader.ts';
 import { RecordType, decodeExemplars, decodeSeries, recordType, type RefExemplar } from '../../src/wal/records.ts';
-import { freePort, startProc, tmpDir, waitUntil } from '../helpers/procs.ts';
+import { prometheus2OrSkip, startPrometheusAgent } from '../helpers/compliance.ts';
+import { freePort, tmpDir, waitUntil } from '../helpers/procs.ts';
 import { fakeAgent, request, startServer } from './helpers.ts';
 
 /**
@@ -19,16 +19,6 @@ import { fakeAgent, request, startServer } from './helpers.ts';
  * Prometheus leaves to Go's map order (the order of targets and entries, which target or metric a
  * limit keeps) and scrape times are normalised. Skipped where the binary is not installed.
  */
-function prometheusBinary(): string | null {
-  try {
-    const out = execFileSync('prometheus', ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-    return /version 2\./.test(out) ? 'prometheus' : null;
-  } catch {
-    return null;
-  }
-}
-
-const bin = prometheusBinary();
 
 const TEXT_BODY = [
   '# HELP demo_requests Requests served.',
@@ -140,11 +130,8 @@ async function walExemplars(walDir: string): Promise<string[]> {
 }
 
 test('metadata endpoints and exemplar records match the real Prometheus 2.42 agent', async (t) => {
-  if (!bin) {
-    t.log('prometheus 2.x not installed: skipped (apt-get install prometheus)');
-    t.pass();
-    return;
-  }
+  const bin = prometheus2OrSkip(t);
+  if (!bin) return;
   const dir = await tmpDir('outpost-web-metadata-');
   t.teardown(() => fs.rm(dir, { recursive: true, force: true }));
   const tg = await startTarget();
@@ -167,11 +154,9 @@ test('metadata endpoints and exemplar records match the real Prometheus 2.42 age
 
   const promPort = await freePort();
   const promData = path.join(dir, 'prom');
-  const prom = startProc(bin, [
-    '--enable-feature=agent', `--config.file=${cfg}`, `--storage.agent.path=${promData}`,
-    `--web.listen-address=127.0.0.1:${promPort}`, '--log.level=warn',
-  ], { cwd: dir });
-  t.teardown(() => prom.stop('SIGKILL', 5000).then(() => undefined));
+  const prom = startPrometheusAgent(t, bin, [
+    `--config.file=${cfg}`, `--storage.agent.path=${promData}`, `--web.listen-address=127.0.0.1:${promPort}`, '--log.level=warn',
+  ], dir);
   const promBase = `http://127.0.0.1:${promPort}`;
 
   const flags = parseFlags([`--config.file=${cfg}`, `--storage.agent.path=${path.join(dir, 'outpost')}`, '--web.listen-address=127.0.0.1:0', '--no-tui']) as Flags;

@@ -1,24 +1,14 @@
 import test from 'ava';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { freePort, startProc, tmpDir, waitUntil } from '../helpers/procs.ts';
+import { prometheus2OrSkip, startPrometheusAgent } from '../helpers/compliance.ts';
+import { freePort, tmpDir, waitUntil } from '../helpers/procs.ts';
 import { fakeAgent, request, shape, startServer, type Reply } from './helpers.ts';
 
 /**
  * Compares our endpoints with the real Prometheus 2.42 agent: same status codes, content types and
  * JSON structure (keys and value kinds, not values). Skipped where the binary is not installed.
  */
-function prometheusBinary(): string | null {
-  try {
-    const out = execFileSync('prometheus', ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-    return /version 2\./.test(out) ? 'prometheus' : null;
-  } catch {
-    return null;
-  }
-}
-
-const bin = prometheusBinary();
 
 interface Probe {
   method?: string;
@@ -97,11 +87,8 @@ async function probe(base: string, p: Probe): Promise<Reply> {
 }
 
 test('our endpoints answer with the status codes, bodies and JSON shapes of the real 2.42 agent', async (t) => {
-  if (!bin) {
-    t.log('prometheus 2.x not installed: skipped (apt-get install prometheus)');
-    t.pass();
-    return;
-  }
+  const bin = prometheus2OrSkip(t);
+  if (!bin) return;
   const dir = await tmpDir('outpost-web-shapes-');
   t.teardown(() => fs.rm(dir, { recursive: true, force: true }));
   const port = await freePort();
@@ -127,11 +114,9 @@ test('our endpoints answer with the status codes, bodies and JSON shapes of the 
     '    basic_auth: {username: u, password: hunter2}',
     '',
   ].join('\n'));
-  const prom = startProc(bin, [
-    '--enable-feature=agent', `--config.file=${cfg}`, `--storage.agent.path=${path.join(dir, 'data')}`,
-    `--web.listen-address=127.0.0.1:${port}`, '--web.enable-lifecycle',
-  ], { cwd: dir });
-  t.teardown(() => prom.stop('SIGKILL', 5000).then(() => undefined));
+  const prom = startPrometheusAgent(t, bin, [
+    `--config.file=${cfg}`, `--storage.agent.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--web.enable-lifecycle',
+  ], dir);
   const promBase = `http://127.0.0.1:${port}`;
   // Ready, and the self target scraped once, so every list has an element to compare.
   await waitUntil(async () => {

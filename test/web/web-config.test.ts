@@ -1,6 +1,5 @@
 import test from 'ava';
 import bcrypt from 'bcryptjs';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import https from 'node:https';
 import path from 'node:path';
@@ -8,6 +7,7 @@ import type tls from 'node:tls';
 import { memoryLogger } from '../../src/log/logger.ts';
 import { BasicAuthChecker, WebConfigError, WebConfigSource, parseBasicAuth, parseWebConfig, subjectAltNames } from '../../src/web/web-config.ts';
 import { WebServer } from '../../src/web/server.ts';
+import { prometheus2OrSkip, startPrometheusAgent } from '../helpers/compliance.ts';
 import { freePort, startOutpost, startProc, tmpDir, waitUntil } from '../helpers/procs.ts';
 import { certificate } from '../helpers/tls.ts';
 import { fakeAgent, request } from './helpers.ts';
@@ -89,15 +89,6 @@ async function dirWithFile(t: { teardown(fn: () => unknown): void }, name: strin
   const file = path.join(dir, name);
   await fs.writeFile(file, text);
   return { dir, file };
-}
-
-function prometheusBinary(): string | null {
-  try {
-    const out = execFileSync('prometheus', ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-    return /version 2\./.test(out) ? 'prometheus' : null;
-  } catch {
-    return null;
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -533,19 +524,14 @@ test('WebConfigSource: reads coalesce but never return a read older than the cal
 // Against the real Prometheus 2.42 agent
 
 test('same status codes and WWW-Authenticate as the real 2.42 agent, and the same files refused', async (t) => {
-  const bin = prometheusBinary();
-  if (!bin) {
-    t.log('prometheus 2.x not installed: skipped');
-    t.pass();
-    return;
-  }
+  const bin = prometheus2OrSkip(t);
+  if (!bin) return;
   const { dir, file } = await dirWithFile(t, 'web.yml', `http_server_config:\n  headers:\n    X-Content-Type-Options: nosniff\nbasic_auth_users:\n  alice: ${HASH}\n`);
   const cfg = path.join(dir, 'prometheus.yml');
   await fs.writeFile(cfg, 'global:\n  scrape_interval: 1m\n');
   const port = await freePort();
-  const promArgs = (webFile: string, p: number) => ['--enable-feature=agent', `--config.file=${cfg}`, `--storage.agent.path=${path.join(dir, `data-${p}`)}`, `--web.listen-address=127.0.0.1:${p}`, `--web.config.file=${webFile}`];
-  const prom = startProc(bin, promArgs(file, port), { cwd: dir });
-  t.teardown(() => prom.stop('SIGKILL', 5000).then(() => undefined));
+  const promArgs = (webFile: string, p: number) => [`--config.file=${cfg}`, `--storage.agent.path=${path.join(dir, `data-${p}`)}`, `--web.listen-address=127.0.0.1:${p}`, `--web.config.file=${webFile}`];
+  const prom = startPrometheusAgent(t, bin, promArgs(file, port), dir);
   const promBase = `http://127.0.0.1:${port}`;
   await waitUntil(async () => (await request(`${promBase}/-/ready`, { headers: { Authorization: basic('alice', 's3cret') } })).status === 200, 30_000, () => `prometheus ready\n${prom.output()}`);
 
@@ -579,7 +565,7 @@ test('same status codes and WWW-Authenticate as the real 2.42 agent, and the sam
   for (const [i, text] of refused.entries()) {
     const bad = path.join(dir, `bad-${i}.yml`);
     await fs.writeFile(bad, text);
-    const p = startProc(bin, promArgs(bad, await freePort()), { cwd: dir });
+    const p = startProc(bin, ['--enable-feature=agent', ...promArgs(bad, await freePort())], { cwd: dir });
     t.is(await p.exited, 1, `prometheus refuses ${JSON.stringify(text)}`);
     const fake = fakeAgent();
     fake.deps.flags = { ...fake.deps.flags, 'web.config.file': bad };
@@ -588,19 +574,14 @@ test('same status codes and WWW-Authenticate as the real 2.42 agent, and the sam
 });
 
 test('TLS client auth matches the real 2.42 agent (RequireAndVerifyClientCert)', async (t) => {
-  const bin = prometheusBinary();
-  if (!bin) {
-    t.log('prometheus 2.x not installed: skipped');
-    t.pass();
-    return;
-  }
+  const bin = prometheus2OrSkip(t);
+  if (!bin) return;
   const { dir, file } = await dirWithFile(t, 'web.yml', 'tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ca.crt\n');
   await makePki(dir);
   const cfg = path.join(dir, 'prometheus.yml');
   await fs.writeFile(cfg, 'global:\n  scrape_interval: 1m\n');
   const port = await freePort();
-  const prom = startProc(bin, ['--enable-feature=agent', `--config.file=${cfg}`, `--storage.agent.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, `--web.config.file=${file}`], { cwd: dir });
-  t.teardown(() => prom.stop('SIGKILL', 5000).then(() => undefined));
+  const prom = startPrometheusAgent(t, bin, [`--config.file=${cfg}`, `--storage.agent.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, `--web.config.file=${file}`], dir);
   const ca = await fs.readFile(path.join(dir, 'server.crt'));
   const good = { cert: await fs.readFile(path.join(dir, 'client.crt')), key: await fs.readFile(path.join(dir, 'client.key')) };
   const rogue = { cert: await fs.readFile(path.join(dir, 'rogue.crt')), key: await fs.readFile(path.join(dir, 'rogue.key')) };
