@@ -18,6 +18,7 @@ import type { OAuth2Config } from '../config/types.ts';
 import { OutpostError, errorMessage } from '../util/errors.ts';
 import { lazyHttps } from '../util/lazy-builtin.ts';
 import { Dispatcher, ProxySelector } from './proxy.ts';
+import { requestOnce } from './request-once.ts';
 import { tlsOptions } from './tls.ts';
 
 export class OAuth2Error extends OutpostError {
@@ -196,17 +197,8 @@ export class OAuth2TokenSource {
   private post(body: Buffer, extra: Record<string, string>): Promise<RawResponse> {
     const d = this.dispatcher.dispatch(this.url);
     const shown = this.url.origin + this.url.pathname;
-    return new Promise((resolve, reject) => {
-      let settled = false;
-      const finish = (err: Error | null, res?: RawResponse): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        if (err) {
-          req.destroy();
-          reject(err);
-        } else resolve(res as RawResponse);
-      };
+    const deadline = (): Error => new OAuth2Error(`oauth2: cannot fetch token: Post "${shown}": context deadline exceeded`);
+    return requestOnce<RawResponse>(this.opts.timeoutMs, deadline, (finish) => {
       const opts: https.RequestOptions = { method: 'POST', host: d.host, port: d.port, path: d.path, agent: d.agent, headers: { ...d.headers, ...extra } };
       if (d.servername !== undefined) opts.servername = d.servername;
       const req = (d.secure ? lazyHttps() : http).request(opts, (res) => {
@@ -225,9 +217,9 @@ export class OAuth2TokenSource {
         }));
         res.on('error', (e) => finish(new OAuth2Error(`oauth2: cannot fetch token: ${e.message}`, { cause: e })));
       });
-      const timer = setTimeout(() => finish(new OAuth2Error(`oauth2: cannot fetch token: Post "${shown}": context deadline exceeded`)), this.opts.timeoutMs);
       req.on('error', (e) => finish(new OAuth2Error(`oauth2: cannot fetch token: Post "${shown}": ${e.message}`, { cause: e })));
       req.end(body);
+      return req;
     });
   }
 

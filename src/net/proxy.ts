@@ -16,6 +16,7 @@ import type tls from 'node:tls';
 import type { ProxyConfig } from '../config/types.ts';
 import { OutpostError } from '../util/errors.ts';
 import { lazyHttps, lazyTls } from '../util/lazy-builtin.ts';
+import { requestOnce } from './request-once.ts';
 import type { TlsClientOptions } from './tls.ts';
 
 export class ProxyError extends OutpostError {
@@ -238,22 +239,13 @@ function dialProxy(proxy: URL, tlsOpts: TlsOptions | undefined): Duplex {
  * when the proxy refuses, fails or does not answer within timeoutMs.
  */
 export function openTunnel(route: ProxyRoute, target: URL, timeoutMs: number, tlsOpts?: TlsOptions): Promise<Duplex> {
-  return new Promise((resolve, reject) => {
+  const deadline = (): Error => new ProxyError(`proxy CONNECT timed out (timeout ${timeoutMs}ms)`);
+  return requestOnce<Duplex>(timeoutMs, deadline, (done) => {
     const { host, port } = hostPort(target);
     const authority = net.isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
     const headers: Record<string, string | readonly string[]> = { Host: authority };
     for (const [k, v] of Object.entries(route.connectHeaders)) headers[k] = v;
     if (route.authorization) headers['Proxy-Authorization'] = route.authorization;
-    let settled = false;
-    const done = (err: Error | null, sock?: Duplex): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      if (err) {
-        req.destroy();
-        reject(err);
-      } else resolve(sock as Duplex);
-    };
     const req = http.request({
       method: 'CONNECT',
       path: authority,
@@ -261,7 +253,6 @@ export function openTunnel(route: ProxyRoute, target: URL, timeoutMs: number, tl
       // No agent: a CONNECT socket is never pooled, and only without one is createConnection used.
       createConnection: () => dialProxy(route.proxy, tlsOpts),
     });
-    const timer = setTimeout(() => done(new ProxyError(`proxy CONNECT timed out (timeout ${timeoutMs}ms)`)), timeoutMs);
     req.once('connect', (res, socket, head) => {
       if (res.statusCode !== 200) {
         socket.destroy();
@@ -278,6 +269,7 @@ export function openTunnel(route: ProxyRoute, target: URL, timeoutMs: number, tl
     });
     req.once('error', (e) => done(e instanceof ProxyError ? e : new ProxyError(`proxy: ${e.message}`, { cause: e })));
     req.end();
+    return req;
   });
 }
 

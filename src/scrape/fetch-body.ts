@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type https from 'node:https';
 import { Dispatcher, ProxySelector } from '../net/proxy.ts';
+import { requestOnce } from '../net/request-once.ts';
 import { OutpostError } from '../util/errors.ts';
 import { lazyHttps, lazyZlib } from '../util/lazy-builtin.ts';
 import type { TlsClientOptions } from './http-client.ts';
@@ -93,18 +94,9 @@ function dispatcherFor(opts: FetchOptions, proxy: URL | ProxySelector): Dispatch
 }
 
 function fetchOnce(opts: FetchOptions, url: URL, buf: Buffer): Promise<Once> {
-  return new Promise((resolve, reject) => {
-    let done = false;
+  const deadline = (): Error => new ScrapeError(`context deadline exceeded (timeout ${opts.timeoutMs}ms)`);
+  return requestOnce<Once>(opts.timeoutMs, deadline, (finish, done) => {
     let length = 0;
-    const finish = (err: Error | null, res?: Once) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      if (err) {
-        req.destroy();
-        reject(err);
-      } else resolve(res as Once);
-    };
     const reqOpts: https.RequestOptions = { method: 'GET', headers: opts.headers, agent: opts.agent, ...opts.tls };
     let req: http.ClientRequest;
     const d = opts.proxy ? dispatcherFor(opts, opts.proxy).dispatch(url) : null;
@@ -141,7 +133,7 @@ function fetchOnce(opts: FetchOptions, url: URL, buf: Buffer): Promise<Once> {
       }
       const limit = opts.bodySizeLimit;
       stream.on('data', (chunk: Buffer) => {
-        if (done) return;
+        if (done()) return;
         const need = length + chunk.length;
         if (limit > 0 && need >= limit) {
           finish(new ScrapeError(`body size limit exceeded (limit: ${limit} bytes)`, true));
@@ -161,8 +153,8 @@ function fetchOnce(opts: FetchOptions, url: URL, buf: Buffer): Promise<Once> {
       stream.on('error', (e: Error) => finish(new ScrapeError(e.message)));
       res.on('aborted', () => finish(new ScrapeError('connection closed while reading body')));
     }
-    const timer = setTimeout(() => finish(new ScrapeError(`context deadline exceeded (timeout ${opts.timeoutMs}ms)`)), opts.timeoutMs);
     req.on('error', (e) => finish(new ScrapeError(e.message)));
     req.end();
+    return req;
   });
 }
