@@ -11,7 +11,8 @@ export const ROOT = path.resolve(import.meta.dirname, '../..');
  * A TCP port on 127.0.0.1 that was free a moment ago, for a process that must be told its port
  * before it binds. Taken below the kernel's ephemeral range: a port from bind(0) lies inside it,
  * where any outgoing connection of any process may claim it as its local port before the child
- * binds (a CI run lost an agent to that). Ports handed out in this process are never reused.
+ * binds (the likely reason an agent exited at start in one CI run). Ports handed out in this
+ * process are never reused.
  */
 export async function freePort(): Promise<number> {
   const top = ephemeralLow() - 1;
