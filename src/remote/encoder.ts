@@ -366,13 +366,7 @@ export class WriteRequestBuilder {
     if (this.finished) throw new EncoderStateError('addSample after finish(); call reset() first');
     const sb = sampleBodySize(value, stale, timestampMs);
     // sb <= 20, so the Sample's own length prefix is always one byte.
-    const tsLen = len + 2 + sb;
-    const w = this.w;
-    w.ensure(tsLen + 11);
-    w.u8(TAG_F1_LEN);
-    w.uvarint(tsLen);
-    src.copy(w.buf, w.pos, off, off + len);
-    w.pos += len;
+    const w = this.seriesHead(src, off, len, len + 2 + sb);
     w.u8(TAG_F2_LEN);
     w.u8(sb);
     writeSampleBody(w, value, stale, timestampMs);
@@ -402,15 +396,23 @@ export class WriteRequestBuilder {
     this.histograms++;
   }
 
-  private addSeriesPayload(src: Buffer, off: number, len: number, tag: number, p: ByteWriter): void {
-    const pl = p.pos;
-    const tsLen = len + 1 + uvarintSize(pl) + pl;
+  /**
+   * Opens a WriteRequest.timeseries entry of tsLen bytes and writes its labels block src[off,
+   * off+len); room is made for the whole entry (tsLen, plus 11 for its tag and length prefix).
+   */
+  private seriesHead(src: Buffer, off: number, len: number, tsLen: number): ByteWriter {
     const w = this.w;
     w.ensure(tsLen + 11);
     w.u8(TAG_F1_LEN);
     w.uvarint(tsLen);
     src.copy(w.buf, w.pos, off, off + len);
     w.pos += len;
+    return w;
+  }
+
+  private addSeriesPayload(src: Buffer, off: number, len: number, tag: number, p: ByteWriter): void {
+    const pl = p.pos;
+    const w = this.seriesHead(src, off, len, len + 1 + uvarintSize(pl) + pl);
     w.u8(tag);
     w.uvarint(pl);
     p.buf.copy(w.buf, w.pos, 0, pl);
