@@ -652,21 +652,7 @@ export class QueueManager {
    */
   enqueueExemplar(ref: number, t: number, v: number, exemplarLabels: Labels, chunk: number): boolean {
     if (!this.sendExemplars) return true;
-    const ageLimit = this.cfg.queueConfig.sampleAgeLimit;
-    if (ageLimit > 0 && t < this.clock.now() - ageLimit) {
-      this.dropItem(this.metrics.exemplarsDropped, 'too_old', 1);
-      return true;
-    }
-    const len = ref < this.seriesLen.length ? this.seriesLen[ref] : SERIES_UNKNOWN;
-    if (len <= 0) {
-      this.dropItem(this.metrics.exemplarsDropped, len === SERIES_DROPPED ? 'dropped_series' : 'unintentionally_dropped_series', 1);
-      return true;
-    }
-    if (this.resharding) return false;
-    const shard = this.shards[ref % this.shards.length];
-    if (!shard.pushItem(ITEM_EXEMPLAR, ref, t, v, exemplarLabels, null, chunk)) return false;
-    if (t > this.highestEnqueued) this.highestEnqueued = t;
-    return true;
+    return this.enqueueItem(ITEM_EXEMPLAR, this.metrics.exemplarsDropped, ref, t, v, exemplarLabels, null, chunk, null);
   }
 
   /**
@@ -675,23 +661,42 @@ export class QueueManager {
    */
   enqueueHistogram(ref: number, t: number, h: Histogram, float: boolean, chunk: number): boolean {
     if (!this.sendHistograms) return true;
+    const refused = this.protocol === 'v1' && isCustomBucketsSchema(h.schema) ? REASON_NHCB : null;
+    return this.enqueueItem(float ? ITEM_FLOAT_HISTOGRAM : ITEM_HISTOGRAM, this.metrics.histogramsDropped, ref, t, 0, null, h, chunk, refused);
+  }
+
+  /**
+   * The enqueue() contract for an exemplar or histogram: dropped and counted on `dropped` when too
+   * old, when `refused` names a reason, or when its series is unknown or dropped, in that order.
+   */
+  private enqueueItem(
+    kind: number,
+    dropped: RemoteMetrics['samplesDropped'],
+    ref: number,
+    t: number,
+    v: number,
+    labels: Labels | null,
+    h: Histogram | null,
+    chunk: number,
+    refused: string | null,
+  ): boolean {
     const ageLimit = this.cfg.queueConfig.sampleAgeLimit;
     if (ageLimit > 0 && t < this.clock.now() - ageLimit) {
-      this.dropItem(this.metrics.histogramsDropped, 'too_old', 1);
+      this.dropItem(dropped, 'too_old', 1);
       return true;
     }
-    if (this.protocol === 'v1' && isCustomBucketsSchema(h.schema)) {
-      this.dropItem(this.metrics.histogramsDropped, REASON_NHCB, 1);
+    if (refused !== null) {
+      this.dropItem(dropped, refused, 1);
       return true;
     }
     const len = ref < this.seriesLen.length ? this.seriesLen[ref] : SERIES_UNKNOWN;
     if (len <= 0) {
-      this.dropItem(this.metrics.histogramsDropped, len === SERIES_DROPPED ? 'dropped_series' : 'unintentionally_dropped_series', 1);
+      this.dropItem(dropped, len === SERIES_DROPPED ? 'dropped_series' : 'unintentionally_dropped_series', 1);
       return true;
     }
     if (this.resharding) return false;
     const shard = this.shards[ref % this.shards.length];
-    if (!shard.pushItem(float ? ITEM_FLOAT_HISTOGRAM : ITEM_HISTOGRAM, ref, t, 0, null, h, chunk)) return false;
+    if (!shard.pushItem(kind, ref, t, v, labels, h, chunk)) return false;
     if (t > this.highestEnqueued) this.highestEnqueued = t;
     return true;
   }
