@@ -1,4 +1,4 @@
-import { fnv1a, grownBuffer } from '../util/bytes.ts';
+import { fnv1a, grownArray, grownBuffer } from '../util/bytes.ts';
 import type { Labels } from '../util/labels.ts';
 
 /** Separates names and values in a stored key: the byte 0xff never occurs in UTF-8. */
@@ -197,18 +197,10 @@ export class SeriesTable {
     if (ref < this.len.length) return;
     let size = this.len.length * 2;
     while (size <= ref) size *= 2;
-    const off = new Uint32Array(size);
-    off.set(this.off);
-    this.off = off;
-    const len = new Int32Array(size).fill(ABSENT);
-    len.set(this.len);
-    this.len = len;
-    const hashes = new Uint32Array(size);
-    hashes.set(this.hashes);
-    this.hashes = hashes;
-    const lastTs = new Float64Array(size).fill(-Infinity);
-    lastTs.set(this.lastTs);
-    this.lastTs = lastTs;
+    this.off = grownArray(this.off, size);
+    this.len = grownArray(this.len, size, ABSENT);
+    this.hashes = grownArray(this.hashes, size);
+    this.lastTs = grownArray(this.lastTs, size, -Infinity);
   }
 
   private growArena(extra: number): void {

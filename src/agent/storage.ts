@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { ByteWriter } from '../util/bytes.ts';
+import { ByteWriter, grownArray } from '../util/bytes.ts';
 import { OutpostError, errorMessage } from '../util/errors.ts';
 import type { Labels } from '../util/labels.ts';
 import type { Logger } from '../log/logger.ts';
@@ -417,15 +417,10 @@ class AgentAppender implements ExemplarAppender {
 
   private grow(): void {
     const size = this.refs.length * 2;
-    const g = <T extends Float64Array | Uint8Array>(a: T, make: (n: number) => T): T => {
-      const b = make(size);
-      b.set(a);
-      return b;
-    };
-    this.refs = g(this.refs, (k) => new Float64Array(k));
-    this.ts = g(this.ts, (k) => new Float64Array(k));
-    this.vals = g(this.vals, (k) => new Float64Array(k));
-    this.stale = g(this.stale, (k) => new Uint8Array(k));
+    this.refs = grownArray(this.refs, size);
+    this.ts = grownArray(this.ts, size);
+    this.vals = grownArray(this.vals, size);
+    this.stale = grownArray(this.stale, size);
   }
 
   async commit(): Promise<void> {

@@ -5,7 +5,7 @@
  * sample: a series' labels are encoded once (encodeLabelsBlock) and copied per sample, and the
  * builders reuse their buffers across batches.
  */
-import { ByteWriter, uvarintSize } from '../util/bytes.ts';
+import { ByteWriter, grownArray, uvarintSize } from '../util/bytes.ts';
 import type { Labels } from '../util/labels.ts';
 import { OutpostError } from '../util/errors.ts';
 import type { Histogram, HistogramSpan } from '../wal/records.ts';
@@ -593,12 +593,8 @@ export class WriteRequestV2Builder {
     const n = this.interner === null ? 0 : this.interner.size;
     if (this.idGen.length >= n) return;
     const size = Math.max(n, this.idGen.length * 2, 1024);
-    const gen = new Uint32Array(size);
-    gen.set(this.idGen);
-    const ref = new Uint32Array(size);
-    ref.set(this.idRef);
-    this.idGen = gen;
-    this.idRef = ref;
+    this.idGen = grownArray(this.idGen, size);
+    this.idRef = grownArray(this.idRef, size);
   }
 
   /** This request's ref for interned id `id`. */

@@ -2,6 +2,7 @@ import type { RemoteWriteConfig } from '../config/types.ts';
 import type { Logger } from '../log/logger.ts';
 import { relabel, compileRelabelConfigs, type CompiledRelabel } from '../relabel/relabel.ts';
 import { sleep, type Clock } from '../util/clock.ts';
+import { grownArray } from '../util/bytes.ts';
 import { LabelsBuilder, type Labels } from '../util/labels.ts';
 import { isCustomBucketsSchema, type Histogram } from '../wal/records.ts';
 import type { SendResult, WireProtocol, WriteClient } from './client.ts';
@@ -559,12 +560,8 @@ export class QueueManager {
     if (ref >= this.seriesLen.length) {
       let n = this.seriesLen.length * 2;
       while (n <= ref) n *= 2;
-      const o = new Uint32Array(n);
-      o.set(this.seriesOff);
-      const l = new Int32Array(n);
-      l.set(this.seriesLen);
-      this.seriesOff = o;
-      this.seriesLen = l;
+      this.seriesOff = grownArray(this.seriesOff, n);
+      this.seriesLen = grownArray(this.seriesLen, n);
     }
     this.seriesOff[ref] = off;
     this.seriesLen[ref] = len;

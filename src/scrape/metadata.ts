@@ -8,7 +8,7 @@
  * and UNIT text in one arena, so a metadata line that did not change since the last scrape costs a
  * hash and a byte comparison: no string is decoded, nothing is allocated.
  */
-import { fnv1a, grownBuffer, sameBytes } from '../util/bytes.ts';
+import { fnv1a, grownArray, grownBuffer, sameBytes } from '../util/bytes.ts';
 import { Entry, type EntryKind } from '../textparse/types.ts';
 
 export type MetricTypeName = 'counter' | 'gauge' | 'histogram' | 'gaugehistogram' | 'summary' | 'info' | 'stateset' | 'unknown';
@@ -60,12 +60,6 @@ function viewOf(b: Uint8Array): DataView {
     views.set(b, v);
   }
   return v;
-}
-
-function grown<T extends Uint32Array | Uint8Array | Float64Array>(a: T, size: number, make: (n: number) => T): T {
-  const b = make(size);
-  b.set(a);
-  return b;
 }
 
 export class MetadataCache {
@@ -325,15 +319,14 @@ export class MetadataCache {
 
   private growEntries(): void {
     const size = this.hashes.length * 2;
-    const u32 = (k: number) => new Uint32Array(k);
-    this.hashes = grown(this.hashes, size, u32);
-    this.nameOff = grown(this.nameOff, size, u32);
-    this.nameLen = grown(this.nameLen, size, u32);
-    this.helpOff = grown(this.helpOff, size, u32);
-    this.helpLen = grown(this.helpLen, size, u32);
-    this.unitOff = grown(this.unitOff, size, u32);
-    this.unitLen = grown(this.unitLen, size, u32);
-    this.types = grown(this.types, size, (k) => new Uint8Array(k));
-    this.lastIter = grown(this.lastIter, size, (k) => new Float64Array(k));
+    this.hashes = grownArray(this.hashes, size);
+    this.nameOff = grownArray(this.nameOff, size);
+    this.nameLen = grownArray(this.nameLen, size);
+    this.helpOff = grownArray(this.helpOff, size);
+    this.helpLen = grownArray(this.helpLen, size);
+    this.unitOff = grownArray(this.unitOff, size);
+    this.unitLen = grownArray(this.unitLen, size);
+    this.types = grownArray(this.types, size);
+    this.lastIter = grownArray(this.lastIter, size);
   }
 }

@@ -4,7 +4,7 @@
  * steady-state path (every sample of a known series) allocates nothing: no key string, no entry
  * object, no iterator. Relabeling and label parsing happen only on a miss.
  */
-import { fnv1a, grownBuffer, sameBytes } from '../util/bytes.ts';
+import { fnv1a, grownArray, grownBuffer, sameBytes } from '../util/bytes.ts';
 
 const EMPTY = -1;
 /** Entry ref meaning "dropped by metric relabeling": known, but not appended. */
@@ -194,17 +194,12 @@ export class SeriesCache {
 
   private growEntries(): void {
     const n = this.refs.length * 2;
-    const g = <T extends Uint32Array | Uint8Array>(a: T, make: (k: number) => T): T => {
-      const b = make(n);
-      b.set(a);
-      return b;
-    };
-    this.off = g(this.off, (k) => new Uint32Array(k));
-    this.len = g(this.len, (k) => new Uint32Array(k));
-    this.refs = g(this.refs, (k) => new Uint32Array(k));
-    this.seenIter = g(this.seenIter, (k) => new Uint32Array(k));
-    this.hashes = g(this.hashes, (k) => new Uint32Array(k));
-    this.explicit = g(this.explicit, (k) => new Uint8Array(k));
+    this.off = grownArray(this.off, n);
+    this.len = grownArray(this.len, n);
+    this.refs = grownArray(this.refs, n);
+    this.seenIter = grownArray(this.seenIter, n);
+    this.hashes = grownArray(this.hashes, n);
+    this.explicit = grownArray(this.explicit, n);
   }
 
   private growArena(extra: number): void {

@@ -1,4 +1,4 @@
-import { sameBytes } from '../util/bytes.ts';
+import { grownArray, sameBytes } from '../util/bytes.ts';
 import { METRIC_NAME } from '../util/labels.ts';
 import { type EntryKind, Entry, ParseError } from './types.ts';
 import { FloatScanner, quoteBytes, sharedStrings, validUtf8 } from './scan.ts';
@@ -218,9 +218,7 @@ export class LabelOffsets {
   }
 
   private grow(): void {
-    const g = new Int32Array(this.off.length * 2);
-    g.set(this.off);
-    this.off = g;
+    this.off = grownArray(this.off, this.off.length * 2);
   }
 
   /** [name, value, ...] decoded and unescaped, after `skip` leading slots left for the caller. */

@@ -18,6 +18,20 @@ export function grownBuffer(buf: Buffer, used: number, need: number): Buffer {
   return next;
 }
 
+/** The typed arrays the caches keep their per-entry columns in. */
+export type NumberArray = Uint8Array | Uint32Array | Int32Array | Float64Array;
+
+/**
+ * A new array of the same type with `size` elements (size >= a.length): a's values, then `fill`
+ * (zero unless given) in the added part. The column-growing step of every arena-backed cache.
+ */
+export function grownArray<T extends NumberArray>(a: T, size: number, fill = 0): T {
+  const next = new (a.constructor as new (n: number) => T)(size);
+  next.set(a);
+  if (fill !== 0) next.fill(fill, a.length);
+  return next;
+}
+
 /** FNV-1a (32 bit) over b[start, end): the hash of the byte-keyed caches. */
 export function fnv1a(b: Uint8Array, start: number, end: number): number {
   let h = 0x811c9dc5;

@@ -6,7 +6,7 @@
  * Every encode* resets the writer and leaves exactly one record in it (w.view()).
  * Every decode* throws InvalidRecordError on bytes that do not follow the layout.
  */
-import { ByteReader, ByteReaderError, type ByteWriter } from '../util/bytes.ts';
+import { ByteReader, ByteReaderError, grownArray, type ByteWriter } from '../util/bytes.ts';
 import type { Labels } from '../util/labels.ts';
 import { InvalidRecordError } from './errors.ts';
 
@@ -153,18 +153,10 @@ export class SampleBatch {
     if (need <= this.refs.length) return;
     let size = this.refs.length * 2 || 16;
     while (size < need) size *= 2;
-    const refs = new Float64Array(size);
-    const ts = new Float64Array(size);
-    const values = new Float64Array(size);
-    const stale = new Uint8Array(size);
-    refs.set(this.refs.subarray(0, this.n));
-    ts.set(this.ts.subarray(0, this.n));
-    values.set(this.values.subarray(0, this.n));
-    stale.set(this.stale.subarray(0, this.n));
-    this.refs = refs;
-    this.ts = ts;
-    this.values = values;
-    this.stale = stale;
+    this.refs = grownArray(this.refs, size);
+    this.ts = grownArray(this.ts, size);
+    this.values = grownArray(this.values, size);
+    this.stale = grownArray(this.stale, size);
   }
 
   push(ref: number, t: number, v: number, stale: boolean | number): void {

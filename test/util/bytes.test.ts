@@ -1,5 +1,5 @@
 import test from 'ava';
-import { ByteReader, ByteWriter, fnv1a, grownBuffer, sameBytes, uvarintSize } from '../../src/util/bytes.ts';
+import { ByteReader, ByteWriter, fnv1a, grownArray, grownBuffer, sameBytes, uvarintSize } from '../../src/util/bytes.ts';
 
 test('uvarint, zigzag varint and i64 round-trip at the edges of safe integers', (t) => {
   const values = [0, 1, 127, 128, 300, 2 ** 31, 2 ** 32 + 5, 1_700_000_000_000, Number.MAX_SAFE_INTEGER];
@@ -69,4 +69,17 @@ test('grownBuffer keeps the used bytes and doubles until the need fits; fnv1a is
   t.is(fnv1a(Buffer.from(''), 0, 0), 0x811c9dc5);
   t.is(fnv1a(Buffer.from('a'), 0, 1), 0xe40c292c);
   t.is(fnv1a(Buffer.from('xfoobar'), 1, 7), 0xbf9cf968);
+});
+
+test('grownArray keeps the type and the values, and fills only the added part', (t) => {
+  const a = Int32Array.from([5, -3, 7]);
+  const g = grownArray(a, 6, -1);
+  t.true(g instanceof Int32Array);
+  t.not(g, a);
+  t.deepEqual([...g], [5, -3, 7, -1, -1, -1]);
+  const f = grownArray(Float64Array.from([1.5]), 3, -Infinity);
+  t.deepEqual([...f], [1.5, -Infinity, -Infinity]);
+  const z = grownArray(Uint8Array.from([9, 8]), 4);
+  t.true(z instanceof Uint8Array);
+  t.deepEqual([...z], [9, 8, 0, 0]);
 });
