@@ -20,6 +20,9 @@ import { errorMessage } from './util/errors.ts';
 import { acquireDirLock } from './wal/lock.ts';
 import { WebServer } from './web/server.ts';
 
+/** WAL sizes follow the writer's flushes; this rescan only catches what nobody announced. */
+const WAL_STATS_BACKSTOP_MS = 60_000;
+
 /**
  * The composition root of one agent: wires the stages in pipeline order and runs the lifecycle
  * (start, reload, ordered shutdown). Process concerns (argv, signals, exit codes, TUI) stay in main.ts.
@@ -33,6 +36,7 @@ export class Agent {
   private config: Config;
   private readonly storage: AgentStorage;
   private readonly walStats: WalStats;
+  private stopWalStats: () => void = () => {};
   private readonly truncator: WalTruncator;
   private readonly scrape: ScrapeManager;
   /** file/http/dns SD; feeds the scrape manager (static_configs stay with the scrape manager). */
@@ -101,6 +105,7 @@ export class Agent {
       lowestAcked: () => this.remote.lowestAcked(),
       lowestSentTimestamp: () => this.remote.lowestSentTimestamp(),
       segmentSizes: () => this.walStats.sizes,
+      segmentsRemoved: () => this.walStats.refresh(),
       onForcedDrop: (below, reason) => this.remote.segmentsDropped(below, (from, to) => this.storage.samplesInSegments(from, to), reason),
     });
     registerWalMetrics(this.registry, {
@@ -118,6 +123,7 @@ export class Agent {
       log: log.child('web'),
       isReady: () => this.ready,
       snapshot: () => this.hub.getSnapshot(),
+      sampled: () => this.hub.sampled(),
       enableLifecycle: flags.enableLifecycle,
       reload: () => this.reload(),
       quit: () => this.onQuitRequest(),
@@ -171,7 +177,8 @@ export class Agent {
     this.hub.start(1000);
     await this.storage.open();
     await this.walStats.refresh();
-    this.walStats.start(2000);
+    this.stopWalStats = this.walStats.follow((fn) => this.storage.onFlush(fn));
+    this.walStats.start(WAL_STATS_BACKSTOP_MS);
     await this.remote.applyConfig(this.config.remoteWrite, this.config.global.externalLabels);
     await this.scrape.applyConfig(this.config.scrapeConfigs);
     this.discovery.applyConfig(this.config.scrapeConfigs); // discovery wiring: pools exist now
@@ -232,6 +239,7 @@ export class Agent {
     const drained = await this.remote.stop();
     if (!drained) log.warn('Remote write did not drain before the flush deadline; unsent data stays in the WAL and is sent after restart');
     await this.storage.close();
+    this.stopWalStats();
     this.walStats.stop();
     this.hub.stop();
     await this.web.close();

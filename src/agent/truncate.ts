@@ -20,6 +20,8 @@ export interface TruncatorOptions {
   lowestSentTimestamp: () => number | null;
   /** Bytes of each segment on disk (index -> size). */
   segmentSizes: () => ReadonlyMap<number, number>;
+  /** Called after segments were deleted, so the sizes above stop counting them before the next cap check. */
+  segmentsRemoved?: () => Promise<void>;
   /** Tells remote write that segments below `below` were removed by force. */
   onForcedDrop: (below: number, reason: 'too_old' | 'wal_size_cap') => void;
 }
@@ -151,6 +153,7 @@ export class WalTruncator {
     // Endpoints still behind lose these segments: let them count it and move on first.
     if (acked && last >= acked.segment) this.o.onForcedDrop(last + 1, reason);
     await truncateSegments(walDir, last + 1);
+    await this.o.segmentsRemoved?.();
     this.checkpoints.deleted += (await deleteCheckpoints(walDir, last)).length;
     for (const s of [...storage.segments.keys()]) if (s <= last) storage.segments.delete(s);
     this.truncations++;

@@ -3,8 +3,10 @@ import path from 'node:path';
 import type { WalPosition } from '../remote/queue-manager.ts';
 
 /**
- * Sizes of the WAL segments on disk, refreshed in the background (status readers are synchronous and
- * must not touch the disk).
+ * Sizes of the WAL segments on disk, for synchronous status readers that must not touch the disk.
+ * The writer's flushes keep the head segment's size current (follow()); the directory is scanned only
+ * when a new segment appears, after truncation removed some (the truncator calls refresh()), and on a
+ * slow backstop timer: an idle agent does no file-system work for this.
  */
 export class WalStats {
   private readonly walDir: string;
@@ -13,12 +15,43 @@ export class WalStats {
   last = -1;
   bytes = 0;
   private timer: NodeJS.Timeout | null = null;
+  private scanning: Promise<void> | null = null;
 
   constructor(walDir: string) {
     this.walDir = walDir;
   }
 
+  /** Rescans the directory; a call during a scan waits for it and then scans again (deletions may follow it). */
   async refresh(): Promise<void> {
+    while (this.scanning) await this.scanning;
+    this.scanning = this.scan().finally(() => {
+      this.scanning = null;
+    });
+    return this.scanning;
+  }
+
+  /**
+   * Keeps the size current from the writer's flushes: (segment, bytes written to it). A segment not
+   * seen yet means the writer rotated, and the finished one's last bytes are read back from disk.
+   */
+  follow(onFlush: (fn: (segment: number, size: number) => void) => () => void): () => void {
+    return onFlush((segment, size) => {
+      if (segment > this.last) {
+        this.bySegment.set(segment, size);
+        this.last = segment;
+        if (this.bySegment.size === 1) this.first = segment;
+        this.bytes += size;
+        void this.refresh();
+        return;
+      }
+      const before = this.bySegment.get(segment);
+      if (before === undefined || size <= before) return;
+      this.bySegment.set(segment, size);
+      this.bytes += size - before;
+    });
+  }
+
+  private async scan(): Promise<void> {
     let names: string[];
     try {
       names = await fs.readdir(this.walDir);
@@ -66,6 +99,7 @@ export class WalStats {
     return this.bySegment.size;
   }
 
+  /** The backstop rescan, for changes nobody announced (files removed by hand). */
   start(intervalMs: number): void {
     const tick = () => {
       void this.refresh().finally(() => {

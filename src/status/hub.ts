@@ -23,16 +23,23 @@ const EMPTY_WAL: WalStatus = {
 };
 
 /**
- * Holds the latest immutable snapshot. Snapshots are rebuilt on a coarse timer (not per sample) and on
- * demand with getFresh(); subscribers are told after each rebuild (useSyncExternalStore-compatible).
+ * Holds the latest immutable snapshot. Nothing is rebuilt while nobody looks: getSnapshot() rebuilds on
+ * demand once the snapshot is older than the refresh interval, and the periodic rebuild runs only while
+ * someone is subscribed (the dashboard). A headless agent that nobody queries does no status work at all.
+ * Subscribers are told after each rebuild (useSyncExternalStore-compatible).
  */
 export class StatusHub {
   private snapshot: StatusSnapshot;
+  /** True when something changed since the snapshot was built (phase, reload, address). */
+  private stale = false;
   private readonly listeners = new Set<() => void>();
   private providers: StatusProviders = {};
   private phase: Phase = 'starting';
   private reloadStatus: ReloadStatus;
   private timer: object | null = null;
+  /** How old a snapshot may get before getSnapshot() rebuilds it, and the subscribers' refresh period. */
+  private intervalMs = 1000;
+  private running = false;
   private readonly info: StatusHubInfo;
   private readonly clock: Clock;
   private readonly startedAt: number;
@@ -47,50 +54,88 @@ export class StatusHub {
 
   setProviders(p: StatusProviders): void {
     this.providers = { ...this.providers, ...p };
+    this.stale = true;
   }
 
   /** The address the web server bound (port 0 resolved), once it listens. */
   setListenAddress(address: string): void {
     this.info.listenAddress = address;
-    this.refresh();
+    this.changed();
   }
 
   setPhase(phase: Phase): void {
     this.phase = phase;
-    this.refresh();
+    this.changed();
   }
 
   setReload(r: ReloadStatus): void {
     this.reloadStatus = r;
-    this.refresh();
+    this.changed();
   }
 
-  getSnapshot = (): StatusSnapshot => this.snapshot;
+  /** The current snapshot, rebuilt first when something changed or it is older than the refresh interval. */
+  getSnapshot = (): StatusSnapshot => {
+    // Subscribers get rebuilt snapshots from the timer; between ticks they must see a stable object.
+    if (this.listeners.size === 0 && (this.stale || this.clock.now() - this.snapshot.at >= this.intervalMs)) {
+      this.snapshot = this.build();
+      this.stale = false;
+    }
+    return this.snapshot;
+  };
+
+  /** The remote-write part (fresh) and the last reload, without building the rest: for periodic samplers. */
+  sampled(): Pick<StatusSnapshot, 'remote' | 'reload' | 'startedAt'> {
+    return { remote: this.providers.remote ? this.providers.remote() : [], reload: this.reloadStatus, startedAt: this.startedAt };
+  }
 
   subscribe = (fn: () => void): (() => void) => {
     this.listeners.add(fn);
-    return () => this.listeners.delete(fn);
+    this.schedule();
+    return () => {
+      this.listeners.delete(fn);
+      if (this.listeners.size === 0) this.cancel();
+    };
   };
 
   /** Rebuilds now and notifies subscribers. */
   refresh(): StatusSnapshot {
     this.snapshot = this.build();
+    this.stale = false;
     for (const fn of this.listeners) fn();
     return this.snapshot;
   }
 
-  /** Rebuilds every intervalMs while anyone may be watching. */
+  /** Sets the refresh interval and lets subscribers get a rebuild every intervalMs. */
   start(intervalMs: number): void {
-    const tick = () => {
-      this.refresh();
-      this.timer = this.clock.setTimeout(tick, intervalMs);
-      (this.timer as { unref?: () => void }).unref?.();
-    };
-    this.timer = this.clock.setTimeout(tick, intervalMs);
-    (this.timer as { unref?: () => void }).unref?.();
+    this.intervalMs = intervalMs;
+    this.running = true;
+    this.schedule();
   }
 
   stop(): void {
+    this.running = false;
+    this.cancel();
+  }
+
+  /** Subscribers hear of a change at once; without them the next getSnapshot() rebuilds. */
+  private changed(): void {
+    if (this.listeners.size > 0) this.refresh();
+    else this.stale = true;
+  }
+
+  private schedule(): void {
+    if (this.timer || !this.running || this.listeners.size === 0) return;
+    const tick = () => {
+      this.timer = null;
+      if (!this.running || this.listeners.size === 0) return;
+      this.refresh();
+      this.schedule();
+    };
+    this.timer = this.clock.setTimeout(tick, this.intervalMs);
+    (this.timer as { unref?: () => void }).unref?.();
+  }
+
+  private cancel(): void {
     if (this.timer) this.clock.clearTimeout(this.timer);
     this.timer = null;
   }

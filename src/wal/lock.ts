@@ -15,6 +15,7 @@ import { LockError } from './errors.ts';
 export { LockError } from './errors.ts';
 
 export const LOCK_NAME = 'outpost.lock';
+const DEFAULT_STALE_MS = 60_000;
 export const LOCK_OWNER_NAME = 'outpost.lock.owner';
 
 export interface DirLockOptions {
@@ -85,7 +86,10 @@ export async function acquireDirLock(dir: string, opts: DirLockOptions = {}): Pr
   const lockOpts = {
     lockfilePath: lockPath,
     realpath: false,
-    stale: opts.stale ?? 10_000,
+    // proper-lockfile refreshes the mtime every stale/2. The owner file already settles a crash on
+    // this host at once, so the mtime only matters for a lock nobody can identify: a minute is
+    // enough there, and an idle agent touches the disk every 30 s instead of every 5 s.
+    stale: opts.stale ?? DEFAULT_STALE_MS,
     retries: 0,
     onCompromised: (err: Error) => {
       state.compromised = err;

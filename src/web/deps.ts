@@ -26,6 +26,11 @@ export interface WebDeps {
   log: Logger;
   isReady: () => boolean;
   snapshot: () => StatusSnapshot;
+  /**
+   * The remote-write status and the last reload alone, for the throughput sampler that runs every few
+   * seconds whether or not anyone looks; absent = taken from snapshot() (which also builds every target).
+   */
+  sampled?: () => Pick<StatusSnapshot, 'remote' | 'reload' | 'startedAt'>;
   enableLifecycle: boolean;
   reload: () => Promise<{ ok: boolean; error?: string }>;
   quit: () => void;

@@ -5,6 +5,7 @@ import { systemClock, type Clock, type TimerHandle } from '../util/clock.ts';
 import { errorMessage } from '../util/errors.ts';
 import { registerApi } from './api.ts';
 import type { WebDeps } from './deps.ts';
+import type { StatusSnapshot } from '../status/types.ts';
 import { externalUrl, resolveWebOptions, webOptionsFromFlagMap, type ResolvedWebOptions } from './options.ts';
 import { allowHeader, methodNotAllowed, notFound, redirect, sendBody, sendHttpError, sendPlain } from './respond.ts';
 import { Router, type Handler } from './router.ts';
@@ -179,8 +180,7 @@ export class WebServer {
   }
 
   /** Tracks the last successful config load, which the snapshot only tells while it is the latest. */
-  private observeReload(): number {
-    const s = this.deps.snapshot();
+  private observeReload(s: Pick<StatusSnapshot, 'reload' | 'startedAt'> = this.deps.snapshot()): number {
     if (this.lastGoodConfig === 0) this.lastGoodConfig = s.startedAt;
     if (s.reload.ok && s.reload.at > this.lastGoodConfig) this.lastGoodConfig = s.reload.at;
     return this.lastGoodConfig;
@@ -309,8 +309,9 @@ export class WebServer {
   private startHistory(): void {
     const tick = () => {
       try {
-        this.history.sample(this.deps.snapshot().remote);
-        this.observeReload();
+        const s = this.deps.sampled ? this.deps.sampled() : this.deps.snapshot();
+        this.history.sample(s.remote);
+        this.observeReload(s);
       } catch (err) {
         this.deps.log.warn('Sampling remote-write throughput failed', { err: errorMessage(err) });
       }
