@@ -87,6 +87,7 @@ export class Agent {
       userAgent: USER_AGENT,
       walHead: () => this.storage.head(),
       subscribe: (fn) => this.storage.onFlush((segment) => fn(segment)),
+      tail: this.storage.tail,
       // Called by each endpoint's metadata loop, long after construction.
       metadataSource: () => this.scrape.allMetadata(),
       highestAppended: () => this.storage.highestTimestamp,

@@ -10,6 +10,7 @@ import { codePointCount } from '../textparse/scan.ts';
 import { compareStrings } from '../util/labels.ts';
 import type { AgentMetrics } from './metrics.ts';
 import { SeriesTable } from './series-table.ts';
+import { RecordTail } from '../wal/tail.ts';
 
 /** How often a failed WAL is retried (a new segment is opened). */
 const RECOVER_MS = 5000;
@@ -75,6 +76,8 @@ export interface StorageOptions {
   log: Logger;
   metrics: AgentMetrics;
   now?: () => number;
+  /** Byte budget of the in-memory tail remote write reads from while it keeps up; 0 turns it off. */
+  tailBytes?: number;
 }
 
 export interface SegmentInfo {
@@ -110,6 +113,8 @@ export class AgentStorage {
   walWriteFailures = 0;
   private recoverTimer: NodeJS.Timeout | null = null;
   private readonly flushListeners = new Set<(segment: number, size: number) => void>();
+  /** What the writers wrote last, for remote-write watchers that keep up; outlives a failed writer. */
+  readonly tail: RecordTail | null;
   /** Last known writer position, kept while the writer is down. */
   private lastHead = { segment: 0, offset: 0 };
   /** Per WAL segment: samples written and their time range, for truncation, caps and status. */
@@ -122,6 +127,7 @@ export class AgentStorage {
     this.opts = opts;
     this.metrics = opts.metrics;
     this.walDir = path.join(opts.dataDir, 'wal');
+    this.tail = opts.tailBytes === 0 ? null : new RecordTail(opts.tailBytes);
   }
 
   /** Replays the WAL into the series table, then opens a new segment for writing. */
@@ -178,7 +184,7 @@ export class AgentStorage {
     this.opts.metrics.replayDuration.set((performance.now() - started) / 1000);
     this.opts.metrics.activeSeries.set(this.series.size);
     this.opts.log.info('WAL replay completed', { series: this.series.size, segments: res.last === -1 ? 0 : res.last - res.first + 1, duration_ms: Math.round(performance.now() - started) });
-    this.attach(await WalWriter.open(this.walDir, this.opts.wal));
+    this.attach(await WalWriter.open(this.walDir, { ...this.opts.wal, tail: this.tail }));
   }
 
   private attach(w: WalWriter): void {
@@ -243,7 +249,7 @@ export class AgentStorage {
   private async recover(): Promise<void> {
     let w: WalWriter | null = null;
     try {
-      w = await WalWriter.open(this.walDir, this.opts.wal);
+      w = await WalWriter.open(this.walDir, { ...this.opts.wal, tail: this.tail });
       const refs: number[] = [];
       const labels: Labels[] = [];
       const flushBatch = () => {

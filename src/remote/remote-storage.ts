@@ -10,6 +10,7 @@ import { RemoteMetrics } from './metrics.ts';
 import { ProgressFile } from './progress.ts';
 import { QueueManager, type MetadataSource, type WalPosition } from './queue-manager.ts';
 import { WalWatcher } from './watcher.ts';
+import type { RecordTail } from '../wal/tail.ts';
 
 export type { MetadataMetricType, MetadataSource, MetricMetadataEntry } from './queue-manager.ts';
 
@@ -24,6 +25,8 @@ export interface RemoteStorageOptions {
   walHead: () => WalPosition;
   /** Subscribe to WAL flushes (called with the segment written). */
   subscribe: (fn: (segment: number) => void) => () => void;
+  /** The writer's recent records, so watchers that keep up skip reading them back (optional). */
+  tail?: RecordTail | null;
   /** Newest sample appended (ms), for lag. */
   highestAppended: () => number;
   /** Total samples appended so far (the shard calculation's "samples in"). */
@@ -96,7 +99,7 @@ export class RemoteStorage {
       metadataSource: this.opts.metadataSource,
       events: { onAcked: (pos) => progress.save(pos) },
     });
-    const watcher = new WalWatcher(qm, { walDir: this.opts.walDir, clock, log: qlog, subscribe: this.opts.subscribe });
+    const watcher = new WalWatcher(qm, { walDir: this.opts.walDir, clock, log: qlog, subscribe: this.opts.subscribe, tail: this.opts.tail ?? undefined });
     qm.start();
     watcher.start(from);
     qlog.info(saved ? 'Resuming remote write from saved WAL position' : 'Starting remote write at the WAL head', { url: redactUrl(cfg.url), segment: from.segment, offset: from.offset });

@@ -17,6 +17,7 @@ import {
 import { lastCheckpoint, listSegments, segmentName } from '../wal/segments.ts';
 import type { Clock } from '../util/clock.ts';
 import { errorMessage } from '../util/errors.ts';
+import type { RecordTail } from '../wal/tail.ts';
 import type { QueueManager, WalPosition } from './queue-manager.ts';
 
 export interface WatcherOptions {
@@ -27,6 +28,8 @@ export interface WatcherOptions {
   subscribe: (fn: (segment: number) => void) => () => void;
   /** Fallback read interval when no notification arrives. */
   fallbackMs?: number;
+  /** The writer's recent records: while this endpoint keeps up it reads them here, not from disk. */
+  tail?: RecordTail;
 }
 
 const READ_CHUNK = 1 << 20;
@@ -172,9 +175,23 @@ export class WalWatcher {
       throw err;
     }
     this.segment = seg;
-    const reader = new LiveReader(seg, 0);
+    let reader = new LiveReader(seg, 0);
+    const tail = this.opts.tail;
     try {
       while (!this.stopped && seg >= this.skipBelow) {
+        // Caught up with the file so far (no record half read): the next records may be in memory.
+        if (tail && reader.readOffset === reader.position) {
+          const pos = await this.fromTail(tail, seg, reader.position, from);
+          if (pos !== reader.position) {
+            reader = new LiveReader(seg, pos);
+            continue;
+          }
+          // Everything written to this segment is read, and it is still the one written to.
+          if (this.headSegment === seg && tail.writtenSize(seg) === pos) {
+            await this.waitForWrite();
+            continue;
+          }
+        }
         const { bytesRead } = await fh.read(this.buf, 0, READ_CHUNK, reader.readOffset);
         if (bytesRead > 0) {
           reader.feed(this.buf, 0, bytesRead);
@@ -208,65 +225,87 @@ export class WalWatcher {
   }
 
   private async drain(reader: LiveReader, seg: number, from: WalPosition): Promise<void> {
-    const qm = this.qm;
     for (;;) {
       const rec = reader.next();
       if (rec === null) return;
-      const end = reader.position;
-      this.offset = end;
-      const type = recordType(rec);
-      if (type === RecordType.Series) {
-        decodeSeries(rec, (ref, labels) => qm.storeSeries(ref, labels));
-        continue;
-      }
-      if (type === RecordType.Samples) {
-        // Samples before the resume point were acknowledged in an earlier run.
-        if (seg < from.segment || (seg === from.segment && end <= from.offset)) continue;
-        const b = this.batch;
-        b.reset();
-        decodeSamples(rec, b);
-        const chunk = qm.beginChunk({ segment: seg, offset: end });
-        for (let i = 0; i < b.n; i++) {
-          while (!qm.enqueue(b.refs[i], b.ts[i], b.values[i], b.stale[i] === 1, chunk)) {
-            if (!(await this.waitForQueue(seg))) return;
-          }
-        }
-        qm.endChunk();
-        continue;
-      }
-      if (type === RecordType.Exemplars) {
-        if (!qm.sendExemplars || seg < from.segment || (seg === from.segment && end <= from.offset)) continue;
-        const ex = this.exemplars;
-        ex.length = 0;
-        if (!this.decodeOptional(() => decodeExemplars(rec, ex), 'exemplars', seg, end)) continue;
-        const chunk = qm.beginChunk({ segment: seg, offset: end });
-        for (let i = 0; i < ex.length; i++) {
-          const e = ex[i];
-          while (!qm.enqueueExemplar(e.ref, e.t, e.v, e.labels, chunk)) {
-            if (!(await this.waitForQueue(seg))) return;
-          }
-        }
-        ex.length = 0;
-        qm.endChunk();
-        continue;
-      }
-      const float = type === RecordType.FloatHistogramSamples || type === RecordType.CustomBucketsFloatHistogramSamples;
-      if (float || type === RecordType.HistogramSamples || type === RecordType.CustomBucketsHistogramSamples) {
-        if (!qm.sendHistograms || seg < from.segment || (seg === from.segment && end <= from.offset)) continue;
-        const hs = this.histograms;
-        hs.length = 0;
-        if (!this.decodeOptional(() => (float ? decodeFloatHistogramSamples(rec, hs) : decodeHistogramSamples(rec, hs)), 'histograms', seg, end)) continue;
-        const chunk = qm.beginChunk({ segment: seg, offset: end });
-        for (let i = 0; i < hs.length; i++) {
-          const h = hs[i];
-          while (!qm.enqueueHistogram(h.ref, h.t, h.h, float, chunk)) {
-            if (!(await this.waitForQueue(seg))) return;
-          }
-        }
-        hs.length = 0;
-        qm.endChunk();
-      }
+      if (!(await this.handle(rec, seg, reader.position, from))) return;
     }
+  }
+
+  /**
+   * Hands over the written records that follow `pos` in the tail, as drain() would have read them
+   * from the file; returns the position after the last one (pos when the tail had none).
+   */
+  private async fromTail(tail: RecordTail, seg: number, pos: number, from: WalPosition): Promise<number> {
+    let n = tail.find(seg, pos);
+    if (n < 0) return pos;
+    for (;;) {
+      const e = tail.at(n, seg, pos);
+      if (e === null) return pos;
+      if (!(await this.handle(e.record, seg, e.end, from))) return e.end;
+      pos = e.end;
+      n++;
+      if (this.stopped || seg < this.skipBelow) return pos;
+    }
+  }
+
+  /** One record ending at `end` of segment `seg`; false when the watcher should stop reading this segment. */
+  private async handle(rec: Uint8Array, seg: number, end: number, from: WalPosition): Promise<boolean> {
+    const qm = this.qm;
+    this.offset = end;
+    const type = recordType(rec);
+    if (type === RecordType.Series) {
+      decodeSeries(rec, (ref, labels) => qm.storeSeries(ref, labels));
+      return true;
+    }
+    if (type === RecordType.Samples) {
+      // Samples before the resume point were acknowledged in an earlier run.
+      if (seg < from.segment || (seg === from.segment && end <= from.offset)) return true;
+      const b = this.batch;
+      b.reset();
+      decodeSamples(rec, b);
+      const chunk = qm.beginChunk({ segment: seg, offset: end });
+      for (let i = 0; i < b.n; i++) {
+        while (!qm.enqueue(b.refs[i], b.ts[i], b.values[i], b.stale[i] === 1, chunk)) {
+          if (!(await this.waitForQueue(seg))) return false;
+        }
+      }
+      qm.endChunk();
+      return true;
+    }
+    if (type === RecordType.Exemplars) {
+      if (!qm.sendExemplars || seg < from.segment || (seg === from.segment && end <= from.offset)) return true;
+      const ex = this.exemplars;
+      ex.length = 0;
+      if (!this.decodeOptional(() => decodeExemplars(rec, ex), 'exemplars', seg, end)) return true;
+      const chunk = qm.beginChunk({ segment: seg, offset: end });
+      for (let i = 0; i < ex.length; i++) {
+        const e = ex[i];
+        while (!qm.enqueueExemplar(e.ref, e.t, e.v, e.labels, chunk)) {
+          if (!(await this.waitForQueue(seg))) return false;
+        }
+      }
+      ex.length = 0;
+      qm.endChunk();
+      return true;
+    }
+    const float = type === RecordType.FloatHistogramSamples || type === RecordType.CustomBucketsFloatHistogramSamples;
+    if (float || type === RecordType.HistogramSamples || type === RecordType.CustomBucketsHistogramSamples) {
+      if (!qm.sendHistograms || seg < from.segment || (seg === from.segment && end <= from.offset)) return true;
+      const hs = this.histograms;
+      hs.length = 0;
+      if (!this.decodeOptional(() => (float ? decodeFloatHistogramSamples(rec, hs) : decodeHistogramSamples(rec, hs)), 'histograms', seg, end)) return true;
+      const chunk = qm.beginChunk({ segment: seg, offset: end });
+      for (let i = 0; i < hs.length; i++) {
+        const h = hs[i];
+        while (!qm.enqueueHistogram(h.ref, h.t, h.h, float, chunk)) {
+          if (!(await this.waitForQueue(seg))) return false;
+        }
+      }
+      hs.length = 0;
+      qm.endChunk();
+    }
+    return true;
   }
 
   /**

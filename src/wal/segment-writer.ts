@@ -22,6 +22,7 @@ import {
   segmentPath,
 } from './segments.ts';
 import { Scratch, snappyCompressInto } from '../util/snappy.ts';
+import type { RecordTail } from './tail.ts';
 
 export interface WalWriterOptions {
   /** Nominal segment size, a multiple of 32 KiB. Default 128 MiB. */
@@ -30,6 +31,8 @@ export interface WalWriterOptions {
   compress?: boolean;
   /** 'rotate' (default): fsync a segment when it is finished and on close, as Prometheus. */
   fsync?: 'rotate' | 'always' | 'never';
+  /** Keeps what was written, uncompressed, for readers that keep up (see tail.ts). */
+  tail?: RecordTail | null;
 }
 
 /** Counters for self-metrics; plain numbers, read whenever. */
@@ -106,8 +109,12 @@ export class WalWriter {
   /** fsync+close of finished segments run in the background so rotation never stalls appends. */
   private readonly closing = new Set<Promise<void>>();
   private readonly cbuf = new Scratch(1 << 16);
+  private readonly tail: RecordTail | null;
+  /** End of the last record framed into the current segment (a LiveReader's position after it). */
+  private lastEnd = 0;
 
-  private constructor(dir: string, seg: number, fh: FileHandle, opts: Required<WalWriterOptions>) {
+  private constructor(dir: string, seg: number, fh: FileHandle, opts: Required<Omit<WalWriterOptions, 'tail'>>, tail: RecordTail | null) {
+    this.tail = tail;
     this.dir = dir;
     this.seg = seg;
     this.fh = fh;
@@ -121,7 +128,7 @@ export class WalWriter {
 
   /** Creates walDir if needed and opens a new, empty segment numbered last+1 (or 0). */
   static async open(walDir: string, opts: WalWriterOptions = {}): Promise<WalWriter> {
-    const o: Required<WalWriterOptions> = {
+    const o: Required<Omit<WalWriterOptions, 'tail'>> = {
       segmentSize: opts.segmentSize ?? DEFAULT_SEGMENT_SIZE,
       compress: opts.compress ?? true,
       fsync: opts.fsync ?? 'rotate',
@@ -133,7 +140,7 @@ export class WalWriter {
     const range = await listSegments(walDir);
     const seg = range ? range.last + 1 : 0;
     const fh = await createSegment(walDir, seg);
-    const w = new WalWriter(walDir, seg, fh, o);
+    const w = new WalWriter(walDir, seg, fh, o, opts.tail ?? null);
     w.stats.segmentsCreated++;
     return w;
   }
@@ -192,8 +199,14 @@ export class WalWriter {
       this.curLen = p + HEADER_SIZE + l;
       this.pageUsed += HEADER_SIZE + l;
       this.stats.fragments++;
-      if (PAGE_SIZE - this.pageUsed < HEADER_SIZE) this.padPage();
       off += l;
+      if (off === total && this.tail) {
+        // Before the padding below: a reader's position ends with the last fragment.
+        const end = this.donePages * PAGE_SIZE + this.pageUsed;
+        this.tail.add(this.seg, this.lastEnd, end, record);
+        this.lastEnd = end;
+      }
+      if (PAGE_SIZE - this.pageUsed < HEADER_SIZE) this.padPage();
       i++;
     } while (off < total);
 
@@ -283,6 +296,7 @@ export class WalWriter {
       this.seg++;
       this.donePages = 0;
       this.pageUsed = 0;
+      this.lastEnd = 0;
     }
   }
 
@@ -339,6 +353,7 @@ export class WalWriter {
       if (this.fsyncMode === 'always' && this.fh && ops.length > 0) await this.sync(this.fh);
     } catch (e) {
       this.stats.writesFailed++;
+      this.tail?.dropUnwritten();
       // The writer is dead. Cut a partly written op off (e.g. the disk filled up mid-write) so the
       // segment ends at a record boundary and no torn record is left behind; truncating needs no
       // free space. Then release the file (an unclosed FileHandle is fatal when collected).
@@ -386,6 +401,8 @@ export class WalWriter {
   }
 
   private emit(segment: number, size: number): void {
+    // Before the listeners: a reader woken by them finds what was just written.
+    this.tail?.publish(segment, size);
     for (const fn of this.listeners) {
       try {
         fn(segment, size);

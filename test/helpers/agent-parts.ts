@@ -20,8 +20,9 @@ export async function openStorage(
   wal: { segmentSize: number; compress: boolean },
   log: Logger,
   registry: Registry,
+  opts: { tailBytes?: number } = {},
 ): Promise<{ storage: AgentStorage; remoteOptions: Omit<RemoteStorageOptions, 'userAgent' | 'flushDeadlineMs'> }> {
-  const storage = new AgentStorage({ dataDir, wal, log, metrics: new AgentMetrics(registry) });
+  const storage = new AgentStorage({ dataDir, wal, log, metrics: new AgentMetrics(registry), tailBytes: opts.tailBytes });
   await storage.open();
   const walStats = new WalStats(storage.walDir);
   const remoteOptions: Omit<RemoteStorageOptions, 'userAgent' | 'flushDeadlineMs'> = {
@@ -32,6 +33,7 @@ export async function openStorage(
     registry,
     walHead: () => storage.head(),
     subscribe: (fn) => storage.onFlush((segment) => fn(segment)),
+    tail: storage.tail,
     highestAppended: () => storage.highestTimestamp,
     bytesAfter: (pos) => walStats.bytesAfter(pos),
   };
@@ -39,12 +41,16 @@ export async function openStorage(
 }
 
 /** Storage + remote write wired as the agent wires them, without scraping: tests append directly. */
-export async function startPipeline(dataDir: string, yaml: string, opts: { segmentSize?: number; flushDeadlineMs?: number; compress?: boolean } = {}) {
+export async function startPipeline(
+  dataDir: string,
+  yaml: string,
+  opts: { segmentSize?: number; flushDeadlineMs?: number; compress?: boolean; tailBytes?: number } = {},
+) {
   const log = memoryLogger('warn');
   const reg = new Registry();
   const config: Config = parseConfig(yaml, 'test.yml');
   const wal = { segmentSize: opts.segmentSize ?? 32768 * 4, compress: opts.compress ?? true };
-  const { storage, remoteOptions } = await openStorage(dataDir, wal, log, reg);
+  const { storage, remoteOptions } = await openStorage(dataDir, wal, log, reg, { tailBytes: opts.tailBytes });
   const remote = new RemoteStorage({ ...remoteOptions, userAgent: 'outpost-test', flushDeadlineMs: opts.flushDeadlineMs ?? 5000 });
   await remote.applyConfig(config.remoteWrite, config.global.externalLabels);
   const app = storage.appender();

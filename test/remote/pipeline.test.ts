@@ -10,14 +10,14 @@ function rwYaml(url: string, extra = ''): string {
 }
 
 /** A receiver and a pipeline on a fresh data dir sending to it; both removed at teardown (the pipeline is the test's to stop). */
-async function receiverAndPipeline(t: Teardown, opts?: Parameters<typeof startPipeline>[2]) {
+async function receiverAndPipeline(t: Teardown, opts?: Parameters<typeof startPipeline>[2], extraYaml = '') {
   const rx = await RwReceiver.start();
   const dir = await tmpDir();
   t.teardown(async () => {
     await rx.close();
     await rmrf(dir);
   });
-  const p = await startPipeline(dir, rwYaml(rx.url), opts);
+  const p = await startPipeline(dir, rwYaml(rx.url, extraYaml), opts);
   return { rx, dir, p };
 }
 
@@ -81,5 +81,51 @@ test('a 400 drops the batch and moves on; a 500 is retried', async (t) => {
   const metrics = await p.registry.metrics();
   t.regex(metrics, /prometheus_remote_storage_samples_failed_total\{remote_name="central",url="[^"]+"\} 1/);
   t.regex(metrics, /prometheus_remote_storage_samples_retried_total\{remote_name="central",url="[^"]+"\} 1/);
+  await p.stop();
+});
+
+test('while it keeps up, the watcher takes the records from the in-memory tail instead of reading them back', async (t) => {
+  const { rx, p } = await receiverAndPipeline(t);
+  const tail = p.storage.tail;
+  if (!tail) return t.fail('the pipeline has no tail');
+  for (let i = 0; i < 30; i++) {
+    await p.append(T0 + i * 1000, { m: i });
+    await rx.waitFor((r) => r.series('m').length === i + 1, 10_000);
+  }
+  t.deepEqual(rx.series('m').map((s) => s.value), [...Array(30).keys()]);
+  // One series record and 30 samples records; the first ones may come from disk before the first flush.
+  t.true(tail.served >= 25, `served ${tail.served} records from memory`);
+  await p.stop();
+});
+
+test('a tail too small to keep up with an outage: the watcher reads the file, then memory again; each sample once, in order', async (t) => {
+  // A queue of two samples: the watcher has to stop reading while the receiver refuses.
+  const small = '      capacity: 2\n      max_samples_per_send: 2\n      min_shards: 1\n      max_shards: 1\n';
+  const { rx, p } = await receiverAndPipeline(t, { tailBytes: 256, flushDeadlineMs: 200 }, small);
+  for (let i = 0; i < 5; i++) await p.append(T0 + i * 1000, { n: i, o: 1000 + i });
+  await rx.waitFor((r) => r.series('n').length === 5, 10_000);
+  rx.setDefault({ status: 503 });
+  // Far more than 256 bytes of records pile up while the receiver refuses them.
+  for (let i = 5; i < 60; i++) await p.append(T0 + i * 1000, { n: i, o: 1000 + i });
+  await new Promise((r) => setTimeout(r, 100));
+  rx.setDefault({ status: 204 });
+  await rx.waitFor((r) => r.series('n').length >= 60 && r.series('o').length >= 60, 15_000);
+  const served = p.storage.tail?.served ?? 0;
+  // 2 series records and 60 samples records so far: most of them had to come from the file.
+  t.true(served < 40, `only ${served} of 62 records from memory`);
+  for (let i = 60; i < 70; i++) await p.append(T0 + i * 1000, { n: i, o: 1000 + i });
+  await rx.waitFor((r) => r.series('n').length >= 70 && r.series('o').length >= 70, 10_000);
+  t.deepEqual(rx.series('n').map((s) => s.value), [...Array(70).keys()]);
+  t.deepEqual(rx.series('o').map((s) => s.value), [...Array(70).keys()].map((i) => 1000 + i));
+  t.true((p.storage.tail?.served ?? 0) > served, 'back in step, it reads from memory again');
+  await p.stop();
+});
+
+test('without a tail (tailBytes 0) every record is read back from the segment files', async (t) => {
+  const { rx, p } = await receiverAndPipeline(t, { tailBytes: 0 });
+  t.is(p.storage.tail, null);
+  for (let i = 0; i < 10; i++) await p.append(T0 + i * 1000, { q: i });
+  await rx.waitFor((r) => r.series('q').length === 10, 10_000);
+  t.deepEqual(rx.series('q').map((s) => s.value), [...Array(10).keys()]);
   await p.stop();
 });
