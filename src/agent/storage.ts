@@ -10,6 +10,7 @@ import { codePointCount } from '../textparse/scan.ts';
 import { compareStrings } from '../util/labels.ts';
 import type { AgentMetrics } from './metrics.ts';
 import { SeriesTable } from './series-table.ts';
+import { ExemplarStatus, type ExemplarAppender, type ExemplarStatusCode } from '../storage/appender.ts';
 
 /** How often a failed WAL is retried (a new segment is opened). */
 const RECOVER_MS = 5000;
@@ -23,17 +24,6 @@ export class InvalidSeriesError extends OutpostError {
 /** OpenMetrics caps an exemplar's label names and values at 128 code points together. */
 export const EXEMPLAR_MAX_LABEL_RUNES = 128;
 
-/** Outcome of Appender.appendExemplar; everything after `duplicate` is a rejected exemplar. */
-export const ExemplarStatus = {
-  appended: 0,
-  /** Identical to the series' latest exemplar: silently skipped, as Prometheus' agent does. */
-  duplicate: 1,
-  unknownSeries: 2,
-  duplicateLabel: 3,
-  labelLength: 4,
-} as const;
-export type ExemplarStatusCode = (typeof ExemplarStatus)[keyof typeof ExemplarStatus];
-
 /** The latest exemplar accepted for a series, for de-duplication. */
 interface LatestExemplar {
   readonly labels: Labels;
@@ -41,33 +31,6 @@ interface LatestExemplar {
   readonly v: number;
   readonly hasTs: boolean;
 }
-
-/**
- * A per-scrape transaction, as in Prometheus: get refs, append samples, then commit (one series record
- * and one samples record to the WAL) or roll back. One appender is reused by its scrape loop, so its
- * arrays are allocated once and grow to the target's size.
- */
-export interface Appender {
-  /** Ref of the series with these (sorted, non-empty, duplicate-free) labels, created if new. */
-  ref(labels: Labels): number;
-  /** False when the sample is out of order (t not after the series' last committed timestamp). */
-  append(ref: number, t: number, v: number): boolean;
-  appendStale(ref: number, t: number): boolean;
-  /**
-   * Queues an exemplar of series `ref` (written to the WAL after the samples on commit). `labels`
-   * is flat [name, value, ...] in any order; empty values are dropped. `hasTs` = the exposition
-   * carried a timestamp (t is then the exemplar's own, else its sample's). Optional: an appender
-   * without it does not store exemplars.
-   */
-  appendExemplar?(ref: number, t: number, v: number, hasTs: boolean, labels: readonly string[]): ExemplarStatusCode;
-  /** Number of samples held. */
-  readonly length: number;
-  commit(): Promise<void>;
-  rollback(): void;
-}
-
-/** The agent's own appenders, which always store exemplars. */
-export type ExemplarAppender = Appender & Required<Pick<Appender, 'appendExemplar'>>;
 
 export interface StorageOptions {
   dataDir: string;

@@ -1,5 +1,5 @@
 import type { Logger } from '../log/logger.ts';
-import type { WalPosition } from '../remote/queue-manager.ts';
+import type { WalPosition } from '../wal/segments.ts';
 import type { Clock } from '../util/clock.ts';
 import { errorMessage } from '../util/errors.ts';
 import { checkpoint, deleteCheckpoints, truncateSegments } from '../wal/checkpoint.ts';

@@ -3,7 +3,7 @@ import http from 'node:http';
 import net from 'node:net';
 import type https from 'node:https';
 import type { RemoteWriteConfig } from '../config/types.ts';
-import { AuthSource } from '../scrape/http-client.ts';
+import { AuthSource } from '../net/auth.ts';
 import { Dispatcher, ProxySelector, type Dispatch } from '../net/proxy.ts';
 import { tlsOptions } from '../net/tls.ts';
 import { errorMessage } from '../util/errors.ts';

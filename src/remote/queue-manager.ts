@@ -12,12 +12,8 @@ import { MetricType } from './proto.ts';
 import { SnappyBlockCompressor } from './snappy.ts';
 import { redactUrl } from '../config/redact.ts';
 import { errorMessage } from '../util/errors.ts';
-
-/** A WAL position: the byte offset in a segment just after the last record fully handed over. */
-export interface WalPosition {
-  readonly segment: number;
-  readonly offset: number;
-}
+import type { WalPosition } from '../wal/segments.ts';
+import type { MetadataMetricType, MetadataSource, MetricMetadataEntry } from '../storage/metadata.ts';
 
 /** What a QueueManager tells its owner as acknowledgements advance. */
 export interface QueueEvents {
@@ -46,23 +42,6 @@ const ITEM_SAMPLE = 0;
 const ITEM_EXEMPLAR = 1;
 const ITEM_HISTOGRAM = 2;
 const ITEM_FLOAT_HISTOGRAM = 3;
-
-/** Metric types as scrape metadata names them. */
-export type MetadataMetricType = 'counter' | 'gauge' | 'histogram' | 'gaugehistogram' | 'summary' | 'info' | 'stateset' | 'unknown';
-
-/** One metric family's metadata as the scrape side knows it (Prometheus' scrape.MetricMetadata). */
-export interface MetricMetadataEntry {
-  readonly metric: string;
-  readonly type: MetadataMetricType;
-  readonly help: string;
-  readonly unit: string;
-}
-
-/**
- * Where RW1 metadata comes from: every active target's metadata, read each send_interval.
- * Duplicates (same family, type, help and unit) are fine; the queue de-duplicates.
- */
-export type MetadataSource = () => Iterable<MetricMetadataEntry>;
 
 const METADATA_TYPE_CODES: Readonly<Record<MetadataMetricType, number>> = {
   unknown: MetricType.UNKNOWN,

@@ -8,10 +8,11 @@ import { redactUrl } from '../config/redact.ts';
 import { HttpWriteClient, type WriteClient } from './client.ts';
 import { RemoteMetrics } from './metrics.ts';
 import { ProgressFile } from './progress.ts';
-import { QueueManager, type MetadataSource, type WalPosition } from './queue-manager.ts';
+import { QueueManager } from './queue-manager.ts';
+import type { WalPosition } from '../wal/segments.ts';
+import type { MetadataSource } from '../storage/metadata.ts';
 import { WalWatcher } from './watcher.ts';
 
-export type { MetadataMetricType, MetadataSource, MetricMetadataEntry } from './queue-manager.ts';
 
 export interface RemoteStorageOptions {
   dataDir: string;

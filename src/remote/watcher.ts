@@ -17,7 +17,8 @@ import {
 import { lastCheckpoint, listSegments, segmentName } from '../wal/segments.ts';
 import type { Clock } from '../util/clock.ts';
 import { errorMessage } from '../util/errors.ts';
-import type { QueueManager, WalPosition } from './queue-manager.ts';
+import type { QueueManager } from './queue-manager.ts';
+import type { WalPosition } from '../wal/segments.ts';
 
 export interface WatcherOptions {
   walDir: string;

@@ -4,7 +4,7 @@ import { Dispatcher, ProxySelector } from '../net/proxy.ts';
 import { requestOnce } from '../net/request-once.ts';
 import { OutpostError } from '../util/errors.ts';
 import { lazyHttps, lazyZlib } from '../util/lazy-builtin.ts';
-import type { TlsClientOptions } from './http-client.ts';
+import type { TlsClientOptions } from '../net/tls.ts';
 
 export class ScrapeError extends OutpostError {
   /** True when the body size limit stopped the scrape (reported as scrape_body_size_bytes = -1). */

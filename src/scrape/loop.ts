@@ -1,6 +1,6 @@
 import type http from 'node:http';
 import type https from 'node:https';
-import { ExemplarStatus, type Appender } from '../agent/storage.ts';
+import { ExemplarStatus, type Appender } from '../storage/appender.ts';
 import type { Logger } from '../log/logger.ts';
 import { relabel, type CompiledRelabel } from '../relabel/relabel.ts';
 import { createParser, Entry, type TextParser } from '../textparse/parser.ts';
@@ -10,10 +10,12 @@ import { LabelsBuilder, METRIC_NAME, labelsToString, type Labels } from '../util
 import { isValidLabelName, isValidMetricName } from '../relabel/names.ts';
 import { fetchBody, ScrapeError } from './fetch-body.ts';
 import type { ProxySelector } from '../net/proxy.ts';
-import type { AuthSource, TlsClientOptions } from './http-client.ts';
+import type { AuthSource } from '../net/auth.ts';
+import type { TlsClientOptions } from '../net/tls.ts';
 import type { BufferPool } from './buffer-pool.ts';
 import { DROPPED_REF, SeriesCache } from './series-cache.ts';
-import { MetadataCache, type MetricMetadataEntry } from './metadata.ts';
+import { MetadataCache } from './metadata.ts';
+import type { MetricMetadataEntry } from '../storage/metadata.ts';
 
 /** Everything a loop needs to know about its target, fixed for the loop's life. */
 export interface ScrapeTarget {

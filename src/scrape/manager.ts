@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { Appender } from '../agent/storage.ts';
+import type { Appender } from '../storage/appender.ts';
 import type { ScrapeConfig, TargetGroup } from '../config/types.ts';
 import { formatDuration } from '../config/duration.ts';
 import type { Logger } from '../log/logger.ts';
@@ -11,12 +11,13 @@ import type { Clock } from '../util/clock.ts';
 import { labelsGet, labelsKey, type Labels } from '../util/labels.ts';
 import { ScrapeLoop, type LoopCounters, type LoopOptions, type ScrapeTarget } from './loop.ts';
 import { populateTargetLabels } from './target-labels.ts';
-import { AuthSource, tlsOptions } from './http-client.ts';
+import { AuthSource } from '../net/auth.ts';
+import { tlsOptions } from '../net/tls.ts';
 import { BufferPool } from './buffer-pool.ts';
 import { ProxySelector } from '../net/proxy.ts';
 import { errorMessage } from '../util/errors.ts';
 import { lazyHttps } from '../util/lazy-builtin.ts';
-import type { MetricMetadataEntry } from './metadata.ts';
+import type { MetricMetadataEntry } from '../storage/metadata.ts';
 
 /** One metadata entry of one target, as the metadata API lists it. */
 export interface TargetMetadataEntry extends MetricMetadataEntry {

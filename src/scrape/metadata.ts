@@ -10,23 +10,10 @@
  */
 import { fnv1a, grownArray, grownBuffer, sameBytes } from '../util/bytes.ts';
 import { Entry, type EntryKind } from '../textparse/types.ts';
-
-export type MetricTypeName = 'counter' | 'gauge' | 'histogram' | 'gaugehistogram' | 'summary' | 'info' | 'stateset' | 'unknown';
-
-export interface MetricMetadataEntry {
-  readonly metric: string;
-  readonly type: MetricTypeName;
-  readonly help: string;
-  readonly unit: string;
-}
+import type { MetadataMetricType, MetricMetadataEntry } from '../storage/metadata.ts';
 
 /** Type names indexed by MetricType code (textparse, WAL metadata record and remote-write enum). */
-export const METRIC_TYPE_NAMES: readonly MetricTypeName[] = ['unknown', 'counter', 'gauge', 'histogram', 'gaugehistogram', 'summary', 'info', 'stateset'];
-
-/** MetricType code by type name, e.g. for the remote-write MetricMetadata enum (same numbering). */
-export const METRIC_TYPE_CODES: Readonly<Record<MetricTypeName, number>> = Object.freeze(
-  Object.fromEntries(METRIC_TYPE_NAMES.map((name, code) => [name, code])) as Record<MetricTypeName, number>,
-);
+const METRIC_TYPE_NAMES: readonly MetadataMetricType[] = ['unknown', 'counter', 'gauge', 'histogram', 'gaugehistogram', 'summary', 'info', 'stateset'];
 
 /** Successful scrapes a family may be missing from before its metadata is dropped (Prometheus: 10). */
 export const METADATA_RETENTION_SCRAPES = 10;

@@ -1,6 +1,5 @@
-import type { OpenMetricsParser } from './openmetrics.ts';
 import { duplicateLabelName } from './base.ts';
-import { Entry, MetricType, ParseError } from './types.ts';
+import { Entry, MetricType, ParseError, type EntryKind } from './types.ts';
 import { FloatScanner, codePointCount } from './scan.ts';
 
 /** Sample-name suffixes each OpenMetrics type may use, by MetricType code. */
@@ -18,6 +17,24 @@ const TYPE_NAMES = ['unknown', 'counter', 'gauge', 'histogram', 'gaugehistogram'
 
 /** OpenMetrics caps an exemplar's label names and values at 128 code points together. */
 const EXEMPLAR_MAX_RUNES = 128;
+
+/**
+ * What the checker reads from the OpenMetrics parser positioned on an entry. An interface of its own
+ * so om-strict.ts does not import the parser that imports it.
+ */
+interface StrictCheckedParser {
+  readonly line: number;
+  readonly entryKind: EntryKind;
+  /** MetricType code of a TYPE entry. */
+  readonly metricType: number;
+  readonly value: number;
+  readonly hasTimestamp: boolean;
+  readonly timestampSeconds: number;
+  readonly hasExemplar: boolean;
+  currentName(): string;
+  labels(): string[];
+  exemplarLabels(): string[];
+}
 
 interface Family {
   readonly name: string;
@@ -81,7 +98,7 @@ export class OmStrictChecker {
     this.point.clear();
   }
 
-  meta(p: OpenMetricsParser): void {
+  meta(p: StrictCheckedParser): void {
     this.line = p.line;
     const name = p.currentName();
     let fam = this.fam;
@@ -123,7 +140,7 @@ export class OmStrictChecker {
     }
   }
 
-  series(p: OpenMetricsParser): void {
+  series(p: StrictCheckedParser): void {
     this.line = p.line;
     const name = p.currentName();
     const ls = p.labels();

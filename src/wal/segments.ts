@@ -3,6 +3,12 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { SegmentsError } from './errors.ts';
 
+/** A WAL position: the byte offset in a segment just after the last record fully handed over. */
+export interface WalPosition {
+  readonly segment: number;
+  readonly offset: number;
+}
+
 export const PAGE_SIZE = 32 * 1024;
 export const HEADER_SIZE = 7;
 /** Largest fragment payload: a fragment never crosses a page. */

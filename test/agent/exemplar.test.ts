@@ -1,7 +1,8 @@
 import test from 'ava';
 import { Registry } from 'prom-client';
 import { AgentMetrics } from '../../src/agent/metrics.ts';
-import { AgentStorage, ExemplarStatus, type ExemplarStatusCode } from '../../src/agent/storage.ts';
+import { AgentStorage } from '../../src/agent/storage.ts';
+import { ExemplarStatus, type ExemplarStatusCode } from '../../src/storage/appender.ts';
 import { memoryLogger } from '../../src/log/logger.ts';
 import { compileRelabelConfigs } from '../../src/relabel/relabel.ts';
 import { RELABEL_DEFAULTS, type RelabelConfig } from '../../src/relabel/types.ts';

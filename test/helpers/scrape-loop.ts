@@ -1,10 +1,10 @@
 import http from 'node:http';
 import { Registry } from 'prom-client';
-import type { Appender } from '../../src/agent/storage.ts';
+import type { Appender } from '../../src/storage/appender.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import { memoryLogger, type Logger } from '../../src/log/logger.ts';
 import { BufferPool } from '../../src/scrape/buffer-pool.ts';
-import { AuthSource } from '../../src/scrape/http-client.ts';
+import { AuthSource } from '../../src/net/auth.ts';
 import { ScrapeLoop, type LoopCounters, type LoopOptions, type ScrapeTarget } from '../../src/scrape/loop.ts';
 import { ScrapeManager } from '../../src/scrape/manager.ts';
 import { FakeClock, type Clock } from '../../src/util/clock.ts';

@@ -4,7 +4,7 @@ import type http from 'node:http';
 import path from 'node:path';
 import { OAuth2TokenSource, queryEscape, EXPIRY_DELTA_MS } from '../../src/net/oauth2.ts';
 import { HttpWriteClient } from '../../src/remote/client.ts';
-import { AuthSource } from '../../src/scrape/http-client.ts';
+import { AuthSource } from '../../src/net/auth.ts';
 import { Secret } from '../../src/config/secret.ts';
 import type { OAuth2Config } from '../../src/config/types.ts';
 import { reply, startProxy, startServer, type Received, type TestServer } from '../helpers/http.ts';

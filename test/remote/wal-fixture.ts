@@ -11,7 +11,7 @@ import { parseConfig } from '../../src/config/load.ts';
 import type { RemoteWriteConfig } from '../../src/config/types.ts';
 import { memoryLogger } from '../../src/log/logger.ts';
 import type { WriteClient } from '../../src/remote/client.ts';
-import type { MetadataSource } from '../../src/remote/queue-manager.ts';
+import type { MetadataSource } from '../../src/storage/metadata.ts';
 import { RemoteStorage } from '../../src/remote/remote-storage.ts';
 import { ByteWriter } from '../../src/util/bytes.ts';
 import { systemClock } from '../../src/util/clock.ts';

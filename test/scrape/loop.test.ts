@@ -1,7 +1,7 @@
 import test from 'ava';
 import { compileRelabelConfigs } from '../../src/relabel/relabel.ts';
 import { RELABEL_DEFAULTS, type RelabelConfig } from '../../src/relabel/types.ts';
-import { AuthSource } from '../../src/scrape/http-client.ts';
+import { AuthSource } from '../../src/net/auth.ts';
 import type { LoopOptions } from '../../src/scrape/loop.ts';
 import { startServer } from '../helpers/http.ts';
 import type { Teardown } from '../helpers/procs.ts';

@@ -2,7 +2,7 @@ import test from 'ava';
 import http from 'node:http';
 import https from 'node:https';
 import type { LoopOptions } from '../../src/scrape/loop.ts';
-import { tlsOptions } from '../../src/scrape/http-client.ts';
+import { tlsOptions } from '../../src/net/tls.ts';
 import { reply, startProxy, startServer } from '../helpers/http.ts';
 import { RecordingAppender } from '../helpers/recording-appender.ts';
 import { newLoop } from '../helpers/scrape-loop.ts';

@@ -1,8 +1,6 @@
 import fsp from 'node:fs/promises';
 import type { HttpClientConfig } from '../config/types.ts';
-import { OAuth2TokenSource } from '../net/oauth2.ts';
-
-export { tlsOptions, type TlsClientOptions } from '../net/tls.ts';
+import { OAuth2TokenSource } from './oauth2.ts';
 
 export interface AuthSourceOptions {
   /** User-Agent of OAuth2 token requests. */
