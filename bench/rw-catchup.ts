@@ -30,7 +30,7 @@ import { parseConfig } from '../src/config/load.ts';
 import type { RemoteWriteConfig } from '../src/config/types.ts';
 import { memoryLogger } from '../src/log/logger.ts';
 import { ProgressFile } from '../src/remote/progress.ts';
-import { decodeWriteRequest } from '../src/remote/proto.ts';
+import { decodeWriteRequest } from '../test/helpers/rw-proto.ts';
 import { RemoteStorage } from '../src/remote/remote-storage.ts';
 import { snappyUncompress } from '../src/remote/snappy.ts';
 import { labelsFromRecord, type Labels } from '../src/util/labels.ts';

@@ -4,7 +4,7 @@
  * Run: `npx node bench/rw-encode.ts [seconds-per-case]` (Node 26 runs the .ts directly).
  */
 import { encodeLabelsBlock, WriteRequestBuilder, WriteRequestV2Builder } from '../src/remote/encoder.ts';
-import { rw1, rw2 } from '../src/remote/proto.ts';
+import { rw1, rw2 } from '../test/helpers/rw-proto.ts';
 import { SnappyBlockCompressor } from '../src/remote/snappy.ts';
 import { labelsFromRecord, type Labels } from '../src/util/labels.ts';
 

@@ -58,7 +58,7 @@ function buildDate(): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-// CommonJS dependencies bundled into ESM (signal-exit, yargs' CJS parts, protobufjs, ...) call `require`,
+// CommonJS dependencies bundled into ESM (signal-exit, yargs' CJS parts, ...) call `require`,
 // which ESM lacks. Only `require` is declared: some bundled ESM modules declare their own top-level
 // `__dirname` (yargs' ESM shim does), and a second declaration would be a SyntaxError.
 const banner = [

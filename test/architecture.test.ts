@@ -4,6 +4,7 @@
  * so a rule that stopped finding anything would fail here too.
  */
 import test from 'ava';
+import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { cycles, importGraph, packageName, type ImportEdge } from './helpers/import-graph.ts';
@@ -36,11 +37,15 @@ function inside(file: string | undefined, dir: string): boolean {
 function violations(root: string): string[] {
   const edges = importGraph(root, ['src', 'tui']);
   const out: string[] = [];
+  const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { dependencies?: object; devDependencies?: object };
+  // Test and build tools (protobufjs, ava, esbuild, ...) must not end up in the bundle.
+  const devOnly = new Set(Object.keys(pkg.devDependencies ?? {}).filter((d) => !(d in (pkg.dependencies ?? {}))));
 
   for (const e of edges) {
-    const pkg = packageName(e.specifier);
+    const name = packageName(e.specifier);
+    if (devOnly.has(name)) out.push(`shipped code imports a devDependency: ${where(e)}`);
     if (inside(e.from, 'src')) {
-      if (UI_PACKAGES.has(pkg) || pkg.startsWith('ink-')) out.push(`src/ imports a UI package: ${where(e)}`);
+      if (UI_PACKAGES.has(name) || name.startsWith('ink-')) out.push(`src/ imports a UI package: ${where(e)}`);
       if (inside(e.to, 'tui') && !(e.from === ENTRY && e.kind === 'dynamic')) out.push(`src/ imports tui/ (only ${ENTRY} may, with import()): ${where(e)}`);
     }
     if (inside(e.from, 'tui') && inside(e.to, 'src') && !inside(e.to, 'src/status')) out.push(`tui/ imports src/ outside src/status: ${where(e)}`);
@@ -78,7 +83,7 @@ function violations(root: string): string[] {
   return out;
 }
 
-test('src/ and tui/ keep the layering: no folder or file cycles, no UI in the core, tui/ sees only src/status, no test code shipped', (t) => {
+test('src/ and tui/ keep the layering: no folder or file cycles, no UI in the core, tui/ sees only src/status, no test code or devDependency shipped', (t) => {
   const found = violations(ROOT);
   t.deepEqual(found, [], found.join('\n'));
 });
@@ -104,6 +109,7 @@ async function writeTree(files: Record<string, string>): Promise<string> {
 
 test('every rule fails on a deliberately bad import', async (t) => {
   const root = await writeTree({
+    'package.json': JSON.stringify({ dependencies: { ink: '8', react: '19' }, devDependencies: { ava: '8', protobufjs: '8' } }),
     // Allowed: the entry's dynamic import of the UI, tui/ reading status types, comments and strings that only look like imports.
     'src/main.ts': "const { runTui } = await import('../tui/index.tsx');\n// import { x } from '../tui/App.tsx';\nconst s = \"import('ink')\";\n",
     'src/status/types.ts': 'export interface Snap { n: number }\n',
@@ -121,13 +127,15 @@ test('every rule fails on a deliberately bad import', async (t) => {
     'src/app.ts': "import { App } from '../tui/App.tsx';\n",
     // tui/ reaching past src/status.
     'tui/App.tsx': "import { loadConfig } from '../src/config/load.ts';\n",
-    // A test helper shipped in the core.
+    // A test helper and a test-only package shipped in the core.
     'src/util/clock.ts': "export { FakeClock } from '../../test/helpers/clock.ts';\n",
+    'src/remote/decode.ts': "import protobuf from 'protobufjs';\n",
   });
   t.teardown(() => fs.rm(root, { recursive: true, force: true }));
 
   t.deepEqual(violations(root), [
     "src/ imports tui/ (only src/main.ts may, with import()): src/app.ts:1 imports '../tui/App.tsx'",
+    "shipped code imports a devDependency: src/remote/decode.ts:1 imports 'protobufjs'",
     "shipped code imports test code: src/util/clock.ts:1 imports '../../test/helpers/clock.ts'",
     "src/ imports a UI package: src/web/page.ts:1 imports 'react'",
     "src/ imports a UI package: src/web/page.ts:2 imports 'react/jsx-runtime'",

@@ -6,7 +6,7 @@ import { ExemplarStatus, type ExemplarStatusCode } from '../../src/storage/appen
 import { memoryLogger } from '../../src/log/logger.ts';
 import { compileRelabelConfigs } from '../../src/relabel/relabel.ts';
 import { RELABEL_DEFAULTS, type RelabelConfig } from '../../src/relabel/types.ts';
-import { FakeClock } from '../../src/util/clock.ts';
+import { FakeClock } from '../helpers/fake-clock.ts';
 import { labelsFromRecord, type Labels } from '../../src/util/labels.ts';
 import { replayWal } from '../../src/wal/reader.ts';
 import { RecordType, SampleBatch, decodeExemplars, decodeSamples, decodeSeries, recordType, type RefExemplar } from '../../src/wal/records.ts';

@@ -2,7 +2,7 @@ import test from 'ava';
 import type { DnsSdConfig } from '../../src/config/types.ts';
 import { DnsDiscoverer, joinHostPort, nameList, parseResolvConf, type DnsResolverOptions } from '../../src/discovery/dns.ts';
 import { memoryLogger } from '../../src/log/logger.ts';
-import { FakeClock } from '../../src/util/clock.ts';
+import { FakeClock } from '../helpers/fake-clock.ts';
 import { metricValue, newMetrics, plain, Run, scrapeConfigs, startDnsServer, waitFor, type DnsServer } from './helpers.ts';
 
 function dnsConfig(names: string[], type: string, port?: number): DnsSdConfig {

@@ -4,7 +4,8 @@ import path from 'node:path';
 import type { FileSdConfig } from '../../src/config/types.ts';
 import { FileDiscoverer, glob, globRegExp } from '../../src/discovery/file.ts';
 import { memoryLogger } from '../../src/log/logger.ts';
-import { FakeClock, systemClock, type Clock } from '../../src/util/clock.ts';
+import { systemClock, type Clock } from '../../src/util/clock.ts';
+import { FakeClock } from '../helpers/fake-clock.ts';
 import { tmpDir } from '../helpers/procs.ts';
 import { metricValue, newMetrics, plain, Run, scrapeConfigs, waitFor, writeAtomic } from './helpers.ts';
 

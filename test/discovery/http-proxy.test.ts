@@ -2,7 +2,7 @@ import test from 'ava';
 import type { HttpSdConfig } from '../../src/config/types.ts';
 import { HttpDiscoverer } from '../../src/discovery/http.ts';
 import { memoryLogger } from '../../src/log/logger.ts';
-import { FakeClock } from '../../src/util/clock.ts';
+import { FakeClock } from '../helpers/fake-clock.ts';
 import { startProxy, startServer, type Received, type ServerOptions, type TestServer } from '../helpers/http.ts';
 import type { Teardown } from '../helpers/procs.ts';
 import { tempCert } from '../helpers/tls.ts';

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { HttpSdConfig } from '../../src/config/types.ts';
 import { HttpDiscoverer } from '../../src/discovery/http.ts';
 import { memoryLogger } from '../../src/log/logger.ts';
-import { FakeClock } from '../../src/util/clock.ts';
+import { FakeClock } from '../helpers/fake-clock.ts';
 import { metricValue, newMetrics, plain, Run, scrapeConfigs, waitFor } from './helpers.ts';
 
 interface Reply {

@@ -6,7 +6,7 @@ import type { ScrapeConfig, TargetGroup } from '../../src/config/types.ts';
 import type { Discoverer } from '../../src/discovery/discoverer.ts';
 import { DiscoveryManager, deepEqual, type SdProviderConfig } from '../../src/discovery/manager.ts';
 import { memoryLogger } from '../../src/log/logger.ts';
-import { FakeClock } from '../../src/util/clock.ts';
+import { FakeClock } from '../helpers/fake-clock.ts';
 import { tmpDir } from '../helpers/procs.ts';
 import { metricValue, scrapeConfigs, waitFor, writeAtomic } from './helpers.ts';
 

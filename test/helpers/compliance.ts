@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import YAML from 'yaml';
-import type { DecodedLabel } from '../../src/remote/proto.ts';
+import type { DecodedLabel } from './rw-proto.ts';
 import { freePort, startOutpost, startProc, tmpDir, type Proc, type Teardown } from './procs.ts';
 import { RwReceiver } from './rw-receiver.ts';
 

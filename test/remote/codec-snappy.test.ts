@@ -1,7 +1,7 @@
 import test from 'ava';
 import { SnappyBlockCompressor, SnappyError, snappyUncompress } from '../../src/remote/snappy.ts';
 import { encodeLabelsBlock, WriteRequestBuilder } from '../../src/remote/encoder.ts';
-import { decodeWriteRequest } from '../../src/remote/proto.ts';
+import { decodeWriteRequest } from '../helpers/rw-proto.ts';
 
 /** Deterministic bytes: xorshift32. */
 function pseudoRandom(n: number, seed: number): Buffer {

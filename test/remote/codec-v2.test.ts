@@ -1,6 +1,7 @@
 import test from 'ava';
 import { EncoderStateError, WriteRequestV2Builder } from '../../src/remote/encoder.ts';
-import { decodeRequestV2, MetricType, ProtoDecodeError, rw1, rw2 } from '../../src/remote/proto.ts';
+import { MetricType } from '../../src/remote/proto.ts';
+import { decodeRequestV2, ProtoDecodeError, rw1, rw2 } from '../helpers/rw-proto.ts';
 import { labelsFromRecord, type Labels } from '../../src/util/labels.ts';
 
 function hex(b: Uint8Array): string {

@@ -1,6 +1,7 @@
 import test from 'ava';
 import { encodeLabelsBlock, int64VarintSize, WriteRequestBuilder, EncoderStateError } from '../../src/remote/encoder.ts';
-import { decodeWriteRequest, MetricType, ProtoDecodeError, rw1 } from '../../src/remote/proto.ts';
+import { MetricType } from '../../src/remote/proto.ts';
+import { decodeWriteRequest, ProtoDecodeError, rw1 } from '../helpers/rw-proto.ts';
 import { labelsFromRecord, type Labels } from '../../src/util/labels.ts';
 
 interface PlainLabel {

@@ -1,5 +1,5 @@
 import test from 'ava';
-import type { DecodedRequestV2, DecodedTimeSeries, DecodedWriteRequest } from '../../src/remote/proto.ts';
+import type { DecodedRequestV2, DecodedTimeSeries, DecodedWriteRequest } from '../helpers/rw-proto.ts';
 import { RwReceiver } from '../helpers/rw-receiver.ts';
 import { rwYaml, startWalRemote, T0 } from './wal-fixture.ts';
 

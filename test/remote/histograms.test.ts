@@ -1,6 +1,6 @@
 import test from 'ava';
 import { writeHistogramBody, WriteRequestBuilder } from '../../src/remote/encoder.ts';
-import { decodeRequestV2, decodeWriteRequest, rw1, type DecodedRequestV2, type DecodedTimeSeries, type DecodedWriteRequest } from '../../src/remote/proto.ts';
+import { decodeRequestV2, decodeWriteRequest, rw1, type DecodedRequestV2, type DecodedTimeSeries, type DecodedWriteRequest } from '../helpers/rw-proto.ts';
 import { ByteWriter } from '../../src/util/bytes.ts';
 import type { Histogram } from '../../src/wal/records.ts';
 import { RwReceiver } from '../helpers/rw-receiver.ts';

@@ -1,5 +1,5 @@
 import test from 'ava';
-import type { DecodedWriteRequest } from '../../src/remote/proto.ts';
+import type { DecodedWriteRequest } from '../helpers/rw-proto.ts';
 import type { MetricMetadataEntry } from '../../src/storage/metadata.ts';
 import { RwReceiver } from '../helpers/rw-receiver.ts';
 import { rwYaml, startWalRemote, T0 } from './wal-fixture.ts';

@@ -4,7 +4,7 @@ import { parseConfig } from '../../src/config/load.ts';
 import { memoryLogger } from '../../src/log/logger.ts';
 import type { SendResult, WriteClient } from '../../src/remote/client.ts';
 import { RemoteMetrics } from '../../src/remote/metrics.ts';
-import { decodeWriteRequest } from '../../src/remote/proto.ts';
+import { decodeWriteRequest } from '../helpers/rw-proto.ts';
 import { QueueManager, desiredShards } from '../../src/remote/queue-manager.ts';
 import type { WalPosition } from '../../src/wal/segments.ts';
 import { snappyUncompress } from '../../src/remote/snappy.ts';

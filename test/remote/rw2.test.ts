@@ -5,7 +5,7 @@ import { memoryLogger } from '../../src/log/logger.ts';
 import type { SendResult, WireProtocol, WriteClient } from '../../src/remote/client.ts';
 import { SymbolInterner, WriteRequestV2Builder } from '../../src/remote/encoder.ts';
 import { RemoteMetrics } from '../../src/remote/metrics.ts';
-import { decodeRequestV2, rw2, type DecodedRequestV2, type DecodedWriteRequest } from '../../src/remote/proto.ts';
+import { decodeRequestV2, rw2, type DecodedRequestV2, type DecodedWriteRequest } from '../helpers/rw-proto.ts';
 import { QueueManager } from '../../src/remote/queue-manager.ts';
 import { snappyUncompress } from '../../src/remote/snappy.ts';
 import { systemClock } from '../../src/util/clock.ts';

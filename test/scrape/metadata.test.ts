@@ -2,7 +2,7 @@ import test from 'ava';
 import { METADATA_RETENTION_SCRAPES, MetadataCache, type MetadataLine } from '../../src/scrape/metadata.ts';
 import type { MetricMetadataEntry } from '../../src/storage/metadata.ts';
 import { createParser, Entry, ParseError, type TextParser } from '../../src/textparse/parser.ts';
-import { FakeClock } from '../../src/util/clock.ts';
+import { FakeClock } from '../helpers/fake-clock.ts';
 import { metricsServer, newLoop, scrapeManager, TEXT_FORMAT as TEXT } from '../helpers/scrape-loop.ts';
 
 const TEXT1 = 'text/plain; version=1.0.0';

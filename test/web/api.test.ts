@@ -2,7 +2,7 @@ import test from 'ava';
 import net from 'node:net';
 import os from 'node:os';
 import vm from 'node:vm';
-import { FakeClock } from '../../src/util/clock.ts';
+import { FakeClock } from '../helpers/fake-clock.ts';
 import { snappyCompress } from '../../src/util/snappy.ts';
 import { WebOptionsError, resolveWebOptions, webOptionsFromFlagMap, globalUrl } from '../../src/web/options.ts';
 import { parseSelector, matchesAll, SelectorError } from '../../src/web/selector.ts';

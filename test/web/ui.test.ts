@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { FakeClock } from '../../src/util/clock.ts';
+import { FakeClock } from '../helpers/fake-clock.ts';
 import { ROOT } from '../helpers/procs.ts';
 import { fakeAgent, remote, snapshot, startServer, T0, type FakeAgent, type Running } from './helpers.ts';
 
