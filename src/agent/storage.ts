@@ -17,7 +17,13 @@ const RECOVER_MS = 5000;
 
 export class InvalidSeriesError extends OutpostError {
   constructor(message: string) {
-    super('OUTPOST_INVALID_SERIES', message);
+    super('OUTPOST_SERIES_INVALID', message);
+  }
+}
+
+export class StorageClosedError extends OutpostError {
+  constructor() {
+    super('OUTPOST_STORAGE_CLOSED', 'storage is not open');
   }
 }
 
@@ -239,7 +245,7 @@ export class AgentStorage {
   }
 
   get writer(): WalWriter {
-    if (!this.wal) throw new OutpostError('OUTPOST_STORAGE_CLOSED', 'storage is not open');
+    if (!this.wal) throw new StorageClosedError();
     return this.wal;
   }
 

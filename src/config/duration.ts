@@ -11,7 +11,7 @@ export class DurationError extends OutpostError {
   /** Short reason without the input, for messages that quote the input themselves. */
   readonly reason: string;
   constructor(message: string, reason: string) {
-    super('duration_invalid', message);
+    super('OUTPOST_DURATION_INVALID', message);
     this.reason = reason;
   }
 }

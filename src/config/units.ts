@@ -8,7 +8,7 @@ import { OutpostError } from '../util/errors.ts';
 
 export class ByteSizeError extends OutpostError {
   constructor(message: string) {
-    super('byte_size_invalid', message);
+    super('OUTPOST_BYTE_SIZE_INVALID', message);
   }
 }
 

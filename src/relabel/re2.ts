@@ -17,7 +17,7 @@ import { OutpostError } from '../util/errors.ts';
 
 export class RegexTranslationError extends OutpostError {
   constructor(message: string) {
-    super('relabel_regex', message);
+    super('OUTPOST_RELABEL_REGEX_INVALID', message);
   }
 }
 

@@ -15,7 +15,7 @@ export class RelabelConfigError extends OutpostError {
   readonly index: number;
   readonly field: RelabelField;
   constructor(index: number, field: RelabelField, message: string) {
-    super('relabel_config', `relabel rule ${index}: ${field}: ${message}`);
+    super('OUTPOST_RELABEL_CONFIG_INVALID', `relabel rule ${index}: ${field}: ${message}`);
     this.index = index;
     this.field = field;
   }

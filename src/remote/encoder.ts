@@ -41,7 +41,7 @@ const TAG_F16_LEN_HI = 0x01;
 
 export class EncoderStateError extends OutpostError {
   constructor(message: string) {
-    super('encoder_state', message);
+    super('OUTPOST_ENCODER_STATE', message);
   }
 }
 

@@ -2,7 +2,7 @@ import { OpenMetricsParser } from './openmetrics.ts';
 import { PromTextParser } from './prom-text.ts';
 import { ParseError, type TextParser } from './types.ts';
 
-export { Entry, MetricType, ParseError, PARSE_ERROR_CODE } from './types.ts';
+export { Entry, MetricType, ParseError } from './types.ts';
 export type { EntryKind, MetricTypeCode, TextParser } from './types.ts';
 export { PromTextParser } from './prom-text.ts';
 export { OpenMetricsParser, type OpenMetricsOptions } from './openmetrics.ts';

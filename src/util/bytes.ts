@@ -3,6 +3,7 @@
  * records (reset() keeps the allocation), so steady-state encoding allocates nothing.
  * Integers are JS numbers: exact up to 2^53, which covers refs and millisecond timestamps.
  */
+import { OutpostError } from './errors.ts';
 const TWO32 = 4294967296;
 
 /**
@@ -204,7 +205,11 @@ export function uvarintSize(v: number): number {
   return n;
 }
 
-export class ByteReaderError extends Error {}
+export class ByteReaderError extends OutpostError {
+  constructor(message: string) {
+    super('OUTPOST_BYTES_INVALID', message);
+  }
+}
 
 /** Cursor over a byte range with the decoders matching ByteWriter. Throws ByteReaderError past the end. */
 export class ByteReader {

@@ -6,6 +6,7 @@
  * compresses to exactly the bytes Prometheus would write. It is also several times faster than
  * snappyjs, whose encoder ran at ~26 MB/s on samples records, and it writes into reused buffers.
  */
+import { OutpostError } from './errors.ts';
 
 /** A growable output buffer kept across calls. */
 export class Scratch {
@@ -198,7 +199,11 @@ export function snappyDecodedLength(src: Uint8Array): number {
   return -1;
 }
 
-export class SnappyError extends Error {}
+export class SnappyError extends OutpostError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('OUTPOST_SNAPPY_INVALID', message, options);
+  }
+}
 
 /**
  * Decompresses src into out.buf and returns a view of exactly the decoded bytes. Throws

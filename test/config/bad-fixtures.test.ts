@@ -92,7 +92,7 @@ for (const c of BAD) {
     t.is(err.line, line);
     t.is(err.column, column);
     t.is(err.file, file);
-    t.is(err.code, 'config_invalid');
+    t.is(err.code, 'OUTPOST_CONFIG_INVALID');
   });
 }
 

@@ -68,7 +68,7 @@ test('loadConfigFile: an unreadable file is a ConfigError without a position', a
 test('ConfigError: constructor fields and formatting', (t) => {
   const e = new ConfigError('config/agent.yml', 12, 5, 'scrape_configs[0].scrape_timeout', '"5x" is not a valid duration');
   t.is(e.message, 'config/agent.yml:12:5: scrape_configs[0].scrape_timeout: "5x" is not a valid duration');
-  t.deepEqual([e.file, e.line, e.column, e.path, e.code, e.name], ['config/agent.yml', 12, 5, 'scrape_configs[0].scrape_timeout', 'config_invalid', 'ConfigError']);
+  t.deepEqual([e.file, e.line, e.column, e.path, e.code, e.name], ['config/agent.yml', 12, 5, 'scrape_configs[0].scrape_timeout', 'OUTPOST_CONFIG_INVALID', 'ConfigError']);
   t.is(e.issues.length, 1);
   t.is(formatIssue({ file: 'f.yml', line: 0, column: 0, path: '', message: 'gone' }), 'f.yml: gone');
 });

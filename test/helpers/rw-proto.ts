@@ -7,7 +7,6 @@
 import protobuf from 'protobufjs';
 import { STALE_NAN_HI, STALE_NAN_LO } from '../../src/remote/proto.ts';
 import { ByteReader, ByteReaderError } from '../../src/util/bytes.ts';
-import { OutpostError } from '../../src/util/errors.ts';
 
 const HISTOGRAM_BODY = `
   oneof count { uint64 count_int = 1; double count_float = 2; }
@@ -121,9 +120,12 @@ export const rw2 = {
   BucketSpan: rw2Root.lookupType('io.prometheus.write.v2.BucketSpan'),
 } as const;
 
-export class ProtoDecodeError extends OutpostError {
+/** A request body the decoders cannot read. Test code, so not in the agent's error catalogue. */
+export class ProtoDecodeError extends Error {
+  readonly code = 'proto_decode';
   constructor(message: string, options?: { cause?: unknown }) {
-    super('proto_decode', message, options);
+    super(message, options);
+    this.name = 'ProtoDecodeError';
   }
 }
 

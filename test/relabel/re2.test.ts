@@ -151,7 +151,7 @@ for (const [src, msg] of rejects) {
   test(`re2 rejects ${JSON.stringify(src)}`, (t) => {
     const err = t.throws(() => compileAnchoredRe2(src), { instanceOf: RegexTranslationError });
     t.is(err.message, `error parsing regexp: ${msg}`);
-    t.is(err.code, 'relabel_regex');
+    t.is(err.code, 'OUTPOST_RELABEL_REGEX_INVALID');
   });
 }
 

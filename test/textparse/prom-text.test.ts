@@ -1,5 +1,5 @@
 import test from 'ava';
-import { Entry, MetricType, ParseError, PARSE_ERROR_CODE, PromTextParser } from '../../src/textparse/parser.ts';
+import { Entry, MetricType, ParseError, PromTextParser } from '../../src/textparse/parser.ts';
 import { OutpostError } from '../../src/util/errors.ts';
 import { parseAll, parseError } from './helpers.ts';
 import { loadFixtures, loadJson } from './fixtures.ts';
@@ -32,7 +32,7 @@ test('errors are typed, carry the line and a stable code', (t) => {
   t.true(err instanceof OutpostError);
   const pe = err as ParseError;
   t.is(pe.line, 4);
-  t.is(pe.code, PARSE_ERROR_CODE);
+  t.is(pe.code, 'OUTPOST_TEXTPARSE_INVALID');
   t.regex(pe.message, /^line 4: expected label name, got "1"/);
 });
 
