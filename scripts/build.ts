@@ -11,6 +11,7 @@
  *   __OUTPOST_VERSION__     package.json version
  *   __OUTPOST_REVISION__    `git rev-parse HEAD`, "unknown" outside a git checkout
  *   __OUTPOST_BUILD_DATE__  ISO 8601, from SOURCE_DATE_EPOCH when set (reproducible builds), else now
+ *   __OUTPOST_CLIENT_JS__   the UI's browser script, bundled for the browser by scripts/client-bundle.ts
  *
  * Memory: what the bundle loads at start-up stays resident. In a Node 26 process that already has
  * node:http, tls (and so https) adds about 8 MB of RSS, crypto 2.3, zlib 0.9. A plain-HTTP agent
@@ -33,6 +34,7 @@ import { execFileSync } from 'node:child_process';
 import { chmod, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { bundleClient } from './client-bundle.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 
@@ -143,6 +145,8 @@ async function bundle(): Promise<{ outfile: string; bytes: number }> {
       __OUTPOST_VERSION__: JSON.stringify(pkg.version),
       __OUTPOST_REVISION__: JSON.stringify(gitRevision()),
       __OUTPOST_BUILD_DATE__: JSON.stringify(buildDate()),
+      // The UI's browser script, bundled on its own (src/web/ui/client-script.ts serves it).
+      __OUTPOST_CLIENT_JS__: JSON.stringify(await bundleClient({ minify: !args['no-minify'] })),
     },
     plugins: [lazyDependencies()],
     charset: 'ascii',

@@ -14,6 +14,8 @@ import { ROOT, tmpDir } from './helpers/procs.ts';
 const UI_PACKAGES = new Set(['ink', 'react', 'ink-testing-library']);
 /** The one place the core may load the UI: the entry point's dynamic import in interactive mode. */
 const ENTRY = 'src/main.ts';
+/** Runs in the browser, served from source with its types stripped (src/web/ui/client-script.ts): type imports only. */
+const BROWSER_SCRIPT = 'src/web/ui/client.ts';
 
 /**
  * The unit a file belongs to for the cycle rule: its folder directly under src/ or tui/, or the file
@@ -50,6 +52,7 @@ function violations(root: string): string[] {
     }
     if (inside(e.from, 'tui') && inside(e.to, 'src') && !inside(e.to, 'src/status')) out.push(`tui/ imports src/ outside src/status: ${where(e)}`);
     if (inside(e.to, 'test') || inside(e.to, 'bench')) out.push(`shipped code imports test code: ${where(e)}`);
+    if (e.from === BROWSER_SCRIPT && e.kind !== 'type') out.push(`the browser script imports more than types: ${where(e)}`);
   }
 
   // Folder cycles, among the folders of src/ and tui/ themselves.
@@ -127,6 +130,8 @@ test('every rule fails on a deliberately bad import', async (t) => {
     'src/app.ts': "import { App } from '../tui/App.tsx';\n",
     // tui/ reaching past src/status.
     'tui/App.tsx': "import { loadConfig } from '../src/config/load.ts';\n",
+    // The browser script loading code (only type imports are erased when it is served from source).
+    'src/web/ui/client.ts': "import type { ApiTarget } from '../api-types.ts';\nimport { fmt } from './format.ts';\n",
     // A test helper and a test-only package shipped in the core.
     'src/util/clock.ts': "export { FakeClock } from '../../test/helpers/clock.ts';\n",
     'src/remote/decode.ts': "import protobuf from 'protobufjs';\n",
@@ -139,6 +144,7 @@ test('every rule fails on a deliberately bad import', async (t) => {
     "shipped code imports test code: src/util/clock.ts:1 imports '../../test/helpers/clock.ts'",
     "src/ imports a UI package: src/web/page.ts:1 imports 'react'",
     "src/ imports a UI package: src/web/page.ts:2 imports 'react/jsx-runtime'",
+    "the browser script imports more than types: src/web/ui/client.ts:2 imports './format.ts'",
     "tui/ imports src/ outside src/status: tui/App.tsx:1 imports '../src/config/load.ts'",
     'folder cycle src/agent, src/remote, src/scrape:\n' +
       "    src/agent -> src/remote (src/agent/storage.ts:1 imports '../remote/queue.ts' (type))\n" +

@@ -5,6 +5,7 @@ import { snappyUncompress } from '../remote/snappy.ts';
 import type { RemoteStatus, StatusSnapshot } from '../status/types.ts';
 import { formatDuration } from '../config/duration.ts';
 import { errorMessage } from '../util/errors.ts';
+import type { ApiTarget, DroppedTargetJson, RemoteWriteEndpointJson, RuntimeInfoJson, TargetsJson, WalReplayJson, WalStatusJson } from './api-types.ts';
 import type { ScrapePoolInfo, TargetMetadata, WebDeps } from './deps.ts';
 import { globalUrl } from './options.ts';
 import { apiError, apiSuccess, goTime, sendBody, sendHttpError, sendPlain } from './respond.ts';
@@ -60,7 +61,7 @@ export function registerApi(r: Router, base: string, ctx: ApiContext): void {
   on('GET', '/status/walreplay', (_q, res) => {
     const w = deps.snapshot().wal.replay;
     // Our replay reports -1 before any segment exists; Prometheus never goes below 0.
-    return apiSuccess(res, { min: 0, max: Math.max(0, w.max), current: Math.max(0, w.current) });
+    return apiSuccess(res, { min: 0, max: Math.max(0, w.max), current: Math.max(0, w.current) } satisfies WalReplayJson);
   }, false);
 
   // Outpost's own, documented in src/web/API.md; readable during replay so the UI can show progress.
@@ -80,21 +81,7 @@ function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-export interface ApiTarget {
-  discoveredLabels: Readonly<Record<string, string>>;
-  labels: Readonly<Record<string, string>>;
-  scrapePool: string;
-  scrapeUrl: string;
-  globalUrl: string;
-  lastError: string;
-  lastScrape: string;
-  lastScrapeDuration: number;
-  health: string;
-  scrapeInterval: string;
-  scrapeTimeout: string;
-}
-
-function targets(ctx: ApiContext, url: URL): { activeTargets: ApiTarget[]; droppedTargets: { discoveredLabels: Record<string, string> }[] } {
+function targets(ctx: ApiContext, url: URL): TargetsJson {
   const state = (url.searchParams.get('state') ?? '').toLowerCase();
   const pool = url.searchParams.get('scrapePool') ?? '';
   const showActive = state === '' || state === 'any' || state === 'active';
@@ -124,7 +111,7 @@ function targets(ctx: ApiContext, url: URL): { activeTargets: ApiTarget[]; dropp
       });
     }
   }
-  const droppedTargets: { discoveredLabels: Record<string, string> }[] = [];
+  const droppedTargets: DroppedTargetJson[] = [];
   if (showDropped) {
     const dropped = ctx.deps.droppedTargets().filter((d) => pool === '' || d.pool === pool);
     const sorted = dropped.map((d, k) => ({ d, k })).sort((a, b) => cmp(a.d.pool, b.d.pool) || a.k - b.k);
@@ -211,7 +198,7 @@ function metricMetadata(ctx: ApiContext, res: http.ServerResponse, url: URL): Pr
   return apiSuccess(res, data);
 }
 
-function runtimeInfo(ctx: ApiContext, s: StatusSnapshot): Record<string, unknown> {
+function runtimeInfo(ctx: ApiContext, s: StatusSnapshot): RuntimeInfoJson {
   const getActive = (process as { getActiveResourcesInfo?: () => string[] }).getActiveResourcesInfo;
   return {
     startTime: new Date(s.startedAt).toISOString(),
@@ -227,24 +214,6 @@ function runtimeInfo(ctx: ApiContext, s: StatusSnapshot): Record<string, unknown
     GODEBUG: '',
     storageRetention: '',
   };
-}
-
-export interface RemoteWriteEndpointJson {
-  name: string;
-  url: string;
-  health: string;
-  lastError: string;
-  lastErrorTime: string | null;
-  lagSeconds: number;
-  pendingSamples: number;
-  backlogBytes: number;
-  samplesSent: number;
-  samplesRetried: number;
-  samplesDropped: number;
-  samplesFailed: number;
-  sendRate: number;
-  shards: number;
-  throughput: { intervalSeconds: number; samplesPerSecond: number[] };
 }
 
 function remoteWriteStatus(ctx: ApiContext, s: StatusSnapshot): { endpoints: RemoteWriteEndpointJson[] } {
@@ -276,7 +245,7 @@ export function redactUrlsIn(text: string): string {
   return text.replace(/(\b[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^\s/:@"']*):[^\s/@"']*@/g, '$1:xxxxx@');
 }
 
-function walStatus(s: StatusSnapshot): Record<string, unknown> {
+function walStatus(s: StatusSnapshot): WalStatusJson {
   const w = s.wal;
   return {
     phase: s.phase,

@@ -10,7 +10,7 @@ import { allowHeader, methodNotAllowed, notFound, redirect, sendBody, sendHttpEr
 import { Router, type Handler } from './router.ts';
 import { ThroughputHistory } from './throughput-history.ts';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS, WebConfigSource, type TlsMaterial, type WebConfig } from './web-config.ts';
-import { CLIENT_JS } from './ui/client.ts';
+import { clientScript } from './ui/client-script.ts';
 import { PAGES, renderPage } from './ui/pages.ts';
 import { STYLES } from './ui/styles.ts';
 
@@ -122,7 +122,7 @@ export class WebServer {
 
     for (const page of PAGES) router.on(['GET', 'HEAD'], `${p}/${page.id}`, (_q, res) => this.page(res, page.id));
     router.on(['GET', 'HEAD'], p + '/static/outpost.css', (_q, res) => this.asset(res, 'text/css; charset=utf-8', STYLES));
-    router.on(['GET', 'HEAD'], p + '/static/outpost.js', (_q, res) => this.asset(res, 'text/javascript; charset=utf-8', CLIENT_JS));
+    router.on(['GET', 'HEAD'], p + '/static/outpost.js', (_q, res) => this.asset(res, 'text/javascript; charset=utf-8', clientScript()));
 
     registerApi(router, this.apiBase, {
       deps,

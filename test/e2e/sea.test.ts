@@ -10,6 +10,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { bundleClient } from '../../scripts/client-bundle.ts';
 import { RwReceiver } from '../helpers/rw-receiver.ts';
 import { ROOT, freePort, startProc, tmpDir, waitUntil, type Proc } from '../helpers/procs.ts';
 
@@ -150,6 +151,9 @@ test('e2e sea: the lone binary under env -i scrapes, remote-writes, and exits 0 
   const info = (await (await fetch(`${base}/api/v1/status/buildinfo`)).json()) as { data: { version: string; goVersion: string } };
   t.is(info.data.version, version);
   t.is(info.data.goVersion, `node${process.versions.node}`);
+  // The UI script is the browser bundle built into the binary, not the source read from disk.
+  const js = await (await fetch(`${base}/static/outpost.js`)).text();
+  t.is(js, await bundleClient());
 
   const code = await agent.stop('SIGTERM');
   const out = agent.output();

@@ -8,7 +8,7 @@ import { WebOptionsError, resolveWebOptions, webOptionsFromFlagMap, globalUrl } 
 import { parseSelector, matchesAll, SelectorError } from '../../src/web/selector.ts';
 import { ThroughputHistory } from '../../src/web/throughput-history.ts';
 import { redactUrlsIn } from '../../src/web/api.ts';
-import { CLIENT_JS } from '../../src/web/ui/client.ts';
+import { clientScript } from '../../src/web/ui/client-script.ts';
 import { PAGES } from '../../src/web/ui/pages.ts';
 import { fakeAgent, remote, request, snapshot, startServer, T0 } from './helpers.ts';
 
@@ -434,7 +434,7 @@ test('the root redirects to the agent page; every UI page is served with nav, la
   const js = await request(`${s.base}/static/outpost.js`);
   t.is(js.headers.get('content-type'), 'text/javascript; charset=utf-8');
   t.notThrows(() => new vm.Script(js.text), 'the client script parses');
-  t.is(js.text, CLIENT_JS);
+  t.is(js.text, clientScript());
 });
 
 test('--web.max-connections refuses connections over the cap', async (t) => {
