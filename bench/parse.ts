@@ -88,8 +88,7 @@ function tenK(om: boolean): string {
   lines.push('# HELP app_requests Requests served.', '# TYPE app_requests counter');
   const methods = ['GET', 'POST', 'PUT', 'DELETE'];
   const codes = ['200', '201', '204', '301', '400', '401', '403', '404', '500', '503'];
-  let handlers = 0;
-  for (let h = 0; countSeries(lines) < 6000; h++, handlers++) {
+  for (let h = 0; countSeries(lines) < 6000; h++) {
     for (const m of methods) for (const c of codes) lines.push(`app_requests_total{handler="/api/v2/resource_${h}",method="${m}",code="${c}"} ${h * 131 + c.length}`);
   }
   lines.push('# HELP app_latency_seconds Request latency.', '# TYPE app_latency_seconds histogram');

@@ -97,7 +97,7 @@ function newestMtime(dir: string): number {
 }
 
 function ensureBuilt(bundle: string, node: string): void {
-  const mode = env['BENCH_BUILD'];
+  const mode = env.BENCH_BUILD;
   let stale: boolean;
   if (mode === '1') stale = true;
   else if (mode === '0') stale = false;
@@ -116,7 +116,7 @@ function ensureBuilt(bundle: string, node: string): void {
 }
 
 function locateHarness(): string {
-  const given = env['BENCH_HARNESS'];
+  const given = env.BENCH_HARNESS;
   const p = given ? path.resolve(given) : path.resolve(root, '..', 'shared', 'bench', 'run.sh');
   const script = existsSync(p) && statSync(p).isDirectory() ? path.join(p, 'run.sh') : p;
   if (!existsSync(script)) throw new Error(`harness not found at ${script} (set BENCH_HARNESS)`);
@@ -124,7 +124,7 @@ function locateHarness(): string {
 }
 
 function projectNode(): string {
-  const given = env['BENCH_NODE'];
+  const given = env.BENCH_NODE;
   if (given) return given;
   const local = path.join(root, 'node_modules', '.bin', 'node');
   return existsSync(local) ? realpathSync(local) : process.execPath;
@@ -154,9 +154,9 @@ async function busyPorts(e: NodeJS.ProcessEnv): Promise<number[]> {
   const base = n('BASE_PORT', 20000);
   const ports = [n('VM_PORT', 8428), n('CTRL_PORT', 19999)];
   for (let i = 0; i < n('T', 50); i++) ports.push(base + i);
-  const agents = (e['AGENTS'] ?? 'prometheus vmagent ours').split(/[\s,]+/).filter(Boolean);
+  const agents = (e.AGENTS ?? 'prometheus vmagent ours').split(/[\s,]+/).filter(Boolean);
   const builtin: Record<string, number> = { prometheus: 9090, vmagent: 8429 };
-  agents.forEach((a, i) => ports.push(n(`AGENT_PORT_${a.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`, builtin[a] ?? 9300 + i)));
+  for (const [i, a] of agents.entries()) ports.push(n(`AGENT_PORT_${a.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`, builtin[a] ?? 9300 + i));
   const busy: number[] = [];
   for (const p of ports) if (!(await portFree(p))) busy.push(p);
   return busy;
@@ -249,7 +249,7 @@ function renderTable(rows: string[][]): string {
  * bench/README.md explains why CPU is compared through them.
  */
 function findBaseline(harness: string, c: HarnessConfig): Results | null {
-  const dir = env['BENCH_BASELINE_DIR'] ?? path.join(path.dirname(harness), 'baseline');
+  const dir = env.BENCH_BASELINE_DIR ?? path.join(path.dirname(harness), 'baseline');
   if (!existsSync(dir)) return null;
   for (const f of readdirSync(dir)) {
     if (!f.endsWith('.json')) continue;
@@ -350,7 +350,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const node = projectNode();
-  const bundle = env['BENCH_BUNDLE'] ? path.resolve(env['BENCH_BUNDLE']) : path.join(root, 'dist', 'outpost.mjs');
+  const bundle = env.BENCH_BUNDLE ? path.resolve(env.BENCH_BUNDLE) : path.join(root, 'dist', 'outpost.mjs');
   const ourName = 'ours';
   const childEnv: NodeJS.ProcessEnv = { ...env };
   const busy = await busyPorts(env);
@@ -359,22 +359,22 @@ async function main(): Promise<number> {
       'wait for it, or move this run with BASE_PORT / CTRL_PORT / VM_PORT / AGENT_PORT_<NAME>.');
     return 1;
   }
-  if (!env['AGENT_CMD_OURS']) {
-    if (env['BENCH_BUNDLE']) {
+  if (!env.AGENT_CMD_OURS) {
+    if (env.BENCH_BUNDLE) {
       if (!existsSync(bundle)) throw new Error(`BENCH_BUNDLE ${bundle} does not exist`);
     } else ensureBuilt(bundle, node);
-    const flags = env['BENCH_NODE_FLAGS'] ? ' ' + env['BENCH_NODE_FLAGS'] : '';
-    childEnv['AGENT_CMD_OURS'] =
+    const flags = env.BENCH_NODE_FLAGS ? ' ' + env.BENCH_NODE_FLAGS : '';
+    childEnv.AGENT_CMD_OURS =
       `${q(node)}${flags} ${q(bundle)} --config.file="$CONFIG" --storage.agent.path="$DATA_DIR" --web.listen-address=127.0.0.1:$PORT --no-tui`;
   }
-  childEnv['AGENT_COUNTERS_OURS'] ??= OUR_COUNTERS;
-  if (existsSync(bundle)) childEnv['AGENT_VERSION_OURS'] ??= spawnSync(node, [bundle, '--version'], { encoding: 'utf8' }).stdout?.split('\n')[0]?.trim() || 'outpost';
-  const runDir = (childEnv['RUN_DIR'] ??= path.join('/tmp', `bench-run-${stamp()}`));
+  childEnv.AGENT_COUNTERS_OURS ??= OUR_COUNTERS;
+  if (existsSync(bundle)) childEnv.AGENT_VERSION_OURS ??= spawnSync(node, [bundle, '--version'], { encoding: 'utf8' }).stdout?.split('\n')[0]?.trim() || 'outpost';
+  const runDir = (childEnv.RUN_DIR ??= path.join('/tmp', `bench-run-${stamp()}`));
   const harness = locateHarness();
   baselineOf = (c) => findBaseline(harness, c);
   const load = loadavg();
   console.log(`bench: harness ${harness}, RUN_DIR ${runDir}, load average ${load}`);
-  console.log(`bench: AGENT_CMD_OURS=${childEnv['AGENT_CMD_OURS']}`);
+  console.log(`bench: AGENT_CMD_OURS=${childEnv.AGENT_CMD_OURS}`);
 
   const status = await runHarness(harness, childEnv);
   const file = path.join(runDir, 'results.json');

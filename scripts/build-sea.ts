@@ -57,7 +57,7 @@ try {
   await rm(work, { recursive: true, force: true });
 }
 
-const checkArgs = (process.env['OUTPOST_SEA_CHECK_ARGS'] ?? '--version').split(' ').filter((a) => a !== '');
+const checkArgs = (process.env.OUTPOST_SEA_CHECK_ARGS ?? '--version').split(' ').filter((a) => a !== '');
 const t0 = performance.now();
 const check = spawnSync(output, checkArgs, { encoding: 'utf8', timeout: 30_000 });
 const ms = performance.now() - t0;

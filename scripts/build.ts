@@ -55,7 +55,7 @@ function gitRevision(): string {
 }
 
 function buildDate(): string {
-  const epoch = process.env['SOURCE_DATE_EPOCH'];
+  const epoch = process.env.SOURCE_DATE_EPOCH;
   const ms = epoch !== undefined && /^\d+$/.test(epoch) ? Number(epoch) * 1000 : Date.now();
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
@@ -121,7 +121,7 @@ function checkOutput(code: string): void {
 
 async function bundle(): Promise<{ outfile: string; bytes: number }> {
   const pkg = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')) as { version: string };
-  const entry = process.env['OUTPOST_BUILD_ENTRY'] ?? 'src/main.ts';
+  const entry = process.env.OUTPOST_BUILD_ENTRY ?? 'src/main.ts';
   const outfile = path.resolve(root, args.outfile);
   await mkdir(path.dirname(outfile), { recursive: true });
 

@@ -2,7 +2,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { versionText } from './build-info.ts';
-import { parseFlags, FlagError } from './cli/flags.ts';
+import { parseFlags, FlagError, type Flags } from './cli/flags.ts';
+import type { Config } from './config/types.ts';
 import { createLogger } from './log/logger.ts';
 import { errorMessage } from './util/errors.ts';
 
@@ -14,7 +15,7 @@ for (const s of [process.stdout, process.stderr]) s.on('error', (e: NodeJS.Errno
 process.title = 'outpost';
 
 async function main(argv: string[]): Promise<number> {
-  let flags;
+  let flags: Flags;
   try {
     const r = parseFlags(argv);
     if ('exit' in r) {
@@ -44,7 +45,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const log = createLogger({ level: flags.logLevel, format: flags.logFormat, write });
 
-  let config;
+  let config: Config;
   try {
     config = await loadConfigFile(flags.configFile);
   } catch (err) {

@@ -1,5 +1,5 @@
 import { Box, useApp, useWindowSize } from 'ink';
-import { memo, useCallback, useEffect, useMemo, useReducer, useState } from 'react';
+import { memo, type ReactNode, useCallback, useEffect, useMemo, useReducer, useState } from 'react';
 import type { StatusActions, StatusSnapshot } from '../src/status/types.ts';
 import { Dashboard } from './components/Dashboard.tsx';
 import { Detail } from './components/Detail.tsx';
@@ -57,7 +57,7 @@ export function App({ store, actions, maxFps, color, size, scheduler = realSched
 }
 
 const Screen = memo(function Screen({ view: v }: { readonly view: ScreenView }) {
-  let main;
+  let main: ReactNode;
   switch (v.main.kind) {
     case 'help':
       main = <Help compact={v.main.compact} rows={v.main.rows} />;

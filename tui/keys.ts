@@ -22,7 +22,7 @@ export type Command =
 
 export type InputMode = 'normal' | 'filter' | 'overlay';
 
-export function commandFor(input: string, key: Key, mode: InputMode): Command | null {
+function commandFor(input: string, key: Key, mode: InputMode): Command | null {
   // Ctrl-C must always work, even while typing a filter: raw mode turns off the terminal's own SIGINT.
   if (key.ctrl && input === 'c') return { type: 'quit' };
 

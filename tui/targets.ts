@@ -83,7 +83,7 @@ export function visibleTargets(targets: readonly TargetStatus[], filter: string,
 export function selectedIndex(keys: readonly string[], selected: string | null): number {
   if (selected === null) return 0;
   const i = keys.indexOf(selected);
-  return i < 0 ? 0 : i;
+  return Math.max(i, 0);
 }
 
 export function remoteKey(r: RemoteStatus): string {

@@ -24,7 +24,7 @@ export function makeTheme(color: boolean): Theme {
 
 /** https://no-color.org: a present, non-empty NO_COLOR disables colour whatever the terminal supports. */
 export function colorFromEnv(env: Readonly<Record<string, string | undefined>>): boolean {
-  const v = env['NO_COLOR'];
+  const v = env.NO_COLOR;
   return v === undefined || v === '';
 }
 

@@ -12,7 +12,7 @@ import { computeLayout } from './layout.ts';
 import type { Lists, UiState } from './state.ts';
 import { remoteKey, selectedIndex, targetKey, visibleTargets } from './targets.ts';
 
-export type MainView =
+type MainView =
   | { readonly kind: 'dashboard'; readonly dashboard: DashboardView }
   | { readonly kind: 'help'; readonly compact: boolean; readonly rows: number }
   | { readonly kind: 'detail'; readonly detail: DetailView };

@@ -15,20 +15,20 @@ import { ExemplarStatus, type ExemplarAppender, type ExemplarStatusCode } from '
 /** How often a failed WAL is retried (a new segment is opened). */
 const RECOVER_MS = 5000;
 
-export class InvalidSeriesError extends OutpostError {
+class InvalidSeriesError extends OutpostError {
   constructor(message: string) {
     super('OUTPOST_SERIES_INVALID', message);
   }
 }
 
-export class StorageClosedError extends OutpostError {
+class StorageClosedError extends OutpostError {
   constructor() {
     super('OUTPOST_STORAGE_CLOSED', 'storage is not open');
   }
 }
 
 /** OpenMetrics caps an exemplar's label names and values at 128 code points together. */
-export const EXEMPLAR_MAX_LABEL_RUNES = 128;
+const EXEMPLAR_MAX_LABEL_RUNES = 128;
 
 /** The latest exemplar accepted for a series, for de-duplication. */
 interface LatestExemplar {

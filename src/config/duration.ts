@@ -36,7 +36,7 @@ const UNITS: ReadonlyMap<string, readonly [number, number]> = new Map([
 ] as const);
 
 /** Go's time.Duration is int64 nanoseconds; Prometheus rejects anything longer (~292 years). */
-export const MAX_DURATION_MS = Math.floor(9223372036854775807 / 1e6);
+const MAX_DURATION_MS = Math.floor(2 ** 63 / 1e6);
 
 function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;

@@ -10,8 +10,8 @@ import {
 } from './types.ts';
 import type { GlobalConfig, NameEscapingScheme, NameValidationScheme, ScrapeLimits, ScrapeProtocol } from './types.ts';
 
-export const DEFAULT_SCRAPE_INTERVAL = 60_000;
-export const DEFAULT_SCRAPE_TIMEOUT = 10_000;
+const DEFAULT_SCRAPE_INTERVAL = 60_000;
+const DEFAULT_SCRAPE_TIMEOUT = 10_000;
 
 /** Server-only settings: accepted so Prometheus configs load, reported as having no effect. */
 const SERVER_ONLY_GLOBAL = ['evaluation_interval', 'rule_query_offset', 'query_log_file'];

@@ -46,7 +46,7 @@ const HTTP_HEADERS_RESERVED = new Set([
 ]);
 
 /** Go's http.CanonicalHeaderKey for ASCII names: `x-foo-bar` → `X-Foo-Bar`. */
-export function canonicalHeaderKey(name: string): string {
+function canonicalHeaderKey(name: string): string {
   if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(name)) return name;
   return name.toLowerCase().replace(/(^|-)([a-z])/g, (_m, sep: string, c: string) => sep + c.toUpperCase());
 }
@@ -85,7 +85,7 @@ export function readUrlString(ctx: Ctx, f: Field | undefined, what: string): str
   return s;
 }
 
-export function readTlsConfig(ctx: Ctx, f: Field | undefined, p: string): TlsConfig {
+function readTlsConfig(ctx: Ctx, f: Field | undefined, p: string): TlsConfig {
   const out: Mutable<TlsConfig> = { insecureSkipVerify: false };
   if (!f) return out;
   const m = readMap(ctx, f, { known: TLS_KEYS, unknown: refUnsupported });

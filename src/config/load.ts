@@ -12,7 +12,6 @@
  * global settings) are accepted and reported in `Config.warnings` instead.
  */
 import fs from 'node:fs/promises';
-import path from 'node:path';
 import { glob, GlobPatternError } from '../util/glob.ts';
 import { LineCounter, parseDocument } from 'yaml';
 import type { YAMLError } from 'yaml';

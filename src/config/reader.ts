@@ -21,7 +21,7 @@ export interface Field {
 }
 
 /** Stop collecting after this many problems: later ones are usually fallout of earlier ones. */
-export const MAX_ISSUES = 50;
+const MAX_ISSUES = 50;
 
 export class Ctx {
   readonly file: string;
@@ -86,7 +86,7 @@ export class Ctx {
   }
 }
 
-export function isNull(n: Node | null): boolean {
+function isNull(n: Node | null): boolean {
   return n === null || (isScalar(n) && n.value === null);
 }
 
@@ -223,13 +223,13 @@ function addField(ctx: Ctx, view: MapViewImpl, spec: MapSpec, key: string, keyNo
   view.keyNodes.set(key, keyNode);
 }
 
-export function unknownFieldMessage(key: string, known: readonly string[]): string {
+function unknownFieldMessage(key: string, known: readonly string[]): string {
   const s = suggest(key, known);
   return `unknown field ${JSON.stringify(key)}` + (s ? ` (did you mean ${JSON.stringify(s)}?)` : '');
 }
 
 /** The closest known field: its snake_case spelling (sourceLabels → source_labels) or a near edit. */
-export function suggest(key: string, known: readonly string[]): string | undefined {
+function suggest(key: string, known: readonly string[]): string | undefined {
   const snake = key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/-/g, '_').toLowerCase();
   if (snake !== key && known.includes(snake)) return snake;
   let best: string | undefined;
@@ -312,7 +312,7 @@ export function readBool(ctx: Ctx, f: Field | undefined): boolean | undefined {
 }
 
 /** go-yaml v2 integer syntax: decimal, 0x, 0o, 0b, leading-0 octal, `_` separators, sign. */
-export function parseYamlInt(text: string): number | null {
+function parseYamlInt(text: string): number | null {
   let t = text.replace(/_/g, '');
   let neg = false;
   if (t.startsWith('+') || t.startsWith('-')) {

@@ -190,7 +190,7 @@ function scrapeObj(s: ScrapeConfig): Obj {
 }
 
 /** `forHash` keeps header values (they are part of an endpoint's identity) and leaves out the generated name. */
-export function remoteWriteObj(rw: Omit<RemoteWriteConfig, 'hash'>, opts: { forHash?: boolean } = {}): Obj {
+function remoteWriteObj(rw: Omit<RemoteWriteConfig, 'hash'>, opts: { forHash?: boolean } = {}): Obj {
   const q = rw.queueConfig;
   const md = rw.metadataConfig;
   return compact({

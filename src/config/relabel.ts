@@ -24,7 +24,7 @@ function relabelString(ctx: Ctx, f: Field | undefined): string | undefined {
   return readString(ctx, f);
 }
 
-export function readRelabelConfig(ctx: Ctx, f: Field): RelabelConfig | undefined {
+function readRelabelConfig(ctx: Ctx, f: Field): RelabelConfig | undefined {
   const m = readMap(ctx, f, { known: RELABEL_KEYS });
   if (!m) return undefined;
   const before = ctx.issues.length;

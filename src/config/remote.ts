@@ -12,7 +12,7 @@ import { readRelabelConfigs } from './relabel.ts';
 import type { MetadataConfig, QueueConfig, RemoteWriteConfig, RemoteWriteProtobufMessage } from './types.ts';
 
 /** Head defaults; 2.42 used capacity 2500, max_shards 200, max_samples_per_send 500 (changed in 2.44). */
-export const DEFAULT_QUEUE_CONFIG: QueueConfig = Object.freeze({
+const DEFAULT_QUEUE_CONFIG: QueueConfig = Object.freeze({
   capacity: 10000,
   maxShards: 50,
   minShards: 1,
@@ -25,13 +25,13 @@ export const DEFAULT_QUEUE_CONFIG: QueueConfig = Object.freeze({
 });
 
 /** Head defaults; 2.42 sent at most 500 metadata entries per request. */
-export const DEFAULT_METADATA_CONFIG: MetadataConfig = Object.freeze({
+const DEFAULT_METADATA_CONFIG: MetadataConfig = Object.freeze({
   send: true,
   sendInterval: 60_000,
   maxSamplesPerSend: 2000,
 });
 
-export const DEFAULT_REMOTE_TIMEOUT = 30_000;
+const DEFAULT_REMOTE_TIMEOUT = 30_000;
 
 const PROTOBUF_MESSAGES: readonly RemoteWriteProtobufMessage[] = ['prometheus.WriteRequest', 'io.prometheus.write.v2.Request'];
 

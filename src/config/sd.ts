@@ -20,9 +20,9 @@ export function unsupportedSdMessage(key: string): string | undefined {
 /** Prometheus' file SD name rule: one `*` at most, only in the last path segment, a JSON/YAML extension. */
 const FILE_SD_PATTERN = /^[^*]*(\*[^/]*)?\.(json|yml|yaml|JSON|YML|YAML)$/;
 
-export const FILE_SD_DEFAULT_REFRESH = 5 * 60_000;
-export const HTTP_SD_DEFAULT_REFRESH = 60_000;
-export const DNS_SD_DEFAULT_REFRESH = 30_000;
+const FILE_SD_DEFAULT_REFRESH = 5 * 60_000;
+const HTTP_SD_DEFAULT_REFRESH = 60_000;
+const DNS_SD_DEFAULT_REFRESH = 30_000;
 
 /**
  * Checks a static target written without relabel_configs (with relabeling, anything may be
@@ -30,7 +30,7 @@ export const DNS_SD_DEFAULT_REFRESH = 30_000;
  * rejects what can never be dialled: blanks, bad ports, unbracketed IPv6. A missing port is
  * allowed, as in Prometheus 3 (the scheme's default port is used).
  */
-export function checkTargetAddress(t: string): string | null {
+function checkTargetAddress(t: string): string | null {
   if (t.includes('/')) {
     return `${JSON.stringify(t)} is not a valid hostname (a target is host:port; put the path in metrics_path or rewrite __address__ with relabel_configs)`;
   }

@@ -27,11 +27,11 @@ import { errorMessage } from '../util/errors.ts';
 import { DiscoveryError, runRefreshLoop, type Discoverer } from './discoverer.ts';
 import type { SdMetrics } from './metrics.ts';
 
-export const DNS_NAME_LABEL = '__meta_dns_name';
-export const DNS_SRV_TARGET_LABEL = '__meta_dns_srv_record_target';
-export const DNS_SRV_PORT_LABEL = '__meta_dns_srv_record_port';
-export const DNS_MX_TARGET_LABEL = '__meta_dns_mx_record_target';
-export const DNS_NS_TARGET_LABEL = '__meta_dns_ns_record_target';
+const DNS_NAME_LABEL = '__meta_dns_name';
+const DNS_SRV_TARGET_LABEL = '__meta_dns_srv_record_target';
+const DNS_SRV_PORT_LABEL = '__meta_dns_srv_record_port';
+const DNS_MX_TARGET_LABEL = '__meta_dns_mx_record_target';
+const DNS_NS_TARGET_LABEL = '__meta_dns_ns_record_target';
 
 export interface DnsResolverOptions {
   /** Name servers as node:dns setServers takes them (`ip` or `ip:port`); default: the system's. */

@@ -24,11 +24,11 @@ import { DiscoveryError, runRefreshLoop, type Discoverer } from './discoverer.ts
 import type { SdMetrics } from './metrics.ts';
 import { parseGroupsJson, toTargetGroups } from './targetgroups.ts';
 
-export const URL_LABEL = '__meta_url';
+const URL_LABEL = '__meta_url';
 /** Go's http.Client gives up after 10 redirects. */
 const MAX_REDIRECTS = 10;
 /** Bounds the memory one response may take; target lists are orders of magnitude smaller. */
-export const HTTP_SD_MAX_BODY = 64 << 20;
+const HTTP_SD_MAX_BODY = 64 << 20;
 const CONTENT_TYPE = /^application\/json(;\s*charset=("utf-8"|utf-8))?$/i;
 
 type NodeFetch = typeof import('node-fetch');

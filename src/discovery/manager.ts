@@ -27,7 +27,7 @@ import { FileDiscoverer } from './file.ts';
 import { HttpDiscoverer } from './http.ts';
 import { MANAGER_NAME, SdMetrics } from './metrics.ts';
 
-export const DEFAULT_UPDATE_INTERVAL_MS = 5000;
+const DEFAULT_UPDATE_INTERVAL_MS = 5000;
 
 export type SdProviderConfig =
   | { readonly kind: 'file'; readonly config: FileSdConfig }

@@ -53,7 +53,7 @@ function jsonReplacer(_k: string, v: unknown): unknown {
   return v;
 }
 
-export function logfmt(rec: LogFields): string {
+function logfmt(rec: LogFields): string {
   let out = '';
   for (const k of Object.keys(rec)) {
     const v = rec[k];

@@ -19,7 +19,7 @@ import { lazyHttps, lazyTls } from '../util/lazy-builtin.ts';
 import { requestOnce } from './request-once.ts';
 import type { TlsClientOptions } from './tls.ts';
 
-export class ProxyError extends OutpostError {
+class ProxyError extends OutpostError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('OUTPOST_PROXY', message, options);
   }
@@ -128,7 +128,7 @@ function splitHostPort(p: string): [string, string] {
 }
 
 /** Host of a URL without IPv6 brackets, lower-case, and its port with the scheme default filled in. */
-export function hostPort(u: URL): { host: string; port: string } {
+function hostPort(u: URL): { host: string; port: string } {
   const h = u.hostname.toLowerCase();
   return { host: h.startsWith('[') ? h.slice(1, -1) : h, port: u.port || (u.protocol === 'https:' ? '443' : '80') };
 }
@@ -238,7 +238,7 @@ function dialProxy(proxy: URL, tlsOpts: TlsOptions | undefined): Duplex {
  * Opens a CONNECT tunnel to target's host:port through the route's proxy. Rejects with ProxyError
  * when the proxy refuses, fails or does not answer within timeoutMs.
  */
-export function openTunnel(route: ProxyRoute, target: URL, timeoutMs: number, tlsOpts?: TlsOptions): Promise<Duplex> {
+function openTunnel(route: ProxyRoute, target: URL, timeoutMs: number, tlsOpts?: TlsOptions): Promise<Duplex> {
   const deadline = (): Error => new ProxyError(`proxy CONNECT timed out (timeout ${timeoutMs}ms)`);
   return requestOnce<Duplex>(timeoutMs, deadline, (done) => {
     const { host, port } = hostPort(target);
@@ -338,7 +338,7 @@ interface AgentWithAddRequest {
  * with `Proxy-Authorization` from the proxy URL. Requests must give their headers as an object (an
  * array of raw headers writes the request line before the agent sees it).
  */
-export class ForwardProxyAgent extends http.Agent {
+class ForwardProxyAgent extends http.Agent {
   private readonly route: ProxyRoute;
   private readonly proxyTls: TlsOptions | undefined;
 

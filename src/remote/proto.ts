@@ -14,7 +14,6 @@ export const MetricType = {
   INFO: 6,
   STATESET: 7,
 } as const;
-export type MetricTypeValue = (typeof MetricType)[keyof typeof MetricType];
 
 /** Prometheus' stale marker, 0x7ff0000000000002, as two 32-bit halves. */
 export const STALE_NAN_HI = 0x7ff00000;

@@ -6,7 +6,7 @@ import { uncompress } from 'snappyjs';
 import { Scratch, SnappyError, snappyCompressInto } from '../util/snappy.ts';
 
 /** Default cap on a decoded body: far above any sane remote-write request, low enough to refuse a bomb. */
-export const DEFAULT_MAX_UNCOMPRESSED = 64 * 1024 * 1024;
+const DEFAULT_MAX_UNCOMPRESSED = 64 * 1024 * 1024;
 
 /**
  * Compresses request bodies with the Go-compatible encoder in src/util/snappy.ts: measured 1.6x

@@ -76,7 +76,7 @@ export interface LoopCounters {
   bodyLimitHit: number;
 }
 
-export class SampleLimitError extends ScrapeError {}
+class SampleLimitError extends ScrapeError {}
 
 const EMPTY = Buffer.alloc(0);
 

@@ -323,7 +323,7 @@ function toRecord(ls: Labels): Record<string, string> {
 }
 
 /** Stable offset inside the interval from a hash of the target, so restarts keep the same phase. */
-export function targetOffset(key: string, url: string, intervalMs: number): number {
+function targetOffset(key: string, url: string, intervalMs: number): number {
   // FNV-1a 32-bit over the target identity.
   let h = 0x811c9dc5;
   const s = key + '\u0000' + url;

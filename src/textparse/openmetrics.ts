@@ -201,7 +201,7 @@ export class OpenMetricsParser extends ParserBase implements TextParser {
     }
     this.seriesEnd = j;
 
-    let v = this.token(j);
+    const v = this.token(j);
     if (v < 0) throw this.fail(j < end && b[j] === SP ? j + 1 : j, 'expected value after metric');
     if (!this.num.parse(b, j + 1, v)) throw this.failAt(v, floatErrorMessage(this.num.status, b, j + 1, v));
     this.value = this.num.value;

@@ -3,9 +3,9 @@ import { PromTextParser } from './prom-text.ts';
 import { ParseError, type TextParser } from './types.ts';
 
 export { Entry, MetricType, ParseError } from './types.ts';
-export type { EntryKind, MetricTypeCode, TextParser } from './types.ts';
+export type { TextParser } from './types.ts';
 export { PromTextParser } from './prom-text.ts';
-export { OpenMetricsParser, type OpenMetricsOptions } from './openmetrics.ts';
+export { OpenMetricsParser } from './openmetrics.ts';
 
 export type TextFormat = 'text' | 'openmetrics';
 

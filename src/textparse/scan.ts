@@ -177,7 +177,7 @@ export function parseDigitsInt64(b: Buffer, s: number, e: number): number {
  */
 export function secondsToMillis(seconds: number): number {
   const ms = Math.trunc(seconds * 1000);
-  if (!(ms > -9223372036854775808 && ms < 9223372036854775808)) return -9223372036854775808;
+  if (!(ms > -(2 ** 63) && ms < 2 ** 63)) return -(2 ** 63);
   return ms === 0 ? 0 : ms;
 }
 
@@ -301,7 +301,7 @@ export function lineEnd(b: Buffer, s: number, e: number): number {
  * dominant cost of materialising labels) and lets every cached series share it. Bounded: a slot
  * is simply overwritten on collision.
  */
-export class StringCache {
+class StringCache {
   private readonly slots: (string | undefined)[];
   private readonly mask: number;
   static readonly MAX_LEN = 64;

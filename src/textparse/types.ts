@@ -15,7 +15,6 @@ export const MetricType = {
   info: 6,
   stateset: 7,
 } as const;
-export type MetricTypeCode = (typeof MetricType)[keyof typeof MetricType];
 
 /** Any invalid exposition. The scrape that produced it fails as a whole. */
 export class ParseError extends OutpostError {

@@ -30,7 +30,7 @@ const MIN_NON_LITERAL_BLOCK = 1 + 1 + INPUT_MARGIN;
 const MAX_TABLE = 1 << 14;
 const table = new Uint16Array(MAX_TABLE);
 
-export function maxCompressedLength(n: number): number {
+function maxCompressedLength(n: number): number {
   return 32 + n + Math.floor(n / 6);
 }
 

@@ -46,7 +46,7 @@ export interface CheckpointOptions {
   segmentSize?: number;
 }
 
-export interface CheckpointStats {
+interface CheckpointStats {
   droppedSeries: number;
   droppedSamples: number;
   droppedTombstones: number;

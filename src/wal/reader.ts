@@ -2,10 +2,10 @@
  * Reading WAL segments: page/fragment parsing shared by the whole-segment reader, the tailing
  * LiveReader and startup replay with repair (Prometheus' wlog Reader, LiveReader and Repair).
  */
-import { open, readdir, rm, stat, type FileHandle } from 'node:fs/promises';
+import { open, rm, type FileHandle } from 'node:fs/promises';
 import { lazyZlib } from '../util/lazy-builtin.ts';
 import { crc32c } from './crc32c.ts';
-import { CorruptionError, InvalidRecordError, SegmentsError } from './errors.ts';
+import { CorruptionError, InvalidRecordError } from './errors.ts';
 import {
   FLAG_SNAPPY,
   FRAG_FIRST,
@@ -107,7 +107,7 @@ abstract class FrameParser {
       if (type === 0) {
         // Padding: the rest of the page must be zero. A segment that ends early counts as padded.
         const pageRem = PAGE_SIZE - (at % PAGE_SIZE);
-        const n = avail < pageRem ? avail : pageRem;
+        const n = Math.min(avail, pageRem);
         if (n < pageRem && !this.final) return null;
         for (let i = 1; i < n; i++) {
           if (d[this.rd + i] !== 0) throw this.corrupt('unexpected non-zero byte in padded page', at);
@@ -398,7 +398,7 @@ export async function readSegmentRange(
  * end of the page. Truncating keeps those bytes identical rather than re-encoding them, and each
  * step leaves a readable WAL if the process dies in between.
  */
-export async function repairSegment(
+async function repairSegment(
   walDir: string,
   segment: number,
   offset: number,
@@ -518,25 +518,3 @@ export async function replayWal(
   }
   return result;
 }
-
-/** Size in bytes of every segment and checkpoint under walDir (for the storage size gauge). */
-export async function walSize(walDir: string): Promise<number> {
-  let total = 0;
-  const walk = async (dir: string): Promise<void> => {
-    let entries;
-    try {
-      entries = await readdir(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      const p = `${dir}/${e.name}`;
-      if (e.isDirectory()) await walk(p);
-      else if (e.isFile()) total += (await stat(p)).size;
-    }
-  };
-  await walk(walDir);
-  return total;
-}
-
-export { SegmentsError };

@@ -179,7 +179,7 @@ export class WalWriter {
     let i = 0;
     do {
       const room = PAGE_SIZE - this.pageUsed - HEADER_SIZE;
-      const l = total - off < room ? total - off : room;
+      const l = Math.min(total - off, room);
       const last = off + l === total;
       const kind = i === 0 ? (last ? FRAG_FULL : FRAG_FIRST) : last ? FRAG_LAST : FRAG_MIDDLE;
       const b = this.reserve(HEADER_SIZE + l);

@@ -15,14 +15,13 @@ export const HEADER_SIZE = 7;
 export const MAX_FRAGMENT = PAGE_SIZE - HEADER_SIZE;
 export const DEFAULT_SEGMENT_SIZE = 128 * 1024 * 1024;
 
-/** Fragment kinds in the low 3 bits of the header byte. */
-export const FRAG_PAD = 0;
+/** Fragment kinds in the low 3 bits of the header byte (0 is page padding). */
 export const FRAG_FULL = 1;
 export const FRAG_FIRST = 2;
 export const FRAG_MIDDLE = 3;
 export const FRAG_LAST = 4;
+/** Compression flags above the kind: snappy, or else zstd (0x10). */
 export const FLAG_SNAPPY = 0x08;
-export const FLAG_ZSTD = 0x10;
 
 /** Segment file name: 8-digit zero-padded decimal, as Prometheus' `%08d`. */
 export function segmentName(i: number): string {

@@ -337,7 +337,7 @@ function countReadQueries(b: Uint8Array): number {
  * Walks a snappy block's elements: the decoder we use fills a short stream with zeros, where Go's
  * rejects it, so the lengths and copy offsets are checked against the declared size first.
  */
-export function snappyBlockValid(b: Uint8Array): boolean {
+function snappyBlockValid(b: Uint8Array): boolean {
   let i = 0;
   let declared = 0;
   let mul = 1;

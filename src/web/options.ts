@@ -28,7 +28,7 @@ export interface WebOptions {
   readonly historyPoints?: number;
 }
 
-export const WEB_DEFAULTS = Object.freeze({
+const WEB_DEFAULTS = Object.freeze({
   maxConnections: 512,
   readTimeoutMs: 5 * 60_000,
   corsOrigin: '.*',
@@ -93,7 +93,7 @@ export function resolveWebOptions(o: WebOptions = {}): ResolvedWebOptions {
 }
 
 /** Prometheus' computeExternalURL: absolute URL, no surrounding quotes, path without trailing slash. */
-export function parseExternalUrl(raw: string): { url: URL; path: string } {
+function parseExternalUrl(raw: string): { url: URL; path: string } {
   if (/^["']|["']$/.test(raw)) throw new WebOptionsError('--web.external-url: URL must not begin or end with quotes');
   let url: URL;
   try {

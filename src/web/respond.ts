@@ -7,7 +7,7 @@ import { lazyZlib } from '../util/lazy-builtin.ts';
  */
 
 /** API error types and the HTTP status Prometheus maps each to. */
-export const API_ERROR_STATUS = {
+const API_ERROR_STATUS = {
   bad_data: 400,
   execution: 422,
   canceled: 503,

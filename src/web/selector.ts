@@ -7,7 +7,7 @@ export class SelectorError extends OutpostError {
   }
 }
 
-export type MatchOp = '=' | '!=' | '=~' | '!~';
+type MatchOp = '=' | '!=' | '=~' | '!~';
 
 export interface LabelMatcher {
   readonly name: string;

@@ -14,10 +14,7 @@ import { clientScript } from './ui/client-script.ts';
 import { PAGES, renderPage } from './ui/pages.ts';
 import { STYLES } from './ui/styles.ts';
 
-export type { ScrapePoolInfo, TargetMetadata, WebDeps } from './deps.ts';
-export type { WebOptions } from './options.ts';
-export { WebOptionsError, resolveWebOptions, webOptionsFromFlagMap } from './options.ts';
-export { WebConfigError } from './web-config.ts';
+export type { WebDeps } from './deps.ts';
 
 /** The agent's landing page, as Prometheus' React UI names it in agent mode. */
 const HOME_PAGE = '/agent';

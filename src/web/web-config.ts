@@ -42,8 +42,8 @@ export class WebConfigError extends OutpostError {
   }
 }
 
-export const CLIENT_AUTH_TYPES = ['NoClientCert', 'RequestClientCert', 'RequireAnyClientCert', 'VerifyClientCertIfGiven', 'RequireAndVerifyClientCert'] as const;
-export type ClientAuthType = (typeof CLIENT_AUTH_TYPES)[number];
+const CLIENT_AUTH_TYPES = ['NoClientCert', 'RequestClientCert', 'RequireAnyClientCert', 'VerifyClientCertIfGiven', 'RequireAndVerifyClientCert'] as const;
+type ClientAuthType = (typeof CLIENT_AUTH_TYPES)[number];
 
 const TLS_VERSIONS: Readonly<Record<string, tls.SecureVersion>> = { TLS10: 'TLSv1', TLS11: 'TLSv1.1', TLS12: 'TLSv1.2', TLS13: 'TLSv1.3' };
 const VERSION_ORDER: readonly tls.SecureVersion[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
@@ -136,7 +136,7 @@ const HTTP_KEYS = ['http2', 'headers'];
 /** The shapes bcryptjs can check ($2a$, $2b$, $2y$, cost 04-31); Go's bcrypt.Cost accepts the same in practice. */
 const BCRYPT_HASH = /^\$2[aby]\$(\d\d)\$[./A-Za-z0-9]{53}$/;
 
-/** Parses and validates the file's text (no file access: cert and key files are checked by loadTlsMaterial). */
+/** Parses and validates the file's text (no file access: cert and key files are checked when the TLS material is built). */
 export function parseWebConfig(text: string, file: string): WebConfig {
   const issues: ConfigIssue[] = [];
   const lc = new LineCounter();
@@ -360,10 +360,6 @@ function buildTlsMaterial(file: string, s: TlsServerSettings, f: TlsFiles, hands
   });
 }
 
-/** Reads the cert/key/CA files and builds the TLS server for them. Throws WebConfigError. */
-export async function loadTlsMaterial(file: string, s: TlsServerSettings, handshakeTimeoutMs = DEFAULT_HANDSHAKE_TIMEOUT_MS): Promise<TlsMaterial> {
-  return buildTlsMaterial(file, s, await readTlsFiles(file, s), handshakeTimeoutMs);
-}
 
 /** Node's own default for tls.Server. */
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 120_000;
@@ -622,7 +618,7 @@ export class WebConfigSource {
       throw WebConfigError.at(this.file, '', `cannot read: ${errorMessage(err)}`);
     }
     let out = this.lastOutcome;
-    if (!out || !this.lastText || !this.lastText.equals(text)) {
+    if (!out || !this.lastText?.equals(text)) {
       try {
         out = { ok: true, value: parseWebConfig(text.toString('utf8'), this.file) };
       } catch (err) {

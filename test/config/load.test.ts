@@ -159,6 +159,6 @@ test('the redacted YAML parses back into the same config (secret values aside)',
     t.notThrows(() => parseYaml(yaml));
     const again = parseConfig(yaml, file, { env: {} });
     t.deepEqual(normalise(again), normalise(orig), f);
-    if (f === 'full') t.regex(yaml, /\n    literal: cost\$center\n/);
+    if (f === 'full') t.regex(yaml, /\n {4}literal: cost\$center\n/);
   }
 });

@@ -35,10 +35,6 @@ const REPORT_SERIES = new Set(['up', 'scrape_duration_seconds', 'scrape_samples_
 /** Scrapes served before SIGINT (runCase waits for this many) whose samples must all arrive. */
 const MIN_DELIVERED = 3;
 
-function gaugeStatic(name: string, value: number): string {
-  return `# HELP ${name} A gauge.\n# TYPE ${name} gauge\n${name} ${formatGoFloat(value)}\n`;
-}
-
 function constGauge(name: string, value: number): () => CaseSpec {
   return () => {
     const e = new Exposition();

@@ -161,7 +161,7 @@ export class Exposition {
 
 export const TEXT_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
-export interface ScrapeResponse {
+interface ScrapeResponse {
   status?: number;
   contentType?: string;
   body: string;
@@ -284,7 +284,7 @@ export function prometheusBinary(): string | null {
 }
 
 /** The reference binary when it is a 2.x (the 2.42 agent the web tests compare bodies with), else null. */
-export function prometheus2Binary(): string | null {
+function prometheus2Binary(): string | null {
   const bin = prometheusBinary();
   if (bin === null) return null;
   try {
@@ -431,7 +431,7 @@ export async function runCase(sender: Sender, spec: CaseSpec): Promise<CaseRun> 
 
 export type Matcher = Readonly<Record<string, string>>;
 
-export function matches(s: WireSample, m: Matcher): boolean {
+function matches(s: WireSample, m: Matcher): boolean {
   for (const [k, v] of Object.entries(m)) if ((s.labels[k] ?? '') !== v) return false;
   return true;
 }
@@ -463,7 +463,7 @@ export function countWithValue(samples: readonly WireSample[], m: Matcher, value
 // ---- scenarios: several targets, several receivers, scripted runs (black-box suite) ------------
 
 /** One scrape target of a scenario, with everything it served. */
-export interface TargetState {
+interface TargetState {
   /** host:port (the `instance` label). */
   address: string;
   served: ScrapeResponse[];
@@ -486,7 +486,7 @@ export interface ScenarioEnv {
   web: string;
 }
 
-export interface ScenarioControl {
+interface ScenarioControl {
   readonly sender: Sender;
   readonly env: ScenarioEnv;
   readonly rxs: readonly RwReceiver[];
@@ -553,7 +553,7 @@ const SCENARIO_SCRAPE_WAIT_MS = 20_000;
  * sender, lets drive() script the run, SIGINTs it and waits for the exit. Everything is torn down
  * before it resolves (receivers closed; their records stay readable).
  */
-export async function runScenario(sender: Sender, spec: ScenarioSpec): Promise<ScenarioRun> {
+async function runScenario(sender: Sender, spec: ScenarioSpec): Promise<ScenarioRun> {
   await acquireSlot();
   const servers: http.Server[] = [];
   const rxs: RwReceiver[] = [];
@@ -680,7 +680,7 @@ export async function runScenario(sender: Sender, spec: ScenarioSpec): Promise<S
 }
 
 /** Memoizes an async computation (one sender run shared by several test cases). */
-export function once<T>(fn: () => Promise<T>): () => Promise<T> {
+function once<T>(fn: () => Promise<T>): () => Promise<T> {
   let p: Promise<T> | null = null;
   return () => (p ??= fn());
 }
@@ -703,7 +703,7 @@ export function staleMarkers(samples: readonly WireSample[], m: Matcher): WireSa
 }
 
 /** The last lines of a process output, for failure messages. */
-export function outputTail(output: string, lines = 40): string {
+function outputTail(output: string, lines = 40): string {
   return output.split('\n').slice(-lines).join('\n');
 }
 

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-export type ImportKind = 'static' | 'type' | 'dynamic';
+type ImportKind = 'static' | 'type' | 'dynamic';
 
 export interface ImportEdge {
   /** Importing file, relative to the tree's root, with forward slashes. */
@@ -138,7 +138,7 @@ function startsRegex(prev: Token | undefined): boolean {
 }
 
 /** The import specifiers of one source text. */
-export function importsOf(src: string): { specifier: string; kind: ImportKind; line: number }[] {
+function importsOf(src: string): { specifier: string; kind: ImportKind; line: number }[] {
   const toks = tokenize(src);
   const out: { specifier: string; kind: ImportKind; line: number }[] = [];
   for (let i = 0; i < toks.length; i++) {

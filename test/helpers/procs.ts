@@ -184,7 +184,7 @@ export async function startPrometheusReceiver(): Promise<PrometheusReceiver> {
   };
 }
 
-export type PromVector = { metric: Record<string, string>; value: [number, string] }[];
+type PromVector = { metric: Record<string, string>; value: [number, string] }[];
 
 /** A real prometheus-node-exporter on 127.0.0.1. */
 export async function startNodeExporter(): Promise<{ url: string; address: string; proc: Proc }> {
@@ -196,7 +196,7 @@ export async function startNodeExporter(): Promise<{ url: string; address: strin
 }
 
 /** The agent under test: the bundle when built, else the sources (Node runs .ts directly). */
-export function outpostCommand(): string[] {
+function outpostCommand(): string[] {
   return [process.execPath, path.join(ROOT, process.env.OUTPOST_ENTRY ?? 'dist/outpost.mjs')];
 }
 

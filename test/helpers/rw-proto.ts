@@ -133,23 +133,23 @@ export interface DecodedLabel {
   name: string;
   value: string;
 }
-export interface DecodedSample {
+interface DecodedSample {
   value: number;
   timestamp: number;
   /** True only for the exact stale-marker bits, not for any other NaN. */
   stale: boolean;
 }
-export interface DecodedExemplar {
+interface DecodedExemplar {
   labels: DecodedLabel[];
   value: number;
   timestamp: number;
 }
-export interface DecodedBucketSpan {
+interface DecodedBucketSpan {
   offset: number;
   length: number;
 }
 /** protobufjs' plain-object form (camelCase, longs as numbers, enums as numbers, defaults filled). */
-export interface DecodedHistogram {
+interface DecodedHistogram {
   countInt?: number;
   countFloat?: number;
   sum: number;
@@ -186,10 +186,10 @@ export interface DecodedWriteRequest {
   metadata: DecodedMetadata[];
 }
 
-export interface DecodedSampleV2 extends DecodedSample {
+interface DecodedSampleV2 extends DecodedSample {
   startTimestamp: number;
 }
-export interface DecodedExemplarV2 {
+interface DecodedExemplarV2 {
   labelsRefs: number[];
   labels: DecodedLabel[];
   value: number;
@@ -202,7 +202,7 @@ export interface DecodedMetadataV2 {
   help: string;
   unit: string;
 }
-export interface DecodedTimeSeriesV2 {
+interface DecodedTimeSeriesV2 {
   labelsRefs: number[];
   /** Resolved through the symbol table, in wire order. */
   labels: DecodedLabel[];

@@ -28,9 +28,9 @@ export interface PlannedResponse {
   writtenHeaders?: boolean;
 }
 
-export type RwProtocol = 'rw1' | 'rw2';
+type RwProtocol = 'rw1' | 'rw2';
 
-export interface ReceivedMetadata {
+interface ReceivedMetadata {
   /** RW1: metric_family_name; RW2: the series' __name__. */
   metricFamilyName: string;
   type: number;

@@ -7,7 +7,7 @@ import { BufferPool } from '../../src/scrape/buffer-pool.ts';
 import { AuthSource } from '../../src/net/auth.ts';
 import { ScrapeLoop, type LoopCounters, type LoopOptions, type ScrapeTarget } from '../../src/scrape/loop.ts';
 import { ScrapeManager } from '../../src/scrape/manager.ts';
-import { type Clock } from '../../src/util/clock.ts';
+import type { Clock } from '../../src/util/clock.ts';
 import { FakeClock } from './fake-clock.ts';
 import { startServer } from './http.ts';
 import type { Teardown } from './procs.ts';
@@ -20,7 +20,7 @@ export function loopCounters(): LoopCounters {
 }
 
 /** Options of a pool with every limit off and no auth, over plain HTTP without keep-alive. */
-export function loopOptions(o: Partial<LoopOptions> = {}): LoopOptions {
+function loopOptions(o: Partial<LoopOptions> = {}): LoopOptions {
   return {
     honorLabels: false,
     honorTimestamps: true,

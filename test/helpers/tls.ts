@@ -10,7 +10,7 @@ const execFileAsync = promisify(execFile);
  * Runs openssl in `dir`. A missing openssl is an error, not a skip: a TLS test that cannot make its
  * certificates must fail rather than pass without asserting anything.
  */
-export async function openssl(dir: string, args: readonly string[]): Promise<void> {
+async function openssl(dir: string, args: readonly string[]): Promise<void> {
   try {
     await execFileAsync('openssl', args, { cwd: dir });
   } catch (e) {

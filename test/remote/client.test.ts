@@ -153,7 +153,7 @@ test('connection errors are retryable and name the URL with its password redacte
 });
 
 test('a connection reset mid-response is retryable', async (t) => {
-  const s = await startServer((req, res) => {
+  const s = await startServer((_req, res) => {
     res.socket?.destroy();
   }, { t });
   const r = await client(t, `url: ${s.url}/w`).send(BODY, 0, 'v1');

@@ -19,7 +19,7 @@ function errorClasses(): ErrorClass[] {
   const out: ErrorClass[] = [];
   for (const file of sourceFiles(ROOT, 'src')) {
     const src = readFileSync(path.join(ROOT, file), 'utf8');
-    for (const m of src.matchAll(/^export class (\w+) extends (\w*Error)\b[^{]*\{\n([\s\S]*?)\n\}$/gm)) {
+    for (const m of src.matchAll(/^(?:export )?class (\w+) extends (\w*Error)\b[^{]*\{\n([\s\S]*?)\n\}$/gm)) {
       const [, name = '', base = '', body = ''] = m;
       out.push({ name, base, codes: [...body.matchAll(/super\('([^']+)'/g)].map((c) => c[1] ?? ''), file });
     }

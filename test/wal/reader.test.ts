@@ -150,7 +150,7 @@ test('a record the consumer rejects with InvalidRecordError is corruption at its
   const { dir } = await fourRecordWal(t);
   const res = await replayWal(
     dir,
-    (rec, _seg, off) => {
+    (_rec, _seg, off) => {
       if (off === OFF[2]) throw new InvalidRecordError('bad record type');
     },
     { repair: true },

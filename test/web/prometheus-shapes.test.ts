@@ -121,7 +121,7 @@ test('our endpoints answer with the status codes, bodies and JSON shapes of the 
   // Ready, and the self target scraped once, so every list has an element to compare.
   await waitUntil(async () => {
     const r = await request(`${promBase}/api/v1/targets?scrapePool=self`).catch(() => null);
-    if (!r || r.status !== 200) return false;
+    if (r?.status !== 200) return false;
     const d = data(r.json()) as { activeTargets: { health: string }[] };
     return d.activeTargets[0]?.health === 'up';
   }, 30_000, () => `prometheus to scrape itself; output:\n${prom.output()}`);

@@ -51,7 +51,7 @@ function DetailBody({ fields, blocks, rows }: { fields: readonly Field[]; blocks
   for (const b of blocks) {
     out.push({ key: `b:${b.title}`, node: <Text bold>{b.title}</Text> });
     if (b.lines.length === 0) out.push({ key: `b:${b.title}:none`, node: <Text dimColor>  (none)</Text> });
-    b.lines.forEach((l, i) => out.push({ key: `b:${b.title}:${i}`, node: <Text wrap="truncate-end">{`  ${l}`}</Text> }));
+    for (const [i, l] of b.lines.entries()) out.push({ key: `b:${b.title}:${i}`, node: <Text wrap="truncate-end">{`  ${l}`}</Text> });
   }
   const limit = Math.max(1, rows);
   const shown = out.length > limit ? out.slice(0, limit - 1) : out;

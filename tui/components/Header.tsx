@@ -5,7 +5,7 @@ import { formatAge, formatAgeAgo, oneLine } from '../format.ts';
 import type { ReloadUi } from '../state.ts';
 import { phaseRole, useTheme, type Role } from '../theme.ts';
 
-export function phaseText(snapshot: StatusSnapshot, quitRequested: boolean): string {
+function phaseText(snapshot: StatusSnapshot, quitRequested: boolean): string {
   switch (snapshot.phase) {
     case 'stopping':
       return 'stopping: flushing…';

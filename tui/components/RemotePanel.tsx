@@ -24,7 +24,7 @@ const COLUMNS: readonly ColumnSpec<RemoteColumn>[] = [
 ];
 
 /** Lag in the minutes is worth a glance, in the tens of minutes it is an outage. */
-export function lagRole(seconds: number): Role | undefined {
+function lagRole(seconds: number): Role | undefined {
   return seconds >= 600 ? 'bad' : seconds >= 60 ? 'warn' : undefined;
 }
 

@@ -10,7 +10,7 @@ export interface CellValue {
 }
 
 /** A run of already padded text in one colour role: a row is a few of these instead of one node per cell. */
-export interface Segment {
+interface Segment {
   readonly text: string;
   readonly role?: Role | undefined;
 }
@@ -35,8 +35,7 @@ export function headerLine<Id extends string>(columns: readonly FittedColumn<Id>
 
 export function rowView<Id extends string>(key: string, columns: readonly FittedColumn<Id>[], values: Readonly<Record<Id, CellValue>>, selected: boolean): RowView {
   const segments: Segment[] = [];
-  for (let i = 0; i < columns.length; i++) {
-    const c = columns[i]!;
+  for (const [i, c] of columns.entries()) {
     const v = values[c.id];
     const text = cell(v.text, c.width, c.align) + (i < columns.length - 1 ? ' ' : '');
     const last = segments.at(-1);
@@ -69,6 +68,7 @@ export const TableRow = memo(function TableRow({ row, focused }: TableRowProps) 
         s.role === undefined ? (
           s.text
         ) : (
+          // biome-ignore lint/suspicious/noArrayIndexKey: a row's segments are positional; the row re-renders whole.
           <Text key={i} color={theme.fg(s.role)}>
             {s.text}
           </Text>

@@ -85,7 +85,7 @@ function parseJson(text: string): unknown {
   }
 }
 function fmtNum(n: number): string {
-  if (typeof n !== 'number' || !isFinite(n)) return String(n);
+  if (typeof n !== 'number' || !Number.isFinite(n)) return String(n);
   return n.toLocaleString('en-US', { maximumFractionDigits: n < 10 ? 2 : n < 1000 ? 1 : 0 });
 }
 function fmtBytes(n: number): string {
@@ -99,7 +99,7 @@ function fmtBytes(n: number): string {
   return (i === 0 ? String(n) : n.toFixed(n < 10 ? 2 : 1)) + ' ' + u[i];
 }
 function fmtSeconds(s: number): string {
-  if (!(s >= 0) || !isFinite(s)) return '\u2013';
+  if (!(s >= 0) || !Number.isFinite(s)) return '\u2013';
   if (s < 1) return (s * 1000).toFixed(s < 0.01 ? 2 : 1) + ' ms';
   if (s < 60) return s.toFixed(s < 10 ? 2 : 1) + ' s';
   const m = Math.floor(s / 60);
@@ -494,7 +494,7 @@ function drawSD(data: SdData): Child {
   const poolOf = (name: string): { active: ApiTarget[]; dropped: DroppedTargetJson[] } => (pools[name] ??= { active: [], dropped: [] });
   for (const p of data.pools) pools[p] = { active: [], dropped: [] };
   for (const t of data.activeTargets) poolOf(t.scrapePool).active.push(t);
-  for (const t of data.droppedTargets) poolOf(t.discoveredLabels['job'] ?? '').dropped.push(t);
+  for (const t of data.droppedTargets) poolOf(t.discoveredLabels.job ?? '').dropped.push(t);
   const names = Object.keys(pools).sort();
   if (names.length === 0) return empty('No scrape pools configured.');
   return names.map((name) => {

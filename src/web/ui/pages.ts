@@ -26,7 +26,7 @@ const NAV_LABEL: Record<PageId, string> = {
   status: 'Status',
 };
 
-export const ASSET_VERSION_PARAM = 'v';
+const ASSET_VERSION_PARAM = 'v';
 
 const FAVICON =
   "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E%3Cpath d='M8 1 15 15H1z' fill='%23d9480f'/%3E%3C/svg%3E";

@@ -1,5 +1,5 @@
 /** The UI's stylesheet, served as /static/outpost.css. No external fonts or CDNs. */
-export const STYLES = String.raw`
+export const STYLES = `
 :root {
   --bg: #f6f7f9; --panel: #ffffff; --fg: #1c2330; --muted: #5b6472; --border: #d7dce3;
   --accent: #b23c05; --accent-fg: #ffffff; --link: #0b57d0; --focus: #0b57d0;
