@@ -385,17 +385,20 @@ async function renderAgent(): Promise<Child> {
   return [intro, cards];
 }
 
+/** A filter box: keeps its value in the page state and the URL (?search=) and redraws on input. */
+function searchInput(id: string, placeholder: string, value: string, store: (v: string) => void): HTMLElement {
+  const oninput = (ev: Event): void => {
+    const v = inputValue(ev);
+    store(v);
+    syncQuery({ search: v });
+    rerender();
+  };
+  return h('input', { type: 'search', id, placeholder, value, oninput });
+}
+
 function targetsControls(): void {
-  const search = h('input', {
-    type: 'search',
-    id: 'target-search',
-    placeholder: 'endpoint or label, e.g. job="node"',
-    value: state.search,
-    oninput: (ev) => {
-      state.search = inputValue(ev);
-      syncQuery({ search: state.search });
-      rerender();
-    },
+  const search = searchInput('target-search', 'endpoint or label, e.g. job="node"', state.search, (v) => {
+    state.search = v;
   });
   const options = ['all', 'up', 'down', 'unknown'].map((v) =>
     h('option', { value: v, selected: state.health === v, text: v === 'all' ? 'All' : v === 'up' ? 'Up' : v === 'down' ? 'Down' : 'Unknown' }),
@@ -453,16 +456,8 @@ function drawTargets(data: TargetsJson): Child {
 }
 
 function sdControls(): void {
-  const search = h('input', {
-    type: 'search',
-    id: 'sd-search',
-    placeholder: 'label, e.g. __meta_filepath',
-    value: state.search,
-    oninput: (ev) => {
-      state.search = inputValue(ev);
-      syncQuery({ search: state.search });
-      rerender();
-    },
+  const search = searchInput('sd-search', 'label, e.g. __meta_filepath', state.search, (v) => {
+    state.search = v;
   });
   const choices: readonly (readonly [string, string])[] = [
     ['all', 'Active and dropped'],
@@ -646,16 +641,8 @@ function drawStatus(d: { runtime: RuntimeInfoJson; build: BuildInfoJson }): Chil
 }
 
 function flagsControls(): void {
-  const search = h('input', {
-    type: 'search',
-    id: 'flag-search',
-    placeholder: 'flag name or value',
-    value: state.flagSearch,
-    oninput: (ev) => {
-      state.flagSearch = inputValue(ev);
-      syncQuery({ search: state.flagSearch });
-      rerender();
-    },
+  const search = searchInput('flag-search', 'flag name or value', state.flagSearch, (v) => {
+    state.flagSearch = v;
   });
   controls.textContent = '';
   append(controls, field('Filter flags', search));
