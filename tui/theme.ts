@@ -12,14 +12,26 @@ const PALETTE: Readonly<Record<Role, string>> = {
   muted: 'gray',
 };
 
+/** Props that colour an Ink <Text>: `{}` when colour is off or there is no role, so no escape is emitted. */
+type ToneProps = { readonly color?: string };
+
 export interface Theme {
   readonly color: boolean;
   /** The colour for a role, or undefined when colour is off (Ink then emits no colour escape at all). */
   fg(role: Role): string | undefined;
+  /** Spread into a <Text>: `<Text {...theme.tone('warn')}>`. */
+  tone(role: Role | undefined): ToneProps;
 }
 
+const NO_TONE: ToneProps = Object.freeze({});
+const TONES = Object.fromEntries(Object.entries(PALETTE).map(([role, c]) => [role, Object.freeze({ color: c })])) as Readonly<Record<Role, ToneProps>>;
+
 export function makeTheme(color: boolean): Theme {
-  return { color, fg: (role) => (color ? PALETTE[role] : undefined) };
+  return {
+    color,
+    fg: (role) => (color ? PALETTE[role] : undefined),
+    tone: (role) => (color && role !== undefined ? TONES[role] : NO_TONE),
+  };
 }
 
 /** https://no-color.org: a present, non-empty NO_COLOR disables colour whatever the terminal supports. */

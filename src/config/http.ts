@@ -274,11 +274,14 @@ export function readHttpClientConfig(ctx: Ctx, m: MapView, defaults: { enableHtt
     proxyFromEnvironment: false,
   };
   const ba = m.get('basic_auth');
-  if (ba?.node) out.basicAuth = readBasicAuth(ctx, ba);
+  const basicAuth = ba?.node ? readBasicAuth(ctx, ba) : undefined;
+  if (basicAuth) out.basicAuth = basicAuth;
   const az = m.get('authorization');
-  if (az?.node) out.authorization = readAuthorization(ctx, az);
+  const authorization = az?.node ? readAuthorization(ctx, az) : undefined;
+  if (authorization) out.authorization = authorization;
   const oa = m.get('oauth2');
-  if (oa?.node) out.oauth2 = readOAuth2(ctx, oa);
+  const oauth2 = oa?.node ? readOAuth2(ctx, oa) : undefined;
+  if (oauth2) out.oauth2 = oauth2;
   const bearerToken = readSecret(ctx, m.get('bearer_token'));
   const bearerTokenFile = readPath(ctx, m.get('bearer_token_file'));
   readProxy(ctx, m, out);

@@ -51,7 +51,7 @@ export interface DnsDiscovererOptions {
   readonly log: Logger;
   readonly metrics: SdMetrics;
   readonly clock: Clock;
-  readonly resolver?: DnsResolverOptions;
+  readonly resolver?: DnsResolverOptions | undefined;
 }
 
 interface ResolvConf {

@@ -32,7 +32,7 @@ export interface FileDiscovererOptions {
   readonly log: Logger;
   readonly metrics: SdMetrics;
   readonly clock: Clock;
-  readonly debounceMs?: number;
+  readonly debounceMs?: number | undefined;
 }
 
 export class FileDiscoverer implements Discoverer {

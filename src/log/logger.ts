@@ -20,7 +20,7 @@ export interface Logger {
 export interface LoggerOptions {
   level?: LogLevel;
   format?: LogFormat;
-  write?: (line: string) => void;
+  write?: ((line: string) => void) | undefined;
   now?: () => number;
 }
 

@@ -36,9 +36,9 @@ const MAX_ERROR_BODY = 512;
 
 export interface OAuth2Options {
   /** Sent on token requests (Prometheus passes the requesting client's User-Agent). */
-  userAgent?: string;
+  userAgent?: string | undefined;
   /** Token request deadline. */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** client_secret_file is read again at most this often (0: on every call). */
   secretRecheckMs?: number;
   now?: () => number;
@@ -87,7 +87,7 @@ interface RawResponse {
 /** Fetches and caches client-credentials tokens for one `oauth2:` block. */
 export class OAuth2TokenSource {
   private readonly cfg: OAuth2Config;
-  private readonly opts: Required<Omit<OAuth2Options, 'userAgent'>> & { userAgent: string | undefined };
+  private readonly opts: { readonly userAgent: string | undefined; readonly timeoutMs: number; readonly secretRecheckMs: number; readonly now: () => number };
   private readonly url: URL;
   private readonly dispatcher: Dispatcher;
   private token: Token | null = null;

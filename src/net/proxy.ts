@@ -275,7 +275,7 @@ function openTunnel(route: ProxyRoute, target: URL, timeoutMs: number, tlsOpts?:
 
 interface TunnelAgentOptions extends https.AgentOptions {
   connectTimeoutMs: number;
-  proxyTls?: TlsOptions;
+  proxyTls?: TlsOptions | undefined;
 }
 type TunnelAgentClass = new (route: ProxyRoute, opts: TunnelAgentOptions) => https.Agent;
 let tunnelAgentClass: TunnelAgentClass | undefined;
@@ -342,7 +342,7 @@ class ForwardProxyAgent extends http.Agent {
   private readonly route: ProxyRoute;
   private readonly proxyTls: TlsOptions | undefined;
 
-  constructor(route: ProxyRoute, opts: http.AgentOptions & { proxyTls?: TlsOptions }) {
+  constructor(route: ProxyRoute, opts: http.AgentOptions & { proxyTls?: TlsOptions | undefined }) {
     const { proxyTls, ...agentOpts } = opts;
     super(agentOpts);
     this.route = route;
@@ -388,13 +388,13 @@ export interface Dispatch {
   /** `Host` is always present; `Proxy-Authorization` on absolute-URI requests through a proxy with credentials. */
   readonly headers: Readonly<Record<string, string>>;
   /** Set when TLS runs to an https proxy rather than to the target ('' for an IP: no SNI, identity checked against it). */
-  readonly servername?: string;
+  readonly servername?: string | undefined;
 }
 
 export interface DispatcherOptions {
   proxy: ProxySelector | null;
   /** TLS options for https targets (and https proxies). */
-  tls?: TlsOptions;
+  tls?: TlsOptions | undefined;
   /** Options for the agents this dispatcher creates. */
   agent: http.AgentOptions;
   /** Bounds the CONNECT handshake (the caller's own request deadline still applies). */

@@ -158,10 +158,10 @@ export class QueueManager {
       metrics: RemoteMetrics;
       events: QueueEvents;
       externalLabels: Labels;
-      samplesIn?: () => number;
+      samplesIn?: (() => number) | undefined;
       /** Newest sample timestamp appended to the WAL (ms): how far behind the reader is. */
-      highestAppended?: () => number;
-      metadataSource?: MetadataSource;
+      highestAppended?: (() => number) | undefined;
+      metadataSource?: MetadataSource | undefined;
     },
   ) {
     this.cfg = cfg;

@@ -34,12 +34,12 @@ export interface RemoteStorageOptions {
   /** How long shutdown and reload wait for queues to drain. */
   flushDeadlineMs: number;
   /** Overridable for tests. */
-  makeClient?: (cfg: RemoteWriteConfig) => WriteClient;
+  makeClient?: ((cfg: RemoteWriteConfig) => WriteClient) | undefined;
   /**
    * Metric metadata of all active targets, for RW1 endpoints with metadata_config.send (read every
    * send_interval). Without it no metadata is sent.
    */
-  metadataSource?: MetadataSource;
+  metadataSource?: MetadataSource | undefined;
 }
 
 interface Endpoint {

@@ -22,7 +22,7 @@ export interface FetchOptions {
   /** 0 = unlimited. The scrape fails once the uncompressed body reaches this many bytes. */
   bodySizeLimit: number;
   agent: http.Agent | https.Agent;
-  tls?: TlsClientOptions;
+  tls?: TlsClientOptions | undefined;
   /** Follow up to this many redirects (0 = report 3xx as an error, like follow_redirects: false). */
   maxRedirects: number;
   /**
@@ -30,7 +30,7 @@ export interface FetchOptions {
    * (ProxySelector.fromConfig: no_proxy, proxy_from_environment, proxy_connect_header). Absolute-URI
    * requests for http targets, CONNECT tunnels (pooled, kept alive) for https.
    */
-  proxy?: URL | ProxySelector;
+  proxy?: URL | ProxySelector | undefined;
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);

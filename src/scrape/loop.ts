@@ -40,13 +40,13 @@ export interface LoopOptions {
   readonly labelValueLengthLimit: number;
   readonly bodySizeLimit: number;
   readonly headers: Readonly<Record<string, string>>;
-  readonly fallbackProtocol?: 'text' | 'openmetrics';
+  readonly fallbackProtocol?: 'text' | 'openmetrics' | undefined;
   readonly agent: http.Agent | https.Agent;
-  readonly tls?: TlsClientOptions;
+  readonly tls?: TlsClientOptions | undefined;
   readonly auth: AuthSource;
   readonly followRedirects: boolean;
   /** A bare proxy URL, or the selector for the pool's whole proxy config (fetch-body.ts takes either). */
-  readonly proxy?: URL | ProxySelector;
+  readonly proxy?: URL | ProxySelector | undefined;
   readonly buffers: BufferPool;
   /** 'legacy': metric and label names must use the classic charset after relabeling (else the scrape fails). */
   readonly nameValidation: 'legacy' | 'utf8';

@@ -98,7 +98,11 @@ export async function checkpoint(walDir: string, from: number, to: number, opts:
   const tmpDir = `${cpDir}.tmp`;
   await rm(tmpDir, { recursive: true, force: true });
   await mkdir(tmpDir, { recursive: true });
-  const out = await WalWriter.open(tmpDir, { compress: opts.compress ?? true, segmentSize: opts.segmentSize, fsync: 'rotate' });
+  const out = await WalWriter.open(tmpDir, {
+    compress: opts.compress ?? true,
+    fsync: 'rotate',
+    ...(opts.segmentSize === undefined ? {} : { segmentSize: opts.segmentSize }),
+  });
 
   const w = new ByteWriter(1 << 16);
   const inBatch = new SampleBatch();

@@ -11,17 +11,17 @@ export class WebOptionsError extends OutpostError {
 /** The `--web.*` flags the HTTP surface understands, all optional (Prometheus' defaults apply). */
 export interface WebOptions {
   /** `--web.external-url`: the URL under which Outpost is reachable from outside; '' = http://<hostname>:<port>/. */
-  readonly externalUrl?: string;
+  readonly externalUrl?: string | undefined;
   /** `--web.route-prefix`: prefix of every internal route; '' = the path of the external URL. */
-  readonly routePrefix?: string;
+  readonly routePrefix?: string | undefined;
   /** `--web.max-connections`: simultaneous connections; 0 = unlimited. Default 512. */
-  readonly maxConnections?: number;
+  readonly maxConnections?: number | undefined;
   /** `--web.read-timeout`: longest time to receive one whole request (ms). Default 5m. */
-  readonly readTimeoutMs?: number;
+  readonly readTimeoutMs?: number | undefined;
   /** `--web.cors.origin`: regex (fully anchored) of origins allowed to call the API. Default `.*`. */
-  readonly corsOrigin?: string;
+  readonly corsOrigin?: string | undefined;
   /** `--web.page-title`. */
-  readonly pageTitle?: string;
+  readonly pageTitle?: string | undefined;
   /** Interval of the remote-write throughput history shown as a sparkline (ms). Default 5s. */
   readonly historyIntervalMs?: number;
   /** Points kept per endpoint in that history. Default 60. */

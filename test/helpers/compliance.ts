@@ -542,7 +542,7 @@ export interface ScenarioRun {
   /** Output of every process of the run (restarts included). */
   output: string;
   /** Set when drive() threw: the run still ended cleanly, but checks should report this. */
-  driveError?: string;
+  driveError?: string | undefined;
 }
 
 /** Wall-clock cap on waiting for scrapes: Prometheus 2.42 needs ~5 s (discovery's update tick) before its first. */

@@ -26,7 +26,7 @@ export type Handler = (req: Received, res: http.ServerResponse) => void;
 
 export interface ServerOptions {
   /** Serve HTTPS with this certificate (a `Cert` from tls.ts fits). */
-  tls?: { cert: Buffer; key: Buffer };
+  tls?: { cert: Buffer; key: Buffer } | undefined;
   /** Close the server when this test ends. */
   t?: Teardown;
 }

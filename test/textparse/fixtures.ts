@@ -8,7 +8,7 @@ export interface Fixture {
   name: string;
   body: Buffer;
   /** Expected rendered entries, one per line (good cases only). */
-  golden?: string[];
+  golden?: string[] | undefined;
 }
 
 /** Fixtures of one kind, e.g. ('good', 'text'), sorted by name. */

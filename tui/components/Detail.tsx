@@ -41,7 +41,7 @@ function DetailBody({ fields, blocks, rows }: { fields: readonly Field[]; blocks
           <Box width={14} flexShrink={0}>
             <Text dimColor>{f.label}</Text>
           </Box>
-          <Text color={f.role === undefined ? undefined : theme.fg(f.role)} wrap="truncate-end">
+          <Text {...theme.tone(f.role)} wrap="truncate-end">
             {f.value}
           </Text>
         </Box>

@@ -52,7 +52,7 @@ export function Panel({ title, info, focused, compact, width, grow, children }: 
 export function PanelTitle({ title, focused }: { readonly title: string; readonly focused: boolean }) {
   const theme = useTheme();
   return (
-    <Text bold inverse={focused} color={focused ? undefined : theme.fg('accent')}>
+    <Text bold inverse={focused} {...theme.tone(focused ? undefined : 'accent')}>
       {`${focused ? '▸' : ' '}${title} `}
     </Text>
   );

@@ -69,7 +69,7 @@ export const TableRow = memo(function TableRow({ row, focused }: TableRowProps) 
           s.text
         ) : (
           // biome-ignore lint/suspicious/noArrayIndexKey: a row's segments are positional; the row re-renders whole.
-          <Text key={i} color={theme.fg(s.role)}>
+          <Text key={i} {...theme.tone(s.role)}>
             {s.text}
           </Text>
         ),

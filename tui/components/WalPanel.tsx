@@ -77,28 +77,28 @@ export const WalPanel = memo(function WalPanel({ view: v }: { readonly view: Wal
         <Text wrap="truncate-end">
           <PanelTitle title="WAL" focused={v.focused} />
           {'    '}
-          <Text color={theme.fg(v.usageRole)}>{v.usage}</Text>
+          <Text {...theme.tone(v.usageRole)}>{v.usage}</Text>
           {`  segments ${v.segments}  oldest ${v.oldest}`}
         </Text>
-        {v.replay !== null ? <Text color={theme.fg('accent')} wrap="truncate-end">{`       ${v.replay}`}</Text> : null}
-        {v.writeError !== null ? <Text color={theme.fg('bad')} wrap="truncate-end">{`       ${v.writeError}`}</Text> : null}
+        {v.replay !== null ? <Text {...theme.tone('accent')} wrap="truncate-end">{`       ${v.replay}`}</Text> : null}
+        {v.writeError !== null ? <Text {...theme.tone('bad')} wrap="truncate-end">{`       ${v.writeError}`}</Text> : null}
       </>
     );
   }
   return (
     <Panel title="WAL" focused={v.focused} compact={false} width={v.width}>
-      <Stat label="on disk" value={v.usage} role={theme.fg(v.usageRole)} />
+      <Stat label="on disk" value={v.usage} role={v.usageRole} />
       <Stat label="segments" value={v.segments} />
       <Stat label="oldest data" value={v.oldest} />
       {v.replay !== null ? (
-        <Text color={theme.fg('accent')} wrap="truncate-end">
+        <Text {...theme.tone('accent')} wrap="truncate-end">
           {v.replay}
         </Text>
       ) : (
         <Stat label="replay" value={v.replayDone ? 'done' : '-'} />
       )}
       {v.writeError !== null ? (
-        <Text color={theme.fg('bad')} wrap="truncate-end">
+        <Text {...theme.tone('bad')} wrap="truncate-end">
           {v.writeError}
         </Text>
       ) : null}
