@@ -1,4 +1,7 @@
-/** Pure text formatting for the TUI: every cell is built here so panels stay declarative and tests can pin exact text. */
+/**
+ * Pure text formatting for the TUI: every cell is built here so panels stay declarative and tests can pin
+ * exact text.
+ */
 
 const BYTE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'] as const;
 

@@ -1,7 +1,10 @@
 import { createContext, useContext } from 'react';
 import type { Health, Phase } from '../src/status/types.ts';
 
-/** Semantic colour roles; components ask for a role, never for a literal colour, so NO_COLOR is handled in one place. */
+/**
+ * Semantic colour roles; components ask for a role, never for a literal colour, so NO_COLOR is handled in one
+ * place.
+ */
 export type Role = 'ok' | 'bad' | 'warn' | 'accent' | 'muted';
 
 const PALETTE: Readonly<Record<Role, string>> = {

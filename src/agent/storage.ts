@@ -290,7 +290,10 @@ export class AgentStorage {
     return removed;
   }
 
-  /** Writes one record built by fn into the WAL (synchronously framed; flushed by the caller). False while the WAL is down. */
+  /**
+   * Writes one record built by fn into the WAL (synchronously framed; flushed by the caller). False while the
+   * WAL is down.
+   */
   logRecord(fn: (w: ByteWriter) => void): boolean {
     if (!this.writable) return false;
     this.enc.reset();

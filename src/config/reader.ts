@@ -307,7 +307,7 @@ export function readBool(ctx: Ctx, f: Field | undefined): boolean | undefined {
     if (YAML11_TRUE.has(t)) return true;
     if (YAML11_FALSE.has(t)) return false;
   }
-  ctx.error(f.at, f.path, `expected a boolean (true or false), got ${isPlain(s) ? JSON.stringify(t) : `the quoted string ${JSON.stringify(t)}`}`);
+  ctx.error(f.at, f.path, 'expected a boolean (true or false), got ' + (isPlain(s) ? JSON.stringify(t) : `the quoted string ${JSON.stringify(t)}`));
   return undefined;
 }
 

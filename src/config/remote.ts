@@ -109,7 +109,7 @@ function readHeaders(ctx: Ctx, m: MapView): Record<string, string> {
   for (const [name, { value, field, keyNode }] of hm) {
     const lower = name.toLowerCase();
     if (lower === 'authorization') {
-      ctx.error(keyNode, field.path, 'authorization header must be changed via the basic_auth, authorization, oauth2, sigv4, azuread or google_iam parameter');
+      ctx.error(keyNode, field.path, 'authorization header must be changed via the basic_auth, authorization, oauth2, sigv4, azuread ' + 'or google_iam parameter');
     } else if (RESERVED_HEADERS.has(lower)) {
       ctx.error(keyNode, field.path, `${name} is a reserved header. It must not be changed`);
     } else {
@@ -141,7 +141,7 @@ export function readRemoteWrite(ctx: Ctx, f: Field): { rw: ParsedRemoteWrite; na
   const pm = readString(ctx, pmf) ?? 'prometheus.WriteRequest';
   if (!(PROTOBUF_MESSAGES as readonly string[]).includes(pm)) {
     ctx.error(pmf?.at, joinPath(f.path, 'protobuf_message'),
-      `invalid protobuf_message value: unknown type for remote write protobuf message ${pm}, supported: ${PROTOBUF_MESSAGES.join(', ')}`);
+      `invalid protobuf_message value: unknown type for remote write protobuf message ${pm}, ` + `supported: ${PROTOBUF_MESSAGES.join(', ')}`);
   }
 
   // Auth exclusivity (basic_auth / authorization / oauth2 / bearer_token) is HTTPClientConfig's

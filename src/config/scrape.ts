@@ -61,7 +61,7 @@ export function readScrapeConfig(ctx: Ctx, f: Field, global: ParsedGlobal, seenJ
   if (timeout > interval) {
     const at = m.has('scrape_timeout') ? 'scrape_timeout' : 'scrape_interval';
     ctx.error(fieldAt(m, at), joinPath(f.path, at),
-      `scrape timeout greater than scrape interval for ${owner} (${formatDuration(timeout)} > ${formatDuration(interval)})`);
+      `scrape timeout greater than scrape interval for ${owner} ` + `(${formatDuration(timeout)} > ${formatDuration(interval)})`);
   }
   if (timeout === 0) timeout = Math.min(g.scrapeTimeout, interval);
 
@@ -86,7 +86,7 @@ export function readScrapeConfig(ctx: Ctx, f: Field, global: ParsedGlobal, seenJ
   const fallback = readString(ctx, fbf);
   if (fallback !== undefined && fallback !== '' && !(SCRAPE_PROTOCOLS as readonly string[]).includes(fallback)) {
     ctx.error(fbf?.at, joinPath(f.path, 'fallback_scrape_protocol'),
-      `invalid fallback_scrape_protocol for ${owner}: unknown scrape protocol ${fallback}, supported: [${SCRAPE_PROTOCOLS.join(' ')}]`);
+      `invalid fallback_scrape_protocol for ${owner}: unknown scrape protocol ${fallback}, ` + `supported: [${SCRAPE_PROTOCOLS.join(' ')}]`);
   }
 
   // The validation/escaping scheme pair follows ScrapeConfig.Validate: a job that sets only the

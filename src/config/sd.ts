@@ -32,7 +32,7 @@ const DNS_SD_DEFAULT_REFRESH = 30_000;
  */
 function checkTargetAddress(t: string): string | null {
   if (t.includes('/')) {
-    return `${JSON.stringify(t)} is not a valid hostname (a target is host:port; put the path in metrics_path or rewrite __address__ with relabel_configs)`;
+    return `${JSON.stringify(t)} is not a valid hostname (a target is host:port; ` + 'put the path in metrics_path or rewrite __address__ with relabel_configs)';
   }
   if (t === '') return 'empty target address';
   if (/\s/.test(t)) return `${JSON.stringify(t)} is not a valid host:port (contains whitespace)`;
@@ -97,7 +97,7 @@ export function readFileSdConfigs(ctx: Ctx, f: Field | undefined): FileSdConfig[
     for (const { value, field } of files) {
       if (!FILE_SD_PATTERN.test(value)) {
         ok = false;
-        ctx.error(field.at, field.path, `path name ${JSON.stringify(value)} is not valid for file discovery (it must end in .json, .yml or .yaml; '*' only in the last path segment)`);
+        ctx.error(field.at, field.path, `path name ${JSON.stringify(value)} is not valid for file discovery ` + "(it must end in .json, .yml or .yaml; '*' only in the last path segment)");
       }
     }
     if (!ok) continue;

@@ -168,7 +168,10 @@ export interface ScrapeConfig extends HttpClientConfig, ScrapeLimits {
   readonly trackTimestampsStaleness: boolean;
   readonly params: Readonly<Record<string, readonly string[]>>;
   readonly scrapeProtocols: readonly ScrapeProtocol[];
-  /** Head: used when a target's Content-Type is missing or unknown; unset ⇒ such scrapes fail (2.42: parsed as text). */
+  /**
+   * Head: used when a target's Content-Type is missing or unknown; unset ⇒ such scrapes fail (2.42: parsed as
+   * text).
+   */
   readonly fallbackScrapeProtocol?: ScrapeProtocol;
   readonly enableCompression: boolean;
   /** Bytes; 0 = no limit. Inherited from global when 0. */

@@ -125,7 +125,8 @@ export class HttpDiscoverer implements Discoverer {
         method: 'GET',
         headers,
         agent: (u: URL) => dispatcher.agentFor(u),
-        // follow_redirects: false hands back the 3xx itself, which then fails the status check (Go's ErrUseLastResponse).
+        // follow_redirects: false hands back the 3xx itself, which then fails the status check (Go's
+        // ErrUseLastResponse).
         redirect: config.followRedirects ? 'follow' : 'manual',
         follow: MAX_REDIRECTS,
         // Go's transport here has DisableCompression: no Accept-Encoding, nothing decoded.

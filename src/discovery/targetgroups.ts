@@ -111,7 +111,7 @@ export function parseGroupsYaml(text: string, scheme: NameValidationScheme): Raw
           labels.push([name, lv ? (scalarText(lv) ?? '') : '']);
         }
       } else {
-        throw new DiscoveryError(`${at(keyNode)}target group ${i}: field ${key === null ? '<non-string key>' : goQuote(key)} not found (known: targets, labels)`);
+        throw new DiscoveryError(`${at(keyNode)}target group ${i}: ` + `field ${key === null ? '<non-string key>' : goQuote(key)} not found (known: targets, labels)`);
       }
     }
     return { targets, labels };

@@ -11,7 +11,9 @@ export class ConfigMetrics {
     this.successTime = new Gauge({ name: 'prometheus_config_last_reload_success_timestamp_seconds', help: 'Timestamp of the last successful configuration reload.', registers: [reg] });
     const build = new Gauge({
       name: 'prometheus_build_info',
-      help: 'A metric with a constant \'1\' value labeled by version, revision, branch, goversion from which prometheus was built, and the goos and goarch for the build.',
+      help:
+        "A metric with a constant '1' value labeled by version, revision, branch, goversion from which prometheus " +
+        'was built, and the goos and goarch for the build.',
       labelNames: ['version', 'revision', 'branch', 'goversion', 'goos', 'goarch', 'tags'],
       registers: [reg],
     });

@@ -39,7 +39,10 @@ export interface ProxyRoute {
 interface NoProxyEntry {
   /** Domain suffix with a leading dot, or '' for IP entries. */
   readonly domain: string;
-  /** The domain entry also matches the bare host (`foo.com` matches foo.com and x.foo.com; `.foo.com` only the latter). */
+  /**
+   * The domain entry also matches the bare host (`foo.com` matches foo.com and x.foo.com; `.foo.com` only the
+   * latter).
+   */
   readonly matchHost: boolean;
   /** For IP and CIDR entries. */
   readonly ips: net.BlockList | null;
@@ -144,7 +147,10 @@ const LOOPBACK6 = new net.BlockList();
 LOOPBACK6.addAddress('::1', 'ipv6');
 LOOPBACK6.addSubnet('::ffff:127.0.0.0', 104, 'ipv6');
 
-/** Go's parseProxy: a value without scheme or host is read as `http://<value>`; only http and https proxies are supported. */
+/**
+ * Go's parseProxy: a value without scheme or host is read as `http://<value>`; only http and https proxies
+ * are supported.
+ */
 export function parseProxyUrl(s: string): URL {
   let u: URL | null = null;
   try {
@@ -259,7 +265,8 @@ function openTunnel(route: ProxyRoute, target: URL, timeoutMs: number, tlsOpts?:
         done(new ProxyError(`proxy refused CONNECT: HTTP status ${res.statusCode} ${res.statusMessage ?? ''}`.trimEnd()));
         return;
       }
-      // Bytes the proxy sent past its answer belong to the tunnel (rare: the server speaks first only in odd protocols).
+      // Bytes the proxy sent past its answer belong to the tunnel (rare: the server speaks first only in odd
+      // protocols).
       if (head.length > 0) socket.unshift(head);
       done(null, socket);
     });
@@ -326,7 +333,10 @@ function defineTunnelAgent(): TunnelAgentClass {
   };
 }
 
-/** Agent internals @types/node does not declare: every request passes through addRequest before its header is written. */
+/**
+ * Agent internals @types/node does not declare: every request passes through addRequest before its header is
+ * written.
+ */
 interface AgentWithAddRequest {
   addRequest(req: http.ClientRequest, options: http.RequestOptions): void;
 }
@@ -387,7 +397,10 @@ export interface Dispatch {
   readonly path: string;
   /** `Host` is always present; `Proxy-Authorization` on absolute-URI requests through a proxy with credentials. */
   readonly headers: Readonly<Record<string, string>>;
-  /** Set when TLS runs to an https proxy rather than to the target ('' for an IP: no SNI, identity checked against it). */
+  /**
+   * Set when TLS runs to an https proxy rather than to the target ('' for an IP: no SNI, identity checked
+   * against it).
+   */
   readonly servername?: string | undefined;
 }
 

@@ -70,7 +70,10 @@ export class ScrapeManager {
     this.registerMetrics(reg);
   }
 
-  /** Applies scrape configs: new pools start, removed pools stop (with stale markers), changed pools restart their loops. */
+  /**
+   * Applies scrape configs: new pools start, removed pools stop (with stale markers), changed pools restart
+   * their loops.
+   */
   async applyConfig(scrapeConfigs: readonly ScrapeConfig[]): Promise<void> {
     const wanted = new Map(scrapeConfigs.map((c) => [c.jobName, c]));
     const stops: Promise<void>[] = [];

@@ -122,7 +122,7 @@ export class OmStrictChecker {
         const sample = name + s;
         const owner = this.claims.get(sample) ?? (sample !== name && this.families.has(sample) ? sample : undefined);
         if (owner !== undefined) {
-          throw this.error(`sample name ${JSON.stringify(sample)} of ${JSON.stringify(name)} clashes with family ${JSON.stringify(owner)}`);
+          throw this.error(`sample name ${JSON.stringify(sample)} of ${JSON.stringify(name)} ` + `clashes with family ${JSON.stringify(owner)}`);
         }
         this.claims.set(sample, name);
       }

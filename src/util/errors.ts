@@ -15,11 +15,15 @@ export const ERROR_CATALOGUE = {
   },
   OUTPOST_CONFIG_INVALID: {
     class: 'ConfigError',
-    action: 'Fix each field at the file:line named; `outpost check-config FILE` checks a file without starting. A failed reload keeps the running configuration.',
+    action:
+      'Fix each field at the file:line named; `outpost check-config FILE` checks a file without starting. ' +
+      'A failed reload keeps the running configuration.',
   },
   OUTPOST_DURATION_INVALID: {
     class: 'DurationError',
-    action: 'Write a Prometheus duration: whole numbers with units ms, s, m, h, d, w or y, largest first, e.g. 30s or 1h30m.',
+    action:
+      'Write a Prometheus duration: whole numbers with units ms, s, m, h, d, w or y, largest first, e.g. ' +
+      '30s or 1h30m.',
   },
   OUTPOST_BYTE_SIZE_INVALID: {
     class: 'ByteSizeError',
@@ -27,7 +31,9 @@ export const ERROR_CATALOGUE = {
   },
   OUTPOST_RELABEL_CONFIG_INVALID: {
     class: 'RelabelConfigError',
-    action: 'Fix the field of the relabel rule at the index named; each action requires its own fields, as in Prometheus.',
+    action:
+      'Fix the field of the relabel rule at the index named; each action requires its own fields, as in ' +
+      'Prometheus.',
   },
   OUTPOST_RELABEL_REGEX_INVALID: {
     class: 'RegexTranslationError',
@@ -43,7 +49,9 @@ export const ERROR_CATALOGUE = {
   },
   OUTPOST_WEB_CONFIG_INVALID: {
     class: 'WebConfigError',
-    action: 'Fix the file given to --web.config.file (Prometheus exporter-toolkit format: tls_server_config, basic_auth_users with bcrypt hashes, http_server_config).',
+    action:
+      'Fix the file given to --web.config.file (Prometheus exporter-toolkit format: tls_server_config, ' +
+      'basic_auth_users with bcrypt hashes, http_server_config).',
   },
   OUTPOST_SELECTOR_INVALID: {
     class: 'SelectorError',
@@ -51,15 +59,21 @@ export const ERROR_CATALOGUE = {
   },
   OUTPOST_SD_FAILED: {
     class: 'DiscoveryError',
-    action: 'Make the discovery source reachable and valid (file, URL or DNS name in the message); its last good targets are kept meanwhile.',
+    action:
+      'Make the discovery source reachable and valid (file, URL or DNS name in the message); its last good ' +
+      'targets are kept meanwhile.',
   },
   OUTPOST_SCRAPE_FAILED: {
     class: 'ScrapeError',
-    action: 'Check that the target answers on the scrape URL within scrape_timeout, and body_size_limit when the body was too large; the target shows up=0 until it does.',
+    action:
+      'Check that the target answers on the scrape URL within scrape_timeout, and body_size_limit when the ' +
+      'body was too large; the target shows up=0 until it does.',
   },
   OUTPOST_TEXTPARSE_INVALID: {
     class: 'ParseError',
-    action: 'Fix the exporter: its exposition is invalid at the line named. The whole scrape is dropped, as in Prometheus.',
+    action:
+      'Fix the exporter: its exposition is invalid at the line named. The whole scrape is dropped, as in ' +
+      'Prometheus.',
   },
   OUTPOST_PROXY: {
     class: 'ProxyError',
@@ -67,11 +81,15 @@ export const ERROR_CATALOGUE = {
   },
   OUTPOST_OAUTH2: {
     class: 'OAuth2Error',
-    action: 'Check the oauth2 token_url, client_id and client secret (or its file); requests fail until a token is had.',
+    action:
+      'Check the oauth2 token_url, client_id and client secret (or its file); requests fail until a token ' +
+      'is had.',
   },
   OUTPOST_SERIES_INVALID: {
     class: 'InvalidSeriesError',
-    action: 'A series needs labels with unique names; relabeling produced one without: fix the relabel rules of the job.',
+    action:
+      'A series needs labels with unique names; relabeling produced one without: fix the relabel rules of ' +
+      'the job.',
   },
   OUTPOST_STORAGE_CLOSED: {
     class: 'StorageClosedError',
@@ -79,15 +97,21 @@ export const ERROR_CATALOGUE = {
   },
   OUTPOST_LOCKED: {
     class: 'LockError',
-    action: 'Another Outpost uses this data directory: stop it, or give this one its own --storage.agent.path. A lock left by a killed process is taken over.',
+    action:
+      'Another Outpost uses this data directory: stop it, or give this one its own --storage.agent.path. A ' +
+      'lock left by a killed process is taken over.',
   },
   OUTPOST_WAL_WRITE: {
     class: 'WalWriteError',
-    action: 'Free disk space or fix permissions of the WAL directory; samples are dropped (and counted) until a new segment can be written, retried every 5 s.',
+    action:
+      'Free disk space or fix permissions of the WAL directory; samples are dropped (and counted) until a ' +
+      'new segment can be written, retried every 5 s.',
   },
   OUTPOST_WAL_CORRUPTION: {
     class: 'CorruptionError',
-    action: 'None at start: the WAL is cut at the last good record and everything before it is kept. If it recurs, check the disk.',
+    action:
+      'None at start: the WAL is cut at the last good record and everything before it is kept. If it ' +
+      'recurs, check the disk.',
   },
   OUTPOST_WAL_INVALID_RECORD: {
     class: 'InvalidRecordError',
@@ -95,15 +119,21 @@ export const ERROR_CATALOGUE = {
   },
   OUTPOST_WAL_SEGMENTS: {
     class: 'SegmentsError',
-    action: 'The WAL directory lacks numbered segment files (removed by hand?): restore them, or move the directory aside and lose its data.',
+    action:
+      'The WAL directory lacks numbered segment files (removed by hand?): restore them, or move the ' +
+      'directory aside and lose its data.',
   },
   OUTPOST_BYTES_INVALID: {
     class: 'ByteReaderError',
-    action: 'None: bytes ended early or a varint overflowed; callers turn this into a WAL or protocol error naming the place.',
+    action:
+      'None: bytes ended early or a varint overflowed; callers turn this into a WAL or protocol error ' +
+      'naming the place.',
   },
   OUTPOST_SNAPPY_INVALID: {
     class: 'SnappyError',
-    action: 'The compressed block is corrupt or larger than allowed: in the WAL it is handled as corruption; from a client, fix the sender.',
+    action:
+      'The compressed block is corrupt or larger than allowed: in the WAL it is handled as corruption; ' +
+      'from a client, fix the sender.',
   },
   OUTPOST_ENCODER_STATE: {
     class: 'EncoderStateError',

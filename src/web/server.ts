@@ -27,7 +27,16 @@ const CORS_HEADERS: Readonly<Record<string, string>> = {
 };
 
 // Pages only talk to their own origin; nothing external is loaded.
-const PAGE_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+const PAGE_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
 
 /**
  * Outpost's HTTP surface: Prometheus' agent endpoints (same paths, codes and bodies as 2.42), Outpost's
@@ -295,7 +304,7 @@ export class WebServer {
       return false;
     }
     if ((cfg.tls !== null) !== this.tlsEnabled) {
-      this.webConfigFailed('request', new Error(`tls_server_config ${this.tlsEnabled ? 'no longer enables' : 'now enables'} TLS; that takes effect only after a restart`), 'warn');
+      this.webConfigFailed('request', new Error(`tls_server_config ${this.tlsEnabled ? 'no longer enables' : 'now enables'} TLS; ` + 'that takes effect only after a restart'), 'warn');
     } else this.webConfigRecovered('request');
     for (const [k, v] of cfg.headers) res.setHeader(k, v);
     if (await src.auth.check(cfg.users, req.headers.authorization)) return true;

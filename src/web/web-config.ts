@@ -136,7 +136,10 @@ const HTTP_KEYS = ['http2', 'headers'];
 /** The shapes bcryptjs can check ($2a$, $2b$, $2y$, cost 04-31); Go's bcrypt.Cost accepts the same in practice. */
 const BCRYPT_HASH = /^\$2[aby]\$(\d\d)\$[./A-Za-z0-9]{53}$/;
 
-/** Parses and validates the file's text (no file access: cert and key files are checked when the TLS material is built). */
+/**
+ * Parses and validates the file's text (no file access: cert and key files are checked when the TLS material
+ * is built).
+ */
 export function parseWebConfig(text: string, file: string): WebConfig {
   const issues: ConfigIssue[] = [];
   const lc = new LineCounter();
@@ -167,9 +170,9 @@ export function parseWebConfig(text: string, file: string): WebConfig {
         for (const [name, { value, field, keyNode }] of readStringMap(ctx, m.get('headers')) ?? []) {
           const allowed = EXTRA_HEADERS[name];
           if (allowed === undefined || !Object.hasOwn(EXTRA_HEADERS, name)) {
-            ctx.error(keyNode, field.path, `HTTP header ${JSON.stringify(name)} can not be configured (allowed: ${Object.keys(EXTRA_HEADERS).join(', ')})`);
+            ctx.error(keyNode, field.path, `HTTP header ${JSON.stringify(name)} can not be configured ` + `(allowed: ${Object.keys(EXTRA_HEADERS).join(', ')})`);
           } else if (allowed !== null && !allowed.includes(value)) {
-            ctx.error(field.at, field.path, `invalid value for ${name}: expected one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}, got ${JSON.stringify(value)}`);
+            ctx.error(field.at, field.path, `invalid value for ${name}: ` + `expected one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}, got ${JSON.stringify(value)}`);
           } else if (/[\r\n\0]/.test(value)) {
             ctx.error(field.at, field.path, 'header values must not contain line breaks');
           } else headers.push([name, value]);
@@ -246,7 +249,8 @@ function readTls(ctx: Ctx, f: Field): TlsServerSettings | null {
   else if ((CLIENT_AUTH_TYPES as readonly string[]).includes(clientAuthRaw)) clientAuthType = clientAuthRaw as ClientAuthType;
   else if (clientAuthRaw !== '') ctx.error(at('client_auth_type'), p('client_auth_type'), `invalid client_auth_type ${JSON.stringify(clientAuthRaw)} (one of ${CLIENT_AUTH_TYPES.join(', ')})`);
   if (clientCaFile !== '' && clientAuthType === 'NoClientCert') ctx.error(at('client_ca_file'), p('client_ca_file'), 'client_ca_file is set but client_auth_type is NoClientCert: set a client_auth_type that requests certificates');
-  // Go silently skips the SAN check when it never asks for a certificate; an ignored access rule is worse than an error.
+  // Go silently skips the SAN check when it never asks for a certificate; an ignored access rule is worse
+  // than an error.
   if (clientAllowedSans.length > 0 && clientAuthType === 'NoClientCert') ctx.error(at('client_allowed_sans'), p('client_allowed_sans'), 'client_allowed_sans needs a client_auth_type that requests client certificates');
   if (VERSION_ORDER.indexOf(minVersion) > VERSION_ORDER.indexOf(maxVersion)) ctx.error(at('min_version'), p('min_version'), 'min_version is above max_version: no TLS version is left');
 
@@ -333,7 +337,7 @@ function buildTlsMaterial(file: string, s: TlsServerSettings, f: TlsFiles, hands
     });
   } catch (err) {
     // OpenSSL's reason is enough to tell a bad PEM from a cert/key mismatch or an unusable cipher list.
-    throw WebConfigError.at(file, 'tls_server_config', `cannot use cert_file ${JSON.stringify(s.certFile)} with key_file ${JSON.stringify(s.keyFile)} and these settings: ${errorMessage(err)}`);
+    throw WebConfigError.at(file, 'tls_server_config', `cannot use cert_file ${JSON.stringify(s.certFile)} with key_file ${JSON.stringify(s.keyFile)} ` + `and these settings: ${errorMessage(err)}`);
   }
   const allowed = s.clientAllowedSans;
   return Object.freeze({
@@ -521,7 +525,10 @@ export class BasicAuthChecker {
 // ---------------------------------------------------------------------------------------------
 // The live file
 
-/** Runs `load` for callers that arrive while nothing runs; later callers share one run started after the current one. */
+/**
+ * Runs `load` for callers that arrive while nothing runs; later callers share one run started after the
+ * current one.
+ */
 class FreshLoader<T> {
   private running: Promise<T> | null = null;
   private next: Promise<T> | null = null;

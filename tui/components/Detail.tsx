@@ -91,7 +91,7 @@ export function targetDetailView(t: TargetStatus | undefined, now: number, compa
       { label: 'instance', value: t.instance },
       { label: 'url', value: t.url },
       { label: 'health', value: t.health, role: healthRole(t.health) },
-      { label: 'last scrape', value: `${formatAgo(t.lastScrape, now)}, took ${formatScrapeDuration(t.lastDurationMs)}, every ${formatDuration(t.intervalMs)}` },
+      { label: 'last scrape', value: `${formatAgo(t.lastScrape, now)}, took ${formatScrapeDuration(t.lastDurationMs)}, ` + `every ${formatDuration(t.intervalMs)}` },
       { label: 'samples', value: `${formatCount(t.samples)} samples, ${formatCount(t.series)} series` },
       { label: 'last error', value: t.lastError || '-', role: t.lastError ? 'bad' : undefined },
     ],
@@ -119,7 +119,7 @@ export function remoteDetailView(r: RemoteStatus | undefined, now: number, compa
       { label: 'lag', value: formatSeconds(r.lagSeconds) },
       { label: 'pending', value: `${formatCount(r.pendingSamples)} samples, ${formatBytes(r.backlogBytes)} of WAL not acknowledged` },
       { label: 'send rate', value: `${formatRate(r.sendRate)} over ${r.shards} shard${r.shards === 1 ? '' : 's'}` },
-      { label: 'samples', value: `sent ${formatCount(r.samplesSent)}, retried ${formatCount(r.samplesRetried)}, dropped ${formatCount(r.samplesDropped)}, failed ${formatCount(r.samplesFailed)}` },
+      { label: 'samples', value: `sent ${formatCount(r.samplesSent)}, retried ${formatCount(r.samplesRetried)}, ` + `dropped ${formatCount(r.samplesDropped)}, failed ${formatCount(r.samplesFailed)}` },
       {
         label: 'last error',
         value: r.lastError ? (r.lastErrorAt > 0 ? `${r.lastError} (${formatAgo(r.lastErrorAt, now)})` : r.lastError) : '-',
