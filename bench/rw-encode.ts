@@ -148,7 +148,9 @@ function fmtRate(n: number): string {
   return n >= 1e6 ? `${(n / 1e6).toFixed(2)} M/s` : `${(n / 1e3).toFixed(0)} k/s`;
 }
 
-console.log(`remote-write encode, ${BATCH} samples/batch, ~8 labels/sample, ${secondsPerCase}s per case, node ${process.version}`);
+console.log(
+  `remote-write encode, ${BATCH} samples/batch, ~8 labels/sample, ${secondsPerCase}s per case, node ${process.version}`,
+);
 const rows: string[][] = [['encoder', 'encode only', 'encode+snappy', 'raw bytes/batch', 'snappy bytes/batch']];
 for (const c of cases) {
   const enc = measure(c, false);

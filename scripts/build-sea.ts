@@ -66,4 +66,6 @@ if (check.status !== 0) {
   throw new Error(`${path.relative(root, output)} ${checkArgs.join(' ')} exited with ${check.status ?? check.signal}`);
 }
 process.stdout.write(check.stdout);
-process.stdout.write(`built ${path.relative(root, output)} (${mib((await stat(output)).size)}); \`${checkArgs.join(' ')}\` ran in ${ms.toFixed(0)} ms\n`);
+process.stdout.write(
+  `built ${path.relative(root, output)} (${mib((await stat(output)).size)}); \`${checkArgs.join(' ')}\` ran in ${ms.toFixed(0)} ms\n`,
+);

@@ -48,7 +48,13 @@ const { values: args } = parseArgs({
 
 function gitRevision(): string {
   try {
-    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || 'unknown';
+    return (
+      execFileSync('git', ['rev-parse', 'HEAD'], {
+        cwd: root,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }).trim() || 'unknown'
+    );
   } catch {
     return 'unknown';
   }
@@ -87,7 +93,10 @@ function lazyDependencies(): Plugin {
     setup(b) {
       b.onResolve({ filter: SHIMMED_BUILTIN }, (a) => {
         if (a.kind !== 'import-statement') return undefined;
-        return { path: (SHIMMED_BUILTIN.exec(a.path) as RegExpExecArray)[1] as string, namespace: 'outpost-lazy-builtin' };
+        return {
+          path: (SHIMMED_BUILTIN.exec(a.path) as RegExpExecArray)[1] as string,
+          namespace: 'outpost-lazy-builtin',
+        };
       });
       b.onLoad({ filter: /.*/, namespace: 'outpost-lazy-builtin' }, (a) => ({
         contents: `module.exports = process.getBuiltinModule(${JSON.stringify('node:' + a.path)});\n`,
@@ -112,8 +121,13 @@ function lazyDependencies(): Plugin {
 function checkOutput(code: string): void {
   const problems: string[] = [];
   const nonAscii = /[^\x00-\x7f]/.exec(code);
-  if (nonAscii) problems.push(`non-ASCII character U+${(nonAscii[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')} near ${JSON.stringify(code.slice(Math.max(0, nonAscii.index - 60), nonAscii.index + 20))}`);
-  for (const m of code.matchAll(/\bimport\s*[^;()]*?\bfrom\s*["'](?:node:)?(https?|http2|tls|crypto|zlib|undici)["']/g)) {
+  if (nonAscii)
+    problems.push(
+      `non-ASCII character U+${(nonAscii[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')} near ${JSON.stringify(code.slice(Math.max(0, nonAscii.index - 60), nonAscii.index + 20))}`,
+    );
+  for (const m of code.matchAll(
+    /\bimport\s*[^;()]*?\bfrom\s*["'](?:node:)?(https?|http2|tls|crypto|zlib|undici)["']/g,
+  )) {
     problems.push(`top-level import of ${m[1]} (lazyDependencies() should have replaced it): ${m[0].slice(0, 80)}`);
   }
   if (problems.length > 0) throw new Error(`bundle check failed:\n  ${problems.join('\n  ')}`);

@@ -39,7 +39,10 @@ function inside(file: string | undefined, dir: string): boolean {
 function violations(root: string): string[] {
   const edges = importGraph(root, ['src', 'tui']);
   const out: string[] = [];
-  const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { dependencies?: object; devDependencies?: object };
+  const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as {
+    dependencies?: object;
+    devDependencies?: object;
+  };
   // Test and build tools (protobufjs, ava, esbuild, ...) must not end up in the bundle.
   const devOnly = new Set(Object.keys(pkg.devDependencies ?? {}).filter((d) => !(d in (pkg.dependencies ?? {}))));
 
@@ -48,11 +51,14 @@ function violations(root: string): string[] {
     if (devOnly.has(name)) out.push(`shipped code imports a devDependency: ${where(e)}`);
     if (inside(e.from, 'src')) {
       if (UI_PACKAGES.has(name) || name.startsWith('ink-')) out.push(`src/ imports a UI package: ${where(e)}`);
-      if (inside(e.to, 'tui') && !(e.from === ENTRY && e.kind === 'dynamic')) out.push(`src/ imports tui/ (only ${ENTRY} may, with import()): ${where(e)}`);
+      if (inside(e.to, 'tui') && !(e.from === ENTRY && e.kind === 'dynamic'))
+        out.push(`src/ imports tui/ (only ${ENTRY} may, with import()): ${where(e)}`);
     }
-    if (inside(e.from, 'tui') && inside(e.to, 'src') && !inside(e.to, 'src/status')) out.push(`tui/ imports src/ outside src/status: ${where(e)}`);
+    if (inside(e.from, 'tui') && inside(e.to, 'src') && !inside(e.to, 'src/status'))
+      out.push(`tui/ imports src/ outside src/status: ${where(e)}`);
     if (inside(e.to, 'test') || inside(e.to, 'bench')) out.push(`shipped code imports test code: ${where(e)}`);
-    if (e.from === BROWSER_SCRIPT && e.kind !== 'type') out.push(`the browser script imports more than types: ${where(e)}`);
+    if (e.from === BROWSER_SCRIPT && e.kind !== 'type')
+      out.push(`the browser script imports more than types: ${where(e)}`);
   }
 
   // Folder cycles, among the folders of src/ and tui/ themselves.
@@ -69,14 +75,16 @@ function violations(root: string): string[] {
   for (const scc of cycles(next.keys(), (u) => next.get(u)?.keys() ?? [])) {
     const members = new Set(scc);
     const links: string[] = [];
-    for (const a of scc) for (const [b, e] of next.get(a) ?? []) if (members.has(b)) links.push(`${a} -> ${b} (${where(e)})`);
+    for (const a of scc)
+      for (const [b, e] of next.get(a) ?? []) if (members.has(b)) links.push(`${a} -> ${b} (${where(e)})`);
     out.push(`folder cycle ${scc.join(', ')}:\n    ${links.join('\n    ')}`);
   }
 
   // File cycles inside a folder (om-strict.ts and openmetrics.ts once imported each other).
   const files = new Map<string, Set<string>>();
   for (const e of edges) {
-    if (e.to === undefined || unitOf(e.from) !== unitOf(e.to) || !(inside(e.to, 'src') || inside(e.to, 'tui'))) continue;
+    if (e.to === undefined || unitOf(e.from) !== unitOf(e.to) || !(inside(e.to, 'src') || inside(e.to, 'tui')))
+      continue;
     let s = files.get(e.from);
     if (!s) files.set(e.from, (s = new Set()));
     s.add(e.to);
@@ -94,7 +102,8 @@ test('src/ and tui/ keep the layering: no folder or file cycles, no UI in the co
 test('the graph covers the tree: the known layering edges are seen', (t) => {
   // Guards the reader itself: if it stopped finding imports, the rules above would pass vacuously.
   const edges = importGraph(ROOT, ['src', 'tui']);
-  const has = (from: string, to: string, kind?: string): boolean => edges.some((e) => e.from === from && e.to === to && (kind === undefined || e.kind === kind));
+  const has = (from: string, to: string, kind?: string): boolean =>
+    edges.some((e) => e.from === from && e.to === to && (kind === undefined || e.kind === kind));
   t.true(has('src/main.ts', 'tui/index.tsx', 'dynamic'));
   t.true(has('src/scrape/manager.ts', 'src/storage/appender.ts', 'type'));
   t.true(edges.some((e) => e.from.startsWith('tui/') && inside(e.to, 'src/status')));
@@ -112,14 +121,20 @@ async function writeTree(files: Record<string, string>): Promise<string> {
 
 test('every rule fails on a deliberately bad import', async (t) => {
   const root = await writeTree({
-    'package.json': JSON.stringify({ dependencies: { ink: '8', react: '19' }, devDependencies: { ava: '8', protobufjs: '8' } }),
+    'package.json': JSON.stringify({
+      dependencies: { ink: '8', react: '19' },
+      devDependencies: { ava: '8', protobufjs: '8' },
+    }),
     // Allowed: the entry's dynamic import of the UI, tui/ reading status types, comments and strings that only look like imports.
-    'src/main.ts': "const { runTui } = await import('../tui/index.tsx');\n// import { x } from '../tui/App.tsx';\nconst s = \"import('ink')\";\n",
+    'src/main.ts':
+      "const { runTui } = await import('../tui/index.tsx');\n// import { x } from '../tui/App.tsx';\nconst s = \"import('ink')\";\n",
     'src/status/types.ts': 'export interface Snap { n: number }\n',
-    'tui/index.tsx': "import { render } from 'ink';\nimport type { Snap } from '../src/status/types.ts';\nexport const runTui = (s: Snap) => render(s);\n",
+    'tui/index.tsx':
+      "import { render } from 'ink';\nimport type { Snap } from '../src/status/types.ts';\nexport const runTui = (s: Snap) => render(s);\n",
     // A folder cycle made only of types, as scrape -> agent -> remote -> scrape once was.
     'src/scrape/loop.ts': "import type { Appender } from '../agent/storage.ts';\n",
-    'src/agent/storage.ts': "import type {\n  WalPosition,\n} from '../remote/queue.ts';\nexport interface Appender {}\n",
+    'src/agent/storage.ts':
+      "import type {\n  WalPosition,\n} from '../remote/queue.ts';\nexport interface Appender {}\n",
     'src/remote/queue.ts': "export { AuthSource } from '../scrape/auth.ts';\n",
     'src/scrape/auth.ts': 'export class AuthSource {}\n',
     // Two files of one folder importing each other.

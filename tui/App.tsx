@@ -31,14 +31,20 @@ export interface AppProps {
  * a snapshot when that model changes: an idle agent's refreshes (same numbers, same coarse ages) draw nothing.
  */
 export function App({ store, actions, maxFps, color, size, scheduler = realScheduler }: AppProps) {
-  const throttled = useMemo(() => throttleStore(store, 1000 / Math.max(1, maxFps), scheduler), [store, maxFps, scheduler]);
+  const throttled = useMemo(
+    () => throttleStore(store, 1000 / Math.max(1, maxFps), scheduler),
+    [store, maxFps, scheduler],
+  );
   const [ui, dispatch] = useReducer(uiReducer, initialUiState);
   const [history] = useState(() => new RateHistory());
   const theme = useMemo(() => makeTheme(color), [color]);
   const terminal = useWindowSize();
   const { columns, rows } = size ?? terminal;
 
-  const select = useCallback((s: StatusSnapshot) => buildScreen(s, { ui, columns, rows, history }), [ui, columns, rows, history]);
+  const select = useCallback(
+    (s: StatusSnapshot) => buildScreen(s, { ui, columns, rows, history }),
+    [ui, columns, rows, history],
+  );
   const screen = useSharedSelection(throttled, select);
 
   useKeyBindings({ ui, dispatch, actions, lists: screen.lists, pageSize: screen.pageSize });

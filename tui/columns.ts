@@ -18,9 +18,14 @@ export interface FittedColumn<Id extends string> {
   readonly align: 'left' | 'right';
 }
 
-export function fitColumns<Id extends string>(specs: readonly ColumnSpec<Id>[], total: number, gap = 1): FittedColumn<Id>[] {
+export function fitColumns<Id extends string>(
+  specs: readonly ColumnSpec<Id>[],
+  total: number,
+  gap = 1,
+): FittedColumn<Id>[] {
   let cols = specs.slice();
-  const need = (cs: readonly ColumnSpec<Id>[]) => cs.reduce((n, c) => n + c.width, 0) + gap * Math.max(0, cs.length - 1);
+  const need = (cs: readonly ColumnSpec<Id>[]) =>
+    cs.reduce((n, c) => n + c.width, 0) + gap * Math.max(0, cs.length - 1);
   while (need(cols) > total) {
     let drop = -1;
     let dropPriority = 0;

@@ -142,4 +142,3 @@ function selectionOf(s: UiState): { list: 'targets' | 'remote'; current: string 
   if (s.focus === 'remote') return { list: 'remote', current: s.selectedRemote };
   return null;
 }
-

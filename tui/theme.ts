@@ -27,7 +27,9 @@ export interface Theme {
 }
 
 const NO_TONE: ToneProps = Object.freeze({});
-const TONES = Object.fromEntries(Object.entries(PALETTE).map(([role, c]) => [role, Object.freeze({ color: c })])) as Readonly<Record<Role, ToneProps>>;
+const TONES = Object.fromEntries(
+  Object.entries(PALETTE).map(([role, c]) => [role, Object.freeze({ color: c })]),
+) as Readonly<Record<Role, ToneProps>>;
 
 export function makeTheme(color: boolean): Theme {
   return {

@@ -5,7 +5,17 @@ import type { Labels } from '../util/labels.ts';
 import type { Logger } from '../log/logger.ts';
 import { WalWriter, type WalWriterOptions, type WalWriterStats } from '../wal/segment-writer.ts';
 import { replayWal } from '../wal/reader.ts';
-import { RecordType, SampleBatch, decodeSamples, decodeSeries, encodeExemplars, encodeSamples, encodeSeries, recordType, type RefExemplar } from '../wal/records.ts';
+import {
+  RecordType,
+  SampleBatch,
+  decodeSamples,
+  decodeSeries,
+  encodeExemplars,
+  encodeSamples,
+  encodeSeries,
+  recordType,
+  type RefExemplar,
+} from '../wal/records.ts';
 import { codePointCount } from '../textparse/scan.ts';
 import { compareStrings } from '../util/labels.ts';
 import type { AgentMetrics } from './metrics.ts';
@@ -146,7 +156,11 @@ export class AgentStorage {
     this.replay.done = true;
     this.opts.metrics.replayDuration.set((performance.now() - started) / 1000);
     this.opts.metrics.activeSeries.set(this.series.size);
-    this.opts.log.info('WAL replay completed', { series: this.series.size, segments: res.last === -1 ? 0 : res.last - res.first + 1, duration_ms: Math.round(performance.now() - started) });
+    this.opts.log.info('WAL replay completed', {
+      series: this.series.size,
+      segments: res.last === -1 ? 0 : res.last - res.first + 1,
+      duration_ms: Math.round(performance.now() - started),
+    });
     this.attach(await WalWriter.open(this.walDir, this.opts.wal));
   }
 
@@ -192,7 +206,9 @@ export class AgentStorage {
     this.walWriteFailures++;
     this.walError = errorMessage(err);
     this.head();
-    this.opts.log.error('WAL write failed: samples are dropped until the WAL is writable again', { err: this.walError });
+    this.opts.log.error('WAL write failed: samples are dropped until the WAL is writable again', {
+      err: this.walError,
+    });
     this.scheduleRecovery();
   }
 

@@ -154,6 +154,11 @@ export class WalTruncator {
     this.checkpoints.deleted += (await deleteCheckpoints(walDir, last)).length;
     for (const s of [...storage.segments.keys()]) if (s <= last) storage.segments.delete(s);
     this.truncations++;
-    log.info('WAL truncated', { through_segment: last, series_removed: removed.length, forced: forced >= 0 ? reason : 'no', duration_ms: Math.round(performance.now() - started) });
+    log.info('WAL truncated', {
+      through_segment: last,
+      series_removed: removed.length,
+      forced: forced >= 0 ? reason : 'no',
+      duration_ms: Math.round(performance.now() - started),
+    });
   }
 }

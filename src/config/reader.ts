@@ -34,7 +34,11 @@ export class Ctx {
   readonly env: Readonly<Record<string, string | undefined>>;
 
   constructor(
-    file: string, doc: Document, lc: LineCounter, issues: ConfigIssue[], warnings: ConfigIssue[],
+    file: string,
+    doc: Document,
+    lc: LineCounter,
+    issues: ConfigIssue[],
+    warnings: ConfigIssue[],
     env: Readonly<Record<string, string | undefined>>,
   ) {
     this.file = file;
@@ -176,7 +180,11 @@ export function readMap(ctx: Ctx, f: Field, spec: MapSpec = {}): MapView | null 
   for (const pair of f.node.items) {
     const keyNode = ctx.resolve(pair.key);
     const valueNode = ctx.resolve(pair.value);
-    if (keyNode && isScalar(keyNode) && (typeof keyNode.value === 'symbol' || (isPlain(keyNode) && keyNode.source === '<<'))) {
+    if (
+      keyNode &&
+      isScalar(keyNode) &&
+      (typeof keyNode.value === 'symbol' || (isPlain(keyNode) && keyNode.source === '<<'))
+    ) {
       if (valueNode) merges.push(valueNode);
       continue;
     }
@@ -203,23 +211,35 @@ export function readMap(ctx: Ctx, f: Field, spec: MapSpec = {}): MapView | null 
     }
   };
   for (const m of merges) {
-    if (isSeq(m)) for (const item of m.items) {
-      const r = ctx.resolve(item);
-      if (r) mergeOne(r);
-    }
+    if (isSeq(m))
+      for (const item of m.items) {
+        const r = ctx.resolve(item);
+        if (r) mergeOne(r);
+      }
     else mergeOne(m);
   }
   return view;
 }
 
-function addField(ctx: Ctx, view: MapViewImpl, spec: MapSpec, key: string, keyNode: Node, valueNode: Node | null): void {
+function addField(
+  ctx: Ctx,
+  view: MapViewImpl,
+  spec: MapSpec,
+  key: string,
+  keyNode: Node,
+  valueNode: Node | null,
+): void {
   const p = joinPath(view.path, key);
   if (spec.known && !spec.known.includes(key)) {
     const custom = spec.unknown?.(key);
     ctx.error(keyNode, p, custom ?? unknownFieldMessage(key, spec.known));
     return;
   }
-  view.fields.set(key, { node: isNull(valueNode) ? null : valueNode, at: valueNode && !isNull(valueNode) ? valueNode : keyNode, path: p });
+  view.fields.set(key, {
+    node: isNull(valueNode) ? null : valueNode,
+    at: valueNode && !isNull(valueNode) ? valueNode : keyNode,
+    path: p,
+  });
   view.keyNodes.set(key, keyNode);
 }
 
@@ -230,7 +250,10 @@ function unknownFieldMessage(key: string, known: readonly string[]): string {
 
 /** The closest known field: its snake_case spelling (sourceLabels → source_labels) or a near edit. */
 function suggest(key: string, known: readonly string[]): string | undefined {
-  const snake = key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/-/g, '_').toLowerCase();
+  const snake = key
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .replace(/-/g, '_')
+    .toLowerCase();
   if (snake !== key && known.includes(snake)) return snake;
   let best: string | undefined;
   let bestD = Math.max(2, Math.floor(key.length / 4)) + 1;
@@ -307,7 +330,12 @@ export function readBool(ctx: Ctx, f: Field | undefined): boolean | undefined {
     if (YAML11_TRUE.has(t)) return true;
     if (YAML11_FALSE.has(t)) return false;
   }
-  ctx.error(f.at, f.path, 'expected a boolean (true or false), got ' + (isPlain(s) ? JSON.stringify(t) : `the quoted string ${JSON.stringify(t)}`));
+  ctx.error(
+    f.at,
+    f.path,
+    'expected a boolean (true or false), got ' +
+      (isPlain(s) ? JSON.stringify(t) : `the quoted string ${JSON.stringify(t)}`),
+  );
   return undefined;
 }
 
@@ -412,7 +440,10 @@ export function readStringList(ctx: Ctx, f: Field | undefined): string[] | undef
 }
 
 /** A mapping of strings to strings (null values read as ""). */
-export function readStringMap(ctx: Ctx, f: Field | undefined): Map<string, { value: string; field: Field; keyNode: Node | null }> | undefined {
+export function readStringMap(
+  ctx: Ctx,
+  f: Field | undefined,
+): Map<string, { value: string; field: Field; keyNode: Node | null }> | undefined {
   if (!f) return undefined;
   const m = readMap(ctx, f);
   if (!m) return undefined;

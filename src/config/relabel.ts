@@ -11,7 +11,13 @@ import type { Ctx, Field } from './reader.ts';
 import type { Mutable } from './http.ts';
 
 const RELABEL_KEYS: readonly RelabelField[] = [
-  'source_labels', 'separator', 'regex', 'modulus', 'target_label', 'replacement', 'action',
+  'source_labels',
+  'separator',
+  'regex',
+  'modulus',
+  'target_label',
+  'replacement',
+  'action',
 ];
 
 /**

@@ -53,9 +53,11 @@ export function parseByteSize(input: string): number {
     const unit = s.slice(us, i);
     const mult = UNITS.get(unit);
     if (mult === undefined) {
-      throw new ByteSizeError(unit === ''
-        ? `size ${JSON.stringify(input)} needs a unit (B, KB, MB, GB, ... or KiB, MiB, ...)`
-        : `unknown unit ${JSON.stringify(unit)} in size ${JSON.stringify(input)}`);
+      throw new ByteSizeError(
+        unit === ''
+          ? `size ${JSON.stringify(input)} needs a unit (B, KB, MB, GB, ... or KiB, MiB, ...)`
+          : `unknown unit ${JSON.stringify(unit)} in size ${JSON.stringify(input)}`,
+      );
     }
     total += Number(`${whole || '0'}.${frac || '0'}`) * mult;
   }

@@ -89,21 +89,25 @@ export class HttpDiscoverer implements Discoverer {
     // Token requests carry the SD client's User-Agent and share its deadline, as in prometheus/common.
     const auth = new AuthSource(config, 5000, { userAgent, timeoutMs: config.refreshInterval });
     try {
-      await runRefreshLoop({
-        mechanism: 'http',
-        intervalMs: config.refreshInterval,
-        clock,
-        log,
-        metrics,
-        refresh: async (sig) => {
-          try {
-            return await this.refresh(sig, dispatcher, auth);
-          } catch (err) {
-            if (!sig.aborted) metrics.httpFailures.inc();
-            throw err;
-          }
+      await runRefreshLoop(
+        {
+          mechanism: 'http',
+          intervalMs: config.refreshInterval,
+          clock,
+          log,
+          metrics,
+          refresh: async (sig) => {
+            try {
+              return await this.refresh(sig, dispatcher, auth);
+            } catch (err) {
+              if (!sig.aborted) metrics.httpFailures.inc();
+              throw err;
+            }
+          },
         },
-      }, signal, emit);
+        signal,
+        emit,
+      );
     } finally {
       dispatcher.destroy();
       auth.close();
@@ -185,8 +189,10 @@ function requestError(err: unknown, url: string, timedOut: boolean, maxBody: num
   const get = `Get ${JSON.stringify(url)}`;
   if (timedOut) return new DiscoveryError(`${get}: context deadline exceeded`, { cause: err });
   if (nodeFetch !== undefined && err instanceof nodeFetch.FetchError) {
-    if (err.type === 'max-size') return new DiscoveryError(`response body larger than ${maxBody} bytes`, { cause: err });
-    if (err.type === 'max-redirect') return new DiscoveryError(`${get}: stopped after ${MAX_REDIRECTS} redirects`, { cause: err });
+    if (err.type === 'max-size')
+      return new DiscoveryError(`response body larger than ${maxBody} bytes`, { cause: err });
+    if (err.type === 'max-redirect')
+      return new DiscoveryError(`${get}: stopped after ${MAX_REDIRECTS} redirects`, { cause: err });
     // "request to <url> failed, reason: <cause>": the cause, under the URL of the request that failed.
     const m = /^request to (.*) failed, reason: (.*)$/s.exec(err.message);
     if (m) return new DiscoveryError(`Get ${JSON.stringify(m[1])}: ${m[2]}`, { cause: err });

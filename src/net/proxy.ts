@@ -165,7 +165,10 @@ export function parseProxyUrl(s: string): URL {
       throw new ProxyError(`invalid proxy address ${JSON.stringify(s)}`);
     }
   }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new ProxyError(`proxy scheme ${JSON.stringify(u.protocol.slice(0, -1))} is not supported (use http or https)`);
+  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+    throw new ProxyError(
+      `proxy scheme ${JSON.stringify(u.protocol.slice(0, -1))} is not supported (use http or https)`,
+    );
   return u;
 }
 
@@ -184,7 +187,12 @@ export class ProxySelector {
   private readonly noProxy: NoProxy | null;
   private readonly connectHeaders: Readonly<Record<string, readonly string[]>>;
 
-  private constructor(httpProxy: URL | null, httpsProxy: URL | null, noProxy: NoProxy | null, connectHeaders: Record<string, readonly string[]>) {
+  private constructor(
+    httpProxy: URL | null,
+    httpsProxy: URL | null,
+    noProxy: NoProxy | null,
+    connectHeaders: Record<string, readonly string[]>,
+  ) {
     this.httpProxy = httpProxy;
     this.httpsProxy = httpsProxy;
     this.noProxy = noProxy;
@@ -197,7 +205,8 @@ export class ProxySelector {
    */
   static fromConfig(cfg: ProxyConfig, env: NodeJS.ProcessEnv = process.env): ProxySelector | null {
     const connect: Record<string, readonly string[]> = {};
-    for (const [name, values] of Object.entries(cfg.proxyConnectHeader ?? {})) connect[name] = values.map((v) => v.reveal());
+    for (const [name, values] of Object.entries(cfg.proxyConnectHeader ?? {}))
+      connect[name] = values.map((v) => v.reveal());
     if (cfg.proxyFromEnvironment) {
       const pick = (upper: string): URL | null => {
         const v = env[upper] || env[upper.toLowerCase()];
@@ -262,7 +271,9 @@ function openTunnel(route: ProxyRoute, target: URL, timeoutMs: number, tlsOpts?:
     req.once('connect', (res, socket, head) => {
       if (res.statusCode !== 200) {
         socket.destroy();
-        done(new ProxyError(`proxy refused CONNECT: HTTP status ${res.statusCode} ${res.statusMessage ?? ''}`.trimEnd()));
+        done(
+          new ProxyError(`proxy refused CONNECT: HTTP status ${res.statusCode} ${res.statusMessage ?? ''}`.trimEnd()),
+        );
         return;
       }
       // Bytes the proxy sent past its answer belong to the tunnel (rare: the server speaks first only in odd
@@ -312,22 +323,33 @@ function defineTunnelAgent(): TunnelAgentClass {
       this.proxyTls = proxyTls;
     }
 
-    override createConnection(options: https.RequestOptions, callback?: (err: Error | null, stream: Duplex) => void): Duplex | null | undefined {
+    override createConnection(
+      options: https.RequestOptions,
+      callback?: (err: Error | null, stream: Duplex) => void,
+    ): Duplex | null | undefined {
       const cb = callback as (err: Error | null, stream?: Duplex) => void;
       const host = String(options.host ?? options.hostname ?? 'localhost');
       const target = new URL(`https://${net.isIP(host) === 6 ? `[${host}]` : host}:${options.port ?? 443}`);
-      openTunnel(this.route, target, this.connectTimeoutMs, this.proxyTls).then((socket) => {
-        // Only TLS settings pass on: the request options also carry `path`, `headers`, `agent`, ...
-        const o = options as tls.ConnectionOptions;
-        // `host` only names the peer for the certificate check here; the socket is the tunnel.
-        const t = tlsMod.connect({
-          socket,
-          host,
-          servername: options.servername || (net.isIP(host) ? undefined : host),
-          ca: o.ca, cert: o.cert, key: o.key, rejectUnauthorized: o.rejectUnauthorized, minVersion: o.minVersion, maxVersion: o.maxVersion,
-        });
-        cb(null, t);
-      }, (err: Error) => cb(err));
+      openTunnel(this.route, target, this.connectTimeoutMs, this.proxyTls).then(
+        (socket) => {
+          // Only TLS settings pass on: the request options also carry `path`, `headers`, `agent`, ...
+          const o = options as tls.ConnectionOptions;
+          // `host` only names the peer for the certificate check here; the socket is the tunnel.
+          const t = tlsMod.connect({
+            socket,
+            host,
+            servername: options.servername || (net.isIP(host) ? undefined : host),
+            ca: o.ca,
+            cert: o.cert,
+            key: o.key,
+            rejectUnauthorized: o.rejectUnauthorized,
+            minVersion: o.minVersion,
+            maxVersion: o.maxVersion,
+          });
+          cb(null, t);
+        },
+        (err: Error) => cb(err),
+      );
       return undefined;
     }
   };
@@ -375,7 +397,8 @@ class ForwardProxyAgent extends http.Agent {
     }
     // The request line is written on the first write/end, which comes after this: the path can still change.
     if (req.path.startsWith('/')) req.path = `http://${authority}${req.path}`;
-    if (this.route.authorization && !req.hasHeader('proxy-authorization')) req.setHeader('Proxy-Authorization', this.route.authorization);
+    if (this.route.authorization && !req.hasHeader('proxy-authorization'))
+      req.setHeader('Proxy-Authorization', this.route.authorization);
     (http.Agent.prototype as unknown as AgentWithAddRequest).addRequest.call(this, req, options);
   }
 }
@@ -443,7 +466,14 @@ export class Dispatcher {
       return { secure, agent: this.directAgent(secure), host, port: Number(port), path, headers: { Host: authority } };
     }
     if (target.protocol === 'https:') {
-      return { secure: true, agent: this.tunnelAgent(route), host, port: Number(port), path, headers: { Host: authority } };
+      return {
+        secure: true,
+        agent: this.tunnelAgent(route),
+        host,
+        port: Number(port),
+        path,
+        headers: { Host: authority },
+      };
     }
     // Absolute-URI request to the proxy; the proxy connection is pooled like any other.
     const p = hostPort(route.proxy);
@@ -452,12 +482,25 @@ export class Dispatcher {
     let agent = this.agents.get(key);
     if (!agent) {
       // TLS to an https proxy is checked under the proxy's name, not tls_config.server_name (the target's).
-      agent = this.own(key, secure ? new (lazyHttps().Agent)({ ...this.opts.agent, ...withoutServername(this.opts.tls) }) : new http.Agent(this.opts.agent));
+      agent = this.own(
+        key,
+        secure
+          ? new (lazyHttps().Agent)({ ...this.opts.agent, ...withoutServername(this.opts.tls) })
+          : new http.Agent(this.opts.agent),
+      );
     }
     const headers: Record<string, string> = { Host: authority };
     if (route.authorization) headers['Proxy-Authorization'] = route.authorization;
     const href = `${target.protocol}//${authority}${path}`;
-    return { secure, agent, host: p.host, port: Number(p.port), path: href, headers, servername: secure ? (net.isIP(p.host) ? '' : p.host) : undefined };
+    return {
+      secure,
+      agent,
+      host: p.host,
+      port: Number(p.port),
+      path: href,
+      headers,
+      servername: secure ? (net.isIP(p.host) ? '' : p.host) : undefined,
+    };
   }
 
   /**
@@ -470,19 +513,39 @@ export class Dispatcher {
     if (!route) return this.directAgent(target.protocol === 'https:');
     if (target.protocol === 'https:') return this.tunnelAgent(route);
     const key = `url-forward ${route.proxy.href}`;
-    return this.agents.get(key) ?? this.own(key, new ForwardProxyAgent(route, { ...this.opts.agent, proxyTls: withoutServername(this.opts.tls) }));
+    return (
+      this.agents.get(key) ??
+      this.own(key, new ForwardProxyAgent(route, { ...this.opts.agent, proxyTls: withoutServername(this.opts.tls) }))
+    );
   }
 
   private tunnelAgent(route: ProxyRoute): http.Agent {
     const key = `tunnel ${route.proxy.href}`;
-    return this.agents.get(key) ?? this.own(key, newTunnelAgent(route, { ...this.opts.agent, ...this.opts.tls, connectTimeoutMs: this.opts.connectTimeoutMs, proxyTls: this.opts.tls }));
+    return (
+      this.agents.get(key) ??
+      this.own(
+        key,
+        newTunnelAgent(route, {
+          ...this.opts.agent,
+          ...this.opts.tls,
+          connectTimeoutMs: this.opts.connectTimeoutMs,
+          proxyTls: this.opts.tls,
+        }),
+      )
+    );
   }
 
   private directAgent(secure: boolean): http.Agent {
     const given = secure ? this.opts.direct?.https : this.opts.direct?.http;
     if (given) return given;
     const key = secure ? 'direct https' : 'direct http';
-    return this.agents.get(key) ?? this.own(key, secure ? new (lazyHttps().Agent)({ ...this.opts.agent, ...this.opts.tls }) : new http.Agent(this.opts.agent));
+    return (
+      this.agents.get(key) ??
+      this.own(
+        key,
+        secure ? new (lazyHttps().Agent)({ ...this.opts.agent, ...this.opts.tls }) : new http.Agent(this.opts.agent),
+      )
+    );
   }
 
   private own(key: string, agent: http.Agent): http.Agent {

@@ -267,7 +267,11 @@ function expandParts(parts: readonly TemplatePart[], m: ArrayLike<string | undef
  * Go Regexp.Expand semantics for `template` given a match (`exec` result: index 0 = whole match,
  * undefined = group did not take part) and the regex's group names (Go's SubexpNames).
  */
-export function expandTemplate(template: string, match: ArrayLike<string | undefined>, groupNames: readonly string[]): string {
+export function expandTemplate(
+  template: string,
+  match: ArrayLike<string | undefined>,
+  groupNames: readonly string[],
+): string {
   return expandParts(compileTemplate(template, groupNames), match);
 }
 

@@ -13,7 +13,6 @@ import type { WalPosition } from '../wal/segments.ts';
 import type { MetadataSource } from '../storage/metadata.ts';
 import { WalWatcher } from './watcher.ts';
 
-
 export interface RemoteStorageOptions {
   dataDir: string;
   walDir: string;
@@ -100,7 +99,11 @@ export class RemoteStorage {
     const watcher = new WalWatcher(qm, { walDir: this.opts.walDir, clock, log: qlog, subscribe: this.opts.subscribe });
     qm.start();
     watcher.start(from);
-    qlog.info(saved ? 'Resuming remote write from saved WAL position' : 'Starting remote write at the WAL head', { url: redactUrl(cfg.url), segment: from.segment, offset: from.offset });
+    qlog.info(saved ? 'Resuming remote write from saved WAL position' : 'Starting remote write at the WAL head', {
+      url: redactUrl(cfg.url),
+      segment: from.segment,
+      offset: from.offset,
+    });
     return { key: JSON.stringify([cfg, externalLabels]), qm, watcher, progress };
   }
 
@@ -152,7 +155,12 @@ export class RemoteStorage {
       if (!pos || pos.segment >= below) continue;
       const lost = samplesIn(pos.segment, below);
       if (lost > 0) this.metrics.samplesDropped.inc({ ...ep.qm.labels(), reason }, lost);
-      this.opts.log.warn('WAL data dropped before this endpoint received it', { remote_name: ep.qm.cfg.name, samples: lost, reason, resume_segment: below });
+      this.opts.log.warn('WAL data dropped before this endpoint received it', {
+        remote_name: ep.qm.cfg.name,
+        samples: lost,
+        reason,
+        resume_segment: below,
+      });
       ep.progress.save({ segment: below, offset: 0 });
       ep.watcher.skipTo(below);
     }

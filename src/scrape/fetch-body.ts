@@ -51,7 +51,12 @@ export async function fetchBody(opts: FetchOptions, buf: Buffer): Promise<FetchR
   for (let hop = 0; ; hop++) {
     const r = await fetchOnce(opts, url, buf);
     if (r.kind === 'body') return r.res;
-    if (hop >= opts.maxRedirects) throw new ScrapeError(opts.maxRedirects === 0 ? `server returned HTTP status ${r.status} (redirects are not followed)` : `stopped after ${opts.maxRedirects} redirects`);
+    if (hop >= opts.maxRedirects)
+      throw new ScrapeError(
+        opts.maxRedirects === 0
+          ? `server returned HTTP status ${r.status} (redirects are not followed)`
+          : `stopped after ${opts.maxRedirects} redirects`,
+      );
     url = new URL(r.location, url);
   }
 }
@@ -149,7 +154,9 @@ function fetchOnce(opts: FetchOptions, url: URL, buf: Buffer): Promise<Once> {
         chunk.copy(buf, length);
         length = need;
       });
-      stream.on('end', () => finish(null, { kind: 'body', res: { buf, length, contentType: res.headers['content-type'] } }));
+      stream.on('end', () =>
+        finish(null, { kind: 'body', res: { buf, length, contentType: res.headers['content-type'] } }),
+      );
       stream.on('error', (e: Error) => finish(new ScrapeError(e.message)));
       res.on('aborted', () => finish(new ScrapeError('connection closed while reading body')));
     }

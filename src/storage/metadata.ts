@@ -4,7 +4,15 @@
  */
 
 /** Metric types as scrape metadata names them. */
-export type MetadataMetricType = 'counter' | 'gauge' | 'histogram' | 'gaugehistogram' | 'summary' | 'info' | 'stateset' | 'unknown';
+export type MetadataMetricType =
+  | 'counter'
+  | 'gauge'
+  | 'histogram'
+  | 'gaugehistogram'
+  | 'summary'
+  | 'info'
+  | 'stateset'
+  | 'unknown';
 
 /** One metric family's metadata as the scrape side knows it. */
 export interface MetricMetadataEntry {

@@ -107,7 +107,8 @@ export class OmStrictChecker {
     } else {
       if (this.families.has(name)) throw this.error(`metric family ${JSON.stringify(name)} appears twice`);
       const owner = this.claims.get(name);
-      if (owner !== undefined) throw this.error(`metric family ${JSON.stringify(name)} clashes with family ${JSON.stringify(owner)}`);
+      if (owner !== undefined)
+        throw this.error(`metric family ${JSON.stringify(name)} clashes with family ${JSON.stringify(owner)}`);
       fam = this.startFamily(name);
     }
     const kind = p.entryKind;
@@ -122,7 +123,10 @@ export class OmStrictChecker {
         const sample = name + s;
         const owner = this.claims.get(sample) ?? (sample !== name && this.families.has(sample) ? sample : undefined);
         if (owner !== undefined) {
-          throw this.error(`sample name ${JSON.stringify(sample)} of ${JSON.stringify(name)} ` + `clashes with family ${JSON.stringify(owner)}`);
+          throw this.error(
+            `sample name ${JSON.stringify(sample)} of ${JSON.stringify(name)} ` +
+              `clashes with family ${JSON.stringify(owner)}`,
+          );
         }
         this.claims.set(sample, name);
       }
@@ -148,11 +152,15 @@ export class OmStrictChecker {
     let suffix = fam === null ? null : suffixOf(fam, name);
     if (fam === null || suffix === null) {
       if (fam !== null && name === fam.name) {
-        throw this.error(`${JSON.stringify(name)} is not a sample name of ${TYPE_NAMES[fam.type]} ${JSON.stringify(fam.name)}`);
+        throw this.error(
+          `${JSON.stringify(name)} is not a sample name of ${TYPE_NAMES[fam.type]} ${JSON.stringify(fam.name)}`,
+        );
       }
-      if (this.families.has(name)) throw this.error(`samples of metric family ${JSON.stringify(name)} are not contiguous`);
+      if (this.families.has(name))
+        throw this.error(`samples of metric family ${JSON.stringify(name)} are not contiguous`);
       const owner = this.claims.get(name);
-      if (owner !== undefined) throw this.error(`sample ${JSON.stringify(name)} is not next to the rest of family ${JSON.stringify(owner)}`);
+      if (owner !== undefined)
+        throw this.error(`sample ${JSON.stringify(name)} is not next to the rest of family ${JSON.stringify(owner)}`);
       fam = this.startFamily(name);
       suffix = '';
     }
@@ -183,7 +191,8 @@ export class OmStrictChecker {
     const skey = name + '\xfe' + groupKeyOf(ls, '');
     if (this.seriesTs.has(skey)) {
       const prev = this.seriesTs.get(skey) ?? null;
-      if (prev === null || !p.hasTimestamp) throw this.error(`series ${JSON.stringify(name)} repeated without timestamps`);
+      if (prev === null || !p.hasTimestamp)
+        throw this.error(`series ${JSON.stringify(name)} repeated without timestamps`);
       if (p.timestampSeconds < prev) throw this.error(`timestamps of ${JSON.stringify(name)} go backwards`);
       if (this.point.seen.has(skey)) {
         this.finishPoint(fam);
@@ -243,7 +252,8 @@ export class OmStrictChecker {
       if (dup !== undefined) throw this.error(`exemplar label name ${JSON.stringify(dup)} is not unique`);
       let runes = 0;
       for (const s of ex) runes += codePointCount(s);
-      if (runes > EXEMPLAR_MAX_RUNES) throw this.error(`exemplar labels of ${JSON.stringify(name)} exceed ${EXEMPLAR_MAX_RUNES} characters`);
+      if (runes > EXEMPLAR_MAX_RUNES)
+        throw this.error(`exemplar labels of ${JSON.stringify(name)} exceed ${EXEMPLAR_MAX_RUNES} characters`);
     }
   }
 
@@ -301,13 +311,17 @@ export class OmStrictChecker {
     if (fam.type === MetricType.histogram) {
       if (!pt.hasInf) throw this.error(`histogram ${n} has no +Inf bucket`);
       if (pt.negativeLe && pt.hasSum) throw this.error(`histogram ${n} has negative buckets and a _sum`);
-      if (pt.hasCount && pt.count !== pt.infValue) throw this.error(`histogram ${n} _count does not match its +Inf bucket`);
+      if (pt.hasCount && pt.count !== pt.infValue)
+        throw this.error(`histogram ${n} _count does not match its +Inf bucket`);
       if (pt.hasCount !== pt.hasSum) throw this.error(`histogram ${n} must have both _count and _sum or neither`);
     } else if (fam.type === MetricType.gaugehistogram) {
       if (!pt.hasInf) throw this.error(`gaugehistogram ${n} has no +Inf bucket`);
-      if (pt.hasSum && pt.sum < 0 && !pt.negativeLe) throw this.error(`gaugehistogram ${n} has a negative _gsum but no negative buckets`);
-      if (pt.hasCount && pt.count !== pt.infValue) throw this.error(`gaugehistogram ${n} _gcount does not match its +Inf bucket`);
-      if (pt.hasCount !== pt.hasSum) throw this.error(`gaugehistogram ${n} must have both _gcount and _gsum or neither`);
+      if (pt.hasSum && pt.sum < 0 && !pt.negativeLe)
+        throw this.error(`gaugehistogram ${n} has a negative _gsum but no negative buckets`);
+      if (pt.hasCount && pt.count !== pt.infValue)
+        throw this.error(`gaugehistogram ${n} _gcount does not match its +Inf bucket`);
+      if (pt.hasCount !== pt.hasSum)
+        throw this.error(`gaugehistogram ${n} must have both _gcount and _gsum or neither`);
     }
   }
 

@@ -111,7 +111,10 @@ export function selectFormat(contentType: string | undefined, fallback?: TextFor
   if (mt === 'application/openmetrics-text') return 'openmetrics';
   if (mt === 'text/plain') return 'text';
   if (mt === 'application/vnd.google.protobuf') {
-    throw new ParseError(0, `unsupported Content-Type ${JSON.stringify(contentType)}: protobuf exposition is not supported`);
+    throw new ParseError(
+      0,
+      `unsupported Content-Type ${JSON.stringify(contentType)}: protobuf exposition is not supported`,
+    );
   }
   return fallback ?? 'text';
 }

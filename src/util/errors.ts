@@ -41,7 +41,7 @@ export const ERROR_CATALOGUE = {
   },
   OUTPOST_BAD_PATTERN: {
     class: 'GlobPatternError',
-    action: 'Fix the file_sd `files` pattern: `*`, `?` and `[...]` as in Go\'s filepath.Glob, with every `[` closed.',
+    action: "Fix the file_sd `files` pattern: `*`, `?` and `[...]` as in Go's filepath.Glob, with every `[` closed.",
   },
   OUTPOST_WEB_OPTIONS_INVALID: {
     class: 'WebOptionsError',
@@ -82,8 +82,7 @@ export const ERROR_CATALOGUE = {
   OUTPOST_OAUTH2: {
     class: 'OAuth2Error',
     action:
-      'Check the oauth2 token_url, client_id and client secret (or its file); requests fail until a token ' +
-      'is had.',
+      'Check the oauth2 token_url, client_id and client secret (or its file); requests fail until a token ' + 'is had.',
   },
   OUTPOST_SERIES_INVALID: {
     class: 'InvalidSeriesError',

@@ -91,7 +91,12 @@ abstract class FrameParser {
   }
 
   private corrupt(reason: string, at: number, cause?: unknown): CorruptionError {
-    return new CorruptionError(this.segment, this.frags > 0 ? this.recStart : at, reason, cause ? { cause } : undefined);
+    return new CorruptionError(
+      this.segment,
+      this.frags > 0 ? this.recStart : at,
+      reason,
+      cause ? { cause } : undefined,
+    );
   }
 
   private parse(): Uint8Array | null {
@@ -176,7 +181,9 @@ abstract class FrameParser {
             : lazyZlib().zstdDecompressSync(payload, { maxOutputLength: MAX_RECORD_SIZE });
       } catch (e) {
         const what = flags === FLAG_SNAPPY ? 'snappy' : 'zstd';
-        throw new CorruptionError(this.segment, start, `cannot decompress ${what} record: ${(e as Error).message}`, { cause: e });
+        throw new CorruptionError(this.segment, start, `cannot decompress ${what} record: ${(e as Error).message}`, {
+          cause: e,
+        });
       }
     }
     this.frags = 0;
@@ -280,7 +287,9 @@ export class SegmentTail {
     try {
       const { size } = await fh.stat();
       if (size < offset) {
-        throw new CorruptionError(segment, size, `segment is ${size} bytes, shorter than the resume offset ${offset}`, { dir: walDir });
+        throw new CorruptionError(segment, size, `segment is ${size} bytes, shorter than the resume offset ${offset}`, {
+          dir: walDir,
+        });
       }
     } catch (e) {
       await fh.close();
@@ -460,7 +469,13 @@ export async function replayWal(
     const range = await listSegments(cp.dir);
     if (range) {
       try {
-        await readSegmentRange(cp.dir, range.first, range.last, (rec, _seg, off) => onRecord(rec, cp.index, off, true), chunkSize);
+        await readSegmentRange(
+          cp.dir,
+          range.first,
+          range.last,
+          (rec, _seg, off) => onRecord(rec, cp.index, off, true),
+          chunkSize,
+        );
       } catch (e) {
         if (e instanceof CorruptionError) {
           throw new CorruptionError(e.segment, e.offset, `checkpoint ${segmentName(cp.index)}: ${e.reason}`, {
@@ -502,13 +517,19 @@ export async function replayWal(
         // Outpost keeps what follows a corrupt segment: only the damaged part of this segment goes.
         // (Prometheus deletes every later segment too; with per-endpoint resume that data matters.)
         await repairSegment(walDir, e.segment, e.offset, { keepLater: true });
-        log('WAL repaired: the rest of the corrupt segment was discarded, later segments kept', { segment: e.segment, offset: e.offset });
+        log('WAL repaired: the rest of the corrupt segment was discarded, later segments kept', {
+          segment: e.segment,
+          offset: e.offset,
+        });
         result.repaired ??= { segment: e.segment, offset: e.offset };
         continue;
       }
       const { removed } = await repairSegment(walDir, e.segment, e.offset);
       if (removed.length > 0) {
-        log('Deleted all segments newer than corrupted segment', { segment: e.segment, removed: removed.map(segmentName) });
+        log('Deleted all segments newer than corrupted segment', {
+          segment: e.segment,
+          removed: removed.map(segmentName),
+        });
       }
       log('WAL repaired: records after the corruption were discarded', { segment: e.segment, offset: e.offset });
       result.last = e.segment;

@@ -49,7 +49,8 @@ function isStaleBits(hi: number, lo: number): boolean {
 
 /** Malformed bytes become InvalidRecordError; anything else (e.g. out of memory) passes through untouched. */
 function fail(what: string, err: unknown): never {
-  if (err instanceof ByteReaderError) throw new InvalidRecordError(`invalid ${what} record: ${err.message}`, { cause: err });
+  if (err instanceof ByteReaderError)
+    throw new InvalidRecordError(`invalid ${what} record: ${err.message}`, { cause: err });
   if (err instanceof InvalidRecordError && !err.message.startsWith('invalid ')) {
     throw new InvalidRecordError(`invalid ${what} record: ${err.message}`, { cause: err });
   }
@@ -580,5 +581,8 @@ export function decodeHistogramSamples(rec: Uint8Array, out: RefHistogramSample[
 
 /** Appends the histograms of a type 8 or 10 record to out. */
 export function decodeFloatHistogramSamples(rec: Uint8Array, out: RefHistogramSample[]): void {
-  decodeHistogramFrame(rec, out, true, [RecordType.FloatHistogramSamples, RecordType.CustomBucketsFloatHistogramSamples]);
+  decodeHistogramFrame(rec, out, true, [
+    RecordType.FloatHistogramSamples,
+    RecordType.CustomBucketsFloatHistogramSamples,
+  ]);
 }

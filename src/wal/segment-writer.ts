@@ -168,8 +168,7 @@ export class WalWriter {
       }
     }
 
-    const free =
-      PAGE_SIZE - this.pageUsed - HEADER_SIZE + MAX_FRAGMENT * (this.pagesPerSegment - this.donePages - 1);
+    const free = PAGE_SIZE - this.pageUsed - HEADER_SIZE + MAX_FRAGMENT * (this.pagesPerSegment - this.donePages - 1);
     // A record that fits nowhere still goes into a fresh segment, which then grows past its nominal
     // size; rotating an empty segment would only leave an empty file behind.
     if (payload.length > free && (this.donePages > 0 || this.pageUsed > 0)) this.rotate(1);
@@ -307,7 +306,8 @@ export class WalWriter {
     try {
       for (const op of ops) {
         const fh = this.fh;
-        if (!fh || op.seg !== this.fhSeg) throw new WalWriteError(`internal: write for segment ${op.seg} but ${this.fhSeg} is open`);
+        if (!fh || op.seg !== this.fhSeg)
+          throw new WalWriteError(`internal: write for segment ${op.seg} but ${this.fhSeg} is open`);
         opStart = this.fhPos;
         let done = 0;
         while (done < op.len) {
@@ -354,7 +354,11 @@ export class WalWriter {
         void fh.close().catch(() => {});
       }
       this.failed =
-        e instanceof WalWriteError ? e : new WalWriteError(`writing WAL segment ${this.fhSeg} in ${this.dir}: ${(e as Error).message}`, { cause: e });
+        e instanceof WalWriteError
+          ? e
+          : new WalWriteError(`writing WAL segment ${this.fhSeg} in ${this.dir}: ${(e as Error).message}`, {
+              cause: e,
+            });
       throw this.failed;
     }
   }
@@ -404,6 +408,8 @@ async function createSegment(walDir: string, i: number): Promise<FileHandle> {
     // 'wx': segments are never reopened for appending; an existing file here means two writers.
     return await open(segmentPath(walDir, i), 'wx', 0o666);
   } catch (e) {
-    throw new WalWriteError(`cannot create WAL segment ${segmentPath(walDir, i)}: ${(e as Error).message}`, { cause: e });
+    throw new WalWriteError(`cannot create WAL segment ${segmentPath(walDir, i)}: ${(e as Error).message}`, {
+      cause: e,
+    });
   }
 }

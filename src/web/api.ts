@@ -5,7 +5,15 @@ import { snappyUncompress } from '../remote/snappy.ts';
 import type { RemoteStatus, StatusSnapshot } from '../status/types.ts';
 import { formatDuration } from '../config/duration.ts';
 import { errorMessage } from '../util/errors.ts';
-import type { ApiTarget, DroppedTargetJson, RemoteWriteEndpointJson, RuntimeInfoJson, TargetsJson, WalReplayJson, WalStatusJson } from './api-types.ts';
+import type {
+  ApiTarget,
+  DroppedTargetJson,
+  RemoteWriteEndpointJson,
+  RuntimeInfoJson,
+  TargetsJson,
+  WalReplayJson,
+  WalStatusJson,
+} from './api-types.ts';
 import type { ScrapePoolInfo, TargetMetadata, WebDeps } from './deps.ts';
 import { globalUrl } from './options.ts';
 import { apiError, apiSuccess, goTime, sendBody, sendHttpError, sendPlain } from './respond.ts';
@@ -35,19 +43,27 @@ const WAL_ONLY = 'unsupported operation with WAL-only storage';
  */
 export function registerApi(r: Router, base: string, ctx: ApiContext): void {
   const { deps } = ctx;
-  const ready = (h: Handler): Handler => (req, res, url, p) => {
-    if (!deps.isReady()) return sendPlain(res, 503, 'Service Unavailable');
-    return h(req, res, url, p);
-  };
-  const on = (methods: string | readonly string[], path: string, h: Handler, gated = true) => r.on(methods, base + path, gated ? ready(h) : h);
+  const ready =
+    (h: Handler): Handler =>
+    (req, res, url, p) => {
+      if (!deps.isReady()) return sendPlain(res, 503, 'Service Unavailable');
+      return h(req, res, url, p);
+    };
+  const on = (methods: string | readonly string[], path: string, h: Handler, gated = true) =>
+    r.on(methods, base + path, gated ? ready(h) : h);
   const unavailable: Handler = (_q, res) => apiError(res, 'execution', AGENT_UNAVAILABLE);
 
-  for (const p of ['/query', '/query_range', '/query_exemplars', '/format_query', '/labels', '/series']) on(['GET', 'POST'], p, unavailable);
+  for (const p of ['/query', '/query_range', '/query_exemplars', '/format_query', '/labels', '/series'])
+    on(['GET', 'POST'], p, unavailable);
   on('DELETE', '/series', unavailable);
-  for (const p of ['/label/:name/values', '/alertmanagers', '/status/tsdb', '/alerts', '/rules']) on('GET', p, unavailable);
-  for (const p of ['delete_series', 'clean_tombstones', 'snapshot']) on(['POST', 'PUT'], `/admin/tsdb/${p}`, unavailable);
+  for (const p of ['/label/:name/values', '/alertmanagers', '/status/tsdb', '/alerts', '/rules'])
+    on('GET', p, unavailable);
+  for (const p of ['delete_series', 'clean_tombstones', 'snapshot'])
+    on(['POST', 'PUT'], `/admin/tsdb/${p}`, unavailable);
 
-  on('POST', '/write', (_q, res) => sendHttpError(res, 404, 'remote write receiver needs to be enabled with --enable-feature=remote-write-receiver'));
+  on('POST', '/write', (_q, res) =>
+    sendHttpError(res, 404, 'remote write receiver needs to be enabled with --enable-feature=remote-write-receiver'),
+  );
   on('POST', '/read', (req, res) => remoteRead(req, res));
 
   on('GET', '/targets', (_q, res, url) => apiSuccess(res, targets(ctx, url)));
@@ -58,11 +74,20 @@ export function registerApi(r: Router, base: string, ctx: ApiContext): void {
   on('GET', '/status/flags', (_q, res) => apiSuccess(res, deps.flags));
   on('GET', '/status/buildinfo', (_q, res) => apiSuccess(res, deps.buildInfo));
   on('GET', '/status/runtimeinfo', (_q, res) => apiSuccess(res, runtimeInfo(ctx, deps.snapshot())));
-  on('GET', '/status/walreplay', (_q, res) => {
-    const w = deps.snapshot().wal.replay;
-    // Our replay reports -1 before any segment exists; Prometheus never goes below 0.
-    return apiSuccess(res, { min: 0, max: Math.max(0, w.max), current: Math.max(0, w.current) } satisfies WalReplayJson);
-  }, false);
+  on(
+    'GET',
+    '/status/walreplay',
+    (_q, res) => {
+      const w = deps.snapshot().wal.replay;
+      // Our replay reports -1 before any segment exists; Prometheus never goes below 0.
+      return apiSuccess(res, {
+        min: 0,
+        max: Math.max(0, w.max),
+        current: Math.max(0, w.current),
+      } satisfies WalReplayJson);
+    },
+    false,
+  );
 
   // Outpost's own, documented in src/web/API.md; readable during replay so the UI can show progress.
   on('GET', '/status/remote_write', (_q, res) => apiSuccess(res, remoteWriteStatus(ctx, deps.snapshot())), false);
@@ -295,7 +320,10 @@ async function remoteRead(req: http.IncomingMessage, res: http.ServerResponse): 
     res.end(Buffer.from([0]));
     return;
   }
-  await sendBody(res, 500, 'text/plain; charset=utf-8', WAL_ONLY + '\n', { 'Content-Encoding': 'snappy', 'X-Content-Type-Options': 'nosniff' });
+  await sendBody(res, 500, 'text/plain; charset=utf-8', WAL_ONLY + '\n', {
+    'Content-Encoding': 'snappy',
+    'X-Content-Type-Options': 'nosniff',
+  });
 }
 
 /** Walks the protobuf wire format of a ReadRequest far enough to count field 1 (queries). */

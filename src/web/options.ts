@@ -63,7 +63,8 @@ export function resolveWebOptions(o: WebOptions = {}): ResolvedWebOptions {
   prefix = '/' + prefix.replace(/^\/+|\/+$/g, '');
   if (/[?#\s]/.test(prefix)) throw new WebOptionsError(`--web.route-prefix: "${o.routePrefix}" is not a path`);
   const maxConnections = o.maxConnections ?? WEB_DEFAULTS.maxConnections;
-  if (!Number.isInteger(maxConnections) || maxConnections < 0) throw new WebOptionsError(`--web.max-connections: ${maxConnections} must be a whole number >= 0`);
+  if (!Number.isInteger(maxConnections) || maxConnections < 0)
+    throw new WebOptionsError(`--web.max-connections: ${maxConnections} must be a whole number >= 0`);
   const readTimeoutMs = o.readTimeoutMs ?? WEB_DEFAULTS.readTimeoutMs;
   if (!(readTimeoutMs >= 0)) throw new WebOptionsError(`--web.read-timeout: ${readTimeoutMs} must be >= 0`);
   const corsSrc = o.corsOrigin ?? WEB_DEFAULTS.corsOrigin;
@@ -78,7 +79,8 @@ export function resolveWebOptions(o: WebOptions = {}): ResolvedWebOptions {
   }
   const historyIntervalMs = o.historyIntervalMs ?? WEB_DEFAULTS.historyIntervalMs;
   const historyPoints = o.historyPoints ?? WEB_DEFAULTS.historyPoints;
-  if (!(historyIntervalMs > 0) || !Number.isInteger(historyPoints) || historyPoints < 2) throw new WebOptionsError('throughput history needs an interval > 0 and at least 2 points');
+  if (!(historyIntervalMs > 0) || !Number.isInteger(historyPoints) || historyPoints < 2)
+    throw new WebOptionsError('throughput history needs an interval > 0 and at least 2 points');
   return Object.freeze({
     routePrefix: prefix === '/' ? '' : prefix,
     externalUrlFlag,
@@ -101,7 +103,8 @@ function parseExternalUrl(raw: string): { url: URL; path: string } {
   } catch {
     throw new WebOptionsError(`--web.external-url: "${raw}" is not an absolute URL`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new WebOptionsError(`--web.external-url: scheme must be http or https, got "${url.protocol}"`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new WebOptionsError(`--web.external-url: scheme must be http or https, got "${url.protocol}"`);
   let path = url.pathname.replace(/\/+$/, '');
   if (path !== '' && !path.startsWith('/')) path = '/' + path;
   return { url, path };

@@ -39,13 +39,21 @@ export async function openStorage(
 }
 
 /** Storage + remote write wired as the agent wires them, without scraping: tests append directly. */
-export async function startPipeline(dataDir: string, yaml: string, opts: { segmentSize?: number; flushDeadlineMs?: number; compress?: boolean } = {}) {
+export async function startPipeline(
+  dataDir: string,
+  yaml: string,
+  opts: { segmentSize?: number; flushDeadlineMs?: number; compress?: boolean } = {},
+) {
   const log = memoryLogger('warn');
   const reg = new Registry();
   const config: Config = parseConfig(yaml, 'test.yml');
   const wal = { segmentSize: opts.segmentSize ?? 32768 * 4, compress: opts.compress ?? true };
   const { storage, remoteOptions } = await openStorage(dataDir, wal, log, reg);
-  const remote = new RemoteStorage({ ...remoteOptions, userAgent: 'outpost-test', flushDeadlineMs: opts.flushDeadlineMs ?? 5000 });
+  const remote = new RemoteStorage({
+    ...remoteOptions,
+    userAgent: 'outpost-test',
+    flushDeadlineMs: opts.flushDeadlineMs ?? 5000,
+  });
   await remote.applyConfig(config.remoteWrite, config.global.externalLabels);
   const app = storage.appender();
   return {

@@ -29,7 +29,8 @@ export class FakeClock implements Clock {
     const end = this.t + ms;
     for (;;) {
       let next: { id: number; due: number; fn: () => void } | undefined;
-      for (const x of this.timers) if (x.due <= end && (!next || x.due < next.due || (x.due === next.due && x.id < next.id))) next = x;
+      for (const x of this.timers)
+        if (x.due <= end && (!next || x.due < next.due || (x.due === next.due && x.id < next.id))) next = x;
       if (!next) break;
       this.timers = this.timers.filter((x) => x !== next);
       this.t = Math.max(this.t, next.due);

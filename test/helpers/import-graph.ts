@@ -26,7 +26,22 @@ interface Token {
 }
 
 /** Words after which a `/` starts a regular expression rather than a division. */
-const REGEX_AFTER_WORD = new Set(['return', 'typeof', 'case', 'do', 'else', 'in', 'of', 'new', 'delete', 'void', 'throw', 'instanceof', 'yield', 'await']);
+const REGEX_AFTER_WORD = new Set([
+  'return',
+  'typeof',
+  'case',
+  'do',
+  'else',
+  'in',
+  'of',
+  'new',
+  'delete',
+  'void',
+  'throw',
+  'instanceof',
+  'yield',
+  'await',
+]);
 
 function tokenize(src: string): Token[] {
   const out: Token[] = [];
@@ -166,7 +181,8 @@ function importsOf(src: string): { specifier: string; kind: ImportKind; line: nu
       if (u === undefined || u.text === ';' || u.text === '=' || u.text === '(' || u.kind === 'string') break;
       if (u.kind === 'word' && u.text === 'from') {
         const spec = toks[j + 1];
-        if (spec?.kind === 'string') out.push({ specifier: spec.text, kind: typeOnly ? 'type' : 'static', line: t.line });
+        if (spec?.kind === 'string')
+          out.push({ specifier: spec.text, kind: typeOnly ? 'type' : 'static', line: t.line });
         break;
       }
       // `export const/function/class ...` declares; only `export {...}` / `export *` can re-export.
@@ -201,7 +217,9 @@ export function importGraph(root: string, dirs: readonly string[]): ImportEdge[]
     for (const file of sourceFiles(root, dir)) {
       const src = fs.readFileSync(path.join(root, file), 'utf8');
       for (const imp of importsOf(src)) {
-        const to = imp.specifier.startsWith('.') ? path.posix.normalize(path.posix.join(path.posix.dirname(file), imp.specifier)) : undefined;
+        const to = imp.specifier.startsWith('.')
+          ? path.posix.normalize(path.posix.join(path.posix.dirname(file), imp.specifier))
+          : undefined;
         edges.push({ from: file, specifier: imp.specifier, to, kind: imp.kind, line: imp.line });
       }
     }

@@ -6,7 +6,15 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { decodeRequestV2, decodeWriteRequest, type DecodedLabel, type DecodedMetadata, type DecodedMetadataV2, type DecodedRequestV2, type DecodedWriteRequest } from './rw-proto.ts';
+import {
+  decodeRequestV2,
+  decodeWriteRequest,
+  type DecodedLabel,
+  type DecodedMetadata,
+  type DecodedMetadataV2,
+  type DecodedRequestV2,
+  type DecodedWriteRequest,
+} from './rw-proto.ts';
 import { snappyUncompress } from '../../src/remote/snappy.ts';
 
 export interface ReceivedSample {

@@ -26,8 +26,14 @@ test('samples committed to the WAL reach the receiver with external labels, in o
   for (let i = 0; i < 20; i++) await p.append(T0 + i * 1000, { a: i, b: i * 2 });
   await rx.waitFor((r) => r.series('a').length === 20 && r.series('b').length === 20, 10_000);
   const a = rx.series('a');
-  t.deepEqual(a.map((s) => s.value), [...Array(20).keys()]);
-  t.deepEqual(a.map((s) => s.timestamp), [...Array(20).keys()].map((i) => T0 + i * 1000));
+  t.deepEqual(
+    a.map((s) => s.value),
+    [...Array(20).keys()],
+  );
+  t.deepEqual(
+    a.map((s) => s.timestamp),
+    [...Array(20).keys()].map((i) => T0 + i * 1000),
+  );
   t.deepEqual(a[0].labels, { __name__: 'a', job: 'test', site: 'edge1' });
   await p.stop();
 });
@@ -77,7 +83,10 @@ test('a 400 drops the batch and moves on; a 500 is retried', async (t) => {
   rx.plan({ status: 500 });
   await p.append(T0 + 1000, { d: 2 });
   await rx.waitFor((r) => r.series('d').length === 1, 10_000);
-  t.deepEqual(rx.series('d').map((s) => s.value), [2]);
+  t.deepEqual(
+    rx.series('d').map((s) => s.value),
+    [2],
+  );
   const metrics = await p.registry.metrics();
   t.regex(metrics, /prometheus_remote_storage_samples_failed_total\{remote_name="central",url="[^"]+"\} 1/);
   t.regex(metrics, /prometheus_remote_storage_samples_retried_total\{remote_name="central",url="[^"]+"\} 1/);

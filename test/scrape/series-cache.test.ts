@@ -35,7 +35,7 @@ test('finds what it stored by the raw bytes, across growth, sweeps and compactio
   t.is(c.ref(c.find(k1, 0, k1.length)), 99);
 });
 
-test('forEachSeenIn yields the previous scrape\'s appendable series only', (t) => {
+test("forEachSeenIn yields the previous scrape's appendable series only", (t) => {
   const c = new SeriesCache();
   const a = key('a');
   const b = key('b');

@@ -52,7 +52,10 @@ test('each catalogue code belongs to exactly the class it names, and every error
 test('no code is raised outside its class', (t) => {
   for (const file of sourceFiles(ROOT, 'src')) {
     if (file === 'src/util/errors.ts') continue;
-    t.false(readFileSync(path.join(ROOT, file), 'utf8').includes('new OutpostError('), `${file} builds an OutpostError without a class`);
+    t.false(
+      readFileSync(path.join(ROOT, file), 'utf8').includes('new OutpostError('),
+      `${file} builds an OutpostError without a class`,
+    );
   }
 });
 
@@ -63,7 +66,9 @@ test('an error carries its code, its class name and the catalogue action', (t) =
   t.is(config.action, ERROR_CATALOGUE.OUTPOST_CONFIG_INVALID.action);
   t.true(config instanceof OutpostError);
 
-  const snappy = t.throws(() => snappyDecompressInto(Uint8Array.of(0xff), new Scratch(16), 1024), { instanceOf: SnappyError });
+  const snappy = t.throws(() => snappyDecompressInto(Uint8Array.of(0xff), new Scratch(16), 1024), {
+    instanceOf: SnappyError,
+  });
   const code: ErrorCode | undefined = snappy?.code;
   t.is(code, 'OUTPOST_SNAPPY_INVALID');
   t.regex(snappy?.action ?? '', /corrupt/);

@@ -29,7 +29,11 @@ export const Footer = memo(function Footer(p: FooterProps) {
     );
   }
   if (p.phase === 'stopped') {
-    return <Text bold wrap="truncate-end">stopped</Text>;
+    return (
+      <Text bold wrap="truncate-end">
+        stopped
+      </Text>
+    );
   }
   if (p.quitRequested) {
     return (

@@ -38,7 +38,14 @@ export function Panel({ title, info, focused, compact, width, grow, children }: 
     );
   }
   return (
-    <Box flexDirection="column" width={width} flexGrow={grow ? 1 : 0} borderStyle="round" borderColor={focused ? theme.fg('accent') : theme.fg('muted')} paddingX={1}>
+    <Box
+      flexDirection="column"
+      width={width}
+      flexGrow={grow ? 1 : 0}
+      borderStyle="round"
+      borderColor={focused ? theme.fg('accent') : theme.fg('muted')}
+      paddingX={1}
+    >
       {titleLine}
       {children}
     </Box>

@@ -33,13 +33,19 @@ export function headerLine<Id extends string>(columns: readonly FittedColumn<Id>
   return ' '.repeat(MARK_WIDTH) + columns.map((c) => cell(c.title, c.width, c.align)).join(' ');
 }
 
-export function rowView<Id extends string>(key: string, columns: readonly FittedColumn<Id>[], values: Readonly<Record<Id, CellValue>>, selected: boolean): RowView {
+export function rowView<Id extends string>(
+  key: string,
+  columns: readonly FittedColumn<Id>[],
+  values: Readonly<Record<Id, CellValue>>,
+  selected: boolean,
+): RowView {
   const segments: Segment[] = [];
   for (const [i, c] of columns.entries()) {
     const v = values[c.id];
     const text = cell(v.text, c.width, c.align) + (i < columns.length - 1 ? ' ' : '');
     const last = segments.at(-1);
-    if (last !== undefined && last.role === v.role) segments[segments.length - 1] = { text: last.text + text, role: v.role };
+    if (last !== undefined && last.role === v.role)
+      segments[segments.length - 1] = { text: last.text + text, role: v.role };
     else segments.push({ text, role: v.role });
   }
   return { key, selected, segments };

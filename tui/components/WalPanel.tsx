@@ -12,7 +12,9 @@ export function isReplaying(wal: WalStatus, phase: Phase): boolean {
 }
 
 function usage(w: WalStatus): string {
-  return w.capBytes > 0 ? `${formatBytes(w.bytes)} / ${formatBytes(w.capBytes)} (${percent(w.bytes, w.capBytes)})` : `${formatBytes(w.bytes)} (no cap)`;
+  return w.capBytes > 0
+    ? `${formatBytes(w.bytes)} / ${formatBytes(w.capBytes)} (${percent(w.bytes, w.capBytes)})`
+    : `${formatBytes(w.bytes)} (no cap)`;
 }
 
 function usageRole(w: WalStatus): Role {
@@ -54,7 +56,14 @@ export interface WalView {
   readonly writeError: string | null;
 }
 
-export function walView(w: WalStatus, phase: Phase, now: number, focused: boolean, compact: boolean, width: number | string): WalView {
+export function walView(
+  w: WalStatus,
+  phase: Phase,
+  now: number,
+  focused: boolean,
+  compact: boolean,
+  width: number | string,
+): WalView {
   return {
     focused,
     compact,
@@ -81,7 +90,9 @@ export const WalPanel = memo(function WalPanel({ view: v }: { readonly view: Wal
           {`  segments ${v.segments}  oldest ${v.oldest}`}
         </Text>
         {v.replay !== null ? <Text {...theme.tone('accent')} wrap="truncate-end">{`       ${v.replay}`}</Text> : null}
-        {v.writeError !== null ? <Text {...theme.tone('bad')} wrap="truncate-end">{`       ${v.writeError}`}</Text> : null}
+        {v.writeError !== null ? (
+          <Text {...theme.tone('bad')} wrap="truncate-end">{`       ${v.writeError}`}</Text>
+        ) : null}
       </>
     );
   }

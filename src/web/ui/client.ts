@@ -8,7 +8,16 @@
  * and serves the result as it is. Non-ASCII characters are written as \u escapes so the source
  * served that way stays ASCII, like the bundle.
  */
-import type { ApiTarget, BuildInfoJson, DroppedTargetJson, RemoteWriteEndpointJson, RuntimeInfoJson, TargetsJson, WalReplayJson, WalStatusJson } from '../api-types.ts';
+import type {
+  ApiTarget,
+  BuildInfoJson,
+  DroppedTargetJson,
+  RemoteWriteEndpointJson,
+  RuntimeInfoJson,
+  TargetsJson,
+  WalReplayJson,
+  WalStatusJson,
+} from '../api-types.ts';
 
 type Child = Node | string | number | null | undefined | false | readonly Child[];
 type AttrValue = string | number | boolean | null | undefined | ((ev: Event) => void);
@@ -139,7 +148,12 @@ function labelList(obj: Readonly<Record<string, string>> | undefined, label: str
     keys.map((k) => h('li', { class: k.indexOf('__') === 0 ? 'meta' : null, text: k + '="' + labels[k] + '"' })),
   );
 }
-function table(caption: string, headers: readonly Header[], rows: Child, opts: { hideCaption?: boolean } = {}): HTMLElement {
+function table(
+  caption: string,
+  headers: readonly Header[],
+  rows: Child,
+  opts: { hideCaption?: boolean } = {},
+): HTMLElement {
   return h(
     'div',
     { class: 'table-wrap' },
@@ -147,7 +161,21 @@ function table(caption: string, headers: readonly Header[], rows: Child, opts: {
       'table',
       null,
       h('caption', { class: opts.hideCaption ? 'sr-only' : null, text: caption }),
-      h('thead', null, h('tr', null, headers.map((x) => h('th', { scope: 'col', class: typeof x === 'string' ? null : x.class, text: typeof x === 'string' ? x : x.text })))),
+      h(
+        'thead',
+        null,
+        h(
+          'tr',
+          null,
+          headers.map((x) =>
+            h('th', {
+              scope: 'col',
+              class: typeof x === 'string' ? null : x.class,
+              text: typeof x === 'string' ? x : x.text,
+            }),
+          ),
+        ),
+      ),
       h('tbody', null, rows),
     ),
   );
@@ -161,7 +189,13 @@ function kv(pairs: readonly (readonly [string, Child] | null)[]): HTMLElement {
   }
   return dl;
 }
-function panel(id: string, title: string, countText: string | null, bodyNodes: Child, collapsible: boolean): HTMLElement {
+function panel(
+  id: string,
+  title: string,
+  countText: string | null,
+  bodyNodes: Child,
+  collapsible: boolean,
+): HTMLElement {
   const bodyId = 'panel-' + id.replace(/[^a-zA-Z0-9_-]/g, '_');
   const expanded = !state.collapsed[id];
   let heading: HTMLElement;
@@ -180,7 +214,13 @@ function panel(id: string, title: string, countText: string | null, bodyNodes: C
       null,
       h(
         'button',
-        { type: 'button', id: 'toggle-' + bodyId, 'aria-expanded': expanded ? 'true' : 'false', 'aria-controls': bodyId, onclick: toggle },
+        {
+          type: 'button',
+          id: 'toggle-' + bodyId,
+          'aria-expanded': expanded ? 'true' : 'false',
+          'aria-controls': bodyId,
+          onclick: toggle,
+        },
         h('span', { class: 'chev', 'aria-hidden': 'true', text: '\u25BE' }),
         title,
       ),
@@ -242,7 +282,10 @@ function replace(node: Child): void {
   append(content, node);
   content.setAttribute('aria-busy', 'false');
   if (key) {
-    const target = key.charAt(0) === '#' ? document.getElementById(key.slice(1)) : content.querySelector<HTMLElement>('[data-key="' + CSS.escape(key) + '"]');
+    const target =
+      key.charAt(0) === '#'
+        ? document.getElementById(key.slice(1))
+        : content.querySelector<HTMLElement>('[data-key="' + CSS.escape(key) + '"]');
     if (target) target.focus();
   }
 }
@@ -291,8 +334,13 @@ function stat(value: string, key: string): HTMLElement {
 
 // ---------------------------------------------------------------- pages
 async function renderReplay(): Promise<HTMLElement> {
-  const [rp, wal] = await Promise.all([api<WalReplayJson>('status/walreplay').catch(() => null), api<WalStatusJson>('status/wal').catch(() => null)]);
-  const nodes: HTMLElement[] = [h('p', { text: 'The agent is starting: it replays its write-ahead log before it serves the API.' })];
+  const [rp, wal] = await Promise.all([
+    api<WalReplayJson>('status/walreplay').catch(() => null),
+    api<WalStatusJson>('status/wal').catch(() => null),
+  ]);
+  const nodes: HTMLElement[] = [
+    h('p', { text: 'The agent is starting: it replays its write-ahead log before it serves the API.' }),
+  ];
   if (rp && rp.max > 0) {
     nodes.push(
       h(
@@ -303,7 +351,14 @@ async function renderReplay(): Promise<HTMLElement> {
       ),
     );
   }
-  if (wal) nodes.push(kv([['Phase', wal.phase], ['WAL size', fmtBytes(wal.bytes)], ['Segments', fmtNum(wal.segments)]]));
+  if (wal)
+    nodes.push(
+      kv([
+        ['Phase', wal.phase],
+        ['WAL size', fmtBytes(wal.bytes)],
+        ['Segments', fmtNum(wal.segments)],
+      ]),
+    );
   return panel('starting', 'Starting up', null, nodes, false);
 }
 
@@ -338,7 +393,10 @@ async function renderAgent(): Promise<Child> {
         ['Phase', wal.phase],
         ['Version', build.version],
         ['Uptime', fmtSeconds(uptime)],
-        ['Last config reload', h('span', null, okBadge(rt.reloadConfigSuccess, 'ok', 'failed'), ' ', timeEl(rt.lastConfigTime))],
+        [
+          'Last config reload',
+          h('span', null, okBadge(rt.reloadConfigSuccess, 'ok', 'failed'), ' ', timeEl(rt.lastConfigTime)),
+        ],
       ]),
       false,
     ),
@@ -346,7 +404,16 @@ async function renderAgent(): Promise<Child> {
       'ov-targets',
       'Targets',
       null,
-      [h('div', { class: 'stat-row' }, stat(fmtNum(up), 'up'), stat(fmtNum(down), 'down'), stat(fmtNum(unknown), 'unknown')), h('p', null, h('a', { href: 'targets', text: 'All targets' }))],
+      [
+        h(
+          'div',
+          { class: 'stat-row' },
+          stat(fmtNum(up), 'up'),
+          stat(fmtNum(down), 'down'),
+          stat(fmtNum(unknown), 'unknown'),
+        ),
+        h('p', null, h('a', { href: 'targets', text: 'All targets' })),
+      ],
       false,
     ),
     panel(
@@ -374,7 +441,17 @@ async function renderAgent(): Promise<Child> {
               'ul',
               { class: 'plain' },
               rw.map((e) =>
-                h('li', null, badge(e.health), ' ', e.name || e.url, h('span', { class: 'muted', text: ' \u00B7 lag ' + fmtSeconds(e.lagSeconds) + ', ' + fmtNum(e.pendingSamples) + ' pending' })),
+                h(
+                  'li',
+                  null,
+                  badge(e.health),
+                  ' ',
+                  e.name || e.url,
+                  h('span', {
+                    class: 'muted',
+                    text: ' \u00B7 lag ' + fmtSeconds(e.lagSeconds) + ', ' + fmtNum(e.pendingSamples) + ' pending',
+                  }),
+                ),
               ),
             ),
         h('p', null, h('a', { href: 'remote-write', text: 'Remote write details' })),
@@ -401,7 +478,11 @@ function targetsControls(): void {
     state.search = v;
   });
   const options = ['all', 'up', 'down', 'unknown'].map((v) =>
-    h('option', { value: v, selected: state.health === v, text: v === 'all' ? 'All' : v === 'up' ? 'Up' : v === 'down' ? 'Down' : 'Unknown' }),
+    h('option', {
+      value: v,
+      selected: state.health === v,
+      text: v === 'all' ? 'All' : v === 'up' ? 'Up' : v === 'down' ? 'Down' : 'Unknown',
+    }),
   );
   const onchange = (ev: Event): void => {
     state.health = inputValue(ev);
@@ -410,7 +491,11 @@ function targetsControls(): void {
   };
   const sel = h('select', { id: 'target-health', onchange }, options);
   controls.textContent = '';
-  append(controls, [field('Filter targets', search), field('Health', sel), h('span', { id: 'target-count', class: 'muted', 'aria-live': 'polite' })]);
+  append(controls, [
+    field('Filter targets', search),
+    field('Health', sel),
+    h('span', { id: 'target-count', class: 'muted', 'aria-live': 'polite' }),
+  ]);
 }
 
 let lastData: unknown = null;
@@ -426,7 +511,9 @@ function drawTargets(data: TargetsJson): Child {
     return matchesSearch(t.scrapeUrl + ' ' + labelsText(t.labels), state.search);
   });
   const countEl = document.getElementById('target-count');
-  if (countEl) countEl.textContent = shown.length === all.length ? all.length + ' targets' : shown.length + ' of ' + all.length + ' targets shown';
+  if (countEl)
+    countEl.textContent =
+      shown.length === all.length ? all.length + ' targets' : shown.length + ' of ' + all.length + ' targets shown';
   if (all.length === 0) return empty('No active targets.');
   if (shown.length === 0) return empty('No targets match the filter.');
   const groups = groupBy(shown, (t) => t.scrapePool);
@@ -441,7 +528,11 @@ function drawTargets(data: TargetsJson): Child {
         h(
           'tr',
           null,
-          h('td', null, h('a', { href: t.scrapeUrl, 'data-key': 'link:' + t.scrapePool + ':' + t.scrapeUrl, text: t.scrapeUrl })),
+          h(
+            'td',
+            null,
+            h('a', { href: t.scrapeUrl, 'data-key': 'link:' + t.scrapePool + ':' + t.scrapeUrl, text: t.scrapeUrl }),
+          ),
           h('td', null, badge(t.health)),
           h('td', null, labelList(t.labels, 'Target labels')),
           h('td', { class: 'nowrap' }, timeEl(t.lastScrape)),
@@ -450,8 +541,22 @@ function drawTargets(data: TargetsJson): Child {
           h('td', { class: 'error' }, t.lastError || ''),
         ),
       );
-      const headers: Header[] = ['Endpoint', 'State', 'Labels', 'Last scrape', { text: 'Duration', class: 'num' }, { text: 'Interval', class: 'num' }, 'Error'];
-      return panel('pool:' + pool, pool, upN + ' / ' + total.length + ' up', table('Targets of scrape pool ' + pool, headers, rows, { hideCaption: true }), true);
+      const headers: Header[] = [
+        'Endpoint',
+        'State',
+        'Labels',
+        'Last scrape',
+        { text: 'Duration', class: 'num' },
+        { text: 'Interval', class: 'num' },
+        'Error',
+      ];
+      return panel(
+        'pool:' + pool,
+        pool,
+        upN + ' / ' + total.length + ' up',
+        table('Targets of scrape pool ' + pool, headers, rows, { hideCaption: true }),
+        true,
+      );
     });
 }
 
@@ -486,7 +591,8 @@ interface SdData {
 
 function drawSD(data: SdData): Child {
   const pools: Record<string, { active: ApiTarget[]; dropped: DroppedTargetJson[] }> = {};
-  const poolOf = (name: string): { active: ApiTarget[]; dropped: DroppedTargetJson[] } => (pools[name] ??= { active: [], dropped: [] });
+  const poolOf = (name: string): { active: ApiTarget[]; dropped: DroppedTargetJson[] } =>
+    (pools[name] ??= { active: [], dropped: [] });
   for (const p of data.pools) pools[p] = { active: [], dropped: [] };
   for (const t of data.activeTargets) poolOf(t.scrapePool).active.push(t);
   for (const t of data.droppedTargets) poolOf(t.discoveredLabels.job ?? '').dropped.push(t);
@@ -498,16 +604,32 @@ function drawSD(data: SdData): Child {
     if (state.sdShow !== 'dropped') {
       for (const t of p.active) {
         if (!matchesSearch(labelsText(t.discoveredLabels) + ' ' + labelsText(t.labels), state.search)) continue;
-        rows.push(h('tr', null, h('td', null, labelList(t.discoveredLabels, 'Discovered labels')), h('td', null, labelList(t.labels, 'Target labels'))));
+        rows.push(
+          h(
+            'tr',
+            null,
+            h('td', null, labelList(t.discoveredLabels, 'Discovered labels')),
+            h('td', null, labelList(t.labels, 'Target labels')),
+          ),
+        );
       }
     }
     if (state.sdShow !== 'active') {
       for (const t of p.dropped) {
         if (!matchesSearch(labelsText(t.discoveredLabels), state.search)) continue;
-        rows.push(h('tr', null, h('td', null, labelList(t.discoveredLabels, 'Discovered labels')), h('td', null, h('span', { class: 'badge warn', text: 'dropped' }))));
+        rows.push(
+          h(
+            'tr',
+            null,
+            h('td', null, labelList(t.discoveredLabels, 'Discovered labels')),
+            h('td', null, h('span', { class: 'badge warn', text: 'dropped' })),
+          ),
+        );
       }
     }
-    const body = rows.length ? table('Service discovery for ' + name, ['Discovered labels', 'Target labels'], rows, { hideCaption: true }) : empty('Nothing to show.');
+    const body = rows.length
+      ? table('Service discovery for ' + name, ['Discovered labels', 'Target labels'], rows, { hideCaption: true })
+      : empty('Nothing to show.');
     return panel('sd:' + name, name, p.active.length + ' active, ' + p.dropped.length + ' dropped', body, true);
   });
 }
@@ -519,10 +641,22 @@ function drawRemote(data: { endpoints: RemoteWriteEndpointJson[] }): Child {
     const series = e.throughput.samplesPerSecond;
     const span = Math.round((series.length * e.throughput.intervalSeconds) / 60);
     const maxV = series.length ? Math.max(...series) : 0;
-    const label = 'Throughput over the last ' + (span || 1) + ' min: latest ' + fmtNum(e.sendRate) + ' samples/s, peak ' + fmtNum(maxV) + ' samples/s';
+    const label =
+      'Throughput over the last ' +
+      (span || 1) +
+      ' min: latest ' +
+      fmtNum(e.sendRate) +
+      ' samples/s, peak ' +
+      fmtNum(maxV) +
+      ' samples/s';
     const title = e.name || e.url;
     const lastError = e.lastError
-      ? h('span', { class: 'error' }, e.lastError, e.lastErrorTime ? h('span', { class: 'muted' }, ' (', timeEl(e.lastErrorTime), ')') : null)
+      ? h(
+          'span',
+          { class: 'error' },
+          e.lastError,
+          e.lastErrorTime ? h('span', { class: 'muted' }, ' (', timeEl(e.lastErrorTime), ')') : null,
+        )
       : h('span', { class: 'muted', text: 'none' });
     const body = [
       h('p', null, badge(e.health), ' ', h('span', { class: 'muted', text: e.url })),
@@ -556,10 +690,16 @@ function drawWal(w: WalStatusJson): Child {
     : h(
         'span',
         null,
-        h('progress', { max: String(Math.max(w.replay.max, 1)), value: String(w.replay.current), 'aria-label': 'WAL replay progress' }),
+        h('progress', {
+          max: String(Math.max(w.replay.max, 1)),
+          value: String(w.replay.current),
+          'aria-label': 'WAL replay progress',
+        }),
         ' segment ' + w.replay.current + ' of ' + w.replay.max,
       );
-  const oldest = w.oldestTimestamp ? h('span', null, timeEl(w.oldestTimestamp)) : h('span', { class: 'muted', text: 'unknown' });
+  const oldest = w.oldestTimestamp
+    ? h('span', null, timeEl(w.oldestTimestamp))
+    : h('span', { class: 'muted', text: 'unknown' });
   const used = ((100 * w.bytes) / w.capBytes).toFixed(1) + '% used';
   const cap =
     w.capBytes > 0
@@ -567,7 +707,14 @@ function drawWal(w: WalStatusJson): Child {
           'span',
           null,
           fmtBytes(w.capBytes) + ' ',
-          h('meter', { min: '0', max: String(w.capBytes), high: String(w.capBytes * 0.9), value: String(Math.min(w.bytes, w.capBytes)), 'aria-label': 'WAL size of cap', title: used }),
+          h('meter', {
+            min: '0',
+            max: String(w.capBytes),
+            high: String(w.capBytes * 0.9),
+            value: String(Math.min(w.bytes, w.capBytes)),
+            'aria-label': 'WAL size of cap',
+            title: used,
+          }),
           ' ' + used,
         )
       : 'none';
@@ -582,7 +729,10 @@ function drawWal(w: WalStatusJson): Child {
         ['Directory', w.dataDir + '/wal'],
         ['Size', fmtBytes(w.bytes)],
         ['Size cap', cap],
-        ['Segments', fmtNum(w.segments) + (w.segments > 0 ? ' (' + w.firstSegment + ' \u2013 ' + w.lastSegment + ')' : '')],
+        [
+          'Segments',
+          fmtNum(w.segments) + (w.segments > 0 ? ' (' + w.firstSegment + ' \u2013 ' + w.lastSegment + ')' : ''),
+        ],
         ['Oldest sample', oldest],
       ]),
       false,
@@ -619,7 +769,10 @@ function drawStatus(d: { runtime: RuntimeInfoJson; build: BuildInfoJson }): Chil
     ['Start time', h('time', { datetime: rt.startTime, text: new Date(rt.startTime).toLocaleString() })],
     ['Working directory', rt.CWD],
     ['Configuration reload', rt.reloadConfigSuccess ? 'Successful' : 'Failed'],
-    ['Last successful configuration reload', h('time', { datetime: rt.lastConfigTime, text: new Date(rt.lastConfigTime).toLocaleString() })],
+    [
+      'Last successful configuration reload',
+      h('time', { datetime: rt.lastConfigTime, text: new Date(rt.lastConfigTime).toLocaleString() }),
+    ],
     ['WAL corruptions', fmtNum(rt.corruptionCount)],
     ['Active handles', fmtNum(rt.goroutineCount)],
     ['CPUs', fmtNum(rt.GOMAXPROCS)],
@@ -632,8 +785,10 @@ function drawStatus(d: { runtime: RuntimeInfoJson; build: BuildInfoJson }): Chil
     ['Build date', b.buildDate],
     ['Runtime', b.goVersion],
   ];
-  const rows = (list: readonly [string, Child][]): HTMLElement[] => list.map((p) => h('tr', null, h('th', { scope: 'row', text: p[0] }), h('td', null, p[1])));
-  const infoTable = (caption: string, list: readonly [string, Child][]): HTMLElement => h('table', null, h('caption', { class: 'sr-only', text: caption }), h('tbody', null, rows(list)));
+  const rows = (list: readonly [string, Child][]): HTMLElement[] =>
+    list.map((p) => h('tr', null, h('th', { scope: 'row', text: p[0] }), h('td', null, p[1])));
+  const infoTable = (caption: string, list: readonly [string, Child][]): HTMLElement =>
+    h('table', null, h('caption', { class: 'sr-only', text: caption }), h('tbody', null, rows(list)));
   return [
     panel('rt', 'Runtime information', null, infoTable('Runtime information', rtRows), false),
     panel('build', 'Build information', null, infoTable('Build information', bRows), false),
@@ -652,12 +807,26 @@ function drawFlags(flags: Readonly<Record<string, string>>): Child {
     .sort()
     .filter((k) => matchesSearch(k + ' ' + flags[k], state.flagSearch));
   if (names.length === 0) return empty('No flags match the filter.');
-  const rows = names.map((k) => h('tr', null, h('th', { scope: 'row' }, h('code', { text: '--' + k })), h('td', null, h('code', { text: flags[k] }))));
-  return h('div', { class: 'panel' }, h('div', { class: 'panel-body' }, table('Command-line flags', ['Flag', 'Value'], rows, { hideCaption: true })));
+  const rows = names.map((k) =>
+    h(
+      'tr',
+      null,
+      h('th', { scope: 'row' }, h('code', { text: '--' + k })),
+      h('td', null, h('code', { text: flags[k] })),
+    ),
+  );
+  return h(
+    'div',
+    { class: 'panel' },
+    h('div', { class: 'panel-body' }, table('Command-line flags', ['Flag', 'Value'], rows, { hideCaption: true })),
+  );
 }
 function drawConfig(cfg: { yaml: string }): Child {
   return [
-    h('p', { class: 'muted', text: 'The configuration in force, with defaults filled in and secrets shown as <secret>.' }),
+    h('p', {
+      class: 'muted',
+      text: 'The configuration in force, with defaults filled in and secrets shown as <secret>.',
+    }),
     h('pre', { class: 'code', tabindex: '0', 'aria-label': 'Configuration YAML' }, h('code', { text: cfg.yaml })),
   ];
 }
@@ -686,7 +855,10 @@ const renderers: Readonly<Record<string, PageRenderer>> = {
   config: pageOf(() => api<{ yaml: string }>('status/config'), drawConfig),
   flags: pageOf(() => api<Record<string, string>>('status/flags'), drawFlags, flagsControls),
   status: pageOf(async () => {
-    const [runtime, build] = await Promise.all([api<RuntimeInfoJson>('status/runtimeinfo'), api<BuildInfoJson>('status/buildinfo')]);
+    const [runtime, build] = await Promise.all([
+      api<RuntimeInfoJson>('status/runtimeinfo'),
+      api<BuildInfoJson>('status/buildinfo'),
+    ]);
     return { runtime, build };
   }, drawStatus),
 };
