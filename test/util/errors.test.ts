@@ -23,7 +23,7 @@ function errorClasses(): ErrorClass[] {
     const src = readFileSync(path.join(ROOT, file), 'utf8');
     for (const m of src.matchAll(/^(?:export )?class (\w+) extends (\w*Error)\b[^{]*\{\n([\s\S]*?)\n\}$/gm)) {
       const [, name = '', base = '', body = ''] = m;
-      out.push({ name, base, codes: [...body.matchAll(/super\('([^']+)'/g)].map((c) => c[1] ?? ''), file });
+      out.push({ name, base, codes: [...body.matchAll(/super\(\s*'([^']+)'/g)].map((c) => c[1] ?? ''), file });
     }
   }
   return out;
