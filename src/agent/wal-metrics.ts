@@ -1,4 +1,5 @@
-import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { collectedCounter, collectedGauge } from '../metrics/registry.ts';
 import type { WalWriterStats } from '../wal/segment-writer.ts';
 
 export interface WalMetricSources {
@@ -19,25 +20,8 @@ export interface WalMetricSources {
  * writer and truncator keep anyway, at scrape time, so the write path pays nothing for them.
  */
 export function registerWalMetrics(reg: Registry, src: WalMetricSources): void {
-  const counter = (name: string, help: string, get: () => number) =>
-    new Counter({
-      name,
-      help,
-      registers: [reg],
-      collect() {
-        this.reset();
-        this.inc(get());
-      },
-    });
-  const gauge = (name: string, help: string, get: () => number) =>
-    new Gauge({
-      name,
-      help,
-      registers: [reg],
-      collect() {
-        this.set(get());
-      },
-    });
+  const counter = (name: string, help: string, get: () => number) => collectedCounter(reg, name, help, get);
+  const gauge = (name: string, help: string, get: () => number) => collectedGauge(reg, name, help, get);
   const st = (f: (s: WalWriterStats) => number) => () => {
     const s = src.stats();
     return s ? f(s) : 0;

@@ -13,12 +13,11 @@
  */
 import fs from 'node:fs/promises';
 import { glob, GlobPatternError } from '../util/glob.ts';
-import { LineCounter, parseDocument } from 'yaml';
-import type { YAMLError } from 'yaml';
+import type { LineCounter, YAMLError } from 'yaml';
 import { ConfigError } from './errors.ts';
 import { readGlobal } from './global.ts';
 import type { ParsedGlobal } from './global.ts';
-import { Ctx, joinPath, readDuration, readMap, readSeq, readStringItems } from './reader.ts';
+import { Ctx, joinPath, parseGoYaml, readDuration, readMap, readSeq, readStringItems } from './reader.ts';
 import type { Field, MapView } from './reader.ts';
 import { remoteWriteHash, redactUrl } from './redact.ts';
 import { readRemoteWrite } from './remote.ts';
@@ -77,15 +76,7 @@ function parseYaml(
   warnings: ConfigIssue[],
   env: ParseOptions['env'],
 ): Ctx | null {
-  const lc = new LineCounter();
-  // YAML 1.1 with merge keys matches go-yaml v2, which is what Prometheus parses with.
-  const doc = parseDocument(text, {
-    lineCounter: lc,
-    version: '1.1',
-    merge: true,
-    prettyErrors: false,
-    uniqueKeys: true,
-  });
+  const { doc, lc } = parseGoYaml(text);
   if (doc.errors.length > 0) {
     issues.push(...yamlIssues(file, text, lc, doc.errors));
     return null;

@@ -6,8 +6,8 @@
  * accept 0x/0o/0b and underscores, and null (`key:` or `~`) means "not set" (so the default applies).
  */
 import path from 'node:path';
-import { isAlias, isMap, isScalar, isSeq } from 'yaml';
-import type { Document, LineCounter, Node, Scalar } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
+import type { Document, Node, Scalar } from 'yaml';
 import type { ConfigIssue } from './types.ts';
 import { parseDuration, DurationError } from './duration.ts';
 import { parseByteSize, ByteSizeError } from './units.ts';
@@ -22,6 +22,22 @@ export interface Field {
 
 /** Stop collecting after this many problems: later ones are usually fallout of earlier ones. */
 const MAX_ISSUES = 50;
+
+/**
+ * Parses YAML the way go-yaml v2 does, which Prometheus, its exporter-toolkit and file_sd read with:
+ * YAML 1.1, merge keys, duplicate keys rejected. Positions come from the line counter.
+ */
+export function parseGoYaml(text: string): { doc: Document; lc: LineCounter } {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, {
+    lineCounter: lc,
+    version: '1.1',
+    merge: true,
+    prettyErrors: false,
+    uniqueKeys: true,
+  });
+  return { doc, lc };
+}
 
 export class Ctx {
   readonly file: string;

@@ -4,10 +4,10 @@
  * DisallowUnknownFields (field names match case-insensitively), YAML as go-yaml's UnmarshalStrict
  * (unknown and duplicate keys are errors). A null item fails the whole list, as in Prometheus.
  */
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, type Document, type Node } from 'yaml';
 import type { NameValidationScheme, TargetGroup } from '../config/types.ts';
 import { labelNameValid } from '../config/labels.ts';
-import { scalarText } from '../config/reader.ts';
+import { parseGoYaml, scalarText } from '../config/reader.ts';
 import { goQuote } from '../relabel/names.ts';
 import { LabelsBuilder } from '../util/labels.ts';
 import { DiscoveryError } from './discoverer.ts';
@@ -69,14 +69,7 @@ export function parseGroupsJson(text: string, scheme: NameValidationScheme): Raw
 }
 
 export function parseGroupsYaml(text: string, scheme: NameValidationScheme): RawGroup[] {
-  const lc = new LineCounter();
-  const doc = parseDocument(text, {
-    lineCounter: lc,
-    version: '1.1',
-    merge: true,
-    uniqueKeys: true,
-    prettyErrors: false,
-  });
+  const { doc, lc } = parseGoYaml(text);
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
     const line = lc.linePos(e.pos[0]).line;

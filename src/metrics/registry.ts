@@ -1,4 +1,4 @@
-import { Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 
 /**
  * One explicit registry per agent process (never prom-client's global one), so tests can create
@@ -8,6 +8,26 @@ export function createRegistry(opts: { defaultMetrics?: boolean } = {}): Registr
   const reg = new Registry();
   if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: reg, eventLoopMonitoringPrecision: 20 });
   return reg;
+}
+
+/**
+ * A counter whose value is read from `get` at scrape time: for totals a component keeps anyway, so
+ * the hot path pays nothing for the metric.
+ */
+export function collectedCounter(reg: Registry, name: string, help: string, get: () => number): Counter {
+  const collect = function (this: Counter): void {
+    this.reset();
+    this.inc(get());
+  };
+  return new Counter({ name, help, registers: [reg], collect });
+}
+
+/** A gauge whose value is read from `get` at scrape time. */
+export function collectedGauge(reg: Registry, name: string, help: string, get: () => number): Gauge {
+  const collect = function (this: Gauge): void {
+    this.set(get());
+  };
+  return new Gauge({ name, help, registers: [reg], collect });
 }
 
 export type { Registry };

@@ -85,32 +85,30 @@ export function validateRelabelConfig(rc: RelabelConfig): RelabelProblem | null 
   if (a === 'hashmod' && !isValidLabelName(rc.targetLabel)) return badTarget;
 
   if (a === 'keepequal' || a === 'dropequal') {
-    const field: RelabelField | null = rc.explicit.has('regex')
-      ? 'regex'
-      : rc.modulus !== 0
-        ? 'modulus'
-        : rc.separator !== RELABEL_DEFAULTS.separator
-          ? 'separator'
-          : rc.replacement !== RELABEL_DEFAULTS.replacement
-            ? 'replacement'
-            : null;
+    const field = firstSet(rc, ['regex', 'modulus', 'separator', 'replacement']);
     if (field)
       return { field, message: `${a} action requires only 'source_labels' and \`target_label\`, and no other fields` };
   }
   if (a === 'labeldrop' || a === 'labelkeep') {
-    const field: RelabelField | null =
-      rc.explicit.has('source_labels') || rc.sourceLabels.length > 0
-        ? 'source_labels'
-        : rc.targetLabel !== ''
-          ? 'target_label'
-          : rc.modulus !== 0
-            ? 'modulus'
-            : rc.separator !== RELABEL_DEFAULTS.separator
-              ? 'separator'
-              : rc.replacement !== RELABEL_DEFAULTS.replacement
-                ? 'replacement'
-                : null;
+    const field = firstSet(rc, ['source_labels', 'target_label', 'modulus', 'separator', 'replacement']);
     if (field) return { field, message: `${a} action requires only 'regex', and no other fields` };
   }
   return null;
+}
+
+/**
+ * The first of these fields the rule sets to something other than its default, in the order given
+ * (the order Prometheus checks them in), or null.
+ */
+function firstSet(rc: RelabelConfig, fields: readonly RelabelField[]): RelabelField | null {
+  const set: Readonly<Record<RelabelField, boolean>> = {
+    source_labels: rc.explicit.has('source_labels') || rc.sourceLabels.length > 0,
+    target_label: rc.targetLabel !== '',
+    regex: rc.explicit.has('regex'),
+    modulus: rc.modulus !== 0,
+    separator: rc.separator !== RELABEL_DEFAULTS.separator,
+    replacement: rc.replacement !== RELABEL_DEFAULTS.replacement,
+    action: false,
+  };
+  return fields.find((f) => set[f]) ?? null;
 }

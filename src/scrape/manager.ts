@@ -1,5 +1,6 @@
 import http from 'node:http';
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Gauge, type Registry } from 'prom-client';
+import { collectedCounter } from '../metrics/registry.ts';
 import type { Appender } from '../storage/appender.ts';
 import type { ScrapeConfig, TargetGroup } from '../config/types.ts';
 import { formatDuration } from '../config/duration.ts';
@@ -335,16 +336,7 @@ export class ScrapeManager {
 
   private registerMetrics(reg: Registry): void {
     const c = this.counters;
-    const counter = (name: string, help: string, get: () => number) =>
-      new Counter({
-        name,
-        help,
-        registers: [reg],
-        collect() {
-          this.reset();
-          this.inc(get());
-        },
-      });
+    const counter = (name: string, help: string, get: () => number) => collectedCounter(reg, name, help, get);
     counter(
       'prometheus_target_scrapes_sample_duplicate_timestamp_total',
       'Total number of samples rejected due to duplicate timestamps but different values.',

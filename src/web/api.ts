@@ -5,15 +5,7 @@ import { snappyUncompress } from '../remote/snappy.ts';
 import type { RemoteStatus, StatusSnapshot } from '../status/types.ts';
 import { formatDuration } from '../config/duration.ts';
 import { errorMessage } from '../util/errors.ts';
-import type {
-  ApiTarget,
-  DroppedTargetJson,
-  RemoteWriteEndpointJson,
-  RuntimeInfoJson,
-  TargetsJson,
-  WalReplayJson,
-  WalStatusJson,
-} from './api-types.ts';
+import type * as Json from './api-types.ts';
 import type { ScrapePoolInfo, TargetMetadata, WebDeps } from './deps.ts';
 import { globalUrl } from './options.ts';
 import { apiError, apiSuccess, goTime, sendBody, sendHttpError, sendPlain } from './respond.ts';
@@ -84,7 +76,7 @@ export function registerApi(r: Router, base: string, ctx: ApiContext): void {
         min: 0,
         max: Math.max(0, w.max),
         current: Math.max(0, w.current),
-      } satisfies WalReplayJson);
+      } satisfies Json.WalReplayJson);
     },
     false,
   );
@@ -106,12 +98,12 @@ function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function targets(ctx: ApiContext, url: URL): TargetsJson {
+function targets(ctx: ApiContext, url: URL): Json.TargetsJson {
   const state = (url.searchParams.get('state') ?? '').toLowerCase();
   const pool = url.searchParams.get('scrapePool') ?? '';
   const showActive = state === '' || state === 'any' || state === 'active';
   const showDropped = state === '' || state === 'any' || state === 'dropped';
-  const activeTargets: ApiTarget[] = [];
+  const activeTargets: Json.ApiTarget[] = [];
   if (showActive) {
     const timeouts = new Map(poolInfos(ctx).map((p) => [p.name, p.timeoutMs]));
     const ext = ctx.externalUrl();
@@ -136,7 +128,7 @@ function targets(ctx: ApiContext, url: URL): TargetsJson {
       });
     }
   }
-  const droppedTargets: DroppedTargetJson[] = [];
+  const droppedTargets: Json.DroppedTargetJson[] = [];
   if (showDropped) {
     const dropped = ctx.deps.droppedTargets().filter((d) => pool === '' || d.pool === pool);
     const sorted = dropped.map((d, k) => ({ d, k })).sort((a, b) => cmp(a.d.pool, b.d.pool) || a.k - b.k);
@@ -223,7 +215,7 @@ function metricMetadata(ctx: ApiContext, res: http.ServerResponse, url: URL): Pr
   return apiSuccess(res, data);
 }
 
-function runtimeInfo(ctx: ApiContext, s: StatusSnapshot): RuntimeInfoJson {
+function runtimeInfo(ctx: ApiContext, s: StatusSnapshot): Json.RuntimeInfoJson {
   const getActive = (process as { getActiveResourcesInfo?: () => string[] }).getActiveResourcesInfo;
   return {
     startTime: new Date(s.startedAt).toISOString(),
@@ -241,11 +233,11 @@ function runtimeInfo(ctx: ApiContext, s: StatusSnapshot): RuntimeInfoJson {
   };
 }
 
-function remoteWriteStatus(ctx: ApiContext, s: StatusSnapshot): { endpoints: RemoteWriteEndpointJson[] } {
+function remoteWriteStatus(ctx: ApiContext, s: StatusSnapshot): { endpoints: Json.RemoteWriteEndpointJson[] } {
   return { endpoints: s.remote.map((r) => remoteJson(ctx, r)) };
 }
 
-function remoteJson(ctx: ApiContext, r: RemoteStatus): RemoteWriteEndpointJson {
+function remoteJson(ctx: ApiContext, r: RemoteStatus): Json.RemoteWriteEndpointJson {
   return {
     name: r.name,
     url: redactUrl(r.url),
@@ -270,7 +262,7 @@ export function redactUrlsIn(text: string): string {
   return text.replace(/(\b[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^\s/:@"']*):[^\s/@"']*@/g, '$1:xxxxx@');
 }
 
-function walStatus(s: StatusSnapshot): WalStatusJson {
+function walStatus(s: StatusSnapshot): Json.WalStatusJson {
   const w = s.wal;
   return {
     phase: s.phase,

@@ -17,9 +17,17 @@
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import type tls from 'node:tls';
-import { LineCounter, parseDocument } from 'yaml';
 import { formatIssue } from '../config/errors.ts';
-import { Ctx, fieldAt, readBool, readMap, readString, readStringItems, readStringMap } from '../config/reader.ts';
+import {
+  Ctx,
+  fieldAt,
+  parseGoYaml,
+  readBool,
+  readMap,
+  readString,
+  readStringItems,
+  readStringMap,
+} from '../config/reader.ts';
 import type { Field } from '../config/reader.ts';
 import { Secret } from '../config/secret.ts';
 import type { ConfigIssue } from '../config/types.ts';
@@ -172,15 +180,7 @@ const BCRYPT_HASH = /^\$2[aby]\$(\d\d)\$[./A-Za-z0-9]{53}$/;
  */
 export function parseWebConfig(text: string, file: string): WebConfig {
   const issues: ConfigIssue[] = [];
-  const lc = new LineCounter();
-  // go-yaml v2 (what exporter-toolkit parses with) is YAML 1.1 and rejects duplicate keys.
-  const doc = parseDocument(text, {
-    lineCounter: lc,
-    version: '1.1',
-    merge: true,
-    prettyErrors: false,
-    uniqueKeys: true,
-  });
+  const { doc, lc } = parseGoYaml(text);
   if (doc.errors.length > 0) {
     throw new WebConfigError(
       file,
