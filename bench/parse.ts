@@ -36,22 +36,40 @@ function nodeExporterLike(om: boolean): string {
   const modes = ['idle', 'iowait', 'irq', 'nice', 'softirq', 'steal', 'system', 'user'];
   const cpuName = counter('node_cpu_seconds', 'Seconds the CPUs spent in each mode.');
   for (let cpu = 0; cpu < 16; cpu++) {
-    for (const m of modes) lines.push(`${cpuName}{cpu="${cpu}",mode="${m}"} ${(cpu * 1000 + m.length * 37.25).toFixed(2)}`);
+    for (const m of modes)
+      lines.push(`${cpuName}{cpu="${cpu}",mode="${m}"} ${(cpu * 1000 + m.length * 37.25).toFixed(2)}`);
   }
   const devices = ['sda', 'sdb', 'nvme0n1', 'nvme1n1', 'dm-0', 'dm-1', 'loop0', 'loop1'];
-  for (const f of ['reads_completed', 'writes_completed', 'read_bytes', 'written_bytes', 'io_time_seconds', 'discards_completed']) {
+  for (const f of [
+    'reads_completed',
+    'writes_completed',
+    'read_bytes',
+    'written_bytes',
+    'io_time_seconds',
+    'discards_completed',
+  ]) {
     const n = counter(`node_disk_${f}`, `The total number of ${f.replace(/_/g, ' ')}.`);
     for (const d of devices) lines.push(`${n}{device="${d}"} ${d.length * 123456 + f.length}`);
   }
   const ifaces = ['eth0', 'eth1', 'lo', 'docker0', 'veth1a2b3c', 'wlan0'];
-  for (const f of ['receive_bytes', 'transmit_bytes', 'receive_packets', 'transmit_packets', 'receive_errs', 'transmit_errs', 'receive_drop', 'transmit_drop']) {
+  for (const f of [
+    'receive_bytes',
+    'transmit_bytes',
+    'receive_packets',
+    'transmit_packets',
+    'receive_errs',
+    'transmit_errs',
+    'receive_drop',
+    'transmit_drop',
+  ]) {
     const n = counter(`node_network_${f}`, `Network device statistic ${f}.`);
     for (const i of ifaces) lines.push(`${n}{device="${i}"} ${i.length * 98765 + f.length}`);
   }
   const mounts = ['/', '/boot', '/home', '/var', '/var/lib/docker', '/run', '/tmp', '/srv'];
   for (const f of ['avail_bytes', 'free_bytes', 'size_bytes', 'files', 'files_free', 'readonly']) {
     family(`node_filesystem_${f}`, 'gauge', `Filesystem ${f.replace(/_/g, ' ')}.`);
-    for (const m of mounts) lines.push(`node_filesystem_${f}{device="/dev/sda1",fstype="ext4",mountpoint="${m}"} ${m.length * 1.5e9}`);
+    for (const m of mounts)
+      lines.push(`node_filesystem_${f}{device="/dev/sda1",fstype="ext4",mountpoint="${m}"} ${m.length * 1.5e9}`);
   }
   for (let k = 0; k < 120; k++) {
     family(`node_memory_stat_${k}_bytes`, 'gauge', `Memory information field ${k}.`);
@@ -60,7 +78,14 @@ function nodeExporterLike(om: boolean): string {
   const les = ['0.005', '0.01', '0.025', '0.05', '0.1', '0.25', '0.5', '1', '2.5', '5', '10', '+Inf'];
   for (const h of ['node_scrape_collector_duration', 'http_request_duration_seconds', 'rpc_latency_seconds']) {
     family(h, 'histogram', 'A histogram of latencies.');
-    for (const handler of ['/metrics', '/api/v1/query', '/api/v1/series', '/-/healthy', '/federate', '/api/v1/labels']) {
+    for (const handler of [
+      '/metrics',
+      '/api/v1/query',
+      '/api/v1/series',
+      '/-/healthy',
+      '/federate',
+      '/api/v1/labels',
+    ]) {
       let c = 0;
       for (const le of les) {
         c += 17;
@@ -88,9 +113,12 @@ function tenK(om: boolean): string {
   lines.push('# HELP app_requests Requests served.', '# TYPE app_requests counter');
   const methods = ['GET', 'POST', 'PUT', 'DELETE'];
   const codes = ['200', '201', '204', '301', '400', '401', '403', '404', '500', '503'];
-  let handlers = 0;
-  for (let h = 0; countSeries(lines) < 6000; h++, handlers++) {
-    for (const m of methods) for (const c of codes) lines.push(`app_requests_total{handler="/api/v2/resource_${h}",method="${m}",code="${c}"} ${h * 131 + c.length}`);
+  for (let h = 0; countSeries(lines) < 6000; h++) {
+    for (const m of methods)
+      for (const c of codes)
+        lines.push(
+          `app_requests_total{handler="/api/v2/resource_${h}",method="${m}",code="${c}"} ${h * 131 + c.length}`,
+        );
   }
   lines.push('# HELP app_latency_seconds Request latency.', '# TYPE app_latency_seconds histogram');
   const les = ['0.001', '0.005', '0.01', '0.05', '0.1', '0.5', '1', '5', '+Inf'];
@@ -203,7 +231,11 @@ function pad(s: string, n: number, right = false): string {
 
 const rows: string[][] = [['body', 'series', 'KiB', 'loop', 'samples/s', 'MB/s', 'ns/sample']];
 for (const b of bodies) {
-  for (const [name, loop] of [['steady', steady], ['+key', withKey], ['cold', cold]] as const) {
+  for (const [name, loop] of [
+    ['steady', steady],
+    ['+key', withKey],
+    ['cold', cold],
+  ] as const) {
     const r = measure(loop, b);
     rows.push([
       b.name,
@@ -218,4 +250,6 @@ for (const b of bodies) {
 }
 const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
 for (const r of rows) console.log(r.map((cell, c) => pad(cell, widths[c], c >= 4)).join('  '));
-console.log(`node ${process.version}; CPU time, best of ${ROUNDS} rounds in ${BUDGET_MS} ms per row${sink === 0.5 ? ' ' : ''}`);
+console.log(
+  `node ${process.version}; CPU time, best of ${ROUNDS} rounds in ${BUDGET_MS} ms per row${sink === 0.5 ? ' ' : ''}`,
+);

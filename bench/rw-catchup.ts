@@ -30,7 +30,7 @@ import { parseConfig } from '../src/config/load.ts';
 import type { RemoteWriteConfig } from '../src/config/types.ts';
 import { memoryLogger } from '../src/log/logger.ts';
 import { ProgressFile } from '../src/remote/progress.ts';
-import { decodeWriteRequest } from '../src/remote/proto.ts';
+import { decodeWriteRequest } from '../test/helpers/rw-proto.ts';
 import { RemoteStorage } from '../src/remote/remote-storage.ts';
 import { snappyUncompress } from '../src/remote/snappy.ts';
 import { labelsFromRecord, type Labels } from '../src/util/labels.ts';
@@ -63,7 +63,11 @@ function sink(): void {
     });
     req.on('end', () => {
       stats.requests++;
-      if (DECODE) stats.samples += decodeWriteRequest(snappyUncompress(Buffer.concat(chunks))).timeseries.reduce((n, ts) => n + ts.samples.length, 0);
+      if (DECODE)
+        stats.samples += decodeWriteRequest(snappyUncompress(Buffer.concat(chunks))).timeseries.reduce(
+          (n, ts) => n + ts.samples.length,
+          0,
+        );
       res.writeHead(204);
       res.end();
     });
@@ -90,9 +94,16 @@ function seriesLabels(i: number): Labels {
   });
 }
 
-async function buildWal(dataDir: string): Promise<{ samples: number; seconds: number; bytes: number; segments: number }> {
+async function buildWal(
+  dataDir: string,
+): Promise<{ samples: number; seconds: number; bytes: number; segments: number }> {
   const reg = new Registry();
-  const storage = new AgentStorage({ dataDir, wal: { segmentSize: 128 << 20, compress: true }, log: memoryLogger('error'), metrics: new AgentMetrics(reg) });
+  const storage = new AgentStorage({
+    dataDir,
+    wal: { segmentSize: 128 << 20, compress: true },
+    log: memoryLogger('error'),
+    metrics: new AgentMetrics(reg),
+  });
   await storage.open();
   const app = storage.appender();
   const refs = new Float64Array(SERIES);
@@ -105,7 +116,11 @@ async function buildWal(dataDir: string): Promise<{ samples: number; seconds: nu
     for (let i = 0; i < SERIES; i++) {
       if (s === 0) refs[i] = app.ref(seriesLabels(i));
       const kind = i % 10;
-      app.append(refs[i], ts, kind < 5 ? i * 10 + s * (kind + 1) : kind < 8 ? ((i * 7919 + s * 104729) % 10007) / 10 : kind & 1);
+      app.append(
+        refs[i],
+        ts,
+        kind < 5 ? i * 10 + s * (kind + 1) : kind < 8 ? ((i * 7919 + s * 104729) % 10007) / 10 : kind & 1,
+      );
       samples++;
     }
     await app.commit();
@@ -114,24 +129,46 @@ async function buildWal(dataDir: string): Promise<{ samples: number; seconds: nu
   const range = await listSegments(storage.walDir);
   let bytes = 0;
   for (const f of await fs.readdir(storage.walDir)) bytes += (await fs.stat(path.join(storage.walDir, f))).size;
-  return { samples, seconds: (performance.now() - t0) / 1000, bytes, segments: range ? range.last - range.first + 1 : 0 };
+  return {
+    samples,
+    seconds: (performance.now() - t0) / 1000,
+    bytes,
+    segments: range ? range.last - range.first + 1 : 0,
+  };
 }
 
 async function main(): Promise<void> {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'outpost-catchup-'));
-  const child = fork(fileURLToPath(import.meta.url), ['--sink', ...(DECODE ? ['--decode'] : [])], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const stats = (): Promise<SinkStats> => new Promise((resolve) => {
-    child.once('message', (m) => resolve(m as SinkStats));
-    child.send('stats');
+  const child = fork(fileURLToPath(import.meta.url), ['--sink', ...(DECODE ? ['--decode'] : [])], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
+  const stats = (): Promise<SinkStats> =>
+    new Promise((resolve) => {
+      child.once('message', (m) => resolve(m as SinkStats));
+      child.send('stats');
+    });
   try {
-    const port = await new Promise<number>((resolve) => child.once('message', (m) => resolve((m as { port: number }).port)));
-    console.log(`catch-up: ${SERIES} series x ${(MINUTES * 60_000) / INTERVAL_MS} scrapes (${MINUTES} min at ${INTERVAL_MS / 1000} s), default queue_config, ${CLIENT} client, node ${process.version}, ${os.cpus().length} CPUs`);
+    const port = await new Promise<number>((resolve) =>
+      child.once('message', (m) => resolve((m as { port: number }).port)),
+    );
+    console.log(
+      `catch-up: ${SERIES} series x ${(MINUTES * 60_000) / INTERVAL_MS} scrapes (${MINUTES} min at ${INTERVAL_MS / 1000} s), default queue_config, ${CLIENT} client, node ${process.version}, ${os.cpus().length} CPUs`,
+    );
     const wal = await buildWal(dataDir);
-    console.log(`WAL built: ${(wal.samples / 1e6).toFixed(2)}M samples, ${wal.segments} segment(s), ${(wal.bytes / 1048576).toFixed(1)} MiB, in ${wal.seconds.toFixed(1)} s`);
+    console.log(
+      `WAL built: ${(wal.samples / 1e6).toFixed(2)}M samples, ${wal.segments} segment(s), ${(wal.bytes / 1048576).toFixed(1)} MiB, in ${wal.seconds.toFixed(1)} s`,
+    );
 
-    const { storage, remoteOptions } = await openStorage(dataDir, { segmentSize: 128 << 20, compress: true }, memoryLogger('warn'), new Registry());
-    const config = parseConfig(`remote_write:\n  - url: http://127.0.0.1:${port}/api/v1/write\n    name: bench\n`, 'bench.yml');
+    const { storage, remoteOptions } = await openStorage(
+      dataDir,
+      { segmentSize: 128 << 20, compress: true },
+      memoryLogger('warn'),
+      new Registry(),
+    );
+    const config = parseConfig(
+      `remote_write:\n  - url: http://127.0.0.1:${port}/api/v1/write\n    name: bench\n`,
+      'bench.yml',
+    );
     const range = await listSegments(storage.walDir);
     // The endpoint resumes at the oldest segment: the whole WAL is its backlog.
     const progress = new ProgressFile(dataDir, 'bench');
@@ -142,7 +179,9 @@ async function main(): Promise<void> {
       userAgent: 'Outpost/bench',
       samplesAppended: () => storage.samplesAppended,
       flushDeadlineMs: 10_000,
-      ...(CLIENT === 'node-fetch' ? { makeClient: (cfg: RemoteWriteConfig) => new NodeFetchWriteClient(cfg, 'Outpost/bench') } : {}),
+      ...(CLIENT === 'node-fetch'
+        ? { makeClient: (cfg: RemoteWriteConfig) => new NodeFetchWriteClient(cfg, 'Outpost/bench') }
+        : {}),
     });
 
     const sink0 = await stats();
@@ -163,10 +202,13 @@ async function main(): Promise<void> {
         cpu95 = process.cpuUsage(cpu0);
       }
       maxShards = Math.max(maxShards, st.shards);
-      if (st.samplesFailed > 0 || st.samplesDropped > 0) throw new Error(`failed ${st.samplesFailed}, dropped ${st.samplesDropped}: ${st.lastError}`);
+      if (st.samplesFailed > 0 || st.samplesDropped > 0)
+        throw new Error(`failed ${st.samplesFailed}, dropped ${st.samplesDropped}: ${st.lastError}`);
       if (performance.now() - lastReport > 5000) {
         lastReport = performance.now();
-        console.log(`  ${((lastReport - t0) / 1000).toFixed(0)} s: ${(sent / 1e6).toFixed(2)}M sent, ${st.shards} shards`);
+        console.log(
+          `  ${((lastReport - t0) / 1000).toFixed(0)} s: ${(sent / 1e6).toFixed(2)}M sent, ${st.shards} shards`,
+        );
       }
     }
     const seconds = (performance.now() - t0) / 1000;
@@ -177,14 +219,25 @@ async function main(): Promise<void> {
     const agentCpu = (cpu.user + cpu.system) / 1e6;
     const sinkCpu = (sink1.cpuUs - sink0.cpuUs) / 1e6;
     const requests = sink1.requests - sink0.requests;
-    console.log(`delivered ${(sent / 1e6).toFixed(2)}M samples in ${seconds.toFixed(2)} s: ${(sent / seconds / 1e3).toFixed(0)}k samples/s`);
+    console.log(
+      `delivered ${(sent / 1e6).toFixed(2)}M samples in ${seconds.toFixed(2)} s: ${(sent / seconds / 1e3).toFixed(0)}k samples/s`,
+    );
     // Each shard's last partial batch waits for batch_send_deadline (5 s by default; up to max_shards ×
     // max_samples_per_send samples): the 95% mark shows the throughput without that tail.
-    console.log(`  95% delivered after ${t95.toFixed(2)} s: ${((wal.samples * 0.95) / t95 / 1e3).toFixed(0)}k samples/s, agent CPU ${((cpu95.user + cpu95.system) / 1e6).toFixed(2)} s (${(((cpu95.user + cpu95.system) / 1e6 / t95) * 100).toFixed(0)}% of one core)`);
-    console.log(`  agent CPU ${agentCpu.toFixed(2)} s (user ${(cpu.user / 1e6).toFixed(2)}, sys ${(cpu.system / 1e6).toFixed(2)}) = ${((agentCpu / sent) * 1e6).toFixed(2)} CPU s per million samples; ${(agentCpu / seconds * 100).toFixed(0)}% of one core`);
-    console.log(`  ${requests} requests, ${((sink1.bytes - sink0.bytes) / 1048576).toFixed(1)} MiB on the wire, ${(sent / requests).toFixed(0)} samples/request, up to ${maxShards} shards`);
-    console.log(`  sink CPU ${sinkCpu.toFixed(2)} s${DECODE ? `, decoded ${((sink1.samples - sink0.samples) / 1e6).toFixed(2)}M samples` : ''}`);
-    if (DECODE && sink1.samples - sink0.samples < sent) throw new Error('the sink decoded fewer samples than were acknowledged');
+    console.log(
+      `  95% delivered after ${t95.toFixed(2)} s: ${((wal.samples * 0.95) / t95 / 1e3).toFixed(0)}k samples/s, agent CPU ${((cpu95.user + cpu95.system) / 1e6).toFixed(2)} s (${(((cpu95.user + cpu95.system) / 1e6 / t95) * 100).toFixed(0)}% of one core)`,
+    );
+    console.log(
+      `  agent CPU ${agentCpu.toFixed(2)} s (user ${(cpu.user / 1e6).toFixed(2)}, sys ${(cpu.system / 1e6).toFixed(2)}) = ${((agentCpu / sent) * 1e6).toFixed(2)} CPU s per million samples; ${((agentCpu / seconds) * 100).toFixed(0)}% of one core`,
+    );
+    console.log(
+      `  ${requests} requests, ${((sink1.bytes - sink0.bytes) / 1048576).toFixed(1)} MiB on the wire, ${(sent / requests).toFixed(0)} samples/request, up to ${maxShards} shards`,
+    );
+    console.log(
+      `  sink CPU ${sinkCpu.toFixed(2)} s${DECODE ? `, decoded ${((sink1.samples - sink0.samples) / 1e6).toFixed(2)}M samples` : ''}`,
+    );
+    if (DECODE && sink1.samples - sink0.samples < sent)
+      throw new Error('the sink decoded fewer samples than were acknowledged');
   } finally {
     child.kill();
     await fs.rm(dataDir, { recursive: true, force: true });

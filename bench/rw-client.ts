@@ -26,11 +26,20 @@ function buildBodies(count: number): Uint8Array[] {
   const BATCH = 2000;
   const blocks: Buffer[] = [];
   for (let i = 0; i < SERIES; i++) {
-    blocks.push(encodeLabelsBlock(labelsFromRecord({
-      __name__: `node_metric_${i % 150}_total`, job: 'node', instance: 'edge-box-01.example.internal:9100',
-      cpu: String(i % 16), mode: ['idle', 'user', 'system', 'iowait'][i % 4], device: `sd${String.fromCharCode(97 + (i % 8))}`,
-      site: 'edge1', series: String(i),
-    })));
+    blocks.push(
+      encodeLabelsBlock(
+        labelsFromRecord({
+          __name__: `node_metric_${i % 150}_total`,
+          job: 'node',
+          instance: 'edge-box-01.example.internal:9100',
+          cpu: String(i % 16),
+          mode: ['idle', 'user', 'system', 'iowait'][i % 4],
+          device: `sd${String.fromCharCode(97 + (i % 8))}`,
+          site: 'edge1',
+          series: String(i),
+        }),
+      ),
+    );
   }
   const b = new WriteRequestBuilder();
   const snappy = new SnappyBlockCompressor();
@@ -39,7 +48,12 @@ function buildBodies(count: number): Uint8Array[] {
     b.reset();
     for (let k = 0; k < BATCH; k++) {
       const s = (r * BATCH + k) % SERIES;
-      b.addSample(blocks[s], Math.round(Math.sin(r * BATCH + k) * 1e6) / 1000, false, 1_700_000_000_000 + r * 10_000 + k);
+      b.addSample(
+        blocks[s],
+        Math.round(Math.sin(r * BATCH + k) * 1e6) / 1000,
+        false,
+        1_700_000_000_000 + r * 10_000 + k,
+      );
     }
     out.push(Uint8Array.from(snappy.compress(b.finish())));
   }
@@ -82,16 +96,25 @@ async function main(): Promise<void> {
   const n = Number(process.argv[2] ?? 3000);
   const rounds = Number(process.argv[3] ?? 5);
   const concurrencies = (process.argv[4] ?? '1,4').split(',').map(Number);
-  const child: ChildProcess = fork(fileURLToPath(import.meta.url), ['--server'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const port = await new Promise<number>((resolve) => child.once('message', (m) => resolve((m as { port: number }).port)));
-  const cfg = parseConfig(`remote_write:\n  - url: http://127.0.0.1:${port}/api/v1/write\n    headers:\n      X-Scope-OrgID: edge\n`, 'bench.yml').remoteWrite[0];
+  const child: ChildProcess = fork(fileURLToPath(import.meta.url), ['--server'], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const port = await new Promise<number>((resolve) =>
+    child.once('message', (m) => resolve((m as { port: number }).port)),
+  );
+  const cfg = parseConfig(
+    `remote_write:\n  - url: http://127.0.0.1:${port}/api/v1/write\n    headers:\n      X-Scope-OrgID: edge\n`,
+    'bench.yml',
+  ).remoteWrite[0];
   const bodies = buildBodies(64);
   const avg = bodies.reduce((a, b) => a + b.length, 0) / bodies.length;
   const clients: { name: string; make: () => WriteClient }[] = [
     { name: 'node-fetch (before)', make: () => new NodeFetchWriteClient(cfg, 'Outpost/bench') },
     { name: 'http.request (src)', make: () => new HttpWriteClient(cfg, 'Outpost/bench') },
   ];
-  console.log(`remote-write client: ${n} POSTs/round x ${rounds} rounds, body ${(avg / 1024).toFixed(1)} KiB snappy (2000 samples), loopback receiver in a child process, node ${process.version}`);
+  console.log(
+    `remote-write client: ${n} POSTs/round x ${rounds} rounds, body ${(avg / 1024).toFixed(1)} KiB snappy (2000 samples), loopback receiver in a child process, node ${process.version}`,
+  );
   const rows: string[][] = [['client', 'concurrency', 'req/s', 'CPU µs/req', 'MB/s']];
   for (const c of concurrencies) {
     const res = new Map<string, Result[]>();
@@ -109,12 +132,20 @@ async function main(): Promise<void> {
       k.client.close();
       const list = res.get(k.name) ?? [];
       const rps = median(list.map((x) => x.reqPerSec));
-      rows.push([k.name, String(c), rps.toFixed(0), median(list.map((x) => x.cpuUsPerReq)).toFixed(1), ((rps * avg) / 1e6).toFixed(1)]);
+      rows.push([
+        k.name,
+        String(c),
+        rps.toFixed(0),
+        median(list.map((x) => x.cpuUsPerReq)).toFixed(1),
+        ((rps * avg) / 1e6).toFixed(1),
+      ]);
     }
   }
   // Sanity check: the receiver got every byte sent (a client that mangled bodies would show here).
   child.send('bytes');
-  const got = await new Promise<number>((resolve) => child.once('message', (m) => resolve((m as { bytes: number }).bytes)));
+  const got = await new Promise<number>((resolve) =>
+    child.once('message', (m) => resolve((m as { bytes: number }).bytes)),
+  );
   child.send('exit');
   if (got !== sentBytes) throw new Error(`receiver counted ${got} bytes, clients sent ${sentBytes}`);
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));

@@ -4,7 +4,7 @@
  * Run: `npx node bench/rw-encode.ts [seconds-per-case]` (Node 26 runs the .ts directly).
  */
 import { encodeLabelsBlock, WriteRequestBuilder, WriteRequestV2Builder } from '../src/remote/encoder.ts';
-import { rw1, rw2 } from '../src/remote/proto.ts';
+import { rw1, rw2 } from '../test/helpers/rw-proto.ts';
 import { SnappyBlockCompressor } from '../src/remote/snappy.ts';
 import { labelsFromRecord, type Labels } from '../src/util/labels.ts';
 
@@ -148,7 +148,9 @@ function fmtRate(n: number): string {
   return n >= 1e6 ? `${(n / 1e6).toFixed(2)} M/s` : `${(n / 1e3).toFixed(0)} k/s`;
 }
 
-console.log(`remote-write encode, ${BATCH} samples/batch, ~8 labels/sample, ${secondsPerCase}s per case, node ${process.version}`);
+console.log(
+  `remote-write encode, ${BATCH} samples/batch, ~8 labels/sample, ${secondsPerCase}s per case, node ${process.version}`,
+);
 const rows: string[][] = [['encoder', 'encode only', 'encode+snappy', 'raw bytes/batch', 'snappy bytes/batch']];
 for (const c of cases) {
   const enc = measure(c, false);

@@ -33,7 +33,14 @@ export class NodeFetchWriteClient implements WriteClient {
     const timer = setTimeout(() => ac.abort(), this.cfg.remoteTimeout);
     if (attempt > 0) headers['Retry-Attempt'] = String(attempt);
     try {
-      const init: RequestInit = { method: 'POST', body: Buffer.from(body.buffer, body.byteOffset, body.byteLength), headers, agent: this.agent, signal: ac.signal, compress: false };
+      const init: RequestInit = {
+        method: 'POST',
+        body: Buffer.from(body.buffer, body.byteOffset, body.byteLength),
+        headers,
+        agent: this.agent,
+        signal: ac.signal,
+        compress: false,
+      };
       const res = await fetch(this.cfg.url, init);
       if (res.status >= 200 && res.status < 300) {
         await res.arrayBuffer().catch(() => undefined);

@@ -9,7 +9,9 @@ const series = Number(process.argv[2] ?? 2000);
 const rounds = Number(process.argv[3] ?? 2000);
 const lines: string[] = [];
 for (let i = 0; i < series; i++) {
-  lines.push(`bench_metric_${i % 50}_total{instance="127.0.0.1:20000",job="bench",path="/api/v1/items/${i}",method="GET",code="200"}`);
+  lines.push(
+    `bench_metric_${i % 50}_total{instance="127.0.0.1:20000",job="bench",path="/api/v1/items/${i}",method="GET",code="200"}`,
+  );
 }
 const text = Buffer.from(lines.join('\n'));
 const starts = new Uint32Array(series);
@@ -35,8 +37,10 @@ for (let rep = 0; rep < 5; rep++) {
   let check = 0;
   for (let r = 0; r < rounds; r++) check += round();
   const c = process.cpuUsage(c0);
-  if (check !== rounds * (series * (series + 1)) / 2) throw new Error('cache returned wrong refs');
+  if (check !== (rounds * (series * (series + 1))) / 2) throw new Error('cache returned wrong refs');
   best.push(((c.user + c.system) * 1000) / (rounds * series));
 }
 best.sort((a, b) => a - b);
-console.log(`series-cache find: ${best[0].toFixed(1)} ns/lookup (median ${best[2].toFixed(1)}), ${series} series, key ~${Math.round(text.length / series)} B`);
+console.log(
+  `series-cache find: ${best[0].toFixed(1)} ns/lookup (median ${best[2].toFixed(1)}), ${series} series, key ~${Math.round(text.length / series)} B`,
+);

@@ -55,7 +55,16 @@ async function run(nSeries: number): Promise<void> {
     const refsArr: number[] = [];
     for (let i = 0; i < nSeries; i++) {
       refsArr.push(i + 1);
-      labels.push(['__name__', `metric_${i % 200}`, 'instance', `host-${i % 50}:9100`, 'job', 'node', 'series', String(i)]);
+      labels.push([
+        '__name__',
+        `metric_${i % 200}`,
+        'instance',
+        `host-${i % 50}:9100`,
+        'job',
+        'node',
+        'series',
+        String(i),
+      ]);
     }
     const d = scrapeData(nSeries);
     const w = new ByteWriter(1 << 20);

@@ -63,7 +63,12 @@ function fileSize(p: string): number {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const args = (name: string) => [bundle, `--config.file=${path.join(dir, 'agent.yml')}`, `--storage.agent.path=${path.join(dir, name)}`, '--web.listen-address=127.0.0.1:0'];
+const args = (name: string) => [
+  bundle,
+  `--config.file=${path.join(dir, 'agent.yml')}`,
+  `--storage.agent.path=${path.join(dir, name)}`,
+  '--web.listen-address=127.0.0.1:0',
+];
 
 interface Run {
   headless: number;
@@ -77,10 +82,32 @@ async function once(i: number): Promise<Run> {
   // Dashboard in a real terminal, CI unset so Ink draws live frames. env execs node: the pane's process is the agent.
   const sock = `outpost-idle-${process.pid}-${i}`;
   const tty = path.join(dir, `tty${i}.out`);
-  const tmux = (...a: string[]) => execFileSync('tmux', ['-L', sock, '-f', '/dev/null', ...a]).toString().trim();
+  const tmux = (...a: string[]) =>
+    execFileSync('tmux', ['-L', sock, '-f', '/dev/null', ...a])
+      .toString()
+      .trim();
   let socketPath = '';
   try {
-    const pid = Number(tmux('new-session', '-d', '-s', 'idle', '-x', '120', '-y', '35', '-P', '-F', '#{pane_pid}', 'env', '-u', 'CI', process.execPath, ...args(`t${i}`)));
+    const pid = Number(
+      tmux(
+        'new-session',
+        '-d',
+        '-s',
+        'idle',
+        '-x',
+        '120',
+        '-y',
+        '35',
+        '-P',
+        '-F',
+        '#{pane_pid}',
+        'env',
+        '-u',
+        'CI',
+        process.execPath,
+        ...args(`t${i}`),
+      ),
+    );
     socketPath = tmux('display-message', '-p', '#{socket_path}');
     tmux('pipe-pane', '-t', 'idle', '-o', `cat >> '${tty}'`);
     // On a loaded machine start-up can take seconds: count the warm-up from the dashboard's first frame.
@@ -96,7 +123,10 @@ async function once(i: number): Promise<Run> {
     const pct = (a: number, b: number) => ((b - a) / tick / seconds) * 100;
     return { headless: pct(h0, h1), tui: pct(t0, t1), ttyBytes: (b1 - b0) / seconds };
   } finally {
-    const exited = headless.exitCode !== null || headless.signalCode !== null ? Promise.resolve() : new Promise((r) => headless.once('exit', r));
+    const exited =
+      headless.exitCode !== null || headless.signalCode !== null
+        ? Promise.resolve()
+        : new Promise((r) => headless.once('exit', r));
     headless.kill('SIGTERM');
     try {
       tmux('kill-server');
@@ -113,7 +143,9 @@ const results: Run[] = [];
 for (let i = 0; i < runs; i++) {
   const r = await once(i);
   results.push(r);
-  console.log(`run ${i + 1}/${runs}: headless ${r.headless.toFixed(2)}%  with dashboard ${r.tui.toFixed(2)}%  terminal output ${r.ttyBytes.toFixed(0)} B/s`);
+  console.log(
+    `run ${i + 1}/${runs}: headless ${r.headless.toFixed(2)}%  with dashboard ${r.tui.toFixed(2)}%  terminal output ${r.ttyBytes.toFixed(0)} B/s`,
+  );
 }
 fs.rmSync(dir, { recursive: true, force: true });
 target?.close();
@@ -126,6 +158,6 @@ const median = (xs: number[]) => {
 const h = median(results.map((r) => r.headless));
 const t = median(results.map((r) => r.tui));
 console.log(
-  `${opts.target ? 'one-target' : 'idle'} CPU over ${seconds}s (median of ${runs}, ${((100 / tick / seconds)).toFixed(2)}% resolution): headless ${h.toFixed(2)}%  with dashboard ${t.toFixed(2)}% of one core` +
+  `${opts.target ? 'one-target' : 'idle'} CPU over ${seconds}s (median of ${runs}, ${(100 / tick / seconds).toFixed(2)}% resolution): headless ${h.toFixed(2)}%  with dashboard ${t.toFixed(2)}% of one core` +
     `  (dashboard adds ${(t - h).toFixed(2)} points)`,
 );

@@ -103,7 +103,14 @@ async function generateWal(dataDir: string): Promise<number> {
   await storage.open();
   const labels: Labels[] = [];
   for (let i = 0; i < SERIES; i++) {
-    labels.push(labelsFromRecord({ __name__: `bench_metric_${i % 100}`, job: 'bench', instance: `host-${Math.floor(i / 100)}:9100`, series: String(i) }));
+    labels.push(
+      labelsFromRecord({
+        __name__: `bench_metric_${i % 100}`,
+        job: 'bench',
+        instance: `host-${Math.floor(i / 100)}:9100`,
+        series: String(i),
+      }),
+    );
   }
   const app = storage.appender();
   const refs = labels.map((ls) => app.ref(ls));
@@ -137,15 +144,32 @@ async function startOnce(config: string, dataDir: string): Promise<Run> {
   // Polls every 10 ms (each poll costs the agent a request while it replays), and at once whenever it logs,
   // since "Agent is ready" is logged as readiness flips: precise without a busy loop.
   let wake: (() => void) | null = null;
-  const nap = () => new Promise<void>((r) => {
-    const timer = setTimeout(() => { wake = null; r(); }, 10);
-    wake = () => { clearTimeout(timer); wake = null; r(); };
-  });
+  const nap = () =>
+    new Promise<void>((r) => {
+      const timer = setTimeout(() => {
+        wake = null;
+        r();
+      }, 10);
+      wake = () => {
+        clearTimeout(timer);
+        wake = null;
+        r();
+      };
+    });
   const t0 = performance.now();
-  const child = spawn(BIN, [`--config.file=${config}`, `--storage.agent.path=${dataDir}`, `--web.listen-address=127.0.0.1:${port}`, '--no-tui'], {
-    env: {},
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    BIN,
+    [
+      `--config.file=${config}`,
+      `--storage.agent.path=${dataDir}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--no-tui',
+    ],
+    {
+      env: {},
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr.on('data', (d: Buffer) => {
     output += d.toString();
@@ -154,8 +178,10 @@ async function startOnce(config: string, dataDir: string): Promise<Run> {
   try {
     let readyMs = -1;
     while (readyMs < 0) {
-      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`outpost exited before ready (${child.exitCode ?? child.signalCode}):\n${output}`);
-      if (performance.now() - t0 > READY_TIMEOUT_MS) throw new Error(`not ready after ${READY_TIMEOUT_MS} ms:\n${output}`);
+      if (child.exitCode !== null || child.signalCode !== null)
+        throw new Error(`outpost exited before ready (${child.exitCode ?? child.signalCode}):\n${output}`);
+      if (performance.now() - t0 > READY_TIMEOUT_MS)
+        throw new Error(`not ready after ${READY_TIMEOUT_MS} ms:\n${output}`);
       try {
         const r = await fetch(`${base}/-/ready`);
         await r.arrayBuffer();
@@ -209,7 +235,8 @@ function versionTimes(): number[] {
 
 const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
 const ms = (s: Stat) => `${s.median.toFixed(0)} (${s.min.toFixed(0)}–${s.max.toFixed(0)})`;
-const mibStat = (s: Stat) => `${(s.median / 1024 / 1024).toFixed(0)} (${(s.min / 1024 / 1024).toFixed(0)}–${(s.max / 1024 / 1024).toFixed(0)})`;
+const mibStat = (s: Stat) =>
+  `${(s.median / 1024 / 1024).toFixed(0)} (${(s.min / 1024 / 1024).toFixed(0)}–${(s.max / 1024 / 1024).toFixed(0)})`;
 
 async function main(): Promise<void> {
   try {
@@ -246,7 +273,13 @@ async function main(): Promise<void> {
     }));
 
     if (args.json) {
-      const result = { binary: { path: path.relative(root, BIN) || BIN, bytes: binBytes }, runs: RUNS, wal: { series: SERIES, commits: COMMITS, samples, ...wal, generateMs: genMs }, versionMs: version, cases };
+      const result = {
+        binary: { path: path.relative(root, BIN) || BIN, bytes: binBytes },
+        runs: RUNS,
+        wal: { series: SERIES, commits: COMMITS, samples, ...wal, generateMs: genMs },
+        versionMs: version,
+        cases,
+      };
       process.stdout.write(JSON.stringify(result, null, 2) + '\n');
       return;
     }
@@ -257,7 +290,10 @@ async function main(): Promise<void> {
       '',
       `${'case'.padEnd(26)}${'ready ms'.padEnd(20)}${'replay ms'.padEnd(20)}${'RSS MiB'.padEnd(16)}stop ms`,
       `${'--version'.padEnd(26)}${ms(version)}`,
-      ...cases.map((c) => `${c.name.padEnd(26)}${ms(c.readyMs).padEnd(20)}${ms(c.replayMs).padEnd(20)}${mibStat(c.rssBytes).padEnd(16)}${ms(c.stopMs)}`),
+      ...cases.map(
+        (c) =>
+          `${c.name.padEnd(26)}${ms(c.readyMs).padEnd(20)}${ms(c.replayMs).padEnd(20)}${mibStat(c.rssBytes).padEnd(16)}${ms(c.stopMs)}`,
+      ),
       '',
       'ready: exec until /-/ready = 200. replay: prometheus_agent_data_replay_duration_seconds. RSS: VmRSS once ready. stop: SIGTERM until exit.',
     ];

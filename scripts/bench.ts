@@ -97,13 +97,17 @@ function newestMtime(dir: string): number {
 }
 
 function ensureBuilt(bundle: string, node: string): void {
-  const mode = env['BENCH_BUILD'];
+  const mode = env.BENCH_BUILD;
   let stale: boolean;
   if (mode === '1') stale = true;
   else if (mode === '0') stale = false;
   else {
     const built = existsSync(bundle) ? statSync(bundle).mtimeMs : 0;
-    const sources = Math.max(newestMtime(path.join(root, 'src')), newestMtime(path.join(root, 'tui')), statSync(path.join(root, 'package.json')).mtimeMs);
+    const sources = Math.max(
+      newestMtime(path.join(root, 'src')),
+      newestMtime(path.join(root, 'tui')),
+      statSync(path.join(root, 'package.json')).mtimeMs,
+    );
     stale = built < sources;
   }
   if (!stale) {
@@ -116,7 +120,7 @@ function ensureBuilt(bundle: string, node: string): void {
 }
 
 function locateHarness(): string {
-  const given = env['BENCH_HARNESS'];
+  const given = env.BENCH_HARNESS;
   const p = given ? path.resolve(given) : path.resolve(root, '..', 'shared', 'bench', 'run.sh');
   const script = existsSync(p) && statSync(p).isDirectory() ? path.join(p, 'run.sh') : p;
   if (!existsSync(script)) throw new Error(`harness not found at ${script} (set BENCH_HARNESS)`);
@@ -124,7 +128,7 @@ function locateHarness(): string {
 }
 
 function projectNode(): string {
-  const given = env['BENCH_NODE'];
+  const given = env.BENCH_NODE;
   if (given) return given;
   const local = path.join(root, 'node_modules', '.bin', 'node');
   return existsSync(local) ? realpathSync(local) : process.execPath;
@@ -154,9 +158,10 @@ async function busyPorts(e: NodeJS.ProcessEnv): Promise<number[]> {
   const base = n('BASE_PORT', 20000);
   const ports = [n('VM_PORT', 8428), n('CTRL_PORT', 19999)];
   for (let i = 0; i < n('T', 50); i++) ports.push(base + i);
-  const agents = (e['AGENTS'] ?? 'prometheus vmagent ours').split(/[\s,]+/).filter(Boolean);
+  const agents = (e.AGENTS ?? 'prometheus vmagent ours').split(/[\s,]+/).filter(Boolean);
   const builtin: Record<string, number> = { prometheus: 9090, vmagent: 8429 };
-  agents.forEach((a, i) => ports.push(n(`AGENT_PORT_${a.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`, builtin[a] ?? 9300 + i)));
+  for (const [i, a] of agents.entries())
+    ports.push(n(`AGENT_PORT_${a.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`, builtin[a] ?? 9300 + i));
   const busy: number[] = [];
   for (const p of ports) if (!(await portFree(p))) busy.push(p);
   return busy;
@@ -203,22 +208,57 @@ interface Metric {
 }
 
 const METRICS: Metric[] = [
-  { label: 'CPU s / 1M samples', get: (r) => r.cpu_s_per_1M, fmt: (v) => v.toFixed(2), goal: GOALS.cpuPer1M, ratio: true },
-  { label: 'RSS B / series (avg)', get: (r) => r.rss_bytes_per_series, fmt: (v) => v.toFixed(0), goal: GOALS.rssPerSeries, ratio: true },
+  {
+    label: 'CPU s / 1M samples',
+    get: (r) => r.cpu_s_per_1M,
+    fmt: (v) => v.toFixed(2),
+    goal: GOALS.cpuPer1M,
+    ratio: true,
+  },
+  {
+    label: 'RSS B / series (avg)',
+    get: (r) => r.rss_bytes_per_series,
+    fmt: (v) => v.toFixed(0),
+    goal: GOALS.rssPerSeries,
+    ratio: true,
+  },
   { label: 'RSS MiB avg', get: (r) => mibOf(r.rss_avg), fmt: (v) => v.toFixed(1), ratio: true },
   { label: 'RSS MiB peak', get: (r) => mibOf(r.rss_peak), fmt: (v) => v.toFixed(1), ratio: true },
-  { label: 'catch-up s', get: (r, c) => (c.outage > 0 ? (r.catchup_s ?? Infinity) : undefined), fmt: (v) => (Number.isFinite(v) ? v.toFixed(1) : 'never'), goal: GOALS.catchupS, ratio: true },
-  { label: 'samples lost', get: (r, c) => (c.outage > 0 ? r.samples_lost : undefined), fmt: (v) => String(v), goal: GOALS.lost, ratio: false },
-  { label: 'samples extra (dups)', get: (r, c) => (c.outage > 0 ? r.samples_extra : undefined), fmt: (v) => String(v), ratio: false },
+  {
+    label: 'catch-up s',
+    get: (r, c) => (c.outage > 0 ? (r.catchup_s ?? Infinity) : undefined),
+    fmt: (v) => (Number.isFinite(v) ? v.toFixed(1) : 'never'),
+    goal: GOALS.catchupS,
+    ratio: true,
+  },
+  {
+    label: 'samples lost',
+    get: (r, c) => (c.outage > 0 ? r.samples_lost : undefined),
+    fmt: (v) => String(v),
+    goal: GOALS.lost,
+    ratio: false,
+  },
+  {
+    label: 'samples extra (dups)',
+    get: (r, c) => (c.outage > 0 ? r.samples_extra : undefined),
+    fmt: (v) => String(v),
+    ratio: false,
+  },
   {
     label: 'delivered / expected %',
-    get: (r) => (r.delivered !== undefined && r.expected_incl_auto ? (100 * r.delivered) / r.expected_incl_auto : undefined),
+    get: (r) =>
+      r.delivered !== undefined && r.expected_incl_auto ? (100 * r.delivered) / r.expected_incl_auto : undefined,
     fmt: (v) => v.toFixed(1),
     ratio: false,
   },
   { label: 'samples/s', get: (r) => r.samples_per_s, fmt: (v) => v.toFixed(0), ratio: false },
   // No ratio: vmagent keeps ~57 B on disk in steady state, so any ratio against it is noise.
-  { label: 'WAL/buffer MiB (window end)', get: (r) => mibOf(r.disk_end_window), fmt: (v) => v.toFixed(1), ratio: false },
+  {
+    label: 'WAL/buffer MiB (window end)',
+    get: (r) => mibOf(r.disk_end_window),
+    fmt: (v) => v.toFixed(1),
+    ratio: false,
+  },
 ];
 
 function mibOf(b: number | undefined): number | undefined {
@@ -241,7 +281,9 @@ function ratioText(ours: number | undefined, ref: number | undefined): string {
 function renderTable(rows: string[][]): string {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   const line = (r: string[]): string => '| ' + r.map((c, i) => c.padEnd(widths[i])).join(' | ') + ' |';
-  return [line(rows[0]), '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|', ...rows.slice(1).map(line)].join('\n');
+  return [line(rows[0]), '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|', ...rows.slice(1).map(line)].join(
+    '\n',
+  );
 }
 
 /**
@@ -249,7 +291,7 @@ function renderTable(rows: string[][]): string {
  * bench/README.md explains why CPU is compared through them.
  */
 function findBaseline(harness: string, c: HarnessConfig): Results | null {
-  const dir = env['BENCH_BASELINE_DIR'] ?? path.join(path.dirname(harness), 'baseline');
+  const dir = env.BENCH_BASELINE_DIR ?? path.join(path.dirname(harness), 'baseline');
   if (!existsSync(dir)) return null;
   for (const f of readdirSync(dir)) {
     if (!f.endsWith('.json')) continue;
@@ -292,22 +334,34 @@ function summarize(res: Results, ourName: string, loadAtEnd?: string): string {
   const ours = res.results.find((r) => r.agent === ourName);
   const refs = res.results.filter((r) => r.agent !== ourName);
   const out: string[] = [];
-  out.push(`Outpost vs reference agents, T=${c.T} S=${c.S} every ${c.interval}s, window ${c.window}s, outage ${c.outage}s (${c.runDir})`);
+  out.push(
+    `Outpost vs reference agents, T=${c.T} S=${c.S} every ${c.interval}s, window ${c.window}s, outage ${c.outage}s (${c.runDir})`,
+  );
   for (const r of res.results) if (r.error) out.push(`!! ${r.agent} was not measured: ${r.error}`);
   for (const r of res.results) {
     if (r.error || r.delivered === undefined || !r.expected_incl_auto) continue;
     const f = r.delivered / r.expected_incl_auto;
     // Window edges move this by a few tenths of a percent; far more means a second writer or scraper.
     if (f > 1.03 || (r.samples_extra ?? 0) > 0) {
-      out.push(`!! ${r.agent}: delivered ${(100 * f).toFixed(1)}% of expected, ${r.samples_extra ?? 0} extra samples: another process probably used the same targets or receiver during its run; do not trust this row`);
+      out.push(
+        `!! ${r.agent}: delivered ${(100 * f).toFixed(1)}% of expected, ${r.samples_extra ?? 0} extra samples: another process probably used the same targets or receiver during its run; do not trust this row`,
+      );
     } else if (f < 0.97) {
-      out.push(`!! ${r.agent}: delivered only ${(100 * f).toFixed(1)}% of what its targets served during the window: it fell behind (see agent-${r.agent}.log and timeseries-${r.agent}.csv in the run directory)`);
+      out.push(
+        `!! ${r.agent}: delivered only ${(100 * f).toFixed(1)}% of what its targets served during the window: it fell behind (see agent-${r.agent}.log and timeseries-${r.agent}.csv in the run directory)`,
+      );
     }
   }
   if (!ours) {
     out.push(`(no "${ourName}" result in this run: showing the reference agents only)`);
   }
-  const header = ['metric', ourName, ...refs.map((r) => `${r.agent} (${ourName}/${r.agent})`), 'goal', ourName + ' vs goal'];
+  const header = [
+    'metric',
+    ourName,
+    ...refs.map((r) => `${r.agent} (${ourName}/${r.agent})`),
+    'goal',
+    ourName + ' vs goal',
+  ];
   const rows: string[][] = [header];
   for (const m of METRICS) {
     const o = cellOf(m, ours, c);
@@ -316,21 +370,43 @@ function summarize(res: Results, ourName: string, loadAtEnd?: string): string {
       const v = cellOf(m, r, c);
       row.push(v === undefined ? '-' : m.fmt(v) + (m.ratio ? ratioText(o, v) : ''));
     }
-    if (m.goal === undefined || (m.label === 'catch-up s' && c.outage === 0) || (m.label === 'samples lost' && c.outage === 0)) {
+    if (
+      m.goal === undefined ||
+      (m.label === 'catch-up s' && c.outage === 0) ||
+      (m.label === 'samples lost' && c.outage === 0)
+    ) {
       row.push('', '');
     } else {
-      row.push(`<= ${m.goal}`, o === undefined ? '?' : o <= m.goal ? 'met' : `MISSED (${(o / (m.goal || 1)).toFixed(2)}x)`);
+      row.push(
+        `<= ${m.goal}`,
+        o === undefined ? '?' : o <= m.goal ? 'met' : `MISSED (${(o / (m.goal || 1)).toFixed(2)}x)`,
+      );
     }
     rows.push(row);
   }
   out.push(renderTable(rows));
   out.push(...normalized(res, ours, refs));
-  const shapeOk = c.T === GOAL_SHAPE.T && c.S === GOAL_SHAPE.S && c.interval === GOAL_SHAPE.interval && (c.outage === 0 || c.outage === GOAL_SHAPE.outage);
-  if (!shapeOk) out.push(`note: the goals are set for T=${GOAL_SHAPE.T} S=${GOAL_SHAPE.S} every ${GOAL_SHAPE.interval}s with a ${GOAL_SHAPE.outage}s outage; this run has another shape.`);
+  const shapeOk =
+    c.T === GOAL_SHAPE.T &&
+    c.S === GOAL_SHAPE.S &&
+    c.interval === GOAL_SHAPE.interval &&
+    (c.outage === 0 || c.outage === GOAL_SHAPE.outage);
+  if (!shapeOk)
+    out.push(
+      `note: the goals are set for T=${GOAL_SHAPE.T} S=${GOAL_SHAPE.S} every ${GOAL_SHAPE.interval}s with a ${GOAL_SHAPE.outage}s outage; this run has another shape.`,
+    );
   if (c.outage === 0) out.push('note: OUTAGE=0, so catch-up and loss were not measured.');
-  const side = res.results.filter((r) => !r.error).map((r) => `${r.agent}: targets ${r.targets_cpu_pct?.toFixed(1)}% / victoria-metrics ${r.vm_cpu_pct?.toFixed(1)}% CPU`);
+  const side = res.results
+    .filter((r) => !r.error)
+    .map(
+      (r) =>
+        `${r.agent}: targets ${r.targets_cpu_pct?.toFixed(1)}% / victoria-metrics ${r.vm_cpu_pct?.toFixed(1)}% CPU`,
+    );
   if (side.length) out.push(`side load during each window (not counted in the agent's CPU): ${side.join('; ')}`);
-  if (loadAtEnd) out.push(`load average at the end: ${loadAtEnd} (${os.availableParallelism()} cores; other work inflates every agent's CPU s/1M)`);
+  if (loadAtEnd)
+    out.push(
+      `load average at the end: ${loadAtEnd} (${os.availableParallelism()} cores; other work inflates every agent's CPU s/1M)`,
+    );
   return out.join('\n');
 }
 
@@ -350,31 +426,34 @@ async function main(): Promise<number> {
     return 0;
   }
   const node = projectNode();
-  const bundle = env['BENCH_BUNDLE'] ? path.resolve(env['BENCH_BUNDLE']) : path.join(root, 'dist', 'outpost.mjs');
+  const bundle = env.BENCH_BUNDLE ? path.resolve(env.BENCH_BUNDLE) : path.join(root, 'dist', 'outpost.mjs');
   const ourName = 'ours';
   const childEnv: NodeJS.ProcessEnv = { ...env };
   const busy = await busyPorts(env);
   if (busy.length > 0) {
-    console.error(`bench: ports already in use on 127.0.0.1: ${busy.join(', ')}. Another benchmark (or agent) is running; ` +
-      'wait for it, or move this run with BASE_PORT / CTRL_PORT / VM_PORT / AGENT_PORT_<NAME>.');
+    console.error(
+      `bench: ports already in use on 127.0.0.1: ${busy.join(', ')}. Another benchmark (or agent) is running; ` +
+        'wait for it, or move this run with BASE_PORT / CTRL_PORT / VM_PORT / AGENT_PORT_<NAME>.',
+    );
     return 1;
   }
-  if (!env['AGENT_CMD_OURS']) {
-    if (env['BENCH_BUNDLE']) {
+  if (!env.AGENT_CMD_OURS) {
+    if (env.BENCH_BUNDLE) {
       if (!existsSync(bundle)) throw new Error(`BENCH_BUNDLE ${bundle} does not exist`);
     } else ensureBuilt(bundle, node);
-    const flags = env['BENCH_NODE_FLAGS'] ? ' ' + env['BENCH_NODE_FLAGS'] : '';
-    childEnv['AGENT_CMD_OURS'] =
-      `${q(node)}${flags} ${q(bundle)} --config.file="$CONFIG" --storage.agent.path="$DATA_DIR" --web.listen-address=127.0.0.1:$PORT --no-tui`;
+    const flags = env.BENCH_NODE_FLAGS ? ' ' + env.BENCH_NODE_FLAGS : '';
+    childEnv.AGENT_CMD_OURS = `${q(node)}${flags} ${q(bundle)} --config.file="$CONFIG" --storage.agent.path="$DATA_DIR" --web.listen-address=127.0.0.1:$PORT --no-tui`;
   }
-  childEnv['AGENT_COUNTERS_OURS'] ??= OUR_COUNTERS;
-  if (existsSync(bundle)) childEnv['AGENT_VERSION_OURS'] ??= spawnSync(node, [bundle, '--version'], { encoding: 'utf8' }).stdout?.split('\n')[0]?.trim() || 'outpost';
-  const runDir = (childEnv['RUN_DIR'] ??= path.join('/tmp', `bench-run-${stamp()}`));
+  childEnv.AGENT_COUNTERS_OURS ??= OUR_COUNTERS;
+  if (existsSync(bundle))
+    childEnv.AGENT_VERSION_OURS ??=
+      spawnSync(node, [bundle, '--version'], { encoding: 'utf8' }).stdout?.split('\n')[0]?.trim() || 'outpost';
+  const runDir = (childEnv.RUN_DIR ??= path.join('/tmp', `bench-run-${stamp()}`));
   const harness = locateHarness();
   baselineOf = (c) => findBaseline(harness, c);
   const load = loadavg();
   console.log(`bench: harness ${harness}, RUN_DIR ${runDir}, load average ${load}`);
-  console.log(`bench: AGENT_CMD_OURS=${childEnv['AGENT_CMD_OURS']}`);
+  console.log(`bench: AGENT_CMD_OURS=${childEnv.AGENT_CMD_OURS}`);
 
   const status = await runHarness(harness, childEnv);
   const file = path.join(runDir, 'results.json');

@@ -57,7 +57,7 @@ try {
   await rm(work, { recursive: true, force: true });
 }
 
-const checkArgs = (process.env['OUTPOST_SEA_CHECK_ARGS'] ?? '--version').split(' ').filter((a) => a !== '');
+const checkArgs = (process.env.OUTPOST_SEA_CHECK_ARGS ?? '--version').split(' ').filter((a) => a !== '');
 const t0 = performance.now();
 const check = spawnSync(output, checkArgs, { encoding: 'utf8', timeout: 30_000 });
 const ms = performance.now() - t0;
@@ -66,4 +66,6 @@ if (check.status !== 0) {
   throw new Error(`${path.relative(root, output)} ${checkArgs.join(' ')} exited with ${check.status ?? check.signal}`);
 }
 process.stdout.write(check.stdout);
-process.stdout.write(`built ${path.relative(root, output)} (${mib((await stat(output)).size)}); \`${checkArgs.join(' ')}\` ran in ${ms.toFixed(0)} ms\n`);
+process.stdout.write(
+  `built ${path.relative(root, output)} (${mib((await stat(output)).size)}); \`${checkArgs.join(' ')}\` ran in ${ms.toFixed(0)} ms\n`,
+);

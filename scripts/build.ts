@@ -11,6 +11,7 @@
  *   __OUTPOST_VERSION__     package.json version
  *   __OUTPOST_REVISION__    `git rev-parse HEAD`, "unknown" outside a git checkout
  *   __OUTPOST_BUILD_DATE__  ISO 8601, from SOURCE_DATE_EPOCH when set (reproducible builds), else now
+ *   __OUTPOST_CLIENT_JS__   the UI's browser script, bundled for the browser by scripts/client-bundle.ts
  *
  * Memory: what the bundle loads at start-up stays resident. In a Node 26 process that already has
  * node:http, tls (and so https) adds about 8 MB of RSS, crypto 2.3, zlib 0.9. A plain-HTTP agent
@@ -33,6 +34,7 @@ import { execFileSync } from 'node:child_process';
 import { chmod, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { bundleClient } from './client-bundle.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 
@@ -46,19 +48,25 @@ const { values: args } = parseArgs({
 
 function gitRevision(): string {
   try {
-    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || 'unknown';
+    return (
+      execFileSync('git', ['rev-parse', 'HEAD'], {
+        cwd: root,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }).trim() || 'unknown'
+    );
   } catch {
     return 'unknown';
   }
 }
 
 function buildDate(): string {
-  const epoch = process.env['SOURCE_DATE_EPOCH'];
+  const epoch = process.env.SOURCE_DATE_EPOCH;
   const ms = epoch !== undefined && /^\d+$/.test(epoch) ? Number(epoch) * 1000 : Date.now();
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-// CommonJS dependencies bundled into ESM (signal-exit, yargs' CJS parts, protobufjs, ...) call `require`,
+// CommonJS dependencies bundled into ESM (signal-exit, yargs' CJS parts, ...) call `require`,
 // which ESM lacks. Only `require` is declared: some bundled ESM modules declare their own top-level
 // `__dirname` (yargs' ESM shim does), and a second declaration would be a SyntaxError.
 const banner = [
@@ -85,7 +93,10 @@ function lazyDependencies(): Plugin {
     setup(b) {
       b.onResolve({ filter: SHIMMED_BUILTIN }, (a) => {
         if (a.kind !== 'import-statement') return undefined;
-        return { path: (SHIMMED_BUILTIN.exec(a.path) as RegExpExecArray)[1] as string, namespace: 'outpost-lazy-builtin' };
+        return {
+          path: (SHIMMED_BUILTIN.exec(a.path) as RegExpExecArray)[1] as string,
+          namespace: 'outpost-lazy-builtin',
+        };
       });
       b.onLoad({ filter: /.*/, namespace: 'outpost-lazy-builtin' }, (a) => ({
         contents: `module.exports = process.getBuiltinModule(${JSON.stringify('node:' + a.path)});\n`,
@@ -110,8 +121,13 @@ function lazyDependencies(): Plugin {
 function checkOutput(code: string): void {
   const problems: string[] = [];
   const nonAscii = /[^\x00-\x7f]/.exec(code);
-  if (nonAscii) problems.push(`non-ASCII character U+${(nonAscii[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')} near ${JSON.stringify(code.slice(Math.max(0, nonAscii.index - 60), nonAscii.index + 20))}`);
-  for (const m of code.matchAll(/\bimport\s*[^;()]*?\bfrom\s*["'](?:node:)?(https?|http2|tls|crypto|zlib|undici)["']/g)) {
+  if (nonAscii)
+    problems.push(
+      `non-ASCII character U+${(nonAscii[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')} near ${JSON.stringify(code.slice(Math.max(0, nonAscii.index - 60), nonAscii.index + 20))}`,
+    );
+  for (const m of code.matchAll(
+    /\bimport\s*[^;()]*?\bfrom\s*["'](?:node:)?(https?|http2|tls|crypto|zlib|undici)["']/g,
+  )) {
     problems.push(`top-level import of ${m[1]} (lazyDependencies() should have replaced it): ${m[0].slice(0, 80)}`);
   }
   if (problems.length > 0) throw new Error(`bundle check failed:\n  ${problems.join('\n  ')}`);
@@ -119,7 +135,7 @@ function checkOutput(code: string): void {
 
 async function bundle(): Promise<{ outfile: string; bytes: number }> {
   const pkg = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')) as { version: string };
-  const entry = process.env['OUTPOST_BUILD_ENTRY'] ?? 'src/main.ts';
+  const entry = process.env.OUTPOST_BUILD_ENTRY ?? 'src/main.ts';
   const outfile = path.resolve(root, args.outfile);
   await mkdir(path.dirname(outfile), { recursive: true });
 
@@ -143,6 +159,8 @@ async function bundle(): Promise<{ outfile: string; bytes: number }> {
       __OUTPOST_VERSION__: JSON.stringify(pkg.version),
       __OUTPOST_REVISION__: JSON.stringify(gitRevision()),
       __OUTPOST_BUILD_DATE__: JSON.stringify(buildDate()),
+      // The UI's browser script, bundled on its own (src/web/ui/client-script.ts serves it).
+      __OUTPOST_CLIENT_JS__: JSON.stringify(await bundleClient({ minify: !args['no-minify'] })),
     },
     plugins: [lazyDependencies()],
     charset: 'ascii',

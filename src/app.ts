@@ -68,7 +68,15 @@ export class Agent {
       metrics: agentMetrics,
     });
     this.walStats = new WalStats(this.storage.walDir);
-    this.hub = new StatusHub({ version: buildInfo.version, configFile: flags.configFile, dataDir: flags.dataDir, listenAddress: flags.listenAddress }, clock);
+    this.hub = new StatusHub(
+      {
+        version: buildInfo.version,
+        configFile: flags.configFile,
+        dataDir: flags.dataDir,
+        listenAddress: flags.listenAddress,
+      },
+      clock,
+    );
     this.scrape = new ScrapeManager(this.storage, clock, log.child('scrape'), this.registry, USER_AGENT);
     // Discovery wiring: discovered groups replace that provider's groups in the job's scrape pool.
     this.discovery = new DiscoveryManager({
@@ -107,7 +115,8 @@ export class Agent {
       lowestSentTimestamp: () => this.remote.lowestSentTimestamp(),
       segmentSizes: () => this.walStats.sizes,
       segmentsRemoved: () => this.walStats.refresh(),
-      onForcedDrop: (below, reason) => this.remote.segmentsDropped(below, (from, to) => this.storage.samplesInSegments(from, to), reason),
+      onForcedDrop: (below, reason) =>
+        this.remote.segmentsDropped(below, (from, to) => this.storage.samplesInSegments(from, to), reason),
     });
     registerWalMetrics(this.registry, {
       stats: () => this.storage.writerStats(),
@@ -138,8 +147,16 @@ export class Agent {
         buildDate: buildInfo.buildDate,
         goVersion: buildInfo.goVersion,
       },
-      droppedTargets: () => this.scrape.droppedTargets().map((d) => ({ pool: d.pool, discovered: Object.fromEntries(pairs(d.discovered)) })),
-      scrapePools: () => this.config.scrapeConfigs.map((c) => ({ name: c.jobName, intervalMs: c.scrapeInterval, timeoutMs: c.scrapeTimeout })),
+      droppedTargets: () =>
+        this.scrape
+          .droppedTargets()
+          .map((d) => ({ pool: d.pool, discovered: Object.fromEntries(pairs(d.discovered)) })),
+      scrapePools: () =>
+        this.config.scrapeConfigs.map((c) => ({
+          name: c.jobName,
+          intervalMs: c.scrapeInterval,
+          timeoutMs: c.scrapeTimeout,
+        })),
       targetMetadata: () => this.scrape.metadataSnapshot(),
     });
     this.hub.setProviders({
@@ -238,7 +255,10 @@ export class Agent {
     if (this.ready) await this.storage.flushWal();
     log.info('Stopping remote storage', { flush_deadline: this.flags.flushDeadline });
     const drained = await this.remote.stop();
-    if (!drained) log.warn('Remote write did not drain before the flush deadline; unsent data stays in the WAL and is sent after restart');
+    if (!drained)
+      log.warn(
+        'Remote write did not drain before the flush deadline; unsent data stays in the WAL and is sent after restart',
+      );
     await this.storage.close();
     this.stopWalStats();
     this.walStats.stop();

@@ -2,19 +2,21 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { versionText } from './build-info.ts';
-import { parseFlags, FlagError } from './cli/flags.ts';
+import { parseFlags, FlagError, type Flags } from './cli/flags.ts';
+import type { Config } from './config/types.ts';
 import { createLogger } from './log/logger.ts';
 import { errorMessage } from './util/errors.ts';
 
 // `outpost | head` must not crash on a closed pipe.
-for (const s of [process.stdout, process.stderr]) s.on('error', (e: NodeJS.ErrnoException) => {
-  if (e.code !== 'EPIPE') throw e;
-});
+for (const s of [process.stdout, process.stderr])
+  s.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+  });
 
 process.title = 'outpost';
 
 async function main(argv: string[]): Promise<number> {
-  let flags;
+  let flags: Flags;
   try {
     const r = parseFlags(argv);
     if ('exit' in r) {
@@ -44,7 +46,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const log = createLogger({ level: flags.logLevel, format: flags.logFormat, write });
 
-  let config;
+  let config: Config;
   try {
     config = await loadConfigFile(flags.configFile);
   } catch (err) {
@@ -97,13 +99,18 @@ async function main(argv: string[]): Promise<number> {
   return -1;
 }
 
-async function checkConfig(files: readonly string[], loadConfigFile: typeof import('./config/load.ts').loadConfigFile): Promise<number> {
+async function checkConfig(
+  files: readonly string[],
+  loadConfigFile: typeof import('./config/load.ts').loadConfigFile,
+): Promise<number> {
   let failed = false;
   for (const f of files) {
     process.stdout.write(`Checking ${f}\n`);
     try {
       const cfg = await loadConfigFile(f);
-      process.stdout.write(` SUCCESS: ${f} is valid prometheus config file syntax (${cfg.scrapeConfigs.length} scrape configs, ${cfg.remoteWrite.length} remote_write)\n`);
+      process.stdout.write(
+        ` SUCCESS: ${f} is valid prometheus config file syntax (${cfg.scrapeConfigs.length} scrape configs, ${cfg.remoteWrite.length} remote_write)\n`,
+      );
     } catch (err) {
       failed = true;
       process.stdout.write(`  FAILED: ${errorMessage(err)}\n`);

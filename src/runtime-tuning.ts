@@ -43,7 +43,8 @@ export interface Reexec {
 export function tunedReexec(p: ProcessView): Reexec | null {
   if (p.platform !== 'linux' || p.env[TUNE_ENV] !== undefined) return null;
   const nodeOptions = p.env.NODE_OPTIONS ?? '';
-  const semiSet = nodeOptions.includes('--max-semi-space-size') || p.execArgv.some((a) => a.startsWith('--max-semi-space-size'));
+  const semiSet =
+    nodeOptions.includes('--max-semi-space-size') || p.execArgv.some((a) => a.startsWith('--max-semi-space-size'));
   const arenaSet = p.env.MALLOC_ARENA_MAX !== undefined;
   const mmapSet = p.env.MALLOC_MMAP_THRESHOLD_ !== undefined;
   if (semiSet && arenaSet && mmapSet) return null;
@@ -69,6 +70,13 @@ export async function applyRuntimeTuning(): Promise<void> {
   } catch {
     // No node:sea module: not a single executable.
   }
-  const r = tunedReexec({ platform: process.platform, execPath: process.execPath, execArgv: process.execArgv, argv: process.argv, env: process.env, sea });
+  const r = tunedReexec({
+    platform: process.platform,
+    execPath: process.execPath,
+    execArgv: process.execArgv,
+    argv: process.argv,
+    env: process.env,
+    sea,
+  });
   if (r) process.execve(r.file, r.args, r.env);
 }

@@ -1,5 +1,5 @@
 import { Box, useApp, useWindowSize } from 'ink';
-import { memo, useCallback, useEffect, useMemo, useReducer, useState } from 'react';
+import { memo, type ReactNode, useCallback, useEffect, useMemo, useReducer, useState } from 'react';
 import type { StatusActions, StatusSnapshot } from '../src/status/types.ts';
 import { Dashboard } from './components/Dashboard.tsx';
 import { Detail } from './components/Detail.tsx';
@@ -31,14 +31,20 @@ export interface AppProps {
  * a snapshot when that model changes: an idle agent's refreshes (same numbers, same coarse ages) draw nothing.
  */
 export function App({ store, actions, maxFps, color, size, scheduler = realScheduler }: AppProps) {
-  const throttled = useMemo(() => throttleStore(store, 1000 / Math.max(1, maxFps), scheduler), [store, maxFps, scheduler]);
+  const throttled = useMemo(
+    () => throttleStore(store, 1000 / Math.max(1, maxFps), scheduler),
+    [store, maxFps, scheduler],
+  );
   const [ui, dispatch] = useReducer(uiReducer, initialUiState);
   const [history] = useState(() => new RateHistory());
   const theme = useMemo(() => makeTheme(color), [color]);
   const terminal = useWindowSize();
   const { columns, rows } = size ?? terminal;
 
-  const select = useCallback((s: StatusSnapshot) => buildScreen(s, { ui, columns, rows, history }), [ui, columns, rows, history]);
+  const select = useCallback(
+    (s: StatusSnapshot) => buildScreen(s, { ui, columns, rows, history }),
+    [ui, columns, rows, history],
+  );
   const screen = useSharedSelection(throttled, select);
 
   useKeyBindings({ ui, dispatch, actions, lists: screen.lists, pageSize: screen.pageSize });
@@ -57,7 +63,7 @@ export function App({ store, actions, maxFps, color, size, scheduler = realSched
 }
 
 const Screen = memo(function Screen({ view: v }: { readonly view: ScreenView }) {
-  let main;
+  let main: ReactNode;
   switch (v.main.kind) {
     case 'help':
       main = <Help compact={v.main.compact} rows={v.main.rows} />;

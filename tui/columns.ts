@@ -18,14 +18,22 @@ export interface FittedColumn<Id extends string> {
   readonly align: 'left' | 'right';
 }
 
-export function fitColumns<Id extends string>(specs: readonly ColumnSpec<Id>[], total: number, gap = 1): FittedColumn<Id>[] {
+export function fitColumns<Id extends string>(
+  specs: readonly ColumnSpec<Id>[],
+  total: number,
+  gap = 1,
+): FittedColumn<Id>[] {
   let cols = specs.slice();
-  const need = (cs: readonly ColumnSpec<Id>[]) => cs.reduce((n, c) => n + c.width, 0) + gap * Math.max(0, cs.length - 1);
+  const need = (cs: readonly ColumnSpec<Id>[]) =>
+    cs.reduce((n, c) => n + c.width, 0) + gap * Math.max(0, cs.length - 1);
   while (need(cols) > total) {
     let drop = -1;
-    for (let i = 0; i < cols.length; i++) {
-      const p = cols[i]!.priority;
-      if (p > 0 && (drop < 0 || p >= cols[drop]!.priority)) drop = i;
+    let dropPriority = 0;
+    for (const [i, c] of cols.entries()) {
+      if (c.priority > 0 && (drop < 0 || c.priority >= dropPriority)) {
+        drop = i;
+        dropPriority = c.priority;
+      }
     }
     if (drop < 0) break;
     cols = cols.filter((_, i) => i !== drop);
@@ -36,13 +44,14 @@ export function fitColumns<Id extends string>(specs: readonly ColumnSpec<Id>[], 
   let grew = true;
   while (spare > 0 && grew) {
     grew = false;
-    for (let i = 0; i < cols.length && spare > 0; i++) {
-      const c = cols[i]!;
-      if (!c.flex || (c.maxWidth !== undefined && widths[i]! >= c.maxWidth)) continue;
-      widths[i]!++;
+    for (const [i, c] of cols.entries()) {
+      if (spare <= 0) break;
+      const w = widths[i] ?? c.width;
+      if (!c.flex || (c.maxWidth !== undefined && w >= c.maxWidth)) continue;
+      widths[i] = w + 1;
       spare--;
       grew = true;
     }
   }
-  return cols.map((c, i) => ({ id: c.id, title: c.title, width: widths[i]!, align: c.align ?? 'left' }));
+  return cols.map((c, i) => ({ id: c.id, title: c.title, width: widths[i] ?? c.width, align: c.align ?? 'left' }));
 }

@@ -1,4 +1,7 @@
-/** Pure text formatting for the TUI: every cell is built here so panels stay declarative and tests can pin exact text. */
+/**
+ * Pure text formatting for the TUI: every cell is built here so panels stay declarative and tests can pin
+ * exact text.
+ */
 
 const BYTE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'] as const;
 
@@ -86,11 +89,11 @@ const SPARK = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'] as const;
 export function sparkline(values: readonly number[], width: number): string {
   if (width <= 0) return '';
   const start = Math.max(0, values.length - width);
+  const shown = values.slice(start);
   let max = 0;
-  for (let i = start; i < values.length; i++) max = Math.max(max, values[i]!);
-  let out = ' '.repeat(Math.max(0, width - (values.length - start)));
-  for (let i = start; i < values.length; i++) {
-    const v = values[i]!;
+  for (const v of shown) max = Math.max(max, v);
+  let out = ' '.repeat(Math.max(0, width - shown.length));
+  for (const v of shown) {
     const level = max <= 0 || v <= 0 ? 0 : Math.min(SPARK.length - 1, Math.round((v / max) * (SPARK.length - 1)));
     out += SPARK[level];
   }

@@ -23,7 +23,7 @@ export interface TuiHandle {
   unmount(): void;
 }
 
-export const DEFAULT_MAX_FPS = 10;
+const DEFAULT_MAX_FPS = 10;
 
 /**
  * Starts the interactive dashboard. Keys act only through `actions`; q and Ctrl-C call actions.quit() and the

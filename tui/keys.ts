@@ -22,7 +22,7 @@ export type Command =
 
 export type InputMode = 'normal' | 'filter' | 'overlay';
 
-export function commandFor(input: string, key: Key, mode: InputMode): Command | null {
+function commandFor(input: string, key: Key, mode: InputMode): Command | null {
   // Ctrl-C must always work, even while typing a filter: raw mode turns off the terminal's own SIGINT.
   if (key.ctrl && input === 'c') return { type: 'quit' };
 
@@ -61,9 +61,26 @@ export function commandFor(input: string, key: Key, mode: InputMode): Command | 
 }
 
 const PLAIN: Key = {
-  upArrow: false, downArrow: false, leftArrow: false, rightArrow: false, pageDown: false, pageUp: false, home: false,
-  end: false, return: false, escape: false, ctrl: false, shift: false, tab: false, backspace: false, delete: false,
-  meta: false, super: false, hyper: false, capsLock: false, numLock: false,
+  upArrow: false,
+  downArrow: false,
+  leftArrow: false,
+  rightArrow: false,
+  pageDown: false,
+  pageUp: false,
+  home: false,
+  end: false,
+  return: false,
+  escape: false,
+  ctrl: false,
+  shift: false,
+  tab: false,
+  backspace: false,
+  delete: false,
+  meta: false,
+  super: false,
+  hyper: false,
+  capsLock: false,
+  numLock: false,
 };
 
 const TAB: Key = { ...PLAIN, tab: true };
@@ -97,7 +114,13 @@ function modeAfter(mode: InputMode, cmd: Command): InputMode {
  */
 export function commandsFor(input: string, key: Key, mode: InputMode): Command[] {
   const chars = Array.from(input);
-  if (chars.length < 2 || key.ctrl || key.meta || input.startsWith('\u001b') || (mode === 'filter' && !/[\r\n]/.test(input))) {
+  if (
+    chars.length < 2 ||
+    key.ctrl ||
+    key.meta ||
+    input.startsWith('\u001b') ||
+    (mode === 'filter' && !/[\r\n]/.test(input))
+  ) {
     const c = commandFor(input, key, mode);
     return c === null ? [] : [c];
   }

@@ -15,10 +15,10 @@ export interface Layout {
   readonly mainRows: number;
 }
 
-export const HEADER_LINES = 2;
-export const FOOTER_LINES = 1;
+const HEADER_LINES = 2;
+const FOOTER_LINES = 1;
 /** Series and WAL boxes in the roomy layout: border (2) + title + 4 content lines. */
-export const ROOMY_STATS_LINES = 7;
+const ROOMY_STATS_LINES = 7;
 /** Bordered list panel: border (2) + title + column header. */
 const ROOMY_LIST_CHROME = 4;
 /** Compact list panel: title + column header. */

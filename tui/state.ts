@@ -1,10 +1,10 @@
 import { SORT_KEYS, selectedIndex, type SortSpec } from './targets.ts';
 
 /** View state of the TUI only; everything about the agent comes from the snapshot. */
-export const PANELS = ['targets', 'series', 'wal', 'remote'] as const;
-export type PanelId = (typeof PANELS)[number];
+const PANELS = ['targets', 'series', 'wal', 'remote'] as const;
+type PanelId = (typeof PANELS)[number];
 
-export type Overlay =
+type Overlay =
   | { readonly kind: 'none' }
   | { readonly kind: 'help' }
   | { readonly kind: 'target'; readonly key: string }
@@ -80,7 +80,7 @@ export function uiReducer(s: UiState, a: UiAction): UiState {
     case 'focusPrev': {
       const i = PANELS.indexOf(s.focus);
       const step = a.type === 'focusNext' ? 1 : PANELS.length - 1;
-      return { ...s, focus: PANELS[(i + step) % PANELS.length]! };
+      return { ...s, focus: PANELS[(i + step) % PANELS.length] ?? s.focus };
     }
     case 'move':
     case 'moveTo': {
@@ -90,19 +90,21 @@ export function uiReducer(s: UiState, a: UiAction): UiState {
       if (keys.length === 0) return s;
       const cur = selectedIndex(keys, sel.current);
       const want = a.type === 'move' ? cur + a.by : a.where === 'top' ? 0 : keys.length - 1;
-      const key = keys[Math.max(0, Math.min(keys.length - 1, want))]!;
+      const key = keys[Math.max(0, Math.min(keys.length - 1, want))];
+      if (key === undefined) return s;
       return sel.list === 'targets' ? { ...s, selectedTarget: key } : { ...s, selectedRemote: key };
     }
     case 'openSelected': {
       const sel = selectionOf(s);
       if (sel === null || a.lists[sel.list].length === 0) return s;
       const keys = a.lists[sel.list];
-      const key = keys[selectedIndex(keys, sel.current)]!;
+      const key = keys[selectedIndex(keys, sel.current)];
+      if (key === undefined) return s;
       return { ...s, overlay: sel.list === 'targets' ? { kind: 'target', key } : { kind: 'remote', key } };
     }
     case 'sortNext': {
       const i = SORT_KEYS.indexOf(s.sort.key);
-      return { ...s, sort: { key: SORT_KEYS[(i + 1) % SORT_KEYS.length]!, desc: s.sort.desc } };
+      return { ...s, sort: { key: SORT_KEYS[(i + 1) % SORT_KEYS.length] ?? s.sort.key, desc: s.sort.desc } };
     }
     case 'sortReverse':
       return { ...s, sort: { key: s.sort.key, desc: !s.sort.desc } };
@@ -140,4 +142,3 @@ function selectionOf(s: UiState): { list: 'targets' | 'remote'; current: string 
   if (s.focus === 'remote') return { list: 'remote', current: s.selectedRemote };
   return null;
 }
-

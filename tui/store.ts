@@ -26,7 +26,11 @@ export interface ThrottledStore<T> extends SnapshotSource<T> {
   readonly notifications: () => number;
 }
 
-export function throttleStore<T>(source: SnapshotSource<T>, intervalMs: number, scheduler: Scheduler = realScheduler): ThrottledStore<T> {
+export function throttleStore<T>(
+  source: SnapshotSource<T>,
+  intervalMs: number,
+  scheduler: Scheduler = realScheduler,
+): ThrottledStore<T> {
   const listeners = new Set<() => void>();
   let current = source.getSnapshot();
   let lastEmit = Number.NEGATIVE_INFINITY;

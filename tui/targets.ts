@@ -64,26 +64,33 @@ export function sortTargets(targets: readonly TargetStatus[], spec: SortSpec): T
  * term must match somewhere (so "node down" finds down node targets).
  */
 export function matchesFilter(t: TargetStatus, filter: string): boolean {
-  const terms = filter.toLowerCase().split(/\s+/).filter((s) => s !== '');
+  const terms = filter
+    .toLowerCase()
+    .split(/\s+/)
+    .filter((s) => s !== '');
   if (terms.length === 0) return true;
-  const hay = [t.pool, t.instance, t.url, t.health, t.lastError, ...Object.entries(t.labels).map(([k, v]) => `${k}=${v}`)]
+  const hay = [
+    t.pool,
+    t.instance,
+    t.url,
+    t.health,
+    t.lastError,
+    ...Object.entries(t.labels).map(([k, v]) => `${k}=${v}`),
+  ]
     .join('\n')
     .toLowerCase();
   return terms.every((term) => hay.includes(term));
 }
 
 export function visibleTargets(targets: readonly TargetStatus[], filter: string, sort: SortSpec): TargetStatus[] {
-  return sortTargets(
-    filter === '' ? targets : targets.filter((t) => matchesFilter(t, filter)),
-    sort,
-  );
+  return sortTargets(filter === '' ? targets : targets.filter((t) => matchesFilter(t, filter)), sort);
 }
 
 /** Index of the selected key in `keys`, or 0 if it vanished (target dropped or filtered out). */
 export function selectedIndex(keys: readonly string[], selected: string | null): number {
   if (selected === null) return 0;
   const i = keys.indexOf(selected);
-  return i < 0 ? 0 : i;
+  return Math.max(i, 0);
 }
 
 export function remoteKey(r: RemoteStatus): string {

@@ -12,7 +12,7 @@ import { computeLayout } from './layout.ts';
 import type { Lists, UiState } from './state.ts';
 import { remoteKey, selectedIndex, targetKey, visibleTargets } from './targets.ts';
 
-export type MainView =
+type MainView =
   | { readonly kind: 'dashboard'; readonly dashboard: DashboardView }
   | { readonly kind: 'help'; readonly compact: boolean; readonly rows: number }
   | { readonly kind: 'detail'; readonly detail: DetailView };
@@ -56,12 +56,14 @@ export function buildScreen(s: StatusSnapshot, { ui, columns, rows, history }: S
       break;
     case 'target': {
       const key = ui.overlay.key;
-      main = { kind: 'detail', detail: targetDetailView(s.targets.find((t) => targetKey(t) === key), s.at, compact, layout.mainRows) };
+      const target = s.targets.find((t) => targetKey(t) === key);
+      main = { kind: 'detail', detail: targetDetailView(target, s.at, compact, layout.mainRows) };
       break;
     }
     case 'remote': {
       const key = ui.overlay.key;
-      main = { kind: 'detail', detail: remoteDetailView(s.remote.find((r) => remoteKey(r) === key), s.at, compact, layout.mainRows) };
+      const remote = s.remote.find((r) => remoteKey(r) === key);
+      main = { kind: 'detail', detail: remoteDetailView(remote, s.at, compact, layout.mainRows) };
       break;
     }
     default: {

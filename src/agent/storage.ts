@@ -5,35 +5,41 @@ import type { Labels } from '../util/labels.ts';
 import type { Logger } from '../log/logger.ts';
 import { WalWriter, type WalWriterOptions, type WalWriterStats } from '../wal/segment-writer.ts';
 import { replayWal } from '../wal/reader.ts';
-import { RecordType, SampleBatch, decodeSamples, decodeSeries, encodeExemplars, encodeSamples, encodeSeries, recordType, type RefExemplar } from '../wal/records.ts';
+import {
+  RecordType,
+  SampleBatch,
+  decodeSamples,
+  decodeSeries,
+  encodeExemplars,
+  encodeSamples,
+  encodeSeries,
+  recordType,
+  type RefExemplar,
+} from '../wal/records.ts';
 import { codePointCount } from '../textparse/scan.ts';
 import { compareStrings } from '../util/labels.ts';
 import type { AgentMetrics } from './metrics.ts';
 import { SeriesTable } from './series-table.ts';
 import { RecordTail } from '../wal/tail.ts';
+import { ExemplarStatus, type ExemplarAppender, type ExemplarStatusCode } from '../storage/appender.ts';
 
 /** How often a failed WAL is retried (a new segment is opened). */
 const RECOVER_MS = 5000;
 
-export class InvalidSeriesError extends OutpostError {
+class InvalidSeriesError extends OutpostError {
   constructor(message: string) {
-    super('OUTPOST_INVALID_SERIES', message);
+    super('OUTPOST_SERIES_INVALID', message);
+  }
+}
+
+class StorageClosedError extends OutpostError {
+  constructor() {
+    super('OUTPOST_STORAGE_CLOSED', 'storage is not open');
   }
 }
 
 /** OpenMetrics caps an exemplar's label names and values at 128 code points together. */
-export const EXEMPLAR_MAX_LABEL_RUNES = 128;
-
-/** Outcome of Appender.appendExemplar; everything after `duplicate` is a rejected exemplar. */
-export const ExemplarStatus = {
-  appended: 0,
-  /** Identical to the series' latest exemplar: silently skipped, as Prometheus' agent does. */
-  duplicate: 1,
-  unknownSeries: 2,
-  duplicateLabel: 3,
-  labelLength: 4,
-} as const;
-export type ExemplarStatusCode = (typeof ExemplarStatus)[keyof typeof ExemplarStatus];
+const EXEMPLAR_MAX_LABEL_RUNES = 128;
 
 /** The latest exemplar accepted for a series, for de-duplication. */
 interface LatestExemplar {
@@ -43,33 +49,6 @@ interface LatestExemplar {
   readonly hasTs: boolean;
 }
 
-/**
- * A per-scrape transaction, as in Prometheus: get refs, append samples, then commit (one series record
- * and one samples record to the WAL) or roll back. One appender is reused by its scrape loop, so its
- * arrays are allocated once and grow to the target's size.
- */
-export interface Appender {
-  /** Ref of the series with these (sorted, non-empty, duplicate-free) labels, created if new. */
-  ref(labels: Labels): number;
-  /** False when the sample is out of order (t not after the series' last committed timestamp). */
-  append(ref: number, t: number, v: number): boolean;
-  appendStale(ref: number, t: number): boolean;
-  /**
-   * Queues an exemplar of series `ref` (written to the WAL after the samples on commit). `labels`
-   * is flat [name, value, ...] in any order; empty values are dropped. `hasTs` = the exposition
-   * carried a timestamp (t is then the exemplar's own, else its sample's). Optional: an appender
-   * without it does not store exemplars.
-   */
-  appendExemplar?(ref: number, t: number, v: number, hasTs: boolean, labels: readonly string[]): ExemplarStatusCode;
-  /** Number of samples held. */
-  readonly length: number;
-  commit(): Promise<void>;
-  rollback(): void;
-}
-
-/** The agent's own appenders, which always store exemplars. */
-export type ExemplarAppender = Appender & Required<Pick<Appender, 'appendExemplar'>>;
-
 export interface StorageOptions {
   dataDir: string;
   wal?: WalWriterOptions;
@@ -77,7 +56,7 @@ export interface StorageOptions {
   metrics: AgentMetrics;
   now?: () => number;
   /** Byte budget of the in-memory tail remote write reads from while it keeps up; 0 turns it off. */
-  tailBytes?: number;
+  tailBytes?: number | undefined;
 }
 
 export interface SegmentInfo {
@@ -183,7 +162,11 @@ export class AgentStorage {
     this.replay.done = true;
     this.opts.metrics.replayDuration.set((performance.now() - started) / 1000);
     this.opts.metrics.activeSeries.set(this.series.size);
-    this.opts.log.info('WAL replay completed', { series: this.series.size, segments: res.last === -1 ? 0 : res.last - res.first + 1, duration_ms: Math.round(performance.now() - started) });
+    this.opts.log.info('WAL replay completed', {
+      series: this.series.size,
+      segments: res.last === -1 ? 0 : res.last - res.first + 1,
+      duration_ms: Math.round(performance.now() - started),
+    });
     this.attach(await WalWriter.open(this.walDir, { ...this.opts.wal, tail: this.tail }));
   }
 
@@ -229,7 +212,9 @@ export class AgentStorage {
     this.walWriteFailures++;
     this.walError = errorMessage(err);
     this.head();
-    this.opts.log.error('WAL write failed: samples are dropped until the WAL is writable again', { err: this.walError });
+    this.opts.log.error('WAL write failed: samples are dropped until the WAL is writable again', {
+      err: this.walError,
+    });
     this.scheduleRecovery();
   }
 
@@ -282,7 +267,7 @@ export class AgentStorage {
   }
 
   get writer(): WalWriter {
-    if (!this.wal) throw new OutpostError('OUTPOST_STORAGE_CLOSED', 'storage is not open');
+    if (!this.wal) throw new StorageClosedError();
     return this.wal;
   }
 
@@ -327,7 +312,10 @@ export class AgentStorage {
     return removed;
   }
 
-  /** Writes one record built by fn into the WAL (synchronously framed; flushed by the caller). False while the WAL is down. */
+  /**
+   * Writes one record built by fn into the WAL (synchronously framed; flushed by the caller). False while the
+   * WAL is down.
+   */
   logRecord(fn: (w: ByteWriter) => void): boolean {
     if (!this.writable) return false;
     this.enc.reset();

@@ -1,5 +1,5 @@
 import type { Logger } from '../log/logger.ts';
-import type { WalPosition } from '../remote/queue-manager.ts';
+import type { WalPosition } from '../wal/segments.ts';
 import type { Clock } from '../util/clock.ts';
 import { errorMessage } from '../util/errors.ts';
 import { checkpoint, deleteCheckpoints, truncateSegments } from '../wal/checkpoint.ts';
@@ -157,6 +157,11 @@ export class WalTruncator {
     this.checkpoints.deleted += (await deleteCheckpoints(walDir, last)).length;
     for (const s of [...storage.segments.keys()]) if (s <= last) storage.segments.delete(s);
     this.truncations++;
-    log.info('WAL truncated', { through_segment: last, series_removed: removed.length, forced: forced >= 0 ? reason : 'no', duration_ms: Math.round(performance.now() - started) });
+    log.info('WAL truncated', {
+      through_segment: last,
+      series_removed: removed.length,
+      forced: forced >= 0 ? reason : 'no',
+      duration_ms: Math.round(performance.now() - started),
+    });
   }
 }

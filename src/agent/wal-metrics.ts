@@ -1,4 +1,5 @@
-import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { collectedCounter, collectedGauge } from '../metrics/registry.ts';
 import type { WalWriterStats } from '../wal/segment-writer.ts';
 
 export interface WalMetricSources {
@@ -19,26 +20,72 @@ export interface WalMetricSources {
  * writer and truncator keep anyway, at scrape time, so the write path pays nothing for them.
  */
 export function registerWalMetrics(reg: Registry, src: WalMetricSources): void {
-  const counter = (name: string, help: string, get: () => number) =>
-    new Counter({ name, help, registers: [reg], collect() { this.reset(); this.inc(get()); } });
-  const gauge = (name: string, help: string, get: () => number) =>
-    new Gauge({ name, help, registers: [reg], collect() { this.set(get()); } });
+  const counter = (name: string, help: string, get: () => number) => collectedCounter(reg, name, help, get);
+  const gauge = (name: string, help: string, get: () => number) => collectedGauge(reg, name, help, get);
   const st = (f: (s: WalWriterStats) => number) => () => {
     const s = src.stats();
     return s ? f(s) : 0;
   };
-  counter('prometheus_tsdb_wal_completed_pages_total', 'Total number of completed pages.', st((s) => s.pageCompletions));
-  counter('prometheus_tsdb_wal_writes_failed_total', 'Total number of write log writes that failed.', src.writeFailures);
-  counter('outpost_wal_samples_dropped_total', 'Samples dropped because the WAL could not be written (e.g. disk full).', src.samplesDropped);
-  counter('prometheus_tsdb_wal_record_part_writes_total', 'Total number of record parts written before flushing.', st((s) => s.fragments));
-  counter('prometheus_tsdb_wal_record_bytes_saved_total', 'Total number of bytes saved by the optional record compression.', st((s) => s.bytesSaved));
-  counter('prometheus_tsdb_wal_fsyncs_total', 'Total number of WAL fsyncs (Outpost).', st((s) => s.fsyncs));
-  counter('prometheus_tsdb_wal_fsync_seconds_total', 'Time spent in WAL fsyncs (Outpost).', st((s) => s.fsyncSeconds));
+  counter(
+    'prometheus_tsdb_wal_completed_pages_total',
+    'Total number of completed pages.',
+    st((s) => s.pageCompletions),
+  );
+  counter(
+    'prometheus_tsdb_wal_writes_failed_total',
+    'Total number of write log writes that failed.',
+    src.writeFailures,
+  );
+  counter(
+    'outpost_wal_samples_dropped_total',
+    'Samples dropped because the WAL could not be written (e.g. disk full).',
+    src.samplesDropped,
+  );
+  counter(
+    'prometheus_tsdb_wal_record_part_writes_total',
+    'Total number of record parts written before flushing.',
+    st((s) => s.fragments),
+  );
+  counter(
+    'prometheus_tsdb_wal_record_bytes_saved_total',
+    'Total number of bytes saved by the optional record compression.',
+    st((s) => s.bytesSaved),
+  );
+  counter(
+    'prometheus_tsdb_wal_fsyncs_total',
+    'Total number of WAL fsyncs (Outpost).',
+    st((s) => s.fsyncs),
+  );
+  counter(
+    'prometheus_tsdb_wal_fsync_seconds_total',
+    'Time spent in WAL fsyncs (Outpost).',
+    st((s) => s.fsyncSeconds),
+  );
   counter('prometheus_tsdb_wal_truncations_total', 'Total number of write log truncations attempted.', src.truncations);
-  counter('prometheus_tsdb_wal_truncations_failed_total', 'Total number of write log truncations that failed.', src.truncationsFailed);
-  gauge('prometheus_tsdb_wal_segment_current', 'Write log segment index that TSDB is currently writing to.', src.segment);
+  counter(
+    'prometheus_tsdb_wal_truncations_failed_total',
+    'Total number of write log truncations that failed.',
+    src.truncationsFailed,
+  );
+  gauge(
+    'prometheus_tsdb_wal_segment_current',
+    'Write log segment index that TSDB is currently writing to.',
+    src.segment,
+  );
   gauge('prometheus_tsdb_wal_storage_size_bytes', 'Size of the write log directory.', src.storageBytes);
-  counter('prometheus_agent_checkpoint_creations_total', 'Number of WAL checkpoint creations attempted.', () => src.checkpoints().created);
-  counter('prometheus_agent_checkpoint_creations_failed_total', 'Number of WAL checkpoint creations that failed.', () => src.checkpoints().createFailed);
-  counter('prometheus_agent_checkpoint_deletions_total', 'Number of WAL checkpoint deletions attempted.', () => src.checkpoints().deleted);
+  counter(
+    'prometheus_agent_checkpoint_creations_total',
+    'Number of WAL checkpoint creations attempted.',
+    () => src.checkpoints().created,
+  );
+  counter(
+    'prometheus_agent_checkpoint_creations_failed_total',
+    'Number of WAL checkpoint creations that failed.',
+    () => src.checkpoints().createFailed,
+  );
+  counter(
+    'prometheus_agent_checkpoint_deletions_total',
+    'Number of WAL checkpoint deletions attempted.',
+    () => src.checkpoints().deleted,
+  );
 }

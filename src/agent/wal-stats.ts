@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { WalPosition } from '../remote/queue-manager.ts';
+import type { WalPosition } from '../wal/segments.ts';
 
 /**
  * Sizes of the WAL segments on disk, for synchronous status readers that must not touch the disk.

@@ -38,33 +38,120 @@ export interface Flags {
   readonly all: Readonly<Record<string, string>>;
 }
 
-const KNOWN_FEATURES = new Set(['agent', 'extra-scrape-metrics', 'native-histograms', 'expand-external-labels', 'memory-snapshot-on-shutdown', 'new-service-discovery-manager', 'auto-gomaxprocs', 'auto-gomemlimit', 'created-timestamp-zero-ingestion', 'metadata-wal-records', 'otlp-write-receiver', 'remote-write-receiver', 'no-default-scrape-port']);
+const KNOWN_FEATURES = new Set([
+  'agent',
+  'extra-scrape-metrics',
+  'native-histograms',
+  'expand-external-labels',
+  'memory-snapshot-on-shutdown',
+  'new-service-discovery-manager',
+  'auto-gomaxprocs',
+  'auto-gomemlimit',
+  'created-timestamp-zero-ingestion',
+  'metadata-wal-records',
+  'otlp-write-receiver',
+  'remote-write-receiver',
+  'no-default-scrape-port',
+]);
 
 const OPTIONS = {
   'config.file': { type: 'string', default: 'prometheus.yml', describe: 'Prometheus configuration file path.' },
   'storage.agent.path': { type: 'string', default: 'data-agent/', describe: 'Base path for metrics storage.' },
-  'web.listen-address': { type: 'string', default: '0.0.0.0:9090', describe: 'Address to listen on for UI, API, and telemetry.' },
-  'web.external-url': { type: 'string', default: '', describe: 'The URL under which Outpost is externally reachable (for example, if it is served via a reverse proxy).' },
-  'web.route-prefix': { type: 'string', default: '', describe: 'Prefix for the internal routes of web endpoints. Defaults to the path of --web.external-url.' },
+  'web.listen-address': {
+    type: 'string',
+    default: '0.0.0.0:9090',
+    describe: 'Address to listen on for UI, API, and telemetry.',
+  },
+  'web.external-url': {
+    type: 'string',
+    default: '',
+    describe: 'The URL under which Outpost is externally reachable (for example, if it is served via a reverse proxy).',
+  },
+  'web.route-prefix': {
+    type: 'string',
+    default: '',
+    describe: 'Prefix for the internal routes of web endpoints. Defaults to the path of --web.external-url.',
+  },
   'web.max-connections': { type: 'number', default: 512, describe: 'Maximum number of simultaneous connections.' },
-  'web.read-timeout': { type: 'string', default: '5m', describe: 'Maximum duration before timing out read of the request, and closing idle connections.' },
+  'web.read-timeout': {
+    type: 'string',
+    default: '5m',
+    describe: 'Maximum duration before timing out read of the request, and closing idle connections.',
+  },
   'web.cors.origin': { type: 'string', default: '.*', describe: 'Regex for CORS origin. It is fully anchored.' },
   'web.page-title': { type: 'string', default: 'Outpost', describe: 'Document title of the web UI.' },
   'web.enable-lifecycle': { type: 'boolean', default: false, describe: 'Enable shutdown and reload via HTTP request.' },
-  'web.config.file': { type: 'string', default: '', describe: 'Path to a configuration file that can enable TLS or authentication (Prometheus exporter-toolkit format; re-read on every request).' },
-  'enable-feature': { type: 'string', array: true, default: [] as string[], describe: 'Comma separated feature names to enable. Outpost always runs in agent mode; "agent" is accepted.' },
-  'log.level': { type: 'string', default: 'info', choices: ['debug', 'info', 'warn', 'error'], describe: 'Only log messages with the given severity or above.' },
-  'log.format': { type: 'string', default: 'logfmt', choices: ['logfmt', 'json'], describe: 'Output format of log messages.' },
-  tui: { type: 'boolean', default: true, describe: 'Show the interactive terminal dashboard when stdout is a TTY (--no-tui: headless service mode).' },
+  'web.config.file': {
+    type: 'string',
+    default: '',
+    describe:
+      'Path to a configuration file that can enable TLS or authentication (Prometheus exporter-toolkit format; re-read on every request).',
+  },
+  'enable-feature': {
+    type: 'string',
+    array: true,
+    default: [] as string[],
+    describe: 'Comma separated feature names to enable. Outpost always runs in agent mode; "agent" is accepted.',
+  },
+  'log.level': {
+    type: 'string',
+    default: 'info',
+    choices: ['debug', 'info', 'warn', 'error'],
+    describe: 'Only log messages with the given severity or above.',
+  },
+  'log.format': {
+    type: 'string',
+    default: 'logfmt',
+    choices: ['logfmt', 'json'],
+    describe: 'Output format of log messages.',
+  },
+  tui: {
+    type: 'boolean',
+    default: true,
+    describe: 'Show the interactive terminal dashboard when stdout is a TTY (--no-tui: headless service mode).',
+  },
   'storage.agent.wal-compression': { type: 'boolean', default: true, describe: 'Compress the agent WAL (snappy).' },
-  'storage.agent.wal-segment-size': { type: 'string', default: '128MiB', describe: 'Size at which to split WAL segment files (10MiB to 256MiB).' },
-  'storage.agent.no-lockfile': { type: 'boolean', default: false, describe: 'Do not create a lockfile in the data directory.' },
-  'storage.agent.retention.min-time': { type: 'string', default: '5m', describe: 'Minimum age samples may be before being considered for deletion when the WAL is truncated.' },
-  'storage.agent.retention.max-time': { type: 'string', default: '4h', describe: 'Maximum age samples may be before being forcibly deleted when the WAL is truncated.' },
-  'storage.agent.wal-truncate-frequency': { type: 'string', default: '2h', describe: 'How often the WAL is truncated.' },
-  'storage.agent.max-size': { type: 'string', default: '0', describe: 'Cap on WAL bytes on disk (e.g. 2GiB); beyond it the oldest segments are dropped (counted). 0 = no cap.' },
-  'storage.agent.wal-fsync': { type: 'string', default: 'rotate', choices: ['rotate', 'always', 'never'], describe: 'When the WAL is fsynced: on segment rotation (like Prometheus), after every commit, or never.' },
-  'storage.remote.flush-deadline': { type: 'string', default: '1m', describe: 'How long to wait flushing sample on shutdown or config reload.' },
+  'storage.agent.wal-segment-size': {
+    type: 'string',
+    default: '128MiB',
+    describe: 'Size at which to split WAL segment files (10MiB to 256MiB).',
+  },
+  'storage.agent.no-lockfile': {
+    type: 'boolean',
+    default: false,
+    describe: 'Do not create a lockfile in the data directory.',
+  },
+  'storage.agent.retention.min-time': {
+    type: 'string',
+    default: '5m',
+    describe: 'Minimum age samples may be before being considered for deletion when the WAL is truncated.',
+  },
+  'storage.agent.retention.max-time': {
+    type: 'string',
+    default: '4h',
+    describe: 'Maximum age samples may be before being forcibly deleted when the WAL is truncated.',
+  },
+  'storage.agent.wal-truncate-frequency': {
+    type: 'string',
+    default: '2h',
+    describe: 'How often the WAL is truncated.',
+  },
+  'storage.agent.max-size': {
+    type: 'string',
+    default: '0',
+    describe: 'Cap on WAL bytes on disk (e.g. 2GiB); beyond it the oldest segments are dropped (counted). 0 = no cap.',
+  },
+  'storage.agent.wal-fsync': {
+    type: 'string',
+    default: 'rotate',
+    choices: ['rotate', 'always', 'never'],
+    describe: 'When the WAL is fsynced: on segment rotation (like Prometheus), after every commit, or never.',
+  },
+  'storage.remote.flush-deadline': {
+    type: 'string',
+    default: '1m',
+    describe: 'How long to wait flushing sample on shutdown or config reload.',
+  },
 } as const;
 
 /** Parses argv (without node and script). Throws FlagError naming the flag on bad values. */
@@ -73,7 +160,9 @@ export function parseFlags(argv: readonly string[]): Flags | { exit: number; out
   let exitCode: number | null = null;
   const y = yargs([...argv])
     .scriptName('outpost')
-    .usage('$0 [flags]\n$0 check config FILE...\n\nOutpost: a Prometheus agent-mode collector (scrape, WAL, remote write).')
+    .usage(
+      '$0 [flags]\n$0 check config FILE...\n\nOutpost: a Prometheus agent-mode collector (scrape, WAL, remote write).',
+    )
     .parserConfiguration({ 'dot-notation': false, 'camel-case-expansion': false, 'boolean-negation': true })
     .options(OPTIONS)
     .version(false)
@@ -104,7 +193,10 @@ export function parseFlags(argv: readonly string[]): Flags | { exit: number; out
     }
   }
 
-  const features = (a['enable-feature'] as string[]).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+  const features = (a['enable-feature'] as string[])
+    .flatMap((s) => s.split(','))
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const f of features) if (!KNOWN_FEATURES.has(f)) throw new FlagError(`--enable-feature: unknown feature "${f}"`);
 
   const dur = (name: keyof typeof OPTIONS) => {
@@ -127,7 +219,8 @@ export function parseFlags(argv: readonly string[]): Flags | { exit: number; out
     throw new FlagError('--storage.agent.wal-segment-size: must be between 10MiB and 256MiB and a multiple of 32KiB');
   }
   const listen = String(a['web.listen-address']);
-  if (!/^(\[[0-9a-fA-F:.]*\]|[^:\s]*):\d{1,5}$/.test(listen)) throw new FlagError(`--web.listen-address: "${listen}" is not host:port`);
+  if (!/^(\[[0-9a-fA-F:.]*\]|[^:\s]*):\d{1,5}$/.test(listen))
+    throw new FlagError(`--web.listen-address: "${listen}" is not host:port`);
 
   // Normalised as Prometheus does: min <= 0 => 5m, max <= 0 => 4h, max >= min, max >= truncate frequency.
   let minTime = dur('storage.agent.retention.min-time');

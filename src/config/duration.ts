@@ -11,7 +11,7 @@ export class DurationError extends OutpostError {
   /** Short reason without the input, for messages that quote the input themselves. */
   readonly reason: string;
   constructor(message: string, reason: string) {
-    super('duration_invalid', message);
+    super('OUTPOST_DURATION_INVALID', message);
     this.reason = reason;
   }
 }
@@ -36,7 +36,7 @@ const UNITS: ReadonlyMap<string, readonly [number, number]> = new Map([
 ] as const);
 
 /** Go's time.Duration is int64 nanoseconds; Prometheus rejects anything longer (~292 years). */
-export const MAX_DURATION_MS = Math.floor(9223372036854775807 / 1e6);
+const MAX_DURATION_MS = Math.floor(2 ** 63 / 1e6);
 
 function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
@@ -46,7 +46,8 @@ function isDigit(c: number): boolean {
 export function parseDuration(s: string): number {
   if (s === '0') return 0;
   if (s === '') throw new DurationError('empty duration string', 'empty duration string');
-  const bad = (): DurationError => new DurationError(`not a valid duration string: ${JSON.stringify(s)}`, 'not a valid duration string');
+  const bad = (): DurationError =>
+    new DurationError(`not a valid duration string: ${JSON.stringify(s)}`, 'not a valid duration string');
   let total = 0;
   let lastPos = 0;
   let i = 0;
@@ -62,9 +63,15 @@ export function parseDuration(s: string): number {
     const unit = UNITS.get(unitName);
     if (!unit) {
       if (unitName.startsWith('.')) {
-        throw new DurationError(`not a valid duration string: ${JSON.stringify(s)}`, 'fractions are not allowed; combine units instead, e.g. 1m30s');
+        throw new DurationError(
+          `not a valid duration string: ${JSON.stringify(s)}`,
+          'fractions are not allowed; combine units instead, e.g. 1m30s',
+        );
       }
-      throw new DurationError(`unknown unit ${JSON.stringify(unitName)} in duration ${JSON.stringify(s)}`, `unknown unit ${JSON.stringify(unitName)}`);
+      throw new DurationError(
+        `unknown unit ${JSON.stringify(unitName)} in duration ${JSON.stringify(s)}`,
+        `unknown unit ${JSON.stringify(unitName)}`,
+      );
     }
     if (unit[0] <= lastPos) throw bad();
     lastPos = unit[0];

@@ -20,9 +20,16 @@ export class ConfigError extends OutpostError {
   readonly path: string;
   readonly issues: readonly ConfigIssue[];
 
-  constructor(file: string, line: number, column: number, path: string, message: string, issues?: readonly ConfigIssue[]) {
+  constructor(
+    file: string,
+    line: number,
+    column: number,
+    path: string,
+    message: string,
+    issues?: readonly ConfigIssue[],
+  ) {
     const all = issues && issues.length > 0 ? issues : [{ file, line, column, path, message }];
-    super('config_invalid', all.map(formatIssue).join('\n'));
+    super('OUTPOST_CONFIG_INVALID', all.map(formatIssue).join('\n'));
     this.file = file;
     this.line = line;
     this.column = column;

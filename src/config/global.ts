@@ -1,26 +1,47 @@
 import { formatDuration } from './duration.ts';
 import { readLabelSet } from './labels.ts';
 import {
-  fieldAt, joinPath, readBool, readByteSize, readDuration, readInt, readMap, readPath, readString, readStringItems,
+  fieldAt,
+  joinPath,
+  readBool,
+  readByteSize,
+  readDuration,
+  readInt,
+  readMap,
+  readPath,
+  readString,
+  readStringItems,
 } from './reader.ts';
 import type { Ctx, Field, MapView } from './reader.ts';
 import type { Mutable } from './http.ts';
-import {
-  DEFAULT_PROTO_FIRST_SCRAPE_PROTOCOLS, DEFAULT_SCRAPE_PROTOCOLS, SCRAPE_PROTOCOLS,
-} from './types.ts';
+import { DEFAULT_PROTO_FIRST_SCRAPE_PROTOCOLS, DEFAULT_SCRAPE_PROTOCOLS, SCRAPE_PROTOCOLS } from './types.ts';
 import type { GlobalConfig, NameEscapingScheme, NameValidationScheme, ScrapeLimits, ScrapeProtocol } from './types.ts';
 
-export const DEFAULT_SCRAPE_INTERVAL = 60_000;
-export const DEFAULT_SCRAPE_TIMEOUT = 10_000;
+const DEFAULT_SCRAPE_INTERVAL = 60_000;
+const DEFAULT_SCRAPE_TIMEOUT = 10_000;
 
 /** Server-only settings: accepted so Prometheus configs load, reported as having no effect. */
 const SERVER_ONLY_GLOBAL = ['evaluation_interval', 'rule_query_offset', 'query_log_file'];
 
 const GLOBAL_KEYS = [
-  'scrape_interval', 'scrape_timeout', 'scrape_protocols', ...SERVER_ONLY_GLOBAL, 'scrape_failure_log_file',
-  'external_labels', 'body_size_limit', 'sample_limit', 'target_limit', 'label_limit', 'label_name_length_limit',
-  'label_value_length_limit', 'keep_dropped_targets', 'metric_name_validation_scheme', 'metric_name_escaping_scheme',
-  'scrape_native_histograms', 'convert_classic_histograms_to_nhcb', 'always_scrape_classic_histograms',
+  'scrape_interval',
+  'scrape_timeout',
+  'scrape_protocols',
+  ...SERVER_ONLY_GLOBAL,
+  'scrape_failure_log_file',
+  'external_labels',
+  'body_size_limit',
+  'sample_limit',
+  'target_limit',
+  'label_limit',
+  'label_name_length_limit',
+  'label_value_length_limit',
+  'keep_dropped_targets',
+  'metric_name_validation_scheme',
+  'metric_name_escaping_scheme',
+  'scrape_native_histograms',
+  'convert_classic_histograms_to_nhcb',
+  'always_scrape_classic_histograms',
   'extra_scrape_metrics',
 ];
 
@@ -35,7 +56,11 @@ export interface ParsedGlobal {
  * the variable's value ("" when unset), `$$` is a literal `$`, a `$` followed by nothing usable
  * stays as is, and a malformed `${...` is dropped.
  */
-export function expandEnv(s: string, getenv: (name: string) => string | undefined, onEmpty?: (name: string) => void): string {
+export function expandEnv(
+  s: string,
+  getenv: (name: string) => string | undefined,
+  onEmpty?: (name: string) => void,
+): string {
   const special = (c: string): boolean => '*#$@!?-'.includes(c) || (c >= '0' && c <= '9');
   const alnum = (c: string): boolean => c === '_' || /^[A-Za-z0-9]$/.test(c);
   let out = '';
@@ -93,12 +118,20 @@ export function readScrapeProtocols(ctx: Ctx, f: Field | undefined, owner: strin
   const out: ScrapeProtocol[] = [];
   for (const { value, field } of items) {
     if (seen.has(value.toLowerCase())) {
-      ctx.error(field.at, field.path, `duplicated protocol in scrape_protocols, got [${items.map((i) => i.value).join(' ')}] for ${owner}`);
+      ctx.error(
+        field.at,
+        field.path,
+        `duplicated protocol in scrape_protocols, got [${items.map((i) => i.value).join(' ')}] for ${owner}`,
+      );
       return undefined;
     }
     seen.add(value.toLowerCase());
     if (!(SCRAPE_PROTOCOLS as readonly string[]).includes(value)) {
-      ctx.error(field.at, field.path, `unknown scrape protocol ${value}, supported: [${SCRAPE_PROTOCOLS.join(' ')}] for ${owner}`);
+      ctx.error(
+        field.at,
+        field.path,
+        `unknown scrape protocol ${value}, supported: [${SCRAPE_PROTOCOLS.join(' ')}] for ${owner}`,
+      );
       return undefined;
     }
     out.push(value as ScrapeProtocol);
@@ -120,7 +153,11 @@ export function readEscapingScheme(ctx: Ctx, f: Field | undefined): NameEscaping
   const v = readString(ctx, f);
   if (v === undefined || v === '' || !f) return undefined;
   if ((ESCAPING as readonly string[]).includes(v)) return v as NameEscapingScheme;
-  ctx.error(f.at, f.path, `unknown name escaping method specified, must be one of '${ESCAPING.join("', '")}', got ${JSON.stringify(v)}`);
+  ctx.error(
+    f.at,
+    f.path,
+    `unknown name escaping method specified, must be one of '${ESCAPING.join("', '")}', got ${JSON.stringify(v)}`,
+  );
   return undefined;
 }
 
@@ -159,18 +196,30 @@ export function readGlobal(ctx: Ctx, f: Field | undefined): ParsedGlobal {
   const escapingExplicit = readEscapingScheme(ctx, get('metric_name_escaping_scheme'));
   const escaping: NameEscapingScheme = escapingExplicit ?? (validation === 'legacy' ? 'underscores' : 'allow-utf-8');
   if (escaping === 'allow-utf-8' && validation === 'legacy' && m) {
-    ctx.error(fieldAt(m, 'metric_name_escaping_scheme'), 'global.metric_name_escaping_scheme', 'utf8 metric names requested but validation scheme is not set to UTF8');
+    ctx.error(
+      fieldAt(m, 'metric_name_escaping_scheme'),
+      'global.metric_name_escaping_scheme',
+      'utf8 metric names requested but validation scheme is not set to UTF8',
+    );
   }
 
   const externalLabels = readLabelSet(ctx, get('external_labels'), validation, (v, field) =>
-    expandEnv(v, (n) => ctx.env[n], (n) => ctx.warn(field.at, field.path, `environment variable ${n} is empty or unset; it expands to ""`)));
+    expandEnv(
+      v,
+      (n) => ctx.env[n],
+      (n) => ctx.warn(field.at, field.path, `environment variable ${n} is empty or unset; it expands to ""`),
+    ),
+  );
 
   let interval = readDuration(ctx, get('scrape_interval')) ?? 0;
   if (interval === 0) interval = DEFAULT_SCRAPE_INTERVAL;
   let timeout = readDuration(ctx, get('scrape_timeout')) ?? 0;
   if (timeout > interval) {
-    ctx.error(fieldAt(m as MapView, 'scrape_timeout'), 'global.scrape_timeout',
-      `global scrape timeout greater than scrape interval (${formatDuration(timeout)} > ${formatDuration(interval)})`);
+    ctx.error(
+      fieldAt(m as MapView, 'scrape_timeout'),
+      'global.scrape_timeout',
+      `global scrape timeout greater than scrape interval (${formatDuration(timeout)} > ${formatDuration(interval)})`,
+    );
   }
   if (timeout === 0) timeout = Math.min(DEFAULT_SCRAPE_TIMEOUT, interval);
 
@@ -181,7 +230,8 @@ export function readGlobal(ctx: Ctx, f: Field | undefined): ParsedGlobal {
     scrapeInterval: interval,
     scrapeTimeout: timeout,
     externalLabels,
-    scrapeProtocols: explicitProtocols ?? (nativeHistograms ? DEFAULT_PROTO_FIRST_SCRAPE_PROTOCOLS : DEFAULT_SCRAPE_PROTOCOLS),
+    scrapeProtocols:
+      explicitProtocols ?? (nativeHistograms ? DEFAULT_PROTO_FIRST_SCRAPE_PROTOCOLS : DEFAULT_SCRAPE_PROTOCOLS),
     bodySizeLimit: readByteSize(ctx, get('body_size_limit')) ?? 0,
     ...NO_LIMITS,
     metricNameValidationScheme: validation,

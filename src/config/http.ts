@@ -5,11 +5,27 @@
  * makes when it builds the client.
  */
 import type {
-  Authorization, BasicAuth, HttpClientConfig, HttpHeader, OAuth2Config, ProxyConfig, TlsConfig, TlsVersion,
+  Authorization,
+  BasicAuth,
+  HttpClientConfig,
+  HttpHeader,
+  OAuth2Config,
+  ProxyConfig,
+  TlsConfig,
+  TlsVersion,
 } from './types.ts';
 import type { Secret } from './secret.ts';
 import {
-  fieldAt, joinPath, readBool, readMap, readPath, readSecret, readSeq, readString, readStringList, readStringMap,
+  fieldAt,
+  joinPath,
+  readBool,
+  readMap,
+  readPath,
+  readSecret,
+  readSeq,
+  readString,
+  readStringList,
+  readStringMap,
 } from './reader.ts';
 import type { Ctx, Field, MapView } from './reader.ts';
 
@@ -19,19 +35,46 @@ const PROXY_KEYS = ['proxy_url', 'no_proxy', 'proxy_from_environment', 'proxy_co
 
 /** Keys of the inlined HTTP client block; callers add them to their own known keys. */
 export const HTTP_CLIENT_KEYS: readonly string[] = [
-  'basic_auth', 'authorization', 'oauth2', 'bearer_token', 'bearer_token_file', 'tls_config',
-  'follow_redirects', 'enable_http2', ...PROXY_KEYS, 'http_headers',
+  'basic_auth',
+  'authorization',
+  'oauth2',
+  'bearer_token',
+  'bearer_token_file',
+  'tls_config',
+  'follow_redirects',
+  'enable_http2',
+  ...PROXY_KEYS,
+  'http_headers',
 ];
 
 const TLS_KEYS = [
-  'ca', 'ca_file', 'cert', 'cert_file', 'key', 'key_file', 'server_name', 'insecure_skip_verify',
-  'min_version', 'max_version', 'next_protos', 'ca_ref', 'cert_ref', 'key_ref',
+  'ca',
+  'ca_file',
+  'cert',
+  'cert_file',
+  'key',
+  'key_file',
+  'server_name',
+  'insecure_skip_verify',
+  'min_version',
+  'max_version',
+  'next_protos',
+  'ca_ref',
+  'cert_ref',
+  'key_ref',
 ];
 const BASIC_AUTH_KEYS = ['username', 'username_file', 'password', 'password_file', 'username_ref', 'password_ref'];
 const AUTHORIZATION_KEYS = ['type', 'credentials', 'credentials_file', 'credentials_ref'];
 const OAUTH2_KEYS = [
-  'client_id', 'client_secret', 'client_secret_file', 'client_secret_ref', 'scopes', 'token_url', 'endpoint_params',
-  'tls_config', ...PROXY_KEYS,
+  'client_id',
+  'client_secret',
+  'client_secret_file',
+  'client_secret_ref',
+  'scopes',
+  'token_url',
+  'endpoint_params',
+  'tls_config',
+  ...PROXY_KEYS,
 ];
 const HEADER_KEYS = ['values', 'secrets', 'files'];
 
@@ -39,20 +82,36 @@ const TLS_VERSIONS: readonly TlsVersion[] = ['TLS10', 'TLS11', 'TLS12', 'TLS13']
 
 /** Header names prometheus/common refuses in `http_headers` (compared in canonical form). */
 const HTTP_HEADERS_RESERVED = new Set([
-  'Authorization', 'Host', 'Content-Encoding', 'Content-Length', 'Content-Type', 'User-Agent', 'Connection',
-  'Keep-Alive', 'Proxy-Authenticate', 'Proxy-Authorization', 'Www-Authenticate', 'Accept-Encoding',
-  'X-Prometheus-Remote-Write-Version', 'X-Prometheus-Remote-Read-Version', 'X-Prometheus-Scrape-Timeout-Seconds',
-  'X-Amz-Date', 'X-Amz-Security-Token', 'X-Amz-Content-Sha256',
+  'Authorization',
+  'Host',
+  'Content-Encoding',
+  'Content-Length',
+  'Content-Type',
+  'User-Agent',
+  'Connection',
+  'Keep-Alive',
+  'Proxy-Authenticate',
+  'Proxy-Authorization',
+  'Www-Authenticate',
+  'Accept-Encoding',
+  'X-Prometheus-Remote-Write-Version',
+  'X-Prometheus-Remote-Read-Version',
+  'X-Prometheus-Scrape-Timeout-Seconds',
+  'X-Amz-Date',
+  'X-Amz-Security-Token',
+  'X-Amz-Content-Sha256',
 ]);
 
 /** Go's http.CanonicalHeaderKey for ASCII names: `x-foo-bar` → `X-Foo-Bar`. */
-export function canonicalHeaderKey(name: string): string {
+function canonicalHeaderKey(name: string): string {
   if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(name)) return name;
   return name.toLowerCase().replace(/(^|-)([a-z])/g, (_m, sep: string, c: string) => sep + c.toUpperCase());
 }
 
 function refUnsupported(key: string): string | undefined {
-  return key.endsWith('_ref') ? `${key} is not supported by Outpost (it has no secret manager); use the inline or _file form` : undefined;
+  return key.endsWith('_ref')
+    ? `${key} is not supported by Outpost (it has no secret manager); use the inline or _file form`
+    : undefined;
 }
 
 /** Reports the later of two mutually exclusive fields (the one the user most likely added last). */
@@ -75,7 +134,11 @@ export function readUrlString(ctx: Ctx, f: Field | undefined, what: string): str
     return undefined;
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') {
-    ctx.error(f.at, f.path, `${what} URL scheme must be 'http' or 'https', got ${JSON.stringify(u.protocol.replace(/:$/, ''))}`);
+    ctx.error(
+      f.at,
+      f.path,
+      `${what} URL scheme must be 'http' or 'https', got ${JSON.stringify(u.protocol.replace(/:$/, ''))}`,
+    );
     return undefined;
   }
   if (u.host === '') {
@@ -85,7 +148,7 @@ export function readUrlString(ctx: Ctx, f: Field | undefined, what: string): str
   return s;
 }
 
-export function readTlsConfig(ctx: Ctx, f: Field | undefined, p: string): TlsConfig {
+function readTlsConfig(ctx: Ctx, f: Field | undefined, p: string): TlsConfig {
   const out: Mutable<TlsConfig> = { insecureSkipVerify: false };
   if (!f) return out;
   const m = readMap(ctx, f, { known: TLS_KEYS, unknown: refUnsupported });
@@ -125,17 +188,30 @@ export function readTlsConfig(ctx: Ctx, f: Field | undefined, p: string): TlsCon
   }
 
   if (exclusive(ctx, m, ['ca', 'ca_file'], 'at most one of ca, ca_file & ca_ref must be configured')) return out;
-  if (exclusive(ctx, m, ['cert', 'cert_file'], 'at most one of cert, cert_file & cert_ref must be configured')) return out;
+  if (exclusive(ctx, m, ['cert', 'cert_file'], 'at most one of cert, cert_file & cert_ref must be configured'))
+    return out;
   if (exclusive(ctx, m, ['key', 'key_file'], 'at most one of key and key_file must be configured')) return out;
   const usingCert = out.cert !== undefined || out.certFile !== undefined;
   const usingKey = out.key !== undefined || out.keyFile !== undefined;
   if (usingCert && !usingKey) {
-    ctx.error(fieldAt(m, out.cert !== undefined ? 'cert' : 'cert_file'), p, 'exactly one of key or key_file must be configured when a client certificate is configured');
+    ctx.error(
+      fieldAt(m, out.cert !== undefined ? 'cert' : 'cert_file'),
+      p,
+      'exactly one of key or key_file must be configured when a client certificate is configured',
+    );
   } else if (usingKey && !usingCert) {
-    ctx.error(fieldAt(m, out.key !== undefined ? 'key' : 'key_file'), p, 'exactly one of cert or cert_file must be configured when a client key is configured');
+    ctx.error(
+      fieldAt(m, out.key !== undefined ? 'key' : 'key_file'),
+      p,
+      'exactly one of cert or cert_file must be configured when a client key is configured',
+    );
   }
   if (out.minVersion && out.maxVersion && TLS_VERSIONS.indexOf(out.maxVersion) < TLS_VERSIONS.indexOf(out.minVersion)) {
-    ctx.error(fieldAt(m, 'max_version'), joinPath(p, 'max_version'), 'tls_config.max_version must be greater than or equal to tls_config.min_version if both are specified');
+    ctx.error(
+      fieldAt(m, 'max_version'),
+      joinPath(p, 'max_version'),
+      'tls_config.max_version must be greater than or equal to tls_config.min_version if both are specified',
+    );
   }
   return out;
 }
@@ -166,13 +242,29 @@ function readProxy(ctx: Ctx, m: MapView, out: Mutable<ProxyConfig>): void {
   }
   const hasProxyUrl = out.proxyUrl !== undefined;
   if (out.proxyConnectHeader && !out.proxyFromEnvironment && !hasProxyUrl) {
-    ctx.error(fieldAt(m, 'proxy_connect_header'), joinPath(m.path, 'proxy_connect_header'), 'if proxy_connect_header is configured, proxy_url or proxy_from_environment must also be configured');
+    ctx.error(
+      fieldAt(m, 'proxy_connect_header'),
+      joinPath(m.path, 'proxy_connect_header'),
+      'if proxy_connect_header is configured, proxy_url or proxy_from_environment must also be configured',
+    );
   } else if (out.proxyFromEnvironment && hasProxyUrl) {
-    ctx.error(fieldAt(m, 'proxy_url'), joinPath(m.path, 'proxy_url'), 'if proxy_from_environment is configured, proxy_url must not be configured');
+    ctx.error(
+      fieldAt(m, 'proxy_url'),
+      joinPath(m.path, 'proxy_url'),
+      'if proxy_from_environment is configured, proxy_url must not be configured',
+    );
   } else if (out.proxyFromEnvironment && out.noProxy) {
-    ctx.error(fieldAt(m, 'no_proxy'), joinPath(m.path, 'no_proxy'), 'if proxy_from_environment is configured, no_proxy must not be configured');
+    ctx.error(
+      fieldAt(m, 'no_proxy'),
+      joinPath(m.path, 'no_proxy'),
+      'if proxy_from_environment is configured, no_proxy must not be configured',
+    );
   } else if (!hasProxyUrl && out.noProxy && !m.has('proxy_url')) {
-    ctx.error(fieldAt(m, 'no_proxy'), joinPath(m.path, 'no_proxy'), 'if no_proxy is configured, proxy_url must also be configured');
+    ctx.error(
+      fieldAt(m, 'no_proxy'),
+      joinPath(m.path, 'no_proxy'),
+      'if no_proxy is configured, proxy_url must also be configured',
+    );
   }
 }
 
@@ -189,24 +281,48 @@ function readBasicAuth(ctx: Ctx, f: Field): BasicAuth | undefined {
   if (pw) out.password = pw;
   const pf = readPath(ctx, m.get('password_file'));
   if (pf) out.passwordFile = pf;
-  exclusive(ctx, m, ['username', 'username_file'], 'at most one of basic_auth username, username_file & username_ref must be configured');
-  exclusive(ctx, m, ['password', 'password_file'], 'at most one of basic_auth password, password_file & password_ref must be configured');
+  exclusive(
+    ctx,
+    m,
+    ['username', 'username_file'],
+    'at most one of basic_auth username, username_file & username_ref must be configured',
+  );
+  exclusive(
+    ctx,
+    m,
+    ['password', 'password_file'],
+    'at most one of basic_auth password, password_file & password_ref must be configured',
+  );
   return out;
 }
 
 function readAuthorization(ctx: Ctx, f: Field): Authorization | undefined {
   const m = readMap(ctx, f, { known: AUTHORIZATION_KEYS, unknown: refUnsupported });
   if (!m) return undefined;
-  if (m.has('credentials_ref')) ctx.error(m.keyNode('credentials_ref'), joinPath(f.path, 'credentials_ref'), refUnsupported('credentials_ref') as string);
+  if (m.has('credentials_ref'))
+    ctx.error(
+      m.keyNode('credentials_ref'),
+      joinPath(f.path, 'credentials_ref'),
+      refUnsupported('credentials_ref') as string,
+    );
   const type = (readString(ctx, m.get('type')) ?? '').trim() || 'Bearer';
   const out: Mutable<Authorization> = { type };
   const cred = readSecret(ctx, m.get('credentials'));
   if (cred) out.credentials = cred;
   const cf = readPath(ctx, m.get('credentials_file'));
   if (cf) out.credentialsFile = cf;
-  exclusive(ctx, m, ['credentials', 'credentials_file'], 'at most one of authorization credentials & credentials_file must be configured');
+  exclusive(
+    ctx,
+    m,
+    ['credentials', 'credentials_file'],
+    'at most one of authorization credentials & credentials_file must be configured',
+  );
   if (type.toLowerCase() === 'basic') {
-    ctx.error(fieldAt(m, 'type'), joinPath(f.path, 'type'), 'authorization type cannot be set to "basic", use "basic_auth" instead');
+    ctx.error(
+      fieldAt(m, 'type'),
+      joinPath(f.path, 'type'),
+      'authorization type cannot be set to "basic", use "basic_auth" instead',
+    );
   }
   return out;
 }
@@ -214,7 +330,12 @@ function readAuthorization(ctx: Ctx, f: Field): Authorization | undefined {
 function readOAuth2(ctx: Ctx, f: Field): OAuth2Config | undefined {
   const m = readMap(ctx, f, { known: OAUTH2_KEYS, unknown: refUnsupported });
   if (!m) return undefined;
-  if (m.has('client_secret_ref')) ctx.error(m.keyNode('client_secret_ref'), joinPath(f.path, 'client_secret_ref'), refUnsupported('client_secret_ref') as string);
+  if (m.has('client_secret_ref'))
+    ctx.error(
+      m.keyNode('client_secret_ref'),
+      joinPath(f.path, 'client_secret_ref'),
+      refUnsupported('client_secret_ref') as string,
+    );
   const out: Mutable<OAuth2Config> = {
     clientId: readString(ctx, m.get('client_id')) ?? '',
     scopes: readStringList(ctx, m.get('scopes')) ?? [],
@@ -230,9 +351,17 @@ function readOAuth2(ctx: Ctx, f: Field): OAuth2Config | undefined {
   const ep = readStringMap(ctx, m.get('endpoint_params'));
   if (ep) out.endpointParams = Object.fromEntries([...ep].map(([k, v]) => [k, v.value]));
   readProxy(ctx, m, out);
-  if (out.clientId === '') ctx.error(fieldAt(m, 'client_id'), joinPath(f.path, 'client_id'), 'oauth2 client_id must be configured');
-  else if (out.tokenUrl === '' && !m.has('token_url')) ctx.error(m.at, joinPath(f.path, 'token_url'), 'oauth2 token_url must be configured');
-  else exclusive(ctx, m, ['client_secret', 'client_secret_file'], 'at most one of oauth2 client_secret, client_secret_file & client_secret_ref must be configured');
+  if (out.clientId === '')
+    ctx.error(fieldAt(m, 'client_id'), joinPath(f.path, 'client_id'), 'oauth2 client_id must be configured');
+  else if (out.tokenUrl === '' && !m.has('token_url'))
+    ctx.error(m.at, joinPath(f.path, 'token_url'), 'oauth2 token_url must be configured');
+  else
+    exclusive(
+      ctx,
+      m,
+      ['client_secret', 'client_secret_file'],
+      'at most one of oauth2 client_secret, client_secret_file & client_secret_ref must be configured',
+    );
   return out;
 }
 
@@ -266,7 +395,11 @@ function readHttpHeaders(ctx: Ctx, f: Field): Record<string, HttpHeader> | undef
  * Reads the HTTP client keys of `m` (the scrape config / remote_write / http_sd mapping itself).
  * `enableHttp2` differs by caller: true for scrapes and SD, false for remote write in head.
  */
-export function readHttpClientConfig(ctx: Ctx, m: MapView, defaults: { enableHttp2: boolean }): Mutable<HttpClientConfig> {
+export function readHttpClientConfig(
+  ctx: Ctx,
+  m: MapView,
+  defaults: { enableHttp2: boolean },
+): Mutable<HttpClientConfig> {
   const out: Mutable<HttpClientConfig> = {
     tlsConfig: readTlsConfig(ctx, m.get('tls_config'), joinPath(m.path, 'tls_config')),
     followRedirects: readBool(ctx, m.get('follow_redirects')) ?? true,
@@ -274,11 +407,14 @@ export function readHttpClientConfig(ctx: Ctx, m: MapView, defaults: { enableHtt
     proxyFromEnvironment: false,
   };
   const ba = m.get('basic_auth');
-  if (ba?.node) out.basicAuth = readBasicAuth(ctx, ba);
+  const basicAuth = ba?.node ? readBasicAuth(ctx, ba) : undefined;
+  if (basicAuth) out.basicAuth = basicAuth;
   const az = m.get('authorization');
-  if (az?.node) out.authorization = readAuthorization(ctx, az);
+  const authorization = az?.node ? readAuthorization(ctx, az) : undefined;
+  if (authorization) out.authorization = authorization;
   const oa = m.get('oauth2');
-  if (oa?.node) out.oauth2 = readOAuth2(ctx, oa);
+  const oauth2 = oa?.node ? readOAuth2(ctx, oa) : undefined;
+  if (oauth2) out.oauth2 = oauth2;
   const bearerToken = readSecret(ctx, m.get('bearer_token'));
   const bearerTokenFile = readPath(ctx, m.get('bearer_token_file'));
   readProxy(ctx, m, out);
@@ -295,7 +431,10 @@ export function readHttpClientConfig(ctx: Ctx, m: MapView, defaults: { enableHtt
   if (bearerToken !== undefined && bearerTokenFile !== undefined) {
     ctx.error(...at('bearer_token_file'), 'at most one of bearer_token & bearer_token_file must be configured');
   } else if ((out.basicAuth || out.oauth2) && hasBearer) {
-    ctx.error(...at(bearerKey), 'at most one of basic_auth, oauth2, bearer_token & bearer_token_file must be configured');
+    ctx.error(
+      ...at(bearerKey),
+      'at most one of basic_auth, oauth2, bearer_token & bearer_token_file must be configured',
+    );
   } else if (out.authorization && hasBearer) {
     ctx.error(...at(bearerKey), 'authorization is not compatible with bearer_token & bearer_token_file');
   } else if (out.authorization && (out.basicAuth || out.oauth2)) {
@@ -304,9 +443,10 @@ export function readHttpClientConfig(ctx: Ctx, m: MapView, defaults: { enableHtt
     ctx.error(...at('oauth2'), 'at most one of basic_auth, oauth2 & authorization must be configured');
   } else if (!out.authorization && hasBearer) {
     // Prometheus rewrites the deprecated fields into `authorization`; readers see one form only.
-    out.authorization = bearerToken !== undefined
-      ? { type: 'Bearer', credentials: bearerToken }
-      : { type: 'Bearer', credentialsFile: bearerTokenFile as string };
+    out.authorization =
+      bearerToken !== undefined
+        ? { type: 'Bearer', credentials: bearerToken }
+        : { type: 'Bearer', credentialsFile: bearerTokenFile as string };
   }
   return out;
 }

@@ -18,7 +18,10 @@ export function labelNameValid(name: string, scheme: NameValidationScheme): bool
  * `expand` rewrites each value first (external labels' `${VAR}` expansion).
  */
 export function readLabelSet(
-  ctx: Ctx, f: Field | undefined, scheme: NameValidationScheme, expand?: (v: string, f: Field) => string,
+  ctx: Ctx,
+  f: Field | undefined,
+  scheme: NameValidationScheme,
+  expand?: (v: string, f: Field) => string,
 ): Labels {
   const m = readStringMap(ctx, f);
   if (!m) return [];

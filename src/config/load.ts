@@ -12,14 +12,12 @@
  * global settings) are accepted and reported in `Config.warnings` instead.
  */
 import fs from 'node:fs/promises';
-import path from 'node:path';
 import { glob, GlobPatternError } from '../util/glob.ts';
-import { LineCounter, parseDocument } from 'yaml';
-import type { YAMLError } from 'yaml';
+import type { LineCounter, YAMLError } from 'yaml';
 import { ConfigError } from './errors.ts';
 import { readGlobal } from './global.ts';
 import type { ParsedGlobal } from './global.ts';
-import { Ctx, joinPath, readDuration, readMap, readSeq, readStringItems } from './reader.ts';
+import { Ctx, joinPath, parseGoYaml, readDuration, readMap, readSeq, readStringItems } from './reader.ts';
 import type { Field, MapView } from './reader.ts';
 import { remoteWriteHash, redactUrl } from './redact.ts';
 import { readRemoteWrite } from './remote.ts';
@@ -36,8 +34,17 @@ export interface ParseOptions {
 }
 
 const TOP_KEYS = [
-  'global', 'runtime', 'alerting', 'rule_files', 'scrape_config_files', 'scrape_configs', 'storage', 'tracing',
-  'remote_write', 'remote_read', 'otlp',
+  'global',
+  'runtime',
+  'alerting',
+  'rule_files',
+  'scrape_config_files',
+  'scrape_configs',
+  'storage',
+  'tracing',
+  'remote_write',
+  'remote_read',
+  'otlp',
 ];
 
 /** Prometheus' patRulePath: `*` allowed only in the last path segment. */
@@ -62,10 +69,14 @@ function yamlIssues(file: string, text: string, lc: LineCounter, errors: readonl
 }
 
 /** A YAML document with positions; null (with issues recorded) if it does not even parse. */
-function parseYaml(text: string, file: string, issues: ConfigIssue[], warnings: ConfigIssue[], env: ParseOptions['env']): Ctx | null {
-  const lc = new LineCounter();
-  // YAML 1.1 with merge keys matches go-yaml v2, which is what Prometheus parses with.
-  const doc = parseDocument(text, { lineCounter: lc, version: '1.1', merge: true, prettyErrors: false, uniqueKeys: true });
+function parseYaml(
+  text: string,
+  file: string,
+  issues: ConfigIssue[],
+  warnings: ConfigIssue[],
+  env: ParseOptions['env'],
+): Ctx | null {
+  const { doc, lc } = parseGoYaml(text);
   if (doc.errors.length > 0) {
     issues.push(...yamlIssues(file, text, lc, doc.errors));
     return null;
@@ -109,7 +120,8 @@ function readStorage(ctx: Ctx, f: Field | undefined): StorageConfig {
   let ooo = readDuration(ctx, tsdb?.get('out_of_order_time_window')) ?? 0;
   if (ooo < 0) ooo = 0;
   for (const k of tsdb?.keys ?? []) {
-    if (k !== 'out_of_order_time_window') ctx.warn(tsdb?.keyNode(k), joinPath('storage.tsdb', k), `storage.tsdb.${k} has no effect in agent mode`);
+    if (k !== 'out_of_order_time_window')
+      ctx.warn(tsdb?.keyNode(k), joinPath('storage.tsdb', k), `storage.tsdb.${k} has no effect in agent mode`);
   }
   for (const k of m?.keys ?? []) {
     if (k !== 'tsdb') ctx.warn(m?.keyNode(k), joinPath('storage', k), `storage.${k} has no effect in agent mode`);
@@ -132,14 +144,22 @@ function readRemoteWrites(ctx: Ctx, f: Field | undefined): RemoteWriteConfig[] {
     const { rw, nameAt } = parsed;
     if (rw.nameExplicit) {
       if (names.has(rw.name)) {
-        ctx.error(nameAt, joinPath(it.path, 'name'), `found multiple remote write configs with job name ${JSON.stringify(rw.name)}`);
+        ctx.error(
+          nameAt,
+          joinPath(it.path, 'name'),
+          `found multiple remote write configs with job name ${JSON.stringify(rw.name)}`,
+        );
         continue;
       }
       names.add(rw.name);
     }
     const hash = remoteWriteHash(rw);
     if (hashes.has(hash)) {
-      ctx.error(it.at, it.path, `duplicate remote write configs are not allowed, found duplicate for URL: ${redactUrl(rw.url)}`);
+      ctx.error(
+        it.at,
+        it.path,
+        `duplicate remote write configs are not allowed, found duplicate for URL: ${redactUrl(rw.url)}`,
+      );
       continue;
     }
     hashes.add(hash);
@@ -148,7 +168,12 @@ function readRemoteWrites(ctx: Ctx, f: Field | undefined): RemoteWriteConfig[] {
   return out;
 }
 
-function readScrapeConfigList(ctx: Ctx, f: Field | undefined, global: ParsedGlobal, seenJobs: Map<string, string>): ScrapeConfig[] {
+function readScrapeConfigList(
+  ctx: Ctx,
+  f: Field | undefined,
+  global: ParsedGlobal,
+  seenJobs: Map<string, string>,
+): ScrapeConfig[] {
   const out: ScrapeConfig[] = [];
   if (!f) return out;
   for (const it of readSeq(ctx, f) ?? []) {
@@ -177,7 +202,8 @@ function parseMain(text: string, file: string, issues: ConfigIssue[], opts: Pars
   const global = readGlobal(ctx, top.get('global'));
   const scrapeConfigFiles: string[] = [];
   for (const { value, field } of readStringItems(ctx, top.get('scrape_config_files')) ?? []) {
-    if (!SCRAPE_CONFIG_FILE_PATTERN.test(value)) ctx.error(field.at, field.path, `invalid scrape config file path ${JSON.stringify(value)}`);
+    if (!SCRAPE_CONFIG_FILE_PATTERN.test(value))
+      ctx.error(field.at, field.path, `invalid scrape config file path ${JSON.stringify(value)}`);
     else scrapeConfigFiles.push(ctx.joinDir(value));
   }
   const seenJobs = new Map<string, string>();
@@ -205,8 +231,10 @@ function parseMain(text: string, file: string, issues: ConfigIssue[], opts: Pars
 function sortIssues(issues: readonly ConfigIssue[]): ConfigIssue[] {
   const fileOrder = new Map<string, number>();
   for (const i of issues) if (!fileOrder.has(i.file)) fileOrder.set(i.file, fileOrder.size);
-  return [...issues].sort((a, b) =>
-    (fileOrder.get(a.file) as number) - (fileOrder.get(b.file) as number) || a.line - b.line || a.column - b.column);
+  return [...issues].sort(
+    (a, b) =>
+      (fileOrder.get(a.file) as number) - (fileOrder.get(b.file) as number) || a.line - b.line || a.column - b.column,
+  );
 }
 
 function fail(issues: ConfigIssue[]): never {
@@ -239,15 +267,24 @@ export function parseConfig(text: string, file: string, opts: ParseOptions = {})
 // scrape_config_files: Go's filepath.Glob semantics (`*`, `?`, `[...]` with `^` negation, `\`
 // escapes; `*` matches dotfiles; unreadable directories simply match nothing), sorted.
 
-
 async function readScrapeConfigFile(
-  file: string, parsed: Parsed, issues: ConfigIssue[], out: ScrapeConfig[], opts: ParseOptions,
+  file: string,
+  parsed: Parsed,
+  issues: ConfigIssue[],
+  out: ScrapeConfig[],
+  opts: ParseOptions,
 ): Promise<void> {
   let text: string;
   try {
     text = await fs.readFile(file, 'utf8');
   } catch (e) {
-    issues.push({ file, line: 0, column: 0, path: '', message: `cannot read scrape config file: ${(e as Error).message}` });
+    issues.push({
+      file,
+      line: 0,
+      column: 0,
+      path: '',
+      message: `cannot read scrape config file: ${(e as Error).message}`,
+    });
     return;
   }
   const warnings = parsed.config.warnings as ConfigIssue[];
@@ -279,7 +316,13 @@ export async function loadConfigFile(file: string, opts: ParseOptions = {}): Pro
       files = await glob(pattern);
     } catch (e) {
       if (!(e instanceof GlobPatternError)) throw e;
-      issues.push({ file, line: 0, column: 0, path: 'scrape_config_files', message: `error retrieving scrape config files for ${JSON.stringify(pattern)}: syntax error in pattern` });
+      issues.push({
+        file,
+        line: 0,
+        column: 0,
+        path: 'scrape_config_files',
+        message: `error retrieving scrape config files for ${JSON.stringify(pattern)}: syntax error in pattern`,
+      });
       continue;
     }
     for (const f of files) await readScrapeConfigFile(f, parsed, issues, parsed.config.scrapeConfigs, opts);

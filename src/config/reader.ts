@@ -6,8 +6,8 @@
  * accept 0x/0o/0b and underscores, and null (`key:` or `~`) means "not set" (so the default applies).
  */
 import path from 'node:path';
-import { isAlias, isMap, isScalar, isSeq } from 'yaml';
-import type { Document, LineCounter, Node, Scalar } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
+import type { Document, Node, Scalar } from 'yaml';
 import type { ConfigIssue } from './types.ts';
 import { parseDuration, DurationError } from './duration.ts';
 import { parseByteSize, ByteSizeError } from './units.ts';
@@ -21,7 +21,23 @@ export interface Field {
 }
 
 /** Stop collecting after this many problems: later ones are usually fallout of earlier ones. */
-export const MAX_ISSUES = 50;
+const MAX_ISSUES = 50;
+
+/**
+ * Parses YAML the way go-yaml v2 does, which Prometheus, its exporter-toolkit and file_sd read with:
+ * YAML 1.1, merge keys, duplicate keys rejected. Positions come from the line counter.
+ */
+export function parseGoYaml(text: string): { doc: Document; lc: LineCounter } {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, {
+    lineCounter: lc,
+    version: '1.1',
+    merge: true,
+    prettyErrors: false,
+    uniqueKeys: true,
+  });
+  return { doc, lc };
+}
 
 export class Ctx {
   readonly file: string;
@@ -34,7 +50,11 @@ export class Ctx {
   readonly env: Readonly<Record<string, string | undefined>>;
 
   constructor(
-    file: string, doc: Document, lc: LineCounter, issues: ConfigIssue[], warnings: ConfigIssue[],
+    file: string,
+    doc: Document,
+    lc: LineCounter,
+    issues: ConfigIssue[],
+    warnings: ConfigIssue[],
     env: Readonly<Record<string, string | undefined>>,
   ) {
     this.file = file;
@@ -86,7 +106,7 @@ export class Ctx {
   }
 }
 
-export function isNull(n: Node | null): boolean {
+function isNull(n: Node | null): boolean {
   return n === null || (isScalar(n) && n.value === null);
 }
 
@@ -176,7 +196,11 @@ export function readMap(ctx: Ctx, f: Field, spec: MapSpec = {}): MapView | null 
   for (const pair of f.node.items) {
     const keyNode = ctx.resolve(pair.key);
     const valueNode = ctx.resolve(pair.value);
-    if (keyNode && isScalar(keyNode) && (typeof keyNode.value === 'symbol' || (isPlain(keyNode) && keyNode.source === '<<'))) {
+    if (
+      keyNode &&
+      isScalar(keyNode) &&
+      (typeof keyNode.value === 'symbol' || (isPlain(keyNode) && keyNode.source === '<<'))
+    ) {
       if (valueNode) merges.push(valueNode);
       continue;
     }
@@ -203,34 +227,49 @@ export function readMap(ctx: Ctx, f: Field, spec: MapSpec = {}): MapView | null 
     }
   };
   for (const m of merges) {
-    if (isSeq(m)) for (const item of m.items) {
-      const r = ctx.resolve(item);
-      if (r) mergeOne(r);
-    }
+    if (isSeq(m))
+      for (const item of m.items) {
+        const r = ctx.resolve(item);
+        if (r) mergeOne(r);
+      }
     else mergeOne(m);
   }
   return view;
 }
 
-function addField(ctx: Ctx, view: MapViewImpl, spec: MapSpec, key: string, keyNode: Node, valueNode: Node | null): void {
+function addField(
+  ctx: Ctx,
+  view: MapViewImpl,
+  spec: MapSpec,
+  key: string,
+  keyNode: Node,
+  valueNode: Node | null,
+): void {
   const p = joinPath(view.path, key);
   if (spec.known && !spec.known.includes(key)) {
     const custom = spec.unknown?.(key);
     ctx.error(keyNode, p, custom ?? unknownFieldMessage(key, spec.known));
     return;
   }
-  view.fields.set(key, { node: isNull(valueNode) ? null : valueNode, at: valueNode && !isNull(valueNode) ? valueNode : keyNode, path: p });
+  view.fields.set(key, {
+    node: isNull(valueNode) ? null : valueNode,
+    at: valueNode && !isNull(valueNode) ? valueNode : keyNode,
+    path: p,
+  });
   view.keyNodes.set(key, keyNode);
 }
 
-export function unknownFieldMessage(key: string, known: readonly string[]): string {
+function unknownFieldMessage(key: string, known: readonly string[]): string {
   const s = suggest(key, known);
   return `unknown field ${JSON.stringify(key)}` + (s ? ` (did you mean ${JSON.stringify(s)}?)` : '');
 }
 
 /** The closest known field: its snake_case spelling (sourceLabels → source_labels) or a near edit. */
-export function suggest(key: string, known: readonly string[]): string | undefined {
-  const snake = key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/-/g, '_').toLowerCase();
+function suggest(key: string, known: readonly string[]): string | undefined {
+  const snake = key
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .replace(/-/g, '_')
+    .toLowerCase();
   if (snake !== key && known.includes(snake)) return snake;
   let best: string | undefined;
   let bestD = Math.max(2, Math.floor(key.length / 4)) + 1;
@@ -307,12 +346,17 @@ export function readBool(ctx: Ctx, f: Field | undefined): boolean | undefined {
     if (YAML11_TRUE.has(t)) return true;
     if (YAML11_FALSE.has(t)) return false;
   }
-  ctx.error(f.at, f.path, `expected a boolean (true or false), got ${isPlain(s) ? JSON.stringify(t) : `the quoted string ${JSON.stringify(t)}`}`);
+  ctx.error(
+    f.at,
+    f.path,
+    'expected a boolean (true or false), got ' +
+      (isPlain(s) ? JSON.stringify(t) : `the quoted string ${JSON.stringify(t)}`),
+  );
   return undefined;
 }
 
 /** go-yaml v2 integer syntax: decimal, 0x, 0o, 0b, leading-0 octal, `_` separators, sign. */
-export function parseYamlInt(text: string): number | null {
+function parseYamlInt(text: string): number | null {
   let t = text.replace(/_/g, '');
   let neg = false;
   if (t.startsWith('+') || t.startsWith('-')) {
@@ -412,7 +456,10 @@ export function readStringList(ctx: Ctx, f: Field | undefined): string[] | undef
 }
 
 /** A mapping of strings to strings (null values read as ""). */
-export function readStringMap(ctx: Ctx, f: Field | undefined): Map<string, { value: string; field: Field; keyNode: Node | null }> | undefined {
+export function readStringMap(
+  ctx: Ctx,
+  f: Field | undefined,
+): Map<string, { value: string; field: Field; keyNode: Node | null }> | undefined {
   if (!f) return undefined;
   const m = readMap(ctx, f);
   if (!m) return undefined;

@@ -10,7 +10,13 @@ import { formatDuration } from './duration.ts';
 import { SECRET_TOKEN, Secret } from './secret.ts';
 import { formatByteSize } from './units.ts';
 import type {
-  Config, GlobalConfig, HttpClientConfig, ProxyConfig, RemoteWriteConfig, ScrapeConfig, TlsConfig,
+  Config,
+  GlobalConfig,
+  HttpClientConfig,
+  ProxyConfig,
+  RemoteWriteConfig,
+  ScrapeConfig,
+  TlsConfig,
 } from './types.ts';
 import type { RelabelConfig } from '../relabel/types.ts';
 import type { Labels } from '../util/labels.ts';
@@ -35,7 +41,14 @@ function compact(o: Obj): Obj {
   for (const [k, v] of Object.entries(o)) {
     if (v === undefined) continue;
     if (Array.isArray(v) && v.length === 0) continue;
-    if (v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Secret) && Object.keys(v).length === 0) continue;
+    if (
+      v !== null &&
+      typeof v === 'object' &&
+      !Array.isArray(v) &&
+      !(v instanceof Secret) &&
+      Object.keys(v).length === 0
+    )
+      continue;
     out[k] = v instanceof Secret ? SECRET_TOKEN : v;
   }
   return out;
@@ -100,36 +113,49 @@ function proxyObj(p: ProxyConfig): Obj {
 
 function httpObj(h: HttpClientConfig): Obj {
   return {
-    basic_auth: h.basicAuth && compact({
-      username: h.basicAuth.username,
-      username_file: h.basicAuth.usernameFile,
-      password: h.basicAuth.password,
-      password_file: h.basicAuth.passwordFile,
-    }),
-    authorization: h.authorization && compact({
-      type: h.authorization.type,
-      credentials: h.authorization.credentials,
-      credentials_file: h.authorization.credentialsFile,
-    }),
-    oauth2: h.oauth2 && compact({
-      client_id: h.oauth2.clientId,
-      client_secret: h.oauth2.clientSecret,
-      client_secret_file: h.oauth2.clientSecretFile,
-      scopes: [...h.oauth2.scopes],
-      token_url: h.oauth2.tokenUrl,
-      endpoint_params: { ...h.oauth2.endpointParams },
-      tls_config: tlsObj(h.oauth2.tlsConfig),
-      ...proxyObj(h.oauth2),
-    }),
+    basic_auth:
+      h.basicAuth &&
+      compact({
+        username: h.basicAuth.username,
+        username_file: h.basicAuth.usernameFile,
+        password: h.basicAuth.password,
+        password_file: h.basicAuth.passwordFile,
+      }),
+    authorization:
+      h.authorization &&
+      compact({
+        type: h.authorization.type,
+        credentials: h.authorization.credentials,
+        credentials_file: h.authorization.credentialsFile,
+      }),
+    oauth2:
+      h.oauth2 &&
+      compact({
+        client_id: h.oauth2.clientId,
+        client_secret: h.oauth2.clientSecret,
+        client_secret_file: h.oauth2.clientSecretFile,
+        scopes: [...h.oauth2.scopes],
+        token_url: h.oauth2.tokenUrl,
+        endpoint_params: { ...h.oauth2.endpointParams },
+        tls_config: tlsObj(h.oauth2.tlsConfig),
+        ...proxyObj(h.oauth2),
+      }),
     tls_config: tlsObj(h.tlsConfig),
     follow_redirects: h.followRedirects,
     enable_http2: h.enableHttp2,
     ...proxyObj(h),
-    http_headers: h.httpHeaders && Object.fromEntries(Object.entries(h.httpHeaders).map(([k, v]) => [k, compact({
-      values: [...v.values],
-      secrets: v.secrets.map(() => SECRET_TOKEN),
-      files: [...v.files],
-    })])),
+    http_headers:
+      h.httpHeaders &&
+      Object.fromEntries(
+        Object.entries(h.httpHeaders).map(([k, v]) => [
+          k,
+          compact({
+            values: [...v.values],
+            secrets: v.secrets.map(() => SECRET_TOKEN),
+            files: [...v.files],
+          }),
+        ]),
+      ),
   };
 }
 
@@ -177,20 +203,32 @@ function scrapeObj(s: ScrapeConfig): Obj {
     extra_scrape_metrics: s.extraScrapeMetrics || undefined,
     ...httpObj(s),
     static_configs: s.staticConfigs.map((tg) => compact({ targets: [...tg.targets], labels: labelsObj(tg.labels) })),
-    file_sd_configs: s.fileSdConfigs.map((c) => ({ files: [...c.files], refresh_interval: formatDuration(c.refreshInterval) })),
-    http_sd_configs: s.httpSdConfigs.map((c) => compact({
-      ...httpObj(c), url: redactUrl(c.url), refresh_interval: formatDuration(c.refreshInterval),
+    file_sd_configs: s.fileSdConfigs.map((c) => ({
+      files: [...c.files],
+      refresh_interval: formatDuration(c.refreshInterval),
     })),
-    dns_sd_configs: s.dnsSdConfigs.map((c) => compact({
-      names: [...c.names], type: c.type, port: nonZero(c.port), refresh_interval: formatDuration(c.refreshInterval),
-    })),
+    http_sd_configs: s.httpSdConfigs.map((c) =>
+      compact({
+        ...httpObj(c),
+        url: redactUrl(c.url),
+        refresh_interval: formatDuration(c.refreshInterval),
+      }),
+    ),
+    dns_sd_configs: s.dnsSdConfigs.map((c) =>
+      compact({
+        names: [...c.names],
+        type: c.type,
+        port: nonZero(c.port),
+        refresh_interval: formatDuration(c.refreshInterval),
+      }),
+    ),
     relabel_configs: s.relabelConfigs.map(relabelObj),
     metric_relabel_configs: s.metricRelabelConfigs.map(relabelObj),
   });
 }
 
 /** `forHash` keeps header values (they are part of an endpoint's identity) and leaves out the generated name. */
-export function remoteWriteObj(rw: Omit<RemoteWriteConfig, 'hash'>, opts: { forHash?: boolean } = {}): Obj {
+function remoteWriteObj(rw: Omit<RemoteWriteConfig, 'hash'>, opts: { forHash?: boolean } = {}): Obj {
   const q = rw.queueConfig;
   const md = rw.metadataConfig;
   return compact({
@@ -234,11 +272,15 @@ export function remoteWriteHash(rw: Omit<RemoteWriteConfig, 'hash'>): string {
 
 /** YAML for /api/v1/status/config: no secret value appears in it. */
 export function redactedConfigYaml(cfg: Config): string {
-  return toYaml(compact({
-    global: globalObj(cfg.global),
-    scrape_config_files: [...cfg.scrapeConfigFiles],
-    scrape_configs: cfg.scrapeConfigs.map(scrapeObj),
-    storage: cfg.storage.outOfOrderTimeWindow ? { tsdb: { out_of_order_time_window: formatDuration(cfg.storage.outOfOrderTimeWindow) } } : undefined,
-    remote_write: cfg.remoteWrite.map((rw) => remoteWriteObj(rw)),
-  }));
+  return toYaml(
+    compact({
+      global: globalObj(cfg.global),
+      scrape_config_files: [...cfg.scrapeConfigFiles],
+      scrape_configs: cfg.scrapeConfigs.map(scrapeObj),
+      storage: cfg.storage.outOfOrderTimeWindow
+        ? { tsdb: { out_of_order_time_window: formatDuration(cfg.storage.outOfOrderTimeWindow) } }
+        : undefined,
+      remote_write: cfg.remoteWrite.map((rw) => remoteWriteObj(rw)),
+    }),
+  );
 }

@@ -11,7 +11,13 @@ import type { Ctx, Field } from './reader.ts';
 import type { Mutable } from './http.ts';
 
 const RELABEL_KEYS: readonly RelabelField[] = [
-  'source_labels', 'separator', 'regex', 'modulus', 'target_label', 'replacement', 'action',
+  'source_labels',
+  'separator',
+  'regex',
+  'modulus',
+  'target_label',
+  'replacement',
+  'action',
 ];
 
 /**
@@ -24,7 +30,7 @@ function relabelString(ctx: Ctx, f: Field | undefined): string | undefined {
   return readString(ctx, f);
 }
 
-export function readRelabelConfig(ctx: Ctx, f: Field): RelabelConfig | undefined {
+function readRelabelConfig(ctx: Ctx, f: Field): RelabelConfig | undefined {
   const m = readMap(ctx, f, { known: RELABEL_KEYS });
   if (!m) return undefined;
   const before = ctx.issues.length;

@@ -12,7 +12,7 @@ import { readRelabelConfigs } from './relabel.ts';
 import type { MetadataConfig, QueueConfig, RemoteWriteConfig, RemoteWriteProtobufMessage } from './types.ts';
 
 /** Head defaults; 2.42 used capacity 2500, max_shards 200, max_samples_per_send 500 (changed in 2.44). */
-export const DEFAULT_QUEUE_CONFIG: QueueConfig = Object.freeze({
+const DEFAULT_QUEUE_CONFIG: QueueConfig = Object.freeze({
   capacity: 10000,
   maxShards: 50,
   minShards: 1,
@@ -25,33 +25,66 @@ export const DEFAULT_QUEUE_CONFIG: QueueConfig = Object.freeze({
 });
 
 /** Head defaults; 2.42 sent at most 500 metadata entries per request. */
-export const DEFAULT_METADATA_CONFIG: MetadataConfig = Object.freeze({
+const DEFAULT_METADATA_CONFIG: MetadataConfig = Object.freeze({
   send: true,
   sendInterval: 60_000,
   maxSamplesPerSend: 2000,
 });
 
-export const DEFAULT_REMOTE_TIMEOUT = 30_000;
+const DEFAULT_REMOTE_TIMEOUT = 30_000;
 
-const PROTOBUF_MESSAGES: readonly RemoteWriteProtobufMessage[] = ['prometheus.WriteRequest', 'io.prometheus.write.v2.Request'];
+const PROTOBUF_MESSAGES: readonly RemoteWriteProtobufMessage[] = [
+  'prometheus.WriteRequest',
+  'io.prometheus.write.v2.Request',
+];
 
 /** Headers a user may not set (Prometheus' reservedHeaders); `authorization` has its own message. */
 const RESERVED_HEADERS = new Set([
-  'host', 'content-encoding', 'content-length', 'content-type', 'user-agent', 'connection', 'keep-alive',
-  'proxy-authenticate', 'proxy-authorization', 'www-authenticate', 'accept-encoding',
-  'x-prometheus-remote-write-version', 'x-prometheus-remote-read-version',
-  'x-amz-date', 'x-amz-security-token', 'x-amz-content-sha256',
+  'host',
+  'content-encoding',
+  'content-length',
+  'content-type',
+  'user-agent',
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'www-authenticate',
+  'accept-encoding',
+  'x-prometheus-remote-write-version',
+  'x-prometheus-remote-read-version',
+  'x-amz-date',
+  'x-amz-security-token',
+  'x-amz-content-sha256',
 ]);
 
 const UNSUPPORTED_AUTH = ['sigv4', 'azuread', 'google_iam'];
 
 const REMOTE_WRITE_KEYS = [
-  'url', 'remote_timeout', 'headers', 'write_relabel_configs', 'name', 'send_exemplars', 'send_native_histograms',
-  'round_robin_dns', 'protobuf_message', 'queue_config', 'metadata_config', ...UNSUPPORTED_AUTH, ...HTTP_CLIENT_KEYS,
+  'url',
+  'remote_timeout',
+  'headers',
+  'write_relabel_configs',
+  'name',
+  'send_exemplars',
+  'send_native_histograms',
+  'round_robin_dns',
+  'protobuf_message',
+  'queue_config',
+  'metadata_config',
+  ...UNSUPPORTED_AUTH,
+  ...HTTP_CLIENT_KEYS,
 ];
 const QUEUE_KEYS = [
-  'capacity', 'max_shards', 'min_shards', 'max_samples_per_send', 'batch_send_deadline', 'min_backoff', 'max_backoff',
-  'retry_on_http_429', 'sample_age_limit',
+  'capacity',
+  'max_shards',
+  'min_shards',
+  'max_samples_per_send',
+  'batch_send_deadline',
+  'min_backoff',
+  'max_backoff',
+  'retry_on_http_429',
+  'sample_age_limit',
 ];
 const METADATA_KEYS = ['send', 'send_interval', 'max_samples_per_send'];
 
@@ -79,8 +112,10 @@ function readQueueConfig(ctx: Ctx, f: Field | undefined, p: string): QueueConfig
   else if (q.maxShards > 0 && q.minShards > q.maxShards) {
     bad('min_shards', `min_shards (${q.minShards}) must not be greater than max_shards (${q.maxShards})`);
   }
-  if (q.maxSamplesPerSend <= 0) bad('max_samples_per_send', `max_samples_per_send must be greater than 0, got ${q.maxSamplesPerSend}`);
-  if (q.batchSendDeadline <= 0 && m.has('batch_send_deadline')) bad('batch_send_deadline', 'batch_send_deadline must be greater than 0');
+  if (q.maxSamplesPerSend <= 0)
+    bad('max_samples_per_send', `max_samples_per_send must be greater than 0, got ${q.maxSamplesPerSend}`);
+  if (q.batchSendDeadline <= 0 && m.has('batch_send_deadline'))
+    bad('batch_send_deadline', 'batch_send_deadline must be greater than 0');
   if (q.maxBackoff < q.minBackoff) bad('max_backoff', 'max_backoff must be greater than or equal to min_backoff');
   return q;
 }
@@ -92,12 +127,21 @@ function readMetadataConfig(ctx: Ctx, f: Field | undefined, p: string): Metadata
   if (!m) return md;
   md.send = readBool(ctx, m.get('send')) ?? md.send;
   md.sendInterval = readDuration(ctx, m.get('send_interval')) ?? md.sendInterval;
-  md.maxSamplesPerSend = readInt(ctx, m.get('max_samples_per_send'), { min: Number.MIN_SAFE_INTEGER }) ?? md.maxSamplesPerSend;
+  md.maxSamplesPerSend =
+    readInt(ctx, m.get('max_samples_per_send'), { min: Number.MIN_SAFE_INTEGER }) ?? md.maxSamplesPerSend;
   if (md.send && md.sendInterval <= 0) {
-    ctx.error(fieldAt(m, 'send_interval'), joinPath(p, 'send_interval'), 'send_interval must be greater than 0 when metadata is sent');
+    ctx.error(
+      fieldAt(m, 'send_interval'),
+      joinPath(p, 'send_interval'),
+      'send_interval must be greater than 0 when metadata is sent',
+    );
   }
   if (md.maxSamplesPerSend <= 0) {
-    ctx.error(fieldAt(m, 'max_samples_per_send'), joinPath(p, 'max_samples_per_send'), `max_samples_per_send must be greater than 0, got ${md.maxSamplesPerSend}`);
+    ctx.error(
+      fieldAt(m, 'max_samples_per_send'),
+      joinPath(p, 'max_samples_per_send'),
+      `max_samples_per_send must be greater than 0, got ${md.maxSamplesPerSend}`,
+    );
   }
   return md;
 }
@@ -109,7 +153,12 @@ function readHeaders(ctx: Ctx, m: MapView): Record<string, string> {
   for (const [name, { value, field, keyNode }] of hm) {
     const lower = name.toLowerCase();
     if (lower === 'authorization') {
-      ctx.error(keyNode, field.path, 'authorization header must be changed via the basic_auth, authorization, oauth2, sigv4, azuread or google_iam parameter');
+      ctx.error(
+        keyNode,
+        field.path,
+        'authorization header must be changed via the basic_auth, authorization, oauth2, sigv4, azuread ' +
+          'or google_iam parameter',
+      );
     } else if (RESERVED_HEADERS.has(lower)) {
       ctx.error(keyNode, field.path, `${name} is a reserved header. It must not be changed`);
     } else {
@@ -133,15 +182,20 @@ export function readRemoteWrite(ctx: Ctx, f: Field): { rw: ParsedRemoteWrite; na
   const uf = m.get('url');
   const rawUrl = readString(ctx, uf);
   let url: string | undefined;
-  if (rawUrl === undefined || rawUrl === '') ctx.error(fieldAt(m, 'url'), joinPath(f.path, 'url'), 'url for remote_write is empty');
+  if (rawUrl === undefined || rawUrl === '')
+    ctx.error(fieldAt(m, 'url'), joinPath(f.path, 'url'), 'url for remote_write is empty');
   else url = readUrlString(ctx, uf, 'remote_write');
 
   const headers = readHeaders(ctx, m);
   const pmf = m.get('protobuf_message');
   const pm = readString(ctx, pmf) ?? 'prometheus.WriteRequest';
   if (!(PROTOBUF_MESSAGES as readonly string[]).includes(pm)) {
-    ctx.error(pmf?.at, joinPath(f.path, 'protobuf_message'),
-      `invalid protobuf_message value: unknown type for remote write protobuf message ${pm}, supported: ${PROTOBUF_MESSAGES.join(', ')}`);
+    ctx.error(
+      pmf?.at,
+      joinPath(f.path, 'protobuf_message'),
+      `invalid protobuf_message value: unknown type for remote write protobuf message ${pm}, ` +
+        `supported: ${PROTOBUF_MESSAGES.join(', ')}`,
+    );
   }
 
   // Auth exclusivity (basic_auth / authorization / oauth2 / bearer_token) is HTTPClientConfig's
@@ -155,7 +209,11 @@ export function readRemoteWrite(ctx: Ctx, f: Field): { rw: ParsedRemoteWrite; na
     nameExplicit: false,
     remoteTimeout: readDuration(ctx, m.get('remote_timeout')) ?? DEFAULT_REMOTE_TIMEOUT,
     headers,
-    writeRelabelConfigs: readRelabelConfigs(ctx, m.get('write_relabel_configs'), 'empty or null relabeling rule in remote write config'),
+    writeRelabelConfigs: readRelabelConfigs(
+      ctx,
+      m.get('write_relabel_configs'),
+      'empty or null relabeling rule in remote write config',
+    ),
     sendExemplars: readBool(ctx, m.get('send_exemplars')) ?? false,
     sendNativeHistograms: readBool(ctx, m.get('send_native_histograms')) ?? false,
     roundRobinDns: readBool(ctx, m.get('round_robin_dns')) ?? false,

@@ -3,32 +3,65 @@
  * (ScrapeConfig.Validate) and validation, with Prometheus' messages.
  */
 import { formatDuration } from './duration.ts';
-import {
-  LIMIT_KEYS, NO_LIMITS, readEscapingScheme, readScrapeProtocols, readValidationScheme,
-} from './global.ts';
+import { LIMIT_KEYS, NO_LIMITS, readEscapingScheme, readScrapeProtocols, readValidationScheme } from './global.ts';
 import type { ParsedGlobal } from './global.ts';
 import { HTTP_CLIENT_KEYS, readHttpClientConfig } from './http.ts';
 import type { Mutable } from './http.ts';
 import {
-  fieldAt, joinPath, readBool, readByteSize, readDuration, readFloat, readInt, readMap, readPath, readString,
+  fieldAt,
+  joinPath,
+  readBool,
+  readByteSize,
+  readDuration,
+  readFloat,
+  readInt,
+  readMap,
+  readPath,
+  readString,
   readStringList,
 } from './reader.ts';
 import type { Ctx, Field } from './reader.ts';
 import { readRelabelConfigs } from './relabel.ts';
 import {
-  readDnsSdConfigs, readFileSdConfigs, readHttpSdConfigs, readStaticConfigs, SUPPORTED_SD_KEYS, unsupportedSdMessage,
+  readDnsSdConfigs,
+  readFileSdConfigs,
+  readHttpSdConfigs,
+  readStaticConfigs,
+  SUPPORTED_SD_KEYS,
+  unsupportedSdMessage,
 } from './sd.ts';
 import { DEFAULT_PROTO_FIRST_SCRAPE_PROTOCOLS, DEFAULT_SCRAPE_PROTOCOLS, SCRAPE_PROTOCOLS } from './types.ts';
 import type { NameEscapingScheme, ScrapeConfig, ScrapeProtocol } from './types.ts';
 
 const SCRAPE_KEYS = [
-  'job_name', 'honor_labels', 'honor_timestamps', 'track_timestamps_staleness', 'params', 'scrape_interval',
-  'scrape_timeout', 'scrape_protocols', 'fallback_scrape_protocol', 'scrape_native_histograms',
-  'always_scrape_classic_histograms', 'convert_classic_histograms_to_nhcb', 'scrape_classic_histograms',
-  'scrape_failure_log_file', 'metrics_path', 'scheme', 'enable_compression', 'body_size_limit',
-  ...LIMIT_KEYS.map(([k]) => k), 'native_histogram_bucket_limit', 'native_histogram_min_bucket_factor',
-  'metric_name_validation_scheme', 'metric_name_escaping_scheme', 'extra_scrape_metrics',
-  'relabel_configs', 'metric_relabel_configs', ...SUPPORTED_SD_KEYS, ...HTTP_CLIENT_KEYS,
+  'job_name',
+  'honor_labels',
+  'honor_timestamps',
+  'track_timestamps_staleness',
+  'params',
+  'scrape_interval',
+  'scrape_timeout',
+  'scrape_protocols',
+  'fallback_scrape_protocol',
+  'scrape_native_histograms',
+  'always_scrape_classic_histograms',
+  'convert_classic_histograms_to_nhcb',
+  'scrape_classic_histograms',
+  'scrape_failure_log_file',
+  'metrics_path',
+  'scheme',
+  'enable_compression',
+  'body_size_limit',
+  ...LIMIT_KEYS.map(([k]) => k),
+  'native_histogram_bucket_limit',
+  'native_histogram_min_bucket_factor',
+  'metric_name_validation_scheme',
+  'metric_name_escaping_scheme',
+  'extra_scrape_metrics',
+  'relabel_configs',
+  'metric_relabel_configs',
+  ...SUPPORTED_SD_KEYS,
+  ...HTTP_CLIENT_KEYS,
 ];
 
 /**
@@ -36,7 +69,12 @@ const SCRAPE_KEYS = [
  * non-null (the caller reports null entries). `seenJobs` maps job names to the file that defined
  * them first, across the main file and scrape_config_files.
  */
-export function readScrapeConfig(ctx: Ctx, f: Field, global: ParsedGlobal, seenJobs: Map<string, string>): ScrapeConfig | undefined {
+export function readScrapeConfig(
+  ctx: Ctx,
+  f: Field,
+  global: ParsedGlobal,
+  seenJobs: Map<string, string>,
+): ScrapeConfig | undefined {
   const m = readMap(ctx, f, { known: SCRAPE_KEYS, unknown: unsupportedSdMessage });
   if (!m) return undefined;
   const before = ctx.issues.length;
@@ -50,7 +88,11 @@ export function readScrapeConfig(ctx: Ctx, f: Field, global: ParsedGlobal, seenJ
     if (first === undefined) seenJobs.set(jobName, ctx.file);
     else {
       const where = first === ctx.file ? '' : `, first found in ${JSON.stringify(first)}`;
-      ctx.error(fieldAt(m, 'job_name'), joinPath(f.path, 'job_name'), `found multiple scrape configs with job name ${JSON.stringify(jobName)}${where}`);
+      ctx.error(
+        fieldAt(m, 'job_name'),
+        joinPath(f.path, 'job_name'),
+        `found multiple scrape configs with job name ${JSON.stringify(jobName)}${where}`,
+      );
     }
   }
   const owner = `scrape config with job name ${JSON.stringify(jobName)}`;
@@ -60,14 +102,22 @@ export function readScrapeConfig(ctx: Ctx, f: Field, global: ParsedGlobal, seenJ
   let timeout = readDuration(ctx, get('scrape_timeout')) ?? 0;
   if (timeout > interval) {
     const at = m.has('scrape_timeout') ? 'scrape_timeout' : 'scrape_interval';
-    ctx.error(fieldAt(m, at), joinPath(f.path, at),
-      `scrape timeout greater than scrape interval for ${owner} (${formatDuration(timeout)} > ${formatDuration(interval)})`);
+    ctx.error(
+      fieldAt(m, at),
+      joinPath(f.path, at),
+      `scrape timeout greater than scrape interval for ${owner} ` +
+        `(${formatDuration(timeout)} > ${formatDuration(interval)})`,
+    );
   }
   if (timeout === 0) timeout = Math.min(g.scrapeTimeout, interval);
 
   const scheme = readString(ctx, get('scheme')) ?? 'http';
   if (scheme !== 'http' && scheme !== 'https') {
-    ctx.error(fieldAt(m, 'scheme'), joinPath(f.path, 'scheme'), `scheme must be "http" or "https", got ${JSON.stringify(scheme)}`);
+    ctx.error(
+      fieldAt(m, 'scheme'),
+      joinPath(f.path, 'scheme'),
+      `scheme must be "http" or "https", got ${JSON.stringify(scheme)}`,
+    );
   }
   const metricsPath = readString(ctx, get('metrics_path')) ?? '/metrics';
 
@@ -79,36 +129,60 @@ export function readScrapeConfig(ctx: Ctx, f: Field, global: ParsedGlobal, seenJ
   }
 
   const nativeHistograms = readBool(ctx, get('scrape_native_histograms')) ?? g.scrapeNativeHistograms;
-  const protocols: readonly ScrapeProtocol[] = readScrapeProtocols(ctx, get('scrape_protocols'), owner)
-    ?? (global.protocolsExplicit ? g.scrapeProtocols
-      : nativeHistograms ? DEFAULT_PROTO_FIRST_SCRAPE_PROTOCOLS : DEFAULT_SCRAPE_PROTOCOLS);
+  const protocols: readonly ScrapeProtocol[] =
+    readScrapeProtocols(ctx, get('scrape_protocols'), owner) ??
+    (global.protocolsExplicit
+      ? g.scrapeProtocols
+      : nativeHistograms
+        ? DEFAULT_PROTO_FIRST_SCRAPE_PROTOCOLS
+        : DEFAULT_SCRAPE_PROTOCOLS);
   const fbf = get('fallback_scrape_protocol');
   const fallback = readString(ctx, fbf);
   if (fallback !== undefined && fallback !== '' && !(SCRAPE_PROTOCOLS as readonly string[]).includes(fallback)) {
-    ctx.error(fbf?.at, joinPath(f.path, 'fallback_scrape_protocol'),
-      `invalid fallback_scrape_protocol for ${owner}: unknown scrape protocol ${fallback}, supported: [${SCRAPE_PROTOCOLS.join(' ')}]`);
+    ctx.error(
+      fbf?.at,
+      joinPath(f.path, 'fallback_scrape_protocol'),
+      `invalid fallback_scrape_protocol for ${owner}: unknown scrape protocol ${fallback}, ` +
+        `supported: [${SCRAPE_PROTOCOLS.join(' ')}]`,
+    );
   }
 
   // The validation/escaping scheme pair follows ScrapeConfig.Validate: a job that sets only the
   // validation scheme gets that scheme's natural escaping instead of inheriting the global one.
   const localValidation = readValidationScheme(ctx, get('metric_name_validation_scheme'));
   const validation = localValidation ?? g.metricNameValidationScheme;
-  const escaping: NameEscapingScheme = readEscapingScheme(ctx, get('metric_name_escaping_scheme'))
-    ?? (localValidation === undefined ? g.metricNameEscapingScheme : validation === 'legacy' ? 'underscores' : 'allow-utf-8');
+  const escaping: NameEscapingScheme =
+    readEscapingScheme(ctx, get('metric_name_escaping_scheme')) ??
+    (localValidation === undefined
+      ? g.metricNameEscapingScheme
+      : validation === 'legacy'
+        ? 'underscores'
+        : 'allow-utf-8');
   if (escaping === 'allow-utf-8' && validation !== 'utf8') {
     const at = m.has('metric_name_escaping_scheme') ? 'metric_name_escaping_scheme' : 'metric_name_validation_scheme';
-    ctx.error(fieldAt(m, at), joinPath(f.path, at), 'utf8 metric names requested but validation scheme is not set to UTF8');
+    ctx.error(
+      fieldAt(m, at),
+      joinPath(f.path, at),
+      'utf8 metric names requested but validation scheme is not set to UTF8',
+    );
   }
 
   // 2.x spelling of always_scrape_classic_histograms (renamed in 3.0, which rejects the old key).
   let alwaysClassic = readBool(ctx, get('always_scrape_classic_histograms'));
   if (m.has('scrape_classic_histograms')) {
-    ctx.warn(m.keyNode('scrape_classic_histograms'), joinPath(f.path, 'scrape_classic_histograms'),
-      'scrape_classic_histograms was renamed to always_scrape_classic_histograms in Prometheus 3.0');
+    ctx.warn(
+      m.keyNode('scrape_classic_histograms'),
+      joinPath(f.path, 'scrape_classic_histograms'),
+      'scrape_classic_histograms was renamed to always_scrape_classic_histograms in Prometheus 3.0',
+    );
     alwaysClassic ??= readBool(ctx, get('scrape_classic_histograms'));
   }
 
-  const relabelConfigs = readRelabelConfigs(ctx, get('relabel_configs'), 'empty or null target relabeling rule in scrape config');
+  const relabelConfigs = readRelabelConfigs(
+    ctx,
+    get('relabel_configs'),
+    'empty or null target relabeling rule in scrape config',
+  );
   const hasRelabel = m.has('relabel_configs') && (get('relabel_configs')?.node ?? null) !== null;
   const http = readHttpClientConfig(ctx, m, { enableHttp2: true });
 
@@ -131,12 +205,17 @@ export function readScrapeConfig(ctx: Ctx, f: Field, global: ParsedGlobal, seenJ
     nativeHistogramMinBucketFactor: readFloat(ctx, get('native_histogram_min_bucket_factor')) ?? 0,
     scrapeNativeHistograms: nativeHistograms,
     alwaysScrapeClassicHistograms: alwaysClassic ?? g.alwaysScrapeClassicHistograms,
-    convertClassicHistogramsToNHCB: readBool(ctx, get('convert_classic_histograms_to_nhcb')) ?? g.convertClassicHistogramsToNHCB,
+    convertClassicHistogramsToNHCB:
+      readBool(ctx, get('convert_classic_histograms_to_nhcb')) ?? g.convertClassicHistogramsToNHCB,
     extraScrapeMetrics: readBool(ctx, get('extra_scrape_metrics')) ?? g.extraScrapeMetrics,
     metricNameValidationScheme: validation,
     metricNameEscapingScheme: escaping,
     relabelConfigs,
-    metricRelabelConfigs: readRelabelConfigs(ctx, get('metric_relabel_configs'), 'empty or null metric relabeling rule in scrape config'),
+    metricRelabelConfigs: readRelabelConfigs(
+      ctx,
+      get('metric_relabel_configs'),
+      'empty or null metric relabeling rule in scrape config',
+    ),
     staticConfigs: readStaticConfigs(ctx, get('static_configs'), validation, !hasRelabel),
     fileSdConfigs: readFileSdConfigs(ctx, get('file_sd_configs')),
     httpSdConfigs: readHttpSdConfigs(ctx, get('http_sd_configs')),

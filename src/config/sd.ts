@@ -3,11 +3,28 @@
  * http_sd_configs and dns_sd_configs, with Prometheus' defaults and messages. Any other
  * `*_sd_configs` is refused by name rather than silently ignored.
  */
-import type { DnsRecordType, DnsSdConfig, FileSdConfig, HttpSdConfig, NameValidationScheme, TargetGroup } from './types.ts';
+import type {
+  DnsRecordType,
+  DnsSdConfig,
+  FileSdConfig,
+  HttpSdConfig,
+  NameValidationScheme,
+  TargetGroup,
+} from './types.ts';
 import { HTTP_CLIENT_KEYS, readHttpClientConfig, readUrlString } from './http.ts';
 import type { Mutable } from './http.ts';
 import { readLabelSet } from './labels.ts';
-import { fieldAt, joinPath, readDuration, readInt, readMap, readSeq, readString, readStringItems, readStringList } from './reader.ts';
+import {
+  fieldAt,
+  joinPath,
+  readDuration,
+  readInt,
+  readMap,
+  readSeq,
+  readString,
+  readStringItems,
+  readStringList,
+} from './reader.ts';
 import type { Ctx, Field } from './reader.ts';
 
 export const SUPPORTED_SD_KEYS = ['static_configs', 'file_sd_configs', 'http_sd_configs', 'dns_sd_configs'] as const;
@@ -20,9 +37,9 @@ export function unsupportedSdMessage(key: string): string | undefined {
 /** Prometheus' file SD name rule: one `*` at most, only in the last path segment, a JSON/YAML extension. */
 const FILE_SD_PATTERN = /^[^*]*(\*[^/]*)?\.(json|yml|yaml|JSON|YML|YAML)$/;
 
-export const FILE_SD_DEFAULT_REFRESH = 5 * 60_000;
-export const HTTP_SD_DEFAULT_REFRESH = 60_000;
-export const DNS_SD_DEFAULT_REFRESH = 30_000;
+const FILE_SD_DEFAULT_REFRESH = 5 * 60_000;
+const HTTP_SD_DEFAULT_REFRESH = 60_000;
+const DNS_SD_DEFAULT_REFRESH = 30_000;
 
 /**
  * Checks a static target written without relabel_configs (with relabeling, anything may be
@@ -30,9 +47,12 @@ export const DNS_SD_DEFAULT_REFRESH = 30_000;
  * rejects what can never be dialled: blanks, bad ports, unbracketed IPv6. A missing port is
  * allowed, as in Prometheus 3 (the scheme's default port is used).
  */
-export function checkTargetAddress(t: string): string | null {
+function checkTargetAddress(t: string): string | null {
   if (t.includes('/')) {
-    return `${JSON.stringify(t)} is not a valid hostname (a target is host:port; put the path in metrics_path or rewrite __address__ with relabel_configs)`;
+    return (
+      `${JSON.stringify(t)} is not a valid hostname (a target is host:port; ` +
+      'put the path in metrics_path or rewrite __address__ with relabel_configs)'
+    );
   }
   if (t === '') return 'empty target address';
   if (/\s/.test(t)) return `${JSON.stringify(t)} is not a valid host:port (contains whitespace)`;
@@ -63,7 +83,12 @@ export function checkTargetAddress(t: string): string | null {
   return null;
 }
 
-export function readStaticConfigs(ctx: Ctx, f: Field | undefined, scheme: NameValidationScheme, checkTargets: boolean): TargetGroup[] {
+export function readStaticConfigs(
+  ctx: Ctx,
+  f: Field | undefined,
+  scheme: NameValidationScheme,
+  checkTargets: boolean,
+): TargetGroup[] {
   if (!f) return [];
   const out: TargetGroup[] = [];
   const items = readSeq(ctx, f) ?? [];
@@ -77,7 +102,11 @@ export function readStaticConfigs(ctx: Ctx, f: Field | undefined, scheme: NameVa
         if (problem) ctx.error(t.field.at, t.field.path, problem);
       }
     }
-    out.push({ targets: items.map((t) => t.value), labels: readLabelSet(ctx, m.get('labels'), scheme), source: String(i) });
+    out.push({
+      targets: items.map((t) => t.value),
+      labels: readLabelSet(ctx, m.get('labels'), scheme),
+      source: String(i),
+    });
   });
   return out;
 }
@@ -90,14 +119,23 @@ export function readFileSdConfigs(ctx: Ctx, f: Field | undefined): FileSdConfig[
     if (!m) continue;
     const files = readStringItems(ctx, m.get('files')) ?? [];
     if (files.length === 0) {
-      ctx.error(fieldAt(m, 'files'), joinPath(it.path, 'files'), 'file service discovery config must contain at least one path name');
+      ctx.error(
+        fieldAt(m, 'files'),
+        joinPath(it.path, 'files'),
+        'file service discovery config must contain at least one path name',
+      );
       continue;
     }
     let ok = true;
     for (const { value, field } of files) {
       if (!FILE_SD_PATTERN.test(value)) {
         ok = false;
-        ctx.error(field.at, field.path, `path name ${JSON.stringify(value)} is not valid for file discovery (it must end in .json, .yml or .yaml; '*' only in the last path segment)`);
+        ctx.error(
+          field.at,
+          field.path,
+          `path name ${JSON.stringify(value)} is not valid for file discovery ` +
+            "(it must end in .json, .yml or .yaml; '*' only in the last path segment)",
+        );
       }
     }
     if (!ok) continue;
@@ -154,7 +192,11 @@ export function readDnsSdConfigs(ctx: Ctx, f: Field | undefined): DnsSdConfig[] 
     const port = readInt(ctx, m.get('port')) ?? 0;
     const refreshInterval = positiveDuration(ctx, m.get('refresh_interval')) ?? DNS_SD_DEFAULT_REFRESH;
     if (names.length === 0) {
-      ctx.error(fieldAt(m, 'names'), joinPath(it.path, 'names'), 'DNS-SD config must contain at least one SRV record name');
+      ctx.error(
+        fieldAt(m, 'names'),
+        joinPath(it.path, 'names'),
+        'DNS-SD config must contain at least one SRV record name',
+      );
       continue;
     }
     const type = typeRaw.toUpperCase() as DnsRecordType;
@@ -167,7 +209,11 @@ export function readDnsSdConfigs(ctx: Ctx, f: Field | undefined): DnsSdConfig[] 
       continue;
     }
     if (type !== 'SRV' && port === 0) {
-      ctx.error(fieldAt(m, 'port'), joinPath(it.path, 'port'), 'a port is required in DNS-SD configs for all record types except SRV');
+      ctx.error(
+        fieldAt(m, 'port'),
+        joinPath(it.path, 'port'),
+        'a port is required in DNS-SD configs for all record types except SRV',
+      );
       continue;
     }
     out.push({ names, type, port, refreshInterval });

@@ -14,11 +14,17 @@ import { DEFAULT_SCRAPE_PROTOCOLS, SCRAPE_PROTOCOL_MEDIA_TYPES, type ScrapeProto
 export { DEFAULT_SCRAPE_PROTOCOLS, type ScrapeProtocol };
 
 /** Every known protocol name, sorted as Prometheus lists them in errors. */
-export const SCRAPE_PROTOCOLS: readonly ScrapeProtocol[] = (Object.keys(SCRAPE_PROTOCOL_MEDIA_TYPES) as ScrapeProtocol[]).sort();
+export const SCRAPE_PROTOCOLS: readonly ScrapeProtocol[] = (
+  Object.keys(SCRAPE_PROTOCOL_MEDIA_TYPES) as ScrapeProtocol[]
+).sort();
 
 /** Used when native histograms are scraped and no protocols are configured. */
 export const DEFAULT_PROTO_FIRST_SCRAPE_PROTOCOLS: readonly ScrapeProtocol[] = Object.freeze([
-  'PrometheusProto', 'OpenMetricsText1.0.0', 'OpenMetricsText0.0.1', 'PrometheusText1.0.0', 'PrometheusText0.0.4',
+  'PrometheusProto',
+  'OpenMetricsText1.0.0',
+  'OpenMetricsText0.0.1',
+  'PrometheusText1.0.0',
+  'PrometheusText0.0.4',
 ] as const);
 
 export type NameValidationScheme = 'legacy' | 'utf8';
@@ -168,7 +174,10 @@ export interface ScrapeConfig extends HttpClientConfig, ScrapeLimits {
   readonly trackTimestampsStaleness: boolean;
   readonly params: Readonly<Record<string, readonly string[]>>;
   readonly scrapeProtocols: readonly ScrapeProtocol[];
-  /** Head: used when a target's Content-Type is missing or unknown; unset ⇒ such scrapes fail (2.42: parsed as text). */
+  /**
+   * Head: used when a target's Content-Type is missing or unknown; unset ⇒ such scrapes fail (2.42: parsed as
+   * text).
+   */
   readonly fallbackScrapeProtocol?: ScrapeProtocol;
   readonly enableCompression: boolean;
   /** Bytes; 0 = no limit. Inherited from global when 0. */

@@ -8,7 +8,7 @@ import { OutpostError } from '../util/errors.ts';
 
 export class ByteSizeError extends OutpostError {
   constructor(message: string) {
-    super('byte_size_invalid', message);
+    super('OUTPOST_BYTE_SIZE_INVALID', message);
   }
 }
 
@@ -53,9 +53,11 @@ export function parseByteSize(input: string): number {
     const unit = s.slice(us, i);
     const mult = UNITS.get(unit);
     if (mult === undefined) {
-      throw new ByteSizeError(unit === ''
-        ? `size ${JSON.stringify(input)} needs a unit (B, KB, MB, GB, ... or KiB, MiB, ...)`
-        : `unknown unit ${JSON.stringify(unit)} in size ${JSON.stringify(input)}`);
+      throw new ByteSizeError(
+        unit === ''
+          ? `size ${JSON.stringify(input)} needs a unit (B, KB, MB, GB, ... or KiB, MiB, ...)`
+          : `unknown unit ${JSON.stringify(unit)} in size ${JSON.stringify(input)}`,
+      );
     }
     total += Number(`${whole || '0'}.${frac || '0'}`) * mult;
   }

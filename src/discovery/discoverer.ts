@@ -34,7 +34,11 @@ export interface RefreshLoopOptions {
   readonly refresh: (signal: AbortSignal) => Promise<TargetGroup[]>;
 }
 
-export async function runRefreshLoop(o: RefreshLoopOptions, signal: AbortSignal, emit: (groups: TargetGroup[]) => void): Promise<void> {
+export async function runRefreshLoop(
+  o: RefreshLoopOptions,
+  signal: AbortSignal,
+  emit: (groups: TargetGroup[]) => void,
+): Promise<void> {
   const labels = { mechanism: o.mechanism };
   // Zero-valued series appear at once, as Prometheus' vectors do once a mechanism is in use.
   o.metrics.failures.inc(labels, 0);

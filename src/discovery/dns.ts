@@ -27,11 +27,11 @@ import { errorMessage } from '../util/errors.ts';
 import { DiscoveryError, runRefreshLoop, type Discoverer } from './discoverer.ts';
 import type { SdMetrics } from './metrics.ts';
 
-export const DNS_NAME_LABEL = '__meta_dns_name';
-export const DNS_SRV_TARGET_LABEL = '__meta_dns_srv_record_target';
-export const DNS_SRV_PORT_LABEL = '__meta_dns_srv_record_port';
-export const DNS_MX_TARGET_LABEL = '__meta_dns_mx_record_target';
-export const DNS_NS_TARGET_LABEL = '__meta_dns_ns_record_target';
+const DNS_NAME_LABEL = '__meta_dns_name';
+const DNS_SRV_TARGET_LABEL = '__meta_dns_srv_record_target';
+const DNS_SRV_PORT_LABEL = '__meta_dns_srv_record_port';
+const DNS_MX_TARGET_LABEL = '__meta_dns_mx_record_target';
+const DNS_NS_TARGET_LABEL = '__meta_dns_ns_record_target';
 
 export interface DnsResolverOptions {
   /** Name servers as node:dns setServers takes them (`ip` or `ip:port`); default: the system's. */
@@ -51,7 +51,7 @@ export interface DnsDiscovererOptions {
   readonly log: Logger;
   readonly metrics: SdMetrics;
   readonly clock: Clock;
-  readonly resolver?: DnsResolverOptions;
+  readonly resolver?: DnsResolverOptions | undefined;
 }
 
 interface ResolvConf {
@@ -83,14 +83,18 @@ export class DnsDiscoverer implements Discoverer {
     const onAbort = (): void => resolver.cancel();
     signal.addEventListener('abort', onAbort, { once: true });
     try {
-      await runRefreshLoop({
-        mechanism: 'dns',
-        intervalMs: this.o.config.refreshInterval,
-        clock: this.o.clock,
-        log: this.o.log,
-        metrics: this.o.metrics,
-        refresh: (sig) => this.refresh(resolver, sig),
-      }, signal, emit);
+      await runRefreshLoop(
+        {
+          mechanism: 'dns',
+          intervalMs: this.o.config.refreshInterval,
+          clock: this.o.clock,
+          log: this.o.log,
+          metrics: this.o.metrics,
+          refresh: (sig) => this.refresh(resolver, sig),
+        },
+        signal,
+        emit,
+      );
     } finally {
       signal.removeEventListener('abort', onAbort);
     }
@@ -99,19 +103,21 @@ export class DnsDiscoverer implements Discoverer {
   private async refresh(resolver: dns.promises.Resolver, signal: AbortSignal): Promise<TargetGroup[]> {
     const conf = await this.resolvConf();
     const { config, metrics, log } = this.o;
-    await Promise.all(config.names.map(async (name) => {
-      let targets: DnsTarget[];
-      try {
-        targets = await this.lookup(resolver, name, conf);
-        metrics.dnsLookups.inc();
-      } catch (err) {
-        metrics.dnsLookups.inc();
-        metrics.dnsLookupFailures.inc();
-        if (!signal.aborted) log.error('Error refreshing DNS targets', { name, err: errorMessage(err) });
-        return;
-      }
-      this.last.set(name, groupTargets(name, config.type, targets));
-    }));
+    await Promise.all(
+      config.names.map(async (name) => {
+        let targets: DnsTarget[];
+        try {
+          targets = await this.lookup(resolver, name, conf);
+          metrics.dnsLookups.inc();
+        } catch (err) {
+          metrics.dnsLookups.inc();
+          metrics.dnsLookupFailures.inc();
+          if (!signal.aborted) log.error('Error refreshing DNS targets', { name, err: errorMessage(err) });
+          return;
+        }
+        this.last.set(name, groupTargets(name, config.type, targets));
+      }),
+    );
     const out: TargetGroup[] = [];
     // Configured order, so the emitted list is stable whatever order lookups finished in.
     for (const name of config.names) out.push(...(this.last.get(name) ?? []));
@@ -145,7 +151,9 @@ export class DnsDiscoverer implements Discoverer {
       }
     }
     if (allValid) return [];
-    throw new DiscoveryError(`could not resolve ${JSON.stringify(name)}: all servers responded with errors to at least one search domain`);
+    throw new DiscoveryError(
+      `could not resolve ${JSON.stringify(name)}: all servers responded with errors to at least one search domain`,
+    );
   }
 
   private async query(resolver: dns.promises.Resolver, fqdn: string): Promise<DnsTarget[]> {
@@ -154,26 +162,35 @@ export class DnsDiscoverer implements Discoverer {
     const port = this.o.config.port;
     switch (this.o.config.type) {
       case 'SRV':
-        return (await resolver.resolveSrv(q)).filter((r) => r.name !== '').map((r) => ({
-          address: joinHostPort(trimDot(r.name), r.port),
-          host: trimDot(r.name),
-          port: r.port,
-          meta: [[DNS_SRV_TARGET_LABEL, rooted(r.name)], [DNS_SRV_PORT_LABEL, String(r.port)]],
-        }));
+        return (await resolver.resolveSrv(q))
+          .filter((r) => r.name !== '')
+          .map((r) => ({
+            address: joinHostPort(trimDot(r.name), r.port),
+            host: trimDot(r.name),
+            port: r.port,
+            meta: [
+              [DNS_SRV_TARGET_LABEL, rooted(r.name)],
+              [DNS_SRV_PORT_LABEL, String(r.port)],
+            ],
+          }));
       case 'MX':
-        return (await resolver.resolveMx(q)).filter((r) => r.exchange !== '').map((r) => ({
-          address: joinHostPort(trimDot(r.exchange), port),
-          host: trimDot(r.exchange),
-          port,
-          meta: [[DNS_MX_TARGET_LABEL, rooted(r.exchange)]],
-        }));
+        return (await resolver.resolveMx(q))
+          .filter((r) => r.exchange !== '')
+          .map((r) => ({
+            address: joinHostPort(trimDot(r.exchange), port),
+            host: trimDot(r.exchange),
+            port,
+            meta: [[DNS_MX_TARGET_LABEL, rooted(r.exchange)]],
+          }));
       case 'NS':
-        return (await resolver.resolveNs(q)).filter((n) => n !== '').map((n) => ({
-          address: joinHostPort(trimDot(n), port),
-          host: trimDot(n),
-          port,
-          meta: [[DNS_NS_TARGET_LABEL, rooted(n)]],
-        }));
+        return (await resolver.resolveNs(q))
+          .filter((n) => n !== '')
+          .map((n) => ({
+            address: joinHostPort(trimDot(n), port),
+            host: trimDot(n),
+            port,
+            meta: [[DNS_NS_TARGET_LABEL, rooted(n)]],
+          }));
       case 'A':
         return (await resolver.resolve4(q)).map((a) => ({ address: joinHostPort(a, port), host: a, port, meta: [] }));
       case 'AAAA':
@@ -217,7 +234,10 @@ export function parseResolvConf(text: string): ResolvConf {
   let search: string[] = [];
   let ndots = 1;
   for (const line of text.split('\n')) {
-    const f = line.replace(/[#;].*$/, '').trim().split(/\s+/);
+    const f = line
+      .replace(/[#;].*$/, '')
+      .trim()
+      .split(/\s+/);
     if (f[0] === 'search') search = f.slice(1).filter((s) => s !== '');
     else if (f[0] === 'domain' && f[1]) search = [f[1]];
     else if (f[0] === 'options') {

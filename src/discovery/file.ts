@@ -17,15 +17,14 @@ import { glob, hasMeta } from '../util/glob.ts';
 import type { FileSdConfig, NameValidationScheme, TargetGroup } from '../config/types.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Clock, TimerHandle } from '../util/clock.ts';
-import { compareStrings } from '../util/labels.ts';
 import { errorMessage } from '../util/errors.ts';
 import type { Discoverer } from './discoverer.ts';
 import type { SdMetrics } from './metrics.ts';
 import { parseGroupsJson, parseGroupsYaml, toTargetGroups } from './targetgroups.ts';
 
-export const FILE_PATH_LABEL = '__meta_filepath';
+const FILE_PATH_LABEL = '__meta_filepath';
 /** Default wait between a filesystem event and the re-read it causes. */
-export const FILE_SD_DEBOUNCE_MS = 100;
+const FILE_SD_DEBOUNCE_MS = 100;
 
 export interface FileDiscovererOptions {
   readonly config: FileSdConfig;
@@ -33,7 +32,7 @@ export interface FileDiscovererOptions {
   readonly log: Logger;
   readonly metrics: SdMetrics;
   readonly clock: Clock;
-  readonly debounceMs?: number;
+  readonly debounceMs?: number | undefined;
 }
 
 export class FileDiscoverer implements Discoverer {

@@ -16,18 +16,19 @@ import type { Response } from 'node-fetch';
 import type { HttpSdConfig, NameValidationScheme, TargetGroup } from '../config/types.ts';
 import type { Logger } from '../log/logger.ts';
 import { Dispatcher, ProxySelector } from '../net/proxy.ts';
-import { AuthSource, tlsOptions, type TlsClientOptions } from '../scrape/http-client.ts';
+import { AuthSource } from '../net/auth.ts';
+import { tlsOptions, type TlsClientOptions } from '../net/tls.ts';
 import type { Clock } from '../util/clock.ts';
 import { errorMessage } from '../util/errors.ts';
 import { DiscoveryError, runRefreshLoop, type Discoverer } from './discoverer.ts';
 import type { SdMetrics } from './metrics.ts';
 import { parseGroupsJson, toTargetGroups } from './targetgroups.ts';
 
-export const URL_LABEL = '__meta_url';
+const URL_LABEL = '__meta_url';
 /** Go's http.Client gives up after 10 redirects. */
 const MAX_REDIRECTS = 10;
 /** Bounds the memory one response may take; target lists are orders of magnitude smaller. */
-export const HTTP_SD_MAX_BODY = 64 << 20;
+const HTTP_SD_MAX_BODY = 64 << 20;
 const CONTENT_TYPE = /^application\/json(;\s*charset=("utf-8"|utf-8))?$/i;
 
 type NodeFetch = typeof import('node-fetch');
@@ -88,21 +89,25 @@ export class HttpDiscoverer implements Discoverer {
     // Token requests carry the SD client's User-Agent and share its deadline, as in prometheus/common.
     const auth = new AuthSource(config, 5000, { userAgent, timeoutMs: config.refreshInterval });
     try {
-      await runRefreshLoop({
-        mechanism: 'http',
-        intervalMs: config.refreshInterval,
-        clock,
-        log,
-        metrics,
-        refresh: async (sig) => {
-          try {
-            return await this.refresh(sig, dispatcher, auth);
-          } catch (err) {
-            if (!sig.aborted) metrics.httpFailures.inc();
-            throw err;
-          }
+      await runRefreshLoop(
+        {
+          mechanism: 'http',
+          intervalMs: config.refreshInterval,
+          clock,
+          log,
+          metrics,
+          refresh: async (sig) => {
+            try {
+              return await this.refresh(sig, dispatcher, auth);
+            } catch (err) {
+              if (!sig.aborted) metrics.httpFailures.inc();
+              throw err;
+            }
+          },
         },
-      }, signal, emit);
+        signal,
+        emit,
+      );
     } finally {
       dispatcher.destroy();
       auth.close();
@@ -124,7 +129,8 @@ export class HttpDiscoverer implements Discoverer {
         method: 'GET',
         headers,
         agent: (u: URL) => dispatcher.agentFor(u),
-        // follow_redirects: false hands back the 3xx itself, which then fails the status check (Go's ErrUseLastResponse).
+        // follow_redirects: false hands back the 3xx itself, which then fails the status check (Go's
+        // ErrUseLastResponse).
         redirect: config.followRedirects ? 'follow' : 'manual',
         follow: MAX_REDIRECTS,
         // Go's transport here has DisableCompression: no Accept-Encoding, nothing decoded.
@@ -183,8 +189,10 @@ function requestError(err: unknown, url: string, timedOut: boolean, maxBody: num
   const get = `Get ${JSON.stringify(url)}`;
   if (timedOut) return new DiscoveryError(`${get}: context deadline exceeded`, { cause: err });
   if (nodeFetch !== undefined && err instanceof nodeFetch.FetchError) {
-    if (err.type === 'max-size') return new DiscoveryError(`response body larger than ${maxBody} bytes`, { cause: err });
-    if (err.type === 'max-redirect') return new DiscoveryError(`${get}: stopped after ${MAX_REDIRECTS} redirects`, { cause: err });
+    if (err.type === 'max-size')
+      return new DiscoveryError(`response body larger than ${maxBody} bytes`, { cause: err });
+    if (err.type === 'max-redirect')
+      return new DiscoveryError(`${get}: stopped after ${MAX_REDIRECTS} redirects`, { cause: err });
     // "request to <url> failed, reason: <cause>": the cause, under the URL of the request that failed.
     const m = /^request to (.*) failed, reason: (.*)$/s.exec(err.message);
     if (m) return new DiscoveryError(`Get ${JSON.stringify(m[1])}: ${m[2]}`, { cause: err });

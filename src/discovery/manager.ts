@@ -13,7 +13,14 @@
  * new providers have reported once (at most updateIntervalMs), and delivered after them: targets
  * both lists contain keep their scrape loops instead of being stopped and restarted.
  */
-import type { DnsSdConfig, FileSdConfig, HttpSdConfig, NameValidationScheme, ScrapeConfig, TargetGroup } from '../config/types.ts';
+import type {
+  DnsSdConfig,
+  FileSdConfig,
+  HttpSdConfig,
+  NameValidationScheme,
+  ScrapeConfig,
+  TargetGroup,
+} from '../config/types.ts';
 import { Secret } from '../config/secret.ts';
 import { USER_AGENT } from '../build-info.ts';
 import type { LogFields, Logger } from '../log/logger.ts';
@@ -27,7 +34,7 @@ import { FileDiscoverer } from './file.ts';
 import { HttpDiscoverer } from './http.ts';
 import { MANAGER_NAME, SdMetrics } from './metrics.ts';
 
-export const DEFAULT_UPDATE_INTERVAL_MS = 5000;
+const DEFAULT_UPDATE_INTERVAL_MS = 5000;
 
 export type SdProviderConfig =
   | { readonly kind: 'file'; readonly config: FileSdConfig }
@@ -119,8 +126,16 @@ export class DiscoveryManager {
       let s = this.jobs.get(cfg.jobName);
       if (!s) {
         s = {
-          job: cfg.jobName, staticTargets: 0, providers: new Map(), pending: new Map(), delivered: new Map(),
-          lastFlush: undefined, timer: null, awaiting: new Set(), holdUntil: 0, nextId: { file: 0, http: 0, dns: 0 },
+          job: cfg.jobName,
+          staticTargets: 0,
+          providers: new Map(),
+          pending: new Map(),
+          delivered: new Map(),
+          lastFlush: undefined,
+          timer: null,
+          awaiting: new Set(),
+          holdUntil: 0,
+          nextId: { file: 0, http: 0, dns: 0 },
         };
         this.jobs.set(cfg.jobName, s);
       }
@@ -203,20 +218,43 @@ export class DiscoveryManager {
     const p: Provider = { name, spec, scheme, abort, done: Promise.resolve() };
     // Registered before run(): a discoverer may emit synchronously.
     s.providers.set(name, p);
-    p.done = d.run(abort.signal, (groups) => this.receive(s, p, groups)).catch((err: unknown) => {
-      if (!abort.signal.aborted) this.o.log.error('Service discovery stopped', { job: s.job, provider: name, err: errorMessage(err) });
-    });
+    p.done = d
+      .run(abort.signal, (groups) => this.receive(s, p, groups))
+      .catch((err: unknown) => {
+        if (!abort.signal.aborted)
+          this.o.log.error('Service discovery stopped', { job: s.job, provider: name, err: errorMessage(err) });
+      });
     return p;
   }
 
   private readonly defaultDiscoverer = (spec: SdProviderConfig, ctx: DiscovererContext): Discoverer => {
     switch (spec.kind) {
       case 'file':
-        return new FileDiscoverer({ config: spec.config, scheme: ctx.scheme, log: ctx.log, metrics: ctx.metrics, clock: ctx.clock, debounceMs: this.o.fileDebounceMs });
+        return new FileDiscoverer({
+          config: spec.config,
+          scheme: ctx.scheme,
+          log: ctx.log,
+          metrics: ctx.metrics,
+          clock: ctx.clock,
+          debounceMs: this.o.fileDebounceMs,
+        });
       case 'http':
-        return new HttpDiscoverer({ config: spec.config, scheme: ctx.scheme, log: ctx.log, metrics: ctx.metrics, clock: ctx.clock, userAgent: this.o.userAgent ?? USER_AGENT });
+        return new HttpDiscoverer({
+          config: spec.config,
+          scheme: ctx.scheme,
+          log: ctx.log,
+          metrics: ctx.metrics,
+          clock: ctx.clock,
+          userAgent: this.o.userAgent ?? USER_AGENT,
+        });
       case 'dns':
-        return new DnsDiscoverer({ config: spec.config, log: ctx.log, metrics: ctx.metrics, clock: ctx.clock, resolver: this.o.dns });
+        return new DnsDiscoverer({
+          config: spec.config,
+          log: ctx.log,
+          metrics: ctx.metrics,
+          clock: ctx.clock,
+          resolver: this.o.dns,
+        });
     }
   };
 

@@ -4,10 +4,10 @@
  * DisallowUnknownFields (field names match case-insensitively), YAML as go-yaml's UnmarshalStrict
  * (unknown and duplicate keys are errors). A null item fails the whole list, as in Prometheus.
  */
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, type Document, type Node } from 'yaml';
 import type { NameValidationScheme, TargetGroup } from '../config/types.ts';
 import { labelNameValid } from '../config/labels.ts';
-import { scalarText } from '../config/reader.ts';
+import { parseGoYaml, scalarText } from '../config/reader.ts';
 import { goQuote } from '../relabel/names.ts';
 import { LabelsBuilder } from '../util/labels.ts';
 import { DiscoveryError } from './discoverer.ts';
@@ -36,7 +36,8 @@ export function parseGroupsJson(text: string, scheme: NameValidationScheme): Raw
   if (!Array.isArray(doc)) throw new DiscoveryError(`expected a list of target groups, got ${jsonType(doc)}`);
   return doc.map((item: unknown, i: number) => {
     if (item === null) throw new DiscoveryError('nil target group item found');
-    if (typeof item !== 'object' || Array.isArray(item)) throw new DiscoveryError(`target group ${i}: expected an object, got ${jsonType(item)}`);
+    if (typeof item !== 'object' || Array.isArray(item))
+      throw new DiscoveryError(`target group ${i}: expected an object, got ${jsonType(item)}`);
     let targets: string[] = [];
     let labels: [string, string][] = [];
     for (const [key, value] of Object.entries(item as Record<string, unknown>)) {
@@ -49,9 +50,13 @@ export function parseGroupsJson(text: string, scheme: NameValidationScheme): Raw
       } else if (k === 'labels') {
         labels = [];
         if (value === null) continue;
-        if (typeof value !== 'object' || Array.isArray(value)) throw new DiscoveryError(`target group ${i}: "labels" must be an object of strings`);
+        if (typeof value !== 'object' || Array.isArray(value))
+          throw new DiscoveryError(`target group ${i}: "labels" must be an object of strings`);
         for (const [name, v] of Object.entries(value as Record<string, unknown>)) {
-          if (v !== null && typeof v !== 'string') throw new DiscoveryError(`target group ${i}: label ${goQuote(name)} must have a string value, got ${jsonType(v)}`);
+          if (v !== null && typeof v !== 'string')
+            throw new DiscoveryError(
+              `target group ${i}: label ${goQuote(name)} must have a string value, got ${jsonType(v)}`,
+            );
           checkName(name, scheme);
           labels.push([name, v ?? '']);
         }
@@ -64,8 +69,7 @@ export function parseGroupsJson(text: string, scheme: NameValidationScheme): Raw
 }
 
 export function parseGroupsYaml(text: string, scheme: NameValidationScheme): RawGroup[] {
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, version: '1.1', merge: true, uniqueKeys: true, prettyErrors: false });
+  const { doc, lc } = parseGoYaml(text);
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
     const line = lc.linePos(e.pos[0]).line;
@@ -77,7 +81,8 @@ export function parseGroupsYaml(text: string, scheme: NameValidationScheme): Raw
   if (!isSeq(root)) throw new DiscoveryError(`${at(root)}expected a list of target groups`);
   return root.items.map((raw, i) => {
     const item = deref(doc, raw as Node | null);
-    if (item === null || (isScalar(item) && scalarText(item) === null)) throw new DiscoveryError('nil target group item found');
+    if (item === null || (isScalar(item) && scalarText(item) === null))
+      throw new DiscoveryError('nil target group item found');
     if (!isMap(item)) throw new DiscoveryError(`${at(item)}target group ${i}: expected a mapping`);
     let targets: string[] = [];
     let labels: [string, string][] = [];
@@ -89,29 +94,36 @@ export function parseGroupsYaml(text: string, scheme: NameValidationScheme): Raw
       if (key === 'targets') {
         targets = [];
         if (isNull) continue;
-        if (!isSeq(value)) throw new DiscoveryError(`${at(value)}target group ${i}: "targets" must be a list of strings`);
+        if (!isSeq(value))
+          throw new DiscoveryError(`${at(value)}target group ${i}: "targets" must be a list of strings`);
         for (const t of value.items) {
           const tn = deref(doc, t as Node | null);
           const s = tn && isScalar(tn) ? scalarText(tn) : null;
           // go-yaml leaves a null list item as "" in a []string.
-          if (tn !== null && !isScalar(tn)) throw new DiscoveryError(`${at(tn)}target group ${i}: "targets" must be a list of strings`);
+          if (tn !== null && !isScalar(tn))
+            throw new DiscoveryError(`${at(tn)}target group ${i}: "targets" must be a list of strings`);
           targets.push(s ?? '');
         }
       } else if (key === 'labels') {
         labels = [];
         if (isNull) continue;
-        if (!isMap(value)) throw new DiscoveryError(`${at(value)}target group ${i}: "labels" must be a mapping of strings`);
+        if (!isMap(value))
+          throw new DiscoveryError(`${at(value)}target group ${i}: "labels" must be a mapping of strings`);
         for (const lp of value.items) {
           const ln = deref(doc, lp.key as Node | null);
           const name = ln && isScalar(ln) ? scalarText(ln) : null;
           if (name === null) throw new DiscoveryError(`${at(ln)}target group ${i}: label names must be strings`);
           const lv = deref(doc, lp.value as Node | null);
-          if (lv !== null && !isScalar(lv)) throw new DiscoveryError(`${at(lv)}target group ${i}: label ${goQuote(name)} must have a string value`);
+          if (lv !== null && !isScalar(lv))
+            throw new DiscoveryError(`${at(lv)}target group ${i}: label ${goQuote(name)} must have a string value`);
           checkName(name, scheme);
           labels.push([name, lv ? (scalarText(lv) ?? '') : '']);
         }
       } else {
-        throw new DiscoveryError(`${at(keyNode)}target group ${i}: field ${key === null ? '<non-string key>' : goQuote(key)} not found (known: targets, labels)`);
+        throw new DiscoveryError(
+          `${at(keyNode)}target group ${i}: ` +
+            `field ${key === null ? '<non-string key>' : goQuote(key)} not found (known: targets, labels)`,
+        );
       }
     }
     return { targets, labels };
@@ -135,7 +147,12 @@ function errorText(err: unknown): string {
  * Turns decoded groups into TargetGroups: the meta label (e.g. `__meta_filepath`) is set on every
  * group and overrides a same-named label from the source, source ids are `<prefix>:<index>`.
  */
-export function toTargetGroups(raw: readonly RawGroup[], sourcePrefix: string, metaName: string, metaValue: string): TargetGroup[] {
+export function toTargetGroups(
+  raw: readonly RawGroup[],
+  sourcePrefix: string,
+  metaName: string,
+  metaValue: string,
+): TargetGroup[] {
   return raw.map((g, i) => {
     const b = new LabelsBuilder();
     for (const [n, v] of g.labels) b.set(n, v);

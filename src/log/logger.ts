@@ -20,7 +20,7 @@ export interface Logger {
 export interface LoggerOptions {
   level?: LogLevel;
   format?: LogFormat;
-  write?: (line: string) => void;
+  write?: ((line: string) => void) | undefined;
   now?: () => number;
 }
 
@@ -53,19 +53,27 @@ function jsonReplacer(_k: string, v: unknown): unknown {
   return v;
 }
 
-export function logfmt(rec: LogFields): string {
+function logfmt(rec: LogFields): string {
   let out = '';
   for (const k of Object.keys(rec)) {
     const v = rec[k];
     if (v === undefined) continue;
-    const s = v instanceof Error ? v.message : typeof v === 'object' && v !== null && !hasOwnToString(v) ? JSON.stringify(v) : String(v);
-    out += (out ? ' ' : '') + k + '=' + (s === '' || /[\s"=\\]/.test(s) || /[^\x21-\x7e]/.test(s) ? JSON.stringify(s) : s);
+    const s =
+      v instanceof Error
+        ? v.message
+        : typeof v === 'object' && v !== null && !hasOwnToString(v)
+          ? JSON.stringify(v)
+          : String(v);
+    out +=
+      (out ? ' ' : '') + k + '=' + (s === '' || /[\s"=\\]/.test(s) || /[^\x21-\x7e]/.test(s) ? JSON.stringify(s) : s);
   }
   return out;
 }
 
 function hasOwnToString(v: object): boolean {
-  return typeof (v as { toString?: unknown }).toString === 'function' && (v as object).toString !== Object.prototype.toString;
+  return (
+    typeof (v as { toString?: unknown }).toString === 'function' && (v as object).toString !== Object.prototype.toString
+  );
 }
 
 /** A logger that records lines, for tests. */

@@ -1,4 +1,4 @@
-import { Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 
 /**
  * How often the event-loop delay histogram behind nodejs_eventloop_lag_{min,max,mean,p50,...}_seconds
@@ -14,8 +14,29 @@ const EVENT_LOOP_SAMPLE_MS = 1000;
  */
 export function createRegistry(opts: { defaultMetrics?: boolean } = {}): Registry {
   const reg = new Registry();
-  if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: reg, eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
+  if (opts.defaultMetrics ?? true)
+    collectDefaultMetrics({ register: reg, eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
   return reg;
+}
+
+/**
+ * A counter whose value is read from `get` at scrape time: for totals a component keeps anyway, so
+ * the hot path pays nothing for the metric.
+ */
+export function collectedCounter(reg: Registry, name: string, help: string, get: () => number): Counter {
+  const collect = function (this: Counter): void {
+    this.reset();
+    this.inc(get());
+  };
+  return new Counter({ name, help, registers: [reg], collect });
+}
+
+/** A gauge whose value is read from `get` at scrape time. */
+export function collectedGauge(reg: Registry, name: string, help: string, get: () => number): Gauge {
+  const collect = function (this: Gauge): void {
+    this.set(get());
+  };
+  return new Gauge({ name, help, registers: [reg], collect });
 }
 
 export type { Registry };

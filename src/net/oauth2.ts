@@ -36,9 +36,9 @@ const MAX_ERROR_BODY = 512;
 
 export interface OAuth2Options {
   /** Sent on token requests (Prometheus passes the requesting client's User-Agent). */
-  userAgent?: string;
+  userAgent?: string | undefined;
   /** Token request deadline. */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** client_secret_file is read again at most this often (0: on every call). */
   secretRecheckMs?: number;
   now?: () => number;
@@ -55,12 +55,17 @@ type AuthStyle = 'header' | 'params';
 
 /** Go's url.QueryEscape: everything but [A-Za-z0-9-_.~] percent-encoded, space as '+'. */
 export function queryEscape(s: string): string {
-  return encodeURIComponent(s).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase()).replace(/%20/g, '+');
+  return encodeURIComponent(s)
+    .replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase())
+    .replace(/%20/g, '+');
 }
 
 /** Go's url.Values.Encode: keys sorted, both sides query-escaped. */
 function encodeForm(v: Map<string, string>): string {
-  return [...v.keys()].sort().map((k) => `${queryEscape(k)}=${queryEscape(v.get(k) as string)}`).join('&');
+  return [...v.keys()]
+    .sort()
+    .map((k) => `${queryEscape(k)}=${queryEscape(v.get(k) as string)}`)
+    .join('&');
 }
 
 /** Go's Token.Type(): canonical casing for the well-known types, Bearer when none was given. */
@@ -87,7 +92,12 @@ interface RawResponse {
 /** Fetches and caches client-credentials tokens for one `oauth2:` block. */
 export class OAuth2TokenSource {
   private readonly cfg: OAuth2Config;
-  private readonly opts: Required<Omit<OAuth2Options, 'userAgent'>> & { userAgent: string | undefined };
+  private readonly opts: {
+    readonly userAgent: string | undefined;
+    readonly timeoutMs: number;
+    readonly secretRecheckMs: number;
+    readonly now: () => number;
+  };
   private readonly url: URL;
   private readonly dispatcher: Dispatcher;
   private token: Token | null = null;
@@ -99,7 +109,12 @@ export class OAuth2TokenSource {
   /** Throws OutpostError subclasses when the TLS files or the proxy settings are unusable. */
   constructor(cfg: OAuth2Config, opts: OAuth2Options = {}) {
     this.cfg = cfg;
-    this.opts = { userAgent: opts.userAgent, timeoutMs: opts.timeoutMs ?? 30_000, secretRecheckMs: opts.secretRecheckMs ?? 5000, now: opts.now ?? Date.now };
+    this.opts = {
+      userAgent: opts.userAgent,
+      timeoutMs: opts.timeoutMs ?? 30_000,
+      secretRecheckMs: opts.secretRecheckMs ?? 5000,
+      now: opts.now ?? Date.now,
+    };
     this.url = new URL(cfg.tokenUrl);
     this.secret = cfg.clientSecretFile ? null : (cfg.clientSecret?.reveal() ?? '');
     // A short idle timeout: tokens are fetched rarely (x/oauth2's transport keeps idle connections 10 s).
@@ -157,7 +172,8 @@ export class OAuth2TokenSource {
     const params = new Map<string, string>([['grant_type', 'client_credentials']]);
     if (this.cfg.scopes.length > 0) params.set('scope', this.cfg.scopes.join(' '));
     for (const [k, v] of Object.entries(this.cfg.endpointParams)) {
-      if (params.has(k) && k !== 'grant_type') throw new OAuth2Error(`oauth2: cannot overwrite parameter ${JSON.stringify(k)}`);
+      if (params.has(k) && k !== 'grant_type')
+        throw new OAuth2Error(`oauth2: cannot overwrite parameter ${JSON.stringify(k)}`);
       params.set(k, v);
     }
     let token: Token;
@@ -185,7 +201,8 @@ export class OAuth2TokenSource {
       if (this.cfg.clientId) form.set('client_id', this.cfg.clientId);
       if (secret) form.set('client_secret', secret);
     } else {
-      headers.Authorization = 'Basic ' + Buffer.from(`${queryEscape(this.cfg.clientId)}:${queryEscape(secret)}`).toString('base64');
+      headers.Authorization =
+        'Basic ' + Buffer.from(`${queryEscape(this.cfg.clientId)}:${queryEscape(secret)}`).toString('base64');
     }
     if (this.opts.userAgent) headers['User-Agent'] = this.opts.userAgent;
     const body = Buffer.from(encodeForm(form));
@@ -197,9 +214,17 @@ export class OAuth2TokenSource {
   private post(body: Buffer, extra: Record<string, string>): Promise<RawResponse> {
     const d = this.dispatcher.dispatch(this.url);
     const shown = this.url.origin + this.url.pathname;
-    const deadline = (): Error => new OAuth2Error(`oauth2: cannot fetch token: Post "${shown}": context deadline exceeded`);
+    const deadline = (): Error =>
+      new OAuth2Error(`oauth2: cannot fetch token: Post "${shown}": context deadline exceeded`);
     return requestOnce<RawResponse>(this.opts.timeoutMs, deadline, (finish) => {
-      const opts: https.RequestOptions = { method: 'POST', host: d.host, port: d.port, path: d.path, agent: d.agent, headers: { ...d.headers, ...extra } };
+      const opts: https.RequestOptions = {
+        method: 'POST',
+        host: d.host,
+        port: d.port,
+        path: d.path,
+        agent: d.agent,
+        headers: { ...d.headers, ...extra },
+      };
       if (d.servername !== undefined) opts.servername = d.servername;
       const req = (d.secure ? lazyHttps() : http).request(opts, (res) => {
         const chunks: Buffer[] = [];
@@ -209,15 +234,19 @@ export class OAuth2TokenSource {
           chunks.push(c);
           size += c.length;
         });
-        res.on('end', () => finish(null, {
-          status: res.statusCode ?? 0,
-          statusText: res.statusMessage ?? '',
-          contentType: String(res.headers['content-type'] ?? ''),
-          body: Buffer.concat(chunks).subarray(0, MAX_TOKEN_RESPONSE).toString('utf8'),
-        }));
+        res.on('end', () =>
+          finish(null, {
+            status: res.statusCode ?? 0,
+            statusText: res.statusMessage ?? '',
+            contentType: String(res.headers['content-type'] ?? ''),
+            body: Buffer.concat(chunks).subarray(0, MAX_TOKEN_RESPONSE).toString('utf8'),
+          }),
+        );
         res.on('error', (e) => finish(new OAuth2Error(`oauth2: cannot fetch token: ${e.message}`, { cause: e })));
       });
-      req.on('error', (e) => finish(new OAuth2Error(`oauth2: cannot fetch token: Post "${shown}": ${e.message}`, { cause: e })));
+      req.on('error', (e) =>
+        finish(new OAuth2Error(`oauth2: cannot fetch token: Post "${shown}": ${e.message}`, { cause: e })),
+      );
       req.end(body);
       return req;
     });
@@ -226,7 +255,14 @@ export class OAuth2TokenSource {
   private parse(res: RawResponse): Token {
     const failed = res.status < 200 || res.status > 299;
     const media = res.contentType.split(';')[0].trim().toLowerCase();
-    let fields: { access_token?: unknown; token_type?: unknown; expires_in?: unknown; error?: unknown; error_description?: unknown; error_uri?: unknown };
+    let fields: {
+      access_token?: unknown;
+      token_type?: unknown;
+      expires_in?: unknown;
+      error?: unknown;
+      error_description?: unknown;
+      error_uri?: unknown;
+    };
     if (media === 'application/x-www-form-urlencoded' || media === 'text/plain') {
       fields = Object.fromEntries(new URLSearchParams(res.body));
     } else {
@@ -241,7 +277,8 @@ export class OAuth2TokenSource {
     const code = typeof fields.error === 'string' ? fields.error : '';
     if (code !== '') {
       let msg = `oauth2: ${JSON.stringify(code)}`;
-      if (typeof fields.error_description === 'string' && fields.error_description) msg += ` ${JSON.stringify(fields.error_description)}`;
+      if (typeof fields.error_description === 'string' && fields.error_description)
+        msg += ` ${JSON.stringify(fields.error_description)}`;
       if (typeof fields.error_uri === 'string' && fields.error_uri) msg += ` ${JSON.stringify(fields.error_uri)}`;
       throw new OAuth2Error(msg);
     }
@@ -257,6 +294,9 @@ export class OAuth2TokenSource {
 
   private statusError(res: RawResponse): OAuth2Error {
     const body = res.body.length > MAX_ERROR_BODY ? res.body.slice(0, MAX_ERROR_BODY) + '…' : res.body;
-    return new OAuth2Error(`oauth2: cannot fetch token: ${res.status} ${res.statusText}`.trimEnd() + (body ? `; response: ${body.trim()}` : ''));
+    return new OAuth2Error(
+      `oauth2: cannot fetch token: ${res.status} ${res.statusText}`.trimEnd() +
+        (body ? `; response: ${body.trim()}` : ''),
+    );
   }
 }

@@ -19,7 +19,7 @@ import { lazyHttps, lazyTls } from '../util/lazy-builtin.ts';
 import { requestOnce } from './request-once.ts';
 import type { TlsClientOptions } from './tls.ts';
 
-export class ProxyError extends OutpostError {
+class ProxyError extends OutpostError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('OUTPOST_PROXY', message, options);
   }
@@ -39,7 +39,10 @@ export interface ProxyRoute {
 interface NoProxyEntry {
   /** Domain suffix with a leading dot, or '' for IP entries. */
   readonly domain: string;
-  /** The domain entry also matches the bare host (`foo.com` matches foo.com and x.foo.com; `.foo.com` only the latter). */
+  /**
+   * The domain entry also matches the bare host (`foo.com` matches foo.com and x.foo.com; `.foo.com` only the
+   * latter).
+   */
   readonly matchHost: boolean;
   /** For IP and CIDR entries. */
   readonly ips: net.BlockList | null;
@@ -128,7 +131,7 @@ function splitHostPort(p: string): [string, string] {
 }
 
 /** Host of a URL without IPv6 brackets, lower-case, and its port with the scheme default filled in. */
-export function hostPort(u: URL): { host: string; port: string } {
+function hostPort(u: URL): { host: string; port: string } {
   const h = u.hostname.toLowerCase();
   return { host: h.startsWith('[') ? h.slice(1, -1) : h, port: u.port || (u.protocol === 'https:' ? '443' : '80') };
 }
@@ -144,7 +147,10 @@ const LOOPBACK6 = new net.BlockList();
 LOOPBACK6.addAddress('::1', 'ipv6');
 LOOPBACK6.addSubnet('::ffff:127.0.0.0', 104, 'ipv6');
 
-/** Go's parseProxy: a value without scheme or host is read as `http://<value>`; only http and https proxies are supported. */
+/**
+ * Go's parseProxy: a value without scheme or host is read as `http://<value>`; only http and https proxies
+ * are supported.
+ */
 export function parseProxyUrl(s: string): URL {
   let u: URL | null = null;
   try {
@@ -159,7 +165,10 @@ export function parseProxyUrl(s: string): URL {
       throw new ProxyError(`invalid proxy address ${JSON.stringify(s)}`);
     }
   }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new ProxyError(`proxy scheme ${JSON.stringify(u.protocol.slice(0, -1))} is not supported (use http or https)`);
+  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+    throw new ProxyError(
+      `proxy scheme ${JSON.stringify(u.protocol.slice(0, -1))} is not supported (use http or https)`,
+    );
   return u;
 }
 
@@ -178,7 +187,12 @@ export class ProxySelector {
   private readonly noProxy: NoProxy | null;
   private readonly connectHeaders: Readonly<Record<string, readonly string[]>>;
 
-  private constructor(httpProxy: URL | null, httpsProxy: URL | null, noProxy: NoProxy | null, connectHeaders: Record<string, readonly string[]>) {
+  private constructor(
+    httpProxy: URL | null,
+    httpsProxy: URL | null,
+    noProxy: NoProxy | null,
+    connectHeaders: Record<string, readonly string[]>,
+  ) {
     this.httpProxy = httpProxy;
     this.httpsProxy = httpsProxy;
     this.noProxy = noProxy;
@@ -191,7 +205,8 @@ export class ProxySelector {
    */
   static fromConfig(cfg: ProxyConfig, env: NodeJS.ProcessEnv = process.env): ProxySelector | null {
     const connect: Record<string, readonly string[]> = {};
-    for (const [name, values] of Object.entries(cfg.proxyConnectHeader ?? {})) connect[name] = values.map((v) => v.reveal());
+    for (const [name, values] of Object.entries(cfg.proxyConnectHeader ?? {}))
+      connect[name] = values.map((v) => v.reveal());
     if (cfg.proxyFromEnvironment) {
       const pick = (upper: string): URL | null => {
         const v = env[upper] || env[upper.toLowerCase()];
@@ -238,7 +253,7 @@ function dialProxy(proxy: URL, tlsOpts: TlsOptions | undefined): Duplex {
  * Opens a CONNECT tunnel to target's host:port through the route's proxy. Rejects with ProxyError
  * when the proxy refuses, fails or does not answer within timeoutMs.
  */
-export function openTunnel(route: ProxyRoute, target: URL, timeoutMs: number, tlsOpts?: TlsOptions): Promise<Duplex> {
+function openTunnel(route: ProxyRoute, target: URL, timeoutMs: number, tlsOpts?: TlsOptions): Promise<Duplex> {
   const deadline = (): Error => new ProxyError(`proxy CONNECT timed out (timeout ${timeoutMs}ms)`);
   return requestOnce<Duplex>(timeoutMs, deadline, (done) => {
     const { host, port } = hostPort(target);
@@ -256,10 +271,13 @@ export function openTunnel(route: ProxyRoute, target: URL, timeoutMs: number, tl
     req.once('connect', (res, socket, head) => {
       if (res.statusCode !== 200) {
         socket.destroy();
-        done(new ProxyError(`proxy refused CONNECT: HTTP status ${res.statusCode} ${res.statusMessage ?? ''}`.trimEnd()));
+        done(
+          new ProxyError(`proxy refused CONNECT: HTTP status ${res.statusCode} ${res.statusMessage ?? ''}`.trimEnd()),
+        );
         return;
       }
-      // Bytes the proxy sent past its answer belong to the tunnel (rare: the server speaks first only in odd protocols).
+      // Bytes the proxy sent past its answer belong to the tunnel (rare: the server speaks first only in odd
+      // protocols).
       if (head.length > 0) socket.unshift(head);
       done(null, socket);
     });
@@ -275,7 +293,7 @@ export function openTunnel(route: ProxyRoute, target: URL, timeoutMs: number, tl
 
 interface TunnelAgentOptions extends https.AgentOptions {
   connectTimeoutMs: number;
-  proxyTls?: TlsOptions;
+  proxyTls?: TlsOptions | undefined;
 }
 type TunnelAgentClass = new (route: ProxyRoute, opts: TunnelAgentOptions) => https.Agent;
 let tunnelAgentClass: TunnelAgentClass | undefined;
@@ -305,28 +323,42 @@ function defineTunnelAgent(): TunnelAgentClass {
       this.proxyTls = proxyTls;
     }
 
-    override createConnection(options: https.RequestOptions, callback?: (err: Error | null, stream: Duplex) => void): Duplex | null | undefined {
+    override createConnection(
+      options: https.RequestOptions,
+      callback?: (err: Error | null, stream: Duplex) => void,
+    ): Duplex | null | undefined {
       const cb = callback as (err: Error | null, stream?: Duplex) => void;
       const host = String(options.host ?? options.hostname ?? 'localhost');
       const target = new URL(`https://${net.isIP(host) === 6 ? `[${host}]` : host}:${options.port ?? 443}`);
-      openTunnel(this.route, target, this.connectTimeoutMs, this.proxyTls).then((socket) => {
-        // Only TLS settings pass on: the request options also carry `path`, `headers`, `agent`, ...
-        const o = options as tls.ConnectionOptions;
-        // `host` only names the peer for the certificate check here; the socket is the tunnel.
-        const t = tlsMod.connect({
-          socket,
-          host,
-          servername: options.servername || (net.isIP(host) ? undefined : host),
-          ca: o.ca, cert: o.cert, key: o.key, rejectUnauthorized: o.rejectUnauthorized, minVersion: o.minVersion, maxVersion: o.maxVersion,
-        });
-        cb(null, t);
-      }, (err: Error) => cb(err));
+      openTunnel(this.route, target, this.connectTimeoutMs, this.proxyTls).then(
+        (socket) => {
+          // Only TLS settings pass on: the request options also carry `path`, `headers`, `agent`, ...
+          const o = options as tls.ConnectionOptions;
+          // `host` only names the peer for the certificate check here; the socket is the tunnel.
+          const t = tlsMod.connect({
+            socket,
+            host,
+            servername: options.servername || (net.isIP(host) ? undefined : host),
+            ca: o.ca,
+            cert: o.cert,
+            key: o.key,
+            rejectUnauthorized: o.rejectUnauthorized,
+            minVersion: o.minVersion,
+            maxVersion: o.maxVersion,
+          });
+          cb(null, t);
+        },
+        (err: Error) => cb(err),
+      );
       return undefined;
     }
   };
 }
 
-/** Agent internals @types/node does not declare: every request passes through addRequest before its header is written. */
+/**
+ * Agent internals @types/node does not declare: every request passes through addRequest before its header is
+ * written.
+ */
 interface AgentWithAddRequest {
   addRequest(req: http.ClientRequest, options: http.RequestOptions): void;
 }
@@ -338,11 +370,11 @@ interface AgentWithAddRequest {
  * with `Proxy-Authorization` from the proxy URL. Requests must give their headers as an object (an
  * array of raw headers writes the request line before the agent sees it).
  */
-export class ForwardProxyAgent extends http.Agent {
+class ForwardProxyAgent extends http.Agent {
   private readonly route: ProxyRoute;
   private readonly proxyTls: TlsOptions | undefined;
 
-  constructor(route: ProxyRoute, opts: http.AgentOptions & { proxyTls?: TlsOptions }) {
+  constructor(route: ProxyRoute, opts: http.AgentOptions & { proxyTls?: TlsOptions | undefined }) {
     const { proxyTls, ...agentOpts } = opts;
     super(agentOpts);
     this.route = route;
@@ -365,7 +397,8 @@ export class ForwardProxyAgent extends http.Agent {
     }
     // The request line is written on the first write/end, which comes after this: the path can still change.
     if (req.path.startsWith('/')) req.path = `http://${authority}${req.path}`;
-    if (this.route.authorization && !req.hasHeader('proxy-authorization')) req.setHeader('Proxy-Authorization', this.route.authorization);
+    if (this.route.authorization && !req.hasHeader('proxy-authorization'))
+      req.setHeader('Proxy-Authorization', this.route.authorization);
     (http.Agent.prototype as unknown as AgentWithAddRequest).addRequest.call(this, req, options);
   }
 }
@@ -387,14 +420,17 @@ export interface Dispatch {
   readonly path: string;
   /** `Host` is always present; `Proxy-Authorization` on absolute-URI requests through a proxy with credentials. */
   readonly headers: Readonly<Record<string, string>>;
-  /** Set when TLS runs to an https proxy rather than to the target ('' for an IP: no SNI, identity checked against it). */
-  readonly servername?: string;
+  /**
+   * Set when TLS runs to an https proxy rather than to the target ('' for an IP: no SNI, identity checked
+   * against it).
+   */
+  readonly servername?: string | undefined;
 }
 
 export interface DispatcherOptions {
   proxy: ProxySelector | null;
   /** TLS options for https targets (and https proxies). */
-  tls?: TlsOptions;
+  tls?: TlsOptions | undefined;
   /** Options for the agents this dispatcher creates. */
   agent: http.AgentOptions;
   /** Bounds the CONNECT handshake (the caller's own request deadline still applies). */
@@ -430,7 +466,14 @@ export class Dispatcher {
       return { secure, agent: this.directAgent(secure), host, port: Number(port), path, headers: { Host: authority } };
     }
     if (target.protocol === 'https:') {
-      return { secure: true, agent: this.tunnelAgent(route), host, port: Number(port), path, headers: { Host: authority } };
+      return {
+        secure: true,
+        agent: this.tunnelAgent(route),
+        host,
+        port: Number(port),
+        path,
+        headers: { Host: authority },
+      };
     }
     // Absolute-URI request to the proxy; the proxy connection is pooled like any other.
     const p = hostPort(route.proxy);
@@ -439,12 +482,25 @@ export class Dispatcher {
     let agent = this.agents.get(key);
     if (!agent) {
       // TLS to an https proxy is checked under the proxy's name, not tls_config.server_name (the target's).
-      agent = this.own(key, secure ? new (lazyHttps().Agent)({ ...this.opts.agent, ...withoutServername(this.opts.tls) }) : new http.Agent(this.opts.agent));
+      agent = this.own(
+        key,
+        secure
+          ? new (lazyHttps().Agent)({ ...this.opts.agent, ...withoutServername(this.opts.tls) })
+          : new http.Agent(this.opts.agent),
+      );
     }
     const headers: Record<string, string> = { Host: authority };
     if (route.authorization) headers['Proxy-Authorization'] = route.authorization;
     const href = `${target.protocol}//${authority}${path}`;
-    return { secure, agent, host: p.host, port: Number(p.port), path: href, headers, servername: secure ? (net.isIP(p.host) ? '' : p.host) : undefined };
+    return {
+      secure,
+      agent,
+      host: p.host,
+      port: Number(p.port),
+      path: href,
+      headers,
+      servername: secure ? (net.isIP(p.host) ? '' : p.host) : undefined,
+    };
   }
 
   /**
@@ -457,19 +513,39 @@ export class Dispatcher {
     if (!route) return this.directAgent(target.protocol === 'https:');
     if (target.protocol === 'https:') return this.tunnelAgent(route);
     const key = `url-forward ${route.proxy.href}`;
-    return this.agents.get(key) ?? this.own(key, new ForwardProxyAgent(route, { ...this.opts.agent, proxyTls: withoutServername(this.opts.tls) }));
+    return (
+      this.agents.get(key) ??
+      this.own(key, new ForwardProxyAgent(route, { ...this.opts.agent, proxyTls: withoutServername(this.opts.tls) }))
+    );
   }
 
   private tunnelAgent(route: ProxyRoute): http.Agent {
     const key = `tunnel ${route.proxy.href}`;
-    return this.agents.get(key) ?? this.own(key, newTunnelAgent(route, { ...this.opts.agent, ...this.opts.tls, connectTimeoutMs: this.opts.connectTimeoutMs, proxyTls: this.opts.tls }));
+    return (
+      this.agents.get(key) ??
+      this.own(
+        key,
+        newTunnelAgent(route, {
+          ...this.opts.agent,
+          ...this.opts.tls,
+          connectTimeoutMs: this.opts.connectTimeoutMs,
+          proxyTls: this.opts.tls,
+        }),
+      )
+    );
   }
 
   private directAgent(secure: boolean): http.Agent {
     const given = secure ? this.opts.direct?.https : this.opts.direct?.http;
     if (given) return given;
     const key = secure ? 'direct https' : 'direct http';
-    return this.agents.get(key) ?? this.own(key, secure ? new (lazyHttps().Agent)({ ...this.opts.agent, ...this.opts.tls }) : new http.Agent(this.opts.agent));
+    return (
+      this.agents.get(key) ??
+      this.own(
+        key,
+        secure ? new (lazyHttps().Agent)({ ...this.opts.agent, ...this.opts.tls }) : new http.Agent(this.opts.agent),
+      )
+    );
   }
 
   private own(key: string, agent: http.Agent): http.Agent {

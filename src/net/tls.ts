@@ -3,10 +3,16 @@ import type https from 'node:https';
 import type { TlsConfig, TlsVersion } from '../config/types.ts';
 
 /** TLS settings handed to agents and tls.connect; built once per client (a reload rebuilds the client). */
-export type TlsClientOptions = Pick<https.AgentOptions, 'ca' | 'cert' | 'key' | 'servername' | 'rejectUnauthorized' | 'minVersion' | 'maxVersion'>;
+export type TlsClientOptions = Pick<
+  https.AgentOptions,
+  'ca' | 'cert' | 'key' | 'servername' | 'rejectUnauthorized' | 'minVersion' | 'maxVersion'
+>;
 
 const VERSIONS: Readonly<Record<TlsVersion, 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3'>> = {
-  TLS10: 'TLSv1', TLS11: 'TLSv1.1', TLS12: 'TLSv1.2', TLS13: 'TLSv1.3',
+  TLS10: 'TLSv1',
+  TLS11: 'TLSv1.1',
+  TLS12: 'TLSv1.2',
+  TLS13: 'TLSv1.3',
 };
 
 /** TLS options for a client's tls_config; files are read here, synchronously, when the client is built. */

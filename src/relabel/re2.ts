@@ -17,7 +17,7 @@ import { OutpostError } from '../util/errors.ts';
 
 export class RegexTranslationError extends OutpostError {
   constructor(message: string) {
-    super('relabel_regex', message);
+    super('OUTPOST_RELABEL_REGEX_INVALID', message);
   }
 }
 
@@ -44,7 +44,9 @@ export function compileRe2Detailed(src: string): CompiledRe2 {
     regexp = new RegExp(js, 'u');
   } catch (e) {
     // Should not happen: the emitter only produces syntax it controls.
-    throw new RegexTranslationError(`cannot translate regexp ${JSON.stringify(src)} to JavaScript: ${(e as Error).message}`);
+    throw new RegexTranslationError(
+      `cannot translate regexp ${JSON.stringify(src)} to JavaScript: ${(e as Error).message}`,
+    );
   }
   return { regexp, groupNames: names };
 }
@@ -107,16 +109,44 @@ const POSIX_GROUPS: Readonly<Record<string, number[]>> = {
 // \p{…} names. Go ≥ 1.25 (Prometheus head) looks names up case-insensitively, ignoring spaces,
 // underscores and hyphens, and accepts general-category aliases plus Any/ASCII/Assigned.
 const GENERAL_CATEGORIES: readonly (readonly string[])[] = [
-  ['C', 'Other'], ['Cc', 'Control', 'cntrl'], ['Cf', 'Format'], ['Cn', 'Unassigned'], ['Co', 'Private_Use'],
-  ['Cs', 'Surrogate'], ['L', 'Letter'], ['LC', 'Cased_Letter'], ['Ll', 'Lowercase_Letter'],
-  ['Lm', 'Modifier_Letter'], ['Lo', 'Other_Letter'], ['Lt', 'Titlecase_Letter'], ['Lu', 'Uppercase_Letter'],
-  ['M', 'Mark', 'Combining_Mark'], ['Mc', 'Spacing_Mark'], ['Me', 'Enclosing_Mark'], ['Mn', 'Nonspacing_Mark'],
-  ['N', 'Number'], ['Nd', 'Decimal_Number', 'digit'], ['Nl', 'Letter_Number'], ['No', 'Other_Number'],
-  ['P', 'Punctuation', 'punct'], ['Pc', 'Connector_Punctuation'], ['Pd', 'Dash_Punctuation'],
-  ['Pe', 'Close_Punctuation'], ['Pf', 'Final_Punctuation'], ['Pi', 'Initial_Punctuation'],
-  ['Po', 'Other_Punctuation'], ['Ps', 'Open_Punctuation'], ['S', 'Symbol'], ['Sc', 'Currency_Symbol'],
-  ['Sk', 'Modifier_Symbol'], ['Sm', 'Math_Symbol'], ['So', 'Other_Symbol'], ['Z', 'Separator'],
-  ['Zl', 'Line_Separator'], ['Zp', 'Paragraph_Separator'], ['Zs', 'Space_Separator'],
+  ['C', 'Other'],
+  ['Cc', 'Control', 'cntrl'],
+  ['Cf', 'Format'],
+  ['Cn', 'Unassigned'],
+  ['Co', 'Private_Use'],
+  ['Cs', 'Surrogate'],
+  ['L', 'Letter'],
+  ['LC', 'Cased_Letter'],
+  ['Ll', 'Lowercase_Letter'],
+  ['Lm', 'Modifier_Letter'],
+  ['Lo', 'Other_Letter'],
+  ['Lt', 'Titlecase_Letter'],
+  ['Lu', 'Uppercase_Letter'],
+  ['M', 'Mark', 'Combining_Mark'],
+  ['Mc', 'Spacing_Mark'],
+  ['Me', 'Enclosing_Mark'],
+  ['Mn', 'Nonspacing_Mark'],
+  ['N', 'Number'],
+  ['Nd', 'Decimal_Number', 'digit'],
+  ['Nl', 'Letter_Number'],
+  ['No', 'Other_Number'],
+  ['P', 'Punctuation', 'punct'],
+  ['Pc', 'Connector_Punctuation'],
+  ['Pd', 'Dash_Punctuation'],
+  ['Pe', 'Close_Punctuation'],
+  ['Pf', 'Final_Punctuation'],
+  ['Pi', 'Initial_Punctuation'],
+  ['Po', 'Other_Punctuation'],
+  ['Ps', 'Open_Punctuation'],
+  ['S', 'Symbol'],
+  ['Sc', 'Currency_Symbol'],
+  ['Sk', 'Modifier_Symbol'],
+  ['Sm', 'Math_Symbol'],
+  ['So', 'Other_Symbol'],
+  ['Z', 'Separator'],
+  ['Zl', 'Line_Separator'],
+  ['Zp', 'Paragraph_Separator'],
+  ['Zs', 'Space_Separator'],
 ];
 
 /** Unicode script long names (Go's unicode.Scripts keys), Unicode 15.0. */
@@ -372,10 +402,26 @@ class Parser {
     for (;;) {
       if (i >= s.length) break;
       const ch = s[i++];
-      if (ch === 'i') { f.fold = !negate; sawFlag = true; continue; }
-      if (ch === 'm') { f.multiLine = !negate; sawFlag = true; continue; }
-      if (ch === 's') { f.dotNL = !negate; sawFlag = true; continue; }
-      if (ch === 'U') { f.nonGreedy = !negate; sawFlag = true; continue; }
+      if (ch === 'i') {
+        f.fold = !negate;
+        sawFlag = true;
+        continue;
+      }
+      if (ch === 'm') {
+        f.multiLine = !negate;
+        sawFlag = true;
+        continue;
+      }
+      if (ch === 's') {
+        f.dotNL = !negate;
+        sawFlag = true;
+        continue;
+      }
+      if (ch === 'U') {
+        f.nonGreedy = !negate;
+        sawFlag = true;
+        continue;
+      }
       if (ch === '-') {
         if (negate) break;
         negate = true;
@@ -417,17 +463,29 @@ class Parser {
     const p = this.pos;
     const next = s[p + 1];
     switch (next) {
-      case 'A': cur.push({ t: 'assert', kind: 'bot' }); this.pos += 2; return;
-      case 'z': cur.push({ t: 'assert', kind: 'eot' }); this.pos += 2; return;
-      case 'b': cur.push({ t: 'assert', kind: 'wb' }); this.pos += 2; return;
-      case 'B': cur.push({ t: 'assert', kind: 'nwb' }); this.pos += 2; return;
+      case 'A':
+        cur.push({ t: 'assert', kind: 'bot' });
+        this.pos += 2;
+        return;
+      case 'z':
+        cur.push({ t: 'assert', kind: 'eot' });
+        this.pos += 2;
+        return;
+      case 'b':
+        cur.push({ t: 'assert', kind: 'wb' });
+        this.pos += 2;
+        return;
+      case 'B':
+        cur.push({ t: 'assert', kind: 'nwb' });
+        this.pos += 2;
+        return;
       case 'C':
         return this.fail('invalid escape sequence', '\\C');
       case 'Q': {
         // Everything up to \E (or the end of the whole expression) is literal.
         const end = s.indexOf('\\E', p + 2);
         const lit = end < 0 ? s.slice(p + 2) : s.slice(p + 2, end);
-        for (let i = 0; i < lit.length;) {
+        for (let i = 0; i < lit.length; ) {
           const cp = lit.codePointAt(i) as number;
           if (cp >= 0xd800 && cp <= 0xdfff) this.fail('invalid UTF-8', lit.slice(i));
           cur.push(this.literal(cp));
@@ -447,7 +505,12 @@ class Parser {
     const perl = PERL_GROUPS[s.slice(p, p + 2)];
     if (perl) {
       this.pos += 2;
-      cur.push({ t: 'class', items: [{ kind: 'ranges', ranges: perl.ranges, negated: perl.negated }], negated: false, fold: this.flags.fold });
+      cur.push({
+        t: 'class',
+        items: [{ kind: 'ranges', ranges: perl.ranges, negated: perl.negated }],
+        negated: false,
+        fold: this.flags.fold,
+      });
       return;
     }
     cur.push(this.literal(this.parseEscape()));
@@ -531,12 +594,24 @@ class Parser {
         this.pos = i;
         return x * 16 + y;
       }
-      case 'a': this.pos = i; return 0x07;
-      case 'f': this.pos = i; return 0x0c;
-      case 'n': this.pos = i; return 0x0a;
-      case 'r': this.pos = i; return 0x0d;
-      case 't': this.pos = i; return 0x09;
-      case 'v': this.pos = i; return 0x0b;
+      case 'a':
+        this.pos = i;
+        return 0x07;
+      case 'f':
+        this.pos = i;
+        return 0x0c;
+      case 'n':
+        this.pos = i;
+        return 0x0a;
+      case 'r':
+        this.pos = i;
+        return 0x0d;
+      case 't':
+        this.pos = i;
+        return 0x09;
+      case 'v':
+        this.pos = i;
+        return 0x0b;
     }
     return bad();
   }
@@ -706,13 +781,19 @@ class Emitter {
         return node.dotNL ? '[^]' : '[^\\n]';
       case 'assert':
         switch (node.kind) {
-          case 'bot': return '^';
-          case 'eot': return '$';
-          case 'bol': return '(?<![^\\n])';
-          case 'eol': return '(?![^\\n])';
+          case 'bot':
+            return '^';
+          case 'eot':
+            return '$';
+          case 'bol':
+            return '(?<![^\\n])';
+          case 'eol':
+            return '(?![^\\n])';
           // JS \b is ASCII-only like RE2's, but only while the i modifier is off.
-          case 'wb': return fold ? '(?-i:\\b)' : '\\b';
-          case 'nwb': return fold ? '(?-i:\\B)' : '\\B';
+          case 'wb':
+            return fold ? '(?-i:\\b)' : '\\b';
+          case 'nwb':
+            return fold ? '(?-i:\\B)' : '\\B';
         }
         return '';
       case 'class':
@@ -766,7 +847,10 @@ class Emitter {
     // JS class under `i` cannot say. Express membership with lookaheads instead:
     //   c ∈ class ⇔ c ∈ fold(P) ∨ ∃j: c ∉ fold(Nj)
     const inI = (src: string): string => (fold ? src : `(?i:${src})`);
-    const posBody = node.items.filter((x) => !x.negated).map(itemPositiveBody).join('');
+    const posBody = node.items
+      .filter((x) => !x.negated)
+      .map(itemPositiveBody)
+      .join('');
     const pos = posBody === '' ? null : inI(`[${posBody}]`);
     const negs = negItems.map((x) => inI(`[${itemPositiveBody(x)}]`));
     if (!node.negated) {

@@ -6,7 +6,7 @@
 import { OutpostError } from '../util/errors.ts';
 import { md5 } from '../util/md5.ts';
 import type { LabelsBuilder } from '../util/labels.ts';
-import { compileRe2Detailed, RegexTranslationError } from './re2.ts';
+import { compileRe2Detailed, RegexTranslationError, type CompiledRe2 } from './re2.ts';
 import { isValidLabelName } from './names.ts';
 import type { RelabelAction, RelabelConfig, RelabelField } from './types.ts';
 import { validateRelabelConfig } from './validate.ts';
@@ -15,7 +15,7 @@ export class RelabelConfigError extends OutpostError {
   readonly index: number;
   readonly field: RelabelField;
   constructor(index: number, field: RelabelField, message: string) {
-    super('relabel_config', `relabel rule ${index}: ${field}: ${message}`);
+    super('OUTPOST_RELABEL_CONFIG_INVALID', `relabel rule ${index}: ${field}: ${message}`);
     this.index = index;
     this.field = field;
   }
@@ -46,10 +46,10 @@ export function compileRelabelConfigs(rules: readonly RelabelConfig[]): Compiled
   return rules.map((rc, i) => compileRelabelConfig(rc, i));
 }
 
-export function compileRelabelConfig(rc: RelabelConfig, index = 0): CompiledRelabel {
+function compileRelabelConfig(rc: RelabelConfig, index = 0): CompiledRelabel {
   const problem = validateRelabelConfig(rc);
   if (problem) throw new RelabelConfigError(index, problem.field, problem.message);
-  let re;
+  let re: CompiledRe2;
   try {
     re = compileRe2Detailed(rc.regex);
   } catch (e) {
@@ -166,7 +166,7 @@ function replaceAll(r: CompiledRelabel, src: string): string {
     lastMatchEnd = end;
     const cp = src.codePointAt(searchPos);
     const width = cp !== undefined && cp > 0xffff ? 2 : 1;
-    searchPos = searchPos + width > end ? searchPos + width : end;
+    searchPos = Math.max(searchPos + width, end);
   }
   return out + src.slice(lastMatchEnd);
 }
@@ -181,7 +181,7 @@ const NAME_CHAR = /[\p{L}\p{Nd}_]/u;
  * `_` (so `$1_x` refers to a group named "1_x"); `${name}` is explicit; a number without leading
  * zeros is a group index; anything malformed keeps the `$` as text.
  */
-export function compileTemplate(template: string, groupNames: readonly string[]): TemplatePart[] {
+function compileTemplate(template: string, groupNames: readonly string[]): TemplatePart[] {
   const parts: TemplatePart[] = [];
   let lit = '';
   let i = 0;
@@ -267,7 +267,11 @@ function expandParts(parts: readonly TemplatePart[], m: ArrayLike<string | undef
  * Go Regexp.Expand semantics for `template` given a match (`exec` result: index 0 = whole match,
  * undefined = group did not take part) and the regex's group names (Go's SubexpNames).
  */
-export function expandTemplate(template: string, match: ArrayLike<string | undefined>, groupNames: readonly string[]): string {
+export function expandTemplate(
+  template: string,
+  match: ArrayLike<string | undefined>,
+  groupNames: readonly string[],
+): string {
   return expandParts(compileTemplate(template, groupNames), match);
 }
 

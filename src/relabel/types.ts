@@ -13,12 +13,28 @@ export type RelabelAction =
   | 'uppercase';
 
 export const RELABEL_ACTIONS: readonly RelabelAction[] = [
-  'replace', 'keep', 'drop', 'keepequal', 'dropequal', 'hashmod',
-  'labelmap', 'labeldrop', 'labelkeep', 'lowercase', 'uppercase',
+  'replace',
+  'keep',
+  'drop',
+  'keepequal',
+  'dropequal',
+  'hashmod',
+  'labelmap',
+  'labeldrop',
+  'labelkeep',
+  'lowercase',
+  'uppercase',
 ];
 
 /** YAML field names of a rule, used to say which field an error is about. */
-export type RelabelField = 'source_labels' | 'separator' | 'regex' | 'modulus' | 'target_label' | 'replacement' | 'action';
+export type RelabelField =
+  | 'source_labels'
+  | 'separator'
+  | 'regex'
+  | 'modulus'
+  | 'target_label'
+  | 'replacement'
+  | 'action';
 
 export interface RelabelConfig {
   readonly sourceLabels: readonly string[];

@@ -22,10 +22,18 @@ export function unknownRelabelActionMessage(s: string): string {
 }
 
 const NEEDS_TARGET: ReadonlySet<RelabelAction> = new Set<RelabelAction>([
-  'replace', 'hashmod', 'lowercase', 'uppercase', 'keepequal', 'dropequal',
+  'replace',
+  'hashmod',
+  'lowercase',
+  'uppercase',
+  'keepequal',
+  'dropequal',
 ]);
 const PLAIN_TARGET: ReadonlySet<RelabelAction> = new Set<RelabelAction>([
-  'lowercase', 'uppercase', 'keepequal', 'dropequal',
+  'lowercase',
+  'uppercase',
+  'keepequal',
+  'dropequal',
 ]);
 
 /**
@@ -37,7 +45,8 @@ const PLAIN_TARGET: ReadonlySet<RelabelAction> = new Set<RelabelAction>([
  */
 export function validateRelabelConfig(rc: RelabelConfig): RelabelProblem | null {
   for (const name of rc.sourceLabels) {
-    if (!isValidLabelName(name)) return { field: 'source_labels', message: `${goQuote(name)} is not a valid label name` };
+    if (!isValidLabelName(name))
+      return { field: 'source_labels', message: `${goQuote(name)} is not a valid label name` };
   }
   if (!Number.isSafeInteger(rc.modulus) || rc.modulus < 0) {
     return { field: 'modulus', message: `modulus must be a non-negative integer, got ${String(rc.modulus)}` };
@@ -56,9 +65,14 @@ export function validateRelabelConfig(rc: RelabelConfig): RelabelProblem | null 
   if (NEEDS_TARGET.has(a) && rc.targetLabel === '') {
     return { field: 'target_label', message: `relabel configuration for ${a} action requires 'target_label' value` };
   }
-  const badTarget: RelabelProblem = { field: 'target_label', message: `${goQuote(rc.targetLabel)} is invalid 'target_label' for ${a} action` };
+  const badTarget: RelabelProblem = {
+    field: 'target_label',
+    message: `${goQuote(rc.targetLabel)} is invalid 'target_label' for ${a} action`,
+  };
   if (a === 'replace') {
-    const ok = hasTemplateVar(rc.targetLabel) ? isValidTemplatedLabelName(rc.targetLabel) : isValidLabelName(rc.targetLabel);
+    const ok = hasTemplateVar(rc.targetLabel)
+      ? isValidTemplatedLabelName(rc.targetLabel)
+      : isValidLabelName(rc.targetLabel);
     if (!ok) return badTarget;
   }
   if (PLAIN_TARGET.has(a) && !isValidLabelName(rc.targetLabel)) return badTarget;
@@ -71,23 +85,30 @@ export function validateRelabelConfig(rc: RelabelConfig): RelabelProblem | null 
   if (a === 'hashmod' && !isValidLabelName(rc.targetLabel)) return badTarget;
 
   if (a === 'keepequal' || a === 'dropequal') {
-    const field: RelabelField | null =
-      rc.explicit.has('regex') ? 'regex'
-      : rc.modulus !== 0 ? 'modulus'
-      : rc.separator !== RELABEL_DEFAULTS.separator ? 'separator'
-      : rc.replacement !== RELABEL_DEFAULTS.replacement ? 'replacement'
-      : null;
-    if (field) return { field, message: `${a} action requires only 'source_labels' and \`target_label\`, and no other fields` };
+    const field = firstSet(rc, ['regex', 'modulus', 'separator', 'replacement']);
+    if (field)
+      return { field, message: `${a} action requires only 'source_labels' and \`target_label\`, and no other fields` };
   }
   if (a === 'labeldrop' || a === 'labelkeep') {
-    const field: RelabelField | null =
-      rc.explicit.has('source_labels') || rc.sourceLabels.length > 0 ? 'source_labels'
-      : rc.targetLabel !== '' ? 'target_label'
-      : rc.modulus !== 0 ? 'modulus'
-      : rc.separator !== RELABEL_DEFAULTS.separator ? 'separator'
-      : rc.replacement !== RELABEL_DEFAULTS.replacement ? 'replacement'
-      : null;
+    const field = firstSet(rc, ['source_labels', 'target_label', 'modulus', 'separator', 'replacement']);
     if (field) return { field, message: `${a} action requires only 'regex', and no other fields` };
   }
   return null;
+}
+
+/**
+ * The first of these fields the rule sets to something other than its default, in the order given
+ * (the order Prometheus checks them in), or null.
+ */
+function firstSet(rc: RelabelConfig, fields: readonly RelabelField[]): RelabelField | null {
+  const set: Readonly<Record<RelabelField, boolean>> = {
+    source_labels: rc.explicit.has('source_labels') || rc.sourceLabels.length > 0,
+    target_label: rc.targetLabel !== '',
+    regex: rc.explicit.has('regex'),
+    modulus: rc.modulus !== 0,
+    separator: rc.separator !== RELABEL_DEFAULTS.separator,
+    replacement: rc.replacement !== RELABEL_DEFAULTS.replacement,
+    action: false,
+  };
+  return fields.find((f) => set[f]) ?? null;
 }

@@ -3,7 +3,7 @@ import http from 'node:http';
 import net from 'node:net';
 import type https from 'node:https';
 import type { RemoteWriteConfig } from '../config/types.ts';
-import { AuthSource } from '../scrape/http-client.ts';
+import { AuthSource } from '../net/auth.ts';
 import { Dispatcher, ProxySelector, type Dispatch } from '../net/proxy.ts';
 import { tlsOptions } from '../net/tls.ts';
 import { errorMessage } from '../util/errors.ts';
@@ -103,7 +103,13 @@ export class HttpWriteClient implements WriteClient {
     // (which then leave it alone; only oauth2 overrides it).
     this.authFromUrl = (target.username !== '' || target.password !== '') && !cfg.oauth2;
     if (this.authFromUrl) {
-      common.push('Authorization', 'Basic ' + Buffer.from(`${decodeURIComponent(target.username)}:${decodeURIComponent(target.password)}`).toString('base64'));
+      common.push(
+        'Authorization',
+        'Basic ' +
+          Buffer.from(`${decodeURIComponent(target.username)}:${decodeURIComponent(target.password)}`).toString(
+            'base64',
+          ),
+      );
     }
     for (const [k, v] of Object.entries(cfg.headers ?? {})) common.push(k, v);
     const files: [string, string][] = [];
@@ -119,7 +125,8 @@ export class HttpWriteClient implements WriteClient {
   }
 
   async send(body: Uint8Array, attempt: number, protocol: WireProtocol): Promise<SendResult> {
-    if (this.setupError) return { kind: 'retry', error: `Post "${this.shownUrl}": ${this.setupError}`, status: 0, retryAfterMs: 0 };
+    if (this.setupError)
+      return { kind: 'retry', error: `Post "${this.shownUrl}": ${this.setupError}`, status: 0, retryAfterMs: 0 };
     const headers = (protocol === 'v2' ? this.fixedV2 : this.fixedV1).slice();
     headers.push('Content-Length', String(body.byteLength));
     if (attempt > 0) headers.push('Retry-Attempt', String(attempt));
@@ -130,7 +137,12 @@ export class HttpWriteClient implements WriteClient {
       }
       if (this.headerFiles) await this.headerFiles.appendTo(headers);
     } catch (err) {
-      return { kind: 'retry', error: `Post "${this.shownUrl}": ${this.redact(errorMessage(err))}`, status: 0, retryAfterMs: 0 };
+      return {
+        kind: 'retry',
+        error: `Post "${this.shownUrl}": ${this.redact(errorMessage(err))}`,
+        status: 0,
+        retryAfterMs: 0,
+      };
     }
     return this.post(body, headers);
   }
@@ -162,17 +174,33 @@ export class HttpWriteClient implements WriteClient {
         clearTimeout(timer);
         resolve(res);
       };
-      const opts: https.RequestOptions = { method: 'POST', host: r.host, port: r.port, path: r.path, agent: r.agent, headers };
+      const opts: https.RequestOptions = {
+        method: 'POST',
+        host: r.host,
+        port: r.port,
+        path: r.path,
+        agent: r.agent,
+        headers,
+      };
       if (r.servername !== undefined) opts.servername = r.servername;
       const req = this.request(opts, (res) => this.onResponse(res, finish));
       // remote_timeout bounds the whole exchange, as the request context does in Prometheus.
       const timer = setTimeout(() => {
-        finish({ kind: 'retry', error: `Post "${this.shownUrl}": context deadline exceeded`, status: 0, retryAfterMs: 0 });
+        finish({
+          kind: 'retry',
+          error: `Post "${this.shownUrl}": context deadline exceeded`,
+          status: 0,
+          retryAfterMs: 0,
+        });
         req.destroy();
       }, this.cfg.remoteTimeout);
       req.on('error', (e: NodeJS.ErrnoException) => {
         const error = `Post "${this.shownUrl}": ${this.redact(e.message)}`;
-        finish(e.code === 'ECONNREFUSED' ? { kind: 'retry', error, status: 0, retryAfterMs: 0, refused: true } : { kind: 'retry', error, status: 0, retryAfterMs: 0 });
+        finish(
+          e.code === 'ECONNREFUSED'
+            ? { kind: 'retry', error, status: 0, retryAfterMs: 0, refused: true }
+            : { kind: 'retry', error, status: 0, retryAfterMs: 0 },
+        );
       });
       // The body goes out as a view of the caller's buffer: no copy.
       req.end(Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength));
@@ -182,9 +210,12 @@ export class HttpWriteClient implements WriteClient {
   private onResponse(res: http.IncomingMessage, finish: (r: SendResult) => void): void {
     const status = res.statusCode ?? 0;
     const raw = res.rawHeaders;
-    res.on('error', (e) => finish({ kind: 'retry', error: `Post "${this.shownUrl}": ${e.message}`, status: 0, retryAfterMs: 0 }));
+    res.on('error', (e) =>
+      finish({ kind: 'retry', error: `Post "${this.shownUrl}": ${e.message}`, status: 0, retryAfterMs: 0 }),
+    );
     res.on('close', () => {
-      if (!res.complete) finish({ kind: 'retry', error: `Post "${this.shownUrl}": unexpected EOF`, status: 0, retryAfterMs: 0 });
+      if (!res.complete)
+        finish({ kind: 'retry', error: `Post "${this.shownUrl}": unexpected EOF`, status: 0, retryAfterMs: 0 });
     });
     if (status >= 200 && status < 300) {
       const written = writtenCounts((name) => rawHeader(raw, name));
@@ -206,7 +237,12 @@ export class HttpWriteClient implements WriteClient {
       const text = Buffer.concat(chunks).subarray(0, MAX_ERROR_BODY).toString('utf8');
       const error = `server returned HTTP status ${status} ${res.statusMessage ?? ''}: ${text}`.trim();
       if (status >= 500 || (status === 429 && this.cfg.queueConfig.retryOnHttp429)) {
-        finish({ kind: 'retry', error, status, retryAfterMs: parseRetryAfter(rawHeader(raw, 'retry-after'), Date.now()) });
+        finish({
+          kind: 'retry',
+          error,
+          status,
+          retryAfterMs: parseRetryAfter(rawHeader(raw, 'retry-after'), Date.now()),
+        });
       } else {
         finish({ kind: 'fail', error, status });
       }

@@ -41,7 +41,7 @@ const TAG_F16_LEN_HI = 0x01;
 
 export class EncoderStateError extends OutpostError {
   constructor(message: string) {
-    super('encoder_state', message);
+    super('OUTPOST_ENCODER_STATE', message);
   }
 }
 
@@ -354,7 +354,9 @@ export class WriteRequestBuilder {
    * value written is the stale marker's exact bits and `value` is ignored.
    */
   addSample(labelsBlock: Uint8Array, value: number, stale: boolean, timestampMs: number): void {
-    const b = Buffer.isBuffer(labelsBlock) ? labelsBlock : Buffer.from(labelsBlock.buffer, labelsBlock.byteOffset, labelsBlock.byteLength);
+    const b = Buffer.isBuffer(labelsBlock)
+      ? labelsBlock
+      : Buffer.from(labelsBlock.buffer, labelsBlock.byteOffset, labelsBlock.byteLength);
     this.addSampleFrom(b, 0, b.length, value, stale, timestampMs);
   }
 
@@ -374,7 +376,14 @@ export class WriteRequestBuilder {
   }
 
   /** Appends `TimeSeries{labels, exemplars: [{labels: exemplarLabels, value, timestamp}]}`. */
-  addExemplarFrom(src: Buffer, off: number, len: number, exemplarLabels: Labels, value: number, timestampMs: number): void {
+  addExemplarFrom(
+    src: Buffer,
+    off: number,
+    len: number,
+    exemplarLabels: Labels,
+    value: number,
+    timestampMs: number,
+  ): void {
     if (this.finished) throw new EncoderStateError('addExemplar after finish(); call reset() first');
     const p = this.payload;
     p.reset();
@@ -630,15 +639,7 @@ export class WriteRequestV2Builder {
    * unit_ref}}`. Metadata is always present on the wire (Go marshals the non-nullable message
    * even when empty: `2a 00`).
    */
-  addSample(
-    labels: Labels,
-    value: number,
-    stale: boolean,
-    timestampMs: number,
-    type = 0,
-    help = '',
-    unit = '',
-  ): void {
+  addSample(labels: Labels, value: number, stale: boolean, timestampMs: number, type = 0, help = '', unit = ''): void {
     if (this.finished) throw new EncoderStateError('addSample after finish(); call reset() first');
     const n = labels.length;
     if (this.refs.length < n) this.refs = new Uint32Array(Math.max(n, this.refs.length * 2));
@@ -727,7 +728,16 @@ export class WriteRequestV2Builder {
   }
 
   /** Writes a TimeSeries with this.refs[0..n), one Sample and the given metadata. */
-  private writeSampleSeries(n: number, refsLen: number, value: number, stale: boolean, timestampMs: number, type: number, helpRef: number, unitRef: number): void {
+  private writeSampleSeries(
+    n: number,
+    refsLen: number,
+    value: number,
+    stale: boolean,
+    timestampMs: number,
+    type: number,
+    helpRef: number,
+    unitRef: number,
+  ): void {
     const refs = this.refs;
     let metaLen = 0;
     if (type !== 0) metaLen += 1 + uvarintSize(type);

@@ -38,8 +38,10 @@ export class RemoteMetrics {
     const L: QL[] = ['remote_name', 'url'];
     const LR: (QL | 'reason')[] = [...L, 'reason'];
     const p = 'prometheus_remote_storage_';
-    const counter = (name: string, help: string): Counter<QL> => new Counter({ name: p + name, help, labelNames: L, registers: [reg] });
-    const gauge = (name: string, help: string): Gauge<QL> => new Gauge({ name: p + name, help, labelNames: L, registers: [reg] });
+    const counter = (name: string, help: string): Counter<QL> =>
+      new Counter({ name: p + name, help, labelNames: L, registers: [reg] });
+    const gauge = (name: string, help: string): Gauge<QL> =>
+      new Gauge({ name: p + name, help, labelNames: L, registers: [reg] });
     const dropped = (what: string): Counter<QL | 'reason'> =>
       new Counter({
         name: `${p}${what}_dropped_total`,
@@ -47,11 +49,20 @@ export class RemoteMetrics {
         labelNames: LR,
         registers: [reg],
       });
-    const sent = (what: string): Counter<QL> => counter(`${what}_total`, `Total number of ${what} sent to remote storage.`);
-    const failed = (what: string): Counter<QL> => counter(`${what}_failed_total`, `Total number of ${what} which failed on send to remote storage, non-recoverable errors.`);
+    const sent = (what: string): Counter<QL> =>
+      counter(`${what}_total`, `Total number of ${what} sent to remote storage.`);
+    const failed = (what: string): Counter<QL> =>
+      counter(
+        `${what}_failed_total`,
+        `Total number of ${what} which failed on send to remote storage, non-recoverable errors.`,
+      );
     const retried = (what: string): Counter<QL> =>
-      counter(`${what}_retried_total`, `Total number of ${what} which failed on send to remote storage but were retried because the send error was recoverable.`);
-    const pending = (what: string): Gauge<QL> => gauge(`${what}_pending`, `The number of ${what} pending in the queues shards to be sent to the remote storage.`);
+      counter(
+        `${what}_retried_total`,
+        `Total number of ${what} which failed on send to remote storage but were retried because the send error was recoverable.`,
+      );
+    const pending = (what: string): Gauge<QL> =>
+      gauge(`${what}_pending`, `The number of ${what} pending in the queues shards to be sent to the remote storage.`);
 
     this.samplesTotal = sent('samples');
     this.samplesFailed = failed('samples');
@@ -70,18 +81,51 @@ export class RemoteMetrics {
     this.histogramsPending = pending('histograms');
     // Prometheus says "metadata entries" where the others say the noun alone.
     this.metadataTotal = counter('metadata_total', 'Total number of metadata entries sent to remote storage.');
-    this.metadataFailed = counter('metadata_failed_total', 'Total number of metadata entries which failed on send to remote storage, non-recoverable errors.');
-    this.metadataRetried = counter('metadata_retried_total', 'Total number of metadata entries which failed on send to remote storage but were retried because the send error was recoverable.');
-    this.metadataBytes = counter('metadata_bytes_total', 'The total number of bytes of metadata sent by the queue after compression.');
-    this.bytesTotal = counter('bytes_total', 'The total number of bytes of data (not metadata) sent by the queue after compression. Note that when exemplars over remote write is enabled the exemplars included in a remote write request count towards this metric.');
-    this.enqueueRetries = counter('enqueue_retries_total', 'Total number of times enqueue has failed because a shards queue was full.');
-    this.sentBatchDuration = new Histogram({ name: p + 'sent_batch_duration_seconds', help: 'Duration of send calls to the remote storage.', labelNames: L, buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 60, 120, 300], registers: [reg] });
-    this.highestSent = gauge('queue_highest_sent_timestamp_seconds', 'Timestamp from a WAL sample, the highest timestamp successfully sent by this queue, in seconds since epoch.');
+    this.metadataFailed = counter(
+      'metadata_failed_total',
+      'Total number of metadata entries which failed on send to remote storage, non-recoverable errors.',
+    );
+    this.metadataRetried = counter(
+      'metadata_retried_total',
+      'Total number of metadata entries which failed on send to remote storage but were retried because the send error was recoverable.',
+    );
+    this.metadataBytes = counter(
+      'metadata_bytes_total',
+      'The total number of bytes of metadata sent by the queue after compression.',
+    );
+    this.bytesTotal = counter(
+      'bytes_total',
+      'The total number of bytes of data (not metadata) sent by the queue after compression. Note that when exemplars over remote write is enabled the exemplars included in a remote write request count towards this metric.',
+    );
+    this.enqueueRetries = counter(
+      'enqueue_retries_total',
+      'Total number of times enqueue has failed because a shards queue was full.',
+    );
+    this.sentBatchDuration = new Histogram({
+      name: p + 'sent_batch_duration_seconds',
+      help: 'Duration of send calls to the remote storage.',
+      labelNames: L,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 60, 120, 300],
+      registers: [reg],
+    });
+    this.highestSent = gauge(
+      'queue_highest_sent_timestamp_seconds',
+      'Timestamp from a WAL sample, the highest timestamp successfully sent by this queue, in seconds since epoch.',
+    );
     this.shards = gauge('shards', 'The number of shards used for parallel sending to the remote storage.');
-    this.shardsDesired = gauge('shards_desired', 'The number of shards that the queues shard calculation wants to run based on the rate of samples in vs. samples out.');
+    this.shardsDesired = gauge(
+      'shards_desired',
+      'The number of shards that the queues shard calculation wants to run based on the rate of samples in vs. samples out.',
+    );
     this.shardsMin = gauge('shards_min', 'The minimum number of shards that the queue is allowed to run.');
     this.shardsMax = gauge('shards_max', 'The maximum number of shards that the queue is allowed to run.');
-    this.shardCapacity = gauge('shard_capacity', 'The capacity of each shard of the queue used for parallel sending to the remote storage.');
-    this.maxSamplesPerSend = gauge('max_samples_per_send', 'The maximum number of samples to be sent, in a single request, to the remote storage. Note that, when sending of exemplars over remote write is enabled, exemplars count towards this limit.');
+    this.shardCapacity = gauge(
+      'shard_capacity',
+      'The capacity of each shard of the queue used for parallel sending to the remote storage.',
+    );
+    this.maxSamplesPerSend = gauge(
+      'max_samples_per_send',
+      'The maximum number of samples to be sent, in a single request, to the remote storage. Note that, when sending of exemplars over remote write is enabled, exemplars count towards this limit.',
+    );
   }
 }

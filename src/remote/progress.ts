@@ -1,7 +1,7 @@
 import { constants as fsConstants } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { WalPosition } from './queue-manager.ts';
+import type { WalPosition } from '../wal/segments.ts';
 
 /** Width of the record: the position is rewritten in place, so every write covers the whole file. */
 const RECORD_BYTES = 64;

@@ -12,12 +12,8 @@ import { MetricType } from './proto.ts';
 import { SnappyBlockCompressor } from './snappy.ts';
 import { redactUrl } from '../config/redact.ts';
 import { errorMessage } from '../util/errors.ts';
-
-/** A WAL position: the byte offset in a segment just after the last record fully handed over. */
-export interface WalPosition {
-  readonly segment: number;
-  readonly offset: number;
-}
+import type { WalPosition } from '../wal/segments.ts';
+import type { MetadataMetricType, MetadataSource, MetricMetadataEntry } from '../storage/metadata.ts';
 
 /** What a QueueManager tells its owner as acknowledgements advance. */
 export interface QueueEvents {
@@ -46,23 +42,6 @@ const ITEM_SAMPLE = 0;
 const ITEM_EXEMPLAR = 1;
 const ITEM_HISTOGRAM = 2;
 const ITEM_FLOAT_HISTOGRAM = 3;
-
-/** Metric types as scrape metadata names them. */
-export type MetadataMetricType = 'counter' | 'gauge' | 'histogram' | 'gaugehistogram' | 'summary' | 'info' | 'stateset' | 'unknown';
-
-/** One metric family's metadata as the scrape side knows it (Prometheus' scrape.MetricMetadata). */
-export interface MetricMetadataEntry {
-  readonly metric: string;
-  readonly type: MetadataMetricType;
-  readonly help: string;
-  readonly unit: string;
-}
-
-/**
- * Where RW1 metadata comes from: every active target's metadata, read each send_interval.
- * Duplicates (same family, type, help and unit) are fine; the queue de-duplicates.
- */
-export type MetadataSource = () => Iterable<MetricMetadataEntry>;
 
 const METADATA_TYPE_CODES: Readonly<Record<MetadataMetricType, number>> = {
   unknown: MetricType.UNKNOWN,
@@ -179,10 +158,10 @@ export class QueueManager {
       metrics: RemoteMetrics;
       events: QueueEvents;
       externalLabels: Labels;
-      samplesIn?: () => number;
+      samplesIn?: (() => number) | undefined;
       /** Newest sample timestamp appended to the WAL (ms): how far behind the reader is. */
-      highestAppended?: () => number;
-      metadataSource?: MetadataSource;
+      highestAppended?: (() => number) | undefined;
+      metadataSource?: MetadataSource | undefined;
     },
   ) {
     this.cfg = cfg;
@@ -209,14 +188,26 @@ export class QueueManager {
     // Per-queue counters exist from the start (at 0), so rate() and ratio alerts have series to work on.
     const m = this.metrics;
     for (const c of [
-      m.samplesTotal, m.samplesFailed, m.samplesRetried,
-      m.exemplarsTotal, m.exemplarsFailed, m.exemplarsRetried,
-      m.histogramsTotal, m.histogramsFailed, m.histogramsRetried,
-      m.metadataTotal, m.metadataFailed, m.metadataRetried, m.metadataBytes,
-      m.bytesTotal, m.enqueueRetries,
-    ]) c.inc(this.labels(), 0);
+      m.samplesTotal,
+      m.samplesFailed,
+      m.samplesRetried,
+      m.exemplarsTotal,
+      m.exemplarsFailed,
+      m.exemplarsRetried,
+      m.histogramsTotal,
+      m.histogramsFailed,
+      m.histogramsRetried,
+      m.metadataTotal,
+      m.metadataFailed,
+      m.metadataRetried,
+      m.metadataBytes,
+      m.bytesTotal,
+      m.enqueueRetries,
+    ])
+      c.inc(this.labels(), 0);
     for (const reason of DROP_REASONS) {
-      for (const c of [m.samplesDropped, m.exemplarsDropped, m.histogramsDropped]) c.inc({ ...this.labels(), reason }, 0);
+      for (const c of [m.samplesDropped, m.exemplarsDropped, m.histogramsDropped])
+        c.inc({ ...this.labels(), reason }, 0);
     }
     for (const g of [m.samplesPending, m.exemplarsPending, m.histogramsPending]) g.set(this.labels(), 0);
     this.metrics.highestSent.set(this.labels(), 0);
@@ -226,7 +217,9 @@ export class QueueManager {
     this.metrics.shardCapacity.set(this.labels(), q.capacity);
     if (this.protocol === 'v2' && cfg.metadataConfig.send) {
       // Prometheus disables metadata_config.send for RW2 the same way: 2.0 carries metadata per series.
-      this.log.info('metadata_config.send does not apply to remote write 2.0 (metadata travels per series); metadata-only requests start only if the endpoint makes us fall back to 1.0');
+      this.log.info(
+        'metadata_config.send does not apply to remote write 2.0 (metadata travels per series); metadata-only requests start only if the endpoint makes us fall back to 1.0',
+      );
     }
   }
 
@@ -310,7 +303,9 @@ export class QueueManager {
         b.addMetadata(METADATA_TYPE_CODES[e.type] ?? MetricType.UNKNOWN, e.metric, e.help, e.unit);
       }
       const body = this.metadataSnappy.compress(b.finish());
-      const outcome = await this.sendWithBackoff(body, 'v1', this.metadataAbort.signal, null, () => m.metadataRetried.inc(labels, n));
+      const outcome = await this.sendWithBackoff(body, 'v1', this.metadataAbort.signal, null, () =>
+        m.metadataRetried.inc(labels, n),
+      );
       if (outcome === null) return;
       if (outcome.kind === 'ok') {
         m.metadataTotal.inc(labels, n);
@@ -355,7 +350,11 @@ export class QueueManager {
       if (frozen > this.reshardFrozenUntil) this.reshardFrozenUntil = frozen;
       this.lastError = outcome.error;
       this.lastErrorAt = this.clock.now();
-      if (attempt === 0) this.log.warn(data ? 'Failed to send batch, retrying' : 'Failed to send metadata, retrying', { remote_name: this.cfg.name, err: outcome.error });
+      if (attempt === 0)
+        this.log.warn(data ? 'Failed to send batch, retrying' : 'Failed to send metadata, retrying', {
+          remote_name: this.cfg.name,
+          err: outcome.error,
+        });
       if (signal.aborted) return null;
       const delay = outcome.retryAfterMs > 0 ? outcome.retryAfterMs : backoff;
       // The server's Retry-After is a minimum: jitter only upward there.
@@ -414,10 +413,13 @@ export class QueueManager {
     if (this.protocol === 'v1') return;
     this.protocol = 'v1';
     this.fellBack = true;
-    this.log.warn('Remote write receiver rejected a 2.0 request with 415 Unsupported Media Type; falling back to 1.0 (prometheus.WriteRequest) for this endpoint until restart or reload', {
-      remote_name: this.cfg.name,
-      err,
-    });
+    this.log.warn(
+      'Remote write receiver rejected a 2.0 request with 415 Unsupported Media Type; falling back to 1.0 (prometheus.WriteRequest) for this endpoint until restart or reload',
+      {
+        remote_name: this.cfg.name,
+        err,
+      },
+    );
   }
 
   /**
@@ -659,7 +661,17 @@ export class QueueManager {
   enqueueHistogram(ref: number, t: number, h: Histogram, float: boolean, chunk: number): boolean {
     if (!this.sendHistograms) return true;
     const refused = this.protocol === 'v1' && isCustomBucketsSchema(h.schema) ? REASON_NHCB : null;
-    return this.enqueueItem(float ? ITEM_FLOAT_HISTOGRAM : ITEM_HISTOGRAM, this.metrics.histogramsDropped, ref, t, 0, null, h, chunk, refused);
+    return this.enqueueItem(
+      float ? ITEM_FLOAT_HISTOGRAM : ITEM_HISTOGRAM,
+      this.metrics.histogramsDropped,
+      ref,
+      t,
+      0,
+      null,
+      h,
+      chunk,
+      refused,
+    );
   }
 
   /**
@@ -902,7 +914,15 @@ class Shard {
   }
 
   /** Enqueues an exemplar (labels) or a histogram (h). */
-  pushItem(kind: number, ref: number, t: number, v: number, labels: Labels | null, h: Histogram | null, chunk: number): boolean {
+  pushItem(
+    kind: number,
+    ref: number,
+    t: number,
+    v: number,
+    labels: Labels | null,
+    h: Histogram | null,
+    chunk: number,
+  ): boolean {
     if (this.size >= this.capacity) return false;
     const i = (this.head + this.size) % this.capacity;
     this.refs[i] = ref;
@@ -970,7 +990,10 @@ class Shard {
         const sizeBefore = this.size;
         // Sleep until a full batch is there or the deadline passes.
         await new Promise<void>((resolve) => {
-          const wait = this.size > 0 ? Math.max(1, overdue ? Math.min(OVERDUE_IDLE_MS, deadline - now) : deadline - now) : q.batchSendDeadline;
+          const wait =
+            this.size > 0
+              ? Math.max(1, overdue ? Math.min(OVERDUE_IDLE_MS, deadline - now) : deadline - now)
+              : q.batchSendDeadline;
           const timer = clock.setTimeout(() => {
             this.wakeFn = null;
             resolve();
@@ -1165,15 +1188,24 @@ class Shard {
     if (err !== '') {
       qm.lastError = err;
       qm.lastErrorAt = qm.clockRef.now();
-      qm.logRef.error('Non-recoverable error, dropping batch', { remote_name: qm.cfg.name, failedSampleCount: fS, failedHistogramCount: fH, failedExemplarCount: fE, err });
+      qm.logRef.error('Non-recoverable error, dropping batch', {
+        remote_name: qm.cfg.name,
+        failedSampleCount: fS,
+        failedHistogramCount: fH,
+        failedExemplarCount: fE,
+        err,
+      });
     } else {
       if (fS + fE + fH > 0) {
-        qm.logRef.error('we got 2xx status code from the Receiver yet statistics indicate some data was not written; investigation needed', {
-          remote_name: qm.cfg.name,
-          failedSampleCount: fS,
-          failedHistogramCount: fH,
-          failedExemplarCount: fE,
-        });
+        qm.logRef.error(
+          'we got 2xx status code from the Receiver yet statistics indicate some data was not written; investigation needed',
+          {
+            remote_name: qm.cfg.name,
+            failedSampleCount: fS,
+            failedHistogramCount: fH,
+            failedExemplarCount: fE,
+          },
+        );
       }
       qm.recordSent(Math.min(nS, wS) + Math.min(nE, wE) + Math.min(nH, wH));
     }
@@ -1274,7 +1306,13 @@ class ShardingState {
  * Prometheus' shard calculation: enough shards to send what comes in, plus 5% of the backlog per
  * second. Null while nothing was sent (no basis for an estimate).
  */
-export function desiredShards(r: { inRate: number; outRate: number; dropRate: number; sendSecondsRate: number; delaySeconds: number }): number | null {
+export function desiredShards(r: {
+  inRate: number;
+  outRate: number;
+  dropRate: number;
+  sendSecondsRate: number;
+  delaySeconds: number;
+}): number | null {
   if (r.outRate <= 0) return null;
   const keptRatio = r.outRate / (r.dropRate + r.outRate);
   const timePerSample = r.sendSecondsRate / r.outRate;

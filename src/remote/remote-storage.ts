@@ -8,11 +8,11 @@ import { redactUrl } from '../config/redact.ts';
 import { HttpWriteClient, type WriteClient } from './client.ts';
 import { RemoteMetrics } from './metrics.ts';
 import { ProgressFile } from './progress.ts';
-import { QueueManager, type MetadataSource, type WalPosition } from './queue-manager.ts';
+import { QueueManager } from './queue-manager.ts';
+import type { WalPosition } from '../wal/segments.ts';
+import type { MetadataSource } from '../storage/metadata.ts';
 import { WalWatcher } from './watcher.ts';
 import type { RecordTail } from '../wal/tail.ts';
-
-export type { MetadataMetricType, MetadataSource, MetricMetadataEntry } from './queue-manager.ts';
 
 export interface RemoteStorageOptions {
   dataDir: string;
@@ -36,12 +36,12 @@ export interface RemoteStorageOptions {
   /** How long shutdown and reload wait for queues to drain. */
   flushDeadlineMs: number;
   /** Overridable for tests. */
-  makeClient?: (cfg: RemoteWriteConfig) => WriteClient;
+  makeClient?: ((cfg: RemoteWriteConfig) => WriteClient) | undefined;
   /**
    * Metric metadata of all active targets, for RW1 endpoints with metadata_config.send (read every
    * send_interval). Without it no metadata is sent.
    */
-  metadataSource?: MetadataSource;
+  metadataSource?: MetadataSource | undefined;
 }
 
 interface Endpoint {
@@ -99,10 +99,20 @@ export class RemoteStorage {
       metadataSource: this.opts.metadataSource,
       events: { onAcked: (pos) => progress.save(pos) },
     });
-    const watcher = new WalWatcher(qm, { walDir: this.opts.walDir, clock, log: qlog, subscribe: this.opts.subscribe, tail: this.opts.tail ?? undefined });
+    const watcher = new WalWatcher(qm, {
+      walDir: this.opts.walDir,
+      clock,
+      log: qlog,
+      subscribe: this.opts.subscribe,
+      tail: this.opts.tail,
+    });
     qm.start();
     watcher.start(from);
-    qlog.info(saved ? 'Resuming remote write from saved WAL position' : 'Starting remote write at the WAL head', { url: redactUrl(cfg.url), segment: from.segment, offset: from.offset });
+    qlog.info(saved ? 'Resuming remote write from saved WAL position' : 'Starting remote write at the WAL head', {
+      url: redactUrl(cfg.url),
+      segment: from.segment,
+      offset: from.offset,
+    });
     return { key: JSON.stringify([cfg, externalLabels]), qm, watcher, progress };
   }
 
@@ -154,7 +164,12 @@ export class RemoteStorage {
       if (!pos || pos.segment >= below) continue;
       const lost = samplesIn(pos.segment, below);
       if (lost > 0) this.metrics.samplesDropped.inc({ ...ep.qm.labels(), reason }, lost);
-      this.opts.log.warn('WAL data dropped before this endpoint received it', { remote_name: ep.qm.cfg.name, samples: lost, reason, resume_segment: below });
+      this.opts.log.warn('WAL data dropped before this endpoint received it', {
+        remote_name: ep.qm.cfg.name,
+        samples: lost,
+        reason,
+        resume_segment: below,
+      });
       ep.progress.save({ segment: below, offset: 0 });
       ep.watcher.skipTo(below);
     }

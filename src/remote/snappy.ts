@@ -3,17 +3,10 @@
  * our encoder (src/util/snappy.ts); decompression, for tests and tools, uses snappyjs.
  */
 import { uncompress } from 'snappyjs';
-import { Scratch, snappyCompressInto } from '../util/snappy.ts';
-import { OutpostError } from '../util/errors.ts';
-
-export class SnappyError extends OutpostError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('snappy', message, options);
-  }
-}
+import { Scratch, SnappyError, snappyCompressInto } from '../util/snappy.ts';
 
 /** Default cap on a decoded body: far above any sane remote-write request, low enough to refuse a bomb. */
-export const DEFAULT_MAX_UNCOMPRESSED = 64 * 1024 * 1024;
+const DEFAULT_MAX_UNCOMPRESSED = 64 * 1024 * 1024;
 
 /**
  * Compresses request bodies with the Go-compatible encoder in src/util/snappy.ts: measured 1.6x

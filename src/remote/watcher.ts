@@ -18,7 +18,8 @@ import { lastCheckpoint, listSegments, segmentName } from '../wal/segments.ts';
 import type { Clock } from '../util/clock.ts';
 import { errorMessage } from '../util/errors.ts';
 import type { RecordTail } from '../wal/tail.ts';
-import type { QueueManager, WalPosition } from './queue-manager.ts';
+import type { QueueManager } from './queue-manager.ts';
+import type { WalPosition } from '../wal/segments.ts';
 
 export interface WatcherOptions {
   walDir: string;
@@ -29,7 +30,7 @@ export interface WatcherOptions {
   /** Fallback read interval when no notification arrives. */
   fallbackMs?: number;
   /** The writer's recent records: while this endpoint keeps up it reads them here, not from disk. */
-  tail?: RecordTail;
+  tail?: RecordTail | null | undefined;
 }
 
 const READ_CHUNK = 1 << 20;
@@ -121,7 +122,10 @@ export class WalWatcher {
     await this.readCheckpointSeries(range.first - 1);
     let seg = range.first;
     if (from.segment < range.first) {
-      log.warn('Resume position was truncated away; resuming at the oldest segment', { wanted: from.segment, oldest: range.first });
+      log.warn('Resume position was truncated away; resuming at the oldest segment', {
+        wanted: from.segment,
+        oldest: range.first,
+      });
       from = { segment: range.first, offset: 0 };
     }
     let skippedTo = 0;
@@ -146,7 +150,11 @@ export class WalWatcher {
       } catch (err) {
         // A damaged segment must not stop this endpoint for good: report it and go on with the next.
         if (!(err instanceof CorruptionError)) throw err;
-        this.opts.log.error('Corrupt WAL segment, skipping the rest of it', { segment: err.segment, offset: err.offset, err: err.reason });
+        this.opts.log.error('Corrupt WAL segment, skipping the rest of it', {
+          segment: err.segment,
+          offset: err.offset,
+          err: err.reason,
+        });
       }
       if (this.stopped) return;
       seg++;
@@ -201,7 +209,10 @@ export class WalWatcher {
         // At the end of what is written. A newer segment means this one is final: read once more
         // (the writer finishes a segment before creating the next), then move on.
         // The writer's notifications say when a newer segment exists; only without one ask the disk.
-        if (this.headSegment > seg || (this.headSegment < 0 && (await exists(path.join(this.opts.walDir, segmentName(seg + 1)))))) {
+        if (
+          this.headSegment > seg ||
+          (this.headSegment < 0 && (await exists(path.join(this.opts.walDir, segmentName(seg + 1)))))
+        ) {
           const again = await fh.read(this.buf, 0, READ_CHUNK, reader.readOffset);
           if (again.bytesRead > 0) {
             reader.feed(this.buf, 0, again.bytesRead);
@@ -212,7 +223,10 @@ export class WalWatcher {
           try {
             await this.drain(reader, seg, from);
           } catch (err) {
-            this.opts.log.warn('Torn record at the end of a finished segment, skipping it', { segment: seg, err: errorMessage(err) });
+            this.opts.log.warn('Torn record at the end of a finished segment, skipping it', {
+              segment: seg,
+              err: errorMessage(err),
+            });
           }
           return 'done';
         }
@@ -294,7 +308,15 @@ export class WalWatcher {
       if (!qm.sendHistograms || seg < from.segment || (seg === from.segment && end <= from.offset)) return true;
       const hs = this.histograms;
       hs.length = 0;
-      if (!this.decodeOptional(() => (float ? decodeFloatHistogramSamples(rec, hs) : decodeHistogramSamples(rec, hs)), 'histograms', seg, end)) return true;
+      if (
+        !this.decodeOptional(
+          () => (float ? decodeFloatHistogramSamples(rec, hs) : decodeHistogramSamples(rec, hs)),
+          'histograms',
+          seg,
+          end,
+        )
+      )
+        return true;
       const chunk = qm.beginChunk({ segment: seg, offset: end });
       for (let i = 0; i < hs.length; i++) {
         const h = hs[i];
@@ -317,7 +339,11 @@ export class WalWatcher {
       decode();
       return true;
     } catch (err) {
-      this.opts.log.warn(`Skipping a WAL ${what} record that does not decode`, { segment: seg, offset: end, err: errorMessage(err) });
+      this.opts.log.warn(`Skipping a WAL ${what} record that does not decode`, {
+        segment: seg,
+        offset: end,
+        err: errorMessage(err),
+      });
       return false;
     }
   }

@@ -4,7 +4,7 @@ import { Dispatcher, ProxySelector } from '../net/proxy.ts';
 import { requestOnce } from '../net/request-once.ts';
 import { OutpostError } from '../util/errors.ts';
 import { lazyHttps, lazyZlib } from '../util/lazy-builtin.ts';
-import type { TlsClientOptions } from './http-client.ts';
+import type { TlsClientOptions } from '../net/tls.ts';
 
 export class ScrapeError extends OutpostError {
   /** True when the body size limit stopped the scrape (reported as scrape_body_size_bytes = -1). */
@@ -22,7 +22,7 @@ export interface FetchOptions {
   /** 0 = unlimited. The scrape fails once the uncompressed body reaches this many bytes. */
   bodySizeLimit: number;
   agent: http.Agent | https.Agent;
-  tls?: TlsClientOptions;
+  tls?: TlsClientOptions | undefined;
   /** Follow up to this many redirects (0 = report 3xx as an error, like follow_redirects: false). */
   maxRedirects: number;
   /**
@@ -30,7 +30,7 @@ export interface FetchOptions {
    * (ProxySelector.fromConfig: no_proxy, proxy_from_environment, proxy_connect_header). Absolute-URI
    * requests for http targets, CONNECT tunnels (pooled, kept alive) for https.
    */
-  proxy?: URL | ProxySelector;
+  proxy?: URL | ProxySelector | undefined;
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
@@ -51,7 +51,12 @@ export async function fetchBody(opts: FetchOptions, buf: Buffer): Promise<FetchR
   for (let hop = 0; ; hop++) {
     const r = await fetchOnce(opts, url, buf);
     if (r.kind === 'body') return r.res;
-    if (hop >= opts.maxRedirects) throw new ScrapeError(opts.maxRedirects === 0 ? `server returned HTTP status ${r.status} (redirects are not followed)` : `stopped after ${opts.maxRedirects} redirects`);
+    if (hop >= opts.maxRedirects)
+      throw new ScrapeError(
+        opts.maxRedirects === 0
+          ? `server returned HTTP status ${r.status} (redirects are not followed)`
+          : `stopped after ${opts.maxRedirects} redirects`,
+      );
     url = new URL(r.location, url);
   }
 }
@@ -149,7 +154,9 @@ function fetchOnce(opts: FetchOptions, url: URL, buf: Buffer): Promise<Once> {
         chunk.copy(buf, length);
         length = need;
       });
-      stream.on('end', () => finish(null, { kind: 'body', res: { buf, length, contentType: res.headers['content-type'] } }));
+      stream.on('end', () =>
+        finish(null, { kind: 'body', res: { buf, length, contentType: res.headers['content-type'] } }),
+      );
       stream.on('error', (e: Error) => finish(new ScrapeError(e.message)));
       res.on('aborted', () => finish(new ScrapeError('connection closed while reading body')));
     }

@@ -1,6 +1,6 @@
 import type http from 'node:http';
 import type https from 'node:https';
-import { ExemplarStatus, type Appender } from '../agent/storage.ts';
+import { ExemplarStatus, type Appender } from '../storage/appender.ts';
 import type { Logger } from '../log/logger.ts';
 import { relabel, type CompiledRelabel } from '../relabel/relabel.ts';
 import { createParser, Entry, type TextParser } from '../textparse/parser.ts';
@@ -10,10 +10,12 @@ import { LabelsBuilder, METRIC_NAME, labelsToString, type Labels } from '../util
 import { isValidLabelName, isValidMetricName } from '../relabel/names.ts';
 import { fetchBody, ScrapeError } from './fetch-body.ts';
 import type { ProxySelector } from '../net/proxy.ts';
-import type { AuthSource, TlsClientOptions } from './http-client.ts';
+import type { AuthSource } from '../net/auth.ts';
+import type { TlsClientOptions } from '../net/tls.ts';
 import type { BufferPool } from './buffer-pool.ts';
 import { DROPPED_REF, SeriesCache } from './series-cache.ts';
-import { MetadataCache, type MetricMetadataEntry } from './metadata.ts';
+import { MetadataCache } from './metadata.ts';
+import type { MetricMetadataEntry } from '../storage/metadata.ts';
 
 /** Everything a loop needs to know about its target, fixed for the loop's life. */
 export interface ScrapeTarget {
@@ -38,13 +40,13 @@ export interface LoopOptions {
   readonly labelValueLengthLimit: number;
   readonly bodySizeLimit: number;
   readonly headers: Readonly<Record<string, string>>;
-  readonly fallbackProtocol?: 'text' | 'openmetrics';
+  readonly fallbackProtocol?: 'text' | 'openmetrics' | undefined;
   readonly agent: http.Agent | https.Agent;
-  readonly tls?: TlsClientOptions;
+  readonly tls?: TlsClientOptions | undefined;
   readonly auth: AuthSource;
   readonly followRedirects: boolean;
   /** A bare proxy URL, or the selector for the pool's whole proxy config (fetch-body.ts takes either). */
-  readonly proxy?: URL | ProxySelector;
+  readonly proxy?: URL | ProxySelector | undefined;
   readonly buffers: BufferPool;
   /** 'legacy': metric and label names must use the classic charset after relabeling (else the scrape fails). */
   readonly nameValidation: 'legacy' | 'utf8';
@@ -52,7 +54,6 @@ export interface LoopOptions {
 
 /** Samples ahead of now by more than this are rejected, as Prometheus' appender does. */
 const MAX_FUTURE_MS = 10 * 60 * 1000;
-
 
 export interface LoopState {
   health: 'up' | 'down' | 'unknown';
@@ -74,11 +75,17 @@ export interface LoopCounters {
   bodyLimitHit: number;
 }
 
-export class SampleLimitError extends ScrapeError {}
+class SampleLimitError extends ScrapeError {}
 
 const EMPTY = Buffer.alloc(0);
 
-const REPORT_NAMES = ['up', 'scrape_duration_seconds', 'scrape_samples_scraped', 'scrape_samples_post_metric_relabeling', 'scrape_series_added'] as const;
+const REPORT_NAMES = [
+  'up',
+  'scrape_duration_seconds',
+  'scrape_samples_scraped',
+  'scrape_samples_post_metric_relabeling',
+  'scrape_series_added',
+] as const;
 
 /**
  * One target's scrape loop: fetch, parse, map raw series text to a ref through the cache (so relabeling
@@ -112,9 +119,23 @@ export class ScrapeLoop {
   private forcedError: string | null = null;
   private readonly headers: Record<string, string>;
   private readonly url: URL;
-  readonly state: LoopState = { health: 'unknown', lastScrape: 0, lastDurationMs: 0, lastError: '', samples: 0, series: 0 };
+  readonly state: LoopState = {
+    health: 'unknown',
+    lastScrape: 0,
+    lastDurationMs: 0,
+    lastError: '',
+    samples: 0,
+    series: 0,
+  };
 
-  constructor(target: ScrapeTarget, opts: LoopOptions, app: Appender, clock: Clock, log: Logger, counters: LoopCounters) {
+  constructor(
+    target: ScrapeTarget,
+    opts: LoopOptions,
+    app: Appender,
+    clock: Clock,
+    log: Logger,
+    counters: LoopCounters,
+  ) {
     this.target = target;
     this.opts = opts;
     this.app = app;
@@ -165,7 +186,8 @@ export class ScrapeLoop {
     if (opts.stale) {
       const t = this.clock.now();
       this.appendStaleForExposed(t);
-      for (let i = 0; i < REPORT_NAMES.length; i++) if (this.reportRefs[i] > 0) this.app.appendStale(this.reportRefs[i], t);
+      for (let i = 0; i < REPORT_NAMES.length; i++)
+        if (this.reportRefs[i] > 0) this.app.appendStale(this.reportRefs[i], t);
       await this.app.commit();
     }
   }
@@ -240,7 +262,8 @@ export class ScrapeLoop {
       this.counters.failed++;
       this.state.health = 'down';
       this.state.lastError = errorMessage(err);
-      if (!(err instanceof ScrapeError)) this.log.debug('Scrape failed', { target: this.target.url, err: this.state.lastError });
+      if (!(err instanceof ScrapeError))
+        this.log.debug('Scrape failed', { target: this.target.url, err: this.state.lastError });
       else this.log.debug('Scrape failed', { target: this.target.url, err: err.message });
     } else {
       this.appendStaleForGone(ts);
@@ -271,7 +294,11 @@ export class ScrapeLoop {
   }
 
   /** Parses the body and appends its samples. Throws (failing the whole scrape) on any parse or limit error. */
-  private ingest(ts: number, length: number, contentType: string | undefined): { scraped: number; post: number; added: number } {
+  private ingest(
+    ts: number,
+    length: number,
+    contentType: string | undefined,
+  ): { scraped: number; post: number; added: number } {
     const p = this.parser(contentType);
     const buf = this.buf;
     p.reset(buf, length);
@@ -350,7 +377,12 @@ export class ScrapeLoop {
     const hasTs = p.exemplarHasTimestamp;
     const st = app.appendExemplar(ref, hasTs ? p.exemplarTimestamp : t, p.exemplarValue, hasTs, p.exemplarLabels());
     // Exemplars never fail a scrape; Prometheus only logs the rejects at debug level.
-    if (st > ExemplarStatus.duplicate) this.log.debug('Error while adding exemplar', { target: this.target.url, series: this.buf.toString('utf8', p.seriesStart, p.seriesEnd), err: exemplarError(st) });
+    if (st > ExemplarStatus.duplicate)
+      this.log.debug('Error while adding exemplar', {
+        target: this.target.url,
+        series: this.buf.toString('utf8', p.seriesStart, p.seriesEnd),
+        err: exemplarError(st),
+      });
   }
 
   private parser(contentType: string | undefined): TextParser {
@@ -395,17 +427,28 @@ export class ScrapeLoop {
     if (name === '') throw new ScrapeError('no metric name found in series');
     if (this.opts.nameValidation === 'legacy') {
       // Relabeling can produce names the exposition parser never would; Prometheus fails the scrape then.
-      if (!isValidMetricName(name)) throw new ScrapeError(`invalid metric name or label names: ${labelsToString(labels)}`);
+      if (!isValidMetricName(name))
+        throw new ScrapeError(`invalid metric name or label names: ${labelsToString(labels)}`);
       for (let i = 0; i < labels.length; i += 2) {
-        if (!isValidLabelName(labels[i]) && labels[i] !== METRIC_NAME) throw new ScrapeError(`invalid metric name or label names: ${labelsToString(labels)}`);
+        if (!isValidLabelName(labels[i]) && labels[i] !== METRIC_NAME)
+          throw new ScrapeError(`invalid metric name or label names: ${labelsToString(labels)}`);
       }
     }
     const o = this.opts;
-    if (o.labelLimit > 0 && labels.length / 2 > o.labelLimit) throw new ScrapeError(`label_limit exceeded (metric: ${lb.get(METRIC_NAME)}, number of labels: ${labels.length / 2}, limit: ${o.labelLimit})`);
+    if (o.labelLimit > 0 && labels.length / 2 > o.labelLimit)
+      throw new ScrapeError(
+        `label_limit exceeded (metric: ${lb.get(METRIC_NAME)}, number of labels: ${labels.length / 2}, limit: ${o.labelLimit})`,
+      );
     if (o.labelNameLengthLimit > 0 || o.labelValueLengthLimit > 0) {
       for (let i = 0; i < labels.length; i += 2) {
-        if (o.labelNameLengthLimit > 0 && Buffer.byteLength(labels[i]) > o.labelNameLengthLimit) throw new ScrapeError(`label_name_length_limit exceeded (metric: ${lb.get(METRIC_NAME)}, label name: ${labels[i]}, limit: ${o.labelNameLengthLimit})`);
-        if (o.labelValueLengthLimit > 0 && Buffer.byteLength(labels[i + 1]) > o.labelValueLengthLimit) throw new ScrapeError(`label_value_length_limit exceeded (metric: ${lb.get(METRIC_NAME)}, label name: ${labels[i]}, value: ${JSON.stringify(labels[i + 1])}, limit: ${o.labelValueLengthLimit})`);
+        if (o.labelNameLengthLimit > 0 && Buffer.byteLength(labels[i]) > o.labelNameLengthLimit)
+          throw new ScrapeError(
+            `label_name_length_limit exceeded (metric: ${lb.get(METRIC_NAME)}, label name: ${labels[i]}, limit: ${o.labelNameLengthLimit})`,
+          );
+        if (o.labelValueLengthLimit > 0 && Buffer.byteLength(labels[i + 1]) > o.labelValueLengthLimit)
+          throw new ScrapeError(
+            `label_value_length_limit exceeded (metric: ${lb.get(METRIC_NAME)}, label name: ${labels[i]}, value: ${JSON.stringify(labels[i + 1])}, limit: ${o.labelValueLengthLimit})`,
+          );
       }
     }
     return this.app.ref(labels);
@@ -414,13 +457,18 @@ export class ScrapeLoop {
   private appendStaleForGone(ts: number): void {
     // Series of the previous successful scrape that did not come back get a stale marker; then the
     // cache forgets them.
-    if (this.exposedIter >= 0) this.cache.forEachSeenIn(this.exposedIter, this.opts.trackTimestampsStaleness, (ref) => this.app.appendStale(ref, ts));
+    if (this.exposedIter >= 0)
+      this.cache.forEachSeenIn(this.exposedIter, this.opts.trackTimestampsStaleness, (ref) =>
+        this.app.appendStale(ref, ts),
+      );
     this.cache.sweep(this.iter);
   }
 
   private appendStaleForExposed(ts: number): void {
     if (this.exposedIter < 0) return;
-    this.cache.forEachSeenIn(this.exposedIter, this.opts.trackTimestampsStaleness, (ref) => this.app.appendStale(ref, ts));
+    this.cache.forEachSeenIn(this.exposedIter, this.opts.trackTimestampsStaleness, (ref) =>
+      this.app.appendStale(ref, ts),
+    );
   }
 
   private appendReport(ts: number, ok: boolean, duration: number, scraped: number, post: number, added: number): void {

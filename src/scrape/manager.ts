@@ -1,6 +1,7 @@
 import http from 'node:http';
-import { Counter, Gauge, type Registry } from 'prom-client';
-import type { Appender } from '../agent/storage.ts';
+import { Gauge, type Registry } from 'prom-client';
+import { collectedCounter } from '../metrics/registry.ts';
+import type { Appender } from '../storage/appender.ts';
 import type { ScrapeConfig, TargetGroup } from '../config/types.ts';
 import { formatDuration } from '../config/duration.ts';
 import type { Logger } from '../log/logger.ts';
@@ -11,12 +12,13 @@ import type { Clock } from '../util/clock.ts';
 import { labelsGet, labelsKey, type Labels } from '../util/labels.ts';
 import { ScrapeLoop, type LoopCounters, type LoopOptions, type ScrapeTarget } from './loop.ts';
 import { populateTargetLabels } from './target-labels.ts';
-import { AuthSource, tlsOptions } from './http-client.ts';
+import { AuthSource } from '../net/auth.ts';
+import { tlsOptions } from '../net/tls.ts';
 import { BufferPool } from './buffer-pool.ts';
 import { ProxySelector } from '../net/proxy.ts';
 import { errorMessage } from '../util/errors.ts';
 import { lazyHttps } from '../util/lazy-builtin.ts';
-import type { MetricMetadataEntry } from './metadata.ts';
+import type { MetricMetadataEntry } from '../storage/metadata.ts';
 
 /** One metadata entry of one target, as the metadata API lists it. */
 export interface TargetMetadataEntry extends MetricMetadataEntry {
@@ -54,13 +56,28 @@ export class ScrapeManager {
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly userAgent: string;
-  readonly counters: LoopCounters = { scrapes: 0, failed: 0, duplicates: 0, outOfOrder: 0, outOfBounds: 0, sampleLimitHit: 0, bodyLimitHit: 0 };
+  readonly counters: LoopCounters = {
+    scrapes: 0,
+    failed: 0,
+    duplicates: 0,
+    outOfOrder: 0,
+    outOfBounds: 0,
+    sampleLimitHit: 0,
+    bodyLimitHit: 0,
+  };
   private stopped = false;
   private readonly buffers = new BufferPool();
   private readonly env: NodeJS.ProcessEnv;
 
   /** `env`: where proxy_from_environment reads HTTP_PROXY, HTTPS_PROXY and NO_PROXY. */
-  constructor(storage: AppenderSource, clock: Clock, log: Logger, reg: Registry, userAgent: string, env: NodeJS.ProcessEnv = process.env) {
+  constructor(
+    storage: AppenderSource,
+    clock: Clock,
+    log: Logger,
+    reg: Registry,
+    userAgent: string,
+    env: NodeJS.ProcessEnv = process.env,
+  ) {
     this.storage = storage;
     this.clock = clock;
     this.log = log;
@@ -69,7 +86,10 @@ export class ScrapeManager {
     this.registerMetrics(reg);
   }
 
-  /** Applies scrape configs: new pools start, removed pools stop (with stale markers), changed pools restart their loops. */
+  /**
+   * Applies scrape configs: new pools start, removed pools stop (with stale markers), changed pools restart
+   * their loops.
+   */
   async applyConfig(scrapeConfigs: readonly ScrapeConfig[]): Promise<void> {
     const wanted = new Map(scrapeConfigs.map((c) => [c.jobName, c]));
     const stops: Promise<void>[] = [];
@@ -128,16 +148,22 @@ export class ScrapeManager {
     for (const groups of pool.groups.values()) {
       for (const g of groups) {
         for (const addr of g.targets) {
-          const res = populateTargetLabels(g.labels, ['__address__', addr], {
-            jobName: cfg.jobName,
-            scrapeInterval: formatDuration(cfg.scrapeInterval),
-            scrapeTimeout: formatDuration(cfg.scrapeTimeout),
-            metricsPath: cfg.metricsPath,
-            scheme: cfg.scheme,
-            params: cfg.params,
-          }, pool.rules);
+          const res = populateTargetLabels(
+            g.labels,
+            ['__address__', addr],
+            {
+              jobName: cfg.jobName,
+              scrapeInterval: formatDuration(cfg.scrapeInterval),
+              scrapeTimeout: formatDuration(cfg.scrapeTimeout),
+              metricsPath: cfg.metricsPath,
+              scheme: cfg.scheme,
+              params: cfg.params,
+            },
+            pool.rules,
+          );
           if (res.kind === 'dropped') {
-            if (cfg.keepDroppedTargets === 0 || pool.dropped.length < cfg.keepDroppedTargets) pool.dropped.push(res.discovered);
+            if (cfg.keepDroppedTargets === 0 || pool.dropped.length < cfg.keepDroppedTargets)
+              pool.dropped.push(res.discovered);
             continue;
           }
           if (res.kind === 'error') {
@@ -158,8 +184,12 @@ export class ScrapeManager {
       }
     }
     // Past target_limit every target of the pool fails (no scrape, stale markers, up=0), as Prometheus does.
-    const overLimit = cfg.targetLimit > 0 && want.size > cfg.targetLimit ? `target_limit exceeded (number of targets: ${want.size}, limit: ${cfg.targetLimit})` : null;
-    if (overLimit) this.log.error('Target limit exceeded', { job: cfg.jobName, targets: want.size, limit: cfg.targetLimit });
+    const overLimit =
+      cfg.targetLimit > 0 && want.size > cfg.targetLimit
+        ? `target_limit exceeded (number of targets: ${want.size}, limit: ${cfg.targetLimit})`
+        : null;
+    if (overLimit)
+      this.log.error('Target limit exceeded', { job: cfg.jobName, targets: want.size, limit: cfg.targetLimit });
     for (const [key, loop] of pool.loops) {
       if (!want.has(key)) {
         void loop.stop({ stale: true });
@@ -168,7 +198,14 @@ export class ScrapeManager {
     }
     for (const [key, target] of want) {
       if (pool.loops.has(key)) continue;
-      const loop = new ScrapeLoop(target, pool.loopOpts, this.storage.appender(), this.clock, this.log.child('scrape'), this.counters);
+      const loop = new ScrapeLoop(
+        target,
+        pool.loopOpts,
+        this.storage.appender(),
+        this.clock,
+        this.log.child('scrape'),
+        this.counters,
+      );
       pool.loops.set(key, loop);
       loop.start(targetOffset(key, target.url, target.intervalMs));
     }
@@ -187,7 +224,10 @@ export class ScrapeManager {
       setupError = errorMessage(err);
       this.log.error('Invalid proxy settings; every scrape of the pool fails', { job: cfg.jobName, err: setupError });
     }
-    const agent = cfg.scheme === 'https' ? new (lazyHttps().Agent)({ keepAlive: true, maxSockets: 4, ...tls }) : new http.Agent({ keepAlive: true, maxSockets: 4 });
+    const agent =
+      cfg.scheme === 'https'
+        ? new (lazyHttps().Agent)({ keepAlive: true, maxSockets: 4, ...tls })
+        : new http.Agent({ keepAlive: true, maxSockets: 4 });
     const loopOpts: LoopOptions = Object.freeze({
       honorLabels: cfg.honorLabels,
       honorTimestamps: cfg.honorTimestamps,
@@ -209,7 +249,12 @@ export class ScrapeManager {
       proxy: proxy ?? undefined,
       buffers: this.buffers,
       nameValidation: cfg.metricNameValidationScheme,
-      fallbackProtocol: cfg.fallbackScrapeProtocol === 'OpenMetricsText1.0.0' || cfg.fallbackScrapeProtocol === 'OpenMetricsText0.0.1' ? 'openmetrics' : cfg.fallbackScrapeProtocol ? 'text' : undefined,
+      fallbackProtocol:
+        cfg.fallbackScrapeProtocol === 'OpenMetricsText1.0.0' || cfg.fallbackScrapeProtocol === 'OpenMetricsText0.0.1'
+          ? 'openmetrics'
+          : cfg.fallbackScrapeProtocol
+            ? 'text'
+            : undefined,
       agent,
       tls,
     });
@@ -220,7 +265,8 @@ export class ScrapeManager {
   async stop(): Promise<void> {
     this.stopped = true;
     const all: Promise<void>[] = [];
-    for (const pool of this.pools.values()) for (const loop of pool.loops.values()) all.push(loop.stop({ stale: false }));
+    for (const pool of this.pools.values())
+      for (const loop of pool.loops.values()) all.push(loop.stop({ stale: false }));
     await Promise.all(all);
     for (const pool of this.pools.values()) closeClients(pool.loopOpts);
   }
@@ -251,7 +297,8 @@ export class ScrapeManager {
 
   droppedTargets(): { pool: string; discovered: Labels }[] {
     const out: { pool: string; discovered: Labels }[] = [];
-    for (const pool of this.pools.values()) for (const d of pool.dropped) out.push({ pool: pool.cfg.jobName, discovered: d });
+    for (const pool of this.pools.values())
+      for (const d of pool.dropped) out.push({ pool: pool.cfg.jobName, discovered: d });
     return out;
   }
 
@@ -278,7 +325,8 @@ export class ScrapeManager {
    */
   allMetadata(): MetricMetadataEntry[] {
     const out: MetricMetadataEntry[] = [];
-    for (const pool of this.pools.values()) for (const loop of pool.loops.values()) for (const m of loop.listMetadata()) out.push(m);
+    for (const pool of this.pools.values())
+      for (const loop of pool.loops.values()) for (const m of loop.listMetadata()) out.push(m);
     return out;
   }
 
@@ -288,13 +336,32 @@ export class ScrapeManager {
 
   private registerMetrics(reg: Registry): void {
     const c = this.counters;
-    const counter = (name: string, help: string, get: () => number) =>
-      new Counter({ name, help, registers: [reg], collect() { this.reset(); this.inc(get()); } });
-    counter('prometheus_target_scrapes_sample_duplicate_timestamp_total', 'Total number of samples rejected due to duplicate timestamps but different values.', () => c.duplicates);
-    counter('prometheus_target_scrapes_sample_out_of_order_total', 'Total number of samples rejected due to not being out of the expected order.', () => c.outOfOrder);
-    counter('prometheus_target_scrapes_sample_out_of_bounds_total', 'Total number of samples rejected due to timestamp falling outside of the time bounds.', () => c.outOfBounds);
-    counter('prometheus_target_scrapes_exceeded_sample_limit_total', 'Total number of scrapes that hit the sample limit and were rejected.', () => c.sampleLimitHit);
-    counter('prometheus_target_scrapes_exceeded_body_size_limit_total', 'Total number of scrapes that hit the body size limit', () => c.bodyLimitHit);
+    const counter = (name: string, help: string, get: () => number) => collectedCounter(reg, name, help, get);
+    counter(
+      'prometheus_target_scrapes_sample_duplicate_timestamp_total',
+      'Total number of samples rejected due to duplicate timestamps but different values.',
+      () => c.duplicates,
+    );
+    counter(
+      'prometheus_target_scrapes_sample_out_of_order_total',
+      'Total number of samples rejected due to not being out of the expected order.',
+      () => c.outOfOrder,
+    );
+    counter(
+      'prometheus_target_scrapes_sample_out_of_bounds_total',
+      'Total number of samples rejected due to timestamp falling outside of the time bounds.',
+      () => c.outOfBounds,
+    );
+    counter(
+      'prometheus_target_scrapes_exceeded_sample_limit_total',
+      'Total number of scrapes that hit the sample limit and were rejected.',
+      () => c.sampleLimitHit,
+    );
+    counter(
+      'prometheus_target_scrapes_exceeded_body_size_limit_total',
+      'Total number of scrapes that hit the body size limit',
+      () => c.bodyLimitHit,
+    );
     const pools = this.pools;
     new Gauge({
       name: 'prometheus_target_scrape_pool_targets',
@@ -322,7 +389,7 @@ function toRecord(ls: Labels): Record<string, string> {
 }
 
 /** Stable offset inside the interval from a hash of the target, so restarts keep the same phase. */
-export function targetOffset(key: string, url: string, intervalMs: number): number {
+function targetOffset(key: string, url: string, intervalMs: number): number {
   // FNV-1a 32-bit over the target identity.
   let h = 0x811c9dc5;
   const s = key + '\u0000' + url;

@@ -10,23 +10,19 @@
  */
 import { fnv1a, grownArray, grownBuffer, sameBytes } from '../util/bytes.ts';
 import { Entry, type EntryKind } from '../textparse/types.ts';
-
-export type MetricTypeName = 'counter' | 'gauge' | 'histogram' | 'gaugehistogram' | 'summary' | 'info' | 'stateset' | 'unknown';
-
-export interface MetricMetadataEntry {
-  readonly metric: string;
-  readonly type: MetricTypeName;
-  readonly help: string;
-  readonly unit: string;
-}
+import type { MetadataMetricType, MetricMetadataEntry } from '../storage/metadata.ts';
 
 /** Type names indexed by MetricType code (textparse, WAL metadata record and remote-write enum). */
-export const METRIC_TYPE_NAMES: readonly MetricTypeName[] = ['unknown', 'counter', 'gauge', 'histogram', 'gaugehistogram', 'summary', 'info', 'stateset'];
-
-/** MetricType code by type name, e.g. for the remote-write MetricMetadata enum (same numbering). */
-export const METRIC_TYPE_CODES: Readonly<Record<MetricTypeName, number>> = Object.freeze(
-  Object.fromEntries(METRIC_TYPE_NAMES.map((name, code) => [name, code])) as Record<MetricTypeName, number>,
-);
+const METRIC_TYPE_NAMES: readonly MetadataMetricType[] = [
+  'unknown',
+  'counter',
+  'gauge',
+  'histogram',
+  'gaugehistogram',
+  'summary',
+  'info',
+  'stateset',
+];
 
 /** Successful scrapes a family may be missing from before its metadata is dropped (Prometheus: 10). */
 export const METADATA_RETENTION_SCRAPES = 10;
@@ -164,7 +160,12 @@ export class MetadataCache {
     if (this.listed === null) {
       const out = new Array<MetricMetadataEntry>(this.n);
       for (let e = 0; e < this.n; e++) {
-        out[e] = Object.freeze({ metric: this.names[e], type: METRIC_TYPE_NAMES[this.types[e]] ?? 'unknown', help: this.helps[e], unit: this.units[e] });
+        out[e] = Object.freeze({
+          metric: this.names[e],
+          type: METRIC_TYPE_NAMES[this.types[e]] ?? 'unknown',
+          help: this.helps[e],
+          unit: this.units[e],
+        });
       }
       this.listed = out;
     }
@@ -186,15 +187,18 @@ export class MetadataCache {
     // Exporters write HELP first, then TYPE (and UNIT) of the same family.
     const first = startsFamily ? l + 1 : l;
     const second = startsFamily ? l : l + 1;
-    if (first < this.n && this.nameLen[first] === n && this.sameBytes(this.nameOff[first], buf, s, end)) return (this.last = first);
-    if (second < this.n && this.nameLen[second] === n && this.sameBytes(this.nameOff[second], buf, s, end)) return (this.last = second);
+    if (first < this.n && this.nameLen[first] === n && this.sameBytes(this.nameOff[first], buf, s, end))
+      return (this.last = first);
+    if (second < this.n && this.nameLen[second] === n && this.sameBytes(this.nameOff[second], buf, s, end))
+      return (this.last = second);
     const h = fnv1a(buf, s, end);
     const t = this.table;
     const mask = this.mask;
     for (let slot = h & mask; ; slot = (slot + 1) & mask) {
       const e = t[slot];
       if (e === EMPTY) break;
-      if (this.hashes[e] === h && this.nameLen[e] === n && this.sameBytes(this.nameOff[e], buf, s, end)) return (this.last = e);
+      if (this.hashes[e] === h && this.nameLen[e] === n && this.sameBytes(this.nameOff[e], buf, s, end))
+        return (this.last = e);
     }
     return (this.last = this.insert(line, buf, h));
   }
@@ -234,7 +238,8 @@ export class MetadataCache {
     const n = end - s;
     if (this.arenaUsed + n > this.arena.length) {
       if (this.garbage > 4096 && this.garbage * 2 > this.arenaUsed) this.compactArena();
-      if (this.arenaUsed + n > this.arena.length) this.setArena(grownBuffer(this.arena, this.arenaUsed, this.arenaUsed + n));
+      if (this.arenaUsed + n > this.arena.length)
+        this.setArena(grownBuffer(this.arena, this.arenaUsed, this.arenaUsed + n));
     }
     const at = this.arenaUsed;
     this.arena.set(buf.subarray(s, end), at);

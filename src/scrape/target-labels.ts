@@ -118,7 +118,9 @@ export function populateTargetLabels(
   if (typeof timeout === 'string') return fail(`error parsing scrape timeout: ${timeout}`);
   if (timeout === 0) return fail('scrape timeout cannot be 0');
   if (timeout > interval) {
-    return fail(`scrape timeout cannot be greater than scrape interval (${goQuote(timeoutStr)} > ${goQuote(intervalStr)})`);
+    return fail(
+      `scrape timeout cannot be greater than scrape interval (${goQuote(timeoutStr)} > ${goQuote(intervalStr)})`,
+    );
   }
 
   lb.forEach((name) => {
@@ -128,7 +130,8 @@ export function populateTargetLabels(
 
   const labels = lb.labels();
   for (let i = 0; i < labels.length; i += 2) {
-    if (!labels[i + 1].isWellFormed()) return fail(`invalid label value for ${goQuote(labels[i])}: ${goQuote(labels[i + 1])}`);
+    if (!labels[i + 1].isWellFormed())
+      return fail(`invalid label value for ${goQuote(labels[i])}: ${goQuote(labels[i + 1])}`);
   }
   const publicLabels: string[] = [];
   for (let i = 0; i < labels.length; i += 2) {
@@ -195,7 +198,7 @@ function shouldEscape(c: number, mode: EscapeMode): boolean {
   if ((c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39)) return false;
   const ch = String.fromCharCode(c);
   if (mode === 'host') {
-    if ("!$&'()*+,;=:[]<>\"".includes(ch)) return false;
+    if ('!$&\'()*+,;=:[]<>"'.includes(ch)) return false;
   }
   if ('-_.~'.includes(ch)) return false;
   if ('$&+,/:;=?@'.includes(ch)) {

@@ -1,5 +1,13 @@
 import type { Clock } from '../util/clock.ts';
-import type { Phase, ReloadStatus, RemoteStatus, SeriesStatus, StatusSnapshot, TargetStatus, WalStatus } from './types.ts';
+import type {
+  Phase,
+  ReloadStatus,
+  RemoteStatus,
+  SeriesStatus,
+  StatusSnapshot,
+  TargetStatus,
+  WalStatus,
+} from './types.ts';
 
 /** Each stage contributes one part of the snapshot through a provider; the hub asks them when it refreshes. */
 export interface StatusProviders {
@@ -18,7 +26,12 @@ export interface StatusHubInfo {
 
 const EMPTY_SERIES: SeriesStatus = { active: 0, created: 0, removed: 0, samplesAppended: 0 };
 const EMPTY_WAL: WalStatus = {
-  bytes: 0, segments: 0, firstSegment: 0, lastSegment: 0, capBytes: 0, oldestTimestamp: 0,
+  bytes: 0,
+  segments: 0,
+  firstSegment: 0,
+  lastSegment: 0,
+  capBytes: 0,
+  oldestTimestamp: 0,
   replay: { done: false, current: 0, max: 0 },
 };
 
@@ -85,7 +98,11 @@ export class StatusHub {
 
   /** The remote-write part (fresh) and the last reload, without building the rest: for periodic samplers. */
   sampled(): Pick<StatusSnapshot, 'remote' | 'reload' | 'startedAt'> {
-    return { remote: this.providers.remote ? this.providers.remote() : [], reload: this.reloadStatus, startedAt: this.startedAt };
+    return {
+      remote: this.providers.remote ? this.providers.remote() : [],
+      reload: this.reloadStatus,
+      startedAt: this.startedAt,
+    };
   }
 
   subscribe = (fn: () => void): (() => void) => {

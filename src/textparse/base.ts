@@ -201,7 +201,7 @@ export function duplicateLabelName(ls: readonly string[]): string | undefined {
  * Growable table of label offsets: name start, name end, value start, value end per label (quoted
  * names without their quotes). A class of its own so both parsers share one monomorphic shape.
  */
-export class LabelOffsets {
+class LabelOffsets {
   off = new Int32Array(64);
   n = 0;
 

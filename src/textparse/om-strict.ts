@@ -1,6 +1,5 @@
-import type { OpenMetricsParser } from './openmetrics.ts';
 import { duplicateLabelName } from './base.ts';
-import { Entry, MetricType, ParseError } from './types.ts';
+import { Entry, MetricType, ParseError, type EntryKind } from './types.ts';
 import { FloatScanner, codePointCount } from './scan.ts';
 
 /** Sample-name suffixes each OpenMetrics type may use, by MetricType code. */
@@ -18,6 +17,24 @@ const TYPE_NAMES = ['unknown', 'counter', 'gauge', 'histogram', 'gaugehistogram'
 
 /** OpenMetrics caps an exemplar's label names and values at 128 code points together. */
 const EXEMPLAR_MAX_RUNES = 128;
+
+/**
+ * What the checker reads from the OpenMetrics parser positioned on an entry. An interface of its own
+ * so om-strict.ts does not import the parser that imports it.
+ */
+interface StrictCheckedParser {
+  readonly line: number;
+  readonly entryKind: EntryKind;
+  /** MetricType code of a TYPE entry. */
+  readonly metricType: number;
+  readonly value: number;
+  readonly hasTimestamp: boolean;
+  readonly timestampSeconds: number;
+  readonly hasExemplar: boolean;
+  currentName(): string;
+  labels(): string[];
+  exemplarLabels(): string[];
+}
 
 interface Family {
   readonly name: string;
@@ -81,7 +98,7 @@ export class OmStrictChecker {
     this.point.clear();
   }
 
-  meta(p: OpenMetricsParser): void {
+  meta(p: StrictCheckedParser): void {
     this.line = p.line;
     const name = p.currentName();
     let fam = this.fam;
@@ -90,7 +107,8 @@ export class OmStrictChecker {
     } else {
       if (this.families.has(name)) throw this.error(`metric family ${JSON.stringify(name)} appears twice`);
       const owner = this.claims.get(name);
-      if (owner !== undefined) throw this.error(`metric family ${JSON.stringify(name)} clashes with family ${JSON.stringify(owner)}`);
+      if (owner !== undefined)
+        throw this.error(`metric family ${JSON.stringify(name)} clashes with family ${JSON.stringify(owner)}`);
       fam = this.startFamily(name);
     }
     const kind = p.entryKind;
@@ -105,7 +123,10 @@ export class OmStrictChecker {
         const sample = name + s;
         const owner = this.claims.get(sample) ?? (sample !== name && this.families.has(sample) ? sample : undefined);
         if (owner !== undefined) {
-          throw this.error(`sample name ${JSON.stringify(sample)} of ${JSON.stringify(name)} clashes with family ${JSON.stringify(owner)}`);
+          throw this.error(
+            `sample name ${JSON.stringify(sample)} of ${JSON.stringify(name)} ` +
+              `clashes with family ${JSON.stringify(owner)}`,
+          );
         }
         this.claims.set(sample, name);
       }
@@ -123,7 +144,7 @@ export class OmStrictChecker {
     }
   }
 
-  series(p: OpenMetricsParser): void {
+  series(p: StrictCheckedParser): void {
     this.line = p.line;
     const name = p.currentName();
     const ls = p.labels();
@@ -131,11 +152,15 @@ export class OmStrictChecker {
     let suffix = fam === null ? null : suffixOf(fam, name);
     if (fam === null || suffix === null) {
       if (fam !== null && name === fam.name) {
-        throw this.error(`${JSON.stringify(name)} is not a sample name of ${TYPE_NAMES[fam.type]} ${JSON.stringify(fam.name)}`);
+        throw this.error(
+          `${JSON.stringify(name)} is not a sample name of ${TYPE_NAMES[fam.type]} ${JSON.stringify(fam.name)}`,
+        );
       }
-      if (this.families.has(name)) throw this.error(`samples of metric family ${JSON.stringify(name)} are not contiguous`);
+      if (this.families.has(name))
+        throw this.error(`samples of metric family ${JSON.stringify(name)} are not contiguous`);
       const owner = this.claims.get(name);
-      if (owner !== undefined) throw this.error(`sample ${JSON.stringify(name)} is not next to the rest of family ${JSON.stringify(owner)}`);
+      if (owner !== undefined)
+        throw this.error(`sample ${JSON.stringify(name)} is not next to the rest of family ${JSON.stringify(owner)}`);
       fam = this.startFamily(name);
       suffix = '';
     }
@@ -166,7 +191,8 @@ export class OmStrictChecker {
     const skey = name + '\xfe' + groupKeyOf(ls, '');
     if (this.seriesTs.has(skey)) {
       const prev = this.seriesTs.get(skey) ?? null;
-      if (prev === null || !p.hasTimestamp) throw this.error(`series ${JSON.stringify(name)} repeated without timestamps`);
+      if (prev === null || !p.hasTimestamp)
+        throw this.error(`series ${JSON.stringify(name)} repeated without timestamps`);
       if (p.timestampSeconds < prev) throw this.error(`timestamps of ${JSON.stringify(name)} go backwards`);
       if (this.point.seen.has(skey)) {
         this.finishPoint(fam);
@@ -226,7 +252,8 @@ export class OmStrictChecker {
       if (dup !== undefined) throw this.error(`exemplar label name ${JSON.stringify(dup)} is not unique`);
       let runes = 0;
       for (const s of ex) runes += codePointCount(s);
-      if (runes > EXEMPLAR_MAX_RUNES) throw this.error(`exemplar labels of ${JSON.stringify(name)} exceed ${EXEMPLAR_MAX_RUNES} characters`);
+      if (runes > EXEMPLAR_MAX_RUNES)
+        throw this.error(`exemplar labels of ${JSON.stringify(name)} exceed ${EXEMPLAR_MAX_RUNES} characters`);
     }
   }
 
@@ -284,13 +311,17 @@ export class OmStrictChecker {
     if (fam.type === MetricType.histogram) {
       if (!pt.hasInf) throw this.error(`histogram ${n} has no +Inf bucket`);
       if (pt.negativeLe && pt.hasSum) throw this.error(`histogram ${n} has negative buckets and a _sum`);
-      if (pt.hasCount && pt.count !== pt.infValue) throw this.error(`histogram ${n} _count does not match its +Inf bucket`);
+      if (pt.hasCount && pt.count !== pt.infValue)
+        throw this.error(`histogram ${n} _count does not match its +Inf bucket`);
       if (pt.hasCount !== pt.hasSum) throw this.error(`histogram ${n} must have both _count and _sum or neither`);
     } else if (fam.type === MetricType.gaugehistogram) {
       if (!pt.hasInf) throw this.error(`gaugehistogram ${n} has no +Inf bucket`);
-      if (pt.hasSum && pt.sum < 0 && !pt.negativeLe) throw this.error(`gaugehistogram ${n} has a negative _gsum but no negative buckets`);
-      if (pt.hasCount && pt.count !== pt.infValue) throw this.error(`gaugehistogram ${n} _gcount does not match its +Inf bucket`);
-      if (pt.hasCount !== pt.hasSum) throw this.error(`gaugehistogram ${n} must have both _gcount and _gsum or neither`);
+      if (pt.hasSum && pt.sum < 0 && !pt.negativeLe)
+        throw this.error(`gaugehistogram ${n} has a negative _gsum but no negative buckets`);
+      if (pt.hasCount && pt.count !== pt.infValue)
+        throw this.error(`gaugehistogram ${n} _gcount does not match its +Inf bucket`);
+      if (pt.hasCount !== pt.hasSum)
+        throw this.error(`gaugehistogram ${n} must have both _gcount and _gsum or neither`);
     }
   }
 

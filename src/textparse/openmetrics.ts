@@ -96,9 +96,12 @@ export class OpenMetricsParser extends ParserBase implements TextParser {
       const j = i + 2;
       if (j + 4 < end && b[j + 4] === SP) {
         const k0 = b[j];
-        if (k0 === 0x48 && b[j + 1] === 0x45 && b[j + 2] === 0x4c && b[j + 3] === 0x50) return this.meta(KW_HELP, j + 5);
-        if (k0 === 0x54 && b[j + 1] === 0x59 && b[j + 2] === 0x50 && b[j + 3] === 0x45) return this.meta(KW_TYPE, j + 5);
-        if (k0 === 0x55 && b[j + 1] === 0x4e && b[j + 2] === 0x49 && b[j + 3] === 0x54) return this.meta(KW_UNIT, j + 5);
+        if (k0 === 0x48 && b[j + 1] === 0x45 && b[j + 2] === 0x4c && b[j + 3] === 0x50)
+          return this.meta(KW_HELP, j + 5);
+        if (k0 === 0x54 && b[j + 1] === 0x59 && b[j + 2] === 0x50 && b[j + 3] === 0x45)
+          return this.meta(KW_TYPE, j + 5);
+        if (k0 === 0x55 && b[j + 1] === 0x4e && b[j + 2] === 0x49 && b[j + 3] === 0x54)
+          return this.meta(KW_UNIT, j + 5);
       }
       if (j + 2 < end && b[j] === 0x45 && b[j + 1] === 0x4f && b[j + 2] === 0x46) {
         let k = j + 3;
@@ -201,7 +204,7 @@ export class OpenMetricsParser extends ParserBase implements TextParser {
     }
     this.seriesEnd = j;
 
-    let v = this.token(j);
+    const v = this.token(j);
     if (v < 0) throw this.fail(j < end && b[j] === SP ? j + 1 : j, 'expected value after metric');
     if (!this.num.parse(b, j + 1, v)) throw this.failAt(v, floatErrorMessage(this.num.status, b, j + 1, v));
     this.value = this.num.value;

@@ -2,10 +2,10 @@ import { OpenMetricsParser } from './openmetrics.ts';
 import { PromTextParser } from './prom-text.ts';
 import { ParseError, type TextParser } from './types.ts';
 
-export { Entry, MetricType, ParseError, PARSE_ERROR_CODE } from './types.ts';
-export type { EntryKind, MetricTypeCode, TextParser } from './types.ts';
+export { Entry, MetricType, ParseError } from './types.ts';
+export type { TextParser } from './types.ts';
 export { PromTextParser } from './prom-text.ts';
-export { OpenMetricsParser, type OpenMetricsOptions } from './openmetrics.ts';
+export { OpenMetricsParser } from './openmetrics.ts';
 
 export type TextFormat = 'text' | 'openmetrics';
 
@@ -111,7 +111,10 @@ export function selectFormat(contentType: string | undefined, fallback?: TextFor
   if (mt === 'application/openmetrics-text') return 'openmetrics';
   if (mt === 'text/plain') return 'text';
   if (mt === 'application/vnd.google.protobuf') {
-    throw new ParseError(0, `unsupported Content-Type ${JSON.stringify(contentType)}: protobuf exposition is not supported`);
+    throw new ParseError(
+      0,
+      `unsupported Content-Type ${JSON.stringify(contentType)}: protobuf exposition is not supported`,
+    );
   }
   return fallback ?? 'text';
 }

@@ -89,8 +89,10 @@ export class PromTextParser extends ParserBase implements TextParser {
     if (j < end && (b[j] === SP || b[j] === TAB)) {
       while (j < end && (b[j] === SP || b[j] === TAB)) j++;
       if (j + 4 < end && (b[j + 4] === SP || b[j + 4] === TAB)) {
-        if (b[j] === 0x48 && b[j + 1] === 0x45 && b[j + 2] === 0x4c && b[j + 3] === 0x50) return this.meta(KW_HELP, j + 4);
-        if (b[j] === 0x54 && b[j + 1] === 0x59 && b[j + 2] === 0x50 && b[j + 3] === 0x45) return this.meta(KW_TYPE, j + 4);
+        if (b[j] === 0x48 && b[j + 1] === 0x45 && b[j + 2] === 0x4c && b[j + 3] === 0x50)
+          return this.meta(KW_HELP, j + 4);
+        if (b[j] === 0x54 && b[j + 1] === 0x59 && b[j + 2] === 0x50 && b[j + 3] === 0x45)
+          return this.meta(KW_TYPE, j + 4);
       }
     }
     const nl = lineEnd(b, i, end);

@@ -4,8 +4,8 @@
  */
 
 const POW10 = [
-  1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19,
-  1e20, 1e21, 1e22,
+  1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20,
+  1e21, 1e22,
 ];
 
 export const FloatStatus = { ok: 0, syntax: 1, unsupported: 2, range: 3 } as const;
@@ -177,7 +177,7 @@ export function parseDigitsInt64(b: Buffer, s: number, e: number): number {
  */
 export function secondsToMillis(seconds: number): number {
   const ms = Math.trunc(seconds * 1000);
-  if (!(ms > -9223372036854775808 && ms < 9223372036854775808)) return -9223372036854775808;
+  if (!(ms > -(2 ** 63) && ms < 2 ** 63)) return -(2 ** 63);
   return ms === 0 ? 0 : ms;
 }
 
@@ -199,7 +199,8 @@ export function validUtf8(b: Uint8Array, s: number, e: number): boolean {
     if (c < 0xf0) {
       if (i + 2 >= e) return false;
       const c1 = b[i + 1];
-      if (c === 0xe0 ? c1 < 0xa0 || c1 > 0xbf : c === 0xed ? c1 < 0x80 || c1 > 0x9f : (c1 & 0xc0) !== 0x80) return false;
+      if (c === 0xe0 ? c1 < 0xa0 || c1 > 0xbf : c === 0xed ? c1 < 0x80 || c1 > 0x9f : (c1 & 0xc0) !== 0x80)
+        return false;
       if ((b[i + 2] & 0xc0) !== 0x80) return false;
       i += 3;
       continue;
@@ -207,7 +208,8 @@ export function validUtf8(b: Uint8Array, s: number, e: number): boolean {
     if (c < 0xf5) {
       if (i + 3 >= e) return false;
       const c1 = b[i + 1];
-      if (c === 0xf0 ? c1 < 0x90 || c1 > 0xbf : c === 0xf4 ? c1 < 0x80 || c1 > 0x8f : (c1 & 0xc0) !== 0x80) return false;
+      if (c === 0xf0 ? c1 < 0x90 || c1 > 0xbf : c === 0xf4 ? c1 < 0x80 || c1 > 0x8f : (c1 & 0xc0) !== 0x80)
+        return false;
       if ((b[i + 2] & 0xc0) !== 0x80 || (b[i + 3] & 0xc0) !== 0x80) return false;
       i += 4;
       continue;
@@ -301,7 +303,7 @@ export function lineEnd(b: Buffer, s: number, e: number): number {
  * dominant cost of materialising labels) and lets every cached series share it. Bounded: a slot
  * is simply overwritten on collision.
  */
-export class StringCache {
+class StringCache {
   private readonly slots: (string | undefined)[];
   private readonly mask: number;
   static readonly MAX_LEN = 64;

@@ -15,15 +15,12 @@ export const MetricType = {
   info: 6,
   stateset: 7,
 } as const;
-export type MetricTypeCode = (typeof MetricType)[keyof typeof MetricType];
-
-export const PARSE_ERROR_CODE = 'TEXTPARSE_INVALID';
 
 /** Any invalid exposition. The scrape that produced it fails as a whole. */
 export class ParseError extends OutpostError {
   readonly line: number;
   constructor(line: number, message: string) {
-    super(PARSE_ERROR_CODE, line > 0 ? `line ${line}: ${message}` : message);
+    super('OUTPOST_TEXTPARSE_INVALID', line > 0 ? `line ${line}: ${message}` : message);
     this.line = line;
   }
 }

@@ -3,6 +3,7 @@
  * records (reset() keeps the allocation), so steady-state encoding allocates nothing.
  * Integers are JS numbers: exact up to 2^53, which covers refs and millisecond timestamps.
  */
+import { OutpostError } from './errors.ts';
 const TWO32 = 4294967296;
 
 /**
@@ -44,10 +45,22 @@ export function fnv1a(b: Uint8Array, start: number, end: number): number {
  * across calls). Eight bytes a step as two 32-bit loads, which V8 compiles to single unaligned
  * loads, then byte by byte.
  */
-export function sameBytes(a: Uint8Array, va: DataView, aOff: number, b: Uint8Array, vb: DataView, bOff: number, n: number): boolean {
+export function sameBytes(
+  a: Uint8Array,
+  va: DataView,
+  aOff: number,
+  b: Uint8Array,
+  vb: DataView,
+  bOff: number,
+  n: number,
+): boolean {
   let i = 0;
   for (const n8 = n - 7; i < n8; i += 8) {
-    if (va.getInt32(aOff + i, true) !== vb.getInt32(bOff + i, true) || va.getInt32(aOff + i + 4, true) !== vb.getInt32(bOff + i + 4, true)) return false;
+    if (
+      va.getInt32(aOff + i, true) !== vb.getInt32(bOff + i, true) ||
+      va.getInt32(aOff + i + 4, true) !== vb.getInt32(bOff + i + 4, true)
+    )
+      return false;
   }
   for (; i < n; i++) if (a[aOff + i] !== b[bOff + i]) return false;
   return true;
@@ -173,7 +186,7 @@ export class ByteWriter {
     const n = Buffer.byteLength(s);
     this.uvarint(n);
     this.ensure(n);
-    this.pos += this.buf.write(s, this.pos, n, "utf8");
+    this.pos += this.buf.write(s, this.pos, n, 'utf8');
   }
 
   bytes(src: Uint8Array, start = 0, end = src.length): void {
@@ -204,7 +217,11 @@ export function uvarintSize(v: number): number {
   return n;
 }
 
-export class ByteReaderError extends Error {}
+export class ByteReaderError extends OutpostError {
+  constructor(message: string) {
+    super('OUTPOST_BYTES_INVALID', message);
+  }
+}
 
 /** Cursor over a byte range with the decoders matching ByteWriter. Throws ByteReaderError past the end. */
 export class ByteReader {

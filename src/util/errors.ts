@@ -1,13 +1,159 @@
 /**
- * Base of every error Outpost raises on purpose. A stable `code` lets callers and tests branch on
- * the kind of failure without matching message text.
+ * The catalogue of every error Outpost raises on purpose, in undici's manner: each stable code names
+ * the class that carries it and what the user should do about it. The classes live beside the code
+ * that throws them (they carry fields of their own: file and line, segment and offset, ...), but
+ * they can only be built with a code from this list, and test/util/errors.test.ts checks that each
+ * code belongs to exactly the class named here.
+ *
+ * Codes are `OUTPOST_` plus the area and what went wrong, in capitals. They are part of the
+ * interface: callers and tests branch on them, never on message text. Do not rename one.
  */
+export const ERROR_CATALOGUE = {
+  OUTPOST_FLAG_INVALID: {
+    class: 'FlagError',
+    action: 'Fix the command-line flag named in the message; `outpost --help` lists every flag and its format.',
+  },
+  OUTPOST_CONFIG_INVALID: {
+    class: 'ConfigError',
+    action:
+      'Fix each field at the file:line named; `outpost check-config FILE` checks a file without starting. ' +
+      'A failed reload keeps the running configuration.',
+  },
+  OUTPOST_DURATION_INVALID: {
+    class: 'DurationError',
+    action:
+      'Write a Prometheus duration: whole numbers with units ms, s, m, h, d, w or y, largest first, e.g. ' +
+      '30s or 1h30m.',
+  },
+  OUTPOST_BYTE_SIZE_INVALID: {
+    class: 'ByteSizeError',
+    action: 'Write a Prometheus byte size: a number with B, KB, MB, GB, TB, PB or EB (powers of 1024), e.g. 512MB.',
+  },
+  OUTPOST_RELABEL_CONFIG_INVALID: {
+    class: 'RelabelConfigError',
+    action:
+      'Fix the field of the relabel rule at the index named; each action requires its own fields, as in ' +
+      'Prometheus.',
+  },
+  OUTPOST_RELABEL_REGEX_INVALID: {
+    class: 'RegexTranslationError',
+    action: 'Use RE2 syntax, as Prometheus does: no backreferences and no lookaround.',
+  },
+  OUTPOST_BAD_PATTERN: {
+    class: 'GlobPatternError',
+    action: "Fix the file_sd `files` pattern: `*`, `?` and `[...]` as in Go's filepath.Glob, with every `[` closed.",
+  },
+  OUTPOST_WEB_OPTIONS_INVALID: {
+    class: 'WebOptionsError',
+    action: 'Fix the --web.* flag named in the message.',
+  },
+  OUTPOST_WEB_CONFIG_INVALID: {
+    class: 'WebConfigError',
+    action:
+      'Fix the file given to --web.config.file (Prometheus exporter-toolkit format: tls_server_config, ' +
+      'basic_auth_users with bcrypt hashes, http_server_config).',
+  },
+  OUTPOST_SELECTOR_INVALID: {
+    class: 'SelectorError',
+    action: 'Fix the series selector of the API request, e.g. {job="node",instance=~"host.*"}.',
+  },
+  OUTPOST_SD_FAILED: {
+    class: 'DiscoveryError',
+    action:
+      'Make the discovery source reachable and valid (file, URL or DNS name in the message); its last good ' +
+      'targets are kept meanwhile.',
+  },
+  OUTPOST_SCRAPE_FAILED: {
+    class: 'ScrapeError',
+    action:
+      'Check that the target answers on the scrape URL within scrape_timeout, and body_size_limit when the ' +
+      'body was too large; the target shows up=0 until it does.',
+  },
+  OUTPOST_TEXTPARSE_INVALID: {
+    class: 'ParseError',
+    action:
+      'Fix the exporter: its exposition is invalid at the line named. The whole scrape is dropped, as in ' +
+      'Prometheus.',
+  },
+  OUTPOST_PROXY: {
+    class: 'ProxyError',
+    action: 'Check proxy_url / proxy_from_environment and that the proxy accepts CONNECT to the target.',
+  },
+  OUTPOST_OAUTH2: {
+    class: 'OAuth2Error',
+    action:
+      'Check the oauth2 token_url, client_id and client secret (or its file); requests fail until a token ' + 'is had.',
+  },
+  OUTPOST_SERIES_INVALID: {
+    class: 'InvalidSeriesError',
+    action:
+      'A series needs labels with unique names; relabeling produced one without: fix the relabel rules of ' +
+      'the job.',
+  },
+  OUTPOST_STORAGE_CLOSED: {
+    class: 'StorageClosedError',
+    action: 'None: a bug in Outpost (the storage was used before open() or after close()). Please report it.',
+  },
+  OUTPOST_LOCKED: {
+    class: 'LockError',
+    action:
+      'Another Outpost uses this data directory: stop it, or give this one its own --storage.agent.path. A ' +
+      'lock left by a killed process is taken over.',
+  },
+  OUTPOST_WAL_WRITE: {
+    class: 'WalWriteError',
+    action:
+      'Free disk space or fix permissions of the WAL directory; samples are dropped (and counted) until a ' +
+      'new segment can be written, retried every 5 s.',
+  },
+  OUTPOST_WAL_CORRUPTION: {
+    class: 'CorruptionError',
+    action:
+      'None at start: the WAL is cut at the last good record and everything before it is kept. If it ' +
+      'recurs, check the disk.',
+  },
+  OUTPOST_WAL_INVALID_RECORD: {
+    class: 'InvalidRecordError',
+    action: 'As for OUTPOST_WAL_CORRUPTION: a record does not follow its layout, so the WAL is cut before it.',
+  },
+  OUTPOST_WAL_SEGMENTS: {
+    class: 'SegmentsError',
+    action:
+      'The WAL directory lacks numbered segment files (removed by hand?): restore them, or move the ' +
+      'directory aside and lose its data.',
+  },
+  OUTPOST_BYTES_INVALID: {
+    class: 'ByteReaderError',
+    action:
+      'None: bytes ended early or a varint overflowed; callers turn this into a WAL or protocol error ' +
+      'naming the place.',
+  },
+  OUTPOST_SNAPPY_INVALID: {
+    class: 'SnappyError',
+    action:
+      'The compressed block is corrupt or larger than allowed: in the WAL it is handled as corruption; ' +
+      'from a client, fix the sender.',
+  },
+  OUTPOST_ENCODER_STATE: {
+    class: 'EncoderStateError',
+    action: 'None: a bug in Outpost (a request builder was used after finish()). Please report it.',
+  },
+} as const satisfies Readonly<Record<`OUTPOST_${string}`, { readonly class: string; readonly action: string }>>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+/** Base of every error in the catalogue. */
 export class OutpostError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
     this.name = new.target.name;
+  }
+
+  /** What the user should do about it. */
+  get action(): string {
+    return ERROR_CATALOGUE[this.code].action;
   }
 }
 

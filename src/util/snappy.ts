@@ -6,6 +6,7 @@
  * compresses to exactly the bytes Prometheus would write. It is also several times faster than
  * snappyjs, whose encoder ran at ~26 MB/s on samples records, and it writes into reused buffers.
  */
+import { OutpostError } from './errors.ts';
 
 /** A growable output buffer kept across calls. */
 export class Scratch {
@@ -29,7 +30,7 @@ const MIN_NON_LITERAL_BLOCK = 1 + 1 + INPUT_MARGIN;
 const MAX_TABLE = 1 << 14;
 const table = new Uint16Array(MAX_TABLE);
 
-export function maxCompressedLength(n: number): number {
+function maxCompressedLength(n: number): number {
   return 32 + n + Math.floor(n / 6);
 }
 
@@ -198,7 +199,11 @@ export function snappyDecodedLength(src: Uint8Array): number {
   return -1;
 }
 
-export class SnappyError extends Error {}
+export class SnappyError extends OutpostError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('OUTPOST_SNAPPY_INVALID', message, options);
+  }
+}
 
 /**
  * Decompresses src into out.buf and returns a view of exactly the decoded bytes. Throws

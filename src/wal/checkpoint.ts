@@ -34,7 +34,14 @@ import {
   type RefMetadata,
 } from './records.ts';
 import { WalWriter } from './segment-writer.ts';
-import { checkpointName, lastCheckpoint, listCheckpoints, listSegments, segmentIndexes, segmentPath } from './segments.ts';
+import {
+  checkpointName,
+  lastCheckpoint,
+  listCheckpoints,
+  listSegments,
+  segmentIndexes,
+  segmentPath,
+} from './segments.ts';
 
 export interface CheckpointOptions {
   /** Series refs whose series records survive. */
@@ -46,7 +53,7 @@ export interface CheckpointOptions {
   segmentSize?: number;
 }
 
-export interface CheckpointStats {
+interface CheckpointStats {
   droppedSeries: number;
   droppedSamples: number;
   droppedTombstones: number;
@@ -73,7 +80,12 @@ const FLUSH_BYTES = 1 << 20;
  * below an existing checkpoint are skipped; a gap between the checkpoint and `from` is an error.
  * Any corruption aborts (a checkpoint cannot be repaired: lost series records would go unnoticed).
  */
-export async function checkpoint(walDir: string, from: number, to: number, opts: CheckpointOptions): Promise<CheckpointResult> {
+export async function checkpoint(
+  walDir: string,
+  from: number,
+  to: number,
+  opts: CheckpointOptions,
+): Promise<CheckpointResult> {
   const stats: CheckpointStats = {
     droppedSeries: 0,
     droppedSamples: 0,
@@ -89,7 +101,10 @@ export async function checkpoint(walDir: string, from: number, to: number, opts:
   const prev = await lastCheckpoint(walDir);
   if (prev) {
     if (from > prev.index + 1) {
-      throw new SegmentsError(walDir, `unexpected gap to last checkpoint: expected segment ${prev.index + 1}, requested ${from}`);
+      throw new SegmentsError(
+        walDir,
+        `unexpected gap to last checkpoint: expected segment ${prev.index + 1}, requested ${from}`,
+      );
     }
     from = prev.index + 1;
   }
@@ -98,7 +113,11 @@ export async function checkpoint(walDir: string, from: number, to: number, opts:
   const tmpDir = `${cpDir}.tmp`;
   await rm(tmpDir, { recursive: true, force: true });
   await mkdir(tmpDir, { recursive: true });
-  const out = await WalWriter.open(tmpDir, { compress: opts.compress ?? true, segmentSize: opts.segmentSize, fsync: 'rotate' });
+  const out = await WalWriter.open(tmpDir, {
+    compress: opts.compress ?? true,
+    fsync: 'rotate',
+    ...(opts.segmentSize === undefined ? {} : { segmentSize: opts.segmentSize }),
+  });
 
   const w = new ByteWriter(1 << 16);
   const inBatch = new SampleBatch();
@@ -128,11 +147,13 @@ export async function checkpoint(walDir: string, from: number, to: number, opts:
         keptBatch.reset();
         decodeSamples(rec, inBatch);
         for (let i = 0; i < inBatch.n; i++) {
-          if (inBatch.ts[i] >= mint) keptBatch.push(inBatch.refs[i], inBatch.ts[i], inBatch.values[i], inBatch.stale[i]);
+          if (inBatch.ts[i] >= mint)
+            keptBatch.push(inBatch.refs[i], inBatch.ts[i], inBatch.values[i], inBatch.stale[i]);
         }
         stats.totalSamples += inBatch.n;
         stats.droppedSamples += inBatch.n - keptBatch.n;
-        if (keptBatch.n > 0) encodeSamples(w, keptBatch.refs, keptBatch.ts, keptBatch.values, keptBatch.stale, keptBatch.n);
+        if (keptBatch.n > 0)
+          encodeSamples(w, keptBatch.refs, keptBatch.ts, keptBatch.values, keptBatch.stale, keptBatch.n);
         else w.reset();
         break;
       }
@@ -283,4 +304,3 @@ async function syncDir(dir: string): Promise<void> {
     // Directory fsync is unsupported on some platforms; data files were synced on close.
   }
 }
-

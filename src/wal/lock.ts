@@ -101,9 +101,11 @@ export async function acquireDirLock(dir: string, opts: DirLockOptions = {}): Pr
   try {
     release = await lockfile.lock(absDir, lockOpts);
   } catch (e) {
-    if (!isLocked(e)) throw new LockError(absDir, `cannot lock data directory ${absDir}: ${(e as Error).message}`, null, { cause: e });
+    if (!isLocked(e))
+      throw new LockError(absDir, `cannot lock data directory ${absDir}: ${(e as Error).message}`, null, { cause: e });
     const owner = await readOwner(ownerPath);
-    const abandoned = owner !== null && owner.hostname === os.hostname() && owner.pid !== process.pid && !processAlive(owner.pid);
+    const abandoned =
+      owner !== null && owner.hostname === os.hostname() && owner.pid !== process.pid && !processAlive(owner.pid);
     if (!abandoned) {
       const who = owner ? ` by pid ${owner.pid} on ${owner.hostname} (since ${owner.started})` : '';
       throw new LockError(
@@ -118,7 +120,9 @@ export async function acquireDirLock(dir: string, opts: DirLockOptions = {}): Pr
     try {
       release = await lockfile.lock(absDir, lockOpts);
     } catch (e2) {
-      throw new LockError(absDir, `data directory ${absDir} was locked again while taking over a stale lock`, null, { cause: e2 });
+      throw new LockError(absDir, `data directory ${absDir} was locked again while taking over a stale lock`, null, {
+        cause: e2,
+      });
     }
   }
 

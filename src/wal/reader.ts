@@ -2,10 +2,10 @@
  * Reading WAL segments: page/fragment parsing shared by the whole-segment reader, the tailing
  * LiveReader and startup replay with repair (Prometheus' wlog Reader, LiveReader and Repair).
  */
-import { open, readdir, rm, stat, type FileHandle } from 'node:fs/promises';
+import { open, rm, type FileHandle } from 'node:fs/promises';
 import { lazyZlib } from '../util/lazy-builtin.ts';
 import { crc32c } from './crc32c.ts';
-import { CorruptionError, InvalidRecordError, SegmentsError } from './errors.ts';
+import { CorruptionError, InvalidRecordError } from './errors.ts';
 import {
   FLAG_SNAPPY,
   FRAG_FIRST,
@@ -91,7 +91,12 @@ abstract class FrameParser {
   }
 
   private corrupt(reason: string, at: number, cause?: unknown): CorruptionError {
-    return new CorruptionError(this.segment, this.frags > 0 ? this.recStart : at, reason, cause ? { cause } : undefined);
+    return new CorruptionError(
+      this.segment,
+      this.frags > 0 ? this.recStart : at,
+      reason,
+      cause ? { cause } : undefined,
+    );
   }
 
   private parse(): Uint8Array | null {
@@ -107,7 +112,7 @@ abstract class FrameParser {
       if (type === 0) {
         // Padding: the rest of the page must be zero. A segment that ends early counts as padded.
         const pageRem = PAGE_SIZE - (at % PAGE_SIZE);
-        const n = avail < pageRem ? avail : pageRem;
+        const n = Math.min(avail, pageRem);
         if (n < pageRem && !this.final) return null;
         for (let i = 1; i < n; i++) {
           if (d[this.rd + i] !== 0) throw this.corrupt('unexpected non-zero byte in padded page', at);
@@ -176,7 +181,9 @@ abstract class FrameParser {
             : lazyZlib().zstdDecompressSync(payload, { maxOutputLength: MAX_RECORD_SIZE });
       } catch (e) {
         const what = flags === FLAG_SNAPPY ? 'snappy' : 'zstd';
-        throw new CorruptionError(this.segment, start, `cannot decompress ${what} record: ${(e as Error).message}`, { cause: e });
+        throw new CorruptionError(this.segment, start, `cannot decompress ${what} record: ${(e as Error).message}`, {
+          cause: e,
+        });
       }
     }
     this.frags = 0;
@@ -280,7 +287,9 @@ export class SegmentTail {
     try {
       const { size } = await fh.stat();
       if (size < offset) {
-        throw new CorruptionError(segment, size, `segment is ${size} bytes, shorter than the resume offset ${offset}`, { dir: walDir });
+        throw new CorruptionError(segment, size, `segment is ${size} bytes, shorter than the resume offset ${offset}`, {
+          dir: walDir,
+        });
       }
     } catch (e) {
       await fh.close();
@@ -398,7 +407,7 @@ export async function readSegmentRange(
  * end of the page. Truncating keeps those bytes identical rather than re-encoding them, and each
  * step leaves a readable WAL if the process dies in between.
  */
-export async function repairSegment(
+async function repairSegment(
   walDir: string,
   segment: number,
   offset: number,
@@ -460,7 +469,13 @@ export async function replayWal(
     const range = await listSegments(cp.dir);
     if (range) {
       try {
-        await readSegmentRange(cp.dir, range.first, range.last, (rec, _seg, off) => onRecord(rec, cp.index, off, true), chunkSize);
+        await readSegmentRange(
+          cp.dir,
+          range.first,
+          range.last,
+          (rec, _seg, off) => onRecord(rec, cp.index, off, true),
+          chunkSize,
+        );
       } catch (e) {
         if (e instanceof CorruptionError) {
           throw new CorruptionError(e.segment, e.offset, `checkpoint ${segmentName(cp.index)}: ${e.reason}`, {
@@ -502,13 +517,19 @@ export async function replayWal(
         // Outpost keeps what follows a corrupt segment: only the damaged part of this segment goes.
         // (Prometheus deletes every later segment too; with per-endpoint resume that data matters.)
         await repairSegment(walDir, e.segment, e.offset, { keepLater: true });
-        log('WAL repaired: the rest of the corrupt segment was discarded, later segments kept', { segment: e.segment, offset: e.offset });
+        log('WAL repaired: the rest of the corrupt segment was discarded, later segments kept', {
+          segment: e.segment,
+          offset: e.offset,
+        });
         result.repaired ??= { segment: e.segment, offset: e.offset };
         continue;
       }
       const { removed } = await repairSegment(walDir, e.segment, e.offset);
       if (removed.length > 0) {
-        log('Deleted all segments newer than corrupted segment', { segment: e.segment, removed: removed.map(segmentName) });
+        log('Deleted all segments newer than corrupted segment', {
+          segment: e.segment,
+          removed: removed.map(segmentName),
+        });
       }
       log('WAL repaired: records after the corruption were discarded', { segment: e.segment, offset: e.offset });
       result.last = e.segment;
@@ -518,25 +539,3 @@ export async function replayWal(
   }
   return result;
 }
-
-/** Size in bytes of every segment and checkpoint under walDir (for the storage size gauge). */
-export async function walSize(walDir: string): Promise<number> {
-  let total = 0;
-  const walk = async (dir: string): Promise<void> => {
-    let entries;
-    try {
-      entries = await readdir(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      const p = `${dir}/${e.name}`;
-      if (e.isDirectory()) await walk(p);
-      else if (e.isFile()) total += (await stat(p)).size;
-    }
-  };
-  await walk(walDir);
-  return total;
-}
-
-export { SegmentsError };

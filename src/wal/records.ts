@@ -27,23 +27,10 @@ export const RecordType = {
   MinValidTime: 14,
   Unknown: 255,
 } as const;
-export type RecordTypeValue = (typeof RecordType)[keyof typeof RecordType];
-
-/** Metric type codes of metadata records. */
-export const MetricType = {
-  Unknown: 0,
-  Counter: 1,
-  Gauge: 2,
-  Histogram: 3,
-  GaugeHistogram: 4,
-  Summary: 5,
-  Info: 6,
-  Stateset: 7,
-} as const;
 
 /** Prometheus' stale marker is the NaN with bits 0x7ff0000000000002. */
-export const STALE_HI = 0x7ff00000;
-export const STALE_LO = 0x00000002;
+const STALE_HI = 0x7ff00000;
+const STALE_LO = 0x00000002;
 /** Go's math.NaN() (0x7ff8000000000001): what Prometheus writes for a scraped NaN. */
 const NAN_HI = 0x7ff80000;
 const NAN_LO = 0x00000001;
@@ -56,13 +43,14 @@ export function recordType(rec: Uint8Array): number {
 }
 
 /** Whether a 64-bit pattern (hi, lo) is the stale marker. */
-export function isStaleBits(hi: number, lo: number): boolean {
+function isStaleBits(hi: number, lo: number): boolean {
   return hi === STALE_HI && lo === STALE_LO;
 }
 
 /** Malformed bytes become InvalidRecordError; anything else (e.g. out of memory) passes through untouched. */
 function fail(what: string, err: unknown): never {
-  if (err instanceof ByteReaderError) throw new InvalidRecordError(`invalid ${what} record: ${err.message}`, { cause: err });
+  if (err instanceof ByteReaderError)
+    throw new InvalidRecordError(`invalid ${what} record: ${err.message}`, { cause: err });
   if (err instanceof InvalidRecordError && !err.message.startsWith('invalid ')) {
     throw new InvalidRecordError(`invalid ${what} record: ${err.message}`, { cause: err });
   }
@@ -86,7 +74,7 @@ function decodeRecord<T>(rec: Uint8Array, what: string, types: readonly number[]
 }
 
 function writeFloat(w: ByteWriter, v: number): void {
-  if (v !== v) w.bits64be(NAN_HI, NAN_LO);
+  if (Number.isNaN(v)) w.bits64be(NAN_HI, NAN_LO);
   else w.f64be(v);
 }
 
@@ -393,11 +381,9 @@ export function decodeMinValidTime(rec: Uint8Array): number {
 //   uvarint nPosBuckets × (varint delta | BE64 float), same for negative buckets,
 //   if schema == −53: uvarint nCustom × BE64 float.
 
-export const CUSTOM_BUCKETS_SCHEMA = -53;
+const CUSTOM_BUCKETS_SCHEMA = -53;
 const SCHEMA_MIN_RESERVED = -9;
 const SCHEMA_MAX_RESERVED = 52;
-
-export const CounterResetHint = { Unknown: 0, CounterReset: 1, NotCounterReset: 2, Gauge: 3 } as const;
 
 export interface HistogramSpan {
   offset: number;
@@ -595,5 +581,8 @@ export function decodeHistogramSamples(rec: Uint8Array, out: RefHistogramSample[
 
 /** Appends the histograms of a type 8 or 10 record to out. */
 export function decodeFloatHistogramSamples(rec: Uint8Array, out: RefHistogramSample[]): void {
-  decodeHistogramFrame(rec, out, true, [RecordType.FloatHistogramSamples, RecordType.CustomBucketsFloatHistogramSamples]);
+  decodeHistogramFrame(rec, out, true, [
+    RecordType.FloatHistogramSamples,
+    RecordType.CustomBucketsFloatHistogramSamples,
+  ]);
 }

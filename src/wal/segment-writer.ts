@@ -113,7 +113,13 @@ export class WalWriter {
   /** End of the last record framed into the current segment (a LiveReader's position after it). */
   private lastEnd = 0;
 
-  private constructor(dir: string, seg: number, fh: FileHandle, opts: Required<Omit<WalWriterOptions, 'tail'>>, tail: RecordTail | null) {
+  private constructor(
+    dir: string,
+    seg: number,
+    fh: FileHandle,
+    opts: Required<Omit<WalWriterOptions, 'tail'>>,
+    tail: RecordTail | null,
+  ) {
     this.tail = tail;
     this.dir = dir;
     this.seg = seg;
@@ -175,8 +181,7 @@ export class WalWriter {
       }
     }
 
-    const free =
-      PAGE_SIZE - this.pageUsed - HEADER_SIZE + MAX_FRAGMENT * (this.pagesPerSegment - this.donePages - 1);
+    const free = PAGE_SIZE - this.pageUsed - HEADER_SIZE + MAX_FRAGMENT * (this.pagesPerSegment - this.donePages - 1);
     // A record that fits nowhere still goes into a fresh segment, which then grows past its nominal
     // size; rotating an empty segment would only leave an empty file behind.
     if (payload.length > free && (this.donePages > 0 || this.pageUsed > 0)) this.rotate(1);
@@ -186,7 +191,7 @@ export class WalWriter {
     let i = 0;
     do {
       const room = PAGE_SIZE - this.pageUsed - HEADER_SIZE;
-      const l = total - off < room ? total - off : room;
+      const l = Math.min(total - off, room);
       const last = off + l === total;
       const kind = i === 0 ? (last ? FRAG_FULL : FRAG_FIRST) : last ? FRAG_LAST : FRAG_MIDDLE;
       const b = this.reserve(HEADER_SIZE + l);
@@ -321,7 +326,8 @@ export class WalWriter {
     try {
       for (const op of ops) {
         const fh = this.fh;
-        if (!fh || op.seg !== this.fhSeg) throw new WalWriteError(`internal: write for segment ${op.seg} but ${this.fhSeg} is open`);
+        if (!fh || op.seg !== this.fhSeg)
+          throw new WalWriteError(`internal: write for segment ${op.seg} but ${this.fhSeg} is open`);
         opStart = this.fhPos;
         let done = 0;
         while (done < op.len) {
@@ -369,7 +375,11 @@ export class WalWriter {
         void fh.close().catch(() => {});
       }
       this.failed =
-        e instanceof WalWriteError ? e : new WalWriteError(`writing WAL segment ${this.fhSeg} in ${this.dir}: ${(e as Error).message}`, { cause: e });
+        e instanceof WalWriteError
+          ? e
+          : new WalWriteError(`writing WAL segment ${this.fhSeg} in ${this.dir}: ${(e as Error).message}`, {
+              cause: e,
+            });
       throw this.failed;
     }
   }
@@ -421,6 +431,8 @@ async function createSegment(walDir: string, i: number): Promise<FileHandle> {
     // 'wx': segments are never reopened for appending; an existing file here means two writers.
     return await open(segmentPath(walDir, i), 'wx', 0o666);
   } catch (e) {
-    throw new WalWriteError(`cannot create WAL segment ${segmentPath(walDir, i)}: ${(e as Error).message}`, { cause: e });
+    throw new WalWriteError(`cannot create WAL segment ${segmentPath(walDir, i)}: ${(e as Error).message}`, {
+      cause: e,
+    });
   }
 }

@@ -3,20 +3,25 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { SegmentsError } from './errors.ts';
 
+/** A WAL position: the byte offset in a segment just after the last record fully handed over. */
+export interface WalPosition {
+  readonly segment: number;
+  readonly offset: number;
+}
+
 export const PAGE_SIZE = 32 * 1024;
 export const HEADER_SIZE = 7;
 /** Largest fragment payload: a fragment never crosses a page. */
 export const MAX_FRAGMENT = PAGE_SIZE - HEADER_SIZE;
 export const DEFAULT_SEGMENT_SIZE = 128 * 1024 * 1024;
 
-/** Fragment kinds in the low 3 bits of the header byte. */
-export const FRAG_PAD = 0;
+/** Fragment kinds in the low 3 bits of the header byte (0 is page padding). */
 export const FRAG_FULL = 1;
 export const FRAG_FIRST = 2;
 export const FRAG_MIDDLE = 3;
 export const FRAG_LAST = 4;
+/** Compression flags above the kind: snappy, or else zstd (0x10). */
 export const FLAG_SNAPPY = 0x08;
-export const FLAG_ZSTD = 0x10;
 
 /** Segment file name: 8-digit zero-padded decimal, as Prometheus' `%08d`. */
 export function segmentName(i: number): string {

@@ -21,7 +21,7 @@ export interface TailRecord {
 }
 
 /** Enough for several scrape rounds of 100k series (a samples record is ~17 B per sample). */
-export const DEFAULT_TAIL_BYTES = 4 << 20;
+const DEFAULT_TAIL_BYTES = 4 << 20;
 
 export class RecordTail {
   private readonly maxBytes: number;

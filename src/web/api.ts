@@ -5,6 +5,7 @@ import { snappyUncompress } from '../remote/snappy.ts';
 import type { RemoteStatus, StatusSnapshot } from '../status/types.ts';
 import { formatDuration } from '../config/duration.ts';
 import { errorMessage } from '../util/errors.ts';
+import type * as Json from './api-types.ts';
 import type { ScrapePoolInfo, TargetMetadata, WebDeps } from './deps.ts';
 import { globalUrl } from './options.ts';
 import { apiError, apiSuccess, goTime, sendBody, sendHttpError, sendPlain } from './respond.ts';
@@ -34,19 +35,27 @@ const WAL_ONLY = 'unsupported operation with WAL-only storage';
  */
 export function registerApi(r: Router, base: string, ctx: ApiContext): void {
   const { deps } = ctx;
-  const ready = (h: Handler): Handler => (req, res, url, p) => {
-    if (!deps.isReady()) return sendPlain(res, 503, 'Service Unavailable');
-    return h(req, res, url, p);
-  };
-  const on = (methods: string | readonly string[], path: string, h: Handler, gated = true) => r.on(methods, base + path, gated ? ready(h) : h);
+  const ready =
+    (h: Handler): Handler =>
+    (req, res, url, p) => {
+      if (!deps.isReady()) return sendPlain(res, 503, 'Service Unavailable');
+      return h(req, res, url, p);
+    };
+  const on = (methods: string | readonly string[], path: string, h: Handler, gated = true) =>
+    r.on(methods, base + path, gated ? ready(h) : h);
   const unavailable: Handler = (_q, res) => apiError(res, 'execution', AGENT_UNAVAILABLE);
 
-  for (const p of ['/query', '/query_range', '/query_exemplars', '/format_query', '/labels', '/series']) on(['GET', 'POST'], p, unavailable);
+  for (const p of ['/query', '/query_range', '/query_exemplars', '/format_query', '/labels', '/series'])
+    on(['GET', 'POST'], p, unavailable);
   on('DELETE', '/series', unavailable);
-  for (const p of ['/label/:name/values', '/alertmanagers', '/status/tsdb', '/alerts', '/rules']) on('GET', p, unavailable);
-  for (const p of ['delete_series', 'clean_tombstones', 'snapshot']) on(['POST', 'PUT'], `/admin/tsdb/${p}`, unavailable);
+  for (const p of ['/label/:name/values', '/alertmanagers', '/status/tsdb', '/alerts', '/rules'])
+    on('GET', p, unavailable);
+  for (const p of ['delete_series', 'clean_tombstones', 'snapshot'])
+    on(['POST', 'PUT'], `/admin/tsdb/${p}`, unavailable);
 
-  on('POST', '/write', (_q, res) => sendHttpError(res, 404, 'remote write receiver needs to be enabled with --enable-feature=remote-write-receiver'));
+  on('POST', '/write', (_q, res) =>
+    sendHttpError(res, 404, 'remote write receiver needs to be enabled with --enable-feature=remote-write-receiver'),
+  );
   on('POST', '/read', (req, res) => remoteRead(req, res));
 
   on('GET', '/targets', (_q, res, url) => apiSuccess(res, targets(ctx, url)));
@@ -57,11 +66,20 @@ export function registerApi(r: Router, base: string, ctx: ApiContext): void {
   on('GET', '/status/flags', (_q, res) => apiSuccess(res, deps.flags));
   on('GET', '/status/buildinfo', (_q, res) => apiSuccess(res, deps.buildInfo));
   on('GET', '/status/runtimeinfo', (_q, res) => apiSuccess(res, runtimeInfo(ctx, deps.snapshot())));
-  on('GET', '/status/walreplay', (_q, res) => {
-    const w = deps.snapshot().wal.replay;
-    // Our replay reports -1 before any segment exists; Prometheus never goes below 0.
-    return apiSuccess(res, { min: 0, max: Math.max(0, w.max), current: Math.max(0, w.current) });
-  }, false);
+  on(
+    'GET',
+    '/status/walreplay',
+    (_q, res) => {
+      const w = deps.snapshot().wal.replay;
+      // Our replay reports -1 before any segment exists; Prometheus never goes below 0.
+      return apiSuccess(res, {
+        min: 0,
+        max: Math.max(0, w.max),
+        current: Math.max(0, w.current),
+      } satisfies Json.WalReplayJson);
+    },
+    false,
+  );
 
   // Outpost's own, documented in src/web/API.md; readable during replay so the UI can show progress.
   on('GET', '/status/remote_write', (_q, res) => apiSuccess(res, remoteWriteStatus(ctx, deps.snapshot())), false);
@@ -80,26 +98,12 @@ function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-export interface ApiTarget {
-  discoveredLabels: Readonly<Record<string, string>>;
-  labels: Readonly<Record<string, string>>;
-  scrapePool: string;
-  scrapeUrl: string;
-  globalUrl: string;
-  lastError: string;
-  lastScrape: string;
-  lastScrapeDuration: number;
-  health: string;
-  scrapeInterval: string;
-  scrapeTimeout: string;
-}
-
-function targets(ctx: ApiContext, url: URL): { activeTargets: ApiTarget[]; droppedTargets: { discoveredLabels: Record<string, string> }[] } {
+function targets(ctx: ApiContext, url: URL): Json.TargetsJson {
   const state = (url.searchParams.get('state') ?? '').toLowerCase();
   const pool = url.searchParams.get('scrapePool') ?? '';
   const showActive = state === '' || state === 'any' || state === 'active';
   const showDropped = state === '' || state === 'any' || state === 'dropped';
-  const activeTargets: ApiTarget[] = [];
+  const activeTargets: Json.ApiTarget[] = [];
   if (showActive) {
     const timeouts = new Map(poolInfos(ctx).map((p) => [p.name, p.timeoutMs]));
     const ext = ctx.externalUrl();
@@ -124,7 +128,7 @@ function targets(ctx: ApiContext, url: URL): { activeTargets: ApiTarget[]; dropp
       });
     }
   }
-  const droppedTargets: { discoveredLabels: Record<string, string> }[] = [];
+  const droppedTargets: Json.DroppedTargetJson[] = [];
   if (showDropped) {
     const dropped = ctx.deps.droppedTargets().filter((d) => pool === '' || d.pool === pool);
     const sorted = dropped.map((d, k) => ({ d, k })).sort((a, b) => cmp(a.d.pool, b.d.pool) || a.k - b.k);
@@ -211,7 +215,7 @@ function metricMetadata(ctx: ApiContext, res: http.ServerResponse, url: URL): Pr
   return apiSuccess(res, data);
 }
 
-function runtimeInfo(ctx: ApiContext, s: StatusSnapshot): Record<string, unknown> {
+function runtimeInfo(ctx: ApiContext, s: StatusSnapshot): Json.RuntimeInfoJson {
   const getActive = (process as { getActiveResourcesInfo?: () => string[] }).getActiveResourcesInfo;
   return {
     startTime: new Date(s.startedAt).toISOString(),
@@ -229,29 +233,11 @@ function runtimeInfo(ctx: ApiContext, s: StatusSnapshot): Record<string, unknown
   };
 }
 
-export interface RemoteWriteEndpointJson {
-  name: string;
-  url: string;
-  health: string;
-  lastError: string;
-  lastErrorTime: string | null;
-  lagSeconds: number;
-  pendingSamples: number;
-  backlogBytes: number;
-  samplesSent: number;
-  samplesRetried: number;
-  samplesDropped: number;
-  samplesFailed: number;
-  sendRate: number;
-  shards: number;
-  throughput: { intervalSeconds: number; samplesPerSecond: number[] };
-}
-
-function remoteWriteStatus(ctx: ApiContext, s: StatusSnapshot): { endpoints: RemoteWriteEndpointJson[] } {
+function remoteWriteStatus(ctx: ApiContext, s: StatusSnapshot): { endpoints: Json.RemoteWriteEndpointJson[] } {
   return { endpoints: s.remote.map((r) => remoteJson(ctx, r)) };
 }
 
-function remoteJson(ctx: ApiContext, r: RemoteStatus): RemoteWriteEndpointJson {
+function remoteJson(ctx: ApiContext, r: RemoteStatus): Json.RemoteWriteEndpointJson {
   return {
     name: r.name,
     url: redactUrl(r.url),
@@ -276,7 +262,7 @@ export function redactUrlsIn(text: string): string {
   return text.replace(/(\b[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^\s/:@"']*):[^\s/@"']*@/g, '$1:xxxxx@');
 }
 
-function walStatus(s: StatusSnapshot): Record<string, unknown> {
+function walStatus(s: StatusSnapshot): Json.WalStatusJson {
   const w = s.wal;
   return {
     phase: s.phase,
@@ -326,7 +312,10 @@ async function remoteRead(req: http.IncomingMessage, res: http.ServerResponse): 
     res.end(Buffer.from([0]));
     return;
   }
-  await sendBody(res, 500, 'text/plain; charset=utf-8', WAL_ONLY + '\n', { 'Content-Encoding': 'snappy', 'X-Content-Type-Options': 'nosniff' });
+  await sendBody(res, 500, 'text/plain; charset=utf-8', WAL_ONLY + '\n', {
+    'Content-Encoding': 'snappy',
+    'X-Content-Type-Options': 'nosniff',
+  });
 }
 
 /** Walks the protobuf wire format of a ReadRequest far enough to count field 1 (queries). */
@@ -368,7 +357,7 @@ function countReadQueries(b: Uint8Array): number {
  * Walks a snappy block's elements: the decoder we use fills a short stream with zeros, where Go's
  * rejects it, so the lengths and copy offsets are checked against the declared size first.
  */
-export function snappyBlockValid(b: Uint8Array): boolean {
+function snappyBlockValid(b: Uint8Array): boolean {
   let i = 0;
   let declared = 0;
   let mul = 1;

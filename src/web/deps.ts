@@ -3,6 +3,7 @@ import type { Logger } from '../log/logger.ts';
 import type { StatusSnapshot } from '../status/types.ts';
 import type { Clock } from '../util/clock.ts';
 import type { WebOptions } from './options.ts';
+import type { BuildInfoJson } from './api-types.ts';
 
 /** One configured scrape pool (a job), whether or not it has targets right now. */
 export interface ScrapePoolInfo {
@@ -37,7 +38,7 @@ export interface WebDeps {
   /** The loaded config as YAML with secrets already shown as `<secret>`. */
   configYaml: () => string;
   flags: Readonly<Record<string, string>>;
-  buildInfo: Readonly<Record<string, string>>;
+  buildInfo: Readonly<BuildInfoJson>;
   droppedTargets: () => { pool: string; discovered: Record<string, string> }[];
   /** Configured pools (for /api/v1/scrape_pools and scrapeTimeout); absent = pools that have targets. */
   scrapePools?: () => readonly ScrapePoolInfo[];

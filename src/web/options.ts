@@ -11,24 +11,24 @@ export class WebOptionsError extends OutpostError {
 /** The `--web.*` flags the HTTP surface understands, all optional (Prometheus' defaults apply). */
 export interface WebOptions {
   /** `--web.external-url`: the URL under which Outpost is reachable from outside; '' = http://<hostname>:<port>/. */
-  readonly externalUrl?: string;
+  readonly externalUrl?: string | undefined;
   /** `--web.route-prefix`: prefix of every internal route; '' = the path of the external URL. */
-  readonly routePrefix?: string;
+  readonly routePrefix?: string | undefined;
   /** `--web.max-connections`: simultaneous connections; 0 = unlimited. Default 512. */
-  readonly maxConnections?: number;
+  readonly maxConnections?: number | undefined;
   /** `--web.read-timeout`: longest time to receive one whole request (ms). Default 5m. */
-  readonly readTimeoutMs?: number;
+  readonly readTimeoutMs?: number | undefined;
   /** `--web.cors.origin`: regex (fully anchored) of origins allowed to call the API. Default `.*`. */
-  readonly corsOrigin?: string;
+  readonly corsOrigin?: string | undefined;
   /** `--web.page-title`. */
-  readonly pageTitle?: string;
+  readonly pageTitle?: string | undefined;
   /** Interval of the remote-write throughput history shown as a sparkline (ms). Default 5s. */
   readonly historyIntervalMs?: number;
   /** Points kept per endpoint in that history. Default 60. */
   readonly historyPoints?: number;
 }
 
-export const WEB_DEFAULTS = Object.freeze({
+const WEB_DEFAULTS = Object.freeze({
   maxConnections: 512,
   readTimeoutMs: 5 * 60_000,
   corsOrigin: '.*',
@@ -63,7 +63,8 @@ export function resolveWebOptions(o: WebOptions = {}): ResolvedWebOptions {
   prefix = '/' + prefix.replace(/^\/+|\/+$/g, '');
   if (/[?#\s]/.test(prefix)) throw new WebOptionsError(`--web.route-prefix: "${o.routePrefix}" is not a path`);
   const maxConnections = o.maxConnections ?? WEB_DEFAULTS.maxConnections;
-  if (!Number.isInteger(maxConnections) || maxConnections < 0) throw new WebOptionsError(`--web.max-connections: ${maxConnections} must be a whole number >= 0`);
+  if (!Number.isInteger(maxConnections) || maxConnections < 0)
+    throw new WebOptionsError(`--web.max-connections: ${maxConnections} must be a whole number >= 0`);
   const readTimeoutMs = o.readTimeoutMs ?? WEB_DEFAULTS.readTimeoutMs;
   if (!(readTimeoutMs >= 0)) throw new WebOptionsError(`--web.read-timeout: ${readTimeoutMs} must be >= 0`);
   const corsSrc = o.corsOrigin ?? WEB_DEFAULTS.corsOrigin;
@@ -78,7 +79,8 @@ export function resolveWebOptions(o: WebOptions = {}): ResolvedWebOptions {
   }
   const historyIntervalMs = o.historyIntervalMs ?? WEB_DEFAULTS.historyIntervalMs;
   const historyPoints = o.historyPoints ?? WEB_DEFAULTS.historyPoints;
-  if (!(historyIntervalMs > 0) || !Number.isInteger(historyPoints) || historyPoints < 2) throw new WebOptionsError('throughput history needs an interval > 0 and at least 2 points');
+  if (!(historyIntervalMs > 0) || !Number.isInteger(historyPoints) || historyPoints < 2)
+    throw new WebOptionsError('throughput history needs an interval > 0 and at least 2 points');
   return Object.freeze({
     routePrefix: prefix === '/' ? '' : prefix,
     externalUrlFlag,
@@ -93,7 +95,7 @@ export function resolveWebOptions(o: WebOptions = {}): ResolvedWebOptions {
 }
 
 /** Prometheus' computeExternalURL: absolute URL, no surrounding quotes, path without trailing slash. */
-export function parseExternalUrl(raw: string): { url: URL; path: string } {
+function parseExternalUrl(raw: string): { url: URL; path: string } {
   if (/^["']|["']$/.test(raw)) throw new WebOptionsError('--web.external-url: URL must not begin or end with quotes');
   let url: URL;
   try {
@@ -101,7 +103,8 @@ export function parseExternalUrl(raw: string): { url: URL; path: string } {
   } catch {
     throw new WebOptionsError(`--web.external-url: "${raw}" is not an absolute URL`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new WebOptionsError(`--web.external-url: scheme must be http or https, got "${url.protocol}"`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new WebOptionsError(`--web.external-url: scheme must be http or https, got "${url.protocol}"`);
   let path = url.pathname.replace(/\/+$/, '');
   if (path !== '' && !path.startsWith('/')) path = '/' + path;
   return { url, path };

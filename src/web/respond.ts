@@ -7,7 +7,7 @@ import { lazyZlib } from '../util/lazy-builtin.ts';
  */
 
 /** API error types and the HTTP status Prometheus maps each to. */
-export const API_ERROR_STATUS = {
+const API_ERROR_STATUS = {
   bad_data: 400,
   execution: 422,
   canceled: 503,
@@ -22,14 +22,29 @@ export type ApiErrorType = keyof typeof API_ERROR_STATUS;
 export function sendPlain(res: http.ServerResponse, status: number, body: string): void {
   const buf = Buffer.from(body);
   // Go sniffs the type from the first write; a handler that writes nothing sends none.
-  res.writeHead(status, buf.length > 0 ? { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': buf.length } : { 'Content-Length': 0 });
+  res.writeHead(
+    status,
+    buf.length > 0
+      ? { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': buf.length }
+      : { 'Content-Length': 0 },
+  );
   res.end(res.req.method === 'HEAD' ? undefined : buf);
 }
 
 /** Body written with Go's `http.Error`: newline appended, nosniff header. */
-export function sendHttpError(res: http.ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
+export function sendHttpError(
+  res: http.ServerResponse,
+  status: number,
+  message: string,
+  headers: Record<string, string> = {},
+): void {
   const buf = Buffer.from(message + '\n');
-  res.writeHead(status, { ...headers, 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff', 'Content-Length': buf.length });
+  res.writeHead(status, {
+    ...headers,
+    'Content-Type': 'text/plain; charset=utf-8',
+    'X-Content-Type-Options': 'nosniff',
+    'Content-Length': buf.length,
+  });
   res.end(res.req.method === 'HEAD' ? undefined : buf);
 }
 
@@ -48,21 +63,36 @@ export function allowHeader(methods: readonly string[]): string {
 
 /** Go's http.Redirect for GET: an HTML body naming the target. */
 export function redirect(res: http.ServerResponse, status: 301 | 302, location: string): void {
-  const body = res.req.method === 'GET' ? `<a href="${escapeHtml(location)}">${status === 302 ? 'Found' : 'Moved Permanently'}</a>.\n\n` : '';
+  const body =
+    res.req.method === 'GET'
+      ? `<a href="${escapeHtml(location)}">${status === 302 ? 'Found' : 'Moved Permanently'}</a>.\n\n`
+      : '';
   const buf = Buffer.from(body);
-  res.writeHead(status, { Location: location, 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': buf.length });
+  res.writeHead(status, {
+    Location: location,
+    'Content-Type': 'text/html; charset=utf-8',
+    'Content-Length': buf.length,
+  });
   res.end(buf);
 }
 
 const GZIP_MIN_BYTES = 1024;
 
 /** JSON (or other) body, gzip-compressed when the client accepts it, like Prometheus' CompressionHandler. */
-export async function sendBody(res: http.ServerResponse, status: number, contentType: string, body: string, extra: Record<string, string> = {}): Promise<void> {
+export async function sendBody(
+  res: http.ServerResponse,
+  status: number,
+  contentType: string,
+  body: string,
+  extra: Record<string, string> = {},
+): Promise<void> {
   let buf: Buffer = Buffer.from(body);
   const headers: Record<string, string | number> = { ...extra, 'Content-Type': contentType };
   const accept = String(res.req.headers['accept-encoding'] ?? '');
   if (buf.length >= GZIP_MIN_BYTES && /\bgzip\b/.test(accept)) {
-    buf = await new Promise<Buffer>((resolve, reject) => lazyZlib().gzip(buf, (err, out) => (err ? reject(err) : resolve(out))));
+    buf = await new Promise<Buffer>((resolve, reject) =>
+      lazyZlib().gzip(buf, (err, out) => (err ? reject(err) : resolve(out))),
+    );
     headers['Content-Encoding'] = 'gzip';
     const vary = headers.Vary ?? res.getHeader('Vary');
     headers.Vary = vary ? `${String(vary)}, Accept-Encoding` : 'Accept-Encoding';
@@ -77,7 +107,12 @@ export function apiSuccess(res: http.ServerResponse, data: unknown): Promise<voi
 }
 
 export function apiError(res: http.ServerResponse, type: ApiErrorType, message: string): Promise<void> {
-  return sendBody(res, API_ERROR_STATUS[type], 'application/json', JSON.stringify({ status: 'error', errorType: type, error: message }));
+  return sendBody(
+    res,
+    API_ERROR_STATUS[type],
+    'application/json',
+    JSON.stringify({ status: 'error', errorType: type, error: message }),
+  );
 }
 
 export function escapeHtml(s: string): string {

@@ -1,7 +1,12 @@
 import type http from 'node:http';
 
-export type Params = Readonly<Record<string, string>>;
-export type Handler = (req: http.IncomingMessage, res: http.ServerResponse, url: URL, params: Params) => void | Promise<void>;
+type Params = Readonly<Record<string, string>>;
+export type Handler = (
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  url: URL,
+  params: Params,
+) => void | Promise<void>;
 
 interface Pattern {
   readonly re: RegExp;

@@ -7,7 +7,7 @@ export class SelectorError extends OutpostError {
   }
 }
 
-export type MatchOp = '=' | '!=' | '=~' | '!~';
+type MatchOp = '=' | '!=' | '=~' | '!~';
 
 export interface LabelMatcher {
   readonly name: string;
@@ -77,7 +77,8 @@ export function parseSelector(src: string): LabelMatcher[] {
   }
   if (i < src.length) fail(`unexpected character: ${JSON.stringify(src[i])}`);
   if (out.length === 0) fail('unexpected end of input');
-  if (out.every((m) => m.test(''))) throw new SelectorError('vector selector must contain at least one non-empty matcher');
+  if (out.every((m) => m.test('')))
+    throw new SelectorError('vector selector must contain at least one non-empty matcher');
   return out;
 
   function readString(): string {

@@ -11,14 +11,11 @@ import { allowHeader, methodNotAllowed, notFound, redirect, sendBody, sendHttpEr
 import { Router, type Handler } from './router.ts';
 import { ThroughputHistory } from './throughput-history.ts';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS, WebConfigSource, type TlsMaterial, type WebConfig } from './web-config.ts';
-import { CLIENT_JS } from './ui/client.ts';
+import { clientScript } from './ui/client-script.ts';
 import { PAGES, renderPage } from './ui/pages.ts';
 import { STYLES } from './ui/styles.ts';
 
-export type { ScrapePoolInfo, TargetMetadata, WebDeps } from './deps.ts';
-export type { WebOptions } from './options.ts';
-export { WebOptionsError, resolveWebOptions, webOptionsFromFlagMap } from './options.ts';
-export { WebConfigError } from './web-config.ts';
+export type { WebDeps } from './deps.ts';
 
 /** The agent's landing page, as Prometheus' React UI names it in agent mode. */
 const HOME_PAGE = '/agent';
@@ -31,7 +28,16 @@ const CORS_HEADERS: Readonly<Record<string, string>> = {
 };
 
 // Pages only talk to their own origin; nothing external is loaded.
-const PAGE_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+const PAGE_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
 
 /**
  * Outpost's HTTP surface: Prometheus' agent endpoints (same paths, codes and bodies as 2.42), Outpost's
@@ -97,7 +103,10 @@ export class WebServer {
   private registerRoutes(): void {
     const { deps, router } = this;
     const p = this.opts.routePrefix;
-    const ready = (h: Handler): Handler => (req, res, url, params) => (deps.isReady() ? h(req, res, url, params) : sendPlain(res, 503, 'Service Unavailable'));
+    const ready =
+      (h: Handler): Handler =>
+      (req, res, url, params) =>
+        deps.isReady() ? h(req, res, url, params) : sendPlain(res, 503, 'Service Unavailable');
 
     // Prometheus: the root redirects to the home page under the *external* path; with a prefix the
     // bare root first redirects to the prefix. Without --web.external-url Prometheus would send a
@@ -110,7 +119,11 @@ export class WebServer {
     }
 
     router.on(['GET', 'HEAD'], p + '/-/healthy', (_q, res) => sendPlain(res, 200, 'Prometheus Agent is Healthy.\n'));
-    router.on(['GET', 'HEAD'], p + '/-/ready', ready((_q, res) => sendPlain(res, 200, 'Prometheus Agent is Ready.\n')));
+    router.on(
+      ['GET', 'HEAD'],
+      p + '/-/ready',
+      ready((_q, res) => sendPlain(res, 200, 'Prometheus Agent is Ready.\n')),
+    );
     const onlyPostPut: Handler = (_q, res) => sendPlain(res, 405, 'Only POST or PUT requests allowed');
     router.on('GET', p + '/-/reload', onlyPostPut);
     router.on('GET', p + '/-/quit', onlyPostPut);
@@ -119,11 +132,19 @@ export class WebServer {
 
     router.on('GET', p + '/metrics', (req, res) => this.metrics(req, res));
     router.on('GET', p + '/version', (_q, res) => sendPlain(res, 200, JSON.stringify(deps.buildInfo) + '\n'));
-    router.on('GET', p + '/federate', ready((_q, res) => sendHttpError(res, 500, 'unsupported operation with WAL-only storage')));
+    router.on(
+      'GET',
+      p + '/federate',
+      ready((_q, res) => sendHttpError(res, 500, 'unsupported operation with WAL-only storage')),
+    );
 
     for (const page of PAGES) router.on(['GET', 'HEAD'], `${p}/${page.id}`, (_q, res) => this.page(res, page.id));
-    router.on(['GET', 'HEAD'], p + '/static/outpost.css', (_q, res) => this.asset(res, 'text/css; charset=utf-8', STYLES));
-    router.on(['GET', 'HEAD'], p + '/static/outpost.js', (_q, res) => this.asset(res, 'text/javascript; charset=utf-8', CLIENT_JS));
+    router.on(['GET', 'HEAD'], p + '/static/outpost.css', (_q, res) =>
+      this.asset(res, 'text/css; charset=utf-8', STYLES),
+    );
+    router.on(['GET', 'HEAD'], p + '/static/outpost.js', (_q, res) =>
+      this.asset(res, 'text/javascript; charset=utf-8', clientScript()),
+    );
 
     registerApi(router, this.apiBase, {
       deps,
@@ -176,7 +197,10 @@ export class WebServer {
 
   private asset(res: http.ServerResponse, type: string, body: string): Promise<void> {
     // The page links assets with ?v=<version>, so a year of caching is safe.
-    return sendBody(res, 200, type, body, { 'Cache-Control': 'public, max-age=31536000, immutable', 'X-Content-Type-Options': 'nosniff' });
+    return sendBody(res, 200, type, body, {
+      'Cache-Control': 'public, max-age=31536000, immutable',
+      'X-Content-Type-Options': 'nosniff',
+    });
   }
 
   /** Tracks the last successful config load, which the snapshot only tells while it is the latest. */
@@ -198,17 +222,23 @@ export class WebServer {
     const host = m ? m[1].replace(/^\[|\]$/g, '') || '0.0.0.0' : '0.0.0.0';
     const port = m ? Number(m[2]) : 9090;
     const readTimeout = this.opts.readTimeoutMs;
-    const server = http.createServer({
-      // Node checks request deadlines on this period; keep it well under the timeout.
-      connectionsCheckingInterval: readTimeout > 0 ? Math.max(50, Math.min(30_000, Math.floor(readTimeout / 4))) : 30_000,
-      requestTimeout: readTimeout,
-      headersTimeout: readTimeout > 0 ? Math.min(60_000, readTimeout) : 60_000,
-    }, (req, res) => void this.handle(req, res));
+    const server = http.createServer(
+      {
+        // Node checks request deadlines on this period; keep it well under the timeout.
+        connectionsCheckingInterval:
+          readTimeout > 0 ? Math.max(50, Math.min(30_000, Math.floor(readTimeout / 4))) : 30_000,
+        requestTimeout: readTimeout,
+        headersTimeout: readTimeout > 0 ? Math.min(60_000, readTimeout) : 60_000,
+      },
+      (req, res) => void this.handle(req, res),
+    );
     server.keepAliveTimeout = 5000;
     this.server = server;
     // With TLS a plain listener accepts, and each connection gets the TLS settings the file has at that
     // moment (Go's GetConfigForClient); the HTTP server only sees connections whose handshake passed.
-    const listener: net.Server = this.tlsEnabled ? net.createServer({ pauseOnConnect: true }, (raw) => this.acceptTls(raw, server)) : server;
+    const listener: net.Server = this.tlsEnabled
+      ? net.createServer({ pauseOnConnect: true }, (raw) => this.acceptTls(raw, server))
+      : server;
     if (this.tlsEnabled) this.tlsListener = listener;
     // Node refuses (closes) connections over the cap, where Go's LimitListener makes them wait.
     if (this.opts.maxConnections > 0) listener.maxConnections = this.opts.maxConnections;
@@ -238,16 +268,20 @@ export class WebServer {
     raw.on('error', (err) => log.debug('TLS connection error', { remote: raw.remoteAddress, err: errorMessage(err) }));
     // Covers the wait for the file; the TLS server's own handshake timeout takes over after.
     raw.setTimeout(DEFAULT_HANDSHAKE_TIMEOUT_MS, () => raw.destroy());
-    src.tlsMaterial().then((material) => {
-      if (raw.destroyed) return;
-      if (!material) throw new Error('the web config file no longer has TLS settings; the server keeps TLS until restarted');
-      this.webConfigRecovered('tls');
-      raw.setTimeout(0);
-      this.wireTls(material, server).emit('connection', raw);
-    }).catch((err: unknown) => {
-      this.webConfigFailed('tls', err);
-      raw.destroy();
-    });
+    src
+      .tlsMaterial()
+      .then((material) => {
+        if (raw.destroyed) return;
+        if (!material)
+          throw new Error('the web config file no longer has TLS settings; the server keeps TLS until restarted');
+        this.webConfigRecovered('tls');
+        raw.setTimeout(0);
+        this.wireTls(material, server).emit('connection', raw);
+      })
+      .catch((err: unknown) => {
+        this.webConfigFailed('tls', err);
+        raw.destroy();
+      });
   }
 
   private wireTls(material: TlsMaterial, server: http.Server): tls.Server {
@@ -277,7 +311,11 @@ export class WebServer {
     const msg = errorMessage(err);
     if (msg === this.webConfigProblem[where]) return;
     this.webConfigProblem[where] = msg;
-    if (level === 'warn') this.deps.log.warn('Web configuration file changed in a way that needs a restart', { file: this.webConfig?.file, err: msg });
+    if (level === 'warn')
+      this.deps.log.warn('Web configuration file changed in a way that needs a restart', {
+        file: this.webConfig?.file,
+        err: msg,
+      });
     else this.deps.log.error('Unable to use web configuration file', { file: this.webConfig?.file, err: msg });
   }
 
@@ -298,7 +336,14 @@ export class WebServer {
       return false;
     }
     if ((cfg.tls !== null) !== this.tlsEnabled) {
-      this.webConfigFailed('request', new Error(`tls_server_config ${this.tlsEnabled ? 'no longer enables' : 'now enables'} TLS; that takes effect only after a restart`), 'warn');
+      this.webConfigFailed(
+        'request',
+        new Error(
+          `tls_server_config ${this.tlsEnabled ? 'no longer enables' : 'now enables'} TLS; ` +
+            'that takes effect only after a restart',
+        ),
+        'warn',
+      );
     } else this.webConfigRecovered('request');
     for (const [k, v] of cfg.headers) res.setHeader(k, v);
     if (await src.auth.check(cfg.users, req.headers.authorization)) return true;

@@ -17,9 +17,17 @@
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import type tls from 'node:tls';
-import { LineCounter, parseDocument } from 'yaml';
 import { formatIssue } from '../config/errors.ts';
-import { Ctx, fieldAt, readBool, readMap, readString, readStringItems, readStringMap } from '../config/reader.ts';
+import {
+  Ctx,
+  fieldAt,
+  parseGoYaml,
+  readBool,
+  readMap,
+  readString,
+  readStringItems,
+  readStringMap,
+} from '../config/reader.ts';
 import type { Field } from '../config/reader.ts';
 import { Secret } from '../config/secret.ts';
 import type { ConfigIssue } from '../config/types.ts';
@@ -32,7 +40,10 @@ export class WebConfigError extends OutpostError {
   readonly issues: readonly ConfigIssue[];
 
   constructor(file: string, issues: readonly ConfigIssue[]) {
-    super('OUTPOST_WEB_CONFIG_INVALID', `invalid web config file (--web.config.file): ${issues.map(formatIssue).join('; ')}`);
+    super(
+      'OUTPOST_WEB_CONFIG_INVALID',
+      `invalid web config file (--web.config.file): ${issues.map(formatIssue).join('; ')}`,
+    );
     this.file = file;
     this.issues = Object.freeze([...issues]);
   }
@@ -42,10 +53,21 @@ export class WebConfigError extends OutpostError {
   }
 }
 
-export const CLIENT_AUTH_TYPES = ['NoClientCert', 'RequestClientCert', 'RequireAnyClientCert', 'VerifyClientCertIfGiven', 'RequireAndVerifyClientCert'] as const;
-export type ClientAuthType = (typeof CLIENT_AUTH_TYPES)[number];
+const CLIENT_AUTH_TYPES = [
+  'NoClientCert',
+  'RequestClientCert',
+  'RequireAnyClientCert',
+  'VerifyClientCertIfGiven',
+  'RequireAndVerifyClientCert',
+] as const;
+type ClientAuthType = (typeof CLIENT_AUTH_TYPES)[number];
 
-const TLS_VERSIONS: Readonly<Record<string, tls.SecureVersion>> = { TLS10: 'TLSv1', TLS11: 'TLSv1.1', TLS12: 'TLSv1.2', TLS13: 'TLSv1.3' };
+const TLS_VERSIONS: Readonly<Record<string, tls.SecureVersion>> = {
+  TLS10: 'TLSv1',
+  TLS11: 'TLSv1.1',
+  TLS12: 'TLSv1.2',
+  TLS13: 'TLSv1.3',
+};
 const VERSION_ORDER: readonly tls.SecureVersion[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
 
 /**
@@ -76,7 +98,12 @@ const CIPHER_SUITES: Readonly<Record<string, string | null>> = {
 /** Node disables TLS 1.3 when a cipher list names no TLS 1.3 suite, so these keep it on (Node's default order). */
 const TLS13_SUITES = 'TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256';
 
-const CURVES: Readonly<Record<string, string>> = { CurveP256: 'P-256', CurveP384: 'P-384', CurveP521: 'P-521', X25519: 'X25519' };
+const CURVES: Readonly<Record<string, string>> = {
+  CurveP256: 'P-256',
+  CurveP384: 'P-384',
+  CurveP521: 'P-521',
+  X25519: 'X25519',
+};
 
 /**
  * exporter-toolkit's allow-list: only these response headers may be set, some only to given values
@@ -130,24 +157,45 @@ export interface WebConfig {
 }
 
 const TOP_KEYS = ['tls_server_config', 'http_server_config', 'basic_auth_users'];
-const TLS_KEYS = ['cert_file', 'key_file', 'client_auth_type', 'client_ca_file', 'cipher_suites', 'curve_preferences', 'min_version', 'max_version', 'prefer_server_cipher_suites', 'client_allowed_sans'];
+const TLS_KEYS = [
+  'cert_file',
+  'key_file',
+  'client_auth_type',
+  'client_ca_file',
+  'cipher_suites',
+  'curve_preferences',
+  'min_version',
+  'max_version',
+  'prefer_server_cipher_suites',
+  'client_allowed_sans',
+];
 const HTTP_KEYS = ['http2', 'headers'];
 
 /** The shapes bcryptjs can check ($2a$, $2b$, $2y$, cost 04-31); Go's bcrypt.Cost accepts the same in practice. */
 const BCRYPT_HASH = /^\$2[aby]\$(\d\d)\$[./A-Za-z0-9]{53}$/;
 
-/** Parses and validates the file's text (no file access: cert and key files are checked by loadTlsMaterial). */
+/**
+ * Parses and validates the file's text (no file access: cert and key files are checked when the TLS material
+ * is built).
+ */
 export function parseWebConfig(text: string, file: string): WebConfig {
   const issues: ConfigIssue[] = [];
-  const lc = new LineCounter();
-  // go-yaml v2 (what exporter-toolkit parses with) is YAML 1.1 and rejects duplicate keys.
-  const doc = parseDocument(text, { lineCounter: lc, version: '1.1', merge: true, prettyErrors: false, uniqueKeys: true });
+  const { doc, lc } = parseGoYaml(text);
   if (doc.errors.length > 0) {
-    throw new WebConfigError(file, doc.errors.map((e) => {
-      const pos = lc.linePos(e.pos[0]);
-      // Messages are kept without the source excerpt: the file holds password hashes.
-      return { file, line: pos.line, column: pos.col, path: '', message: `YAML syntax error: ${e.message.replace(/ at line \d+, column \d+[\s\S]*$/, '').trim()}` };
-    }));
+    throw new WebConfigError(
+      file,
+      doc.errors.map((e) => {
+        const pos = lc.linePos(e.pos[0]);
+        // Messages are kept without the source excerpt: the file holds password hashes.
+        return {
+          file,
+          line: pos.line,
+          column: pos.col,
+          path: '',
+          message: `YAML syntax error: ${e.message.replace(/ at line \d+, column \d+[\s\S]*$/, '').trim()}`,
+        };
+      }),
+    );
   }
   const ctx = new Ctx(file, doc, lc, issues, [], {});
   const root = readMap(ctx, ctx.root(), { known: TOP_KEYS });
@@ -167,9 +215,19 @@ export function parseWebConfig(text: string, file: string): WebConfig {
         for (const [name, { value, field, keyNode }] of readStringMap(ctx, m.get('headers')) ?? []) {
           const allowed = EXTRA_HEADERS[name];
           if (allowed === undefined || !Object.hasOwn(EXTRA_HEADERS, name)) {
-            ctx.error(keyNode, field.path, `HTTP header ${JSON.stringify(name)} can not be configured (allowed: ${Object.keys(EXTRA_HEADERS).join(', ')})`);
+            ctx.error(
+              keyNode,
+              field.path,
+              `HTTP header ${JSON.stringify(name)} can not be configured ` +
+                `(allowed: ${Object.keys(EXTRA_HEADERS).join(', ')})`,
+            );
           } else if (allowed !== null && !allowed.includes(value)) {
-            ctx.error(field.at, field.path, `invalid value for ${name}: expected one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}, got ${JSON.stringify(value)}`);
+            ctx.error(
+              field.at,
+              field.path,
+              `invalid value for ${name}: ` +
+                `expected one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}, got ${JSON.stringify(value)}`,
+            );
           } else if (/[\r\n\0]/.test(value)) {
             ctx.error(field.at, field.path, 'header values must not contain line breaks');
           } else headers.push([name, value]);
@@ -179,8 +237,14 @@ export function parseWebConfig(text: string, file: string): WebConfig {
     for (const [user, { value, field }] of readStringMap(ctx, root.get('basic_auth_users')) ?? []) {
       // The value is a secret: never echo it, even when it is malformed.
       const m = BCRYPT_HASH.exec(value);
-      if (!m) ctx.error(field.at, field.path, 'not a bcrypt hash (expected $2a$, $2b$ or $2y$ followed by a two-digit cost and 53 characters)');
-      else if (Number(m[1]) < 4 || Number(m[1]) > 31) ctx.error(field.at, field.path, `bcrypt cost ${m[1]} is outside 4..31`);
+      if (!m)
+        ctx.error(
+          field.at,
+          field.path,
+          'not a bcrypt hash (expected $2a$, $2b$ or $2y$ followed by a two-digit cost and 53 characters)',
+        );
+      else if (Number(m[1]) < 4 || Number(m[1]) > 31)
+        ctx.error(field.at, field.path, `bcrypt cost ${m[1]} is outside 4..31`);
       else users.set(user, new Secret(value));
     }
   }
@@ -202,7 +266,11 @@ function readTls(ctx: Ctx, f: Field): TlsServerSettings | null {
     if (v === undefined) return dflt;
     const out = TLS_VERSIONS[v];
     if (!out || !Object.hasOwn(TLS_VERSIONS, v)) {
-      ctx.error(fieldAt(m, k), m.get(k)?.path ?? k, `unknown TLS version ${JSON.stringify(v)} (known: ${Object.keys(TLS_VERSIONS).join(', ')})`);
+      ctx.error(
+        fieldAt(m, k),
+        m.get(k)?.path ?? k,
+        `unknown TLS version ${JSON.stringify(v)} (known: ${Object.keys(TLS_VERSIONS).join(', ')})`,
+      );
       return dflt;
     }
     return out;
@@ -226,7 +294,11 @@ function readTls(ctx: Ctx, f: Field): TlsServerSettings | null {
   for (const { value, field } of readStringItems(ctx, m.get('curve_preferences')) ?? []) {
     const g = CURVES[value];
     if (g === undefined || !Object.hasOwn(CURVES, value)) {
-      ctx.error(field.at, field.path, `unknown curve ${JSON.stringify(value)} (known: ${Object.keys(CURVES).join(', ')})`);
+      ctx.error(
+        field.at,
+        field.path,
+        `unknown curve ${JSON.stringify(value)} (known: ${Object.keys(CURVES).join(', ')})`,
+      );
       continue;
     }
     curvePreferences.push(value);
@@ -242,13 +314,32 @@ function readTls(ctx: Ctx, f: Field): TlsServerSettings | null {
   if (certFile === '') ctx.error(f.at, p('cert_file'), 'missing cert_file (TLS needs both cert_file and key_file)');
   if (keyFile === '') ctx.error(f.at, p('key_file'), 'missing key_file (TLS needs both cert_file and key_file)');
   let clientAuthType: ClientAuthType = 'NoClientCert';
-  if (clientAuthRaw === 'RequireClientCert') clientAuthType = 'RequireAnyClientCert'; // old spelling Go still accepts
-  else if ((CLIENT_AUTH_TYPES as readonly string[]).includes(clientAuthRaw)) clientAuthType = clientAuthRaw as ClientAuthType;
-  else if (clientAuthRaw !== '') ctx.error(at('client_auth_type'), p('client_auth_type'), `invalid client_auth_type ${JSON.stringify(clientAuthRaw)} (one of ${CLIENT_AUTH_TYPES.join(', ')})`);
-  if (clientCaFile !== '' && clientAuthType === 'NoClientCert') ctx.error(at('client_ca_file'), p('client_ca_file'), 'client_ca_file is set but client_auth_type is NoClientCert: set a client_auth_type that requests certificates');
-  // Go silently skips the SAN check when it never asks for a certificate; an ignored access rule is worse than an error.
-  if (clientAllowedSans.length > 0 && clientAuthType === 'NoClientCert') ctx.error(at('client_allowed_sans'), p('client_allowed_sans'), 'client_allowed_sans needs a client_auth_type that requests client certificates');
-  if (VERSION_ORDER.indexOf(minVersion) > VERSION_ORDER.indexOf(maxVersion)) ctx.error(at('min_version'), p('min_version'), 'min_version is above max_version: no TLS version is left');
+  if (clientAuthRaw === 'RequireClientCert')
+    clientAuthType = 'RequireAnyClientCert'; // old spelling Go still accepts
+  else if ((CLIENT_AUTH_TYPES as readonly string[]).includes(clientAuthRaw))
+    clientAuthType = clientAuthRaw as ClientAuthType;
+  else if (clientAuthRaw !== '')
+    ctx.error(
+      at('client_auth_type'),
+      p('client_auth_type'),
+      `invalid client_auth_type ${JSON.stringify(clientAuthRaw)} (one of ${CLIENT_AUTH_TYPES.join(', ')})`,
+    );
+  if (clientCaFile !== '' && clientAuthType === 'NoClientCert')
+    ctx.error(
+      at('client_ca_file'),
+      p('client_ca_file'),
+      'client_ca_file is set but client_auth_type is NoClientCert: set a client_auth_type that requests certificates',
+    );
+  // Go silently skips the SAN check when it never asks for a certificate; an ignored access rule is worse
+  // than an error.
+  if (clientAllowedSans.length > 0 && clientAuthType === 'NoClientCert')
+    ctx.error(
+      at('client_allowed_sans'),
+      p('client_allowed_sans'),
+      'client_allowed_sans needs a client_auth_type that requests client certificates',
+    );
+  if (VERSION_ORDER.indexOf(minVersion) > VERSION_ORDER.indexOf(maxVersion))
+    ctx.error(at('min_version'), p('min_version'), 'min_version is above max_version: no TLS version is left');
 
   return Object.freeze({
     certFile: ctx.joinDir(certFile),
@@ -296,7 +387,11 @@ async function readTlsFile(file: string, field: string, p: string): Promise<Buff
   try {
     return await fs.readFile(p);
   } catch (err) {
-    throw WebConfigError.at(file, `tls_server_config.${field}`, `cannot read ${JSON.stringify(p)}: ${errorMessage(err)}`);
+    throw WebConfigError.at(
+      file,
+      `tls_server_config.${field}`,
+      `cannot read ${JSON.stringify(p)}: ${errorMessage(err)}`,
+    );
   }
 }
 
@@ -311,7 +406,11 @@ async function readTlsFiles(file: string, s: TlsServerSettings): Promise<TlsFile
 
 function buildTlsMaterial(file: string, s: TlsServerSettings, f: TlsFiles, handshakeTimeoutMs: number): TlsMaterial {
   if (f.ca && !/-----BEGIN CERTIFICATE-----/.test(f.ca.toString('latin1'))) {
-    throw WebConfigError.at(file, 'tls_server_config.client_ca_file', `${JSON.stringify(s.clientCaFile)} contains no PEM certificate`);
+    throw WebConfigError.at(
+      file,
+      'tls_server_config.client_ca_file',
+      `${JSON.stringify(s.clientCaFile)} contains no PEM certificate`,
+    );
   }
   const mode = s.clientAuthType;
   let server: tls.Server;
@@ -333,7 +432,12 @@ function buildTlsMaterial(file: string, s: TlsServerSettings, f: TlsFiles, hands
     });
   } catch (err) {
     // OpenSSL's reason is enough to tell a bad PEM from a cert/key mismatch or an unusable cipher list.
-    throw WebConfigError.at(file, 'tls_server_config', `cannot use cert_file ${JSON.stringify(s.certFile)} with key_file ${JSON.stringify(s.keyFile)} and these settings: ${errorMessage(err)}`);
+    throw WebConfigError.at(
+      file,
+      'tls_server_config',
+      `cannot use cert_file ${JSON.stringify(s.certFile)} with key_file ${JSON.stringify(s.keyFile)} ` +
+        `and these settings: ${errorMessage(err)}`,
+    );
   }
   const allowed = s.clientAllowedSans;
   return Object.freeze({
@@ -344,7 +448,8 @@ function buildTlsMaterial(file: string, s: TlsServerSettings, f: TlsFiles, hands
       const peer = socket.getPeerCertificate();
       const hasCert = peer !== null && typeof peer === 'object' && Buffer.isBuffer(peer.raw);
       if (!hasCert) {
-        if (mode === 'RequireAnyClientCert' || mode === 'RequireAndVerifyClientCert') return 'client certificate required';
+        if (mode === 'RequireAnyClientCert' || mode === 'RequireAndVerifyClientCert')
+          return 'client certificate required';
         if (allowed.length > 0) return 'client certificate required (client_allowed_sans is set)';
         return null;
       }
@@ -353,16 +458,12 @@ function buildTlsMaterial(file: string, s: TlsServerSettings, f: TlsFiles, hands
       }
       if (allowed.length > 0) {
         const sans = subjectAltNames(peer.subjectaltname ?? '');
-        if (!sans.some((v) => allowed.includes(v))) return `client certificate has none of the allowed SANs (it has: ${sans.join(', ') || 'none'})`;
+        if (!sans.some((v) => allowed.includes(v)))
+          return `client certificate has none of the allowed SANs (it has: ${sans.join(', ') || 'none'})`;
       }
       return null;
     },
   });
-}
-
-/** Reads the cert/key/CA files and builds the TLS server for them. Throws WebConfigError. */
-export async function loadTlsMaterial(file: string, s: TlsServerSettings, handshakeTimeoutMs = DEFAULT_HANDSHAKE_TIMEOUT_MS): Promise<TlsMaterial> {
-  return buildTlsMaterial(file, s, await readTlsFiles(file, s), handshakeTimeoutMs);
 }
 
 /** Node's own default for tls.Server. */
@@ -464,7 +565,8 @@ export class BasicAuthChecker {
     const user = creds.user.toString('utf8');
     const password = creds.password.toString('utf8');
     // Bytes that are not UTF-8 cannot be handed to bcryptjs faithfully: refuse rather than guess.
-    if (!Buffer.from(user, 'utf8').equals(creds.user) || !Buffer.from(password, 'utf8').equals(creds.password)) return false;
+    if (!Buffer.from(user, 'utf8').equals(creds.user) || !Buffer.from(password, 'utf8').equals(creds.password))
+      return false;
     const secret = users.get(user);
     const hash = secret ? secret.reveal() : UNKNOWN_USER_HASH;
     const key = this.cacheKey(creds.user, hash, creds.password);
@@ -483,10 +585,12 @@ export class BasicAuthChecker {
   }
 
   private run(password: string, hash: string): Promise<boolean> {
-    const next = this.queue.then(() => {
-      this.bcryptRuns++;
-      return this.compare(password, hash);
-    }).catch(() => false);
+    const next = this.queue
+      .then(() => {
+        this.bcryptRuns++;
+        return this.compare(password, hash);
+      })
+      .catch(() => false);
     this.queue = next;
     return next;
   }
@@ -525,7 +629,10 @@ export class BasicAuthChecker {
 // ---------------------------------------------------------------------------------------------
 // The live file
 
-/** Runs `load` for callers that arrive while nothing runs; later callers share one run started after the current one. */
+/**
+ * Runs `load` for callers that arrive while nothing runs; later callers share one run started after the
+ * current one.
+ */
 class FreshLoader<T> {
   private running: Promise<T> | null = null;
   private next: Promise<T> | null = null;
@@ -606,7 +713,13 @@ export class WebConfigSource {
     if (!s) return null;
     const files = await readTlsFiles(this.file, s);
     const hit = this.tlsCache;
-    if (hit && sameSettings(hit.settings, s) && hit.files.cert.equals(files.cert) && hit.files.key.equals(files.key) && sameBuf(hit.files.ca, files.ca)) {
+    if (
+      hit &&
+      sameSettings(hit.settings, s) &&
+      hit.files.cert.equals(files.cert) &&
+      hit.files.key.equals(files.key) &&
+      sameBuf(hit.files.ca, files.ca)
+    ) {
       return hit.material;
     }
     const material = buildTlsMaterial(this.file, s, files, this.handshakeTimeoutMs);
@@ -622,7 +735,7 @@ export class WebConfigSource {
       throw WebConfigError.at(this.file, '', `cannot read: ${errorMessage(err)}`);
     }
     let out = this.lastOutcome;
-    if (!out || !this.lastText || !this.lastText.equals(text)) {
+    if (!out || !this.lastText?.equals(text)) {
       try {
         out = { ok: true, value: parseWebConfig(text.toString('utf8'), this.file) };
       } catch (err) {
@@ -643,4 +756,3 @@ function sameBuf(a: Buffer | null, b: Buffer | null): boolean {
 function sameSettings(a: TlsServerSettings, b: TlsServerSettings): boolean {
   return a === b || JSON.stringify(a) === JSON.stringify(b);
 }
-

@@ -8,7 +8,12 @@ import { memoryLogger } from '../../src/log/logger.ts';
 import { rmrf, tmpDir } from '../helpers/agent-parts.ts';
 
 function open(dir: string) {
-  return new AgentStorage({ dataDir: dir, wal: { segmentSize: 32768 * 2, compress: false }, log: memoryLogger('warn'), metrics: new AgentMetrics(new Registry()) });
+  return new AgentStorage({
+    dataDir: dir,
+    wal: { segmentSize: 32768 * 2, compress: false },
+    log: memoryLogger('warn'),
+    metrics: new AgentMetrics(new Registry()),
+  });
 }
 
 test('a corrupt segment in the middle is cut where it breaks; later segments are kept and replayed', async (t) => {
@@ -20,7 +25,8 @@ test('a corrupt segment in the middle is cut where it breaks; later segments are
   // Several segments, each generation of series in its own stretch of the WAL.
   for (let gen = 0; gen < 6; gen++) {
     for (let k = 0; k < 20; k++) {
-      for (let i = 0; i < 200; i++) app.append(app.ref(['__name__', `gen${gen}`, 'i', String(i)]), 1_700_000_000_000 + gen * 100 + k, k);
+      for (let i = 0; i < 200; i++)
+        app.append(app.ref(['__name__', `gen${gen}`, 'i', String(i)]), 1_700_000_000_000 + gen * 100 + k, k);
       await app.commit();
     }
   }

@@ -16,7 +16,9 @@ const SERIES = 200;
 /** Runs the child until it committed at least once, kills it with SIGKILL after a random delay, returns the last commit it reported. */
 function runAndKill(dir: string, delayMs: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--no-warnings', CHILD, dir, String(SERIES)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--no-warnings', CHILD, dir, String(SERIES)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let last = -1;
     let buf = '';
     let err = '';
@@ -47,17 +49,25 @@ test('SIGKILL at random moments: every reported commit survives, nothing duplica
   t.teardown(() => rmrf(dir));
   // Deterministic "random" delays.
   let seed = 42;
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   let lastCommitted = -1;
   for (let round = 0; round < 12; round++) {
     const last = await runAndKill(dir, Math.floor(rnd() * 150));
     t.true(last >= 0, 'child committed before being killed');
     lastCommitted = Math.max(lastCommitted, last);
     // Replay exactly as the agent does on start (repairing a torn tail), then check the contents.
-    const storage = new AgentStorage({ dataDir: dir, wal: { segmentSize: 32768 * 8 }, log: memoryLogger('error'), metrics: new AgentMetrics(new Registry()) });
+    const storage = new AgentStorage({
+      dataDir: dir,
+      wal: { segmentSize: 32768 * 8 },
+      log: memoryLogger('error'),
+      metrics: new AgentMetrics(new Registry()),
+    });
     await storage.open();
     t.is(storage.series.size, SERIES, `round ${round}: all series replayed`);
-    t.true(storage.highestTimestamp >= lastCommitted, `round ${round}: commit ${lastCommitted} reported before the kill survived (have ${storage.highestTimestamp})`);
+    t.true(
+      storage.highestTimestamp >= lastCommitted,
+      `round ${round}: commit ${lastCommitted} reported before the kill survived (have ${storage.highestTimestamp})`,
+    );
     await storage.close();
   }
   // Every (series, timestamp) exactly once, and per series the timestamps strictly increase.

@@ -1,14 +1,23 @@
 import test from 'ava';
 import { Registry } from 'prom-client';
 import { AgentMetrics } from '../../src/agent/metrics.ts';
-import { AgentStorage, ExemplarStatus, type ExemplarStatusCode } from '../../src/agent/storage.ts';
+import { AgentStorage } from '../../src/agent/storage.ts';
+import { ExemplarStatus, type ExemplarStatusCode } from '../../src/storage/appender.ts';
 import { memoryLogger } from '../../src/log/logger.ts';
 import { compileRelabelConfigs } from '../../src/relabel/relabel.ts';
 import { RELABEL_DEFAULTS, type RelabelConfig } from '../../src/relabel/types.ts';
-import { FakeClock } from '../../src/util/clock.ts';
+import { FakeClock } from '../helpers/fake-clock.ts';
 import { labelsFromRecord, type Labels } from '../../src/util/labels.ts';
 import { replayWal } from '../../src/wal/reader.ts';
-import { RecordType, SampleBatch, decodeExemplars, decodeSamples, decodeSeries, recordType, type RefExemplar } from '../../src/wal/records.ts';
+import {
+  RecordType,
+  SampleBatch,
+  decodeExemplars,
+  decodeSamples,
+  decodeSeries,
+  recordType,
+  type RefExemplar,
+} from '../../src/wal/records.ts';
 import { rmrf, tmpDir } from '../helpers/agent-parts.ts';
 import { metricsServer, newLoop, TEXT_FORMAT } from '../helpers/scrape-loop.ts';
 
@@ -21,7 +30,12 @@ interface Opened {
 async function open(t: { teardown(fn: () => Promise<void>): void }): Promise<Opened> {
   const dir = await tmpDir('outpost-exemplar-');
   const registry = new Registry();
-  const storage = new AgentStorage({ dataDir: dir, wal: { segmentSize: 32768 * 4 }, log: memoryLogger('error'), metrics: new AgentMetrics(registry) });
+  const storage = new AgentStorage({
+    dataDir: dir,
+    wal: { segmentSize: 32768 * 4 },
+    log: memoryLogger('error'),
+    metrics: new AgentMetrics(registry),
+  });
   await storage.open();
   t.teardown(async () => {
     await storage.close();
@@ -67,7 +81,10 @@ test('an exemplar is written after its samples, labels sorted and empty ones dro
   const app = storage.appender();
   const ref = app.ref(series('req_total'));
   t.true(app.append(ref, 1000, 5));
-  t.is(app.appendExemplar(ref, 990, 0.25, true, ['trace_id', 'abc', 'empty', '', 'span_id', 'def']), ExemplarStatus.appended);
+  t.is(
+    app.appendExemplar(ref, 990, 0.25, true, ['trace_id', 'abc', 'empty', '', 'span_id', 'def']),
+    ExemplarStatus.appended,
+  );
   await app.commit();
   await storage.close();
   const wal = await readWal(storage.walDir);
@@ -75,27 +92,48 @@ test('an exemplar is written after its samples, labels sorted and empty ones dro
   t.deepEqual(wal.exemplars, [{ ref, t: 990, v: 0.25, labels: ['span_id', 'def', 'trace_id', 'abc'] }]);
   t.deepEqual(wal.series.get(ref), series('req_total'));
   t.is(await counter(registry, 'prometheus_agent_exemplars_appended_total'), 1);
-  t.is(await counter(registry, 'prometheus_remote_storage_exemplars_in_total'), 1, 'counted in at commit, for the remote-write mixin');
+  t.is(
+    await counter(registry, 'prometheus_remote_storage_exemplars_in_total'),
+    1,
+    'counted in at commit, for the remote-write mixin',
+  );
   t.is(await counter(registry, 'prometheus_remote_storage_histograms_in_total'), 0);
   t.is(storage.exemplarsAppended, 1);
 });
 
-test('de-duplication against the series\' latest exemplar follows Prometheus\' Exemplar.Equals', async (t) => {
+test("de-duplication against the series' latest exemplar follows Prometheus' Exemplar.Equals", async (t) => {
   const { storage, registry } = await open(t);
   const app = storage.appender();
   const a = app.ref(series('a_total'));
   const b = app.ref(series('b_total'));
-  const ex = (ref: number, t0: number, v: number, hasTs: boolean, labels: string[]) => app.appendExemplar(ref, t0, v, hasTs, labels);
+  const ex = (ref: number, t0: number, v: number, hasTs: boolean, labels: string[]) =>
+    app.appendExemplar(ref, t0, v, hasTs, labels);
   const cases: [string, number, number, number, boolean, string[], ExemplarStatusCode][] = [
     ['first', a, 1000, 1, false, ['trace_id', 'x'], ExemplarStatus.appended],
-    ['same, no timestamps: the scrape time differs but it is the same exemplar', a, 2000, 1, false, ['trace_id', 'x'], ExemplarStatus.duplicate],
+    [
+      'same, no timestamps: the scrape time differs but it is the same exemplar',
+      a,
+      2000,
+      1,
+      false,
+      ['trace_id', 'x'],
+      ExemplarStatus.duplicate,
+    ],
     ['other series, same exemplar', b, 2000, 1, false, ['trace_id', 'x'], ExemplarStatus.appended],
     ['new value', a, 3000, 2, false, ['trace_id', 'x'], ExemplarStatus.appended],
     ['new labels', a, 3000, 2, false, ['trace_id', 'y'], ExemplarStatus.appended],
     ['an own timestamp makes the times count', a, 3000, 2, true, ['trace_id', 'y'], ExemplarStatus.duplicate],
     ['own timestamp, same', a, 3000, 2, true, ['trace_id', 'y'], ExemplarStatus.duplicate],
     ['own timestamp, later', a, 4000, 2, true, ['trace_id', 'y'], ExemplarStatus.appended],
-    ['empty labels are not part of the identity', a, 4000, 2, true, ['trace_id', 'y', 'x', ''], ExemplarStatus.duplicate],
+    [
+      'empty labels are not part of the identity',
+      a,
+      4000,
+      2,
+      true,
+      ['trace_id', 'y', 'x', ''],
+      ExemplarStatus.duplicate,
+    ],
     ['label order is not part of the identity', a, 5000, 3, true, ['b', '1', 'a', '2'], ExemplarStatus.appended],
     ['same, other order', a, 5000, 3, true, ['a', '2', 'b', '1'], ExemplarStatus.duplicate],
     ['NaN never equals NaN', a, 5000, NaN, true, ['a', '2'], ExemplarStatus.appended],
@@ -127,11 +165,18 @@ test('limits: unknown series, duplicate label names, more than 128 code points',
   const at128 = 'é'.repeat(100) + '𝄞'.repeat(128 - name.length - 100);
   t.is(app.appendExemplar(ref, 1, 2, false, [name, at128]), ExemplarStatus.appended);
   t.is(app.appendExemplar(ref, 1, 3, false, [name, at128 + 'x']), ExemplarStatus.labelLength);
-  t.is(app.appendExemplar(ref, 1, 3, false, ['span', 'x'.repeat(60), 'trace', 'y'.repeat(60)]), ExemplarStatus.labelLength, 'the limit is over all labels together');
+  t.is(
+    app.appendExemplar(ref, 1, 3, false, ['span', 'x'.repeat(60), 'trace', 'y'.repeat(60)]),
+    ExemplarStatus.labelLength,
+    'the limit is over all labels together',
+  );
   await app.commit();
   await storage.close();
   const wal = await readWal(storage.walDir);
-  t.deepEqual(wal.exemplars.map((e) => e.v), [1, 2]);
+  t.deepEqual(
+    wal.exemplars.map((e) => e.v),
+    [1, 2],
+  );
   t.is(wal.exemplars[1].labels[1], at128);
 });
 
@@ -148,7 +193,10 @@ test('rollback drops pending exemplars but, as in Prometheus 2.42, the latest-ex
   await app.commit();
   await storage.close();
   const wal = await readWal(storage.walDir);
-  t.deepEqual(wal.exemplars.map((e) => [e.t, e.v]), [[20, 2]]);
+  t.deepEqual(
+    wal.exemplars.map((e) => [e.t, e.v]),
+    [[20, 2]],
+  );
   t.deepEqual(wal.types, [RecordType.Series, RecordType.Exemplars]);
 });
 
@@ -163,7 +211,11 @@ test('series GC forgets the latest exemplar; replay skips exemplar records', asy
   t.deepEqual(storage.gcSeries(2000), [ref]);
   t.false(storage.latestExemplars.has(ref));
   await storage.close();
-  const again = new AgentStorage({ dataDir: dir, log: memoryLogger('error'), metrics: new AgentMetrics(new Registry()) });
+  const again = new AgentStorage({
+    dataDir: dir,
+    log: memoryLogger('error'),
+    metrics: new AgentMetrics(new Registry()),
+  });
   await again.open();
   t.is(again.series.size, 1, 'the series record replays; the exemplar record is skipped without error');
   t.is(again.latestExemplars.size, 0, 'de-dup state is not restored (Prometheus does not either)');
@@ -172,27 +224,40 @@ test('series GC forgets the latest exemplar; replay skips exemplar records', asy
 
 const OM = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
 
-test('scrape loop: exemplars go to the WAL with their own or their sample\'s timestamp, once', async (t) => {
+test("scrape loop: exemplars go to the WAL with their own or their sample's timestamp, once", async (t) => {
   const { storage, registry } = await open(t);
   const tg = await metricsServer(t);
   const clock = new FakeClock(1_700_000_000_000);
-  const dropRule: RelabelConfig = { sourceLabels: ['__name__'], separator: RELABEL_DEFAULTS.separator, regex: 'dropped_total', modulus: 0, targetLabel: '', replacement: RELABEL_DEFAULTS.replacement, action: 'drop', explicit: new Set() };
-  const options = { headers: { Accept: 'application/openmetrics-text' }, metricRelabel: compileRelabelConfigs([dropRule]) };
+  const dropRule: RelabelConfig = {
+    sourceLabels: ['__name__'],
+    separator: RELABEL_DEFAULTS.separator,
+    regex: 'dropped_total',
+    modulus: 0,
+    targetLabel: '',
+    replacement: RELABEL_DEFAULTS.replacement,
+    action: 'drop',
+    explicit: new Set(),
+  };
+  const options = {
+    headers: { Accept: 'application/openmetrics-text' },
+    metricRelabel: compileRelabelConfigs([dropRule]),
+  };
   const loop = newLoop(tg.url, { options, appender: storage.appender(), clock, log: memoryLogger('error') });
-  const body = (v: number) => [
-    '# TYPE req counter',
-    `req_total{code="200"} ${v} # {trace_id="t${v}"} 0.5`,
-    `req_total{code="500"} 1 # {trace_id="own"} 0.75 1699999999.5`,
-    'explicit_total 3 1699999990.000 # {trace_id="e"} 1',
-    'dropped_total 1 # {trace_id="d"} 1',
-    '# TYPE lat histogram',
-    'lat_bucket{le="1"} 1 # {trace_id="bad",trace_id="dup"} 0.1',
-    'lat_bucket{le="+Inf"} 1',
-    'lat_count 1',
-    'lat_sum 0.1',
-    '# EOF',
-    '',
-  ].join('\n');
+  const body = (v: number) =>
+    [
+      '# TYPE req counter',
+      `req_total{code="200"} ${v} # {trace_id="t${v}"} 0.5`,
+      `req_total{code="500"} 1 # {trace_id="own"} 0.75 1699999999.5`,
+      'explicit_total 3 1699999990.000 # {trace_id="e"} 1',
+      'dropped_total 1 # {trace_id="d"} 1',
+      '# TYPE lat histogram',
+      'lat_bucket{le="1"} 1 # {trace_id="bad",trace_id="dup"} 0.1',
+      'lat_bucket{le="+Inf"} 1',
+      'lat_count 1',
+      'lat_sum 0.1',
+      '# EOF',
+      '',
+    ].join('\n');
   const t1 = clock.now();
   tg.set(200, body(1), OM);
   await loop.scrape(t1);
@@ -204,14 +269,21 @@ test('scrape loop: exemplars go to the WAL with their own or their sample\'s tim
   await storage.close();
 
   const wal = await readWal(storage.walDir);
-  const named = (e: RefExemplar) => (wal.series.get(e.ref) ?? []).filter((_, i) => i % 2 === 0).map((n, i) => `${n}=${(wal.series.get(e.ref) ?? [])[2 * i + 1]}`).join(',');
-  t.deepEqual(wal.exemplars.map((e) => [named(e), e.t, e.v, e.labels.join('=')]), [
-    ['__name__=req_total,code=200,instance=host:1,job=job1', t1, 0.5, 'trace_id=t1'],
-    ['__name__=req_total,code=500,instance=host:1,job=job1', 1699999999500, 0.75, 'trace_id=own'],
-    ['__name__=explicit_total,instance=host:1,job=job1', 1699999990000, 1, 'trace_id=e'],
-    // Scrape 2 repeats every exemplar: nothing new. Scrape 3 changes one.
-    ['__name__=req_total,code=200,instance=host:1,job=job1', t1 + 2000, 0.5, 'trace_id=t2'],
-  ]);
+  const named = (e: RefExemplar) =>
+    (wal.series.get(e.ref) ?? [])
+      .filter((_, i) => i % 2 === 0)
+      .map((n, i) => `${n}=${(wal.series.get(e.ref) ?? [])[2 * i + 1]}`)
+      .join(',');
+  t.deepEqual(
+    wal.exemplars.map((e) => [named(e), e.t, e.v, e.labels.join('=')]),
+    [
+      ['__name__=req_total,code=200,instance=host:1,job=job1', t1, 0.5, 'trace_id=t1'],
+      ['__name__=req_total,code=500,instance=host:1,job=job1', 1699999999500, 0.75, 'trace_id=own'],
+      ['__name__=explicit_total,instance=host:1,job=job1', 1699999990000, 1, 'trace_id=e'],
+      // Scrape 2 repeats every exemplar: nothing new. Scrape 3 changes one.
+      ['__name__=req_total,code=200,instance=host:1,job=job1', t1 + 2000, 0.5, 'trace_id=t2'],
+    ],
+  );
   t.is(await counter(registry, 'prometheus_agent_exemplars_appended_total'), 4);
   // Exemplar records follow the samples of their commit.
   const firstEx = wal.types.indexOf(RecordType.Exemplars);
@@ -222,7 +294,12 @@ test('scrape loop: the text format carries no exemplars and writes no exemplar r
   const { storage } = await open(t);
   const tg = await metricsServer(t);
   const clock = new FakeClock(1_700_000_000_000);
-  const loop = newLoop(tg.url, { options: { headers: { Accept: 'application/openmetrics-text' } }, appender: storage.appender(), clock, log: memoryLogger('error') });
+  const loop = newLoop(tg.url, {
+    options: { headers: { Accept: 'application/openmetrics-text' } },
+    appender: storage.appender(),
+    clock,
+    log: memoryLogger('error'),
+  });
   tg.set(200, '# TYPE a counter\na_total 1\n', TEXT_FORMAT);
   await loop.scrape(clock.now());
   await storage.close();

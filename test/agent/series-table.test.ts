@@ -5,7 +5,13 @@ const ls = (i: number): string[] => ['__name__', `m_${i % 13}`, 'instance', `hos
 
 test('label sets round-trip, including Unicode, empty values and the empty set', (t) => {
   const s = new SeriesTable();
-  const sets: string[][] = [[], ['__name__', 'up'], ['a', ''], ['__name__', 'größe_ÿ', 'emoji', '📦', 'sep', '\u00ff\u00ff'], ['a', 'b', 'c', 'x'.repeat(5000)]];
+  const sets: string[][] = [
+    [],
+    ['__name__', 'up'],
+    ['a', ''],
+    ['__name__', 'größe_ÿ', 'emoji', '📦', 'sep', '\u00ff\u00ff'],
+    ['a', 'b', 'c', 'x'.repeat(5000)],
+  ];
   const refs = sets.map((l) => s.getOrCreate(l));
   t.true(refs.every((r) => r.created));
   t.is(new Set(refs.map((r) => r.ref)).size, sets.length);
@@ -27,7 +33,10 @@ test('100k series: lookups, gc of the stale half with compaction, and new refs a
   for (let i = 0; i < N; i++) s.lastTs[i + 1] = i % 2 === 0 ? 2000 : 1000;
   const removed = s.gc(1500);
   t.is(removed.length, N / 2);
-  t.true(removed.every((r) => r % 2 === 0), 'odd i (even ref) had the old timestamp');
+  t.true(
+    removed.every((r) => r % 2 === 0),
+    'odd i (even ref) had the old timestamp',
+  );
   t.is(s.size, N / 2);
   for (let i = 0; i < 2000; i++) {
     const ref = s.lookup(ls(i));

@@ -46,7 +46,8 @@ test('segments stay while any endpoint needs them; the disk cap drops oldest fir
     lowestAcked: () => p.remote.lowestAcked(),
     lowestSentTimestamp: () => p.remote.lowestSentTimestamp(),
     segmentSizes: () => stats.sizes,
-    onForcedDrop: (below, reason) => p.remote.segmentsDropped(below, (f, to) => p.storage.samplesInSegments(f, to), reason),
+    onForcedDrop: (below, reason) =>
+      p.remote.segmentsDropped(below, (f, to) => p.storage.samplesInSegments(f, to), reason),
   });
   const now = Date.now();
   const series: Record<string, number> = {};
@@ -68,7 +69,10 @@ test('segments stay while any endpoint needs them; the disk cap drops oldest fir
   await new Promise((r) => setTimeout(r, 100));
   await truncator.truncate();
   const after = await walFiles(dir);
-  t.true(after.some((f) => f.startsWith('checkpoint.')), `checkpoint written (${after})`);
+  t.true(
+    after.some((f) => f.startsWith('checkpoint.')),
+    `checkpoint written (${after})`,
+  );
   t.false(after.includes(before[0]), 'oldest segment deleted once everyone passed it');
 
   // B dies again; the cap forces the oldest segments out and B counts what it lost.
@@ -83,8 +87,17 @@ test('segments stay while any endpoint needs them; the disk cap drops oldest fir
   for (const s of stats.sizes.values()) total += s;
   t.true(total <= capBytes + SEG, `WAL within cap + one segment (${total})`);
   const m = await p.registry.metrics();
-  const dropped = /prometheus_remote_storage_samples_dropped_total\{remote_name="b",url="[^"]+",reason="wal_size_cap"\} (\d+)/.exec(m);
-  t.truthy(dropped, m.split('\n').filter((l) => l.includes('dropped')).join('\n'));
+  const dropped =
+    /prometheus_remote_storage_samples_dropped_total\{remote_name="b",url="[^"]+",reason="wal_size_cap"\} (\d+)/.exec(
+      m,
+    );
+  t.truthy(
+    dropped,
+    m
+      .split('\n')
+      .filter((l) => l.includes('dropped'))
+      .join('\n'),
+  );
   t.true(Number(dropped?.[1]) > 0);
   t.false(/remote_name="a",url="[^"]+",reason="wal_size_cap"/.test(m), 'endpoint a lost nothing');
   t.is(ra.series('m0').length, 60, 'a received everything');
@@ -92,7 +105,11 @@ test('segments stay while any endpoint needs them; the disk cap drops oldest fir
   await p.stop();
 
   // The data directory replays after all this (checkpoint + remaining segments).
-  const p2 = await startPipeline(dir, yaml(ra.url, rb.url), { segmentSize: SEG, flushDeadlineMs: 100, compress: false });
+  const p2 = await startPipeline(dir, yaml(ra.url, rb.url), {
+    segmentSize: SEG,
+    flushDeadlineMs: 100,
+    compress: false,
+  });
   t.is(p2.storage.series.size, 1000);
   await p2.stop();
 });

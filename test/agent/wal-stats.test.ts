@@ -13,13 +13,16 @@ async function walDir(t: { teardown(fn: () => Promise<void>): void }, sizes: Rec
   return dir;
 }
 
-test("flushes of the head segment update the sizes without reading the directory", async (t) => {
+test('flushes of the head segment update the sizes without reading the directory', async (t) => {
   const dir = await walDir(t, { '00000003': 1000, '00000004': 200 });
   const stats = new WalStats(dir);
   await stats.refresh();
   t.is(stats.bytes, 1200);
   let emit: FlushFn = () => {};
-  stats.follow((fn) => ((emit = fn), () => {}));
+  stats.follow((fn) => {
+    emit = fn;
+    return () => {};
+  });
   // The file stays 200 bytes on disk: only the flush reports can move the figure.
   emit(4, 900);
   t.is(stats.bytes, 1900);
@@ -34,7 +37,10 @@ test('a flush into a new segment rescans, so the finished segment counts its byt
   const stats = new WalStats(dir);
   await stats.refresh();
   let emit: FlushFn = () => {};
-  stats.follow((fn) => ((emit = fn), () => {}));
+  stats.follow((fn) => {
+    emit = fn;
+    return () => {};
+  });
   await fs.writeFile(path.join(dir, '00000000'), Buffer.alloc(32768));
   await fs.writeFile(path.join(dir, '00000001'), Buffer.alloc(100));
   emit(1, 100);

@@ -6,12 +6,22 @@ import { parseFlags } from '../../src/cli/flags.ts';
 import { ROOT, tmpDir } from '../helpers/procs.ts';
 
 function run(args: string[]): { code: number | null; out: string } {
-  const r = spawnSync(process.execPath, [path.join(ROOT, 'src/main.ts'), ...args], { encoding: 'utf8', timeout: 30_000 });
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'src/main.ts'), ...args], {
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
   return { code: r.status, out: r.stdout + r.stderr };
 }
 
-test('flags keep Prometheus\' dotted names and defaults', (t) => {
-  const f = parseFlags(['--config.file=x.yml', '--storage.agent.path', 'd', '--web.listen-address=127.0.0.1:0', '--enable-feature=agent', '--no-tui']);
+test("flags keep Prometheus' dotted names and defaults", (t) => {
+  const f = parseFlags([
+    '--config.file=x.yml',
+    '--storage.agent.path',
+    'd',
+    '--web.listen-address=127.0.0.1:0',
+    '--enable-feature=agent',
+    '--no-tui',
+  ]);
   if ('exit' in f) return t.fail('unexpected exit');
   t.is(f.configFile, 'x.yml');
   t.is(f.dataDir, 'd');
@@ -23,7 +33,9 @@ test('flags keep Prometheus\' dotted names and defaults', (t) => {
 });
 
 test('a bad flag value names the flag', (t) => {
-  t.throws(() => parseFlags(['--storage.agent.retention.max-time=forever']), { message: /--storage\.agent\.retention\.max-time/ });
+  t.throws(() => parseFlags(['--storage.agent.retention.max-time=forever']), {
+    message: /--storage\.agent\.retention\.max-time/,
+  });
   t.throws(() => parseFlags(['--enable-feature=warp-drive']), { message: /unknown feature "warp-drive"/ });
   t.throws(() => parseFlags(['--storage.agent.wal-segment-size=1MiB']), { message: /wal-segment-size/ });
 });

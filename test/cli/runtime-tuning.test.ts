@@ -26,14 +26,26 @@ test('re-executes the same script with the same flags, tuned through the environ
 });
 
 test('a single executable is re-executed without the repeated binary in argv', (t) => {
-  const r = tunedReexec({ ...base, execPath: '/usr/local/bin/outpost', execArgv: [], argv: ['/usr/local/bin/outpost', '/usr/local/bin/outpost', '--no-tui'], sea: true });
+  const r = tunedReexec({
+    ...base,
+    execPath: '/usr/local/bin/outpost',
+    execArgv: [],
+    argv: ['/usr/local/bin/outpost', '/usr/local/bin/outpost', '--no-tui'],
+    sea: true,
+  });
   t.deepEqual(r?.args, ['/usr/local/bin/outpost', '--no-tui']);
 });
 
 test('does nothing when already tuned, turned off, set by the user, or not on Linux', (t) => {
   t.is(tunedReexec({ ...base, env: { ...base.env, [TUNE_ENV]: '0' } }), null);
   t.is(tunedReexec({ ...base, platform: 'darwin' }), null);
-  t.is(tunedReexec({ ...base, env: { MALLOC_ARENA_MAX: '4', MALLOC_MMAP_THRESHOLD_: '131072', NODE_OPTIONS: '--max-semi-space-size=8' } }), null);
+  t.is(
+    tunedReexec({
+      ...base,
+      env: { MALLOC_ARENA_MAX: '4', MALLOC_MMAP_THRESHOLD_: '131072', NODE_OPTIONS: '--max-semi-space-size=8' },
+    }),
+    null,
+  );
   // Only the knobs the user did not set are added.
   const r = tunedReexec({ ...base, env: { MALLOC_ARENA_MAX: '4' } });
   t.is(r?.env.MALLOC_ARENA_MAX, '4');
@@ -43,7 +55,12 @@ test('does nothing when already tuned, turned off, set by the user, or not on Li
   t.is(s?.env.NODE_OPTIONS, undefined);
   t.is(s?.env.MALLOC_ARENA_MAX, '2');
   const m = tunedReexec({ ...base, env: { MALLOC_ARENA_MAX: '4', NODE_OPTIONS: '--max-semi-space-size=8' } });
-  t.deepEqual(m?.env, { MALLOC_ARENA_MAX: '4', NODE_OPTIONS: '--max-semi-space-size=8', MALLOC_MMAP_THRESHOLD_: '65536', [TUNE_ENV]: '0' });
+  t.deepEqual(m?.env, {
+    MALLOC_ARENA_MAX: '4',
+    NODE_OPTIONS: '--max-semi-space-size=8',
+    MALLOC_MMAP_THRESHOLD_: '65536',
+    [TUNE_ENV]: '0',
+  });
   t.is(tunedReexec({ ...base, env: { MALLOC_MMAP_THRESHOLD_: '131072' } })?.env.MALLOC_MMAP_THRESHOLD_, '131072');
 });
 
@@ -56,9 +73,20 @@ test('the running agent is tuned and keeps the PID it was started with', async (
   delete env[TUNE_ENV];
   delete env.MALLOC_ARENA_MAX;
   delete env.MALLOC_MMAP_THRESHOLD_;
-  const p = await startOutpost([`--config.file=${cfg}`, `--storage.agent.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], env);
+  const p = await startOutpost(
+    [
+      `--config.file=${cfg}`,
+      `--storage.agent.path=${path.join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+    ],
+    env,
+  );
   try {
-    await waitUntil(async () => (await fetch(`http://127.0.0.1:${port}/-/ready`).catch(() => null))?.status === 200, 20_000, 'agent ready');
+    await waitUntil(
+      async () => (await fetch(`http://127.0.0.1:${port}/-/ready`).catch(() => null))?.status === 200,
+      20_000,
+      'agent ready',
+    );
     const environ = (await fs.readFile(`/proc/${p.child.pid}/environ`, 'utf8')).split('\0');
     t.true(environ.includes('MALLOC_ARENA_MAX=2'), p.output());
     t.true(environ.includes('MALLOC_MMAP_THRESHOLD_=65536'));

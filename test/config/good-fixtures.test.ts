@@ -9,7 +9,9 @@ const DIR = path.join(import.meta.dirname, '../fixtures/config');
 const ENV = { OUTPOST_TEST_BOX: 'edge-7' };
 
 function load(name: string): Config {
-  return parseConfig(fs.readFileSync(path.join(DIR, `${name}.good.yml`), 'utf8'), path.join(DIR, `${name}.good.yml`), { env: ENV });
+  return parseConfig(fs.readFileSync(path.join(DIR, `${name}.good.yml`), 'utf8'), path.join(DIR, `${name}.good.yml`), {
+    env: ENV,
+  });
 }
 
 test('every *.good.yml fixture parses', (t) => {
@@ -23,7 +25,12 @@ test('empty file: all defaults (head values)', (t) => {
   t.is(c.global.scrapeInterval, 60_000);
   t.is(c.global.scrapeTimeout, 10_000);
   t.deepEqual(c.global.externalLabels, []);
-  t.deepEqual(c.global.scrapeProtocols, ['OpenMetricsText1.0.0', 'OpenMetricsText0.0.1', 'PrometheusText1.0.0', 'PrometheusText0.0.4']);
+  t.deepEqual(c.global.scrapeProtocols, [
+    'OpenMetricsText1.0.0',
+    'OpenMetricsText0.0.1',
+    'PrometheusText1.0.0',
+    'PrometheusText0.0.4',
+  ]);
   t.is(c.global.bodySizeLimit, 0);
   t.is(c.global.sampleLimit, 0);
   t.is(c.global.metricNameValidationScheme, 'legacy');
@@ -53,7 +60,10 @@ test('minimal: scrape and remote-write defaults', (t) => {
   t.deepEqual(s.tlsConfig, { insecureSkipVerify: false });
   t.is(s.fallbackScrapeProtocol, undefined);
   t.deepEqual(s.staticConfigs, [{ targets: ['localhost:9090'], labels: [], source: '0' }]);
-  t.deepEqual([s.relabelConfigs, s.metricRelabelConfigs, s.fileSdConfigs, s.httpSdConfigs, s.dnsSdConfigs], [[], [], [], [], []]);
+  t.deepEqual(
+    [s.relabelConfigs, s.metricRelabelConfigs, s.fileSdConfigs, s.httpSdConfigs, s.dnsSdConfigs],
+    [[], [], [], [], []],
+  );
   t.is(s.sourceFile, path.join(DIR, 'minimal.good.yml'));
 
   const [rw] = c.remoteWrite;
@@ -69,8 +79,15 @@ test('minimal: scrape and remote-write defaults', (t) => {
   t.true(rw.followRedirects);
   t.deepEqual(rw.headers, {});
   t.deepEqual(rw.queueConfig, {
-    capacity: 10000, maxShards: 50, minShards: 1, maxSamplesPerSend: 2000, batchSendDeadline: 5000,
-    minBackoff: 30, maxBackoff: 5000, retryOnHttp429: false, sampleAgeLimit: 0,
+    capacity: 10000,
+    maxShards: 50,
+    minShards: 1,
+    maxSamplesPerSend: 2000,
+    batchSendDeadline: 5000,
+    minBackoff: 30,
+    maxBackoff: 5000,
+    retryOnHttp429: false,
+    sampleAgeLimit: 0,
   });
   t.deepEqual(rw.metadataConfig, { send: true, sendInterval: 60_000, maxSamplesPerSend: 2000 });
 });
@@ -113,14 +130,19 @@ test('full: scrape config fields, HTTP client, SD', (t) => {
   t.is(s.basicAuth?.username, 'scraper');
   t.is(s.basicAuth?.password?.reveal(), 's3cr3t-basic');
   t.deepEqual(s.tlsConfig, {
-    caFile: path.join(DIR, 'certs/ca.pem'), serverName: 'node.internal', insecureSkipVerify: true, minVersion: 'TLS12',
+    caFile: path.join(DIR, 'certs/ca.pem'),
+    serverName: 'node.internal',
+    insecureSkipVerify: true,
+    minVersion: 'TLS12',
   });
 
   t.deepEqual(s.staticConfigs, [
     { targets: ['10.0.0.1:9100', 'node-2.local:9100'], labels: ['rack', 'r1'], source: '0' },
     { targets: ['[2001:db8::1]:9100'], labels: [], source: '1' },
   ]);
-  t.deepEqual(s.fileSdConfigs, [{ files: [path.join(DIR, 'targets/*.json'), '/etc/outpost/extra.yml'], refreshInterval: 60_000 }]);
+  t.deepEqual(s.fileSdConfigs, [
+    { files: [path.join(DIR, 'targets/*.json'), '/etc/outpost/extra.yml'], refreshInterval: 60_000 },
+  ]);
   t.is(s.httpSdConfigs.length, 1);
   t.is(s.httpSdConfigs[0].url, 'https://sd.example.com/targets');
   t.is(s.httpSdConfigs[0].refreshInterval, 120_000);
@@ -137,13 +159,64 @@ test('full: relabel configs get defaults, explicit fields and lowercased actions
   const s = load('full').scrapeConfigs[0];
   const rc = s.relabelConfigs.map(({ explicit, ...r }) => ({ ...r, explicit: [...explicit].sort() }));
   t.deepEqual(rc, [
-    { sourceLabels: ['__address__'], separator: ';', regex: '(.*):\\d+', modulus: 0, targetLabel: 'host', replacement: '${1}', action: 'replace', explicit: ['regex', 'replacement', 'source_labels', 'target_label'] },
-    { sourceLabels: ['host'], separator: ';', regex: '(.*)', modulus: 4, targetLabel: '__tmp_shard', replacement: '$1', action: 'hashmod', explicit: ['action', 'modulus', 'source_labels', 'target_label'] },
-    { sourceLabels: ['__tmp_shard'], separator: ';', regex: '0', modulus: 0, targetLabel: '', replacement: '$1', action: 'keep', explicit: ['action', 'regex', 'source_labels'] },
-    { sourceLabels: [], separator: ';', regex: '__meta_(.+)', modulus: 0, targetLabel: '', replacement: '$1', action: 'labelmap', explicit: ['action', 'regex'] },
-    { sourceLabels: ['rack'], separator: ';', regex: '(.*)', modulus: 0, targetLabel: 'rack_lc', replacement: '$1', action: 'lowercase', explicit: ['action', 'source_labels', 'target_label'] },
+    {
+      sourceLabels: ['__address__'],
+      separator: ';',
+      regex: '(.*):\\d+',
+      modulus: 0,
+      targetLabel: 'host',
+      replacement: '${1}',
+      action: 'replace',
+      explicit: ['regex', 'replacement', 'source_labels', 'target_label'],
+    },
+    {
+      sourceLabels: ['host'],
+      separator: ';',
+      regex: '(.*)',
+      modulus: 4,
+      targetLabel: '__tmp_shard',
+      replacement: '$1',
+      action: 'hashmod',
+      explicit: ['action', 'modulus', 'source_labels', 'target_label'],
+    },
+    {
+      sourceLabels: ['__tmp_shard'],
+      separator: ';',
+      regex: '0',
+      modulus: 0,
+      targetLabel: '',
+      replacement: '$1',
+      action: 'keep',
+      explicit: ['action', 'regex', 'source_labels'],
+    },
+    {
+      sourceLabels: [],
+      separator: ';',
+      regex: '__meta_(.+)',
+      modulus: 0,
+      targetLabel: '',
+      replacement: '$1',
+      action: 'labelmap',
+      explicit: ['action', 'regex'],
+    },
+    {
+      sourceLabels: ['rack'],
+      separator: ';',
+      regex: '(.*)',
+      modulus: 0,
+      targetLabel: 'rack_lc',
+      replacement: '$1',
+      action: 'lowercase',
+      explicit: ['action', 'source_labels', 'target_label'],
+    },
   ]);
-  t.deepEqual(s.metricRelabelConfigs.map((r) => [r.action, r.separator, r.regex]), [['drop', ',', 'go_.*'], ['labeldrop', ';', 'tmp_.*']]);
+  t.deepEqual(
+    s.metricRelabelConfigs.map((r) => [r.action, r.separator, r.regex]),
+    [
+      ['drop', ',', 'go_.*'],
+      ['labeldrop', ';', 'tmp_.*'],
+    ],
+  );
 });
 
 test('full: remote write entries', (t) => {
@@ -159,10 +232,20 @@ test('full: remote write entries', (t) => {
   t.is(a.authorization?.type, 'Bearer');
   t.is(a.authorization?.credentials?.reveal(), 's3cr3t-rw-token');
   t.is(a.bearerToken, undefined, 'bearer_token is folded into authorization');
-  t.deepEqual(a.writeRelabelConfigs.map((r) => [r.action, r.sourceLabels, r.regex]), [['drop', ['__name__'], 'scrape_.*']]);
+  t.deepEqual(
+    a.writeRelabelConfigs.map((r) => [r.action, r.sourceLabels, r.regex]),
+    [['drop', ['__name__'], 'scrape_.*']],
+  );
   t.deepEqual(a.queueConfig, {
-    capacity: 2500, maxShards: 4, minShards: 2, maxSamplesPerSend: 500, batchSendDeadline: 10_000,
-    minBackoff: 100, maxBackoff: 10_000, retryOnHttp429: true, sampleAgeLimit: 3_600_000,
+    capacity: 2500,
+    maxShards: 4,
+    minShards: 2,
+    maxSamplesPerSend: 500,
+    batchSendDeadline: 10_000,
+    minBackoff: 100,
+    maxBackoff: 10_000,
+    retryOnHttp429: true,
+    sampleAgeLimit: 3_600_000,
   });
   t.deepEqual(a.metadataConfig, { send: false, sendInterval: 120_000, maxSamplesPerSend: 100 });
   t.is(b.url, 'http://127.0.0.1:9201/write');
@@ -185,13 +268,16 @@ test('inherit: interval, timeout and limits come from global; timeout never exce
 test('agent-allowed: empty server sections pass; inert sections produce warnings, not errors', (t) => {
   const c = load('agent-allowed');
   t.is(c.storage.outOfOrderTimeWindow, 600_000);
-  t.deepEqual(c.warnings.map((w) => `${w.line}: ${w.path}: ${w.message}`), [
-    '4: global.evaluation_interval: evaluation_interval has no effect in agent mode',
-    '8: runtime: runtime settings (gogc) have no effect in Outpost',
-    '13: storage.exemplars: storage.exemplars has no effect in agent mode',
-    '15: tracing: tracing is not supported by Outpost; the section is ignored',
-    '17: otlp: otlp has no effect in agent mode',
-  ]);
+  t.deepEqual(
+    c.warnings.map((w) => `${w.line}: ${w.path}: ${w.message}`),
+    [
+      '4: global.evaluation_interval: evaluation_interval has no effect in agent mode',
+      '8: runtime: runtime settings (gogc) have no effect in Outpost',
+      '13: storage.exemplars: storage.exemplars has no effect in agent mode',
+      '15: tracing: tracing is not supported by Outpost; the section is ignored',
+      '17: otlp: otlp has no effect in agent mode',
+    ],
+  );
 });
 
 test('yaml-features: anchors, merge keys, YAML 1.1 scalars as go-yaml v2 reads them', (t) => {
@@ -204,8 +290,14 @@ test('yaml-features: anchors, merge keys, YAML 1.1 scalars as go-yaml v2 reads t
   t.false(merged.honorLabels, 'off is false and overrides the merged value');
   t.is(merged.scrapeInterval, 10_000, 'merged from the anchor');
   t.is(merged.sampleLimit, 16);
-  t.deepEqual(merged.metricRelabelConfigs.map((r) => r.targetLabel), ['addr']);
-  t.deepEqual(merged.relabelConfigs.map((r) => r.targetLabel), ['addr']);
+  t.deepEqual(
+    merged.metricRelabelConfigs.map((r) => r.targetLabel),
+    ['addr'],
+  );
+  t.deepEqual(
+    merged.relabelConfigs.map((r) => r.targetLabel),
+    ['addr'],
+  );
 });
 
 test('bearer: token and token file become authorization; paths resolve against the config dir', (t) => {
@@ -218,7 +310,11 @@ test('bearer: token and token file become authorization; paths resolve against t
   t.is(file.oauth2, undefined, 'a null oauth2 block is absent');
   const [rw] = c.remoteWrite;
   t.deepEqual(rw.basicAuth, { username: 'user', passwordFile: '/run/secrets/rw-password' });
-  t.deepEqual(rw.tlsConfig, { certFile: path.join(DIR, 'client.crt'), keyFile: path.join(DIR, 'client.key'), insecureSkipVerify: false });
+  t.deepEqual(rw.tlsConfig, {
+    certFile: path.join(DIR, 'client.crt'),
+    keyFile: path.join(DIR, 'client.key'),
+    insecureSkipVerify: false,
+  });
 });
 
 test('loadConfigFile reads a fixture from disk the same way', async (t) => {

@@ -9,9 +9,16 @@ test('Secret never prints its value', (t) => {
   const s = new Secret('hunter2');
   t.is(s.reveal(), 'hunter2');
   const renderings = [
-    String(s), `${s}`, s.toString(), JSON.stringify(s), JSON.stringify({ nested: { s } }), util.inspect(s),
-    util.inspect({ a: [s] }, { depth: Infinity, showHidden: true }), util.format('%s %o %O %j', s, s, s, s),
-    Object.keys(s).join(','), String(Object.entries(s)),
+    String(s),
+    `${s}`,
+    s.toString(),
+    JSON.stringify(s),
+    JSON.stringify({ nested: { s } }),
+    util.inspect(s),
+    util.inspect({ a: [s] }, { depth: Infinity, showHidden: true }),
+    util.format('%s %o %O %j', s, s, s, s),
+    Object.keys(s).join(','),
+    String(Object.entries(s)),
   ];
   for (const r of renderings) t.false(r.includes('hunter2'), r);
   t.is(String(s), '<secret>');
@@ -27,8 +34,16 @@ test('Secret.equals compares values without revealing them', (t) => {
 });
 
 const SECRETS = [
-  's3cr3t-basic', 's3cr3t-sd', 's3cr3t-rw-token', 's3cr3t-bearer', 's3cr3t-oauth', 's3cr3t-key', 's3cr3t-proxy',
-  's3cr3t-header', 's3cr3t-urlpw', 's3cr3t-rwheader',
+  's3cr3t-basic',
+  's3cr3t-sd',
+  's3cr3t-rw-token',
+  's3cr3t-bearer',
+  's3cr3t-oauth',
+  's3cr3t-key',
+  's3cr3t-proxy',
+  's3cr3t-header',
+  's3cr3t-urlpw',
+  's3cr3t-rwheader',
 ];
 
 const EXTRA = `
@@ -91,7 +106,9 @@ test('no secret of a loaded config appears in JSON, inspect or the redacted YAML
 });
 
 test('an error about a secret field does not quote the secret', (t) => {
-  const err = t.throws(() => parseConfig('scrape_configs:\n  - job_name: a\n    basic_auth:\n      password: [hunter2]\n', 'c.yml'));
+  const err = t.throws(() =>
+    parseConfig('scrape_configs:\n  - job_name: a\n    basic_auth:\n      password: [hunter2]\n', 'c.yml'),
+  );
   t.false(err?.message.includes('hunter2'));
   t.is(err?.message, 'c.yml:4:17: scrape_configs[0].basic_auth.password: expected a string, got a list');
 });

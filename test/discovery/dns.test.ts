@@ -1,12 +1,29 @@
 import test from 'ava';
 import type { DnsSdConfig } from '../../src/config/types.ts';
-import { DnsDiscoverer, joinHostPort, nameList, parseResolvConf, type DnsResolverOptions } from '../../src/discovery/dns.ts';
+import {
+  DnsDiscoverer,
+  joinHostPort,
+  nameList,
+  parseResolvConf,
+  type DnsResolverOptions,
+} from '../../src/discovery/dns.ts';
 import { memoryLogger } from '../../src/log/logger.ts';
-import { FakeClock } from '../../src/util/clock.ts';
-import { metricValue, newMetrics, plain, Run, scrapeConfigs, startDnsServer, waitFor, type DnsServer } from './helpers.ts';
+import { FakeClock } from '../helpers/fake-clock.ts';
+import {
+  metricValue,
+  newMetrics,
+  plain,
+  Run,
+  scrapeConfigs,
+  startDnsServer,
+  waitFor,
+  type DnsServer,
+} from './helpers.ts';
 
 function dnsConfig(names: string[], type: string, port?: number): DnsSdConfig {
-  const [cfg] = scrapeConfigs(`scrape_configs:\n  - job_name: j\n    dns_sd_configs:\n      - names: ${JSON.stringify(names)}\n        type: ${type}\n${port ? `        port: ${port}\n` : ''}`);
+  const [cfg] = scrapeConfigs(
+    `scrape_configs:\n  - job_name: j\n    dns_sd_configs:\n      - names: ${JSON.stringify(names)}\n        type: ${type}\n${port ? `        port: ${port}\n` : ''}`,
+  );
   return cfg.dnsSdConfigs[0];
 }
 
@@ -15,13 +32,24 @@ function start(srv: DnsServer, config: DnsSdConfig, resolver: Partial<DnsResolve
   const { reg, metrics } = newMetrics();
   const clock = new FakeClock();
   const log = memoryLogger();
-  const d = new DnsDiscoverer({ config, log, metrics, clock, resolver: { servers: [srv.address], search: [], ndots: 1, timeoutMs: 500, tries: 1, ...resolver } });
+  const d = new DnsDiscoverer({
+    config,
+    log,
+    metrics,
+    clock,
+    resolver: { servers: [srv.address], search: [], ndots: 1, timeoutMs: 500, tries: 1, ...resolver },
+  });
   return { run: new Run(d), reg, clock, log };
 }
 
 test('SRV: target:port addresses, trailing dot trimmed, meta labels per record', async (t) => {
   const srv = await startDnsServer({
-    '_node._tcp.edge.test': { SRV: [{ target: 'n2.edge.test.', port: 9200 }, { target: 'n1.edge.test.', port: 9100 }] },
+    '_node._tcp.edge.test': {
+      SRV: [
+        { target: 'n2.edge.test.', port: 9200 },
+        { target: 'n1.edge.test.', port: 9100 },
+      ],
+    },
   });
   const { run, reg } = start(srv, dnsConfig(['_node._tcp.edge.test'], 'SRV'));
   try {
@@ -31,12 +59,26 @@ test('SRV: target:port addresses, trailing dot trimmed, meta labels per record',
       {
         source: `${name}/n1.edge.test:9100`,
         targets: ['n1.edge.test:9100'],
-        labels: ['__meta_dns_name', name, '__meta_dns_srv_record_port', '9100', '__meta_dns_srv_record_target', 'n1.edge.test.'],
+        labels: [
+          '__meta_dns_name',
+          name,
+          '__meta_dns_srv_record_port',
+          '9100',
+          '__meta_dns_srv_record_target',
+          'n1.edge.test.',
+        ],
       },
       {
         source: `${name}/n2.edge.test:9200`,
         targets: ['n2.edge.test:9200'],
-        labels: ['__meta_dns_name', name, '__meta_dns_srv_record_port', '9200', '__meta_dns_srv_record_target', 'n2.edge.test.'],
+        labels: [
+          '__meta_dns_name',
+          name,
+          '__meta_dns_srv_record_port',
+          '9200',
+          '__meta_dns_srv_record_target',
+          'n2.edge.test.',
+        ],
       },
     ]);
     t.deepEqual(srv.queries, [`${name} SRV`]);
@@ -57,7 +99,9 @@ for (const c of addressCases) {
     const srv = await startDnsServer({ 'web.edge.test': c.zone });
     const { run } = start(srv, dnsConfig(['web.edge.test'], c.type, 9100));
     try {
-      t.deepEqual(plain(await run.emitted(1)), [{ source: 'web.edge.test', targets: c.want, labels: ['__meta_dns_name', 'web.edge.test'] }]);
+      t.deepEqual(plain(await run.emitted(1)), [
+        { source: 'web.edge.test', targets: c.want, labels: ['__meta_dns_name', 'web.edge.test'] },
+      ]);
       t.deepEqual(srv.queries, [`web.edge.test ${c.type}`]);
     } finally {
       await run.stop();
@@ -71,12 +115,20 @@ test('MX and NS: host:port with their meta labels', async (t) => {
   const mx = start(srv, dnsConfig(['edge.test'], 'MX', 25));
   const ns = start(srv, dnsConfig(['edge.test'], 'NS', 53));
   try {
-    t.deepEqual(plain(await mx.run.emitted(1)), [{
-      source: 'edge.test/mail.edge.test:25', targets: ['mail.edge.test:25'], labels: ['__meta_dns_mx_record_target', 'mail.edge.test.', '__meta_dns_name', 'edge.test'],
-    }]);
-    t.deepEqual(plain(await ns.run.emitted(1)), [{
-      source: 'edge.test/ns1.edge.test:53', targets: ['ns1.edge.test:53'], labels: ['__meta_dns_name', 'edge.test', '__meta_dns_ns_record_target', 'ns1.edge.test.'],
-    }]);
+    t.deepEqual(plain(await mx.run.emitted(1)), [
+      {
+        source: 'edge.test/mail.edge.test:25',
+        targets: ['mail.edge.test:25'],
+        labels: ['__meta_dns_mx_record_target', 'mail.edge.test.', '__meta_dns_name', 'edge.test'],
+      },
+    ]);
+    t.deepEqual(plain(await ns.run.emitted(1)), [
+      {
+        source: 'edge.test/ns1.edge.test:53',
+        targets: ['ns1.edge.test:53'],
+        labels: ['__meta_dns_name', 'edge.test', '__meta_dns_ns_record_target', 'ns1.edge.test.'],
+      },
+    ]);
   } finally {
     await mx.run.stop();
     await ns.run.stop();
@@ -89,9 +141,14 @@ test('NXDOMAIN and empty answers give no targets; a failing name keeps its last 
     'web.edge.test': { A: ['10.0.0.1'] },
     'empty.edge.test': { AAAA: ['::1'] },
   });
-  const { run, reg, clock, log } = start(srv, dnsConfig(['web.edge.test', 'gone.edge.test', 'empty.edge.test'], 'A', 80));
+  const { run, reg, clock, log } = start(
+    srv,
+    dnsConfig(['web.edge.test', 'gone.edge.test', 'empty.edge.test'], 'A', 80),
+  );
   try {
-    t.deepEqual(plain(await run.emitted(1)), [{ source: 'web.edge.test', targets: ['10.0.0.1:80'], labels: ['__meta_dns_name', 'web.edge.test'] }]);
+    t.deepEqual(plain(await run.emitted(1)), [
+      { source: 'web.edge.test', targets: ['10.0.0.1:80'], labels: ['__meta_dns_name', 'web.edge.test'] },
+    ]);
     t.is(await metricValue(reg, 'prometheus_sd_dns_lookup_failures_total'), 0);
 
     // SERVFAIL: the name's targets stay, the failure is counted and logged.
@@ -99,7 +156,10 @@ test('NXDOMAIN and empty answers give no targets; a failing name keeps its last 
     await waitFor(() => clock.pending > 0, 'discoverer waiting');
     clock.advance(30_000);
     const second = await run.emitted(2);
-    t.deepEqual(second.flatMap((g) => g.targets), ['10.0.0.1:80']);
+    t.deepEqual(
+      second.flatMap((g) => g.targets),
+      ['10.0.0.1:80'],
+    );
     t.is(await metricValue(reg, 'prometheus_sd_dns_lookup_failures_total'), 1);
     t.true(log.lines.some((l) => l.includes('Error refreshing DNS targets') && l.includes('web.edge.test')));
 
@@ -119,7 +179,10 @@ test('search list and ndots decide the names tried', async (t) => {
   const srv = await startDnsServer({ 'web.edge.test': { A: ['10.1.1.1'] } });
   const { run } = start(srv, dnsConfig(['web'], 'A', 80), { search: ['other.test', 'edge.test'], ndots: 1 });
   try {
-    t.deepEqual((await run.emitted(1)).flatMap((g) => g.targets), ['10.1.1.1:80']);
+    t.deepEqual(
+      (await run.emitted(1)).flatMap((g) => g.targets),
+      ['10.1.1.1:80'],
+    );
     // The single-label name is tried under each search domain first; the first answer wins.
     t.deepEqual(srv.queries, ['web.other.test A', 'web.edge.test A']);
     // __meta_dns_name is the configured name.
@@ -139,7 +202,10 @@ test('nameList follows miekg/dns NameList', (t) => {
 });
 
 test('parseResolvConf: search, domain, ndots, comments', (t) => {
-  t.deepEqual(parseResolvConf('nameserver 10.0.0.1\nsearch a.test b.test # c\noptions ndots:3 timeout:1\n'), { search: ['a.test', 'b.test'], ndots: 3 });
+  t.deepEqual(parseResolvConf('nameserver 10.0.0.1\nsearch a.test b.test # c\noptions ndots:3 timeout:1\n'), {
+    search: ['a.test', 'b.test'],
+    ndots: 3,
+  });
   t.deepEqual(parseResolvConf('domain corp.test\n'), { search: ['corp.test'], ndots: 1 });
   t.deepEqual(parseResolvConf('search a.test\ndomain corp.test\n'), { search: ['corp.test'], ndots: 1 });
   t.deepEqual(parseResolvConf(''), { search: [], ndots: 1 });

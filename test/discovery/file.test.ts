@@ -4,19 +4,29 @@ import path from 'node:path';
 import type { FileSdConfig } from '../../src/config/types.ts';
 import { FileDiscoverer, glob, globRegExp } from '../../src/discovery/file.ts';
 import { memoryLogger } from '../../src/log/logger.ts';
-import { FakeClock, systemClock, type Clock } from '../../src/util/clock.ts';
+import { systemClock, type Clock } from '../../src/util/clock.ts';
+import { FakeClock } from '../helpers/fake-clock.ts';
 import { tmpDir } from '../helpers/procs.ts';
 import { metricValue, newMetrics, plain, Run, scrapeConfigs, waitFor, writeAtomic } from './helpers.ts';
 
 function fileConfig(files: string[], refresh = '1h'): FileSdConfig {
-  const [cfg] = scrapeConfigs(`scrape_configs:\n  - job_name: j\n    file_sd_configs:\n      - files: ${JSON.stringify(files)}\n        refresh_interval: ${refresh}\n`);
+  const [cfg] = scrapeConfigs(
+    `scrape_configs:\n  - job_name: j\n    file_sd_configs:\n      - files: ${JSON.stringify(files)}\n        refresh_interval: ${refresh}\n`,
+  );
   return cfg.fileSdConfigs[0];
 }
 
 function start(files: string[], opts: { clock?: Clock; refresh?: string } = {}) {
   const { reg, metrics } = newMetrics();
   const log = memoryLogger();
-  const d = new FileDiscoverer({ config: fileConfig(files, opts.refresh), scheme: 'legacy', log, metrics, clock: opts.clock ?? systemClock, debounceMs: 10 });
+  const d = new FileDiscoverer({
+    config: fileConfig(files, opts.refresh),
+    scheme: 'legacy',
+    log,
+    metrics,
+    clock: opts.clock ?? systemClock,
+    debounceMs: 10,
+  });
   return { run: new Run(d), reg, log };
 }
 
@@ -24,7 +34,10 @@ test('JSON and YAML files matched by globs, sources and __meta_filepath', async 
   const dir = await tmpDir();
   const a = path.join(dir, 'a.json');
   const b = path.join(dir, 'b.yml');
-  await fs.writeFile(a, JSON.stringify([{ targets: ['h1:9100', 'h2:9100'], labels: { env: 'prod' } }, { targets: ['h3:9100'] }]));
+  await fs.writeFile(
+    a,
+    JSON.stringify([{ targets: ['h1:9100', 'h2:9100'], labels: { env: 'prod' } }, { targets: ['h3:9100'] }]),
+  );
   await fs.writeFile(b, '- targets: [y1:80]\n  labels:\n    team: edge\n');
   await fs.writeFile(path.join(dir, 'ignored.txt'), '[]');
   const { run, reg } = start([path.join(dir, '*.json'), path.join(dir, '*.yml')]);
@@ -134,7 +147,10 @@ test('a missing directory is retried at each refresh', async (t) => {
     await waitFor(() => clock.pending > 0, 'discoverer waiting');
     clock.advance(10_000);
     await run.emitted(2);
-    t.deepEqual(run.last.flatMap((g) => g.targets), ['x:1']);
+    t.deepEqual(
+      run.last.flatMap((g) => g.targets),
+      ['x:1'],
+    );
   } finally {
     await run.stop();
   }
@@ -143,9 +159,18 @@ test('a missing directory is retried at each refresh', async (t) => {
 test('glob: Go filepath.Glob semantics', async (t) => {
   const dir = await tmpDir();
   for (const n of ['b.json', 'a.json', '.hidden.json', 'c.yml', 'ab.json']) await fs.writeFile(path.join(dir, n), '[]');
-  t.deepEqual(await glob(path.join(dir, '*.json')), ['.hidden.json', 'a.json', 'ab.json', 'b.json'].map((n) => path.join(dir, n)));
-  t.deepEqual(await glob(path.join(dir, '?.json')), ['a.json', 'b.json'].map((n) => path.join(dir, n)));
-  t.deepEqual(await glob(path.join(dir, '[a-b].json')), ['a.json', 'b.json'].map((n) => path.join(dir, n)));
+  t.deepEqual(
+    await glob(path.join(dir, '*.json')),
+    ['.hidden.json', 'a.json', 'ab.json', 'b.json'].map((n) => path.join(dir, n)),
+  );
+  t.deepEqual(
+    await glob(path.join(dir, '?.json')),
+    ['a.json', 'b.json'].map((n) => path.join(dir, n)),
+  );
+  t.deepEqual(
+    await glob(path.join(dir, '[a-b].json')),
+    ['a.json', 'b.json'].map((n) => path.join(dir, n)),
+  );
   t.deepEqual(await glob(path.join(dir, '[^a].json')), [path.join(dir, 'b.json')]);
   t.deepEqual(await glob(path.join(dir, 'c.yml')), [path.join(dir, 'c.yml')]);
   t.deepEqual(await glob(path.join(dir, 'none.yml')), []);

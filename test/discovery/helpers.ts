@@ -18,11 +18,19 @@ export function newMetrics(): { reg: Registry; metrics: SdMetrics } {
 }
 
 /** Value of an unlabelled counter/gauge or of the series matching `labels`. */
-export async function metricValue(reg: Registry, name: string, labels: Record<string, string> = {}): Promise<number | undefined> {
+export async function metricValue(
+  reg: Registry,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number | undefined> {
   const m = reg.getSingleMetric(name);
   if (!m) throw new Error(`no metric ${name}`);
   const got = await m.get();
-  const v = got.values.find((x) => Object.entries(labels).every(([k, val]) => String(x.labels[k]) === val) && (x as { metricName?: string }).metricName === undefined);
+  const v = got.values.find(
+    (x) =>
+      Object.entries(labels).every(([k, val]) => String(x.labels[k]) === val) &&
+      (x as { metricName?: string }).metricName === undefined,
+  );
   return v?.value;
 }
 
@@ -186,8 +194,14 @@ function rdataFor(e: ZoneEntry, key: keyof ZoneEntry | undefined): Buffer[] {
 }
 
 function encodeName(n: string): Buffer {
-  const parts = n.replace(/\.$/, '').split('.').filter((p) => p !== '');
-  return Buffer.concat([...parts.map((p) => Buffer.concat([Buffer.from([p.length]), Buffer.from(p, 'latin1')])), Buffer.from([0])]);
+  const parts = n
+    .replace(/\.$/, '')
+    .split('.')
+    .filter((p) => p !== '');
+  return Buffer.concat([
+    ...parts.map((p) => Buffer.concat([Buffer.from([p.length]), Buffer.from(p, 'latin1')])),
+    Buffer.from([0]),
+  ]);
 }
 
 function ipv6Bytes(a: string): Buffer {
@@ -196,6 +210,6 @@ function ipv6Bytes(a: string): Buffer {
   const t = tail ? tail.split(':') : [];
   const groups = tail === undefined ? h : [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t];
   const b = Buffer.alloc(16);
-  groups.forEach((g, i) => b.writeUInt16BE(parseInt(g, 16), i * 2));
+  for (const [i, g] of groups.entries()) b.writeUInt16BE(parseInt(g, 16), i * 2);
   return b;
 }

@@ -2,7 +2,7 @@ import test from 'ava';
 import type { HttpSdConfig } from '../../src/config/types.ts';
 import { HttpDiscoverer } from '../../src/discovery/http.ts';
 import { memoryLogger } from '../../src/log/logger.ts';
-import { FakeClock } from '../../src/util/clock.ts';
+import { FakeClock } from '../helpers/fake-clock.ts';
 import { startProxy, startServer, type Received, type ServerOptions, type TestServer } from '../helpers/http.ts';
 import type { Teardown } from '../helpers/procs.ts';
 import { tempCert } from '../helpers/tls.ts';
@@ -12,15 +12,18 @@ const LIST = JSON.stringify([{ targets: ['a:1'], labels: { env: 'prod' } }]);
 
 /** A loopback SD endpoint answering LIST on /sd and redirecting /moved there. */
 function sdServer(t: Teardown, tls?: ServerOptions['tls']): Promise<TestServer> {
-  return startServer((r, res) => {
-    if (r.url === '/moved') {
-      res.writeHead(302, { Location: '/sd' });
-      res.end();
-      return;
-    }
-    res.writeHead(200, { 'Content-Type': 'application/json' });
-    res.end(LIST);
-  }, { tls, t });
+  return startServer(
+    (r, res) => {
+      if (r.url === '/moved') {
+        res.writeHead(302, { Location: '/sd' });
+        res.end();
+        return;
+      }
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(LIST);
+    },
+    { tls, t },
+  );
 }
 
 function httpConfig(url: string, extra = ''): HttpSdConfig {
@@ -32,7 +35,9 @@ function start(t: Teardown, config: HttpSdConfig, env: NodeJS.ProcessEnv = {}) {
   const { reg, metrics } = newMetrics();
   const clock = new FakeClock();
   const log = memoryLogger();
-  const run = new Run(new HttpDiscoverer({ config, scheme: 'legacy', log, metrics, clock, userAgent: 'Outpost/test', env }));
+  const run = new Run(
+    new HttpDiscoverer({ config, scheme: 'legacy', log, metrics, clock, userAgent: 'Outpost/test', env }),
+  );
   t.teardown(() => run.stop());
   const failures = async () => (await metricValue(reg, 'prometheus_sd_http_failures_total')) ?? 0;
   const lastError = () => log.lines.filter((l) => l.includes('Unable to refresh target groups')).at(-1) ?? '';
@@ -56,7 +61,11 @@ test('http_sd through an http proxy: absolute-URI requests with Proxy-Authorizat
   const { run } = start(t, httpConfig(url, `        proxy_url: ${proxy.url.replace('http://', 'http://sd:pw@')}\n`));
   const groups = await run.emitted(1);
   t.deepEqual(plain(groups), [{ source: `${url}:0`, targets: ['a:1'], labels: ['__meta_url', url, 'env', 'prod'] }]);
-  t.deepEqual(proxy.forwarded.map((f) => f.url), [`${sd.url}/moved`, `${sd.url}/sd`], 'both hops went through the proxy');
+  t.deepEqual(
+    proxy.forwarded.map((f) => f.url),
+    [`${sd.url}/moved`, `${sd.url}/sd`],
+    'both hops went through the proxy',
+  );
   t.is(proxy.forwarded[0].headers['proxy-authorization'], 'Basic ' + Buffer.from('sd:pw').toString('base64'));
   t.is(proxy.forwarded[0].headers.host, `127.0.0.1:${sd.port}`);
   const h = sd.received[1].headers;
@@ -70,7 +79,8 @@ test('http_sd to an https server through CONNECT: proxy_connect_header, TLS veri
   const pem = await tempCert(t);
   const sd = await sdServer(t, pem);
   const proxy = await startProxy({ t });
-  const extra = (tls: string) => `        proxy_url: ${proxy.url}\n        proxy_connect_header:\n          X-Tenant: [edge-1]\n        tls_config:\n          ${tls}\n`;
+  const extra = (tls: string) =>
+    `        proxy_url: ${proxy.url}\n        proxy_connect_header:\n          X-Tenant: [edge-1]\n        tls_config:\n          ${tls}\n`;
   const ok = start(t, httpConfig(`${sd.url}/sd`, extra(`ca_file: ${pem.certFile}`)));
   t.is((await ok.run.emitted(1))[0].targets[0], 'a:1');
   await ok.refreshAgain();
@@ -95,13 +105,52 @@ test('a proxy refusing CONNECT fails the refresh with its status', async (t) => 
   t.is(proxy.connects.length, 1);
 });
 
-const ROUTING: { name: string; extra: (proxy: string) => string; env?: (proxy: string) => NodeJS.ProcessEnv; anyAddr: boolean; proxied: boolean }[] = [
-  { name: 'no_proxy naming the host bypasses proxy_url', extra: (p) => `        proxy_url: ${p}\n        no_proxy: 0.0.0.0,elsewhere.example\n`, anyAddr: true, proxied: false },
-  { name: 'no_proxy naming another host leaves it proxied', extra: (p) => `        proxy_url: ${p}\n        no_proxy: elsewhere.example\n`, anyAddr: true, proxied: true },
-  { name: 'with no_proxy set, loopback always goes direct', extra: (p) => `        proxy_url: ${p}\n        no_proxy: elsewhere.example\n`, anyAddr: false, proxied: false },
-  { name: 'proxy_from_environment uses HTTP_PROXY', extra: () => '        proxy_from_environment: true\n', env: (p) => ({ HTTP_PROXY: p }), anyAddr: true, proxied: true },
-  { name: 'proxy_from_environment honours NO_PROXY', extra: () => '        proxy_from_environment: true\n', env: (p) => ({ http_proxy: p, NO_PROXY: '0.0.0.0' }), anyAddr: true, proxied: false },
-  { name: 'proxy_from_environment: HTTPS_PROXY alone does not proxy http', extra: () => '        proxy_from_environment: true\n', env: (p) => ({ HTTPS_PROXY: p }), anyAddr: true, proxied: false },
+const ROUTING: {
+  name: string;
+  extra: (proxy: string) => string;
+  env?: (proxy: string) => NodeJS.ProcessEnv;
+  anyAddr: boolean;
+  proxied: boolean;
+}[] = [
+  {
+    name: 'no_proxy naming the host bypasses proxy_url',
+    extra: (p) => `        proxy_url: ${p}\n        no_proxy: 0.0.0.0,elsewhere.example\n`,
+    anyAddr: true,
+    proxied: false,
+  },
+  {
+    name: 'no_proxy naming another host leaves it proxied',
+    extra: (p) => `        proxy_url: ${p}\n        no_proxy: elsewhere.example\n`,
+    anyAddr: true,
+    proxied: true,
+  },
+  {
+    name: 'with no_proxy set, loopback always goes direct',
+    extra: (p) => `        proxy_url: ${p}\n        no_proxy: elsewhere.example\n`,
+    anyAddr: false,
+    proxied: false,
+  },
+  {
+    name: 'proxy_from_environment uses HTTP_PROXY',
+    extra: () => '        proxy_from_environment: true\n',
+    env: (p) => ({ HTTP_PROXY: p }),
+    anyAddr: true,
+    proxied: true,
+  },
+  {
+    name: 'proxy_from_environment honours NO_PROXY',
+    extra: () => '        proxy_from_environment: true\n',
+    env: (p) => ({ http_proxy: p, NO_PROXY: '0.0.0.0' }),
+    anyAddr: true,
+    proxied: false,
+  },
+  {
+    name: 'proxy_from_environment: HTTPS_PROXY alone does not proxy http',
+    extra: () => '        proxy_from_environment: true\n',
+    env: (p) => ({ HTTPS_PROXY: p }),
+    anyAddr: true,
+    proxied: false,
+  },
 ];
 
 for (const c of ROUTING) {
@@ -111,7 +160,10 @@ for (const c of ROUTING) {
     const url = c.anyAddr ? viaAnyAddr(`${sd.url}/sd`) : `${sd.url}/sd`;
     const { run } = start(t, httpConfig(url, c.extra(proxy.url)), c.env?.(proxy.url) ?? {});
     t.deepEqual((await run.emitted(1))[0].targets, ['a:1']);
-    t.deepEqual(proxy.forwarded.map((f) => f.url), c.proxied ? [url] : []);
+    t.deepEqual(
+      proxy.forwarded.map((f) => f.url),
+      c.proxied ? [url] : [],
+    );
     t.is(proxy.connects.length, 0);
     t.is(sd.received.length, 1);
   });
@@ -119,7 +171,9 @@ for (const c of ROUTING) {
 
 test('an unusable proxy from the environment fails every refresh rather than connecting directly', async (t) => {
   const sd = await sdServer(t);
-  const s = start(t, httpConfig(viaAnyAddr(`${sd.url}/sd`), '        proxy_from_environment: true\n'), { HTTP_PROXY: 'socks5://127.0.0.1:1080' });
+  const s = start(t, httpConfig(viaAnyAddr(`${sd.url}/sd`), '        proxy_from_environment: true\n'), {
+    HTTP_PROXY: 'socks5://127.0.0.1:1080',
+  });
   await waitFor(async () => (await s.failures()) === 1, 'first failure');
   t.regex(s.lastError(), /socks5.*not supported/);
   await s.refreshAgain();
@@ -132,16 +186,19 @@ test('an unusable proxy from the environment fails every refresh rather than con
 async function tokenServer(t: Teardown): Promise<{ srv: TestServer; fail: { on: boolean } }> {
   const fail = { on: false };
   let n = 0;
-  const srv = await startServer((_r, res) => {
-    if (fail.on) {
-      res.writeHead(500, { 'Content-Type': 'text/plain' });
-      res.end('down');
-      return;
-    }
-    n++;
-    res.writeHead(200, { 'Content-Type': 'application/json' });
-    res.end(JSON.stringify({ access_token: `tok-${n}`, token_type: 'bearer', expires_in: 3600 }));
-  }, { t });
+  const srv = await startServer(
+    (_r, res) => {
+      if (fail.on) {
+        res.writeHead(500, { 'Content-Type': 'text/plain' });
+        res.end('down');
+        return;
+      }
+      n++;
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ access_token: `tok-${n}`, token_type: 'bearer', expires_in: 3600 }));
+    },
+    { t },
+  );
   return { srv, fail };
 }
 
@@ -183,7 +240,7 @@ test('http_sd with oauth2: a failing token endpoint fails the refresh without an
   t.is(sd.received[0].headers.authorization, 'Bearer tok-1');
 });
 
-test('http_sd through a proxy with oauth2: the token request follows the oauth2 block\'s own proxy settings', async (t) => {
+test("http_sd through a proxy with oauth2: the token request follows the oauth2 block's own proxy settings", async (t) => {
   const sd = await sdServer(t);
   const { srv: tokens } = await tokenServer(t);
   const proxy = await startProxy({ t });
@@ -191,7 +248,10 @@ test('http_sd through a proxy with oauth2: the token request follows the oauth2 
   const extra = `        proxy_url: ${proxy.url}\n        oauth2:\n          client_id: c\n          client_secret: s\n          token_url: ${tokens.url}/token\n`;
   const s = start(t, httpConfig(`${sd.url}/sd`, extra));
   await s.run.emitted(1);
-  t.deepEqual(proxy.forwarded.map((f) => f.url), [`${sd.url}/sd`]);
+  t.deepEqual(
+    proxy.forwarded.map((f) => f.url),
+    [`${sd.url}/sd`],
+  );
   t.is(proxy.forwarded[0].headers.authorization, 'Bearer tok-1');
   t.is(tokens.received.length, 1);
 });

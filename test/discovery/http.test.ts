@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { HttpSdConfig } from '../../src/config/types.ts';
 import { HttpDiscoverer } from '../../src/discovery/http.ts';
 import { memoryLogger } from '../../src/log/logger.ts';
-import { FakeClock } from '../../src/util/clock.ts';
+import { FakeClock } from '../helpers/fake-clock.ts';
 import { metricValue, newMetrics, plain, Run, scrapeConfigs, waitFor } from './helpers.ts';
 
 interface Reply {
@@ -19,7 +19,13 @@ interface Reply {
 }
 
 /** A loopback SD endpoint whose reply the test sets; records each request's headers. */
-async function sdServer(): Promise<{ url: string; reply: Reply; requests: http.IncomingHttpHeaders[]; paths: string[]; close(): Promise<void> }> {
+async function sdServer(): Promise<{
+  url: string;
+  reply: Reply;
+  requests: http.IncomingHttpHeaders[];
+  paths: string[];
+  close(): Promise<void>;
+}> {
   const state = {
     reply: { status: 200, contentType: 'application/json', body: '[]' } as Reply,
     requests: [] as http.IncomingHttpHeaders[],
@@ -53,10 +59,11 @@ async function sdServer(): Promise<{ url: string; reply: Reply; requests: http.I
     },
     requests: state.requests,
     paths: state.paths,
-    close: () => new Promise<void>((r) => {
-      srv.closeAllConnections();
-      srv.close(() => r());
-    }),
+    close: () =>
+      new Promise<void>((r) => {
+        srv.closeAllConnections();
+        srv.close(() => r());
+      }),
   };
 }
 
@@ -69,18 +76,26 @@ function start(config: HttpSdConfig, opts: { maxBodyBytes?: number } = {}) {
   const { reg, metrics } = newMetrics();
   const clock = new FakeClock();
   const log = memoryLogger();
-  const run = new Run(new HttpDiscoverer({ config, scheme: 'legacy', log, metrics, clock, userAgent: 'Outpost/test', env: {}, ...opts }));
+  const run = new Run(
+    new HttpDiscoverer({ config, scheme: 'legacy', log, metrics, clock, userAgent: 'Outpost/test', env: {}, ...opts }),
+  );
   return { run, reg, clock, log };
 }
 
-const lastRefreshError = (log: { lines: string[] }) => log.lines.filter((l) => l.includes('Unable to refresh target groups')).at(-1) ?? '';
+const lastRefreshError = (log: { lines: string[] }) =>
+  log.lines.filter((l) => l.includes('Unable to refresh target groups')).at(-1) ?? '';
 
-const LIST = JSON.stringify([{ targets: ['a:1', 'b:2'], labels: { env: 'prod' } }, { targets: ['c:3'], labels: {} }]);
+const LIST = JSON.stringify([
+  { targets: ['a:1', 'b:2'], labels: { env: 'prod' } },
+  { targets: ['c:3'], labels: {} },
+]);
 
 test('GET with Prometheus headers and basic auth; list with __meta_url and url:index sources', async (t) => {
   const srv = await sdServer();
   srv.reply = { status: 200, contentType: 'application/json', body: LIST };
-  const { run, reg } = start(httpConfig(srv.url, '        refresh_interval: 90s\n        basic_auth: {username: u, password: p}\n'));
+  const { run, reg } = start(
+    httpConfig(srv.url, '        refresh_interval: 90s\n        basic_auth: {username: u, password: p}\n'),
+  );
   try {
     const groups = await run.emitted(1);
     t.deepEqual(plain(groups), [
@@ -109,10 +124,16 @@ test('failures keep the last list: bad status, wrong content type, bad body; cha
     t.is(srv.requests[0].authorization, 'Bearer tok');
     // Patterns match the logfmt line, where the message's quotes appear escaped.
     const cases: [Reply, RegExp][] = [
-      [{ status: 503, contentType: 'application/json', body: '[]' }, /server returned HTTP status 503 Service Unavailable/],
+      [
+        { status: 503, contentType: 'application/json', body: '[]' },
+        /server returned HTTP status 503 Service Unavailable/,
+      ],
       [{ status: 200, contentType: 'text/plain', body: '[]' }, /unsupported content type \\"text\/plain\\"/],
       [{ status: 200, body: '[]' }, /unsupported content type \\"\\"/],
-      [{ status: 200, contentType: 'application/json', body: '[{"targets": ["x"], "extra": 1}]' }, /unknown field \\"extra\\"/],
+      [
+        { status: 200, contentType: 'application/json', body: '[{"targets": ["x"], "extra": 1}]' },
+        /unknown field \\"extra\\"/,
+      ],
       [{ status: 200, contentType: 'application/json', body: '[null]' }, /nil target group item found/],
     ];
     for (const [i, [reply, message]] of cases.entries()) {
@@ -210,7 +231,7 @@ test('response bodies are bounded: at the limit accepted, past it a failure that
   }
 });
 
-test('http_headers: every value sent, files read per request; the client\'s own headers win', async (t) => {
+test("http_headers: every value sent, files read per request; the client's own headers win", async (t) => {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'outpost-httpsd-'));
   const file = path.join(dir, 'tenant');
   await fs.writeFile(file, 'from-file-1\n');

@@ -6,7 +6,7 @@ import type { ScrapeConfig, TargetGroup } from '../../src/config/types.ts';
 import type { Discoverer } from '../../src/discovery/discoverer.ts';
 import { DiscoveryManager, deepEqual, type SdProviderConfig } from '../../src/discovery/manager.ts';
 import { memoryLogger } from '../../src/log/logger.ts';
-import { FakeClock } from '../../src/util/clock.ts';
+import { FakeClock } from '../helpers/fake-clock.ts';
 import { tmpDir } from '../helpers/procs.ts';
 import { metricValue, scrapeConfigs, waitFor, writeAtomic } from './helpers.ts';
 
@@ -49,9 +49,11 @@ function setup(opts: { failOn?: string } = {}) {
     log: memoryLogger(),
     registry: reg,
     clock,
-    onUpdate: (job, provider, groups) => updates.push({ at: clock.now() - start, job, provider, targets: groups.flatMap((g) => [...g.targets]) }),
+    onUpdate: (job, provider, groups) =>
+      updates.push({ at: clock.now() - start, job, provider, targets: groups.flatMap((g) => [...g.targets]) }),
     createDiscoverer: (spec, ctx) => {
-      if (opts.failOn && spec.kind === 'file' && spec.config.files.some((f) => f.includes(opts.failOn as string))) throw new Error('cannot build');
+      if (opts.failOn && spec.kind === 'file' && spec.config.files.some((f) => f.includes(opts.failOn as string)))
+        throw new Error('cannot build');
       const d = new FakeDiscoverer(spec, ctx.provider);
       created.push(d);
       return d;
@@ -61,7 +63,8 @@ function setup(opts: { failOn?: string } = {}) {
   return { clock, reg, updates, created, mgr };
 }
 
-const JOB = (files: string, extra = '') => `  - job_name: edge\n${extra}    file_sd_configs:\n      - files: [${files}]\n`;
+const JOB = (files: string, extra = '') =>
+  `  - job_name: edge\n${extra}    file_sd_configs:\n      - files: [${files}]\n`;
 
 test('bursts are merged: first update at once, then at most one per interval with the latest list', async (t) => {
   const { clock, reg, updates, created, mgr } = setup();
@@ -103,7 +106,13 @@ test('jobs are rate-limited independently', (t) => {
   a.emit('a:1');
   b.emit('b:1');
   a.emit('a:2');
-  t.deepEqual(updates.map((u) => [u.job, u.targets]), [['edge', ['a:1']], ['other', ['b:1']]]);
+  t.deepEqual(
+    updates.map((u) => [u.job, u.targets]),
+    [
+      ['edge', ['a:1']],
+      ['other', ['b:1']],
+    ],
+  );
   clock.advance(5000);
   t.deepEqual(updates.at(-1)?.targets, ['a:2']);
   t.is(updates.length, 3);
@@ -142,10 +151,13 @@ test('a changed SD config replaces its discoverer; the old groups are withdrawn 
   t.true(created[0].stopped);
   t.is(updates.length, 1, 'withdrawal held until the new discoverer reports');
   created[1].emit('shared:1', 'b:2');
-  t.deepEqual(updates.slice(1).map((u) => [u.provider, u.targets]), [
-    ['file/1', ['shared:1', 'b:2']],
-    ['file/0', []],
-  ]);
+  t.deepEqual(
+    updates.slice(1).map((u) => [u.provider, u.targets]),
+    [
+      ['file/1', ['shared:1', 'b:2']],
+      ['file/0', []],
+    ],
+  );
 });
 
 test('a withdrawal is held at most one interval when the new discoverer stays silent', (t) => {
@@ -163,7 +175,11 @@ test('a withdrawal is held at most one interval when the new discoverer stays si
 test('removing an SD block withdraws its groups; removing the job stops its discoverers and its gauge', async (t) => {
   const { clock, reg, updates, created, mgr } = setup();
   mgr.applyConfig(scrapeConfigs(`scrape_configs:\n${JOB('a.json')}    static_configs: [{targets: [s:1, s:2]}]\n`));
-  t.is(await metricValue(reg, 'prometheus_sd_discovered_targets', { config: 'edge', name: 'scrape' }), 2, 'static targets count');
+  t.is(
+    await metricValue(reg, 'prometheus_sd_discovered_targets', { config: 'edge', name: 'scrape' }),
+    2,
+    'static targets count',
+  );
   created[0].emit('a:1');
   t.is(await metricValue(reg, 'prometheus_sd_discovered_targets', { config: 'edge', name: 'scrape' }), 3);
   clock.advance(60_000);
@@ -205,7 +221,10 @@ test('end to end with a real file_sd discoverer', async (t) => {
     fileDebounceMs: 10,
     onUpdate: (job, provider, groups) => updates.push({ job, provider, groups }),
   });
-  const cfgs: readonly ScrapeConfig[] = scrapeConfigs(`scrape_configs:\n  - job_name: j\n    file_sd_configs: [{files: ['*.json']}]\n`, path.join(dir, 'agent.yml'));
+  const cfgs: readonly ScrapeConfig[] = scrapeConfigs(
+    `scrape_configs:\n  - job_name: j\n    file_sd_configs: [{files: ['*.json']}]\n`,
+    path.join(dir, 'agent.yml'),
+  );
   try {
     mgr.applyConfig(cfgs);
     await waitFor(() => updates.length === 1, 'first update');
@@ -220,7 +239,8 @@ test('end to end with a real file_sd discoverer', async (t) => {
 });
 
 test('deepEqual compares secrets by value without revealing them', (t) => {
-  const yaml = (pw: string) => `scrape_configs:\n  - job_name: j\n    http_sd_configs: [{url: 'http://127.0.0.1:1/sd', basic_auth: {username: u, password: ${pw}}}]\n`;
+  const yaml = (pw: string) =>
+    `scrape_configs:\n  - job_name: j\n    http_sd_configs: [{url: 'http://127.0.0.1:1/sd', basic_auth: {username: u, password: ${pw}}}]\n`;
   const a = scrapeConfigs(yaml('one'))[0].httpSdConfigs[0];
   t.true(deepEqual(a, scrapeConfigs(yaml('one'))[0].httpSdConfigs[0]));
   t.false(deepEqual(a, scrapeConfigs(yaml('two'))[0].httpSdConfigs[0]));

@@ -47,11 +47,21 @@ function report(r: ScenarioRun, target: string, name: string): number[] {
 function expectFailedScrapes(t: ExecutionContext, r: ScenarioRun, target: string, scraped: number): void {
   const ups = report(r, target, 'up');
   t.true(ups.length >= 3, `up samples ${ups.length}`);
-  t.deepEqual(ups.filter((v) => v !== 0), [], 'up=0');
+  t.deepEqual(
+    ups.filter((v) => v !== 0),
+    [],
+    'up=0',
+  );
   const n = report(r, target, 'scrape_samples_scraped');
   t.is(n.length, ups.length, 'scrape_samples_scraped on every scrape');
-  t.deepEqual(n.filter((v) => v !== scraped), [], `scrape_samples_scraped=${scraped}`);
-  const other = select(r.samples[0], { instance: r.env.targets[target] }).filter((s) => !REPORT.has(s.labels.__name__ ?? ''));
+  t.deepEqual(
+    n.filter((v) => v !== scraped),
+    [],
+    `scrape_samples_scraped=${scraped}`,
+  );
+  const other = select(r.samples[0], { instance: r.env.targets[target] }).filter(
+    (s) => !REPORT.has(s.labels.__name__ ?? ''),
+  );
   t.deepEqual(showSamples(other), '', 'none of the scraped samples arrive');
 }
 
@@ -75,8 +85,16 @@ registerBlackBox('limits', [
     check(t, r) {
       const ups = report(r, 'c28', 'up');
       t.true(ups.length >= 3, `up samples ${ups.length}`);
-      t.deepEqual(ups.filter((v) => v !== 0), [], 'up=0');
-      t.deepEqual(showSamples(select(r.samples[0], { __name__: 'a', instance: r.env.targets.c28 })), '', 'a never arrives');
+      t.deepEqual(
+        ups.filter((v) => v !== 0),
+        [],
+        'up=0',
+      );
+      t.deepEqual(
+        showSamples(select(r.samples[0], { __name__: 'a', instance: r.env.targets.c28 })),
+        '',
+        'a never arrives',
+      );
     },
   },
   {

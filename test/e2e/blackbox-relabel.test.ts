@@ -43,15 +43,21 @@ const runs = sharedRuns(() => ({
         job(env, 't', ['c30', 'c32']),
         job(env, 't-honor', ['c31'], { honor_labels: true }),
         job(env, 't-host', ['c33'], {
-          relabel_configs: [{ source_labels: ['__address__'], regex: '(.*):.*', target_label: 'host', replacement: 'h-$1' }],
+          relabel_configs: [
+            { source_labels: ['__address__'], regex: '(.*):.*', target_label: 'host', replacement: 'h-$1' },
+          ],
         }),
         {
           job_name: 't-labelmap',
           static_configs: [{ targets: [env.targets.c34], labels: { __tmp_foo: 'bar' } }],
           relabel_configs: [{ action: 'labelmap', regex: '__tmp_(.*)', replacement: 'mapped_$1' }],
         },
-        job(env, 't-drop', ['c35'], { metric_relabel_configs: [{ action: 'drop', source_labels: ['__name__'], regex: 'a|up' }] }),
-        job(env, 't-hashmod', ['c36'], { metric_relabel_configs: [{ action: 'hashmod', source_labels: ['c'], modulus: 1000, target_label: 'd' }] }),
+        job(env, 't-drop', ['c35'], {
+          metric_relabel_configs: [{ action: 'drop', source_labels: ['__name__'], regex: 'a|up' }],
+        }),
+        job(env, 't-hashmod', ['c36'], {
+          metric_relabel_configs: [{ action: 'hashmod', source_labels: ['c'], modulus: 1000, target_label: 'd' }],
+        }),
         job(env, 't-labeldrop', ['c37'], { metric_relabel_configs: [{ action: 'labeldrop', regex: 'b.*' }] }),
         job(env, 't-case', ['c38'], {
           metric_relabel_configs: [
@@ -59,8 +65,12 @@ const runs = sharedRuns(() => ({
             { action: 'lowercase', source_labels: ['foo'], target_label: 'low_foo' },
           ],
         }),
-        job(env, 't-keepequal', ['c39k'], { metric_relabel_configs: [{ action: 'keepequal', source_labels: ['p'], target_label: 'q' }] }),
-        job(env, 't-dropequal', ['c39d'], { metric_relabel_configs: [{ action: 'dropequal', source_labels: ['p'], target_label: 'q' }] }),
+        job(env, 't-keepequal', ['c39k'], {
+          metric_relabel_configs: [{ action: 'keepequal', source_labels: ['p'], target_label: 'q' }],
+        }),
+        job(env, 't-dropequal', ['c39d'], {
+          metric_relabel_configs: [{ action: 'dropequal', source_labels: ['p'], target_label: 'q' }],
+        }),
         job(env, 't-replace', ['c40'], {
           metric_relabel_configs: [
             { source_labels: ['x'], regex: 'f', target_label: 'y', replacement: 'bar' },
@@ -68,7 +78,9 @@ const runs = sharedRuns(() => ({
           ],
         }),
         job(env, 't-badtarget', ['c41'], { metric_relabel_configs: [{ source_labels: ['b'], target_label: '${3}' }] }),
-        job(env, 't-badname', ['c42'], { metric_relabel_configs: [{ source_labels: ['__name__'], target_label: '__name__', replacement: 'bad-name' }] }),
+        job(env, 't-badname', ['c42'], {
+          metric_relabel_configs: [{ source_labels: ['__name__'], target_label: '__name__', replacement: 'bad-name' }],
+        }),
       ],
     }),
   minScrapes: 4,
@@ -79,12 +91,27 @@ function of(r: ScenarioRun, target: string, m: Matcher = {}): WireSample[] {
 }
 
 /** At least 3 real samples of m from the target, all equal to 1 and each with exactly `labels` (instance added). */
-function expectSeries(t: ExecutionContext, r: ScenarioRun, target: string, m: Matcher, labels: Record<string, string>): WireSample[] {
+function expectSeries(
+  t: ExecutionContext,
+  r: ScenarioRun,
+  target: string,
+  m: Matcher,
+  labels: Record<string, string>,
+): WireSample[] {
   const got = realSamples(of(r, target), m);
-  t.true(got.length >= 3, `${target} ${JSON.stringify(m)}: expected ≥3 samples, got ${got.length}\n${showSamples(of(r, target))}`);
+  t.true(
+    got.length >= 3,
+    `${target} ${JSON.stringify(m)}: expected ≥3 samples, got ${got.length}\n${showSamples(of(r, target))}`,
+  );
   const want = { ...labels, instance: labels.instance ?? r.env.targets[target] };
-  const wrong = got.filter((s) => s.value !== 1 || JSON.stringify(labelsWithout(s)) !== JSON.stringify(sortedRecord(want)));
-  t.deepEqual(wrong.map((s) => labelsWithout(s)), [], `labels exactly ${JSON.stringify(want)}`);
+  const wrong = got.filter(
+    (s) => s.value !== 1 || JSON.stringify(labelsWithout(s)) !== JSON.stringify(sortedRecord(want)),
+  );
+  t.deepEqual(
+    wrong.map((s) => labelsWithout(s)),
+    [],
+    `labels exactly ${JSON.stringify(want)}`,
+  );
   return got;
 }
 
@@ -99,7 +126,11 @@ function ups(r: ScenarioRun, target: string): number[] {
 function expectUp(t: ExecutionContext, r: ScenarioRun, target: string, v: 0 | 1): void {
   const u = ups(r, target);
   t.true(u.length >= 3, `${target}: up samples ${u.length}`);
-  t.deepEqual(u.filter((x) => x !== v), [], `${target}: up=${v}`);
+  t.deepEqual(
+    u.filter((x) => x !== v),
+    [],
+    `${target}: up=${v}`,
+  );
 }
 
 registerBlackBox('relabel', [
@@ -112,7 +143,13 @@ registerBlackBox('relabel', [
     title: '30. honor_labels false: clashing job/instance become exported_*',
     runs,
     check(t, r) {
-      expectSeries(t, r, 'c30', { __name__: 'a' }, { __name__: 'a', exported_instance: 'foo', exported_job: 'orig', job: 't' });
+      expectSeries(
+        t,
+        r,
+        'c30',
+        { __name__: 'a' },
+        { __name__: 'a', exported_instance: 'foo', exported_job: 'orig', job: 't' },
+      );
     },
   },
   {
@@ -121,7 +158,11 @@ registerBlackBox('relabel', [
     check(t, r) {
       const a = realSamples(r.samples[0], { __name__: 'a', job: 'orig', instance: 'foo' });
       t.true(a.length >= 3, `a{job="orig",instance="foo"}: ${a.length}`);
-      t.deepEqual(a.map((s) => labelsWithout(s)).filter((l) => Object.keys(l).length !== 3), [], 'no other labels');
+      t.deepEqual(
+        a.map((s) => labelsWithout(s)).filter((l) => Object.keys(l).length !== 3),
+        [],
+        'no other labels',
+      );
       expectUp(t, r, 'c31', 1);
       t.true(realSamples(of(r, 'c31'), { __name__: 'up', job: 't-honor' }).length >= 3, 'up{job="t-honor",instance=I}');
     },
@@ -130,7 +171,13 @@ registerBlackBox('relabel', [
     title: '32. collisions chain: exported_exported_job="x", exported_job="y"',
     runs,
     check(t, r) {
-      expectSeries(t, r, 'c32', { __name__: 'a' }, { __name__: 'a', exported_exported_job: 'x', exported_job: 'y', job: 't' });
+      expectSeries(
+        t,
+        r,
+        'c32',
+        { __name__: 'a' },
+        { __name__: 'a', exported_exported_job: 'x', exported_job: 'y', job: 't' },
+      );
     },
   },
   {
@@ -139,7 +186,11 @@ registerBlackBox('relabel', [
     check(t, r) {
       const all = of(r, 'c33');
       t.true(all.length >= 15, `samples ${all.length}`);
-      t.deepEqual(all.filter((s) => s.labels.host !== 'h-127.0.0.1').map((s) => s.labels.__name__), [], 'every series has host');
+      t.deepEqual(
+        all.filter((s) => s.labels.host !== 'h-127.0.0.1').map((s) => s.labels.__name__),
+        [],
+        'every series has host',
+      );
       t.true(realSamples(all, { __name__: 'up', host: 'h-127.0.0.1' }).length >= 3);
     },
   },
@@ -149,7 +200,10 @@ registerBlackBox('relabel', [
     check(t, r) {
       const all = of(r, 'c34');
       t.true(all.length >= 15, `samples ${all.length}`);
-      t.deepEqual(all.filter((s) => s.labels.mapped_foo !== 'bar' || '__tmp_foo' in s.labels).map((s) => labelsWithout(s)), []);
+      t.deepEqual(
+        all.filter((s) => s.labels.mapped_foo !== 'bar' || '__tmp_foo' in s.labels).map((s) => labelsWithout(s)),
+        [],
+      );
     },
   },
   {
@@ -161,9 +215,16 @@ registerBlackBox('relabel', [
       expectUp(t, r, 'c35', 1);
       const post = realSamples(of(r, 'c35'), { __name__: 'scrape_samples_post_metric_relabeling' }).map((s) => s.value);
       t.true(post.length >= 3);
-      t.deepEqual(post.filter((v) => v !== 1), []);
+      t.deepEqual(
+        post.filter((v) => v !== 1),
+        [],
+      );
       const scraped = realSamples(of(r, 'c35'), { __name__: 'scrape_samples_scraped' }).map((s) => s.value);
-      t.deepEqual(scraped.filter((v) => v !== 2), [], 'scrape_samples_scraped counts before relabeling');
+      t.deepEqual(
+        scraped.filter((v) => v !== 2),
+        [],
+        'scrape_samples_scraped counts before relabeling',
+      );
     },
   },
   {
@@ -184,7 +245,13 @@ registerBlackBox('relabel', [
     title: '38. uppercase/lowercase',
     runs,
     check(t, r) {
-      expectSeries(t, r, 'c38', { __name__: 'a' }, { __name__: 'a', foo: 'bAr123Foo', job: 't-case', low_foo: 'bar123foo', up_foo: 'BAR123FOO' });
+      expectSeries(
+        t,
+        r,
+        'c38',
+        { __name__: 'a' },
+        { __name__: 'a', foo: 'bAr123Foo', job: 't-case', low_foo: 'bar123foo', up_foo: 'BAR123FOO' },
+      );
     },
   },
   {

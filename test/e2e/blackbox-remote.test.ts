@@ -73,7 +73,11 @@ const runs = sharedRuns(() => ({
             { source_labels: ['region'], target_label: 'reg_copy' },
           ],
         },
-        { name: 'fail500', url: env.receivers[E.fail500], queue_config: { ...q, min_backoff: '500ms', max_backoff: '3s' } },
+        {
+          name: 'fail500',
+          url: env.receivers[E.fail500],
+          queue_config: { ...q, min_backoff: '500ms', max_backoff: '3s' },
+        },
         { name: 'bad400', url: env.receivers[E.bad400], queue_config: q },
         { name: 'dead', url: env.deadUrl, queue_config: { ...q, min_backoff: '100ms', max_backoff: '500ms' } },
         // Several shards from the start: the original relied on resharding up, which takes longer than a short run.
@@ -86,7 +90,11 @@ const runs = sharedRuns(() => ({
   async drive(ctl) {
     await ctl.waitScrapes(7);
     // The planned failures must have been answered and followed by a success during the run.
-    await ctl.waitFor(() => ctl.rxs[E.fail500].requests.length > 0 && ctl.rxs[E.retry429].requests.length > 0, 10_000, 'the retried pushes');
+    await ctl.waitFor(
+      () => ctl.rxs[E.fail500].requests.length > 0 && ctl.rxs[E.retry429].requests.length > 0,
+      10_000,
+      'the retried pushes',
+    );
   },
 }));
 
@@ -114,12 +122,19 @@ function settled(r: ScenarioRun, rx: number, m: Record<string, string> = {}): Wi
 function expectRejectedOnce(t: ExecutionContext, r: ScenarioRun, rx: number, status: number): void {
   const attempts = r.rxs[rx].attempts;
   t.true(attempts.length >= 3, `pushes ${attempts.length}`);
-  t.deepEqual(attempts.filter((a) => a.status !== status).map((a) => a.status), [], `every push answered ${status}`);
+  t.deepEqual(
+    attempts.filter((a) => a.status !== status).map((a) => a.status),
+    [],
+    `every push answered ${status}`,
+  );
   // The receiver keeps no bodies of rejected pushes; the healthy endpoint got the same stream, so
   // more samples here than there means something was sent twice.
   const sent = attempts.reduce((n, a) => n + a.sampleCount, 0);
   const total = r.samples[E.ok].length;
-  t.true(sent <= total, `${sent} samples pushed to the ${status} endpoint, ${total} in the whole stream: some were resent`);
+  t.true(
+    sent <= total,
+    `${sent} samples pushed to the ${status} endpoint, ${total} in the whole stream: some were resent`,
+  );
   t.true(sent >= settled(r, E.ok).length * 0.9, `the agent keeps sending new data (${sent} of ${total})`);
   const span = (attempts.at(-1)?.receivedAt ?? 0) - (attempts[0]?.receivedAt ?? 0);
   t.true(span >= 2000, `pushes continue over the run (${span} ms)`);
@@ -161,7 +176,11 @@ registerBlackBox('remote', [
       for (const [name, labels] of want) {
         const got = realSamples(r.samples[E.ok], { __name__: name, instance: inst });
         t.true(got.length >= 3, `${name}: ${got.length}`);
-        t.deepEqual([...new Set(got.map((s) => JSON.stringify(s.raw)))], [JSON.stringify(Object.entries(labels).map(([n, v]) => ({ name: n, value: v })))], `${name} labels, sorted`);
+        t.deepEqual(
+          [...new Set(got.map((s) => JSON.stringify(s.raw)))],
+          [JSON.stringify(Object.entries(labels).map(([n, v]) => ({ name: n, value: v })))],
+          `${name} labels, sorted`,
+        );
       }
     },
   },
@@ -171,14 +190,24 @@ registerBlackBox('remote', [
     check(t, r) {
       const inst = r.env.targets.main;
       const rel = r.samples[E.relabel];
-      t.true(realSamples(rel, { __name__: 'a', instance: inst, reg_copy: 'eu', region: 'eu' }).length >= 3, 'a with reg_copy');
+      t.true(
+        realSamples(rel, { __name__: 'a', instance: inst, reg_copy: 'eu', region: 'eu' }).length >= 3,
+        'a with reg_copy',
+      );
       t.true(realSamples(rel, { __name__: 'up', instance: inst, reg_copy: 'eu' }).length >= 3, 'up with reg_copy');
-      t.deepEqual(showSamples(rel.filter((s) => s.labels.__name__ === 'c' || (s.labels.__name__ ?? '').startsWith('scrape_'))), '', 'no c, no scrape_*');
+      t.deepEqual(
+        showSamples(rel.filter((s) => s.labels.__name__ === 'c' || (s.labels.__name__ ?? '').startsWith('scrape_'))),
+        '',
+        'no c, no scrape_*',
+      );
       t.deepEqual(showSamples(rel.filter((s) => s.labels.reg_copy !== 'eu')), '', 'every series has reg_copy');
       const ok = r.samples[E.ok];
       t.deepEqual(showSamples(ok.filter((s) => 'reg_copy' in s.labels)), '', 'endpoint 1 is not relabeled');
       t.true(realSamples(ok, { __name__: 'c', instance: inst }).length >= 3, 'endpoint 1 gets c');
-      t.true(realSamples(ok, { __name__: 'scrape_samples_scraped', instance: inst }).length >= 3, 'endpoint 1 gets scrape_*');
+      t.true(
+        realSamples(ok, { __name__: 'scrape_samples_scraped', instance: inst }).length >= 3,
+        'endpoint 1 gets scrape_*',
+      );
     },
   },
   {
@@ -200,7 +229,11 @@ registerBlackBox('remote', [
       t.deepEqual(duplicates(got).slice(0, 5), [], 'nothing arrives twice');
       const have = new Set(got.map(key));
       const missing = settled(r, E.ok).filter((s) => !have.has(key(s)));
-      t.deepEqual(showSamples(missing, 5), '', 'everything the healthy endpoint got (the failed batch included) arrives');
+      t.deepEqual(
+        showSamples(missing, 5),
+        '',
+        'everything the healthy endpoint got (the failed batch included) arrives',
+      );
     },
   },
   {
@@ -230,7 +263,14 @@ registerBlackBox('remote', [
       const floor = 990;
       t.true(a1.receivedAt - a0.at >= floor, `resent after Retry-After: 1 (${a1.receivedAt - a0.at} ms)`);
       const have = new Set(r.samples[E.retry429].map(key));
-      t.deepEqual(showSamples(settled(r, E.ok).filter((s) => !have.has(key(s))), 5), '', 'everything arrives');
+      t.deepEqual(
+        showSamples(
+          settled(r, E.ok).filter((s) => !have.has(key(s))),
+          5,
+        ),
+        '',
+        'everything arrives',
+      );
     },
   },
   {
@@ -246,7 +286,8 @@ registerBlackBox('remote', [
       for (const at of due) {
         const s = cs.find((x) => at - x.timestamp >= -50 && at - x.timestamp <= 1000);
         if (!s) late.push(`scrape at ${at}: no c sample`);
-        else if (ok.requests[s.request].receivedAt - s.timestamp > 3000) late.push(`${showSample(s)} arrived after ${ok.requests[s.request].receivedAt - s.timestamp} ms`);
+        else if (ok.requests[s.request].receivedAt - s.timestamp > 3000)
+          late.push(`${showSample(s)} arrived after ${ok.requests[s.request].receivedAt - s.timestamp} ms`);
       }
       t.deepEqual(late, [], 'each scrape within batch_send_deadline (1 s) + 2 s');
     },
@@ -261,7 +302,8 @@ registerBlackBox('remote', [
       for (const s of samples) {
         const k = s.raw.map((l) => `${l.name}=${l.value}`).join(',');
         const prev = last.get(k);
-        if (prev && !(prev.timestamp < s.timestamp)) bad.push(`${showSample(prev)} (push ${prev.request}) then ${showSample(s)} (push ${s.request})`);
+        if (prev && !(prev.timestamp < s.timestamp))
+          bad.push(`${showSample(prev)} (push ${prev.request}) then ${showSample(s)} (push ${s.request})`);
         last.set(k, s);
       }
       t.deepEqual(bad.slice(0, 10), [], `${bad.length} order violations`);
@@ -284,10 +326,16 @@ registerBlackBox('remote', [
       t.is(r.exitCode, 0);
       const took = r.stoppedAt - r.interruptedAt;
       // Prometheus stops its queues one after another; only the dead endpoint has to wait out the deadline.
-      t.true(took <= FLUSH_DEADLINE_S * 1000 + 2000, `exit ${took} ms after SIGINT (flush deadline ${FLUSH_DEADLINE_S} s)`);
+      t.true(
+        took <= FLUSH_DEADLINE_S * 1000 + 2000,
+        `exit ${took} ms after SIGINT (flush deadline ${FLUSH_DEADLINE_S} s)`,
+      );
       const lastServed = r.targets.main.servedAt.filter((at) => at < r.interruptedAt - 250).at(-1) ?? 0;
       const cs = realSamples(r.samples[E.ok], { __name__: 'c' });
-      t.true(cs.some((s) => lastServed - s.timestamp >= -50 && lastServed - s.timestamp <= 1000), `the last scrape before SIGINT (${lastServed}) arrived\n${showSamples(cs.slice(-3))}`);
+      t.true(
+        cs.some((s) => lastServed - s.timestamp >= -50 && lastServed - s.timestamp <= 1000),
+        `the last scrape before SIGINT (${lastServed}) arrived\n${showSamples(cs.slice(-3))}`,
+      );
     },
   },
 ]);
@@ -315,7 +363,12 @@ const outageRuns = sharedRuns(() => ({
   config: (env) =>
     agentConfig(env, {
       jobs: [job(env, 't', ['seq'])],
-      remoteWrite: [{ url: env.receivers[0], queue_config: { batch_send_deadline: '1s', min_backoff: '100ms', max_backoff: '500ms' } }],
+      remoteWrite: [
+        {
+          url: env.receivers[0],
+          queue_config: { batch_send_deadline: '1s', min_backoff: '100ms', max_backoff: '500ms' },
+        },
+      ],
     }),
   async drive(ctl) {
     const rx = ctl.rxs[0];
@@ -325,7 +378,11 @@ const outageRuns = sharedRuns(() => ({
     outageMarks.beforeRestart = ctl.targets.seq.served.length;
     outageMarks.restartExit = await ctl.restart('SIGTERM');
     const after = ctl.targets.seq.served.length;
-    await ctl.waitFor(() => Date.now() - outageStart >= OUTAGE_MS && ctl.targets.seq.served.length >= after + 2, 20_000, 'the outage to last 8 s');
+    await ctl.waitFor(
+      () => Date.now() - outageStart >= OUTAGE_MS && ctl.targets.seq.served.length >= after + 2,
+      20_000,
+      'the outage to last 8 s',
+    );
     rx.setDefault({ status: 204 });
     const served = ctl.targets.seq.served.length;
     await ctl.waitFor(() => new Set(seqValues(flatSeq(rx))).size >= served, 15_000, 'the backlog to arrive');
@@ -336,7 +393,9 @@ const outageRuns = sharedRuns(() => ({
 function flatSeq(rx: RwReceiver): WireSample[] {
   const out: WireSample[] = [];
   rx.requests.forEach((req, request) => {
-    for (const s of req.samples) if (s.labels.__name__ === 'seq') out.push({ raw: [], labels: s.labels, value: s.value, stale: s.stale, timestamp: s.timestamp, request });
+    for (const s of req.samples)
+      if (s.labels.__name__ === 'seq')
+        out.push({ raw: [], labels: s.labels, value: s.value, stale: s.stale, timestamp: s.timestamp, request });
   });
   return out;
 }
@@ -382,7 +441,12 @@ async function dirBytes(dir: string): Promise<number> {
 async function listing(dir: string): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   for (const e of await fs.readdir(dir, { withFileTypes: true }).catch(() => [])) {
-    out[e.name] = e.isDirectory() ? await dirBytes(path.join(dir, e.name)) : await fs.stat(path.join(dir, e.name)).then((st) => st.size, () => -1);
+    out[e.name] = e.isDirectory()
+      ? await dirBytes(path.join(dir, e.name))
+      : await fs.stat(path.join(dir, e.name)).then(
+          (st) => st.size,
+          () => -1,
+        );
   }
   return out;
 }
@@ -390,7 +454,8 @@ async function listing(dir: string): Promise<Record<string, number>> {
 /** Sum of a counter over all its label sets in a /metrics page, with a label filter. */
 function metricSum(page: string, name: string, filter: string): number {
   let sum = 0;
-  for (const line of page.split('\n')) if (line.startsWith(name + '{') && line.includes(filter)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  for (const line of page.split('\n'))
+    if (line.startsWith(name + '{') && line.includes(filter)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
   return sum;
 }
 
@@ -416,8 +481,16 @@ const capRuns = sharedRuns(() => {
     ],
     config: (env) =>
       agentConfig(env, {
-        jobs: [job(env, 'seq', ['seq'], { scrape_interval: '250ms' }), job(env, 'heavy', ['heavy'], { scrape_interval: '125ms' })],
-        remoteWrite: [{ url: env.receivers[0], queue_config: { batch_send_deadline: '500ms', min_backoff: '100ms', max_backoff: '500ms' } }],
+        jobs: [
+          job(env, 'seq', ['seq'], { scrape_interval: '250ms' }),
+          job(env, 'heavy', ['heavy'], { scrape_interval: '125ms' }),
+        ],
+        remoteWrite: [
+          {
+            url: env.receivers[0],
+            queue_config: { batch_send_deadline: '500ms', min_backoff: '100ms', max_backoff: '500ms' },
+          },
+        ],
       }),
     async drive(ctl) {
       const rx = ctl.rxs[0];
@@ -447,9 +520,13 @@ const capRuns = sharedRuns(() => {
         const segment1 = path.join(walDir, '00000001');
         for (const end = Date.now() + 40_000; heavy; await ctl.sleep(100)) {
           if (Date.now() > end) throw new Error('segment 0 never filled');
-          heavy = !(await fs.access(segment1).then(() => true, () => false));
+          heavy = !(await fs.access(segment1).then(
+            () => true,
+            () => false,
+          ));
         }
-        for (const end = Date.now() + 15_000; capMarks.droppedMetric === 0 && Date.now() < end; await ctl.sleep(250)) capMarks.droppedMetric = await dropped();
+        for (const end = Date.now() + 15_000; capMarks.droppedMetric === 0 && Date.now() < end; await ctl.sleep(250))
+          capMarks.droppedMetric = await dropped();
         rx.setDefault({ status: 204 });
         capMarks.recoveredAt = Date.now();
         const served = ctl.targets.seq.served.length;
@@ -466,11 +543,13 @@ const capRuns = sharedRuns(() => {
   };
 });
 
-const OUTPOST_BETTER = '[Outpost-better] Prometheus 2.42 fails this by design (conformance.md §6.9: after a restart it delivers 0 of the samples scraped during the outage; it has no disk cap)';
+const OUTPOST_BETTER =
+  '[Outpost-better] Prometheus 2.42 fails this by design (conformance.md §6.9: after a restart it delivers 0 of the samples scraped during the outage; it has no disk cap)';
 
 registerBlackBox('remote', [
   {
-    title: '50. 503 outage with a restart in the middle: every sample scraped before the restart arrives exactly once, in order',
+    title:
+      '50. 503 outage with a restart in the middle: every sample scraped before the restart arrives exactly once, in order',
     runs: outageRuns,
     outpostOnly: OUTPOST_BETTER,
     check(t, r) {
@@ -480,11 +559,22 @@ registerBlackBox('remote', [
       const seq = realSamples(r.samples[0], { __name__: 'seq' });
       const values = seq.map((s) => s.value);
       const before = Array.from({ length: outageMarks.beforeRestart }, (_, i) => i);
-      t.deepEqual(values.slice(0, before.length), before, 'the samples scraped before the restart arrive first, exactly once and in order');
+      t.deepEqual(
+        values.slice(0, before.length),
+        before,
+        'the samples scraped before the restart arrive first, exactly once and in order',
+      );
       t.deepEqual(duplicates(seq), [], 'nothing twice');
-      t.true(seq.every((s, i) => i === 0 || s.timestamp > seq[i - 1].timestamp), 'timestamps increase in arrival order');
+      t.true(
+        seq.every((s, i) => i === 0 || s.timestamp > seq[i - 1].timestamp),
+        'timestamps increase in arrival order',
+      );
       const served = r.targets.seq.served.length;
-      t.deepEqual(values, Array.from({ length: values.length }, (_, i) => i), 'no gap at all');
+      t.deepEqual(
+        values,
+        Array.from({ length: values.length }, (_, i) => i),
+        'no gap at all',
+      );
       t.true(values.length >= served - 2, `${values.length} of ${served} scrapes delivered`);
     },
   },
@@ -494,14 +584,22 @@ registerBlackBox('remote', [
     outpostOnly: OUTPOST_BETTER,
     check(t, r) {
       t.is(r.exitCode, 0);
-      t.log(`WAL at its peak: ${JSON.stringify(capMarks.peakListing)}; before SIGINT: ${JSON.stringify(capMarks.finalListing)}`);
+      t.log(
+        `WAL at its peak: ${JSON.stringify(capMarks.peakListing)}; before SIGINT: ${JSON.stringify(capMarks.finalListing)}`,
+      );
       t.true(capMarks.droppedMetric > 0, 'the cap was enforced');
-      t.true(capMarks.maxWalBytes <= CAP + SEGMENT + MiB, `WAL peaked at ${(capMarks.maxWalBytes / MiB).toFixed(1)} MiB (cap ${CAP / MiB} MiB + one ${SEGMENT / MiB} MiB segment)`);
+      t.true(
+        capMarks.maxWalBytes <= CAP + SEGMENT + MiB,
+        `WAL peaked at ${(capMarks.maxWalBytes / MiB).toFixed(1)} MiB (cap ${CAP / MiB} MiB + one ${SEGMENT / MiB} MiB segment)`,
+      );
       // Once the cap was enforced, everything but the open segment fits the cap (1 MiB slack for the series checkpoint).
       const entries = Object.entries(capMarks.finalListing).sort(([a], [b]) => (a < b ? -1 : 1));
       const open = entries.filter(([n]) => /^\d{8}$/.test(n)).at(-1)?.[0];
       const rest = entries.filter(([n]) => n !== open).reduce((n, [, b]) => n + b, 0);
-      t.true(rest <= CAP + MiB, `closed segments + checkpoints hold ${(rest / MiB).toFixed(1)} MiB after the cap was enforced (cap ${CAP / MiB} MiB)`);
+      t.true(
+        rest <= CAP + MiB,
+        `closed segments + checkpoints hold ${(rest / MiB).toFixed(1)} MiB after the cap was enforced (cap ${CAP / MiB} MiB)`,
+      );
     },
   },
   {
@@ -510,7 +608,10 @@ registerBlackBox('remote', [
     outpostOnly: OUTPOST_BETTER,
     check(t, r) {
       t.is(r.exitCode, 0);
-      t.true(capMarks.droppedMetric > 0, `prometheus_remote_storage_samples_dropped_total{reason="wal_size_cap"} = ${capMarks.droppedMetric}`);
+      t.true(
+        capMarks.droppedMetric > 0,
+        `prometheus_remote_storage_samples_dropped_total{reason="wal_size_cap"} = ${capMarks.droppedMetric}`,
+      );
       const seq = realSamples(r.samples[0], { __name__: 'seq' });
       const got = new Set(seq.map((s) => s.value));
       const served = r.targets.seq.served.length;
@@ -527,14 +628,30 @@ registerBlackBox('remote', [
         if (missing[i] - missing[runStart] > last - first) [first, last] = [missing[runStart], missing[i]];
       }
       const outside = missing.filter((v) => v < first || v > last);
-      const failedScrapes = realSamples(r.samples[0], { __name__: 'up', job: 'seq' }).filter((s) => s.value === 0 && s.timestamp > seq[0].timestamp);
-      t.true(outside.length <= failedScrapes.length, `one contiguous block of old data is missing (${first}..${last}); also missing ${outside.join(',') || 'nothing'} with ${failedScrapes.length} failed scrapes`);
-      if (outside.length > 0) t.log(`seq values missing outside the dropped block: ${outside.join(',')}; failed scrapes (up=0): ${failedScrapes.length}`);
+      const failedScrapes = realSamples(r.samples[0], { __name__: 'up', job: 'seq' }).filter(
+        (s) => s.value === 0 && s.timestamp > seq[0].timestamp,
+      );
+      t.true(
+        outside.length <= failedScrapes.length,
+        `one contiguous block of old data is missing (${first}..${last}); also missing ${outside.join(',') || 'nothing'} with ${failedScrapes.length} failed scrapes`,
+      );
+      if (outside.length > 0)
+        t.log(
+          `seq values missing outside the dropped block: ${outside.join(',')}; failed scrapes (up=0): ${failedScrapes.length}`,
+        );
       t.true(first > 0, 'what was delivered before the outage stays delivered');
-      t.true(seq.filter((s) => s.timestamp > capMarks.recoveredAt).length >= 2, 'data scraped after the recovery arrives');
+      t.true(
+        seq.filter((s) => s.timestamp > capMarks.recoveredAt).length >= 2,
+        'data scraped after the recovery arrives',
+      );
       t.true(got.has(served - 1) || got.has(served - 2), 'the newest samples arrive');
-      t.true(seq.every((s, i) => i === 0 || s.timestamp > seq[i - 1].timestamp), 'in order');
-      t.log(`WAL peak ${(capMarks.maxWalBytes / MiB).toFixed(1)} MiB; dropped ${capMarks.droppedMetric} samples; seq missing ${first}..${last} of 0..${served - 1}`);
+      t.true(
+        seq.every((s, i) => i === 0 || s.timestamp > seq[i - 1].timestamp),
+        'in order',
+      );
+      t.log(
+        `WAL peak ${(capMarks.maxWalBytes / MiB).toFixed(1)} MiB; dropped ${capMarks.droppedMetric} samples; seq missing ${first}..${last} of 0..${served - 1}`,
+      );
     },
   },
   {
@@ -543,7 +660,9 @@ registerBlackBox('remote', [
     outpostOnly: OUTPOST_BETTER,
     check(t, r) {
       t.true(capMarks.droppedMetric > 0, 'the cap was enforced');
-      const late = realSamples(r.samples[0], { __name__: 'late_seq' }).filter((s) => s.timestamp > capMarks.recoveredAt);
+      const late = realSamples(r.samples[0], { __name__: 'late_seq' }).filter(
+        (s) => s.timestamp > capMarks.recoveredAt,
+      );
       t.true(late.length >= 2, `late_seq samples scraped after the recovery: ${late.length}`);
     },
   },

@@ -27,7 +27,9 @@ import {
 
 const OM_CONTENT_TYPE = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
 
-const om = (body: string): MetricsHandler => () => ({ body, contentType: OM_CONTENT_TYPE });
+const om =
+  (body: string): MetricsHandler =>
+  () => ({ body, contentType: OM_CONTENT_TYPE });
 
 /** A body fixed at the first scrape (e.g. one holding a timestamp taken then). */
 function fixedAtFirstScrape(make: () => string, contentType: string): MetricsHandler {
@@ -57,7 +59,10 @@ function targets(): Record<string, MetricsHandler> {
     // Two minutes ahead, fixed at the first scrape.
     c8: fixedAtFirstScrape(() => `a 1 ${Date.now() + 120_000}\n`, TEXT_CONTENT_TYPE),
     // OpenMetrics seconds with a fraction; the first scrape is after the agent started.
-    c9: fixedAtFirstScrape(() => `# TYPE b counter\nb_total 1 ${Math.ceil(Date.now() / 1000)}.5\n# EOF\n`, OM_CONTENT_TYPE),
+    c9: fixedAtFirstScrape(
+      () => `# TYPE b counter\nb_total 1 ${Math.ceil(Date.now() / 1000)}.5\n# EOF\n`,
+      OM_CONTENT_TYPE,
+    ),
     c10: om('# TYPE a counter\na_total 1\na_created 1600000000\n# EOF\n'),
     c11: om('# TYPE a counter\na_total 1\n'),
     c12: om('# TYPE a info\na_info{x="y"} 1\n# TYPE s stateset\ns{s="foo"} 1\ns{s="bar"} 0\n# EOF\n'),
@@ -69,7 +74,11 @@ function targets(): Record<string, MetricsHandler> {
     c18: serveText('a.b 1\n'),
     // Not in §7: the same name quoted, the 3.x text-format spelling of a UTF-8 name.
     c18q: serveText('{"a.b"} 1\n'),
-    c19: () => ({ body: 'a{b="<0xff>"} 1\n', bytes: Buffer.concat([Buffer.from('a{b="'), Buffer.from([0xff]), Buffer.from('"} 1\n')]), contentType: TEXT_CONTENT_TYPE }),
+    c19: () => ({
+      body: 'a{b="<0xff>"} 1\n',
+      bytes: Buffer.concat([Buffer.from('a{b="'), Buffer.from([0xff]), Buffer.from('"} 1\n')]),
+      contentType: TEXT_CONTENT_TYPE,
+    }),
     c20: serveText('# TYPE h histogram\nh_bucket{le="1"} 1\nh_bucket{le="+Inf"} 2\nh_sum 3\nh_count 2\n'),
   };
 }
@@ -85,7 +94,11 @@ const runs = sharedRuns((sender) => {
     config: (env) =>
       agentConfig(env, {
         jobs: [
-          job(env, 't', Object.keys(ts).filter((k) => k !== 'c7' && !utf8.includes(k))),
+          job(
+            env,
+            't',
+            Object.keys(ts).filter((k) => k !== 'c7' && !utf8.includes(k)),
+          ),
           job(env, 't-ts-off', ['c7'], { honor_timestamps: false }),
           ...(utf8.length > 0 ? [job(env, 't-utf8', utf8, { metric_name_validation_scheme: 'utf8' })] : []),
         ],
@@ -107,7 +120,11 @@ function up(r: ScenarioRun, target: string): number[] {
 function expectUp(t: ExecutionContext, r: ScenarioRun, target: string, value: 0 | 1, min = 3): void {
   const ups = up(r, target);
   t.true(ups.length >= min, `${target}: expected ≥${min} up samples, got ${ups.length}`);
-  t.deepEqual(ups.filter((v) => v !== value), [], `${target}: every up is ${value}`);
+  t.deepEqual(
+    ups.filter((v) => v !== value),
+    [],
+    `${target}: every up is ${value}`,
+  );
 }
 
 /** Only report series arrived from the target (a failed scrape ingests nothing). */
@@ -124,10 +141,24 @@ function nearServe(r: ScenarioRun, target: string, ts: number): boolean {
 }
 
 /** Every real sample of the series, with at least `min` of them, has value v. */
-function expectValues(t: ExecutionContext, r: ScenarioRun, target: string, m: Record<string, string>, v: number, min = 3): WireSample[] {
+function expectValues(
+  t: ExecutionContext,
+  r: ScenarioRun,
+  target: string,
+  m: Record<string, string>,
+  v: number,
+  min = 3,
+): WireSample[] {
   const got = realSamples(of(r, target), m);
-  t.true(got.length >= min, `${target} ${JSON.stringify(m)}: expected ≥${min} samples, got ${got.length}\n${showSamples(of(r, target))}`);
-  t.deepEqual(got.filter((s) => !Object.is(s.value, v)).map((s) => s.value), [], `${target} ${JSON.stringify(m)} = ${v}`);
+  t.true(
+    got.length >= min,
+    `${target} ${JSON.stringify(m)}: expected ≥${min} samples, got ${got.length}\n${showSamples(of(r, target))}`,
+  );
+  t.deepEqual(
+    got.filter((s) => !Object.is(s.value, v)).map((s) => s.value),
+    [],
+    `${target} ${JSON.stringify(m)} = ${v}`,
+  );
   return got;
 }
 
@@ -142,7 +173,8 @@ registerBlackBox('scraping', [
     runs,
     check(t, r) {
       const got = expectValues(t, r, 'c1', { __name__: 'a' }, 1);
-      for (const s of got) t.deepEqual(labelsWithout(s), { __name__: 'a', b: 'c', instance: r.env.targets.c1, job: 't' });
+      for (const s of got)
+        t.deepEqual(labelsWithout(s), { __name__: 'a', b: 'c', instance: r.env.targets.c1, job: 't' });
       const off = got.filter((s) => !nearServe(r, 'c1', s.timestamp));
       t.deepEqual(showSamples(off), '', 'timestamps are ms taken at scrape time');
     },
@@ -152,7 +184,11 @@ registerBlackBox('scraping', [
     runs,
     check(t, r) {
       const got = expectValues(t, r, 'c2', { __name__: 'a' }, 1);
-      for (const s of got) t.deepEqual(s.raw.map((l) => l.name), ['__name__', 'b', 'instance', 'job', 'z']);
+      for (const s of got)
+        t.deepEqual(
+          s.raw.map((l) => l.name),
+          ['__name__', 'b', 'instance', 'job', 'z'],
+        );
     },
   },
   {
@@ -160,7 +196,11 @@ registerBlackBox('scraping', [
     runs,
     check(t, r) {
       const got = expectValues(t, r, 'c3', { __name__: 'a' }, 1);
-      for (const s of got) t.deepEqual(s.raw.map((l) => l.name), ['__name__', 'instance', 'job']);
+      for (const s of got)
+        t.deepEqual(
+          s.raw.map((l) => l.name),
+          ['__name__', 'instance', 'job'],
+        );
     },
   },
   {
@@ -177,7 +217,11 @@ registerBlackBox('scraping', [
     check(t, r) {
       const nan = of(r, 'c5', { __name__: 'nan' });
       t.true(nan.length >= 3, `nan samples: ${nan.length}`);
-      t.deepEqual(nan.filter((s) => s.stale || !Number.isNaN(s.value)).map((s) => s.value), [], 'NaN, never the stale marker');
+      t.deepEqual(
+        nan.filter((s) => s.stale || !Number.isNaN(s.value)).map((s) => s.value),
+        [],
+        'NaN, never the stale marker',
+      );
       expectValues(t, r, 'c5', { __name__: 'pinf' }, Infinity);
       expectValues(t, r, 'c5', { __name__: 'ninf' }, -Infinity);
       expectValues(t, r, 'c5', { __name__: 'big' }, 1.7976931348623157e308);
@@ -194,7 +238,12 @@ registerBlackBox('scraping', [
       expectValues(t, r, 'c6', { __name__: 'scrape_samples_scraped' }, 1);
       const a = of(r, 'c6', { __name__: 'a' });
       if (r.sender === 'prometheus') t.deepEqual(showSamples(a), '', 'no a sample (older than the agent start)');
-      else t.deepEqual(a.map((s) => [s.value, s.timestamp, s.stale]), [[1, OLD_TS, false]], 'exactly one a sample, at the exposed timestamp');
+      else
+        t.deepEqual(
+          a.map((s) => [s.value, s.timestamp, s.stale]),
+          [[1, OLD_TS, false]],
+          'exactly one a sample, at the exposed timestamp',
+        );
     },
   },
   {
@@ -203,7 +252,10 @@ registerBlackBox('scraping', [
     check(t, r) {
       const got = expectValues(t, r, 'c7', { __name__: 'a' }, 1);
       t.deepEqual(showSamples(got.filter((s) => !nearServe(r, 'c7', s.timestamp))), '', 'scrape timestamps');
-      t.true(got.every((s, i) => i === 0 || s.timestamp > got[i - 1].timestamp), 'one sample per scrape, increasing');
+      t.true(
+        got.every((s, i) => i === 0 || s.timestamp > got[i - 1].timestamp),
+        'one sample per scrape, increasing',
+      );
     },
   },
   {
@@ -215,9 +267,17 @@ registerBlackBox('scraping', [
       const a = of(r, 'c8', { __name__: 'a' });
       const futureTs = servedNumber(r, 'c8', /^a 1 (\d+)$/m);
       t.true(futureTs > 0, 'the target was scraped');
-      t.deepEqual(a.filter((s) => s.stale || s.value !== 1 || s.timestamp !== futureTs).map((s) => [s.value, s.timestamp]), [], `all at ${futureTs}`);
+      t.deepEqual(
+        a.filter((s) => s.stale || s.value !== 1 || s.timestamp !== futureTs).map((s) => [s.value, s.timestamp]),
+        [],
+        `all at ${futureTs}`,
+      );
       const scrapes = up(r, 'c8').length;
-      if (r.sender === 'prometheus') t.true(a.length >= 2 && a.length >= scrapes - 1, `resent after every scrape: ${a.length} samples, ${scrapes} scrapes`);
+      if (r.sender === 'prometheus')
+        t.true(
+          a.length >= 2 && a.length >= scrapes - 1,
+          `resent after every scrape: ${a.length} samples, ${scrapes} scrapes`,
+        );
       else t.is(a.length, 1, 'sent exactly once');
     },
   },
@@ -228,7 +288,10 @@ registerBlackBox('scraping', [
       const b = realSamples(of(r, 'c9'), { __name__: 'b_total' });
       const omSeconds = servedNumber(r, 'c9', /^b_total 1 (\d+)\.5$/m);
       t.true(omSeconds > 0 && b.length >= 1, `b_total samples: ${b.length}`);
-      t.deepEqual(b.filter((s) => s.timestamp !== omSeconds * 1000 + 500 || s.value !== 1).map((s) => [s.value, s.timestamp]), []);
+      t.deepEqual(
+        b.filter((s) => s.timestamp !== omSeconds * 1000 + 500 || s.value !== 1).map((s) => [s.value, s.timestamp]),
+        [],
+      );
     },
   },
   {

@@ -49,13 +49,20 @@ const runs = sharedRuns(() => {
       c21: phases(1, serveText('a 1\nb 1\n'), serveText('a 1\n')),
       c22: phases(2, serveText('a 1\n'), () => ({ status: 500, body: 'boom\n', contentType: 'text/plain' })),
       // An explicit timestamp two minutes ahead (after the agent start, so 2.42 sends it too), fixed at the first scrape.
-      c23: phases(2, () => ({ body: `a 1 ${(future ||= Date.now() + 120_000)}\nb 1\n`, contentType: TEXT_CONTENT_TYPE }), serveText('b 1\n')),
+      c23: phases(
+        2,
+        () => ({ body: `a 1 ${(future ||= Date.now() + 120_000)}\nb 1\n`, contentType: TEXT_CONTENT_TYPE }),
+        serveText('b 1\n'),
+      ),
       c24: serveText('a 1\n'),
       c26: () => ({ body: 'a 1\n', contentType: TEXT_CONTENT_TYPE, delayMs: 3000 }),
     },
     config: (env) =>
       agentConfig(env, {
-        jobs: [job(env, 't', ['c21', 'c22', 'c23', 'c24']), job(env, 't-timeout', ['c26'], { scrape_timeout: '500ms' })],
+        jobs: [
+          job(env, 't', ['c21', 'c22', 'c23', 'c24']),
+          job(env, 't-timeout', ['c26'], { scrape_timeout: '500ms' }),
+        ],
       }),
     minScrapes: 5,
   };
@@ -71,7 +78,9 @@ function sdGroups(env: ScenarioEnv, names: readonly string[]): string {
 }
 
 function churnConfig(env: ScenarioEnv, withGoneJob: boolean): string {
-  const jobs: Yaml[] = [{ job_name: 't', file_sd_configs: [{ files: [`${env.dir}/${SD_FILE}`], refresh_interval: SD_REFRESH }] }];
+  const jobs: Yaml[] = [
+    { job_name: 't', file_sd_configs: [{ files: [`${env.dir}/${SD_FILE}`], refresh_interval: SD_REFRESH }] },
+  ];
   if (withGoneJob) jobs.push(job(env, 'gone', ['g']));
   return agentConfig(env, { jobs });
 }
@@ -96,7 +105,14 @@ const churnRuns = sharedRuns((sender) => ({
     await ctl.writeFile(SD_FILE, sdGroups(ctl.env, ['k']));
     times.sdChangedAt = Date.now();
     const dUp = { __name__: 'up', instance: ctl.env.targets.d };
-    await ctl.waitFor(() => ctl.rxs[0].samples().some((s) => s.stale && s.labels.__name__ === dUp.__name__ && s.labels.instance === dUp.instance), 20_000, 'the stale marker of d');
+    await ctl.waitFor(
+      () =>
+        ctl.rxs[0]
+          .samples()
+          .some((s) => s.stale && s.labels.__name__ === dUp.__name__ && s.labels.instance === dUp.instance),
+      20_000,
+      'the stale marker of d',
+    );
     // 2. Job `gone` removed by a SIGHUP reload.
     await ctl.writeFile('agent.yml', churnConfig(ctl.env, false));
     ctl.signal('SIGHUP');
@@ -156,12 +172,17 @@ registerBlackBox('staleness', [
       const ups = byTime(realSamples(of(r, 'c22'), { __name__: 'up' }));
       const values = ups.map((s) => s.value);
       t.true(values.length >= 4, `up samples ${values.length}`);
-      t.deepEqual(values, values.map((_, i) => (i < 2 ? 1 : 0)), 'up goes 1,1,0,…');
+      t.deepEqual(
+        values,
+        values.map((_, i) => (i < 2 ? 1 : 0)),
+        'up goes 1,1,0,…',
+      );
       const a = of(r, 'c22', { __name__: 'a' });
       const markers = a.filter((s) => s.stale);
       t.is(a.filter((s) => !s.stale).length, 2, 'two real a samples');
       t.is(markers.length, 1, `one stale marker for a\n${showSamples(a)}`);
-      if (markers.length === 1 && ups.length >= 3) t.is(markers[0].timestamp, ups[2].timestamp, "at the first failing scrape's timestamp");
+      if (markers.length === 1 && ups.length >= 3)
+        t.is(markers[0].timestamp, ups[2].timestamp, "at the first failing scrape's timestamp");
     },
   },
   {
@@ -170,7 +191,10 @@ registerBlackBox('staleness', [
     check(t, r) {
       const a = of(r, 'c23', { __name__: 'a' });
       const ts = Number(/^a 1 (\d+)$/m.exec(r.targets.c23.served[0]?.body ?? '')?.[1] ?? NaN);
-      t.true(a.filter((s) => !s.stale && s.timestamp === ts).length >= 1, `a arrived at its explicit timestamp ${ts}\n${showSamples(a)}`);
+      t.true(
+        a.filter((s) => !s.stale && s.timestamp === ts).length >= 1,
+        `a arrived at its explicit timestamp ${ts}\n${showSamples(a)}`,
+      );
       t.deepEqual(showSamples(staleMarkers(a, {})), '', 'no stale marker for a');
       t.true(r.targets.c23.served.length >= 4, 'the target was scraped after a went away');
       t.true(realSamples(of(r, 'c23'), { __name__: 'b' }).length >= 4, 'b keeps arriving');
@@ -192,36 +216,58 @@ registerBlackBox('staleness', [
       };
       for (const name of REPORT) {
         const ss = byTime(realSamples(of(r, 'c24'), { __name__: name }));
-        t.deepEqual(ss.map((s) => s.timestamp), times, `${name}: one sample per scrape, at the scrape's timestamp`);
-        t.deepEqual(ss.filter((s, i) => !expect[name](s.value, i)).map((s) => s.value), [], `${name} values`);
-        t.deepEqual(ss.filter((s) => s.labels.job !== 't' || s.labels.instance !== r.env.targets.c24).length, 0, `${name} carries job and instance`);
+        t.deepEqual(
+          ss.map((s) => s.timestamp),
+          times,
+          `${name}: one sample per scrape, at the scrape's timestamp`,
+        );
+        t.deepEqual(
+          ss.filter((s, i) => !expect[name](s.value, i)).map((s) => s.value),
+          [],
+          `${name} values`,
+        );
+        t.deepEqual(
+          ss.filter((s) => s.labels.job !== 't' || s.labels.instance !== r.env.targets.c24).length,
+          0,
+          `${name} carries job and instance`,
+        );
       }
     },
   },
   {
-    title: '25a. a target dropped from file_sd: each of its series (up, scrape_* too) gets one stale marker; the job continues',
+    title:
+      '25a. a target dropped from file_sd: each of its series (up, scrape_* too) gets one stale marker; the job continues',
     runs: churnRuns,
     check(t, r) {
       t.is(r.exitCode, 0);
       expectMarkedOnce(t, r, 'd', 'd_metric');
       const times = churnTimes.get(r.sender);
       const k = realSamples(of(r, 'k'), { __name__: 'k_metric' });
-      t.true(times !== undefined && k.some((s) => s.timestamp > (times.reloadedAt ?? 0)), 'k, still in file_sd, keeps arriving');
+      t.true(
+        times !== undefined && k.some((s) => s.timestamp > (times.reloadedAt ?? 0)),
+        'k, still in file_sd, keeps arriving',
+      );
     },
   },
   {
     // Prometheus 2.42 cancels the pool while its end-of-run staleness races to fire: mostly nothing
     // is marked, now and then (1 CI run in 7) one marker lands. Outpost marks the series of a
     // removed job stale, each exactly once (a deliberate improvement).
-    title: '25b. a job removed by SIGHUP reload: Prometheus 2.42 marks a series at most once (usually not at all), Outpost marks each series once',
+    title:
+      '25b. a job removed by SIGHUP reload: Prometheus 2.42 marks a series at most once (usually not at all), Outpost marks each series once',
     runs: churnRuns,
     check(t, r) {
       const g = of(r, 'g');
       t.true(realSamples(g, { __name__: 'g_metric' }).length >= 3, 'job gone was scraped before the reload');
       if (r.sender === 'prometheus') {
         const perSeries = new Map<string, number>();
-        for (const s of staleMarkers(g, {})) perSeries.set(s.labels.__name__, (perSeries.get(s.labels.__name__) ?? 0) + 1);
-        t.deepEqual([...perSeries].filter(([, n]) => n > 1), [], `no series marked twice\n${showSamples(staleMarkers(g, {}))}`);
+        for (const s of staleMarkers(g, {}))
+          perSeries.set(s.labels.__name__, (perSeries.get(s.labels.__name__) ?? 0) + 1);
+        t.deepEqual(
+          [...perSeries].filter(([, n]) => n > 1),
+          [],
+          `no series marked twice\n${showSamples(staleMarkers(g, {}))}`,
+        );
       } else expectMarkedOnce(t, r, 'g', 'g_metric');
     },
   },
@@ -231,13 +277,21 @@ registerBlackBox('staleness', [
     check(t, r) {
       const ups = realSamples(of(r, 'c26'), { __name__: 'up' });
       t.true(ups.length >= 3, `up samples ${ups.length}`);
-      t.deepEqual(ups.filter((s) => s.value !== 0).map((s) => s.value), [], 'up=0');
+      t.deepEqual(
+        ups.filter((s) => s.value !== 0).map((s) => s.value),
+        [],
+        'up=0',
+      );
       // A scrape still waiting when SIGINT came is cut short (Prometheus reports it too); it says nothing about the timeout.
       const d = realSamples(of(r, 'c26'), { __name__: 'scrape_duration_seconds' })
         .filter((s) => s.timestamp + 600 < r.interruptedAt)
         .map((s) => s.value);
       t.true(d.length >= 3);
-      t.deepEqual(d.filter((v) => v < 0.45 || v > 0.8), [], `durations ≈ 0.5 s: ${d.join(', ')}`);
+      t.deepEqual(
+        d.filter((v) => v < 0.45 || v > 0.8),
+        [],
+        `durations ≈ 0.5 s: ${d.join(', ')}`,
+      );
       t.deepEqual(showSamples(realSamples(of(r, 'c26'), { __name__: 'a' })), '', 'nothing ingested');
     },
   },

@@ -63,40 +63,69 @@ for (const c of cases) {
     const modulesFile = path.join(dir, 'modules.json');
     await fs.writeFile(preload, PRELOAD);
     const cfg = path.join(dir, 'agent.yml');
-    await fs.writeFile(cfg, [
-      'global:',
-      '  scrape_interval: 1s',
-      '  scrape_timeout: 1s',
-      'scrape_configs:',
-      '  - job_name: plain',
-      '    static_configs:',
-      `      - targets: ['127.0.0.1:${(target.address() as AddressInfo).port}']`,
-      '    metric_relabel_configs:',
-      '      - source_labels: [a]',
-      '        target_label: b',
-      ...(c.remoteWrite ? ['remote_write:', `  - url: http://127.0.0.1:${(sink.address() as AddressInfo).port}/write`, '    queue_config:', '      batch_send_deadline: 1s'] : []),
-      '',
-    ].join('\n'));
+    await fs.writeFile(
+      cfg,
+      [
+        'global:',
+        '  scrape_interval: 1s',
+        '  scrape_timeout: 1s',
+        'scrape_configs:',
+        '  - job_name: plain',
+        '    static_configs:',
+        `      - targets: ['127.0.0.1:${(target.address() as AddressInfo).port}']`,
+        '    metric_relabel_configs:',
+        '      - source_labels: [a]',
+        '        target_label: b',
+        ...(c.remoteWrite
+          ? [
+              'remote_write:',
+              `  - url: http://127.0.0.1:${(sink.address() as AddressInfo).port}/write`,
+              '    queue_config:',
+              '      batch_send_deadline: 1s',
+            ]
+          : []),
+        '',
+      ].join('\n'),
+    );
     const port = await freePort();
     // --import on the command line: the runtime-tuning re-exec keeps execArgv.
-    const agent = startProc(process.execPath, [`--import=${preload}`, BUNDLE, '--no-tui', `--config.file=${cfg}`, `--storage.agent.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], {
-      env: { ...process.env, OUTPOST_TEST_MODULES: modulesFile },
-    });
+    const agent = startProc(
+      process.execPath,
+      [
+        `--import=${preload}`,
+        BUNDLE,
+        '--no-tui',
+        `--config.file=${cfg}`,
+        `--storage.agent.path=${path.join(dir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+      ],
+      {
+        env: { ...process.env, OUTPOST_TEST_MODULES: modulesFile },
+      },
+    );
     t.teardown(async () => {
       await agent.stop('SIGKILL');
       target.close();
       sink.close();
       await fs.rm(dir, { recursive: true, force: true });
     });
-    await waitUntil(async () => scrapes >= 2 && (!c.remoteWrite || writes >= 1), 20_000, () => `two scrapes${c.remoteWrite ? ' and a remote write' : ''}\n${agent.output()}`);
+    await waitUntil(
+      async () => scrapes >= 2 && (!c.remoteWrite || writes >= 1),
+      20_000,
+      () => `two scrapes${c.remoteWrite ? ' and a remote write' : ''}\n${agent.output()}`,
+    );
     agent.child.kill('SIGUSR2');
-    const loaded = await waitUntil(async () => {
-      try {
-        return JSON.parse(readFileSync(modulesFile, 'utf8')) as string[];
-      } catch {
-        return null;
-      }
-    }, 10_000, () => `module list\n${agent.output()}`);
+    const loaded = await waitUntil(
+      async () => {
+        try {
+          return JSON.parse(readFileSync(modulesFile, 'utf8')) as string[];
+        } catch {
+          return null;
+        }
+      },
+      10_000,
+      () => `module list\n${agent.output()}`,
+    );
     t.true(loaded.includes('NativeModule http'), 'the list is real: http is loaded');
     const unexpected = c.absent.filter((m) => loaded.includes(`NativeModule ${m}`));
     t.deepEqual(unexpected, [], `loaded without being needed:\n${agent.output()}`);

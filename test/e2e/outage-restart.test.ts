@@ -19,21 +19,29 @@ test('e2e: receiver outage + Outpost restart during it: every scrape arrives, no
   await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
   const dir = await tmpDir();
   const cfg = path.join(dir, 'agent.yml');
-  await fs.writeFile(cfg, [
-    'global:',
-    '  scrape_interval: 1s',
-    'scrape_configs:',
-    '  - job_name: outage',
-    '    static_configs:',
-    `      - targets: ['127.0.0.1:${(target.address() as AddressInfo).port}']`,
-    'remote_write:',
-    `  - url: ${prom.writeUrl}`,
-    '    queue_config:',
-    '      batch_send_deadline: 1s',
-    '      max_backoff: 500ms',
-    '',
-  ].join('\n'));
-  const args = async () => [`--config.file=${cfg}`, `--storage.agent.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${await freePort()}`, '--storage.remote.flush-deadline=1s'];
+  await fs.writeFile(
+    cfg,
+    [
+      'global:',
+      '  scrape_interval: 1s',
+      'scrape_configs:',
+      '  - job_name: outage',
+      '    static_configs:',
+      `      - targets: ['127.0.0.1:${(target.address() as AddressInfo).port}']`,
+      'remote_write:',
+      `  - url: ${prom.writeUrl}`,
+      '    queue_config:',
+      '      batch_send_deadline: 1s',
+      '      max_backoff: 500ms',
+      '',
+    ].join('\n'),
+  );
+  const args = async () => [
+    `--config.file=${cfg}`,
+    `--storage.agent.path=${path.join(dir, 'data')}`,
+    `--web.listen-address=127.0.0.1:${await freePort()}`,
+    '--storage.remote.flush-deadline=1s',
+  ];
   let agent: Proc = await startOutpost(await args());
   t.teardown(async () => {
     await agent.stop('SIGKILL');
@@ -42,19 +50,31 @@ test('e2e: receiver outage + Outpost restart during it: every scrape arrives, no
     await fs.rm(dir, { recursive: true, force: true });
   });
 
-  await waitUntil(async () => (await prom.query('outage_counter')).length === 1, 20_000, () => `first delivery\n${agent.output()}`);
+  await waitUntil(
+    async () => (await prom.query('outage_counter')).length === 1,
+    20_000,
+    () => `first delivery\n${agent.output()}`,
+  );
   await prom.pause();
   const atOutage = served;
   await waitUntil(async () => served >= atOutage + 3, 20_000, 'scrapes during the outage');
   t.is(await agent.stop('SIGTERM'), 0, agent.output());
   agent = await startOutpost(await args());
   const afterRestart = served;
-  await waitUntil(async () => served >= afterRestart + 3, 20_000, () => `scrapes after restart\n${agent.output()}`);
+  await waitUntil(
+    async () => served >= afterRestart + 3,
+    20_000,
+    () => `scrapes after restart\n${agent.output()}`,
+  );
   await prom.resume();
-  await waitUntil(async () => {
-    const r = await prom.query('max_over_time(outage_counter[10m])');
-    return r.length === 1 && Number(r[0].value[1]) >= served - 2;
-  }, 30_000, () => `catch-up\n${agent.output()}`);
+  await waitUntil(
+    async () => {
+      const r = await prom.query('max_over_time(outage_counter[10m])');
+      return r.length === 1 && Number(r[0].value[1]) >= served - 2;
+    },
+    30_000,
+    () => `catch-up\n${agent.output()}`,
+  );
   t.is(await agent.stop('SIGTERM'), 0, agent.output());
   const total = served;
   const count = await prom.query('count_over_time(outage_counter[10m])');

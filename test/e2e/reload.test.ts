@@ -12,7 +12,11 @@ function counterTarget(name: string): Promise<{ server: http.Server; addr: strin
     res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' });
     res.end(`${name} ${served}\n`);
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, addr: `127.0.0.1:${(server.address() as AddressInfo).port}`, served: () => served })));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () =>
+      resolve({ server, addr: `127.0.0.1:${(server.address() as AddressInfo).port}`, served: () => served }),
+    ),
+  );
 }
 
 test('e2e: reload keeps unchanged targets scraping (no gap, no duplicate); a bad config keeps the old one', async (t) => {
@@ -24,10 +28,15 @@ test('e2e: reload keeps unchanged targets scraping (no gap, no duplicate); a bad
     b.server.close();
     await rx.close();
   });
-  const job = (name: string, addr: string) => `  - job_name: ${name}\n    static_configs:\n      - targets: ['${addr}']\n`;
+  const job = (name: string, addr: string) =>
+    `  - job_name: ${name}\n    static_configs:\n      - targets: ['${addr}']\n`;
   const head = `global:\n  scrape_interval: 1s\nremote_write:\n  - url: ${rx.url}\n    queue_config:\n      batch_send_deadline: 200ms\nscrape_configs:\n`;
   const { agent, port, cfgPath: cfg } = await startAgent(t, head + job('keep', a.addr), ['--web.enable-lifecycle']);
-  await waitUntil(() => httpOk(`http://127.0.0.1:${port}/-/ready`), 20_000, () => agent.output());
+  await waitUntil(
+    () => httpOk(`http://127.0.0.1:${port}/-/ready`),
+    20_000,
+    () => agent.output(),
+  );
   await waitUntil(async () => a.served() >= 2, 10_000, 'scrapes before the reload');
 
   // Add a job: the unchanged one must keep its loop.
@@ -47,6 +56,13 @@ test('e2e: reload keeps unchanged targets scraping (no gap, no duplicate); a bad
   await waitUntil(async () => b.served() > before + 1, 10_000, 'the old config keeps running');
 
   t.is(await agent.stop('SIGINT'), 0, agent.output());
-  const values = rx.series('keep_counter').filter((s) => !s.stale).map((s) => s.value);
-  t.deepEqual(values, [...Array(a.served()).keys()].map((i) => i + 1), 'every scrape of the unchanged target exactly once, in order');
+  const values = rx
+    .series('keep_counter')
+    .filter((s) => !s.stale)
+    .map((s) => s.value);
+  t.deepEqual(
+    values,
+    [...Array(a.served()).keys()].map((i) => i + 1),
+    'every scrape of the unchanged target exactly once, in order',
+  );
 });

@@ -39,7 +39,11 @@ async function startReceiver(features: string[]): Promise<Receiver> {
     '--log.level=warn',
   ]);
   const url = `http://127.0.0.1:${port}`;
-  await waitUntil(() => httpOk(`${url}/-/ready`), 30_000, () => `prometheus ready\n${proc.output()}`);
+  await waitUntil(
+    () => httpOk(`${url}/-/ready`),
+    30_000,
+    () => `prometheus ready\n${proc.output()}`,
+  );
   return {
     url,
     writeUrl: `${url}/api/v1/write`,
@@ -60,7 +64,10 @@ async function startReceiver(features: string[]): Promise<Receiver> {
 }
 
 type Vector = { metric: Record<string, string>; value: [number, string] }[];
-type ExemplarResult = { seriesLabels: Record<string, string>; exemplars: { labels: Record<string, string>; value: string; timestamp: number }[] }[];
+type ExemplarResult = {
+  seriesLabels: Record<string, string>;
+  exemplars: { labels: Record<string, string>; value: string; timestamp: number }[];
+}[];
 
 test('e2e: exemplars, native histograms and metadata reach a real Prometheus 2.42 receiver', async (t) => {
   const prom = await startReceiver(['exemplar-storage', 'native-histograms']);
@@ -87,25 +94,47 @@ test('e2e: exemplars, native histograms and metadata reach a real Prometheus 2.4
   await w.flush();
 
   const at = String(now / 1000);
-  const counter = await waitUntil(async () => {
-    const v = await prom.api<{ result: Vector }>('/api/v1/query', { query: 'req_total', time: at });
-    return v.result.length > 0 ? v.result : null;
-  }, 20_000, 'req_total on the receiver');
+  const counter = await waitUntil(
+    async () => {
+      const v = await prom.api<{ result: Vector }>('/api/v1/query', { query: 'req_total', time: at });
+      return v.result.length > 0 ? v.result : null;
+    },
+    20_000,
+    'req_total on the receiver',
+  );
   t.deepEqual(counter[0].metric, { __name__: 'req_total', job: 'api', site: 'edge1' });
   t.is(counter[0].value[1], '42');
 
-  const ex = await waitUntil(async () => {
-    const d = await prom.api<ExemplarResult>('/api/v1/query_exemplars', { query: 'req_total', start: String(now / 1000 - 60), end: String(now / 1000 + 60) });
-    return d.length > 0 ? d : null;
-  }, 20_000, 'exemplars on the receiver');
+  const ex = await waitUntil(
+    async () => {
+      const d = await prom.api<ExemplarResult>('/api/v1/query_exemplars', {
+        query: 'req_total',
+        start: String(now / 1000 - 60),
+        end: String(now / 1000 + 60),
+      });
+      return d.length > 0 ? d : null;
+    },
+    20_000,
+    'exemplars on the receiver',
+  );
   t.deepEqual(ex[0].seriesLabels, { __name__: 'req_total', job: 'api', site: 'edge1' });
-  t.deepEqual(ex[0].exemplars.map((e) => [e.labels, e.value, Math.round(e.timestamp * 1000)]), [[{ trace_id: 'cafe01' }, '42', now]]);
+  t.deepEqual(
+    ex[0].exemplars.map((e) => [e.labels, e.value, Math.round(e.timestamp * 1000)]),
+    [[{ trace_id: 'cafe01' }, '42', now]],
+  );
 
-  for (const [name, count, sum] of [['lat', '10', '12.5'], ['lat_float', '7.25', '-3.5']]) {
-    const c = await waitUntil(async () => {
-      const v = await prom.api<{ result: Vector }>('/api/v1/query', { query: `histogram_count(${name})`, time: at });
-      return v.result.length > 0 ? v.result : null;
-    }, 20_000, `${name} histogram on the receiver`);
+  for (const [name, count, sum] of [
+    ['lat', '10', '12.5'],
+    ['lat_float', '7.25', '-3.5'],
+  ]) {
+    const c = await waitUntil(
+      async () => {
+        const v = await prom.api<{ result: Vector }>('/api/v1/query', { query: `histogram_count(${name})`, time: at });
+        return v.result.length > 0 ? v.result : null;
+      },
+      20_000,
+      `${name} histogram on the receiver`,
+    );
     t.is(c[0].value[1], count, `${name} count`);
     const s = await prom.api<{ result: Vector }>('/api/v1/query', { query: `histogram_sum(${name})`, time: at });
     t.is(s.result[0]?.value[1], sum, `${name} sum`);

@@ -30,14 +30,16 @@ interface Rw1Case {
   check(t: ExecutionContext, run: CaseRun): void;
 }
 
-const REPORT_SERIES = new Set(['up', 'scrape_duration_seconds', 'scrape_samples_scraped', 'scrape_samples_post_metric_relabeling', 'scrape_series_added']);
+const REPORT_SERIES = new Set([
+  'up',
+  'scrape_duration_seconds',
+  'scrape_samples_scraped',
+  'scrape_samples_post_metric_relabeling',
+  'scrape_series_added',
+]);
 
 /** Scrapes served before SIGINT (runCase waits for this many) whose samples must all arrive. */
 const MIN_DELIVERED = 3;
-
-function gaugeStatic(name: string, value: number): string {
-  return `# HELP ${name} A gauge.\n# TYPE ${name} gauge\n${name} ${formatGoFloat(value)}\n`;
-}
 
 function constGauge(name: string, value: number): () => CaseSpec {
   return () => {
@@ -54,7 +56,13 @@ function nowGauge(): Exposition {
 }
 
 /** Every sample of `m` has value `value`, and there are at least `min` of them. */
-function expectAll(t: ExecutionContext, run: CaseRun, m: Record<string, string>, value: number, min = MIN_DELIVERED): number {
+function expectAll(
+  t: ExecutionContext,
+  run: CaseRun,
+  m: Record<string, string>,
+  value: number,
+  min = MIN_DELIVERED,
+): number {
   const { count, wrong } = countWithValue(run.samples, m, value);
   const what = `${JSON.stringify(m)} = ${formatGoFloat(value)}`;
   t.true(count >= min, `${what}: expected ≥${min} samples, got ${count}\nreceived:\n${showSamples(run.samples)}`);
@@ -109,7 +117,10 @@ const CASES: Rw1Case[] = [
       const values = select(run.samples, { __name__: 'counter' }).map((s) => (s.stale ? 'StaleNaN' : s.value));
       t.true(values.length >= MIN_DELIVERED, `counter samples: ${JSON.stringify(values)}`);
       // Each scrape delivered exactly once and in order: 0, 1, 2, …
-      t.deepEqual(values, values.map((_, i) => i));
+      t.deepEqual(
+        values,
+        values.map((_, i) => i),
+      );
     },
   },
   {
@@ -181,7 +192,9 @@ const CASES: Rw1Case[] = [
     spec: constGauge('gauge', 42),
     check(t, run) {
       expectAll(t, run, { __name__: 'gauge' }, 42);
-      const bad = run.samples.filter((s) => s.labels.instance !== run.target || !/^127\.0\.0\.1:\d+$/.test(s.labels.instance));
+      const bad = run.samples.filter(
+        (s) => s.labels.instance !== run.target || !/^127\.0\.0\.1:\d+$/.test(s.labels.instance),
+      );
       t.deepEqual(bad.map(showSample), [], `every sample has instance="${run.target}"`);
     },
   },
@@ -201,7 +214,11 @@ const CASES: Rw1Case[] = [
     check(t, run) {
       const repeated = run.samples.filter((s) => new Set(s.raw.map((l) => l.name)).size !== s.raw.length);
       t.deepEqual(repeated.map(showSample), [], 'no series carries a label name twice');
-      t.deepEqual(select(run.samples, { __name__: 'test', a: '1' }).map(showSample), [], 'the scrape must fail: no test{a="1"}');
+      t.deepEqual(
+        select(run.samples, { __name__: 'test', a: '1' }).map(showSample),
+        [],
+        'the scrape must fail: no test{a="1"}',
+      );
       expectUpZero(t, run);
     },
   },
@@ -226,9 +243,16 @@ const CASES: Rw1Case[] = [
   },
   {
     name: 'HonorLabels',
-    spec: () => ({ metrics: serveStatic('# HELP test A gauge\n# TYPE test gauge\ntest{job="original", instance="foo"} 1.0\n') }),
+    spec: () => ({
+      metrics: serveStatic('# HELP test A gauge\n# TYPE test gauge\ntest{job="original", instance="foo"} 1.0\n'),
+    }),
     check(t, run) {
-      expectAll(t, run, { __name__: 'test', exported_job: 'original', exported_instance: 'foo', job: 'test', instance: run.target }, 1);
+      expectAll(
+        t,
+        run,
+        { __name__: 'test', exported_job: 'original', exported_instance: 'foo', job: 'test', instance: run.target },
+        1,
+      );
     },
   },
   {
@@ -244,7 +268,8 @@ const CASES: Rw1Case[] = [
       const markers = all.filter((s) => s.stale);
       t.is(real.length, 1, `one real sample of stale\n${showSamples(all)}`);
       t.is(markers.length, 1, `exactly one stale marker (bits 0x7ff0000000000002)\n${showSamples(all)}`);
-      if (real.length === 1 && markers.length === 1) t.true(markers[0].timestamp > real[0].timestamp, 'marker after the sample');
+      if (real.length === 1 && markers.length === 1)
+        t.true(markers[0].timestamp > real[0].timestamp, 'marker after the sample');
     },
   },
   {
@@ -295,10 +320,15 @@ const CASES: Rw1Case[] = [
       for (const s of run.samples) {
         const key = s.raw.map((l) => `${l.name}=${l.value}`).join(',');
         const prev = last.get(key);
-        if (prev && !(prev.timestamp < s.timestamp)) bad.push(`${showSample(prev)} (push ${prev.request}) then ${showSample(s)} (push ${s.request})`);
+        if (prev && !(prev.timestamp < s.timestamp))
+          bad.push(`${showSample(prev)} (push ${prev.request}) then ${showSample(s)} (push ${s.request})`);
         last.set(key, s);
       }
-      t.deepEqual(bad.slice(0, 10), [], `per series, timestamps strictly increase in completion order (${bad.length} violations)`);
+      t.deepEqual(
+        bad.slice(0, 10),
+        [],
+        `per series, timestamps strictly increase in completion order (${bad.length} violations)`,
+      );
       const { count, wrong } = countWithValue(run.samples, { __name__: 'test' }, 1);
       t.true(count >= 1000 * MIN_DELIVERED, `test{i=…} samples: ${count}`);
       t.deepEqual(wrong.slice(0, 10).map(showSample), []);
@@ -324,7 +354,11 @@ const CASES: Rw1Case[] = [
       // The first push starts with the first scrape, so its `now` sample is in the rejected batch.
       const v0 = nowValue(run.served[0].body);
       const resent = select(run.samples, { __name__: 'now' }).filter((s) => s.value === v0);
-      t.is(resent.length, 1, `the first scrape's now=${v0} arrives exactly once after the 500\n${showSamples(select(run.samples, { __name__: 'now' }))}`);
+      t.is(
+        resent.length,
+        1,
+        `the first scrape's now=${v0} arrives exactly once after the 500\n${showSamples(select(run.samples, { __name__: 'now' }))}`,
+      );
       expectNowMatchesTimestamp(t, run);
     },
   },
@@ -343,11 +377,16 @@ const CASES: Rw1Case[] = [
       t.true(first.sampleCount > 0, 'the rejected push carried samples');
       const v0 = nowValue(run.served[0].body);
       const nows = select(run.samples, { __name__: 'now' });
-      t.deepEqual(nows.filter((s) => s.value === v0).map(showSample), [], `the first scrape's now=${v0} is never resent`);
+      t.deepEqual(
+        nows.filter((s) => s.value === v0).map(showSample),
+        [],
+        `the first scrape's now=${v0} is never resent`,
+      );
       // A dropped batch must not block what follows. Prometheus' default 5 s deadline often makes
       // the shutdown flush its only push, and then there is no "later" to check.
       const later = run.servedAt.filter((at) => at > first.receivedAt && at < run.interruptedAt).length;
-      if (later > 0) t.true(nows.length > 0, `${later} scrapes after the rejected push, none of their now samples arrived`);
+      if (later > 0)
+        t.true(nows.length > 0, `${later} scrapes after the rejected push, none of their now samples arrived`);
       else t.log('no scrape followed the rejected push; the later-delivery check does not apply');
     },
   },
@@ -363,7 +402,9 @@ const rw1 = test.macro({
     const run = await runCase(sender, c.spec());
     const tail = run.output.split('\n').slice(-40).join('\n');
     t.is(run.exitCode, 0, `${sender} must exit 0 on SIGINT; output tail:\n${tail}`);
-    t.log(`ran ${run.interruptedAt - run.startedAt} ms, SIGINT→exit ${run.stoppedAt - run.interruptedAt} ms, ${run.served.length} scrapes, ${run.rx.attempts.length} pushes, ${run.samples.length} samples`);
+    t.log(
+      `ran ${run.interruptedAt - run.startedAt} ms, SIGINT→exit ${run.stoppedAt - run.interruptedAt} ms, ${run.served.length} scrapes, ${run.rx.attempts.length} pushes, ${run.samples.length} samples`,
+    );
     c.check(t, run);
     if (!t.passed) t.log(`${sender} output tail:\n${tail}`);
   },

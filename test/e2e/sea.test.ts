@@ -10,6 +10,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { bundleClient } from '../../scripts/client-bundle.ts';
 import { RwReceiver } from '../helpers/rw-receiver.ts';
 import { ROOT, freePort, startProc, tmpDir, waitUntil, type Proc } from '../helpers/procs.ts';
 
@@ -27,7 +28,8 @@ async function mtime(p: string): Promise<number | null> {
 
 function build(cmd: string, args: string[]): void {
   const r = spawnSync(cmd, args, { cwd: ROOT, encoding: 'utf8', timeout: 600_000 });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status ?? r.signal}):\n${r.stdout}${r.stderr}`);
+  if (r.status !== 0)
+    throw new Error(`${cmd} ${args.join(' ')} failed (${r.status ?? r.signal}):\n${r.stdout}${r.stderr}`);
 }
 
 /**
@@ -79,10 +81,17 @@ async function lone(t: ExecutionContext): Promise<{ dir: string; bin: string }> 
 test('e2e sea: `env -i outpost --version` prints version, revision, Node version and build date', async (t) => {
   const { dir, bin } = await lone(t);
   const started = Date.now();
-  const { stdout, stderr } = await run('env', ['-i', bin, '--version'], { cwd: dir, encoding: 'utf8', timeout: 30_000 });
+  const { stdout, stderr } = await run('env', ['-i', bin, '--version'], {
+    cwd: dir,
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
   t.log(`--version took ${Date.now() - started} ms`);
   t.is(stderr, '');
-  const m = /^outpost, version (\S+) \(revision: ([0-9a-f]{40}|unknown)\)\n {2}build date: +(\S+)\n {2}node version: +(v\d+\.\d+\.\d+)\n {2}platform: +linux\/x64\n$/.exec(stdout);
+  const m =
+    /^outpost, version (\S+) \(revision: ([0-9a-f]{40}|unknown)\)\n {2}build date: +(\S+)\n {2}node version: +(v\d+\.\d+\.\d+)\n {2}platform: +linux\/x64\n$/.exec(
+      stdout,
+    );
   t.truthy(m, stdout);
   if (!m) return;
   t.is(m[1], version);
@@ -135,21 +144,44 @@ test('e2e sea: the lone binary under env -i scrapes, remote-writes, and exits 0 
     await fs.rm(work, { recursive: true, force: true });
   });
 
-  agent = startProc('env', ['-i', bin, `--config.file=${cfg}`, `--storage.agent.path=${path.join(work, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--no-tui'], { cwd: dir });
+  agent = startProc(
+    'env',
+    [
+      '-i',
+      bin,
+      `--config.file=${cfg}`,
+      `--storage.agent.path=${path.join(work, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--no-tui',
+    ],
+    { cwd: dir },
+  );
   const base = `http://127.0.0.1:${port}`;
-  await waitUntil(async () => (await fetch(`${base}/-/ready`)).status === 200, 30_000, () => `/-/ready = 200\n${agent?.output()}`);
+  await waitUntil(
+    async () => (await fetch(`${base}/-/ready`)).status === 200,
+    30_000,
+    () => `/-/ready = 200\n${agent?.output()}`,
+  );
   await rx.waitFor((r) => r.series('sea_probe_scrapes_total').length >= 3, 30_000);
 
   const first = rx.series('sea_probe_scrapes_total')[0]!;
   t.deepEqual(first.labels, { __name__: 'sea_probe_scrapes_total', instance: addr, job: 'probe', site: 'sea-test' });
-  t.true(rx.series('up').some((s) => s.value === 1 && s.labels.job === 'probe'), 'up=1 delivered');
+  t.true(
+    rx.series('up').some((s) => s.value === 1 && s.labels.job === 'probe'),
+    'up=1 delivered',
+  );
   t.is(rx.requests[0]!.headers['user-agent'], `Outpost/${version}`);
   const self = await (await fetch(`${base}/metrics`)).text();
   t.regex(self, new RegExp(`^prometheus_build_info\\{[^}]*version="${version.replace(/\./g, '\\.')}"[^}]*\\} 1$`, 'm'));
   t.regex(self, /^process_resident_memory_bytes \d+/m);
-  const info = (await (await fetch(`${base}/api/v1/status/buildinfo`)).json()) as { data: { version: string; goVersion: string } };
+  const info = (await (await fetch(`${base}/api/v1/status/buildinfo`)).json()) as {
+    data: { version: string; goVersion: string };
+  };
   t.is(info.data.version, version);
   t.is(info.data.goVersion, `node${process.versions.node}`);
+  // The UI script is the browser bundle built into the binary, not the source read from disk.
+  const js = await (await fetch(`${base}/static/outpost.js`)).text();
+  t.is(js, await bundleClient());
 
   const code = await agent.stop('SIGTERM');
   const out = agent.output();

@@ -35,10 +35,14 @@ test('e2e: node_exporter series arrive in a real Prometheus, up=1', async (t) =>
     '      batch_send_deadline: 1s',
     '',
   ]);
-  await waitUntil(async () => {
-    const r = await prom.query('up{job="node"}');
-    return r.length === 1 && r[0].value[1] === '1';
-  }, 30_000, () => `up{job="node"}=1 in Prometheus\n${agent.output()}`);
+  await waitUntil(
+    async () => {
+      const r = await prom.query('up{job="node"}');
+      return r.length === 1 && r[0].value[1] === '1';
+    },
+    30_000,
+    () => `up{job="node"}=1 in Prometheus\n${agent.output()}`,
+  );
   const up = await prom.query('up{job="node"}');
   t.is(up[0].metric.instance, node.address);
   // Let a few more scrapes land, then compare the sets of names.
@@ -49,8 +53,16 @@ test('e2e: node_exporter series arrive in a real Prometheus, up=1', async (t) =>
   const always = [...before].filter((n) => after.has(n) && n.startsWith('node_'));
   const ever = new Set([...before, ...after]);
   t.true(always.length > 50, `node_exporter exposes many node_* metrics (${always.length})`);
-  t.deepEqual(always.filter((n) => !stored.has(n)), [], 'every node_* name node_exporter exposed arrived');
-  t.deepEqual([...stored].filter((n) => !ever.has(n)), [], 'nothing arrived that node_exporter did not expose');
+  t.deepEqual(
+    always.filter((n) => !stored.has(n)),
+    [],
+    'every node_* name node_exporter exposed arrived',
+  );
+  t.deepEqual(
+    [...stored].filter((n) => !ever.has(n)),
+    [],
+    'nothing arrived that node_exporter did not expose',
+  );
   // Agent HTTP surface.
   t.is((await fetch(`http://127.0.0.1:${port}/-/healthy`)).status, 200);
   t.is((await fetch(`http://127.0.0.1:${port}/-/ready`)).status, 200);
@@ -88,7 +100,11 @@ test('e2e: SIGINT exits 0 after delivering every scraped sample', async (t) => {
     '      batch_send_deadline: 30s',
     '',
   ]);
-  await waitUntil(async () => served >= 4, 20_000, () => `4 scrapes\n${agent.output()}`);
+  await waitUntil(
+    async () => served >= 4,
+    20_000,
+    () => `4 scrapes\n${agent.output()}`,
+  );
   const code = await agent.stop('SIGINT');
   t.is(code, 0, agent.output());
   const scraped = served;

@@ -48,7 +48,20 @@ class Term {
   }
 
   async start(cmd: readonly string[]): Promise<void> {
-    const out = await this.tmux('new-session', '-d', '-x', '120', '-y', '35', '-s', 'outpost', '-P', '-F', '#{pane_pid}', ...cmd);
+    const out = await this.tmux(
+      'new-session',
+      '-d',
+      '-x',
+      '120',
+      '-y',
+      '35',
+      '-s',
+      'outpost',
+      '-P',
+      '-F',
+      '#{pane_pid}',
+      ...cmd,
+    );
     this.panePid = Number(out.trim());
     this.socketPath = (await this.tmux('display-message', '-p', '#{socket_path}')).trim();
   }
@@ -122,7 +135,9 @@ test('e2e tui: the built agent in tmux shows the dashboard, follows keys, and q 
   const target = http.createServer((_req, res) => {
     served++;
     res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' });
-    res.end(`# TYPE tmux_probe_scrapes_total counter\ntmux_probe_scrapes_total ${served}\ntmux_probe_info{kind="tui"} 1\n`);
+    res.end(
+      `# TYPE tmux_probe_scrapes_total counter\ntmux_probe_scrapes_total ${served}\ntmux_probe_info{kind="tui"} 1\n`,
+    );
   });
   await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
   const up = `127.0.0.1:${(target.address() as AddressInfo).port}`;
@@ -166,9 +181,25 @@ test('e2e tui: the built agent in tmux shows the dashboard, follows keys, and q 
     await fs.rm(dir, { recursive: true, force: true });
   });
 
-  const agent = [process.execPath, BUNDLE, `--config.file=${cfg}`, `--storage.agent.path=${data}`, `--web.listen-address=127.0.0.1:${port}`];
+  const agent = [
+    process.execPath,
+    BUNDLE,
+    `--config.file=${cfg}`,
+    `--storage.agent.path=${data}`,
+    `--web.listen-address=127.0.0.1:${port}`,
+  ];
   // The pane runs sh, which records the agent's exit code once it ends.
-  await term.start(['env', '-u', 'CI', `OUTPOST_TEST_EXIT=${exitFile}`, 'sh', '-c', '"$@"; echo $? > "$OUTPOST_TEST_EXIT"', 'sh', ...agent]);
+  await term.start([
+    'env',
+    '-u',
+    'CI',
+    `OUTPOST_TEST_EXIT=${exitFile}`,
+    'sh',
+    '-c',
+    '"$@"; echo $? > "$OUTPOST_TEST_EXIT"',
+    'sh',
+    ...agent,
+  ]);
 
   // Dashboard: header, both targets settled, WAL panel, remote write up.
   let s = await term.waitFor(
@@ -176,7 +207,13 @@ test('e2e tui: the built agent in tmux shows the dashboard, follows keys, and q 
     (x) => row('alpha', 'up').test(x) && row('beta', 'down').test(x) && /rx-tmux\s+up\b/.test(x),
     20_000,
   );
-  t.regex(s, new RegExp(`^Outpost ${version.replace(/\./g, '\\.')}\\s+● running\\s+up \\d+s\\s+listen 127\\.0\\.0\\.1:${port}`, 'm'));
+  t.regex(
+    s,
+    new RegExp(
+      `^Outpost ${version.replace(/\./g, '\\.')}\\s+● running\\s+up \\d+s\\s+listen 127\\.0\\.0\\.1:${port}`,
+      'm',
+    ),
+  );
   t.true(s.includes(`config ${cfg}`) && s.includes(`data ${data}`), s);
   t.regex(s, /Targets\s+2 \(1 up\)\s+sort: pool ↑/);
   t.regex(s, /│\s+WAL\s+│/);

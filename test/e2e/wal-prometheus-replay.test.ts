@@ -23,13 +23,25 @@ test('e2e: Prometheus 2.42 agent replays an Outpost WAL with no corruption and t
   });
   await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
   t.teardown(() => target.close());
-  const { agent: ours, port, dir, dataDir: data } = await startAgent(t, `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: replay\n    static_configs:\n      - targets: ['127.0.0.1:${(target.address() as AddressInfo).port}']\n`);
+  const {
+    agent: ours,
+    port,
+    dir,
+    dataDir: data,
+  } = await startAgent(
+    t,
+    `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: replay\n    static_configs:\n      - targets: ['127.0.0.1:${(target.address() as AddressInfo).port}']\n`,
+  );
   let active = 0;
   try {
-    active = await waitUntil(async () => {
-      const v = await metric(`http://127.0.0.1:${port}/metrics`, 'prometheus_agent_active_series');
-      return v !== undefined && v >= series + 5 ? v : undefined;
-    }, 20_000, () => `outpost active series\n${ours.output()}`);
+    active = await waitUntil(
+      async () => {
+        const v = await metric(`http://127.0.0.1:${port}/metrics`, 'prometheus_agent_active_series');
+        return v !== undefined && v >= series + 5 ? v : undefined;
+      },
+      20_000,
+      () => `outpost active series\n${ours.output()}`,
+    );
     await new Promise((r) => setTimeout(r, 2500));
   } finally {
     t.is(await ours.stop('SIGTERM'), 0, ours.output());
@@ -38,9 +50,18 @@ test('e2e: Prometheus 2.42 agent replays an Outpost WAL with no corruption and t
   const pport = await freePort();
   const emptyCfg = path.join(dir, 'prom.yml');
   await fs.writeFile(emptyCfg, 'global:\n  scrape_interval: 1m\n');
-  const prom = startProc('prometheus', ['--enable-feature=agent', `--config.file=${emptyCfg}`, `--storage.agent.path=${data}`, `--web.listen-address=127.0.0.1:${pport}`]);
+  const prom = startProc('prometheus', [
+    '--enable-feature=agent',
+    `--config.file=${emptyCfg}`,
+    `--storage.agent.path=${data}`,
+    `--web.listen-address=127.0.0.1:${pport}`,
+  ]);
   try {
-    await waitUntil(() => httpOk(`http://127.0.0.1:${pport}/-/ready`), 30_000, () => `prometheus ready\n${prom.output()}`);
+    await waitUntil(
+      () => httpOk(`http://127.0.0.1:${pport}/-/ready`),
+      30_000,
+      () => `prometheus ready\n${prom.output()}`,
+    );
     const theirs = await metric(`http://127.0.0.1:${pport}/metrics`, 'prometheus_agent_active_series');
     t.is(theirs, active, 'same number of active series after Prometheus replayed our WAL');
     t.is(await metric(`http://127.0.0.1:${pport}/metrics`, 'prometheus_agent_corruptions_total'), 0);

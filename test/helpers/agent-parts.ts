@@ -20,9 +20,15 @@ export async function openStorage(
   wal: { segmentSize: number; compress: boolean },
   log: Logger,
   registry: Registry,
-  opts: { tailBytes?: number } = {},
+  opts: { tailBytes?: number | undefined } = {},
 ): Promise<{ storage: AgentStorage; remoteOptions: Omit<RemoteStorageOptions, 'userAgent' | 'flushDeadlineMs'> }> {
-  const storage = new AgentStorage({ dataDir, wal, log, metrics: new AgentMetrics(registry), tailBytes: opts.tailBytes });
+  const storage = new AgentStorage({
+    dataDir,
+    wal,
+    log,
+    metrics: new AgentMetrics(registry),
+    tailBytes: opts.tailBytes,
+  });
   await storage.open();
   const walStats = new WalStats(storage.walDir);
   const remoteOptions: Omit<RemoteStorageOptions, 'userAgent' | 'flushDeadlineMs'> = {
@@ -51,7 +57,11 @@ export async function startPipeline(
   const config: Config = parseConfig(yaml, 'test.yml');
   const wal = { segmentSize: opts.segmentSize ?? 32768 * 4, compress: opts.compress ?? true };
   const { storage, remoteOptions } = await openStorage(dataDir, wal, log, reg, { tailBytes: opts.tailBytes });
-  const remote = new RemoteStorage({ ...remoteOptions, userAgent: 'outpost-test', flushDeadlineMs: opts.flushDeadlineMs ?? 5000 });
+  const remote = new RemoteStorage({
+    ...remoteOptions,
+    userAgent: 'outpost-test',
+    flushDeadlineMs: opts.flushDeadlineMs ?? 5000,
+  });
   await remote.applyConfig(config.remoteWrite, config.global.externalLabels);
   const app = storage.appender();
   return {

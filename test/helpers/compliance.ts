@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import YAML from 'yaml';
-import type { DecodedLabel } from '../../src/remote/proto.ts';
+import type { DecodedLabel } from './rw-proto.ts';
 import { freePort, startOutpost, startProc, tmpDir, type Proc, type Teardown } from './procs.ts';
 import { RwReceiver } from './rw-receiver.ts';
 
@@ -161,7 +161,7 @@ export class Exposition {
 
 export const TEXT_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
-export interface ScrapeResponse {
+interface ScrapeResponse {
   status?: number;
   contentType?: string;
   body: string;
@@ -188,7 +188,13 @@ export function serveText(body: string): MetricsHandler {
 }
 
 /** The series a scrape adds about itself, whatever the target answered. */
-export const REPORT_SERIES = ['up', 'scrape_duration_seconds', 'scrape_samples_scraped', 'scrape_samples_post_metric_relabeling', 'scrape_series_added'] as const;
+export const REPORT_SERIES = [
+  'up',
+  'scrape_duration_seconds',
+  'scrape_samples_scraped',
+  'scrape_samples_post_metric_relabeling',
+  'scrape_series_added',
+] as const;
 
 export function serveStatic(body: string): MetricsHandler {
   // Go's http server sniffs a plain body as text/plain, which is what the original harness served.
@@ -284,7 +290,7 @@ export function prometheusBinary(): string | null {
 }
 
 /** The reference binary when it is a 2.x (the 2.42 agent the web tests compare bodies with), else null. */
-export function prometheus2Binary(): string | null {
+function prometheus2Binary(): string | null {
   const bin = prometheusBinary();
   if (bin === null) return null;
   try {
@@ -312,7 +318,12 @@ export function startPrometheusAgent(t: Teardown, bin: string, args: readonly st
   return prom;
 }
 
-function configYaml(sender: Sender, target: string, writeUrl: string, queue: Readonly<Record<string, string | number>>): string {
+function configYaml(
+  sender: Sender,
+  target: string,
+  writeUrl: string,
+  queue: Readonly<Record<string, string | number>>,
+): string {
   const lines = [
     'global:',
     '  scrape_interval: 1s',
@@ -325,13 +336,18 @@ function configYaml(sender: Sender, target: string, writeUrl: string, queue: Rea
   ];
   // The original harness left Prometheus' queue defaults alone; Outpost gets a short deadline so
   // batches leave during the run rather than only at shutdown.
-  const q: Record<string, string | number> = sender === 'outpost' ? { batch_send_deadline: '1s', ...queue } : { ...queue };
+  const q: Record<string, string | number> =
+    sender === 'outpost' ? { batch_send_deadline: '1s', ...queue } : { ...queue };
   const entries = Object.entries(q);
   if (entries.length > 0) lines.push('    queue_config:', ...entries.map(([k, v]) => `      ${k}: ${v}`));
   return lines.join('\n') + '\n';
 }
 
-async function startTarget(metrics: MetricsHandler, served: ScrapeResponse[], servedAt: number[]): Promise<{ server: http.Server; address: string }> {
+async function startTarget(
+  metrics: MetricsHandler,
+  served: ScrapeResponse[],
+  servedAt: number[],
+): Promise<{ server: http.Server; address: string }> {
   const server = http.createServer((req, res) => {
     if (req.url !== '/metrics') {
       res.writeHead(404).end();
@@ -355,8 +371,19 @@ async function startTarget(metrics: MetricsHandler, served: ScrapeResponse[], se
   return { server, address: `127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
 
-function startSender(sender: Sender, cfg: string, dataDir: string, extra: readonly string[] = [], listen = '127.0.0.1:0'): Promise<Proc> {
-  const common = [`--config.file=${cfg}`, `--storage.agent.path=${dataDir}`, `--web.listen-address=${listen}`, ...extra];
+function startSender(
+  sender: Sender,
+  cfg: string,
+  dataDir: string,
+  extra: readonly string[] = [],
+  listen = '127.0.0.1:0',
+): Promise<Proc> {
+  const common = [
+    `--config.file=${cfg}`,
+    `--storage.agent.path=${dataDir}`,
+    `--web.listen-address=${listen}`,
+    ...extra,
+  ];
   if (sender === 'outpost') return startOutpost(common);
   const bin = prometheusBinary();
   if (bin === null) throw new Error('prometheus binary not found');
@@ -369,7 +396,8 @@ function flatten(rx: RwReceiver): WireSample[] {
     for (const ts of r.decoded.timeseries) {
       const labels: Record<string, string> = {};
       for (const l of ts.labels) labels[l.name] = l.value;
-      for (const s of ts.samples) out.push({ raw: ts.labels, labels, value: s.value, stale: s.stale, timestamp: s.timestamp, request });
+      for (const s of ts.samples)
+        out.push({ raw: ts.labels, labels, value: s.value, stale: s.stale, timestamp: s.timestamp, request });
     }
   });
   return out;
@@ -417,7 +445,19 @@ export async function runCase(sender: Sender, spec: CaseSpec): Promise<CaseRun> 
     const interruptedAt = Date.now();
     const exitCode = await proc.stop('SIGINT', 60_000);
     const stoppedAt = Date.now();
-    return { sender, rx, samples: flatten(rx), target: t.address, served, servedAt, startedAt, stoppedAt, interruptedAt, exitCode, output: proc.output() };
+    return {
+      sender,
+      rx,
+      samples: flatten(rx),
+      target: t.address,
+      served,
+      servedAt,
+      startedAt,
+      stoppedAt,
+      interruptedAt,
+      exitCode,
+      output: proc.output(),
+    };
   } finally {
     await proc?.stop('SIGKILL', 5000);
     await rx?.close();
@@ -431,7 +471,7 @@ export async function runCase(sender: Sender, spec: CaseSpec): Promise<CaseRun> 
 
 export type Matcher = Readonly<Record<string, string>>;
 
-export function matches(s: WireSample, m: Matcher): boolean {
+function matches(s: WireSample, m: Matcher): boolean {
   for (const [k, v] of Object.entries(m)) if ((s.labels[k] ?? '') !== v) return false;
   return true;
 }
@@ -455,7 +495,11 @@ export function showSamples(samples: readonly WireSample[], limit = 20): string 
 }
 
 /** Count of samples matching m, and those among them whose value is not `value` (stale markers count as different). */
-export function countWithValue(samples: readonly WireSample[], m: Matcher, value: number): { count: number; wrong: WireSample[] } {
+export function countWithValue(
+  samples: readonly WireSample[],
+  m: Matcher,
+  value: number,
+): { count: number; wrong: WireSample[] } {
   const sel = select(samples, m);
   return { count: sel.length, wrong: sel.filter((s) => s.stale || s.value !== value) };
 }
@@ -463,7 +507,7 @@ export function countWithValue(samples: readonly WireSample[], m: Matcher, value
 // ---- scenarios: several targets, several receivers, scripted runs (black-box suite) ------------
 
 /** One scrape target of a scenario, with everything it served. */
-export interface TargetState {
+interface TargetState {
   /** host:port (the `instance` label). */
   address: string;
   served: ScrapeResponse[];
@@ -486,7 +530,7 @@ export interface ScenarioEnv {
   web: string;
 }
 
-export interface ScenarioControl {
+interface ScenarioControl {
   readonly sender: Sender;
   readonly env: ScenarioEnv;
   readonly rxs: readonly RwReceiver[];
@@ -542,7 +586,7 @@ export interface ScenarioRun {
   /** Output of every process of the run (restarts included). */
   output: string;
   /** Set when drive() threw: the run still ended cleanly, but checks should report this. */
-  driveError?: string;
+  driveError?: string | undefined;
 }
 
 /** Wall-clock cap on waiting for scrapes: Prometheus 2.42 needs ~5 s (discovery's update tick) before its first. */
@@ -553,7 +597,7 @@ const SCENARIO_SCRAPE_WAIT_MS = 20_000;
  * sender, lets drive() script the run, SIGINTs it and waits for the exit. Everything is torn down
  * before it resolves (receivers closed; their records stay readable).
  */
-export async function runScenario(sender: Sender, spec: ScenarioSpec): Promise<ScenarioRun> {
+async function runScenario(sender: Sender, spec: ScenarioSpec): Promise<ScenarioRun> {
   await acquireSlot();
   const servers: http.Server[] = [];
   const rxs: RwReceiver[] = [];
@@ -598,7 +642,8 @@ export async function runScenario(sender: Sender, spec: ScenarioSpec): Promise<S
     const startedAt = Date.now();
     proc = await launch();
     const restartExitCodes: (number | string)[] = [];
-    const exitedEarly = (): boolean => proc !== null && (proc.child.exitCode !== null || proc.child.signalCode !== null);
+    const exitedEarly = (): boolean =>
+      proc !== null && (proc.child.exitCode !== null || proc.child.signalCode !== null);
     const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
     const waitFor = async (pred: () => boolean, timeoutMs: number, what: string): Promise<void> => {
       const end = Date.now() + timeoutMs;
@@ -607,7 +652,9 @@ export async function runScenario(sender: Sender, spec: ScenarioSpec): Promise<S
           // The summary of a CI run shows this message but not the test's log, so it carries the why.
           const p = proc as Proc;
           const code = await p.exited;
-          throw new Error(`${sender} exited (${code}) while waiting for ${what}; its last output:\n${outputTail(p.output(), 8)}`);
+          throw new Error(
+            `${sender} exited (${code}) while waiting for ${what}; its last output:\n${outputTail(p.output(), 8)}`,
+          );
         }
         if (Date.now() > end) throw new Error(`${sender}: timed out after ${timeoutMs} ms waiting for ${what}`);
         await sleep(25);
@@ -635,7 +682,11 @@ export async function runScenario(sender: Sender, spec: ScenarioSpec): Promise<S
       },
       waitFor,
       waitScrapes(n, timeoutMs = SCENARIO_SCRAPE_WAIT_MS, names = Object.keys(targets)) {
-        return waitFor(() => names.every((k) => targets[k].served.length >= n), timeoutMs, `${n} scrapes of ${names.join(', ')}`);
+        return waitFor(
+          () => names.every((k) => targets[k].served.length >= n),
+          timeoutMs,
+          `${n} scrapes of ${names.join(', ')}`,
+        );
       },
       sleep,
     };
@@ -680,7 +731,7 @@ export async function runScenario(sender: Sender, spec: ScenarioSpec): Promise<S
 }
 
 /** Memoizes an async computation (one sender run shared by several test cases). */
-export function once<T>(fn: () => Promise<T>): () => Promise<T> {
+function once<T>(fn: () => Promise<T>): () => Promise<T> {
   let p: Promise<T> | null = null;
   return () => (p ??= fn());
 }
@@ -703,7 +754,7 @@ export function staleMarkers(samples: readonly WireSample[], m: Matcher): WireSa
 }
 
 /** The last lines of a process output, for failure messages. */
-export function outputTail(output: string, lines = 40): string {
+function outputTail(output: string, lines = 40): string {
   return output.split('\n').slice(-lines).join('\n');
 }
 
@@ -721,9 +772,16 @@ export function job(env: ScenarioEnv, name: string, targets: readonly string[], 
  * first receiver. Both senders get `batch_send_deadline: 1s` so pushes leave during a short run
  * (Prometheus' 5 s default would leave most data for the shutdown flush).
  */
-export function agentConfig(env: ScenarioEnv, o: { jobs: readonly Yaml[]; global?: Yaml; remoteWrite?: readonly Yaml[] }): string {
+export function agentConfig(
+  env: ScenarioEnv,
+  o: { jobs: readonly Yaml[]; global?: Yaml; remoteWrite?: readonly Yaml[] },
+): string {
   const remoteWrite = o.remoteWrite ?? [{ url: env.receivers[0], queue_config: { batch_send_deadline: '1s' } }];
-  return YAML.stringify({ global: { scrape_interval: '1s', ...o.global }, scrape_configs: o.jobs, remote_write: remoteWrite });
+  return YAML.stringify({
+    global: { scrape_interval: '1s', ...o.global },
+    scrape_configs: o.jobs,
+    remote_write: remoteWrite,
+  });
 }
 
 /** A sender run shared by several cases, started on first use. */
@@ -731,7 +789,10 @@ export type SharedRuns = Readonly<Record<Sender, () => Promise<ScenarioRun>>>;
 
 /** make() is called once per sender, so stateful targets are never shared between the two runs. */
 export function sharedRuns(make: (sender: Sender) => ScenarioSpec): SharedRuns {
-  return { outpost: once(() => runScenario('outpost', make('outpost'))), prometheus: once(() => runScenario('prometheus', make('prometheus'))) };
+  return {
+    outpost: once(() => runScenario('outpost', make('outpost'))),
+    prometheus: once(() => runScenario('prometheus', make('prometheus'))),
+  };
 }
 
 export interface BlackBoxCase {
@@ -754,7 +815,8 @@ export function registerBlackBox(section: string, cases: readonly BlackBoxCase[]
       if (sender === 'prometheus' && c.outpostOnly !== undefined) continue;
       const title = `${section} › ${c.title} › ${sender}`;
       const body = async (t: ExecutionContext): Promise<void> => {
-        if (sender === 'outpost' && c.outpostOnly !== undefined) t.log(`Prometheus 2.42 is not run for this case: ${c.outpostOnly}`);
+        if (sender === 'outpost' && c.outpostOnly !== undefined)
+          t.log(`Prometheus 2.42 is not run for this case: ${c.outpostOnly}`);
         if (sender === 'outpost' && c.outpostFailing !== undefined) t.log(`known Outpost bug: ${c.outpostFailing}`);
         const r = await c.runs[sender]();
         try {
@@ -781,5 +843,7 @@ export function registerBlackBox(section: string, cases: readonly BlackBoxCase[]
 /** The common run checks: exit status 0 after SIGINT. */
 export function runExitsZero(t: ExecutionContext, r: ScenarioRun): void {
   t.is(r.exitCode, 0, `${r.sender} must exit 0 on SIGINT`);
-  t.log(`${r.sender}: ran ${r.interruptedAt - r.startedAt} ms, SIGINT→exit ${r.stoppedAt - r.interruptedAt} ms, ${r.samples.map((s) => s.length).join('/')} samples`);
+  t.log(
+    `${r.sender}: ran ${r.interruptedAt - r.startedAt} ms, SIGINT→exit ${r.stoppedAt - r.interruptedAt} ms, ${r.samples.map((s) => s.length).join('/')} samples`,
+  );
 }

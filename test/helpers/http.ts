@@ -26,7 +26,7 @@ export type Handler = (req: Received, res: http.ServerResponse) => void;
 
 export interface ServerOptions {
   /** Serve HTTPS with this certificate (a `Cert` from tls.ts fits). */
-  tls?: { cert: Buffer; key: Buffer };
+  tls?: { cert: Buffer; key: Buffer } | undefined;
   /** Close the server when this test ends. */
   t?: Teardown;
 }
@@ -51,7 +51,13 @@ export async function startServer(handler: Handler, o: ServerOptions = {}): Prom
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const r: Received = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, rawHeaders: req.rawHeaders, body: Buffer.concat(chunks) };
+      const r: Received = {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        rawHeaders: req.rawHeaders,
+        body: Buffer.concat(chunks),
+      };
       received.push(r);
       handler(r, res);
     });
@@ -64,10 +70,11 @@ export async function startServer(handler: Handler, o: ServerOptions = {}): Prom
     port,
     received,
     connections: () => conns,
-    close: () => new Promise<void>((r) => {
-      srv.closeAllConnections();
-      srv.close(() => r());
-    }),
+    close: () =>
+      new Promise<void>((r) => {
+        srv.closeAllConnections();
+        srv.close(() => r());
+      }),
   };
   o.t?.teardown(() => server.close());
   return server;
@@ -91,7 +98,8 @@ export interface ProxyOptions {
   t?: Teardown;
 }
 
-const PROXY_AUTH_REQUIRED = 'HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="test"\r\nContent-Length: 0\r\n\r\n';
+const PROXY_AUTH_REQUIRED =
+  'HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="test"\r\nContent-Length: 0\r\n\r\n';
 
 /**
  * A minimal forward proxy on loopback: forwards absolute-URI requests (without the proxy's own
@@ -102,7 +110,8 @@ export async function startProxy(o: ProxyOptions = {}): Promise<TestProxy> {
   const connects: TestProxy['connects'] = [];
   const sockets = new Set<net.Socket>();
   const wanted = o.credentials === undefined ? undefined : 'Basic ' + Buffer.from(o.credentials).toString('base64');
-  const authorized = (h: http.IncomingHttpHeaders): boolean => wanted === undefined || h['proxy-authorization'] === wanted;
+  const authorized = (h: http.IncomingHttpHeaders): boolean =>
+    wanted === undefined || h['proxy-authorization'] === wanted;
   const srv = http.createServer((req, res) => {
     forwarded.push({ url: req.url ?? '', headers: req.headers });
     if (!authorized(req.headers)) {
@@ -113,10 +122,13 @@ export async function startProxy(o: ProxyOptions = {}): Promise<TestProxy> {
     const target = new URL(req.url ?? '');
     const headers = { ...req.headers };
     delete headers['proxy-authorization'];
-    const up = http.request({ host: target.hostname, port: target.port, path: target.pathname + target.search, method: req.method, headers }, (ur) => {
-      res.writeHead(ur.statusCode ?? 502, ur.headers);
-      ur.pipe(res);
-    });
+    const up = http.request(
+      { host: target.hostname, port: target.port, path: target.pathname + target.search, method: req.method, headers },
+      (ur) => {
+        res.writeHead(ur.statusCode ?? 502, ur.headers);
+        ur.pipe(res);
+      },
+    );
     up.on('error', () => {
       res.writeHead(502);
       res.end();
@@ -154,10 +166,11 @@ export async function startProxy(o: ProxyOptions = {}): Promise<TestProxy> {
     url: `http://127.0.0.1:${port}`,
     forwarded,
     connects,
-    close: () => new Promise<void>((r) => {
-      for (const s of sockets) s.destroy();
-      srv.close(() => r());
-    }),
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        srv.close(() => r());
+      }),
   };
   o.t?.teardown(() => proxy.close());
   return proxy;

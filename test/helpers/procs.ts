@@ -71,12 +71,19 @@ export interface Proc {
 
 /** Starts a process in its own process group, capturing stdout+stderr. */
 export function startProc(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Proc {
-  const child = spawn(cmd, args, { cwd: opts.cwd ?? ROOT, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(cmd, args, {
+    cwd: opts.cwd ?? ROOT,
+    env: opts.env ?? process.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
   // 'close', not 'exit': it comes after the last stdout/stderr data, so output() is complete.
-  const exited = new Promise<number | string>((resolve) => child.once('close', (code, sig) => resolve(code ?? sig ?? -1)));
+  const exited = new Promise<number | string>((resolve) =>
+    child.once('close', (code, sig) => resolve(code ?? sig ?? -1)),
+  );
   const stop = async (signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 30_000) => {
     if (child.exitCode === null && child.signalCode === null) {
       try {
@@ -101,7 +108,11 @@ export function startProc(cmd: string, args: string[], opts: { env?: NodeJS.Proc
 }
 
 /** Polls until fn returns a truthy value or the timeout passes. */
-export async function waitUntil<T>(fn: () => Promise<T | undefined | null | false>, timeoutMs: number, what: string | (() => string)): Promise<T> {
+export async function waitUntil<T>(
+  fn: () => Promise<T | undefined | null | false>,
+  timeoutMs: number,
+  what: string | (() => string),
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   let lastErr: unknown;
   for (;;) {
@@ -111,7 +122,10 @@ export async function waitUntil<T>(fn: () => Promise<T | undefined | null | fals
     } catch (err) {
       lastErr = err;
     }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${typeof what === "function" ? what() : what}${lastErr ? `: ${String(lastErr)}` : ''}`);
+    if (Date.now() > end)
+      throw new Error(
+        `timed out waiting for ${typeof what === 'function' ? what() : what}${lastErr ? `: ${String(lastErr)}` : ''}`,
+      );
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -151,7 +165,11 @@ export async function startPrometheusReceiver(): Promise<PrometheusReceiver> {
   const url = `http://127.0.0.1:${port}`;
   const launch = async () => {
     const p = startProc('prometheus', args);
-    await waitUntil(() => httpOk(`${url}/-/ready`), 30_000, () => `prometheus ready\n${p.output()}`);
+    await waitUntil(
+      () => httpOk(`${url}/-/ready`),
+      30_000,
+      () => `prometheus ready\n${p.output()}`,
+    );
     return p;
   };
   let proc = await launch();
@@ -184,7 +202,7 @@ export async function startPrometheusReceiver(): Promise<PrometheusReceiver> {
   };
 }
 
-export type PromVector = { metric: Record<string, string>; value: [number, string] }[];
+type PromVector = { metric: Record<string, string>; value: [number, string] }[];
 
 /** A real prometheus-node-exporter on 127.0.0.1. */
 export async function startNodeExporter(): Promise<{ url: string; address: string; proc: Proc }> {
@@ -196,7 +214,7 @@ export async function startNodeExporter(): Promise<{ url: string; address: strin
 }
 
 /** The agent under test: the bundle when built, else the sources (Node runs .ts directly). */
-export function outpostCommand(): string[] {
+function outpostCommand(): string[] {
   return [process.execPath, path.join(ROOT, process.env.OUTPOST_ENTRY ?? 'dist/outpost.mjs')];
 }
 
@@ -227,14 +245,23 @@ export interface StartedAgent {
  * Outpost on a fresh temp dir (agent.yml + data/) and a free port, killed and removed at teardown.
  * The config may be a function of the port, for an agent that scrapes itself. Does not wait for ready.
  */
-export async function startAgent(t: Teardown, config: AgentConfig | ((port: number) => AgentConfig), extraFlags: readonly string[] = []): Promise<StartedAgent> {
+export async function startAgent(
+  t: Teardown,
+  config: AgentConfig | ((port: number) => AgentConfig),
+  extraFlags: readonly string[] = [],
+): Promise<StartedAgent> {
   const dir = await tmpDir();
   const port = await freePort();
   const cfgPath = path.join(dir, 'agent.yml');
   const dataDir = path.join(dir, 'data');
   const cfg = typeof config === 'function' ? config(port) : config;
   await fs.writeFile(cfgPath, typeof cfg === 'string' ? cfg : cfg.join('\n'));
-  const agent = await startOutpost([`--config.file=${cfgPath}`, `--storage.agent.path=${dataDir}`, `--web.listen-address=127.0.0.1:${port}`, ...extraFlags]);
+  const agent = await startOutpost([
+    `--config.file=${cfgPath}`,
+    `--storage.agent.path=${dataDir}`,
+    `--web.listen-address=127.0.0.1:${port}`,
+    ...extraFlags,
+  ]);
   t.teardown(async () => {
     await agent.stop('SIGKILL');
     await fs.rm(dir, { recursive: true, force: true });

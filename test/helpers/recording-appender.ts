@@ -1,4 +1,4 @@
-import type { Appender } from '../../src/agent/storage.ts';
+import type { Appender } from '../../src/storage/appender.ts';
 import { labelsKey, type Labels } from '../../src/util/labels.ts';
 
 export interface RecordedSample {

@@ -54,7 +54,9 @@ test(
     t.is(req.headers['content-encoding'], 'snappy');
     t.is(req.headers['x-prometheus-remote-write-version'], '0.1.0');
     t.is(req.headers['user-agent'], 'Outpost/test');
-    t.deepEqual(rx.series('up'), [{ labels: { __name__: 'up', job: 'node' }, value: 1, stale: false, timestamp: 1000 }]);
+    t.deepEqual(rx.series('up'), [
+      { labels: { __name__: 'up', job: 'node' }, value: 1, stale: false, timestamp: 1000 },
+    ]);
     const gone = rx.series('gone');
     t.is(gone.length, 1);
     t.true(gone[0].stale);
@@ -144,7 +146,8 @@ test(
       const other = await RwReceiver.start();
       try {
         other.randomLatency(30, seed);
-        for (let i = 0; i < 6; i++) await push(other.url, rw1Body([{ labels: ['__name__', 'm'], value: i, ts: i + 1 }]));
+        for (let i = 0; i < 6; i++)
+          await push(other.url, rw1Body([{ labels: ['__name__', 'm'], value: i, ts: i + 1 }]));
         return other.attempts.map((a) => a.delayMs);
       } finally {
         await other.close();
@@ -185,12 +188,17 @@ test(
     t.is(res.headers.get('x-prometheus-remote-write-samples-written'), '2');
     t.is(res.headers.get('x-prometheus-remote-write-histograms-written'), '0');
     t.is(rx.requests[0].protocol, 'rw2');
-    t.deepEqual(rx.series('up'), [{ labels: { __name__: 'up', job: 'node' }, value: 1, stale: false, timestamp: 1000 }]);
+    t.deepEqual(rx.series('up'), [
+      { labels: { __name__: 'up', job: 'node' }, value: 1, stale: false, timestamp: 1000 },
+    ]);
     t.true(rx.series('gone')[0].stale);
     t.deepEqual(rx.requests[0].metadata, [{ metricFamilyName: 'up', type: MetricType.GAUGE, help: 'Up.', unit: '' }]);
 
     rx.plan({ writtenHeaders: false });
-    const res2 = await push(rx.url, snappy.compress(b.finish()), { 'Content-Encoding': 'snappy', 'Content-Type': RW2_CONTENT_TYPE });
+    const res2 = await push(rx.url, snappy.compress(b.finish()), {
+      'Content-Encoding': 'snappy',
+      'Content-Type': RW2_CONTENT_TYPE,
+    });
     t.is(res2.headers.get('x-prometheus-remote-write-samples-written'), null);
   }),
 );
@@ -225,7 +233,10 @@ test(
     for (let i = 0; i < 3; i++) await push(rx.url, rw1Body([{ labels: ['__name__', 'm'], value: i, ts: i + 1 }]));
     await waiting;
     t.is(rx.samples().length, 3);
-    await t.throwsAsync(rx.waitFor((r) => r.samples().length >= 100, 50), { message: /not met within 50 ms/ });
+    await t.throwsAsync(
+      rx.waitFor((r) => r.samples().length >= 100, 50),
+      { message: /not met within 50 ms/ },
+    );
   }),
 );
 

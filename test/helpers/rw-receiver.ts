@@ -14,7 +14,7 @@ import {
   type DecodedMetadataV2,
   type DecodedRequestV2,
   type DecodedWriteRequest,
-} from '../../src/remote/proto.ts';
+} from './rw-proto.ts';
 import { snappyUncompress } from '../../src/remote/snappy.ts';
 
 export interface ReceivedSample {
@@ -36,9 +36,9 @@ export interface PlannedResponse {
   writtenHeaders?: boolean;
 }
 
-export type RwProtocol = 'rw1' | 'rw2';
+type RwProtocol = 'rw1' | 'rw2';
 
-export interface ReceivedMetadata {
+interface ReceivedMetadata {
   /** RW1: metric_family_name; RW2: the series' __name__. */
   metricFamilyName: string;
   type: number;

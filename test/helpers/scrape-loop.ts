@@ -1,13 +1,14 @@
 import http from 'node:http';
 import { Registry } from 'prom-client';
-import type { Appender } from '../../src/agent/storage.ts';
+import type { Appender } from '../../src/storage/appender.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import { memoryLogger, type Logger } from '../../src/log/logger.ts';
 import { BufferPool } from '../../src/scrape/buffer-pool.ts';
-import { AuthSource } from '../../src/scrape/http-client.ts';
+import { AuthSource } from '../../src/net/auth.ts';
 import { ScrapeLoop, type LoopCounters, type LoopOptions, type ScrapeTarget } from '../../src/scrape/loop.ts';
 import { ScrapeManager } from '../../src/scrape/manager.ts';
-import { FakeClock, type Clock } from '../../src/util/clock.ts';
+import type { Clock } from '../../src/util/clock.ts';
+import { FakeClock } from './fake-clock.ts';
 import { startServer } from './http.ts';
 import type { Teardown } from './procs.ts';
 import { RecordingAppender } from './recording-appender.ts';
@@ -19,7 +20,7 @@ export function loopCounters(): LoopCounters {
 }
 
 /** Options of a pool with every limit off and no auth, over plain HTTP without keep-alive. */
-export function loopOptions(o: Partial<LoopOptions> = {}): LoopOptions {
+function loopOptions(o: Partial<LoopOptions> = {}): LoopOptions {
   return {
     honorLabels: false,
     honorTimestamps: true,
@@ -32,7 +33,12 @@ export function loopOptions(o: Partial<LoopOptions> = {}): LoopOptions {
     bodySizeLimit: 0,
     headers: { Accept: 'text/plain' },
     agent: new http.Agent({ keepAlive: false }),
-    auth: new AuthSource({ tlsConfig: { insecureSkipVerify: false }, followRedirects: true, enableHttp2: false, proxyFromEnvironment: false }),
+    auth: new AuthSource({
+      tlsConfig: { insecureSkipVerify: false },
+      followRedirects: true,
+      enableHttp2: false,
+      proxyFromEnvironment: false,
+    }),
     followRedirects: true,
     buffers: new BufferPool(),
     nameValidation: 'legacy',
@@ -53,8 +59,23 @@ export interface NewLoop {
 
 /** A scrape loop for `url` (job="job1", instance="host:1") whose scrapes the test drives with `loop.scrape(t)`. */
 export function newLoop(url: string, o: NewLoop = {}): ScrapeLoop {
-  const target: ScrapeTarget = { pool: 'job1', url, labels: ['instance', 'host:1', 'job', 'job1'], discovered: [], intervalMs: 1000, timeoutMs: 1000, ...o.target };
-  return new ScrapeLoop(target, loopOptions(o.options), o.appender ?? new RecordingAppender(), o.clock ?? new FakeClock(1_700_000_000_000), o.log ?? memoryLogger(), o.counters ?? loopCounters());
+  const target: ScrapeTarget = {
+    pool: 'job1',
+    url,
+    labels: ['instance', 'host:1', 'job', 'job1'],
+    discovered: [],
+    intervalMs: 1000,
+    timeoutMs: 1000,
+    ...o.target,
+  };
+  return new ScrapeLoop(
+    target,
+    loopOptions(o.options),
+    o.appender ?? new RecordingAppender(),
+    o.clock ?? new FakeClock(1_700_000_000_000),
+    o.log ?? memoryLogger(),
+    o.counters ?? loopCounters(),
+  );
 }
 
 export interface MetricsServer {
@@ -78,17 +99,21 @@ export async function metricsServer(t: Teardown): Promise<MetricsServer> {
   let status = 200;
   let body: string | Buffer = '';
   let headers: Record<string, string> = { 'Content-Type': TEXT_FORMAT };
-  const s = await startServer((_r, res) => {
-    res.writeHead(status, headers);
-    res.end(body);
-  }, { t });
+  const s = await startServer(
+    (_r, res) => {
+      res.writeHead(status, headers);
+      res.end(body);
+    },
+    { t },
+  );
   return {
     url: `${s.url}/metrics`,
     port: s.port,
     set(st, b, contentType, extra) {
       status = st;
       body = b;
-      if (contentType !== undefined || extra !== undefined) headers = { ...extra, 'Content-Type': contentType ?? headers['Content-Type'] };
+      if (contentType !== undefined || extra !== undefined)
+        headers = { ...extra, 'Content-Type': contentType ?? headers['Content-Type'] };
     },
     hits: () => s.received.length,
     lastHeaders: () => s.received.at(-1)?.headers ?? {},
@@ -108,16 +133,31 @@ export interface ManagerFixture {
  * applied: YAML list items under `scrape_configs:`, scraped every 5 s (a generous timeout: CI machines
  * can be loaded, and a proxied scrape takes two hops). Stopped when the test ends.
  */
-export async function scrapeManager(t: Teardown, scrapeConfigs: string, env?: NodeJS.ProcessEnv): Promise<ManagerFixture> {
+export async function scrapeManager(
+  t: Teardown,
+  scrapeConfigs: string,
+  env?: NodeJS.ProcessEnv,
+): Promise<ManagerFixture> {
   const clock = new FakeClock(1_700_000_000_000);
-  const mgr = new ScrapeManager({ appender: () => new RecordingAppender() }, clock, memoryLogger('error'), new Registry(), 'outpost-test', env);
+  const mgr = new ScrapeManager(
+    { appender: () => new RecordingAppender() },
+    clock,
+    memoryLogger('error'),
+    new Registry(),
+    'outpost-test',
+    env,
+  );
   t.teardown(() => mgr.stop());
-  const cfg = parseConfig(`global:\n  scrape_interval: 5s\n  scrape_timeout: 5s\nscrape_configs:\n${scrapeConfigs}\n`, 'test.yml');
+  const cfg = parseConfig(
+    `global:\n  scrape_interval: 5s\n  scrape_timeout: 5s\nscrape_configs:\n${scrapeConfigs}\n`,
+    'test.yml',
+  );
   await mgr.applyConfig(cfg.scrapeConfigs);
   const scrapeAll = async (): Promise<void> => {
     clock.advance(5000);
     const deadline = Date.now() + 15_000;
-    while (mgr.targets().some((x) => x.health === 'unknown') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    while (mgr.targets().some((x) => x.health === 'unknown') && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 10));
   };
   return { mgr, clock, scrapeAll };
 }

@@ -10,13 +10,16 @@ const execFileAsync = promisify(execFile);
  * Runs openssl in `dir`. A missing openssl is an error, not a skip: a TLS test that cannot make its
  * certificates must fail rather than pass without asserting anything.
  */
-export async function openssl(dir: string, args: readonly string[]): Promise<void> {
+async function openssl(dir: string, args: readonly string[]): Promise<void> {
   try {
     await execFileAsync('openssl', args, { cwd: dir });
   } catch (e) {
     const err = e as NodeJS.ErrnoException & { stderr?: string };
     if (err.code === 'ENOENT') {
-      throw new Error('openssl is not installed (not found on PATH): TLS tests generate their certificates with it; install the openssl package', { cause: e });
+      throw new Error(
+        'openssl is not installed (not found on PATH): TLS tests generate their certificates with it; install the openssl package',
+        { cause: e },
+      );
     }
     throw new Error(`openssl ${args.join(' ')} failed: ${err.stderr?.trim() || err.message}`, { cause: e });
   }
@@ -54,9 +57,25 @@ export async function certificate(dir: string, o: CertOptions = {}): Promise<Cer
   const keyFile = path.join(dir, `${name}.key`);
   const subject = o.subject ?? '/CN=outpost-test';
   const sans = o.sans ?? ['IP:127.0.0.1', 'DNS:outpost-test'];
-  const ext = [...(sans.length ? [`subjectAltName=${sans.join(',')}`] : []), ...(o.usage ? [`extendedKeyUsage=${o.usage}`] : [])];
+  const ext = [
+    ...(sans.length ? [`subjectAltName=${sans.join(',')}`] : []),
+    ...(o.usage ? [`extendedKeyUsage=${o.usage}`] : []),
+  ];
   if (!o.ca) {
-    await openssl(dir, ['req', '-x509', ...NEW_KEY, '-days', DAYS, '-keyout', keyFile, '-out', certFile, '-subj', subject, ...ext.flatMap((e) => ['-addext', e])]);
+    await openssl(dir, [
+      'req',
+      '-x509',
+      ...NEW_KEY,
+      '-days',
+      DAYS,
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+      '-subj',
+      subject,
+      ...ext.flatMap((e) => ['-addext', e]),
+    ]);
   } else {
     const csr = path.join(dir, `${name}.csr`);
     await openssl(dir, ['req', ...NEW_KEY, '-keyout', keyFile, '-out', csr, '-subj', subject]);
@@ -66,7 +85,22 @@ export async function certificate(dir: string, o: CertOptions = {}): Promise<Cer
       await fs.writeFile(extFile, ext.join('\n') + '\n');
       extArgs.push('-extfile', extFile);
     }
-    await openssl(dir, ['x509', '-req', '-in', csr, '-CA', o.ca.certFile, '-CAkey', o.ca.keyFile, '-CAcreateserial', '-out', certFile, '-days', DAYS, ...extArgs]);
+    await openssl(dir, [
+      'x509',
+      '-req',
+      '-in',
+      csr,
+      '-CA',
+      o.ca.certFile,
+      '-CAkey',
+      o.ca.keyFile,
+      '-CAcreateserial',
+      '-out',
+      certFile,
+      '-days',
+      DAYS,
+      ...extArgs,
+    ]);
   }
   return { certFile, keyFile, cert: await fs.readFile(certFile), key: await fs.readFile(keyFile) };
 }

@@ -4,7 +4,7 @@ import type http from 'node:http';
 import path from 'node:path';
 import { OAuth2TokenSource, queryEscape, EXPIRY_DELTA_MS } from '../../src/net/oauth2.ts';
 import { HttpWriteClient } from '../../src/remote/client.ts';
-import { AuthSource } from '../../src/scrape/http-client.ts';
+import { AuthSource } from '../../src/net/auth.ts';
 import { Secret } from '../../src/config/secret.ts';
 import type { OAuth2Config } from '../../src/config/types.ts';
 import { reply, startProxy, startServer, type Received, type TestServer } from '../helpers/http.ts';
@@ -22,14 +22,20 @@ function form(r: Received): Record<string, string> {
 }
 
 /** A token endpoint that hands out tok-1, tok-2, ... (or whatever `answer` decides). */
-async function tokenServer(t: Teardown, answer?: (r: Received, res: http.ServerResponse, n: number) => boolean): Promise<TestServer> {
+async function tokenServer(
+  t: Teardown,
+  answer?: (r: Received, res: http.ServerResponse, n: number) => boolean,
+): Promise<TestServer> {
   let n = 0;
-  return startServer((r, res) => {
-    n++;
-    if (answer?.(r, res, n)) return;
-    res.writeHead(200, { 'Content-Type': 'application/json' });
-    res.end(JSON.stringify({ access_token: `tok-${n}`, token_type: 'bearer', expires_in: 60 }));
-  }, { t });
+  return startServer(
+    (r, res) => {
+      n++;
+      if (answer?.(r, res, n)) return;
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ access_token: `tok-${n}`, token_type: 'bearer', expires_in: 60 }));
+    },
+    { t },
+  );
 }
 
 function oauthCfg(tokenUrl: string, extra: Partial<OAuth2Config> = {}): OAuth2Config {
@@ -50,7 +56,9 @@ function withSecret(cfg: OAuth2Config, secret: string): OAuth2Config {
 
 test('client-credentials request: basic auth (escaped), form with grant_type, scope, endpoint_params, User-Agent', async (t) => {
   const s = await tokenServer(t);
-  const src = new OAuth2TokenSource(withSecret(oauthCfg(`${s.url}/oauth/token?tenant=a`), SECRET), { userAgent: 'Outpost/1.0' });
+  const src = new OAuth2TokenSource(withSecret(oauthCfg(`${s.url}/oauth/token?tenant=a`), SECRET), {
+    userAgent: 'Outpost/1.0',
+  });
   t.teardown(() => src.close());
   t.is(await src.authorization(), 'Bearer tok-1');
   const [r] = s.received;
@@ -60,7 +68,11 @@ test('client-credentials request: basic auth (escaped), form with grant_type, sc
   t.is(r.headers['content-type'], 'application/x-www-form-urlencoded');
   t.is(r.headers['user-agent'], 'Outpost/1.0');
   t.deepEqual(form(r), { audience: 'central', grant_type: 'client_credentials', scope: 'write metrics:push' });
-  t.is(r.body.toString(), 'audience=central&grant_type=client_credentials&scope=write+metrics%3Apush', 'keys sorted, Go query escaping');
+  t.is(
+    r.body.toString(),
+    'audience=central&grant_type=client_credentials&scope=write+metrics%3Apush',
+    'keys sorted, Go query escaping',
+  );
 });
 
 test('the token is cached until 10 s before expiry, then refreshed; concurrent callers share one request', async (t) => {
@@ -144,10 +156,31 @@ test('auth style auto-detection: credentials move to the form body when the head
 });
 
 const ERROR_CASES: { name: string; status: number; type?: string; body: string; message: RegExp }[] = [
-  { name: 'RFC 6749 error object', status: 400, body: JSON.stringify({ error: 'invalid_client', error_description: 'bad credentials' }), message: /^oauth2: "invalid_client" "bad credentials"$/ },
-  { name: 'error code in a 200 answer', status: 200, body: JSON.stringify({ error: 'unauthorized_client' }), message: /^oauth2: "unauthorized_client"$/ },
-  { name: 'plain 500', status: 500, type: 'text/html', body: '<h1>down</h1>', message: /^oauth2: cannot fetch token: 500 Internal Server Error; response: <h1>down<\/h1>$/ },
-  { name: 'no access_token', status: 200, body: JSON.stringify({ token_type: 'bearer' }), message: /^oauth2: server response missing access_token$/ },
+  {
+    name: 'RFC 6749 error object',
+    status: 400,
+    body: JSON.stringify({ error: 'invalid_client', error_description: 'bad credentials' }),
+    message: /^oauth2: "invalid_client" "bad credentials"$/,
+  },
+  {
+    name: 'error code in a 200 answer',
+    status: 200,
+    body: JSON.stringify({ error: 'unauthorized_client' }),
+    message: /^oauth2: "unauthorized_client"$/,
+  },
+  {
+    name: 'plain 500',
+    status: 500,
+    type: 'text/html',
+    body: '<h1>down</h1>',
+    message: /^oauth2: cannot fetch token: 500 Internal Server Error; response: <h1>down<\/h1>$/,
+  },
+  {
+    name: 'no access_token',
+    status: 200,
+    body: JSON.stringify({ token_type: 'bearer' }),
+    message: /^oauth2: server response missing access_token$/,
+  },
   { name: 'not JSON', status: 200, body: 'garbage', message: /^oauth2: cannot parse json/ },
 ];
 
@@ -216,29 +249,53 @@ test('remote write with oauth2: Bearer token on the request; a failing token end
 test('a 401 from the receiver drops the cached token', async (t) => {
   const tokens = await tokenServer(t);
   let n = 0;
-  const rx = await startServer((_r, res) => {
-    res.writeHead(n++ === 0 ? 401 : 204);
-    res.end();
-  }, { t });
-  const c = new HttpWriteClient(rwConfig(`url: ${rx.url}/w\n    oauth2:\n      client_id: a\n      client_secret: b\n      token_url: ${tokens.url}/t`), 'ua');
+  const rx = await startServer(
+    (_r, res) => {
+      res.writeHead(n++ === 0 ? 401 : 204);
+      res.end();
+    },
+    { t },
+  );
+  const c = new HttpWriteClient(
+    rwConfig(
+      `url: ${rx.url}/w\n    oauth2:\n      client_id: a\n      client_secret: b\n      token_url: ${tokens.url}/t`,
+    ),
+    'ua',
+  );
   t.teardown(() => c.close());
   t.is((await c.send(Buffer.from('x'), 0, 'v1')).kind, 'fail');
   t.is((await c.send(Buffer.from('x'), 0, 'v1')).kind, 'ok');
-  t.deepEqual(rx.received.map((r) => r.headers.authorization), ['Bearer tok-1', 'Bearer tok-2']);
+  t.deepEqual(
+    rx.received.map((r) => r.headers.authorization),
+    ['Bearer tok-1', 'Bearer tok-2'],
+  );
 });
 
-test('the token request goes through the oauth2 block\'s own proxy', async (t) => {
+test("the token request goes through the oauth2 block's own proxy", async (t) => {
   const tokens = await tokenServer(t);
   const proxy = await startProxy({ t });
   const src = new OAuth2TokenSource(oauthCfg(`${tokens.url}/t`, { proxyUrl: proxy.url }));
   t.teardown(() => src.close());
   t.is(await src.authorization(), 'Bearer tok-1');
-  t.deepEqual(proxy.forwarded.map((f) => f.url), [`${tokens.url}/t`]);
+  t.deepEqual(
+    proxy.forwarded.map((f) => f.url),
+    [`${tokens.url}/t`],
+  );
 });
 
 test('scrape and http_sd clients get oauth2 through AuthSource', async (t) => {
   const tokens = await tokenServer(t);
-  const auth = new AuthSource({ tlsConfig: { insecureSkipVerify: false }, followRedirects: true, enableHttp2: true, proxyFromEnvironment: false, oauth2: oauthCfg(`${tokens.url}/t`) }, 5000, { userAgent: 'Prometheus/3' });
+  const auth = new AuthSource(
+    {
+      tlsConfig: { insecureSkipVerify: false },
+      followRedirects: true,
+      enableHttp2: true,
+      proxyFromEnvironment: false,
+      oauth2: oauthCfg(`${tokens.url}/t`),
+    },
+    5000,
+    { userAgent: 'Prometheus/3' },
+  );
   t.teardown(() => auth.close());
   t.false(auth.none);
   t.is(await auth.header(), 'Bearer tok-1');
@@ -252,5 +309,7 @@ test('an unreachable token endpoint fails with a clear message', async (t) => {
   await s.close();
   const src = new OAuth2TokenSource(oauthCfg(url), { timeoutMs: 2000 });
   t.teardown(() => src.close());
-  await t.throwsAsync(src.authorization(), { message: new RegExp(`^oauth2: cannot fetch token: Post "${url.replaceAll('.', '\\.')}": .*ECONNREFUSED`) });
+  await t.throwsAsync(src.authorization(), {
+    message: new RegExp(`^oauth2: cannot fetch token: Post "${url.replaceAll('.', '\\.')}": .*ECONNREFUSED`),
+  });
 });

@@ -44,7 +44,11 @@ test('proxy selection: bare proxy_url proxies everything, loopback included', (t
 });
 
 test('proxy selection: with no_proxy (httpproxy rules) localhost and loopback always go direct', (t) => {
-  const sel = ProxySelector.fromConfig({ proxyUrl: 'http://proxy.internal:3128', noProxy: 'internal.example', proxyFromEnvironment: false });
+  const sel = ProxySelector.fromConfig({
+    proxyUrl: 'http://proxy.internal:3128',
+    noProxy: 'internal.example',
+    proxyFromEnvironment: false,
+  });
   t.is(sel?.select(new URL('http://127.0.0.1:9090/')), null);
   t.is(sel?.select(new URL('http://localhost:9090/')), null);
   t.is(sel?.select(new URL('http://[::1]:9090/')), null);
@@ -55,7 +59,11 @@ test('proxy selection: with no_proxy (httpproxy rules) localhost and loopback al
 test('proxy selection: proxy_from_environment picks HTTP_PROXY / HTTPS_PROXY by scheme and honours NO_PROXY', (t) => {
   const env = { HTTP_PROXY: 'plain.proxy:3128', https_proxy: 'http://secure.proxy:3129', NO_PROXY: '.skip.example' };
   const sel = ProxySelector.fromConfig({ proxyFromEnvironment: true }, env);
-  t.is(sel?.select(new URL('http://a.example/'))?.proxy.href, 'http://plain.proxy:3128/', 'a proxy without scheme is read as http://');
+  t.is(
+    sel?.select(new URL('http://a.example/'))?.proxy.href,
+    'http://plain.proxy:3128/',
+    'a proxy without scheme is read as http://',
+  );
   t.is(sel?.select(new URL('https://a.example/'))?.proxy.href, 'http://secure.proxy:3129/');
   t.is(sel?.select(new URL('https://x.skip.example/')), null);
   t.is(ProxySelector.fromConfig({ proxyFromEnvironment: true }, {}), null, 'no proxy variables: direct');
@@ -63,7 +71,11 @@ test('proxy selection: proxy_from_environment picks HTTP_PROXY / HTTPS_PROXY by 
 });
 
 test('proxy URLs: userinfo becomes Proxy-Authorization; unsupported schemes are refused', (t) => {
-  const sel = ProxySelector.fromConfig({ proxyUrl: 'http://u%40x:p%3Aw@proxy:1', proxyFromEnvironment: false, proxyConnectHeader: { 'X-Tenant': [new Secret('t1'), new Secret('t2')] } });
+  const sel = ProxySelector.fromConfig({
+    proxyUrl: 'http://u%40x:p%3Aw@proxy:1',
+    proxyFromEnvironment: false,
+    proxyConnectHeader: { 'X-Tenant': [new Secret('t1'), new Secret('t2')] },
+  });
   const r = sel?.select(new URL('https://x/'));
   t.is(r?.authorization, 'Basic ' + Buffer.from('u@x:p:w').toString('base64'));
   t.deepEqual(r?.connectHeaders, { 'X-Tenant': ['t1', 't2'] });
@@ -77,10 +89,16 @@ test('remote write through an http proxy: absolute-URI requests, Proxy-Authoriza
   const c = new HttpWriteClient(rwConfig(`url: ${rx.url}/api/v1/write\n    proxy_url: ${proxyUrl}`), 'Outpost/1');
   t.teardown(() => c.close());
   for (let i = 0; i < 3; i++) t.is((await c.send(Buffer.from(`body-${i}`), 0, 'v1')).kind, 'ok');
-  t.deepEqual(proxy.forwarded.map((f) => f.url), Array(3).fill(`${rx.url}/api/v1/write`));
+  t.deepEqual(
+    proxy.forwarded.map((f) => f.url),
+    Array(3).fill(`${rx.url}/api/v1/write`),
+  );
   t.is(proxy.forwarded[0].headers['proxy-authorization'], 'Basic ' + Buffer.from('agent:pw').toString('base64'));
   t.is(proxy.forwarded[0].headers.host, `127.0.0.1:${rx.port}`);
-  t.deepEqual(rx.received.map((r) => r.body.toString()), ['body-0', 'body-1', 'body-2']);
+  t.deepEqual(
+    rx.received.map((r) => r.body.toString()),
+    ['body-0', 'body-1', 'body-2'],
+  );
   t.is(rx.received[0].headers['content-encoding'], 'snappy');
 });
 
@@ -101,7 +119,10 @@ test('remote write to an https receiver through CONNECT: proxy_connect_header se
   t.is(proxy.connects[0].authority, `127.0.0.1:${rx.port}`);
   t.is(proxy.connects[0].headers['x-tenant'], 'edge-1');
   t.is(proxy.forwarded.length, 0, 'nothing went to the proxy in clear');
-  t.deepEqual(rx.received.map((r) => r.body.toString()), ['tls-0', 'tls-1', 'tls-2']);
+  t.deepEqual(
+    rx.received.map((r) => r.body.toString()),
+    ['tls-0', 'tls-1', 'tls-2'],
+  );
 
   const untrusted = new HttpWriteClient(rwConfig(entry('insecure_skip_verify: false')), 'Outpost/1');
   t.teardown(() => untrusted.close());
@@ -112,17 +133,24 @@ test('remote write to an https receiver through CONNECT: proxy_connect_header se
 
 test('a proxy refusing CONNECT is a retryable send error naming the proxy status', async (t) => {
   const proxy = await startProxy({ refuseConnect: 407, t });
-  const c = new HttpWriteClient(rwConfig(`url: https://127.0.0.1:9/api/v1/write\n    proxy_url: ${proxy.url}`), 'Outpost/1');
+  const c = new HttpWriteClient(
+    rwConfig(`url: https://127.0.0.1:9/api/v1/write\n    proxy_url: ${proxy.url}`),
+    'Outpost/1',
+  );
   t.teardown(() => c.close());
   const r = await c.send(Buffer.from('x'), 0, 'v1');
   t.is(r.kind, 'retry');
-  if (r.kind === 'retry') t.regex(r.error, /^Post "https:\/\/127\.0\.0\.1:9\/api\/v1\/write": proxy refused CONNECT: HTTP status 407/);
+  if (r.kind === 'retry')
+    t.regex(r.error, /^Post "https:\/\/127\.0\.0\.1:9\/api\/v1\/write": proxy refused CONNECT: HTTP status 407/);
 });
 
 test('no_proxy keeps loopback receivers off the proxy', async (t) => {
   const rx = await startServer(reply(204), { t });
   const proxy = await startProxy({ t });
-  const c = new HttpWriteClient(rwConfig(`url: ${rx.url}/w\n    proxy_url: ${proxy.url}\n    no_proxy: elsewhere.example`), 'Outpost/1');
+  const c = new HttpWriteClient(
+    rwConfig(`url: ${rx.url}/w\n    proxy_url: ${proxy.url}\n    no_proxy: elsewhere.example`),
+    'Outpost/1',
+  );
   t.teardown(() => c.close());
   t.is((await c.send(Buffer.from('x'), 0, 'v1')).kind, 'ok');
   t.is(proxy.forwarded.length + proxy.connects.length, 0);
@@ -136,9 +164,25 @@ test('scrapes share the same proxy code: fetchBody through a selector sends prox
   const tls = tlsOptions({ caFile: pem.certFile, insecureSkipVerify: false });
   const agent = new https.Agent({ keepAlive: true, ...tls });
   t.teardown(() => agent.destroy());
-  const selector = ProxySelector.fromConfig({ proxyUrl: proxy.url, proxyFromEnvironment: false, proxyConnectHeader: { 'X-Tenant': [new Secret('edge-2')] } });
+  const selector = ProxySelector.fromConfig({
+    proxyUrl: proxy.url,
+    proxyFromEnvironment: false,
+    proxyConnectHeader: { 'X-Tenant': [new Secret('edge-2')] },
+  });
   for (let i = 0; i < 2; i++) {
-    const res = await fetchBody({ url: new URL(`${target.url}/metrics`), headers: { Accept: 'text/plain' }, timeoutMs: 5000, bodySizeLimit: 0, agent, tls, maxRedirects: 0, proxy: selector ?? undefined }, Buffer.alloc(16));
+    const res = await fetchBody(
+      {
+        url: new URL(`${target.url}/metrics`),
+        headers: { Accept: 'text/plain' },
+        timeoutMs: 5000,
+        bodySizeLimit: 0,
+        agent,
+        tls,
+        maxRedirects: 0,
+        proxy: selector ?? undefined,
+      },
+      Buffer.alloc(16),
+    );
     t.is(res.buf.subarray(0, res.length).toString(), 'm 1\n');
   }
   t.is(proxy.connects.length, 1);

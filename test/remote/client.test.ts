@@ -11,7 +11,10 @@ import { rwConfig } from '../net/helpers.ts';
 
 const BODY = Buffer.from('snappy-bytes-stand-in');
 
-async function server(t: Teardown, answer: (res: import('node:http').ServerResponse, n: number) => void): Promise<TestServer> {
+async function server(
+  t: Teardown,
+  answer: (res: import('node:http').ServerResponse, n: number) => void,
+): Promise<TestServer> {
   let n = 0;
   return startServer((_req, res) => answer(res, n++), { t });
 }
@@ -27,7 +30,9 @@ test('headers: protocol, version, User-Agent, custom and http_headers, Retry-Att
   t.teardown(() => fs.rm(dir, { recursive: true, force: true }));
   await fs.writeFile(path.join(dir, 'tenant'), 'from-file\n');
   const s = await startServer(reply(204), { t });
-  const c = client(t, `url: ${s.url}/api/v1/write?x=1
+  const c = client(
+    t,
+    `url: ${s.url}/api/v1/write?x=1
     headers:
       X-Scope-OrgID: edge1
     http_headers:
@@ -35,7 +40,8 @@ test('headers: protocol, version, User-Agent, custom and http_headers, Retry-Att
         values: [a]
         secrets: [s3cr3t]
       X-File:
-        files: [${path.join(dir, 'tenant')}]`);
+        files: [${path.join(dir, 'tenant')}]`,
+  );
   t.is((await c.send(BODY, 0, 'v1')).kind, 'ok');
   t.is((await c.send(new Uint8Array(BODY.buffer, BODY.byteOffset + 2, 5), 2, 'v2')).kind, 'ok');
   const [a, b] = s.received;
@@ -60,7 +66,13 @@ test('headers: protocol, version, User-Agent, custom and http_headers, Retry-Att
   t.is(b.headers['retry-attempt'], '2');
 });
 
-const STATUS_CASES: { status: number; retry429?: boolean; headers?: Record<string, string>; kind: SendResult['kind']; retryAfterMs?: number }[] = [
+const STATUS_CASES: {
+  status: number;
+  retry429?: boolean;
+  headers?: Record<string, string>;
+  kind: SendResult['kind'];
+  retryAfterMs?: number;
+}[] = [
   { status: 200, kind: 'ok' },
   { status: 204, kind: 'ok' },
   { status: 500, kind: 'retry', retryAfterMs: 0 },
@@ -79,7 +91,10 @@ for (const c of STATUS_CASES) {
       res.writeHead(c.status, c.headers);
       res.end(c.status >= 300 ? `reason for ${c.status}` : '');
     });
-    const cl = client(t, `url: ${s.url}/w\n    queue_config:\n      retry_on_http_429: ${c.retry429 ? 'true' : 'false'}`);
+    const cl = client(
+      t,
+      `url: ${s.url}/w\n    queue_config:\n      retry_on_http_429: ${c.retry429 ? 'true' : 'false'}`,
+    );
     const r = await cl.send(BODY, 0, 'v1');
     t.is(r.kind, c.kind);
     if (r.kind === 'ok') return;
@@ -110,7 +125,12 @@ test('error bodies are cut at 1024 bytes', async (t) => {
 
 test('written counts come from the X-Prometheus-Remote-Write-*-Written headers; -1 when absent', async (t) => {
   const s = await server(t, (res, n) => {
-    if (n === 0) res.writeHead(204, { 'X-Prometheus-Remote-Write-Samples-Written': '7', 'X-Prometheus-Remote-Write-Histograms-Written': '2', 'X-Prometheus-Remote-Write-Exemplars-Written': '0' });
+    if (n === 0)
+      res.writeHead(204, {
+        'X-Prometheus-Remote-Write-Samples-Written': '7',
+        'X-Prometheus-Remote-Write-Histograms-Written': '2',
+        'X-Prometheus-Remote-Write-Exemplars-Written': '0',
+      });
     else if (n === 1) res.writeHead(204, { 'X-Prometheus-Remote-Write-Samples-Written': 'many' });
     else res.writeHead(200);
     res.end();
@@ -153,9 +173,12 @@ test('connection errors are retryable and name the URL with its password redacte
 });
 
 test('a connection reset mid-response is retryable', async (t) => {
-  const s = await startServer((req, res) => {
-    res.socket?.destroy();
-  }, { t });
+  const s = await startServer(
+    (_req, res) => {
+      res.socket?.destroy();
+    },
+    { t },
+  );
   const r = await client(t, `url: ${s.url}/w`).send(BODY, 0, 'v1');
   t.is(r.kind, 'retry');
 });
@@ -184,7 +207,10 @@ test('credentials: basic_auth, authorization from a file, URL userinfo', async (
 
 test('an unreadable credentials file makes the send retryable, with a message naming the problem', async (t) => {
   const s = await startServer(reply(204), { t });
-  const r = await client(t, `url: ${s.url}/w\n    authorization:\n      credentials_file: /nonexistent/outpost-token`).send(BODY, 0, 'v1');
+  const r = await client(
+    t,
+    `url: ${s.url}/w\n    authorization:\n      credentials_file: /nonexistent/outpost-token`,
+  ).send(BODY, 0, 'v1');
   t.is(r.kind, 'retry');
   if (r.kind === 'retry') t.regex(r.error, /ENOENT.*outpost-token/);
   t.is(s.received.length, 0, 'nothing was sent without the credentials');
@@ -193,9 +219,23 @@ test('an unreadable credentials file makes the send retryable, with a message na
 test('https receivers: verified against tls_config.ca_file, refused without it, server_name checked', async (t) => {
   const pem = await tempCert(t);
   const s = await startServer(reply(204), { tls: pem, t });
-  t.is((await client(t, `url: ${s.url}/w\n    tls_config:\n      ca_file: ${pem.certFile}`).send(BODY, 0, 'v1')).kind, 'ok');
-  t.is((await client(t, `url: ${s.url}/w\n    tls_config:\n      ca_file: ${pem.certFile}\n      server_name: outpost-test`).send(BODY, 0, 'v1')).kind, 'ok');
-  const wrongName = await client(t, `url: ${s.url}/w\n    tls_config:\n      ca_file: ${pem.certFile}\n      server_name: other-name`).send(BODY, 0, 'v1');
+  t.is(
+    (await client(t, `url: ${s.url}/w\n    tls_config:\n      ca_file: ${pem.certFile}`).send(BODY, 0, 'v1')).kind,
+    'ok',
+  );
+  t.is(
+    (
+      await client(
+        t,
+        `url: ${s.url}/w\n    tls_config:\n      ca_file: ${pem.certFile}\n      server_name: outpost-test`,
+      ).send(BODY, 0, 'v1')
+    ).kind,
+    'ok',
+  );
+  const wrongName = await client(
+    t,
+    `url: ${s.url}/w\n    tls_config:\n      ca_file: ${pem.certFile}\n      server_name: other-name`,
+  ).send(BODY, 0, 'v1');
   t.is(wrongName.kind, 'retry');
   if (wrongName.kind === 'retry') t.regex(wrongName.error, /other-name/);
   const untrusted = await client(t, `url: ${s.url}/w`).send(BODY, 0, 'v1');

@@ -1,7 +1,8 @@
 import test from 'ava';
-import { SnappyBlockCompressor, SnappyError, snappyUncompress } from '../../src/remote/snappy.ts';
+import { SnappyBlockCompressor, snappyUncompress } from '../../src/remote/snappy.ts';
+import { SnappyError } from '../../src/util/snappy.ts';
 import { encodeLabelsBlock, WriteRequestBuilder } from '../../src/remote/encoder.ts';
-import { decodeWriteRequest } from '../../src/remote/proto.ts';
+import { decodeWriteRequest } from '../helpers/rw-proto.ts';
 
 /** Deterministic bytes: xorshift32. */
 function pseudoRandom(n: number, seed: number): Buffer {
@@ -70,6 +71,6 @@ test('snappyUncompress rejects corrupt input and oversize declarations with Snap
   ];
   for (const [name, input, max] of cases) {
     const err = t.throws(() => snappyUncompress(input, max), { instanceOf: SnappyError }, name);
-    t.is(err?.code, 'snappy', name);
+    t.is(err?.code, 'OUTPOST_SNAPPY_INVALID', name);
   }
 });

@@ -1,6 +1,7 @@
 import test from 'ava';
 import { EncoderStateError, WriteRequestV2Builder } from '../../src/remote/encoder.ts';
-import { decodeRequestV2, MetricType, ProtoDecodeError, rw1, rw2 } from '../../src/remote/proto.ts';
+import { MetricType } from '../../src/remote/proto.ts';
+import { decodeRequestV2, ProtoDecodeError, rw1, rw2 } from '../helpers/rw-proto.ts';
 import { labelsFromRecord, type Labels } from '../../src/util/labels.ts';
 
 function hex(b: Uint8Array): string {
@@ -51,15 +52,25 @@ class ReferenceV2 {
 }
 
 const SERIES: { labels: Labels; type: number; help: string; unit: string }[] = [
-  { labels: labelsFromRecord({ __name__: 'up', job: 'node', instance: 'a:9100' }), type: MetricType.GAUGE, help: 'Up.', unit: '' },
-  { labels: labelsFromRecord({ __name__: 'up', job: 'node', instance: 'b:9100' }), type: MetricType.GAUGE, help: 'Up.', unit: '' },
+  {
+    labels: labelsFromRecord({ __name__: 'up', job: 'node', instance: 'a:9100' }),
+    type: MetricType.GAUGE,
+    help: 'Up.',
+    unit: '',
+  },
+  {
+    labels: labelsFromRecord({ __name__: 'up', job: 'node', instance: 'b:9100' }),
+    type: MetricType.GAUGE,
+    help: 'Up.',
+    unit: '',
+  },
   {
     labels: labelsFromRecord({ __name__: 'node_cpu_seconds_total', cpu: '0', mode: 'idle' }),
     type: MetricType.COUNTER,
     help: 'Seconds the CPUs spent in each mode.',
     unit: 'seconds',
   },
-  { labels: labelsFromRecord({ __name__: 'no_meta', 'ünïcode': 'välue 🙂' }), type: 0, help: '', unit: '' },
+  { labels: labelsFromRecord({ __name__: 'no_meta', ünïcode: 'välue 🙂' }), type: 0, help: '', unit: '' },
 ];
 
 test('RW2 builder is byte-identical to protobufjs for the same calls', (t) => {
@@ -85,11 +96,15 @@ test('known bytes: one RW2 sample with empty metadata', (t) => {
   b.addSample(['__name__', 'up'], 1, false, 1000);
   const expected =
     '2200' + // symbols[0] = ""
-    '2208' + hex(Buffer.from('__name__')) + // symbols[1]
-    '2202' + hex(Buffer.from('up')) + // symbols[2]
+    '2208' +
+    hex(Buffer.from('__name__')) + // symbols[1]
+    '2202' +
+    hex(Buffer.from('up')) + // symbols[2]
     '2a14' + // timeseries, 20 bytes
     '0a020102' + // labels_refs packed [1, 2]
-    '120c' + '09000000000000f03f' + '10e807' + // Sample{1.0, 1000}
+    '120c' +
+    '09000000000000f03f' +
+    '10e807' + // Sample{1.0, 1000}
     '2a00'; // metadata: always present, even empty, as Go marshals it
   t.is(hex(b.finish()), expected);
 });
@@ -104,7 +119,10 @@ test('RW2 symbol table: "" first, deduplicated, refs in range, help/unit symboli
   t.is(req.timeseries.length, SERIES.length + 1);
   for (const [i, ts] of req.timeseries.entries()) {
     const s = SERIES[i % SERIES.length];
-    t.deepEqual(ts.labels.flatMap((l) => [l.name, l.value]), [...s.labels]);
+    t.deepEqual(
+      ts.labels.flatMap((l) => [l.name, l.value]),
+      [...s.labels],
+    );
     t.is(ts.labelsRefs.length % 2, 0);
     t.deepEqual(
       { type: ts.metadata.type, help: ts.metadata.help, unit: ts.metadata.unit },
@@ -142,10 +160,16 @@ test('an RW1 decoder sees an RW2 request as empty (reserved fields 1-3)', (t) =>
 });
 
 test('decodeRequestV2 rejects refs out of range and odd labels_refs', (t) => {
-  const outOfRange = rw2.Request.encode({ symbols: ['', 'a'], timeseries: [{ labelsRefs: [1, 5], metadata: {} }] }).finish();
+  const outOfRange = rw2.Request.encode({
+    symbols: ['', 'a'],
+    timeseries: [{ labelsRefs: [1, 5], metadata: {} }],
+  }).finish();
   t.throws(() => decodeRequestV2(outOfRange), { instanceOf: ProtoDecodeError, message: /out of range/ });
   const odd = rw2.Request.encode({ symbols: ['', 'a'], timeseries: [{ labelsRefs: [1], metadata: {} }] }).finish();
   t.throws(() => decodeRequestV2(odd), { instanceOf: ProtoDecodeError, message: /odd/ });
-  const badHelp = rw2.Request.encode({ symbols: ['', 'a'], timeseries: [{ labelsRefs: [1, 1], metadata: { helpRef: 9 } }] }).finish();
+  const badHelp = rw2.Request.encode({
+    symbols: ['', 'a'],
+    timeseries: [{ labelsRefs: [1, 1], metadata: { helpRef: 9 } }],
+  }).finish();
   t.throws(() => decodeRequestV2(badHelp), { instanceOf: ProtoDecodeError });
 });

@@ -1,6 +1,12 @@
 import test from 'ava';
-import { encodeLabelsBlock, int64VarintSize, WriteRequestBuilder, EncoderStateError } from '../../src/remote/encoder.ts';
-import { decodeWriteRequest, MetricType, ProtoDecodeError, rw1 } from '../../src/remote/proto.ts';
+import {
+  encodeLabelsBlock,
+  int64VarintSize,
+  WriteRequestBuilder,
+  EncoderStateError,
+} from '../../src/remote/encoder.ts';
+import { MetricType } from '../../src/remote/proto.ts';
+import { decodeWriteRequest, ProtoDecodeError, rw1 } from '../helpers/rw-proto.ts';
 import { labelsFromRecord, type Labels } from '../../src/util/labels.ts';
 
 interface PlainLabel {
@@ -41,12 +47,23 @@ function plainSample(value: number, timestamp: number): PlainSample {
 /** Decodes with protobufjs into plain numbers (longs as Number) for deepEqual. */
 function pbjsDecode(body: Uint8Array): PlainWriteRequest {
   const msg = rw1.WriteRequest.decode(body);
-  return rw1.WriteRequest.toObject(msg, { longs: Number, enums: Number, defaults: true, arrays: true }) as PlainWriteRequest;
+  return rw1.WriteRequest.toObject(msg, {
+    longs: Number,
+    enums: Number,
+    defaults: true,
+    arrays: true,
+  }) as PlainWriteRequest;
 }
 
 const LABEL_SETS: Labels[] = [
   labelsFromRecord({ __name__: 'up', job: 'node', instance: '127.0.0.1:9100' }),
-  labelsFromRecord({ __name__: 'http_requests_total', code: '200', method: 'GET', handler: '/api/v1/query', le: '+Inf' }),
+  labelsFromRecord({
+    __name__: 'http_requests_total',
+    code: '200',
+    method: 'GET',
+    handler: '/api/v1/query',
+    le: '+Inf',
+  }),
   labelsFromRecord({ __name__: 'unicode_metric', city: 'Zürich', emoji: '🙂', cjk: '東京' }),
   labelsFromRecord({ __name__: 'long_value', v: 'x'.repeat(300) }),
   labelsFromRecord({ __name__: 'only_name' }),
@@ -55,7 +72,17 @@ const LABEL_SETS: Labels[] = [
   ['__name__', 'empty_value', 'a', ''],
   labelsFromRecord({
     __name__: 'many',
-    a: '1', b: '2', c: '3', d: '4', e: '5', f: '6', g: '7', h: '8', i: '9', j: '10', k: '11',
+    a: '1',
+    b: '2',
+    c: '3',
+    d: '4',
+    e: '5',
+    f: '6',
+    g: '7',
+    h: '8',
+    i: '9',
+    j: '10',
+    k: '11',
   }),
 ];
 
@@ -67,9 +94,21 @@ test('known bytes: WriteRequest{up{job="a"} 1 @1000} matches hand-computed proto
   b.addSample(encodeLabelsBlock(['__name__', 'up', 'job', 'a']), 1, false, 1000);
   const expected =
     '0a28' + // WriteRequest.timeseries, 40 bytes
-    '0a0e' + '0a08' + hex(Buffer.from('__name__')) + '1202' + hex(Buffer.from('up')) + // Label __name__=up
-    '0a08' + '0a03' + hex(Buffer.from('job')) + '1201' + hex(Buffer.from('a')) + // Label job=a
-    '120c' + '09' + '000000000000f03f' + '10' + 'e807'; // Sample{value 1.0, timestamp 1000}
+    '0a0e' +
+    '0a08' +
+    hex(Buffer.from('__name__')) +
+    '1202' +
+    hex(Buffer.from('up')) + // Label __name__=up
+    '0a08' +
+    '0a03' +
+    hex(Buffer.from('job')) +
+    '1201' +
+    hex(Buffer.from('a')) + // Label job=a
+    '120c' +
+    '09' +
+    '000000000000f03f' +
+    '10' +
+    'e807'; // Sample{value 1.0, timestamp 1000}
   t.is(hex(b.finish()), expected);
   t.is(b.count, 1);
 });
@@ -160,7 +199,12 @@ test('metadata entries follow all series and match protobufjs bytes', (t) => {
     ],
     metadata: [
       { type: MetricType.GAUGE, metricFamilyName: 'up', help: 'Whether the target is up.' },
-      { type: MetricType.COUNTER, metricFamilyName: 'http_requests_total', help: 'Requests.\nWith a newline "and" quotes', unit: 'requests' },
+      {
+        type: MetricType.COUNTER,
+        metricFamilyName: 'http_requests_total',
+        help: 'Requests.\nWith a newline "and" quotes',
+        unit: 'requests',
+      },
       { metricFamilyName: 'bare' },
     ],
   };
@@ -171,7 +215,12 @@ test('metadata entries follow all series and match protobufjs bytes', (t) => {
   const dec = decodeWriteRequest(body);
   t.deepEqual(dec.metadata, [
     { type: 2, metricFamilyName: 'up', help: 'Whether the target is up.', unit: '' },
-    { type: 1, metricFamilyName: 'http_requests_total', help: 'Requests.\nWith a newline "and" quotes', unit: 'requests' },
+    {
+      type: 1,
+      metricFamilyName: 'http_requests_total',
+      help: 'Requests.\nWith a newline "and" quotes',
+      unit: 'requests',
+    },
     { type: 0, metricFamilyName: 'bare', help: '', unit: '' },
   ]);
 });
@@ -200,8 +249,14 @@ test('decodeWriteRequest agrees with protobufjs on labels, samples, exemplars an
   const msg = {
     timeseries: [
       {
-        labels: [{ name: '__name__', value: 'h' }, { name: 'a', value: 'b' }],
-        samples: [{ value: 3.5, timestamp: -7 }, { value: 4, timestamp: 1_700_000_000_000 }],
+        labels: [
+          { name: '__name__', value: 'h' },
+          { name: 'a', value: 'b' },
+        ],
+        samples: [
+          { value: 3.5, timestamp: -7 },
+          { value: 4, timestamp: 1_700_000_000_000 },
+        ],
         exemplars: [{ labels: [{ name: 'trace_id', value: 'abc' }], value: 0.25, timestamp: 12 }],
         histograms: [
           {
@@ -257,7 +312,10 @@ test('decodeWriteRequest skips unknown fields and rejects malformed input with P
     ['zero padding (field 0)', Buffer.concat([good, Buffer.alloc(4)])],
     ['wrong wire type for timeseries', Buffer.from([0x08, 0x01])],
     ['group wire type', Buffer.from([0x0b])],
-    ['overlong varint', Buffer.from([0x0a, 0x0d, 0x12, 0x0b, 0x10, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff])],
+    [
+      'overlong varint',
+      Buffer.from([0x0a, 0x0d, 0x12, 0x0b, 0x10, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]),
+    ],
   ];
   for (const [name, body] of bad) {
     const err = t.throws(() => decodeWriteRequest(body), { instanceOf: ProtoDecodeError }, name);
@@ -287,7 +345,9 @@ test('reset() reuses the buffer and forgets the previous batch', (t) => {
 
 test('buffer growth keeps every series intact', (t) => {
   const b = new WriteRequestBuilder(8);
-  const blocks = Array.from({ length: 50 }, (_, i) => encodeLabelsBlock(['__name__', 'g', 'i', String(i), 'pad', 'p'.repeat(i * 7)]));
+  const blocks = Array.from({ length: 50 }, (_, i) =>
+    encodeLabelsBlock(['__name__', 'g', 'i', String(i), 'pad', 'p'.repeat(i * 7)]),
+  );
   for (let i = 0; i < 2000; i++) b.addSample(blocks[i % 50], i, false, 1_700_000_000_000 + i);
   const dec = decodeWriteRequest(b.finish());
   t.is(dec.timeseries.length, 2000);

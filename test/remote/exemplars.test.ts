@@ -1,5 +1,5 @@
 import test from 'ava';
-import type { DecodedRequestV2, DecodedTimeSeries, DecodedWriteRequest } from '../../src/remote/proto.ts';
+import type { DecodedRequestV2, DecodedTimeSeries, DecodedWriteRequest } from '../helpers/rw-proto.ts';
 import { RwReceiver } from '../helpers/rw-receiver.ts';
 import { rwYaml, startWalRemote, T0 } from './wal-fixture.ts';
 
@@ -24,7 +24,10 @@ test('RW1: each exemplar of a WAL exemplar record becomes its own TimeSeries wit
   const { rx, w } = await setup(t, EXEMPLARS);
   w.series(1, { __name__: 'req_total', job: 'api' });
   w.samples({ ref: 1, t: T0, v: 5 });
-  w.exemplars({ ref: 1, t: T0, v: 5, labels: { trace_id: 'abc' } }, { ref: 1, t: T0 + 1, v: 0, labels: { span_id: '1', trace_id: 'def' } });
+  w.exemplars(
+    { ref: 1, t: T0, v: 5, labels: { trace_id: 'abc' } },
+    { ref: 1, t: T0 + 1, v: 0, labels: { span_id: '1', trace_id: 'def' } },
+  );
   await w.flush();
   await rx.waitFor(() => rw1Series(rx).length === 3, 10_000);
   const series = rw1Series(rx);
@@ -41,7 +44,19 @@ test('RW1: each exemplar of a WAL exemplar record becomes its own TimeSeries wit
     [
       { samples: [], exemplars: [{ labels: [{ name: 'trace_id', value: 'abc' }], value: 5, timestamp: T0 }] },
       // A zero value is omitted on the wire (proto3) and reads back as 0.
-      { samples: [], exemplars: [{ labels: [{ name: 'span_id', value: '1' }, { name: 'trace_id', value: 'def' }], value: 0, timestamp: T0 + 1 }] },
+      {
+        samples: [],
+        exemplars: [
+          {
+            labels: [
+              { name: 'span_id', value: '1' },
+              { name: 'trace_id', value: 'def' },
+            ],
+            value: 0,
+            timestamp: T0 + 1,
+          },
+        ],
+      },
     ],
   );
   t.is(await w.settled(P + 'exemplars_total', 2), 2);
@@ -57,7 +72,10 @@ test('send_exemplars off (the default): exemplar records are not forwarded', asy
   await w.flush();
   await rx.waitFor((r) => r.samples().length === 1, 10_000);
   t.is(await w.settled(P + 'samples_total', 1), 1);
-  t.deepEqual(rw1Series(rx).flatMap((s) => s.exemplars), []);
+  t.deepEqual(
+    rw1Series(rx).flatMap((s) => s.exemplars),
+    [],
+  );
   t.is(await w.metric(P + 'exemplars_total'), 0);
 });
 
@@ -66,7 +84,11 @@ test('exemplars of unknown and relabel-dropped series are counted as dropped wit
   const { rx, w } = await setup(t, relabel);
   w.series(1, { __name__: 'secret' });
   w.series(2, { __name__: 'public' });
-  w.exemplars({ ref: 1, t: T0, v: 1, labels: { trace_id: 'a' } }, { ref: 99, t: T0, v: 1, labels: { trace_id: 'b' } }, { ref: 2, t: T0, v: 1, labels: { trace_id: 'c' } });
+  w.exemplars(
+    { ref: 1, t: T0, v: 1, labels: { trace_id: 'a' } },
+    { ref: 99, t: T0, v: 1, labels: { trace_id: 'b' } },
+    { ref: 2, t: T0, v: 1, labels: { trace_id: 'c' } },
+  );
   await w.flush();
   await rx.waitFor(() => rw1Series(rx).length === 1, 10_000);
   t.deepEqual(rw1Series(rx)[0].exemplars[0].labels, [{ name: 'trace_id', value: 'c' }]);
@@ -80,13 +102,22 @@ test('exemplars count towards max_samples_per_send, as in Prometheus', async (t)
   w.series(1, { __name__: 'm' });
   for (let i = 0; i < 3; i++) {
     w.samples(...Array.from({ length: 10 }, (_, k) => ({ ref: 1, t: T0 + i * 100 + k, v: k })));
-    w.exemplars(...Array.from({ length: 10 }, (_, k) => ({ ref: 1, t: T0 + i * 100 + k, v: k, labels: { trace_id: `t${i}-${k}` } })));
+    w.exemplars(
+      ...Array.from({ length: 10 }, (_, k) => ({
+        ref: 1,
+        t: T0 + i * 100 + k,
+        v: k,
+        labels: { trace_id: `t${i}-${k}` },
+      })),
+    );
   }
   await w.flush();
   await rx.waitFor(() => rw1Series(rx).length === 60, 10_000);
   for (const r of rx.requests) t.true((r.decoded as DecodedWriteRequest).timeseries.length <= 10);
   // Per-series order survives: samples and exemplars interleave as written.
-  const order = rw1Series(rx).map((s) => (s.samples.length > 0 ? `s${s.samples[0].timestamp - T0}` : `e${s.exemplars[0].timestamp - T0}`));
+  const order = rw1Series(rx).map((s) =>
+    s.samples.length > 0 ? `s${s.samples[0].timestamp - T0}` : `e${s.exemplars[0].timestamp - T0}`,
+  );
   const want: string[] = [];
   for (let i = 0; i < 3; i++) {
     for (let k = 0; k < 10; k++) want.push(`s${i * 100 + k}`);
@@ -122,12 +153,23 @@ test('RW2: exemplar label refs resolve, series labels take their symbols first, 
   // "api" is both a series label value and an exemplar label value: one symbol.
   w.exemplars({ ref: 1, t: T0, v: 5, labels: { service: 'api', trace_id: 'abc' } });
   await w.flush();
-  await rx.waitFor((r) => r.requests.length > 0 && (r.requests[0].decoded as DecodedRequestV2).timeseries.length === 2, 10_000);
+  await rx.waitFor(
+    (r) => r.requests.length > 0 && (r.requests[0].decoded as DecodedRequestV2).timeseries.length === 2,
+    10_000,
+  );
   const req = rx.requests[0].decoded as DecodedRequestV2;
   t.deepEqual(req.symbols, ['', '__name__', 'req_total', 'job', 'api', 'site', 'edge1', 'service', 'trace_id', 'abc']);
   t.deepEqual(req.timeseries[1].samples, []);
   t.deepEqual(req.timeseries[1].exemplars, [
-    { labelsRefs: [7, 4, 8, 9], labels: [{ name: 'service', value: 'api' }, { name: 'trace_id', value: 'abc' }], value: 5, timestamp: T0 },
+    {
+      labelsRefs: [7, 4, 8, 9],
+      labels: [
+        { name: 'service', value: 'api' },
+        { name: 'trace_id', value: 'abc' },
+      ],
+      value: 5,
+      timestamp: T0,
+    },
   ]);
   t.is(await w.settled(P + 'exemplars_total', 1), 1);
 });

@@ -1,6 +1,13 @@
 import test from 'ava';
 import { writeHistogramBody, WriteRequestBuilder } from '../../src/remote/encoder.ts';
-import { decodeRequestV2, decodeWriteRequest, rw1, type DecodedRequestV2, type DecodedTimeSeries, type DecodedWriteRequest } from '../../src/remote/proto.ts';
+import {
+  decodeRequestV2,
+  decodeWriteRequest,
+  rw1,
+  type DecodedRequestV2,
+  type DecodedTimeSeries,
+  type DecodedWriteRequest,
+} from '../helpers/rw-proto.ts';
 import { ByteWriter } from '../../src/util/bytes.ts';
 import type { Histogram } from '../../src/wal/records.ts';
 import { RwReceiver } from '../helpers/rw-receiver.ts';
@@ -41,11 +48,48 @@ function plainHistogram(h: Histogram, float: boolean, timestamp: number): Record
 
 const BODY_CASES: { name: string; h: Histogram; float: boolean; t: number }[] = [
   { name: 'integer, both bucket sides', h: intHistogram(), float: false, t: T0 },
-  { name: 'integer, all zero (oneofs still written)', h: intHistogram({ count: 0, zeroCount: 0, sum: 0, schema: 0, zeroThreshold: 0, counterResetHint: 0, positiveSpans: [], negativeSpans: [], positiveBuckets: [], negativeBuckets: [] }), float: false, t: 0 },
-  { name: 'integer, negative deltas and big counts', h: intHistogram({ count: 2 ** 40, positiveSpans: [{ offset: 0, length: 3 }], positiveBuckets: [5, -3, -2], schema: -4 }), float: false, t: 1 },
+  {
+    name: 'integer, all zero (oneofs still written)',
+    h: intHistogram({
+      count: 0,
+      zeroCount: 0,
+      sum: 0,
+      schema: 0,
+      zeroThreshold: 0,
+      counterResetHint: 0,
+      positiveSpans: [],
+      negativeSpans: [],
+      positiveBuckets: [],
+      negativeBuckets: [],
+    }),
+    float: false,
+    t: 0,
+  },
+  {
+    name: 'integer, negative deltas and big counts',
+    h: intHistogram({
+      count: 2 ** 40,
+      positiveSpans: [{ offset: 0, length: 3 }],
+      positiveBuckets: [5, -3, -2],
+      schema: -4,
+    }),
+    float: false,
+    t: 1,
+  },
   { name: 'float, gauge hint', h: floatHistogram(), float: true, t: T0 + 15 },
   { name: 'float, zero counts still written', h: floatHistogram({ count: 0, zeroCount: 0 }), float: true, t: -5 },
-  { name: 'custom buckets', h: intHistogram({ schema: -53, positiveSpans: [{ offset: 0, length: 2 }], negativeSpans: [], negativeBuckets: [], customValues: [0.5, 1, 2.5] }), float: false, t: T0 },
+  {
+    name: 'custom buckets',
+    h: intHistogram({
+      schema: -53,
+      positiveSpans: [{ offset: 0, length: 2 }],
+      negativeSpans: [],
+      negativeBuckets: [],
+      customValues: [0.5, 1, 2.5],
+    }),
+    float: false,
+    t: T0,
+  },
 ];
 
 for (const c of BODY_CASES) {
@@ -72,7 +116,10 @@ test('RW1 builder: an exemplar and a histogram each get their own TimeSeries wit
   const want = rw1.WriteRequest.encode({
     timeseries: [
       { labels: [{ name: '__name__', value: 'x' }], samples: [{ value: 1, timestamp: 10 }] },
-      { labels: [{ name: '__name__', value: 'x' }], exemplars: [{ labels: [{ name: 'trace_id', value: 'abc' }], value: 2, timestamp: 11 }] },
+      {
+        labels: [{ name: '__name__', value: 'x' }],
+        exemplars: [{ labels: [{ name: 'trace_id', value: 'abc' }], value: 2, timestamp: 11 }],
+      },
       { labels: [{ name: '__name__', value: 'x' }], histograms: [plainHistogram(intHistogram(), false, 12)] },
     ],
   }).finish();
@@ -148,7 +195,10 @@ test('RW1: integer and float histograms from WAL records 7 and 8 arrive decoded 
       negativeSpans: [],
       negativeDeltas: [],
       negativeCounts: [],
-      positiveSpans: [{ offset: 0, length: 1 }, { offset: 2, length: 2 }],
+      positiveSpans: [
+        { offset: 0, length: 1 },
+        { offset: 2, length: 2 },
+      ],
       positiveDeltas: [],
       positiveCounts: [1.5, 2.25, 3],
       resetHint: 3,
@@ -182,10 +232,17 @@ test('send_native_histograms off: histogram records are skipped, samples still f
 });
 
 test('RW1 drops custom-bucket histograms (nhcb_in_rw1_not_supported); RW2 sends them with custom_values', async (t) => {
-  const nhcb = intHistogram({ schema: -53, positiveSpans: [{ offset: 0, length: 2 }], negativeSpans: [], negativeBuckets: [], customValues: [0.5, 1] });
+  const nhcb = intHistogram({
+    schema: -53,
+    positiveSpans: [{ offset: 0, length: 2 }],
+    negativeSpans: [],
+    negativeBuckets: [],
+    customValues: [0.5, 1],
+  });
   for (const v2 of [false, true]) {
     const rx = await RwReceiver.start();
-    const extra = '    send_native_histograms: true\n' + (v2 ? '    protobuf_message: io.prometheus.write.v2.Request\n' : '');
+    const extra =
+      '    send_native_histograms: true\n' + (v2 ? '    protobuf_message: io.prometheus.write.v2.Request\n' : '');
     const w = await startWalRemote(rwYaml(rx.url, extra));
     t.teardown(async () => {
       await w.stop();
@@ -199,11 +256,20 @@ test('RW1 drops custom-bucket histograms (nhcb_in_rw1_not_supported); RW2 sends 
     if (v2) {
       const hs = rw2Requests(rx).flatMap((r) => r.timeseries.flatMap((ts) => ts.histograms));
       // The agent's WAL keeps custom-bucket histograms in their own record (9), after record 7.
-      t.deepEqual(hs.map((h) => [h.schema, h.customValues]), [[1, []], [-53, [0.5, 1]]]);
+      t.deepEqual(
+        hs.map((h) => [h.schema, h.customValues]),
+        [
+          [1, []],
+          [-53, [0.5, 1]],
+        ],
+      );
       t.is(await w.settled(P + 'histograms_total', 2), 2);
     } else {
       const hs = rw1Series(rx).flatMap((ts) => ts.histograms);
-      t.deepEqual(hs.map((h) => h.timestamp), [T0 + 1]);
+      t.deepEqual(
+        hs.map((h) => h.timestamp),
+        [T0 + 1],
+      );
       t.is(await w.metric(P + 'histograms_dropped_total', { reason: 'nhcb_in_rw1_not_supported' }), 1);
       t.is(await w.settled(P + 'histograms_total', 1), 1);
     }
@@ -212,7 +278,9 @@ test('RW1 drops custom-bucket histograms (nhcb_in_rw1_not_supported); RW2 sends 
 
 test('RW2: histograms go in their own TimeSeries (field 3) with resolvable label refs and empty metadata', async (t) => {
   const rx = await RwReceiver.start();
-  const w = await startWalRemote(rwYaml(rx.url, '    send_native_histograms: true\n    protobuf_message: io.prometheus.write.v2.Request\n'));
+  const w = await startWalRemote(
+    rwYaml(rx.url, '    send_native_histograms: true\n    protobuf_message: io.prometheus.write.v2.Request\n'),
+  );
   t.teardown(async () => {
     await w.stop();
     await rx.close();

@@ -1,6 +1,6 @@
 import test from 'ava';
-import type { DecodedWriteRequest } from '../../src/remote/proto.ts';
-import type { MetricMetadataEntry } from '../../src/remote/queue-manager.ts';
+import type { DecodedWriteRequest } from '../helpers/rw-proto.ts';
+import type { MetricMetadataEntry } from '../../src/storage/metadata.ts';
 import { RwReceiver } from '../helpers/rw-receiver.ts';
 import { rwYaml, startWalRemote, T0 } from './wal-fixture.ts';
 
@@ -54,7 +54,10 @@ test('RW1 metadata: de-duplicated, sent in chunks of max_samples_per_send as met
   );
   for (const q of rx.requests) t.is(q.headers['x-prometheus-remote-write-version'], '0.1.0');
   t.is(await w.settled(P + 'metadata_total', 4), 4);
-  t.is(await w.metric(P + 'metadata_bytes_total'), rx.requests.reduce((n, q) => n + q.bodyBytes, 0));
+  t.is(
+    await w.metric(P + 'metadata_bytes_total'),
+    rx.requests.reduce((n, q) => n + q.bodyBytes, 0),
+  );
   t.is(await w.metric(P + 'bytes_total'), 0, 'metadata bytes are not data bytes');
   t.is(await w.metric(P + 'samples_total'), 0);
 });
@@ -101,7 +104,10 @@ test('metadata_config.send: false, or no source: no metadata requests', async (t
   for (const send of [false, true]) {
     const rx = await RwReceiver.start();
     const r = rounds(ENTRIES, ENTRIES);
-    const w = await startWalRemote(rwYaml(rx.url, metadataYaml('50ms', 500, send)), send ? {} : { metadataSource: r.source });
+    const w = await startWalRemote(
+      rwYaml(rx.url, metadataYaml('50ms', 500, send)),
+      send ? {} : { metadataSource: r.source },
+    );
     t.teardown(async () => {
       await w.stop();
       await rx.close();
@@ -120,12 +126,15 @@ test('metadata_config.send: false, or no source: no metadata requests', async (t
 test('RW2 endpoints send no metadata-only requests, until a 415 makes them fall back to 1.0', async (t) => {
   const rx = await RwReceiver.start();
   let calls = 0;
-  const w = await startWalRemote(rwYaml(rx.url, '    protobuf_message: io.prometheus.write.v2.Request\n' + metadataYaml('100ms')), {
-    metadataSource: () => {
-      calls++;
-      return [ENTRIES[0]];
+  const w = await startWalRemote(
+    rwYaml(rx.url, '    protobuf_message: io.prometheus.write.v2.Request\n' + metadataYaml('100ms')),
+    {
+      metadataSource: () => {
+        calls++;
+        return [ENTRIES[0]];
+      },
     },
-  });
+  );
   t.teardown(async () => {
     await w.stop();
     await rx.close();
@@ -138,13 +147,18 @@ test('RW2 endpoints send no metadata-only requests, until a 415 makes them fall 
   w.samples({ ref: 1, t: T0, v: 1 });
   await w.flush();
   await rx.waitFor(() => metadataRequests(rx).length >= 1, 10_000);
-  t.deepEqual(metadataRequests(rx)[0].metadata, [{ type: 1, metricFamilyName: 'http_requests', help: 'Requests served.', unit: '' }]);
+  t.deepEqual(metadataRequests(rx)[0].metadata, [
+    { type: 1, metricFamilyName: 'http_requests', help: 'Requests served.', unit: '' },
+  ]);
 });
 
 test('a metadata send still retrying is cut off by the flush deadline on stop', async (t) => {
   const rx = await RwReceiver.start();
   rx.setDefault({ status: 503 });
-  const w = await startWalRemote(rwYaml(rx.url, metadataYaml('50ms')), { metadataSource: () => [ENTRIES[0]], flushDeadlineMs: 300 });
+  const w = await startWalRemote(rwYaml(rx.url, metadataYaml('50ms')), {
+    metadataSource: () => [ENTRIES[0]],
+    flushDeadlineMs: 300,
+  });
   t.teardown(() => rx.close());
   await rx.waitFor((x) => x.attempts.length >= 2, 10_000);
   const began = Date.now();

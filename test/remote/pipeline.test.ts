@@ -26,8 +26,14 @@ test('samples committed to the WAL reach the receiver with external labels, in o
   for (let i = 0; i < 20; i++) await p.append(T0 + i * 1000, { a: i, b: i * 2 });
   await rx.waitFor((r) => r.series('a').length === 20 && r.series('b').length === 20, 10_000);
   const a = rx.series('a');
-  t.deepEqual(a.map((s) => s.value), [...Array(20).keys()]);
-  t.deepEqual(a.map((s) => s.timestamp), [...Array(20).keys()].map((i) => T0 + i * 1000));
+  t.deepEqual(
+    a.map((s) => s.value),
+    [...Array(20).keys()],
+  );
+  t.deepEqual(
+    a.map((s) => s.timestamp),
+    [...Array(20).keys()].map((i) => T0 + i * 1000),
+  );
   t.deepEqual(a[0].labels, { __name__: 'a', job: 'test', site: 'edge1' });
   await p.stop();
 });
@@ -77,7 +83,10 @@ test('a 400 drops the batch and moves on; a 500 is retried', async (t) => {
   rx.plan({ status: 500 });
   await p.append(T0 + 1000, { d: 2 });
   await rx.waitFor((r) => r.series('d').length === 1, 10_000);
-  t.deepEqual(rx.series('d').map((s) => s.value), [2]);
+  t.deepEqual(
+    rx.series('d').map((s) => s.value),
+    [2],
+  );
   const metrics = await p.registry.metrics();
   t.regex(metrics, /prometheus_remote_storage_samples_failed_total\{remote_name="central",url="[^"]+"\} 1/);
   t.regex(metrics, /prometheus_remote_storage_samples_retried_total\{remote_name="central",url="[^"]+"\} 1/);
@@ -92,7 +101,10 @@ test('while it keeps up, the watcher takes the records from the in-memory tail i
     await p.append(T0 + i * 1000, { m: i });
     await rx.waitFor((r) => r.series('m').length === i + 1, 10_000);
   }
-  t.deepEqual(rx.series('m').map((s) => s.value), [...Array(30).keys()]);
+  t.deepEqual(
+    rx.series('m').map((s) => s.value),
+    [...Array(30).keys()],
+  );
   // One series record and 30 samples records; the first ones may come from disk before the first flush.
   t.true(tail.served >= 25, `served ${tail.served} records from memory`);
   await p.stop();
@@ -115,8 +127,14 @@ test('a tail too small to keep up with an outage: the watcher reads the file, th
   t.true(served < 40, `only ${served} of 62 records from memory`);
   for (let i = 60; i < 70; i++) await p.append(T0 + i * 1000, { n: i, o: 1000 + i });
   await rx.waitFor((r) => r.series('n').length >= 70 && r.series('o').length >= 70, 10_000);
-  t.deepEqual(rx.series('n').map((s) => s.value), [...Array(70).keys()]);
-  t.deepEqual(rx.series('o').map((s) => s.value), [...Array(70).keys()].map((i) => 1000 + i));
+  t.deepEqual(
+    rx.series('n').map((s) => s.value),
+    [...Array(70).keys()],
+  );
+  t.deepEqual(
+    rx.series('o').map((s) => s.value),
+    [...Array(70).keys()].map((i) => 1000 + i),
+  );
   t.true((p.storage.tail?.served ?? 0) > served, 'back in step, it reads from memory again');
   await p.stop();
 });
@@ -126,6 +144,9 @@ test('without a tail (tailBytes 0) every record is read back from the segment fi
   t.is(p.storage.tail, null);
   for (let i = 0; i < 10; i++) await p.append(T0 + i * 1000, { q: i });
   await rx.waitFor((r) => r.series('q').length === 10, 10_000);
-  t.deepEqual(rx.series('q').map((s) => s.value), [...Array(10).keys()]);
+  t.deepEqual(
+    rx.series('q').map((s) => s.value),
+    [...Array(10).keys()],
+  );
   await p.stop();
 });

@@ -4,8 +4,9 @@ import { parseConfig } from '../../src/config/load.ts';
 import { memoryLogger } from '../../src/log/logger.ts';
 import type { SendResult, WriteClient } from '../../src/remote/client.ts';
 import { RemoteMetrics } from '../../src/remote/metrics.ts';
-import { decodeWriteRequest } from '../../src/remote/proto.ts';
-import { QueueManager, desiredShards, type WalPosition } from '../../src/remote/queue-manager.ts';
+import { decodeWriteRequest } from '../helpers/rw-proto.ts';
+import { QueueManager, desiredShards } from '../../src/remote/queue-manager.ts';
+import type { WalPosition } from '../../src/wal/segments.ts';
 import { snappyUncompress } from '../../src/remote/snappy.ts';
 import { systemClock } from '../../src/util/clock.ts';
 
@@ -19,22 +20,41 @@ class FakeClient implements WriteClient {
   async send(body: Uint8Array): Promise<SendResult> {
     await new Promise((r) => setTimeout(r, this.delayMs));
     const req = decodeWriteRequest(snappyUncompress(body));
-    this.batches.push(req.timeseries.map((ts) => ({ name: ts.labels.find((l) => l.name === 'i')?.value ?? '', t: ts.samples[0].timestamp })));
+    this.batches.push(
+      req.timeseries.map((ts) => ({
+        name: ts.labels.find((l) => l.name === 'i')?.value ?? '',
+        t: ts.samples[0].timestamp,
+      })),
+    );
     return { kind: 'ok', written: { samples: -1, histograms: -1, exemplars: -1 } };
   }
   close(): void {}
 }
 
-function qm(client: WriteClient, extra = '', highestAppended?: () => number): { q: QueueManager; acked: WalPosition[] } {
+function qm(
+  client: WriteClient,
+  extra = '',
+  highestAppended?: () => number,
+): { q: QueueManager; acked: WalPosition[] } {
   // A test may set its own batch_send_deadline; the default here keeps the others fast.
   const deadline = extra.includes('batch_send_deadline') ? '' : '      batch_send_deadline: 20ms\n';
-  const cfg = parseConfig(`remote_write:\n  - url: http://127.0.0.1:1/w\n    queue_config:\n      max_samples_per_send: 50\n      capacity: 100\n${deadline}      max_shards: 8\n${extra}`, 't.yml');
+  const cfg = parseConfig(
+    `remote_write:\n  - url: http://127.0.0.1:1/w\n    queue_config:\n      max_samples_per_send: 50\n      capacity: 100\n${deadline}      max_shards: 8\n${extra}`,
+    't.yml',
+  );
   const acked: WalPosition[] = [];
-  const q = new QueueManager(cfg.remoteWrite[0], client, { clock: systemClock, log: memoryLogger('warn'), metrics: new RemoteMetrics(new Registry()), externalLabels: [], events: { onAcked: (p) => acked.push(p) }, highestAppended });
+  const q = new QueueManager(cfg.remoteWrite[0], client, {
+    clock: systemClock,
+    log: memoryLogger('warn'),
+    metrics: new RemoteMetrics(new Registry()),
+    externalLabels: [],
+    events: { onAcked: (p) => acked.push(p) },
+    highestAppended,
+  });
   return { q, acked };
 }
 
-test('desired shards follow Prometheus\' formula', (t) => {
+test("desired shards follow Prometheus' formula", (t) => {
   t.is(desiredShards({ inRate: 0, outRate: 0, dropRate: 0, sendSecondsRate: 0, delaySeconds: 0 }), null);
   // 1000 samples/s in and out, 1 ms per sample => 1 shard busy all the time.
   t.is(desiredShards({ inRate: 1000, outRate: 1000, dropRate: 0, sendSecondsRate: 1, delaySeconds: 0 }), 1);
@@ -63,9 +83,15 @@ test('resharding mid-stream keeps per-series order and loses nothing; acks advan
   const perSeries = new Map<string, number[]>();
   for (const b of client.batches) for (const s of b) perSeries.set(s.name, [...(perSeries.get(s.name) ?? []), s.t]);
   t.is(perSeries.size, 20);
-  for (const [name, ts] of perSeries) t.deepEqual(ts, [...Array(total).keys()].map((k) => 1000 + k), `series ${name} complete and in order`);
+  for (const [name, ts] of perSeries)
+    t.deepEqual(
+      ts,
+      [...Array(total).keys()].map((k) => 1000 + k),
+      `series ${name} complete and in order`,
+    );
   t.deepEqual(acked[acked.length - 1], { segment: 0, offset: total * 100 });
-  for (let i = 1; i < acked.length; i++) t.true(acked[i].offset > acked[i - 1].offset, 'acknowledged positions only move forward');
+  for (let i = 1; i < acked.length; i++)
+    t.true(acked[i].offset > acked[i - 1].offset, 'acknowledged positions only move forward');
 });
 
 test('sample_age_limit drops old samples as too_old instead of sending them', async (t) => {
@@ -98,12 +124,18 @@ test('a saturated queue that sends fine doubles its shards to catch up, keeping 
   }
   t.true(q.shardCount > 1, `resharded up while behind (${q.shardCount} shards)`);
   // Once the reader keeps up, the catch-up shards go away again (within a few 1 s checks).
-  for (const end = Date.now() + 6000; q.shardCount !== 1 && Date.now() < end; ) await new Promise((r) => setTimeout(r, 50));
+  for (const end = Date.now() + 6000; q.shardCount !== 1 && Date.now() < end; )
+    await new Promise((r) => setTimeout(r, 50));
   t.is(q.shardCount, 1, 'back to the shard count from before the catch-up');
   t.true(await q.stop(20_000));
   const perSeries = new Map<string, number[]>();
   for (const b of client.batches) for (const s of b) perSeries.set(s.name, [...(perSeries.get(s.name) ?? []), s.t]);
-  for (const [name, ts] of perSeries) t.deepEqual(ts, [...Array(total).keys()].map((k) => 1000 + k), `series ${name} complete and in order`);
+  for (const [name, ts] of perSeries)
+    t.deepEqual(
+      ts,
+      [...Array(total).keys()].map((k) => 1000 + k),
+      `series ${name} complete and in order`,
+    );
 });
 
 test('far behind (more than 30 s of appended data), catch-up quadruples the shards in one step', async (t) => {

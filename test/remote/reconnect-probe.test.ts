@@ -35,7 +35,10 @@ test('connection refused: the backlog goes out as soon as the receiver listens a
   await rx.waitFor((r) => r.series('a').length === 5, 10_000);
   const took = Date.now() - back;
   t.true(took < 2500, `delivered ${took} ms after the receiver came back (backoff was 4 s)`);
-  t.deepEqual(rx.series('a').map((s) => s.value), [0, 1, 2, 3, 4]);
+  t.deepEqual(
+    rx.series('a').map((s) => s.value),
+    [0, 1, 2, 3, 4],
+  );
 });
 
 test('a receiver that answers 503 is not probed: the retry waits for the backoff', async (t) => {

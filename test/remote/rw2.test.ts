@@ -5,7 +5,7 @@ import { memoryLogger } from '../../src/log/logger.ts';
 import type { SendResult, WireProtocol, WriteClient } from '../../src/remote/client.ts';
 import { SymbolInterner, WriteRequestV2Builder } from '../../src/remote/encoder.ts';
 import { RemoteMetrics } from '../../src/remote/metrics.ts';
-import { decodeRequestV2, rw2, type DecodedRequestV2, type DecodedWriteRequest } from '../../src/remote/proto.ts';
+import { decodeRequestV2, rw2, type DecodedRequestV2, type DecodedWriteRequest } from '../helpers/rw-proto.ts';
 import { QueueManager } from '../../src/remote/queue-manager.ts';
 import { snappyUncompress } from '../../src/remote/snappy.ts';
 import { systemClock } from '../../src/util/clock.ts';
@@ -56,7 +56,11 @@ test('RW2 builder, interned path: samples, exemplars and histograms are byte-ide
       symbols: ['', '__name__', 'lat', 'job', 'api', 'up', 'instance', 'a:1', 'trace_id'],
       timeseries: [
         { labelsRefs: [1, 2, 3, 4], samples: [{ value: 2, timestamp: T0 + round }], metadata: {} },
-        { labelsRefs: [1, 5, 6, 7, 3, 4], exemplars: [{ labelsRefs: [8, 4], value: 1.5, timestamp: T0 + 1 }], metadata: {} },
+        {
+          labelsRefs: [1, 5, 6, 7, 3, 4],
+          exemplars: [{ labelsRefs: [8, 4], value: 1.5, timestamp: T0 + 1 }],
+          metadata: {},
+        },
         { labelsRefs: [1, 2, 3, 4], histograms: [histogramPlain(h, T0 + 2)], metadata: {} },
         { labelsRefs: [1, 5], samples: [{ timestamp: T0 + 3 }], metadata: {} },
       ],
@@ -93,13 +97,33 @@ test('RW2 endpoint: headers, "" at symbol 0, no duplicate or unused symbols, sor
   t.is(req.symbols[0], '');
   t.is(new Set(req.symbols).size, req.symbols.length, 'no symbol twice');
   const used = new Set(req.timeseries.flatMap((ts) => ts.labelsRefs));
-  t.deepEqual([...used].sort((x, y) => x - y), req.symbols.map((_, i) => i).slice(1), 'every symbol but "" is referenced');
   t.deepEqual(
-    req.timeseries.map((ts) => ({ labels: ts.labels.map((l) => `${l.name}=${l.value}`).join(','), samples: ts.samples, md: ts.metadata.type })),
+    [...used].sort((x, y) => x - y),
+    req.symbols.map((_, i) => i).slice(1),
+    'every symbol but "" is referenced',
+  );
+  t.deepEqual(
+    req.timeseries.map((ts) => ({
+      labels: ts.labels.map((l) => `${l.name}=${l.value}`).join(','),
+      samples: ts.samples,
+      md: ts.metadata.type,
+    })),
     [
-      { labels: '__name__=up,instance=a:9100,job=node,site=edge1', samples: [{ value: 1, timestamp: T0, stale: false, startTimestamp: 0 }], md: 0 },
-      { labels: '__name__=up,instance=b:9100,job=node,site=edge1', samples: [{ value: 0, timestamp: T0, stale: false, startTimestamp: 0 }], md: 0 },
-      { labels: '__name__=up,instance=a:9100,job=node,site=edge1', samples: [{ value: NaN, timestamp: T0 + 1000, stale: true, startTimestamp: 0 }], md: 0 },
+      {
+        labels: '__name__=up,instance=a:9100,job=node,site=edge1',
+        samples: [{ value: 1, timestamp: T0, stale: false, startTimestamp: 0 }],
+        md: 0,
+      },
+      {
+        labels: '__name__=up,instance=b:9100,job=node,site=edge1',
+        samples: [{ value: 0, timestamp: T0, stale: false, startTimestamp: 0 }],
+        md: 0,
+      },
+      {
+        labels: '__name__=up,instance=a:9100,job=node,site=edge1',
+        samples: [{ value: NaN, timestamp: T0 + 1000, stale: true, startTimestamp: 0 }],
+        md: 0,
+      },
     ],
   );
   t.is(await w.settled(P + 'samples_total', 3), 3);
@@ -144,10 +168,13 @@ test('415 to a 2.0 request: the same batch is re-sent as 1.0, and the endpoint s
   t.is(resent.protocol, 'rw1');
   t.is(resent.headers['x-prometheus-remote-write-version'], '0.1.0');
   t.is(resent.headers['content-type'], 'application/x-protobuf');
-  t.deepEqual(resent.samples.map((s) => [s.labels, s.value, s.timestamp]), [
-    [{ __name__: 'up', job: 'node', site: 'edge1' }, 1, T0],
-    [{ __name__: 'up', job: 'node', site: 'edge1' }, 2, T0 + 1],
-  ]);
+  t.deepEqual(
+    resent.samples.map((s) => [s.labels, s.value, s.timestamp]),
+    [
+      [{ __name__: 'up', job: 'node', site: 'edge1' }, 1, T0],
+      [{ __name__: 'up', job: 'node', site: 'edge1' }, 2, T0 + 1],
+    ],
+  );
   // Later batches go out as 1.0 straight away.
   w.samples({ ref: 1, t: T0 + 2, v: 3 });
   await w.flush();
@@ -169,11 +196,18 @@ test('415 fallback drops custom-bucket histograms of the re-encoded batch (RW1 c
   rx.plan({ status: 415 });
   w.series(1, { __name__: 'nh' });
   w.samples({ ref: 1, t: T0, v: 1 });
-  w.histograms({ ref: 1, t: T0 + 1, h: intHistogram({ schema: -53, negativeSpans: [], negativeBuckets: [], customValues: [1, 2] }) });
+  w.histograms({
+    ref: 1,
+    t: T0 + 1,
+    h: intHistogram({ schema: -53, negativeSpans: [], negativeBuckets: [], customValues: [1, 2] }),
+  });
   await w.flush();
   await rx.waitFor((r) => r.requests.length === 1, 10_000);
   const req = rx.requests[0].decoded as DecodedWriteRequest;
-  t.deepEqual(req.timeseries.map((ts) => [ts.samples.length, ts.histograms.length]), [[1, 0]]);
+  t.deepEqual(
+    req.timeseries.map((ts) => [ts.samples.length, ts.histograms.length]),
+    [[1, 0]],
+  );
   t.is(await w.metric(P + 'histograms_dropped_total', { reason: 'nhcb_in_rw1_not_supported' }), 1);
   t.is(await w.metric(P + 'histograms_failed_total'), 0);
 });
@@ -247,14 +281,23 @@ class V2Client implements WriteClient {
 }
 
 test('series churn: the RW2 interner is renumbered from the live series and encoding stays right', async (t) => {
-  const cfg = parseConfig(`remote_write:\n  - url: http://127.0.0.1:1/w\n${V2}    queue_config:\n      batch_send_deadline: 10ms\n`, 't.yml');
+  const cfg = parseConfig(
+    `remote_write:\n  - url: http://127.0.0.1:1/w\n${V2}    queue_config:\n      batch_send_deadline: 10ms\n`,
+    't.yml',
+  );
   const client = new V2Client();
-  const q = new QueueManager(cfg.remoteWrite[0], client, { clock: systemClock, log: memoryLogger('warn'), metrics: new RemoteMetrics(new Registry()), externalLabels: [], events: { onAcked: () => {} } });
+  const q = new QueueManager(cfg.remoteWrite[0], client, {
+    clock: systemClock,
+    log: memoryLogger('warn'),
+    metrics: new RemoteMetrics(new Registry()),
+    externalLabels: [],
+    events: { onAcked: () => {} },
+  });
   const n = 6000;
   for (let ref = 1; ref <= n; ref++) q.storeSeries(ref, labelsFromRecord({ __name__: 'churn', pod: `pod-${ref}` }));
   t.is(q.interner.size, n + 3);
   q.dropSeries(Array.from({ length: n - 1 }, (_, i) => i + 1));
-  t.is(q.interner.size, 4, 'only the live series\' strings remain');
+  t.is(q.interner.size, 4, "only the live series' strings remain");
   q.storeSeries(n + 1, labelsFromRecord({ __name__: 'new', pod: 'pod-new' }));
   q.start();
   const chunk = q.beginChunk({ segment: 0, offset: 1 });
@@ -262,6 +305,8 @@ test('series churn: the RW2 interner is renumbered from the live series and enco
   t.true(q.enqueue(n + 1, T0, 2, false, chunk));
   q.endChunk();
   t.true(await q.stop(5000));
-  const got = client.bodies.flatMap((b) => decodeRequestV2(snappyUncompress(b.body)).timeseries.map((ts) => ts.labels.map((l) => l.value).join(',')));
+  const got = client.bodies.flatMap((b) =>
+    decodeRequestV2(snappyUncompress(b.body)).timeseries.map((ts) => ts.labels.map((l) => l.value).join(',')),
+  );
   t.deepEqual(got, [`churn,pod-${n}`, 'new,pod-new']);
 });

@@ -11,7 +11,7 @@ import { parseConfig } from '../../src/config/load.ts';
 import type { RemoteWriteConfig } from '../../src/config/types.ts';
 import { memoryLogger } from '../../src/log/logger.ts';
 import type { WriteClient } from '../../src/remote/client.ts';
-import type { MetadataSource } from '../../src/remote/queue-manager.ts';
+import type { MetadataSource } from '../../src/storage/metadata.ts';
 import { RemoteStorage } from '../../src/remote/remote-storage.ts';
 import { ByteWriter } from '../../src/util/bytes.ts';
 import { systemClock } from '../../src/util/clock.ts';
@@ -66,7 +66,11 @@ export function rwYaml(url: string, extra = '', queue = ''): string {
 
 export async function startWalRemote(
   yaml: string,
-  opts: { metadataSource?: MetadataSource; makeClient?: (cfg: RemoteWriteConfig) => WriteClient; flushDeadlineMs?: number } = {},
+  opts: {
+    metadataSource?: MetadataSource;
+    makeClient?: (cfg: RemoteWriteConfig) => WriteClient;
+    flushDeadlineMs?: number;
+  } = {},
 ): Promise<WalRemote> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'outpost-rwproto-'));
   const walDir = path.join(dir, 'wal');
@@ -115,7 +119,14 @@ export async function startWalRemote(
     },
     samples(...s) {
       const values = Float64Array.from(s.map((x) => x.v));
-      encodeSamples(w, s.map((x) => x.ref), s.map((x) => x.t), values, Uint8Array.from(s.map((x) => (x.stale ? 1 : 0))), s.length);
+      encodeSamples(
+        w,
+        s.map((x) => x.ref),
+        s.map((x) => x.t),
+        values,
+        Uint8Array.from(s.map((x) => (x.stale ? 1 : 0))),
+        s.length,
+      );
       writer.append(w.view());
     },
     exemplars(...e) {
@@ -184,7 +195,10 @@ export function floatHistogram(over: Partial<Histogram> = {}): Histogram {
     zeroCount: 0.5,
     count: 7.25,
     sum: -3.5,
-    positiveSpans: [{ offset: 0, length: 1 }, { offset: 2, length: 2 }],
+    positiveSpans: [
+      { offset: 0, length: 1 },
+      { offset: 2, length: 2 },
+    ],
     negativeSpans: [],
     positiveBuckets: [1.5, 2.25, 3],
     negativeBuckets: [],

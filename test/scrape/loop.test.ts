@@ -1,7 +1,7 @@
 import test from 'ava';
 import { compileRelabelConfigs } from '../../src/relabel/relabel.ts';
 import { RELABEL_DEFAULTS, type RelabelConfig } from '../../src/relabel/types.ts';
-import { AuthSource } from '../../src/scrape/http-client.ts';
+import { AuthSource } from '../../src/net/auth.ts';
 import type { LoopOptions } from '../../src/scrape/loop.ts';
 import { startServer } from '../helpers/http.ts';
 import type { Teardown } from '../helpers/procs.ts';
@@ -9,7 +9,17 @@ import { RecordingAppender } from '../helpers/recording-appender.ts';
 import { loopCounters, metricsServer, newLoop } from '../helpers/scrape-loop.ts';
 
 function rule(r: Partial<RelabelConfig>): RelabelConfig {
-  return { sourceLabels: [], separator: RELABEL_DEFAULTS.separator, regex: RELABEL_DEFAULTS.regex, modulus: 0, targetLabel: '', replacement: RELABEL_DEFAULTS.replacement, action: 'replace', explicit: new Set(), ...r };
+  return {
+    sourceLabels: [],
+    separator: RELABEL_DEFAULTS.separator,
+    regex: RELABEL_DEFAULTS.regex,
+    modulus: 0,
+    targetLabel: '',
+    replacement: RELABEL_DEFAULTS.replacement,
+    action: 'replace',
+    explicit: new Set(),
+    ...r,
+  };
 }
 
 async function setup(t: Teardown, options: Partial<LoopOptions> = {}) {
@@ -26,7 +36,9 @@ test('attaches job and instance, reports the five report series with the scrape 
   const { tg, app, loop } = await setup(t);
   tg.set(200, '# TYPE a gauge\na{x="1"} 5\nb 2.5\n');
   await loop.scrape(T);
-  t.deepEqual(app.named('a'), [{ labels: { __name__: 'a', instance: 'host:1', job: 'job1', x: '1' }, t: T, v: 5, stale: false }]);
+  t.deepEqual(app.named('a'), [
+    { labels: { __name__: 'a', instance: 'host:1', job: 'job1', x: '1' }, t: T, v: 5, stale: false },
+  ]);
   t.is(app.named('b')[0].v, 2.5);
   const rep = (n: string) => app.named(n, T)[0]?.v;
   t.is(rep('up'), 1);
@@ -47,11 +59,17 @@ test('a series that disappears gets a stale marker; a failed scrape marks all an
   await loop.scrape(T);
   tg.set(200, 'a 2\n');
   await loop.scrape(T + 1000);
-  t.deepEqual(app.named('b', T + 1000).map((s) => s.stale), [true]);
+  t.deepEqual(
+    app.named('b', T + 1000).map((s) => s.stale),
+    [true],
+  );
   t.is(app.named('a', T + 1000)[0].v, 2);
   tg.set(500, 'boom');
   await loop.scrape(T + 2000);
-  t.deepEqual(app.named('a', T + 2000).map((s) => s.stale), [true]);
+  t.deepEqual(
+    app.named('a', T + 2000).map((s) => s.stale),
+    [true],
+  );
   t.is(app.named('b', T + 2000).length, 0, 'b was already marked stale');
   t.is(app.named('up', T + 2000)[0].v, 0);
   t.regex(loop.state.lastError, /HTTP status 500/);
@@ -82,7 +100,14 @@ test('honor_labels=false moves clashing labels to exported_*; honor_labels=true 
   a.tg.set(200, 'm{job="orig",instance="foo",exported_job="x"} 1\n');
   await a.loop.scrape(T);
   // exported_job is taken by the scraped series itself, so the clashing job goes one level further.
-  t.deepEqual(a.app.named('m')[0].labels, { __name__: 'm', exported_exported_job: 'orig', exported_instance: 'foo', exported_job: 'x', instance: 'host:1', job: 'job1' });
+  t.deepEqual(a.app.named('m')[0].labels, {
+    __name__: 'm',
+    exported_exported_job: 'orig',
+    exported_instance: 'foo',
+    exported_job: 'x',
+    instance: 'host:1',
+    job: 'job1',
+  });
   const b = await setup(t, { honorLabels: true });
   b.tg.set(200, 'm{job="orig"} 1\n');
   await b.loop.scrape(T);
@@ -93,12 +118,17 @@ test('the same series twice in one scrape: first kept, rest counted', async (t) 
   const { tg, app, loop, c } = await setup(t);
   tg.set(200, 'd 1\nd 2\n');
   await loop.scrape(T);
-  t.deepEqual(app.named('d').map((s) => s.v), [1]);
+  t.deepEqual(
+    app.named('d').map((s) => s.v),
+    [1],
+  );
   t.is(c.duplicates, 1);
 });
 
 test('metric_relabel_configs drop series once (cached), report series are exempt', async (t) => {
-  const { tg, app, loop } = await setup(t, { metricRelabel: compileRelabelConfigs([rule({ sourceLabels: ['__name__'], regex: 'drop_.*|up', action: 'drop' })]) });
+  const { tg, app, loop } = await setup(t, {
+    metricRelabel: compileRelabelConfigs([rule({ sourceLabels: ['__name__'], regex: 'drop_.*|up', action: 'drop' })]),
+  });
   tg.set(200, 'drop_me 1\nkeep_me 1\n');
   await loop.scrape(T);
   t.is(app.named('drop_me').length, 0);
@@ -148,15 +178,18 @@ test('sends the scrape timeout header and handles gzip bodies', async (t) => {
 });
 
 test('follows redirects unless follow_redirects is false', async (t) => {
-  const srv = await startServer((req, res) => {
-    if (req.url === '/metrics') {
-      res.writeHead(302, { Location: '/real' });
-      res.end();
-    } else {
-      res.writeHead(200, { 'Content-Type': 'text/plain' });
-      res.end('redirected 1\n');
-    }
-  }, { t });
+  const srv = await startServer(
+    (req, res) => {
+      if (req.url === '/metrics') {
+        res.writeHead(302, { Location: '/real' });
+        res.end();
+      } else {
+        res.writeHead(200, { 'Content-Type': 'text/plain' });
+        res.end('redirected 1\n');
+      }
+    },
+    { t },
+  );
   for (const follow of [true, false]) {
     const app = new RecordingAppender();
     const loop = newLoop(`${srv.url}/metrics`, { options: { followRedirects: follow }, appender: app });
@@ -176,7 +209,16 @@ test('credentials in files are re-read, so a rotated token is used without a rel
   await fs.writeFile(file, 'one\n');
   const { tg, app } = await setup(t);
   tg.set(200, 'a 1\n');
-  const auth = new AuthSource({ authorization: { type: 'Bearer', credentialsFile: file }, tlsConfig: { insecureSkipVerify: false }, followRedirects: true, enableHttp2: false, proxyFromEnvironment: false }, 0);
+  const auth = new AuthSource(
+    {
+      authorization: { type: 'Bearer', credentialsFile: file },
+      tlsConfig: { insecureSkipVerify: false },
+      followRedirects: true,
+      enableHttp2: false,
+      proxyFromEnvironment: false,
+    },
+    0,
+  );
   const loop = newLoop(tg.url, { options: { auth }, appender: app });
   await loop.scrape(T);
   t.is(tg.lastHeaders().authorization, 'Bearer one');

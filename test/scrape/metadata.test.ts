@@ -1,7 +1,8 @@
 import test from 'ava';
-import { METADATA_RETENTION_SCRAPES, MetadataCache, type MetadataLine, type MetricMetadataEntry } from '../../src/scrape/metadata.ts';
+import { METADATA_RETENTION_SCRAPES, MetadataCache, type MetadataLine } from '../../src/scrape/metadata.ts';
+import type { MetricMetadataEntry } from '../../src/storage/metadata.ts';
 import { createParser, Entry, ParseError, type TextParser } from '../../src/textparse/parser.ts';
-import { FakeClock } from '../../src/util/clock.ts';
+import { FakeClock } from '../helpers/fake-clock.ts';
 import { metricsServer, newLoop, scrapeManager, TEXT_FORMAT as TEXT } from '../helpers/scrape-loop.ts';
 
 const TEXT1 = 'text/plain; version=1.0.0';
@@ -51,7 +52,8 @@ function scrape(cache: MetadataCache, body: string, contentType = TEXT, success 
   const line = new CountingLine(p);
   let ok = success;
   try {
-    for (let k = p.next(); k !== Entry.EOF; k = p.next()) if (k !== Entry.Series && k !== Entry.Comment) cache.observe(k, line, buf);
+    for (let k = p.next(); k !== Entry.EOF; k = p.next())
+      if (k !== Entry.Series && k !== Entry.Comment) cache.observe(k, line, buf);
   } catch (err) {
     if (!(err instanceof ParseError)) throw err;
     ok = false;
@@ -60,24 +62,28 @@ function scrape(cache: MetadataCache, body: string, contentType = TEXT, success 
   return line;
 }
 
-const byName = (list: MetricMetadataEntry[]) => Object.fromEntries(list.map((m) => [m.metric, { type: m.type, help: m.help, unit: m.unit }]));
+const byName = (list: MetricMetadataEntry[]) =>
+  Object.fromEntries(list.map((m) => [m.metric, { type: m.type, help: m.help, unit: m.unit }]));
 
 test('text format: TYPE and HELP per family, untyped is unknown, HELP alone makes an unknown entry', (t) => {
   const c = new MetadataCache();
-  scrape(c, [
-    '# HELP a_total Requests.',
-    '# TYPE a_total counter',
-    'a_total 1',
-    '# TYPE b untyped',
-    'b 1',
-    '# HELP c Only help with \\\\ and \\n escapes.',
-    'c 1',
-    '# TYPE d summary',
-    '# TYPE e histogram',
-    '# a plain comment',
-    '# HELP g',
-    '',
-  ].join('\n'));
+  scrape(
+    c,
+    [
+      '# HELP a_total Requests.',
+      '# TYPE a_total counter',
+      'a_total 1',
+      '# TYPE b untyped',
+      'b 1',
+      '# HELP c Only help with \\\\ and \\n escapes.',
+      'c 1',
+      '# TYPE d summary',
+      '# TYPE e histogram',
+      '# a plain comment',
+      '# HELP g',
+      '',
+    ].join('\n'),
+  );
   t.deepEqual(c.list(), [
     { metric: 'a_total', type: 'counter', help: 'Requests.', unit: '' },
     { metric: 'b', type: 'unknown', help: '', unit: '' },
@@ -90,19 +96,23 @@ test('text format: TYPE and HELP per family, untyped is unknown, HELP alone make
 
 test('OpenMetrics: every type, UNIT, HELP unescaped with the OpenMetrics rules', (t) => {
   const c = new MetadataCache();
-  scrape(c, [
-    '# TYPE x_bytes counter',
-    '# UNIT x_bytes bytes',
-    '# HELP x_bytes Say \\"hi\\".',
-    'x_bytes_total 1',
-    '# TYPE i info',
-    '# TYPE s stateset',
-    '# TYPE gh gaugehistogram',
-    '# TYPE u unknown',
-    '# TYPE g gauge',
-    '# EOF',
-    '',
-  ].join('\n'), OM);
+  scrape(
+    c,
+    [
+      '# TYPE x_bytes counter',
+      '# UNIT x_bytes bytes',
+      '# HELP x_bytes Say \\"hi\\".',
+      'x_bytes_total 1',
+      '# TYPE i info',
+      '# TYPE s stateset',
+      '# TYPE gh gaugehistogram',
+      '# TYPE u unknown',
+      '# TYPE g gauge',
+      '# EOF',
+      '',
+    ].join('\n'),
+    OM,
+  );
   t.deepEqual(byName(c.list()), {
     x_bytes: { type: 'counter', help: 'Say "hi".', unit: 'bytes' },
     i: { type: 'info', help: '', unit: '' },
@@ -115,7 +125,11 @@ test('OpenMetrics: every type, UNIT, HELP unescaped with the OpenMetrics rules',
 
 test('quoted UTF-8 family names are one family with their unquoted spelling', (t) => {
   const c = new MetadataCache();
-  scrape(c, '# HELP "my.metric" Dotted.\n# TYPE "my.metric" gauge\n{"my.metric"} 1\n# TYPE plain gauge\n# HELP "plain" Same family.\n', TEXT1);
+  scrape(
+    c,
+    '# HELP "my.metric" Dotted.\n# TYPE "my.metric" gauge\n{"my.metric"} 1\n# TYPE plain gauge\n# HELP "plain" Same family.\n',
+    TEXT1,
+  );
   t.deepEqual(c.list(), [
     { metric: 'my.metric', type: 'gauge', help: 'Dotted.', unit: '' },
     { metric: 'plain', type: 'gauge', help: 'Same family.', unit: '' },
@@ -124,7 +138,8 @@ test('quoted UTF-8 family names are one family with their unquoted spelling', (t
 
 test('an unchanged metadata line decodes nothing; a changed HELP, TYPE or UNIT is picked up', (t) => {
   const c = new MetadataCache();
-  const body = (help: string, type: string, unit: string) => `# HELP m_seconds ${help}\n# TYPE m_seconds ${type}\n# UNIT m_seconds ${unit}\nm_seconds 1\n# EOF\n`;
+  const body = (help: string, type: string, unit: string) =>
+    `# HELP m_seconds ${help}\n# TYPE m_seconds ${type}\n# UNIT m_seconds ${unit}\nm_seconds 1\n# EOF\n`;
   const first = scrape(c, body('Latency.', 'gauge', 'seconds'), OM);
   t.is(first.familyReads, 1, 'the name is decoded once, when the family is new');
   t.is(first.textReads, 2, 'HELP and UNIT decoded once');
@@ -147,7 +162,11 @@ test('an unchanged metadata line decodes nothing; a changed HELP, TYPE or UNIT i
   t.is(typeChanged.familyReads + typeChanged.textReads, 0, 'a TYPE change needs no string');
   t.is(c.list()[0].type, 'counter');
   scrape(c, '# UNIT m_seconds \nm_seconds 1\n# EOF\n', OM);
-  t.deepEqual(c.list(), [{ metric: 'm_seconds', type: 'counter', help: 'Latency in SECONDS.', unit: '' }], 'an emptied UNIT is updated, the rest kept');
+  t.deepEqual(
+    c.list(),
+    [{ metric: 'm_seconds', type: 'counter', help: 'Latency in SECONDS.', unit: '' }],
+    'an emptied UNIT is updated, the rest kept',
+  );
 });
 
 test(`a family missing from more than ${METADATA_RETENTION_SCRAPES} successful scrapes is dropped; failed scrapes do not count`, (t) => {
@@ -155,10 +174,18 @@ test(`a family missing from more than ${METADATA_RETENTION_SCRAPES} successful s
   scrape(c, '# TYPE gone gauge\n# HELP gone Bye.\n# TYPE stays counter\n');
   const only = '# TYPE stays counter\n';
   for (let i = 0; i < 25; i++) scrape(c, only, TEXT, false);
-  t.deepEqual(c.list().map((m) => m.metric), ['gone', 'stays'], 'failed scrapes keep everything');
+  t.deepEqual(
+    c.list().map((m) => m.metric),
+    ['gone', 'stays'],
+    'failed scrapes keep everything',
+  );
   for (let i = 1; i <= METADATA_RETENTION_SCRAPES; i++) {
     scrape(c, only);
-    t.deepEqual(c.list().map((m) => m.metric), ['gone', 'stays'], `still kept after ${i} successful scrapes without it`);
+    t.deepEqual(
+      c.list().map((m) => m.metric),
+      ['gone', 'stays'],
+      `still kept after ${i} successful scrapes without it`,
+    );
   }
   scrape(c, only);
   t.deepEqual(c.list(), [{ metric: 'stays', type: 'counter', help: '', unit: '' }], 'dropped after the next one');
@@ -166,7 +193,10 @@ test(`a family missing from more than ${METADATA_RETENTION_SCRAPES} successful s
   // Coming back, it is a new entry again.
   const back = scrape(c, '# TYPE gone gauge\n# TYPE stays counter\n');
   t.is(back.familyReads, 1);
-  t.deepEqual(c.list().map((m) => m.metric), ['stays', 'gone']);
+  t.deepEqual(
+    c.list().map((m) => m.metric),
+    ['stays', 'gone'],
+  );
 });
 
 test('metadata seen in a scrape that fails later is kept (as Prometheus sets it while parsing)', (t) => {
@@ -191,7 +221,8 @@ test('thousands of families, churn and help rewrites: lookups stay right through
   const c = new MetadataCache();
   const body = (round: number, from: number, to: number) => {
     let s = '';
-    for (let i = from; i < to; i++) s += `# HELP fam_${i} Help text of family number ${i}, revision ${round % 3}, padded to be long enough to churn the arena.\n# TYPE fam_${i} ${i % 2 ? 'gauge' : 'counter'}\nfam_${i} 1\n`;
+    for (let i = from; i < to; i++)
+      s += `# HELP fam_${i} Help text of family number ${i}, revision ${round % 3}, padded to be long enough to churn the arena.\n# TYPE fam_${i} ${i % 2 ? 'gauge' : 'counter'}\nfam_${i} 1\n`;
     return s;
   };
   for (let round = 0; round < 6; round++) scrape(c, body(round, 0, 3000));
@@ -206,7 +237,10 @@ test('thousands of families, churn and help rewrites: lookups stay right through
   const rest = c.list();
   t.is(rest[0].metric, 'fam_1500', 'survivors keep their order');
   t.is(rest[1499].metric, 'fam_2999');
-  t.is(rest[1499].help, `Help text of family number 2999, revision ${METADATA_RETENTION_SCRAPES % 3}, padded to be long enough to churn the arena.`);
+  t.is(
+    rest[1499].help,
+    `Help text of family number 2999, revision ${METADATA_RETENTION_SCRAPES % 3}, padded to be long enough to churn the arena.`,
+  );
   // Known families are found again after the rebuild (no new entry, no decode).
   const again = scrape(c, body(METADATA_RETENTION_SCRAPES, 1500, 3000));
   t.is(again.familyReads, 0);
@@ -232,11 +266,19 @@ test('scrape loop: metadata from scrapes, kept through a failed scrape, updated 
   tg.set(500, 'oops');
   await loop.scrape(clock.now() + 1000);
   t.is(loop.state.health, 'down');
-  t.deepEqual(loop.listMetadata(), [{ metric: 'req_total', type: 'counter', help: 'Requests.', unit: '' }], 'a failed scrape keeps the metadata');
+  t.deepEqual(
+    loop.listMetadata(),
+    [{ metric: 'req_total', type: 'counter', help: 'Requests.', unit: '' }],
+    'a failed scrape keeps the metadata',
+  );
   tg.set(200, '# TYPE parsed_first gauge\nparsed_first 1\nbroken{ 1\n');
   await loop.scrape(clock.now() + 1500);
   t.is(loop.state.health, 'down');
-  t.deepEqual(loop.listMetadata().map((m) => m.metric), ['req_total', 'parsed_first'], 'what was parsed before the error is kept');
+  t.deepEqual(
+    loop.listMetadata().map((m) => m.metric),
+    ['req_total', 'parsed_first'],
+    'what was parsed before the error is kept',
+  );
   tg.set(200, '# HELP req_total All requests.\n# TYPE req_total counter\nreq_total 2\n');
   await loop.scrape(clock.now() + 2000);
   t.deepEqual(loop.listMetadata(), [
@@ -253,21 +295,42 @@ test('scrape manager: metadataSnapshot per target with shared target labels, all
   const b = await metricsServer(t);
   a.set(200, '# HELP up_time Uptime.\n# TYPE up_time gauge\nup_time 1\n# TYPE only_a counter\nonly_a_total 1\n');
   b.set(200, '# HELP up_time Uptime.\n# TYPE up_time gauge\nup_time 2\n');
-  const { mgr, scrapeAll } = await scrapeManager(t, [
-    '  - job_name: zeta',
-    '    static_configs:',
-    `      - targets: ['127.0.0.1:${b.port}']`,
-    '  - job_name: alpha',
-    '    static_configs:',
-    `      - targets: ['127.0.0.1:${a.port}']`,
-  ].join('\n'));
+  const { mgr, scrapeAll } = await scrapeManager(
+    t,
+    [
+      '  - job_name: zeta',
+      '    static_configs:',
+      `      - targets: ['127.0.0.1:${b.port}']`,
+      '  - job_name: alpha',
+      '    static_configs:',
+      `      - targets: ['127.0.0.1:${a.port}']`,
+    ].join('\n'),
+  );
   t.deepEqual(mgr.metadataSnapshot(), [], 'nothing before the first scrape');
   await scrapeAll();
   const snap = mgr.metadataSnapshot();
   t.deepEqual(JSON.parse(JSON.stringify(snap)), [
-    { target: { instance: `127.0.0.1:${a.port}`, job: 'alpha' }, metric: 'up_time', type: 'gauge', help: 'Uptime.', unit: '' },
-    { target: { instance: `127.0.0.1:${a.port}`, job: 'alpha' }, metric: 'only_a', type: 'counter', help: '', unit: '' },
-    { target: { instance: `127.0.0.1:${b.port}`, job: 'zeta' }, metric: 'up_time', type: 'gauge', help: 'Uptime.', unit: '' },
+    {
+      target: { instance: `127.0.0.1:${a.port}`, job: 'alpha' },
+      metric: 'up_time',
+      type: 'gauge',
+      help: 'Uptime.',
+      unit: '',
+    },
+    {
+      target: { instance: `127.0.0.1:${a.port}`, job: 'alpha' },
+      metric: 'only_a',
+      type: 'counter',
+      help: '',
+      unit: '',
+    },
+    {
+      target: { instance: `127.0.0.1:${b.port}`, job: 'zeta' },
+      metric: 'up_time',
+      type: 'gauge',
+      help: 'Uptime.',
+      unit: '',
+    },
   ]);
   t.is(snap[0].target, snap[1].target, 'one target object per target');
   t.not(snap[1].target, snap[2].target);

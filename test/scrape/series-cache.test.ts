@@ -35,7 +35,7 @@ test('finds what it stored by the raw bytes, across growth, sweeps and compactio
   t.is(c.ref(c.find(k1, 0, k1.length)), 99);
 });
 
-test('forEachSeenIn yields the previous scrape\'s appendable series only', (t) => {
+test("forEachSeenIn yields the previous scrape's appendable series only", (t) => {
   const c = new SeriesCache();
   const a = key('a');
   const b = key('b');
@@ -57,7 +57,7 @@ test('the expected-next shortcut never returns the wrong entry: same length, oth
   const c = new SeriesCache();
   // Equal lengths everywhere, so only the byte comparison can tell entries apart.
   const names = ['m{a="1"}', 'm{a="2"}', 'm{a="3"}', 'm{a="4"}'];
-  names.forEach((n, i) => c.insert(key(n), 0, n.length, i + 1));
+  for (const [i, n] of names.entries()) c.insert(key(n), 0, n.length, i + 1);
   const look = (n: string) => {
     const e = c.find(key(n), 0, n.length);
     return e < 0 ? -1 : c.ref(e);
@@ -81,7 +81,7 @@ test('the expected-next shortcut never returns the wrong entry: same length, oth
 test('keys that differ only in a last byte outside the 4-byte words, or inside them, stay apart', (t) => {
   const c = new SeriesCache();
   const keys = ['m{a="1"}x', 'm{a="1"}y', 'xm{a="1"}', 'ym{a="1"}', 'abcd', 'abce', 'a', 'b', ''];
-  keys.forEach((k, i) => c.insert(key(k), 0, k.length, i + 1));
+  for (const [i, k] of keys.entries()) c.insert(key(k), 0, k.length, i + 1);
   // Every key found in a body at an odd offset too, so no load is aligned.
   for (const [i, k] of keys.entries()) {
     const body = Buffer.from(`#${k}#`, 'latin1');

@@ -2,7 +2,7 @@ import test from 'ava';
 import http from 'node:http';
 import https from 'node:https';
 import type { LoopOptions } from '../../src/scrape/loop.ts';
-import { tlsOptions } from '../../src/scrape/http-client.ts';
+import { tlsOptions } from '../../src/net/tls.ts';
 import { reply, startProxy, startServer } from '../helpers/http.ts';
 import { RecordingAppender } from '../helpers/recording-appender.ts';
 import { newLoop } from '../helpers/scrape-loop.ts';
@@ -36,9 +36,17 @@ test('https targets: verified against the configured CA, rejected without it, re
   const insecure = await scrapeOnce(url, { tls: skip, agent: new https.Agent({ keepAlive: false, ...skip }) });
   t.is(insecure.app.named('tls_metric').length, 1, 'insecure_skip_verify accepts the self-signed cert');
 
-  const viaProxy = await scrapeOnce(url, { tls: trusted, agent: new https.Agent({ keepAlive: false }), proxy: new URL(proxy.url) });
+  const viaProxy = await scrapeOnce(url, {
+    tls: trusted,
+    agent: new https.Agent({ keepAlive: false }),
+    proxy: new URL(proxy.url),
+  });
   t.is(viaProxy.app.named('tls_metric').length, 1, viaProxy.loop.state.lastError);
-  t.deepEqual(proxy.connects.map((c) => c.authority), [`127.0.0.1:${srv.port}`], 'the scrape went through the proxy');
+  t.deepEqual(
+    proxy.connects.map((c) => c.authority),
+    [`127.0.0.1:${srv.port}`],
+    'the scrape went through the proxy',
+  );
   t.is(proxy.forwarded.length, 0);
 });
 
@@ -48,6 +56,9 @@ test('http targets through proxy_url use absolute-URI requests', async (t) => {
   const url = `${target.url}/metrics`;
   const { app, loop } = await scrapeOnce(url, { agent: new http.Agent(), proxy: new URL(proxy.url) });
   t.is(app.named('proxied_metric').length, 1, loop.state.lastError);
-  t.deepEqual(proxy.forwarded.map((f) => f.url), [url]);
+  t.deepEqual(
+    proxy.forwarded.map((f) => f.url),
+    [url],
+  );
   t.is(target.received.length, 1);
 });

@@ -1,9 +1,12 @@
 import test from 'ava';
 import { StatusHub } from '../../src/status/hub.ts';
-import { FakeClock } from '../../src/util/clock.ts';
+import { FakeClock } from '../helpers/fake-clock.ts';
 
 test('the snapshot shows the address the web server bound, not the requested port 0', (t) => {
-  const hub = new StatusHub({ version: '0.1.0', configFile: 'agent.yml', dataDir: 'data', listenAddress: '127.0.0.1:0' }, new FakeClock(1000));
+  const hub = new StatusHub(
+    { version: '0.1.0', configFile: 'agent.yml', dataDir: 'data', listenAddress: '127.0.0.1:0' },
+    new FakeClock(1000),
+  );
   t.is(hub.getSnapshot().listenAddress, '127.0.0.1:0');
   hub.setListenAddress('127.0.0.1:41234');
   t.is(hub.getSnapshot().listenAddress, '127.0.0.1:41234');
@@ -14,8 +17,14 @@ function countingHub() {
   const hub = new StatusHub({ version: '0.1.0', configFile: 'agent.yml', dataDir: 'data', listenAddress: ':0' }, clock);
   const calls = { targets: 0, remote: 0 };
   hub.setProviders({
-    targets: () => (calls.targets++, []),
-    remote: () => (calls.remote++, []),
+    targets: () => {
+      calls.targets++;
+      return [];
+    },
+    remote: () => {
+      calls.remote++;
+      return [];
+    },
   });
   hub.start(1000);
   return { clock, hub, calls };

@@ -8,7 +8,7 @@ export interface Fixture {
   name: string;
   body: Buffer;
   /** Expected rendered entries, one per line (good cases only). */
-  golden?: string[];
+  golden?: string[] | undefined;
 }
 
 /** Fixtures of one kind, e.g. ('good', 'text'), sorted by name. */
@@ -23,7 +23,10 @@ export function loadFixtures(kind: 'good' | 'bad', format: 'text' | 'openmetrics
       const name = f.slice(0, -ext.length);
       const goldenPath = path.join(dir, `${name}.golden`);
       const golden = fs.existsSync(goldenPath)
-        ? fs.readFileSync(goldenPath, 'utf8').split('\n').filter((l) => l !== '')
+        ? fs
+            .readFileSync(goldenPath, 'utf8')
+            .split('\n')
+            .filter((l) => l !== '')
         : undefined;
       return { name, body: fs.readFileSync(path.join(dir, f)), golden };
     });

@@ -34,12 +34,35 @@ test('the corpus restates every case of the OpenMetrics suite (44 good, 167 bad)
   t.false([...goodSuite].some((s) => s.startsWith('bad_')));
   const families = new Set([...badSuite].map((s) => s.replace(/^bad_/, '').replace(/_\d+$/, '')));
   for (const family of [
-    'blank_line', 'clashing_names', 'counter_values', 'exemplar_complex_chars', 'exemplar_timestamp', 'exemplars',
-    'exemplars_on_unallowed_metric_types', 'exemplars_on_unallowed_samples', 'grouping_or_ordering', 'help',
-    'histograms', 'info_and_stateset_values', 'invalid_labels', 'metadata', 'metadata_in_wrong_place',
-    'metric_names', 'missing_equal_or_label_value', 'missing_or_extra_commas',
-    'missing_or_invalid_labels_for_a_type', 'missing_or_wrong_quotes_on_label_value', 'missing_value', 'no_eof',
-    'repeated_metadata', 'stateset_info_values', 'text_after_eof', 'timestamp', 'type', 'unit', 'value',
+    'blank_line',
+    'clashing_names',
+    'counter_values',
+    'exemplar_complex_chars',
+    'exemplar_timestamp',
+    'exemplars',
+    'exemplars_on_unallowed_metric_types',
+    'exemplars_on_unallowed_samples',
+    'grouping_or_ordering',
+    'help',
+    'histograms',
+    'info_and_stateset_values',
+    'invalid_labels',
+    'metadata',
+    'metadata_in_wrong_place',
+    'metric_names',
+    'missing_equal_or_label_value',
+    'missing_or_extra_commas',
+    'missing_or_invalid_labels_for_a_type',
+    'missing_or_wrong_quotes_on_label_value',
+    'missing_value',
+    'no_eof',
+    'repeated_metadata',
+    'stateset_info_values',
+    'text_after_eof',
+    'timestamp',
+    'type',
+    'unit',
+    'value',
   ]) {
     t.true(families.has(family), family);
   }
@@ -75,7 +98,8 @@ function first(p: OpenMetricsParser, body: string): void {
 
 test('series fields: value, seconds timestamp as truncated ms, exemplar with and without timestamp', (t) => {
   const p = new OpenMetricsParser();
-  const body = 'a_total{x="1"} 3.5 1520879607.789 # {id="q"} 0.67 1520879606.5\na_total{x="2"} 4 # {id="r"} 8\nb 1\n# EOF\n';
+  const body =
+    'a_total{x="1"} 3.5 1520879607.789 # {id="q"} 0.67 1520879606.5\na_total{x="2"} 4 # {id="r"} 8\nb 1\n# EOF\n';
   first(p, body);
   t.is(p.next(), Entry.Series);
   t.is(p.value, 3.5);
@@ -100,7 +124,10 @@ test('series fields: value, seconds timestamp as truncated ms, exemplar with and
 
 test('metadata entries expose family, type code, unit and unescaped help', (t) => {
   const p = new OpenMetricsParser();
-  first(p, '# TYPE s_seconds stateset\n# HELP s_seconds a \\"b\\"\n# UNIT s_seconds seconds\n# TYPE g gaugehistogram\n# TYPE i info\n# EOF\n');
+  first(
+    p,
+    '# TYPE s_seconds stateset\n# HELP s_seconds a \\"b\\"\n# UNIT s_seconds seconds\n# TYPE g gaugehistogram\n# TYPE i info\n# EOF\n',
+  );
   t.is(p.next(), Entry.Type);
   t.is(p.family, 's_seconds');
   t.is(p.metricType, MetricType.stateset);
@@ -135,17 +162,36 @@ test('reset clears EOF and strict state so a parser serves many scrapes', (t) =>
   const p = new OpenMetricsParser({ strict: true });
   const body = '# TYPE a gauge\na 1\n# EOF\n';
   t.deepEqual(parseAll(p, body), ['TYPE a gauge', 'SERIES {__name__="a"} 1']);
-  t.deepEqual(parseAll(p, body), ['TYPE a gauge', 'SERIES {__name__="a"} 1'], 'family "a" from the previous scrape is forgotten');
+  t.deepEqual(
+    parseAll(p, body),
+    ['TYPE a gauge', 'SERIES {__name__="a"} 1'],
+    'family "a" from the previous scrape is forgotten',
+  );
 });
 
 const strictAccepts: [string, string][] = [
-  ['histogram repeated as a second MetricPoint at a later time', '# TYPE h histogram\nh_bucket{le="1"} 0 1\nh_bucket{le="+Inf"} 1 1\nh_count 1 1\nh_sum 0.5 1\nh_bucket{le="1"} 1 2\nh_bucket{le="+Inf"} 2 2\nh_count 2 2\nh_sum 1 2\n# EOF\n'],
+  [
+    'histogram repeated as a second MetricPoint at a later time',
+    '# TYPE h histogram\nh_bucket{le="1"} 0 1\nh_bucket{le="+Inf"} 1 1\nh_count 1 1\nh_sum 0.5 1\nh_bucket{le="1"} 1 2\nh_bucket{le="+Inf"} 2 2\nh_count 2 2\nh_sum 1 2\n# EOF\n',
+  ],
   ['a gauge literally named _created', '# TYPE fizz_created gauge\nfizz_created 17\n# EOF\n'],
-  ['label groups each contiguous', '# TYPE c counter\nc_total{a="1"} 1\nc_created{a="1"} 5\nc_total{a="2"} 2\nc_created{a="2"} 5\n# EOF\n'],
-  ['stateset with extra labels, grouped', '# TYPE s stateset\ns{s="a",dev="x"} 1\ns{s="b",dev="x"} 0\ns{s="a",dev="y"} 0\ns{s="b",dev="y"} 1\n# EOF\n'],
-  ['family with metadata only, then another family', '# TYPE a counter\n# HELP a nothing yet\n# TYPE a_b gauge\na_b 1\n# EOF\n'],
+  [
+    'label groups each contiguous',
+    '# TYPE c counter\nc_total{a="1"} 1\nc_created{a="1"} 5\nc_total{a="2"} 2\nc_created{a="2"} 5\n# EOF\n',
+  ],
+  [
+    'stateset with extra labels, grouped',
+    '# TYPE s stateset\ns{s="a",dev="x"} 1\ns{s="b",dev="x"} 0\ns{s="a",dev="y"} 0\ns{s="b",dev="y"} 1\n# EOF\n',
+  ],
+  [
+    'family with metadata only, then another family',
+    '# TYPE a counter\n# HELP a nothing yet\n# TYPE a_b gauge\na_b 1\n# EOF\n',
+  ],
   ['summary quantiles at the edges', '# TYPE q summary\nq{quantile="0"} 1\nq{quantile="1.0"} NaN\n# EOF\n'],
-  ['exemplar on a counter total and a gaugehistogram bucket', '# TYPE c counter\nc_total 1 # {a="b"} 1\n# TYPE g gaugehistogram\ng_bucket{le="+Inf"} 1 # {} 2\n# EOF\n'],
+  [
+    'exemplar on a counter total and a gaugehistogram bucket',
+    '# TYPE c counter\nc_total 1 # {a="b"} 1\n# TYPE g gaugehistogram\ng_bucket{le="+Inf"} 1 # {} 2\n# EOF\n',
+  ],
 ];
 
 for (const [name, body] of strictAccepts) {
@@ -160,8 +206,16 @@ const strictRejects: [string, string, RegExp][] = [
   ['quoted metric name', '{"a.b"} 1\n# EOF\n', /expected a valid start token/],
   ['quoted name in metadata', '# TYPE "a.b" gauge\n# EOF\n', /expected metric name after TYPE/],
   ['trailing comma in exemplar labels', '# TYPE c counter\nc_total 1 # {a="b",} 1\n# EOF\n', /expected label name/],
-  ['metadata for a family whose samples were interrupted', '# TYPE a gauge\na 1\n# TYPE b gauge\nb 1\n# HELP a again\n# EOF\n', /appears twice/],
-  ['duplicate bucket bound', '# TYPE h histogram\nh_bucket{le="1"} 0\nh_bucket{le="1.0"} 0\nh_bucket{le="+Inf"} 0\n# EOF\n', /increasing le order/],
+  [
+    'metadata for a family whose samples were interrupted',
+    '# TYPE a gauge\na 1\n# TYPE b gauge\nb 1\n# HELP a again\n# EOF\n',
+    /appears twice/,
+  ],
+  [
+    'duplicate bucket bound',
+    '# TYPE h histogram\nh_bucket{le="1"} 0\nh_bucket{le="1.0"} 0\nh_bucket{le="+Inf"} 0\n# EOF\n',
+    /increasing le order/,
+  ],
   ['le not a number', '# TYPE h histogram\nh_bucket{le="x"} 0\n# EOF\n', /invalid le/],
 ];
 
@@ -183,5 +237,8 @@ test('exemplar problems Prometheus only logs (duplicate names, over 128 characte
   t.is(p.next(), Entry.Series);
   t.is(p.exemplarLabels()[1].length, 200);
   t.is(p.next(), Entry.EOF);
-  t.regex(parseError(new OpenMetricsParser({ strict: true }), body)?.message ?? '', /exemplar label name "a" is not unique/);
+  t.regex(
+    parseError(new OpenMetricsParser({ strict: true }), body)?.message ?? '',
+    /exemplar label name "a" is not unique/,
+  );
 });

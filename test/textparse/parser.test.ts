@@ -50,10 +50,13 @@ test('media type parsing keeps only a well-formed type/subtype', (t) => {
 });
 
 test('protobuf responses cannot be parsed and say so', (t) => {
-  t.throws(() => createParser('application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited'), {
-    instanceOf: ParseError,
-    message: /protobuf exposition is not supported/,
-  });
+  t.throws(
+    () => createParser('application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited'),
+    {
+      instanceOf: ParseError,
+      message: /protobuf exposition is not supported/,
+    },
+  );
 });
 
 test('the Accept header is Prometheus 3.x default list with UTF-8 names allowed', (t) => {
@@ -79,7 +82,10 @@ test('Accept header weights count down from 0.6 and escaping follows the validat
 test('strict OpenMetrics is opt-in through createParser', (t) => {
   const body = '# TYPE a counter\na_total -1\n# EOF\n';
   t.is(parseError(createParser('application/openmetrics-text'), body), undefined);
-  t.true(parseError(createParser('application/openmetrics-text', undefined, { strictOpenMetrics: true }), body) instanceof ParseError);
+  t.true(
+    parseError(createParser('application/openmetrics-text', undefined, { strictOpenMetrics: true }), body) instanceof
+      ParseError,
+  );
 });
 
 test('the same exposition read as text or OpenMetrics gives the same series', (t) => {

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { Entry, MetricType, ParseError, PARSE_ERROR_CODE, PromTextParser } from '../../src/textparse/parser.ts';
+import { Entry, MetricType, ParseError, PromTextParser } from '../../src/textparse/parser.ts';
 import { OutpostError } from '../../src/util/errors.ts';
 import { parseAll, parseError } from './helpers.ts';
 import { loadFixtures, loadJson } from './fixtures.ts';
@@ -32,7 +32,7 @@ test('errors are typed, carry the line and a stable code', (t) => {
   t.true(err instanceof OutpostError);
   const pe = err as ParseError;
   t.is(pe.line, 4);
-  t.is(pe.code, PARSE_ERROR_CODE);
+  t.is(pe.code, 'OUTPOST_TEXTPARSE_INVALID');
   t.regex(pe.message, /^line 4: expected label name, got "1"/);
 });
 
@@ -60,7 +60,12 @@ test('the steady-state loop reads values without touching labels', (t) => {
   p.reset(body, body.length);
   const got: [string, number, boolean, number][] = [];
   while (p.next() === Entry.Series) {
-    got.push([body.toString('latin1', p.seriesStart, p.seriesEnd), p.value, p.hasTimestamp, p.hasTimestamp ? p.timestamp : -1]);
+    got.push([
+      body.toString('latin1', p.seriesStart, p.seriesEnd),
+      p.value,
+      p.hasTimestamp,
+      p.hasTimestamp ? p.timestamp : -1,
+    ]);
   }
   t.is(got.length, 3);
   t.deepEqual(got[0], ['a{x="1"}', 1, true, 100]);
@@ -89,11 +94,19 @@ function parseAllFrom(p: PromTextParser): string[] {
 
 test('TYPE maps to the WAL metric type codes', (t) => {
   const p = new PromTextParser();
-  const body = Buffer.from('# TYPE a counter\n# TYPE b gauge\n# TYPE c histogram\n# TYPE d summary\n# TYPE e untyped\n');
+  const body = Buffer.from(
+    '# TYPE a counter\n# TYPE b gauge\n# TYPE c histogram\n# TYPE d summary\n# TYPE e untyped\n',
+  );
   p.reset(body, body.length);
   const codes: number[] = [];
   while (p.next() === Entry.Type) codes.push(p.metricType);
-  t.deepEqual(codes, [MetricType.counter, MetricType.gauge, MetricType.histogram, MetricType.summary, MetricType.unknown]);
+  t.deepEqual(codes, [
+    MetricType.counter,
+    MetricType.gauge,
+    MetricType.histogram,
+    MetricType.summary,
+    MetricType.unknown,
+  ]);
 });
 
 test('duplicate label names are only an error with two non-empty values, as after Prometheus drops empty labels', (t) => {

@@ -8,12 +8,17 @@ const child = fileURLToPath(new URL('./run-child.tsx', import.meta.url));
 
 function renderInChild(env: Record<string, string>): Promise<string> {
   const base = { ...process.env };
-  delete base['NO_COLOR'];
+  delete base.NO_COLOR;
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['--import=tsx', '--no-warnings', child], { cwd: root, env: { ...base, FORCE_COLOR: '1', ...env }, timeout: 30_000 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`${err.message}\n${stderr}`));
-      else resolve(JSON.parse(stdout) as string);
-    });
+    execFile(
+      process.execPath,
+      ['--import=tsx', '--no-warnings', child],
+      { cwd: root, env: { ...base, FORCE_COLOR: '1', ...env }, timeout: 30_000 },
+      (err, stdout, stderr) => {
+        if (err) reject(new Error(`${err.message}\n${stderr}`));
+        else resolve(JSON.parse(stdout) as string);
+      },
+    );
   });
 }
 

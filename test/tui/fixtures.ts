@@ -55,7 +55,14 @@ export function makeSnapshot(over: Partial<StatusSnapshot> = {}): StatusSnapshot
     reload: { ok: true, at: NOW - 60_000, error: '' },
     targets: [
       makeTarget({ pool: 'node', instance: 'node-1:9100' }),
-      makeTarget({ pool: 'node', instance: 'node-2:9100', health: 'down', lastError: 'connection refused', samples: 0, series: 0 }),
+      makeTarget({
+        pool: 'node',
+        instance: 'node-2:9100',
+        health: 'down',
+        lastError: 'connection refused',
+        samples: 0,
+        series: 0,
+      }),
       makeTarget({ pool: 'outpost', instance: 'localhost:9090', samples: 310, series: 300, lastDurationMs: 3 }),
     ],
     series: { active: 1500, created: 1800, removed: 300, samplesAppended: 4_200_000 },
@@ -68,7 +75,17 @@ export function makeSnapshot(over: Partial<StatusSnapshot> = {}): StatusSnapshot
       oldestTimestamp: NOW - 2 * 3600_000,
       replay: { done: true, current: 3, max: 3 },
     },
-    remote: [makeRemote(), makeRemote({ name: 'backup', url: 'http://10.0.0.5:9201/write', health: 'down', lastError: 'HTTP 503: upstream unavailable', lagSeconds: 340, samplesDropped: 7 })],
+    remote: [
+      makeRemote(),
+      makeRemote({
+        name: 'backup',
+        url: 'http://10.0.0.5:9201/write',
+        health: 'down',
+        lastError: 'HTTP 503: upstream unavailable',
+        lagSeconds: 340,
+        samplesDropped: 7,
+      }),
+    ],
     ...over,
   };
 }

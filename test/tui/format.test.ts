@@ -2,7 +2,20 @@ import test from 'ava';
 import { fitColumns, type ColumnSpec } from '../../tui/columns.ts';
 import { lastScrapeText } from '../../tui/components/TargetsPanel.tsx';
 import {
-  cell, formatAge, formatAgeAgo, formatAgo, formatBytes, formatCount, formatDuration, formatRate, formatSeconds, oneLine, percent, progressBar, sparkline, truncate,
+  cell,
+  formatAge,
+  formatAgeAgo,
+  formatAgo,
+  formatBytes,
+  formatCount,
+  formatDuration,
+  formatRate,
+  formatSeconds,
+  oneLine,
+  percent,
+  progressBar,
+  sparkline,
+  truncate,
 } from '../../tui/format.ts';
 import { computeLayout, scrollWindow } from '../../tui/layout.ts';
 import { colorFromEnv } from '../../tui/theme.ts';
@@ -87,16 +100,41 @@ const specs: readonly ColumnSpec<C>[] = [
 
 test('fitColumns: everything fits, flex columns share the rest evenly, capped by maxWidth', (t) => {
   const got = fitColumns(specs, 36);
-  t.deepEqual(got.map((c) => [c.id, c.width]), [['a', 13], ['b', 5], ['c', 5], ['d', 10]]);
+  t.deepEqual(
+    got.map((c) => [c.id, c.width]),
+    [
+      ['a', 13],
+      ['b', 5],
+      ['c', 5],
+      ['d', 10],
+    ],
+  );
   t.is(got.reduce((n, c) => n + c.width, 0) + got.length - 1, 36);
   const wide = fitColumns(specs, 60);
-  t.deepEqual(wide.map((c) => [c.id, c.width]), [['a', 15], ['b', 5], ['c', 5], ['d', 32]]);
+  t.deepEqual(
+    wide.map((c) => [c.id, c.width]),
+    [
+      ['a', 15],
+      ['b', 5],
+      ['c', 5],
+      ['d', 32],
+    ],
+  );
 });
 
 test('fitColumns: narrow terminals drop the highest priority number first, never priority 0', (t) => {
-  t.deepEqual(fitColumns(specs, 25).map((c) => c.id), ['a', 'b', 'c']);
-  t.deepEqual(fitColumns(specs, 20).map((c) => c.id), ['a', 'c']);
-  t.deepEqual(fitColumns(specs, 5).map((c) => c.id), ['a']);
+  t.deepEqual(
+    fitColumns(specs, 25).map((c) => c.id),
+    ['a', 'b', 'c'],
+  );
+  t.deepEqual(
+    fitColumns(specs, 20).map((c) => c.id),
+    ['a', 'c'],
+  );
+  t.deepEqual(
+    fitColumns(specs, 5).map((c) => c.id),
+    ['a'],
+  );
 });
 
 test('layout: 80x24 is compact and the frame fits with one spare line', (t) => {

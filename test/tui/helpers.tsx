@@ -2,7 +2,16 @@ import { render } from 'ink-testing-library';
 import type { StatusSnapshot } from '../../src/status/types.ts';
 import { App } from '../../tui/App.tsx';
 import type { Scheduler } from '../../tui/store.ts';
-import { FakeStore, KEYS, makeSnapshot, recordingActions, stripAnsi, tick, waitFor, type RecordingActions } from './fixtures.ts';
+import {
+  FakeStore,
+  KEYS,
+  makeSnapshot,
+  recordingActions,
+  stripAnsi,
+  tick,
+  waitFor,
+  type RecordingActions,
+} from './fixtures.ts';
 
 export interface Mounted {
   readonly store: FakeStore;
@@ -32,7 +41,14 @@ export async function mount(o: MountOptions = {}): Promise<Mounted> {
   const actions = recordingActions();
   const size = { columns: o.columns ?? 100, rows: o.rows ?? 30 };
   const r = render(
-    <App store={store} actions={actions} maxFps={o.maxFps ?? 1000} color={o.color ?? false} size={size} {...(o.scheduler ? { scheduler: o.scheduler } : {})} />,
+    <App
+      store={store}
+      actions={actions}
+      maxFps={o.maxFps ?? 1000}
+      color={o.color ?? false}
+      size={size}
+      {...(o.scheduler ? { scheduler: o.scheduler } : {})}
+    />,
   );
   // ink-testing-library's stdout has no `rows`, so Ink would spawn `tput` (terminal-size) on every frame; that
   // costs ~40 ms a frame. Only the first frame pays it.

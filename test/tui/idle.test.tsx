@@ -31,11 +31,37 @@ interface Case {
 }
 
 const cases: readonly Case[] = [
-  { name: 'the same snapshot rebuilt ten times', base: idle, offsets: Array<number>(10).fill(0), frames: (n) => n === 0, want: 'no frame' },
-  { name: 'fifty idle one-second refreshes (uptime, reload age and WAL age are coarse)', base: idle, offsets: seconds(1, 50), frames: (n) => n === 0, want: 'no frame' },
-  { name: 'the uptime reaching the next minute', base: idle, offsets: seconds(56, 57), frames: (n) => n === 1, want: 'one frame', shows: /up 1h03m/ },
+  {
+    name: 'the same snapshot rebuilt ten times',
+    base: idle,
+    offsets: Array<number>(10).fill(0),
+    frames: (n) => n === 0,
+    want: 'no frame',
+  },
+  {
+    name: 'fifty idle one-second refreshes (uptime, reload age and WAL age are coarse)',
+    base: idle,
+    offsets: seconds(1, 50),
+    frames: (n) => n === 0,
+    want: 'no frame',
+  },
+  {
+    name: 'the uptime reaching the next minute',
+    base: idle,
+    offsets: seconds(56, 57),
+    frames: (n) => n === 1,
+    want: 'one frame',
+    shows: /up 1h03m/,
+  },
   // Scraped 5 s before NOW: LAST reads "<10s" for the next four seconds, then "10s".
-  { name: 'one-second refreshes with targets on screen', base: makeSnapshot({ remote: [] }), offsets: seconds(1, 5), frames: (n) => n === 1, want: 'one frame', shows: /node-1:9100 +up +10s/ },
+  {
+    name: 'one-second refreshes with targets on screen',
+    base: makeSnapshot({ remote: [] }),
+    offsets: seconds(1, 5),
+    frames: (n) => n === 1,
+    want: 'one frame',
+    shows: /node-1:9100 +up +10s/,
+  },
   // Control, with the same timing: a displayed number that changes on every refresh.
   {
     name: 'five refreshes that each change a displayed number',
@@ -106,7 +132,10 @@ test.serial('idle: the send-rate sparkline draws while it fills, then a steady r
     drawn.push(m.frames.length - before);
   }
   // One new point per second of snapshot time until the TREND column is full (at most 30 cells wide).
-  t.true(drawn.slice(0, 5).every((n) => n === 1), drawn.join(','));
+  t.true(
+    drawn.slice(0, 5).every((n) => n === 1),
+    drawn.join(','),
+  );
   t.deepEqual(drawn.slice(30), Array<number>(15).fill(0), drawn.join(','));
   t.regex(m.frame(), /primary .* ▁{10,} /);
   m.unmount();

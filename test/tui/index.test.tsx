@@ -1,6 +1,16 @@
 import test from 'ava';
 import { runTui } from '../../tui/index.tsx';
-import { FakeInput, FakeStore, FakeTerminal, KEYS, makeSnapshot, recordingActions, stripAnsi, tick, waitFor } from './fixtures.ts';
+import {
+  FakeInput,
+  FakeStore,
+  FakeTerminal,
+  KEYS,
+  makeSnapshot,
+  recordingActions,
+  stripAnsi,
+  tick,
+  waitFor,
+} from './fixtures.ts';
 
 function start(stdin = new FakeInput()) {
   const out = new FakeTerminal(100, 30);
@@ -36,7 +46,10 @@ test('the UI exits by itself once the agent reports phase stopped', async (t) =>
   await tick(50);
   t.false(exited, 'still showing "flushing…" while stopping');
   store.update({ phase: 'stopped' });
-  await waitFor(() => exited, () => 'not exited');
+  await waitFor(
+    () => exited,
+    () => 'not exited',
+  );
   t.true(exited);
 });
 
@@ -48,7 +61,10 @@ test('Ctrl-C on stdin asks the agent to quit instead of killing the UI', async (
     exited = true;
   });
   stdin.write(KEYS.ctrlC);
-  await waitFor(() => actions.calls.length > 0, () => 'no call');
+  await waitFor(
+    () => actions.calls.length > 0,
+    () => 'no call',
+  );
   t.deepEqual(actions.calls, ['quit']);
   await tick(30);
   t.false(exited);

@@ -3,15 +3,45 @@ import type { Key } from 'ink';
 import { commandsFor } from '../../tui/keys.ts';
 
 // Several keys can arrive in one read (fast typing, ssh, tmux send-keys); each must count.
-const PLAIN = { upArrow: false, downArrow: false, leftArrow: false, rightArrow: false, pageDown: false, pageUp: false, home: false, end: false, return: false, escape: false, ctrl: false, shift: false, tab: false, backspace: false, delete: false, meta: false, super: false, hyper: false, capsLock: false, numLock: false } as Key;
+const PLAIN = {
+  upArrow: false,
+  downArrow: false,
+  leftArrow: false,
+  rightArrow: false,
+  pageDown: false,
+  pageUp: false,
+  home: false,
+  end: false,
+  return: false,
+  escape: false,
+  ctrl: false,
+  shift: false,
+  tab: false,
+  backspace: false,
+  delete: false,
+  meta: false,
+  super: false,
+  hyper: false,
+  capsLock: false,
+  numLock: false,
+} as Key;
 
 test('a chunk of keys becomes one command per key', (t) => {
-  t.deepEqual(commandsFor('\t\t', PLAIN, 'normal').map((c) => c.type), ['nextPanel', 'nextPanel']);
-  t.deepEqual(commandsFor('j\r', PLAIN, 'normal').map((c) => c.type), ['move', 'open']);
+  t.deepEqual(
+    commandsFor('\t\t', PLAIN, 'normal').map((c) => c.type),
+    ['nextPanel', 'nextPanel'],
+  );
+  t.deepEqual(
+    commandsFor('j\r', PLAIN, 'normal').map((c) => c.type),
+    ['move', 'open'],
+  );
 });
 
 test('mode changes are followed through a chunk: "/" starts filter text, Enter commits it', (t) => {
   const cmds = commandsFor('/abc\rj', PLAIN, 'normal');
-  t.deepEqual(cmds.map((c) => c.type), ['filter', 'text', 'commit', 'move']);
+  t.deepEqual(
+    cmds.map((c) => c.type),
+    ['filter', 'text', 'commit', 'move'],
+  );
   t.deepEqual(cmds[1], { type: 'text', text: 'abc' });
 });

@@ -9,7 +9,12 @@ function focused(m: Mounted): string {
 }
 
 function selectedRow(m: Mounted): string {
-  return m.frame().split('\n').find((l) => /^[│ ]*› /.test(l)) ?? '';
+  return (
+    m
+      .frame()
+      .split('\n')
+      .find((l) => /^[│ ]*› /.test(l)) ?? ''
+  );
 }
 
 test('Tab and Shift-Tab move the focus between panels', async (t) => {

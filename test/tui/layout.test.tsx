@@ -1,10 +1,26 @@
 import test from 'ava';
 import { render } from 'ink';
 import { App } from '../../tui/App.tsx';
-import { FakeInput, FakeStore, FakeTerminal, makeSnapshot, makeTarget, recordingActions, stripAnsi, waitFor } from './fixtures.ts';
+import {
+  FakeInput,
+  FakeStore,
+  FakeTerminal,
+  makeSnapshot,
+  makeTarget,
+  recordingActions,
+  stripAnsi,
+  waitFor,
+} from './fixtures.ts';
 import { mount } from './helpers.tsx';
 
-const many = makeSnapshot({ targets: Array.from({ length: 60 }, (_, i) => makeTarget({ instance: `host-${i}.example.internal:9100`, lastError: i % 7 === 0 ? 'server returned HTTP status 500 Internal Server Error' : '' })) });
+const many = makeSnapshot({
+  targets: Array.from({ length: 60 }, (_, i) =>
+    makeTarget({
+      instance: `host-${i}.example.internal:9100`,
+      lastError: i % 7 === 0 ? 'server returned HTTP status 500 Internal Server Error' : '',
+    }),
+  ),
+});
 
 function dims(frame: string): { lines: number; width: number } {
   const lines = frame.replace(/\n$/, '').split('\n');
@@ -37,7 +53,13 @@ test('80×24: help and detail views fit too', async (t) => {
 });
 
 // ink-testing-library's terminal is 100 columns wide; wider terminals are covered by the resize test below.
-for (const [columns, rows] of [[100, 30], [100, 50], [90, 40], [60, 20], [40, 12]] as const) {
+for (const [columns, rows] of [
+  [100, 30],
+  [100, 50],
+  [90, 40],
+  [60, 20],
+  [40, 12],
+] as const) {
   test(`${columns}×${rows}: the frame never exceeds the terminal`, async (t) => {
     const m = await mount({ snapshot: many, columns, rows });
     const d = dims(m.frame());

@@ -23,8 +23,22 @@ test('targets: one row per target with pool, instance, health, last scrape, dura
   const m = await mount({
     snapshot: makeSnapshot({
       targets: [
-        makeTarget({ pool: 'node', instance: 'node-1:9100', lastScrape: NOW - 7000, lastDurationMs: 1234, samples: 15_000, series: 14_900 }),
-        makeTarget({ pool: 'node', instance: 'node-2:9100', health: 'down', lastError: 'context deadline exceeded', samples: 0, series: 0 }),
+        makeTarget({
+          pool: 'node',
+          instance: 'node-1:9100',
+          lastScrape: NOW - 7000,
+          lastDurationMs: 1234,
+          samples: 15_000,
+          series: 14_900,
+        }),
+        makeTarget({
+          pool: 'node',
+          instance: 'node-2:9100',
+          health: 'down',
+          lastError: 'context deadline exceeded',
+          samples: 0,
+          series: 0,
+        }),
         makeTarget({ pool: 'blackbox', instance: 'probe:9115', health: 'unknown', lastScrape: 0, lastDurationMs: 0 }),
       ],
     }),
@@ -42,7 +56,9 @@ test('targets: one row per target with pool, instance, health, last scrape, dura
 });
 
 test('targets: the list scrolls to keep the selection visible', async (t) => {
-  const targets = Array.from({ length: 40 }, (_, i) => makeTarget({ instance: `host-${String(i).padStart(2, '0')}:9100` }));
+  const targets = Array.from({ length: 40 }, (_, i) =>
+    makeTarget({ instance: `host-${String(i).padStart(2, '0')}:9100` }),
+  );
   const m = await mount({ snapshot: makeSnapshot({ targets }), columns: 80, rows: 24 });
   t.true(m.frame().includes('host-00'));
   t.false(m.frame().includes('host-30'));
@@ -57,7 +73,9 @@ test('targets: the list scrolls to keep the selection visible', async (t) => {
 });
 
 test('series: active, created, removed and appended samples', async (t) => {
-  const m = await mount({ snapshot: makeSnapshot({ series: { active: 12_345, created: 20_000, removed: 7655, samplesAppended: 99 } }) });
+  const m = await mount({
+    snapshot: makeSnapshot({ series: { active: 12_345, created: 20_000, removed: 7655, samplesAppended: 99 } }),
+  });
   t.regex(m.frame(), /active +12\.3k/);
   t.regex(m.frame(), /created +20\.0k/);
   t.regex(m.frame(), /removed +7655/);
@@ -87,7 +105,9 @@ test('WAL: a replay progress bar while starting, gone once replay is done', asyn
 test('WAL: a failing WAL says so loudly, with the dropped count', async (t) => {
   const m = await mount();
   t.notRegex(m.frame(), /WRITE FAILED/);
-  m.store.update({ wal: { ...makeSnapshot().wal, writeError: 'ENOSPC: no space left on device', samplesDropped: 4000 } });
+  m.store.update({
+    wal: { ...makeSnapshot().wal, writeError: 'ENOSPC: no space left on device', samplesDropped: 4000 },
+  });
   await m.until('WRITE FAILED');
   // The panel is narrow: the reason itself may be cut; the count must show.
   t.regex(m.frame(), /WRITE FAILED, dropping samples \(4000 so far\)/);

@@ -6,7 +6,7 @@
 import { runTui } from '../../tui/index.tsx';
 import { FakeInput, FakeStore, FakeTerminal, makeSnapshot, recordingActions } from './fixtures.ts';
 
-const out = new FakeTerminal(Number(process.env['COLS'] ?? 100), Number(process.env['ROWS'] ?? 30));
+const out = new FakeTerminal(Number(process.env.COLS ?? 100), Number(process.env.ROWS ?? 30));
 const handle = runTui(new FakeStore(makeSnapshot()), recordingActions(), {
   stdout: out as unknown as NodeJS.WriteStream,
   stdin: new FakeInput() as unknown as NodeJS.ReadStream,

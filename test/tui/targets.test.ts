@@ -5,9 +5,32 @@ import { matchesFilter, sortTargets, visibleTargets } from '../../tui/targets.ts
 import { makeRemote, makeSnapshot, makeTarget, NOW } from './fixtures.ts';
 
 const targets = [
-  makeTarget({ pool: 'node', instance: 'b:9100', health: 'up', samples: 10, lastDurationMs: 30, lastScrape: NOW - 1000 }),
-  makeTarget({ pool: 'node', instance: 'a:9100', health: 'down', samples: 0, lastDurationMs: 90, lastScrape: NOW - 3000, lastError: 'connection refused' }),
-  makeTarget({ pool: 'app', instance: 'c:8080', health: 'unknown', samples: 500, lastDurationMs: 10, lastScrape: 0, labels: { env: 'prod' } }),
+  makeTarget({
+    pool: 'node',
+    instance: 'b:9100',
+    health: 'up',
+    samples: 10,
+    lastDurationMs: 30,
+    lastScrape: NOW - 1000,
+  }),
+  makeTarget({
+    pool: 'node',
+    instance: 'a:9100',
+    health: 'down',
+    samples: 0,
+    lastDurationMs: 90,
+    lastScrape: NOW - 3000,
+    lastError: 'connection refused',
+  }),
+  makeTarget({
+    pool: 'app',
+    instance: 'c:8080',
+    health: 'unknown',
+    samples: 500,
+    lastDurationMs: 10,
+    lastScrape: 0,
+    labels: { env: 'prod' },
+  }),
 ];
 
 const order = (ts: readonly { instance: string }[]) => ts.map((x) => x.instance).join(',');

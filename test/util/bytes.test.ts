@@ -1,5 +1,13 @@
 import test from 'ava';
-import { ByteReader, ByteWriter, fnv1a, grownArray, grownBuffer, sameBytes, uvarintSize } from '../../src/util/bytes.ts';
+import {
+  ByteReader,
+  ByteWriter,
+  fnv1a,
+  grownArray,
+  grownBuffer,
+  sameBytes,
+  uvarintSize,
+} from '../../src/util/bytes.ts';
 
 test('uvarint, zigzag varint and i64 round-trip at the edges of safe integers', (t) => {
   const values = [0, 1, 127, 128, 300, 2 ** 31, 2 ** 32 + 5, 1_700_000_000_000, Number.MAX_SAFE_INTEGER];
@@ -30,7 +38,7 @@ test('known bytes: Go PutUvarint(300) and PutVarint(-3)', (t) => {
   t.is(uvarintSize(300), 2);
 });
 
-test('int64varint encodes negatives as 10-byte two\'s complement like protobuf', (t) => {
+test("int64varint encodes negatives as 10-byte two's complement like protobuf", (t) => {
   const w = new ByteWriter();
   w.int64varint(-1);
   t.deepEqual([...w.view()], [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]);

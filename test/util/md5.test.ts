@@ -17,7 +17,10 @@ test('md5Hex: RFC 1321 test vectors and UTF-8 input', (t) => {
   t.is(md5Hex(''), 'd41d8cd98f00b204e9800998ecf8427e');
   t.is(md5Hex('abc'), '900150983cd24fb0d6963f7d28e17f72');
   t.is(md5Hex('message digest'), 'f96b697d7cb7938d525a2f31aaf161d0');
-  t.is(md5Hex('12345678901234567890123456789012345678901234567890123456789012345678901234567890'), '57edf4a22be3c955ac49da2e2107b67a');
+  t.is(
+    md5Hex('12345678901234567890123456789012345678901234567890123456789012345678901234567890'),
+    '57edf4a22be3c955ac49da2e2107b67a',
+  );
   t.is(md5Hex('héllo ✓'), createHash('md5').update('héllo ✓', 'utf8').digest('hex'));
 });
 

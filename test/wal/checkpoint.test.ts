@@ -56,7 +56,14 @@ async function buildWal(dir: string): Promise<void> {
     w.append(enc.view());
   };
   const samples = (refs: number[], t: number): void => {
-    encodeSamples(enc, refs, refs.map(() => t), Float64Array.from(refs), new Uint8Array(refs.length), refs.length);
+    encodeSamples(
+      enc,
+      refs,
+      refs.map(() => t),
+      Float64Array.from(refs),
+      new Uint8Array(refs.length),
+      refs.length,
+    );
     w.append(enc.view());
   };
   series([1, 2, 3, 4]);
@@ -136,7 +143,10 @@ test('a second checkpoint folds the first; older checkpoints can be deleted; gap
     [1, 400],
     [5, 400],
   ]);
-  await t.throwsAsync(checkpoint(dir, 6, 7, { keep: () => true, mint: 0 }), { instanceOf: SegmentsError, message: /gap/ });
+  await t.throwsAsync(checkpoint(dir, 6, 7, { keep: () => true, mint: 0 }), {
+    instanceOf: SegmentsError,
+    message: /gap/,
+  });
 });
 
 test('corruption aborts the checkpoint and leaves nothing behind', async (t) => {
@@ -146,6 +156,9 @@ test('corruption aborts the checkpoint and leaves nothing behind', async (t) => 
   const fh = await open(path.join(dir, segmentName(1)), 'r+');
   await fh.write(Buffer.from([0xff, 0xff, 0xff]), 0, 3, 10);
   await fh.close();
-  await t.throwsAsync(checkpoint(dir, 0, 2, { keep: () => true, mint: 0 }), { instanceOf: CorruptionError, message: /checkpoint aborted/ });
+  await t.throwsAsync(checkpoint(dir, 0, 2, { keep: () => true, mint: 0 }), {
+    instanceOf: CorruptionError,
+    message: /checkpoint aborted/,
+  });
   t.false((await readdir(dir)).some((n) => n.startsWith('checkpoint')));
 });

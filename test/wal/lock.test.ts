@@ -6,7 +6,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { LockError, acquireDirLock, LOCK_NAME, LOCK_OWNER_NAME } from '../../src/wal/lock.ts';
 import { tmpDir } from './helpers.ts';
 
-const LOCK_MODULE = pathToFileURL(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/wal/lock.ts')).href;
+const LOCK_MODULE = pathToFileURL(
+  path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/wal/lock.ts'),
+).href;
 
 /** Starts a separate Node process that takes the lock and then waits to be killed. */
 async function holder(dir: string): Promise<ChildProcess> {
@@ -16,7 +18,9 @@ async function holder(dir: string): Promise<ChildProcess> {
     process.stdout.write('locked ' + l.cleanStart + '\\n');
     setInterval(() => {}, 1000);
   `;
-  const child = spawn(process.execPath, ['--no-warnings', '--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--no-warnings', '--input-type=module', '-e', code], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   await new Promise<void>((resolve, reject) => {
     let out = '';
     child.stdout?.on('data', (d: Buffer) => {

@@ -10,7 +10,15 @@ import { fileURLToPath } from 'node:url';
 import { ByteWriter } from '../../src/util/bytes.ts';
 import type { Labels } from '../../src/util/labels.ts';
 import { SegmentRecordReader, replayWal } from '../../src/wal/reader.ts';
-import { RecordType, SampleBatch, decodeSamples, decodeSeries, encodeSamples, encodeSeries, recordType } from '../../src/wal/records.ts';
+import {
+  RecordType,
+  SampleBatch,
+  decodeSamples,
+  decodeSeries,
+  encodeSamples,
+  encodeSeries,
+  recordType,
+} from '../../src/wal/records.ts';
 import { WalWriter } from '../../src/wal/segment-writer.ts';
 import { fragments, tmpDir } from './helpers.ts';
 
@@ -20,7 +28,10 @@ test('Prometheus-written segment: layout, records and values', async (t) => {
   const seg = await readFile(path.join(WAL, '00000000'));
   t.is(seg.length, 32768, 'closed segment is padded to a page');
   const frags = fragments(seg);
-  t.true(frags.every((f) => f.type === 0x09), 'every record is one snappy full fragment');
+  t.true(
+    frags.every((f) => f.type === 0x09),
+    'every record is one snappy full fragment',
+  );
   t.is(seg.subarray(0, 3).toString('hex'), '0900f8');
 
   const series: [number, Labels][] = [];

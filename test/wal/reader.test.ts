@@ -5,7 +5,15 @@ import { CorruptionError, InvalidRecordError } from '../../src/wal/errors.ts';
 import { LiveReader, SegmentRecordReader, replayWal } from '../../src/wal/reader.ts';
 import { WalWriter } from '../../src/wal/segment-writer.ts';
 import { listSegments, segmentName } from '../../src/wal/segments.ts';
-import { compressibleBytes, halfCompressibleBytes, randomBytes, readAll, segmentBytes, tmpDir, prng } from './helpers.ts';
+import {
+  compressibleBytes,
+  halfCompressibleBytes,
+  randomBytes,
+  readAll,
+  segmentBytes,
+  tmpDir,
+  prng,
+} from './helpers.ts';
 
 const PAGE = 32768;
 
@@ -32,7 +40,10 @@ test('layout assumed by the corruption cases', async (t) => {
   const { dir } = await fourRecordWal(t);
   const got = await readAll(dir);
   t.deepEqual(got.recs, RECS);
-  t.deepEqual(got.where, OFF.map((o) => [0, o]));
+  t.deepEqual(
+    got.where,
+    OFF.map((o) => [0, o]),
+  );
 });
 
 interface Case {
@@ -44,12 +55,48 @@ interface Case {
 }
 
 const cases: Case[] = [
-  { name: 'CRC mismatch in a single-fragment record', mutate: (f) => patch(f, OFF[2] + 7 + 10, [0xff]), reason: /checksum/, offset: OFF[2], kept: 2 },
-  { name: 'CRC mismatch in the last fragment of a two-page record', mutate: (f) => patch(f, PAGE + 7 + 5, [0x00]), reason: /checksum/, offset: OFF[1], kept: 1 },
-  { name: 'truncated fragment header at the end', mutate: (f) => truncate(f, OFF[3] + 3), reason: /torn fragment header/, offset: OFF[3], kept: 3 },
-  { name: 'torn payload of the last record', mutate: (f) => truncate(f, OFF[3] + 20), reason: /torn fragment/, offset: OFF[3], kept: 3 },
-  { name: 'torn multi-page record (first fragment only)', mutate: (f) => truncate(f, PAGE), reason: /last record is torn/, offset: OFF[1], kept: 1 },
-  { name: 'torn multi-page record (inside its last fragment)', mutate: (f) => truncate(f, PAGE + 100), reason: /torn fragment/, offset: OFF[1], kept: 1 },
+  {
+    name: 'CRC mismatch in a single-fragment record',
+    mutate: (f) => patch(f, OFF[2] + 7 + 10, [0xff]),
+    reason: /checksum/,
+    offset: OFF[2],
+    kept: 2,
+  },
+  {
+    name: 'CRC mismatch in the last fragment of a two-page record',
+    mutate: (f) => patch(f, PAGE + 7 + 5, [0x00]),
+    reason: /checksum/,
+    offset: OFF[1],
+    kept: 1,
+  },
+  {
+    name: 'truncated fragment header at the end',
+    mutate: (f) => truncate(f, OFF[3] + 3),
+    reason: /torn fragment header/,
+    offset: OFF[3],
+    kept: 3,
+  },
+  {
+    name: 'torn payload of the last record',
+    mutate: (f) => truncate(f, OFF[3] + 20),
+    reason: /torn fragment/,
+    offset: OFF[3],
+    kept: 3,
+  },
+  {
+    name: 'torn multi-page record (first fragment only)',
+    mutate: (f) => truncate(f, PAGE),
+    reason: /last record is torn/,
+    offset: OFF[1],
+    kept: 1,
+  },
+  {
+    name: 'torn multi-page record (inside its last fragment)',
+    mutate: (f) => truncate(f, PAGE + 100),
+    reason: /torn fragment/,
+    offset: OFF[1],
+    kept: 1,
+  },
   {
     name: 'zero-filled tail (short page)',
     mutate: async (f) => {
@@ -60,7 +107,13 @@ const cases: Case[] = [
     offset: -1,
     kept: 4,
   },
-  { name: 'zero-filled tail over several pages', mutate: (f) => truncate(f, 5 * PAGE + 123), reason: null, offset: -1, kept: 4 },
+  {
+    name: 'zero-filled tail over several pages',
+    mutate: (f) => truncate(f, 5 * PAGE + 123),
+    reason: null,
+    offset: -1,
+    kept: 4,
+  },
   {
     name: 'garbage tail',
     mutate: async (f) => {
@@ -81,9 +134,27 @@ const cases: Case[] = [
     offset: END,
     kept: 4,
   },
-  { name: 'non-zero byte in page padding', mutate: (f) => patch(f, 2 * PAGE - 10, [1]), reason: /non-zero byte in padded page/, offset: END, kept: 4 },
-  { name: 'full fragment turned into a last fragment (type is outside the CRC)', mutate: (f) => patch(f, OFF[2], [0x04]), reason: /unexpected last fragment/, offset: OFF[2], kept: 2 },
-  { name: 'fragment length beyond a page', mutate: (f) => patch(f, OFF[3] + 1, [0xff, 0xff]), reason: /invalid fragment length 65535/, offset: OFF[3], kept: 3 },
+  {
+    name: 'non-zero byte in page padding',
+    mutate: (f) => patch(f, 2 * PAGE - 10, [1]),
+    reason: /non-zero byte in padded page/,
+    offset: END,
+    kept: 4,
+  },
+  {
+    name: 'full fragment turned into a last fragment (type is outside the CRC)',
+    mutate: (f) => patch(f, OFF[2], [0x04]),
+    reason: /unexpected last fragment/,
+    offset: OFF[2],
+    kept: 2,
+  },
+  {
+    name: 'fragment length beyond a page',
+    mutate: (f) => patch(f, OFF[3] + 1, [0xff, 0xff]),
+    reason: /invalid fragment length 65535/,
+    offset: OFF[3],
+    kept: 3,
+  },
 ];
 
 for (const c of cases) {
@@ -126,7 +197,11 @@ for (const c of cases) {
 test('corrupt segment in the middle: later segments are removed, the segment is cut', async (t) => {
   const dir = await tmpDir(t);
   const w = await WalWriter.open(dir, { compress: false });
-  const per = [0, 1, 2].map((s) => [randomBytes(200, s * 10 + 1), randomBytes(300, s * 10 + 2), randomBytes(400, s * 10 + 3)]);
+  const per = [0, 1, 2].map((s) => [
+    randomBytes(200, s * 10 + 1),
+    randomBytes(300, s * 10 + 2),
+    randomBytes(400, s * 10 + 3),
+  ]);
   for (let s = 0; s < 3; s++) {
     for (const r of per[s]) w.append(r);
     if (s < 2) await w.nextSegment();
@@ -134,7 +209,10 @@ test('corrupt segment in the middle: later segments are removed, the segment is 
   await w.close();
   await patch(path.join(dir, segmentName(1)), 207 + 7 + 1, [0xee, 0xee]);
 
-  const err = await t.throwsAsync(replayWal(dir, () => {}), { instanceOf: CorruptionError });
+  const err = await t.throwsAsync(
+    replayWal(dir, () => {}),
+    { instanceOf: CorruptionError },
+  );
   t.is(err?.segment, 1);
   t.is(err?.offset, 207);
   t.regex(err?.message ?? '', new RegExp(`segment ${dir}/00000001 at offset 207`));
@@ -150,7 +228,7 @@ test('a record the consumer rejects with InvalidRecordError is corruption at its
   const { dir } = await fourRecordWal(t);
   const res = await replayWal(
     dir,
-    (rec, _seg, off) => {
+    (_rec, _seg, off) => {
       if (off === OFF[2]) throw new InvalidRecordError('bad record type');
     },
     { repair: true },
@@ -159,9 +237,13 @@ test('a record the consumer rejects with InvalidRecordError is corruption at its
   t.deepEqual((await readAll(dir)).recs, RECS.slice(0, 2));
   // Other errors from the consumer propagate untouched and repair nothing.
   await t.throwsAsync(
-    replayWal(dir, () => {
-      throw new RangeError('boom');
-    }, { repair: true }),
+    replayWal(
+      dir,
+      () => {
+        throw new RangeError('boom');
+      },
+      { repair: true },
+    ),
     { instanceOf: RangeError },
   );
   t.deepEqual((await readAll(dir)).recs, RECS.slice(0, 2));
@@ -178,7 +260,10 @@ test('replay: empty or missing directory; gap in segment numbers is a clear erro
   });
   t.deepEqual(ranges, [[-1, -1]]);
   for (const i of [0, 1, 3]) await writeFile(path.join(dir, segmentName(i)), '');
-  await t.throwsAsync(replayWal(dir, () => {}), { message: /not sequential: 00000001 is followed by 00000003/ });
+  await t.throwsAsync(
+    replayWal(dir, () => {}),
+    { message: /not sequential: 00000001 is followed by 00000003/ },
+  );
   ranges = [];
 });
 
@@ -246,7 +331,11 @@ function readWhole(buf: Uint8Array): { recs: Buffer[]; offsets: number[]; positi
   return out;
 }
 
-function readLive(buf: Uint8Array, chunk: () => number, start = 0): { recs: Buffer[]; offsets: number[]; positions: number[] } {
+function readLive(
+  buf: Uint8Array,
+  chunk: () => number,
+  start = 0,
+): { recs: Buffer[]; offsets: number[]; positions: number[] } {
   const r = new LiveReader(0, start, 16);
   const out = { recs: [] as Buffer[], offsets: [] as number[], positions: [] as number[] };
   let p = start;
@@ -274,9 +363,15 @@ for (const close of [true, false]) {
     t.is(buf.length % PAGE === 0, close);
     const whole = readWhole(buf);
     t.is(whole.recs.length, 8);
-    t.deepEqual(readLive(buf, () => 1), whole);
+    t.deepEqual(
+      readLive(buf, () => 1),
+      whole,
+    );
     const r = prng(42);
-    t.deepEqual(readLive(buf, () => 1 + (r() % 5000)), whole);
+    t.deepEqual(
+      readLive(buf, () => 1 + (r() % 5000)),
+      whole,
+    );
   });
 }
 
@@ -364,7 +459,9 @@ test('SegmentTail follows a growing segment, resumes from a saved position, and 
   const { SegmentTail } = await import('../../src/wal/reader.ts');
   const dir = await tmpDir(t);
   const w = await WalWriter.open(dir);
-  const recs = Array.from({ length: 30 }, (_, i) => (i % 4 === 0 ? halfCompressibleBytes(20_000 + i, i) : randomBytes(10 + i * 900, i)));
+  const recs = Array.from({ length: 30 }, (_, i) =>
+    i % 4 === 0 ? halfCompressibleBytes(20_000 + i, i) : randomBytes(10 + i * 900, i),
+  );
   const tail = await SegmentTail.open(dir, 0);
   const got: Buffer[] = [];
   let saved = 0;
@@ -388,5 +485,8 @@ test('SegmentTail follows a growing segment, resumes from a saved position, and 
   await resumed.close();
   await w.close();
 
-  await t.throwsAsync(SegmentTail.open(dir, 1, 10), { instanceOf: CorruptionError, message: /shorter than the resume offset/ });
+  await t.throwsAsync(SegmentTail.open(dir, 1, 10), {
+    instanceOf: CorruptionError,
+    message: /shorter than the resume offset/,
+  });
 });

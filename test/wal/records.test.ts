@@ -45,7 +45,10 @@ function bytesOf(w: ByteWriter): string {
 
 test('series record: known bytes and round trip', (t) => {
   const w = new ByteWriter(8);
-  const labels: Labels[] = [['__name__', 'up', 'job', 'x'], ['a', 'ü']];
+  const labels: Labels[] = [
+    ['__name__', 'up', 'job', 'x'],
+    ['a', 'ü'],
+  ];
   encodeSeries(w, [1, 0x0102030405], labels, 2);
   const want = hex(`01
     0000000000000001 02 ${strHex('__name__')} ${strHex('up')} ${strHex('job')} ${strHex('x')}
@@ -107,7 +110,7 @@ test('samples round trip: large refs, negative deltas, 64-bit timestamps, many s
   const vals = new Float64Array(n);
   const stale = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
-    refs[i] = (i * 7919) % 100_003 + (i % 3 === 0 ? 2 ** 40 : 0);
+    refs[i] = ((i * 7919) % 100_003) + (i % 3 === 0 ? 2 ** 40 : 0);
     ts[i] = 1_700_000_000_000 + ((i * 31) % 997) - 500;
     vals[i] = i % 5 === 0 ? Number.MAX_VALUE / (i + 1) : -i / 7;
     stale[i] = i % 11 === 0 ? 1 : 0;
@@ -130,9 +133,14 @@ test('decoders reject truncated and mistyped records with InvalidRecordError', (
   const full = w.copy();
   const b = new SampleBatch();
   t.throws(() => decodeSamples(full.subarray(0, full.length - 1), b), { instanceOf: InvalidRecordError });
-  t.throws(() => decodeSamples(Buffer.from([1]), b), { instanceOf: InvalidRecordError, message: /invalid record type 1/ });
+  t.throws(() => decodeSamples(Buffer.from([1]), b), {
+    instanceOf: InvalidRecordError,
+    message: /invalid record type 1/,
+  });
   t.throws(() => decodeSamples(new Uint8Array(0), b), { instanceOf: InvalidRecordError });
-  t.throws(() => decodeSeries(Buffer.from('01000000000000000105', 'hex'), () => {}), { instanceOf: InvalidRecordError });
+  t.throws(() => decodeSeries(Buffer.from('01000000000000000105', 'hex'), () => {}), {
+    instanceOf: InvalidRecordError,
+  });
   t.is(recordType(new Uint8Array(0)), RecordType.Unknown);
   t.is(recordType(Buffer.from([0x2a])), RecordType.Unknown);
 });
@@ -178,7 +186,12 @@ test('metadata record: known bytes, round trip, unknown fields skipped', (t) => 
   t.deepEqual(out, md);
 
   // Three fields, one unknown, in another order.
-  const rec = Buffer.from(hex(`06 05 02 03 ${strHex('HELP')} ${strHex('x')} ${strHex('FOO')} ${strHex('bar')} ${strHex('UNIT')} ${strHex('By')}`), 'hex');
+  const rec = Buffer.from(
+    hex(
+      `06 05 02 03 ${strHex('HELP')} ${strHex('x')} ${strHex('FOO')} ${strHex('bar')} ${strHex('UNIT')} ${strHex('By')}`,
+    ),
+    'hex',
+  );
   const out2: RefMetadata[] = [];
   decodeMetadata(rec, out2);
   t.deepEqual(out2, [{ ref: 5, type: 2, unit: 'By', help: 'x' }]);
@@ -221,7 +234,10 @@ test('histogram record (7): known bytes and round trip', (t) => {
       count: 300,
       sum: -1.5,
       positiveSpans: [],
-      negativeSpans: [{ offset: -3, length: 1 }, { offset: 2, length: 2 }],
+      negativeSpans: [
+        { offset: -3, length: 1 },
+        { offset: 2, length: 2 },
+      ],
       positiveBuckets: [],
       negativeBuckets: [4, -1, -2],
     },
@@ -334,5 +350,8 @@ test('samples v2 (11) is decoded: first sample absolute, then deltas with start-
       [4, 103, 0, true],
     ],
   );
-  t.deepEqual(out.slice(0, 3).map((s) => s.v), [1, 2, 3]);
+  t.deepEqual(
+    out.slice(0, 3).map((s) => s.v),
+    [1, 2, 3],
+  );
 });

@@ -1,6 +1,12 @@
 import test from 'ava';
 import snappyjs from 'snappyjs';
-import { Scratch, SnappyError, snappyCompress, snappyDecodedLength, snappyDecompressInto } from '../../src/util/snappy.ts';
+import {
+  Scratch,
+  SnappyError,
+  snappyCompress,
+  snappyDecodedLength,
+  snappyDecompressInto,
+} from '../../src/util/snappy.ts';
 import { compressibleBytes, halfCompressibleBytes, randomBytes } from './helpers.ts';
 
 const inputs: [string, Buffer][] = [
@@ -15,7 +21,8 @@ const inputs: [string, Buffer][] = [
   ['half compressible 300k', halfCompressibleBytes(300_000, 5)],
   ['text', Buffer.from('the quick brown fox jumps over the lazy dog; '.repeat(500))],
 ];
-for (let n = 0; n < 80; n += 7) inputs.push([`run ${n}`, Buffer.concat([randomBytes(n, n), Buffer.alloc(n, 1), randomBytes(n, n)])]);
+for (let n = 0; n < 80; n += 7)
+  inputs.push([`run ${n}`, Buffer.concat([randomBytes(n, n), Buffer.alloc(n, 1), randomBytes(n, n)])]);
 
 for (const [name, input] of inputs) {
   test(`snappy interoperates with snappyjs both ways: ${name}`, (t) => {
@@ -46,6 +53,10 @@ test('malformed blocks are rejected', (t) => {
     Buffer.from([0x03, 0x00, 0x61]), // decodes 1 byte, header says 3
     Buffer.from([0x02, 0x0c, 0x61, 0x62, 0x63, 0x64]), // 4-byte literal into a 2-byte block
   ];
-  for (const b of bad) t.throws(() => snappyDecompressInto(b, out, 1 << 20), { instanceOf: SnappyError }, b.toString('hex'));
-  t.throws(() => snappyDecompressInto(snappyCompress(Buffer.alloc(100)), out, 99), { instanceOf: SnappyError, message: /limit/ });
+  for (const b of bad)
+    t.throws(() => snappyDecompressInto(b, out, 1 << 20), { instanceOf: SnappyError }, b.toString('hex'));
+  t.throws(() => snappyDecompressInto(snappyCompress(Buffer.alloc(100)), out, 99), {
+    instanceOf: SnappyError,
+    message: /limit/,
+  });
 });

@@ -16,12 +16,16 @@ interface OnDisk {
 /** Every record of every segment with the position a LiveReader reports after it. */
 async function readBack(dir: string): Promise<OnDisk[]> {
   const out: OnDisk[] = [];
-  const segs = (await readdir(dir)).filter((n) => /^\d{8}$/.test(n)).map(Number).sort((a, b) => a - b);
+  const segs = (await readdir(dir))
+    .filter((n) => /^\d{8}$/.test(n))
+    .map(Number)
+    .sort((a, b) => a - b);
   for (const seg of segs) {
     const r = new LiveReader(seg, 0);
     r.feed(await segmentBytes(dir, seg));
     r.finish();
-    for (let rec = r.next(); rec !== null; rec = r.next()) out.push({ segment: seg, end: r.position, record: Buffer.from(rec) });
+    for (let rec = r.next(); rec !== null; rec = r.next())
+      out.push({ segment: seg, end: r.position, record: Buffer.from(rec) });
   }
   return out;
 }

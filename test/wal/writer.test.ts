@@ -5,7 +5,16 @@ import path from 'node:path';
 import { SegmentRecordReader } from '../../src/wal/reader.ts';
 import { WalWriter } from '../../src/wal/segment-writer.ts';
 import { listSegments, segmentName } from '../../src/wal/segments.ts';
-import { compressibleBytes, fragments, halfCompressibleBytes, randomBytes, readAll, refCrc32c, segmentBytes, tmpDir } from './helpers.ts';
+import {
+  compressibleBytes,
+  fragments,
+  halfCompressibleBytes,
+  randomBytes,
+  readAll,
+  refCrc32c,
+  segmentBytes,
+  tmpDir,
+} from './helpers.ts';
 
 const PAGE = 32768;
 const SEG3 = 3 * PAGE; // 3 pages per segment keeps boundaries reachable in tests
@@ -33,7 +42,10 @@ test('zero-length record is one full fragment of length 0', async (t) => {
   const b = await segmentBytes(dir, 0);
   t.is(b.subarray(0, 7).toString('hex'), '01000000000000');
   const { recs } = await readAll(dir);
-  t.deepEqual(recs.map((r) => r.length), [0]);
+  t.deepEqual(
+    recs.map((r) => r.length),
+    [0],
+  );
 });
 
 test('page boundaries: fragments never cross a page; exact-fit, first/last split and <7-byte padding', async (t) => {
@@ -54,7 +66,11 @@ test('page boundaries: fragments never cross a page; exact-fit, first/last split
   t.is(seg.length % PAGE, 0);
   const frags = fragments(seg);
   for (const f of frags) {
-    t.is(Math.floor(f.offset / PAGE), Math.floor((f.offset + 7 + f.len - 1) / PAGE), `fragment at ${f.offset} crosses a page`);
+    t.is(
+      Math.floor(f.offset / PAGE),
+      Math.floor((f.offset + 7 + f.len - 1) / PAGE),
+      `fragment at ${f.offset} crosses a page`,
+    );
   }
   t.deepEqual(
     frags.map((f) => [f.type, f.len]),
@@ -121,8 +137,15 @@ test('segment boundaries: records never span segments; oversized record grows a 
   t.true((await segmentBytes(dir, 2)).length > SEG3);
   const got = await readAll(dir);
   t.deepEqual(got.recs, recs);
-  t.deepEqual(got.where.map((x) => x[0]), [0, 1, 2, 3]);
-  t.deepEqual(sizes.filter(([, n]) => n === 0).map(([s]) => s), [1, 2, 3], 'new segment files announced');
+  t.deepEqual(
+    got.where.map((x) => x[0]),
+    [0, 1, 2, 3],
+  );
+  t.deepEqual(
+    sizes.filter(([, n]) => n === 0).map(([s]) => s),
+    [1, 2, 3],
+    'new segment files announced',
+  );
 });
 
 test('compressed and uncompressed records mix; flag set only when snappy shrinks the record', async (t) => {

@@ -2,13 +2,13 @@ import test from 'ava';
 import net from 'node:net';
 import os from 'node:os';
 import vm from 'node:vm';
-import { FakeClock } from '../../src/util/clock.ts';
+import { FakeClock } from '../helpers/fake-clock.ts';
 import { snappyCompress } from '../../src/util/snappy.ts';
 import { WebOptionsError, resolveWebOptions, webOptionsFromFlagMap, globalUrl } from '../../src/web/options.ts';
 import { parseSelector, matchesAll, SelectorError } from '../../src/web/selector.ts';
 import { ThroughputHistory } from '../../src/web/throughput-history.ts';
 import { redactUrlsIn } from '../../src/web/api.ts';
-import { CLIENT_JS } from '../../src/web/ui/client.ts';
+import { clientScript } from '../../src/web/ui/client-script.ts';
 import { PAGES } from '../../src/web/ui/pages.ts';
 import { fakeAgent, remote, request, snapshot, startServer, T0 } from './helpers.ts';
 
@@ -74,12 +74,18 @@ for (const c of lifecycleCases) {
 
 test('a failed reload answers 500 with the loader error', async (t) => {
   const fake = fakeAgent();
-  fake.reloadResult = { ok: false, error: 'couldn\'t load configuration (--config.file="agent.yml"): field rule_files is not allowed in agent mode' };
+  fake.reloadResult = {
+    ok: false,
+    error: 'couldn\'t load configuration (--config.file="agent.yml"): field rule_files is not allowed in agent mode',
+  };
   const s = await startServer(fake.deps);
   t.teardown(() => s.close());
   const r = await request(`${s.base}/-/reload`, { method: 'POST' });
   t.is(r.status, 500);
-  t.is(r.text, 'failed to reload config: couldn\'t load configuration (--config.file="agent.yml"): field rule_files is not allowed in agent mode\n');
+  t.is(
+    r.text,
+    'failed to reload config: couldn\'t load configuration (--config.file="agent.yml"): field rule_files is not allowed in agent mode\n',
+  );
 });
 
 const unavailable: [string, string][] = [
@@ -131,12 +137,18 @@ test('write, read, federate and unknown paths', async (t) => {
   const junk = await request(`${s.base}/api/v1/read`, { method: 'POST', body: 'x' });
   t.is(junk.status, 400);
   t.is(junk.text, 'snappy: corrupt input\n');
-  const emptyRead = await fetch(`${s.base}/api/v1/read`, { method: 'POST', body: new Uint8Array(snappyCompress(new Uint8Array(0))) });
+  const emptyRead = await fetch(`${s.base}/api/v1/read`, {
+    method: 'POST',
+    body: new Uint8Array(snappyCompress(new Uint8Array(0))),
+  });
   t.is(emptyRead.status, 200);
   t.is(emptyRead.headers.get('content-type'), 'application/x-protobuf');
   t.deepEqual([...new Uint8Array(await emptyRead.arrayBuffer())], [0]);
   // ReadRequest{queries: [Query{start_timestamp_ms: 1}]}
-  const withQuery = await request(`${s.base}/api/v1/read`, { method: 'POST', body: new Uint8Array(snappyCompress(new Uint8Array([0x0a, 0x02, 0x08, 0x01]))) });
+  const withQuery = await request(`${s.base}/api/v1/read`, {
+    method: 'POST',
+    body: new Uint8Array(snappyCompress(new Uint8Array([0x0a, 0x02, 0x08, 0x01]))),
+  });
   t.is(withQuery.status, 500);
   t.is(withQuery.text, 'unsupported operation with WAL-only storage\n');
 
@@ -178,13 +190,30 @@ interface TargetsData {
 }
 
 test('/api/v1/targets: fields, pool order, state and scrapePool filters', async (t) => {
-  const s = await startServer(fakeAgent({ options: { externalUrl: 'https://edge-7.example:9443/outpost/', routePrefix: '/' } }).deps);
+  const s = await startServer(
+    fakeAgent({ options: { externalUrl: 'https://edge-7.example:9443/outpost/', routePrefix: '/' } }).deps,
+  );
   t.teardown(() => s.close());
   const all = (await request(`${s.base}/api/v1/targets`)).json() as Envelope<TargetsData>;
   t.is(all.status, 'success');
-  t.deepEqual(all.data.activeTargets.map((x) => x.scrapePool), ['blackbox', 'node', 'node']);
+  t.deepEqual(
+    all.data.activeTargets.map((x) => x.scrapePool),
+    ['blackbox', 'node', 'node'],
+  );
   const first = all.data.activeTargets[1];
-  t.deepEqual(Object.keys(first), ['discoveredLabels', 'labels', 'scrapePool', 'scrapeUrl', 'globalUrl', 'lastError', 'lastScrape', 'lastScrapeDuration', 'health', 'scrapeInterval', 'scrapeTimeout']);
+  t.deepEqual(Object.keys(first), [
+    'discoveredLabels',
+    'labels',
+    'scrapePool',
+    'scrapeUrl',
+    'globalUrl',
+    'lastError',
+    'lastScrape',
+    'lastScrapeDuration',
+    'health',
+    'scrapeInterval',
+    'scrapeTimeout',
+  ]);
   t.is(first.scrapeUrl, 'http://127.0.0.1:9100/metrics');
   t.is(first.globalUrl, 'http://edge-7.example:9100/metrics', 'loopback host replaced by the external host');
   t.is(first.lastScrape, new Date(T0 - 3000).toISOString());
@@ -194,7 +223,16 @@ test('/api/v1/targets: fields, pool order, state and scrapePool filters', async 
   const never = all.data.activeTargets[2];
   t.is(never.lastScrape, '0001-01-01T00:00:00Z');
   t.is(never.health, 'unknown');
-  t.deepEqual(all.data.droppedTargets, [{ discoveredLabels: { __address__: '127.0.0.1:9999', __metrics_path__: '/metrics', __scheme__: 'http', job: 'node' } }]);
+  t.deepEqual(all.data.droppedTargets, [
+    {
+      discoveredLabels: {
+        __address__: '127.0.0.1:9999',
+        __metrics_path__: '/metrics',
+        __scheme__: 'http',
+        job: 'node',
+      },
+    },
+  ]);
 
   const cases: { q: string; active: number; dropped: number }[] = [
     { q: 'state=active', active: 3, dropped: 0 },
@@ -219,10 +257,14 @@ test('/api/v1/targets/metadata and /api/v1/metadata', async (t) => {
   const all = (await request(`${s.base}/api/v1/targets/metadata`)).json() as Envelope<Record<string, unknown>[]>;
   t.is(all.data.length, 3);
   t.deepEqual(Object.keys(all.data[0]), ['target', 'metric', 'type', 'help', 'unit']);
-  const up = (await request(`${s.base}/api/v1/targets/metadata?metric=up`)).json() as Envelope<Record<string, unknown>[]>;
+  const up = (await request(`${s.base}/api/v1/targets/metadata?metric=up`)).json() as Envelope<
+    Record<string, unknown>[]
+  >;
   t.is(up.data.length, 2);
   t.deepEqual(Object.keys(up.data[0]), ['target', 'type', 'help', 'unit'], 'with ?metric= the name is left out');
-  const matched = (await request(`${s.base}/api/v1/targets/metadata?match_target=${encodeURIComponent('{job="blackbox"}')}`)).json() as Envelope<unknown[]>;
+  const matched = (
+    await request(`${s.base}/api/v1/targets/metadata?match_target=${encodeURIComponent('{job="blackbox"}')}`)
+  ).json() as Envelope<unknown[]>;
   t.is(matched.data.length, 1);
   const limited = (await request(`${s.base}/api/v1/targets/metadata?limit=1`)).json() as Envelope<unknown[]>;
   t.is(limited.data.length, 1);
@@ -237,8 +279,13 @@ test('/api/v1/targets/metadata and /api/v1/metadata', async (t) => {
   t.true(badBody.error.startsWith('invalid parameter "match_target": '));
 
   const meta = (await request(`${s.base}/api/v1/metadata`)).json() as Envelope<Record<string, unknown[]>>;
-  t.deepEqual(meta.data, { node_load1: [{ type: 'gauge', help: '1m load average.', unit: '' }], up: [{ type: 'gauge', help: 'Target health.', unit: '' }] });
-  const metaLimited = (await request(`${s.base}/api/v1/metadata?limit=1`)).json() as Envelope<Record<string, unknown[]>>;
+  t.deepEqual(meta.data, {
+    node_load1: [{ type: 'gauge', help: '1m load average.', unit: '' }],
+    up: [{ type: 'gauge', help: 'Target health.', unit: '' }],
+  });
+  const metaLimited = (await request(`${s.base}/api/v1/metadata?limit=1`)).json() as Envelope<
+    Record<string, unknown[]>
+  >;
   t.is(Object.keys(metaLimited.data).length, 1);
   t.is((await request(`${s.base}/api/v1/metadata?limit=1.5`)).status, 400);
 
@@ -255,15 +302,32 @@ test('status endpoints: pools, config, flags, build and runtime info', async (t)
   const fake = fakeAgent();
   const s = await startServer(fake.deps);
   t.teardown(() => s.close());
-  t.deepEqual((await request(`${s.base}/api/v1/scrape_pools`)).json(), { status: 'success', data: { scrapePools: ['blackbox', 'idle', 'node'] } });
+  t.deepEqual((await request(`${s.base}/api/v1/scrape_pools`)).json(), {
+    status: 'success',
+    data: { scrapePools: ['blackbox', 'idle', 'node'] },
+  });
   const cfg = (await request(`${s.base}/api/v1/status/config`)).json() as Envelope<{ yaml: string }>;
   t.true(cfg.data.yaml.includes('password: <secret>'));
   t.deepEqual((await request(`${s.base}/api/v1/status/flags`)).json(), { status: 'success', data: fake.deps.flags });
-  t.deepEqual((await request(`${s.base}/api/v1/status/buildinfo`)).json(), { status: 'success', data: fake.deps.buildInfo });
+  t.deepEqual((await request(`${s.base}/api/v1/status/buildinfo`)).json(), {
+    status: 'success',
+    data: fake.deps.buildInfo,
+  });
   const version = await request(`${s.base}/version`);
   t.is(version.text, JSON.stringify(fake.deps.buildInfo) + '\n');
   const rt = (await request(`${s.base}/api/v1/status/runtimeinfo`)).json() as Envelope<Record<string, unknown>>;
-  t.deepEqual(Object.keys(rt.data).sort(), ['CWD', 'GODEBUG', 'GOGC', 'GOMAXPROCS', 'corruptionCount', 'goroutineCount', 'lastConfigTime', 'reloadConfigSuccess', 'startTime', 'storageRetention']);
+  t.deepEqual(Object.keys(rt.data).sort(), [
+    'CWD',
+    'GODEBUG',
+    'GOGC',
+    'GOMAXPROCS',
+    'corruptionCount',
+    'goroutineCount',
+    'lastConfigTime',
+    'reloadConfigSuccess',
+    'startTime',
+    'storageRetention',
+  ]);
   t.is(rt.data.reloadConfigSuccess, true);
   t.is(rt.data.lastConfigTime, new Date(T0 - 3_600_000).toISOString().replace('.000Z', 'Z'));
 
@@ -275,7 +339,10 @@ test('status endpoints: pools, config, flags, build and runtime info', async (t)
 
   // Before any segment exists our replay counters are -1; Prometheus never reports below 0.
   fake.snap = snapshot({ wal: { ...snapshot().wal, replay: { done: true, current: -1, max: -1 } } });
-  t.deepEqual((await request(`${s.base}/api/v1/status/walreplay`)).json(), { status: 'success', data: { min: 0, max: 0, current: 0 } });
+  t.deepEqual((await request(`${s.base}/api/v1/status/walreplay`)).json(), {
+    status: 'success',
+    data: { min: 0, max: 0, current: 0 },
+  });
 });
 
 test('/api/v1/status/remote_write: per-endpoint health, lag, backlog, counters, redacted URL and throughput history', async (t) => {
@@ -287,7 +354,9 @@ test('/api/v1/status/remote_write: per-endpoint health, lag, backlog, counters, 
     fake.snap = snapshot({ remote: [remote({ sendRate: rate })] });
     clock.advance(1000);
   }
-  const r = (await request(`${s.base}/api/v1/status/remote_write`)).json() as Envelope<{ endpoints: Record<string, unknown>[] }>;
+  const r = (await request(`${s.base}/api/v1/status/remote_write`)).json() as Envelope<{
+    endpoints: Record<string, unknown>[];
+  }>;
   t.is(r.data.endpoints.length, 1);
   const e = r.data.endpoints[0];
   t.is(e.url, 'https://user:xxxxx@metrics.example/api/v1/write');
@@ -295,10 +364,38 @@ test('/api/v1/status/remote_write: per-endpoint health, lag, backlog, counters, 
   t.is(e.lastErrorTime, null);
   t.is(e.backlogBytes, 65536);
   t.deepEqual(e.throughput, { intervalSeconds: 1, samplesPerSecond: [20, 30, 40, 50] });
-  t.deepEqual(Object.keys(e).sort(), ['backlogBytes', 'health', 'lagSeconds', 'lastError', 'lastErrorTime', 'name', 'pendingSamples', 'samplesDropped', 'samplesFailed', 'samplesRetried', 'samplesSent', 'sendRate', 'shards', 'throughput', 'url']);
+  t.deepEqual(Object.keys(e).sort(), [
+    'backlogBytes',
+    'health',
+    'lagSeconds',
+    'lastError',
+    'lastErrorTime',
+    'name',
+    'pendingSamples',
+    'samplesDropped',
+    'samplesFailed',
+    'samplesRetried',
+    'samplesSent',
+    'sendRate',
+    'shards',
+    'throughput',
+    'url',
+  ]);
 
-  fake.snap = snapshot({ remote: [remote(), remote({ name: 'backup', health: 'down', lastError: 'Post "https://user:hunter2@metrics.example/api/v1/write": EOF', lastErrorAt: T0 - 5000 })] });
-  const r2 = (await request(`${s.base}/api/v1/status/remote_write`)).json() as Envelope<{ endpoints: Record<string, unknown>[] }>;
+  fake.snap = snapshot({
+    remote: [
+      remote(),
+      remote({
+        name: 'backup',
+        health: 'down',
+        lastError: 'Post "https://user:hunter2@metrics.example/api/v1/write": EOF',
+        lastErrorAt: T0 - 5000,
+      }),
+    ],
+  });
+  const r2 = (await request(`${s.base}/api/v1/status/remote_write`)).json() as Envelope<{
+    endpoints: Record<string, unknown>[];
+  }>;
   t.is(r2.data.endpoints[1].lastErrorTime, new Date(T0 - 5000).toISOString());
   t.is(r2.data.endpoints[1].health, 'down');
   t.is(r2.data.endpoints[1].lastError, 'Post "https://user:xxxxx@metrics.example/api/v1/write": EOF');
@@ -335,8 +432,18 @@ test('CORS headers on API requests with an Origin, OPTIONS preflight 204', async
 
   const restricted = await startServer(fakeAgent({ options: { corsOrigin: 'https?://grafana\\.local' } }).deps);
   t.teardown(() => restricted.close());
-  t.is((await request(`${restricted.base}/api/v1/status/buildinfo`, { headers: { Origin: 'http://grafana.local' } })).headers.get('access-control-allow-origin'), 'http://grafana.local');
-  t.is((await request(`${restricted.base}/api/v1/status/buildinfo`, { headers: { Origin: 'http://evil.example' } })).headers.get('access-control-allow-origin'), null);
+  t.is(
+    (
+      await request(`${restricted.base}/api/v1/status/buildinfo`, { headers: { Origin: 'http://grafana.local' } })
+    ).headers.get('access-control-allow-origin'),
+    'http://grafana.local',
+  );
+  t.is(
+    (
+      await request(`${restricted.base}/api/v1/status/buildinfo`, { headers: { Origin: 'http://evil.example' } })
+    ).headers.get('access-control-allow-origin'),
+    null,
+  );
 });
 
 test('large API answers are gzipped when the client accepts it', async (t) => {
@@ -362,7 +469,9 @@ test('/metrics serves the registry in the text format, also when OpenMetrics is 
 });
 
 test('route prefix and external URL: routes move, redirects follow Prometheus', async (t) => {
-  const s = await startServer(fakeAgent({ options: { routePrefix: '/prom/', externalUrl: 'http://edge.example:9999/outpost/' } }).deps);
+  const s = await startServer(
+    fakeAgent({ options: { routePrefix: '/prom/', externalUrl: 'http://edge.example:9999/outpost/' } }).deps,
+  );
   t.teardown(() => s.close());
   t.is(s.server.routePrefix, '/prom');
   t.is((await request(`${s.base}/prom/-/healthy`)).status, 200);
@@ -401,10 +510,19 @@ test('without --web.external-url the global URL uses this host name and our own 
   const s = await startServer(fake.deps);
   t.teardown(() => s.close());
   const port = Number(new URL(s.base).port);
-  fake.snap = snapshot({ targets: [snapshotTargetAt(`http://127.0.0.1:${port}/metrics`), snapshotTargetAt('http://localhost:9100/metrics'), snapshotTargetAt('http://10.1.2.3:9100/metrics')] });
+  fake.snap = snapshot({
+    targets: [
+      snapshotTargetAt(`http://127.0.0.1:${port}/metrics`),
+      snapshotTargetAt('http://localhost:9100/metrics'),
+      snapshotTargetAt('http://10.1.2.3:9100/metrics'),
+    ],
+  });
   const r = (await request(`${s.base}/api/v1/targets?state=active`)).json() as Envelope<TargetsData>;
   const host = os.hostname();
-  t.deepEqual(r.data.activeTargets.map((x) => x.globalUrl), [`http://${host}:${port}/metrics`, `http://${host}:9100/metrics`, 'http://10.1.2.3:9100/metrics']);
+  t.deepEqual(
+    r.data.activeTargets.map((x) => x.globalUrl),
+    [`http://${host}:${port}/metrics`, `http://${host}:9100/metrics`, 'http://10.1.2.3:9100/metrics'],
+  );
 });
 
 function snapshotTargetAt(url: string) {
@@ -434,7 +552,7 @@ test('the root redirects to the agent page; every UI page is served with nav, la
   const js = await request(`${s.base}/static/outpost.js`);
   t.is(js.headers.get('content-type'), 'text/javascript; charset=utf-8');
   t.notThrows(() => new vm.Script(js.text), 'the client script parses');
-  t.is(js.text, CLIENT_JS);
+  t.is(js.text, clientScript());
 });
 
 test('--web.max-connections refuses connections over the cap', async (t) => {
@@ -494,9 +612,25 @@ test('web options are validated once and read from the flag map', (t) => {
   t.is(resolveWebOptions({ routePrefix: '/' }).routePrefix, '');
   t.is(resolveWebOptions({ routePrefix: 'a/b/' }).routePrefix, '/a/b');
   t.is(resolveWebOptions({ externalUrl: 'https://x.example/p/q/', routePrefix: '' }).routePrefix, '/p/q');
-  const o = webOptionsFromFlagMap({ 'web.external-url': 'http://e/', 'web.route-prefix': '/r', 'web.max-connections': '64', 'web.read-timeout': '30s', 'config.file': 'x' });
-  t.deepEqual(o, { externalUrl: 'http://e/', routePrefix: '/r', maxConnections: 64, readTimeoutMs: 30_000, corsOrigin: undefined, pageTitle: undefined });
-  t.throws(() => webOptionsFromFlagMap({ 'web.read-timeout': 'soon' }), { instanceOf: WebOptionsError, message: /--web.read-timeout/ });
+  const o = webOptionsFromFlagMap({
+    'web.external-url': 'http://e/',
+    'web.route-prefix': '/r',
+    'web.max-connections': '64',
+    'web.read-timeout': '30s',
+    'config.file': 'x',
+  });
+  t.deepEqual(o, {
+    externalUrl: 'http://e/',
+    routePrefix: '/r',
+    maxConnections: 64,
+    readTimeoutMs: 30_000,
+    corsOrigin: undefined,
+    pageTitle: undefined,
+  });
+  t.throws(() => webOptionsFromFlagMap({ 'web.read-timeout': 'soon' }), {
+    instanceOf: WebOptionsError,
+    message: /--web.read-timeout/,
+  });
   t.throws(() => webOptionsFromFlagMap({ 'web.max-connections': 'many' }), { instanceOf: WebOptionsError });
 });
 
@@ -512,7 +646,7 @@ const selectorCases: { src: string; labels: Record<string, string>; match: boole
   { src: 'up', labels: { __name__: 'up' }, match: true },
   { src: '{job="node"}', labels: { job: 'node' }, match: true },
   { src: '{job="node"}', labels: { job: 'nodes' }, match: false },
-  { src: "{job='node', instance=~\"db.*\"}", labels: { job: 'node', instance: 'db:9100' }, match: true },
+  { src: '{job=\'node\', instance=~"db.*"}', labels: { job: 'node', instance: 'db:9100' }, match: true },
   { src: '{job!="node", job=~".+"}', labels: { job: 'blackbox' }, match: true },
   { src: 'up{job!~"node|edge",}', labels: { __name__: 'up', job: 'edge' }, match: false },
   { src: '{job=~"no.e"}', labels: { job: 'xnode' }, match: false },
@@ -531,7 +665,11 @@ test('throughput history keeps the newest points per endpoint and forgets remove
   const h = new ThroughputHistory(3);
   const a = remote({ name: 'a' });
   const b = remote({ name: 'b' });
-  for (const v of [1, 2, 3, 4]) h.sample([{ ...a, sendRate: v }, { ...b, sendRate: v * 10 }]);
+  for (const v of [1, 2, 3, 4])
+    h.sample([
+      { ...a, sendRate: v },
+      { ...b, sendRate: v * 10 },
+    ]);
   t.deepEqual(h.series(a), [2, 3, 4]);
   t.deepEqual(h.series(b), [20, 30, 40]);
   h.sample([{ ...a, sendRate: Number.NaN }]);
@@ -540,7 +678,10 @@ test('throughput history keeps the newest points per endpoint and forgets remove
 });
 
 test('passwords inside error texts are redacted', (t) => {
-  t.is(redactUrlsIn('Post "http://u:pw@127.0.0.1:19393/api/v1/write": refused'), 'Post "http://u:xxxxx@127.0.0.1:19393/api/v1/write": refused');
+  t.is(
+    redactUrlsIn('Post "http://u:pw@127.0.0.1:19393/api/v1/write": refused'),
+    'Post "http://u:xxxxx@127.0.0.1:19393/api/v1/write": refused',
+  );
   t.is(redactUrlsIn('https://a:b@x/ and http://c:d@y:1/z'), 'https://a:xxxxx@x/ and http://c:xxxxx@y:1/z');
   t.is(redactUrlsIn('Get "http://host:9100/metrics": EOF'), 'Get "http://host:9100/metrics": EOF');
 });

@@ -19,7 +19,14 @@ export function target(over: Partial<TargetStatus> = {}): TargetStatus {
     series: 100,
     intervalMs: 15_000,
     labels: { instance: '127.0.0.1:9100', job: 'node' },
-    discoveredLabels: { __address__: '127.0.0.1:9100', __metrics_path__: '/metrics', __scheme__: 'http', __scrape_interval__: '15s', __scrape_timeout__: '10s', job: 'node' },
+    discoveredLabels: {
+      __address__: '127.0.0.1:9100',
+      __metrics_path__: '/metrics',
+      __scheme__: 'http',
+      __scrape_interval__: '15s',
+      __scrape_timeout__: '10s',
+      job: 'node',
+    },
     ...over,
   };
 }
@@ -56,12 +63,49 @@ export function snapshot(over: Partial<StatusSnapshot> = {}): StatusSnapshot {
     reload: { ok: true, at: T0 - 3_600_000, error: '' },
     targets: [
       target(),
-      target({ pool: 'blackbox', instance: 'edge:9115', url: 'http://edge:9115/probe', health: 'down', lastError: 'connection refused', labels: { instance: 'edge:9115', job: 'blackbox', site: 'a' }, discoveredLabels: { __address__: 'edge:9115', job: 'blackbox' } }),
-      target({ pool: 'node', instance: 'db:9100', url: 'http://db:9100/metrics', health: 'unknown', lastScrape: 0, lastDurationMs: 0, labels: { instance: 'db:9100', job: 'node', role: 'db' } }),
+      target({
+        pool: 'blackbox',
+        instance: 'edge:9115',
+        url: 'http://edge:9115/probe',
+        health: 'down',
+        lastError: 'connection refused',
+        labels: { instance: 'edge:9115', job: 'blackbox', site: 'a' },
+        discoveredLabels: { __address__: 'edge:9115', job: 'blackbox' },
+      }),
+      target({
+        pool: 'node',
+        instance: 'db:9100',
+        url: 'http://db:9100/metrics',
+        health: 'unknown',
+        lastScrape: 0,
+        lastDurationMs: 0,
+        labels: { instance: 'db:9100', job: 'node', role: 'db' },
+      }),
     ],
     series: { active: 1234, created: 1500, removed: 266, samplesAppended: 987654 },
-    wal: { bytes: 3 * 1024 * 1024, segments: 3, firstSegment: 4, lastSegment: 6, capBytes: 1024 ** 3, oldestTimestamp: T0 - 7_200_000, replay: { done: true, current: 6, max: 6 } },
-    remote: [remote(), remote({ name: 'backup', url: 'http://10.0.0.9:8428/api/v1/write', health: 'down', lastError: 'server returned HTTP status 503 Service Unavailable', lastErrorAt: T0 - 5000, lagSeconds: 95, pendingSamples: 5000, backlogBytes: 8 * 1024 * 1024, sendRate: 0 })],
+    wal: {
+      bytes: 3 * 1024 * 1024,
+      segments: 3,
+      firstSegment: 4,
+      lastSegment: 6,
+      capBytes: 1024 ** 3,
+      oldestTimestamp: T0 - 7_200_000,
+      replay: { done: true, current: 6, max: 6 },
+    },
+    remote: [
+      remote(),
+      remote({
+        name: 'backup',
+        url: 'http://10.0.0.9:8428/api/v1/write',
+        health: 'down',
+        lastError: 'server returned HTTP status 503 Service Unavailable',
+        lastErrorAt: T0 - 5000,
+        lagSeconds: 95,
+        pendingSamples: 5000,
+        backlogBytes: 8 * 1024 * 1024,
+        sendRate: 0,
+      }),
+    ],
     ...over,
   };
 }
@@ -100,19 +144,55 @@ export function fakeAgent(over: Partial<WebDeps> = {}): FakeAgent {
     quit: () => {
       fake.quits++;
     },
-    configYaml: () => 'global:\n  scrape_interval: 15s\nremote_write:\n- url: https://metrics.example/api/v1/write\n  basic_auth:\n    username: u\n    password: <secret>\n',
-    flags: { 'config.file': 'agent.yml', 'storage.agent.path': '/var/lib/outpost', 'web.listen-address': '127.0.0.1:0', 'web.enable-lifecycle': 'true' },
-    buildInfo: { version: '0.1.0', revision: 'abc123', branch: 'main', buildUser: 'outpost', buildDate: '20261125-12:00:00', goVersion: 'node26.10.0' },
-    droppedTargets: () => [{ pool: 'node', discovered: { __address__: '127.0.0.1:9999', __metrics_path__: '/metrics', __scheme__: 'http', job: 'node' } }],
+    configYaml: () =>
+      'global:\n  scrape_interval: 15s\nremote_write:\n- url: https://metrics.example/api/v1/write\n  basic_auth:\n    username: u\n    password: <secret>\n',
+    flags: {
+      'config.file': 'agent.yml',
+      'storage.agent.path': '/var/lib/outpost',
+      'web.listen-address': '127.0.0.1:0',
+      'web.enable-lifecycle': 'true',
+    },
+    buildInfo: {
+      version: '0.1.0',
+      revision: 'abc123',
+      branch: 'main',
+      buildUser: 'outpost',
+      buildDate: '20261125-12:00:00',
+      goVersion: 'node26.10.0',
+    },
+    droppedTargets: () => [
+      {
+        pool: 'node',
+        discovered: { __address__: '127.0.0.1:9999', __metrics_path__: '/metrics', __scheme__: 'http', job: 'node' },
+      },
+    ],
     scrapePools: () => [
       { name: 'node', intervalMs: 15_000, timeoutMs: 10_000 },
       { name: 'blackbox', intervalMs: 15_000, timeoutMs: 10_000 },
       { name: 'idle', intervalMs: 60_000, timeoutMs: 10_000 },
     ],
     targetMetadata: () => [
-      { target: { instance: '127.0.0.1:9100', job: 'node' }, metric: 'node_load1', type: 'gauge', help: '1m load average.', unit: '' },
-      { target: { instance: '127.0.0.1:9100', job: 'node' }, metric: 'up', type: 'gauge', help: 'Target health.', unit: '' },
-      { target: { instance: 'edge:9115', job: 'blackbox' }, metric: 'up', type: 'gauge', help: 'Target health.', unit: '' },
+      {
+        target: { instance: '127.0.0.1:9100', job: 'node' },
+        metric: 'node_load1',
+        type: 'gauge',
+        help: '1m load average.',
+        unit: '',
+      },
+      {
+        target: { instance: '127.0.0.1:9100', job: 'node' },
+        metric: 'up',
+        type: 'gauge',
+        help: 'Target health.',
+        unit: '',
+      },
+      {
+        target: { instance: 'edge:9115', job: 'blackbox' },
+        metric: 'up',
+        type: 'gauge',
+        help: 'Target health.',
+        unit: '',
+      },
     ],
     ...over,
   };

@@ -88,10 +88,11 @@ async function startTarget(): Promise<{ port: number; close(): Promise<void> }> 
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
   return {
     port: (srv.address() as AddressInfo).port,
-    close: () => new Promise<void>((r) => {
-      srv.closeAllConnections();
-      srv.close(() => r());
-    }),
+    close: () =>
+      new Promise<void>((r) => {
+        srv.closeAllConnections();
+        srv.close(() => r());
+      }),
   };
 }
 
@@ -103,9 +104,15 @@ interface Entry {
   unit: string;
 }
 
-const key = (e: Entry) => JSON.stringify([e.target?.job ?? '', e.target?.instance ?? '', e.metric ?? '', e.type, e.help, e.unit]);
+const key = (e: Entry) =>
+  JSON.stringify([e.target?.job ?? '', e.target?.instance ?? '', e.metric ?? '', e.type, e.help, e.unit]);
 const sortEntries = (list: Entry[]) => [...list].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
-const sortMetadataMap = (m: Record<string, Entry[]>) => Object.fromEntries(Object.keys(m).sort().map((k) => [k, sortEntries(m[k])]));
+const sortMetadataMap = (m: Record<string, Entry[]>) =>
+  Object.fromEntries(
+    Object.keys(m)
+      .sort()
+      .map((k) => [k, sortEntries(m[k])]),
+  );
 
 interface Json {
   status: string;
@@ -126,7 +133,9 @@ async function walExemplars(walDir: string): Promise<string[]> {
     if (type === RecordType.Exemplars) decodeExemplars(rec, ex);
   });
   // Scrape times differ between the two agents: an exemplar without its own timestamp is "scrape".
-  return ex.map((e) => JSON.stringify([series.get(e.ref), e.labels, e.v, e.t > 1_750_000_000_000 ? 'scrape' : e.t])).sort();
+  return ex
+    .map((e) => JSON.stringify([series.get(e.ref), e.labels, e.v, e.t > 1_750_000_000_000 ? 'scrape' : e.t]))
+    .sort();
 }
 
 test('metadata endpoints and exemplar records match the real Prometheus 2.42 agent', async (t) => {
@@ -137,29 +146,45 @@ test('metadata endpoints and exemplar records match the real Prometheus 2.42 age
   const tg = await startTarget();
   t.teardown(() => tg.close());
   const cfg = path.join(dir, 'agent.yml');
-  await fs.writeFile(cfg, [
-    'global:',
-    '  scrape_interval: 1s',
-    '  scrape_timeout: 1s',
-    'scrape_configs:',
-    '  - job_name: text',
-    '    static_configs:',
-    `      - targets: ['127.0.0.1:${tg.port}']`,
-    '  - job_name: om',
-    '    metrics_path: /om',
-    '    static_configs:',
-    `      - targets: ['127.0.0.1:${tg.port}']`,
-    '',
-  ].join('\n'));
+  await fs.writeFile(
+    cfg,
+    [
+      'global:',
+      '  scrape_interval: 1s',
+      '  scrape_timeout: 1s',
+      'scrape_configs:',
+      '  - job_name: text',
+      '    static_configs:',
+      `      - targets: ['127.0.0.1:${tg.port}']`,
+      '  - job_name: om',
+      '    metrics_path: /om',
+      '    static_configs:',
+      `      - targets: ['127.0.0.1:${tg.port}']`,
+      '',
+    ].join('\n'),
+  );
 
   const promPort = await freePort();
   const promData = path.join(dir, 'prom');
-  const prom = startPrometheusAgent(t, bin, [
-    `--config.file=${cfg}`, `--storage.agent.path=${promData}`, `--web.listen-address=127.0.0.1:${promPort}`, '--log.level=warn',
-  ], dir);
+  const prom = startPrometheusAgent(
+    t,
+    bin,
+    [
+      `--config.file=${cfg}`,
+      `--storage.agent.path=${promData}`,
+      `--web.listen-address=127.0.0.1:${promPort}`,
+      '--log.level=warn',
+    ],
+    dir,
+  );
   const promBase = `http://127.0.0.1:${promPort}`;
 
-  const flags = parseFlags([`--config.file=${cfg}`, `--storage.agent.path=${path.join(dir, 'outpost')}`, '--web.listen-address=127.0.0.1:0', '--no-tui']) as Flags;
+  const flags = parseFlags([
+    `--config.file=${cfg}`,
+    `--storage.agent.path=${path.join(dir, 'outpost')}`,
+    '--web.listen-address=127.0.0.1:0',
+    '--no-tui',
+  ]) as Flags;
   t.truthy(flags.configFile, 'flags parsed');
   const agent = new Agent(flags, await loadConfigFile(cfg), memoryLogger('warn'));
   let agentStopped = false;
@@ -176,12 +201,19 @@ test('metadata endpoints and exemplar records match the real Prometheus 2.42 age
     const active = (r.body.data as { activeTargets: { health: string; lastScrape: string }[] }).activeTargets;
     return active.length === 2 && active.every((a) => a.health === 'up');
   };
-  for (const [name, base] of [['prometheus', promBase], ['outpost', ours]] as const) {
-    await waitUntil(async () => {
-      if (!(await scrapedTwice(base))) return false;
-      const r = await getJson(base, '/api/v1/targets/metadata');
-      return new Set((r.body.data as Entry[]).map((e) => e.target?.job)).size === 2;
-    }, 30_000, () => `${name} to scrape both targets\n${prom.output()}`);
+  for (const [name, base] of [
+    ['prometheus', promBase],
+    ['outpost', ours],
+  ] as const) {
+    await waitUntil(
+      async () => {
+        if (!(await scrapedTwice(base))) return false;
+        const r = await getJson(base, '/api/v1/targets/metadata');
+        return new Set((r.body.data as Entry[]).map((e) => e.target?.job)).size === 2;
+      },
+      30_000,
+      () => `${name} to scrape both targets\n${prom.output()}`,
+    );
   }
   await new Promise((r) => setTimeout(r, 2200));
 
@@ -209,7 +241,8 @@ test('metadata endpoints and exemplar records match the real Prometheus 2.42 age
       t.is(got.text, want.text, `${p}: error body`);
       continue;
     }
-    const norm = (b: Json) => (Array.isArray(b.data) ? sortEntries(b.data as Entry[]) : sortMetadataMap(b.data as Record<string, Entry[]>));
+    const norm = (b: Json) =>
+      Array.isArray(b.data) ? sortEntries(b.data as Entry[]) : sortMetadataMap(b.data as Record<string, Entry[]>);
     t.deepEqual(norm(got.body), norm(want.body), `${p}: body`);
   }
 
@@ -220,7 +253,11 @@ test('metadata endpoints and exemplar records match the real Prometheus 2.42 age
     const jobs = new Set(one.map((e) => e.target?.job));
     t.is(jobs.size, 1, `${base}: limit=1 gives one target`);
     const job = [...jobs][0];
-    t.deepEqual(sortEntries(one), sortEntries(all.filter((e) => e.target?.job === job)), `${base}: all of that target's entries`);
+    t.deepEqual(
+      sortEntries(one),
+      sortEntries(all.filter((e) => e.target?.job === job)),
+      `${base}: all of that target's entries`,
+    );
     t.true(one.length > 1, 'more entries than the limit');
     const two = (await getJson(base, '/api/v1/metadata?limit=2')).body.data as Record<string, Entry[]>;
     const full = (await getJson(base, '/api/v1/metadata')).body.data as Record<string, Entry[]>;
@@ -235,7 +272,10 @@ test('metadata endpoints and exemplar records match the real Prometheus 2.42 age
   await prom.stop('SIGTERM', 10_000);
   agentStopped = true;
   await agent.stop();
-  const [want, got] = [await walExemplars(path.join(promData, 'wal')), await walExemplars(path.join(dir, 'outpost', 'wal'))];
+  const [want, got] = [
+    await walExemplars(path.join(promData, 'wal')),
+    await walExemplars(path.join(dir, 'outpost', 'wal')),
+  ];
   t.true(want.length >= 3, `Prometheus wrote exemplars: ${want.join(' ')}`);
   t.deepEqual(got, want, 'the same exemplars, each once');
 });
@@ -243,26 +283,46 @@ test('metadata endpoints and exemplar records match the real Prometheus 2.42 age
 test('targets/metadata: the limit counts whole targets; metadata: limit_per_metric, sorted names, any name', async (t) => {
   const node = { instance: 'n:9100', job: 'node' };
   const app = { instance: 'a:8080', job: 'app' };
-  const s = await startServer(fakeAgent({
-    targetMetadata: () => [
-      { target: node, metric: 'node_load1', type: 'gauge', help: 'Load.', unit: '' },
-      { target: node, metric: 'shared', type: 'gauge', help: 'Node flavour.', unit: '' },
-      { target: node, metric: '__proto__', type: 'counter', help: 'A valid metric name.', unit: '' },
-      { target: app, metric: 'shared', type: 'gauge', help: 'App flavour.', unit: '' },
-      { target: app, metric: 'app_up', type: 'gauge', help: '', unit: '' },
-    ],
-  }).deps);
+  const s = await startServer(
+    fakeAgent({
+      targetMetadata: () => [
+        { target: node, metric: 'node_load1', type: 'gauge', help: 'Load.', unit: '' },
+        { target: node, metric: 'shared', type: 'gauge', help: 'Node flavour.', unit: '' },
+        { target: node, metric: '__proto__', type: 'counter', help: 'A valid metric name.', unit: '' },
+        { target: app, metric: 'shared', type: 'gauge', help: 'App flavour.', unit: '' },
+        { target: app, metric: 'app_up', type: 'gauge', help: '', unit: '' },
+      ],
+    }).deps,
+  );
   t.teardown(() => s.close());
-  const count = async (q: string) => ((await request(`${s.base}/api/v1/targets/metadata${q}`)).json() as { data: unknown[] }).data.length;
-  for (const [q, want] of [['', 5], ['?limit=0', 0], ['?limit=1', 3], ['?limit=3', 3], ['?limit=4', 5], ['?limit=-1', 5], ['?metric=shared&limit=1', 1], ['?metric=shared', 2]] as const) {
+  const count = async (q: string) =>
+    ((await request(`${s.base}/api/v1/targets/metadata${q}`)).json() as { data: unknown[] }).data.length;
+  for (const [q, want] of [
+    ['', 5],
+    ['?limit=0', 0],
+    ['?limit=1', 3],
+    ['?limit=3', 3],
+    ['?limit=4', 5],
+    ['?limit=-1', 5],
+    ['?metric=shared&limit=1', 1],
+    ['?metric=shared', 2],
+  ] as const) {
     t.is(await count(q), want, `targets/metadata${q}`);
   }
   const meta = async (q: string) => {
     const r = await request(`${s.base}/api/v1/metadata${q}`);
-    return { status: r.status, text: r.text, data: r.status === 200 ? ((r.json() as { data: Record<string, unknown[]> }).data) : {} };
+    return {
+      status: r.status,
+      text: r.text,
+      data: r.status === 200 ? (r.json() as { data: Record<string, unknown[]> }).data : {},
+    };
   };
   const all = await meta('');
-  t.deepEqual(Object.keys(all.data), ['__proto__', 'app_up', 'node_load1', 'shared'], 'names sorted, __proto__ an ordinary key');
+  t.deepEqual(
+    Object.keys(all.data),
+    ['__proto__', 'app_up', 'node_load1', 'shared'],
+    'names sorted, __proto__ an ordinary key',
+  );
   t.is(all.data.shared.length, 2);
   t.true(all.text.includes('"__proto__":[{"type":"counter"'));
   t.deepEqual((await meta('?limit_per_metric=1')).data.shared, [{ type: 'gauge', help: 'Node flavour.', unit: '' }]);

@@ -83,7 +83,8 @@ const probes: Probe[] = [
 ];
 
 async function probe(base: string, p: Probe): Promise<Reply> {
-  return request(base + p.path, { method: p.method ?? 'GET', body: p.body, headers: { 'Accept-Encoding': 'identity' } });
+  const body = p.body === undefined ? {} : { body: p.body };
+  return request(base + p.path, { method: p.method ?? 'GET', ...body, headers: { 'Accept-Encoding': 'identity' } });
 }
 
 test('our endpoints answer with the status codes, bodies and JSON shapes of the real 2.42 agent', async (t) => {
@@ -94,37 +95,52 @@ test('our endpoints answer with the status codes, bodies and JSON shapes of the 
   const port = await freePort();
   const deadPort = await freePort();
   const cfg = path.join(dir, 'prometheus.yml');
-  await fs.writeFile(cfg, [
-    'global:',
-    '  scrape_interval: 1s',
-    '  scrape_timeout: 1s',
-    'scrape_configs:',
-    '  - job_name: self',
-    '    static_configs:',
-    `      - targets: ['127.0.0.1:${port}']`,
-    '  - job_name: dropper',
-    '    relabel_configs:',
-    '      - source_labels: [__address__]',
-    "        regex: '.*:1'",
-    '        action: drop',
-    '    static_configs:',
-    `      - targets: ['127.0.0.1:1', '127.0.0.1:${deadPort}']`,
-    'remote_write:',
-    `  - url: http://127.0.0.1:${deadPort}/write`,
-    '    basic_auth: {username: u, password: hunter2}',
-    '',
-  ].join('\n'));
-  const prom = startPrometheusAgent(t, bin, [
-    `--config.file=${cfg}`, `--storage.agent.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--web.enable-lifecycle',
-  ], dir);
+  await fs.writeFile(
+    cfg,
+    [
+      'global:',
+      '  scrape_interval: 1s',
+      '  scrape_timeout: 1s',
+      'scrape_configs:',
+      '  - job_name: self',
+      '    static_configs:',
+      `      - targets: ['127.0.0.1:${port}']`,
+      '  - job_name: dropper',
+      '    relabel_configs:',
+      '      - source_labels: [__address__]',
+      "        regex: '.*:1'",
+      '        action: drop',
+      '    static_configs:',
+      `      - targets: ['127.0.0.1:1', '127.0.0.1:${deadPort}']`,
+      'remote_write:',
+      `  - url: http://127.0.0.1:${deadPort}/write`,
+      '    basic_auth: {username: u, password: hunter2}',
+      '',
+    ].join('\n'),
+  );
+  const prom = startPrometheusAgent(
+    t,
+    bin,
+    [
+      `--config.file=${cfg}`,
+      `--storage.agent.path=${path.join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--web.enable-lifecycle',
+    ],
+    dir,
+  );
   const promBase = `http://127.0.0.1:${port}`;
   // Ready, and the self target scraped once, so every list has an element to compare.
-  await waitUntil(async () => {
-    const r = await request(`${promBase}/api/v1/targets?scrapePool=self`).catch(() => null);
-    if (!r || r.status !== 200) return false;
-    const d = data(r.json()) as { activeTargets: { health: string }[] };
-    return d.activeTargets[0]?.health === 'up';
-  }, 30_000, () => `prometheus to scrape itself; output:\n${prom.output()}`);
+  await waitUntil(
+    async () => {
+      const r = await request(`${promBase}/api/v1/targets?scrapePool=self`).catch(() => null);
+      if (r?.status !== 200) return false;
+      const d = data(r.json()) as { activeTargets: { health: string }[] };
+      return d.activeTargets[0]?.health === 'up';
+    },
+    30_000,
+    () => `prometheus to scrape itself; output:\n${prom.output()}`,
+  );
 
   const ours = await startServer(fakeAgent().deps);
   t.teardown(() => ours.close());

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { FakeClock } from '../../src/util/clock.ts';
+import { FakeClock } from '../helpers/fake-clock.ts';
 import { ROOT } from '../helpers/procs.ts';
 import { fakeAgent, remote, snapshot, startServer, T0, type FakeAgent, type Running } from './helpers.ts';
 
@@ -51,7 +51,16 @@ interface PlaywrightCore {
 const CHROMIUM = '/usr/bin/chromium';
 // As /work/.library/env/machines/node.md prescribes: without the networking flags Chromium keeps
 // trying to reach Google's hosts, which this machine's closed network refuses.
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const SHOTS = path.join(ROOT, 'artifacts', 'web');
 
 async function loadPlaywright(): Promise<{ pw: PlaywrightCore } | { reason: string }> {
@@ -83,18 +92,44 @@ if ('reason' in loaded) {
   test.before(async (t) => {
     await fsp.mkdir(SHOTS, { recursive: true });
     const profile = await fsp.mkdtemp(path.join(os.tmpdir(), 'outpost-chromium-'));
-    const context = await pw.chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1280, height: 860 } });
+    const context = await pw.chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: CHROMIUM_ARGS,
+      viewport: { width: 1280, height: 860 },
+    });
     const clock = new FakeClock(T0);
     const fake = fakeAgent({ clock, options: { historyIntervalMs: 5000, historyPoints: 60 } });
     const server = await startServer(fake.deps);
     // A minute of throughput history, so the sparkline has a shape.
     for (let k = 0; k < 24; k++) {
-      fake.snap = snapshot({ remote: [remote({ sendRate: 300 + 120 * Math.sin(k / 3) }), remote({ name: 'backup', url: 'http://10.0.0.9:8428/api/v1/write', health: 'down', lastError: 'server returned HTTP status 503 Service Unavailable', lastErrorAt: Date.now() - 5000, lagSeconds: 95, pendingSamples: 5000, backlogBytes: 8 * 1024 * 1024, sendRate: k < 12 ? 200 : 0 })] });
+      fake.snap = snapshot({
+        remote: [
+          remote({ sendRate: 300 + 120 * Math.sin(k / 3) }),
+          remote({
+            name: 'backup',
+            url: 'http://10.0.0.9:8428/api/v1/write',
+            health: 'down',
+            lastError: 'server returned HTTP status 503 Service Unavailable',
+            lastErrorAt: Date.now() - 5000,
+            lagSeconds: 95,
+            pendingSamples: 5000,
+            backlogBytes: 8 * 1024 * 1024,
+            sendRate: k < 12 ? 200 : 0,
+          }),
+        ],
+      });
       clock.advance(5000);
     }
     // Timestamps the browser shows relative to its own clock.
     const now = Date.now();
-    fake.snap = { ...fake.snap, startedAt: now - 3_600_000, reload: { ok: true, at: now - 3_600_000, error: '' }, targets: fake.snap.targets.map((x) => (x.lastScrape > 0 ? { ...x, lastScrape: now - 3000 } : x)), wal: { ...fake.snap.wal, oldestTimestamp: now - 7_200_000 } };
+    fake.snap = {
+      ...fake.snap,
+      startedAt: now - 3_600_000,
+      reload: { ok: true, at: now - 3_600_000, error: '' },
+      targets: fake.snap.targets.map((x) => (x.lastScrape > 0 ? { ...x, lastScrape: now - 3000 } : x)),
+      wal: { ...fake.snap.wal, oldestTimestamp: now - 7_200_000 },
+    };
     t.context = { context, profile, fake, server, clock };
   });
 
@@ -106,7 +141,11 @@ if ('reason' in loaded) {
   });
 
   /** Opens a page, waits until its data is drawn, and fails the test on any script error or CSP report. */
-  async function open(t: { context: Ctx; teardown(fn: () => Promise<void>): void }, pathname: string, base = t.context.server.base): Promise<{ page: Page; errors: string[] }> {
+  async function open(
+    t: { context: Ctx; teardown(fn: () => Promise<void>): void },
+    pathname: string,
+    base = t.context.server.base,
+  ): Promise<{ page: Page; errors: string[] }> {
     const page = await t.context.context.newPage();
     t.teardown(() => page.close());
     const errors: string[] = [];
@@ -137,45 +176,50 @@ if ('reason' in loaded) {
     t.deepEqual(errors, []);
   });
 
-  test.serial('targets page: pools, health, last scrape, errors and labels; filters and keyboard collapse', async (t) => {
-    const { page, errors } = await open(t, '/targets');
-    const pools = page.locator('section.panel h2');
-    t.is(await pools.count(), 2);
-    t.regex(await pools.nth(0).innerText(), /blackbox$/);
-    t.regex(await page.locator('section.panel').nth(1).innerText(), /1 \/ 2 up/);
-    const table = await page.locator('#content').innerText();
-    t.regex(table, /http:\/\/edge:9115\/probe\s+DOWN/i);
-    t.regex(table, /connection refused/);
-    t.regex(table, /job="node"/);
-    t.regex(table, /\d+(\.\d+)? s ago/);
-    t.regex(table, /12\.5 ms/);
-    t.regex(table, /never/);
-    await shot(page, 'targets');
+  test.serial(
+    'targets page: pools, health, last scrape, errors and labels; filters and keyboard collapse',
+    async (t) => {
+      const { page, errors } = await open(t, '/targets');
+      const pools = page.locator('section.panel h2');
+      t.is(await pools.count(), 2);
+      t.regex(await pools.nth(0).innerText(), /blackbox$/);
+      t.regex(await page.locator('section.panel').nth(1).innerText(), /1 \/ 2 up/);
+      const table = await page.locator('#content').innerText();
+      t.regex(table, /http:\/\/edge:9115\/probe\s+DOWN/i);
+      t.regex(table, /connection refused/);
+      t.regex(table, /job="node"/);
+      t.regex(table, /\d+(\.\d+)? s ago/);
+      t.regex(table, /12\.5 ms/);
+      t.regex(table, /never/);
+      await shot(page, 'targets');
 
-    await page.locator('#target-search').fill('role="db"');
-    t.is(await page.locator('tbody tr').count(), 1);
-    t.regex(await page.locator('#target-count').innerText(), /1 of 3 targets shown/);
-    await page.locator('#target-search').fill('');
-    await page.locator('#target-health').selectOption('down');
-    t.is(await page.locator('tbody tr').count(), 1);
-    t.regex(await page.locator('tbody tr').first().innerText(), /edge:9115/);
-    await shot(page, 'targets-filtered');
-    await page.locator('#target-health').selectOption('all');
+      await page.locator('#target-search').fill('role="db"');
+      t.is(await page.locator('tbody tr').count(), 1);
+      t.regex(await page.locator('#target-count').innerText(), /1 of 3 targets shown/);
+      await page.locator('#target-search').fill('');
+      await page.locator('#target-health').selectOption('down');
+      t.is(await page.locator('tbody tr').count(), 1);
+      t.regex(await page.locator('tbody tr').first().innerText(), /edge:9115/);
+      await shot(page, 'targets-filtered');
+      await page.locator('#target-health').selectOption('all');
 
-    const toggle = page.getByRole('button', { name: /node/ });
-    await toggle.focus();
-    await page.keyboard.press('Enter');
-    t.is(await toggle.getAttribute('aria-expanded'), 'false');
-    const bodyId = (await toggle.getAttribute('aria-controls')) ?? '';
-    t.false(await page.locator(`#${bodyId}`).isVisible());
-    await page.keyboard.press('Space');
-    t.is(await toggle.getAttribute('aria-expanded'), 'true');
-    // A refresh rebuilds the tables; focus must stay on the control the keyboard user was on.
-    await page.evaluate<void>("document.querySelector('#content').setAttribute('aria-busy', 'true'); document.dispatchEvent(new Event('visibilitychange'))");
-    await page.locator('#content[aria-busy="false"]').waitFor();
-    t.is(await page.evaluate<string>('document.activeElement.id'), (await toggle.getAttribute('id')) ?? 'missing');
-    t.deepEqual(errors, []);
-  });
+      const toggle = page.getByRole('button', { name: /node/ });
+      await toggle.focus();
+      await page.keyboard.press('Enter');
+      t.is(await toggle.getAttribute('aria-expanded'), 'false');
+      const bodyId = (await toggle.getAttribute('aria-controls')) ?? '';
+      t.false(await page.locator(`#${bodyId}`).isVisible());
+      await page.keyboard.press('Space');
+      t.is(await toggle.getAttribute('aria-expanded'), 'true');
+      // A refresh rebuilds the tables; focus must stay on the control the keyboard user was on.
+      await page.evaluate<void>(
+        "document.querySelector('#content').setAttribute('aria-busy', 'true'); document.dispatchEvent(new Event('visibilitychange'))",
+      );
+      await page.locator('#content[aria-busy="false"]').waitFor();
+      t.is(await page.evaluate<string>('document.activeElement.id'), (await toggle.getAttribute('id')) ?? 'missing');
+      t.deepEqual(errors, []);
+    },
+  );
 
   test.serial('service discovery page: discovered vs target labels, dropped targets, empty pools', async (t) => {
     const { page, errors } = await open(t, '/service-discovery');
@@ -190,27 +234,35 @@ if ('reason' in loaded) {
     t.deepEqual(errors, []);
   });
 
-  test.serial('remote write page: per endpoint health, lag, pending, backlog, counters and a throughput sparkline', async (t) => {
-    const { page, errors } = await open(t, '/remote-write');
-    const panels = page.locator('section.panel');
-    t.is(await panels.count(), 2);
-    const central = await panels.nth(0).innerText();
-    t.regex(central, /UP/i);
-    t.regex(central, /https:\/\/user:xxxxx@metrics\.example\/api\/v1\/write/);
-    t.regex(central, /64\.0 KiB\s+WAL backlog/);
-    t.regex(central, /250\s+pending samples/);
-    t.regex(central, /Retried\s+12/);
-    const backup = await panels.nth(1).innerText();
-    t.regex(backup, /DOWN/i);
-    t.regex(backup, /1m 35s\s+lag/);
-    t.regex(backup, /server returned HTTP status 503/);
-    const spark = page.locator('svg.spark[role="img"]').first();
-    t.regex((await spark.getAttribute('aria-label')) ?? '', /^Throughput over the last 2 min: latest [\d.,]+ samples\/s, peak [\d.,]+ samples\/s$/);
-    const points = await page.evaluate<number>("document.querySelector('svg.spark polyline').getAttribute('points').split(' ').length");
-    t.is(points, 25, 'one sample at start and one per interval');
-    await shot(page, 'remote-write');
-    t.deepEqual(errors, []);
-  });
+  test.serial(
+    'remote write page: per endpoint health, lag, pending, backlog, counters and a throughput sparkline',
+    async (t) => {
+      const { page, errors } = await open(t, '/remote-write');
+      const panels = page.locator('section.panel');
+      t.is(await panels.count(), 2);
+      const central = await panels.nth(0).innerText();
+      t.regex(central, /UP/i);
+      t.regex(central, /https:\/\/user:xxxxx@metrics\.example\/api\/v1\/write/);
+      t.regex(central, /64\.0 KiB\s+WAL backlog/);
+      t.regex(central, /250\s+pending samples/);
+      t.regex(central, /Retried\s+12/);
+      const backup = await panels.nth(1).innerText();
+      t.regex(backup, /DOWN/i);
+      t.regex(backup, /1m 35s\s+lag/);
+      t.regex(backup, /server returned HTTP status 503/);
+      const spark = page.locator('svg.spark[role="img"]').first();
+      t.regex(
+        (await spark.getAttribute('aria-label')) ?? '',
+        /^Throughput over the last 2 min: latest [\d.,]+ samples\/s, peak [\d.,]+ samples\/s$/,
+      );
+      const points = await page.evaluate<number>(
+        "document.querySelector('svg.spark polyline').getAttribute('points').split(' ').length",
+      );
+      t.is(points, 25, 'one sample at start and one per interval');
+      await shot(page, 'remote-write');
+      t.deepEqual(errors, []);
+    },
+  );
 
   test.serial('WAL, config, flags and status pages', async (t) => {
     const wal = await open(t, '/wal');
@@ -258,9 +310,13 @@ if ('reason' in loaded) {
     t.is(await page.evaluate<string>('document.activeElement.textContent'), 'Skip to content');
     await page.keyboard.press('Enter');
     t.is(await page.evaluate<string>('document.activeElement.id'), 'main');
-    const unlabeled = await page.evaluate<number>("[...document.querySelectorAll('input, select')].filter((el) => el.labels.length === 0 && !el.getAttribute('aria-label')).length");
+    const unlabeled = await page.evaluate<number>(
+      "[...document.querySelectorAll('input, select')].filter((el) => el.labels.length === 0 && !el.getAttribute('aria-label')).length",
+    );
     t.is(unlabeled, 0);
-    const headerless = await page.evaluate<number>("[...document.querySelectorAll('table')].filter((tb) => tb.querySelectorAll('th').length === 0 || !tb.querySelector('caption')).length");
+    const headerless = await page.evaluate<number>(
+      "[...document.querySelectorAll('table')].filter((tb) => tb.querySelectorAll('th').length === 0 || !tb.querySelector('caption')).length",
+    );
     t.is(headerless, 0);
     t.is(await page.evaluate<string>('document.documentElement.lang'), 'en');
   });
@@ -281,7 +337,10 @@ if ('reason' in loaded) {
     t.is(await page.locator('progress').getAttribute('value'), '2');
     await shot(page, 'replaying');
     // The failed API call's 503 shows up in the console; nothing else may.
-    t.deepEqual(errors.filter((e) => !/503/.test(e)), []);
+    t.deepEqual(
+      errors.filter((e) => !/503/.test(e)),
+      [],
+    );
   });
 
   test.serial('the UI works under a route prefix', async (t) => {

@@ -5,7 +5,14 @@ import https from 'node:https';
 import path from 'node:path';
 import type tls from 'node:tls';
 import { memoryLogger } from '../../src/log/logger.ts';
-import { BasicAuthChecker, WebConfigError, WebConfigSource, parseBasicAuth, parseWebConfig, subjectAltNames } from '../../src/web/web-config.ts';
+import {
+  BasicAuthChecker,
+  WebConfigError,
+  WebConfigSource,
+  parseBasicAuth,
+  parseWebConfig,
+  subjectAltNames,
+} from '../../src/web/web-config.ts';
 import { WebServer } from '../../src/web/server.ts';
 import { prometheus2OrSkip, startPrometheusAgent } from '../helpers/compliance.ts';
 import { freePort, startOutpost, startProc, tmpDir, waitUntil } from '../helpers/procs.ts';
@@ -26,10 +33,26 @@ const basic = (user: string, pass: string): string => 'Basic ' + Buffer.from(`${
 async function makePki(dir: string): Promise<void> {
   const both = 'serverAuth,clientAuth';
   const ca = await certificate(dir, { name: 'ca', subject: '/CN=outpost-test-ca', sans: [] });
-  await certificate(dir, { name: 'server', subject: '/CN=localhost', sans: ['DNS:localhost', 'IP:127.0.0.1'], usage: both });
-  await certificate(dir, { name: 'server2', subject: '/CN=rotated', sans: ['DNS:localhost', 'IP:127.0.0.1'], usage: both });
+  await certificate(dir, {
+    name: 'server',
+    subject: '/CN=localhost',
+    sans: ['DNS:localhost', 'IP:127.0.0.1'],
+    usage: both,
+  });
+  await certificate(dir, {
+    name: 'server2',
+    subject: '/CN=rotated',
+    sans: ['DNS:localhost', 'IP:127.0.0.1'],
+    usage: both,
+  });
   await certificate(dir, { name: 'rogue', subject: '/CN=rogue', sans: ['DNS:scraper.example'], usage: both });
-  await certificate(dir, { name: 'client', subject: '/CN=scraper', sans: ['DNS:scraper.example', 'IP:0:0:0:0:0:0:0:1'], usage: 'clientAuth', ca });
+  await certificate(dir, {
+    name: 'client',
+    subject: '/CN=scraper',
+    sans: ['DNS:scraper.example', 'IP:0:0:0:0:0:0:0:1'],
+    usage: 'clientAuth',
+    ca,
+  });
 }
 
 interface TlsReply {
@@ -41,26 +64,49 @@ interface TlsReply {
 }
 
 /** One HTTPS GET on a fresh connection, with optional CA, client certificate and Authorization. */
-function httpsGet(url: string, o: { ca?: Buffer; cert?: Buffer; key?: Buffer; auth?: string; minVersion?: tls.SecureVersion; maxVersion?: tls.SecureVersion; ciphers?: string; ecdhCurve?: string } = {}): Promise<TlsReply> {
+function httpsGet(
+  url: string,
+  o: {
+    ca?: Buffer;
+    cert?: Buffer;
+    key?: Buffer;
+    auth?: string;
+    minVersion?: tls.SecureVersion;
+    maxVersion?: tls.SecureVersion;
+    ciphers?: string;
+    ecdhCurve?: string;
+  } = {},
+): Promise<TlsReply> {
   return new Promise((resolve, reject) => {
-    const req = https.request(url, {
-      agent: false,
-      ca: o.ca,
-      cert: o.cert,
-      key: o.key,
-      minVersion: o.minVersion,
-      maxVersion: o.maxVersion,
-      ciphers: o.ciphers,
-      ecdhCurve: o.ecdhCurve,
-      headers: o.auth ? { Authorization: o.auth } : {},
-      timeout: 10_000,
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      const serverCert = (res.socket as tls.TLSSocket).getPeerCertificate().fingerprint256;
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString(), serverCert }));
-      res.on('error', reject);
-    });
+    const req = https.request(
+      url,
+      {
+        agent: false,
+        ca: o.ca,
+        cert: o.cert,
+        key: o.key,
+        minVersion: o.minVersion,
+        maxVersion: o.maxVersion,
+        ciphers: o.ciphers,
+        ecdhCurve: o.ecdhCurve,
+        headers: o.auth ? { Authorization: o.auth } : {},
+        timeout: 10_000,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        const serverCert = (res.socket as tls.TLSSocket).getPeerCertificate().fingerprint256;
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString(),
+            serverCert,
+          }),
+        );
+        res.on('error', reject);
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', reject);
     req.end();
@@ -83,7 +129,11 @@ async function startOurs(file: string) {
   return { server, log, base: `${server.tls ? 'https' : 'http'}://${addr}`, close: () => server.close() };
 }
 
-async function dirWithFile(t: { teardown(fn: () => unknown): void }, name: string, text: string): Promise<{ dir: string; file: string }> {
+async function dirWithFile(
+  t: { teardown(fn: () => unknown): void },
+  name: string,
+  text: string,
+): Promise<{ dir: string; file: string }> {
   const dir = await tmpDir('outpost-webcfg-');
   t.teardown(() => fs.rm(dir, { recursive: true, force: true }));
   const file = path.join(dir, name);
@@ -95,27 +145,134 @@ async function dirWithFile(t: { teardown(fn: () => unknown): void }, name: strin
 // Parsing
 
 const BAD: { name: string; yaml: string; path: string; msg: RegExp; line?: number }[] = [
-  { name: 'unknown top-level key', yaml: 'basic_auth_users: {}\nbogus: 1\n', path: 'bogus', msg: /unknown field "bogus"/, line: 2 },
-  { name: 'misspelt key gets a hint', yaml: 'basic_auth_user:\n  a: x\n', path: 'basic_auth_user', msg: /did you mean "basic_auth_users"/ },
-  { name: 'unknown tls key', yaml: 'tls_server_config:\n  cert_file: a\n  key_file: b\n  client_ca: c\n', path: 'tls_server_config.client_ca', msg: /unknown field "client_ca"/, line: 4 },
-  { name: 'unknown http key', yaml: 'http_server_config:\n  http3: true\n', path: 'http_server_config.http3', msg: /unknown field/ },
-  { name: 'bad client_auth_type', yaml: 'tls_server_config:\n  cert_file: a\n  key_file: b\n  client_auth_type: Always\n', path: 'tls_server_config.client_auth_type', msg: /invalid client_auth_type "Always"/ },
-  { name: 'cert without key', yaml: 'tls_server_config:\n  cert_file: a\n', path: 'tls_server_config.key_file', msg: /missing key_file/ },
-  { name: 'client auth alone still needs a cert', yaml: 'tls_server_config:\n  client_auth_type: RequireAndVerifyClientCert\n', path: 'tls_server_config.cert_file', msg: /missing cert_file/ },
-  { name: 'client CA without client auth', yaml: 'tls_server_config:\n  cert_file: a\n  key_file: b\n  client_ca_file: c\n', path: 'tls_server_config.client_ca_file', msg: /without|NoClientCert/ },
-  { name: 'allowed SANs without client certs', yaml: 'tls_server_config:\n  cert_file: a\n  key_file: b\n  client_allowed_sans: [x]\n', path: 'tls_server_config.client_allowed_sans', msg: /needs a client_auth_type/ },
-  { name: 'unknown TLS version', yaml: 'tls_server_config:\n  min_version: TLS14\n', path: 'tls_server_config.min_version', msg: /unknown TLS version "TLS14"/ },
-  { name: 'min above max', yaml: 'tls_server_config:\n  cert_file: a\n  key_file: b\n  min_version: TLS13\n  max_version: TLS12\n', path: 'tls_server_config.min_version', msg: /above max_version/ },
-  { name: 'unknown cipher', yaml: 'tls_server_config:\n  cipher_suites: [TLS_RSA_WITH_RC4_128_SHA]\n', path: 'tls_server_config.cipher_suites[0]', msg: /unknown cipher/ },
-  { name: 'unknown curve', yaml: 'tls_server_config:\n  curve_preferences: [CurveP999]\n', path: 'tls_server_config.curve_preferences[0]', msg: /unknown curve "CurveP999"/ },
-  { name: 'header not on the allow-list', yaml: 'http_server_config:\n  headers:\n    Server: outpost\n', path: 'http_server_config.headers.Server', msg: /"Server" can not be configured/ },
-  { name: 'header value not allowed', yaml: 'http_server_config:\n  headers:\n    X-Frame-Options: allow\n', path: 'http_server_config.headers.X-Frame-Options', msg: /expected one of "deny", "sameorigin"/ },
-  { name: 'header names match exactly, as in Go', yaml: 'http_server_config:\n  headers:\n    x-frame-options: deny\n', path: 'http_server_config.headers.x-frame-options', msg: /can not be configured/ },
-  { name: 'http2 not a boolean', yaml: 'http_server_config:\n  http2: maybe\n', path: 'http_server_config.http2', msg: /boolean/ },
-  { name: 'not a bcrypt hash', yaml: 'basic_auth_users:\n  alice: plaintext-password\n', path: 'basic_auth_users.alice', msg: /not a bcrypt hash/ },
-  { name: 'bcrypt cost out of range', yaml: `basic_auth_users:\n  alice: ${HASH.replace('$04$', '$03$')}\n`, path: 'basic_auth_users.alice', msg: /cost 03/ },
-  { name: 'users not a mapping', yaml: 'basic_auth_users: [alice]\n', path: 'basic_auth_users', msg: /expected a mapping/ },
-  { name: 'duplicate key', yaml: `basic_auth_users:\n  alice: ${HASH}\n  alice: ${HASH2}\n`, path: '', msg: /YAML syntax error/ },
+  {
+    name: 'unknown top-level key',
+    yaml: 'basic_auth_users: {}\nbogus: 1\n',
+    path: 'bogus',
+    msg: /unknown field "bogus"/,
+    line: 2,
+  },
+  {
+    name: 'misspelt key gets a hint',
+    yaml: 'basic_auth_user:\n  a: x\n',
+    path: 'basic_auth_user',
+    msg: /did you mean "basic_auth_users"/,
+  },
+  {
+    name: 'unknown tls key',
+    yaml: 'tls_server_config:\n  cert_file: a\n  key_file: b\n  client_ca: c\n',
+    path: 'tls_server_config.client_ca',
+    msg: /unknown field "client_ca"/,
+    line: 4,
+  },
+  {
+    name: 'unknown http key',
+    yaml: 'http_server_config:\n  http3: true\n',
+    path: 'http_server_config.http3',
+    msg: /unknown field/,
+  },
+  {
+    name: 'bad client_auth_type',
+    yaml: 'tls_server_config:\n  cert_file: a\n  key_file: b\n  client_auth_type: Always\n',
+    path: 'tls_server_config.client_auth_type',
+    msg: /invalid client_auth_type "Always"/,
+  },
+  {
+    name: 'cert without key',
+    yaml: 'tls_server_config:\n  cert_file: a\n',
+    path: 'tls_server_config.key_file',
+    msg: /missing key_file/,
+  },
+  {
+    name: 'client auth alone still needs a cert',
+    yaml: 'tls_server_config:\n  client_auth_type: RequireAndVerifyClientCert\n',
+    path: 'tls_server_config.cert_file',
+    msg: /missing cert_file/,
+  },
+  {
+    name: 'client CA without client auth',
+    yaml: 'tls_server_config:\n  cert_file: a\n  key_file: b\n  client_ca_file: c\n',
+    path: 'tls_server_config.client_ca_file',
+    msg: /without|NoClientCert/,
+  },
+  {
+    name: 'allowed SANs without client certs',
+    yaml: 'tls_server_config:\n  cert_file: a\n  key_file: b\n  client_allowed_sans: [x]\n',
+    path: 'tls_server_config.client_allowed_sans',
+    msg: /needs a client_auth_type/,
+  },
+  {
+    name: 'unknown TLS version',
+    yaml: 'tls_server_config:\n  min_version: TLS14\n',
+    path: 'tls_server_config.min_version',
+    msg: /unknown TLS version "TLS14"/,
+  },
+  {
+    name: 'min above max',
+    yaml: 'tls_server_config:\n  cert_file: a\n  key_file: b\n  min_version: TLS13\n  max_version: TLS12\n',
+    path: 'tls_server_config.min_version',
+    msg: /above max_version/,
+  },
+  {
+    name: 'unknown cipher',
+    yaml: 'tls_server_config:\n  cipher_suites: [TLS_RSA_WITH_RC4_128_SHA]\n',
+    path: 'tls_server_config.cipher_suites[0]',
+    msg: /unknown cipher/,
+  },
+  {
+    name: 'unknown curve',
+    yaml: 'tls_server_config:\n  curve_preferences: [CurveP999]\n',
+    path: 'tls_server_config.curve_preferences[0]',
+    msg: /unknown curve "CurveP999"/,
+  },
+  {
+    name: 'header not on the allow-list',
+    yaml: 'http_server_config:\n  headers:\n    Server: outpost\n',
+    path: 'http_server_config.headers.Server',
+    msg: /"Server" can not be configured/,
+  },
+  {
+    name: 'header value not allowed',
+    yaml: 'http_server_config:\n  headers:\n    X-Frame-Options: allow\n',
+    path: 'http_server_config.headers.X-Frame-Options',
+    msg: /expected one of "deny", "sameorigin"/,
+  },
+  {
+    name: 'header names match exactly, as in Go',
+    yaml: 'http_server_config:\n  headers:\n    x-frame-options: deny\n',
+    path: 'http_server_config.headers.x-frame-options',
+    msg: /can not be configured/,
+  },
+  {
+    name: 'http2 not a boolean',
+    yaml: 'http_server_config:\n  http2: maybe\n',
+    path: 'http_server_config.http2',
+    msg: /boolean/,
+  },
+  {
+    name: 'not a bcrypt hash',
+    yaml: 'basic_auth_users:\n  alice: plaintext-password\n',
+    path: 'basic_auth_users.alice',
+    msg: /not a bcrypt hash/,
+  },
+  {
+    name: 'bcrypt cost out of range',
+    yaml: `basic_auth_users:\n  alice: ${HASH.replace('$04$', '$03$')}\n`,
+    path: 'basic_auth_users.alice',
+    msg: /cost 03/,
+  },
+  {
+    name: 'users not a mapping',
+    yaml: 'basic_auth_users: [alice]\n',
+    path: 'basic_auth_users',
+    msg: /expected a mapping/,
+  },
+  {
+    name: 'duplicate key',
+    yaml: `basic_auth_users:\n  alice: ${HASH}\n  alice: ${HASH2}\n`,
+    path: '',
+    msg: /YAML syntax error/,
+  },
   { name: 'YAML syntax', yaml: 'basic_auth_users: {alice: [\n', path: '', msg: /YAML syntax error/ },
 ];
 
@@ -134,7 +291,9 @@ for (const c of BAD) {
 
 test('parse errors never echo a password hash', (t) => {
   const hashy = '$2y$10$' + 'x'.repeat(52); // one character short
-  const err = t.throws(() => parseWebConfig(`basic_auth_users:\n  alice: "${hashy}"\n`, 'w.yml'), { instanceOf: WebConfigError });
+  const err = t.throws(() => parseWebConfig(`basic_auth_users:\n  alice: "${hashy}"\n`, 'w.yml'), {
+    instanceOf: WebConfigError,
+  });
   t.false(err.message.includes(hashy));
   t.false(err.message.includes('xxxx'));
 });
@@ -149,26 +308,29 @@ test('defaults and mappings of a valid file', (t) => {
   // TLS settings without any of cert/key/client auth/CA leave plain HTTP, as in exporter-toolkit.
   t.is(parseWebConfig('tls_server_config:\n  min_version: TLS13\n', '/x/web.yml').tls, null);
 
-  const c = parseWebConfig([
-    'tls_server_config:',
-    '  cert_file: certs/server.crt',
-    '  key_file: /abs/server.key',
-    '  client_auth_type: RequireClientCert', // the old spelling Go still accepts
-    '  client_ca_file: ca.crt',
-    '  min_version: TLS13',
-    '  cipher_suites: [TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, TLS_AES_128_GCM_SHA256]',
-    '  curve_preferences: [X25519, CurveP256]',
-    '  prefer_server_cipher_suites: false',
-    '  client_allowed_sans: [scraper.example, "0:0:0:0:0:0:0:1"]',
-    'http_server_config:',
-    '  http2: false',
-    '  headers:',
-    '    X-Frame-Options: deny',
-    '    Strict-Transport-Security: max-age=31536000',
-    'basic_auth_users:',
-    `  alice: ${HASH}`,
-    '',
-  ].join('\n'), '/x/web.yml');
+  const c = parseWebConfig(
+    [
+      'tls_server_config:',
+      '  cert_file: certs/server.crt',
+      '  key_file: /abs/server.key',
+      '  client_auth_type: RequireClientCert', // the old spelling Go still accepts
+      '  client_ca_file: ca.crt',
+      '  min_version: TLS13',
+      '  cipher_suites: [TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, TLS_AES_128_GCM_SHA256]',
+      '  curve_preferences: [X25519, CurveP256]',
+      '  prefer_server_cipher_suites: false',
+      '  client_allowed_sans: [scraper.example, "0:0:0:0:0:0:0:1"]',
+      'http_server_config:',
+      '  http2: false',
+      '  headers:',
+      '    X-Frame-Options: deny',
+      '    Strict-Transport-Security: max-age=31536000',
+      'basic_auth_users:',
+      `  alice: ${HASH}`,
+      '',
+    ].join('\n'),
+    '/x/web.yml',
+  );
   const s = c.tls;
   if (!s) return t.fail('tls expected');
   t.is(s.certFile, '/x/certs/server.crt');
@@ -177,12 +339,18 @@ test('defaults and mappings of a valid file', (t) => {
   t.is(s.clientAuthType, 'RequireAnyClientCert');
   t.is(s.minVersion, 'TLSv1.3');
   t.is(s.maxVersion, 'TLSv1.3');
-  t.is(s.ciphers, 'ECDHE-RSA-AES128-GCM-SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256');
+  t.is(
+    s.ciphers,
+    'ECDHE-RSA-AES128-GCM-SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256',
+  );
   t.is(s.ecdhCurve, 'X25519:P-256');
   t.false(s.preferServerCipherSuites);
   t.deepEqual(s.clientAllowedSans, ['scraper.example', '::1']);
   t.false(c.http2);
-  t.deepEqual(c.headers, [['X-Frame-Options', 'deny'], ['Strict-Transport-Security', 'max-age=31536000']]);
+  t.deepEqual(c.headers, [
+    ['X-Frame-Options', 'deny'],
+    ['Strict-Transport-Security', 'max-age=31536000'],
+  ]);
   t.is(c.users.get('alice')?.reveal(), HASH);
   // Hashes are secrets: they never print.
   t.false(JSON.stringify([...c.users]).includes(HASH));
@@ -190,7 +358,10 @@ test('defaults and mappings of a valid file', (t) => {
 });
 
 test('subject alternative names as Node formats them', (t) => {
-  t.deepEqual(subjectAltNames('DNS:a.example, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1, email:x@y, URI:spiffe://t/w'), ['a.example', '127.0.0.1', '::1', 'x@y', 'spiffe://t/w']);
+  t.deepEqual(
+    subjectAltNames('DNS:a.example, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1, email:x@y, URI:spiffe://t/w'),
+    ['a.example', '127.0.0.1', '::1', 'x@y', 'spiffe://t/w'],
+  );
   t.deepEqual(subjectAltNames('DNS:"a, b", DNS:c'), ['a, b', 'c']);
   t.deepEqual(subjectAltNames(''), []);
 });
@@ -234,7 +405,9 @@ test('basic auth accepts the right password only, and caches each check', async 
   t.false(await checker.check(users, basic('alice', 'wrong')), 'failures are cached too');
   t.is(checker.bcryptRuns, runs);
   // A new hash for the same user is a new key: the old cached success does not carry over.
-  const changed = new Map([['alice', parseWebConfig(`basic_auth_users:\n  alice: ${HASH2}\n`, 'w').users.get('alice')!]]);
+  const changed = new Map([
+    ['alice', parseWebConfig(`basic_auth_users:\n  alice: ${HASH2}\n`, 'w').users.get('alice')!],
+  ]);
   t.false(await checker.check(changed, basic('alice', 's3cret')));
   t.true(await checker.check(changed, basic('alice', 'other')));
   t.is(checker.bcryptRuns, runs + 2);
@@ -258,7 +431,10 @@ test('concurrent identical checks share one bcrypt run, and bcrypt runs one at a
     ...Array.from({ length: 10 }, () => checker.check(users, basic('bob', 'other'))),
     checker.check(users, basic('bob', 'nope')),
   ]);
-  t.deepEqual(all.map((x) => (x ? 1 : 0)), [...Array(20).fill(1), 0]);
+  t.deepEqual(
+    all.map((x) => (x ? 1 : 0)),
+    [...Array(20).fill(1), 0],
+  );
   t.is(checker.bcryptRuns, 3);
   t.is(peak, 1);
 });
@@ -275,7 +451,11 @@ test('the cache is bounded', async (t) => {
 // The server over plain HTTP
 
 test('basic auth guards every endpoint; 401 carries WWW-Authenticate: Basic; headers on every response', async (t) => {
-  const { file } = await dirWithFile(t, 'web.yml', `http_server_config:\n  headers:\n    X-Frame-Options: deny\nbasic_auth_users:\n  alice: ${HASH}\n`);
+  const { file } = await dirWithFile(
+    t,
+    'web.yml',
+    `http_server_config:\n  headers:\n    X-Frame-Options: deny\nbasic_auth_users:\n  alice: ${HASH}\n`,
+  );
   const ours = await startOurs(file);
   t.teardown(() => ours.close());
   t.false(ours.server.tls);
@@ -303,7 +483,8 @@ test('edits to the file apply to the next request without a restart', async (t) 
   const { file } = await dirWithFile(t, 'web.yml', `basic_auth_users:\n  alice: ${HASH}\n`);
   const ours = await startOurs(file);
   t.teardown(() => ours.close());
-  const get = async (auth?: string) => (await request(ours.base + '/-/healthy', { headers: auth ? { Authorization: auth } : {} })).status;
+  const get = async (auth?: string) =>
+    (await request(ours.base + '/-/healthy', { headers: auth ? { Authorization: auth } : {} })).status;
   t.is(await get(basic('alice', 's3cret')), 200);
   t.is(await get(basic('bob', 'other')), 401);
 
@@ -330,7 +511,11 @@ test('edits to the file apply to the next request without a restart', async (t) 
 });
 
 test('an invalid file at startup: listen rejects, naming the file and the key', async (t) => {
-  const { file } = await dirWithFile(t, 'web.yml', `basic_auth_users:\n  alice: ${HASH}\ntls_server_config:\n  cert_file: nope.crt\n  key_file: nope.key\n`);
+  const { file } = await dirWithFile(
+    t,
+    'web.yml',
+    `basic_auth_users:\n  alice: ${HASH}\ntls_server_config:\n  cert_file: nope.crt\n  key_file: nope.key\n`,
+  );
   const fake = fakeAgent();
   fake.deps.flags = { ...fake.deps.flags, 'web.config.file': file };
   const server = new WebServer(fake.deps);
@@ -341,7 +526,10 @@ test('an invalid file at startup: listen rejects, naming the file and the key', 
 
   await fs.writeFile(file, 'tls_server_config:\n  certfile: x\n');
   const err2 = await t.throwsAsync(new WebServer(fake.deps).listen('127.0.0.1:0'), { instanceOf: WebConfigError });
-  t.regex(err2.message, /web\.yml:2:3: tls_server_config\.certfile: unknown field "certfile" \(did you mean "cert_file"\?\)/);
+  t.regex(
+    err2.message,
+    /web\.yml:2:3: tls_server_config\.certfile: unknown field "certfile" \(did you mean "cert_file"\?\)/,
+  );
 
   const missing = path.join(path.dirname(file), 'missing.yml');
   fake.deps.flags = { ...fake.deps.flags, 'web.config.file': missing };
@@ -353,9 +541,17 @@ test('the agent exits with an error naming the file when the web config is inval
   const { dir, file } = await dirWithFile(t, 'web.yml', 'basic_auth_users:\n  alice: not-a-hash\n');
   await fs.writeFile(path.join(dir, 'agent.yml'), 'global:\n  scrape_interval: 1m\n');
   const port = await freePort();
-  const proc = await startOutpost([`--config.file=${path.join(dir, 'agent.yml')}`, `--storage.agent.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, `--web.config.file=${file}`]);
+  const proc = await startOutpost([
+    `--config.file=${path.join(dir, 'agent.yml')}`,
+    `--storage.agent.path=${path.join(dir, 'data')}`,
+    `--web.listen-address=127.0.0.1:${port}`,
+    `--web.config.file=${file}`,
+  ]);
   t.teardown(() => proc.stop('SIGKILL', 2000).then(() => undefined));
-  const code = await Promise.race([proc.exited, new Promise<string>((r) => setTimeout(() => r('still running'), 20_000))]);
+  const code = await Promise.race([
+    proc.exited,
+    new Promise<string>((r) => setTimeout(() => r('still running'), 20_000)),
+  ]);
   t.is(code, 1, proc.output());
   t.true(proc.output().includes(file), proc.output());
   t.regex(proc.output(), /basic_auth_users\.alice: not a bcrypt hash/);
@@ -366,7 +562,11 @@ test('the agent exits with an error naming the file when the web config is inval
 // TLS
 
 test('TLS: served with the configured certificate; plain HTTP is refused; basic auth over TLS', async (t) => {
-  const { dir, file } = await dirWithFile(t, 'web.yml', `tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\nbasic_auth_users:\n  alice: ${HASH}\n`);
+  const { dir, file } = await dirWithFile(
+    t,
+    'web.yml',
+    `tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\nbasic_auth_users:\n  alice: ${HASH}\n`,
+  );
   await makePki(dir);
   const ca = await fs.readFile(path.join(dir, 'server.crt'));
   const ours = await startOurs(file);
@@ -387,11 +587,18 @@ test('TLS: served with the configured certificate; plain HTTP is refused; basic 
   await t.throwsAsync(request(ours.base.replace('https:', 'http:') + '/-/healthy'));
   // Default min_version is TLS 1.2: a TLS 1.1 client cannot connect.
   await t.throwsAsync(httpsGet(ours.base + '/-/healthy', { ca, maxVersion: 'TLSv1.1' }));
-  t.is((await httpsGet(ours.base + '/-/healthy', { ca, maxVersion: 'TLSv1.2', auth: basic('alice', 's3cret') })).status, 200);
+  t.is(
+    (await httpsGet(ours.base + '/-/healthy', { ca, maxVersion: 'TLSv1.2', auth: basic('alice', 's3cret') })).status,
+    200,
+  );
 });
 
 test('TLS: a rotated certificate and changed settings apply to the next connection', async (t) => {
-  const { dir, file } = await dirWithFile(t, 'web.yml', 'tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n');
+  const { dir, file } = await dirWithFile(
+    t,
+    'web.yml',
+    'tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n',
+  );
   await makePki(dir);
   const ours = await startOurs(file);
   t.teardown(() => ours.close());
@@ -406,7 +613,10 @@ test('TLS: a rotated certificate and changed settings apply to the next connecti
   t.is((await httpsGet(url, { ca: ca2 })).serverCert, await fingerprint(path.join(dir, 'server2.crt')));
 
   // Point the config at other files and require client certificates: the next connection obeys.
-  await fs.writeFile(file, 'tls_server_config:\n  cert_file: server2.crt\n  key_file: server2.key\n  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ca.crt\n');
+  await fs.writeFile(
+    file,
+    'tls_server_config:\n  cert_file: server2.crt\n  key_file: server2.key\n  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ca.crt\n',
+  );
   await t.throwsAsync(httpsGet(url, { ca: ca2 }), undefined, 'no client cert any more');
   const cert = await fs.readFile(path.join(dir, 'client.crt'));
   const key = await fs.readFile(path.join(dir, 'client.key'));
@@ -429,23 +639,47 @@ const CLIENT_AUTH: { mode: string; none: boolean; good: boolean; rogue: boolean 
 ];
 
 test('TLS: client_auth_type semantics (no certificate / CA-signed / self-signed)', async (t) => {
-  const { dir, file } = await dirWithFile(t, 'web.yml', 'tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n');
+  const { dir, file } = await dirWithFile(
+    t,
+    'web.yml',
+    'tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n',
+  );
   await makePki(dir);
   const ca = await fs.readFile(path.join(dir, 'server.crt'));
-  const good = { cert: await fs.readFile(path.join(dir, 'client.crt')), key: await fs.readFile(path.join(dir, 'client.key')) };
-  const rogue = { cert: await fs.readFile(path.join(dir, 'rogue.crt')), key: await fs.readFile(path.join(dir, 'rogue.key')) };
+  const good = {
+    cert: await fs.readFile(path.join(dir, 'client.crt')),
+    key: await fs.readFile(path.join(dir, 'client.key')),
+  };
+  const rogue = {
+    cert: await fs.readFile(path.join(dir, 'rogue.crt')),
+    key: await fs.readFile(path.join(dir, 'rogue.key')),
+  };
   const ours = await startOurs(file);
   t.teardown(() => ours.close());
   const url = ours.base + '/-/healthy';
-  const outcome = (o: { cert?: Buffer; key?: Buffer }) => httpsGet(url, { ca, ...o }).then((r) => r.status === 200, () => false);
+  const outcome = (o: { cert?: Buffer; key?: Buffer }) =>
+    httpsGet(url, { ca, ...o }).then(
+      (r) => r.status === 200,
+      () => false,
+    );
   for (const c of CLIENT_AUTH) {
     const caLine = c.mode === 'NoClientCert' ? '' : '  client_ca_file: ca.crt\n';
-    await fs.writeFile(file, `tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  client_auth_type: ${c.mode}\n${caLine}`);
+    await fs.writeFile(
+      file,
+      `tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  client_auth_type: ${c.mode}\n${caLine}`,
+    );
     t.is(await outcome({}), c.none, `${c.mode}: no certificate`);
     t.is(await outcome(good), c.good, `${c.mode}: CA-signed certificate`);
     t.is(await outcome(rogue), c.rogue, `${c.mode}: self-signed certificate`);
     // The same over TLS 1.2, where the server reads the client certificate inside the handshake.
-    t.is(await httpsGet(url, { ca, maxVersion: 'TLSv1.2' }).then((r) => r.status === 200, () => false), c.none, `${c.mode}: no certificate, TLS 1.2`);
+    t.is(
+      await httpsGet(url, { ca, maxVersion: 'TLSv1.2' }).then(
+        (r) => r.status === 200,
+        () => false,
+      ),
+      c.none,
+      `${c.mode}: no certificate, TLS 1.2`,
+    );
   }
 });
 
@@ -453,20 +687,37 @@ test('TLS: client_allowed_sans', async (t) => {
   const { dir, file } = await dirWithFile(t, 'web.yml', '');
   await makePki(dir);
   const ca = await fs.readFile(path.join(dir, 'server.crt'));
-  const good = { cert: await fs.readFile(path.join(dir, 'client.crt')), key: await fs.readFile(path.join(dir, 'client.key')) };
-  const write = (sans: string, mode = 'RequireAndVerifyClientCert') => fs.writeFile(file, `tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  client_auth_type: ${mode}\n  client_ca_file: ca.crt\n  client_allowed_sans: ${sans}\n`);
+  const good = {
+    cert: await fs.readFile(path.join(dir, 'client.crt')),
+    key: await fs.readFile(path.join(dir, 'client.key')),
+  };
+  const write = (sans: string, mode = 'RequireAndVerifyClientCert') =>
+    fs.writeFile(
+      file,
+      `tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  client_auth_type: ${mode}\n  client_ca_file: ca.crt\n  client_allowed_sans: ${sans}\n`,
+    );
   await write('[scraper.example]');
   const ours = await startOurs(file);
   t.teardown(() => ours.close());
   const url = ours.base + '/-/healthy';
-  const ok = () => httpsGet(url, { ca, ...good }).then((r) => r.status === 200, () => false);
+  const ok = () =>
+    httpsGet(url, { ca, ...good }).then(
+      (r) => r.status === 200,
+      () => false,
+    );
   t.true(await ok(), 'DNS SAN');
   await write('["::1"]');
   t.true(await ok(), 'IP SAN in another spelling');
   await write('[other.example]');
   t.false(await ok(), 'no allowed SAN');
   await write('[scraper.example]', 'VerifyClientCertIfGiven');
-  t.false(await httpsGet(url, { ca }).then(() => true, () => false), 'no certificate while SANs are required');
+  t.false(
+    await httpsGet(url, { ca }).then(
+      () => true,
+      () => false,
+    ),
+    'no certificate while SANs are required',
+  );
   t.true(await ok());
 });
 
@@ -474,11 +725,18 @@ test('TLS: cipher_suites, versions and curves reach OpenSSL', async (t) => {
   const { dir, file } = await dirWithFile(t, 'web.yml', '');
   await makePki(dir);
   const ca = await fs.readFile(path.join(dir, 'server.crt'));
-  await fs.writeFile(file, 'tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  max_version: TLS12\n  cipher_suites: [TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384]\n  curve_preferences: [CurveP384]\n');
+  await fs.writeFile(
+    file,
+    'tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  max_version: TLS12\n  cipher_suites: [TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384]\n  curve_preferences: [CurveP384]\n',
+  );
   const ours = await startOurs(file);
   t.teardown(() => ours.close());
   const url = ours.base + '/-/healthy';
-  const ok = (o: { ciphers?: string; ecdhCurve?: string; maxVersion?: tls.SecureVersion }) => httpsGet(url, { ca, ...o }).then((r) => r.status === 200, () => false);
+  const ok = (o: { ciphers?: string; ecdhCurve?: string; maxVersion?: tls.SecureVersion }) =>
+    httpsGet(url, { ca, ...o }).then(
+      (r) => r.status === 200,
+      () => false,
+    );
   t.true(await ok({}), 'defaults of the client overlap');
   t.false(await ok({ ciphers: 'ECDHE-ECDSA-AES128-GCM-SHA256' }), 'a cipher not in cipher_suites');
   t.true(await ok({ ciphers: 'ECDHE-ECDSA-AES256-GCM-SHA384' }));
@@ -486,13 +744,25 @@ test('TLS: cipher_suites, versions and curves reach OpenSSL', async (t) => {
   // (Under TLS 1.2 the client must also list P-256, the curve of the server's certificate.)
   t.true(await ok({ ecdhCurve: 'P-384:P-256' }));
   // max_version TLS12: a client that insists on TLS 1.3 is refused.
-  await fs.writeFile(file, 'tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  max_version: TLS12\n');
+  await fs.writeFile(
+    file,
+    'tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  max_version: TLS12\n',
+  );
   t.true(await ok({}));
-  t.false(await httpsGet(url, { ca, minVersion: 'TLSv1.3' }).then(() => true, () => false));
+  t.false(
+    await httpsGet(url, { ca, minVersion: 'TLSv1.3' }).then(
+      () => true,
+      () => false,
+    ),
+  );
 });
 
 test('TLS: an invalid key pair or CA file fails at startup, naming the file', async (t) => {
-  const { dir, file } = await dirWithFile(t, 'web.yml', 'tls_server_config:\n  cert_file: server.crt\n  key_file: server2.key\n');
+  const { dir, file } = await dirWithFile(
+    t,
+    'web.yml',
+    'tls_server_config:\n  cert_file: server.crt\n  key_file: server2.key\n',
+  );
   await makePki(dir);
   const fake = fakeAgent();
   fake.deps.flags = { ...fake.deps.flags, 'web.config.file': file };
@@ -500,7 +770,10 @@ test('TLS: an invalid key pair or CA file fails at startup, naming the file', as
   t.true(e1.message.includes(file));
   t.regex(e1.message, /key values mismatch|KEY_VALUES_MISMATCH|private key/i);
   await fs.writeFile(path.join(dir, 'empty-ca.pem'), 'not a certificate\n');
-  await fs.writeFile(file, 'tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: empty-ca.pem\n');
+  await fs.writeFile(
+    file,
+    'tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: empty-ca.pem\n',
+  );
   const e2 = await t.throwsAsync(new WebServer(fake.deps).listen('127.0.0.1:0'), { instanceOf: WebConfigError });
   t.regex(e2.message, /client_ca_file: .*empty-ca\.pem" contains no PEM certificate/);
 });
@@ -526,18 +799,38 @@ test('WebConfigSource: reads coalesce but never return a read older than the cal
 test('same status codes and WWW-Authenticate as the real 2.42 agent, and the same files refused', async (t) => {
   const bin = prometheus2OrSkip(t);
   if (!bin) return;
-  const { dir, file } = await dirWithFile(t, 'web.yml', `http_server_config:\n  headers:\n    X-Content-Type-Options: nosniff\nbasic_auth_users:\n  alice: ${HASH}\n`);
+  const { dir, file } = await dirWithFile(
+    t,
+    'web.yml',
+    `http_server_config:\n  headers:\n    X-Content-Type-Options: nosniff\nbasic_auth_users:\n  alice: ${HASH}\n`,
+  );
   const cfg = path.join(dir, 'prometheus.yml');
   await fs.writeFile(cfg, 'global:\n  scrape_interval: 1m\n');
   const port = await freePort();
-  const promArgs = (webFile: string, p: number) => [`--config.file=${cfg}`, `--storage.agent.path=${path.join(dir, `data-${p}`)}`, `--web.listen-address=127.0.0.1:${p}`, `--web.config.file=${webFile}`];
+  const promArgs = (webFile: string, p: number) => [
+    `--config.file=${cfg}`,
+    `--storage.agent.path=${path.join(dir, `data-${p}`)}`,
+    `--web.listen-address=127.0.0.1:${p}`,
+    `--web.config.file=${webFile}`,
+  ];
   const prom = startPrometheusAgent(t, bin, promArgs(file, port), dir);
   const promBase = `http://127.0.0.1:${port}`;
-  await waitUntil(async () => (await request(`${promBase}/-/ready`, { headers: { Authorization: basic('alice', 's3cret') } })).status === 200, 30_000, () => `prometheus ready\n${prom.output()}`);
+  await waitUntil(
+    async () =>
+      (await request(`${promBase}/-/ready`, { headers: { Authorization: basic('alice', 's3cret') } })).status === 200,
+    30_000,
+    () => `prometheus ready\n${prom.output()}`,
+  );
 
   const ours = await startOurs(file);
   t.teardown(() => ours.close());
-  const creds: [string, string | undefined][] = [['missing', undefined], ['wrong password', basic('alice', 'nope')], ['unknown user', basic('bob', 's3cret')], ['garbage', 'Basic %%%'], ['good', basic('alice', 's3cret')]];
+  const creds: [string, string | undefined][] = [
+    ['missing', undefined],
+    ['wrong password', basic('alice', 'nope')],
+    ['unknown user', basic('bob', 's3cret')],
+    ['garbage', 'Basic %%%'],
+    ['good', basic('alice', 's3cret')],
+  ];
   for (const p of ['/-/healthy', '/api/v1/status/config', '/metrics', '/nope']) {
     for (const [what, auth] of creds) {
       const init = { headers: auth ? { Authorization: auth } : {} };
@@ -545,7 +838,11 @@ test('same status codes and WWW-Authenticate as the real 2.42 agent, and the sam
       const label = `${p} with ${what} credentials`;
       t.is(got.status, want.status, `${label}: status`);
       t.is(got.headers.get('www-authenticate'), want.headers.get('www-authenticate'), `${label}: WWW-Authenticate`);
-      t.is(got.headers.get('x-content-type-options'), want.headers.get('x-content-type-options'), `${label}: configured header`);
+      t.is(
+        got.headers.get('x-content-type-options'),
+        want.headers.get('x-content-type-options'),
+        `${label}: configured header`,
+      );
       if (want.status === 401) {
         t.is(got.text, want.text, `${label}: body`);
         t.is(got.headers.get('content-type'), want.headers.get('content-type'), `${label}: content type`);
@@ -569,29 +866,65 @@ test('same status codes and WWW-Authenticate as the real 2.42 agent, and the sam
     t.is(await p.exited, 1, `prometheus refuses ${JSON.stringify(text)}`);
     const fake = fakeAgent();
     fake.deps.flags = { ...fake.deps.flags, 'web.config.file': bad };
-    await t.throwsAsync(new WebServer(fake.deps).listen('127.0.0.1:0'), { instanceOf: WebConfigError }, `we refuse ${JSON.stringify(text)}`);
+    await t.throwsAsync(
+      new WebServer(fake.deps).listen('127.0.0.1:0'),
+      { instanceOf: WebConfigError },
+      `we refuse ${JSON.stringify(text)}`,
+    );
   }
 });
 
 test('TLS client auth matches the real 2.42 agent (RequireAndVerifyClientCert)', async (t) => {
   const bin = prometheus2OrSkip(t);
   if (!bin) return;
-  const { dir, file } = await dirWithFile(t, 'web.yml', 'tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ca.crt\n');
+  const { dir, file } = await dirWithFile(
+    t,
+    'web.yml',
+    'tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ca.crt\n',
+  );
   await makePki(dir);
   const cfg = path.join(dir, 'prometheus.yml');
   await fs.writeFile(cfg, 'global:\n  scrape_interval: 1m\n');
   const port = await freePort();
-  const prom = startPrometheusAgent(t, bin, [`--config.file=${cfg}`, `--storage.agent.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, `--web.config.file=${file}`], dir);
+  const prom = startPrometheusAgent(
+    t,
+    bin,
+    [
+      `--config.file=${cfg}`,
+      `--storage.agent.path=${path.join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      `--web.config.file=${file}`,
+    ],
+    dir,
+  );
   const ca = await fs.readFile(path.join(dir, 'server.crt'));
-  const good = { cert: await fs.readFile(path.join(dir, 'client.crt')), key: await fs.readFile(path.join(dir, 'client.key')) };
-  const rogue = { cert: await fs.readFile(path.join(dir, 'rogue.crt')), key: await fs.readFile(path.join(dir, 'rogue.key')) };
+  const good = {
+    cert: await fs.readFile(path.join(dir, 'client.crt')),
+    key: await fs.readFile(path.join(dir, 'client.key')),
+  };
+  const rogue = {
+    cert: await fs.readFile(path.join(dir, 'rogue.crt')),
+    key: await fs.readFile(path.join(dir, 'rogue.key')),
+  };
   const promBase = `https://127.0.0.1:${port}`;
-  await waitUntil(async () => (await httpsGet(`${promBase}/-/ready`, { ca, ...good })).status === 200, 30_000, () => `prometheus ready\n${prom.output()}`);
+  await waitUntil(
+    async () => (await httpsGet(`${promBase}/-/ready`, { ca, ...good })).status === 200,
+    30_000,
+    () => `prometheus ready\n${prom.output()}`,
+  );
   const ours = await startOurs(file);
   t.teardown(() => ours.close());
-  for (const [what, o] of [['none', {}], ['CA-signed', good], ['self-signed', rogue]] as const) {
+  for (const [what, o] of [
+    ['none', {}],
+    ['CA-signed', good],
+    ['self-signed', rogue],
+  ] as const) {
     for (const maxVersion of ['TLSv1.2', 'TLSv1.3'] as const) {
-      const probe = (base: string) => httpsGet(base + '/-/healthy', { ca, maxVersion, ...o }).then((r) => r.status, () => 'refused');
+      const probe = (base: string) =>
+        httpsGet(base + '/-/healthy', { ca, maxVersion, ...o }).then(
+          (r) => r.status,
+          () => 'refused',
+        );
       t.is(await probe(ours.base), await probe(promBase), `${what} client certificate over ${maxVersion}`);
     }
   }

@@ -25,7 +25,13 @@ export const Dashboard = memo(function Dashboard({ view: v }: { readonly view: D
   return (
     <Box flexDirection="column" width={v.columns}>
       <TargetsPanel view={v.targets} />
-      {v.compact ? stats : <Box flexDirection="row" width={v.columns}>{stats}</Box>}
+      {v.compact ? (
+        stats
+      ) : (
+        <Box flexDirection="row" width={v.columns}>
+          {stats}
+        </Box>
+      )}
       <RemotePanelView view={v.remote} />
     </Box>
   );

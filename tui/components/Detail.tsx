@@ -1,7 +1,15 @@
 import { Box, Text } from 'ink';
 import { memo, type ReactNode } from 'react';
 import type { RemoteStatus, TargetStatus } from '../../src/status/types.ts';
-import { formatAgo, formatBytes, formatCount, formatDuration, formatRate, formatSeconds, formatLabels } from '../format.ts';
+import {
+  formatAgo,
+  formatBytes,
+  formatCount,
+  formatDuration,
+  formatRate,
+  formatSeconds,
+  formatLabels,
+} from '../format.ts';
 import { healthRole, useTheme, type Role } from '../theme.ts';
 import { Panel } from './Panel.tsx';
 import { formatScrapeDuration } from './TargetsPanel.tsx';
@@ -41,7 +49,7 @@ function DetailBody({ fields, blocks, rows }: { fields: readonly Field[]; blocks
           <Box width={14} flexShrink={0}>
             <Text dimColor>{f.label}</Text>
           </Box>
-          <Text color={f.role === undefined ? undefined : theme.fg(f.role)} wrap="truncate-end">
+          <Text {...theme.tone(f.role)} wrap="truncate-end">
             {f.value}
           </Text>
         </Box>
@@ -50,8 +58,9 @@ function DetailBody({ fields, blocks, rows }: { fields: readonly Field[]; blocks
   }
   for (const b of blocks) {
     out.push({ key: `b:${b.title}`, node: <Text bold>{b.title}</Text> });
-    if (b.lines.length === 0) out.push({ key: `b:${b.title}:none`, node: <Text dimColor>  (none)</Text> });
-    b.lines.forEach((l, i) => out.push({ key: `b:${b.title}:${i}`, node: <Text wrap="truncate-end">{`  ${l}`}</Text> }));
+    if (b.lines.length === 0) out.push({ key: `b:${b.title}:none`, node: <Text dimColor> (none)</Text> });
+    for (const [i, l] of b.lines.entries())
+      out.push({ key: `b:${b.title}:${i}`, node: <Text wrap="truncate-end">{`  ${l}`}</Text> });
   }
   const limit = Math.max(1, rows);
   const shown = out.length > limit ? out.slice(0, limit - 1) : out;
@@ -60,7 +69,9 @@ function DetailBody({ fields, blocks, rows }: { fields: readonly Field[]; blocks
       {shown.map((o) => (
         <Box key={o.key}>{o.node}</Box>
       ))}
-      {out.length > limit ? <Text dimColor>{`  … ${out.length - shown.length} more lines (enlarge the terminal)`}</Text> : null}
+      {out.length > limit ? (
+        <Text dimColor>{`  … ${out.length - shown.length} more lines (enlarge the terminal)`}</Text>
+      ) : null}
     </>
   );
 }
@@ -68,7 +79,11 @@ function DetailBody({ fields, blocks, rows }: { fields: readonly Field[]; blocks
 export const Detail = memo(function Detail({ view: v }: { readonly view: DetailView }) {
   return (
     <Panel title={v.title} {...(v.info === undefined ? {} : { info: v.info })} focused compact={v.compact} grow>
-      {v.gone !== undefined ? <Text dimColor>{v.gone}</Text> : <DetailBody fields={v.fields} blocks={v.blocks} rows={v.rows} />}
+      {v.gone !== undefined ? (
+        <Text dimColor>{v.gone}</Text>
+      ) : (
+        <DetailBody fields={v.fields} blocks={v.blocks} rows={v.rows} />
+      )}
     </Panel>
   );
 });
@@ -79,7 +94,15 @@ function chrome(compact: boolean): number {
 
 export function targetDetailView(t: TargetStatus | undefined, now: number, compact: boolean, rows: number): DetailView {
   if (t === undefined) {
-    return { title: 'Target', info: undefined, gone: 'This target is gone (dropped by discovery or relabeling). Esc to go back.', compact, fields: [], blocks: [], rows };
+    return {
+      title: 'Target',
+      info: undefined,
+      gone: 'This target is gone (dropped by discovery or relabeling). Esc to go back.',
+      compact,
+      fields: [],
+      blocks: [],
+      rows,
+    };
   }
   return {
     title: 'Target',
@@ -91,7 +114,12 @@ export function targetDetailView(t: TargetStatus | undefined, now: number, compa
       { label: 'instance', value: t.instance },
       { label: 'url', value: t.url },
       { label: 'health', value: t.health, role: healthRole(t.health) },
-      { label: 'last scrape', value: `${formatAgo(t.lastScrape, now)}, took ${formatScrapeDuration(t.lastDurationMs)}, every ${formatDuration(t.intervalMs)}` },
+      {
+        label: 'last scrape',
+        value:
+          `${formatAgo(t.lastScrape, now)}, took ${formatScrapeDuration(t.lastDurationMs)}, ` +
+          `every ${formatDuration(t.intervalMs)}`,
+      },
       { label: 'samples', value: `${formatCount(t.samples)} samples, ${formatCount(t.series)} series` },
       { label: 'last error', value: t.lastError || '-', role: t.lastError ? 'bad' : undefined },
     ],
@@ -105,7 +133,15 @@ export function targetDetailView(t: TargetStatus | undefined, now: number, compa
 
 export function remoteDetailView(r: RemoteStatus | undefined, now: number, compact: boolean, rows: number): DetailView {
   if (r === undefined) {
-    return { title: 'Remote write', info: undefined, gone: 'This endpoint is gone (removed by a reload). Esc to go back.', compact, fields: [], blocks: [], rows };
+    return {
+      title: 'Remote write',
+      info: undefined,
+      gone: 'This endpoint is gone (removed by a reload). Esc to go back.',
+      compact,
+      fields: [],
+      blocks: [],
+      rows,
+    };
   }
   return {
     title: 'Remote write',
@@ -117,12 +153,24 @@ export function remoteDetailView(r: RemoteStatus | undefined, now: number, compa
       { label: 'url', value: r.url },
       { label: 'health', value: r.health, role: healthRole(r.health) },
       { label: 'lag', value: formatSeconds(r.lagSeconds) },
-      { label: 'pending', value: `${formatCount(r.pendingSamples)} samples, ${formatBytes(r.backlogBytes)} of WAL not acknowledged` },
+      {
+        label: 'pending',
+        value: `${formatCount(r.pendingSamples)} samples, ${formatBytes(r.backlogBytes)} of WAL not acknowledged`,
+      },
       { label: 'send rate', value: `${formatRate(r.sendRate)} over ${r.shards} shard${r.shards === 1 ? '' : 's'}` },
-      { label: 'samples', value: `sent ${formatCount(r.samplesSent)}, retried ${formatCount(r.samplesRetried)}, dropped ${formatCount(r.samplesDropped)}, failed ${formatCount(r.samplesFailed)}` },
+      {
+        label: 'samples',
+        value:
+          `sent ${formatCount(r.samplesSent)}, retried ${formatCount(r.samplesRetried)}, ` +
+          `dropped ${formatCount(r.samplesDropped)}, failed ${formatCount(r.samplesFailed)}`,
+      },
       {
         label: 'last error',
-        value: r.lastError ? (r.lastErrorAt > 0 ? `${r.lastError} (${formatAgo(r.lastErrorAt, now)})` : r.lastError) : '-',
+        value: r.lastError
+          ? r.lastErrorAt > 0
+            ? `${r.lastError} (${formatAgo(r.lastErrorAt, now)})`
+            : r.lastError
+          : '-',
         role: r.lastError ? 'bad' : undefined,
       },
     ],

@@ -23,17 +23,21 @@ export const Footer = memo(function Footer(p: FooterProps) {
   const theme = useTheme();
   if (p.phase === 'stopping') {
     return (
-      <Text bold color={theme.fg('warn')} wrap="truncate-end">
+      <Text bold {...theme.tone('warn')} wrap="truncate-end">
         flushing… scraping stopped, writing the WAL and draining remote write before exit
       </Text>
     );
   }
   if (p.phase === 'stopped') {
-    return <Text bold wrap="truncate-end">stopped</Text>;
+    return (
+      <Text bold wrap="truncate-end">
+        stopped
+      </Text>
+    );
   }
   if (p.quitRequested) {
     return (
-      <Text bold color={theme.fg('warn')} wrap="truncate-end">
+      <Text bold {...theme.tone('warn')} wrap="truncate-end">
         quitting… waiting for the agent to stop
       </Text>
     );
@@ -53,14 +57,14 @@ export const Footer = memo(function Footer(p: FooterProps) {
     case 'pending':
       return (
         <Text wrap="truncate-end">
-          <Text color={theme.fg('warn')}>reloading configuration…</Text>
+          <Text {...theme.tone('warn')}>reloading configuration…</Text>
           <Text dimColor>{`  ${hints}`}</Text>
         </Text>
       );
     case 'done':
       return (
         <Text wrap="truncate-end">
-          <Text color={theme.fg(p.reload.ok ? 'ok' : 'bad')} bold>
+          <Text {...theme.tone(p.reload.ok ? 'ok' : 'bad')} bold>
             {p.reload.ok ? 'reload ok' : `reload failed: ${oneLine(p.reload.error)}`}
           </Text>
           <Text dimColor>{`  ${hints}`}</Text>

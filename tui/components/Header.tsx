@@ -5,7 +5,7 @@ import { formatAge, formatAgeAgo, oneLine } from '../format.ts';
 import type { ReloadUi } from '../state.ts';
 import { phaseRole, useTheme, type Role } from '../theme.ts';
 
-export function phaseText(snapshot: StatusSnapshot, quitRequested: boolean): string {
+function phaseText(snapshot: StatusSnapshot, quitRequested: boolean): string {
   switch (snapshot.phase) {
     case 'stopping':
       return 'stopping: flushing…';
@@ -69,11 +69,11 @@ export const Header = memo(function Header({ view: v }: { readonly view: HeaderV
   return (
     <Box flexDirection="column">
       <Text wrap="truncate-end">
-        <Text bold color={theme.fg('accent')}>
+        <Text bold {...theme.tone('accent')}>
           Outpost
         </Text>
         {` ${v.version}  `}
-        <Text color={theme.fg(v.phaseRole)} bold={v.stopping} inverse={v.stopping}>
+        <Text {...theme.tone(v.phaseRole)} bold={v.stopping} inverse={v.stopping}>
           {`● ${v.phase}`}
         </Text>
         {`  up ${v.uptime}`}
@@ -86,7 +86,7 @@ export const Header = memo(function Header({ view: v }: { readonly view: HeaderV
         {v.dataDir}
         {'  '}
         {/* Last, because a failed reload's message can be long and is the part worth truncating. */}
-        <Text color={theme.fg(v.reloadRole)}>{v.reload}</Text>
+        <Text {...theme.tone(v.reloadRole)}>{v.reload}</Text>
       </Text>
     </Box>
   );

@@ -2,7 +2,7 @@ import { Box, Text } from 'ink';
 import { memo } from 'react';
 import { Panel } from './Panel.tsx';
 
-export const KEY_HELP: readonly (readonly [string, string])[] = [
+const KEY_HELP: readonly (readonly [string, string])[] = [
   ['Tab / Shift-Tab', 'next / previous panel'],
   ['↑ ↓  j k', 'move the selection (PgUp/PgDn, g/G for top/bottom)'],
   ['Enter', 'details of the selected target or endpoint (Esc back)'],

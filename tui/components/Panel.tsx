@@ -38,7 +38,14 @@ export function Panel({ title, info, focused, compact, width, grow, children }: 
     );
   }
   return (
-    <Box flexDirection="column" width={width} flexGrow={grow ? 1 : 0} borderStyle="round" borderColor={focused ? theme.fg('accent') : theme.fg('muted')} paddingX={1}>
+    <Box
+      flexDirection="column"
+      width={width}
+      flexGrow={grow ? 1 : 0}
+      borderStyle="round"
+      borderColor={focused ? theme.fg('accent') : theme.fg('muted')}
+      paddingX={1}
+    >
       {titleLine}
       {children}
     </Box>
@@ -52,7 +59,7 @@ export function Panel({ title, info, focused, compact, width, grow, children }: 
 export function PanelTitle({ title, focused }: { readonly title: string; readonly focused: boolean }) {
   const theme = useTheme();
   return (
-    <Text bold inverse={focused} color={focused ? undefined : theme.fg('accent')}>
+    <Text bold inverse={focused} {...theme.tone(focused ? undefined : 'accent')}>
       {`${focused ? '▸' : ' '}${title} `}
     </Text>
   );

@@ -24,13 +24,14 @@ const COLUMNS: readonly ColumnSpec<RemoteColumn>[] = [
 ];
 
 /** Lag in the minutes is worth a glance, in the tens of minutes it is an outage. */
-export function lagRole(seconds: number): Role | undefined {
+function lagRole(seconds: number): Role | undefined {
   return seconds >= 600 ? 'bad' : seconds >= 60 ? 'warn' : undefined;
 }
 
 function rowValues(r: RemoteStatus, history: readonly number[], trendWidth: number): Record<RemoteColumn, CellValue> {
   const lr = lagRole(r.lagSeconds);
-  const dr: Role | undefined = r.samplesDropped + r.samplesFailed > 0 ? 'bad' : r.samplesRetried > 0 ? 'warn' : undefined;
+  const dr: Role | undefined =
+    r.samplesDropped + r.samplesFailed > 0 ? 'bad' : r.samplesRetried > 0 ? 'warn' : undefined;
   return {
     name: { text: r.name },
     health: { text: r.health === 'unknown' ? 'unk' : r.health, role: healthRole(r.health) },
@@ -75,7 +76,9 @@ export function remoteView(p: RemoteInput): RemoteView {
     focused: p.focused,
     compact: p.compact,
     header: headerLine(columns),
-    rows: shown.map((r, i) => rowView(r.name, columns, rowValues(r, p.history.get(r.name), trendWidth), start + i === p.selected)),
+    rows: shown.map((r, i) =>
+      rowView(r.name, columns, rowValues(r, p.history.get(r.name), trendWidth), start + i === p.selected),
+    ),
   };
 }
 
@@ -84,7 +87,7 @@ export const RemotePanelView = memo(function RemotePanelView({ view: v }: { read
     <Panel title="Remote write" info={v.info} focused={v.focused} compact={v.compact}>
       <TableHeader line={v.header} />
       {v.rows.length === 0 ? (
-        <Text dimColor>  no remote_write endpoints configured</Text>
+        <Text dimColor> no remote_write endpoints configured</Text>
       ) : (
         v.rows.map((r) => <TableRow key={r.key} row={r} focused={v.focused} />)
       )}

@@ -2,6 +2,7 @@ import { Box, Text } from 'ink';
 import { memo } from 'react';
 import type { SeriesStatus } from '../../src/status/types.ts';
 import { formatCount } from '../format.ts';
+import { type Role, useTheme } from '../theme.ts';
 import { Panel, PanelTitle } from './Panel.tsx';
 
 export interface SeriesView {
@@ -45,13 +46,14 @@ export const SeriesPanel = memo(function SeriesPanel({ view: v }: { readonly vie
   );
 });
 
-export function Stat({ label, value, role }: { readonly label: string; readonly value: string; readonly role?: string | undefined }) {
+export function Stat({ label, value, role }: { readonly label: string; readonly value: string; readonly role?: Role }) {
+  const theme = useTheme();
   return (
     <Box>
       <Box width={18} flexShrink={0}>
         <Text dimColor>{label}</Text>
       </Box>
-      <Text wrap="truncate-end" color={role}>
+      <Text wrap="truncate-end" {...theme.tone(role)}>
         {value}
       </Text>
     </Box>

@@ -10,7 +10,7 @@ export interface CellValue {
 }
 
 /** A run of already padded text in one colour role: a row is a few of these instead of one node per cell. */
-export interface Segment {
+interface Segment {
   readonly text: string;
   readonly role?: Role | undefined;
 }
@@ -33,14 +33,19 @@ export function headerLine<Id extends string>(columns: readonly FittedColumn<Id>
   return ' '.repeat(MARK_WIDTH) + columns.map((c) => cell(c.title, c.width, c.align)).join(' ');
 }
 
-export function rowView<Id extends string>(key: string, columns: readonly FittedColumn<Id>[], values: Readonly<Record<Id, CellValue>>, selected: boolean): RowView {
+export function rowView<Id extends string>(
+  key: string,
+  columns: readonly FittedColumn<Id>[],
+  values: Readonly<Record<Id, CellValue>>,
+  selected: boolean,
+): RowView {
   const segments: Segment[] = [];
-  for (let i = 0; i < columns.length; i++) {
-    const c = columns[i]!;
+  for (const [i, c] of columns.entries()) {
     const v = values[c.id];
     const text = cell(v.text, c.width, c.align) + (i < columns.length - 1 ? ' ' : '');
     const last = segments.at(-1);
-    if (last !== undefined && last.role === v.role) segments[segments.length - 1] = { text: last.text + text, role: v.role };
+    if (last !== undefined && last.role === v.role)
+      segments[segments.length - 1] = { text: last.text + text, role: v.role };
     else segments.push({ text, role: v.role });
   }
   return { key, selected, segments };
@@ -69,7 +74,8 @@ export const TableRow = memo(function TableRow({ row, focused }: TableRowProps) 
         s.role === undefined ? (
           s.text
         ) : (
-          <Text key={i} color={theme.fg(s.role)}>
+          // biome-ignore lint/suspicious/noArrayIndexKey: a row's segments are positional; the row re-renders whole.
+          <Text key={i} {...theme.tone(s.role)}>
             {s.text}
           </Text>
         ),

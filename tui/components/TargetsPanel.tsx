@@ -104,8 +104,13 @@ export const TargetsPanel = memo(function TargetsPanel({ view: v }: { readonly v
   return (
     <Panel title="Targets" info={v.info} focused={v.focused} compact={v.compact}>
       <TableHeader line={v.header} />
-      {v.rows.length === 0 ? <Text dimColor>{v.empty}</Text> : v.rows.map((r) => <TableRow key={r.key} row={r} focused={v.focused} />)}
+      {v.rows.length === 0 ? (
+        <Text dimColor>{v.empty}</Text>
+      ) : (
+        v.rows.map((r) => <TableRow key={r.key} row={r} focused={v.focused} />)
+      )}
       {Array.from({ length: v.pad }, (_, i) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: padding lines are identical and only counted.
         <Text key={`pad${i}`}> </Text>
       ))}
     </Panel>

@@ -12,7 +12,9 @@ export function isReplaying(wal: WalStatus, phase: Phase): boolean {
 }
 
 function usage(w: WalStatus): string {
-  return w.capBytes > 0 ? `${formatBytes(w.bytes)} / ${formatBytes(w.capBytes)} (${percent(w.bytes, w.capBytes)})` : `${formatBytes(w.bytes)} (no cap)`;
+  return w.capBytes > 0
+    ? `${formatBytes(w.bytes)} / ${formatBytes(w.capBytes)} (${percent(w.bytes, w.capBytes)})`
+    : `${formatBytes(w.bytes)} (no cap)`;
 }
 
 function usageRole(w: WalStatus): Role {
@@ -54,7 +56,14 @@ export interface WalView {
   readonly writeError: string | null;
 }
 
-export function walView(w: WalStatus, phase: Phase, now: number, focused: boolean, compact: boolean, width: number | string): WalView {
+export function walView(
+  w: WalStatus,
+  phase: Phase,
+  now: number,
+  focused: boolean,
+  compact: boolean,
+  width: number | string,
+): WalView {
   return {
     focused,
     compact,
@@ -77,28 +86,30 @@ export const WalPanel = memo(function WalPanel({ view: v }: { readonly view: Wal
         <Text wrap="truncate-end">
           <PanelTitle title="WAL" focused={v.focused} />
           {'    '}
-          <Text color={theme.fg(v.usageRole)}>{v.usage}</Text>
+          <Text {...theme.tone(v.usageRole)}>{v.usage}</Text>
           {`  segments ${v.segments}  oldest ${v.oldest}`}
         </Text>
-        {v.replay !== null ? <Text color={theme.fg('accent')} wrap="truncate-end">{`       ${v.replay}`}</Text> : null}
-        {v.writeError !== null ? <Text color={theme.fg('bad')} wrap="truncate-end">{`       ${v.writeError}`}</Text> : null}
+        {v.replay !== null ? <Text {...theme.tone('accent')} wrap="truncate-end">{`       ${v.replay}`}</Text> : null}
+        {v.writeError !== null ? (
+          <Text {...theme.tone('bad')} wrap="truncate-end">{`       ${v.writeError}`}</Text>
+        ) : null}
       </>
     );
   }
   return (
     <Panel title="WAL" focused={v.focused} compact={false} width={v.width}>
-      <Stat label="on disk" value={v.usage} role={theme.fg(v.usageRole)} />
+      <Stat label="on disk" value={v.usage} role={v.usageRole} />
       <Stat label="segments" value={v.segments} />
       <Stat label="oldest data" value={v.oldest} />
       {v.replay !== null ? (
-        <Text color={theme.fg('accent')} wrap="truncate-end">
+        <Text {...theme.tone('accent')} wrap="truncate-end">
           {v.replay}
         </Text>
       ) : (
         <Stat label="replay" value={v.replayDone ? 'done' : '-'} />
       )}
       {v.writeError !== null ? (
-        <Text color={theme.fg('bad')} wrap="truncate-end">
+        <Text {...theme.tone('bad')} wrap="truncate-end">
           {v.writeError}
         </Text>
       ) : null}

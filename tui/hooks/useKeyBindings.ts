@@ -13,7 +13,7 @@ export interface KeyContext {
   readonly pageSize: { readonly targets: number; readonly remotes: number };
 }
 
-export function inputMode(ui: UiState): InputMode {
+function inputMode(ui: UiState): InputMode {
   if (ui.editingFilter) return 'filter';
   return ui.overlay.kind === 'none' ? 'normal' : 'overlay';
 }
@@ -39,7 +39,7 @@ function startReload(ctx: KeyContext): void {
 }
 
 /** Applies one command; separate from the hook so it can be tested without a terminal. */
-export function runCommand(cmd: Command, ctx: KeyContext): void {
+function runCommand(cmd: Command, ctx: KeyContext): void {
   const { dispatch, ui } = ctx;
   const { lists } = ctx;
   switch (cmd.type) {

@@ -26,10 +26,11 @@ const NAV_LABEL: Record<PageId, string> = {
   status: 'Status',
 };
 
-export const ASSET_VERSION_PARAM = 'v';
+const ASSET_VERSION_PARAM = 'v';
 
 const FAVICON =
-  "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E%3Cpath d='M8 1 15 15H1z' fill='%23d9480f'/%3E%3C/svg%3E";
+  "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E" +
+  "%3Cpath d='M8 1 15 15H1z' fill='%23d9480f'/%3E%3C/svg%3E";
 
 /**
  * The HTML shell of one page. Links and API calls are relative, so the same bytes work at the root,
@@ -42,8 +43,8 @@ export function renderPage(id: PageId, opts: { pageTitle: string; version: strin
     (p) => `<li><a href="${p.id}"${p.id === id ? ' aria-current="page"' : ''}>${escapeHtml(NAV_LABEL[p.id])}</a></li>`,
   ).join('');
   const refresh = page.live
-    ? `<div class="refresh"><input type="checkbox" id="auto-refresh" checked><label for="auto-refresh">Auto-refresh</label>` +
-      `<span id="updated" class="muted"></span></div>`
+    ? '<div class="refresh"><input type="checkbox" id="auto-refresh" checked>' +
+      '<label for="auto-refresh">Auto-refresh</label><span id="updated" class="muted"></span></div>'
     : '<div class="refresh"><span id="updated" class="muted"></span></div>';
   return `<!DOCTYPE html>
 <html lang="en">
@@ -60,7 +61,8 @@ export function renderPage(id: PageId, opts: { pageTitle: string; version: strin
 <body data-page="${id}" data-live="${page.live ? '1' : '0'}">
 <a class="skip" href="#main">Skip to content</a>
 <header class="top">
-<div class="brand"><span class="logo" aria-hidden="true">▲</span> ${escapeHtml(opts.pageTitle)} <span class="muted">agent · v${escapeHtml(opts.version)}</span></div>
+<div class="brand"><span class="logo" aria-hidden="true">▲</span> ${escapeHtml(opts.pageTitle)}
+<span class="muted">agent · v${escapeHtml(opts.version)}</span></div>
 <nav aria-label="Main"><ul>${nav}</ul></nav>
 </header>
 <main id="main" tabindex="-1">
@@ -68,7 +70,8 @@ export function renderPage(id: PageId, opts: { pageTitle: string; version: strin
 <div id="error" role="alert" hidden></div>
 <div id="controls"></div>
 <div id="content" aria-busy="true"><p class="muted">Loading…</p></div>
-<noscript><p>This page needs JavaScript to load data from the <a href="api/v1/status/buildinfo">HTTP API</a>.</p></noscript>
+<noscript><p>This page needs JavaScript to load data from the
+<a href="api/v1/status/buildinfo">HTTP API</a>.</p></noscript>
 </main>
 </body>
 </html>

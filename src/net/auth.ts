@@ -1,8 +1,6 @@
 import fsp from 'node:fs/promises';
 import type { HttpClientConfig } from '../config/types.ts';
-import { OAuth2TokenSource } from '../net/oauth2.ts';
-
-export { tlsOptions, type TlsClientOptions } from '../net/tls.ts';
+import { OAuth2TokenSource } from './oauth2.ts';
 
 export interface AuthSourceOptions {
   /** User-Agent of OAuth2 token requests. */
@@ -30,7 +28,12 @@ export class AuthSource {
     this.cfg = cfg;
     this.recheckMs = recheckMs;
     this.opts = opts;
-    this.fileBased = Boolean(cfg.basicAuth?.passwordFile || cfg.basicAuth?.usernameFile || cfg.authorization?.credentialsFile || cfg.bearerTokenFile);
+    this.fileBased = Boolean(
+      cfg.basicAuth?.passwordFile ||
+        cfg.basicAuth?.usernameFile ||
+        cfg.authorization?.credentialsFile ||
+        cfg.bearerTokenFile,
+    );
     if (!this.fileBased) this.cached = build(cfg, () => '');
   }
 
@@ -42,12 +45,21 @@ export class AuthSource {
   async header(now = Date.now()): Promise<string | undefined> {
     if (this.cfg.oauth2) {
       // Built on first use, so unreadable oauth2 TLS files fail requests (visibly) rather than the caller's setup.
-      this.oauth2 ??= new OAuth2TokenSource(this.cfg.oauth2, { userAgent: this.opts.userAgent, timeoutMs: this.opts.timeoutMs, secretRecheckMs: this.recheckMs });
+      this.oauth2 ??= new OAuth2TokenSource(this.cfg.oauth2, {
+        userAgent: this.opts.userAgent,
+        timeoutMs: this.opts.timeoutMs,
+        secretRecheckMs: this.recheckMs,
+      });
       return this.oauth2.authorization();
     }
     if (!this.fileBased || now - this.checkedAt < this.recheckMs) return this.cached;
     const files = new Map<string, string>();
-    for (const f of [this.cfg.basicAuth?.passwordFile, this.cfg.basicAuth?.usernameFile, this.cfg.authorization?.credentialsFile, this.cfg.bearerTokenFile]) {
+    for (const f of [
+      this.cfg.basicAuth?.passwordFile,
+      this.cfg.basicAuth?.usernameFile,
+      this.cfg.authorization?.credentialsFile,
+      this.cfg.bearerTokenFile,
+    ]) {
       if (f) files.set(f, (await fsp.readFile(f, 'utf8')).trim());
     }
     this.cached = build(this.cfg, (f) => files.get(f) ?? '');
@@ -70,11 +82,19 @@ export class AuthSource {
 function build(cfg: HttpClientConfig, file: (path: string) => string): string | undefined {
   if (cfg.basicAuth) {
     const user = cfg.basicAuth.usernameFile ? file(cfg.basicAuth.usernameFile) : cfg.basicAuth.username;
-    const pw = cfg.basicAuth.password ? cfg.basicAuth.password.reveal() : cfg.basicAuth.passwordFile ? file(cfg.basicAuth.passwordFile) : '';
+    const pw = cfg.basicAuth.password
+      ? cfg.basicAuth.password.reveal()
+      : cfg.basicAuth.passwordFile
+        ? file(cfg.basicAuth.passwordFile)
+        : '';
     return 'Basic ' + Buffer.from(`${user}:${pw}`).toString('base64');
   }
   if (cfg.authorization) {
-    const cred = cfg.authorization.credentials ? cfg.authorization.credentials.reveal() : cfg.authorization.credentialsFile ? file(cfg.authorization.credentialsFile) : '';
+    const cred = cfg.authorization.credentials
+      ? cfg.authorization.credentials.reveal()
+      : cfg.authorization.credentialsFile
+        ? file(cfg.authorization.credentialsFile)
+        : '';
     return `${cfg.authorization.type || 'Bearer'} ${cred}`;
   }
   if (cfg.bearerToken) return `Bearer ${cfg.bearerToken.reveal()}`;

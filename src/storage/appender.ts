@@ -1,0 +1,43 @@
+/**
+ * The write contract between the scrape side and the storage behind it (Prometheus' storage.Appender).
+ * It lives in its own folder so scrape/ and agent/ both depend on it and neither on the other.
+ */
+import type { Labels } from '../util/labels.ts';
+
+/** Outcome of Appender.appendExemplar; everything after `duplicate` is a rejected exemplar. */
+export const ExemplarStatus = {
+  appended: 0,
+  /** Identical to the series' latest exemplar: silently skipped, as Prometheus' agent does. */
+  duplicate: 1,
+  unknownSeries: 2,
+  duplicateLabel: 3,
+  labelLength: 4,
+} as const;
+export type ExemplarStatusCode = (typeof ExemplarStatus)[keyof typeof ExemplarStatus];
+
+/**
+ * A per-scrape transaction, as in Prometheus: get refs, append samples, then commit (one series record
+ * and one samples record to the WAL) or roll back. One appender is reused by its scrape loop, so its
+ * arrays are allocated once and grow to the target's size.
+ */
+export interface Appender {
+  /** Ref of the series with these (sorted, non-empty, duplicate-free) labels, created if new. */
+  ref(labels: Labels): number;
+  /** False when the sample is out of order (t not after the series' last committed timestamp). */
+  append(ref: number, t: number, v: number): boolean;
+  appendStale(ref: number, t: number): boolean;
+  /**
+   * Queues an exemplar of series `ref` (written to the WAL after the samples on commit). `labels`
+   * is flat [name, value, ...] in any order; empty values are dropped. `hasTs` = the exposition
+   * carried a timestamp (t is then the exemplar's own, else its sample's). Optional: an appender
+   * without it does not store exemplars.
+   */
+  appendExemplar?(ref: number, t: number, v: number, hasTs: boolean, labels: readonly string[]): ExemplarStatusCode;
+  /** Number of samples held. */
+  readonly length: number;
+  commit(): Promise<void>;
+  rollback(): void;
+}
+
+/** The agent's own appenders, which always store exemplars. */
+export type ExemplarAppender = Appender & Required<Pick<Appender, 'appendExemplar'>>;

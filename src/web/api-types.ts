@@ -1,0 +1,87 @@
+/**
+ * JSON shapes of the `/api/v1` answers the UI reads, shared by the server (src/web/api.ts) and the
+ * browser script (src/web/ui/client.ts). Types only, with no imports: the browser build type-checks
+ * this file without Node's types.
+ */
+
+export interface ApiTarget {
+  discoveredLabels: Readonly<Record<string, string>>;
+  labels: Readonly<Record<string, string>>;
+  scrapePool: string;
+  scrapeUrl: string;
+  globalUrl: string;
+  lastError: string;
+  lastScrape: string;
+  lastScrapeDuration: number;
+  health: string;
+  scrapeInterval: string;
+  scrapeTimeout: string;
+}
+
+export interface DroppedTargetJson {
+  discoveredLabels: Readonly<Record<string, string>>;
+}
+
+export interface TargetsJson {
+  activeTargets: ApiTarget[];
+  droppedTargets: DroppedTargetJson[];
+}
+
+export interface RemoteWriteEndpointJson {
+  name: string;
+  url: string;
+  health: string;
+  lastError: string;
+  lastErrorTime: string | null;
+  lagSeconds: number;
+  pendingSamples: number;
+  backlogBytes: number;
+  samplesSent: number;
+  samplesRetried: number;
+  samplesDropped: number;
+  samplesFailed: number;
+  sendRate: number;
+  shards: number;
+  throughput: { intervalSeconds: number; samplesPerSecond: number[] };
+}
+
+export interface WalStatusJson {
+  phase: string;
+  dataDir: string;
+  bytes: number;
+  segments: number;
+  firstSegment: number;
+  lastSegment: number;
+  capBytes: number;
+  oldestTimestamp: string | null;
+  replay: { done: boolean; current: number; max: number };
+  series: { active: number; created: number; removed: number; samplesAppended: number };
+}
+
+export interface WalReplayJson {
+  min: number;
+  max: number;
+  current: number;
+}
+
+export interface RuntimeInfoJson {
+  startTime: string;
+  CWD: string;
+  reloadConfigSuccess: boolean;
+  lastConfigTime: string;
+  corruptionCount: number;
+  goroutineCount: number;
+  GOMAXPROCS: number;
+  GOGC: string;
+  GODEBUG: string;
+  storageRetention: string;
+}
+
+export interface BuildInfoJson {
+  version: string;
+  revision: string;
+  branch: string;
+  buildUser: string;
+  buildDate: string;
+  goVersion: string;
+}
