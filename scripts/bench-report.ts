@@ -105,6 +105,16 @@ function warnings(res: Results): string[] {
       }
       continue;
     }
+    if (r.auto_series_per_target === 0) {
+      out.push(`!! ${r.agent}: the harness found no up/scrape_* series in the receiver after the warm-up (WARMUP too short?): expected, delivered % and lost are off`);
+    }
+    if (r.scrapes !== undefined && r.window_s) {
+      // The agent makes about T scrapes per interval; the targets count every request from anyone.
+      const own = (res.config.T * r.window_s) / res.config.interval;
+      if (r.scrapes > 1.2 * own + res.config.T) {
+        out.push(`!! ${r.agent}: the targets answered ${r.scrapes} scrapes during the window, the agent makes ~${Math.round(own)}: another process scraped the targets' ports (see bench/README.md, "Reading the numbers"); served, expected and lost are off`);
+      }
+    }
     if (r.delivered === undefined || !r.expected_incl_auto) continue;
     const f = r.delivered / r.expected_incl_auto;
     // Window edges move this by a few tenths of a percent; far more means a second writer or scraper.

@@ -14,6 +14,11 @@ export interface AgentResult {
   samples_per_s?: number;
   delivered?: number;
   expected_incl_auto?: number;
+  /** Scrapes the targets answered during the window, from whoever. */
+  scrapes?: number;
+  window_s?: number;
+  /** up, scrape_* series per target, counted in the receiver after the warm-up. */
+  auto_series_per_target?: number;
   cpu_pct?: number;
   cpu_s_per_1M?: number;
   rss_avg?: number;
