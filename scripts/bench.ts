@@ -1,41 +1,51 @@
 /**
  * Side-by-side benchmark of Outpost against Prometheus' agent and vmagent: `npm run bench`.
  *
- * Runs the shared harness (../shared/bench/run.sh next to the repo, or BENCH_HARNESS) with AGENT_CMD_OURS set to
- * dist/outpost.mjs under the project's Node, then reads the harness' results.json and prints Outpost's numbers as
- * ratios against every reference agent measured in the same run, and against the goals.
+ * Runs the scenarios of issue 12 one after another (bench/README.md): `edge`, `idle`, `100k` and `400k`
+ * (BENCH_SCENARIOS selects). Each harness scenario is one run of the shared harness (../shared/bench/run.sh
+ * next to the repo, or BENCH_HARNESS) in its own RUN_DIR under one parent run directory; `idle` is
+ * scripts/bench-self-scrape.ts. Ours is the single executable dist/outpost. After each scenario it prints
+ * every agent's memory (RSS, PSS, RssAnon) and CPU with the ratios ours/peer and the scenario's goals
+ * (met / MISSED, with the figure); at the end one combined table, also written to summary.md and
+ * summary.json in the parent run directory.
  *
- *   npm run bench                                   # T=50 S=2000 every 10s, prometheus + vmagent + ours
- *   AGENTS=ours WINDOW=60 OUTAGE=0 npm run bench    # quick wiring check
- *   BENCH_NODE_FLAGS='--cpu-prof --cpu-prof-dir=/tmp/prof' AGENTS=ours npm run bench
- *   npm run bench -- --summary=/tmp/bench-run-X/results.json   # re-print the comparison of an earlier run
+ *   npm run bench                                            # everything, ~40 min
+ *   BENCH_SCENARIOS=edge AGENTS=ours WARMUP=10 WINDOW=20 npm run bench   # quick wiring check
+ *   BENCH_SCENARIOS=idle BENCH_IDLE_WARMUP=5 BENCH_IDLE_WINDOW=20 npm run bench
+ *   BENCH_BUNDLE=dist/outpost.mjs BENCH_NODE_FLAGS='--cpu-prof --cpu-prof-dir=/tmp/prof' AGENTS=ours BENCH_SCENARIOS=100k npm run bench
+ *   npm run bench -- --summary=/tmp/bench-run-X            # re-print an earlier run (parent or scenario dir, or a results.json)
  *
- * Every harness variable (T, S, SCRAPE_INTERVAL, WARMUP, WINDOW, OUTAGE, CATCHUP_MAX, AGENTS, RUN_DIR, ports,
- * AGENT_*_<NAME>) passes through unchanged. Own variables:
+ * Every harness variable (T, S, SCRAPE_INTERVAL, WARMUP, WINDOW, OUTAGE, CATCHUP_MAX, AGENTS, ports,
+ * AGENT_*_<NAME>) passes through; one set in the environment overrides the scenario's own value. RUN_DIR
+ * names the parent run directory. Own variables:
+ *   BENCH_SCENARIOS   comma list of edge,idle,100k,400k (default: all, in that order)
  *   BENCH_HARNESS     path of run.sh (or of the directory holding it)
- *   BENCH_BUILD       1: always rebuild, 0: never; unset: rebuild when dist/outpost.mjs is older than src/ or tui/
- *   BENCH_NODE        node binary for Outpost (default: node_modules/.bin/node, else the running node)
- *   BENCH_NODE_FLAGS  flags placed between node and the bundle (profiling)
- *   BENCH_BASELINE_DIR  results of the reference agents on the host the goals were set on (default: the harness'
+ *   BENCH_BUILD       1: always rebuild, 0: never; unset: rebuild dist/outpost when older than src/, tui/,
+ *                     package.json or sea-config.json
+ *   BENCH_BUNDLE      run this bundle under the project's node instead of dist/outpost; never rebuilt
+ *   BENCH_NODE        node binary for BENCH_BUNDLE (default: node_modules/.bin/node, else the running node)
+ *   BENCH_NODE_FLAGS  flags placed between node and the bundle (profiling); needs BENCH_BUNDLE
+ *   BENCH_EVICT       0: do not evict the agents' executables from the page cache before each scenario
+ *   BENCH_IDLE_WARMUP, BENCH_IDLE_WINDOW   seconds for the idle scenario (default 30, 120)
+ *   BENCH_BASELINE_DIR  results of the reference agents on the baseline host (default: the harness'
  *                     baseline/ directory); used to scale CPU numbers between hosts
- *   BENCH_BUNDLE      another bundle to run instead of dist/outpost.mjs (e.g. an unminified build); never rebuilt
  *   AGENT_CMD_OURS    when set, used as is instead of the generated command
  *
- * Exit status: the harness' own status; 1 when results.json is missing; 2 when an agent could not be measured
- * (it crashed or never became ready). A missed goal never changes the exit status.
+ * Exit status: the first harness failure's status; 1 when a scenario left no results.json; 2 when an agent
+ * could not be measured (it crashed or never became ready). A missed goal never changes the exit status.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
-import { existsSync, readFileSync, readdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
+import { type BaselineLookup, combinedText, type ScenarioOutcome, scenarioText, summaryJson } from './bench-report.ts';
+import { isDir, readResults, RESULTS_FILE, type RunConfig } from './bench-results.ts';
+import { SCENARIO_NAMES, type Scenario, scenarioOf, SCENARIOS, selectScenarios } from './bench-scenarios.ts';
+import { runSelfScrape, type SelfScrapeAgent } from './bench-self-scrape.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const env = process.env;
-
-/** Goals at 50 targets x 2000 series every 10 s (bench/README.md). */
-const GOALS = { cpuPer1M: 0.8, rssPerSeries: 600, catchupS: 3, lost: 0 } as const;
-const GOAL_SHAPE = { T: 50, S: 2000, interval: 10, outage: 60 } as const;
+const OUR_NAME = 'ours';
 
 /** Prometheus' metric names, which Outpost copies: the harness reports their growth over the window. */
 const OUR_COUNTERS = [
@@ -47,41 +57,25 @@ const OUR_COUNTERS = [
   'prometheus_remote_storage_bytes_total',
 ].join(',');
 
-interface AgentResult {
-  agent: string;
-  error?: string;
-  samples_per_s?: number;
-  delivered?: number;
-  expected_incl_auto?: number;
-  cpu_pct?: number;
-  cpu_s_per_1M?: number;
-  rss_avg?: number;
-  rss_peak?: number;
-  rss_bytes_per_series?: number;
-  disk_end_window?: number;
-  catchup_s?: number | null;
-  samples_lost?: number;
-  samples_extra?: number;
-  rss_peak_outage?: number;
-  disk_growth_outage?: number;
-  targets_cpu_pct?: number;
-  vm_cpu_pct?: number;
+/** The harness' own commands for the reference agents (shared/bench/harness.mjs), for the idle scenario. */
+const PEER_COMMANDS: Record<string, string> = {
+  prometheus:
+    'prometheus --enable-feature=agent --config.file="$CONFIG" --storage.agent.path="$DATA_DIR" --web.listen-address=127.0.0.1:$PORT',
+  vmagent:
+    'vmagent -promscrape.config="$CONFIG" -promscrape.config.strictParse=false -remoteWrite.url="$RW_URL" -remoteWrite.tmpDataPath="$DATA_DIR" -httpListenAddr=127.0.0.1:$PORT',
+};
+
+const envName = (agent: string): string => agent.toUpperCase().replace(/[^A-Z0-9]/g, '_');
+
+function agentsOf(e: NodeJS.ProcessEnv): string[] {
+  return (e.AGENTS ?? 'prometheus vmagent ours').split(/[\s,]+/).filter(Boolean);
 }
 
-interface HarnessConfig {
-  T: number;
-  S: number;
-  interval: number;
-  window: number;
-  outage: number;
-  catchupMax: number;
-  runDir: string;
+function log(msg: string): void {
+  console.log(`bench: ${msg}`);
 }
 
-interface Results {
-  config: HarnessConfig;
-  results: AgentResult[];
-}
+// ---- our executable --------------------------------------------------------------------------------
 
 function newestMtime(dir: string): number {
   let newest = 0;
@@ -96,35 +90,26 @@ function newestMtime(dir: string): number {
   return newest;
 }
 
-function ensureBuilt(bundle: string, node: string): void {
+/** Builds dist/outpost with `npm run build:sea` when it is older than what goes into it (BENCH_BUILD decides). */
+function ensureExecutable(exe: string): void {
   const mode = env.BENCH_BUILD;
   let stale: boolean;
   if (mode === '1') stale = true;
   else if (mode === '0') stale = false;
   else {
-    const built = existsSync(bundle) ? statSync(bundle).mtimeMs : 0;
-    const sources = Math.max(
-      newestMtime(path.join(root, 'src')),
-      newestMtime(path.join(root, 'tui')),
-      statSync(path.join(root, 'package.json')).mtimeMs,
-    );
-    stale = built < sources;
+    const built = existsSync(exe) ? statSync(exe).mtimeMs : 0;
+    const inputs = [newestMtime(path.join(root, 'src')), newestMtime(path.join(root, 'tui'))];
+    for (const f of ['package.json', 'sea-config.json'])
+      if (existsSync(path.join(root, f))) inputs.push(statSync(path.join(root, f)).mtimeMs);
+    stale = built < Math.max(...inputs);
   }
   if (!stale) {
-    if (!existsSync(bundle)) throw new Error(`${bundle} does not exist and BENCH_BUILD=0`);
+    if (!existsSync(exe)) throw new Error(`${exe} does not exist and BENCH_BUILD=0`);
     return;
   }
-  console.log('bench: building dist/outpost.mjs');
-  const r = spawnSync(node, [path.join(root, 'scripts/build.ts')], { cwd: root, stdio: 'inherit' });
-  if (r.status !== 0) throw new Error(`build failed (status ${r.status ?? r.signal})`);
-}
-
-function locateHarness(): string {
-  const given = env.BENCH_HARNESS;
-  const p = given ? path.resolve(given) : path.resolve(root, '..', 'shared', 'bench', 'run.sh');
-  const script = existsSync(p) && statSync(p).isDirectory() ? path.join(p, 'run.sh') : p;
-  if (!existsSync(script)) throw new Error(`harness not found at ${script} (set BENCH_HARNESS)`);
-  return script;
+  log('building dist/outpost (npm run build:sea)');
+  const r = spawnSync('npm', ['run', 'build:sea'], { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) throw new Error(`npm run build:sea failed (status ${r.status ?? r.signal})`);
 }
 
 function projectNode(): string {
@@ -137,6 +122,127 @@ function projectNode(): string {
 /** Single-quotes for bash: the harness runs the command as `bash -c "exec …"`. */
 function q(s: string): string {
   return `'${s.replaceAll("'", `'\\''`)}'`;
+}
+
+interface Ours {
+  cmd: string;
+  /** Files whose page cache is evicted before each scenario. */
+  files: string[];
+  version: string;
+}
+
+const OUR_FLAGS =
+  '--config.file="$CONFIG" --storage.agent.path="$DATA_DIR" --web.listen-address=127.0.0.1:$PORT --no-tui';
+
+function resolveOurs(): Ours {
+  const given = env.AGENT_CMD_OURS;
+  if (given) return { cmd: given, files: [], version: env.AGENT_VERSION_OURS ?? 'outpost (AGENT_CMD_OURS)' };
+  const bundleGiven = env.BENCH_BUNDLE;
+  if (env.BENCH_NODE_FLAGS && !bundleGiven) {
+    throw new Error(
+      'BENCH_NODE_FLAGS applies to a bundle run under node: set BENCH_BUNDLE too (e.g. BENCH_BUNDLE=dist/outpost.mjs)',
+    );
+  }
+  const versionOf = (argv: string[]): string =>
+    spawnSync(argv[0], [...argv.slice(1), '--version'], { encoding: 'utf8' })
+      .stdout?.split('\n')[0]
+      ?.trim() || 'outpost';
+  if (bundleGiven) {
+    const bundle = path.resolve(bundleGiven);
+    if (!existsSync(bundle)) throw new Error(`BENCH_BUNDLE ${bundle} does not exist`);
+    const node = projectNode();
+    const flags = env.BENCH_NODE_FLAGS ? ' ' + env.BENCH_NODE_FLAGS : '';
+    return {
+      cmd: `${q(node)}${flags} ${q(bundle)} ${OUR_FLAGS}`,
+      files: [node, bundle],
+      version: `${versionOf([node, bundle])} (bundle under node)`,
+    };
+  }
+  const exe = path.join(root, 'dist', 'outpost');
+  ensureExecutable(exe);
+  return { cmd: `${q(exe)} ${OUR_FLAGS}`, files: [exe], version: versionOf([exe]) };
+}
+
+// ---- page cache ------------------------------------------------------------------------------------
+
+function which(cmd: string): string | null {
+  const r = spawnSync('bash', ['-c', `command -v ${q(cmd)}`], { encoding: 'utf8' });
+  const p = r.stdout.trim();
+  return r.status === 0 && p.startsWith('/') ? p : null;
+}
+
+/** Bytes of the file in the page cache (fincore, util-linux), or undefined without fincore. */
+function resident(file: string): number | undefined {
+  const r = spawnSync('fincore', ['--bytes', '--noheadings', '--output=RES', file], { encoding: 'utf8' });
+  return r.status === 0 ? Number(r.stdout.trim()) : undefined;
+}
+
+const mibText = (b: number | undefined): string => (b === undefined ? '?' : `${(b / 2 ** 20).toFixed(1)} MiB`);
+
+/**
+ * Drops each agent's executable from the page cache (posix_fadvise DONTNEED through dd) so that every
+ * agent maps it from disk the same way: a file still cached from being written (a fresh build) can be
+ * mapped with large folios, which shows as tens of MiB more file-backed RSS. DONTNEED skips dirty pages
+ * and pages under writeback, which a build has just left behind, so the file is fsynced first (`sync
+ * FILE`). Pages a running process maps stay.
+ */
+function evictExecutables(ours: Ours, agents: string[]): void {
+  if (env.BENCH_EVICT === '0') return;
+  const files = new Set<string>();
+  if (agents.includes(OUR_NAME)) {
+    if (ours.files.length === 0) log('AGENT_CMD_OURS is set: its executable is not evicted from the page cache');
+    for (const f of ours.files) files.add(f);
+  }
+  for (const a of ['prometheus', 'vmagent']) {
+    if (!agents.includes(a)) continue;
+    const p = which(a);
+    if (p) files.add(p);
+  }
+  const done: string[] = [];
+  for (const f of files) {
+    const before = resident(f);
+    const synced = spawnSync('sync', [f], { encoding: 'utf8' });
+    if (synced.status !== 0) log(`could not fsync ${f}: ${synced.stderr.trim() || synced.status}`);
+    const r = spawnSync('dd', [`if=${f}`, 'iflag=nocache', 'count=0', 'status=none'], { encoding: 'utf8' });
+    if (r.status !== 0) {
+      log(`could not evict ${f} from the page cache: ${r.stderr.trim() || r.status}`);
+      continue;
+    }
+    const after = resident(f);
+    done.push(`${f} (${mibText(before)} -> ${mibText(after)}${after ? ', the rest mapped by running processes' : ''})`);
+  }
+  if (done.length) log(`page cache evicted: ${done.join(', ')}`);
+}
+
+// ---- harness ---------------------------------------------------------------------------------------
+
+function locateHarness(): string {
+  const given = env.BENCH_HARNESS;
+  const p = given ? path.resolve(given) : path.resolve(root, '..', 'shared', 'bench', 'run.sh');
+  const script = isDir(p) ? path.join(p, 'run.sh') : p;
+  if (!existsSync(script)) throw new Error(`harness not found at ${script} (set BENCH_HARNESS)`);
+  return script;
+}
+
+/**
+ * The harness' baseline results (measured on a quieter host) with the same T, S and interval, if any:
+ * bench/README.md explains why CPU is compared through them.
+ */
+function baselineLookup(harness: string | null): BaselineLookup {
+  const dir = env.BENCH_BASELINE_DIR ?? (harness ? path.join(path.dirname(harness), 'baseline') : null);
+  if (!dir || !existsSync(dir)) return () => null;
+  return (c: RunConfig) => {
+    for (const f of readdirSync(dir)) {
+      if (!f.endsWith('.json')) continue;
+      try {
+        const b = readResults(path.join(dir, f));
+        if (b.config.T === c.T && b.config.S === c.S && b.config.interval === c.interval) return b;
+      } catch {
+        // Not a results file.
+      }
+    }
+    return null;
+  };
 }
 
 /** Resolves true when nothing listens on 127.0.0.1:port (we could bind it). */
@@ -158,21 +264,24 @@ async function busyPorts(e: NodeJS.ProcessEnv): Promise<number[]> {
   const base = n('BASE_PORT', 20000);
   const ports = [n('VM_PORT', 8428), n('CTRL_PORT', 19999)];
   for (let i = 0; i < n('T', 50); i++) ports.push(base + i);
-  const agents = (e.AGENTS ?? 'prometheus vmagent ours').split(/[\s,]+/).filter(Boolean);
   const builtin: Record<string, number> = { prometheus: 9090, vmagent: 8429 };
-  for (const [i, a] of agents.entries())
-    ports.push(n(`AGENT_PORT_${a.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`, builtin[a] ?? 9300 + i));
+  agentsOf(e).forEach((a, i) => {
+    ports.push(n(`AGENT_PORT_${envName(a)}`, builtin[a] ?? 9300 + i));
+  });
   const busy: number[] = [];
   for (const p of ports) if (!(await portFree(p))) busy.push(p);
   return busy;
 }
 
-function loadavg(): string {
-  return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+function busyMessage(busy: number[]): string {
+  return `ports already in use on 127.0.0.1: ${busy.join(', ')}. Another benchmark (or agent) is running; wait for it, or move this run with BASE_PORT / CTRL_PORT / VM_PORT / AGENT_PORT_<NAME>.`;
 }
 
-function stamp(): string {
-  return new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
+/** The scenario's harness variables under the environment's: a variable set (non-empty) in the environment wins. */
+function scenarioEnv(s: Scenario, base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const e: NodeJS.ProcessEnv = { ...base };
+  for (const [k, v] of Object.entries(s.env)) if (!base[k]) e[k] = v;
+  return e;
 }
 
 function runHarness(script: string, childEnv: NodeJS.ProcessEnv): Promise<number> {
@@ -196,277 +305,181 @@ function runHarness(script: string, childEnv: NodeJS.ProcessEnv): Promise<number
   });
 }
 
-// ---- summary -----------------------------------------------------------------------------------
+// ---- scenarios -------------------------------------------------------------------------------------
 
-interface Metric {
-  label: string;
-  get: (r: AgentResult, c: HarnessConfig) => number | null | undefined;
-  fmt: (v: number) => string;
-  goal?: number;
-  /** Ratios are meaningless for counts that are usually zero. */
-  ratio: boolean;
+interface Run {
+  outcome: ScenarioOutcome;
+  /** Non-zero: the harness failed (its status), or no results (1). */
+  status: number;
 }
 
-const METRICS: Metric[] = [
-  {
-    label: 'CPU s / 1M samples',
-    get: (r) => r.cpu_s_per_1M,
-    fmt: (v) => v.toFixed(2),
-    goal: GOALS.cpuPer1M,
-    ratio: true,
-  },
-  {
-    label: 'RSS B / series (avg)',
-    get: (r) => r.rss_bytes_per_series,
-    fmt: (v) => v.toFixed(0),
-    goal: GOALS.rssPerSeries,
-    ratio: true,
-  },
-  { label: 'RSS MiB avg', get: (r) => mibOf(r.rss_avg), fmt: (v) => v.toFixed(1), ratio: true },
-  { label: 'RSS MiB peak', get: (r) => mibOf(r.rss_peak), fmt: (v) => v.toFixed(1), ratio: true },
-  {
-    label: 'catch-up s',
-    get: (r, c) => (c.outage > 0 ? (r.catchup_s ?? Infinity) : undefined),
-    fmt: (v) => (Number.isFinite(v) ? v.toFixed(1) : 'never'),
-    goal: GOALS.catchupS,
-    ratio: true,
-  },
-  {
-    label: 'samples lost',
-    get: (r, c) => (c.outage > 0 ? r.samples_lost : undefined),
-    fmt: (v) => String(v),
-    goal: GOALS.lost,
-    ratio: false,
-  },
-  {
-    label: 'samples extra (dups)',
-    get: (r, c) => (c.outage > 0 ? r.samples_extra : undefined),
-    fmt: (v) => String(v),
-    ratio: false,
-  },
-  {
-    label: 'delivered / expected %',
-    get: (r) =>
-      r.delivered !== undefined && r.expected_incl_auto ? (100 * r.delivered) / r.expected_incl_auto : undefined,
-    fmt: (v) => v.toFixed(1),
-    ratio: false,
-  },
-  { label: 'samples/s', get: (r) => r.samples_per_s, fmt: (v) => v.toFixed(0), ratio: false },
-  // No ratio: vmagent keeps ~57 B on disk in steady state, so any ratio against it is noise.
-  {
-    label: 'WAL/buffer MiB (window end)',
-    get: (r) => mibOf(r.disk_end_window),
-    fmt: (v) => v.toFixed(1),
-    ratio: false,
-  },
-];
-
-function mibOf(b: number | undefined): number | undefined {
-  return b === undefined ? undefined : b / 2 ** 20;
+async function runHarnessScenario(s: Scenario, runDir: string, harness: string, ours: Ours): Promise<Run> {
+  const e = scenarioEnv(s, env);
+  e.RUN_DIR = runDir;
+  e.AGENT_CMD_OURS = ours.cmd;
+  e.AGENT_COUNTERS_OURS ??= OUR_COUNTERS;
+  e.AGENT_VERSION_OURS ??= ours.version;
+  const outcome: ScenarioOutcome = { name: s.name, scenario: s, runDir };
+  const busy = await busyPorts(e);
+  if (busy.length > 0) {
+    outcome.error = busyMessage(busy);
+    console.error(`bench: ${s.name}: ${outcome.error}`);
+    return { outcome, status: 1 };
+  }
+  const status = await runHarness(harness, e);
+  const file = path.join(runDir, RESULTS_FILE);
+  if (!existsSync(file)) {
+    outcome.error = `harness exited ${status} without ${file}`;
+    console.error(`bench: ${s.name}: ${outcome.error}`);
+    return { outcome, status: status || 1 };
+  }
+  outcome.res = readResults(file);
+  return { outcome, status };
 }
 
-function cellOf(m: Metric, r: AgentResult | undefined, c: HarnessConfig): number | undefined {
-  if (!r || r.error) return undefined;
-  const v = m.get(r, c);
-  return v === null || v === undefined || Number.isNaN(v) ? undefined : v;
+function seconds(name: string, dflt: number): number {
+  const v = env[name];
+  if (v === undefined || v === '') return dflt;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`${name}: "${v}" is not a number of seconds`);
+  return n;
 }
 
-function ratioText(ours: number | undefined, ref: number | undefined): string {
-  if (ours === undefined || ref === undefined) return '';
-  if (!Number.isFinite(ours) || !Number.isFinite(ref)) return '';
-  if (ref === 0) return ours === 0 ? ' (1.00x)' : '';
-  return ` (${(ours / ref).toFixed(2)}x)`;
-}
-
-function renderTable(rows: string[][]): string {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  const line = (r: string[]): string => '| ' + r.map((c, i) => c.padEnd(widths[i])).join(' | ') + ' |';
-  return [line(rows[0]), '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|', ...rows.slice(1).map(line)].join(
-    '\n',
-  );
-}
-
-/**
- * The harness' baseline results (measured on a quieter host) with the same T, S and interval, if any:
- * bench/README.md explains why CPU is compared through them.
- */
-function findBaseline(harness: string, c: HarnessConfig): Results | null {
-  const dir = env.BENCH_BASELINE_DIR ?? path.join(path.dirname(harness), 'baseline');
-  if (!existsSync(dir)) return null;
-  for (const f of readdirSync(dir)) {
-    if (!f.endsWith('.json')) continue;
-    try {
-      const b = JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as Results;
-      if (b.config.T === c.T && b.config.S === c.S && b.config.interval === c.interval) return b;
-    } catch {
-      // Not a results file.
+async function runIdleScenario(s: Scenario, runDir: string, ours: Ours): Promise<Run> {
+  const outcome: ScenarioOutcome = { name: s.name, scenario: s, runDir };
+  const agents: SelfScrapeAgent[] = [];
+  for (const name of agentsOf(env)) {
+    const U = envName(name);
+    const cmd = name === OUR_NAME ? ours.cmd : (env[`AGENT_CMD_${U}`] ?? PEER_COMMANDS[name]);
+    if (!cmd) {
+      log(`idle: no command for agent ${name} (set AGENT_CMD_${U}); skipped`);
+      continue;
     }
+    const args = env[`AGENT_ARGS_${U}`];
+    const port = env[`AGENT_PORT_${U}`] ? Number(env[`AGENT_PORT_${U}`]) : undefined;
+    agents.push({ name, cmd: args ? `${cmd} ${args}` : cmd, port });
   }
-  return null;
+  try {
+    outcome.res = await runSelfScrape({
+      runDir,
+      agents,
+      warmupS: seconds('BENCH_IDLE_WARMUP', 30),
+      windowS: seconds('BENCH_IDLE_WINDOW', 120),
+    });
+    return { outcome, status: 0 };
+  } catch (e) {
+    outcome.error = e instanceof Error ? e.message : String(e);
+    console.error(`bench: idle: ${outcome.error}`);
+    return { outcome, status: 1 };
+  }
 }
 
-let baselineOf: (c: HarnessConfig) => Results | null = () => null;
-
-/**
- * CPU seconds depend on the host and on whatever else runs on it, so the reference agents of this run
- * serve as a yardstick: ours x (reference on the baseline host / reference now) is what ours would
- * have measured on the baseline host, the host the goals were set on.
- */
-function normalized(res: Results, ours: AgentResult | undefined, refs: AgentResult[]): string[] {
-  const base = baselineOf(res.config);
-  if (!base || !ours || ours.error || ours.cpu_s_per_1M === undefined) return [];
-  const lines: string[] = [];
-  for (const r of refs) {
-    const b = base.results.find((x) => x.agent === r.agent);
-    if (!b || r.error || !r.cpu_s_per_1M || !b.cpu_s_per_1M) continue;
-    const scale = b.cpu_s_per_1M / r.cpu_s_per_1M;
-    const est = ours.cpu_s_per_1M * scale;
-    lines.push(
-      `CPU scaled through ${r.agent}: it took ${r.cpu_s_per_1M.toFixed(2)} s/1M here and ${b.cpu_s_per_1M.toFixed(2)} on the baseline host (x${scale.toFixed(2)}), ` +
-        `so ours ~ ${est.toFixed(2)} s/1M there (goal <= ${GOALS.cpuPer1M}: ${est <= GOALS.cpuPer1M ? 'met' : 'missed'})`,
-    );
-  }
-  return lines;
+function loadavg(): string {
+  return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 }
 
-function summarize(res: Results, ourName: string, loadAtEnd?: string): string {
-  const c = res.config;
-  const ours = res.results.find((r) => r.agent === ourName);
-  const refs = res.results.filter((r) => r.agent !== ourName);
-  const out: string[] = [];
-  out.push(
-    `Outpost vs reference agents, T=${c.T} S=${c.S} every ${c.interval}s, window ${c.window}s, outage ${c.outage}s (${c.runDir})`,
-  );
-  for (const r of res.results) if (r.error) out.push(`!! ${r.agent} was not measured: ${r.error}`);
-  for (const r of res.results) {
-    if (r.error || r.delivered === undefined || !r.expected_incl_auto) continue;
-    const f = r.delivered / r.expected_incl_auto;
-    // Window edges move this by a few tenths of a percent; far more means a second writer or scraper.
-    if (f > 1.03 || (r.samples_extra ?? 0) > 0) {
-      out.push(
-        `!! ${r.agent}: delivered ${(100 * f).toFixed(1)}% of expected, ${r.samples_extra ?? 0} extra samples: another process probably used the same targets or receiver during its run; do not trust this row`,
-      );
-    } else if (f < 0.97) {
-      out.push(
-        `!! ${r.agent}: delivered only ${(100 * f).toFixed(1)}% of what its targets served during the window: it fell behind (see agent-${r.agent}.log and timeseries-${r.agent}.csv in the run directory)`,
-      );
-    }
-  }
-  if (!ours) {
-    out.push(`(no "${ourName}" result in this run: showing the reference agents only)`);
-  }
-  const header = [
-    'metric',
-    ourName,
-    ...refs.map((r) => `${r.agent} (${ourName}/${r.agent})`),
-    'goal',
-    ourName + ' vs goal',
-  ];
-  const rows: string[][] = [header];
-  for (const m of METRICS) {
-    const o = cellOf(m, ours, c);
-    const row = [m.label, o === undefined ? '-' : m.fmt(o)];
-    for (const r of refs) {
-      const v = cellOf(m, r, c);
-      row.push(v === undefined ? '-' : m.fmt(v) + (m.ratio ? ratioText(o, v) : ''));
-    }
-    if (
-      m.goal === undefined ||
-      (m.label === 'catch-up s' && c.outage === 0) ||
-      (m.label === 'samples lost' && c.outage === 0)
-    ) {
-      row.push('', '');
-    } else {
-      row.push(
-        `<= ${m.goal}`,
-        o === undefined ? '?' : o <= m.goal ? 'met' : `MISSED (${(o / (m.goal || 1)).toFixed(2)}x)`,
-      );
-    }
-    rows.push(row);
-  }
-  out.push(renderTable(rows));
-  out.push(...normalized(res, ours, refs));
-  const shapeOk =
-    c.T === GOAL_SHAPE.T &&
-    c.S === GOAL_SHAPE.S &&
-    c.interval === GOAL_SHAPE.interval &&
-    (c.outage === 0 || c.outage === GOAL_SHAPE.outage);
-  if (!shapeOk)
-    out.push(
-      `note: the goals are set for T=${GOAL_SHAPE.T} S=${GOAL_SHAPE.S} every ${GOAL_SHAPE.interval}s with a ${GOAL_SHAPE.outage}s outage; this run has another shape.`,
-    );
-  if (c.outage === 0) out.push('note: OUTAGE=0, so catch-up and loss were not measured.');
-  const side = res.results
-    .filter((r) => !r.error)
-    .map(
-      (r) =>
-        `${r.agent}: targets ${r.targets_cpu_pct?.toFixed(1)}% / victoria-metrics ${r.vm_cpu_pct?.toFixed(1)}% CPU`,
-    );
-  if (side.length) out.push(`side load during each window (not counted in the agent's CPU): ${side.join('; ')}`);
-  if (loadAtEnd)
-    out.push(
-      `load average at the end: ${loadAtEnd} (${os.availableParallelism()} cores; other work inflates every agent's CPU s/1M)`,
-    );
-  return out.join('\n');
+function stamp(): string {
+  return new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
 }
 
-// ---- main --------------------------------------------------------------------------------------
+// ---- --summary -------------------------------------------------------------------------------------
+
+/** A results.json, a scenario's run dir, or a parent run dir with one subdirectory per scenario. */
+function outcomesAt(p: string): ScenarioOutcome[] {
+  const direct = isDir(p) ? path.join(p, RESULTS_FILE) : p;
+  if (existsSync(direct) && !isDir(direct)) {
+    const res = readResults(direct);
+    const dir = path.dirname(direct);
+    const scenario = scenarioOf(res, path.basename(dir));
+    return [{ name: scenario?.name ?? path.basename(dir), scenario, runDir: dir, res }];
+  }
+  if (!isDir(p)) throw new Error(`${p}: no such file or directory`);
+  const out: ScenarioOutcome[] = [];
+  for (const name of SCENARIO_NAMES) {
+    const file = path.join(p, name, RESULTS_FILE);
+    if (existsSync(file))
+      out.push({ name, scenario: SCENARIOS[name], runDir: path.join(p, name), res: readResults(file) });
+  }
+  if (out.length === 0)
+    throw new Error(
+      `${p}: neither a ${RESULTS_FILE} nor a run directory with ${SCENARIO_NAMES.join('/')}/${RESULTS_FILE}`,
+    );
+  return out;
+}
+
+function report(outcomes: ScenarioOutcome[], lookup: BaselineLookup): string {
+  const parts = outcomes.map((o) => scenarioText(o, OUR_NAME, lookup));
+  if (outcomes.length > 1) parts.push(combinedText(outcomes, OUR_NAME));
+  return parts.join('\n\n');
+}
+
+function reprint(p: string): number {
+  let harness: string | null = null;
+  try {
+    harness = locateHarness();
+  } catch {
+    // No harness around: no baseline scaling either.
+  }
+  console.log(report(outcomesAt(path.resolve(p)), baselineLookup(harness)));
+  return 0;
+}
+
+// ---- main ------------------------------------------------------------------------------------------
 
 async function main(): Promise<number> {
-  // `--summary=RUN_DIR/results.json` only re-prints the comparison of an earlier run.
   const summaryOf = process.argv.find((a) => a.startsWith('--summary='))?.slice('--summary='.length);
-  if (summaryOf) {
-    try {
-      const harness = locateHarness();
-      baselineOf = (c) => findBaseline(harness, c);
-    } catch {
-      // No harness around: no baseline scaling either.
-    }
-    console.log(summarize(JSON.parse(readFileSync(summaryOf, 'utf8')) as Results, 'ours'));
-    return 0;
-  }
-  const node = projectNode();
-  const bundle = env.BENCH_BUNDLE ? path.resolve(env.BENCH_BUNDLE) : path.join(root, 'dist', 'outpost.mjs');
-  const ourName = 'ours';
-  const childEnv: NodeJS.ProcessEnv = { ...env };
-  const busy = await busyPorts(env);
-  if (busy.length > 0) {
-    console.error(
-      `bench: ports already in use on 127.0.0.1: ${busy.join(', ')}. Another benchmark (or agent) is running; ` +
-        'wait for it, or move this run with BASE_PORT / CTRL_PORT / VM_PORT / AGENT_PORT_<NAME>.',
-    );
-    return 1;
-  }
-  if (!env.AGENT_CMD_OURS) {
-    if (env.BENCH_BUNDLE) {
-      if (!existsSync(bundle)) throw new Error(`BENCH_BUNDLE ${bundle} does not exist`);
-    } else ensureBuilt(bundle, node);
-    const flags = env.BENCH_NODE_FLAGS ? ' ' + env.BENCH_NODE_FLAGS : '';
-    childEnv.AGENT_CMD_OURS = `${q(node)}${flags} ${q(bundle)} --config.file="$CONFIG" --storage.agent.path="$DATA_DIR" --web.listen-address=127.0.0.1:$PORT --no-tui`;
-  }
-  childEnv.AGENT_COUNTERS_OURS ??= OUR_COUNTERS;
-  if (existsSync(bundle))
-    childEnv.AGENT_VERSION_OURS ??=
-      spawnSync(node, [bundle, '--version'], { encoding: 'utf8' }).stdout?.split('\n')[0]?.trim() || 'outpost';
-  const runDir = (childEnv.RUN_DIR ??= path.join('/tmp', `bench-run-${stamp()}`));
-  const harness = locateHarness();
-  baselineOf = (c) => findBaseline(harness, c);
-  const load = loadavg();
-  console.log(`bench: harness ${harness}, RUN_DIR ${runDir}, load average ${load}`);
-  console.log(`bench: AGENT_CMD_OURS=${childEnv.AGENT_CMD_OURS}`);
+  if (summaryOf) return reprint(summaryOf);
 
-  const status = await runHarness(harness, childEnv);
-  const file = path.join(runDir, 'results.json');
-  if (!existsSync(file)) {
-    console.error(`bench: harness exited ${status} without ${file}`);
-    return status || 1;
+  const scenarios = selectScenarios(env.BENCH_SCENARIOS);
+  const needsHarness = scenarios.some((s) => s.kind === 'harness');
+  const harness = needsHarness ? locateHarness() : null;
+  for (const s of scenarios.filter((x) => x.kind === 'harness')) {
+    const busy = await busyPorts(scenarioEnv(s, env));
+    if (busy.length > 0) {
+      console.error(`bench: ${busyMessage(busy)}`);
+      return 1;
+    }
   }
-  const res = JSON.parse(readFileSync(file, 'utf8')) as Results;
-  const text = summarize(res, ourName, loadavg());
-  console.log('\n' + text);
-  writeFileSync(path.join(runDir, 'summary.md'), text + '\n');
-  if (status !== 0) return status;
-  return res.results.some((r) => r.error) ? 2 : 0;
+  const ours = resolveOurs();
+  const parent = env.RUN_DIR || path.join('/tmp', `bench-run-${stamp()}`);
+  mkdirSync(parent, { recursive: true });
+  const lookup = baselineLookup(harness);
+  log(
+    `scenarios ${scenarios.map((s) => s.name).join(', ')}; agents ${agentsOf(env).join(' ')}; RUN_DIR ${parent}; load average ${loadavg()}`,
+  );
+  log(`ours: ${ours.version}: ${ours.cmd}`);
+  if (harness) log(`harness ${harness}`);
+
+  const runs: Run[] = [];
+  for (const s of scenarios) {
+    const runDir = path.join(parent, s.name);
+    console.log(`\nbench: ===== scenario ${s.title} (${runDir}) =====`);
+    evictExecutables(ours, agentsOf(env));
+    const run =
+      s.kind === 'harness'
+        ? await runHarnessScenario(s, runDir, harness!, ours)
+        : await runIdleScenario(s, runDir, ours);
+    runs.push(run);
+    console.log('\n' + scenarioText(run.outcome, OUR_NAME, lookup));
+  }
+
+  const outcomes = runs.map((r) => r.outcome);
+  const load = loadavg();
+  const combined = combinedText(outcomes, OUR_NAME);
+  console.log('\n' + combined);
+  const tail = `load average at the end: ${load}; ours: ${ours.version}`;
+  console.log(tail);
+  const md = [`# npm run bench, ${new Date().toISOString()} (${parent})`, report(outcomes, lookup), tail].join('\n\n');
+  writeFileSync(path.join(parent, 'summary.md'), md + '\n');
+  writeFileSync(
+    path.join(parent, 'summary.json'),
+    JSON.stringify(summaryJson(parent, outcomes, OUR_NAME, load), null, 1) + '\n',
+  );
+  log(`summary in ${parent}/summary.{md,json}`);
+
+  const failed = runs.find((r) => r.status !== 0);
+  if (failed) return failed.status;
+  return outcomes.some((o) => o.res?.results.some((r) => r.error)) ? 2 : 0;
 }
 
 main().then(
