@@ -27,6 +27,7 @@ export class RemoteMetrics {
   readonly enqueueRetries: Counter<QL>;
   readonly sentBatchDuration: Histogram<QL>;
   readonly highestSent: Gauge<QL>;
+  readonly highestEnqueued: Gauge<QL>;
   readonly shards: Gauge<QL>;
   readonly shardsDesired: Gauge<QL>;
   readonly shardsMin: Gauge<QL>;
@@ -77,6 +78,8 @@ export class RemoteMetrics {
     this.enqueueRetries = counter('enqueue_retries_total', 'Total number of times enqueue has failed because a shards queue was full.');
     this.sentBatchDuration = new Histogram({ name: p + 'sent_batch_duration_seconds', help: 'Duration of send calls to the remote storage.', labelNames: L, buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 60, 120, 300], registers: [reg] });
     this.highestSent = gauge('queue_highest_sent_timestamp_seconds', 'Timestamp from a WAL sample, the highest timestamp successfully sent by this queue, in seconds since epoch.');
+    // Prometheus 3.7's per-queue lag metric (the global highest_timestamp_in_seconds stays, in agent/metrics.ts).
+    this.highestEnqueued = gauge('queue_highest_timestamp_seconds', 'Highest timestamp that was enqueued by this queue, in seconds since epoch; samples dropped before the queue (write relabeling, age limit) do not count.');
     this.shards = gauge('shards', 'The number of shards used for parallel sending to the remote storage.');
     this.shardsDesired = gauge('shards_desired', 'The number of shards that the queues shard calculation wants to run based on the rate of samples in vs. samples out.');
     this.shardsMin = gauge('shards_min', 'The minimum number of shards that the queue is allowed to run.');

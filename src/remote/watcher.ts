@@ -17,7 +17,8 @@ import {
 import { lastCheckpoint, listSegments, segmentName } from '../wal/segments.ts';
 import type { Clock } from '../util/clock.ts';
 import { errorMessage } from '../util/errors.ts';
-import type { QueueManager, WalPosition } from './queue-manager.ts';
+import type { WalPosition } from './queue-manager.ts';
+import type { WriteTo } from './write-to.ts';
 
 export interface WatcherOptions {
   walDir: string;
@@ -39,7 +40,7 @@ const READ_CHUNK = 1 << 20;
  */
 export class WalWatcher {
   private readonly opts: WatcherOptions;
-  private readonly qm: QueueManager;
+  private readonly qm: WriteTo;
   private stopped = false;
   private wakeFn: (() => void) | null = null;
   private unsubscribe: (() => void) | null = null;
@@ -56,7 +57,7 @@ export class WalWatcher {
   segment = -1;
   offset = 0;
 
-  constructor(qm: QueueManager, opts: WatcherOptions) {
+  constructor(qm: WriteTo, opts: WatcherOptions) {
     this.qm = qm;
     this.opts = opts;
   }
@@ -76,7 +77,7 @@ export class WalWatcher {
     this.unsubscribe?.();
     this.wake();
     // It may be parked on a full queue whose endpoint is down.
-    this.qm.shardProgress();
+    this.qm.wakeReader();
     await this.done;
   }
 
@@ -85,7 +86,7 @@ export class WalWatcher {
     if (segment > this.skipBelow) this.skipBelow = segment;
     this.wake();
     // It may be parked on a full queue with samples of a dropped segment.
-    this.qm.shardProgress();
+    this.qm.wakeReader();
   }
 
   private wake(): void {
@@ -285,11 +286,8 @@ export class WalWatcher {
 
   /** Waits for room in the queue's shards; false when the watcher should stop reading this segment. */
   private async waitForQueue(seg: number): Promise<boolean> {
-    const qm = this.qm;
-    if (this.stopped || qm.isStopping || seg < this.skipBelow) return false;
-    qm.metricsRef.enqueueRetries.inc(qm.labels());
-    await qm.waitForSpace();
-    return true;
+    if (this.stopped || seg < this.skipBelow) return false;
+    return this.qm.waitForSpace();
   }
 }
 

@@ -252,9 +252,9 @@ test('series churn: the RW2 interner is renumbered from the live series and enco
   const q = new QueueManager(cfg.remoteWrite[0], client, { clock: systemClock, log: memoryLogger('warn'), metrics: new RemoteMetrics(new Registry()), externalLabels: [], events: { onAcked: () => {} } });
   const n = 6000;
   for (let ref = 1; ref <= n; ref++) q.storeSeries(ref, labelsFromRecord({ __name__: 'churn', pod: `pod-${ref}` }));
-  t.is(q.interner.size, n + 3);
+  t.is(q.series.interner.size, n + 3);
   q.dropSeries(Array.from({ length: n - 1 }, (_, i) => i + 1));
-  t.is(q.interner.size, 4, 'only the live series\' strings remain');
+  t.is(q.series.interner.size, 4, 'only the live series\' strings remain');
   q.storeSeries(n + 1, labelsFromRecord({ __name__: 'new', pod: 'pod-new' }));
   q.start();
   const chunk = q.beginChunk({ segment: 0, offset: 1 });
