@@ -8,7 +8,9 @@ import { RemoteMetrics } from '../../src/remote/metrics.ts';
 import { decodeRequestV2, rw2, type DecodedRequestV2, type DecodedWriteRequest } from '../../src/remote/proto.ts';
 import { QueueManager } from '../../src/remote/queue-manager.ts';
 import { snappyUncompress } from '../../src/remote/snappy.ts';
-import { systemClock } from '../../src/util/clock.ts';
+import { FakeClock } from '../../src/util/clock.ts';
+import { seededRandom } from '../../src/util/random.ts';
+import { runUntil } from '../helpers/virtual-time.ts';
 import { labelsFromRecord } from '../../src/util/labels.ts';
 import type { Histogram } from '../../src/wal/records.ts';
 import { RwReceiver } from '../helpers/rw-receiver.ts';
@@ -249,7 +251,8 @@ class V2Client implements WriteClient {
 test('series churn: the RW2 interner is renumbered from the live series and encoding stays right', async (t) => {
   const cfg = parseConfig(`remote_write:\n  - url: http://127.0.0.1:1/w\n${V2}    queue_config:\n      batch_send_deadline: 10ms\n`, 't.yml');
   const client = new V2Client();
-  const q = new QueueManager(cfg.remoteWrite[0], client, { clock: systemClock, log: memoryLogger('warn'), metrics: new RemoteMetrics(new Registry()), externalLabels: [], events: { onAcked: () => {} } });
+  const clock = new FakeClock();
+  const q = new QueueManager(cfg.remoteWrite[0], client, { clock, random: seededRandom(1), log: memoryLogger('warn'), metrics: new RemoteMetrics(new Registry()), externalLabels: [], events: { onAcked: () => {} } });
   const n = 6000;
   for (let ref = 1; ref <= n; ref++) q.storeSeries(ref, labelsFromRecord({ __name__: 'churn', pod: `pod-${ref}` }));
   t.is(q.series.interner.size, n + 3);
@@ -261,7 +264,7 @@ test('series churn: the RW2 interner is renumbered from the live series and enco
   t.true(q.enqueue(n, T0, 1, false, chunk));
   t.true(q.enqueue(n + 1, T0, 2, false, chunk));
   q.endChunk();
-  t.true(await q.stop(5000));
+  t.true(await runUntil(clock, q.stop(5000)));
   const got = client.bodies.flatMap((b) => decodeRequestV2(snappyUncompress(b.body)).timeseries.map((ts) => ts.labels.map((l) => l.value).join(',')));
   t.deepEqual(got, [`churn,pod-${n}`, 'new,pod-new']);
 });
