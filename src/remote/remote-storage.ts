@@ -159,7 +159,7 @@ export class RemoteStorage {
 
   status(): RemoteStatus[] {
     const out: RemoteStatus[] = [];
-    const newest = this.opts.highestAppended();
+    const now = this.opts.clock.now();
     for (const ep of this.endpoints.values()) {
       const qm = ep.qm;
       const pos = ep.progress.position;
@@ -175,7 +175,7 @@ export class RemoteStorage {
         health: qm.failing ? 'down' : qm.sent > 0 || pending === 0 ? 'up' : 'unknown',
         lastError: qm.lastError,
         lastErrorAt: qm.lastErrorAt,
-        lagSeconds: newest > 0 && qm.highestSent > 0 ? Math.max(0, (newest - qm.highestSent) / 1000) : 0,
+        lagSeconds: lagSeconds(qm.oldestPending(), now),
         pendingSamples: pending,
         backlogBytes: pos ? this.opts.bytesAfter(pos) : 0,
         samplesSent: qm.sent,
@@ -188,4 +188,15 @@ export class RemoteStorage {
     }
     return out;
   }
+}
+
+/**
+ * Lag is the age of the oldest sample not yet acknowledged: it grows for as long as an endpoint
+ * takes nothing, from its first sample on. (Newest appended minus newest sent, Prometheus' alerting
+ * expression, reads 0 until the first success, because the highest sent timestamp is 0 until then.)
+ * The shards hold the oldest unacknowledged samples: the reader feeds them in WAL order, and waits
+ * while they are full.
+ */
+export function lagSeconds(oldestPending: number | null, now: number): number {
+  return oldestPending === null ? 0 : Math.max(0, (now - oldestPending) / 1000);
 }

@@ -28,7 +28,7 @@ export interface RemoteStatus {
   readonly lastError: string;
   /** ms since epoch, 0 = none. */
   readonly lastErrorAt: number;
-  /** Newest sample appended minus newest sample acknowledged by this endpoint, in seconds. */
+  /** Age of the oldest sample this endpoint has not acknowledged yet, in seconds (0 when nothing waits). */
   readonly lagSeconds: number;
   readonly pendingSamples: number;
   /** WAL bytes this endpoint has not acknowledged yet. */

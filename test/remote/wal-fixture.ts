@@ -14,7 +14,8 @@ import type { WriteClient } from '../../src/remote/client.ts';
 import type { MetadataSource } from '../../src/remote/queue-manager.ts';
 import { RemoteStorage } from '../../src/remote/remote-storage.ts';
 import { ByteWriter } from '../../src/util/bytes.ts';
-import { systemClock } from '../../src/util/clock.ts';
+import { systemClock, type Clock } from '../../src/util/clock.ts';
+import type { RemoteStatus } from '../../src/status/types.ts';
 import { labelsFromRecord } from '../../src/util/labels.ts';
 import {
   encodeExemplars,
@@ -52,6 +53,9 @@ export interface WalRemote {
    * answered before the queue has counted the response.
    */
   settled(name: string, want: number, extra?: Record<string, string>): Promise<number>;
+  status(): RemoteStatus[];
+  /** Stops the endpoints (flushing as shutdown does); whether everything was delivered. */
+  stopRemote(): Promise<boolean>;
   stop(): Promise<void>;
 }
 
@@ -66,7 +70,7 @@ export function rwYaml(url: string, extra = '', queue = ''): string {
 
 export async function startWalRemote(
   yaml: string,
-  opts: { metadataSource?: MetadataSource; makeClient?: (cfg: RemoteWriteConfig) => WriteClient; flushDeadlineMs?: number } = {},
+  opts: { metadataSource?: MetadataSource; makeClient?: (cfg: RemoteWriteConfig) => WriteClient; flushDeadlineMs?: number; clock?: Clock } = {},
 ): Promise<WalRemote> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'outpost-rwproto-'));
   const walDir = path.join(dir, 'wal');
@@ -76,7 +80,7 @@ export async function startWalRemote(
   const remote = new RemoteStorage({
     dataDir: dir,
     walDir,
-    clock: systemClock,
+    clock: opts.clock ?? systemClock,
     log,
     registry,
     userAgent: 'outpost-test',
@@ -142,6 +146,8 @@ export async function startWalRemote(
       await writer.flush();
     },
     metric,
+    status: () => remote.status(),
+    stopRemote: () => remote.stop(),
     async settled(name, want, extra) {
       const end = Date.now() + 5000;
       for (;;) {

@@ -1,3 +1,5 @@
+import { durationFormats } from '../../status/format.ts';
+
 /**
  * The UI's browser script, served as /static/outpost.js. Plain ES2020 with no dependencies; it
  * renders every page from the public HTTP API (relative URLs, so route prefixes just work) and
@@ -5,8 +7,10 @@
  * Kept free of backticks and dollar-brace so it can live in this template literal.
  * Non-ASCII characters are written as \u escapes: esbuild cannot escape them inside String.raw,
  * and a single one makes V8 hold the whole bundle's source as a two-byte string.
+ *
+ * Durations are formatted by src/status/format.ts, whose source is prepended (the same code as the dashboard's).
  */
-export const CLIENT_JS = String.raw`
+export const CLIENT_JS = 'var outpostDurationFormats = ' + durationFormats.toString() + ';\n' + String.raw`
 (function () {
   'use strict';
   var REFRESH_MS = 5000;
@@ -65,22 +69,16 @@ export const CLIENT_JS = String.raw`
     while (n >= 1024 && i < u.length - 1) { n /= 1024; i++; }
     return (i === 0 ? String(n) : n.toFixed(n < 10 ? 2 : 1)) + ' ' + u[i];
   }
-  function fmtSeconds(s) {
-    if (!(s >= 0) || !isFinite(s)) return '\u2013';
-    if (s < 1) return (s * 1000).toFixed(s < 0.01 ? 2 : 1) + ' ms';
-    if (s < 60) return s.toFixed(s < 10 ? 2 : 1) + ' s';
-    var m = Math.floor(s / 60), sec = Math.round(s % 60);
-    if (m < 60) return m + 'm ' + sec + 's';
-    var hr = Math.floor(m / 60);
-    if (hr < 48) return hr + 'h ' + (m % 60) + 'm';
-    return Math.floor(hr / 24) + 'd ' + (hr % 24) + 'h';
-  }
+  // The dashboard's duration style, from src/status/format.ts (prepended to this script).
+  var fmt = outpostDurationFormats();
+  function fmtSeconds(s) { return fmt.seconds(s); }
+  function fmtDuration(s) { return fmt.duration(s * 1000); }
   function isZeroTime(iso) { return !iso || iso.indexOf('0001-01-01') === 0; }
   function ago(iso) {
     if (isZeroTime(iso)) return 'never';
     var d = (Date.now() - Date.parse(iso)) / 1000;
     if (d < 0) d = 0;
-    return fmtSeconds(d) + ' ago';
+    return fmtDuration(d) + ' ago';
   }
   function timeEl(iso) {
     if (isZeroTime(iso)) return h('span', { class: 'muted', text: 'never' });
@@ -235,7 +233,7 @@ export const CLIENT_JS = String.raw`
         panel('ov-agent', 'Agent', null, kv([
           ['Phase', wal.phase],
           ['Version', build.version],
-          ['Uptime', fmtSeconds(uptime)],
+          ['Uptime', fmtDuration(uptime)],
           ['Last config reload', h('span', null, okBadge(rt.reloadConfigSuccess, 'ok', 'failed'), ' ', timeEl(rt.lastConfigTime))],
         ]), false),
         panel('ov-targets', 'Targets', null, [
@@ -293,7 +291,7 @@ export const CLIENT_JS = String.raw`
           h('td', null, badge(t.health)),
           h('td', null, labelList(t.labels, 'Target labels')),
           h('td', { class: 'nowrap' }, timeEl(t.lastScrape)),
-          h('td', { class: 'num' }, isZeroTime(t.lastScrape) ? '\u2013' : fmtSeconds(t.lastScrapeDuration)),
+          h('td', { class: 'num' }, isZeroTime(t.lastScrape) ? '\u2013' : fmt.scrapeDuration(t.lastScrapeDuration * 1000)),
           h('td', { class: 'num' }, t.scrapeInterval || '\u2013'),
           h('td', { class: 'error' }, t.lastError || ''));
       });
