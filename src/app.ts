@@ -230,7 +230,7 @@ export class Agent {
     if (this.ready) await this.storage.flushWal();
     log.info('Stopping remote storage', { flush_deadline: this.flags.flushDeadline });
     const drained = await this.remote.stop();
-    if (!drained) log.warn('Remote write did not drain before the flush deadline; unsent data stays in the WAL and is sent after restart');
+    if (!drained) log.warn('Remote write stopped with data unsent (endpoint failing or flush deadline reached); it stays in the WAL and is sent after restart');
     await this.storage.close();
     this.walStats.stop();
     this.hub.stop();

@@ -1,14 +1,14 @@
 import type { Registry } from 'prom-client';
 import type { RemoteWriteConfig } from '../config/types.ts';
 import type { Logger } from '../log/logger.ts';
-import type { RemoteStatus } from '../status/types.ts';
+import type { RemoteFlushStatus, RemoteStatus } from '../status/types.ts';
 import type { Clock } from '../util/clock.ts';
 import type { Labels } from '../util/labels.ts';
 import { redactUrl } from '../config/redact.ts';
 import { HttpWriteClient, type WriteClient } from './client.ts';
 import { RemoteMetrics } from './metrics.ts';
 import { ProgressFile } from './progress.ts';
-import { QueueManager, type MetadataSource, type WalPosition } from './queue-manager.ts';
+import { QueueManager, type FlushState, type MetadataSource, type WalPosition } from './queue-manager.ts';
 import { WalWatcher } from './watcher.ts';
 
 export type { MetadataMetricType, MetadataSource, MetricMetadataEntry } from './queue-manager.ts';
@@ -184,10 +184,15 @@ export class RemoteStorage {
         samplesFailed: qm.failed,
         sendRate: qm.sendRate(),
         shards: qm.shardCount,
+        ...flushStatus(qm.flushState, qm.flushDeadline),
       });
     }
     return out;
   }
+}
+
+function flushStatus(state: FlushState, deadlineAt: number): { flush?: RemoteFlushStatus } {
+  return state === 'running' ? {} : { flush: { state, deadlineAt } };
 }
 
 /**

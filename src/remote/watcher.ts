@@ -96,6 +96,8 @@ export class WalWatcher {
   }
 
   private waitForWrite(): Promise<void> {
+    // stop() may have come while a read was in flight: its wake-up found no waiter then.
+    if (this.stopped) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = this.opts.clock.setTimeout(() => {
         this.wakeFn = null;

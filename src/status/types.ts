@@ -40,6 +40,19 @@ export interface RemoteStatus {
   /** Samples per second acknowledged, averaged over the last few seconds. */
   readonly sendRate: number;
   readonly shards: number;
+  /** Only while the agent stops: how this endpoint's final flush stands. */
+  readonly flush?: RemoteFlushStatus;
+}
+
+/**
+ * An endpoint's shutdown flush: 'draining' while the endpoint takes what is queued, 'done' when all
+ * went out, 'gave_up' when it stopped with data unsent (endpoint failing, deadline, or quit now).
+ * Unsent data stays in the WAL and is sent after the restart.
+ */
+export interface RemoteFlushStatus {
+  readonly state: 'draining' | 'done' | 'gave_up';
+  /** ms since epoch when the flush ends at the latest (--storage.remote.flush-deadline). */
+  readonly deadlineAt: number;
 }
 
 export interface WalStatus {
