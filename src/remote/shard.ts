@@ -78,6 +78,7 @@ export class Shard {
   private readonly abortCtl = new AbortController();
   private finished: Promise<void> = Promise.resolve();
   private draining = false;
+  private quiescing = false;
   // What the last encode() took off the ring besides samples.
   private takenExemplars = 0;
   private takenHistograms = 0;
@@ -175,8 +176,43 @@ export class Shard {
 
   /** Sends what it holds without waiting for deadlines, then ends its loop. */
   drain(): void {
+    this.quiescing = false;
     this.draining = true;
     this.wake();
+  }
+
+  /** Ends its loop once a send in flight is done, keeping what it holds (to hand over on a reshard). */
+  quiesce(): void {
+    this.quiescing = true;
+    this.wake();
+  }
+
+  /** Adds how many held items would go to each of counts.length shards (ref modulo that). */
+  countByShard(counts: Int32Array): void {
+    const n = counts.length;
+    for (let k = 0; k < this.held; k++) counts[this.refs[(this.head + k) % this.capacity] % n]++;
+  }
+
+  /**
+   * Hands every held item, oldest first, to the shard `to` picks by ref; the caller made sure they
+   * fit (countByShard). Items of one series all sit in one shard, so their order is kept. Only on a
+   * quiesced shard, whose loop has ended.
+   */
+  moveTo(to: (ref: number) => Shard): void {
+    for (let k = 0; k < this.held; k++) {
+      const i = (this.head + k) % this.capacity;
+      const ref = this.refs[i];
+      const kind = this.kinds[i];
+      const dest = to(ref);
+      if (kind === ITEM_SAMPLE) dest.push(ref, this.ts[i], this.vals[i], this.stale[i] === 1, this.chunks[i]);
+      else dest.pushItem(kind, ref, this.ts[i], this.vals[i], this.exLabels?.[i] ?? null, this.hists?.[i] ?? null, this.chunks[i]);
+      if (this.exLabels) this.exLabels[i] = null;
+      if (this.hists) this.hists[i] = null;
+    }
+    this.head = 0;
+    this.held = 0;
+    this.exemplarsHeldN = 0;
+    this.histogramsHeldN = 0;
   }
 
   run(): Promise<void> {
@@ -190,7 +226,7 @@ export class Shard {
     const deadlineMs = host.batchSendDeadlineMs;
     const batch = host.batchSize;
     let deadline = clock.now() + deadlineMs;
-    while (!this.abortCtl.signal.aborted) {
+    while (!this.abortCtl.signal.aborted && !this.quiescing) {
       const flushing = host.stopping || this.draining;
       if (this.held === 0 && flushing) return;
       const full = this.held >= batch;
