@@ -116,6 +116,8 @@ export class QueueManager implements WriteTo, ShardHost {
   private readonly metadataSource: MetadataSource | null;
   private metadataTimer: TimerHandle | null = null;
   private metadataSending: Promise<void> | null = null;
+  /** The metadata send in progress is retrying a recoverable failure. */
+  private metadataFailing = false;
   private readonly metadataAbort = new AbortController();
   private readonly metadataBuilder = new WriteRequestBuilder(4096);
   private readonly metadataSnappy = new SnappyBlockCompressor();
@@ -330,6 +332,7 @@ export class QueueManager implements WriteTo, ShardHost {
       }
       const body = this.metadataSnappy.compress(b.finish());
       const outcome = await this.retrying.send(body, 'v1', this.metadataAbort.signal, this.retryHooks(null, () => m.metadataRetried.inc(labels, n)));
+      this.metadataFailing = false;
       if (outcome === null) return;
       if (outcome.kind === 'ok') {
         m.metadataTotal.inc(labels, n);
@@ -357,6 +360,7 @@ export class QueueManager implements WriteTo, ShardHost {
       },
       failed: (outcome, attempt, waitMs) => {
         if (data) this.isFailing = true;
+        else this.metadataFailing = true;
         const now = this.clock.now();
         this.resharder.freeze(now + 2 * waitMs);
         this.lastErr = outcome.error;
@@ -792,7 +796,7 @@ export class QueueManager implements WriteTo, ShardHost {
     this.flushDeadlineAt = this.clock.now() + deadlineMs;
     this.flush = 'draining';
     if (this.resharding) await this.resharding;
-    if (this.isFailing) this.giveUp('the endpoint is failing');
+    if (this.isFailing || this.metadataFailing) this.giveUp('the endpoint is failing');
     for (const s of this.shards) s.wake();
     // A metadata send in flight gets the same flush deadline as the shards.
     const all = Promise.all([...this.shards.map((s) => s.done), this.metadataSending]);

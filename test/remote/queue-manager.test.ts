@@ -5,7 +5,7 @@ import { memoryLogger } from '../../src/log/logger.ts';
 import type { SendResult, WriteClient } from '../../src/remote/client.ts';
 import { RemoteMetrics } from '../../src/remote/metrics.ts';
 import { decodeWriteRequest } from '../../src/remote/proto.ts';
-import { QueueManager, desiredShards, type WalPosition } from '../../src/remote/queue-manager.ts';
+import { QueueManager, desiredShards, type MetadataSource, type WalPosition } from '../../src/remote/queue-manager.ts';
 import { snappyUncompress } from '../../src/remote/snappy.ts';
 import { FakeClock, sleep } from '../../src/util/clock.ts';
 import { seededRandom } from '../../src/util/random.ts';
@@ -37,12 +37,18 @@ interface Harness {
   registry: Registry;
 }
 
-function qm(clock: FakeClock, client: WriteClient, extra = '', opts: { highestAppended?: () => number; samplesIn?: () => number } = {}): Harness {
+function qm(
+  clock: FakeClock,
+  client: WriteClient,
+  extra = '',
+  opts: { highestAppended?: () => number; samplesIn?: () => number; metadataSource?: MetadataSource } = {},
+  endpoint = '',
+): Harness {
   // A test may set its own batch_send_deadline; the default here keeps the others fast.
   const deadline = extra.includes('batch_send_deadline') ? '' : '      batch_send_deadline: 20ms\n';
   const base = extra.includes('max_samples_per_send') ? '' : '      max_samples_per_send: 50\n      capacity: 100\n';
   const shards = extra.includes('max_shards') ? '' : '      max_shards: 8\n';
-  const cfg = parseConfig(`remote_write:\n  - url: http://127.0.0.1:1/w\n    queue_config:\n${base}${deadline}${shards}${extra}`, 't.yml');
+  const cfg = parseConfig(`remote_write:\n  - url: http://127.0.0.1:1/w\n${endpoint}    queue_config:\n${base}${deadline}${shards}${extra}`, 't.yml');
   const acked: WalPosition[] = [];
   const log = memoryLogger('info');
   const registry = new Registry();
@@ -181,4 +187,51 @@ test('a partial batch of samples already older than batch_send_deadline goes out
   await runFor(clock, 1100, 50);
   t.is(client.batches.length, 2, 'and goes out once the deadline passed');
   await runUntil(clock, q.stop(1000));
+});
+
+/** Notes the virtual time of every request and whether it carried metadata; answers from `answer`. */
+class TimedClient implements WriteClient {
+  readonly at: { t: number; metadata: number }[] = [];
+  answer: () => SendResult = () => ({ kind: 'ok', written: { samples: -1, histograms: -1, exemplars: -1 } });
+  private readonly clock: FakeClock;
+  constructor(clock: FakeClock) {
+    this.clock = clock;
+  }
+  async send(body: Uint8Array): Promise<SendResult> {
+    this.at.push({ t: this.clock.now(), metadata: decodeWriteRequest(snappyUncompress(body)).metadata.length });
+    return this.answer();
+  }
+  close(): void {}
+}
+
+const METADATA = (interval: string): string => `    metadata_config:\n      send: true\n      send_interval: ${interval}\n`;
+
+test('virtual time: metadata goes out one send_interval after start, then every interval', async (t) => {
+  const clock = new FakeClock();
+  const client = new TimedClient(clock);
+  const source: MetadataSource = () => [{ metric: 'up', type: 'gauge', help: 'Up.', unit: '' }];
+  const { q } = qm(clock, client, '', { metadataSource: source }, METADATA('1m'));
+  const start = clock.now();
+  q.start();
+  await runFor(clock, 59_000, 1000);
+  t.is(client.at.length, 0, 'nothing at start');
+  await runFor(clock, 2 * 60_000 + 1000, 1000);
+  t.deepEqual(client.at.map((a) => a.t - start), [60_000, 120_000, 180_000]);
+  t.true(client.at.every((a) => a.metadata === 1));
+  await runUntil(clock, q.stop(1000));
+});
+
+test('virtual time: a metadata send still retrying does not hold up stop: the failing endpoint ends the flush at once', async (t) => {
+  const clock = new FakeClock();
+  const client = new TimedClient(clock);
+  client.answer = () => ({ kind: 'retry', error: 'HTTP 503', status: 503, retryAfterMs: 0 });
+  const { q, log } = qm(clock, client, '      min_backoff: 1s\n      max_backoff: 1s\n', { metadataSource: () => [{ metric: 'up', type: 'gauge', help: '', unit: '' }] }, METADATA('10s'));
+  q.start();
+  await runFor(clock, 13_000, 100);
+  t.true(client.at.length >= 3, 'retrying');
+  const began = clock.now();
+  t.false(await runUntil(clock, q.stop(30_000), { stepMs: 100 }), 'the metadata was not delivered');
+  t.true(clock.now() - began <= 100, `stopped after ${clock.now() - began} ms of a 30 s deadline, not after the backoff`);
+  t.is(q.pending(), 0);
+  t.true(log.lines.some((l) => /Failed to send metadata, retrying/.test(l)));
 });
