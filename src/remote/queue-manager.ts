@@ -162,7 +162,12 @@ export class QueueManager implements WriteTo, ShardHost {
     this.metadataSource = cfg.metadataConfig.send ? (opts.metadataSource ?? null) : null;
     this.highestAppended = opts.highestAppended ?? (() => this.highestEnqueuedTs);
     this.clock = opts.clock;
-    this.retrying = new RetryingClient(client, { clock: opts.clock, random: opts.random ?? systemRandom, minBackoffMs: q.minBackoff, maxBackoffMs: q.maxBackoff });
+    this.retrying = new RetryingClient(client, {
+      clock: opts.clock,
+      random: opts.random ?? systemRandom,
+      minBackoffMs: q.minBackoff,
+      maxBackoffMs: q.maxBackoff,
+    });
     this.log = opts.log;
     this.metrics = opts.metrics;
     this.events = opts.events;
@@ -819,7 +824,10 @@ export class QueueManager implements WriteTo, ShardHost {
     const ok = r === 'ok' && this.pending() === 0;
     this.flush = ok ? 'done' : 'gave_up';
     if (r === 'timeout' && !ok) {
-      this.log.warn('Remote write flush deadline reached; unsent data stays in the WAL and is sent after restart', { remote_name: this.cfg.name, pending: this.pending() });
+      this.log.warn('Remote write flush deadline reached; unsent data stays in the WAL and is sent after restart', {
+        remote_name: this.cfg.name,
+        pending: this.pending(),
+      });
     }
     return ok;
   }

@@ -12,7 +12,8 @@ class SwitchableClient implements WriteClient {
   attempts = 0;
   async send(): Promise<SendResult> {
     this.attempts++;
-    return this.up ? { kind: 'ok', written: { samples: -1, histograms: -1, exemplars: -1 } } : { kind: 'retry', error: 'server returned HTTP status 503', status: 503, retryAfterMs: 0 };
+    if (this.up) return { kind: 'ok', written: { samples: -1, histograms: -1, exemplars: -1 } };
+    return { kind: 'retry', error: 'server returned HTTP status 503', status: 503, retryAfterMs: 0 };
   }
   close(): void {}
 }

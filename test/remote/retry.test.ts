@@ -45,7 +45,8 @@ test('backoff doubles from min_backoff to max_backoff with ±10% jitter, the sam
     const h = hooks();
     const out = await runUntil(clock, r.send(new Uint8Array(1), 'v1', new AbortController().signal, h), { stepMs: 1 });
     t.is(out?.kind, 'ok');
-    t.deepEqual(h.log.filter((l) => l.startsWith('failed')), ['failed#0 wait 100', 'failed#1 wait 200', 'failed#2 wait 400', 'failed#3 wait 400', 'failed#4 wait 400']);
+    const failed = h.log.filter((l) => l.startsWith('failed'));
+    t.deepEqual(failed, ['failed#0 wait 100', 'failed#1 wait 200', 'failed#2 wait 400', 'failed#3 wait 400', 'failed#4 wait 400']);
     return gaps(client.at);
   };
   const first = await run();

@@ -41,16 +41,31 @@ class Endpoint implements WriteClient {
   }
 }
 
-function setup(delayMs: number, queue = ''): { q: QueueManager; clock: FakeClock; ep: Endpoint; log: ReturnType<typeof memoryLogger>; acked: WalPosition[] } {
+interface Setup {
+  q: QueueManager;
+  clock: FakeClock;
+  ep: Endpoint;
+  log: ReturnType<typeof memoryLogger>;
+  acked: WalPosition[];
+}
+
+function setup(delayMs: number, extra = ''): Setup {
   const clock = new FakeClock();
   const ep = new Endpoint(clock, delayMs);
-  const cfg = parseConfig(
-    `remote_write:\n  - url: http://127.0.0.1:1/w\n    name: central\n    queue_config:\n      max_samples_per_send: 10\n      capacity: 100\n      max_shards: 1\n      batch_send_deadline: 50ms\n      min_backoff: 100ms\n      max_backoff: 1s\n${queue}`,
-    't.yml',
-  );
+  const queue =
+    '    queue_config:\n      max_samples_per_send: 10\n      capacity: 100\n      max_shards: 1\n' +
+    `      batch_send_deadline: 50ms\n      min_backoff: 100ms\n      max_backoff: 1s\n${extra}`;
+  const cfg = parseConfig(`remote_write:\n  - url: http://127.0.0.1:1/w\n    name: central\n${queue}`, 't.yml');
   const log = memoryLogger('info');
   const acked: WalPosition[] = [];
-  const q = new QueueManager(cfg.remoteWrite[0], ep, { clock, random: seededRandom(9), log, metrics: new RemoteMetrics(new Registry()), externalLabels: [], events: { onAcked: (p) => acked.push(p) } });
+  const q = new QueueManager(cfg.remoteWrite[0], ep, {
+    clock,
+    random: seededRandom(9),
+    log,
+    metrics: new RemoteMetrics(new Registry()),
+    externalLabels: [],
+    events: { onAcked: (p) => acked.push(p) },
+  });
   q.storeSeries(1, ['__name__', 'm']);
   q.start();
   return { q, clock, ep, log, acked };
