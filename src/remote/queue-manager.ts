@@ -356,8 +356,15 @@ export class QueueManager implements WriteTo, ShardHost {
   private retryHooks(onAttempt: ((seconds: number) => void) | null, onRetry: () => void): RetryHooks {
     const data = onAttempt !== null;
     return {
-      attempted: (seconds) => {
+      attempted: (seconds, outcome, attempt) => {
         this.metrics.sentBatchDuration.observe(this.queueLabels, seconds);
+        this.log.debug(data ? 'Sent batch' : 'Sent metadata', {
+          remote_name: this.cfg.name,
+          attempt,
+          result: outcome.kind,
+          status: outcome.kind === 'ok' ? 'ok' : outcome.status,
+          duration: `${Math.round(seconds * 1000)}ms`,
+        });
         if (onAttempt) {
           this.resharder.recordAttempt(seconds);
           onAttempt(seconds);
@@ -519,7 +526,15 @@ export class QueueManager implements WriteTo, ShardHost {
 
   /** Recomputes the desired shard count (Prometheus' formula) and reshards when it moved enough. */
   updateShards(): void {
-    const n = this.resharder.tick(this.view(), this.clock.now(), (d) => this.metrics.shardsDesired.set(this.queueLabels, d));
+    const view = this.view();
+    let desired = -1;
+    const n = this.resharder.tick(view, this.clock.now(), (d) => {
+      desired = d;
+      this.metrics.shardsDesired.set(this.queueLabels, d);
+    });
+    if (desired >= 0) {
+      this.log.debug('Shard calculation', { remote_name: this.cfg.name, desired: desired.toFixed(2), shards: view.shards, reshard_to: n ?? view.shards });
+    }
     if (n !== null) void this.reshard(n);
   }
 

@@ -9,8 +9,8 @@ export type RetryOutcome = Extract<SendResult, { kind: 'retry' }>;
 
 /** What the caller learns about each attempt, for its metrics, health and shard calculation. */
 export interface RetryHooks {
-  /** An attempt finished (any outcome) after `seconds`. */
-  attempted(seconds: number): void;
+  /** An attempt (counting from 0) finished with `outcome` after `seconds`. */
+  attempted(seconds: number, outcome: SendResult, attempt: number): void;
   /** An attempt failed recoverably; the next one follows after about waitMs (attempt counts from 0). */
   failed(outcome: RetryOutcome, attempt: number, waitMs: number): void;
   /** The wait is over and the request goes out again. */
@@ -56,7 +56,7 @@ export class RetryingClient {
     for (let attempt = 0; ; attempt++) {
       const started = this.elapsed();
       const outcome = await this.client.send(body, attempt, protocol);
-      hooks.attempted((this.elapsed() - started) / 1000);
+      hooks.attempted((this.elapsed() - started) / 1000, outcome, attempt);
       if (outcome.kind !== 'retry') return outcome;
       const delay = outcome.retryAfterMs > 0 ? outcome.retryAfterMs : backoff;
       hooks.failed(outcome, attempt, delay);

@@ -41,7 +41,7 @@ function qm(
   clock: FakeClock,
   client: WriteClient,
   extra = '',
-  opts: { highestAppended?: () => number; samplesIn?: () => number; metadataSource?: MetadataSource } = {},
+  opts: { highestAppended?: () => number; samplesIn?: () => number; metadataSource?: MetadataSource; logLevel?: 'debug' } = {},
   endpoint = '',
 ): Harness {
   // A test may set its own batch_send_deadline; the default here keeps the others fast.
@@ -50,7 +50,7 @@ function qm(
   const shards = extra.includes('max_shards') ? '' : '      max_shards: 8\n';
   const cfg = parseConfig(`remote_write:\n  - url: http://127.0.0.1:1/w\n${endpoint}    queue_config:\n${base}${deadline}${shards}${extra}`, 't.yml');
   const acked: WalPosition[] = [];
-  const log = memoryLogger('info');
+  const log = memoryLogger(opts.logLevel ?? 'info');
   const registry = new Registry();
   const q = new QueueManager(cfg.remoteWrite[0], client, {
     clock,
@@ -59,7 +59,9 @@ function qm(
     metrics: new RemoteMetrics(registry),
     externalLabels: [],
     events: { onAcked: (p) => acked.push(p) },
-    ...opts,
+    ...(opts.highestAppended ? { highestAppended: opts.highestAppended } : {}),
+    ...(opts.samplesIn ? { samplesIn: opts.samplesIn } : {}),
+    ...(opts.metadataSource ? { metadataSource: opts.metadataSource } : {}),
   });
   return { q, acked, clock, log, registry };
 }
@@ -234,4 +236,24 @@ test('virtual time: a metadata send still retrying does not hold up stop: the fa
   t.true(clock.now() - began <= 100, `stopped after ${clock.now() - began} ms of a 30 s deadline, not after the backoff`);
   t.is(q.pending(), 0);
   t.true(log.lines.some((l) => /Failed to send metadata, retrying/.test(l)));
+});
+
+test('debug logging: each send attempt with its result, status and duration; each shard calculation', async (t) => {
+  const clock = new FakeClock();
+  const client = new TimedClient(clock);
+  let calls = 0;
+  client.answer = () =>
+    ++calls === 1 ? { kind: 'retry', error: 'HTTP 503', status: 503, retryAfterMs: 0 } : { kind: 'ok', written: { samples: -1, histograms: -1, exemplars: -1 } };
+  const { q, log } = qm(clock, client, '      min_backoff: 10ms\n', { logLevel: 'debug', samplesIn: () => 1 });
+  q.storeSeries(1, ['__name__', 'm', 'i', 'x']);
+  q.start();
+  const chunk = q.beginChunk({ segment: 0, offset: 1 });
+  q.enqueue(1, clock.now(), 1, false, chunk);
+  q.endChunk();
+  await runFor(clock, 11_000, 50);
+  const debug = log.lines.filter((l) => l.includes('level=debug'));
+  t.true(debug.some((l) => /msg="Sent batch".*attempt=0 result=retry status=503 duration=\d+ms/.test(l)), debug.join('\n'));
+  t.true(debug.some((l) => /msg="Sent batch".*attempt=1 result=ok status=ok/.test(l)), debug.join('\n'));
+  t.true(debug.some((l) => /msg="Shard calculation".*desired=\S+ shards=1 reshard_to=\d+/.test(l)), debug.join('\n'));
+  await runUntil(clock, q.stop(1000));
 });
