@@ -3,6 +3,7 @@ import type { RemoteWriteConfig } from '../config/types.ts';
 import type { Logger } from '../log/logger.ts';
 import type { RemoteFlushStatus, RemoteStatus } from '../status/types.ts';
 import type { Clock } from '../util/clock.ts';
+import type { Random } from '../util/random.ts';
 import type { Labels } from '../util/labels.ts';
 import { redactUrl } from '../config/redact.ts';
 import { HttpWriteClient, type WriteClient } from './client.ts';
@@ -34,6 +35,8 @@ export interface RemoteStorageOptions {
   flushDeadlineMs: number;
   /** Overridable for tests. */
   makeClient?: (cfg: RemoteWriteConfig) => WriteClient;
+  /** Jitter source for retry backoff (default Math.random; tests pass a seeded one). */
+  random?: Random;
   /**
    * Metric metadata of all active targets, for RW1 endpoints with metadata_config.send (read every
    * send_interval). Without it no metadata is sent.
@@ -94,6 +97,7 @@ export class RemoteStorage {
       samplesIn: this.opts.samplesAppended,
       highestAppended: this.opts.highestAppended,
       metadataSource: this.opts.metadataSource,
+      ...(this.opts.random ? { random: this.opts.random } : {}),
       events: { onAcked: (pos) => progress.save(pos) },
     });
     const watcher = new WalWatcher(qm, { walDir: this.opts.walDir, clock, log: qlog, subscribe: this.opts.subscribe });

@@ -16,6 +16,7 @@ import { RemoteStorage } from '../../src/remote/remote-storage.ts';
 import { ByteWriter } from '../../src/util/bytes.ts';
 import { systemClock, type Clock } from '../../src/util/clock.ts';
 import type { RemoteStatus } from '../../src/status/types.ts';
+import { seededRandom } from '../../src/util/random.ts';
 import { labelsFromRecord } from '../../src/util/labels.ts';
 import {
   encodeExemplars,
@@ -91,6 +92,7 @@ export async function startWalRemote(
     flushDeadlineMs: opts.flushDeadlineMs ?? 2000,
     metadataSource: opts.metadataSource,
     makeClient: opts.makeClient,
+    random: seededRandom(1),
   });
   const cfg = parseConfig(yaml, 'test.yml');
   await remote.applyConfig(cfg.remoteWrite, cfg.global.externalLabels);
