@@ -190,7 +190,8 @@ export class QueueManager implements WriteTo, ShardHost {
       for (const c of [m.samplesDropped, m.exemplarsDropped, m.histogramsDropped]) c.inc({ ...labels, reason }, 0);
     }
     for (const g of [m.samplesPending, m.exemplarsPending, m.histogramsPending]) g.set(labels, 0);
-    // Both read 0 until something was enqueued / sent, as in Prometheus.
+    // Both read 0 until something was enqueued / sent. Prometheus 2.42 creates highest_sent only at
+    // the first success; a 0 series lets the mixin's lag expression see an endpoint never reached.
     m.highestSent.set(labels, 0);
     m.highestEnqueued.set(labels, 0);
     m.shardsMin.set(labels, q.minShards);

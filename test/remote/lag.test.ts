@@ -42,7 +42,7 @@ test('lag is the age of the oldest unacknowledged sample, also while an endpoint
   const want = (clock.now() - T0) / 1000;
   t.true(want > 30);
   t.is(st.lagSeconds, want, 'the age of the oldest sample not yet acknowledged');
-  // The Prometheus gauges: nothing was sent, so highest_sent stays 0 as in Prometheus; the 3.7
+  // The Prometheus gauges: nothing was sent, so highest_sent stays 0 (Outpost's series from the start); the 3.7
   // per-queue gauge says what was enqueued.
   t.is(await w.metric(P + 'queue_highest_sent_timestamp_seconds'), 0);
   t.is(await w.metric(P + 'queue_highest_timestamp_seconds'), Math.floor((T0 + 500) / 1000));
