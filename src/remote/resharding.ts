@@ -10,9 +10,9 @@ const MAX_DELAY_TO_SHRINK_SEC = 10;
 /** Behind by more than this, catch-up quadruples the shards instead of doubling them. */
 const FAR_BEHIND_SEC = 30;
 /**
- * Catch-up doubles shards only while a send takes less than this: each step drains every shard, so
- * with a slow receiver (seconds per request) a step costs more than it gains and the smoothed
- * calculation alone decides.
+ * Catch-up doubles shards only while a send takes less than this: each step waits for the requests
+ * in flight while the reader waits, so with a slow receiver (seconds per request) a step costs more
+ * than it gains and the smoothed calculation alone decides.
  */
 const CATCH_UP_MAX_SEND_SEC = CATCH_UP_CHECK_MS / 1000;
 
@@ -182,8 +182,8 @@ export class Resharder {
     const n = q.shards;
     if (!q.saturated && this.catchUpFrom !== null && ++this.caughtUpChecks >= 2) {
       // Caught up: the reader kept up for two checks in a row. Extra shards would now each hold a
-      // sliver of every scrape until batch_send_deadline, so go back at once (the draining reshard
-      // also sends those slivers now), to the smoothed count if that is higher than where we began.
+      // sliver of every scrape until batch_send_deadline, so go back at once, to the smoothed count
+      // if that is higher than where we began.
       const back = Math.min(q.maxShards, Math.max(this.catchUpFrom, Math.ceil(this.lastDesired)));
       this.catchUpFrom = null;
       this.caughtUpChecks = 0;
@@ -193,12 +193,11 @@ export class Resharder {
     if (n >= q.maxShards || !q.saturated) return null;
     if (now - this.lastSendAt > CATCH_UP_CHECK_MS * 2) return null;
     if (this.sendLatency > CATCH_UP_MAX_SEND_SEC) return null;
-    // A step needs time to show: right after one, the shards are still full of what the reshard
-    // drained back in.
+    // A step needs time to show: right after one, the shards are still full of what was handed over.
     if (now - this.lastCatchUpStep < CATCH_UP_CHECK_MS * 1.5) return null;
     this.lastCatchUpStep = now;
     this.catchUpFrom ??= n;
-    // Every reshard drains the shards while the reader waits, so a backlog of more than half a
+    // Every reshard holds the reader up for the requests in flight, so a backlog of more than half a
     // minute (an outage, a restart) grows in fewer, bigger steps.
     const behindSec = (q.highestAppended - q.highestSent) / 1000;
     return Math.min(q.maxShards, n * (behindSec > FAR_BEHIND_SEC ? 4 : 2));
