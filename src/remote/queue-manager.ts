@@ -5,17 +5,14 @@ import { systemRandom, type Random } from '../util/random.ts';
 import type { Labels } from '../util/labels.ts';
 import { isCustomBucketsSchema, type Histogram } from '../wal/records.ts';
 import type { WireProtocol, WriteClient } from './client.ts';
-import { WriteRequestBuilder } from './encoder.ts';
 import type { RemoteMetrics } from './metrics.ts';
-import { MetricType } from './proto.ts';
 import { CATCH_UP_CHECK_MS, Resharder, SHARD_UPDATE_MS, type QueueView } from './resharding.ts';
 import { RetryingClient, type FinalResult, type RetryHooks } from './retry.ts';
 import { SERIES_DROPPED, SeriesCache } from './series-cache.ts';
 import { ITEM_EXEMPLAR, ITEM_FLOAT_HISTOGRAM, ITEM_HISTOGRAM, Shard, type EncodedBatch, type ShardHost } from './shard.ts';
-import { SnappyBlockCompressor } from './snappy.ts';
+import { MetadataSender } from './metadata-sender.ts';
 import type { WriteTo } from './write-to.ts';
 import { redactUrl } from '../config/redact.ts';
-import { errorMessage } from '../util/errors.ts';
 
 export { desiredShards } from './resharding.ts';
 
@@ -54,17 +51,6 @@ export type MetadataSource = () => Iterable<MetricMetadataEntry>;
  * unsent (the endpoint failed, the deadline passed, or the operator asked to quit now).
  */
 export type FlushState = 'running' | 'draining' | 'done' | 'gave_up';
-
-const METADATA_TYPE_CODES: Readonly<Record<MetadataMetricType, number>> = {
-  unknown: MetricType.UNKNOWN,
-  counter: MetricType.COUNTER,
-  gauge: MetricType.GAUGE,
-  histogram: MetricType.HISTOGRAM,
-  gaugehistogram: MetricType.GAUGEHISTOGRAM,
-  summary: MetricType.SUMMARY,
-  info: MetricType.INFO,
-  stateset: MetricType.STATESET,
-};
 
 /** Dropped-item reasons exposed at 0 from the start (head's label values). */
 const DROP_REASONS = ['dropped_series', 'unintentionally_dropped_series', 'too_old'] as const;
@@ -113,14 +99,8 @@ export class QueueManager implements WriteTo, ShardHost {
   /** The wire protocol batches are encoded in now: the configured one until a 415 forces v1. */
   private wire: WireProtocol;
   private fellBackToV1 = false;
-  private readonly metadataSource: MetadataSource | null;
-  private metadataTimer: TimerHandle | null = null;
-  private metadataSending: Promise<void> | null = null;
-  /** The metadata send in progress is retrying a recoverable failure. */
-  private metadataFailing = false;
-  private readonly metadataAbort = new AbortController();
-  private readonly metadataBuilder = new WriteRequestBuilder(4096);
-  private readonly metadataSnappy = new SnappyBlockCompressor();
+  /** RW1 metadata_config.send with a source; null otherwise. */
+  private readonly metadata: MetadataSender | null;
   private readonly shards: Shard[] = [];
   // Chunks: the watcher hands samples over in chunks that end at a WAL position.
   private chunkSeq = 0;
@@ -159,7 +139,6 @@ export class QueueManager implements WriteTo, ShardHost {
     this.sendHistograms = cfg.sendNativeHistograms;
     this.batchSize = q.maxSamplesPerSend;
     this.batchSendDeadlineMs = q.batchSendDeadline;
-    this.metadataSource = cfg.metadataConfig.send ? (opts.metadataSource ?? null) : null;
     this.highestAppended = opts.highestAppended ?? (() => this.highestEnqueuedTs);
     this.clock = opts.clock;
     this.retrying = new RetryingClient(client, {
@@ -172,6 +151,21 @@ export class QueueManager implements WriteTo, ShardHost {
     this.metrics = opts.metrics;
     this.events = opts.events;
     this.queueLabels = Object.freeze({ remote_name: cfg.name, url: redactUrl(cfg.url) });
+    const source = cfg.metadataConfig.send ? opts.metadataSource : undefined;
+    this.metadata = source
+      ? new MetadataSender({
+          source,
+          intervalMs: cfg.metadataConfig.sendInterval,
+          perSend: cfg.metadataConfig.maxSamplesPerSend,
+          clock: opts.clock,
+          log: opts.log,
+          metrics: opts.metrics,
+          labels: this.queueLabels,
+          retrying: this.retrying,
+          hooks: (onRetry) => this.retryHooks(null, onRetry),
+          active: () => this.wire === 'v1' && !this.isStopping,
+        })
+      : null;
     const n = Math.max(1, q.minShards);
     for (let i = 0; i < n; i++) this.shards.push(new Shard(this, this.shardCapacity()));
     this.resharder = new Resharder(opts.samplesIn ?? (() => 0));
@@ -279,75 +273,13 @@ export class QueueManager implements WriteTo, ShardHost {
       this.catchUpTimer = this.unrefTimer(fast, CATCH_UP_CHECK_MS);
     };
     this.catchUpTimer = this.unrefTimer(fast, CATCH_UP_CHECK_MS);
-    if (this.metadataSource) this.scheduleMetadata();
+    this.metadata?.start();
   }
 
   private unrefTimer(fn: () => void, ms: number): TimerHandle {
     const h = this.clock.setTimeout(fn, ms);
     (h as { unref?: () => void }).unref?.();
     return h;
-  }
-
-  /** Like Prometheus' ticker: the first metadata send happens one send_interval after start. */
-  private scheduleMetadata(): void {
-    this.metadataTimer = this.unrefTimer(() => {
-      this.metadataTimer = null;
-      if (this.isStopping) return;
-      // A send still retrying swallows this tick (a Go ticker drops ticks the same way).
-      if (!this.metadataSending && this.wire === 'v1') {
-        this.metadataSending = this.sendMetadata().finally(() => {
-          this.metadataSending = null;
-        });
-      }
-      this.scheduleMetadata();
-    }, this.cfg.metadataConfig.sendInterval);
-  }
-
-  /**
-   * One metadata round (RW1 only): collect from the source, de-duplicate by (family, type, help,
-   * unit), send metadata-only WriteRequests of at most metadata_config.max_samples_per_send
-   * entries with the same retry rules as data. Resolves when every chunk is done or aborted.
-   */
-  async sendMetadata(): Promise<void> {
-    const source = this.metadataSource;
-    if (!source) return;
-    const entries: MetricMetadataEntry[] = [];
-    try {
-      const seen = new Set<string>();
-      for (const e of source()) {
-        const key = `${e.metric}\xff${e.type}\xff${e.help}\xff${e.unit}`;
-        if (seen.has(key)) continue;
-        seen.add(key);
-        entries.push(e);
-      }
-    } catch (err) {
-      this.log.error('Reading metadata for remote write failed', { err: errorMessage(err) });
-      return;
-    }
-    const per = this.cfg.metadataConfig.maxSamplesPerSend;
-    const m = this.metrics;
-    const labels = this.queueLabels;
-    const b = this.metadataBuilder;
-    for (let i = 0; i < entries.length; i += per) {
-      const end = Math.min(entries.length, i + per);
-      const n = end - i;
-      b.reset();
-      for (let k = i; k < end; k++) {
-        const e = entries[k];
-        b.addMetadata(METADATA_TYPE_CODES[e.type] ?? MetricType.UNKNOWN, e.metric, e.help, e.unit);
-      }
-      const body = this.metadataSnappy.compress(b.finish());
-      const outcome = await this.retrying.send(body, 'v1', this.metadataAbort.signal, this.retryHooks(null, () => m.metadataRetried.inc(labels, n)));
-      this.metadataFailing = false;
-      if (outcome === null) return;
-      if (outcome.kind === 'ok') {
-        m.metadataTotal.inc(labels, n);
-        m.metadataBytes.inc(labels, body.length);
-      } else {
-        m.metadataFailed.inc(labels, n);
-        this.log.error('Non-recoverable error while sending metadata', { count: n, err: outcome.error });
-      }
-    }
   }
 
   /**
@@ -373,7 +305,6 @@ export class QueueManager implements WriteTo, ShardHost {
       },
       failed: (outcome, attempt, waitMs) => {
         if (data) this.isFailing = true;
-        else this.metadataFailing = true;
         const now = this.clock.now();
         this.resharder.freeze(now + 2 * waitMs);
         this.lastErr = outcome.error;
@@ -813,14 +744,15 @@ export class QueueManager implements WriteTo, ShardHost {
    */
   async stop(deadlineMs: number): Promise<boolean> {
     this.isStopping = true;
-    for (const t of [this.reshardTimer, this.catchUpTimer, this.metadataTimer]) if (t) this.clock.clearTimeout(t);
+    for (const t of [this.reshardTimer, this.catchUpTimer]) if (t) this.clock.clearTimeout(t);
+    this.metadata?.stopTicking();
     this.flushDeadlineAt = this.clock.now() + deadlineMs;
     this.flush = 'draining';
     if (this.resharding) await this.resharding;
-    if (this.isFailing || this.metadataFailing) this.giveUp('the endpoint is failing');
+    if (this.isFailing || this.metadata?.failing) this.giveUp('the endpoint is failing');
     for (const s of this.shards) s.wake();
     // A metadata send in flight gets the same flush deadline as the shards.
-    const all = Promise.all([...this.shards.map((s) => s.done), this.metadataSending]);
+    const all = Promise.all([...this.shards.map((s) => s.done), this.metadata?.inFlight]);
     let timer: TimerHandle | null = null;
     const gaveUp = this.giveUpCtl.signal;
     const ended = new Promise<'timeout' | 'gave_up'>((resolve) => {
@@ -831,7 +763,7 @@ export class QueueManager implements WriteTo, ShardHost {
     const r = await Promise.race([all.then(() => 'ok' as const), ended]);
     if (timer) this.clock.clearTimeout(timer);
     for (const s of this.shards) s.abort();
-    this.metadataAbort.abort();
+    this.metadata?.abort();
     // Closing first fails a request still in flight, so giving up does not wait for remote_timeout.
     if (r !== 'ok') this.retrying.close();
     await all;
