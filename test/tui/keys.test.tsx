@@ -122,13 +122,13 @@ test('q asks the agent to quit and shows flushing… while it stops, then the UI
 });
 
 test('while remote write drains on the way out, the footer counts down and offers to quit now; q again asks again', async (t) => {
-  const m = await mount();
+  const m = await mount({ columns: 80, rows: 24 });
   await m.press('q');
   const at = m.store.getSnapshot().at;
   const draining = makeRemote({ pendingSamples: 1234, flush: { state: 'draining', deadlineAt: at + 59_500 } });
   m.store.update({ phase: 'stopping', remote: [draining] });
   await m.until('press q again to quit now');
-  t.regex(m.frame(), /draining remote write, 1m00s left · press q again to quit now/);
+  t.regex(m.frame(), /draining, 1m00s left · press q again to quit now \(unsent data stays in WAL\)/, 'the whole line at 80 columns');
   m.store.update({ at: at + 30_000 });
   await m.until('30s left');
   await m.press('q');

@@ -13,7 +13,7 @@ export interface FooterProps {
   readonly editingFilter: boolean;
   readonly filter: string;
   readonly overlay: boolean;
-  /** While stopping, remote write's drain and its countdown ("draining remote write, 12s left"); else null. */
+  /** While stopping, remote write's drain and its countdown ("draining, 12s left"); else null. */
   readonly flush: string | null;
 }
 
@@ -28,7 +28,7 @@ export function flushText(s: StatusSnapshot): string | null {
   if (deadline === 0) return null;
   // Whole seconds, rounded up: the countdown reads 1s, not 0ms, in its last second.
   const left = Math.max(0, Math.ceil((deadline - s.at) / 1000)) * 1000;
-  return `draining remote write, ${formatDuration(left)} left`;
+  return `draining, ${formatDuration(left)} left`;
 }
 
 const HINTS = 'Tab panel  ↑↓ move  Enter details  / filter  s sort  r reload  ? help  q quit';
@@ -41,7 +41,8 @@ export const Footer = memo(function Footer(p: FooterProps) {
     // Unsent data is safe in the WAL, so quitting now costs only the wait; main.ts exits on a second q.
     return (
       <Text bold color={theme.fg('warn')} wrap="truncate-end">
-        {`${p.flush} · press q again to quit now (data stays in WAL)`}
+        {/* 76 columns at most: the whole line fits an 80-column terminal. */}
+        {`${p.flush} · press q again to quit now (unsent data stays in WAL)`}
       </Text>
     );
   }
