@@ -58,6 +58,10 @@ export interface ShardHost {
 export class Shard {
   private readonly host: ShardHost;
   readonly capacity: number;
+  // Read on every push: kept here rather than looked up on the host each time.
+  private readonly batchSize: number;
+  private readonly deadlineMs: number;
+  private readonly clock: Clock;
   private readonly refs: Float64Array;
   private readonly ts: Float64Array;
   private readonly vals: Float64Array;
@@ -86,6 +90,9 @@ export class Shard {
   constructor(host: ShardHost, cap: number) {
     this.host = host;
     this.capacity = cap;
+    this.batchSize = host.batchSize;
+    this.deadlineMs = host.batchSendDeadlineMs;
+    this.clock = host.clock;
     this.refs = new Float64Array(cap);
     this.ts = new Float64Array(cap);
     this.vals = new Float64Array(cap);
@@ -121,9 +128,9 @@ export class Shard {
     this.kinds[i] = ITEM_SAMPLE;
     this.chunks[i] = chunk;
     this.held++;
-    if (this.held >= this.host.batchSize) this.wake();
+    if (this.held >= this.batchSize) this.wake();
     // An idle loop sleeps a whole deadline; an overdue first sample should not wait for that.
-    else if (this.held === 1 && t < this.host.clock.now() - this.host.batchSendDeadlineMs) this.wake();
+    else if (this.held === 1 && t < this.clock.now() - this.deadlineMs) this.wake();
     return true;
   }
 
@@ -145,7 +152,7 @@ export class Shard {
       this.histogramsHeldN++;
     }
     this.held++;
-    if (this.held >= this.host.batchSize) this.wake();
+    if (this.held >= this.batchSize) this.wake();
     return true;
   }
 
@@ -222,9 +229,9 @@ export class Shard {
 
   private async loop(): Promise<void> {
     const host = this.host;
-    const clock = host.clock;
-    const deadlineMs = host.batchSendDeadlineMs;
-    const batch = host.batchSize;
+    const clock = this.clock;
+    const deadlineMs = this.deadlineMs;
+    const batch = this.batchSize;
     let deadline = clock.now() + deadlineMs;
     while (!this.abortCtl.signal.aborted && !this.quiescing) {
       const flushing = host.stopping || this.draining;
