@@ -18,14 +18,17 @@ const CATCH_UP_MAX_SEND_SEC = CATCH_UP_CHECK_MS / 1000;
 
 /** Exponentially weighted rate, updated once per shard-update tick (Prometheus' ewmaRate). */
 class Ewma {
-  rate = 0;
+  private value = 0;
   private init = false;
+  get rate(): number {
+    return this.value;
+  }
   update(instant: number): void {
     if (!this.init) {
       if (instant === 0) return;
-      this.rate = instant;
+      this.value = instant;
       this.init = true;
-    } else this.rate += EWMA_ALPHA * (instant - this.rate);
+    } else this.value += EWMA_ALPHA * (instant - this.value);
   }
 }
 

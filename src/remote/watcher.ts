@@ -48,14 +48,11 @@ export class WalWatcher {
   private readonly exemplars: RefExemplar[] = [];
   private readonly histograms: RefHistogramSample[] = [];
   private readonly buf = Buffer.allocUnsafe(READ_CHUNK);
-  done: Promise<void> = Promise.resolve();
+  private done: Promise<void> = Promise.resolve();
   /** Newest segment the writer reported writing to (-1 = none reported yet). */
   private headSegment = -1;
   /** Segments below this were removed by a forced truncation (disk cap, max age): skip them. */
   private skipBelow = 0;
-  /** Current read position, for status. */
-  segment = -1;
-  offset = 0;
 
   constructor(qm: WriteTo, opts: WatcherOptions) {
     this.qm = qm;
@@ -174,7 +171,6 @@ export class WalWatcher {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'missing';
       throw err;
     }
-    this.segment = seg;
     const reader = new LiveReader(seg, 0);
     try {
       while (!this.stopped && seg >= this.skipBelow) {
@@ -216,7 +212,6 @@ export class WalWatcher {
       const rec = reader.next();
       if (rec === null) return;
       const end = reader.position;
-      this.offset = end;
       const type = recordType(rec);
       if (type === RecordType.Series) {
         decodeSeries(rec, (ref, labels) => qm.storeSeries(ref, labels));
