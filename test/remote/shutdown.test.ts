@@ -203,3 +203,17 @@ test('through the WAL: while a slow endpoint drains, status() carries the flush 
   await until(clock, () => done, 50);
   t.true(await stopping);
 });
+
+test('stop() while a reshard waits for a request in flight: the shards still flush what they hold', async (t) => {
+  const { q, clock, ep, acked } = setup(1000);
+  enqueue(q, clock, 50, 100);
+  await runFor(clock, 100, 10);
+  // reshard() itself does not clamp to max_shards: the resharder decides the count.
+  const resharding = q.reshard(2);
+  const stopping = q.stop(60_000);
+  t.true(await runUntil(clock, stopping, { stepMs: 10 }));
+  await resharding;
+  t.is(ep.sent, 5, 'every batch went out');
+  t.is(q.pending(), 0);
+  t.deepEqual(acked[acked.length - 1], { segment: 0, offset: 100 });
+});
