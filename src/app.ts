@@ -257,7 +257,8 @@ export class Agent {
     const drained = await this.remote.stop();
     if (!drained)
       log.warn(
-        'Remote write did not drain before the flush deadline; unsent data stays in the WAL and is sent after restart',
+        'Remote write stopped with data unsent (endpoint failing or flush deadline reached); ' +
+          'it stays in the WAL and is sent after restart',
       );
     await this.storage.close();
     this.stopWalStats();

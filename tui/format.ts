@@ -3,6 +3,10 @@
  * exact text.
  */
 
+// Durations look the same in the dashboard and the web UI: one shared module (src/status, which tui may read).
+import { formatDuration } from '../src/status/format.ts';
+export { formatDuration, formatSeconds } from '../src/status/format.ts';
+
 const BYTE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'] as const;
 
 export function formatBytes(n: number): string {
@@ -32,26 +36,6 @@ export function formatRate(perSecond: number): string {
   return `${formatCount(perSecond)}/s`;
 }
 
-/** Coarse human duration with the two most significant units: "850ms", "12s", "3m04s", "1h02m", "2d03h". */
-export function formatDuration(ms: number): string {
-  if (!Number.isFinite(ms) || ms < 0) return '-';
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  const s = Math.floor(ms / 1000);
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m${pad2(s % 60)}s`;
-  const h = Math.floor(m / 60);
-  if (h < 24) return `${h}h${pad2(m % 60)}m`;
-  return `${Math.floor(h / 24)}d${pad2(h % 24)}h`;
-}
-
-/** Seconds with one decimal under a minute (lag is interesting at that resolution), else as formatDuration. */
-export function formatSeconds(sec: number): string {
-  if (!Number.isFinite(sec) || sec < 0) return '-';
-  if (sec < 60) return `${sec.toFixed(1)}s`;
-  return formatDuration(sec * 1000);
-}
-
 /** Age of an event relative to the snapshot time, so rendering stays a pure function of the snapshot. */
 export function formatAgo(then: number, now: number): string {
   if (then <= 0) return 'never';
@@ -77,10 +61,6 @@ export function formatAgeAgo(then: number, now: number): string {
   if (then <= 0) return 'never';
   const age = Math.max(0, now - then);
   return age < 10_000 ? 'just now' : `${formatAge(age)} ago`;
-}
-
-function pad2(n: number): string {
-  return n < 10 ? `0${n}` : String(n);
 }
 
 const SPARK = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'] as const;

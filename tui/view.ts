@@ -1,7 +1,7 @@
 import type { Phase, StatusSnapshot } from '../src/status/types.ts';
 import type { DashboardView } from './components/Dashboard.tsx';
 import { remoteDetailView, targetDetailView, type DetailView } from './components/Detail.tsx';
-import type { FooterProps } from './components/Footer.tsx';
+import { flushText, type FooterProps } from './components/Footer.tsx';
 import { headerView, type HeaderView } from './components/Header.tsx';
 import { remoteView } from './components/RemotePanel.tsx';
 import { seriesView } from './components/SeriesPanel.tsx';
@@ -115,6 +115,7 @@ export function buildScreen(s: StatusSnapshot, { ui, columns, rows, history }: S
       editingFilter: ui.editingFilter,
       filter: ui.filter,
       overlay: ui.overlay.kind !== 'none',
+      flush: flushText(s),
     },
     lists,
     pageSize: { targets: layout.targetRows, remotes: layout.remoteRows },

@@ -27,6 +27,7 @@ export class RemoteMetrics {
   readonly enqueueRetries: Counter<QL>;
   readonly sentBatchDuration: Histogram<QL>;
   readonly highestSent: Gauge<QL>;
+  readonly highestEnqueued: Gauge<QL>;
   readonly shards: Gauge<QL>;
   readonly shardsDesired: Gauge<QL>;
   readonly shardsMin: Gauge<QL>;
@@ -111,6 +112,11 @@ export class RemoteMetrics {
     this.highestSent = gauge(
       'queue_highest_sent_timestamp_seconds',
       'Timestamp from a WAL sample, the highest timestamp successfully sent by this queue, in seconds since epoch.',
+    );
+    // Prometheus 3.7's per-queue lag metric (the global highest_timestamp_in_seconds stays, in agent/metrics.ts).
+    this.highestEnqueued = gauge(
+      'queue_highest_timestamp_seconds',
+      'Highest timestamp that was enqueued by this queue, in seconds since epoch; samples dropped before the queue (write relabeling, age limit) do not count.',
     );
     this.shards = gauge('shards', 'The number of shards used for parallel sending to the remote storage.');
     this.shardsDesired = gauge(

@@ -64,14 +64,18 @@ export class ProgressFile {
     try {
       await fh.sync();
     } catch (err) {
-      this.lastError = err instanceof Error ? err.message : String(err);
+      this.lastWriteError = err instanceof Error ? err.message : String(err);
     } finally {
       await fh.close().catch(() => undefined);
     }
   }
 
-  /** Last write error (the position stays pending and is written with the next save). */
-  lastError: string = '';
+  private lastWriteError = '';
+
+  /** Last write error (the position stays pending and is written with the next save); '' after a good write. */
+  get lastError(): string {
+    return this.lastWriteError;
+  }
 
   private async flushLoop(): Promise<void> {
     try {
@@ -81,13 +85,13 @@ export class ProgressFile {
         try {
           await this.writeInPlace(pos);
           this.last = pos;
-          this.lastError = '';
+          this.lastWriteError = '';
         } catch (err) {
           // Disk full or directory gone: never crash the agent over it. Keep the position (unless a
           // newer one arrived meanwhile) so the next acknowledgement retries the write, through a
           // freshly opened file.
           this.pending ??= pos;
-          this.lastError = err instanceof Error ? err.message : String(err);
+          this.lastWriteError = err instanceof Error ? err.message : String(err);
           const fh = this.fh;
           this.fh = null;
           this.syncedSegment = -1;

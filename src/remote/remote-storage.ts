@@ -1,14 +1,15 @@
 import type { Registry } from 'prom-client';
 import type { RemoteWriteConfig } from '../config/types.ts';
 import type { Logger } from '../log/logger.ts';
-import type { RemoteStatus } from '../status/types.ts';
+import type { RemoteFlushStatus, RemoteStatus } from '../status/types.ts';
 import type { Clock } from '../util/clock.ts';
+import type { Random } from '../util/random.ts';
 import type { Labels } from '../util/labels.ts';
 import { redactUrl } from '../config/redact.ts';
 import { HttpWriteClient, type WriteClient } from './client.ts';
 import { RemoteMetrics } from './metrics.ts';
 import { ProgressFile } from './progress.ts';
-import { QueueManager } from './queue-manager.ts';
+import { QueueManager, type FlushState } from './queue-manager.ts';
 import type { WalPosition } from '../wal/segments.ts';
 import type { MetadataSource } from '../storage/metadata.ts';
 import { WalWatcher } from './watcher.ts';
@@ -37,6 +38,8 @@ export interface RemoteStorageOptions {
   flushDeadlineMs: number;
   /** Overridable for tests. */
   makeClient?: ((cfg: RemoteWriteConfig) => WriteClient) | undefined;
+  /** Jitter source for retry backoff (default Math.random; tests pass a seeded one). */
+  random?: Random | undefined;
   /**
    * Metric metadata of all active targets, for RW1 endpoints with metadata_config.send (read every
    * send_interval). Without it no metadata is sent.
@@ -97,6 +100,7 @@ export class RemoteStorage {
       samplesIn: this.opts.samplesAppended,
       highestAppended: this.opts.highestAppended,
       metadataSource: this.opts.metadataSource,
+      ...(this.opts.random ? { random: this.opts.random } : {}),
       events: { onAcked: (pos) => progress.save(pos) },
     });
     const watcher = new WalWatcher(qm, {
@@ -177,7 +181,7 @@ export class RemoteStorage {
 
   status(): RemoteStatus[] {
     const out: RemoteStatus[] = [];
-    const newest = this.opts.highestAppended();
+    const now = this.opts.clock.now();
     for (const ep of this.endpoints.values()) {
       const qm = ep.qm;
       const pos = ep.progress.position;
@@ -193,7 +197,7 @@ export class RemoteStorage {
         health: qm.failing ? 'down' : qm.sent > 0 || pending === 0 ? 'up' : 'unknown',
         lastError: qm.lastError,
         lastErrorAt: qm.lastErrorAt,
-        lagSeconds: newest > 0 && qm.highestSent > 0 ? Math.max(0, (newest - qm.highestSent) / 1000) : 0,
+        lagSeconds: lagSeconds(qm.oldestPending(), now),
         pendingSamples: pending,
         backlogBytes: pos ? this.opts.bytesAfter(pos) : 0,
         samplesSent: qm.sent,
@@ -202,8 +206,24 @@ export class RemoteStorage {
         samplesFailed: qm.failed,
         sendRate: qm.sendRate(),
         shards: qm.shardCount,
+        ...flushStatus(qm.flushState, qm.flushDeadline),
       });
     }
     return out;
   }
+}
+
+function flushStatus(state: FlushState, deadlineAt: number): { flush?: RemoteFlushStatus } {
+  return state === 'running' ? {} : { flush: { state, deadlineAt } };
+}
+
+/**
+ * Lag is the age of the oldest sample not yet acknowledged: it grows for as long as an endpoint
+ * takes nothing, from its first sample on. (Newest appended minus newest sent, Prometheus' alerting
+ * expression, reads 0 until the first success, because the highest sent timestamp is 0 until then.)
+ * The shards hold the oldest unacknowledged samples: the reader feeds them in WAL order, and waits
+ * while they are full.
+ */
+function lagSeconds(oldestPending: number | null, now: number): number {
+  return oldestPending === null ? 0 : Math.max(0, (now - oldestPending) / 1000);
 }

@@ -18,8 +18,8 @@ import { lastCheckpoint, listSegments, segmentName } from '../wal/segments.ts';
 import type { Clock } from '../util/clock.ts';
 import { errorMessage } from '../util/errors.ts';
 import type { RecordTail } from '../wal/tail.ts';
-import type { QueueManager } from './queue-manager.ts';
 import type { WalPosition } from '../wal/segments.ts';
+import type { WriteTo } from './write-to.ts';
 
 export interface WatcherOptions {
   walDir: string;
@@ -43,7 +43,7 @@ const READ_CHUNK = 1 << 20;
  */
 export class WalWatcher {
   private readonly opts: WatcherOptions;
-  private readonly qm: QueueManager;
+  private readonly qm: WriteTo;
   private stopped = false;
   private wakeFn: (() => void) | null = null;
   private unsubscribe: (() => void) | null = null;
@@ -51,16 +51,13 @@ export class WalWatcher {
   private readonly exemplars: RefExemplar[] = [];
   private readonly histograms: RefHistogramSample[] = [];
   private readonly buf = Buffer.allocUnsafe(READ_CHUNK);
-  done: Promise<void> = Promise.resolve();
+  private done: Promise<void> = Promise.resolve();
   /** Newest segment the writer reported writing to (-1 = none reported yet). */
   private headSegment = -1;
   /** Segments below this were removed by a forced truncation (disk cap, max age): skip them. */
   private skipBelow = 0;
-  /** Current read position, for status. */
-  segment = -1;
-  offset = 0;
 
-  constructor(qm: QueueManager, opts: WatcherOptions) {
+  constructor(qm: WriteTo, opts: WatcherOptions) {
     this.qm = qm;
     this.opts = opts;
   }
@@ -80,7 +77,7 @@ export class WalWatcher {
     this.unsubscribe?.();
     this.wake();
     // It may be parked on a full queue whose endpoint is down.
-    this.qm.shardProgress();
+    this.qm.wakeReader();
     await this.done;
   }
 
@@ -89,7 +86,7 @@ export class WalWatcher {
     if (segment > this.skipBelow) this.skipBelow = segment;
     this.wake();
     // It may be parked on a full queue with samples of a dropped segment.
-    this.qm.shardProgress();
+    this.qm.wakeReader();
   }
 
   private wake(): void {
@@ -99,6 +96,8 @@ export class WalWatcher {
   }
 
   private waitForWrite(): Promise<void> {
+    // stop() may have come while a read was in flight: its wake-up found no waiter then.
+    if (this.stopped) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = this.opts.clock.setTimeout(() => {
         this.wakeFn = null;
@@ -182,7 +181,6 @@ export class WalWatcher {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'missing';
       throw err;
     }
-    this.segment = seg;
     let reader = new LiveReader(seg, 0);
     const tail = this.opts.tail;
     try {
@@ -266,7 +264,6 @@ export class WalWatcher {
   /** One record ending at `end` of segment `seg`; false when the watcher should stop reading this segment. */
   private async handle(rec: Uint8Array, seg: number, end: number, from: WalPosition): Promise<boolean> {
     const qm = this.qm;
-    this.offset = end;
     const type = recordType(rec);
     if (type === RecordType.Series) {
       decodeSeries(rec, (ref, labels) => qm.storeSeries(ref, labels));
@@ -350,11 +347,8 @@ export class WalWatcher {
 
   /** Waits for room in the queue's shards; false when the watcher should stop reading this segment. */
   private async waitForQueue(seg: number): Promise<boolean> {
-    const qm = this.qm;
-    if (this.stopped || qm.isStopping || seg < this.skipBelow) return false;
-    qm.metricsRef.enqueueRetries.inc(qm.labels());
-    await qm.waitForSpace();
-    return true;
+    if (this.stopped || seg < this.skipBelow) return false;
+    return this.qm.waitForSpace();
   }
 }
 

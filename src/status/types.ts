@@ -28,7 +28,7 @@ export interface RemoteStatus {
   readonly lastError: string;
   /** ms since epoch, 0 = none. */
   readonly lastErrorAt: number;
-  /** Newest sample appended minus newest sample acknowledged by this endpoint, in seconds. */
+  /** Age of the oldest sample this endpoint has not acknowledged yet, in seconds (0 when nothing waits). */
   readonly lagSeconds: number;
   readonly pendingSamples: number;
   /** WAL bytes this endpoint has not acknowledged yet. */
@@ -40,6 +40,19 @@ export interface RemoteStatus {
   /** Samples per second acknowledged, averaged over the last few seconds. */
   readonly sendRate: number;
   readonly shards: number;
+  /** Only while the agent stops: how this endpoint's final flush stands. */
+  readonly flush?: RemoteFlushStatus;
+}
+
+/**
+ * An endpoint's shutdown flush: 'draining' while the endpoint takes what is queued, 'done' when all
+ * went out, 'gave_up' when it stopped with data unsent (endpoint failing, deadline, or quit now).
+ * Unsent data stays in the WAL and is sent after the restart.
+ */
+export interface RemoteFlushStatus {
+  readonly state: 'draining' | 'done' | 'gave_up';
+  /** ms since epoch when the flush ends at the latest (--storage.remote.flush-deadline). */
+  readonly deadlineAt: number;
 }
 
 export interface WalStatus {

@@ -10,6 +10,7 @@ import { RemoteStorage, type RemoteStorageOptions } from '../../src/remote/remot
 import { systemClock } from '../../src/util/clock.ts';
 import { labelsFromRecord } from '../../src/util/labels.ts';
 import { tmpDir } from './procs.ts';
+import { seededRandom } from '../../src/util/random.ts';
 
 /**
  * Opens AgentStorage in dataDir and returns it with the RemoteStorage options that follow its WAL,
@@ -61,6 +62,7 @@ export async function startPipeline(
     ...remoteOptions,
     userAgent: 'outpost-test',
     flushDeadlineMs: opts.flushDeadlineMs ?? 5000,
+    random: seededRandom(1),
   });
   await remote.applyConfig(config.remoteWrite, config.global.externalLabels);
   const app = storage.appender();

@@ -8,7 +8,9 @@ import { RemoteMetrics } from '../../src/remote/metrics.ts';
 import { decodeRequestV2, rw2, type DecodedRequestV2, type DecodedWriteRequest } from '../helpers/rw-proto.ts';
 import { QueueManager } from '../../src/remote/queue-manager.ts';
 import { snappyUncompress } from '../../src/remote/snappy.ts';
-import { systemClock } from '../../src/util/clock.ts';
+import { FakeClock } from '../helpers/fake-clock.ts';
+import { seededRandom } from '../../src/util/random.ts';
+import { runUntil } from '../helpers/virtual-time.ts';
 import { labelsFromRecord } from '../../src/util/labels.ts';
 import type { Histogram } from '../../src/wal/records.ts';
 import { RwReceiver } from '../helpers/rw-receiver.ts';
@@ -286,8 +288,10 @@ test('series churn: the RW2 interner is renumbered from the live series and enco
     't.yml',
   );
   const client = new V2Client();
+  const clock = new FakeClock();
   const q = new QueueManager(cfg.remoteWrite[0], client, {
-    clock: systemClock,
+    clock,
+    random: seededRandom(1),
     log: memoryLogger('warn'),
     metrics: new RemoteMetrics(new Registry()),
     externalLabels: [],
@@ -295,16 +299,16 @@ test('series churn: the RW2 interner is renumbered from the live series and enco
   });
   const n = 6000;
   for (let ref = 1; ref <= n; ref++) q.storeSeries(ref, labelsFromRecord({ __name__: 'churn', pod: `pod-${ref}` }));
-  t.is(q.interner.size, n + 3);
+  t.is(q.series.interner.size, n + 3);
   q.dropSeries(Array.from({ length: n - 1 }, (_, i) => i + 1));
-  t.is(q.interner.size, 4, "only the live series' strings remain");
+  t.is(q.series.interner.size, 4, "only the live series' strings remain");
   q.storeSeries(n + 1, labelsFromRecord({ __name__: 'new', pod: 'pod-new' }));
   q.start();
   const chunk = q.beginChunk({ segment: 0, offset: 1 });
   t.true(q.enqueue(n, T0, 1, false, chunk));
   t.true(q.enqueue(n + 1, T0, 2, false, chunk));
   q.endChunk();
-  t.true(await q.stop(5000));
+  t.true(await runUntil(clock, q.stop(5000)));
   const got = client.bodies.flatMap((b) =>
     decodeRequestV2(snappyUncompress(b.body)).timeseries.map((ts) => ts.labels.map((l) => l.value).join(',')),
   );

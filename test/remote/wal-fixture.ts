@@ -14,7 +14,9 @@ import type { WriteClient } from '../../src/remote/client.ts';
 import type { MetadataSource } from '../../src/storage/metadata.ts';
 import { RemoteStorage } from '../../src/remote/remote-storage.ts';
 import { ByteWriter } from '../../src/util/bytes.ts';
-import { systemClock } from '../../src/util/clock.ts';
+import { systemClock, type Clock } from '../../src/util/clock.ts';
+import type { RemoteStatus } from '../../src/status/types.ts';
+import { seededRandom } from '../../src/util/random.ts';
 import { labelsFromRecord } from '../../src/util/labels.ts';
 import {
   encodeExemplars,
@@ -52,6 +54,9 @@ export interface WalRemote {
    * answered before the queue has counted the response.
    */
   settled(name: string, want: number, extra?: Record<string, string>): Promise<number>;
+  status(): RemoteStatus[];
+  /** Stops the endpoints (flushing as shutdown does); whether everything was delivered. */
+  stopRemote(): Promise<boolean>;
   stop(): Promise<void>;
 }
 
@@ -70,6 +75,7 @@ export async function startWalRemote(
     metadataSource?: MetadataSource;
     makeClient?: (cfg: RemoteWriteConfig) => WriteClient;
     flushDeadlineMs?: number;
+    clock?: Clock;
   } = {},
 ): Promise<WalRemote> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'outpost-rwproto-'));
@@ -80,7 +86,7 @@ export async function startWalRemote(
   const remote = new RemoteStorage({
     dataDir: dir,
     walDir,
-    clock: systemClock,
+    clock: opts.clock ?? systemClock,
     log,
     registry,
     userAgent: 'outpost-test',
@@ -91,6 +97,7 @@ export async function startWalRemote(
     flushDeadlineMs: opts.flushDeadlineMs ?? 2000,
     metadataSource: opts.metadataSource,
     makeClient: opts.makeClient,
+    random: seededRandom(1),
   });
   const cfg = parseConfig(yaml, 'test.yml');
   await remote.applyConfig(cfg.remoteWrite, cfg.global.externalLabels);
@@ -153,6 +160,8 @@ export async function startWalRemote(
       await writer.flush();
     },
     metric,
+    status: () => remote.status(),
+    stopRemote: () => remote.stop(),
     async settled(name, want, extra) {
       const end = Date.now() + 5000;
       for (;;) {

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { KEYS, makeSnapshot, makeTarget, waitFor } from './fixtures.ts';
+import { KEYS, makeRemote, makeSnapshot, makeTarget, waitFor } from './fixtures.ts';
 import { mount, type Mounted } from './helpers.tsx';
 
 /** The focused panel's title carries the ▸ marker (and inverse video, which the test terminal cannot show). */
@@ -123,6 +123,29 @@ test('q asks the agent to quit and shows flushing… while it stops, then the UI
   // The stopped frame is drawn, then the app exits on its own (Ink's last write is the empty unmount frame).
   await waitFor(() => m.frames.some((f) => f.includes('● stopped')) && m.frame().trim() === '', m.frame);
   t.pass();
+  m.unmount();
+});
+
+test('while remote write drains on the way out, the footer counts down and offers to quit now; q again asks again', async (t) => {
+  const m = await mount({ columns: 80, rows: 24 });
+  await m.press('q');
+  const at = m.store.getSnapshot().at;
+  const draining = makeRemote({ pendingSamples: 1234, flush: { state: 'draining', deadlineAt: at + 59_500 } });
+  m.store.update({ phase: 'stopping', remote: [draining] });
+  await m.until('press q again to quit now');
+  t.regex(
+    m.frame(),
+    /draining, 1m00s left · press q again to quit now \(unsent data stays in WAL\)/,
+    'the whole line at 80 columns',
+  );
+  m.store.update({ at: at + 30_000 });
+  await m.until('30s left');
+  await m.press('q');
+  t.deepEqual(m.actions.calls, ['quit', 'quit'], 'the second q reaches the agent (main exits at once then)');
+  // Once every endpoint is done (or gave up), the plain flushing line is back.
+  m.store.update({ remote: [{ ...draining, flush: { state: 'gave_up', deadlineAt: at + 59_500 } }] });
+  await m.until('press q again', true);
+  t.regex(m.frame(), /flushing…/);
   m.unmount();
 });
 

@@ -1,7 +1,7 @@
 import { Text } from 'ink';
 import { memo } from 'react';
-import type { Phase } from '../../src/status/types.ts';
-import { oneLine } from '../format.ts';
+import type { Phase, StatusSnapshot } from '../../src/status/types.ts';
+import { formatDuration, oneLine } from '../format.ts';
 import type { ReloadUi } from '../state.ts';
 import { useTheme } from '../theme.ts';
 
@@ -13,6 +13,23 @@ export interface FooterProps {
   readonly editingFilter: boolean;
   readonly filter: string;
   readonly overlay: boolean;
+  /** While stopping, remote write's drain and its countdown ("draining, 12s left"); else null. */
+  readonly flush: string | null;
+}
+
+/**
+ * The remote-write drain while the agent stops: the time left before the flush deadline at the
+ * latest. A failing endpoint ends its drain at once, so this shows only while endpoints take data.
+ */
+export function flushText(s: StatusSnapshot): string | null {
+  if (s.phase !== 'stopping') return null;
+  let deadline = 0;
+  for (const r of s.remote)
+    if (r.flush?.state === 'draining' && r.flush.deadlineAt > deadline) deadline = r.flush.deadlineAt;
+  if (deadline === 0) return null;
+  // Whole seconds, rounded up: the countdown reads 1s, not 0ms, in its last second.
+  const left = Math.max(0, Math.ceil((deadline - s.at) / 1000)) * 1000;
+  return `draining, ${formatDuration(left)} left`;
 }
 
 const HINTS = 'Tab panel  ↑↓ move  Enter details  / filter  s sort  r reload  ? help  q quit';
@@ -21,6 +38,15 @@ const OVERLAY_HINTS = 'Esc back  r reload  q quit';
 /** One line: the most urgent thing the user should know, otherwise the key hints. */
 export const Footer = memo(function Footer(p: FooterProps) {
   const theme = useTheme();
+  if (p.phase === 'stopping' && p.flush !== null) {
+    // Unsent data is safe in the WAL, so quitting now costs only the wait; main.ts exits on a second q.
+    return (
+      <Text bold {...theme.tone('warn')} wrap="truncate-end">
+        {/* 76 columns at most: the whole line fits an 80-column terminal. */}
+        {`${p.flush} · press q again to quit now (unsent data stays in WAL)`}
+      </Text>
+    );
+  }
   if (p.phase === 'stopping') {
     return (
       <Text bold {...theme.tone('warn')} wrap="truncate-end">

@@ -2,7 +2,8 @@ import { Text } from 'ink';
 import { memo } from 'react';
 import type { TargetStatus } from '../../src/status/types.ts';
 import { fitColumns, type ColumnSpec } from '../columns.ts';
-import { formatAge, formatCount, formatDuration, oneLine } from '../format.ts';
+import { formatAge, formatCount, oneLine } from '../format.ts';
+import { formatScrapeDuration as formatScrape } from '../../src/status/format.ts';
 import { scrollWindow } from '../layout.ts';
 import { SORT_LABELS, targetKey, type SortSpec } from '../targets.ts';
 import { healthRole } from '../theme.ts';
@@ -22,12 +23,7 @@ const COLUMNS: readonly ColumnSpec<TargetColumn>[] = [
   { id: 'error', title: 'LAST ERROR', width: 12, priority: 1, flex: true },
 ];
 
-export function formatScrapeDuration(ms: number): string {
-  if (ms <= 0) return '-';
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)}s`;
-  return formatDuration(ms);
-}
+export { formatScrapeDuration } from '../../src/status/format.ts';
 
 /**
  * Coarse (formatAge), because an agent always scrapes something: in seconds this column would change, and cost a
@@ -45,7 +41,7 @@ function rowValues(t: TargetStatus, now: number): Record<TargetColumn, CellValue
     instance: { text: t.instance },
     health: { text: t.health === 'unknown' ? 'unk' : t.health, role: healthRole(t.health) },
     last: { text: lastScrapeText(t.lastScrape, now) },
-    duration: { text: formatScrapeDuration(t.lastDurationMs) },
+    duration: { text: formatScrape(t.lastDurationMs) },
     samples: { text: formatCount(t.samples) },
     series: { text: formatCount(t.series) },
     error: t.lastError ? { text: oneLine(t.lastError), role: 'bad' } : { text: '' },

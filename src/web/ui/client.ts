@@ -18,6 +18,13 @@ import type {
   WalReplayJson,
   WalStatusJson,
 } from '../api-types.ts';
+import type { DurationFormats } from '../../status/format.ts';
+
+/**
+ * The dashboard's duration formatters: src/status/format.ts's factory, whose source client-script.ts
+ * puts in front of this script, so both screens print durations with the same code.
+ */
+declare const outpostDurationFormats: () => DurationFormats;
 
 type Child = Node | string | number | null | undefined | false | readonly Child[];
 type AttrValue = string | number | boolean | null | undefined | ((ev: Event) => void);
@@ -107,16 +114,12 @@ function fmtBytes(n: number): string {
   }
   return (i === 0 ? String(n) : n.toFixed(n < 10 ? 2 : 1)) + ' ' + u[i];
 }
+const fmt = outpostDurationFormats();
 function fmtSeconds(s: number): string {
-  if (!(s >= 0) || !Number.isFinite(s)) return '\u2013';
-  if (s < 1) return (s * 1000).toFixed(s < 0.01 ? 2 : 1) + ' ms';
-  if (s < 60) return s.toFixed(s < 10 ? 2 : 1) + ' s';
-  const m = Math.floor(s / 60);
-  const sec = Math.round(s % 60);
-  if (m < 60) return m + 'm ' + sec + 's';
-  const hr = Math.floor(m / 60);
-  if (hr < 48) return hr + 'h ' + (m % 60) + 'm';
-  return Math.floor(hr / 24) + 'd ' + (hr % 24) + 'h';
+  return fmt.seconds(s);
+}
+function fmtDuration(s: number): string {
+  return fmt.duration(s * 1000);
 }
 function isZeroTime(iso: string | null): boolean {
   return !iso || iso.indexOf('0001-01-01') === 0;
@@ -125,7 +128,7 @@ function ago(iso: string): string {
   if (isZeroTime(iso)) return 'never';
   let d = (Date.now() - Date.parse(iso)) / 1000;
   if (d < 0) d = 0;
-  return fmtSeconds(d) + ' ago';
+  return fmtDuration(d) + ' ago';
 }
 function timeEl(iso: string | null): HTMLElement {
   if (iso === null || isZeroTime(iso)) return h('span', { class: 'muted', text: 'never' });
@@ -392,7 +395,7 @@ async function renderAgent(): Promise<Child> {
       kv([
         ['Phase', wal.phase],
         ['Version', build.version],
-        ['Uptime', fmtSeconds(uptime)],
+        ['Uptime', fmtDuration(uptime)],
         [
           'Last config reload',
           h('span', null, okBadge(rt.reloadConfigSuccess, 'ok', 'failed'), ' ', timeEl(rt.lastConfigTime)),
@@ -536,7 +539,11 @@ function drawTargets(data: TargetsJson): Child {
           h('td', null, badge(t.health)),
           h('td', null, labelList(t.labels, 'Target labels')),
           h('td', { class: 'nowrap' }, timeEl(t.lastScrape)),
-          h('td', { class: 'num' }, isZeroTime(t.lastScrape) ? '\u2013' : fmtSeconds(t.lastScrapeDuration)),
+          h(
+            'td',
+            { class: 'num' },
+            isZeroTime(t.lastScrape) ? '\u2013' : fmt.scrapeDuration(t.lastScrapeDuration * 1000),
+          ),
           h('td', { class: 'num' }, t.scrapeInterval || '\u2013'),
           h('td', { class: 'error' }, t.lastError || ''),
         ),
