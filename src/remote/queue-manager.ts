@@ -110,6 +110,7 @@ export class QueueManager implements WriteTo, ShardHost {
   private resharding: Promise<void> | null = null;
   private reshardTimer: TimerHandle | null = null;
   private catchUpTimer: TimerHandle | null = null;
+  private started = false;
   private sentN = 0;
   private retriedN = 0;
   private failedN = 0;
@@ -271,12 +272,23 @@ export class QueueManager implements WriteTo, ShardHost {
       this.reshardTimer = this.unrefTimer(tick, SHARD_UPDATE_MS);
     };
     this.reshardTimer = this.unrefTimer(tick, SHARD_UPDATE_MS);
+    this.started = true;
+    this.metadata?.start();
+  }
+
+  /**
+   * The catch-up check runs every second only while it can matter: from the moment the reader
+   * waits for room in the shards until they have room again and no catch-up step is to be undone.
+   * A queue that keeps up sets no timer for it at all.
+   */
+  private armCatchUp(): void {
+    if (this.catchUpTimer || !this.started || this.isStopping) return;
     const fast = (): void => {
+      this.catchUpTimer = null;
       this.catchUpCheck();
-      this.catchUpTimer = this.unrefTimer(fast, CATCH_UP_CHECK_MS);
+      if (this.spaceWaiters.length > 0 || this.resharder.catchingUp || this.view().saturated) this.armCatchUp();
     };
     this.catchUpTimer = this.unrefTimer(fast, CATCH_UP_CHECK_MS);
-    this.metadata?.start();
   }
 
   private unrefTimer(fn: () => void, ms: number): TimerHandle {
@@ -674,6 +686,7 @@ export class QueueManager implements WriteTo, ShardHost {
   waitForSpace(): Promise<boolean> {
     if (this.isStopping) return Promise.resolve(false);
     this.metrics.enqueueRetries.inc(this.queueLabels);
+    this.armCatchUp();
     return new Promise((resolve) => this.spaceWaiters.push(() => resolve(!this.isStopping)));
   }
 

@@ -186,6 +186,11 @@ export class Resharder {
    * sends succeed, the endpoint's parallelism is the bottleneck and the reader is waiting, so grow
    * now. Never while failing.
    */
+  /** True between a catch-up step and the return to the normal count. */
+  get catchingUp(): boolean {
+    return this.catchUpFrom !== null;
+  }
+
   catchUp(q: QueueView, now: number): number | null {
     if (q.failing) return null;
     const n = q.shards;

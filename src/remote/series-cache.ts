@@ -22,7 +22,8 @@ export class SeriesCache {
   private readonly externalLabels: Labels;
   private readonly rules: readonly CompiledRelabel[];
   private readonly keepIds: boolean;
-  private arena = Buffer.allocUnsafe(1 << 20);
+  // Starts small (an edge box caches a few thousand series): growArena() doubles it as needed.
+  private arena = Buffer.allocUnsafe(1 << 16);
   private arenaPos = 0;
   private seriesOff = new Uint32Array(1024);
   private seriesLen = new Int32Array(1024);

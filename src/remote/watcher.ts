@@ -33,6 +33,8 @@ export interface WatcherOptions {
   tail?: RecordTail | null | undefined;
 }
 
+/** Reads start at 64 KiB (a watcher that keeps up reads little, mostly from the tail) and grow to 1 MiB once a read fills the buffer. */
+const FIRST_CHUNK = 1 << 16;
 const READ_CHUNK = 1 << 20;
 
 /**
@@ -50,7 +52,7 @@ export class WalWatcher {
   private readonly batch = new SampleBatch();
   private readonly exemplars: RefExemplar[] = [];
   private readonly histograms: RefHistogramSample[] = [];
-  private readonly buf = Buffer.allocUnsafe(READ_CHUNK);
+  private buf = Buffer.allocUnsafe(FIRST_CHUNK);
   private done: Promise<void> = Promise.resolve();
   /** Newest segment the writer reported writing to (-1 = none reported yet). */
   private headSegment = -1;
@@ -198,9 +200,11 @@ export class WalWatcher {
             continue;
           }
         }
-        const { bytesRead } = await fh.read(this.buf, 0, READ_CHUNK, reader.readOffset);
+        const { bytesRead } = await fh.read(this.buf, 0, this.buf.length, reader.readOffset);
         if (bytesRead > 0) {
           reader.feed(this.buf, 0, bytesRead);
+          // A full read means a backlog: read it in bigger steps from now on.
+          if (bytesRead === this.buf.length && this.buf.length < READ_CHUNK) this.buf = Buffer.allocUnsafe(READ_CHUNK);
           await this.drain(reader, seg, from);
           continue;
         }
@@ -211,7 +215,7 @@ export class WalWatcher {
           this.headSegment > seg ||
           (this.headSegment < 0 && (await exists(path.join(this.opts.walDir, segmentName(seg + 1)))))
         ) {
-          const again = await fh.read(this.buf, 0, READ_CHUNK, reader.readOffset);
+          const again = await fh.read(this.buf, 0, this.buf.length, reader.readOffset);
           if (again.bytesRead > 0) {
             reader.feed(this.buf, 0, again.bytesRead);
             await this.drain(reader, seg, from);

@@ -410,3 +410,24 @@ test('a reshard hands held samples, exemplars and histograms to the new shards i
     }
   }
 });
+
+test('a queue that keeps up sets no catch-up timer; a reader waiting for room arms it until the shards have room again', async (t) => {
+  const clock = new FakeClock();
+  const client = new FakeClient(clock, 30);
+  const { q } = qm(clock, client);
+  for (let i = 0; i < 20; i++) q.storeSeries(i + 1, ['__name__', 'm', 'i', String(i)]);
+  q.start();
+  const idle = clock.pending;
+  t.is(idle, 2, 'started and idle: the shard calculation and the shard waiting for data, nothing else');
+  await runUntil(clock, feed(q, 20, 2, 1000), { stepMs: 5 });
+  await runFor(clock, 3000, 50);
+  t.is(clock.pending, idle, 'keeping up: only the 10 s shard calculation is scheduled');
+  // 100 samples a shard: the reader has to wait, which starts the 1 s catch-up checks.
+  const behind = feed(q, 20, 200, 2000);
+  await runFor(clock, 5, 5);
+  t.is(clock.pending > idle, true, 'waiting for room arms the catch-up check');
+  await runUntil(clock, behind, { stepMs: 5 });
+  await runFor(clock, 10_000, 50);
+  t.is(clock.pending, idle, 'caught up and back to the normal shard count: the check stops');
+  t.true(await runUntil(clock, q.stop(20_000)));
+});
