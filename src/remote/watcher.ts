@@ -244,7 +244,8 @@ export class WalWatcher {
     for (;;) {
       const rec = reader.next();
       if (rec === null) return;
-      if (!(await this.handle(rec, seg, reader.position, from))) return;
+      const done = this.handle(rec, seg, reader.position, from);
+      if (done === false || (done !== true && !(await done))) return;
     }
   }
 
@@ -258,76 +259,87 @@ export class WalWatcher {
     for (;;) {
       const e = tail.at(n, seg, pos);
       if (e === null) return pos;
-      if (!(await this.handle(e.record, seg, e.end, from))) return e.end;
+      const done = this.handle(e.record, seg, e.end, from);
+      if (done === false || (done !== true && !(await done))) return e.end;
       pos = e.end;
       n++;
       if (this.stopped || seg < this.skipBelow) return pos;
     }
   }
 
-  /** One record ending at `end` of segment `seg`; false when the watcher should stop reading this segment. */
-  private async handle(rec: Uint8Array, seg: number, end: number, from: WalPosition): Promise<boolean> {
+  /**
+   * One record ending at `end` of segment `seg`: true once handed over, false when the watcher
+   * should stop reading this segment, a promise only when it had to wait for room in the queue.
+   * Synchronous otherwise on purpose: awaiting every record would let a shard woken by a record's
+   * first sample send it before the records after it are queued, splitting what Prometheus sends
+   * in one request.
+   */
+  private handle(rec: Uint8Array, seg: number, end: number, from: WalPosition): boolean | Promise<boolean> {
     const qm = this.qm;
     const type = recordType(rec);
     if (type === RecordType.Series) {
       decodeSeries(rec, (ref, labels) => qm.storeSeries(ref, labels));
       return true;
     }
+    // Samples before the resume point were acknowledged in an earlier run.
+    const acked = seg < from.segment || (seg === from.segment && end <= from.offset);
     if (type === RecordType.Samples) {
-      // Samples before the resume point were acknowledged in an earlier run.
-      if (seg < from.segment || (seg === from.segment && end <= from.offset)) return true;
+      if (acked) return true;
       const b = this.batch;
       b.reset();
       decodeSamples(rec, b);
       const chunk = qm.beginChunk({ segment: seg, offset: end });
-      for (let i = 0; i < b.n; i++) {
-        while (!qm.enqueue(b.refs[i], b.ts[i], b.values[i], b.stale[i] === 1, chunk)) {
-          if (!(await this.waitForQueue(seg))) return false;
-        }
-      }
-      qm.endChunk();
-      return true;
+      return this.push(b.n, (i) => qm.enqueue(b.refs[i], b.ts[i], b.values[i], b.stale[i] === 1, chunk), seg);
     }
     if (type === RecordType.Exemplars) {
-      if (!qm.sendExemplars || seg < from.segment || (seg === from.segment && end <= from.offset)) return true;
+      if (!qm.sendExemplars || acked) return true;
       const ex = this.exemplars;
       ex.length = 0;
       if (!this.decodeOptional(() => decodeExemplars(rec, ex), 'exemplars', seg, end)) return true;
       const chunk = qm.beginChunk({ segment: seg, offset: end });
-      for (let i = 0; i < ex.length; i++) {
-        const e = ex[i];
-        while (!qm.enqueueExemplar(e.ref, e.t, e.v, e.labels, chunk)) {
-          if (!(await this.waitForQueue(seg))) return false;
-        }
-      }
-      ex.length = 0;
-      qm.endChunk();
-      return true;
+      return this.push(
+        ex.length,
+        (i) => {
+          const e = ex[i];
+          return qm.enqueueExemplar(e.ref, e.t, e.v, e.labels, chunk);
+        },
+        seg,
+      );
     }
     const float = type === RecordType.FloatHistogramSamples || type === RecordType.CustomBucketsFloatHistogramSamples;
     if (float || type === RecordType.HistogramSamples || type === RecordType.CustomBucketsHistogramSamples) {
-      if (!qm.sendHistograms || seg < from.segment || (seg === from.segment && end <= from.offset)) return true;
+      if (!qm.sendHistograms || acked) return true;
       const hs = this.histograms;
       hs.length = 0;
-      if (
-        !this.decodeOptional(
-          () => (float ? decodeFloatHistogramSamples(rec, hs) : decodeHistogramSamples(rec, hs)),
-          'histograms',
-          seg,
-          end,
-        )
-      )
-        return true;
+      const decode = () => (float ? decodeFloatHistogramSamples(rec, hs) : decodeHistogramSamples(rec, hs));
+      if (!this.decodeOptional(decode, 'histograms', seg, end)) return true;
       const chunk = qm.beginChunk({ segment: seg, offset: end });
-      for (let i = 0; i < hs.length; i++) {
-        const h = hs[i];
-        while (!qm.enqueueHistogram(h.ref, h.t, h.h, float, chunk)) {
-          if (!(await this.waitForQueue(seg))) return false;
-        }
-      }
-      hs.length = 0;
-      qm.endChunk();
+      return this.push(
+        hs.length,
+        (i) => {
+          const h = hs[i];
+          return qm.enqueueHistogram(h.ref, h.t, h.h, float, chunk);
+        },
+        seg,
+      );
     }
+    return true;
+  }
+
+  /** Enqueues items 0..n-1 of the chunk begun last, then ends it; waits for room only when the queue is full. */
+  private push(n: number, enqueue: (i: number) => boolean, seg: number): boolean | Promise<boolean> {
+    for (let i = 0; i < n; i++) if (!enqueue(i)) return this.pushWaiting(i, n, enqueue, seg);
+    this.qm.endChunk();
+    return true;
+  }
+
+  private async pushWaiting(from: number, n: number, enqueue: (i: number) => boolean, seg: number): Promise<boolean> {
+    for (let i = from; i < n; i++) {
+      while (!enqueue(i)) {
+        if (!(await this.waitForQueue(seg))) return false;
+      }
+    }
+    this.qm.endChunk();
     return true;
   }
 
