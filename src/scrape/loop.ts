@@ -303,7 +303,14 @@ export class ScrapeLoop {
         const end = p.seriesEnd;
         let e = p.expectedHit ? cache.takeExpected() : cache.find(buf, start, end);
         if (e < 0) {
-          const ref = this.newSeries(p.labels());
+          const labels = this.seriesLabels(p.labels());
+          if (labels !== null && limit > 0 && appended >= limit) {
+            // Past the limit the scrape has failed: a new series is neither created nor cached (as
+            // Prometheus' limitAppender refuses before its storage), so a refused body costs only parsing.
+            limitErr ??= new SampleLimitError(`sample limit exceeded (limit: ${limit})`);
+            continue;
+          }
+          const ref = labels === null ? DROPPED_REF : app.ref(labels);
           e = cache.insert(buf, start, end, ref);
           if (ref !== DROPPED_REF) added++;
         }
@@ -363,8 +370,8 @@ export class ScrapeLoop {
     return p;
   }
 
-  /** Labels of a new series: target labels merged, metric relabeling, limits. Returns its ref, or 0 if dropped. */
-  private newSeries(scraped: string[]): number {
+  /** Labels of a new series: target labels merged, metric relabeling, label limits. Null if relabeling drops it. */
+  private seriesLabels(scraped: string[]): Labels | null {
     const lb = new LabelsBuilder();
     for (let i = 0; i < scraped.length; i += 2) lb.set(scraped[i], scraped[i + 1]);
     const tl = this.target.labels;
@@ -388,8 +395,8 @@ export class ScrapeLoop {
         }
       }
     }
-    if (this.opts.metricRelabel.length > 0 && !relabel(this.opts.metricRelabel, lb)) return 0;
-    if (lb.size === 0) return 0;
+    if (this.opts.metricRelabel.length > 0 && !relabel(this.opts.metricRelabel, lb)) return null;
+    if (lb.size === 0) return null;
     const labels = lb.labels();
     const name = lb.get(METRIC_NAME);
     if (name === '') throw new ScrapeError('no metric name found in series');
@@ -408,7 +415,7 @@ export class ScrapeLoop {
         if (o.labelValueLengthLimit > 0 && Buffer.byteLength(labels[i + 1]) > o.labelValueLengthLimit) throw new ScrapeError(`label_value_length_limit exceeded (metric: ${lb.get(METRIC_NAME)}, label name: ${labels[i]}, value: ${JSON.stringify(labels[i + 1])}, limit: ${o.labelValueLengthLimit})`);
       }
     }
-    return this.app.ref(labels);
+    return labels;
   }
 
   private appendStaleForGone(ts: number): void {
