@@ -55,3 +55,26 @@ test('--version prints the version; a config error exits 1 naming the file', asy
   t.is(r.code, 1);
   t.regex(r.out, /agent\.yml:1:\d+.*rule_files is not allowed in agent mode/);
 });
+
+test('a single-value flag given twice is refused as Prometheus refuses it; list flags may repeat', (t) => {
+  t.throws(() => parseFlags(['--storage.agent.path=/a', '--storage.agent.path=/b']), { message: "flag 'storage.agent.path' cannot be repeated" });
+  t.throws(() => parseFlags(['--config.file', 'a', '--config.file=b']), { message: "flag 'config.file' cannot be repeated" });
+  t.throws(() => parseFlags(['--tui', '--no-tui']), { message: "flag 'tui' cannot be repeated" });
+  const f = parseFlags(['--enable-feature=agent', '--enable-feature=native-histograms']);
+  if ('exit' in f) return t.fail('unexpected exit');
+  t.deepEqual(f.enableFeatures, ['agent', 'native-histograms']);
+  const r = run(['--storage.agent.path=/a', '--storage.agent.path=/b', '--no-tui']);
+  t.is(r.code, 2, r.out);
+  t.regex(r.out, /flag 'storage\.agent\.path' cannot be repeated/);
+});
+
+test('-h works as --help; a mistyped flag gets the nearest known one', (t) => {
+  const h = run(['-h']);
+  t.is(h.code, 0, h.out);
+  t.regex(h.out, /--storage\.agent\.path/);
+  t.throws(() => parseFlags(['--web.listen-adress=:9090']), { message: "unknown long flag '--web.listen-adress', did you mean '--web.listen-address'?" });
+  t.throws(() => parseFlags(['--completely-unrelated']), { message: "unknown long flag '--completely-unrelated'" });
+  const r = run(['--storage.agent.paht=/tmp/x']);
+  t.is(r.code, 2, r.out);
+  t.regex(r.out, /did you mean '--storage\.agent\.path'\?/);
+});
