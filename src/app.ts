@@ -16,7 +16,7 @@ import { RemoteStorage } from './remote/remote-storage.ts';
 import { ScrapeManager } from './scrape/manager.ts';
 import { StatusHub } from './status/hub.ts';
 import { systemClock, type Clock } from './util/clock.ts';
-import { errorMessage } from './util/errors.ts';
+import { StartError, errorMessage, systemErrorText } from './util/errors.ts';
 import { acquireDirLock } from './wal/lock.ts';
 import { WebServer } from './web/server.ts';
 
@@ -161,15 +161,15 @@ export class Agent {
   /** Starts everything; resolves when the agent is ready (WAL replayed, scraping). */
   async start(): Promise<void> {
     const { flags, log } = this;
-    const lock = await acquireDirLock(flags.dataDir, { disabled: flags.noLockfile });
+    const lock = await startStep('opening storage failed', () => acquireDirLock(flags.dataDir, { disabled: flags.noLockfile }));
     this.lock = lock;
     this.storage.metrics.cleanStart.set(lock.cleanStart);
-    this.listenAddress = await this.web.listen(flags.listenAddress);
+    this.listenAddress = await startStep('unable to start web listener', () => this.web.listen(flags.listenAddress));
     this.hub.setListenAddress(this.listenAddress);
     log.info('Listening', { address: this.listenAddress });
     this.hub.setPhase('replaying');
     this.hub.start(1000);
-    await this.storage.open();
+    await startStep('opening storage failed', () => this.storage.open());
     await this.walStats.refresh();
     this.walStats.start(2000);
     await this.remote.applyConfig(this.config.remoteWrite, this.config.global.externalLabels);
@@ -214,14 +214,18 @@ export class Agent {
     return { ok: true };
   }
 
-  /** Ordered shutdown: stop scraping, flush the WAL, let remote write drain (bounded), release the lock. */
-  stop(): Promise<void> {
-    this.stopping ??= this.doStop();
+  /**
+   * Ordered shutdown: stop scraping, flush the WAL, let remote write drain (bounded), release the lock.
+   * After a failed start (`failedStart`) it only releases what was opened, without the farewell lines
+   * of a clean stop.
+   */
+  stop(opts: { failedStart?: boolean } = {}): Promise<void> {
+    this.stopping ??= this.doStop(opts.failedStart === true);
     return this.stopping;
   }
 
-  private async doStop(): Promise<void> {
-    const log = this.log;
+  private async doStop(failedStart: boolean): Promise<void> {
+    const log = failedStart ? quiet(this.log) : this.log;
     this.hub.setPhase('stopping');
     log.info('Stopping scrape manager');
     await this.discovery.stop(); // discovery wiring: no target updates while scraping stops
@@ -240,6 +244,20 @@ export class Agent {
     this.hub.setPhase('stopped');
     log.info('See you next time!');
   }
+}
+
+/** Runs one start-up step; a failure names the step, and a system error reads as Prometheus words it. */
+async function startStep<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw new StartError(`${what}: ${systemErrorText(err)}`, { cause: err });
+  }
+}
+
+/** The logger without its info lines (warnings and errors still count after a failed start). */
+function quiet(log: Logger): Logger {
+  return { ...log, info: () => {}, debug: () => {}, child: (c: string) => quiet(log.child(c)) };
 }
 
 function pairs(ls: readonly string[]): [string, string][] {

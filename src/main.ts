@@ -4,7 +4,7 @@ import path from 'node:path';
 import { versionText } from './build-info.ts';
 import { parseFlags, FlagError } from './cli/flags.ts';
 import { createLogger } from './log/logger.ts';
-import { errorMessage } from './util/errors.ts';
+import { errorMessage, systemErrorText } from './util/errors.ts';
 
 // `outpost | head` must not crash on a closed pipe.
 for (const s of [process.stdout, process.stderr]) s.on('error', (e: NodeJS.ErrnoException) => {
@@ -38,9 +38,15 @@ async function main(argv: string[]): Promise<number> {
   // Under the dashboard, log lines would tear the screen: they go to <data>/outpost.log instead.
   let write: ((line: string) => void) | undefined;
   if (interactive) {
-    fs.mkdirSync(flags.dataDir, { recursive: true });
-    const logFile = fs.createWriteStream(path.join(flags.dataDir, 'outpost.log'), { flags: 'a' });
-    write = (line) => void logFile.write(line + '\n');
+    try {
+      fs.mkdirSync(flags.dataDir, { recursive: true });
+      const fd = fs.openSync(path.join(flags.dataDir, 'outpost.log'), 'a');
+      const logFile = fs.createWriteStream('', { fd });
+      write = (line) => void logFile.write(line + '\n');
+    } catch (err) {
+      process.stderr.write(`outpost: opening storage failed: ${systemErrorText(err)}\n`);
+      return 1;
+    }
   }
   const log = createLogger({ level: flags.logLevel, format: flags.logFormat, write });
 
@@ -80,9 +86,9 @@ async function main(argv: string[]): Promise<number> {
   try {
     await agent.start();
   } catch (err) {
-    log.error('Failed to start', { err: errorMessage(err) });
-    if (interactive) process.stderr.write(`outpost: ${errorMessage(err)}\n`);
-    await agent.stop().catch(() => undefined);
+    log.error('Failed to start', { err: systemErrorText(err) });
+    if (interactive) process.stderr.write(`outpost: ${systemErrorText(err)}\n`);
+    await agent.stop({ failedStart: true }).catch(() => undefined);
     return 1;
   }
 

@@ -163,6 +163,7 @@ export function parseFlags(argv: readonly string[]): Flags | { exit: number; out
   }
   const listen = String(a['web.listen-address']);
   if (!/^(\[[0-9a-fA-F:.]*\]|[^:\s]*):\d{1,5}$/.test(listen)) throw new FlagError(`--web.listen-address: "${listen}" is not host:port`);
+  if (Number(listen.slice(listen.lastIndexOf(':') + 1)) > 65535) throw new FlagError(`--web.listen-address: "${listen}": invalid port (0 to 65535)`);
 
   // Normalised as Prometheus does: min <= 0 => 5m, max <= 0 => 4h, max >= min, max >= truncate frequency.
   let minTime = dur('storage.agent.retention.min-time');

@@ -14,6 +14,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { glob, GlobPatternError } from '../util/glob.ts';
+import { systemErrorText } from '../util/errors.ts';
 import { LineCounter, parseDocument } from 'yaml';
 import type { YAMLError } from 'yaml';
 import { ConfigError } from './errors.ts';
@@ -268,7 +269,7 @@ export async function loadConfigFile(file: string, opts: ParseOptions = {}): Pro
   try {
     text = await fs.readFile(file, 'utf8');
   } catch (e) {
-    throw new ConfigError(file, 0, 0, '', `cannot read config file: ${(e as Error).message}`);
+    throw new ConfigError(file, 0, 0, '', `cannot read config file: ${systemErrorText(e)}`);
   }
   const issues: ConfigIssue[] = [];
   const parsed = parseMain(text, file, issues, opts);

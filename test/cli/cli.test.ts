@@ -3,6 +3,8 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { parseFlags } from '../../src/cli/flags.ts';
+import net from 'node:net';
+import { systemErrorText } from '../../src/util/errors.ts';
 import { ROOT, tmpDir } from '../helpers/procs.ts';
 
 function run(args: string[]): { code: number | null; out: string } {
@@ -77,4 +79,41 @@ test('-h works as --help; a mistyped flag gets the nearest known one', (t) => {
   const r = run(['--storage.agent.paht=/tmp/x']);
   t.is(r.code, 2, r.out);
   t.regex(r.out, /did you mean '--storage\.agent\.path'\?/);
+});
+
+test('start-up errors name what failed in the agent\'s terms, and a failed start is no clean stop', async (t) => {
+  const dir = await tmpDir();
+  t.teardown(() => fs.rm(dir, { recursive: true, force: true }));
+  const cfg = path.join(dir, 'agent.yml');
+  await fs.writeFile(cfg, 'scrape_configs: []\n');
+  const file = path.join(dir, 'a-file');
+  await fs.writeFile(file, '');
+  const asFile = run([`--config.file=${cfg}`, `--storage.agent.path=${file}`, '--web.listen-address=127.0.0.1:0', '--no-tui']);
+  t.is(asFile.code, 1, asFile.out);
+  t.true(asFile.out.includes(`opening storage failed: ${file} is not a directory`), asFile.out);
+  t.notRegex(asFile.out, /EEXIST|See you next time|Stopping/);
+  const under = run([`--config.file=${cfg}`, `--storage.agent.path=${file}/data`, '--web.listen-address=127.0.0.1:0', '--no-tui']);
+  t.is(under.code, 1, under.out);
+  t.true(under.out.includes(`opening storage failed: mkdir ${file}/data: not a directory`), under.out);
+
+  const port = run([`--config.file=${cfg}`, `--storage.agent.path=${dir}/d1`, '--web.listen-address=127.0.0.1:99999', '--no-tui']);
+  t.is(port.code, 2, port.out);
+  t.regex(port.out, /--web\.listen-address: "127\.0\.0\.1:99999": invalid port/);
+
+  const busy = net.createServer();
+  await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => busy.close(() => resolve())));
+  const taken = (busy.address() as net.AddressInfo).port;
+  const inUse = run([`--config.file=${cfg}`, `--storage.agent.path=${dir}/d2`, `--web.listen-address=127.0.0.1:${taken}`, '--no-tui']);
+  t.is(inUse.code, 1, inUse.out);
+  t.true(inUse.out.includes(`unable to start web listener: listen 127.0.0.1:${taken}: address already in use`), inUse.out);
+  t.notRegex(inUse.out, /See you next time/);
+});
+
+test('system errors read as Prometheus words them', (t) => {
+  const sys = (message: string, props: Record<string, unknown>) => Object.assign(new Error(message), props);
+  t.is(systemErrorText(sys("EACCES: permission denied, mkdir '/var/lib/x'", { code: 'EACCES', syscall: 'mkdir', path: '/var/lib/x' })), 'mkdir /var/lib/x: permission denied');
+  t.is(systemErrorText(sys('listen EACCES: permission denied 0.0.0.0:80', { code: 'EACCES', syscall: 'listen', address: '0.0.0.0', port: 80 })), 'listen 0.0.0.0:80: permission denied (ports below 1024 need CAP_NET_BIND_SERVICE)');
+  t.is(systemErrorText(sys('x', { code: 'EADDRINUSE', syscall: 'listen', address: '::1', port: 9090 })), 'listen [::1]:9090: address already in use');
+  t.is(systemErrorText(new Error('plain')), 'plain');
 });
