@@ -30,9 +30,12 @@ async function main(argv: string[]): Promise<number> {
   // Before anything is loaded, opened or locked: this may replace the process (same PID and
   // arguments) with one tuned for a small footprint.
   if (flags.command !== 'check-config') await (await import('./runtime-tuning.ts')).applyRuntimeTuning();
+  if (flags.command === 'check-config') {
+    const { checkConfigFiles } = await import('./cli/check-config.ts');
+    return checkConfigFiles(flags.checkFiles, (line) => void process.stdout.write(line + '\n'));
+  }
   // The agent is loaded only now, so --version and --help stay fast.
   const { loadConfigFile, formatIssue } = await import('./config/load.ts');
-  if (flags.command === 'check-config') return checkConfig(flags.checkFiles, loadConfigFile);
 
   const interactive = flags.tui && process.stdout.isTTY === true && process.stdin.isTTY === true;
   // Under the dashboard, log lines would tear the screen: they go to <data>/outpost.log instead.
@@ -101,21 +104,6 @@ async function main(argv: string[]): Promise<number> {
     });
   }
   return -1;
-}
-
-async function checkConfig(files: readonly string[], loadConfigFile: typeof import('./config/load.ts').loadConfigFile): Promise<number> {
-  let failed = false;
-  for (const f of files) {
-    process.stdout.write(`Checking ${f}\n`);
-    try {
-      const cfg = await loadConfigFile(f);
-      process.stdout.write(` SUCCESS: ${f} is valid prometheus config file syntax (${cfg.scrapeConfigs.length} scrape configs, ${cfg.remoteWrite.length} remote_write)\n`);
-    } catch (err) {
-      failed = true;
-      process.stdout.write(`  FAILED: ${errorMessage(err)}\n`);
-    }
-  }
-  return failed ? 1 : 0;
 }
 
 main(process.argv.slice(2)).then(

@@ -117,3 +117,49 @@ test('system errors read as Prometheus words them', (t) => {
   t.is(systemErrorText(sys('x', { code: 'EADDRINUSE', syscall: 'listen', address: '::1', port: 9090 })), 'listen [::1]:9090: address already in use');
   t.is(systemErrorText(new Error('plain')), 'plain');
 });
+
+test('check config checks what the config points to: file_sd files and credential/TLS files', async (t) => {
+  const dir = await tmpDir();
+  t.teardown(() => fs.rm(dir, { recursive: true, force: true }));
+  const write = (name: string, text: string) => fs.writeFile(path.join(dir, name), text);
+  await fs.mkdir(path.join(dir, 'dir.json'));
+  await write('bad.json', '{bad');
+  await write('bad.yml', '- targets: "notalist"\n');
+  await write('good.json', '[{"targets": ["127.0.0.1:9100"]}]');
+  await write('token', 'secret');
+  const job = (name: string, extra: string) => `  - job_name: ${name}\n${extra}`;
+
+  await write('missing-sd.yml', 'scrape_configs:\n' + job('a', '    file_sd_configs:\n      - files: [missing.json, good.json]\n'));
+  const warn = run(['check', 'config', path.join(dir, 'missing-sd.yml')]);
+  t.is(warn.code, 0, warn.out);
+  t.true(warn.out.includes(`WARNING: file "${path.join(dir, 'missing.json')}" for file_sd in scrape job "a" does not exist`), warn.out);
+  t.regex(warn.out, /SUCCESS/);
+
+  await write('bad-sd.yml', 'scrape_configs:\n' + job('a', '    file_sd_configs:\n      - files: [bad.json, bad.yml, dir.json]\n'));
+  const bad = run(['check', 'config', path.join(dir, 'bad-sd.yml')]);
+  t.is(bad.code, 1, bad.out);
+  t.regex(bad.out, /FAILED: checking SD file ".*bad\.json" \(scrape job "a"\): invalid JSON/);
+  t.regex(bad.out, /FAILED: checking SD file ".*bad\.yml" \(scrape job "a"\): .*targets/);
+  t.regex(bad.out, /FAILED: checking SD file ".*dir\.json" \(scrape job "a"\): .*is a directory/);
+  t.notRegex(bad.out, /SUCCESS/);
+
+  await write('creds.yml', [
+    'scrape_configs:',
+    job('a', '    bearer_token_file: nope-token\n    static_configs: [{targets: ["127.0.0.1:1"]}]'),
+    job('b', '    basic_auth: {username: u, password_file: nope-pass}\n    tls_config: {cert_file: nope.crt, key_file: nope.key}\n    static_configs: [{targets: ["127.0.0.1:1"]}]'),
+    job('c', '    authorization: {credentials_file: token}\n    static_configs: [{targets: ["127.0.0.1:1"]}]'),
+    'remote_write:',
+    '  - url: http://127.0.0.1:9/api/v1/write',
+    '    name: rw',
+    '    tls_config: {ca_file: .}',
+    '',
+  ].join('\n'));
+  const creds = run(['check', 'config', path.join(dir, 'creds.yml')]);
+  t.is(creds.code, 1, creds.out);
+  t.true(creds.out.includes(`FAILED: scrape job "a": authorization.credentials_file "${path.join(dir, 'nope-token')}": open ${path.join(dir, 'nope-token')}: no such file or directory`), creds.out);
+  t.regex(creds.out, /FAILED: scrape job "b": basic_auth\.password_file ".*nope-pass": open .*: no such file or directory/);
+  t.regex(creds.out, /FAILED: scrape job "b": tls_config\.cert_file/);
+  t.regex(creds.out, /FAILED: scrape job "b": tls_config\.key_file/);
+  t.regex(creds.out, /FAILED: remote_write "rw": tls_config\.ca_file ".*": is a directory/);
+  t.notRegex(creds.out, /scrape job "c"/, 'a readable file passes');
+});
