@@ -9,7 +9,7 @@ import type { Flags } from './cli/flags.ts';
 import { loadConfigFile, redactedConfigYaml } from './config/load.ts';
 import type { Config } from './config/types.ts';
 import { DiscoveryManager } from './discovery/manager.ts'; // discovery wiring
-import type { Logger } from './log/logger.ts';
+import { logDuration, type Logger } from './log/logger.ts';
 import { ConfigMetrics } from './metrics/config-metrics.ts';
 import { createRegistry, type Registry } from './metrics/registry.ts';
 import { RemoteStorage } from './remote/remote-storage.ts';
@@ -232,7 +232,7 @@ export class Agent {
     await this.scrape.stop();
     await this.truncator.stop();
     if (this.ready) await this.storage.flushWal();
-    log.info('Stopping remote storage', { flush_deadline: this.flags.flushDeadline });
+    log.info('Stopping remote storage', { flush_deadline: logDuration(this.flags.flushDeadline) });
     const drained = await this.remote.stop();
     if (!drained) log.warn('Remote write did not drain before the flush deadline; unsent data stays in the WAL and is sent after restart');
     await this.storage.close();

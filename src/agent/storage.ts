@@ -2,7 +2,7 @@ import path from 'node:path';
 import { ByteWriter, grownArray } from '../util/bytes.ts';
 import { OutpostError, errorMessage } from '../util/errors.ts';
 import type { Labels } from '../util/labels.ts';
-import type { Logger } from '../log/logger.ts';
+import { logDuration, type Logger } from '../log/logger.ts';
 import { WalWriter, type WalWriterOptions, type WalWriterStats } from '../wal/segment-writer.ts';
 import { replayWal } from '../wal/reader.ts';
 import { RecordType, SampleBatch, decodeSamples, decodeSeries, encodeExemplars, encodeSamples, encodeSeries, recordType, type RefExemplar } from '../wal/records.ts';
@@ -177,8 +177,8 @@ export class AgentStorage {
     this.replay.done = true;
     this.opts.metrics.replayDuration.set((performance.now() - started) / 1000);
     this.opts.metrics.activeSeries.set(this.series.size);
-    this.opts.log.info('WAL replay completed', { series: this.series.size, segments: res.last === -1 ? 0 : res.last - res.first + 1, duration_ms: Math.round(performance.now() - started) });
-    this.attach(await WalWriter.open(this.walDir, this.opts.wal));
+    this.opts.log.info('WAL replay completed', { series: this.series.size, segments: res.last === -1 ? 0 : res.last - res.first + 1, duration: logDuration(performance.now() - started) });
+    this.attach(await WalWriter.open(this.walDir, { ...this.opts.wal, log: this.opts.log }));
   }
 
   private attach(w: WalWriter): void {
@@ -243,7 +243,7 @@ export class AgentStorage {
   private async recover(): Promise<void> {
     let w: WalWriter | null = null;
     try {
-      w = await WalWriter.open(this.walDir, this.opts.wal);
+      w = await WalWriter.open(this.walDir, { ...this.opts.wal, log: this.opts.log });
       const refs: number[] = [];
       const labels: Labels[] = [];
       const flushBatch = () => {

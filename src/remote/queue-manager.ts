@@ -468,6 +468,7 @@ export class QueueManager {
     const now = this.clock.now();
     const desired = this.sharding.desired(this, now);
     if (desired === null) return;
+    this.log.debug('Remote storage desired shards', { desired: Math.round(desired * 100) / 100, current: this.shards.length, min: q.minShards, max: q.maxShards, failing: this.failing });
     this.metrics.shardsDesired.set(this.labels(), desired);
     const cur = this.shards.length;
     let n = Math.ceil(desired);

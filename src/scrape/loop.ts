@@ -1,7 +1,7 @@
 import type http from 'node:http';
 import type https from 'node:https';
 import { ExemplarStatus, type Appender } from '../agent/storage.ts';
-import type { Logger } from '../log/logger.ts';
+import { logDuration, type Logger } from '../log/logger.ts';
 import { relabel, type CompiledRelabel } from '../relabel/relabel.ts';
 import { createParser, Entry, type TextParser } from '../textparse/parser.ts';
 import type { Clock } from '../util/clock.ts';
@@ -240,8 +240,7 @@ export class ScrapeLoop {
       this.counters.failed++;
       this.state.health = 'down';
       this.state.lastError = errorMessage(err);
-      if (!(err instanceof ScrapeError)) this.log.debug('Scrape failed', { target: this.target.url, err: this.state.lastError });
-      else this.log.debug('Scrape failed', { target: this.target.url, err: err.message });
+      this.log.debug('Scrape failed', { scrape_pool: this.target.pool, target: this.target.url, duration: logDuration(performance.now() - start), err: this.state.lastError });
     } else {
       this.appendStaleForGone(ts);
       this.exposedIter = this.iter;
@@ -252,6 +251,7 @@ export class ScrapeLoop {
     const duration = (performance.now() - start) / 1000;
     this.appendReport(ts, err === null, duration, scraped, post, added);
     this.state.lastDurationMs = duration * 1000;
+    if (err === null) this.log.debug('Scrape succeeded', { scrape_pool: this.target.pool, target: this.target.url, duration: logDuration(duration * 1000), bytes: length, samples: scraped, series_added: added });
     this.state.samples = scraped;
     this.state.series = post;
     try {

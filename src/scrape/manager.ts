@@ -117,7 +117,9 @@ export class ScrapeManager {
     const pool = this.pools.get(job);
     if (!pool) return;
     pool.groups.set(provider, groups);
+    const before = pool.loops.size;
     this.sync(pool);
+    this.log.debug('Discovered targets updated', { scrape_pool: job, provider, groups: groups.length, targets: pool.loops.size, was: before, dropped: pool.dropped.length });
   }
 
   private sync(pool: Pool): void {
@@ -168,7 +170,7 @@ export class ScrapeManager {
     }
     for (const [key, target] of want) {
       if (pool.loops.has(key)) continue;
-      const loop = new ScrapeLoop(target, pool.loopOpts, this.storage.appender(), this.clock, this.log.child('scrape'), this.counters);
+      const loop = new ScrapeLoop(target, pool.loopOpts, this.storage.appender(), this.clock, this.log, this.counters);
       pool.loops.set(key, loop);
       loop.start(targetOffset(key, target.url, target.intervalMs));
     }

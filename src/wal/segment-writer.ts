@@ -22,6 +22,7 @@ import {
   segmentPath,
 } from './segments.ts';
 import { Scratch, snappyCompressInto } from '../util/snappy.ts';
+import { silentLogger, type Logger } from '../log/logger.ts';
 
 export interface WalWriterOptions {
   /** Nominal segment size, a multiple of 32 KiB. Default 128 MiB. */
@@ -30,6 +31,8 @@ export interface WalWriterOptions {
   compress?: boolean;
   /** 'rotate' (default): fsync a segment when it is finished and on close, as Prometheus. */
   fsync?: 'rotate' | 'always' | 'never';
+  /** Where segment creation is logged (debug). */
+  log?: Logger;
 }
 
 /** Counters for self-metrics; plain numbers, read whenever. */
@@ -106,6 +109,7 @@ export class WalWriter {
   /** fsync+close of finished segments run in the background so rotation never stalls appends. */
   private readonly closing = new Set<Promise<void>>();
   private readonly cbuf = new Scratch(1 << 16);
+  private readonly log: Logger;
 
   private constructor(dir: string, seg: number, fh: FileHandle, opts: Required<WalWriterOptions>) {
     this.dir = dir;
@@ -115,6 +119,7 @@ export class WalWriter {
     this.segmentSize = opts.segmentSize;
     this.compress = opts.compress;
     this.fsyncMode = opts.fsync;
+    this.log = opts.log;
     this.pagesPerSegment = opts.segmentSize / PAGE_SIZE;
     this.cur = Buffer.allocUnsafe(1 << 16);
   }
@@ -125,6 +130,7 @@ export class WalWriter {
       segmentSize: opts.segmentSize ?? DEFAULT_SEGMENT_SIZE,
       compress: opts.compress ?? true,
       fsync: opts.fsync ?? 'rotate',
+      log: opts.log ?? silentLogger,
     };
     if (!Number.isInteger(o.segmentSize) || o.segmentSize <= 0 || o.segmentSize % PAGE_SIZE !== 0) {
       throw new WalWriteError(`invalid segment size ${o.segmentSize}: must be a positive multiple of ${PAGE_SIZE}`);
@@ -135,6 +141,7 @@ export class WalWriter {
     const fh = await createSegment(walDir, seg);
     const w = new WalWriter(walDir, seg, fh, o);
     w.stats.segmentsCreated++;
+    o.log.debug('WAL segment created', { segment: seg, dir: walDir });
     return w;
   }
 
@@ -332,6 +339,7 @@ export class WalWriter {
             this.fhPos = 0;
             this.fh = await createSegment(this.dir, this.fhSeg);
             this.stats.segmentsCreated++;
+            this.log.debug('WAL segment created', { segment: this.fhSeg, previous: op.seg, previous_bytes: opStart + op.len });
             this.emit(this.fhSeg, 0);
           }
         }
