@@ -40,12 +40,13 @@ async function main(argv: string[]): Promise<number> {
   const interactive = flags.tui && process.stdout.isTTY === true && process.stdin.isTTY === true;
   // Under the dashboard, log lines would tear the screen: they go to <data>/outpost.log instead.
   let write: ((line: string) => void) | undefined;
+  const logFile = path.resolve(flags.dataDir, 'outpost.log');
   if (interactive) {
     try {
       fs.mkdirSync(flags.dataDir, { recursive: true });
-      const fd = fs.openSync(path.join(flags.dataDir, 'outpost.log'), 'a');
-      const logFile = fs.createWriteStream('', { fd });
-      write = (line) => void logFile.write(line + '\n');
+      const fd = fs.openSync(logFile, 'a');
+      const stream = fs.createWriteStream('', { fd });
+      write = (line) => void stream.write(line + '\n');
     } catch (err) {
       process.stderr.write(`outpost: opening storage failed: ${systemErrorText(err)}\n`);
       return 1;
@@ -97,7 +98,7 @@ async function main(argv: string[]): Promise<number> {
 
   if (interactive) {
     const { runTui } = await import('../tui/index.tsx');
-    const ui = runTui(agent.hub, { reload: () => agent.reload(), quit: () => shutdown('tui') });
+    const ui = runTui(agent.hub, { reload: () => agent.reload(), quit: () => shutdown('tui') }, { logFile });
     void ui.waitUntilExit().then(() => {
       // The UI also closes itself once shutdown finished; only a UI that went away first asks for it.
       if (!exiting) shutdown('tui');

@@ -15,6 +15,8 @@ export interface TuiOptions {
   stdin?: NodeJS.ReadStream;
   /** Draw on the terminal's alternate screen (like htop) and restore the shell's screen on exit. Default true. */
   alternateScreen?: boolean;
+  /** Where the log lines go while the dashboard is up, shown in the help view. */
+  logFile?: string;
 }
 
 export interface TuiHandle {
@@ -31,7 +33,7 @@ export const DEFAULT_MAX_FPS = 10;
  */
 export function runTui(store: TuiStore, actions: StatusActions, opts: TuiOptions = {}): TuiHandle {
   const maxFps = opts.maxFps ?? DEFAULT_MAX_FPS;
-  const instance = render(<App store={store} actions={actions} maxFps={maxFps} color={colorFromEnv(process.env)} />, {
+  const instance = render(<App store={store} actions={actions} maxFps={maxFps} color={colorFromEnv(process.env)} logFile={opts.logFile} />, {
     stdout: opts.stdout ?? process.stdout,
     stdin: opts.stdin ?? process.stdin,
     maxFps,

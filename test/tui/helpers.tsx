@@ -24,6 +24,7 @@ export interface MountOptions {
   color?: boolean;
   maxFps?: number;
   scheduler?: Scheduler;
+  logFile?: string;
 }
 
 /** Renders the whole App through ink-testing-library at a fixed terminal size (≤ 100 columns, its stdout width). */
@@ -32,7 +33,7 @@ export async function mount(o: MountOptions = {}): Promise<Mounted> {
   const actions = recordingActions();
   const size = { columns: o.columns ?? 100, rows: o.rows ?? 30 };
   const r = render(
-    <App store={store} actions={actions} maxFps={o.maxFps ?? 1000} color={o.color ?? false} size={size} {...(o.scheduler ? { scheduler: o.scheduler } : {})} />,
+    <App store={store} actions={actions} maxFps={o.maxFps ?? 1000} color={o.color ?? false} size={size} {...(o.scheduler ? { scheduler: o.scheduler } : {})} {...(o.logFile ? { logFile: o.logFile } : {})} />,
   );
   // ink-testing-library's stdout has no `rows`, so Ink would spawn `tput` (terminal-size) on every frame; that
   // costs ~40 ms a frame. Only the first frame pays it.
