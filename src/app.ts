@@ -4,7 +4,7 @@ import { AgentStorage } from './agent/storage.ts';
 import { WalStats } from './agent/wal-stats.ts';
 import { WalTruncator } from './agent/truncate.ts';
 import { registerWalMetrics } from './agent/wal-metrics.ts';
-import { buildInfo, USER_AGENT } from './build-info.ts';
+import { buildInfo, startupFields, USER_AGENT } from './build-info.ts';
 import type { Flags } from './cli/flags.ts';
 import { loadConfigFile, redactedConfigYaml } from './config/load.ts';
 import type { Config } from './config/types.ts';
@@ -161,6 +161,7 @@ export class Agent {
   /** Starts everything; resolves when the agent is ready (WAL replayed, scraping). */
   async start(): Promise<void> {
     const { flags, log } = this;
+    log.info('Starting Outpost', startupFields());
     const lock = await startStep('opening storage failed', () => acquireDirLock(flags.dataDir, { disabled: flags.noLockfile }));
     this.lock = lock;
     this.storage.metrics.cleanStart.set(lock.cleanStart);

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { parseFlags } from '../../src/cli/flags.ts';
 import net from 'node:net';
 import { systemErrorText } from '../../src/util/errors.ts';
+import { fdLimits } from '../../src/build-info.ts';
 import { ROOT, tmpDir } from '../helpers/procs.ts';
 
 function run(args: string[]): { code: number | null; out: string } {
@@ -162,4 +163,9 @@ test('check config checks what the config points to: file_sd files and credentia
   t.regex(creds.out, /FAILED: scrape job "b": tls_config\.key_file/);
   t.regex(creds.out, /FAILED: remote_write "rw": tls_config\.ca_file ".*": is a directory/);
   t.notRegex(creds.out, /scrape job "c"/, 'a readable file passes');
+});
+
+test('the start-up line gives version, revision and the open-files limit', (t) => {
+  t.is(fdLimits('Limit                     Soft Limit           Hard Limit           Units\nMax open files            1024                 524288               files\n'), '(soft=1024, hard=524288)');
+  t.is(fdLimits('nothing here'), 'unknown');
 });

@@ -7,6 +7,7 @@ import { metricsServer } from '../helpers/scrape-loop.ts';
 
 /** Debug lines a person debugging needs, each as a pattern over one logfmt line. */
 const EXPECTED: [string, RegExp][] = [
+  ['the start-up line', /level=info msg="Starting Outpost" mode=agent version="\(version=[\d.]+, branch=\S+, revision=\S+\)" .*fd_limits="\(soft=\d+, hard=\d+\)"/],
   ['a successful scrape', /level=debug .*msg="Scrape succeeded" scrape_pool=static target=\S+ duration=[\d.]+(µs|ms|s) bytes=\d+ samples=1/],
   ['a failed scrape with its error', /level=debug .*msg="Scrape failed" scrape_pool=dead target=http:\/\/127\.0\.0\.1:1\/metrics duration=\S+ err=".*ECONNREFUSED/],
   ['an SD update', /level=debug .*msg="Service discovery update" job=files provider=file\/0 groups=1 targets=1/],
