@@ -95,6 +95,11 @@ async function main(argv: string[]): Promise<number> {
     await agent.stop({ failedStart: true }).catch(() => undefined);
     return 1;
   }
+  // Type=notify: systemd counts the service as started only now, with the WAL replayed.
+  const { notifyReady } = await import('./util/sd-notify.ts');
+  void notifyReady(`Ready, listening on ${agent.listenAddress}`).then((problem) => {
+    if (problem) log.warn('Could not report readiness to systemd', { err: problem });
+  });
 
   if (interactive) {
     const { runTui } = await import('../tui/index.tsx');
