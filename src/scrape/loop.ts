@@ -37,6 +37,8 @@ export interface LoopOptions {
   readonly labelNameLengthLimit: number;
   readonly labelValueLengthLimit: number;
   readonly bodySizeLimit: number;
+  /** bodySizeLimit is Outpost's default, not the config's (said in the error). */
+  readonly defaultBodyLimit?: boolean;
   readonly headers: Readonly<Record<string, string>>;
   readonly fallbackProtocol?: 'text' | 'openmetrics';
   readonly agent: http.Agent | https.Agent;
@@ -193,6 +195,7 @@ export class ScrapeLoop {
           headers: this.headers,
           timeoutMs: this.target.timeoutMs,
           bodySizeLimit: this.opts.bodySizeLimit,
+          defaultLimit: this.opts.defaultBodyLimit,
           agent: this.opts.agent,
           tls: this.opts.tls,
           maxRedirects: this.opts.followRedirects ? 10 : 0,

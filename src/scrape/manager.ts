@@ -27,6 +27,9 @@ export interface TargetMetadataEntry extends MetricMetadataEntry {
   readonly target: Readonly<Record<string, string>>;
 }
 
+/** body_size_limit when neither the job nor global sets one (16 MiB, as vmagent); raise it in the config. */
+export const DEFAULT_BODY_SIZE_LIMIT = 16 * 1024 * 1024;
+
 export interface AppenderSource {
   appender(): Appender;
 }
@@ -199,7 +202,10 @@ export class ScrapeManager {
       labelLimit: cfg.labelLimit,
       labelNameLengthLimit: cfg.labelNameLengthLimit,
       labelValueLengthLimit: cfg.labelValueLengthLimit,
-      bodySizeLimit: cfg.bodySizeLimit,
+      // An edge agent has little memory to spare: without body_size_limit a body may not exceed
+      // DEFAULT_BODY_SIZE_LIMIT (vmagent's -promscrape.maxScrapeSize default); a configured one wins.
+      bodySizeLimit: cfg.bodySizeLimit > 0 ? cfg.bodySizeLimit : DEFAULT_BODY_SIZE_LIMIT,
+      defaultBodyLimit: cfg.bodySizeLimit <= 0,
       headers: {
         Accept: buildAcceptHeader(cfg.scrapeProtocols, 'allow-utf-8'),
         'Accept-Encoding': cfg.enableCompression ? 'gzip' : 'identity',
