@@ -346,10 +346,11 @@ export class AgentStorage {
 class AgentAppender implements ExemplarAppender {
   private readonly st: AgentStorage;
   private n = 0;
-  private refs = new Float64Array(256);
-  private ts = new Float64Array(256);
-  private vals = new Float64Array(256);
-  private stale = new Uint8Array(256);
+  // Small at first: thousands of dead targets each hold an appender for five report samples.
+  private refs = new Float64Array(16);
+  private ts = new Float64Array(16);
+  private vals = new Float64Array(16);
+  private stale = new Uint8Array(16);
   private newRefs: number[] = [];
   private newLabels: Labels[] = [];
   private readonly exemplars: RefExemplar[] = [];

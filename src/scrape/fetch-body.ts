@@ -23,6 +23,12 @@ export interface FetchOptions {
   bodySizeLimit: number;
   /** Said in the error when the limit is Outpost's default rather than the config's body_size_limit. */
   defaultLimit?: boolean;
+  /**
+   * Called for the body buffer when a 200 response arrives and `buf` is empty. Taking it only then
+   * means a target that refuses connections or times out never holds one: 10,000 dead targets
+   * allocated (and collected) a 64 KiB buffer each per scrape.
+   */
+  takeBuffer?: () => Buffer;
   agent: http.Agent | https.Agent;
   tls?: TlsClientOptions;
   /** Follow up to this many redirects (0 = report 3xx as an error, like follow_redirects: false). */
@@ -135,6 +141,7 @@ function fetchOnce(opts: FetchOptions, url: URL, buf: Buffer): Promise<Once> {
         finish(new ScrapeError(`server returned HTTP status ${res.statusCode} ${res.statusMessage ?? ''}`.trimEnd()));
         return;
       }
+      if (buf.length === 0 && opts.takeBuffer) buf = opts.takeBuffer();
       let stream: NodeJS.ReadableStream = res;
       let compressed = -1;
       if ((res.headers['content-encoding'] ?? '').toLowerCase() === 'gzip') {

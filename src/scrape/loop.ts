@@ -93,9 +93,12 @@ export class ScrapeLoop {
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly counters: LoopCounters;
-  private readonly cache = new SeriesCache();
-  /** TYPE/HELP/UNIT seen in this target's scrapes, for the metadata API and remote write. */
-  readonly metadata = new MetadataCache();
+  /**
+   * The scrape cache and the metadata cache are created with the first body: a target that never
+   * answers (one of thousands of dead ones) keeps neither, and its loop stays a few hundred bytes.
+   */
+  private seriesCache: SeriesCache | null = null;
+  private metadataCache: MetadataCache | null = null;
   /** Whether the appender stores exemplars; decided once so samples without one pay nothing. */
   private readonly exemplars: boolean;
   private readonly reportRefs = new Float64Array(REPORT_NAMES.length);
@@ -130,7 +133,16 @@ export class ScrapeLoop {
 
   /** The target's metric metadata, in the order the families first appeared. */
   listMetadata(): MetricMetadataEntry[] {
-    return this.metadata.list();
+    return this.metadataCache?.list() ?? [];
+  }
+
+  private get cache(): SeriesCache {
+    return (this.seriesCache ??= new SeriesCache());
+  }
+
+  /** TYPE/HELP/UNIT seen in this target's scrapes, for the metadata API and remote write. */
+  private get metadata(): MetadataCache {
+    return (this.metadataCache ??= new MetadataCache());
   }
 
   /** Starts scraping at the target's stable offset within the interval. */
@@ -184,7 +196,7 @@ export class ScrapeLoop {
     let bodyError: Error | null = null;
     let length = 0;
     let contentType: string | undefined;
-    this.buf = this.opts.buffers.get(this.lastBodySize + (this.lastBodySize >> 3));
+    this.buf = EMPTY;
     try {
       if (this.forcedError) throw new ScrapeError(this.forcedError);
       const auth = this.opts.auth.none ? undefined : await this.opts.auth.header();
@@ -196,6 +208,7 @@ export class ScrapeLoop {
           timeoutMs: this.target.timeoutMs,
           bodySizeLimit: this.opts.bodySizeLimit,
           defaultLimit: this.opts.defaultBodyLimit,
+          takeBuffer: this.takeBuffer,
           agent: this.opts.agent,
           tls: this.opts.tls,
           maxRedirects: this.opts.followRedirects ? 10 : 0,
@@ -235,7 +248,8 @@ export class ScrapeLoop {
     }
     this.releaseBuffer();
     // As Prometheus: only a successful, non-empty scrape advances the metadata iteration.
-    this.metadata.iterDone(err === null && length > 0);
+    // (A cache not created yet has nothing to flush: only a success creates it.)
+    if (this.metadataCache !== null || (err === null && length > 0)) this.metadata.iterDone(err === null && length > 0);
     if (err) {
       this.app.rollback();
       this.appendStaleForExposed(ts);
@@ -267,6 +281,12 @@ export class ScrapeLoop {
   }
 
   private lastScraped = 0;
+
+  /** The body buffer, taken from the shared pool only once a target answers (see FetchOptions.takeBuffer). */
+  private readonly takeBuffer = (): Buffer => {
+    this.buf = this.opts.buffers.get(this.lastBodySize + (this.lastBodySize >> 3));
+    return this.buf;
+  };
 
   private releaseBuffer(): void {
     if (this.buf !== EMPTY) this.opts.buffers.put(this.buf);

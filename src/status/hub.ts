@@ -36,6 +36,8 @@ export class StatusHub {
   private readonly info: StatusHubInfo;
   private readonly clock: Clock;
   private readonly startedAt: number;
+  /** Refresh period once started; 0 before. */
+  private intervalMs = 0;
 
   constructor(info: StatusHubInfo, clock: Clock) {
     this.info = info;
@@ -65,7 +67,15 @@ export class StatusHub {
     this.refresh();
   }
 
-  getSnapshot = (): StatusSnapshot => this.snapshot;
+  /**
+   * The latest snapshot. With nobody subscribed (headless) the timer builds nothing and a reader
+   * (the web API) gets one rebuilt on demand once the last is an interval old: building it walks
+   * every target, which for 10,000 targets each second was a good part of the agent's idle CPU.
+   */
+  getSnapshot = (): StatusSnapshot => {
+    if (this.listeners.size === 0 && this.intervalMs > 0 && this.clock.now() - this.snapshot.at >= this.intervalMs) this.snapshot = this.build();
+    return this.snapshot;
+  };
 
   subscribe = (fn: () => void): (() => void) => {
     this.listeners.add(fn);
@@ -81,8 +91,9 @@ export class StatusHub {
 
   /** Rebuilds every intervalMs while anyone may be watching. */
   start(intervalMs: number): void {
+    this.intervalMs = intervalMs;
     const tick = () => {
-      this.refresh();
+      if (this.listeners.size > 0) this.refresh();
       this.timer = this.clock.setTimeout(tick, intervalMs);
       (this.timer as { unref?: () => void }).unref?.();
     };

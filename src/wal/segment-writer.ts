@@ -99,6 +99,8 @@ export class WalWriter {
   private curLen = 0;
   private queue: WriteOp[] = [];
   private chain: Promise<void> = Promise.resolve();
+  /** The write every flush joins until it starts (see schedule()). */
+  private nextRun: Promise<void> | null = null;
   private fh: FileHandle | null;
   private fhSeg: number;
   private fhPos = 0;
@@ -215,11 +217,6 @@ export class WalWriter {
    */
   flush(): Promise<void> {
     if (this.failed) return Promise.reject(this.failed);
-    if (this.curLen > 0) {
-      this.queue.push({ seg: this.seg, buf: this.cur, len: this.curLen, end: 0 });
-      this.cur = this.takeBuffer();
-      this.curLen = 0;
-    }
     return this.schedule();
   }
 
@@ -297,10 +294,26 @@ export class WalWriter {
     return this.pool.pop() ?? Buffer.allocUnsafe(1 << 16);
   }
 
+  /**
+   * Group commit: while a write runs, every flush until it ends shares the one write that follows,
+   * which takes whatever was appended by the time it starts. Without this, each commit queued its own
+   * write and its own 64 KiB buffer: 10,000 dead targets (667 commits/s) on a busy disk queued
+   * thousands of writes and ~250 MB of buffers.
+   */
   private schedule(): Promise<void> {
-    const ops = this.queue;
-    this.queue = [];
-    const p = this.chain.then(() => this.run(ops));
+    if (this.nextRun) return this.nextRun;
+    const p = this.chain.then(() => {
+      this.nextRun = null;
+      if (this.curLen > 0) {
+        this.queue.push({ seg: this.seg, buf: this.cur, len: this.curLen, end: 0 });
+        this.cur = this.takeBuffer();
+        this.curLen = 0;
+      }
+      const ops = this.queue;
+      this.queue = [];
+      return this.run(ops);
+    });
+    this.nextRun = p;
     // The chain itself never rejects, so a failed flush does not poison later awaits of `chain`;
     // the failure is sticky in this.failed and every later flush reports it.
     this.chain = p.catch(() => {});

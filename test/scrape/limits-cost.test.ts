@@ -28,7 +28,7 @@ async function scrapeOnce(t: ExecutionContext, options: Partial<LoopOptions>, bo
   }
   tg.set(200, text);
   const c = loopCounters();
-  const loop = newLoop(tg.url, { options, appender: storage.appender(), counters: c });
+  const loop = newLoop(tg.url, { options, appender: storage.appender(), counters: c, target: { timeoutMs: 20_000 } });
   await loop.scrape(T);
   await storage.flushWal();
   const walBytes = await dirBytes(storage.walDir);
