@@ -60,3 +60,21 @@ test('a buffer grown for one huge scrape is given back, not pooled for good', (t
   t.is(pool.pooled, 1);
   t.true(pool.get(1).length < 300 * MB);
 });
+
+test('a target that refuses connections takes no body buffer and creates no scrape cache', async (t) => {
+  let taken = 0;
+  const buffers = new BufferPool();
+  const get = buffers.get.bind(buffers);
+  buffers.get = (size: number) => {
+    taken++;
+    return get(size);
+  };
+  const app = new RecordingAppender();
+  const loop = newLoop('http://127.0.0.1:1/metrics', { options: { buffers }, appender: app });
+  await loop.scrape(T);
+  await loop.scrape(T + 1000);
+  t.regex(loop.state.lastError, /ECONNREFUSED/);
+  t.is(taken, 0);
+  t.deepEqual(loop.listMetadata(), []);
+  t.is((loop as unknown as { seriesCache: unknown }).seriesCache, null);
+});
