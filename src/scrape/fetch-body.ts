@@ -3,6 +3,7 @@ import type https from 'node:https';
 import { Dispatcher, ProxySelector } from '../net/proxy.ts';
 import { requestOnce } from '../net/request-once.ts';
 import { OutpostError } from '../util/errors.ts';
+import { logDuration } from '../log/logger.ts';
 import { lazyHttps, lazyZlib } from '../util/lazy-builtin.ts';
 import type { TlsClientOptions } from './http-client.ts';
 
@@ -111,7 +112,7 @@ function dispatcherFor(opts: FetchOptions, proxy: URL | ProxySelector): Dispatch
 }
 
 function fetchOnce(opts: FetchOptions, url: URL, buf: Buffer): Promise<Once> {
-  const deadline = (): Error => new ScrapeError(`context deadline exceeded (timeout ${opts.timeoutMs}ms)`);
+  const deadline = (): Error => new ScrapeError(`context deadline exceeded (timeout ${logDuration(opts.timeoutMs)})`);
   return requestOnce<Once>(opts.timeoutMs, deadline, (finish, done) => {
     let length = 0;
     const reqOpts: https.RequestOptions = { method: 'GET', headers: opts.headers, agent: opts.agent, ...opts.tls };
