@@ -4,19 +4,19 @@ import { AgentStorage } from './agent/storage.ts';
 import { WalStats } from './agent/wal-stats.ts';
 import { WalTruncator } from './agent/truncate.ts';
 import { registerWalMetrics } from './agent/wal-metrics.ts';
-import { buildInfo, USER_AGENT } from './build-info.ts';
+import { buildInfo, startupFields, USER_AGENT } from './build-info.ts';
 import type { Flags } from './cli/flags.ts';
 import { loadConfigFile, redactedConfigYaml } from './config/load.ts';
 import type { Config } from './config/types.ts';
 import { DiscoveryManager } from './discovery/manager.ts'; // discovery wiring
-import type { Logger } from './log/logger.ts';
+import { logDuration, type Logger } from './log/logger.ts';
 import { ConfigMetrics } from './metrics/config-metrics.ts';
 import { createRegistry, type Registry } from './metrics/registry.ts';
 import { RemoteStorage } from './remote/remote-storage.ts';
 import { ScrapeManager } from './scrape/manager.ts';
 import { StatusHub } from './status/hub.ts';
 import { systemClock, type Clock } from './util/clock.ts';
-import { errorMessage } from './util/errors.ts';
+import { StartError, errorMessage, systemErrorText } from './util/errors.ts';
 import { acquireDirLock } from './wal/lock.ts';
 import { WebServer } from './web/server.ts';
 
@@ -185,15 +185,18 @@ export class Agent {
   /** Starts everything; resolves when the agent is ready (WAL replayed, scraping). */
   async start(): Promise<void> {
     const { flags, log } = this;
-    const lock = await acquireDirLock(flags.dataDir, { disabled: flags.noLockfile });
+    log.info('Starting Outpost', startupFields());
+    const lock = await startStep('opening storage failed', () =>
+      acquireDirLock(flags.dataDir, { disabled: flags.noLockfile }),
+    );
     this.lock = lock;
     this.storage.metrics.cleanStart.set(lock.cleanStart);
-    this.listenAddress = await this.web.listen(flags.listenAddress);
+    this.listenAddress = await startStep('unable to start web listener', () => this.web.listen(flags.listenAddress));
     this.hub.setListenAddress(this.listenAddress);
     log.info('Listening', { address: this.listenAddress });
     this.hub.setPhase('replaying');
     this.hub.start(1000);
-    await this.storage.open();
+    await startStep('opening storage failed', () => this.storage.open());
     await this.walStats.refresh();
     this.stopWalStats = this.walStats.follow((fn) => this.storage.onFlush(fn));
     this.walStats.start(WAL_STATS_BACKSTOP_MS);
@@ -239,21 +242,25 @@ export class Agent {
     return { ok: true };
   }
 
-  /** Ordered shutdown: stop scraping, flush the WAL, let remote write drain (bounded), release the lock. */
-  stop(): Promise<void> {
-    this.stopping ??= this.doStop();
+  /**
+   * Ordered shutdown: stop scraping, flush the WAL, let remote write drain (bounded), release the lock.
+   * After a failed start (`failedStart`) it only releases what was opened, without the farewell lines
+   * of a clean stop.
+   */
+  stop(opts: { failedStart?: boolean } = {}): Promise<void> {
+    this.stopping ??= this.doStop(opts.failedStart === true);
     return this.stopping;
   }
 
-  private async doStop(): Promise<void> {
-    const log = this.log;
+  private async doStop(failedStart: boolean): Promise<void> {
+    const log = failedStart ? quiet(this.log) : this.log;
     this.hub.setPhase('stopping');
     log.info('Stopping scrape manager');
     await this.discovery.stop(); // discovery wiring: no target updates while scraping stops
     await this.scrape.stop();
     await this.truncator.stop();
     if (this.ready) await this.storage.flushWal();
-    log.info('Stopping remote storage', { flush_deadline: this.flags.flushDeadline });
+    log.info('Stopping remote storage', { flush_deadline: logDuration(this.flags.flushDeadline) });
     const drained = await this.remote.stop();
     if (!drained)
       log.warn(
@@ -270,6 +277,20 @@ export class Agent {
     this.hub.setPhase('stopped');
     log.info('See you next time!');
   }
+}
+
+/** Runs one start-up step; a failure names the step, and a system error reads as Prometheus words it. */
+async function startStep<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw new StartError(`${what}: ${systemErrorText(err)}`, { cause: err });
+  }
+}
+
+/** The logger without its info lines (warnings and errors still count after a failed start). */
+function quiet(log: Logger): Logger {
+  return { ...log, info: () => {}, debug: () => {}, child: (c: string) => quiet(log.child(c)) };
 }
 
 function pairs(ls: readonly string[]): [string, string][] {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import pkg from '../package.json' with { type: 'json' };
 
 // Set by the bundler (scripts/build.ts); absent when running from source.
@@ -32,4 +33,38 @@ export function versionText(): string {
     `  node version:     ${process.version}`,
     `  platform:         ${process.platform}/${process.arch}`,
   ].join('\n');
+}
+
+/** The open-files limit as Prometheus logs it at start ("(soft=1024, hard=524288)"); 'unknown' off Linux. */
+export function fdLimits(limitsText?: string): string {
+  let text = limitsText;
+  if (text === undefined) {
+    try {
+      text = readFileSync('/proc/self/limits', 'utf8');
+    } catch {
+      return 'unknown';
+    }
+  }
+  const m = /^Max open files\s+(\S+)\s+(\S+)/m.exec(text);
+  return m ? `(soft=${m[1]}, hard=${m[2]})` : 'unknown';
+}
+
+/** Fields of the start-up line: what runs, built from what, on what, with which file limit. */
+export function startupFields(): Record<string, string> {
+  const b = buildInfo;
+  return {
+    mode: 'agent',
+    version: `(version=${b.version}, branch=${b.branch}, revision=${b.revision})`,
+    build_context: `(node=${process.version}, user=${b.buildUser}, date=${b.buildDate})`,
+    host_details: `(${process.platform} ${process.arch} ${osRelease()})`,
+    fd_limits: fdLimits(),
+  };
+}
+
+function osRelease(): string {
+  try {
+    return readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim();
+  } catch {
+    return 'unknown';
+  }
 }

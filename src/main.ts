@@ -5,7 +5,7 @@ import { versionText } from './build-info.ts';
 import { parseFlags, FlagError, type Flags } from './cli/flags.ts';
 import type { Config } from './config/types.ts';
 import { createLogger } from './log/logger.ts';
-import { errorMessage } from './util/errors.ts';
+import { errorMessage, systemErrorText } from './util/errors.ts';
 
 // `outpost | head` must not crash on a closed pipe.
 for (const s of [process.stdout, process.stderr])
@@ -32,17 +32,27 @@ async function main(argv: string[]): Promise<number> {
   // Before anything is loaded, opened or locked: this may replace the process (same PID and
   // arguments) with one tuned for a small footprint.
   if (flags.command !== 'check-config') await (await import('./runtime-tuning.ts')).applyRuntimeTuning();
+  if (flags.command === 'check-config') {
+    const { checkConfigFiles } = await import('./cli/check-config.ts');
+    return checkConfigFiles(flags.checkFiles, (line) => void process.stdout.write(line + '\n'));
+  }
   // The agent is loaded only now, so --version and --help stay fast.
   const { loadConfigFile, formatIssue } = await import('./config/load.ts');
-  if (flags.command === 'check-config') return checkConfig(flags.checkFiles, loadConfigFile);
 
   const interactive = flags.tui && process.stdout.isTTY === true && process.stdin.isTTY === true;
   // Under the dashboard, log lines would tear the screen: they go to <data>/outpost.log instead.
   let write: ((line: string) => void) | undefined;
+  const logFile = path.resolve(flags.dataDir, 'outpost.log');
   if (interactive) {
-    fs.mkdirSync(flags.dataDir, { recursive: true });
-    const logFile = fs.createWriteStream(path.join(flags.dataDir, 'outpost.log'), { flags: 'a' });
-    write = (line) => void logFile.write(line + '\n');
+    try {
+      fs.mkdirSync(flags.dataDir, { recursive: true });
+      const fd = fs.openSync(logFile, 'a');
+      const stream = fs.createWriteStream('', { fd });
+      write = (line) => void stream.write(line + '\n');
+    } catch (err) {
+      process.stderr.write(`outpost: opening storage failed: ${systemErrorText(err)}\n`);
+      return 1;
+    }
   }
   const log = createLogger({ level: flags.logLevel, format: flags.logFormat, write });
 
@@ -82,41 +92,26 @@ async function main(argv: string[]): Promise<number> {
   try {
     await agent.start();
   } catch (err) {
-    log.error('Failed to start', { err: errorMessage(err) });
-    if (interactive) process.stderr.write(`outpost: ${errorMessage(err)}\n`);
-    await agent.stop().catch(() => undefined);
+    log.error('Failed to start', { err: systemErrorText(err) });
+    if (interactive) process.stderr.write(`outpost: ${systemErrorText(err)}\n`);
+    await agent.stop({ failedStart: true }).catch(() => undefined);
     return 1;
   }
+  // Type=notify: systemd counts the service as started only now, with the WAL replayed.
+  const { notifyReady } = await import('./util/sd-notify.ts');
+  void notifyReady(`Ready, listening on ${agent.listenAddress}`).then((problem) => {
+    if (problem) log.warn('Could not report readiness to systemd', { err: problem });
+  });
 
   if (interactive) {
     const { runTui } = await import('../tui/index.tsx');
-    const ui = runTui(agent.hub, { reload: () => agent.reload(), quit: () => shutdown('tui') });
+    const ui = runTui(agent.hub, { reload: () => agent.reload(), quit: () => shutdown('tui') }, { logFile });
     void ui.waitUntilExit().then(() => {
       // The UI also closes itself once shutdown finished; only a UI that went away first asks for it.
       if (!exiting) shutdown('tui');
     });
   }
   return -1;
-}
-
-async function checkConfig(
-  files: readonly string[],
-  loadConfigFile: typeof import('./config/load.ts').loadConfigFile,
-): Promise<number> {
-  let failed = false;
-  for (const f of files) {
-    process.stdout.write(`Checking ${f}\n`);
-    try {
-      const cfg = await loadConfigFile(f);
-      process.stdout.write(
-        ` SUCCESS: ${f} is valid prometheus config file syntax (${cfg.scrapeConfigs.length} scrape configs, ${cfg.remoteWrite.length} remote_write)\n`,
-      );
-    } catch (err) {
-      failed = true;
-      process.stdout.write(`  FAILED: ${errorMessage(err)}\n`);
-    }
-  }
-  return failed ? 1 : 0;
 }
 
 main(process.argv.slice(2)).then(

@@ -14,7 +14,7 @@ const MAX = 120;
  * Being rewritten on other branches when this check came in (the queue manager split, the scrape
  * loop, the CLI): their long messages are split after those merges, and the entry removed.
  */
-const PENDING = ['src/remote/', 'src/scrape/loop.ts', 'src/main.ts', 'src/cli/flags.ts'];
+const PENDING = ['src/remote/', 'src/scrape/loop.ts', 'src/cli/flags.ts'];
 
 test(`src/ and tui/ lines fit in ${MAX} columns`, (t) => {
   const long: string[] = [];

@@ -23,6 +23,8 @@ export interface AppProps {
   /** Fixed terminal size (tests); otherwise the real one, following resizes. */
   readonly size?: { readonly columns: number; readonly rows: number };
   readonly scheduler?: Scheduler;
+  /** Where the log lines go while the dashboard is up (shown in the help view). */
+  readonly logFile?: string | undefined;
 }
 
 /**
@@ -30,7 +32,7 @@ export interface AppProps {
  * keys from useKeyBindings. Both are turned into one plain display model (view.ts), and React only hears about
  * a snapshot when that model changes: an idle agent's refreshes (same numbers, same coarse ages) draw nothing.
  */
-export function App({ store, actions, maxFps, color, size, scheduler = realScheduler }: AppProps) {
+export function App({ store, actions, maxFps, color, size, scheduler = realScheduler, logFile = '' }: AppProps) {
   const throttled = useMemo(
     () => throttleStore(store, 1000 / Math.max(1, maxFps), scheduler),
     [store, maxFps, scheduler],
@@ -42,8 +44,8 @@ export function App({ store, actions, maxFps, color, size, scheduler = realSched
   const { columns, rows } = size ?? terminal;
 
   const select = useCallback(
-    (s: StatusSnapshot) => buildScreen(s, { ui, columns, rows, history }),
-    [ui, columns, rows, history],
+    (s: StatusSnapshot) => buildScreen(s, { ui, columns, rows, history, logFile }),
+    [ui, columns, rows, history, logFile],
   );
   const screen = useSharedSelection(throttled, select);
 
@@ -66,7 +68,7 @@ const Screen = memo(function Screen({ view: v }: { readonly view: ScreenView }) 
   let main: ReactNode;
   switch (v.main.kind) {
     case 'help':
-      main = <Help compact={v.main.compact} rows={v.main.rows} />;
+      main = <Help compact={v.main.compact} rows={v.main.rows} logFile={v.main.logFile} />;
       break;
     case 'detail':
       main = <Detail view={v.main.detail} />;

@@ -51,6 +51,8 @@ export function formatAgo(then: number, now: number): string {
 export function formatAge(ms: number): string {
   if (!Number.isFinite(ms) || ms < 0) return '-';
   const s = Math.floor(ms / 1000);
+  // '0s' for the first ten seconds would read as wrong; '<10s' is true and changes no more often.
+  if (s < 10) return '<10s';
   if (s < 60) return `${s - (s % 10)}s`;
   if (s < 3600) return `${Math.floor(s / 60)}m`;
   return formatDuration(ms);

@@ -15,6 +15,8 @@ export interface TuiOptions {
   stdin?: NodeJS.ReadStream;
   /** Draw on the terminal's alternate screen (like htop) and restore the shell's screen on exit. Default true. */
   alternateScreen?: boolean;
+  /** Where the log lines go while the dashboard is up, shown in the help view. */
+  logFile?: string;
 }
 
 export interface TuiHandle {
@@ -31,16 +33,19 @@ const DEFAULT_MAX_FPS = 10;
  */
 export function runTui(store: TuiStore, actions: StatusActions, opts: TuiOptions = {}): TuiHandle {
   const maxFps = opts.maxFps ?? DEFAULT_MAX_FPS;
-  const instance = render(<App store={store} actions={actions} maxFps={maxFps} color={colorFromEnv(process.env)} />, {
-    stdout: opts.stdout ?? process.stdout,
-    stdin: opts.stdin ?? process.stdin,
-    maxFps,
-    // Ctrl-C is a quit request the agent must turn into an ordered shutdown, not an immediate unmount.
-    exitOnCtrlC: false,
-    alternateScreen: opts.alternateScreen ?? true,
-    // Rewrite only the lines that changed: an uptime tick is a few bytes to the terminal instead of the whole screen.
-    incrementalRendering: true,
-  });
+  const instance = render(
+    <App store={store} actions={actions} maxFps={maxFps} color={colorFromEnv(process.env)} logFile={opts.logFile} />,
+    {
+      stdout: opts.stdout ?? process.stdout,
+      stdin: opts.stdin ?? process.stdin,
+      maxFps,
+      // Ctrl-C is a quit request the agent must turn into an ordered shutdown, not an immediate unmount.
+      exitOnCtrlC: false,
+      alternateScreen: opts.alternateScreen ?? true,
+      // Rewrite only the lines that changed: an uptime tick is a few bytes to the terminal instead of the whole screen.
+      incrementalRendering: true,
+    },
+  );
   return {
     waitUntilExit: async () => {
       await instance.waitUntilExit();

@@ -14,7 +14,7 @@ import { remoteKey, selectedIndex, targetKey, visibleTargets } from './targets.t
 
 type MainView =
   | { readonly kind: 'dashboard'; readonly dashboard: DashboardView }
-  | { readonly kind: 'help'; readonly compact: boolean; readonly rows: number }
+  | { readonly kind: 'help'; readonly compact: boolean; readonly rows: number; readonly logFile: string }
   | { readonly kind: 'detail'; readonly detail: DetailView };
 
 /**
@@ -40,9 +40,11 @@ export interface ScreenInput {
   readonly rows: number;
   /** Fed with every snapshot (idempotent per snapshot), for the send-rate sparklines. */
   readonly history: RateHistory;
+  /** Where log lines go while the dashboard is up; '' when unknown. */
+  readonly logFile?: string;
 }
 
-export function buildScreen(s: StatusSnapshot, { ui, columns, rows, history }: ScreenInput): ScreenView {
+export function buildScreen(s: StatusSnapshot, { ui, columns, rows, history, logFile = '' }: ScreenInput): ScreenView {
   history.observe(s);
   const targets = visibleTargets(s.targets, ui.filter, ui.sort);
   const lists: Lists = { targets: targets.map(targetKey), remote: s.remote.map(remoteKey) };
@@ -52,7 +54,7 @@ export function buildScreen(s: StatusSnapshot, { ui, columns, rows, history }: S
   let main: MainView;
   switch (ui.overlay.kind) {
     case 'help':
-      main = { kind: 'help', compact, rows: layout.mainRows };
+      main = { kind: 'help', compact, rows: layout.mainRows, logFile };
       break;
     case 'target': {
       const key = ui.overlay.key;
@@ -96,6 +98,7 @@ export function buildScreen(s: StatusSnapshot, { ui, columns, rows, history }: S
             compact,
             width: layout.columns,
             rows: layout.remoteRows,
+            now: s.at,
           }),
         },
       };

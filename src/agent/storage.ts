@@ -2,7 +2,7 @@ import path from 'node:path';
 import { ByteWriter, grownArray } from '../util/bytes.ts';
 import { OutpostError, errorMessage } from '../util/errors.ts';
 import type { Labels } from '../util/labels.ts';
-import type { Logger } from '../log/logger.ts';
+import { logDuration, type Logger } from '../log/logger.ts';
 import { WalWriter, type WalWriterOptions, type WalWriterStats } from '../wal/segment-writer.ts';
 import { replayWal } from '../wal/reader.ts';
 import {
@@ -165,9 +165,9 @@ export class AgentStorage {
     this.opts.log.info('WAL replay completed', {
       series: this.series.size,
       segments: res.last === -1 ? 0 : res.last - res.first + 1,
-      duration_ms: Math.round(performance.now() - started),
+      duration: logDuration(performance.now() - started),
     });
-    this.attach(await WalWriter.open(this.walDir, { ...this.opts.wal, tail: this.tail }));
+    this.attach(await WalWriter.open(this.walDir, { ...this.opts.wal, tail: this.tail, log: this.opts.log }));
   }
 
   private attach(w: WalWriter): void {
@@ -234,7 +234,7 @@ export class AgentStorage {
   private async recover(): Promise<void> {
     let w: WalWriter | null = null;
     try {
-      w = await WalWriter.open(this.walDir, { ...this.opts.wal, tail: this.tail });
+      w = await WalWriter.open(this.walDir, { ...this.opts.wal, tail: this.tail, log: this.opts.log });
       const refs: number[] = [];
       const labels: Labels[] = [];
       const flushBatch = () => {
@@ -340,10 +340,11 @@ export class AgentStorage {
 class AgentAppender implements ExemplarAppender {
   private readonly st: AgentStorage;
   private n = 0;
-  private refs = new Float64Array(256);
-  private ts = new Float64Array(256);
-  private vals = new Float64Array(256);
-  private stale = new Uint8Array(256);
+  // Small at first: thousands of dead targets each hold an appender for five report samples.
+  private refs = new Float64Array(16);
+  private ts = new Float64Array(16);
+  private vals = new Float64Array(16);
+  private stale = new Uint8Array(16);
   private newRefs: number[] = [];
   private newLabels: Labels[] = [];
   private readonly exemplars: RefExemplar[] = [];

@@ -1,4 +1,4 @@
-import type { Logger } from '../log/logger.ts';
+import { logDuration, type Logger } from '../log/logger.ts';
 import type { WalPosition } from '../wal/segments.ts';
 import type { Clock } from '../util/clock.ts';
 import { errorMessage } from '../util/errors.ts';
@@ -99,8 +99,16 @@ export class WalTruncator {
     let cutoff = Math.max(lowestSent - this.o.minTimeMs, 0);
     if (cutoff < now - this.o.maxTimeMs) cutoff = now - this.o.maxTimeMs;
     // Nothing to rotate into while the WAL is failing (e.g. disk full); the cap check comes back.
-    if (!storage.writable) return;
+    if (!storage.writable) {
+      log.debug('WAL truncation skipped: the WAL is not writable');
+      return;
+    }
     const removed = storage.gcSeries(cutoff);
+    log.debug('Series garbage-collected', {
+      removed: removed.length,
+      active: storage.series.size,
+      cutoff: new Date(cutoff).toISOString(),
+    });
 
     const current = await storage.writer.nextSegment();
     const range = await listSegments(walDir);
@@ -132,9 +140,17 @@ export class WalTruncator {
     }
     if (forced > last) last = forced;
     if (last >= current) last = current - 1;
-    if (last < range.first) return;
+    if (last < range.first) {
+      log.debug('WAL truncation: no segment can go yet', {
+        first: range.first,
+        current,
+        lowest_acked_segment: acked ? acked.segment : 'none',
+      });
+      return;
+    }
 
     const started = performance.now();
+    log.debug('Creating checkpoint', { from_segment: range.first, to_segment: last, mint: 'none (series only)' });
     const deleted = new Set(removed);
     this.checkpoints.created++;
     try {
@@ -151,17 +167,21 @@ export class WalTruncator {
       throw err;
     }
     // Endpoints still behind lose these segments: let them count it and move on first.
+    log.debug('Checkpoint created', { through_segment: last, duration: logDuration(performance.now() - started) });
     if (acked && last >= acked.segment) this.o.onForcedDrop(last + 1, reason);
     await truncateSegments(walDir, last + 1);
     await this.o.segmentsRemoved?.();
-    this.checkpoints.deleted += (await deleteCheckpoints(walDir, last)).length;
+    log.debug('WAL segments deleted', { from_segment: range.first, to_segment: last });
+    const oldCheckpoints = await deleteCheckpoints(walDir, last);
+    this.checkpoints.deleted += oldCheckpoints.length;
+    if (oldCheckpoints.length > 0) log.debug('Old checkpoints deleted', { count: oldCheckpoints.length });
     for (const s of [...storage.segments.keys()]) if (s <= last) storage.segments.delete(s);
     this.truncations++;
     log.info('WAL truncated', {
       through_segment: last,
       series_removed: removed.length,
       forced: forced >= 0 ? reason : 'no',
-      duration_ms: Math.round(performance.now() - started),
+      duration: logDuration(performance.now() - started),
     });
   }
 }

@@ -2,6 +2,7 @@ import yargs from 'yargs';
 import { parseDuration } from '../config/duration.ts';
 import { parseByteSize } from '../config/units.ts';
 import { OutpostError, errorMessage } from '../util/errors.ts';
+import { closest } from '../util/suggest.ts';
 import type { LogFormat, LogLevel } from '../log/logger.ts';
 
 export class FlagError extends OutpostError {
@@ -154,8 +155,41 @@ const OPTIONS = {
   },
 } as const;
 
+/** Long flags besides OPTIONS that the parser knows. */
+const OTHER_FLAGS = ['help', 'version'];
+
+/**
+ * Refuses what yargs would silently accept or word badly: a single-value flag given twice (yargs
+ * joins the values, so `--storage.agent.path=/a --storage.agent.path=/b` ran in "/a,/b"; Prometheus
+ * refuses it with the same words), and an unknown flag, which gets the nearest known one.
+ */
+function checkFlagNames(argv: readonly string[]): void {
+  const seen = new Set<string>();
+  const known = [...Object.keys(OPTIONS), ...OTHER_FLAGS];
+  for (const arg of argv) {
+    if (arg === '--') break;
+    if (!arg.startsWith('--')) continue;
+    const eq = arg.indexOf('=');
+    let name = arg.slice(2, eq < 0 ? undefined : eq);
+    if (!(name in OPTIONS) && name.startsWith('no-') && isBoolean(name.slice(3))) name = name.slice(3);
+    if (!(name in OPTIONS) && !OTHER_FLAGS.includes(name)) {
+      const near = closest(name, known);
+      throw new FlagError(`unknown long flag '--${name}'` + (near ? `, did you mean '--${near}'?` : ''));
+    }
+    if (name in OPTIONS && !('array' in OPTIONS[name as keyof typeof OPTIONS])) {
+      if (seen.has(name)) throw new FlagError(`flag '${name}' cannot be repeated`);
+      seen.add(name);
+    }
+  }
+}
+
+function isBoolean(name: string): boolean {
+  return name in OPTIONS && OPTIONS[name as keyof typeof OPTIONS].type === 'boolean';
+}
+
 /** Parses argv (without node and script). Throws FlagError naming the flag on bad values. */
 export function parseFlags(argv: readonly string[]): Flags | { exit: number; output: string } {
+  checkFlagNames(argv);
   let output = '';
   let exitCode: number | null = null;
   const y = yargs([...argv])
@@ -168,6 +202,7 @@ export function parseFlags(argv: readonly string[]): Flags | { exit: number; out
     .version(false)
     .option('version', { type: 'boolean', describe: 'Show application version.' })
     .help('help')
+    .alias('help', 'h')
     .strictOptions()
     .wrap(Math.min(120, process.stdout.columns || 100))
     .exitProcess(false)
@@ -221,6 +256,8 @@ export function parseFlags(argv: readonly string[]): Flags | { exit: number; out
   const listen = String(a['web.listen-address']);
   if (!/^(\[[0-9a-fA-F:.]*\]|[^:\s]*):\d{1,5}$/.test(listen))
     throw new FlagError(`--web.listen-address: "${listen}" is not host:port`);
+  if (Number(listen.slice(listen.lastIndexOf(':') + 1)) > 65535)
+    throw new FlagError(`--web.listen-address: "${listen}": invalid port (0 to 65535)`);
 
   // Normalised as Prometheus does: min <= 0 => 5m, max <= 0 => 4h, max >= min, max >= truncate frequency.
   let minTime = dur('storage.agent.retention.min-time');

@@ -13,6 +13,7 @@
  */
 import fs from 'node:fs/promises';
 import { glob, GlobPatternError } from '../util/glob.ts';
+import { systemErrorText } from '../util/errors.ts';
 import type { LineCounter, YAMLError } from 'yaml';
 import { ConfigError } from './errors.ts';
 import { readGlobal } from './global.ts';
@@ -305,7 +306,7 @@ export async function loadConfigFile(file: string, opts: ParseOptions = {}): Pro
   try {
     text = await fs.readFile(file, 'utf8');
   } catch (e) {
-    throw new ConfigError(file, 0, 0, '', `cannot read config file: ${(e as Error).message}`);
+    throw new ConfigError(file, 0, 0, '', `cannot read config file: ${systemErrorText(e)}`);
   }
   const issues: ConfigIssue[] = [];
   const parsed = parseMain(text, file, issues, opts);

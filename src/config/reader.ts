@@ -10,6 +10,7 @@ import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yam
 import type { Document, Node, Scalar } from 'yaml';
 import type { ConfigIssue } from './types.ts';
 import { parseDuration, DurationError } from './duration.ts';
+import { closest } from '../util/suggest.ts';
 import { parseByteSize, ByteSizeError } from './units.ts';
 import { Secret } from './secret.ts';
 
@@ -271,31 +272,7 @@ function suggest(key: string, known: readonly string[]): string | undefined {
     .replace(/-/g, '_')
     .toLowerCase();
   if (snake !== key && known.includes(snake)) return snake;
-  let best: string | undefined;
-  let bestD = Math.max(2, Math.floor(key.length / 4)) + 1;
-  for (const k of known) {
-    const d = editDistance(snake, k);
-    if (d < bestD) {
-      bestD = d;
-      best = k;
-    }
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  const prev = new Array<number>(b.length + 1);
-  for (let j = 0; j <= b.length; j++) prev[j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0];
-    prev[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = prev[j];
-      prev[j] = Math.min(prev[j] + 1, prev[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = tmp;
-    }
-  }
-  return prev[b.length];
+  return closest(snake, known);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -105,11 +105,9 @@ export class FileDiscoverer implements Discoverer {
     const next = new Map<string, TargetGroup[]>();
     for (const file of files) {
       try {
-        const [text, st] = await Promise.all([fsp.readFile(file, 'utf8'), fsp.stat(file)]);
-        const ext = path.extname(file).toLowerCase();
-        const raw = ext === '.json' ? parseGroupsJson(text, scheme) : parseGroupsYaml(text, scheme);
-        next.set(file, toTargetGroups(raw, file, FILE_PATH_LABEL, file));
-        metrics.fileMtime.set({ filename: file }, Math.floor(st.mtimeMs / 1000));
+        const { groups, mtimeMs } = await readSdFile(file, scheme);
+        next.set(file, groups);
+        metrics.fileMtime.set({ filename: file }, Math.floor(mtimeMs / 1000));
       } catch (err) {
         metrics.fileReadErrors.inc();
         log.error('Error reading file', { path: file, err: errorMessage(err) });
@@ -184,6 +182,17 @@ export class FileDiscoverer implements Discoverer {
       }
     }
   }
+}
+
+/** Reads and decodes one file_sd file (JSON by its .json extension, else YAML); throws on any problem. */
+export async function readSdFile(
+  file: string,
+  scheme: NameValidationScheme,
+): Promise<{ groups: TargetGroup[]; mtimeMs: number }> {
+  const [text, st] = await Promise.all([fsp.readFile(file, 'utf8'), fsp.stat(file)]);
+  const ext = path.extname(file).toLowerCase();
+  const raw = ext === '.json' ? parseGroupsJson(text, scheme) : parseGroupsYaml(text, scheme);
+  return { groups: toTargetGroups(raw, file, FILE_PATH_LABEL, file), mtimeMs: st.mtimeMs };
 }
 
 // ---------------------------------------------------------------------------------------------

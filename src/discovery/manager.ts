@@ -270,7 +270,15 @@ export class DiscoveryManager {
     const wasAwaited = s.awaiting.delete(p.name);
     // Discoverers re-emit unchanged lists every refresh; only changes need to reach the scrape manager.
     const current = s.pending.get(p.name) ?? s.delivered.get(p.name);
-    if (!current || !groupsEqual(current, groups)) s.pending.set(p.name, Object.freeze(groups));
+    const changed = !current || !groupsEqual(current, groups);
+    if (changed) s.pending.set(p.name, Object.freeze(groups));
+    this.o.log.debug('Service discovery update', {
+      job: s.job,
+      provider: p.name,
+      groups: groups.length,
+      targets: countTargets(groups),
+      changed,
+    });
     if (wasAwaited && s.awaiting.size === 0 && s.timer) {
       // The hold is over: deliver as soon as the rate limit allows instead of at holdUntil.
       this.clock.clearTimeout(s.timer);
@@ -332,6 +340,12 @@ function withFields(log: Logger, fields: LogFields): Logger {
     error: (msg, f) => log.error(msg, { ...fields, ...f }),
     child: (c) => withFields(log.child(c), fields),
   };
+}
+
+function countTargets(groups: readonly TargetGroup[]): number {
+  let n = 0;
+  for (const g of groups) n += g.targets.length;
+  return n;
 }
 
 function groupsEqual(a: readonly TargetGroup[], b: readonly TargetGroup[]): boolean {

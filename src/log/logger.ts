@@ -26,6 +26,24 @@ export interface LoggerOptions {
 
 const noop = (): void => {};
 
+/**
+ * A duration for a log field as Prometheus writes them: configured durations as `1m`, `30s`, `2ms`,
+ * measured ones as Go prints a time.Duration (`523µs`, `12.3ms`, `1.25s`), never bare milliseconds.
+ */
+export function logDuration(ms: number): string {
+  if (!Number.isFinite(ms)) return String(ms);
+  if (ms < 0) return '-' + logDuration(-ms);
+  if (ms === 0) return '0s';
+  if (ms < 1) return `${Math.round(ms * 1000)}µs`;
+  if (ms < 1000) return `${Number(ms.toPrecision(3))}ms`;
+  if (ms < 60_000) return `${Number((ms / 1000).toPrecision(3))}s`;
+  const s = Math.round(ms / 1000);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = s % 60;
+  return (h ? `${h}h` : '') + (m ? `${m}m` : '') + (sec ? `${sec}s` : '');
+}
+
 export function createLogger(opts: LoggerOptions = {}, component?: string): Logger {
   const level = LEVELS[opts.level ?? 'info'];
   const format = opts.format ?? 'logfmt';
@@ -75,6 +93,9 @@ function hasOwnToString(v: object): boolean {
     typeof (v as { toString?: unknown }).toString === 'function' && (v as object).toString !== Object.prototype.toString
   );
 }
+
+/** A logger that drops everything, for components whose caller gave none. */
+export const silentLogger: Logger = { debug: noop, info: noop, warn: noop, error: noop, child: () => silentLogger };
 
 /** A logger that records lines, for tests. */
 export function memoryLogger(level: LogLevel = 'debug'): Logger & { lines: string[] } {

@@ -15,6 +15,7 @@ import type { Duplex } from 'node:stream';
 import type tls from 'node:tls';
 import type { ProxyConfig } from '../config/types.ts';
 import { OutpostError } from '../util/errors.ts';
+import { logDuration } from '../log/logger.ts';
 import { lazyHttps, lazyTls } from '../util/lazy-builtin.ts';
 import { requestOnce } from './request-once.ts';
 import type { TlsClientOptions } from './tls.ts';
@@ -254,7 +255,7 @@ function dialProxy(proxy: URL, tlsOpts: TlsOptions | undefined): Duplex {
  * when the proxy refuses, fails or does not answer within timeoutMs.
  */
 function openTunnel(route: ProxyRoute, target: URL, timeoutMs: number, tlsOpts?: TlsOptions): Promise<Duplex> {
-  const deadline = (): Error => new ProxyError(`proxy CONNECT timed out (timeout ${timeoutMs}ms)`);
+  const deadline = (): Error => new ProxyError(`proxy CONNECT timed out (timeout ${logDuration(timeoutMs)})`);
   return requestOnce<Duplex>(timeoutMs, deadline, (done) => {
     const { host, port } = hostPort(target);
     const authority = net.isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;

@@ -7,6 +7,7 @@ import type { Random } from '../util/random.ts';
 import type { Labels } from '../util/labels.ts';
 import { redactUrl } from '../config/redact.ts';
 import { HttpWriteClient, type WriteClient } from './client.ts';
+import { loggingClient } from './client-log.ts';
 import { RemoteMetrics } from './metrics.ts';
 import { ProgressFile } from './progress.ts';
 import { QueueManager, type FlushState } from './queue-manager.ts';
@@ -90,8 +91,12 @@ export class RemoteStorage {
     const saved = await progress.load();
     const from = saved ?? this.opts.walHead();
     if (!saved) progress.save(from);
-    const client = this.opts.makeClient ? this.opts.makeClient(cfg) : new HttpWriteClient(cfg, this.opts.userAgent);
     const qlog = log.child('remote').child(cfg.name);
+    const client = loggingClient(
+      this.opts.makeClient ? this.opts.makeClient(cfg) : new HttpWriteClient(cfg, this.opts.userAgent),
+      qlog,
+      () => clock.now(),
+    );
     const qm = new QueueManager(cfg, client, {
       clock,
       log: qlog,

@@ -6,9 +6,16 @@
 export class BufferPool {
   private readonly free: Buffer[] = [];
   private readonly maxPooled: number;
+  private readonly maxBytes: number;
 
-  constructor(maxPooled = 4) {
+  /**
+   * `maxBytes`: larger buffers are not kept. A buffer grown for one huge scrape would otherwise stay
+   * allocated for good (a 300 MB body left 390 MB behind); a target that always sends such bodies
+   * pays one allocation per scrape instead.
+   */
+  constructor(maxPooled = 4, maxBytes = 8 * 1024 * 1024) {
     this.maxPooled = maxPooled;
+    this.maxBytes = maxBytes;
   }
 
   /** A buffer of at least `size` bytes (contents undefined). */
@@ -29,6 +36,7 @@ export class BufferPool {
 
   /** Returns a buffer; the smallest is dropped when the pool is full. */
   put(buf: Buffer): void {
+    if (buf.length > this.maxBytes) return;
     if (this.free.length < this.maxPooled) {
       this.free.push(buf);
       return;

@@ -1,7 +1,7 @@
 import type http from 'node:http';
 import type https from 'node:https';
 import { ExemplarStatus, type Appender } from '../storage/appender.ts';
-import type { Logger } from '../log/logger.ts';
+import { logDuration, type Logger } from '../log/logger.ts';
 import { relabel, type CompiledRelabel } from '../relabel/relabel.ts';
 import { createParser, Entry, type TextParser } from '../textparse/parser.ts';
 import type { Clock } from '../util/clock.ts';
@@ -39,6 +39,8 @@ export interface LoopOptions {
   readonly labelNameLengthLimit: number;
   readonly labelValueLengthLimit: number;
   readonly bodySizeLimit: number;
+  /** bodySizeLimit is Outpost's default, not the config's (said in the error). */
+  readonly defaultBodyLimit?: boolean;
   readonly headers: Readonly<Record<string, string>>;
   readonly fallbackProtocol?: 'text' | 'openmetrics' | undefined;
   readonly agent: http.Agent | https.Agent;
@@ -98,9 +100,12 @@ export class ScrapeLoop {
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly counters: LoopCounters;
-  private readonly cache = new SeriesCache();
-  /** TYPE/HELP/UNIT seen in this target's scrapes, for the metadata API and remote write. */
-  readonly metadata = new MetadataCache();
+  /**
+   * The scrape cache and the metadata cache are created with the first body: a target that never
+   * answers (one of thousands of dead ones) keeps neither, and its loop stays a few hundred bytes.
+   */
+  private seriesCache: SeriesCache | null = null;
+  private metadataCache: MetadataCache | null = null;
   /** Whether the appender stores exemplars; decided once so samples without one pay nothing. */
   private readonly exemplars: boolean;
   private readonly reportRefs = new Float64Array(REPORT_NAMES.length);
@@ -149,7 +154,16 @@ export class ScrapeLoop {
 
   /** The target's metric metadata, in the order the families first appeared. */
   listMetadata(): MetricMetadataEntry[] {
-    return this.metadata.list();
+    return this.metadataCache?.list() ?? [];
+  }
+
+  private get cache(): SeriesCache {
+    return (this.seriesCache ??= new SeriesCache());
+  }
+
+  /** TYPE/HELP/UNIT seen in this target's scrapes, for the metadata API and remote write. */
+  private get metadata(): MetadataCache {
+    return (this.metadataCache ??= new MetadataCache());
   }
 
   /** Starts scraping at the target's stable offset within the interval. */
@@ -204,7 +218,7 @@ export class ScrapeLoop {
     let bodyError: Error | null = null;
     let length = 0;
     let contentType: string | undefined;
-    this.buf = this.opts.buffers.get(this.lastBodySize + (this.lastBodySize >> 3));
+    this.buf = EMPTY;
     try {
       if (this.forcedError) throw new ScrapeError(this.forcedError);
       const auth = this.opts.auth.none ? undefined : await this.opts.auth.header();
@@ -215,6 +229,8 @@ export class ScrapeLoop {
           headers: this.headers,
           timeoutMs: this.target.timeoutMs,
           bodySizeLimit: this.opts.bodySizeLimit,
+          defaultLimit: this.opts.defaultBodyLimit,
+          takeBuffer: this.takeBuffer,
           agent: this.opts.agent,
           tls: this.opts.tls,
           maxRedirects: this.opts.followRedirects ? 10 : 0,
@@ -254,7 +270,8 @@ export class ScrapeLoop {
     }
     this.releaseBuffer();
     // As Prometheus: only a successful, non-empty scrape advances the metadata iteration.
-    this.metadata.iterDone(err === null && length > 0);
+    // (A cache not created yet has nothing to flush: only a success creates it.)
+    if (this.metadataCache !== null || (err === null && length > 0)) this.metadata.iterDone(err === null && length > 0);
     if (err) {
       this.app.rollback();
       this.appendStaleForExposed(ts);
@@ -262,9 +279,12 @@ export class ScrapeLoop {
       this.counters.failed++;
       this.state.health = 'down';
       this.state.lastError = errorMessage(err);
-      if (!(err instanceof ScrapeError))
-        this.log.debug('Scrape failed', { target: this.target.url, err: this.state.lastError });
-      else this.log.debug('Scrape failed', { target: this.target.url, err: err.message });
+      this.log.debug('Scrape failed', {
+        scrape_pool: this.target.pool,
+        target: this.target.url,
+        duration: logDuration(performance.now() - start),
+        err: this.state.lastError,
+      });
     } else {
       this.appendStaleForGone(ts);
       this.exposedIter = this.iter;
@@ -275,6 +295,15 @@ export class ScrapeLoop {
     const duration = (performance.now() - start) / 1000;
     this.appendReport(ts, err === null, duration, scraped, post, added);
     this.state.lastDurationMs = duration * 1000;
+    if (err === null)
+      this.log.debug('Scrape succeeded', {
+        scrape_pool: this.target.pool,
+        target: this.target.url,
+        duration: logDuration(duration * 1000),
+        bytes: length,
+        samples: scraped,
+        series_added: added,
+      });
     this.state.samples = scraped;
     this.state.series = post;
     try {
@@ -287,6 +316,12 @@ export class ScrapeLoop {
   }
 
   private lastScraped = 0;
+
+  /** The body buffer, taken from the shared pool only once a target answers (see FetchOptions.takeBuffer). */
+  private readonly takeBuffer = (): Buffer => {
+    this.buf = this.opts.buffers.get(this.lastBodySize + (this.lastBodySize >> 3));
+    return this.buf;
+  };
 
   private releaseBuffer(): void {
     if (this.buf !== EMPTY) this.opts.buffers.put(this.buf);
@@ -330,7 +365,14 @@ export class ScrapeLoop {
         const end = p.seriesEnd;
         let e = p.expectedHit ? cache.takeExpected() : cache.find(buf, start, end);
         if (e < 0) {
-          const ref = this.newSeries(p.labels());
+          const labels = this.seriesLabels(p.labels());
+          if (labels !== null && limit > 0 && appended >= limit) {
+            // Past the limit the scrape has failed: a new series is neither created nor cached (as
+            // Prometheus' limitAppender refuses before its storage), so a refused body costs only parsing.
+            limitErr ??= new SampleLimitError(`sample limit exceeded (limit: ${limit})`);
+            continue;
+          }
+          const ref = labels === null ? DROPPED_REF : app.ref(labels);
           e = cache.insert(buf, start, end, ref);
           if (ref !== DROPPED_REF) added++;
         }
@@ -395,8 +437,8 @@ export class ScrapeLoop {
     return p;
   }
 
-  /** Labels of a new series: target labels merged, metric relabeling, limits. Returns its ref, or 0 if dropped. */
-  private newSeries(scraped: string[]): number {
+  /** Labels of a new series: target labels merged, metric relabeling, label limits. Null if relabeling drops it. */
+  private seriesLabels(scraped: string[]): Labels | null {
     const lb = new LabelsBuilder();
     for (let i = 0; i < scraped.length; i += 2) lb.set(scraped[i], scraped[i + 1]);
     const tl = this.target.labels;
@@ -420,8 +462,8 @@ export class ScrapeLoop {
         }
       }
     }
-    if (this.opts.metricRelabel.length > 0 && !relabel(this.opts.metricRelabel, lb)) return 0;
-    if (lb.size === 0) return 0;
+    if (this.opts.metricRelabel.length > 0 && !relabel(this.opts.metricRelabel, lb)) return null;
+    if (lb.size === 0) return null;
     const labels = lb.labels();
     const name = lb.get(METRIC_NAME);
     if (name === '') throw new ScrapeError('no metric name found in series');
@@ -451,7 +493,7 @@ export class ScrapeLoop {
           );
       }
     }
-    return this.app.ref(labels);
+    return labels;
   }
 
   private appendStaleForGone(ts: number): void {

@@ -29,6 +29,9 @@ export interface TargetMetadataEntry extends MetricMetadataEntry {
   readonly target: Readonly<Record<string, string>>;
 }
 
+/** body_size_limit when neither the job nor global sets one (16 MiB, as vmagent); raise it in the config. */
+export const DEFAULT_BODY_SIZE_LIMIT = 16 * 1024 * 1024;
+
 export interface AppenderSource {
   appender(): Appender;
 }
@@ -137,7 +140,16 @@ export class ScrapeManager {
     const pool = this.pools.get(job);
     if (!pool) return;
     pool.groups.set(provider, groups);
+    const before = pool.loops.size;
     this.sync(pool);
+    this.log.debug('Discovered targets updated', {
+      scrape_pool: job,
+      provider,
+      groups: groups.length,
+      targets: pool.loops.size,
+      was: before,
+      dropped: pool.dropped.length,
+    });
   }
 
   private sync(pool: Pool): void {
@@ -198,14 +210,7 @@ export class ScrapeManager {
     }
     for (const [key, target] of want) {
       if (pool.loops.has(key)) continue;
-      const loop = new ScrapeLoop(
-        target,
-        pool.loopOpts,
-        this.storage.appender(),
-        this.clock,
-        this.log.child('scrape'),
-        this.counters,
-      );
+      const loop = new ScrapeLoop(target, pool.loopOpts, this.storage.appender(), this.clock, this.log, this.counters);
       pool.loops.set(key, loop);
       loop.start(targetOffset(key, target.url, target.intervalMs));
     }
@@ -237,7 +242,10 @@ export class ScrapeManager {
       labelLimit: cfg.labelLimit,
       labelNameLengthLimit: cfg.labelNameLengthLimit,
       labelValueLengthLimit: cfg.labelValueLengthLimit,
-      bodySizeLimit: cfg.bodySizeLimit,
+      // An edge agent has little memory to spare: without body_size_limit a body may not exceed
+      // DEFAULT_BODY_SIZE_LIMIT (vmagent's -promscrape.maxScrapeSize default); a configured one wins.
+      bodySizeLimit: cfg.bodySizeLimit > 0 ? cfg.bodySizeLimit : DEFAULT_BODY_SIZE_LIMIT,
+      defaultBodyLimit: cfg.bodySizeLimit <= 0,
       headers: {
         Accept: buildAcceptHeader(cfg.scrapeProtocols, 'allow-utf-8'),
         'Accept-Encoding': cfg.enableCompression ? 'gzip' : 'identity',

@@ -60,7 +60,7 @@ function viewOf(b: Uint8Array): DataView {
 
 export class MetadataCache {
   /** Raw name, HELP and UNIT bytes of every entry; replaced bytes stay as garbage until compaction. */
-  private arena: Buffer = Buffer.allocUnsafe(2048);
+  private arena: Buffer = Buffer.allocUnsafe(256);
   private arenaView: DataView = new DataView(this.arena.buffer, this.arena.byteOffset, this.arena.byteLength);
   /** The scrape body last compared against, and a view of it. */
   private viewed: Uint8Array | null = null;

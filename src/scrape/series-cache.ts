@@ -11,24 +11,31 @@ const EMPTY = -1;
 export const DROPPED_REF = 0;
 const DEAD = 0xffffffff;
 
+/**
+ * Initial sizes are small: a target that never answers (one of thousands of dead ones) keeps its
+ * cache empty, and the columns double to a live target's size within its first scrape.
+ */
+const INITIAL_ENTRIES = 16;
+const INITIAL_ARENA = 1024;
+
 export class SeriesCache {
-  private arena: Buffer = Buffer.allocUnsafe(1 << 16);
+  private arena: Buffer = Buffer.allocUnsafe(INITIAL_ARENA);
   private arenaView: DataView = new DataView(this.arena.buffer, this.arena.byteOffset, this.arena.byteLength);
   /** The body last compared against, and a view of it (a scrape compares thousands of keys in one body). */
   private bodyBuf: Uint8Array | null = null;
   private bodyView: DataView = new DataView(new ArrayBuffer(0));
   private arenaUsed = 0;
-  private off = new Uint32Array(256);
-  private len = new Uint32Array(256);
-  private refs = new Uint32Array(256);
-  private seenIter = new Uint32Array(256);
-  private hashes = new Uint32Array(256);
-  private explicit = new Uint8Array(256);
+  private off = new Uint32Array(INITIAL_ENTRIES);
+  private len = new Uint32Array(INITIAL_ENTRIES);
+  private refs = new Uint32Array(INITIAL_ENTRIES);
+  private seenIter = new Uint32Array(INITIAL_ENTRIES);
+  private hashes = new Uint32Array(INITIAL_ENTRIES);
+  private explicit = new Uint8Array(INITIAL_ENTRIES);
   /** Entries in use (live or dead). */
   private used = 0;
   private dead = 0;
-  private table = new Int32Array(512).fill(EMPTY);
-  private mask = 511;
+  private table = new Int32Array(INITIAL_ENTRIES * 2).fill(EMPTY);
+  private mask = INITIAL_ENTRIES * 2 - 1;
   /**
    * The entry expected next. Targets expose their series in the same order every scrape and
    * entries are created in exposition order, so checking this one entry first skips the hash
@@ -153,7 +160,7 @@ export class SeriesCache {
   }
 
   private compact(): void {
-    const arena = Buffer.allocUnsafe(Math.max(1 << 16, this.arenaUsed));
+    const arena = Buffer.allocUnsafe(Math.max(INITIAL_ARENA, this.arenaUsed));
     let a = 0;
     let w = 0;
     for (let e = 0; e < this.used; e++) {
@@ -174,7 +181,7 @@ export class SeriesCache {
     this.used = w;
     this.dead = 0;
     this.cursor = 0;
-    let size = 512;
+    let size = INITIAL_ENTRIES * 2;
     while (size < w * 2) size *= 2;
     this.rehash(size);
   }

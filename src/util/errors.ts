@@ -9,6 +9,12 @@
  * interface: callers and tests branch on them, never on message text. Do not rename one.
  */
 export const ERROR_CATALOGUE = {
+  OUTPOST_START_FAILED: {
+    class: 'StartError',
+    action:
+      'The message names the step that failed (storage, web listener, lock): ' +
+      'fix the path, permission or address it names and start again.',
+  },
   OUTPOST_FLAG_INVALID: {
     class: 'FlagError',
     action: 'Fix the command-line flag named in the message; `outpost --help` lists every flag and its format.',
@@ -161,4 +167,60 @@ export class OutpostError extends Error {
 export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);
+}
+
+/** A failure while starting the agent, worded in the agent's terms ("opening storage failed: ..."). */
+export class StartError extends OutpostError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('OUTPOST_START_FAILED', message, options);
+  }
+}
+
+/** What the C library says for the codes an operator meets at start-up (Node's own text adds the code and call). */
+const PLAIN: Readonly<Record<string, string>> = {
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  ENOENT: 'no such file or directory',
+  ENOTDIR: 'not a directory',
+  EISDIR: 'is a directory',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on device',
+  EDQUOT: 'disk quota exceeded',
+  EMFILE: 'too many open files',
+  ELOOP: 'too many levels of symbolic links',
+  EADDRINUSE: 'address already in use',
+  EADDRNOTAVAIL: 'cannot assign requested address',
+  ENOTFOUND: 'no such host',
+};
+
+interface SystemError {
+  code?: unknown;
+  syscall?: unknown;
+  path?: unknown;
+  address?: unknown;
+  port?: unknown;
+  hostname?: unknown;
+}
+
+/**
+ * A system error as Go programs such as Prometheus word it ("mkdir /data: not a directory"), instead
+ * of Node's "EEXIST: file already exists, mkdir '/data'"; other errors keep their message.
+ */
+export function systemErrorText(err: unknown): string {
+  if (!(err instanceof Error) || err instanceof OutpostError) return errorMessage(err);
+  const e = err as Error & SystemError;
+  const code = typeof e.code === 'string' ? e.code : '';
+  const syscall = typeof e.syscall === 'string' ? e.syscall : '';
+  if (!code || !syscall) return err.message;
+  const p = typeof e.path === 'string' ? e.path : '';
+  // mkdir -p over a file: the data path itself (EEXIST) or one of its parents (ENOTDIR) is a file.
+  if (syscall === 'mkdir' && code === 'EEXIST') return `${p} is not a directory`;
+  let where = p;
+  if (!where && typeof e.address === 'string')
+    where =
+      typeof e.port === 'number' ? `${e.address.includes(':') ? `[${e.address}]` : e.address}:${e.port}` : e.address;
+  if (!where && typeof e.hostname === 'string') where = e.hostname;
+  let text = `${syscall}${where ? ' ' + where : ''}: ${PLAIN[code] ?? code.toLowerCase()}`;
+  if (syscall === 'listen' && code === 'EACCES') text += ' (ports below 1024 need CAP_NET_BIND_SERVICE)';
+  return text;
 }

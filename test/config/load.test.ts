@@ -73,7 +73,12 @@ test('loadConfigFile: an unreadable file is a ConfigError without a position', a
   const file = path.join(await tmpdir(), 'nope.yml');
   const err = (await t.throwsAsync(loadConfigFile(file), { instanceOf: ConfigError })) as ConfigError;
   t.is(err.line, 0);
-  t.regex(err.message, new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: cannot read config file: ENOENT`));
+  t.regex(
+    err.message,
+    new RegExp(
+      `^${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: cannot read config file: open ${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: no such file or directory$`,
+    ),
+  );
 });
 
 test('ConfigError: constructor fields and formatting', (t) => {

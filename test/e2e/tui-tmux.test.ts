@@ -210,7 +210,7 @@ test('e2e tui: the built agent in tmux shows the dashboard, follows keys, and q 
   t.regex(
     s,
     new RegExp(
-      `^Outpost ${version.replace(/\./g, '\\.')}\\s+● running\\s+up \\d+s\\s+listen 127\\.0\\.0\\.1:${port}`,
+      `^Outpost ${version.replace(/\./g, '\\.')}\\s+● running\\s+up (<10s|\\d+s)\\s+listen 127\\.0\\.0\\.1:${port}`,
       'm',
     ),
   );

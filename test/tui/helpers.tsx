@@ -33,6 +33,7 @@ export interface MountOptions {
   color?: boolean;
   maxFps?: number;
   scheduler?: Scheduler;
+  logFile?: string;
 }
 
 /** Renders the whole App through ink-testing-library at a fixed terminal size (≤ 100 columns, its stdout width). */
@@ -48,6 +49,7 @@ export async function mount(o: MountOptions = {}): Promise<Mounted> {
       color={o.color ?? false}
       size={size}
       {...(o.scheduler ? { scheduler: o.scheduler } : {})}
+      {...(o.logFile ? { logFile: o.logFile } : {})}
     />,
   );
   // ink-testing-library's stdout has no `rows`, so Ink would spawn `tput` (terminal-size) on every frame; that

@@ -87,3 +87,30 @@ test('follows terminal resizes: roomy with borders when large, compact when smal
   t.true(dims(frame()).lines < 24);
   inst.unmount();
 });
+
+test('80×24: the footer keeps "q quit", also beside a long reload error; help shows where the logs go', async (t) => {
+  const m = await mount({ snapshot: many, columns: 80, rows: 24, logFile: '/var/lib/outpost/outpost.log' });
+  const lastLine = () => m.frame().replace(/\n$/, '').split('\n').at(-1) ?? '';
+  t.regex(lastLine(), /q quit$/, lastLine());
+  await m.press('r');
+  m.actions.resolveReload({
+    ok: false,
+    error:
+      'agent.yml:12:5: scrape_configs[3].relabel_configs[0].regex: error parsing regexp: missing closing ): `(a|b`',
+  });
+  await m.until('reload failed');
+  t.regex(lastLine(), /^reload failed: .*q quit$/, lastLine());
+  t.true(dims(m.frame()).width <= 80);
+  await m.press('?');
+  await m.until('this help');
+  t.regex(m.frame(), /logs +\/var\/lib\/outpost\/outpost\.log/);
+  t.regex(lastLine(), /q quit$/);
+  m.unmount();
+});
+
+test('header: uptime reads right from the first second', async (t) => {
+  const s = makeSnapshot();
+  const m = await mount({ snapshot: { ...s, startedAt: s.at - 3000 } });
+  t.regex(m.frame(), /up <10s/);
+  m.unmount();
+});

@@ -144,6 +144,7 @@ test('remote panel on its own: a multi-line error is shown on one line', (t) => 
       compact
       width={100}
       rows={1}
+      now={NOW}
     />,
   );
   t.regex(stripAnsi(r.lastFrame() ?? ''), /HTTP 503: bad/);
@@ -156,4 +157,31 @@ test('empty states say what is missing', async (t) => {
   t.true(m.frame().includes('no remote_write endpoints configured'));
   await tick(1);
   m.unmount();
+});
+
+test('remote write: the last error shows its age and is no longer red once the endpoint is up; the column says it counts samples', (t) => {
+  const history = new RateHistory();
+  const panel = (health: 'up' | 'down') =>
+    render(
+      <RemotePanel
+        remotes={[makeRemote({ health, lastError: 'refused', lastErrorAt: NOW - 25 * 60_000 })]}
+        selected={0}
+        history={history}
+        focused={false}
+        compact
+        width={100}
+        rows={1}
+        now={NOW}
+      />,
+    );
+  // At 100 columns the error cell is narrow: check its start, the age.
+  const down = panel('down');
+  t.regex(stripAnsi(down.lastFrame() ?? ''), /SAMPLES RETRY\/DROP/);
+  t.regex(stripAnsi(down.lastFrame() ?? ''), /25m ago: r/);
+  const red = /\u001b\[31m[^\u001b]*25m ago/;
+  down.unmount();
+  const up = panel('up');
+  t.regex(stripAnsi(up.lastFrame() ?? ''), /25m ago: r/);
+  t.notRegex(up.lastFrame() ?? '', red);
+  up.unmount();
 });

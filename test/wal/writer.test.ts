@@ -196,15 +196,16 @@ test('flush writes partial pages; later records continue the same page; onFlush 
   const p2 = w.flush();
   await Promise.all([p1, p2]);
   t.is((await stat(path.join(dir, segmentName(0)))).size, 107 + 57 + 57 + 17);
+  // Group commit: flushes made before the next write starts share it (one write, one report).
+  t.is(p1, p2);
   t.deepEqual(seen, [
     [0, 107],
-    [0, 221],
     [0, 238],
   ]);
   off();
   w.append(randomBytes(1, 5));
   await w.flush();
-  t.is(seen.length, 3, 'unsubscribed');
+  t.is(seen.length, 2, 'unsubscribed');
   const next = await w.nextSegment();
   t.is(next, 1);
   t.is((await stat(path.join(dir, segmentName(0)))).size, PAGE);
@@ -251,4 +252,21 @@ test('a failed write or rotation is sticky: flush rejects, append throws, close 
   await rm(path.join(dir, segmentName(1)), { recursive: true });
   t.is((await readAll(dir)).recs.length, 1);
   t.is((await stat(path.join(dir, segmentName(0)))).size, PAGE);
+});
+
+test('group commit: flushes while a write runs share the next write, and each resolves only once its data is written', async (t) => {
+  const dir = await tmpDir(t);
+  const w = await WalWriter.open(dir, { compress: false });
+  const sizes: number[] = [];
+  w.onFlush((_s, n) => sizes.push(n));
+  const flushes: Promise<void>[] = [];
+  for (let i = 0; i < 1000; i++) {
+    w.append(randomBytes(10, i));
+    flushes.push(w.flush());
+    if (i % 100 === 0) await new Promise((r) => setImmediate(r));
+  }
+  await Promise.all(flushes);
+  t.is((await stat(path.join(dir, segmentName(0)))).size, 1000 * 17);
+  t.true(sizes.length < 50, `${sizes.length} writes for 1000 flushes`);
+  await w.close();
 });

@@ -1,4 +1,4 @@
-import { Text } from 'ink';
+import { Box, Text } from 'ink';
 import { memo } from 'react';
 import type { Phase, StatusSnapshot } from '../../src/status/types.ts';
 import { formatDuration, oneLine } from '../format.ts';
@@ -32,11 +32,28 @@ export function flushText(s: StatusSnapshot): string | null {
   return `draining, ${formatDuration(left)} left`;
 }
 
-const HINTS = 'Tab panel  ↑↓ move  Enter details  / filter  s sort  r reload  ? help  q quit';
-const OVERLAY_HINTS = 'Esc back  r reload  q quit';
+const HINTS = 'Tab panel  ↑↓ move  Enter details  / filter  s sort  r reload  ? help, logs';
+const OVERLAY_HINTS = 'Esc back  r reload';
+/** Kept at the right end whatever else the line holds: a long reload error or a narrow terminal truncates the rest. */
+const QUIT_HINT = '  q quit';
 
-/** One line: the most urgent thing the user should know, otherwise the key hints. */
+/** One line: the most urgent thing the user should know, otherwise the key hints; `q quit` always shows. */
 export const Footer = memo(function Footer(p: FooterProps) {
+  const line = <FooterLine {...p} />;
+  if (p.phase === 'stopping' || p.phase === 'stopped' || p.quitRequested || p.editingFilter) return line;
+  return (
+    <Box>
+      <Box flexGrow={1} flexShrink={1}>
+        {line}
+      </Box>
+      <Box flexShrink={0}>
+        <Text dimColor>{QUIT_HINT}</Text>
+      </Box>
+    </Box>
+  );
+});
+
+const FooterLine = memo(function FooterLine(p: FooterProps) {
   const theme = useTheme();
   if (p.phase === 'stopping' && p.flush !== null) {
     // Unsent data is safe in the WAL, so quitting now costs only the wait; main.ts exits on a second q.

@@ -14,10 +14,25 @@ const KEY_HELP: readonly (readonly [string, string])[] = [
   ['q  Ctrl-C', 'quit: stop scraping, flush the WAL, drain remote write'],
 ];
 
-export const Help = memo(function Help({ compact, rows }: { readonly compact: boolean; readonly rows: number }) {
-  const shown = KEY_HELP.slice(0, Math.max(1, rows - (compact ? 1 : 3)));
+export const Help = memo(function Help({
+  compact,
+  rows,
+  logFile,
+}: {
+  readonly compact: boolean;
+  readonly rows: number;
+  readonly logFile: string;
+}) {
+  const shown = KEY_HELP.slice(0, Math.max(1, rows - (compact ? 2 : 4)));
   return (
     <Panel title="Keys" info="(? or Esc to close)" focused compact={compact} grow>
+      {/* Under the dashboard the log lines would tear the screen, so they go to a file: say which. */}
+      <Box>
+        <Box width={18} flexShrink={0}>
+          <Text bold>logs</Text>
+        </Box>
+        <Text wrap="truncate-start">{logFile || 'stderr'}</Text>
+      </Box>
       {shown.map(([k, v]) => (
         <Box key={k}>
           <Box width={18} flexShrink={0}>

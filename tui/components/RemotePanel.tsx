@@ -2,7 +2,7 @@ import { Text } from 'ink';
 import { memo } from 'react';
 import type { RemoteStatus } from '../../src/status/types.ts';
 import { fitColumns, type ColumnSpec } from '../columns.ts';
-import { formatBytes, formatCount, formatRate, formatSeconds, oneLine, sparkline } from '../format.ts';
+import { formatAgeAgo, formatBytes, formatCount, formatRate, formatSeconds, oneLine, sparkline } from '../format.ts';
 import type { RateHistory } from '../history.ts';
 import { scrollWindow } from '../layout.ts';
 import { healthRole, type Role } from '../theme.ts';
@@ -18,8 +18,9 @@ const COLUMNS: readonly ColumnSpec<RemoteColumn>[] = [
   { id: 'pending', title: 'PENDING', width: 7, align: 'right', priority: 2 },
   { id: 'backlog', title: 'BACKLOG', width: 9, align: 'right', priority: 1 },
   { id: 'rate', title: 'RATE', width: 8, align: 'right', priority: 3 },
-  { id: 'trend', title: 'TREND', width: 12, priority: 4, flex: true, maxWidth: 30 },
-  { id: 'retries', title: 'RETRY/DROP', width: 11, align: 'right', priority: 5 },
+  { id: 'trend', title: 'TREND', width: 8, priority: 4, flex: true, maxWidth: 30 },
+  // Both count samples (Prometheus' samples_retried_total and dropped + failed), not attempts: the title says so.
+  { id: 'retries', title: 'SAMPLES RETRY/DROP', width: 18, align: 'right', priority: 5 },
   { id: 'error', title: 'LAST ERROR', width: 12, priority: 6, flex: true },
 ];
 
@@ -28,7 +29,12 @@ function lagRole(seconds: number): Role | undefined {
   return seconds >= 600 ? 'bad' : seconds >= 60 ? 'warn' : undefined;
 }
 
-function rowValues(r: RemoteStatus, history: readonly number[], trendWidth: number): Record<RemoteColumn, CellValue> {
+function rowValues(
+  r: RemoteStatus,
+  history: readonly number[],
+  trendWidth: number,
+  now: number,
+): Record<RemoteColumn, CellValue> {
   const lr = lagRole(r.lagSeconds);
   const dr: Role | undefined =
     r.samplesDropped + r.samplesFailed > 0 ? 'bad' : r.samplesRetried > 0 ? 'warn' : undefined;
@@ -41,7 +47,14 @@ function rowValues(r: RemoteStatus, history: readonly number[], trendWidth: numb
     rate: { text: formatRate(r.sendRate) },
     trend: { text: sparkline(history, trendWidth), role: 'accent' },
     retries: { text: `${formatCount(r.samplesRetried)}/${formatCount(r.samplesDropped + r.samplesFailed)}`, role: dr },
-    error: r.lastError ? { text: oneLine(r.lastError), role: 'bad' } : { text: '' },
+    // With its age, and no longer in red once the endpoint is up again: an old error must not read as a current one.
+    error: r.lastError
+      ? {
+          text:
+            r.lastErrorAt > 0 ? `${formatAgeAgo(r.lastErrorAt, now)}: ${oneLine(r.lastError)}` : oneLine(r.lastError),
+          role: r.health === 'up' ? undefined : 'bad',
+        }
+      : { text: '' },
   };
 }
 
@@ -53,6 +66,8 @@ export interface RemoteInput {
   readonly compact: boolean;
   readonly width: number;
   readonly rows: number;
+  /** Snapshot time, for the age of the last error. */
+  readonly now: number;
 }
 
 export interface RemoteView {
@@ -77,7 +92,7 @@ export function remoteView(p: RemoteInput): RemoteView {
     compact: p.compact,
     header: headerLine(columns),
     rows: shown.map((r, i) =>
-      rowView(r.name, columns, rowValues(r, p.history.get(r.name), trendWidth), start + i === p.selected),
+      rowView(r.name, columns, rowValues(r, p.history.get(r.name), trendWidth, p.now), start + i === p.selected),
     ),
   };
 }

@@ -1,0 +1,13 @@
+import test from 'ava';
+import { logDuration } from '../../src/log/logger.ts';
+
+test('durations in logs read as Prometheus writes them', (t) => {
+  t.is(logDuration(60_000), '1m');
+  t.is(logDuration(90_000), '1m30s');
+  t.is(logDuration(2), '2ms');
+  t.is(logDuration(12.345), '12.3ms');
+  t.is(logDuration(0.523), '523µs');
+  t.is(logDuration(1250), '1.25s');
+  t.is(logDuration(3_600_000 + 1000), '1h1s');
+  t.is(logDuration(0), '0s');
+});
