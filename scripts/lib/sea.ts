@@ -8,8 +8,8 @@
  *
  * V8 code cache (`useCodeCache`): the cache must be made by the target's V8, so Node can only build it for
  * its own CPU. For arm64 the arm64 node itself runs `--build-sea` under qemu user-mode emulation, which keeps
- * the cache (about 9 s). Without an emulator, OUTPOST_SEA_CROSS=1 builds it from the x64 node with the cache
- * off (Node's documented way for cross-platform builds); --version then took 1.64-1.96 s instead of
+ * the cache (about 9 s). OUTPOST_SEA_CROSS=1 (needed without an emulator) builds it from the x64 node with the
+ * cache off instead (Node's documented way for cross-platform builds); --version then took 1.64-1.96 s instead of
  * 1.37-1.50 s under qemu on this host.
  *
  * Reproducible: the code cache holds values from V8's random generator (the string hash seed), so two
@@ -80,26 +80,27 @@ export async function buildSea(opts: { root: string; arch: Arch; bundle: string;
     if (arch === process.arch) {
       builder = [process.execPath, [BUILD_RANDOM_SEED]];
       how = 'native';
+    } else if (process.env['OUTPOST_SEA_CROSS'] === '1') {
+      builder = [process.execPath, []];
+      codeCache = false;
+      how = `cross build from ${process.arch} node, no code cache (OUTPOST_SEA_CROSS=1)`;
     } else {
       const emu = findEmulator();
-      if ('qemu' in emu) {
-        builder = emulated(emu, node.path, [BUILD_RANDOM_SEED]);
-        how = `${path.basename(emu.qemu)} -L ${emu.sysroot} (arm64 node, code cache kept)`;
-      } else if (process.env['OUTPOST_SEA_CROSS'] === '1') {
-        builder = [process.execPath, []];
-        codeCache = false;
-        how = 'cross build from x64 node, no code cache (OUTPOST_SEA_CROSS=1)';
-      } else {
+      if (!('qemu' in emu)) {
         throw new SeaBuildError(`building the ${arch} executable needs an emulator to keep the V8 code cache: ${emu.missing}; or set OUTPOST_SEA_CROSS=1 to build it without the cache`);
       }
+      builder = emulated(emu, node.path, [BUILD_RANDOM_SEED]);
+      how = `${path.basename(emu.qemu)} -L ${emu.sysroot} (arm64 node, code cache kept)`;
     }
 
     const derived = path.join(work, 'sea-config.json');
-    await writeFile(derived, JSON.stringify({ ...config, main: bundle, output, executable: base, useCodeCache: codeCache }, null, 2));
+    // The blob records `main` as written: a bare file name (resolved against cwd) keeps the checkout's and
+    // the output's paths out of the executable, so builds in other directories are identical too.
+    await writeFile(derived, JSON.stringify({ ...config, main: path.basename(bundle), output, executable: base, useCodeCache: codeCache }, null, 2));
     await rm(output, { force: true });
     await mkdir(path.dirname(output), { recursive: true });
     const [cmd, args] = builder;
-    execFileSync(cmd, [...args, '--build-sea', derived], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync(cmd, [...args, '--build-sea', derived], { cwd: path.dirname(bundle), stdio: ['ignore', 'ignore', 'inherit'] });
     return { output, bytes: (await stat(output)).size, codeCache, stripped, how };
   } finally {
     await rm(work, { recursive: true, force: true });
