@@ -9,8 +9,8 @@
  * V8 code cache (`useCodeCache`): the cache must be made by the target's V8, so Node can only build it for
  * its own CPU. For arm64 the arm64 node itself runs `--build-sea` under qemu user-mode emulation, which keeps
  * the cache (about 9 s). OUTPOST_SEA_CROSS=1 (needed without an emulator) builds it from the x64 node with the
- * cache off instead (Node's documented way for cross-platform builds); --version then took 1.64-1.96 s instead of
- * 1.37-1.50 s under qemu on this host.
+ * cache off instead (Node's documented way for cross-platform builds). Under qemu on the 2-core build host that
+ * cost --version 1.69 s instead of 1.08 s and /-/ready on an empty WAL 5.3 s instead of 4.1 s (bench:startup).
  *
  * Reproducible: the code cache holds values from V8's random generator (the string hash seed), so two
  * builds differ in ~200 kB unless it is seeded: `--random-seed` fixes it and, unlike `--hash-seed`, is left
