@@ -67,7 +67,7 @@ function cannotRun(t: ExecutionContext, why: string): void {
   }
 }
 
-test.serial('release: four artefacts and SHA256SUMS; two builds with one SOURCE_DATE_EPOCH are byte-identical', async (t) => {
+test.serial('e2e release: four artefacts and SHA256SUMS; two builds with one SOURCE_DATE_EPOCH are byte-identical', async (t) => {
   t.timeout(1_800_000);
   const { a, b, seconds } = await twoBuilds();
   t.log(`release built in ${seconds.join(' s and ')} s`);
@@ -81,7 +81,7 @@ test.serial('release: four artefacts and SHA256SUMS; two builds with one SOURCE_
   }
 });
 
-test.serial('release: the tarballs hold the executable for their CPU, unit, example config, licences and INSTALL.md', async (t) => {
+test.serial('e2e release: the tarballs hold the executable for their CPU, unit, example config, licences and INSTALL.md', async (t) => {
   t.timeout(1_800_000);
   const { a } = await twoBuilds();
   const work = await tmpDir('outpost-release-tar-');
@@ -121,7 +121,7 @@ test.serial('release: the tarballs hold the executable for their CPU, unit, exam
   }
 });
 
-test.serial('release: the .debs hold binary, unit, conffile, maintainer scripts and only library dependencies', async (t) => {
+test.serial('e2e release: the .debs hold binary, unit, conffile, maintainer scripts and only library dependencies', async (t) => {
   t.timeout(1_800_000);
   const { a } = await twoBuilds();
   for (const arch of ['amd64', 'arm64']) {
@@ -190,7 +190,7 @@ async function snapshot(): Promise<string> {
   return lines.join('\n');
 }
 
-test.serial('release: the amd64 .deb installs (enabled, not started), checks its config, and dpkg -r / -P leave the system as it was', async (t) => {
+test.serial('e2e release: the amd64 .deb installs (enabled, not started), checks its config, and dpkg -r / -P leave the system as it was', async (t) => {
   t.timeout(1_800_000);
   if (!ROOT_USER) return cannotRun(t, 'installing the .deb needs root');
   const { a } = await twoBuilds();
@@ -269,7 +269,7 @@ function shBlocks(md: string): string[] {
   return [...md.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!);
 }
 
-test.serial('release: the tarball INSTALL.md steps work as written (scratch root: overlays on /etc, /usr, /var)', async (t) => {
+test.serial('e2e release: the tarball INSTALL.md steps work as written (scratch root: overlays on /etc, /usr, /var)', async (t) => {
   t.timeout(1_800_000);
   if (!ROOT_USER) return cannotRun(t, 'the scratch root (mount namespace, overlayfs) needs root');
   if (sh('unshare', ['-m', 'true']).status !== 0) return cannotRun(t, 'unshare -m does not work here (no mount namespaces)');
