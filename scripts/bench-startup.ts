@@ -1,7 +1,8 @@
 /**
  * Start-up benchmark of the single executable: `npm run bench:startup`.
  *
- * Reports the size of dist/outpost and, as median (min–max) over several runs after one warm-up, how long it takes
+ * Reports the size of every built executable (dist/outpost, dist/outpost-arm64), the time of `--version`, `--help`
+ * and `check config` (none of which loads the agent), and, as median (min–max) over several runs after one warm-up, how long it takes
  * from exec to `/-/ready` answering 200: on an empty data directory, and on a WAL holding SERIES × COMMITS samples
  * that must be replayed first. The WAL is written once with the agent's own storage (AgentStorage's appender, as a
  * scrape loop would: one commit per "scrape" of every series) and copied fresh for every run, so each start replays
@@ -11,15 +12,18 @@
  *   npm run bench:startup
  *   npm run bench:startup -- --runs 9 --series 20000 --commits 100
  *   npm run bench:startup -- --bin other/outpost --json
+ *   npm run bench:startup -- --bin dist/outpost-arm64 --series 1000 --commits 10   # under qemu on x64
  *
  * Options: --runs N (5), --series N (10000), --commits N (100), --bin PATH (dist/outpost; built with
  * `npm run build:sea` when missing), --json (one JSON object instead of the table).
  * The binary runs with an empty environment (as `env -i`), so NODE_OPTIONS and the like cannot skew it.
+ * An arm64 binary on an x64 host runs under qemu (scripts/lib/qemu.ts) with OUTPOST_TUNE_RUNTIME=0 (the
+ * start-up re-exec cannot exec an arm64 file there); its RSS is then qemu's.
  * Readiness is polled every 10 ms and right after each log line, so `ready` is exact to about that.
  * Timings are wall-clock on whatever else the machine is doing: quote medians, compare runs on one machine.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cp, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, open, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -29,6 +33,7 @@ import { AgentMetrics } from '../src/agent/metrics.ts';
 import { AgentStorage } from '../src/agent/storage.ts';
 import { memoryLogger } from '../src/log/logger.ts';
 import { labelsFromRecord, type Labels } from '../src/util/labels.ts';
+import { elfArch, emulated, findEmulator } from './lib/qemu.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 
@@ -53,6 +58,30 @@ const SERIES = positive('series', args.series);
 const COMMITS = positive('commits', args.commits);
 const BIN = path.resolve(root, args.bin);
 const READY_TIMEOUT_MS = 120_000;
+const EXECUTABLES = ['dist/outpost', 'dist/outpost-arm64'];
+
+/** argv and environment that run BIN with `args`: directly, or under qemu when it is for another CPU. */
+let runner: (args: string[]) => { file: string; args: string[]; env: NodeJS.ProcessEnv } = (args) => ({
+  file: BIN,
+  args,
+  env: {},
+});
+
+async function setRunner(): Promise<string> {
+  const header = Buffer.alloc(64);
+  const fh = await open(BIN);
+  await fh.read(header, 0, 64, 0);
+  await fh.close();
+  const arch = elfArch(header);
+  if (arch === null || arch === process.arch) return 'native';
+  const emu = findEmulator();
+  if (!('qemu' in emu)) throw new Error(`${BIN} is for ${arch}: ${emu.missing}`);
+  runner = (args) => {
+    const [file, qargs] = emulated(emu, BIN, args);
+    return { file, args: qargs, env: { OUTPOST_TUNE_RUNTIME: '0' } };
+  };
+  return `under ${emu.qemu} -L ${emu.sysroot}, OUTPOST_TUNE_RUNTIME=0`;
+}
 
 interface Run {
   readyMs: number;
@@ -157,19 +186,16 @@ async function startOnce(config: string, dataDir: string): Promise<Run> {
       };
     });
   const t0 = performance.now();
-  const child = spawn(
-    BIN,
-    [
-      `--config.file=${config}`,
-      `--storage.agent.path=${dataDir}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      '--no-tui',
-    ],
-    {
-      env: {},
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const run = runner([
+    `--config.file=${config}`,
+    `--storage.agent.path=${dataDir}`,
+    `--web.listen-address=127.0.0.1:${port}`,
+    '--no-tui',
+  ]);
+  const child = spawn(run.file, run.args, {
+    env: run.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr.on('data', (d: Buffer) => {
     output += d.toString();
@@ -222,12 +248,14 @@ async function bench(config: string, work: string, seed: string | null): Promise
   return runs;
 }
 
-function versionTimes(): number[] {
+/** Exec to exit of a command that must not load the agent (one warm-up, then RUNS). */
+function commandTimes(args: string[]): number[] {
   const out: number[] = [];
+  const run = runner(args);
   for (let i = -1; i < RUNS; i++) {
     const t0 = performance.now();
-    const r = spawnSync(BIN, ['--version'], { env: {}, stdio: 'ignore' });
-    if (r.status !== 0) throw new Error(`${BIN} --version exited ${r.status ?? r.signal}`);
+    const r = spawnSync(run.file, run.args, { env: run.env, stdio: 'ignore' });
+    if (r.status !== 0) throw new Error(`${BIN} ${args.join(' ')} exited ${r.status ?? r.signal}`);
     if (i >= 0) out.push(performance.now() - t0);
   }
   return out;
@@ -248,6 +276,16 @@ async function main(): Promise<void> {
     if (r.status !== 0) throw new Error('npm run build:sea failed');
   }
   const binBytes = (await stat(BIN)).size;
+  const how = await setRunner();
+  const sizes: { path: string; bytes: number | null }[] = [];
+  for (const e of EXECUTABLES)
+    sizes.push({
+      path: e,
+      bytes: await stat(path.join(root, e)).then(
+        (st) => st.size,
+        () => null,
+      ),
+    });
   const work = await mkdtemp(path.join(os.tmpdir(), 'outpost-bench-startup-'));
   try {
     const config = path.join(work, 'agent.yml');
@@ -258,7 +296,9 @@ async function main(): Promise<void> {
     const wal = await dirBytes(path.join(seed, 'wal'));
     const samples = SERIES * COMMITS;
 
-    const version = summarize(versionTimes());
+    const version = summarize(commandTimes(['--version']));
+    const help = summarize(commandTimes(['--help']));
+    const checkConfig = summarize(commandTimes(['check', 'config', config]));
     const empty = await bench(config, work, null);
     const full = await bench(config, work, seed);
     const cases = [
@@ -274,28 +314,34 @@ async function main(): Promise<void> {
 
     if (args.json) {
       const result = {
-        binary: { path: path.relative(root, BIN) || BIN, bytes: binBytes },
+        binary: { path: path.relative(root, BIN) || BIN, bytes: binBytes, run: how },
+        executables: sizes,
         runs: RUNS,
         wal: { series: SERIES, commits: COMMITS, samples, ...wal, generateMs: genMs },
         versionMs: version,
+        helpMs: help,
+        checkConfigMs: checkConfig,
         cases,
       };
       process.stdout.write(JSON.stringify(result, null, 2) + '\n');
       return;
     }
     const lines = [
-      `binary   ${path.relative(root, BIN) || BIN}: ${mib(binBytes)} (${binBytes.toLocaleString('en-US')} bytes)`,
+      `binary   ${path.relative(root, BIN) || BIN}: ${mib(binBytes)} (${binBytes.toLocaleString('en-US')} bytes), run ${how}`,
+      `sizes    ${sizes.map((e) => `${e.path} ${e.bytes === null ? 'not built' : `${mib(e.bytes)} (${e.bytes.toLocaleString('en-US')} bytes)`}`).join(', ')}`,
       `WAL      ${SERIES.toLocaleString('en-US')} series × ${COMMITS} commits = ${samples.toLocaleString('en-US')} samples: ${mib(wal.bytes)} in ${wal.files} file(s), written in ${(genMs / 1000).toFixed(1)} s`,
       `runs     ${RUNS} per case after 1 warm-up; median (min–max); empty environment; ${os.cpus().length} CPU(s), Node ${process.version}`,
       '',
       `${'case'.padEnd(26)}${'ready ms'.padEnd(20)}${'replay ms'.padEnd(20)}${'RSS MiB'.padEnd(16)}stop ms`,
       `${'--version'.padEnd(26)}${ms(version)}`,
+      `${'--help'.padEnd(26)}${ms(help)}`,
+      `${'check config'.padEnd(26)}${ms(checkConfig)}`,
       ...cases.map(
         (c) =>
           `${c.name.padEnd(26)}${ms(c.readyMs).padEnd(20)}${ms(c.replayMs).padEnd(20)}${mibStat(c.rssBytes).padEnd(16)}${ms(c.stopMs)}`,
       ),
       '',
-      'ready: exec until /-/ready = 200. replay: prometheus_agent_data_replay_duration_seconds. RSS: VmRSS once ready. stop: SIGTERM until exit.',
+      '--version, --help, check config: exec until exit. ready: exec until /-/ready = 200. replay: prometheus_agent_data_replay_duration_seconds. RSS: VmRSS once ready. stop: SIGTERM until exit.',
     ];
     process.stdout.write(lines.join('\n') + '\n');
   } finally {

@@ -4,6 +4,7 @@
  *   npm run build                      # minified, no source map
  *   npm run build -- --sourcemap       # plus dist/outpost.mjs.map (linked)
  *   npm run build -- --no-minify
+ *   npm run build -- --outfile DIR/outpost.mjs --metafile DIR/meta.json   # elsewhere; esbuild's metafile (release.ts)
  *   OUTPOST_BUILD_ENTRY=path/to/entry.ts npm run build   # another entry point (trials)
  *
  * ESM, not CJS: yoga-layout (Ink's layout engine) and Ink use top-level await, which CJS output cannot carry.
@@ -31,7 +32,7 @@
  */
 import { build, type BuildOptions, type Plugin } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { chmod, mkdir, readFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { bundleClient } from './client-bundle.ts';
@@ -43,6 +44,7 @@ const { values: args } = parseArgs({
     sourcemap: { type: 'boolean', default: false },
     'no-minify': { type: 'boolean', default: false },
     outfile: { type: 'string', default: 'dist/outpost.mjs' },
+    metafile: { type: 'string' },
   },
 });
 
@@ -172,6 +174,7 @@ async function bundle(): Promise<{ outfile: string; bytes: number }> {
   checkOutput(await readFile(outfile, 'utf8'));
   // package.json's "bin" points here; esbuild keeps the entry's #! line first.
   await chmod(outfile, 0o755);
+  if (args.metafile !== undefined) await writeFile(path.resolve(root, args.metafile), JSON.stringify(result.metafile));
   const bytes = result.metafile?.outputs[path.relative(root, outfile)]?.bytes ?? 0;
   return { outfile, bytes };
 }

@@ -2,10 +2,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { versionText } from './build-info.ts';
-import { parseFlags, FlagError, type Flags } from './cli/flags.ts';
-import type { Config } from './config/types.ts';
 import { createLogger } from './log/logger.ts';
 import { errorMessage, systemErrorText } from './util/errors.ts';
+import type { Flags } from './cli/flags.ts';
+import type { Config } from './config/types.ts';
 
 // `outpost | head` must not crash on a closed pipe.
 for (const s of [process.stdout, process.stderr])
@@ -16,6 +16,13 @@ for (const s of [process.stdout, process.stderr])
 process.title = 'outpost';
 
 async function main(argv: string[]): Promise<number> {
+  // The common `outpost --version` answers before yargs and its dependencies are evaluated (see
+  // scripts/bench-startup.ts for the figures); every other command line goes through parseFlags.
+  if (argv.length === 1 && argv[0] === '--version') {
+    process.stdout.write(versionText() + '\n');
+    return 0;
+  }
+  const { parseFlags, FlagError } = await import('./cli/flags.ts');
   let flags: Flags;
   try {
     const r = parseFlags(argv);
