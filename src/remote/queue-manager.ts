@@ -304,15 +304,8 @@ export class QueueManager implements WriteTo, ShardHost {
   private retryHooks(onAttempt: ((seconds: number) => void) | null, onRetry: () => void): RetryHooks {
     const data = onAttempt !== null;
     return {
-      attempted: (seconds, outcome, attempt) => {
+      attempted: (seconds) => {
         this.metrics.sentBatchDuration.observe(this.queueLabels, seconds);
-        this.log.debug(data ? 'Sent batch' : 'Sent metadata', {
-          remote_name: this.cfg.name,
-          attempt,
-          result: outcome.kind,
-          status: outcome.kind === 'ok' ? 'ok' : outcome.status,
-          duration: `${Math.round(seconds * 1000)}ms`,
-        });
         if (onAttempt) {
           this.resharder.recordAttempt(seconds);
           onAttempt(seconds);

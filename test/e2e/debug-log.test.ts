@@ -24,7 +24,7 @@ const EXPECTED: [string, RegExp][] = [
     'a send attempt with status and duration',
     /level=debug .*msg="Remote write request sent" status=2xx duration=[\d.]+(µs|ms|s) bytes=\d+/,
   ],
-  ['a resharding decision', /level=debug .*msg="Remote storage desired shards" desired=[\d.]+ current=\d+/],
+  ['a resharding decision', /level=debug .*msg="Shard calculation" remote_name=\S+ desired=[\d.]+ shards=\d+/],
   ['a WAL segment', /level=debug component=wal msg="WAL segment created" segment=\d+ previous=\d+/],
   ['a checkpoint', /level=debug component=wal msg="Checkpoint created" through_segment=\d+ duration=/],
 ];
