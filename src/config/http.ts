@@ -114,6 +114,13 @@ function refUnsupported(key: string): string | undefined {
     : undefined;
 }
 
+/** Reports each of `keys` (all `_ref` forms) that is set: Outpost has no secret manager to resolve it. */
+function refuseRefs(ctx: Ctx, m: MapView, p: string, keys: readonly string[]): void {
+  for (const k of keys) {
+    if (m.has(k)) ctx.error(m.keyNode(k), joinPath(p, k), refUnsupported(k) as string);
+  }
+}
+
 /** Reports the later of two mutually exclusive fields (the one the user most likely added last). */
 function exclusive(ctx: Ctx, m: MapView, keys: readonly string[], message: string): boolean {
   const set = keys.filter((k) => m.has(k) && m.get(k)?.node !== null);
@@ -153,9 +160,7 @@ function readTlsConfig(ctx: Ctx, f: Field | undefined, p: string): TlsConfig {
   if (!f) return out;
   const m = readMap(ctx, f, { known: TLS_KEYS, unknown: refUnsupported });
   if (!m) return out;
-  for (const k of ['ca_ref', 'cert_ref', 'key_ref']) {
-    if (m.has(k)) ctx.error(m.keyNode(k), joinPath(p, k), refUnsupported(k) as string);
-  }
+  refuseRefs(ctx, m, p, ['ca_ref', 'cert_ref', 'key_ref']);
   const ca = readString(ctx, m.get('ca'));
   if (ca) out.ca = ca;
   const cert = readString(ctx, m.get('cert'));
@@ -271,9 +276,7 @@ function readProxy(ctx: Ctx, m: MapView, out: Mutable<ProxyConfig>): void {
 function readBasicAuth(ctx: Ctx, f: Field): BasicAuth | undefined {
   const m = readMap(ctx, f, { known: BASIC_AUTH_KEYS, unknown: refUnsupported });
   if (!m) return undefined;
-  for (const k of ['username_ref', 'password_ref']) {
-    if (m.has(k)) ctx.error(m.keyNode(k), joinPath(f.path, k), refUnsupported(k) as string);
-  }
+  refuseRefs(ctx, m, f.path, ['username_ref', 'password_ref']);
   const out: Mutable<BasicAuth> = { username: readString(ctx, m.get('username')) ?? '' };
   const uf = readPath(ctx, m.get('username_file'));
   if (uf) out.usernameFile = uf;
@@ -299,12 +302,7 @@ function readBasicAuth(ctx: Ctx, f: Field): BasicAuth | undefined {
 function readAuthorization(ctx: Ctx, f: Field): Authorization | undefined {
   const m = readMap(ctx, f, { known: AUTHORIZATION_KEYS, unknown: refUnsupported });
   if (!m) return undefined;
-  if (m.has('credentials_ref'))
-    ctx.error(
-      m.keyNode('credentials_ref'),
-      joinPath(f.path, 'credentials_ref'),
-      refUnsupported('credentials_ref') as string,
-    );
+  refuseRefs(ctx, m, f.path, ['credentials_ref']);
   const type = (readString(ctx, m.get('type')) ?? '').trim() || 'Bearer';
   const out: Mutable<Authorization> = { type };
   const cred = readSecret(ctx, m.get('credentials'));
@@ -330,12 +328,7 @@ function readAuthorization(ctx: Ctx, f: Field): Authorization | undefined {
 function readOAuth2(ctx: Ctx, f: Field): OAuth2Config | undefined {
   const m = readMap(ctx, f, { known: OAUTH2_KEYS, unknown: refUnsupported });
   if (!m) return undefined;
-  if (m.has('client_secret_ref'))
-    ctx.error(
-      m.keyNode('client_secret_ref'),
-      joinPath(f.path, 'client_secret_ref'),
-      refUnsupported('client_secret_ref') as string,
-    );
+  refuseRefs(ctx, m, f.path, ['client_secret_ref']);
   const out: Mutable<OAuth2Config> = {
     clientId: readString(ctx, m.get('client_id')) ?? '',
     scopes: readStringList(ctx, m.get('scopes')) ?? [],
