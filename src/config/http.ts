@@ -18,6 +18,7 @@ import type { Secret } from './secret.ts';
 import {
   fieldAt,
   joinPath,
+  keyError,
   readBool,
   readMap,
   readPath,
@@ -126,7 +127,7 @@ function exclusive(ctx: Ctx, m: MapView, keys: readonly string[], message: strin
   const set = keys.filter((k) => m.has(k) && m.get(k)?.node !== null);
   if (set.length <= 1) return false;
   const k = set[set.length - 1];
-  ctx.error(fieldAt(m, k), joinPath(m.path, k), message);
+  keyError(ctx, m, k, message);
   return true;
 }
 
@@ -247,29 +248,18 @@ function readProxy(ctx: Ctx, m: MapView, out: Mutable<ProxyConfig>): void {
   }
   const hasProxyUrl = out.proxyUrl !== undefined;
   if (out.proxyConnectHeader && !out.proxyFromEnvironment && !hasProxyUrl) {
-    ctx.error(
-      fieldAt(m, 'proxy_connect_header'),
-      joinPath(m.path, 'proxy_connect_header'),
+    keyError(
+      ctx,
+      m,
+      'proxy_connect_header',
       'if proxy_connect_header is configured, proxy_url or proxy_from_environment must also be configured',
     );
   } else if (out.proxyFromEnvironment && hasProxyUrl) {
-    ctx.error(
-      fieldAt(m, 'proxy_url'),
-      joinPath(m.path, 'proxy_url'),
-      'if proxy_from_environment is configured, proxy_url must not be configured',
-    );
+    keyError(ctx, m, 'proxy_url', 'if proxy_from_environment is configured, proxy_url must not be configured');
   } else if (out.proxyFromEnvironment && out.noProxy) {
-    ctx.error(
-      fieldAt(m, 'no_proxy'),
-      joinPath(m.path, 'no_proxy'),
-      'if proxy_from_environment is configured, no_proxy must not be configured',
-    );
+    keyError(ctx, m, 'no_proxy', 'if proxy_from_environment is configured, no_proxy must not be configured');
   } else if (!hasProxyUrl && out.noProxy && !m.has('proxy_url')) {
-    ctx.error(
-      fieldAt(m, 'no_proxy'),
-      joinPath(m.path, 'no_proxy'),
-      'if no_proxy is configured, proxy_url must also be configured',
-    );
+    keyError(ctx, m, 'no_proxy', 'if no_proxy is configured, proxy_url must also be configured');
   }
 }
 
@@ -316,11 +306,7 @@ function readAuthorization(ctx: Ctx, f: Field): Authorization | undefined {
     'at most one of authorization credentials & credentials_file must be configured',
   );
   if (type.toLowerCase() === 'basic') {
-    ctx.error(
-      fieldAt(m, 'type'),
-      joinPath(f.path, 'type'),
-      'authorization type cannot be set to "basic", use "basic_auth" instead',
-    );
+    keyError(ctx, m, 'type', 'authorization type cannot be set to "basic", use "basic_auth" instead');
   }
   return out;
 }
@@ -344,8 +330,7 @@ function readOAuth2(ctx: Ctx, f: Field): OAuth2Config | undefined {
   const ep = readStringMap(ctx, m.get('endpoint_params'));
   if (ep) out.endpointParams = Object.fromEntries([...ep].map(([k, v]) => [k, v.value]));
   readProxy(ctx, m, out);
-  if (out.clientId === '')
-    ctx.error(fieldAt(m, 'client_id'), joinPath(f.path, 'client_id'), 'oauth2 client_id must be configured');
+  if (out.clientId === '') keyError(ctx, m, 'client_id', 'oauth2 client_id must be configured');
   else if (out.tokenUrl === '' && !m.has('token_url'))
     ctx.error(m.at, joinPath(f.path, 'token_url'), 'oauth2 token_url must be configured');
   else

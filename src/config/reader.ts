@@ -467,3 +467,8 @@ export function readStringMap(
 export function fieldAt(m: MapView, key: string): Node | null {
   return m.get(key)?.at ?? m.keyNode(key);
 }
+
+/** Reports `message` about `key` of the map: at its value, or at the key or the map when it has none. */
+export function keyError(ctx: Ctx, m: MapView, key: string, message: string): void {
+  ctx.error(fieldAt(m, key), joinPath(m.path, key), message);
+}
