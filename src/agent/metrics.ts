@@ -17,71 +17,54 @@ export class AgentMetrics {
   readonly histogramsIn: Counter;
 
   constructor(reg: Registry) {
-    this.activeSeries = new Gauge({
-      name: 'prometheus_agent_active_series',
-      help: 'Number of active series being tracked by the WAL storage',
-      registers: [reg],
-    });
-    this.deletedSeries = new Gauge({
-      name: 'prometheus_agent_deleted_series',
-      help: 'Number of series pending deletion from the WAL',
-      registers: [reg],
-    });
+    const counter = (name: string, help: string) => new Counter({ name, help, registers: [reg] });
+    const gauge = (name: string, help: string) => new Gauge({ name, help, registers: [reg] });
+    this.activeSeries = gauge(
+      'prometheus_agent_active_series',
+      'Number of active series being tracked by the WAL storage',
+    );
+    this.deletedSeries = gauge('prometheus_agent_deleted_series', 'Number of series pending deletion from the WAL');
     this.samplesAppended = new Counter({
       name: 'prometheus_agent_samples_appended_total',
       help: 'Total number of samples appended to the storage',
       labelNames: ['type'],
       registers: [reg],
     });
-    this.exemplarsAppended = new Counter({
-      name: 'prometheus_agent_exemplars_appended_total',
-      help: 'Total number of exemplars appended to the storage',
-      registers: [reg],
-    });
-    this.outOfOrder = new Counter({
-      name: 'prometheus_agent_out_of_order_samples_total',
-      help: 'Total number of out of order samples ingestion failed attempts.',
-      registers: [reg],
-    });
-    this.replayDuration = new Gauge({
-      name: 'prometheus_agent_data_replay_duration_seconds',
-      help: 'Time taken to replay the data on disk.',
-      registers: [reg],
-    });
-    this.cleanStart = new Gauge({
-      name: 'prometheus_agent_clean_start',
-      help:
-        '-1: lockfile is disabled. 0: a lockfile from a previous execution was replaced. ' +
+    this.exemplarsAppended = counter(
+      'prometheus_agent_exemplars_appended_total',
+      'Total number of exemplars appended to the storage',
+    );
+    this.outOfOrder = counter(
+      'prometheus_agent_out_of_order_samples_total',
+      'Total number of out of order samples ingestion failed attempts.',
+    );
+    this.replayDuration = gauge(
+      'prometheus_agent_data_replay_duration_seconds',
+      'Time taken to replay the data on disk.',
+    );
+    this.cleanStart = gauge(
+      'prometheus_agent_clean_start',
+      '-1: lockfile is disabled. 0: a lockfile from a previous execution was replaced. ' +
         '1: lockfile creation was clean',
-      registers: [reg],
-    });
-    this.corruptions = new Counter({
-      name: 'prometheus_agent_corruptions_total',
-      help: 'Total number of WAL corruptions.',
-      registers: [reg],
-    });
-    this.highestTimestampIn = new Gauge({
-      name: 'prometheus_remote_storage_highest_timestamp_in_seconds',
-      help:
-        'Highest timestamp that has come into the remote storage via the Appender interface, ' +
+    );
+    this.corruptions = counter('prometheus_agent_corruptions_total', 'Total number of WAL corruptions.');
+    this.highestTimestampIn = gauge(
+      'prometheus_remote_storage_highest_timestamp_in_seconds',
+      'Highest timestamp that has come into the remote storage via the Appender interface, ' +
         'in seconds since epoch.',
-      registers: [reg],
-    });
-    this.samplesIn = new Counter({
-      name: 'prometheus_remote_storage_samples_in_total',
-      help: 'Samples in to remote storage, compare to samples out for queue managers.',
-      registers: [reg],
-    });
-    this.exemplarsIn = new Counter({
-      name: 'prometheus_remote_storage_exemplars_in_total',
-      help: 'Exemplars in to remote storage, compare to exemplars out for queue managers.',
-      registers: [reg],
-    });
-    this.histogramsIn = new Counter({
-      name: 'prometheus_remote_storage_histograms_in_total',
-      help: 'HistogramSamples in to remote storage, compare to histograms out for queue managers.',
-      registers: [reg],
-    });
+    );
+    this.samplesIn = counter(
+      'prometheus_remote_storage_samples_in_total',
+      'Samples in to remote storage, compare to samples out for queue managers.',
+    );
+    this.exemplarsIn = counter(
+      'prometheus_remote_storage_exemplars_in_total',
+      'Exemplars in to remote storage, compare to exemplars out for queue managers.',
+    );
+    this.histogramsIn = counter(
+      'prometheus_remote_storage_histograms_in_total',
+      'HistogramSamples in to remote storage, compare to histograms out for queue managers.',
+    );
     this.samplesAppended.inc({ type: 'float' }, 0);
     this.samplesAppended.inc({ type: 'histogram' }, 0);
   }

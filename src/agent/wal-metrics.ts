@@ -15,6 +15,23 @@ export interface WalMetricSources {
   samplesDropped: () => number;
 }
 
+/** Counters read straight from the writer's stats (0 before the WAL is open). */
+const WRITER_COUNTERS: readonly (readonly [name: string, help: string, key: keyof WalWriterStats])[] = [
+  ['prometheus_tsdb_wal_completed_pages_total', 'Total number of completed pages.', 'pageCompletions'],
+  [
+    'prometheus_tsdb_wal_record_part_writes_total',
+    'Total number of record parts written before flushing.',
+    'fragments',
+  ],
+  [
+    'prometheus_tsdb_wal_record_bytes_saved_total',
+    'Total number of bytes saved by the optional record compression.',
+    'bytesSaved',
+  ],
+  ['prometheus_tsdb_wal_fsyncs_total', 'Total number of WAL fsyncs (Outpost).', 'fsyncs'],
+  ['prometheus_tsdb_wal_fsync_seconds_total', 'Time spent in WAL fsyncs (Outpost).', 'fsyncSeconds'],
+];
+
 /**
  * prometheus_tsdb_wal_* and prometheus_agent_checkpoint_* metrics. They read the counters the
  * writer and truncator keep anyway, at scrape time, so the write path pays nothing for them.
@@ -22,15 +39,9 @@ export interface WalMetricSources {
 export function registerWalMetrics(reg: Registry, src: WalMetricSources): void {
   const counter = (name: string, help: string, get: () => number) => collectedCounter(reg, name, help, get);
   const gauge = (name: string, help: string, get: () => number) => collectedGauge(reg, name, help, get);
-  const st = (f: (s: WalWriterStats) => number) => () => {
-    const s = src.stats();
-    return s ? f(s) : 0;
-  };
-  counter(
-    'prometheus_tsdb_wal_completed_pages_total',
-    'Total number of completed pages.',
-    st((s) => s.pageCompletions),
-  );
+  for (const [name, help, key] of WRITER_COUNTERS) {
+    counter(name, help, () => src.stats()?.[key] ?? 0);
+  }
   counter(
     'prometheus_tsdb_wal_writes_failed_total',
     'Total number of write log writes that failed.',
@@ -40,26 +51,6 @@ export function registerWalMetrics(reg: Registry, src: WalMetricSources): void {
     'outpost_wal_samples_dropped_total',
     'Samples dropped because the WAL could not be written (e.g. disk full).',
     src.samplesDropped,
-  );
-  counter(
-    'prometheus_tsdb_wal_record_part_writes_total',
-    'Total number of record parts written before flushing.',
-    st((s) => s.fragments),
-  );
-  counter(
-    'prometheus_tsdb_wal_record_bytes_saved_total',
-    'Total number of bytes saved by the optional record compression.',
-    st((s) => s.bytesSaved),
-  );
-  counter(
-    'prometheus_tsdb_wal_fsyncs_total',
-    'Total number of WAL fsyncs (Outpost).',
-    st((s) => s.fsyncs),
-  );
-  counter(
-    'prometheus_tsdb_wal_fsync_seconds_total',
-    'Time spent in WAL fsyncs (Outpost).',
-    st((s) => s.fsyncSeconds),
   );
   counter('prometheus_tsdb_wal_truncations_total', 'Total number of write log truncations attempted.', src.truncations);
   counter(

@@ -18,6 +18,7 @@ import type { Secret } from './secret.ts';
 import {
   fieldAt,
   joinPath,
+  keyError,
   readBool,
   readMap,
   readPath,
@@ -114,12 +115,19 @@ function refUnsupported(key: string): string | undefined {
     : undefined;
 }
 
+/** Reports each of `keys` (all `_ref` forms) that is set: Outpost has no secret manager to resolve it. */
+function refuseRefs(ctx: Ctx, m: MapView, p: string, keys: readonly string[]): void {
+  for (const k of keys) {
+    if (m.has(k)) ctx.error(m.keyNode(k), joinPath(p, k), refUnsupported(k) as string);
+  }
+}
+
 /** Reports the later of two mutually exclusive fields (the one the user most likely added last). */
 function exclusive(ctx: Ctx, m: MapView, keys: readonly string[], message: string): boolean {
   const set = keys.filter((k) => m.has(k) && m.get(k)?.node !== null);
   if (set.length <= 1) return false;
   const k = set[set.length - 1];
-  ctx.error(fieldAt(m, k), joinPath(m.path, k), message);
+  keyError(ctx, m, k, message);
   return true;
 }
 
@@ -153,9 +161,7 @@ function readTlsConfig(ctx: Ctx, f: Field | undefined, p: string): TlsConfig {
   if (!f) return out;
   const m = readMap(ctx, f, { known: TLS_KEYS, unknown: refUnsupported });
   if (!m) return out;
-  for (const k of ['ca_ref', 'cert_ref', 'key_ref']) {
-    if (m.has(k)) ctx.error(m.keyNode(k), joinPath(p, k), refUnsupported(k) as string);
-  }
+  refuseRefs(ctx, m, p, ['ca_ref', 'cert_ref', 'key_ref']);
   const ca = readString(ctx, m.get('ca'));
   if (ca) out.ca = ca;
   const cert = readString(ctx, m.get('cert'));
@@ -242,38 +248,25 @@ function readProxy(ctx: Ctx, m: MapView, out: Mutable<ProxyConfig>): void {
   }
   const hasProxyUrl = out.proxyUrl !== undefined;
   if (out.proxyConnectHeader && !out.proxyFromEnvironment && !hasProxyUrl) {
-    ctx.error(
-      fieldAt(m, 'proxy_connect_header'),
-      joinPath(m.path, 'proxy_connect_header'),
+    keyError(
+      ctx,
+      m,
+      'proxy_connect_header',
       'if proxy_connect_header is configured, proxy_url or proxy_from_environment must also be configured',
     );
   } else if (out.proxyFromEnvironment && hasProxyUrl) {
-    ctx.error(
-      fieldAt(m, 'proxy_url'),
-      joinPath(m.path, 'proxy_url'),
-      'if proxy_from_environment is configured, proxy_url must not be configured',
-    );
+    keyError(ctx, m, 'proxy_url', 'if proxy_from_environment is configured, proxy_url must not be configured');
   } else if (out.proxyFromEnvironment && out.noProxy) {
-    ctx.error(
-      fieldAt(m, 'no_proxy'),
-      joinPath(m.path, 'no_proxy'),
-      'if proxy_from_environment is configured, no_proxy must not be configured',
-    );
+    keyError(ctx, m, 'no_proxy', 'if proxy_from_environment is configured, no_proxy must not be configured');
   } else if (!hasProxyUrl && out.noProxy && !m.has('proxy_url')) {
-    ctx.error(
-      fieldAt(m, 'no_proxy'),
-      joinPath(m.path, 'no_proxy'),
-      'if no_proxy is configured, proxy_url must also be configured',
-    );
+    keyError(ctx, m, 'no_proxy', 'if no_proxy is configured, proxy_url must also be configured');
   }
 }
 
 function readBasicAuth(ctx: Ctx, f: Field): BasicAuth | undefined {
   const m = readMap(ctx, f, { known: BASIC_AUTH_KEYS, unknown: refUnsupported });
   if (!m) return undefined;
-  for (const k of ['username_ref', 'password_ref']) {
-    if (m.has(k)) ctx.error(m.keyNode(k), joinPath(f.path, k), refUnsupported(k) as string);
-  }
+  refuseRefs(ctx, m, f.path, ['username_ref', 'password_ref']);
   const out: Mutable<BasicAuth> = { username: readString(ctx, m.get('username')) ?? '' };
   const uf = readPath(ctx, m.get('username_file'));
   if (uf) out.usernameFile = uf;
@@ -299,12 +292,7 @@ function readBasicAuth(ctx: Ctx, f: Field): BasicAuth | undefined {
 function readAuthorization(ctx: Ctx, f: Field): Authorization | undefined {
   const m = readMap(ctx, f, { known: AUTHORIZATION_KEYS, unknown: refUnsupported });
   if (!m) return undefined;
-  if (m.has('credentials_ref'))
-    ctx.error(
-      m.keyNode('credentials_ref'),
-      joinPath(f.path, 'credentials_ref'),
-      refUnsupported('credentials_ref') as string,
-    );
+  refuseRefs(ctx, m, f.path, ['credentials_ref']);
   const type = (readString(ctx, m.get('type')) ?? '').trim() || 'Bearer';
   const out: Mutable<Authorization> = { type };
   const cred = readSecret(ctx, m.get('credentials'));
@@ -318,11 +306,7 @@ function readAuthorization(ctx: Ctx, f: Field): Authorization | undefined {
     'at most one of authorization credentials & credentials_file must be configured',
   );
   if (type.toLowerCase() === 'basic') {
-    ctx.error(
-      fieldAt(m, 'type'),
-      joinPath(f.path, 'type'),
-      'authorization type cannot be set to "basic", use "basic_auth" instead',
-    );
+    keyError(ctx, m, 'type', 'authorization type cannot be set to "basic", use "basic_auth" instead');
   }
   return out;
 }
@@ -330,12 +314,7 @@ function readAuthorization(ctx: Ctx, f: Field): Authorization | undefined {
 function readOAuth2(ctx: Ctx, f: Field): OAuth2Config | undefined {
   const m = readMap(ctx, f, { known: OAUTH2_KEYS, unknown: refUnsupported });
   if (!m) return undefined;
-  if (m.has('client_secret_ref'))
-    ctx.error(
-      m.keyNode('client_secret_ref'),
-      joinPath(f.path, 'client_secret_ref'),
-      refUnsupported('client_secret_ref') as string,
-    );
+  refuseRefs(ctx, m, f.path, ['client_secret_ref']);
   const out: Mutable<OAuth2Config> = {
     clientId: readString(ctx, m.get('client_id')) ?? '',
     scopes: readStringList(ctx, m.get('scopes')) ?? [],
@@ -351,8 +330,7 @@ function readOAuth2(ctx: Ctx, f: Field): OAuth2Config | undefined {
   const ep = readStringMap(ctx, m.get('endpoint_params'));
   if (ep) out.endpointParams = Object.fromEntries([...ep].map(([k, v]) => [k, v.value]));
   readProxy(ctx, m, out);
-  if (out.clientId === '')
-    ctx.error(fieldAt(m, 'client_id'), joinPath(f.path, 'client_id'), 'oauth2 client_id must be configured');
+  if (out.clientId === '') keyError(ctx, m, 'client_id', 'oauth2 client_id must be configured');
   else if (out.tokenUrl === '' && !m.has('token_url'))
     ctx.error(m.at, joinPath(f.path, 'token_url'), 'oauth2 token_url must be configured');
   else

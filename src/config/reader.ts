@@ -380,26 +380,40 @@ export function readFloat(ctx: Ctx, f: Field | undefined): number | undefined {
 }
 
 export function readDuration(ctx: Ctx, f: Field | undefined): number | undefined {
-  const t = readString(ctx, f);
-  if (t === undefined || !f) return undefined;
-  try {
-    return parseDuration(t);
-  } catch (e) {
-    if (!(e instanceof DurationError)) throw e;
+  return readParsed(ctx, f, parseDuration, DurationError, (t, e) => {
     const why = e.reason === 'not a valid duration string' ? '' : ` (${e.reason})`;
-    ctx.error(f.at, f.path, `${JSON.stringify(t)} is not a valid duration${why}`);
-    return undefined;
-  }
+    return `${JSON.stringify(t)} is not a valid duration${why}`;
+  });
 }
 
 export function readByteSize(ctx: Ctx, f: Field | undefined): number | undefined {
+  return readParsed(
+    ctx,
+    f,
+    parseByteSize,
+    ByteSizeError,
+    (t, e) => `${JSON.stringify(t)} is not a valid size: ${e.message}`,
+  );
+}
+
+/**
+ * A string field turned into a number by `parse`. The parser's own error class becomes a config
+ * error at the field, worded by `explain`; any other throw is a bug and goes on up.
+ */
+function readParsed<E extends Error>(
+  ctx: Ctx,
+  f: Field | undefined,
+  parse: (text: string) => number,
+  errorClass: new (...args: never[]) => E,
+  explain: (text: string, e: E) => string,
+): number | undefined {
   const t = readString(ctx, f);
   if (t === undefined || !f) return undefined;
   try {
-    return parseByteSize(t);
+    return parse(t);
   } catch (e) {
-    if (!(e instanceof ByteSizeError)) throw e;
-    ctx.error(f.at, f.path, `${JSON.stringify(t)} is not a valid size: ${e.message}`);
+    if (!(e instanceof errorClass)) throw e;
+    ctx.error(f.at, f.path, explain(t, e));
     return undefined;
   }
 }
@@ -452,4 +466,9 @@ export function readStringMap(
 /** The node to point at for a problem with `key` of `m`: its value, else its key, else the mapping. */
 export function fieldAt(m: MapView, key: string): Node | null {
   return m.get(key)?.at ?? m.keyNode(key);
+}
+
+/** Reports `message` about `key` of the map: at its value, or at the key or the map when it has none. */
+export function keyError(ctx: Ctx, m: MapView, key: string, message: string): void {
+  ctx.error(fieldAt(m, key), joinPath(m.path, key), message);
 }

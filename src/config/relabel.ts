@@ -6,7 +6,7 @@
 import { RELABEL_DEFAULTS } from '../relabel/types.ts';
 import type { RelabelConfig, RelabelField } from '../relabel/types.ts';
 import { parseRelabelAction, unknownRelabelActionMessage, validateRelabelConfig } from '../relabel/validate.ts';
-import { fieldAt, joinPath, readInt, readMap, readSeq, readString, readStringList } from './reader.ts';
+import { keyError, readInt, readMap, readSeq, readString, readStringList } from './reader.ts';
 import type { Ctx, Field } from './reader.ts';
 import type { Mutable } from './http.ts';
 
@@ -67,7 +67,7 @@ function readRelabelConfig(ctx: Ctx, f: Field): RelabelConfig | undefined {
 
   const problem = validateRelabelConfig(rc);
   if (problem) {
-    ctx.error(fieldAt(m, problem.field), joinPath(f.path, problem.field), problem.message);
+    keyError(ctx, m, problem.field, problem.message);
     return undefined;
   }
   return rc;

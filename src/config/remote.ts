@@ -5,7 +5,17 @@
  */
 import { HTTP_CLIENT_KEYS, readHttpClientConfig, readUrlString } from './http.ts';
 import type { Mutable } from './http.ts';
-import { fieldAt, joinPath, readBool, readDuration, readInt, readMap, readString, readStringMap } from './reader.ts';
+import {
+  fieldAt,
+  joinPath,
+  keyError,
+  readBool,
+  readDuration,
+  readInt,
+  readMap,
+  readString,
+  readStringMap,
+} from './reader.ts';
 import type { Ctx, Field, MapView } from './reader.ts';
 import type { Node } from 'yaml';
 import { readRelabelConfigs } from './relabel.ts';
@@ -182,8 +192,7 @@ export function readRemoteWrite(ctx: Ctx, f: Field): { rw: ParsedRemoteWrite; na
   const uf = m.get('url');
   const rawUrl = readString(ctx, uf);
   let url: string | undefined;
-  if (rawUrl === undefined || rawUrl === '')
-    ctx.error(fieldAt(m, 'url'), joinPath(f.path, 'url'), 'url for remote_write is empty');
+  if (rawUrl === undefined || rawUrl === '') keyError(ctx, m, 'url', 'url for remote_write is empty');
   else url = readUrlString(ctx, uf, 'remote_write');
 
   const headers = readHeaders(ctx, m);

@@ -8,8 +8,8 @@ import type { ParsedGlobal } from './global.ts';
 import { HTTP_CLIENT_KEYS, readHttpClientConfig } from './http.ts';
 import type { Mutable } from './http.ts';
 import {
-  fieldAt,
   joinPath,
+  keyError,
   readBool,
   readByteSize,
   readDuration,
@@ -82,17 +82,13 @@ export function readScrapeConfig(
   const get = (k: string): Field | undefined => m.get(k);
 
   const jobName = readString(ctx, get('job_name')) ?? '';
-  if (jobName === '') ctx.error(fieldAt(m, 'job_name'), joinPath(f.path, 'job_name'), 'job_name is empty');
+  if (jobName === '') keyError(ctx, m, 'job_name', 'job_name is empty');
   else {
     const first = seenJobs.get(jobName);
     if (first === undefined) seenJobs.set(jobName, ctx.file);
     else {
       const where = first === ctx.file ? '' : `, first found in ${JSON.stringify(first)}`;
-      ctx.error(
-        fieldAt(m, 'job_name'),
-        joinPath(f.path, 'job_name'),
-        `found multiple scrape configs with job name ${JSON.stringify(jobName)}${where}`,
-      );
+      keyError(ctx, m, 'job_name', `found multiple scrape configs with job name ${JSON.stringify(jobName)}${where}`);
     }
   }
   const owner = `scrape config with job name ${JSON.stringify(jobName)}`;
@@ -102,9 +98,10 @@ export function readScrapeConfig(
   let timeout = readDuration(ctx, get('scrape_timeout')) ?? 0;
   if (timeout > interval) {
     const at = m.has('scrape_timeout') ? 'scrape_timeout' : 'scrape_interval';
-    ctx.error(
-      fieldAt(m, at),
-      joinPath(f.path, at),
+    keyError(
+      ctx,
+      m,
+      at,
       `scrape timeout greater than scrape interval for ${owner} ` +
         `(${formatDuration(timeout)} > ${formatDuration(interval)})`,
     );
@@ -113,11 +110,7 @@ export function readScrapeConfig(
 
   const scheme = readString(ctx, get('scheme')) ?? 'http';
   if (scheme !== 'http' && scheme !== 'https') {
-    ctx.error(
-      fieldAt(m, 'scheme'),
-      joinPath(f.path, 'scheme'),
-      `scheme must be "http" or "https", got ${JSON.stringify(scheme)}`,
-    );
+    keyError(ctx, m, 'scheme', `scheme must be "http" or "https", got ${JSON.stringify(scheme)}`);
   }
   const metricsPath = readString(ctx, get('metrics_path')) ?? '/metrics';
 
@@ -160,11 +153,7 @@ export function readScrapeConfig(
         : 'allow-utf-8');
   if (escaping === 'allow-utf-8' && validation !== 'utf8') {
     const at = m.has('metric_name_escaping_scheme') ? 'metric_name_escaping_scheme' : 'metric_name_validation_scheme';
-    ctx.error(
-      fieldAt(m, at),
-      joinPath(f.path, at),
-      'utf8 metric names requested but validation scheme is not set to UTF8',
-    );
+    keyError(ctx, m, at, 'utf8 metric names requested but validation scheme is not set to UTF8');
   }
 
   // 2.x spelling of always_scrape_classic_histograms (renamed in 3.0, which rejects the old key).

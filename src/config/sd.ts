@@ -15,8 +15,8 @@ import { HTTP_CLIENT_KEYS, readHttpClientConfig, readUrlString } from './http.ts
 import type { Mutable } from './http.ts';
 import { readLabelSet } from './labels.ts';
 import {
-  fieldAt,
   joinPath,
+  keyError,
   readDuration,
   readInt,
   readMap,
@@ -119,11 +119,7 @@ export function readFileSdConfigs(ctx: Ctx, f: Field | undefined): FileSdConfig[
     if (!m) continue;
     const files = readStringItems(ctx, m.get('files')) ?? [];
     if (files.length === 0) {
-      ctx.error(
-        fieldAt(m, 'files'),
-        joinPath(it.path, 'files'),
-        'file service discovery config must contain at least one path name',
-      );
+      keyError(ctx, m, 'files', 'file service discovery config must contain at least one path name');
       continue;
     }
     let ok = true;
@@ -165,7 +161,7 @@ export function readHttpSdConfigs(ctx: Ctx, f: Field | undefined): HttpSdConfig[
     const uf = m.get('url');
     const raw = readString(ctx, uf);
     if (raw === undefined || raw === '') {
-      ctx.error(fieldAt(m, 'url'), joinPath(it.path, 'url'), 'URL is missing');
+      keyError(ctx, m, 'url', 'URL is missing');
       continue;
     }
     const url = readUrlString(ctx, uf, 'http_sd');
@@ -192,11 +188,7 @@ export function readDnsSdConfigs(ctx: Ctx, f: Field | undefined): DnsSdConfig[] 
     const port = readInt(ctx, m.get('port')) ?? 0;
     const refreshInterval = positiveDuration(ctx, m.get('refresh_interval')) ?? DNS_SD_DEFAULT_REFRESH;
     if (names.length === 0) {
-      ctx.error(
-        fieldAt(m, 'names'),
-        joinPath(it.path, 'names'),
-        'DNS-SD config must contain at least one SRV record name',
-      );
+      keyError(ctx, m, 'names', 'DNS-SD config must contain at least one SRV record name');
       continue;
     }
     const type = typeRaw.toUpperCase() as DnsRecordType;
@@ -205,15 +197,11 @@ export function readDnsSdConfigs(ctx: Ctx, f: Field | undefined): DnsSdConfig[] 
       continue;
     }
     if (port > 65535) {
-      ctx.error(fieldAt(m, 'port'), joinPath(it.path, 'port'), `port ${port} is out of range`);
+      keyError(ctx, m, 'port', `port ${port} is out of range`);
       continue;
     }
     if (type !== 'SRV' && port === 0) {
-      ctx.error(
-        fieldAt(m, 'port'),
-        joinPath(it.path, 'port'),
-        'a port is required in DNS-SD configs for all record types except SRV',
-      );
+      keyError(ctx, m, 'port', 'a port is required in DNS-SD configs for all record types except SRV');
       continue;
     }
     out.push({ names, type, port, refreshInterval });

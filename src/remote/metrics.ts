@@ -2,23 +2,22 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 type QL = 'remote_name' | 'url';
 
+/** The series Prometheus keeps for each kind of data a queue sends (samples, exemplars, histograms). */
+export interface KindMetrics {
+  readonly total: Counter<QL>;
+  readonly failed: Counter<QL>;
+  readonly retried: Counter<QL>;
+  readonly dropped: Counter<QL | 'reason'>;
+  readonly pending: Gauge<QL>;
+}
+
 /** prometheus_remote_storage_* metrics, shared by all queues (labelled by remote_name and url). */
 export class RemoteMetrics {
-  readonly samplesTotal: Counter<QL>;
-  readonly samplesFailed: Counter<QL>;
-  readonly samplesRetried: Counter<QL>;
-  readonly samplesDropped: Counter<QL | 'reason'>;
-  readonly samplesPending: Gauge<QL>;
-  readonly exemplarsTotal: Counter<QL>;
-  readonly exemplarsFailed: Counter<QL>;
-  readonly exemplarsRetried: Counter<QL>;
-  readonly exemplarsDropped: Counter<QL | 'reason'>;
-  readonly exemplarsPending: Gauge<QL>;
-  readonly histogramsTotal: Counter<QL>;
-  readonly histogramsFailed: Counter<QL>;
-  readonly histogramsRetried: Counter<QL>;
-  readonly histogramsDropped: Counter<QL | 'reason'>;
-  readonly histogramsPending: Gauge<QL>;
+  readonly samples: KindMetrics;
+  readonly exemplars: KindMetrics;
+  readonly histograms: KindMetrics;
+  /** samples, exemplars and histograms, in that order. */
+  readonly kinds: readonly KindMetrics[];
   readonly metadataTotal: Counter<QL>;
   readonly metadataFailed: Counter<QL>;
   readonly metadataRetried: Counter<QL>;
@@ -50,46 +49,36 @@ export class RemoteMetrics {
         labelNames: LR,
         registers: [reg],
       });
-    const sent = (what: string): Counter<QL> =>
-      counter(`${what}_total`, `Total number of ${what} sent to remote storage.`);
-    const failed = (what: string): Counter<QL> =>
+    // `noun` is how the help text names them: Prometheus says "metadata entries" for metadata.
+    const sent = (what: string, noun = what): Counter<QL> =>
+      counter(`${what}_total`, `Total number of ${noun} sent to remote storage.`);
+    const failed = (what: string, noun = what): Counter<QL> =>
       counter(
         `${what}_failed_total`,
-        `Total number of ${what} which failed on send to remote storage, non-recoverable errors.`,
+        `Total number of ${noun} which failed on send to remote storage, non-recoverable errors.`,
       );
-    const retried = (what: string): Counter<QL> =>
+    const retried = (what: string, noun = what): Counter<QL> =>
       counter(
         `${what}_retried_total`,
-        `Total number of ${what} which failed on send to remote storage but were retried because the send error was recoverable.`,
+        `Total number of ${noun} which failed on send to remote storage but were retried because the send error was recoverable.`,
       );
     const pending = (what: string): Gauge<QL> =>
       gauge(`${what}_pending`, `The number of ${what} pending in the queues shards to be sent to the remote storage.`);
 
-    this.samplesTotal = sent('samples');
-    this.samplesFailed = failed('samples');
-    this.samplesRetried = retried('samples');
-    this.samplesDropped = dropped('samples');
-    this.samplesPending = pending('samples');
-    this.exemplarsTotal = sent('exemplars');
-    this.exemplarsFailed = failed('exemplars');
-    this.exemplarsRetried = retried('exemplars');
-    this.exemplarsDropped = dropped('exemplars');
-    this.exemplarsPending = pending('exemplars');
-    this.histogramsTotal = sent('histograms');
-    this.histogramsFailed = failed('histograms');
-    this.histogramsRetried = retried('histograms');
-    this.histogramsDropped = dropped('histograms');
-    this.histogramsPending = pending('histograms');
-    // Prometheus says "metadata entries" where the others say the noun alone.
-    this.metadataTotal = counter('metadata_total', 'Total number of metadata entries sent to remote storage.');
-    this.metadataFailed = counter(
-      'metadata_failed_total',
-      'Total number of metadata entries which failed on send to remote storage, non-recoverable errors.',
-    );
-    this.metadataRetried = counter(
-      'metadata_retried_total',
-      'Total number of metadata entries which failed on send to remote storage but were retried because the send error was recoverable.',
-    );
+    const kind = (what: string): KindMetrics => ({
+      total: sent(what),
+      failed: failed(what),
+      retried: retried(what),
+      dropped: dropped(what),
+      pending: pending(what),
+    });
+    this.samples = kind('samples');
+    this.exemplars = kind('exemplars');
+    this.histograms = kind('histograms');
+    this.kinds = [this.samples, this.exemplars, this.histograms];
+    this.metadataTotal = sent('metadata', 'metadata entries');
+    this.metadataFailed = failed('metadata', 'metadata entries');
+    this.metadataRetried = retried('metadata', 'metadata entries');
     this.metadataBytes = counter(
       'metadata_bytes_total',
       'The total number of bytes of metadata sent by the queue after compression.',

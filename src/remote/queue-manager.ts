@@ -5,7 +5,7 @@ import { systemRandom, type Random } from '../util/random.ts';
 import type { Labels } from '../util/labels.ts';
 import { isCustomBucketsSchema, type Histogram } from '../wal/records.ts';
 import type { WireProtocol, WriteClient } from './client.ts';
-import type { RemoteMetrics } from './metrics.ts';
+import type { KindMetrics, RemoteMetrics } from './metrics.ts';
 import { CATCH_UP_CHECK_MS, Resharder, SHARD_UPDATE_MS, type QueueView } from './resharding.ts';
 import { RetryingClient, type FinalResult, type RetryHooks } from './retry.ts';
 import { SERIES_DROPPED, SeriesCache } from './series-cache.ts';
@@ -165,15 +165,7 @@ export class QueueManager implements WriteTo, ShardHost {
     m.shards.set(labels, n);
     // Per-queue counters exist from the start (at 0), so rate() and ratio alerts have series to work on.
     for (const c of [
-      m.samplesTotal,
-      m.samplesFailed,
-      m.samplesRetried,
-      m.exemplarsTotal,
-      m.exemplarsFailed,
-      m.exemplarsRetried,
-      m.histogramsTotal,
-      m.histogramsFailed,
-      m.histogramsRetried,
+      ...m.kinds.flatMap((k) => [k.total, k.failed, k.retried]),
       m.metadataTotal,
       m.metadataFailed,
       m.metadataRetried,
@@ -183,9 +175,9 @@ export class QueueManager implements WriteTo, ShardHost {
     ])
       c.inc(labels, 0);
     for (const reason of DROP_REASONS) {
-      for (const c of [m.samplesDropped, m.exemplarsDropped, m.histogramsDropped]) c.inc({ ...labels, reason }, 0);
+      for (const k of m.kinds) k.dropped.inc({ ...labels, reason }, 0);
     }
-    for (const g of [m.samplesPending, m.exemplarsPending, m.histogramsPending]) g.set(labels, 0);
+    for (const k of m.kinds) k.pending.set(labels, 0);
     // Both read 0 until something was enqueued / sent. Prometheus 2.42 creates highest_sent only at
     // the first success; a 0 series lets the mixin's lag expression see an endpoint never reached.
     m.highestSent.set(labels, 0);
@@ -338,14 +330,14 @@ export class QueueManager implements WriteTo, ShardHost {
     const hooks = this.retryHooks(
       (seconds) => {
         lastAttempt = seconds;
-        m.samplesTotal.inc(labels, batch.samples);
-        if (batch.exemplars > 0) m.exemplarsTotal.inc(labels, batch.exemplars);
-        if (batch.histograms > 0) m.histogramsTotal.inc(labels, batch.histograms);
+        m.samples.total.inc(labels, batch.samples);
+        if (batch.exemplars > 0) m.exemplars.total.inc(labels, batch.exemplars);
+        if (batch.histograms > 0) m.histograms.total.inc(labels, batch.histograms);
       },
       () => {
-        m.samplesRetried.inc(labels, batch.samples);
-        if (batch.exemplars > 0) m.exemplarsRetried.inc(labels, batch.exemplars);
-        if (batch.histograms > 0) m.histogramsRetried.inc(labels, batch.histograms);
+        m.samples.retried.inc(labels, batch.samples);
+        if (batch.exemplars > 0) m.exemplars.retried.inc(labels, batch.exemplars);
+        if (batch.histograms > 0) m.histograms.retried.inc(labels, batch.histograms);
         this.retriedN += batch.samples;
       },
     );
@@ -396,9 +388,9 @@ export class QueueManager implements WriteTo, ShardHost {
     const fS = Math.max(0, nS - wS);
     const fE = Math.max(0, nE - wE);
     const fH = Math.max(0, nH - wH);
-    if (fS > 0) m.samplesFailed.inc(labels, fS);
-    if (fE > 0) m.exemplarsFailed.inc(labels, fE);
-    if (fH > 0) m.histogramsFailed.inc(labels, fH);
+    if (fS > 0) m.samples.failed.inc(labels, fS);
+    if (fE > 0) m.exemplars.failed.inc(labels, fE);
+    if (fH > 0) m.histograms.failed.inc(labels, fH);
     this.failedN += fS;
     const recovered = this.isFailing;
     this.isFailing = false;
@@ -436,7 +428,7 @@ export class QueueManager implements WriteTo, ShardHost {
 
   /** ShardHost: custom-bucket histograms a RW1 request cannot carry. */
   droppedNhcb(n: number): void {
-    this.dropItem(this.metrics.histogramsDropped, REASON_NHCB, n);
+    this.dropItem(this.metrics.histograms.dropped, REASON_NHCB, n);
   }
 
   /**
@@ -594,7 +586,17 @@ export class QueueManager implements WriteTo, ShardHost {
    */
   enqueueExemplar(ref: number, t: number, v: number, exemplarLabels: Labels, chunk: number): boolean {
     if (!this.sendExemplars) return true;
-    return this.enqueueItem(ITEM_EXEMPLAR, this.metrics.exemplarsDropped, ref, t, v, exemplarLabels, null, chunk, null);
+    return this.enqueueItem(
+      ITEM_EXEMPLAR,
+      this.metrics.exemplars.dropped,
+      ref,
+      t,
+      v,
+      exemplarLabels,
+      null,
+      chunk,
+      null,
+    );
   }
 
   /**
@@ -606,7 +608,7 @@ export class QueueManager implements WriteTo, ShardHost {
     const refused = this.wire === 'v1' && isCustomBucketsSchema(h.schema) ? REASON_NHCB : null;
     return this.enqueueItem(
       float ? ITEM_FLOAT_HISTOGRAM : ITEM_HISTOGRAM,
-      this.metrics.histogramsDropped,
+      this.metrics.histograms.dropped,
       ref,
       t,
       0,
@@ -623,7 +625,7 @@ export class QueueManager implements WriteTo, ShardHost {
    */
   private enqueueItem(
     kind: number,
-    dropped: RemoteMetrics['samplesDropped'],
+    dropped: KindMetrics['dropped'],
     ref: number,
     t: number,
     v: number,
@@ -655,11 +657,11 @@ export class QueueManager implements WriteTo, ShardHost {
 
   private drop(reason: string): void {
     this.droppedN++;
-    this.dropItem(this.metrics.samplesDropped, reason, 1);
+    this.dropItem(this.metrics.samples.dropped, reason, 1);
   }
 
   /** Counts n dropped items of one kind; they also count as dropped for the shard calculation. */
-  private dropItem(counter: RemoteMetrics['samplesDropped'], reason: string, n: number): void {
+  private dropItem(counter: KindMetrics['dropped'], reason: string, n: number): void {
     this.resharder.recordDropped(n);
     // Drops can be per sample (write relabeling): reuse one label object per reason.
     let l = this.dropLabels.get(reason);

@@ -172,7 +172,7 @@ export class RemoteStorage {
       const pos = ep.progress.position;
       if (!pos || pos.segment >= below) continue;
       const lost = samplesIn(pos.segment, below);
-      if (lost > 0) this.metrics.samplesDropped.inc({ ...ep.qm.labels(), reason }, lost);
+      if (lost > 0) this.metrics.samples.dropped.inc({ ...ep.qm.labels(), reason }, lost);
       this.opts.log.warn('WAL data dropped before this endpoint received it', {
         remote_name: ep.qm.cfg.name,
         samples: lost,
@@ -193,9 +193,9 @@ export class RemoteStorage {
       const pending = qm.pending();
       const labels = qm.labels();
       const byKind = qm.pendingByKind();
-      this.metrics.samplesPending.set(labels, byKind.samples);
-      this.metrics.exemplarsPending.set(labels, byKind.exemplars);
-      this.metrics.histogramsPending.set(labels, byKind.histograms);
+      this.metrics.samples.pending.set(labels, byKind.samples);
+      this.metrics.exemplars.pending.set(labels, byKind.exemplars);
+      this.metrics.histograms.pending.set(labels, byKind.histograms);
       out.push({
         name: qm.cfg.name,
         url: labels.url,

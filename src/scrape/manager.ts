@@ -49,6 +49,35 @@ interface Pool {
   setupError: string | null;
 }
 
+/** The scrape loops' shared counters, exposed under Prometheus' names. */
+const LOOP_COUNTERS: readonly (readonly [name: string, help: string, key: keyof LoopCounters])[] = [
+  [
+    'prometheus_target_scrapes_sample_duplicate_timestamp_total',
+    'Total number of samples rejected due to duplicate timestamps but different values.',
+    'duplicates',
+  ],
+  [
+    'prometheus_target_scrapes_sample_out_of_order_total',
+    'Total number of samples rejected due to not being out of the expected order.',
+    'outOfOrder',
+  ],
+  [
+    'prometheus_target_scrapes_sample_out_of_bounds_total',
+    'Total number of samples rejected due to timestamp falling outside of the time bounds.',
+    'outOfBounds',
+  ],
+  [
+    'prometheus_target_scrapes_exceeded_sample_limit_total',
+    'Total number of scrapes that hit the sample limit and were rejected.',
+    'sampleLimitHit',
+  ],
+  [
+    'prometheus_target_scrapes_exceeded_body_size_limit_total',
+    'Total number of scrapes that hit the body size limit',
+    'bodyLimitHit',
+  ],
+];
+
 /**
  * Owns one pool per job and one loop per target. Discovery feeds it target groups; reloads swap pool
  * settings while loops of unchanged targets keep running (no gap, no duplicate).
@@ -344,32 +373,7 @@ export class ScrapeManager {
 
   private registerMetrics(reg: Registry): void {
     const c = this.counters;
-    const counter = (name: string, help: string, get: () => number) => collectedCounter(reg, name, help, get);
-    counter(
-      'prometheus_target_scrapes_sample_duplicate_timestamp_total',
-      'Total number of samples rejected due to duplicate timestamps but different values.',
-      () => c.duplicates,
-    );
-    counter(
-      'prometheus_target_scrapes_sample_out_of_order_total',
-      'Total number of samples rejected due to not being out of the expected order.',
-      () => c.outOfOrder,
-    );
-    counter(
-      'prometheus_target_scrapes_sample_out_of_bounds_total',
-      'Total number of samples rejected due to timestamp falling outside of the time bounds.',
-      () => c.outOfBounds,
-    );
-    counter(
-      'prometheus_target_scrapes_exceeded_sample_limit_total',
-      'Total number of scrapes that hit the sample limit and were rejected.',
-      () => c.sampleLimitHit,
-    );
-    counter(
-      'prometheus_target_scrapes_exceeded_body_size_limit_total',
-      'Total number of scrapes that hit the body size limit',
-      () => c.bodyLimitHit,
-    );
+    for (const [name, help, key] of LOOP_COUNTERS) collectedCounter(reg, name, help, () => c[key]);
     const pools = this.pools;
     new Gauge({
       name: 'prometheus_target_scrape_pool_targets',

@@ -89,18 +89,6 @@ export class ByteWriter {
     this.buf[this.pos++] = v;
   }
 
-  u16be(v: number): void {
-    this.ensure(2);
-    this.buf.writeUInt16BE(v, this.pos);
-    this.pos += 2;
-  }
-
-  u32be(v: number): void {
-    this.ensure(4);
-    this.buf.writeUInt32BE(v >>> 0, this.pos);
-    this.pos += 4;
-  }
-
   /** Signed 64-bit big-endian from a safe integer. */
   i64be(v: number): void {
     this.ensure(8);
@@ -255,13 +243,6 @@ export class ByteReader {
   u8(): number {
     this.need(1);
     return this.buf[this.pos++];
-  }
-
-  u32be(): number {
-    this.need(4);
-    const v = this.dv.getUint32(this.pos);
-    this.pos += 4;
-    return v;
   }
 
   i64be(): number {

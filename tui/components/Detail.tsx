@@ -92,17 +92,19 @@ function chrome(compact: boolean): number {
   return compact ? 1 : 3;
 }
 
+/** The view once its target or endpoint has disappeared: only the title and why. */
+function goneView(title: string, gone: string, compact: boolean, rows: number): DetailView {
+  return { title, info: undefined, gone, compact, fields: [], blocks: [], rows };
+}
+
 export function targetDetailView(t: TargetStatus | undefined, now: number, compact: boolean, rows: number): DetailView {
   if (t === undefined) {
-    return {
-      title: 'Target',
-      info: undefined,
-      gone: 'This target is gone (dropped by discovery or relabeling). Esc to go back.',
+    return goneView(
+      'Target',
+      'This target is gone (dropped by discovery or relabeling). Esc to go back.',
       compact,
-      fields: [],
-      blocks: [],
       rows,
-    };
+    );
   }
   return {
     title: 'Target',
@@ -133,15 +135,7 @@ export function targetDetailView(t: TargetStatus | undefined, now: number, compa
 
 export function remoteDetailView(r: RemoteStatus | undefined, now: number, compact: boolean, rows: number): DetailView {
   if (r === undefined) {
-    return {
-      title: 'Remote write',
-      info: undefined,
-      gone: 'This endpoint is gone (removed by a reload). Esc to go back.',
-      compact,
-      fields: [],
-      blocks: [],
-      rows,
-    };
+    return goneView('Remote write', 'This endpoint is gone (removed by a reload). Esc to go back.', compact, rows);
   }
   return {
     title: 'Remote write',

@@ -38,10 +38,28 @@ function startReload(ctx: KeyContext): void {
   );
 }
 
+/** Commands that are one UI action without arguments. */
+const PLAIN_ACTIONS: { readonly [C in Command['type']]?: UiAction } = {
+  help: { type: 'toggleHelp' },
+  nextPanel: { type: 'focusNext' },
+  prevPanel: { type: 'focusPrev' },
+  filter: { type: 'filterStart' },
+  sort: { type: 'sortNext' },
+  sortReverse: { type: 'sortReverse' },
+  backspace: { type: 'filterBackspace' },
+  commit: { type: 'filterCommit' },
+  cancel: { type: 'filterCancel' },
+};
+
 /** Applies one command; separate from the hook so it can be tested without a terminal. */
 function runCommand(cmd: Command, ctx: KeyContext): void {
   const { dispatch, ui } = ctx;
   const { lists } = ctx;
+  const plain = PLAIN_ACTIONS[cmd.type];
+  if (plain !== undefined) {
+    dispatch(plain);
+    return;
+  }
   switch (cmd.type) {
     case 'quit':
       dispatch({ type: 'quit' });
@@ -49,15 +67,6 @@ function runCommand(cmd: Command, ctx: KeyContext): void {
       return;
     case 'reload':
       startReload(ctx);
-      return;
-    case 'help':
-      dispatch({ type: 'toggleHelp' });
-      return;
-    case 'nextPanel':
-      dispatch({ type: 'focusNext' });
-      return;
-    case 'prevPanel':
-      dispatch({ type: 'focusPrev' });
       return;
     case 'move':
       dispatch({ type: 'move', lists, by: cmd.by });
@@ -77,26 +86,8 @@ function runCommand(cmd: Command, ctx: KeyContext): void {
       if (ui.overlay.kind !== 'none') dispatch({ type: 'close' });
       else if (ui.filter !== '') dispatch({ type: 'filterClear' });
       return;
-    case 'filter':
-      dispatch({ type: 'filterStart' });
-      return;
-    case 'sort':
-      dispatch({ type: 'sortNext' });
-      return;
-    case 'sortReverse':
-      dispatch({ type: 'sortReverse' });
-      return;
     case 'text':
       dispatch({ type: 'filterInput', text: cmd.text });
-      return;
-    case 'backspace':
-      dispatch({ type: 'filterBackspace' });
-      return;
-    case 'commit':
-      dispatch({ type: 'filterCommit' });
-      return;
-    case 'cancel':
-      dispatch({ type: 'filterCancel' });
       return;
   }
 }
