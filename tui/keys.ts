@@ -60,7 +60,8 @@ function commandFor(input: string, key: Key, mode: InputMode): Command | null {
   return null;
 }
 
-const PLAIN: Key = {
+/** A key event with no key or modifier flag set (the base every decoded key starts from). */
+export const PLAIN: Key = {
   upArrow: false,
   downArrow: false,
   leftArrow: false,

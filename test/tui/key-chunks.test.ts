@@ -1,30 +1,7 @@
 import test from 'ava';
-import type { Key } from 'ink';
-import { commandsFor } from '../../tui/keys.ts';
+import { commandsFor, PLAIN } from '../../tui/keys.ts';
 
 // Several keys can arrive in one read (fast typing, ssh, tmux send-keys); each must count.
-const PLAIN = {
-  upArrow: false,
-  downArrow: false,
-  leftArrow: false,
-  rightArrow: false,
-  pageDown: false,
-  pageUp: false,
-  home: false,
-  end: false,
-  return: false,
-  escape: false,
-  ctrl: false,
-  shift: false,
-  tab: false,
-  backspace: false,
-  delete: false,
-  meta: false,
-  super: false,
-  hyper: false,
-  capsLock: false,
-  numLock: false,
-} as Key;
 
 test('a chunk of keys becomes one command per key', (t) => {
   t.deepEqual(
