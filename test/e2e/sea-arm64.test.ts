@@ -15,7 +15,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { emulated, elfArch, findEmulator, type Emulator } from '../../scripts/lib/qemu.ts';
 import { ROOT, startProc, tmpDir } from '../helpers/procs.ts';
-import { ensureSea, smokeScrapeAndRemoteWrite, versionPattern, VERSION } from '../helpers/sea.ts';
+import { loneSeaCopy, smokeScrapeAndRemoteWrite, versionPattern, VERSION } from '../helpers/sea.ts';
 
 const run = promisify(execFile);
 const found = findEmulator();
@@ -37,24 +37,8 @@ if (!emu) {
 }
 const arm = emu ? test.serial : test.skip;
 
-let prepared: Promise<{ dir: string; bin: string; how: string }> | null = null;
-
 /** The executable alone in an empty directory, as on a box. */
-function prepare(): Promise<{ dir: string; bin: string; how: string }> {
-  prepared ??= (async () => {
-    const { bin: built, how } = await ensureSea('arm64');
-    const dir = await tmpDir('outpost-sea-arm64-');
-    const bin = path.join(dir, 'outpost');
-    await fs.copyFile(built, bin);
-    await fs.chmod(bin, 0o755);
-    return { dir, bin, how };
-  })();
-  return prepared;
-}
-
-test.after.always(async () => {
-  if (prepared) await fs.rm((await prepared).dir, { recursive: true, force: true });
-});
+const prepare = loneSeaCopy('arm64', (fn) => test.after.always(fn));
 
 function argv(e: Emulator, bin: string, args: string[]): [string, string[]] {
   const [qemu, qargs] = emulated(e, bin, args);

@@ -6,32 +6,14 @@
  */
 import test, { type ExecutionContext } from 'ava';
 import { execFile, spawnSync } from 'node:child_process';
-import fs from 'node:fs/promises';
 import { promisify } from 'node:util';
-import path from 'node:path';
-import { ensureSea, smokeScrapeAndRemoteWrite, versionPattern, VERSION } from '../helpers/sea.ts';
-import { ROOT, startProc, tmpDir } from '../helpers/procs.ts';
+import { loneSeaCopy, smokeScrapeAndRemoteWrite, versionPattern, VERSION } from '../helpers/sea.ts';
+import { ROOT, startProc } from '../helpers/procs.ts';
 
 const run = promisify(execFile);
 
-let prepared: Promise<{ dir: string; bin: string; how: string }> | null = null;
-
 /** One build and one lone copy for both tests; the copy lives in a directory holding nothing else. */
-function prepare(): Promise<{ dir: string; bin: string; how: string }> {
-  prepared ??= (async () => {
-    const { bin: built, how } = await ensureSea('x64');
-    const dir = await tmpDir('outpost-sea-test-');
-    const bin = path.join(dir, 'outpost');
-    await fs.copyFile(built, bin);
-    await fs.chmod(bin, 0o755);
-    return { dir, bin, how };
-  })();
-  return prepared;
-}
-
-test.after.always(async () => {
-  if (prepared) await fs.rm((await prepared).dir, { recursive: true, force: true });
-});
+const prepare = loneSeaCopy('x64', (fn) => test.after.always(fn));
 
 async function lone(t: ExecutionContext): Promise<{ dir: string; bin: string }> {
   // Building copies and strips a ~120 MB node; give it room on a slow runner.

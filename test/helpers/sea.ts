@@ -35,7 +35,7 @@ function build(cmd: string, args: string[]): void {
  * alone (only build-sea.ts runs): other e2e tests run dist/outpost.mjs at the same time, and rewriting it
  * under them would hand them a half-written file.
  */
-export async function ensureSea(arch: 'x64' | 'arm64'): Promise<{ bin: string; how: string }> {
+async function ensureSea(arch: 'x64' | 'arm64'): Promise<{ bin: string; how: string }> {
   const bin = path.join(ROOT, arch === 'x64' ? 'dist/outpost' : 'dist/outpost-arm64');
   const seaArgs = [path.join(ROOT, 'scripts/build-sea.ts'), '--arch', arch];
   if ((await mtime(BUNDLE)) === null) build('npm', ['run', 'build']);
@@ -49,6 +49,31 @@ export async function ensureSea(arch: 'x64' | 'arm64'): Promise<{ bin: string; h
     };
   }
   return { bin, how: 'up to date' };
+}
+
+/**
+ * The executable for `arch` (built when stale), copied alone into an empty directory as on a box:
+ * once per test file, removed by the hook `after` registers (pass `(fn) => test.after.always(fn)`).
+ */
+export function loneSeaCopy(
+  arch: 'x64' | 'arm64',
+  after: (fn: () => Promise<void>) => void,
+): () => Promise<{ dir: string; bin: string; how: string }> {
+  let prepared: Promise<{ dir: string; bin: string; how: string }> | null = null;
+  after(async () => {
+    if (prepared) await fs.rm((await prepared).dir, { recursive: true, force: true });
+  });
+  return () => {
+    prepared ??= (async () => {
+      const { bin: built, how } = await ensureSea(arch);
+      const dir = await tmpDir(`outpost-sea-${arch}-`);
+      const bin = path.join(dir, 'outpost');
+      await fs.copyFile(built, bin);
+      await fs.chmod(bin, 0o755);
+      return { dir, bin, how };
+    })();
+    return prepared;
+  };
 }
 
 /** `outpost --version` output: version, revision, build date, node version, platform. */
