@@ -1,5 +1,6 @@
 import type { Appender } from '../../src/storage/appender.ts';
 import { labelsKey, type Labels } from '../../src/util/labels.ts';
+import { at } from './defined.ts';
 
 export interface RecordedSample {
   labels: Record<string, string>;
@@ -33,14 +34,19 @@ export class RecordingAppender implements Appender {
     return ref;
   }
 
+  /** The newest committed timestamp of `ref`; a ref this appender never handed out has none, as before. */
+  private lastTsOf(ref: number): number {
+    return this.lastTs[ref] ?? -Infinity;
+  }
+
   append(ref: number, t: number, v: number): boolean {
-    if (t <= this.lastTs[ref]) return false;
+    if (t <= this.lastTsOf(ref)) return false;
     this.pending.push({ ref, t, v, stale: false });
     return true;
   }
 
   appendStale(ref: number, t: number): boolean {
-    if (t <= this.lastTs[ref]) return false;
+    if (t <= this.lastTsOf(ref)) return false;
     this.pending.push({ ref, t, v: NaN, stale: true });
     return true;
   }
@@ -51,11 +57,11 @@ export class RecordingAppender implements Appender {
 
   async commit(): Promise<void> {
     for (const p of this.pending) {
-      const ls = this.labelsByRef[p.ref];
+      const ls = at(this.labelsByRef, p.ref, 'series refs');
       const rec: Record<string, string> = {};
-      for (let i = 0; i < ls.length; i += 2) rec[ls[i]] = ls[i + 1];
+      for (let i = 0; i < ls.length; i += 2) rec[at(ls, i, 'labels')] = at(ls, i + 1, 'labels');
       this.committed.push({ labels: rec, t: p.t, v: p.v, stale: p.stale });
-      if (p.t > this.lastTs[p.ref]) this.lastTs[p.ref] = p.t;
+      if (p.t > this.lastTsOf(p.ref)) this.lastTs[p.ref] = p.t;
     }
     this.pending = [];
     this.commits++;
