@@ -146,9 +146,17 @@ export async function checkpoint(
         inBatch.reset();
         keptBatch.reset();
         decodeSamples(rec, inBatch);
+        const { refs, ts, values, stale } = inBatch;
         for (let i = 0; i < inBatch.n; i++) {
-          if (inBatch.ts[i] >= mint)
-            keptBatch.push(inBatch.refs[i], inBatch.ts[i], inBatch.values[i], inBatch.stale[i]);
+          const ref = refs[i];
+          const t = ts[i];
+          const v = values[i];
+          const s = stale[i];
+          // The columns hold n samples; a missing entry is a decoder bug, not WAL data.
+          if (ref === undefined || t === undefined || v === undefined || s === undefined) {
+            throw new RangeError(`sample batch columns hold fewer than ${inBatch.n} samples`);
+          }
+          if (t >= mint) keptBatch.push(ref, t, v, s);
         }
         stats.totalSamples += inBatch.n;
         stats.droppedSamples += inBatch.n - keptBatch.n;

@@ -37,9 +37,8 @@ const NAN_LO = 0x00000001;
 
 /** Record type of rec, or RecordType.Unknown (255) when empty or not a known type. */
 export function recordType(rec: Uint8Array): number {
-  if (rec.length < 1) return RecordType.Unknown;
   const t = rec[0];
-  return t >= 1 && t <= 14 ? t : RecordType.Unknown;
+  return t !== undefined && t >= 1 && t <= 14 ? t : RecordType.Unknown;
 }
 
 /** Whether a 64-bit pattern (hi, lo) is the stale marker. */
@@ -88,18 +87,26 @@ function readLabels(r: ByteReader): string[] {
 
 function writeLabels(w: ByteWriter, ls: Labels): void {
   w.uvarint(ls.length >>> 1);
-  for (let j = 0; j < ls.length; j++) w.str(ls[j]);
+  for (const s of ls) w.str(s);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Series (1): repeated { BE64 ref, uvarint n, n × (str name, str value) }
 
+/** Encoders take columns and a count; columns shorter than the count are a caller's bug. */
+function shortColumns(what: string, n: number): RangeError {
+  return new RangeError(`${what} columns hold fewer than the ${n} entries to encode`);
+}
+
 export function encodeSeries(w: ByteWriter, refs: ArrayLike<number>, labels: ArrayLike<Labels>, n: number): void {
   w.reset();
   w.u8(RecordType.Series);
   for (let i = 0; i < n; i++) {
-    w.i64be(refs[i]);
-    writeLabels(w, labels[i]);
+    const ref = refs[i];
+    const ls = labels[i];
+    if (ref === undefined || ls === undefined) throw shortColumns('series', n);
+    w.i64be(ref);
+    writeLabels(w, ls);
   }
 }
 
@@ -170,15 +177,20 @@ export function encodeSamples(
   if (n === 0) return;
   const baseRef = refs[0];
   const baseT = ts[0];
+  if (baseRef === undefined || baseT === undefined) throw shortColumns('samples', n);
   w.i64be(baseRef);
   w.i64be(baseT);
   // Worst case per sample: two 10-byte varints and 8 value bytes; one ensure() up front.
   w.ensure(n * 28);
   for (let i = 0; i < n; i++) {
-    w.varint(refs[i] - baseRef);
-    w.varint(ts[i] - baseT);
+    const ref = refs[i];
+    const t = ts[i];
+    const v = values[i];
+    if (ref === undefined || t === undefined || v === undefined) throw shortColumns('samples', n);
+    w.varint(ref - baseRef);
+    w.varint(t - baseT);
     if (stale[i] !== 0) w.bits64be(STALE_HI, STALE_LO);
-    else writeFloat(w, values[i]);
+    else writeFloat(w, v);
   }
 }
 
@@ -284,9 +296,10 @@ export interface RefExemplar {
 export function encodeExemplars(w: ByteWriter, exemplars: readonly RefExemplar[]): void {
   w.reset();
   w.u8(RecordType.Exemplars);
-  if (exemplars.length === 0) return;
-  const baseRef = exemplars[0].ref;
-  const baseT = exemplars[0].t;
+  const first = exemplars[0];
+  if (first === undefined) return;
+  const baseRef = first.ref;
+  const baseT = first.t;
   w.i64be(baseRef);
   w.i64be(baseT);
   for (const e of exemplars) {
@@ -516,10 +529,11 @@ function encodeHistogramFrame(
   w.reset();
   w.u8(type);
   const custom: RefHistogramSample[] = [];
-  if (hs.length === 0) return custom;
+  const first = hs[0];
+  if (first === undefined) return custom;
   // As in Prometheus the frame's base is the batch's first entry, even when that one is split off.
-  const baseRef = hs[0].ref;
-  const baseT = hs[0].t;
+  const baseRef = first.ref;
+  const baseT = first.t;
   w.i64be(baseRef);
   w.i64be(baseT);
   for (const s of hs) {
