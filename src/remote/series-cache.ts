@@ -1,7 +1,7 @@
 import { relabel, compileRelabelConfigs, type CompiledRelabel } from '../relabel/relabel.ts';
 import type { RelabelConfig } from '../relabel/types.ts';
 import { grownArray } from '../util/bytes.ts';
-import { LabelsBuilder, type Labels } from '../util/labels.ts';
+import { LabelsBuilder, labelPairs, type Labels } from '../util/labels.ts';
 import type { Histogram } from '../wal/records.ts';
 import { encodeLabelsBlock, SymbolInterner, type WriteRequestBuilder } from './encoder.ts';
 
@@ -18,6 +18,11 @@ const INTERNER_REBUILD_MIN = 4096;
  * label blocks packed into one arena (copied straight into requests) and, for RW2 queues, as ids
  * of a symbol interner. The RW1 blocks stay on RW2 queues for a 415 fallback.
  */
+/** seriesOff and seriesLen grow together and cover every ref passed in: a miss is a bug. */
+function notCached(ref: number): never {
+  throw new RangeError(`series ref ${ref} is outside the series cache`);
+}
+
 export class SeriesCache {
   private readonly externalLabels: Labels;
   private readonly rules: readonly CompiledRelabel[];
@@ -45,7 +50,7 @@ export class SeriesCache {
 
   /** > 0 for a cached series, SERIES_UNKNOWN or SERIES_DROPPED otherwise. */
   state(ref: number): number {
-    return ref < this.seriesLen.length ? this.seriesLen[ref] : SERIES_UNKNOWN;
+    return this.seriesLen[ref] ?? SERIES_UNKNOWN;
   }
 
   /** Caches a series from a WAL series record. */
@@ -54,7 +59,7 @@ export class SeriesCache {
     const ext = this.externalLabels;
     if (ext.length > 0 || this.rules.length > 0) {
       const lb = new LabelsBuilder(walLabels);
-      for (let i = 0; i < ext.length; i += 2) if (!lb.has(ext[i])) lb.set(ext[i], ext[i + 1]);
+      for (const [name, value] of labelPairs(ext)) if (!lb.has(name)) lb.set(name, value);
       if (this.rules.length > 0 && !relabel(this.rules, lb)) {
         this.markDropped(ref);
         return;
@@ -94,15 +99,24 @@ export class SeriesCache {
 
   /** Appends a sample of series `ref` to a request, copying its labels block straight from the arena. */
   addSampleTo(b: WriteRequestBuilder, ref: number, value: number, stale: boolean, t: number): void {
-    b.addSampleFrom(this.arena, this.seriesOff[ref], this.seriesLen[ref], value, stale, t);
+    const off = this.seriesOff[ref];
+    const len = this.seriesLen[ref];
+    if (off === undefined || len === undefined) notCached(ref);
+    b.addSampleFrom(this.arena, off, len, value, stale, t);
   }
 
   addExemplarTo(b: WriteRequestBuilder, ref: number, exemplarLabels: Labels, value: number, t: number): void {
-    b.addExemplarFrom(this.arena, this.seriesOff[ref], this.seriesLen[ref], exemplarLabels, value, t);
+    const off = this.seriesOff[ref];
+    const len = this.seriesLen[ref];
+    if (off === undefined || len === undefined) notCached(ref);
+    b.addExemplarFrom(this.arena, off, len, exemplarLabels, value, t);
   }
 
   addHistogramTo(b: WriteRequestBuilder, ref: number, h: Histogram, float: boolean, t: number): void {
-    b.addHistogramFrom(this.arena, this.seriesOff[ref], this.seriesLen[ref], h, float, t);
+    const off = this.seriesOff[ref];
+    const len = this.seriesLen[ref];
+    if (off === undefined || len === undefined) notCached(ref);
+    b.addHistogramFrom(this.arena, off, len, h, float, t);
   }
 
   /** A series' labels as ids of `interner` (RW2 queues); empty if the series was forgotten meanwhile. */
@@ -117,10 +131,11 @@ export class SeriesCache {
     while (size < live * 2) size *= 2;
     const next = Buffer.allocUnsafe(size);
     let p = 0;
-    for (let ref = 0; ref < this.seriesLen.length; ref++) {
-      const len = this.seriesLen[ref];
+    for (const [ref, len] of this.seriesLen.entries()) {
       if (len > 0) {
-        this.arena.copy(next, p, this.seriesOff[ref], this.seriesOff[ref] + len);
+        const off = this.seriesOff[ref];
+        if (off === undefined) notCached(ref);
+        this.arena.copy(next, p, off, off + len);
         this.seriesOff[ref] = p;
         p += len;
       }
@@ -131,7 +146,7 @@ export class SeriesCache {
 
   private liveArenaBytes(): number {
     let n = 0;
-    for (let ref = 0; ref < this.seriesLen.length; ref++) if (this.seriesLen[ref] > 0) n += this.seriesLen[ref];
+    for (const len of this.seriesLen) if (len > 0) n += len;
     return n;
   }
 
@@ -158,7 +173,11 @@ export class SeriesCache {
     const next = new SymbolInterner();
     for (const ids of this.seriesIds) {
       if (ids === undefined) continue;
-      for (let i = 0; i < ids.length; i++) ids[i] = next.intern(old[ids[i]]);
+      for (const [i, id] of ids.entries()) {
+        const s = old[id];
+        if (s === undefined) throw new RangeError(`symbol id ${id} is not in the interner being rebuilt`);
+        ids[i] = next.intern(s);
+      }
     }
     this.currentInterner = next;
     this.droppedIdSeries = 0;

@@ -43,6 +43,11 @@ const READ_CHUNK = 1 << 20;
  * native-histogram records (7-10) when the endpoint sends them. Woken by the writer, with a slow
  * fallback poll so a missed notification can only delay, never stall.
  */
+/** push() asks only for items below the count it was given: a missing one is a bug. */
+function noItem(i: number): never {
+  throw new RangeError(`record item ${i} is outside the decoded batch`);
+}
+
 export class WalWatcher {
   private readonly opts: WatcherOptions;
   private readonly qm: WriteTo;
@@ -289,7 +294,14 @@ export class WalWatcher {
       b.reset();
       decodeSamples(rec, b);
       const chunk = qm.beginChunk({ segment: seg, offset: end });
-      return this.push(b.n, (i) => qm.enqueue(b.refs[i], b.ts[i], b.values[i], b.stale[i] === 1, chunk), seg);
+      const enqueue = (i: number): boolean => {
+        const ref = b.refs[i];
+        const t = b.ts[i];
+        const v = b.values[i];
+        if (ref === undefined || t === undefined || v === undefined) noItem(i);
+        return qm.enqueue(ref, t, v, b.stale[i] === 1, chunk);
+      };
+      return this.push(b.n, enqueue, seg);
     }
     if (type === RecordType.Exemplars) {
       if (!qm.sendExemplars || acked) return true;
@@ -301,6 +313,7 @@ export class WalWatcher {
         ex.length,
         (i) => {
           const e = ex[i];
+          if (e === undefined) noItem(i);
           return qm.enqueueExemplar(e.ref, e.t, e.v, e.labels, chunk);
         },
         seg,
@@ -318,6 +331,7 @@ export class WalWatcher {
         hs.length,
         (i) => {
           const h = hs[i];
+          if (h === undefined) noItem(i);
           return qm.enqueueHistogram(h.ref, h.t, h.h, float, chunk);
         },
         seg,

@@ -13,6 +13,15 @@ export function labelsFromRecord(rec: Readonly<Record<string, string>>): Labels 
   return b.labels();
 }
 
+/** The labels of ls as [name, value] pairs, in order, for for-of loops (Labels holds whole pairs). */
+export function* labelPairs(ls: Labels): Generator<readonly [name: string, value: string], void, undefined> {
+  for (let i = 0; i + 1 < ls.length; i += 2) {
+    const name = ls[i];
+    const value = ls[i + 1];
+    if (name !== undefined && value !== undefined) yield [name, value];
+  }
+}
+
 export function labelsGet(ls: Labels, name: string): string {
   for (let i = 0; i < ls.length; i += 2) if (ls[i] === name) return ls[i + 1] ?? '';
   return '';
