@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { ByteWriter, grownArray } from '../util/bytes.ts';
 import { OutpostError, errorMessage } from '../util/errors.ts';
-import type { Labels } from '../util/labels.ts';
+import { labelPairs, type Labels } from '../util/labels.ts';
+import { columnAt } from '../util/columns.ts';
 import { logDuration, type Logger } from '../log/logger.ts';
 import { WalWriter, type WalWriterOptions, type WalWriterStats } from '../wal/segment-writer.ts';
 import { replayWal } from '../wal/reader.ts';
@@ -132,15 +133,15 @@ export class AgentStorage {
           const info = this.segmentInfo(segment);
           info.samples += batch.n;
           for (let i = 0; i < batch.n; i++) {
-            let ref = batch.refs[i];
+            let ref = columnAt(batch.refs, i);
             const d = dupRefs.get(ref);
             if (d !== undefined) ref = d;
             if (!this.series.has(ref)) {
               unknownRefs++;
               continue;
             }
-            const t = batch.ts[i];
-            if (t > last[ref]) last[ref] = t;
+            const t = columnAt(batch.ts, i);
+            if (t > columnAt(last, ref)) last[ref] = t;
             if (t > this.highestTimestamp) this.highestTimestamp = t;
             if (t < info.minTs) info.minTs = t;
             if (t > info.maxTs) info.maxTs = t;
@@ -384,7 +385,7 @@ class AgentAppender implements ExemplarAppender {
     const labels = exemplarLabels(flat);
     for (let i = 2; i < labels.length; i += 2) if (labels[i] === labels[i - 2]) return ExemplarStatus.duplicateLabel;
     let runes = 0;
-    for (let i = 0; i < labels.length; i++) runes += codePointCount(labels[i]);
+    for (const s of labels) runes += codePointCount(s);
     if (runes > EXEMPLAR_MAX_LABEL_RUNES) return ExemplarStatus.labelLength;
     const prev = st.latestExemplars.get(ref);
     if (prev !== undefined && sameExemplar(prev, labels, t, v, hasTs)) return ExemplarStatus.duplicate;
@@ -397,7 +398,8 @@ class AgentAppender implements ExemplarAppender {
   }
 
   private push(ref: number, t: number, v: number, stale: number): boolean {
-    if (t <= this.st.series.lastTs[ref]) {
+    // lastTs has no slot for a ref the table never gave out: no sample yet, as -Infinity says.
+    if (t <= (this.st.series.lastTs[ref] ?? -Infinity)) {
       this.st.metrics.outOfOrder.inc();
       return false;
     }
@@ -442,9 +444,10 @@ class AgentAppender implements ExemplarAppender {
       const info = st.segmentInfo(st.writer.segment);
       info.samples += n;
       for (let i = 0; i < n; i++) {
-        const ref = this.refs[i];
-        const t = this.ts[i];
-        if (t > last[ref]) last[ref] = t;
+        const ref = columnAt(this.refs, i);
+        const t = columnAt(this.ts, i);
+        // A ref without a lastTs slot (never handed out) has nothing to update.
+        if (t > (last[ref] ?? Infinity)) last[ref] = t;
         if (t > hi) hi = t;
         if (t < info.minTs) info.minTs = t;
         if (t > info.maxTs) info.maxTs = t;
@@ -484,14 +487,9 @@ class AgentAppender implements ExemplarAppender {
 /** Exemplar labels as stored: empty values dropped, sorted by name (a stable sort keeps duplicates adjacent). */
 function exemplarLabels(flat: readonly string[]): Labels {
   const pairs: [string, string][] = [];
-  for (let i = 0; i + 1 < flat.length; i += 2) if (flat[i + 1] !== '') pairs.push([flat[i], flat[i + 1]]);
+  for (const [name, value] of labelPairs(flat)) if (value !== '') pairs.push([name, value]);
   pairs.sort((a, b) => compareStrings(a[0], b[0]));
-  const out = new Array<string>(pairs.length * 2);
-  for (let i = 0; i < pairs.length; i++) {
-    out[2 * i] = pairs[i][0];
-    out[2 * i + 1] = pairs[i][1];
-  }
-  return out;
+  return pairs.flat();
 }
 
 /**
