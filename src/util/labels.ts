@@ -14,7 +14,7 @@ export function labelsFromRecord(rec: Readonly<Record<string, string>>): Labels 
 }
 
 /** The labels of ls as [name, value] pairs, in order, for for-of loops (Labels holds whole pairs). */
-export function* labelPairs(ls: Labels): Generator<readonly [name: string, value: string], void, undefined> {
+export function* labelPairs(ls: Labels): Generator<[name: string, value: string], void, undefined> {
   for (let i = 0; i + 1 < ls.length; i += 2) {
     const name = ls[i];
     const value = ls[i + 1];
