@@ -6,6 +6,7 @@
  * builders reuse their buffers across batches.
  */
 import { ByteWriter, grownArray, uvarintSize } from '../util/bytes.ts';
+import { columnAt } from '../util/columns.ts';
 import { type Labels, labelPairs } from '../util/labels.ts';
 import { OutpostError } from '../util/errors.ts';
 import type { Histogram, HistogramSpan } from '../wal/records.ts';
@@ -124,11 +125,7 @@ function putInt64Varint(w: ByteWriter, v: number): void {
 
 /** putU32Varint for refs[0, n), the first n entries of a reused ref column. */
 function putRefs(w: ByteWriter, refs: Uint32Array, n: number): void {
-  for (let i = 0; i < n; i++) {
-    const ref = refs[i];
-    if (ref === undefined) throw new EncoderStateError(`ref column holds fewer than ${n} refs`);
-    putU32Varint(w, ref);
-  }
+  for (let i = 0; i < n; i++) putU32Varint(w, columnAt(refs, i));
 }
 
 function copyInto(w: ByteWriter, src: Uint8Array): void {

@@ -58,11 +58,6 @@ export interface QueueOptions {
   metadataSource?: MetadataSource | undefined;
 }
 
-/**
- * One remote endpoint's queue: the series cache, N shards chosen by ref so per-series order holds,
- * the resharder, the retrying client, metadata sends, and the bookkeeping that turns
- * acknowledgements into a safe WAL position to persist. The WAL watcher sees it as a WriteTo.
- */
 /** The shard of series ref: ref modulo the shard count, so a series always goes to one shard. */
 function shardFor(shards: readonly Shard[], ref: number): Shard {
   const shard = shards[ref % shards.length];
@@ -70,6 +65,11 @@ function shardFor(shards: readonly Shard[], ref: number): Shard {
   return shard;
 }
 
+/**
+ * One remote endpoint's queue: the series cache, N shards chosen by ref so per-series order holds,
+ * the resharder, the retrying client, metadata sends, and the bookkeeping that turns
+ * acknowledgements into a safe WAL position to persist. The WAL watcher sees it as a WriteTo.
+ */
 export class QueueManager implements WriteTo, ShardHost {
   readonly cfg: RemoteWriteConfig;
   readonly clock: Clock;

@@ -1,6 +1,7 @@
 import { relabel, compileRelabelConfigs, type CompiledRelabel } from '../relabel/relabel.ts';
 import type { RelabelConfig } from '../relabel/types.ts';
 import { grownArray } from '../util/bytes.ts';
+import { columnAt } from '../util/columns.ts';
 import { LabelsBuilder, labelPairs, type Labels } from '../util/labels.ts';
 import type { Histogram } from '../wal/records.ts';
 import { encodeLabelsBlock, SymbolInterner, type WriteRequestBuilder } from './encoder.ts';
@@ -18,11 +19,6 @@ const INTERNER_REBUILD_MIN = 4096;
  * label blocks packed into one arena (copied straight into requests) and, for RW2 queues, as ids
  * of a symbol interner. The RW1 blocks stay on RW2 queues for a 415 fallback.
  */
-/** seriesOff and seriesLen grow together and cover every ref passed in: a miss is a bug. */
-function notCached(ref: number): never {
-  throw new RangeError(`series ref ${ref} is outside the series cache`);
-}
-
 export class SeriesCache {
   private readonly externalLabels: Labels;
   private readonly rules: readonly CompiledRelabel[];
@@ -99,23 +95,20 @@ export class SeriesCache {
 
   /** Appends a sample of series `ref` to a request, copying its labels block straight from the arena. */
   addSampleTo(b: WriteRequestBuilder, ref: number, value: number, stale: boolean, t: number): void {
-    const off = this.seriesOff[ref];
-    const len = this.seriesLen[ref];
-    if (off === undefined || len === undefined) notCached(ref);
+    const off = columnAt(this.seriesOff, ref);
+    const len = columnAt(this.seriesLen, ref);
     b.addSampleFrom(this.arena, off, len, value, stale, t);
   }
 
   addExemplarTo(b: WriteRequestBuilder, ref: number, exemplarLabels: Labels, value: number, t: number): void {
-    const off = this.seriesOff[ref];
-    const len = this.seriesLen[ref];
-    if (off === undefined || len === undefined) notCached(ref);
+    const off = columnAt(this.seriesOff, ref);
+    const len = columnAt(this.seriesLen, ref);
     b.addExemplarFrom(this.arena, off, len, exemplarLabels, value, t);
   }
 
   addHistogramTo(b: WriteRequestBuilder, ref: number, h: Histogram, float: boolean, t: number): void {
-    const off = this.seriesOff[ref];
-    const len = this.seriesLen[ref];
-    if (off === undefined || len === undefined) notCached(ref);
+    const off = columnAt(this.seriesOff, ref);
+    const len = columnAt(this.seriesLen, ref);
     b.addHistogramFrom(this.arena, off, len, h, float, t);
   }
 
@@ -133,8 +126,7 @@ export class SeriesCache {
     let p = 0;
     for (const [ref, len] of this.seriesLen.entries()) {
       if (len > 0) {
-        const off = this.seriesOff[ref];
-        if (off === undefined) notCached(ref);
+        const off = columnAt(this.seriesOff, ref);
         this.arena.copy(next, p, off, off + len);
         this.seriesOff[ref] = p;
         p += len;
@@ -174,9 +166,7 @@ export class SeriesCache {
     for (const ids of this.seriesIds) {
       if (ids === undefined) continue;
       for (const [i, id] of ids.entries()) {
-        const s = old[id];
-        if (s === undefined) throw new RangeError(`symbol id ${id} is not in the interner being rebuilt`);
-        ids[i] = next.intern(s);
+        ids[i] = next.intern(columnAt(old, id));
       }
     }
     this.currentInterner = next;

@@ -1,4 +1,5 @@
 import type { Clock } from '../util/clock.ts';
+import { columnAt } from '../util/columns.ts';
 import type { Labels } from '../util/labels.ts';
 import { isCustomBucketsSchema, type Histogram } from '../wal/records.ts';
 import type { WireProtocol } from './client.ts';
@@ -55,11 +56,6 @@ export interface ShardHost {
  * single sender loop. Numbers live in typed arrays; only exemplars and histograms keep an object.
  * Items of one series always land in the same shard, so per-series order holds.
  */
-/** Ring slots are below capacity, which every column has; a slot reading undefined is a bug. */
-function ringBroken(i: number): never {
-  throw new RangeError(`shard ring slot ${i} is outside its columns`);
-}
-
 export class Shard {
   private readonly host: ShardHost;
   readonly capacity: number;
@@ -211,10 +207,7 @@ export class Shard {
   countByShard(counts: Int32Array): void {
     const n = counts.length;
     for (let k = 0; k < this.held; k++) {
-      const i = (this.head + k) % this.capacity;
-      const ref = this.refs[i];
-      if (ref === undefined) ringBroken(i);
-      const shard = ref % n;
+      const shard = columnAt(this.refs, (this.head + k) % this.capacity) % n;
       counts[shard] = (counts[shard] ?? 0) + 1;
     }
   }
@@ -227,14 +220,11 @@ export class Shard {
   moveTo(to: (ref: number) => Shard): void {
     for (let k = 0; k < this.held; k++) {
       const i = (this.head + k) % this.capacity;
-      const ref = this.refs[i];
-      const kind = this.kinds[i];
-      const t = this.ts[i];
-      const v = this.vals[i];
-      const chunk = this.chunks[i];
-      if (ref === undefined || kind === undefined || t === undefined || v === undefined || chunk === undefined) {
-        ringBroken(i);
-      }
+      const ref = columnAt(this.refs, i);
+      const kind = columnAt(this.kinds, i);
+      const t = columnAt(this.ts, i);
+      const v = columnAt(this.vals, i);
+      const chunk = columnAt(this.chunks, i);
       const dest = to(ref);
       if (kind === ITEM_SAMPLE) dest.push(ref, t, v, this.stale[i] === 1, chunk);
       else dest.pushItem(kind, ref, t, v, this.exLabels?.[i] ?? null, this.hists?.[i] ?? null, chunk);
@@ -318,10 +308,9 @@ export class Shard {
         b.reset();
         for (let k = 0; k < n; k++) {
           const i = (this.head + k) % cap;
-          const ref = refs[i];
-          const t = ts[i];
-          const v = vals[i];
-          if (ref === undefined || t === undefined || v === undefined) ringBroken(i);
+          const ref = columnAt(refs, i);
+          const t = columnAt(ts, i);
+          const v = columnAt(vals, i);
           series.addSampleTo(b, ref, v, stale[i] === 1, t);
           if (t > highest) highest = t;
         }
@@ -330,10 +319,9 @@ export class Shard {
         const b = this.v2();
         for (let k = 0; k < n; k++) {
           const i = (this.head + k) % cap;
-          const ref = refs[i];
-          const t = ts[i];
-          const v = vals[i];
-          if (ref === undefined || t === undefined || v === undefined) ringBroken(i);
+          const ref = columnAt(refs, i);
+          const t = columnAt(ts, i);
+          const v = columnAt(vals, i);
           b.addSeriesSample(series.idsOf(ref), v, stale[i] === 1, t);
           if (t > highest) highest = t;
         }
@@ -354,10 +342,9 @@ export class Shard {
       for (let k = 0; k < n; k++) {
         const i = (this.head + k) % cap;
         const kind = kinds[i];
-        const ref = refs[i];
-        const t = ts[i];
-        const v = vals[i];
-        if (ref === undefined || t === undefined || v === undefined) ringBroken(i);
+        const ref = columnAt(refs, i);
+        const t = columnAt(ts, i);
+        const v = columnAt(vals, i);
         if (kind === ITEM_SAMPLE) {
           if (b1) series.addSampleTo(b1, ref, v, stale[i] === 1, t);
           else b2?.addSeriesSample(series.idsOf(ref), v, stale[i] === 1, t);

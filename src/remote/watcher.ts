@@ -17,6 +17,7 @@ import {
 import { lastCheckpoint, listSegments, segmentName } from '../wal/segments.ts';
 import type { Clock } from '../util/clock.ts';
 import { errorMessage } from '../util/errors.ts';
+import { columnAt } from '../util/columns.ts';
 import type { RecordTail } from '../wal/tail.ts';
 import type { WalPosition } from '../wal/segments.ts';
 import type { WriteTo } from './write-to.ts';
@@ -43,11 +44,6 @@ const READ_CHUNK = 1 << 20;
  * native-histogram records (7-10) when the endpoint sends them. Woken by the writer, with a slow
  * fallback poll so a missed notification can only delay, never stall.
  */
-/** push() asks only for items below the count it was given: a missing one is a bug. */
-function noItem(i: number): never {
-  throw new RangeError(`record item ${i} is outside the decoded batch`);
-}
-
 export class WalWatcher {
   private readonly opts: WatcherOptions;
   private readonly qm: WriteTo;
@@ -295,11 +291,8 @@ export class WalWatcher {
       decodeSamples(rec, b);
       const chunk = qm.beginChunk({ segment: seg, offset: end });
       const enqueue = (i: number): boolean => {
-        const ref = b.refs[i];
-        const t = b.ts[i];
-        const v = b.values[i];
-        if (ref === undefined || t === undefined || v === undefined) noItem(i);
-        return qm.enqueue(ref, t, v, b.stale[i] === 1, chunk);
+        // push() asks only for items below b.n, which the batch columns hold.
+        return qm.enqueue(columnAt(b.refs, i), columnAt(b.ts, i), columnAt(b.values, i), b.stale[i] === 1, chunk);
       };
       return this.push(b.n, enqueue, seg);
     }
@@ -312,8 +305,7 @@ export class WalWatcher {
       return this.push(
         ex.length,
         (i) => {
-          const e = ex[i];
-          if (e === undefined) noItem(i);
+          const e = columnAt(ex, i);
           return qm.enqueueExemplar(e.ref, e.t, e.v, e.labels, chunk);
         },
         seg,
@@ -330,8 +322,7 @@ export class WalWatcher {
       return this.push(
         hs.length,
         (i) => {
-          const h = hs[i];
-          if (h === undefined) noItem(i);
+          const h = columnAt(hs, i);
           return qm.enqueueHistogram(h.ref, h.t, h.h, float, chunk);
         },
         seg,

@@ -7,6 +7,7 @@
 import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { ByteWriter } from '../util/bytes.ts';
+import { columnAt } from '../util/columns.ts';
 import type { Labels } from '../util/labels.ts';
 import { CorruptionError, SegmentsError } from './errors.ts';
 import { readSegmentRange } from './reader.ts';
@@ -148,15 +149,8 @@ export async function checkpoint(
         decodeSamples(rec, inBatch);
         const { refs, ts, values, stale } = inBatch;
         for (let i = 0; i < inBatch.n; i++) {
-          const ref = refs[i];
-          const t = ts[i];
-          const v = values[i];
-          const s = stale[i];
-          // The columns hold n samples; a missing entry is a decoder bug, not WAL data.
-          if (ref === undefined || t === undefined || v === undefined || s === undefined) {
-            throw new RangeError(`sample batch columns hold fewer than ${inBatch.n} samples`);
-          }
-          if (t >= mint) keptBatch.push(ref, t, v, s);
+          const t = columnAt(ts, i);
+          if (t >= mint) keptBatch.push(columnAt(refs, i), t, columnAt(values, i), columnAt(stale, i));
         }
         stats.totalSamples += inBatch.n;
         stats.droppedSamples += inBatch.n - keptBatch.n;

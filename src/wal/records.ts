@@ -7,6 +7,7 @@
  * Every decode* throws InvalidRecordError on bytes that do not follow the layout.
  */
 import { ByteReader, ByteReaderError, grownArray, type ByteWriter } from '../util/bytes.ts';
+import { columnAt } from '../util/columns.ts';
 import type { Labels } from '../util/labels.ts';
 import { InvalidRecordError } from './errors.ts';
 
@@ -93,20 +94,13 @@ function writeLabels(w: ByteWriter, ls: Labels): void {
 // ---------------------------------------------------------------------------------------------
 // Series (1): repeated { BE64 ref, uvarint n, n × (str name, str value) }
 
-/** Encoders take columns and a count; columns shorter than the count are a caller's bug. */
-function shortColumns(what: string, n: number): RangeError {
-  return new RangeError(`${what} columns hold fewer than the ${n} entries to encode`);
-}
-
 export function encodeSeries(w: ByteWriter, refs: ArrayLike<number>, labels: ArrayLike<Labels>, n: number): void {
   w.reset();
   w.u8(RecordType.Series);
   for (let i = 0; i < n; i++) {
-    const ref = refs[i];
-    const ls = labels[i];
-    if (ref === undefined || ls === undefined) throw shortColumns('series', n);
-    w.i64be(ref);
-    writeLabels(w, ls);
+    // The columns hold at least n entries (callers pass their fill count).
+    w.i64be(columnAt(refs, i));
+    writeLabels(w, columnAt(labels, i));
   }
 }
 
@@ -175,22 +169,18 @@ export function encodeSamples(
   w.reset();
   w.u8(RecordType.Samples);
   if (n === 0) return;
-  const baseRef = refs[0];
-  const baseT = ts[0];
-  if (baseRef === undefined || baseT === undefined) throw shortColumns('samples', n);
+  // The columns hold at least n > 0 entries (callers pass their fill count).
+  const baseRef = columnAt(refs, 0);
+  const baseT = columnAt(ts, 0);
   w.i64be(baseRef);
   w.i64be(baseT);
   // Worst case per sample: two 10-byte varints and 8 value bytes; one ensure() up front.
   w.ensure(n * 28);
   for (let i = 0; i < n; i++) {
-    const ref = refs[i];
-    const t = ts[i];
-    const v = values[i];
-    if (ref === undefined || t === undefined || v === undefined) throw shortColumns('samples', n);
-    w.varint(ref - baseRef);
-    w.varint(t - baseT);
+    w.varint(columnAt(refs, i) - baseRef);
+    w.varint(columnAt(ts, i) - baseT);
     if (stale[i] !== 0) w.bits64be(STALE_HI, STALE_LO);
-    else writeFloat(w, v);
+    else writeFloat(w, columnAt(values, i));
   }
 }
 
