@@ -17,6 +17,7 @@ import { ScrapeManager } from './scrape/manager.ts';
 import { StatusHub } from './status/hub.ts';
 import { systemClock, type Clock } from './util/clock.ts';
 import { StartError, errorMessage, systemErrorText } from './util/errors.ts';
+import { labelPairs } from './util/labels.ts';
 import { acquireDirLock } from './wal/lock.ts';
 import { WebServer } from './web/server.ts';
 
@@ -294,7 +295,5 @@ function quiet(log: Logger): Logger {
 }
 
 function pairs(ls: readonly string[]): [string, string][] {
-  const out: [string, string][] = [];
-  for (let i = 0; i < ls.length; i += 2) out.push([ls[i], ls[i + 1]]);
-  return out;
+  return [...labelPairs(ls)];
 }

@@ -72,8 +72,8 @@ export function expandEnv(
     let name = '';
     let w = 0;
     if (rest[0] === '{') {
-      if (rest.length > 2 && special(rest[1]) && rest[2] === '}') {
-        name = rest[1];
+      if (rest.length > 2 && special(rest.charAt(1)) && rest[2] === '}') {
+        name = rest.charAt(1);
         w = 3;
       } else {
         const close = rest.indexOf('}');
@@ -84,11 +84,11 @@ export function expandEnv(
           w = close + 1;
         }
       }
-    } else if (special(rest[0])) {
-      name = rest[0];
+    } else if (special(rest.charAt(0))) {
+      name = rest.charAt(0);
       w = 1;
     } else {
-      while (w < rest.length && alnum(rest[w])) w++;
+      while (w < rest.length && alnum(rest.charAt(w))) w++;
       name = rest.slice(0, w);
     }
     if (name === '' && w === 0) out += '$';

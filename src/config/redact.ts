@@ -19,7 +19,7 @@ import type {
   TlsConfig,
 } from './types.ts';
 import type { RelabelConfig } from '../relabel/types.ts';
-import type { Labels } from '../util/labels.ts';
+import { labelPairs, type Labels } from '../util/labels.ts';
 
 type Obj = Record<string, unknown>;
 
@@ -57,9 +57,7 @@ function compact(o: Obj): Obj {
 const nonZero = (n: number): number | undefined => (n === 0 ? undefined : n);
 
 function labelsObj(ls: Labels): Obj {
-  const o: Obj = {};
-  for (let i = 0; i < ls.length; i += 2) o[ls[i]] = ls[i + 1];
-  return o;
+  return Object.fromEntries(labelPairs(ls));
 }
 
 function globalObj(g: GlobalConfig): Obj {

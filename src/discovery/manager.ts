@@ -350,12 +350,12 @@ function countTargets(groups: readonly TargetGroup[]): number {
 
 function groupsEqual(a: readonly TargetGroup[], b: readonly TargetGroup[]): boolean {
   if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i];
+  return a.every((x, i) => {
     const y = b[i];
-    if (x.source !== y.source || !labelsEqual(x.labels, y.labels) || !labelsEqual(x.targets, y.targets)) return false;
-  }
-  return true;
+    return (
+      y !== undefined && x.source === y.source && labelsEqual(x.labels, y.labels) && labelsEqual(x.targets, y.targets)
+    );
+  });
 }
 
 /** Structural equality of frozen config objects; secrets compare by value without being revealed. */

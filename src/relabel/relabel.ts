@@ -85,14 +85,9 @@ export function relabel(rules: readonly CompiledRelabel[], lb: LabelsBuilder): b
 function applyRule(r: CompiledRelabel, lb: LabelsBuilder): boolean {
   let val: string;
   const src = r.sourceLabels;
-  if (src.length === 1) val = lb.get(src[0]);
-  else {
-    val = '';
-    for (let i = 0; i < src.length; i++) {
-      if (i > 0) val += r.separator;
-      val += lb.get(src[i]);
-    }
-  }
+  const [only] = src;
+  if (src.length === 1 && only !== undefined) val = lb.get(only);
+  else val = src.map((name) => lb.get(name)).join(r.separator);
   switch (r.action) {
     case 'drop':
       return !r.regex.test(val);

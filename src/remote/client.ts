@@ -279,11 +279,9 @@ class HeaderFiles {
 
 /** First value of a header in IncomingMessage.rawHeaders (no parsed-headers object is built). */
 function rawHeader(raw: readonly string[], lowerName: string): string | null {
-  for (let i = 0; i < raw.length; i += 2) {
-    const k = raw[i];
-    if (k.length === lowerName.length && k.toLowerCase() === lowerName) return raw[i + 1];
-  }
-  return null;
+  // Names sit at even indices, each followed by its value.
+  const at = raw.findIndex((k, i) => i % 2 === 0 && k.length === lowerName.length && k.toLowerCase() === lowerName);
+  return at < 0 ? null : (raw[at + 1] ?? null);
 }
 
 function writtenHeader(get: (name: string) => string | null, name: string): number {

@@ -6,7 +6,7 @@ import { relabel, type CompiledRelabel } from '../relabel/relabel.ts';
 import { createParser, Entry, type TextParser } from '../textparse/parser.ts';
 import type { Clock } from '../util/clock.ts';
 import { errorMessage } from '../util/errors.ts';
-import { LabelsBuilder, METRIC_NAME, labelsToString, type Labels } from '../util/labels.ts';
+import { LabelsBuilder, METRIC_NAME, labelPairs, labelsToString, type Labels } from '../util/labels.ts';
 import { isValidLabelName, isValidMetricName } from '../relabel/names.ts';
 import { fetchBody, ScrapeError } from './fetch-body.ts';
 import type { ProxySelector } from '../net/proxy.ts';
@@ -200,8 +200,7 @@ export class ScrapeLoop {
     if (opts.stale) {
       const t = this.clock.now();
       this.appendStaleForExposed(t);
-      for (let i = 0; i < REPORT_NAMES.length; i++)
-        if (this.reportRefs[i] > 0) this.app.appendStale(this.reportRefs[i], t);
+      for (const ref of this.reportRefs) if (ref > 0) this.app.appendStale(ref, t);
       await this.app.commit();
     }
   }
@@ -440,18 +439,18 @@ export class ScrapeLoop {
   /** Labels of a new series: target labels merged, metric relabeling, label limits. Null if relabeling drops it. */
   private seriesLabels(scraped: string[]): Labels | null {
     const lb = new LabelsBuilder();
-    for (let i = 0; i < scraped.length; i += 2) lb.set(scraped[i], scraped[i + 1]);
+    for (const [name, value] of labelPairs(scraped)) lb.set(name, value);
     const tl = this.target.labels;
     if (this.opts.honorLabels) {
-      for (let i = 0; i < tl.length; i += 2) if (!lb.has(tl[i])) lb.set(tl[i], tl[i + 1]);
+      for (const [name, value] of labelPairs(tl)) if (!lb.has(name)) lb.set(name, value);
     } else {
       // Target labels win; clashing scraped values move to exported_<name>, shortest names first,
       // with the prefix repeated until the name is free (Prometheus' resolution order).
       let conflicts: [string, string][] | null = null;
-      for (let i = 0; i < tl.length; i += 2) {
-        const clash = lb.get(tl[i]);
-        if (clash !== '') (conflicts ??= []).push([tl[i], clash]);
-        lb.set(tl[i], tl[i + 1]);
+      for (const [name, value] of labelPairs(tl)) {
+        const clash = lb.get(name);
+        if (clash !== '') (conflicts ??= []).push([name, clash]);
+        lb.set(name, value);
       }
       if (conflicts) {
         conflicts.sort((a, b) => a[0].length - b[0].length);
@@ -471,8 +470,8 @@ export class ScrapeLoop {
       // Relabeling can produce names the exposition parser never would; Prometheus fails the scrape then.
       if (!isValidMetricName(name))
         throw new ScrapeError(`invalid metric name or label names: ${labelsToString(labels)}`);
-      for (let i = 0; i < labels.length; i += 2) {
-        if (!isValidLabelName(labels[i]) && labels[i] !== METRIC_NAME)
+      for (const [ln] of labelPairs(labels)) {
+        if (!isValidLabelName(ln) && ln !== METRIC_NAME)
           throw new ScrapeError(`invalid metric name or label names: ${labelsToString(labels)}`);
       }
     }
@@ -482,14 +481,14 @@ export class ScrapeLoop {
         `label_limit exceeded (metric: ${lb.get(METRIC_NAME)}, number of labels: ${labels.length / 2}, limit: ${o.labelLimit})`,
       );
     if (o.labelNameLengthLimit > 0 || o.labelValueLengthLimit > 0) {
-      for (let i = 0; i < labels.length; i += 2) {
-        if (o.labelNameLengthLimit > 0 && Buffer.byteLength(labels[i]) > o.labelNameLengthLimit)
+      for (const [ln, lv] of labelPairs(labels)) {
+        if (o.labelNameLengthLimit > 0 && Buffer.byteLength(ln) > o.labelNameLengthLimit)
           throw new ScrapeError(
-            `label_name_length_limit exceeded (metric: ${lb.get(METRIC_NAME)}, label name: ${labels[i]}, limit: ${o.labelNameLengthLimit})`,
+            `label_name_length_limit exceeded (metric: ${lb.get(METRIC_NAME)}, label name: ${ln}, limit: ${o.labelNameLengthLimit})`,
           );
-        if (o.labelValueLengthLimit > 0 && Buffer.byteLength(labels[i + 1]) > o.labelValueLengthLimit)
+        if (o.labelValueLengthLimit > 0 && Buffer.byteLength(lv) > o.labelValueLengthLimit)
           throw new ScrapeError(
-            `label_value_length_limit exceeded (metric: ${lb.get(METRIC_NAME)}, label name: ${labels[i]}, value: ${JSON.stringify(labels[i + 1])}, limit: ${o.labelValueLengthLimit})`,
+            `label_value_length_limit exceeded (metric: ${lb.get(METRIC_NAME)}, label name: ${ln}, value: ${JSON.stringify(lv)}, limit: ${o.labelValueLengthLimit})`,
           );
       }
     }
@@ -514,14 +513,23 @@ export class ScrapeLoop {
   }
 
   private appendReport(ts: number, ok: boolean, duration: number, scraped: number, post: number, added: number): void {
-    const values = [ok ? 1 : 0, duration, scraped, post, added];
-    for (let i = 0; i < REPORT_NAMES.length; i++) {
-      if (this.reportRefs[i] === 0) {
+    const values: Record<(typeof REPORT_NAMES)[number], number> = {
+      up: ok ? 1 : 0,
+      scrape_duration_seconds: duration,
+      scrape_samples_scraped: scraped,
+      scrape_samples_post_metric_relabeling: post,
+      scrape_series_added: added,
+    };
+    for (const [i, name] of REPORT_NAMES.entries()) {
+      // reportRefs has one slot per name; 0 = no series yet.
+      let ref = this.reportRefs[i] ?? 0;
+      if (ref === 0) {
         const lb = new LabelsBuilder(this.target.labels);
-        lb.set(METRIC_NAME, REPORT_NAMES[i]);
-        this.reportRefs[i] = this.app.ref(lb.labels());
+        lb.set(METRIC_NAME, name);
+        ref = this.app.ref(lb.labels());
+        this.reportRefs[i] = ref;
       }
-      this.app.append(this.reportRefs[i], ts, values[i]);
+      this.app.append(ref, ts, values[name]);
     }
   }
 }

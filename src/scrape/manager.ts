@@ -9,7 +9,7 @@ import { compileRelabelConfigs, type CompiledRelabel } from '../relabel/relabel.
 import type { TargetStatus } from '../status/types.ts';
 import { buildAcceptHeader } from '../textparse/parser.ts';
 import type { Clock } from '../util/clock.ts';
-import { labelsGet, labelsKey, type Labels } from '../util/labels.ts';
+import { labelPairs, labelsGet, labelsKey, type Labels } from '../util/labels.ts';
 import { ScrapeLoop, type LoopCounters, type LoopOptions, type ScrapeTarget } from './loop.ts';
 import { populateTargetLabels } from './target-labels.ts';
 import { AuthSource } from '../net/auth.ts';
@@ -395,9 +395,7 @@ function closeClients(o: LoopOptions): void {
 }
 
 function toRecord(ls: Labels): Record<string, string> {
-  const r: Record<string, string> = {};
-  for (let i = 0; i < ls.length; i += 2) r[ls[i]] = ls[i + 1];
-  return r;
+  return Object.fromEntries(labelPairs(ls));
 }
 
 /** Stable offset inside the interval from a hash of the target, so restarts keep the same phase. */

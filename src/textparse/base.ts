@@ -228,8 +228,10 @@ class LabelOffsets {
     const o = this.off;
     for (let k = 0; k < n; k++) {
       const p = 4 * k;
-      out[skip + 2 * k] = sharedStrings.get(b, o[p], o[p + 1]);
-      out[skip + 2 * k + 1] = sharedStrings.get(b, o[p + 2], o[p + 3]);
+      // biome-ignore lint/style/noNonNullAssertion: push() grows off to hold the 4 * n offsets.
+      out[skip + 2 * k] = sharedStrings.get(b, o[p]!, o[p + 1]!);
+      // biome-ignore lint/style/noNonNullAssertion: push() grows off to hold the 4 * n offsets.
+      out[skip + 2 * k + 1] = sharedStrings.get(b, o[p + 2]!, o[p + 3]!);
     }
     return out;
   }

@@ -83,14 +83,15 @@ function isQuotedString(s: string): boolean {
  */
 export function mediaTypeOf(contentType: string | undefined): string | undefined {
   if (contentType === undefined) return undefined;
-  const parts = contentType.split(';');
-  const mt = parts[0].trim().toLowerCase();
+  // split() always yields at least one part: the media type, then the parameters.
+  const [head = '', ...params] = contentType.split(';');
+  const mt = head.trim().toLowerCase();
   const slash = mt.indexOf('/');
   if (slash < 0 ? !isToken(mt) : !isToken(mt.slice(0, slash)) || !isToken(mt.slice(slash + 1))) return undefined;
   const seen = new Set<string>();
-  for (let k = 1; k < parts.length; k++) {
-    const p = parts[k].trim();
-    if (p === '' && k === parts.length - 1) break;
+  for (const [k, param] of params.entries()) {
+    const p = param.trim();
+    if (p === '' && k === params.length - 1) break;
     const eq = p.indexOf('=');
     if (eq < 0) return undefined;
     const key = p.slice(0, eq).trim().toLowerCase();

@@ -63,16 +63,19 @@ export async function segmentIndexes(dir: string): Promise<number[]> {
  */
 export async function listSegments(walDir: string): Promise<{ first: number; last: number } | null> {
   const idx = await segmentIndexes(walDir);
-  if (idx.length === 0) return null;
-  for (let i = 1; i < idx.length; i++) {
-    if (idx[i] !== idx[i - 1] + 1) {
+  const first = idx[0];
+  if (first === undefined) return null;
+  let last = first;
+  for (const i of idx.slice(1)) {
+    if (i !== last + 1) {
       throw new SegmentsError(
         walDir,
-        `segments are not sequential: ${segmentName(idx[i - 1])} is followed by ${segmentName(idx[i])}`,
+        `segments are not sequential: ${segmentName(last)} is followed by ${segmentName(i)}`,
       );
     }
+    last = i;
   }
-  return { first: idx[0], last: idx[idx.length - 1] };
+  return { first, last };
 }
 
 /** Checkpoint directories (`checkpoint.N`, not `.tmp`), ascending by N. */
@@ -89,8 +92,7 @@ export async function listCheckpoints(walDir: string): Promise<{ index: number; 
 
 /** The newest checkpoint, or null. */
 export async function lastCheckpoint(walDir: string): Promise<{ index: number; dir: string } | null> {
-  const cps = await listCheckpoints(walDir);
-  if (cps.length === 0) return null;
-  const cp = cps[cps.length - 1];
+  const cp = (await listCheckpoints(walDir)).at(-1);
+  if (cp === undefined) return null;
   return { index: cp.index, dir: path.join(walDir, cp.name) };
 }

@@ -219,8 +219,9 @@ export class WebServer {
     if (this.webConfig) webCfg = await this.webConfig.validate();
     this.tlsEnabled = webCfg?.tls != null;
     const m = /^(.*):(\d+)$/.exec(address);
-    const host = m ? m[1].replace(/^\[|\]$/g, '') || '0.0.0.0' : '0.0.0.0';
-    const port = m ? Number(m[2]) : 9090;
+    const host = m?.[1]?.replace(/^\[|\]$/g, '') || '0.0.0.0';
+    const portText = m?.[2];
+    const port = portText === undefined ? 9090 : Number(portText);
     const readTimeout = this.opts.readTimeoutMs;
     const server = http.createServer(
       {
