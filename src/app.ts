@@ -66,7 +66,12 @@ export class Agent {
     this.configMetrics = new ConfigMetrics(this.registry, buildInfo);
     this.storage = new AgentStorage({
       dataDir: flags.dataDir,
-      wal: { segmentSize: flags.walSegmentSize, compress: flags.walCompression, fsync: flags.walFsync },
+      wal: {
+        segmentSize: flags.walSegmentSize,
+        compress: flags.walCompression,
+        compression: flags.walCompressionType,
+        fsync: flags.walFsync,
+      },
       log: log.child('wal'),
       metrics: agentMetrics,
     });
@@ -114,6 +119,7 @@ export class Agent {
       maxTimeMs: flags.retentionMaxTime,
       maxSizeBytes: flags.maxSize,
       compress: flags.walCompression,
+      compression: flags.walCompressionType,
       lowestAcked: () => this.remote.lowestAcked(),
       lowestSentTimestamp: () => this.remote.lowestSentTimestamp(),
       segmentSizes: () => this.walStats.sizes,

@@ -279,8 +279,6 @@ export function parseFlags(argv: readonly string[]): Flags | { exit: number; out
           `--web.remote-write-receiver.accepted-protobuf-messages: unknown remote write protobuf message ${v}, ` +
             `supported: ${RW_PROTO_MESSAGES.join(', ')}`,
         );
-  if (bool('storage.agent.wal-compression') && str('storage.agent.wal-compression-type') === 'zstd')
-    throw new FlagError('--storage.agent.wal-compression-type: Outpost writes snappy-compressed WAL records only');
   if (str('web.user-assets') !== '')
     warnings.push({ msg: 'Outpost does not serve --web.user-assets', fields: { path: str('web.user-assets') } });
 

@@ -5,11 +5,11 @@
  * the config file's directory), a prefix `r` or `s`, NUL, the path, NUL, the file's bytes and NUL.
  * So touching a file without changing it triggers nothing, while editing an included file does.
  */
-import { createHash } from 'node:crypto';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { OutpostError, errorMessage } from '../util/errors.ts';
+import { lazyCrypto } from '../util/lazy-builtin.ts';
 import { glob } from '../util/glob.ts';
 
 class ConfigChecksumError extends OutpostError {
@@ -24,7 +24,7 @@ function stringList(v: unknown): string[] {
 
 /** Hex SHA-256 of the config file and the files it includes; throws ConfigChecksumError. */
 export async function configChecksum(file: string): Promise<string> {
-  const hash = createHash('sha256');
+  const hash = lazyCrypto().createHash('sha256');
   let text: Buffer;
   try {
     text = await fsp.readFile(file);

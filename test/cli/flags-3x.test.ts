@@ -172,6 +172,9 @@ test('defaults that mean "the agent default" resolve as tsdb/agent/db.go validat
   t.is(f.autoReloadInterval, 30_000);
   t.false(f.enableOtlpReceiver);
   t.is(f.walCompressionType, 'snappy');
+  // main.go 560-561: an enum of snappy and zstd.
+  t.is(parsed(['--storage.agent.wal-compression-type=zstd']).walCompressionType, 'zstd');
+  t.throws(() => parsed(['--storage.agent.wal-compression-type=lz4']), { instanceOf: FlagError });
   // main.go 532-534 (check at 1531-1533): a set size must be between 10MB and 256MB.
   t.throws(() => parsed(['--storage.agent.wal-segment-size=5MB']), {
     instanceOf: FlagError,
