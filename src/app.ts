@@ -210,6 +210,8 @@ export class Agent {
     this.lock = lock;
     this.storage.metrics.cleanStart.set(lock.cleanStart);
     this.listenAddress = await startStep('unable to start web listener', () => this.web.listen(flags.listenAddress));
+    for (const more of flags.listenAddresses.slice(1))
+      await startStep('unable to start web listener', () => this.web.listenMore(more));
     this.hub.setListenAddress(this.listenAddress);
     log.info('Listening', { address: this.listenAddress });
     this.hub.setPhase('replaying');

@@ -73,8 +73,11 @@ export const FLAG_TABLE: Readonly<Record<string, FlagSpec>> = {
     'Specifies the interval for checking and automatically reloading the Prometheus configuration file upon ' +
       'detecting changes. Only used when --config.auto-reload is set.',
   ),
-  // 3.x takes this flag several times (one listener each); Outpost serves one address.
-  'web.listen-address': any('string', '0.0.0.0:9090', 'Address to listen on for UI, API, and telemetry.'),
+  'web.listen-address': any(
+    'string',
+    '0.0.0.0:9090',
+    'Address to listen on for UI, API, and telemetry. Can be repeated.',
+  ),
   // Go runtime settings: Outpost has no Go runtime; accepted so 3.x command lines keep working.
   'auto-gomaxprocs': any(
     'boolean',

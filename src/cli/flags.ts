@@ -31,7 +31,10 @@ export interface Flags {
   readonly checkFiles: readonly string[];
   readonly configFile: string;
   readonly dataDir: string;
+  /** The first `--web.listen-address`: the one the external URL and the status show. */
   readonly listenAddress: string;
+  /** Every `--web.listen-address`, in order (3.x takes the flag several times). */
+  readonly listenAddresses: readonly string[];
   readonly enableFeatures: readonly string[];
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
@@ -147,11 +150,8 @@ function checkFlagNames(argv: readonly string[]): string[] {
       throw new FlagError(`unknown long flag '--${name}'` + (near ? `, did you mean '--${near}'?` : ''));
     }
     if (f && f.kind !== 'list') {
-      if (seen.has(name)) {
-        // 3.x opens one listener per --web.listen-address; Outpost serves one.
-        if (name === 'web.listen-address') throw new FlagError('--web.listen-address: Outpost listens on one address');
-        throw new FlagError(`flag '${name}' cannot be repeated`);
-      }
+      // 3.x listens on every --web.listen-address given.
+      if (seen.has(name) && name !== 'web.listen-address') throw new FlagError(`flag '${name}' cannot be repeated`);
       seen.add(name);
     }
     if (f) given.push(name);
@@ -290,11 +290,15 @@ export function parseFlags(argv: readonly string[]): Flags | { exit: number; out
       "flag 'storage.agent.wal-segment-size' must be set between 10MB and 256MB (and be a multiple of 32KiB)",
     );
   }
-  const listen = str('web.listen-address');
-  if (!/^(\[[0-9a-fA-F:.]*\]|[^:\s]*):\d{1,5}$/.test(listen))
-    throw new FlagError(`--web.listen-address: "${listen}" is not host:port`);
-  if (Number(listen.slice(listen.lastIndexOf(':') + 1)) > 65535)
-    throw new FlagError(`--web.listen-address: "${listen}": invalid port (0 to 65535)`);
+  const listenRaw = a['web.listen-address'];
+  const listens = (Array.isArray(listenRaw) ? listenRaw : [listenRaw]).map(String);
+  for (const listen of listens) {
+    if (!/^(\[[0-9a-fA-F:.]*\]|[^:\s]*):\d{1,5}$/.test(listen))
+      throw new FlagError(`--web.listen-address: "${listen}" is not host:port`);
+    if (Number(listen.slice(listen.lastIndexOf(':') + 1)) > 65535)
+      throw new FlagError(`--web.listen-address: "${listen}": invalid port (0 to 65535)`);
+  }
+  const listen = listens[0] ?? '0.0.0.0:9090';
 
   // Normalised as tsdb/agent/db.go validateOptions does: truncate frequency <= 0 => 2h, min <= 0 => 5m,
   // max <= 0 => 4h, max >= min, max >= truncate frequency.
@@ -326,6 +330,7 @@ export function parseFlags(argv: readonly string[]): Flags | { exit: number; out
     configFile: str('config.file'),
     dataDir: str('storage.agent.path'),
     listenAddress: listen,
+    listenAddresses: listens,
     enableFeatures: features,
     logLevel: a['log.level'] as LogLevel,
     logFormat: a['log.format'] as LogFormat,

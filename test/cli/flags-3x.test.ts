@@ -228,6 +228,17 @@ test('a server-only flag gets the 3.x error and exit code 3 (main.go 690-693)', 
   t.regex(r.err, /The following flag\(s\) can not be used in agent mode: \["--storage\.tsdb\.retention\.time"\]/);
 });
 
+test('--web.listen-address can be repeated, as in 3.x (main.go 424-425); other single flags cannot', (t) => {
+  const f = parsed(['--web.listen-address=127.0.0.1:9090', '--web.listen-address', '[::1]:9090']);
+  t.deepEqual(f.listenAddresses, ['127.0.0.1:9090', '[::1]:9090']);
+  t.is(f.listenAddress, '127.0.0.1:9090');
+  t.is(f.all['web.listen-address'], '127.0.0.1:9090,[::1]:9090');
+  t.deepEqual(parsed([]).listenAddresses, ['0.0.0.0:9090']);
+  t.throws(() => parsed(['--web.listen-address=127.0.0.1:1', '--web.listen-address=nope']), {
+    message: /"nope" is not host:port/,
+  });
+});
+
 test('range checks 3.x makes after parsing', (t) => {
   // main.go 695-698 and 700-703.
   t.throws(() => parsed(['--storage.agent.checkpoint-batch-size=0']), {

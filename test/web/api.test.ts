@@ -72,6 +72,15 @@ for (const c of lifecycleCases) {
   });
 }
 
+// Prometheus 3.x takes --web.listen-address several times (cmd/prometheus/main.go 424-425).
+test('every listen address serves the endpoints; close() releases them all', async (t) => {
+  const s = await startServer(fakeAgent().deps);
+  const second = await s.server.listenMore('127.0.0.1:0');
+  for (const base of [s.base, `http://${second}`]) t.is((await request(`${base}/-/healthy`)).status, 200, base);
+  await s.close();
+  await t.throwsAsync(request(`http://${second}/-/healthy`));
+});
+
 test('a failed reload answers 500 with the loader error', async (t) => {
   const fake = fakeAgent();
   fake.reloadResult = {
