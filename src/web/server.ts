@@ -220,7 +220,7 @@ export class WebServer {
     let webCfg: WebConfig | null = null;
     if (this.webConfig) webCfg = await this.webConfig.validate();
     this.tlsEnabled = webCfg?.tls != null;
-    const { host, port } = hostPort(address);
+    const { port } = hostPort(address);
     const readTimeout = this.opts.readTimeoutMs;
     const server = http.createServer(
       {
