@@ -279,8 +279,6 @@ export function parseFlags(argv: readonly string[]): Flags | { exit: number; out
           `--web.remote-write-receiver.accepted-protobuf-messages: unknown remote write protobuf message ${v}, ` +
             `supported: ${RW_PROTO_MESSAGES.join(', ')}`,
         );
-  if (str('web.user-assets') !== '')
-    warnings.push({ msg: 'Outpost does not serve --web.user-assets', fields: { path: str('web.user-assets') } });
 
   // 0 means the default, 128MiB (tsdb/agent/db.go validateOptions); else 10MiB-256MiB (main.go).
   let segSize = size('storage.agent.wal-segment-size');

@@ -10,6 +10,7 @@ import { externalUrl, resolveWebOptions, webOptionsFromFlagMap, type ResolvedWeb
 import { allowHeader, methodNotAllowed, notFound, redirect, sendBody, sendHttpError, sendPlain } from './respond.ts';
 import { Router, type Handler } from './router.ts';
 import { ThroughputHistory } from './throughput-history.ts';
+import { serveUserAsset } from './user-assets.ts';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS, WebConfigSource, type TlsMaterial, type WebConfig } from './web-config.ts';
 import { clientScript } from './ui/client-script.ts';
 import { PAGES, renderPage } from './ui/pages.ts';
@@ -392,6 +393,10 @@ export class WebServer {
         res.end();
         return;
       }
+      const userAssets = this.deps.flags['web.user-assets'] ?? '';
+      const userPrefix = this.opts.routePrefix + '/user/';
+      if (userAssets !== '' && path.startsWith(userPrefix) && (method === 'GET' || method === 'HEAD'))
+        return await serveUserAsset(userAssets, safeDecodePath(path.slice(userPrefix.length)), res);
       const route = this.router.match(path);
       if (route) {
         const h = route.methods.get(method);
@@ -466,4 +471,12 @@ function bind(listener: net.Server, address: string): Promise<string> {
       resolve(a ? `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}` : address);
     });
   });
+}
+
+function safeDecodePath(p: string): string {
+  try {
+    return decodeURIComponent(p);
+  } catch {
+    return p;
+  }
 }
