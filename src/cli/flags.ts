@@ -1,6 +1,6 @@
 import yargs, { type Options } from 'yargs';
-import { parseDuration } from '../config/duration.ts';
-import { parseByteSize } from '../config/units.ts';
+import { formatDuration, parseDuration } from '../config/duration.ts';
+import { formatByteSize, parseByteSize } from '../config/units.ts';
 import { OutpostError, errorMessage } from '../util/errors.ts';
 import { closest } from '../util/suggest.ts';
 import type { LogFormat, LogLevel } from '../log/logger.ts';
@@ -119,6 +119,21 @@ const OPTIONS: Record<string, Options> = Object.fromEntries(
     return [name, o];
   }),
 );
+
+/**
+ * Agent flags 3.x holds as model.Duration or units.Base2Bytes: /api/v1/status/flags shows them as
+ * those types print themselves (`300s` given reads `5m`, `131072KiB` reads `128MiB`).
+ */
+const DURATION_FLAGS = new Set([
+  'config.auto-reload-interval',
+  'web.read-timeout',
+  'storage.agent.wal-truncate-frequency',
+  'storage.agent.retention.min-time',
+  'storage.agent.retention.max-time',
+  'storage.remote.flush-deadline',
+  'scrape.discovery-reload-interval',
+]);
+const BYTES_FLAGS = new Set(['storage.agent.wal-segment-size']);
 
 /** Long flags besides the table that the parser knows. */
 const OTHER_FLAGS = ['help', 'version'];
@@ -315,6 +330,8 @@ export function parseFlags(argv: readonly string[]): Flags | { exit: number; out
   for (const k of Object.keys(FLAG_TABLE)) {
     const v = a[k];
     all[k] = Array.isArray(v) ? v.join(',') : String(v);
+    if (DURATION_FLAGS.has(k)) all[k] = formatDuration(dur(k));
+    else if (BYTES_FLAGS.has(k)) all[k] = formatByteSize(size(k));
   }
   all['web.remote-write-receiver.accepted-protobuf-messages'] ||= FLAG_TABLE[
     'web.remote-write-receiver.accepted-protobuf-messages'

@@ -154,6 +154,9 @@ test('every flag an agent may use is accepted; values given show as given', (t) 
   }
   const flags = parsed(argv);
   t.is(flags.all['config.auto-reload-interval'], '10s');
+  // model.Duration and units.Base2Bytes print themselves canonically.
+  t.is(parsed(['--storage.agent.retention.min-time=300s']).all['storage.agent.retention.min-time'], '5m');
+  t.is(parsed(['--storage.agent.wal-segment-size=131072KiB']).all['storage.agent.wal-segment-size'], '128MiB');
   t.is(flags.all['storage.agent.checkpoint-batch-size'], '50');
   t.true(flags.autoReload);
   t.is(flags.autoReloadInterval, 10_000);
