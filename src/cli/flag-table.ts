@@ -158,7 +158,8 @@ export const FLAG_TABLE: Readonly<Record<string, FlagSpec>> = {
     'The maximum size for a single chunk segment in a block.',
   ),
   'storage.tsdb.wal-segment-size': server('string', '0B', 'Size at which to split the tsdb WAL segment files.'),
-  'storage.tsdb.retention.time': server('string', '0s', '[DEPRECATED] How long to retain samples in storage.'),
+  // Shown as the retention the loaded config holds, 15d by default (main.go 770 after 716-726).
+  'storage.tsdb.retention.time': server('string', '15d', '[DEPRECATED] How long to retain samples in storage.'),
   'storage.tsdb.retention.size': server(
     'string',
     '0B',

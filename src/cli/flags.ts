@@ -338,6 +338,7 @@ export function parseFlags(argv: readonly string[]): Flags | { exit: number; out
   ]?.default as string;
   // Outpost always runs as an agent, which a 3.x agent can only do when given --agent.
   all.agent = 'true';
+  all['config.auto-reload-interval'] = formatDuration(autoReloadInterval);
 
   return Object.freeze({
     command,

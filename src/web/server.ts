@@ -156,6 +156,7 @@ export class WebServer {
       history: this.history,
       historyIntervalMs: this.opts.historyIntervalMs,
       lastGoodConfigAt: () => this.observeReload(),
+      routePrefix: this.opts.routePrefix,
     });
   }
 

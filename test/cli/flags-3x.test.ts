@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { AgentModeFlagError, FlagError, parseFlags, type Flags } from '../../src/cli/flags.ts';
 import { ROOT } from '../helpers/procs.ts';
+import { fakeAgent, request, startServer } from '../web/helpers.ts';
 
 /**
  * The flags of a Prometheus 3.x agent. Facts from prometheus/prometheus v3.14.0,
@@ -31,7 +32,8 @@ const FLAGS_3X: Flag3x[] = [
   { name: 'web.max-connections', line: 443, scope: 'any', shown: '512' },
   { name: 'web.max-notifications-subscribers', line: 446, scope: 'any', shown: '16' },
   { name: 'web.external-url', line: 449, scope: 'any', shown: '' },
-  { name: 'web.route-prefix', line: 453, scope: 'any', shown: '' },
+  // main.go 776-781 normalises the prefix before the map is built: "/" at the root.
+  { name: 'web.route-prefix', line: 453, scope: 'any', shown: '/' },
   { name: 'web.user-assets', line: 457, scope: 'any', shown: '' },
   { name: 'web.enable-lifecycle', line: 460, scope: 'any', shown: 'false' },
   { name: 'web.enable-admin-api', line: 463, scope: 'any', shown: 'false' },
@@ -53,7 +55,8 @@ const FLAGS_3X: Flag3x[] = [
   { name: 'storage.tsdb.max-block-duration', line: 496, scope: 'server', shown: '0s' },
   { name: 'storage.tsdb.max-block-chunk-segment-size', line: 500, scope: 'server', shown: '0B' },
   { name: 'storage.tsdb.wal-segment-size', line: 504, scope: 'server', shown: '0B' },
-  { name: 'storage.tsdb.retention.time', line: 508, scope: 'server', shown: '0s' },
+  // main.go 770: the value shown is the retention of the loaded config, 15d by default (main.go 143, 716-726).
+  { name: 'storage.tsdb.retention.time', line: 508, scope: 'server', shown: '15d' },
   { name: 'storage.tsdb.retention.size', line: 511, scope: 'server', shown: '0B' },
   { name: 'storage.tsdb.no-lockfile', line: 514, scope: 'server', shown: 'false' },
   { name: 'storage.tsdb.allow-overlapping-compaction', line: 517, scope: 'server', shown: 'true' },
@@ -120,8 +123,12 @@ function run(args: string[]): { code: number | null; out: string; err: string } 
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
-test('/api/v1/status/flags lists every flag of a 3.x agent, with 3.x defaults, plus Outpost-only ones', (t) => {
-  const all = parsed([]).all;
+test('/api/v1/status/flags lists every flag of a 3.x agent, with 3.x defaults, plus Outpost-only ones', async (t) => {
+  const fake = fakeAgent();
+  fake.deps.flags = parsed([]).all;
+  const s = await startServer(fake.deps);
+  t.teardown(() => s.close());
+  const all = ((await request(`${s.base}/api/v1/status/flags`)).json() as { data: Record<string, string> }).data;
   for (const f of FLAGS_3X) t.is(all[f.name], f.shown, `${f.name} (main.go:${f.line})`);
   const extra = Object.keys(all).filter((k) => !FLAGS_3X.some((f) => f.name === k));
   t.deepEqual(extra.sort(), [...OUTPOST_ONLY].sort());
@@ -252,6 +259,7 @@ test('range checks 3.x makes after parsing', (t) => {
   });
   // main.go 681-684: under one second becomes one second.
   t.is(parsed(['--config.auto-reload-interval=10ms']).autoReloadInterval, 1000);
+  t.is(parsed(['--config.auto-reload-interval=10ms']).all['config.auto-reload-interval'], '1s');
   t.throws(() => parsed(['--web.remote-write-receiver.accepted-protobuf-messages=foo']), {
     message: /unknown remote write protobuf message foo/,
   });

@@ -76,6 +76,21 @@ for (const c of lifecycleCases) {
   });
 }
 
+test('/api/v1/status/flags shows the route prefix in force, as 3.x does (main.go 776-781)', async (t) => {
+  for (const [given, shown] of [
+    ['', '/'],
+    ['edge/', '/edge'],
+  ]) {
+    const fake = fakeAgent();
+    fake.deps.flags = { ...fake.deps.flags, 'web.route-prefix': given as string };
+    const s = await startServer(fake.deps);
+    const p = given === '' ? '' : '/edge';
+    const flags = (await request(`${s.base}${p}/api/v1/status/flags`)).json() as { data: Record<string, string> };
+    t.is(flags.data['web.route-prefix'], shown);
+    await s.close();
+  }
+});
+
 // Prometheus 3.x takes --web.listen-address several times (cmd/prometheus/main.go 424-425).
 test('every listen address serves the endpoints; close() releases them all', async (t) => {
   const s = await startServer(fakeAgent().deps);
