@@ -19,6 +19,8 @@ import type { GlobalConfig, NameEscapingScheme, NameValidationScheme, ScrapeLimi
 
 const DEFAULT_SCRAPE_INTERVAL = 60_000;
 const DEFAULT_SCRAPE_TIMEOUT = 10_000;
+/** DefaultGlobalConfig.EvaluationInterval; an agent keeps it only to show it. */
+const DEFAULT_EVALUATION_INTERVAL = 60_000;
 
 /** Server-only settings: accepted so Prometheus configs load, reported as having no effect. */
 const SERVER_ONLY_GLOBAL = ['evaluation_interval', 'rule_query_offset', 'query_log_file'];
@@ -188,9 +190,9 @@ export function readGlobal(ctx: Ctx, f: Field | undefined): ParsedGlobal {
   for (const k of SERVER_ONLY_GLOBAL) {
     if (m?.has(k)) ctx.warn(m.keyNode(k), joinPath('global', k), `${k} has no effect in agent mode`);
   }
-  readDuration(ctx, get('evaluation_interval'));
-  readDuration(ctx, get('rule_query_offset'));
-  readString(ctx, get('query_log_file'));
+  const evaluationInterval = readDuration(ctx, get('evaluation_interval')) || DEFAULT_EVALUATION_INTERVAL;
+  const ruleQueryOffset = readDuration(ctx, get('rule_query_offset')) ?? 0;
+  const queryLogFile = readString(ctx, get('query_log_file')) ?? '';
 
   const validation = readValidationScheme(ctx, get('metric_name_validation_scheme')) ?? 'legacy';
   const escapingExplicit = readEscapingScheme(ctx, get('metric_name_escaping_scheme'));
@@ -244,5 +246,13 @@ export function readGlobal(ctx: Ctx, f: Field | undefined): ParsedGlobal {
   for (const [yk, ck] of LIMIT_KEYS) cfg[ck] = readInt(ctx, get(yk)) ?? 0;
   const sfl = readPath(ctx, get('scrape_failure_log_file'));
   if (sfl) cfg.scrapeFailureLogFile = sfl;
+  cfg.source = {
+    scrapeProtocolsGiven: explicitProtocols !== undefined,
+    // config.go: an absent or empty global block is DefaultGlobalConfig, whose escaping scheme is set.
+    escapingShown: escapingExplicit !== undefined || !m || m.keys.length === 0,
+    evaluationInterval,
+    ruleQueryOffset,
+    queryLogFile,
+  };
   return { config: cfg, protocolsExplicit: explicitProtocols !== undefined };
 }

@@ -59,6 +59,21 @@ export interface GlobalConfig extends ScrapeLimits {
   readonly convertClassicHistogramsToNHCB: boolean;
   readonly extraScrapeMetrics: boolean;
   readonly scrapeFailureLogFile?: string;
+  /** How the global block was written, which /api/v1/status/config follows (see GlobalSource). */
+  readonly source?: GlobalSource | undefined;
+}
+
+/**
+ * What Prometheus 3.x prints of the global block depends on what was written: the global
+ * scrape_protocols only when given, the escaping scheme only when given or when the block is absent
+ * or empty, and the server-only settings, which an agent keeps but does not use.
+ */
+interface GlobalSource {
+  readonly scrapeProtocolsGiven: boolean;
+  readonly escapingShown: boolean;
+  readonly evaluationInterval: number;
+  readonly ruleQueryOffset: number;
+  readonly queryLogFile: string;
 }
 
 export type TlsVersion = 'TLS10' | 'TLS11' | 'TLS12' | 'TLS13';

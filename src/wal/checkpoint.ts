@@ -42,6 +42,7 @@ import {
   listSegments,
   segmentIndexes,
   segmentPath,
+  type WalCompressionType,
 } from './segments.ts';
 
 export interface CheckpointOptions {
@@ -51,6 +52,8 @@ export interface CheckpointOptions {
   mint: number;
   /** Snappy for the checkpoint's own segments (use the WAL's setting). Default true. */
   compress?: boolean;
+  /** The WAL's algorithm for compressed records. Default snappy. */
+  compression?: WalCompressionType;
   segmentSize?: number;
 }
 
@@ -116,6 +119,7 @@ export async function checkpoint(
   await mkdir(tmpDir, { recursive: true });
   const out = await WalWriter.open(tmpDir, {
     compress: opts.compress ?? true,
+    compression: opts.compression ?? 'snappy',
     fsync: 'rotate',
     ...(opts.segmentSize === undefined ? {} : { segmentSize: opts.segmentSize }),
   });

@@ -22,6 +22,10 @@ export const FRAG_MIDDLE = 3;
 export const FRAG_LAST = 4;
 /** Compression flags above the kind: snappy, or else zstd (0x10). */
 export const FLAG_SNAPPY = 0x08;
+export const FLAG_ZSTD = 0x10;
+
+/** The algorithm for compressed records (`--storage.agent.wal-compression-type`). */
+export type WalCompressionType = 'snappy' | 'zstd';
 
 /** Segment file name: 8-digit zero-padded decimal, as Prometheus' `%08d`. */
 export function segmentName(i: number): string {

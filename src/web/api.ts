@@ -23,6 +23,8 @@ export interface ApiContext {
   readonly historyIntervalMs: number;
   /** ms of the last successful config load (Prometheus' lastConfigTime). */
   lastGoodConfigAt(): number;
+  /** The route prefix in force ('' at the root). */
+  readonly routePrefix: string;
 }
 
 const AGENT_UNAVAILABLE = 'unavailable with Prometheus Agent';
@@ -63,7 +65,11 @@ export function registerApi(r: Router, base: string, ctx: ApiContext): void {
   on('GET', '/metadata', (_q, res, url) => metricMetadata(ctx, res, url));
   on('GET', '/scrape_pools', (_q, res) => apiSuccess(res, { scrapePools: poolInfos(ctx).map((p) => p.name) }));
   on('GET', '/status/config', (_q, res) => apiSuccess(res, { yaml: deps.configYaml() }));
-  on('GET', '/status/flags', (_q, res) => apiSuccess(res, deps.flags));
+  // 3.x builds its flag map after normalising the route prefix (main.go 776-781 before 1066-1075):
+  // it shows the prefix in force, "/" at the root.
+  const flags =
+    'web.route-prefix' in deps.flags ? { ...deps.flags, 'web.route-prefix': ctx.routePrefix || '/' } : deps.flags;
+  on('GET', '/status/flags', (_q, res) => apiSuccess(res, flags));
   on('GET', '/status/buildinfo', (_q, res) => apiSuccess(res, deps.buildInfo));
   on('GET', '/status/runtimeinfo', (_q, res) => apiSuccess(res, runtimeInfo(ctx, deps.snapshot())));
   on(
