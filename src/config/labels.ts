@@ -1,4 +1,4 @@
-import { isValidLabelName } from '../relabel/names.ts';
+import { isValidLabelNameIn } from '../relabel/names.ts';
 import { goQuote } from '../relabel/names.ts';
 import { LabelsBuilder } from '../util/labels.ts';
 import type { Labels } from '../util/labels.ts';
@@ -8,8 +8,7 @@ import type { Ctx, Field } from './reader.ts';
 
 /** Label-name check for the configured scheme (legacy: [a-zA-Z_][a-zA-Z0-9_]*, utf8: any non-empty text). */
 export function labelNameValid(name: string, scheme: NameValidationScheme): boolean {
-  if (scheme === 'legacy') return isValidLabelName(name);
-  return name.length > 0 && name.isWellFormed();
+  return isValidLabelNameIn(name, scheme);
 }
 
 /**

@@ -145,7 +145,7 @@ export function readScrapeConfig(
   const localValidation = readValidationScheme(ctx, get('metric_name_validation_scheme'));
   const validation = localValidation ?? g.metricNameValidationScheme;
   const escaping: NameEscapingScheme =
-    readEscapingScheme(ctx, get('metric_name_escaping_scheme')) ??
+    readEscapingScheme(ctx, get('metric_name_escaping_scheme'), 'scrape config') ??
     (localValidation === undefined
       ? g.metricNameEscapingScheme
       : validation === 'legacy'
@@ -171,6 +171,7 @@ export function readScrapeConfig(
     ctx,
     get('relabel_configs'),
     'empty or null target relabeling rule in scrape config',
+    validation,
   );
   const hasRelabel = m.has('relabel_configs') && (get('relabel_configs')?.node ?? null) !== null;
   const http = readHttpClientConfig(ctx, m, { enableHttp2: true });
@@ -204,8 +205,10 @@ export function readScrapeConfig(
       ctx,
       get('metric_relabel_configs'),
       'empty or null metric relabeling rule in scrape config',
+      validation,
     ),
-    staticConfigs: readStaticConfigs(ctx, get('static_configs'), validation, !hasRelabel),
+    // Target group labels are model.LabelSet keys, checked as UTF-8 in 3.x whatever the job's scheme.
+    staticConfigs: readStaticConfigs(ctx, get('static_configs'), 'utf8', !hasRelabel),
     fileSdConfigs: readFileSdConfigs(ctx, get('file_sd_configs')),
     httpSdConfigs: readHttpSdConfigs(ctx, get('http_sd_configs')),
     dnsSdConfigs: readDnsSdConfigs(ctx, get('dns_sd_configs')),

@@ -3,11 +3,11 @@ import type https from 'node:https';
 import { ExemplarStatus, type Appender } from '../storage/appender.ts';
 import { logDuration, type Logger } from '../log/logger.ts';
 import { relabel, type CompiledRelabel } from '../relabel/relabel.ts';
-import { createParser, Entry, type TextParser } from '../textparse/parser.ts';
+import { chooseFormat, Entry, parserFor, type ScrapeProtocol, type TextParser } from '../textparse/parser.ts';
 import type { Clock } from '../util/clock.ts';
 import { errorMessage } from '../util/errors.ts';
 import { LabelsBuilder, METRIC_NAME, labelsToString, type Labels } from '../util/labels.ts';
-import { isValidLabelName, isValidMetricName } from '../relabel/names.ts';
+import { isValidLabelNameIn, isValidMetricNameIn, type NameValidationScheme } from '../relabel/names.ts';
 import { fetchBody, ScrapeError } from './fetch-body.ts';
 import type { ProxySelector } from '../net/proxy.ts';
 import type { AuthSource } from '../net/auth.ts';
@@ -42,7 +42,8 @@ export interface LoopOptions {
   /** bodySizeLimit is Outpost's default, not the config's (said in the error). */
   readonly defaultBodyLimit?: boolean;
   readonly headers: Readonly<Record<string, string>>;
-  readonly fallbackProtocol?: 'text' | 'openmetrics' | undefined;
+  /** `fallback_scrape_protocol`: how to read a body whose Content-Type is blank, malformed or unknown. */
+  readonly fallbackProtocol?: ScrapeProtocol | undefined;
   readonly agent: http.Agent | https.Agent;
   readonly tls?: TlsClientOptions | undefined;
   readonly auth: AuthSource;
@@ -50,8 +51,11 @@ export interface LoopOptions {
   /** A bare proxy URL, or the selector for the pool's whole proxy config (fetch-body.ts takes either). */
   readonly proxy?: URL | ProxySelector | undefined;
   readonly buffers: BufferPool;
-  /** 'legacy': metric and label names must use the classic charset after relabeling (else the scrape fails). */
-  readonly nameValidation: 'legacy' | 'utf8';
+  /**
+   * Names after relabeling must be valid under this scheme, else the scrape fails ('legacy': the
+   * classic charset; 'utf8': non-empty UTF-8).
+   */
+  readonly nameValidation: NameValidationScheme;
 }
 
 /** Samples ahead of now by more than this are rejected, as Prometheus' appender does. */
@@ -334,6 +338,9 @@ export class ScrapeLoop {
     length: number,
     contentType: string | undefined,
   ): { scraped: number; post: number; added: number } {
+    // An empty body is an empty scrape whatever its Content-Type (3.x decides the format only for a
+    // non-empty body: scrape/scrape.go v3.14.0 lines 1589-1594).
+    if (length === 0) return { scraped: 0, post: 0, added: 0 };
     const p = this.parser(contentType);
     const buf = this.buf;
     p.reset(buf, length);
@@ -431,7 +438,16 @@ export class ScrapeLoop {
     const key = contentType ?? '';
     let p = this.parserCache.get(key);
     if (!p) {
-      p = createParser(contentType, this.opts.fallbackProtocol);
+      // Throws (failing the scrape) for a blank or unknown Content-Type without a fallback protocol.
+      const choice = chooseFormat(contentType, this.opts.fallbackProtocol);
+      if (choice.fallbackReason !== undefined)
+        this.log.debug('Invalid content type on scrape, using fallback setting.', {
+          target: this.target.url,
+          content_type: key,
+          fallback_media_type: this.opts.fallbackProtocol,
+          err: choice.fallbackReason,
+        });
+      p = parserFor(choice.format, contentType);
       this.parserCache.set(key, p);
     }
     return p;
@@ -467,14 +483,15 @@ export class ScrapeLoop {
     const labels = lb.labels();
     const name = lb.get(METRIC_NAME);
     if (name === '') throw new ScrapeError('no metric name found in series');
-    if (this.opts.nameValidation === 'legacy') {
-      // Relabeling can produce names the exposition parser never would; Prometheus fails the scrape then.
-      if (!isValidMetricName(name))
+    // A target may serve UTF-8 names to a legacy job (despite escaping=underscores in Accept), and
+    // relabeling can produce names the parser never would: 3.x fails the whole scrape then
+    // (scrape/scrape.go v3.14.0 line 1730, lset.IsValid(sl.validationScheme)).
+    const scheme = this.opts.nameValidation;
+    if (!isValidMetricNameIn(name, scheme))
+      throw new ScrapeError(`invalid metric name or label names: ${labelsToString(labels)}`);
+    for (let i = 0; i < labels.length; i += 2) {
+      if (!isValidLabelNameIn(labels[i], scheme))
         throw new ScrapeError(`invalid metric name or label names: ${labelsToString(labels)}`);
-      for (let i = 0; i < labels.length; i += 2) {
-        if (!isValidLabelName(labels[i]) && labels[i] !== METRIC_NAME)
-          throw new ScrapeError(`invalid metric name or label names: ${labelsToString(labels)}`);
-      }
     }
     const o = this.opts;
     if (o.labelLimit > 0 && labels.length / 2 > o.labelLimit)

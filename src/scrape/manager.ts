@@ -276,7 +276,8 @@ export class ScrapeManager {
       bodySizeLimit: cfg.bodySizeLimit > 0 ? cfg.bodySizeLimit : DEFAULT_BODY_SIZE_LIMIT,
       defaultBodyLimit: cfg.bodySizeLimit <= 0,
       headers: {
-        Accept: buildAcceptHeader(cfg.scrapeProtocols, 'allow-utf-8'),
+        // escaping= follows metric_name_escaping_scheme (3.x scrape.go acceptHeader, v3.14.0 line 705).
+        Accept: buildAcceptHeader(cfg.scrapeProtocols, cfg.metricNameEscapingScheme),
         'Accept-Encoding': cfg.enableCompression ? 'gzip' : 'identity',
         'User-Agent': this.userAgent,
       },
@@ -286,12 +287,7 @@ export class ScrapeManager {
       proxy: proxy ?? undefined,
       buffers: this.buffers,
       nameValidation: cfg.metricNameValidationScheme,
-      fallbackProtocol:
-        cfg.fallbackScrapeProtocol === 'OpenMetricsText1.0.0' || cfg.fallbackScrapeProtocol === 'OpenMetricsText0.0.1'
-          ? 'openmetrics'
-          : cfg.fallbackScrapeProtocol
-            ? 'text'
-            : undefined,
+      fallbackProtocol: cfg.fallbackScrapeProtocol,
       agent,
       tls,
     });
