@@ -15,6 +15,7 @@ import type { TlsClientOptions } from '../net/tls.ts';
 import type { BufferPool } from './buffer-pool.ts';
 import { DROPPED_REF, SeriesCache } from './series-cache.ts';
 import { MetadataCache } from './metadata.ts';
+import type { FailureLogFile } from './failure-log.ts';
 import type { MetricMetadataEntry } from '../storage/metadata.ts';
 
 /** Everything a loop needs to know about its target, fixed for the loop's life. */
@@ -56,6 +57,8 @@ export interface LoopOptions {
    * classic charset; 'utf8': non-empty UTF-8).
    */
   readonly nameValidation: NameValidationScheme;
+  /** scrape_failure_log_file: where failed fetches are recorded. */
+  readonly failureLog?: FailureLogFile | undefined;
 }
 
 /** Samples ahead of now by more than this are rejected, as Prometheus' appender does. */
@@ -253,6 +256,8 @@ export class ScrapeLoop {
       this.releaseBuffer();
       return;
     }
+    if (bodyError && this.forcedError === null)
+      this.opts.failureLog?.write(this.target.pool, this.target.url, errorMessage(bodyError));
     this.iter++;
     let scraped = 0;
     let post = 0;

@@ -15,6 +15,7 @@ import { populateTargetLabels } from './target-labels.ts';
 import { AuthSource } from '../net/auth.ts';
 import { tlsOptions } from '../net/tls.ts';
 import { BufferPool } from './buffer-pool.ts';
+import { FailureLogs } from './failure-log.ts';
 import { ProxySelector } from '../net/proxy.ts';
 import { errorMessage } from '../util/errors.ts';
 import { lazyHttps } from '../util/lazy-builtin.ts';
@@ -100,6 +101,7 @@ export class ScrapeManager {
   private stopped = false;
   private readonly buffers = new BufferPool();
   private readonly env: NodeJS.ProcessEnv;
+  private readonly failureLogs: FailureLogs;
 
   /** `env`: where proxy_from_environment reads HTTP_PROXY, HTTPS_PROXY and NO_PROXY. */
   constructor(
@@ -115,6 +117,7 @@ export class ScrapeManager {
     this.log = log;
     this.userAgent = userAgent;
     this.env = env;
+    this.failureLogs = new FailureLogs(log);
     this.registerMetrics(reg);
   }
 
@@ -124,6 +127,8 @@ export class ScrapeManager {
    */
   async applyConfig(scrapeConfigs: readonly ScrapeConfig[]): Promise<void> {
     const wanted = new Map(scrapeConfigs.map((c) => [c.jobName, c]));
+    // Reopened on every reload, unchanged pools included (their loops hold the same file objects).
+    this.failureLogs.apply(scrapeConfigs.flatMap((c) => (c.scrapeFailureLogFile ? [c.scrapeFailureLogFile] : [])));
     const stops: Promise<void>[] = [];
     const retired: Pool[] = [];
     for (const [name, pool] of this.pools) {
@@ -287,6 +292,7 @@ export class ScrapeManager {
       proxy: proxy ?? undefined,
       buffers: this.buffers,
       nameValidation: cfg.metricNameValidationScheme,
+      failureLog: this.failureLogs.get(cfg.scrapeFailureLogFile),
       fallbackProtocol: cfg.fallbackScrapeProtocol,
       agent,
       tls,
@@ -302,6 +308,7 @@ export class ScrapeManager {
       for (const loop of pool.loops.values()) all.push(loop.stop({ stale: false }));
     await Promise.all(all);
     for (const pool of this.pools.values()) closeClients(pool.loopOpts);
+    this.failureLogs.closeAll();
   }
 
   targets(): TargetStatus[] {

@@ -32,7 +32,7 @@ interface StrictCheckedParser {
   readonly timestampSeconds: number;
   readonly hasExemplar: boolean;
   currentName(): string;
-  labels(): string[];
+  rawLabels(): string[];
   exemplarLabels(): string[];
 }
 
@@ -147,7 +147,7 @@ export class OmStrictChecker {
   series(p: StrictCheckedParser): void {
     this.line = p.line;
     const name = p.currentName();
-    const ls = p.labels();
+    const ls = p.rawLabels();
     let fam = this.fam;
     let suffix = fam === null ? null : suffixOf(fam, name);
     if (fam === null || suffix === null) {

@@ -175,7 +175,8 @@ export function chooseFormat(contentType: string | undefined, fallback?: ScrapeP
       );
     return {
       format: fb.format,
-      fallbackReason: `non-compliant scrape target sending blank Content-Type, using fallback_scrape_protocol ${fbName}`,
+      fallbackReason:
+        'non-compliant scrape target sending blank Content-Type, using fallback_scrape_protocol ' + fbName,
     };
   }
   const parsed = parseMediaType(ct);
