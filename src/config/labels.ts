@@ -1,4 +1,4 @@
-import { isValidLabelNameIn } from '../relabel/names.ts';
+import { isValidLabelNameIn, schemeHint } from '../relabel/names.ts';
 import { goQuote } from '../relabel/names.ts';
 import { LabelsBuilder } from '../util/labels.ts';
 import type { Labels } from '../util/labels.ts';
@@ -27,7 +27,9 @@ export function readLabelSet(
   const b = new LabelsBuilder();
   for (const [name, { value, field, keyNode }] of m) {
     if (!labelNameValid(name, scheme)) {
-      ctx.error(keyNode, field.path, `${goQuote(name)} is not a valid label name`);
+      // The empty name is refused by either scheme; only legacy refusals name the scheme.
+      const hint = name === '' ? '' : schemeHint(scheme);
+      ctx.error(keyNode, field.path, `${goQuote(name)} is not a valid label name${hint}`);
       continue;
     }
     const v = expand ? expand(value, field) : value;

@@ -152,8 +152,11 @@ export function readScrapeConfig(
         ? 'underscores'
         : 'allow-utf-8');
   if (escaping === 'allow-utf-8' && validation !== 'utf8') {
-    const at = m.has('metric_name_escaping_scheme') ? 'metric_name_escaping_scheme' : 'metric_name_validation_scheme';
-    keyError(ctx, m, at, 'utf8 metric names requested but validation scheme is not set to UTF8');
+    const message = 'utf8 metric names requested but validation scheme is not set to UTF8';
+    if (m.has('metric_name_escaping_scheme')) keyError(ctx, m, 'metric_name_escaping_scheme', message);
+    else if (m.has('metric_name_validation_scheme')) keyError(ctx, m, 'metric_name_validation_scheme', message);
+    // Both inherited: 3.x reports it on the job too (config.go v3.14.0 line 1023).
+    else ctx.error(f.at, f.path, `${message} (both schemes inherited from global)`);
   }
 
   // 2.x spelling of always_scrape_classic_histograms (renamed in 3.0, which rejects the old key).

@@ -39,6 +39,14 @@ export function isValidMetricNameIn(name: string, scheme: NameValidationScheme):
   return scheme === 'legacy' ? isValidMetricName(name) : isValidUtf8Name(name);
 }
 
+/**
+ * Appended to Prometheus' message when a name is refused only because of the legacy scheme, so the
+ * error says which setting refused it (Prometheus' text stays first, searchable as is).
+ */
+export function schemeHint(scheme: NameValidationScheme): string {
+  return scheme === 'legacy' ? ' (metric_name_validation_scheme: legacy)' : '';
+}
+
 /** Prometheus only treats a string as a template if it contains a `$`. */
 export function hasTemplateVar(s: string): boolean {
   return s.includes('$');

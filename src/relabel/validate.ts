@@ -1,7 +1,7 @@
 import { RELABEL_ACTIONS, RELABEL_DEFAULTS } from './types.ts';
 import type { RelabelAction, RelabelConfig, RelabelField } from './types.ts';
 import { compileAnchoredRe2, RegexTranslationError } from './re2.ts';
-import { goQuote, hasTemplateVar, isValidLabelNameIn, isValidTemplatedLabelName } from './names.ts';
+import { goQuote, hasTemplateVar, isValidLabelNameIn, isValidTemplatedLabelName, schemeHint } from './names.ts';
 import type { NameValidationScheme } from './names.ts';
 
 export interface RelabelProblem {
@@ -75,7 +75,7 @@ export function validateRelabelConfig(rc: RelabelConfig): RelabelProblem | null 
   }
   const badTarget: RelabelProblem = {
     field: 'target_label',
-    message: `${goQuote(rc.targetLabel)} is invalid 'target_label' for ${a} action`,
+    message: `${goQuote(rc.targetLabel)} is invalid 'target_label' for ${a} action${schemeHint(scheme)}`,
   };
   // UTF-8 names may hold `$` and `{}` anyway; only legacy needs the template-aware pattern.
   const validWithVars = (v: string): boolean =>
@@ -91,7 +91,10 @@ export function validateRelabelConfig(rc: RelabelConfig): RelabelProblem | null 
     return { field: 'replacement', message: `'replacement' can not be set for ${a} action` };
   }
   if (a === 'labelmap' && !validWithVars(rc.replacement)) {
-    return { field: 'replacement', message: `${goQuote(rc.replacement)} is invalid 'replacement' for ${a} action` };
+    return {
+      field: 'replacement',
+      message: `${goQuote(rc.replacement)} is invalid 'replacement' for ${a} action${schemeHint(scheme)}`,
+    };
   }
   if (a === 'hashmod' && !isValidLabelNameIn(rc.targetLabel, scheme)) return badTarget;
 

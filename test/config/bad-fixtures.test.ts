@@ -120,7 +120,8 @@ const BAD: readonly BadCase[] = [
     file: 'external-label-name',
     // Only the legacy scheme refuses "0region" (3.x config.go GlobalConfig.UnmarshalYAML, v3.14.0 line 652).
     prom: 'head',
-    error: '4:5: global.external_labels.0region: "0region" is not a valid label name',
+    error:
+      '4:5: global.external_labels.0region: "0region" is not a valid label name (metric_name_validation_scheme: legacy)',
   },
   { file: 'rw-no-url', prom: true, error: '2:5: remote_write[0].url: url for remote_write is empty' },
   {

@@ -161,7 +161,10 @@ test('scrape_failure_log_file: one JSON line per failed fetch, reopened on reloa
     t.is(e.job_name, 'j');
     t.regex(e.time ?? '', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}(Z|[+-]\d\d:\d\d)$/);
   }
-  t.is(entries.find((e) => e.target?.includes(String(failing.port)))?.msg, 'server returned HTTP status 500 Internal Server Error');
+  t.is(
+    entries.find((e) => e.target?.includes(String(failing.port)))?.msg,
+    'server returned HTTP status 500 Internal Server Error',
+  );
 
   // A rotated file is recreated by the next reload, for unchanged jobs too.
   await fsp.rename(file, `${file}.1`);
