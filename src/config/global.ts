@@ -130,7 +130,7 @@ export function readScrapeProtocols(ctx: Ctx, f: Field | undefined, owner: strin
       ctx.error(
         field.at,
         field.path,
-        `unknown scrape protocol ${value}, supported: [${SCRAPE_PROTOCOLS.join(' ')}] for ${owner}`,
+        `scrape_protocols: unknown scrape protocol ${value}, supported: [${SCRAPE_PROTOCOLS.join(' ')}] for ${owner}`,
       );
       return undefined;
     }

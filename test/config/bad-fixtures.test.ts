@@ -216,7 +216,7 @@ const BAD: readonly BadCase[] = [
     file: 'scrape-protocol',
     prom: 'head',
     error:
-      '3:46: scrape_configs[0].scrape_protocols[1]: unknown scrape protocol PrometheusText2.0.0, supported: [OpenMetricsText0.0.1 OpenMetricsText1.0.0 PrometheusProto PrometheusText0.0.4 PrometheusText1.0.0] for scrape config with job name "node"',
+      '3:46: scrape_configs[0].scrape_protocols[1]: scrape_protocols: unknown scrape protocol PrometheusText2.0.0, supported: [OpenMetricsText0.0.1 OpenMetricsText1.0.0 PrometheusProto PrometheusText0.0.4 PrometheusText1.0.0] for scrape config with job name "node"',
   },
   {
     file: 'file-sd-ext',
