@@ -443,8 +443,19 @@ export class ScrapeLoop {
     const key = contentType ?? '';
     let p = this.parserCache.get(key);
     if (!p) {
-      // Throws (failing the scrape) for a blank or unknown Content-Type without a fallback protocol.
-      const choice = chooseFormat(contentType, this.opts.fallbackProtocol);
+      let choice: ReturnType<typeof chooseFormat>;
+      try {
+        choice = chooseFormat(contentType, this.opts.fallbackProtocol);
+      } catch (err) {
+        // A blank or unknown Content-Type without a fallback protocol fails the scrape; 3.x logs it at
+        // error level every time (scrape/scrape.go v3.14.0 line 1608).
+        this.log.error('Failed to determine correct type of scrape target.', {
+          target: this.target.url,
+          content_type: key,
+          err: errorMessage(err),
+        });
+        throw err;
+      }
       if (choice.fallbackReason !== undefined)
         this.log.debug('Invalid content type on scrape, using fallback setting.', {
           target: this.target.url,

@@ -8,7 +8,8 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { parseConfig } from '../../src/config/load.ts';
 import { freePort, tmpDir, waitUntil } from '../helpers/procs.ts';
-import { metricsServer, scrapeManager, TEXT_FORMAT } from '../helpers/scrape-loop.ts';
+import { metricsServer, newLoop, scrapeManager, TEXT_FORMAT } from '../helpers/scrape-loop.ts';
+import { memoryLogger } from '../../src/log/logger.ts';
 
 const OM_ACCEPT =
   'application/openmetrics-text;version=1.0.0;escaping=%;q=0.6,application/openmetrics-text;version=0.0.1;q=0.5,' +
@@ -178,4 +179,34 @@ test('scrape_failure_log_file: one JSON line per failed fetch, reopened on reloa
     (await fsp.readFile(file, 'utf8').catch(() => '')).split('\n').filter((l) => l !== '').length;
   await waitUntil(async () => (await lineCount()) >= 2, 15_000, 'two failure lines in the reopened file');
   t.is(await lineCount(), 2);
+});
+
+test('a Content-Type without a format is logged at error level, a fallback at debug level, as 3.x', async (t) => {
+  const target = await metricsServer(t);
+  target.set(200, 'a 1\n', 'application/json');
+  const log = memoryLogger();
+  await newLoop(target.url, { log }).scrape(1_700_000_000_000);
+  t.true(
+    log.lines.some(
+      (l) =>
+        l.includes('level=error') &&
+        l.includes('msg="Failed to determine correct type of scrape target."') &&
+        l.includes('content_type=application/json'),
+    ),
+    log.lines.join('\n'),
+  );
+  const quiet = memoryLogger();
+  await newLoop(target.url, { log: quiet, options: { fallbackProtocol: 'PrometheusText0.0.4' } }).scrape(
+    1_700_000_000_000,
+  );
+  t.true(
+    quiet.lines.some(
+      (l) =>
+        l.includes('level=debug') &&
+        l.includes('Invalid content type on scrape, using fallback setting.') &&
+        l.includes('received unsupported Content-Type'),
+    ),
+    quiet.lines.join('\n'),
+  );
+  t.false(quiet.lines.some((l) => l.includes('level=error')));
 });
