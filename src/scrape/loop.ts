@@ -498,7 +498,8 @@ export class ScrapeLoop {
     if (lb.size === 0) return null;
     const labels = lb.labels();
     const name = lb.get(METRIC_NAME);
-    if (name === '') throw new ScrapeError('no metric name found in series');
+    // Prometheus' errNameLabelMandatory (scrape/scrape.go v3.14.0 line 71, the same in 2.42).
+    if (name === '') throw new ScrapeError('missing metric name (__name__ label)');
     // A target may serve UTF-8 names to a legacy job (despite escaping=underscores in Accept), and
     // relabeling can produce names the parser never would: 3.x fails the whole scrape then
     // (scrape/scrape.go v3.14.0 line 1730, lset.IsValid(sl.validationScheme)).

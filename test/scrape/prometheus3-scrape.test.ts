@@ -210,3 +210,15 @@ test('a Content-Type without a format is logged at error level, a fallback at de
   );
   t.false(quiet.lines.some((l) => l.includes('level=error')));
 });
+
+test('relabeling away __name__ fails the scrape with Prometheus errNameLabelMandatory', async (t) => {
+  const target = await metricsServer(t);
+  target.set(200, 'a 1\n');
+  const { mgr, scrapeAll } = await scrapeManager(
+    t,
+    `  - job_name: j\n    metric_relabel_configs: [{action: labeldrop, regex: __name__}]\n` +
+      `    static_configs: [{targets: ['127.0.0.1:${target.port}']}]`,
+  );
+  await scrapeAll();
+  t.is(mgr.targets()[0]?.lastError, 'missing metric name (__name__ label)');
+});
