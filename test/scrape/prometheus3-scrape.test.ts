@@ -222,3 +222,23 @@ test('relabeling away __name__ fails the scrape with Prometheus errNameLabelMand
   await scrapeAll();
   t.is(mgr.targets()[0]?.lastError, 'missing metric name (__name__ label)');
 });
+
+// Target labels are accepted as UTF-8 whatever the scheme (model.LabelName); a legacy job then fails
+// each scrape on the series that carry them, as 3.x's lset.IsValid does.
+for (const scheme of ['legacy', 'utf8'] as const) {
+  test(`a UTF-8 target label under a ${scheme} job`, async (t) => {
+    const target = await metricsServer(t);
+    target.set(200, 'a 1\n');
+    const { mgr, scrapeAll } = await scrapeManager(
+      t,
+      `  - job_name: j\n    metric_name_validation_scheme: ${scheme}\n` +
+        `    static_configs: [{targets: ['127.0.0.1:${target.port}'], labels: {k8s.pod: p}}]`,
+    );
+    await scrapeAll();
+    const want =
+      scheme === 'legacy'
+        ? `invalid metric name or label names: {__name__="a", instance="127.0.0.1:${target.port}", job="j", "k8s.pod"="p"}`
+        : '';
+    t.is(mgr.targets()[0]?.lastError, want);
+  });
+}
