@@ -182,7 +182,8 @@ export abstract class ParserBase {
   }
 
   protected checkQuotedName(ns: number, ne: number, at: number): void {
-    if (ns === ne) throw this.failAt(at, 'empty quoted name');
+    // An empty quoted name ("") parses, as 3.x's lexers match it; the scrape then fails on the series
+    // (missing metric name, or an invalid empty label name), as 3.x's scrape loop does.
     if (!validUtf8(this.buf, ns, ne)) throw this.failAt(at, 'invalid UTF-8 in quoted name');
   }
 
