@@ -132,7 +132,7 @@ export function readScrapeProtocols(ctx: Ctx, f: Field | undefined, owner: strin
       ctx.error(
         field.at,
         field.path,
-        `unknown scrape protocol ${value}, supported: [${SCRAPE_PROTOCOLS.join(' ')}] for ${owner}`,
+        `scrape_protocols: unknown scrape protocol ${value}, supported: [${SCRAPE_PROTOCOLS.join(' ')}] for ${owner}`,
       );
       return undefined;
     }
@@ -141,24 +141,34 @@ export function readScrapeProtocols(ctx: Ctx, f: Field | undefined, owner: strin
   return out;
 }
 
+/** `metric_name_validation_scheme`; "" means unset (prometheus/common model ValidationScheme.Set). */
 export function readValidationScheme(ctx: Ctx, f: Field | undefined): NameValidationScheme | undefined {
   const v = readString(ctx, f);
   if (v === undefined || v === '' || !f) return undefined;
   if (v === 'legacy' || v === 'utf8') return v;
-  ctx.error(f.at, f.path, `unknown name validation method ${JSON.stringify(v)}, must be either '', 'legacy' or 'utf8'`);
+  ctx.error(f.at, f.path, `unrecognized ValidationScheme: ${JSON.stringify(v)}`);
   return undefined;
 }
 
 const ESCAPING: readonly NameEscapingScheme[] = ['allow-utf-8', 'underscores', 'dots', 'values'];
 
-export function readEscapingScheme(ctx: Ctx, f: Field | undefined): NameEscapingScheme | undefined {
+/**
+ * `metric_name_escaping_scheme`; "" means unset. `owner` is "global" or "scrape config", as in 3.x's
+ * messages (config/config.go v3.14.0 lines 1002 and 1028).
+ */
+export function readEscapingScheme(
+  ctx: Ctx,
+  f: Field | undefined,
+  owner: 'global' | 'scrape config',
+): NameEscapingScheme | undefined {
   const v = readString(ctx, f);
   if (v === undefined || v === '' || !f) return undefined;
   if ((ESCAPING as readonly string[]).includes(v)) return v as NameEscapingScheme;
   ctx.error(
     f.at,
     f.path,
-    `unknown name escaping method specified, must be one of '${ESCAPING.join("', '")}', got ${JSON.stringify(v)}`,
+    `unknown ${owner} name escaping method specified, must be one of 'allow-utf-8', 'underscores', 'dots', ` +
+      `or 'values', got ${JSON.stringify(v)}`,
   );
   return undefined;
 }
@@ -194,16 +204,12 @@ export function readGlobal(ctx: Ctx, f: Field | undefined): ParsedGlobal {
   const ruleQueryOffset = readDuration(ctx, get('rule_query_offset')) ?? 0;
   const queryLogFile = readString(ctx, get('query_log_file')) ?? '';
 
-  const validation = readValidationScheme(ctx, get('metric_name_validation_scheme')) ?? 'legacy';
-  const escapingExplicit = readEscapingScheme(ctx, get('metric_name_escaping_scheme'));
+  // 3.x defaults: utf8 validation, and an escaping scheme that follows the validation scheme when
+  // unset (config/config.go v3.14.0: DefaultGlobalConfig line 190, ScrapeConfig.Validate line 993).
+  // An explicit allow-utf-8 under legacy is refused by each job that inherits it, as in 3.x.
+  const validation = readValidationScheme(ctx, get('metric_name_validation_scheme')) ?? 'utf8';
+  const escapingExplicit = readEscapingScheme(ctx, get('metric_name_escaping_scheme'), 'global');
   const escaping: NameEscapingScheme = escapingExplicit ?? (validation === 'legacy' ? 'underscores' : 'allow-utf-8');
-  if (escaping === 'allow-utf-8' && validation === 'legacy' && m) {
-    ctx.error(
-      fieldAt(m, 'metric_name_escaping_scheme'),
-      'global.metric_name_escaping_scheme',
-      'utf8 metric names requested but validation scheme is not set to UTF8',
-    );
-  }
 
   const externalLabels = readLabelSet(ctx, get('external_labels'), validation, (v, field) =>
     expandEnv(

@@ -38,7 +38,7 @@ interface StrictCheckedParser {
   readonly timestampSeconds: number;
   readonly hasExemplar: boolean;
   currentName(): string;
-  labels(): string[];
+  rawLabels(): string[];
   exemplarLabels(): string[];
 }
 
@@ -153,7 +153,7 @@ export class OmStrictChecker {
   series(p: StrictCheckedParser): void {
     this.line = p.line;
     const name = p.currentName();
-    const ls = p.labels();
+    const ls = p.rawLabels();
     let fam = this.fam;
     let suffix = fam === null ? null : suffixOf(fam, name);
     if (fam === null || suffix === null) {

@@ -30,12 +30,15 @@ export function labelsGet(ls: Labels, name: string): string {
 /** Prometheus' text form, e.g. {__name__="up", job="x"}. */
 export function labelsToString(ls: Labels): string {
   let s = '{';
-  for (let i = 0; i < ls.length; i += 2) {
-    if (i > 0) s += ', ';
-    s += ls[i] + '=' + JSON.stringify(ls[i + 1]);
+  for (const [name, value] of labelPairs(ls)) {
+    if (s.length > 1) s += ', ';
+    // Prometheus 3 quotes names outside the legacy charset (model/labels Labels.String).
+    s += (LEGACY_LABEL_NAME.test(name) ? name : JSON.stringify(name)) + '=' + JSON.stringify(value);
   }
   return s + '}';
 }
+
+const LEGACY_LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 /** A key that identifies a label set: names and values joined with 0xff, which never occurs in UTF-8. */
 export function labelsKey(ls: Labels): string {
