@@ -222,6 +222,17 @@ function scrapeObj(s: ScrapeConfig): Obj {
         refresh_interval: formatDuration(c.refreshInterval),
       }),
     ),
+    kubernetes_sd_configs: s.kubernetesSdConfigs.map((c) =>
+      compact({
+        api_server: c.apiServer === undefined ? undefined : redactUrl(c.apiServer),
+        role: c.role,
+        kubeconfig_file: c.kubeconfigFile ?? '',
+        namespaces: { own_namespace: c.namespaces.ownNamespace, names: [...c.namespaces.names] },
+        selectors: c.selectors.map((x) => compact({ role: x.role, label: x.label, field: x.field })),
+        attach_metadata: compact({ ...c.attachMetadata }),
+        ...httpObj(c),
+      }),
+    ),
     relabel_configs: s.relabelConfigs.map(relabelObj),
     metric_relabel_configs: s.metricRelabelConfigs.map(relabelObj),
   });

@@ -17,6 +17,7 @@ import type {
   DnsSdConfig,
   FileSdConfig,
   HttpSdConfig,
+  KubernetesSdConfig,
   NameValidationScheme,
   ScrapeConfig,
   TargetGroup,
@@ -27,11 +28,12 @@ import type { LogFields, Logger } from '../log/logger.ts';
 import type { Registry } from '../metrics/registry.ts';
 import { systemClock, type Clock, type TimerHandle } from '../util/clock.ts';
 import { errorMessage } from '../util/errors.ts';
-import { labelsEqual } from '../util/labels.ts';
+import { labelsEqual, type Labels } from '../util/labels.ts';
 import type { Discoverer } from './discoverer.ts';
 import { DnsDiscoverer, type DnsResolverOptions } from './dns.ts';
 import { FileDiscoverer } from './file.ts';
 import { HttpDiscoverer } from './http.ts';
+import { KubernetesDiscoverer } from './kubernetes/discoverer.ts';
 import { MANAGER_NAME, SdMetrics } from './metrics.ts';
 
 const DEFAULT_UPDATE_INTERVAL_MS = 5000;
@@ -39,7 +41,8 @@ const DEFAULT_UPDATE_INTERVAL_MS = 5000;
 export type SdProviderConfig =
   | { readonly kind: 'file'; readonly config: FileSdConfig }
   | { readonly kind: 'http'; readonly config: HttpSdConfig }
-  | { readonly kind: 'dns'; readonly config: DnsSdConfig };
+  | { readonly kind: 'dns'; readonly config: DnsSdConfig }
+  | { readonly kind: 'kubernetes'; readonly config: KubernetesSdConfig };
 
 /** What a discoverer factory gets besides its config. */
 export interface DiscovererContext {
@@ -135,7 +138,7 @@ export class DiscoveryManager {
           timer: null,
           awaiting: new Set(),
           holdUntil: 0,
-          nextId: { file: 0, http: 0, dns: 0 },
+          nextId: { file: 0, http: 0, dns: 0, kubernetes: 0 },
         };
         this.jobs.set(cfg.jobName, s);
       }
@@ -145,6 +148,7 @@ export class DiscoveryManager {
         ...cfg.fileSdConfigs.map((config) => ({ kind: 'file' as const, config })),
         ...cfg.httpSdConfigs.map((config) => ({ kind: 'http' as const, config })),
         ...cfg.dnsSdConfigs.map((config) => ({ kind: 'dns' as const, config })),
+        ...cfg.kubernetesSdConfigs.map((config) => ({ kind: 'kubernetes' as const, config })),
       ];
       const unclaimed = new Map(s.providers);
       const toStart: SdProviderConfig[] = [];
@@ -255,6 +259,14 @@ export class DiscoveryManager {
           clock: ctx.clock,
           resolver: this.o.dns,
         });
+      case 'kubernetes':
+        return new KubernetesDiscoverer({
+          config: spec.config,
+          log: ctx.log,
+          metrics: ctx.metrics,
+          clock: ctx.clock,
+          userAgent: this.o.userAgent ?? USER_AGENT,
+        });
     }
   };
 
@@ -354,6 +366,12 @@ function groupsEqual(a: readonly TargetGroup[], b: readonly TargetGroup[]): bool
     const x = a[i];
     const y = b[i];
     if (x.source !== y.source || !labelsEqual(x.labels, y.labels) || !labelsEqual(x.targets, y.targets)) return false;
+    const xt = x.targetLabels;
+    const yt = y.targetLabels;
+    if (xt !== yt) {
+      if (!xt || !yt || xt.length !== yt.length) return false;
+      for (let j = 0; j < xt.length; j++) if (!labelsEqual(xt[j] as Labels, yt[j] as Labels)) return false;
+    }
   }
   return true;
 }

@@ -188,10 +188,10 @@ export class ScrapeManager {
     pool.dropped = [];
     for (const groups of pool.groups.values()) {
       for (const g of groups) {
-        for (const addr of g.targets) {
+        for (const [i, addr] of g.targets.entries()) {
           const res = populateTargetLabels(
             g.labels,
-            ['__address__', addr],
+            g.targetLabels?.[i] ?? ['__address__', addr],
             {
               jobName: cfg.jobName,
               scrapeInterval: formatDuration(cfg.scrapeInterval),
