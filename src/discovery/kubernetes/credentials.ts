@@ -16,7 +16,7 @@ import { errorMessage } from '../../util/errors.ts';
 import { DiscoveryError } from '../discoverer.ts';
 
 /** The service-account files every pod gets (unless automountServiceAccountToken is off). */
-export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
 export interface ApiEndpoint {
   /** Base URL of the API server, without a trailing slash. */
@@ -111,7 +111,7 @@ function str(v: unknown): string {
  * or basic credentials. Relative paths are resolved against the file's directory, as kubectl does.
  * exec plugins and auth providers need programs or cloud SDKs Outpost does not run; they are refused.
  */
-export function fromKubeconfig(file: string): ApiEndpoint {
+function fromKubeconfig(file: string): ApiEndpoint {
   let doc: Json;
   try {
     doc = obj(parseYaml(fs.readFileSync(file, 'utf8')));

@@ -95,7 +95,7 @@ const RESOURCES: Resources = {
 };
 
 /** The API path of a resource, in one namespace or ('') across all. */
-export function resourcePath(kind: Kind, namespace: string): string {
+function resourcePath(kind: Kind, namespace: string): string {
   const r = RESOURCES[kind];
   const ns = r.namespaced && namespace !== '' ? `/namespaces/${encodeURIComponent(namespace)}` : '';
   return `${r.prefix}${ns}/${r.plural}`;

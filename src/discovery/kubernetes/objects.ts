@@ -7,7 +7,7 @@
  * apps/v1, batch/v1). A projection returns undefined for an object without metadata.name.
  */
 
-export interface OwnerRef {
+interface OwnerRef {
   readonly kind: string;
   readonly name: string;
 }
@@ -23,7 +23,7 @@ export interface ObjectMeta {
   readonly controller: OwnerRef | undefined;
 }
 
-export interface ContainerPort {
+interface ContainerPort {
   readonly name: string;
   readonly port: number;
   readonly protocol: string;
@@ -60,7 +60,7 @@ export interface Node {
   readonly kubeletPort: number;
 }
 
-export interface ServicePort {
+interface ServicePort {
   readonly name: string;
   readonly port: number;
   readonly protocol: string;
@@ -84,14 +84,14 @@ export interface ObjectRef {
   readonly namespace: string;
 }
 
-export interface EndpointAddress {
+interface EndpointAddress {
   readonly ip: string;
   readonly hostname: string;
   readonly nodeName: string | undefined;
   readonly targetRef: ObjectRef | undefined;
 }
 
-export interface EndpointSubset {
+interface EndpointSubset {
   readonly addresses: readonly EndpointAddress[];
   readonly notReadyAddresses: readonly EndpointAddress[];
   readonly ports: readonly ServicePort[];
@@ -109,7 +109,7 @@ export interface SlicePort {
   readonly appProtocol: string | undefined;
 }
 
-export interface SliceEndpoint {
+interface SliceEndpoint {
   readonly addresses: readonly string[];
   readonly ready: boolean | undefined;
   readonly serving: boolean | undefined;
@@ -128,7 +128,7 @@ export interface EndpointSlice {
   readonly endpoints: readonly SliceEndpoint[];
 }
 
-export interface IngressRule {
+interface IngressRule {
   readonly host: string;
   /** undefined when the rule has no `http` block. */
   readonly paths: readonly string[] | undefined;

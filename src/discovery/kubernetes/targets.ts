@@ -42,7 +42,7 @@ export interface Lookups {
 export type Attach = KubernetesSdConfig['attachMetadata'];
 
 /** strutil.SanitizeLabelName: every character outside [a-zA-Z0-9_] becomes `_`. */
-export function sanitizeLabelName(s: string): string {
+function sanitizeLabelName(s: string): string {
   return s.replace(/[^a-zA-Z0-9_]/g, '_');
 }
 
