@@ -1,3 +1,4 @@
+import os from 'node:os';
 import yargs from 'yargs';
 import { parseDuration } from '../config/duration.ts';
 import { parseByteSize } from '../config/units.ts';
@@ -35,6 +36,10 @@ export interface Flags {
   /** `--web.config.file`: TLS / basic-auth config in exporter-toolkit format; '' = none. */
   readonly webConfigFile: string;
   readonly walFsync: 'rotate' | 'always' | 'never';
+  /** `--scrape.shards` (or OUTPOST_SCRAPE_SHARDS): how many agents split the targets; 1 = no sharding. */
+  readonly scrapeShards: number;
+  /** This agent's shard, 0-based: `--scrape.shard-index`, the host name's ordinal, or OUTPOST_SCRAPE_SHARD_INDEX. */
+  readonly scrapeShardIndex: number;
   /** Every flag as given or defaulted, for /api/v1/status/flags. */
   readonly all: Readonly<Record<string, string>>;
 }
@@ -153,7 +158,78 @@ const OPTIONS = {
     default: '1m',
     describe: 'How long to wait flushing sample on shutdown or config reload.',
   },
+  'scrape.shards': {
+    type: 'string',
+    default: '',
+    describe:
+      "Split every job's targets between this many agents: each keeps the targets whose hashmod of __address__ " +
+      '(after relabeling) is its shard index, as Prometheus Operator shards do. Default $OUTPOST_SCRAPE_SHARDS, else 1.',
+  },
+  'scrape.shard-index': {
+    type: 'string',
+    default: '',
+    describe: "This agent's shard, 0 to shards-1. Default $OUTPOST_SCRAPE_SHARD_INDEX, else 0.",
+  },
+  'scrape.shard-index-from-hostname': {
+    type: 'boolean',
+    default: false,
+    describe: "Take the shard index from the host name's trailing -<n> (a StatefulSet pod's ordinal, e.g. outpost-2).",
+  },
 } as const;
+
+/** Environment variables that stand in for the sharding flags when those are not given. */
+const SHARDS_ENV = 'OUTPOST_SCRAPE_SHARDS';
+const SHARD_INDEX_ENV = 'OUTPOST_SCRAPE_SHARD_INDEX';
+
+/** What the sharding flags read besides argv (tests pass their own). */
+export interface FlagSystem {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly hostname: () => string;
+}
+
+function parseCount(v: string, what: string, min: number): number {
+  if (!/^[0-9]+$/.test(v.trim())) throw new FlagError(`${what}: "${v}" is not a whole number`);
+  const n = Number(v.trim());
+  if (n < min || n > 1_000_000) throw new FlagError(`${what}: ${n} is out of range (${min} to 1000000)`);
+  return n;
+}
+
+/** Resolves --scrape.shards and the shard index from the flags, the host name and the environment. */
+function shardFlags(
+  shards: string,
+  index: string,
+  fromHostname: boolean,
+  sys: FlagSystem,
+): { count: number; index: number } {
+  const envShards = sys.env[SHARDS_ENV] ?? '';
+  const count =
+    shards !== ''
+      ? parseCount(shards, '--scrape.shards', 1)
+      : envShards !== ''
+        ? parseCount(envShards, SHARDS_ENV, 1)
+        : 1;
+  let i = 0;
+  if (fromHostname) {
+    if (index !== '')
+      throw new FlagError('--scrape.shard-index and --scrape.shard-index-from-hostname cannot be used together');
+    const host = sys.hostname();
+    const m = /-([0-9]+)$/.exec(host);
+    if (!m)
+      throw new FlagError(
+        `--scrape.shard-index-from-hostname: host name "${host}" does not end in -<ordinal> (a StatefulSet pod name does)`,
+      );
+    i = parseCount(m[1] as string, `--scrape.shard-index-from-hostname (host name "${host}")`, 0);
+  } else if (index !== '') i = parseCount(index, '--scrape.shard-index', 0);
+  else if ((sys.env[SHARD_INDEX_ENV] ?? '') !== '')
+    i = parseCount(sys.env[SHARD_INDEX_ENV] as string, SHARD_INDEX_ENV, 0);
+  if (i >= count) {
+    throw new FlagError(
+      `scrape shard index ${i} is out of range for ${count} shard${count === 1 ? '' : 's'} (indexes 0 to ${count - 1}; ` +
+        'set --scrape.shards)',
+    );
+  }
+  return { count, index: i };
+}
 
 /** Long flags besides OPTIONS that the parser knows. */
 const OTHER_FLAGS = ['help', 'version'];
@@ -188,7 +264,10 @@ function isBoolean(name: string): boolean {
 }
 
 /** Parses argv (without node and script). Throws FlagError naming the flag on bad values. */
-export function parseFlags(argv: readonly string[]): Flags | { exit: number; output: string } {
+export function parseFlags(
+  argv: readonly string[],
+  sys: FlagSystem = { env: process.env, hostname: os.hostname },
+): Flags | { exit: number; output: string } {
   checkFlagNames(argv);
   let output = '';
   let exitCode: number | null = null;
@@ -268,8 +347,18 @@ export function parseFlags(argv: readonly string[]): Flags | { exit: number; out
   if (minTime > maxTime) maxTime = minTime;
   if (maxTime < truncFreq) maxTime = truncFreq;
 
+  const shard = shardFlags(
+    String(a['scrape.shards']),
+    String(a['scrape.shard-index']),
+    Boolean(a['scrape.shard-index-from-hostname']),
+    sys,
+  );
+
   const all: Record<string, string> = {};
   for (const k of Object.keys(OPTIONS)) all[k] = Array.isArray(a[k]) ? (a[k] as string[]).join(',') : String(a[k]);
+  // The values in effect, wherever they came from.
+  all['scrape.shards'] = String(shard.count);
+  all['scrape.shard-index'] = String(shard.index);
 
   return Object.freeze({
     command,
@@ -292,6 +381,8 @@ export function parseFlags(argv: readonly string[]): Flags | { exit: number; out
     enableLifecycle: Boolean(a['web.enable-lifecycle']),
     webConfigFile: String(a['web.config.file']),
     walFsync: a['storage.agent.wal-fsync'] as Flags['walFsync'],
+    scrapeShards: shard.count,
+    scrapeShardIndex: shard.index,
     all,
   });
 }
