@@ -23,9 +23,24 @@ import {
 
 const P = '__meta_kubernetes_';
 const ADDRESS = '__address__';
-const NAMESPACE = `${P}namespace`;
+const NAMESPACE = '__meta_kubernetes_namespace';
 
 type LabelMap = Map<string, string>;
+
+/**
+ * Label names built from object label and annotation keys repeat across thousands of objects
+ * (`__meta_kubernetes_pod_label_app` on every pod); one shared string per name instead of one per
+ * object. Bounded: past INTERN_MAX distinct names new ones are simply not shared.
+ */
+const INTERN_MAX = 50_000;
+const interned = new Map<string, string>();
+
+function intern(name: string): string {
+  const have = interned.get(name);
+  if (have !== undefined) return have;
+  if (interned.size < INTERN_MAX) interned.set(name, name);
+  return name;
+}
 
 /** What a builder may look up besides its own object (attach_metadata and the endpoints roles). */
 export interface Lookups {
@@ -89,19 +104,19 @@ class GroupBuilder {
 function addLabelsAndAnnotations(ls: LabelMap, meta: ObjectMeta, resource: string): void {
   for (const [k, v] of meta.labels) {
     const n = sanitizeLabelName(k);
-    ls.set(`${P}${resource}_label_${n}`, v);
-    ls.set(`${P}${resource}_labelpresent_${n}`, 'true');
+    ls.set(intern(`${P}${resource}_label_${n}`), v);
+    ls.set(intern(`${P}${resource}_labelpresent_${n}`), 'true');
   }
   for (const [k, v] of meta.annotations) {
     const n = sanitizeLabelName(k);
-    ls.set(`${P}${resource}_annotation_${n}`, v);
-    ls.set(`${P}${resource}_annotationpresent_${n}`, 'true');
+    ls.set(intern(`${P}${resource}_annotation_${n}`), v);
+    ls.set(intern(`${P}${resource}_annotationpresent_${n}`), 'true');
   }
 }
 
 /** kubernetes.go addObjectMetaLabels: `<role>_name` plus labels and annotations. */
 function addObjectMeta(ls: LabelMap, meta: ObjectMeta, role: string): void {
-  ls.set(`${P}${role}_name`, meta.name);
+  ls.set(intern(`${P}${role}_name`), meta.name);
   addLabelsAndAnnotations(ls, meta, role);
 }
 
@@ -122,27 +137,27 @@ function addNodeMeta(ls: LabelMap, nodeName: string | undefined, look: Lookups):
 /** pod.go podLabels. */
 function podLabels(pod: Pod, look: Lookups, attach: Attach): LabelMap {
   const ls: LabelMap = new Map([
-    [`${P}pod_ip`, pod.ip],
-    [`${P}pod_ready`, pod.ready],
-    [`${P}pod_phase`, pod.phase],
-    [`${P}pod_node_name`, pod.nodeName],
-    [`${P}pod_host_ip`, pod.hostIP],
-    [`${P}pod_uid`, pod.meta.uid],
+    ['__meta_kubernetes_pod_ip', pod.ip],
+    ['__meta_kubernetes_pod_ready', pod.ready],
+    ['__meta_kubernetes_pod_phase', pod.phase],
+    ['__meta_kubernetes_pod_node_name', pod.nodeName],
+    ['__meta_kubernetes_pod_host_ip', pod.hostIP],
+    ['__meta_kubernetes_pod_uid', pod.meta.uid],
   ]);
   addObjectMeta(ls, pod.meta, 'pod');
   const owner = pod.meta.controller;
   if (owner) {
-    if (owner.kind !== '') ls.set(`${P}pod_controller_kind`, owner.kind);
-    if (owner.name !== '') ls.set(`${P}pod_controller_name`, owner.name);
+    if (owner.kind !== '') ls.set('__meta_kubernetes_pod_controller_kind', owner.kind);
+    if (owner.name !== '') ls.set('__meta_kubernetes_pod_controller_name', owner.name);
     const key = objectKey(pod.meta.namespace, owner.name);
     if (owner.kind === 'ReplicaSet' && attach.deployment) {
       const rsOwner = look.replicaSet(key)?.meta.controller;
-      if (rsOwner?.kind === 'Deployment') ls.set(`${P}pod_deployment_name`, rsOwner.name);
+      if (rsOwner?.kind === 'Deployment') ls.set('__meta_kubernetes_pod_deployment_name', rsOwner.name);
     } else if (owner.kind === 'Job') {
-      if (attach.job) ls.set(`${P}pod_job_name`, owner.name);
+      if (attach.job) ls.set('__meta_kubernetes_pod_job_name', owner.name);
       if (attach.cronjob) {
         const jobOwner = look.job(key)?.meta.controller;
-        if (jobOwner?.kind === 'CronJob') ls.set(`${P}pod_cronjob_name`, jobOwner.name);
+        if (jobOwner?.kind === 'CronJob') ls.set('__meta_kubernetes_pod_cronjob_name', jobOwner.name);
       }
     }
   }
@@ -178,10 +193,10 @@ export function buildPod(pod: Pod, look: Lookups, attach: Attach): TargetGroup {
     const base = (address: string): LabelMap =>
       new Map([
         [ADDRESS, address],
-        [`${P}pod_container_name`, c.name],
-        [`${P}pod_container_id`, id],
-        [`${P}pod_container_image`, c.image],
-        [`${P}pod_container_init`, String(init)],
+        ['__meta_kubernetes_pod_container_name', c.name],
+        ['__meta_kubernetes_pod_container_id', id],
+        ['__meta_kubernetes_pod_container_image', c.image],
+        ['__meta_kubernetes_pod_container_init', String(init)],
       ]);
     if (c.ports.length === 0) {
       g.add(base(pod.ip));
@@ -189,9 +204,9 @@ export function buildPod(pod: Pod, look: Lookups, attach: Attach): TargetGroup {
     }
     for (const p of c.ports) {
       const t = base(joinHostPort(pod.ip, p.port));
-      t.set(`${P}pod_container_port_number`, String(p.port));
-      t.set(`${P}pod_container_port_name`, p.name);
-      t.set(`${P}pod_container_port_protocol`, p.protocol);
+      t.set('__meta_kubernetes_pod_container_port_number', String(p.port));
+      t.set('__meta_kubernetes_pod_container_port_name', p.name);
+      t.set('__meta_kubernetes_pod_container_port_protocol', p.protocol);
       g.add(t);
     }
   }
@@ -204,9 +219,9 @@ const NODE_ADDRESS_PRIORITY = ['InternalIP', 'InternalDNS', 'ExternalIP', 'Exter
 /** node.go buildNode; undefined when the node has no address (Prometheus sends nothing then). */
 export function buildNode(node: Node): TargetGroup | undefined {
   const g = new GroupBuilder(`node/${node.meta.name}`);
-  g.labels.set(`${P}node_provider_id`, node.providerID);
+  g.labels.set('__meta_kubernetes_node_provider_id', node.providerID);
   for (const [type, status] of node.conditions) {
-    g.labels.set(`${P}node_condition_${sanitizeLabelName(type.toLowerCase())}`, status.toLowerCase());
+    g.labels.set(intern(`${P}node_condition_${sanitizeLabelName(type.toLowerCase())}`), status.toLowerCase());
   }
   addObjectMeta(g.labels, node.meta, 'node');
   const byType = new Map<string, string>();
@@ -217,7 +232,7 @@ export function buildNode(node: Node): TargetGroup | undefined {
     [ADDRESS, joinHostPort(addr, node.kubeletPort)],
     ['instance', node.meta.name],
   ]);
-  for (const [type, a] of byType) t.set(sanitizeLabelName(`${P}node_address_${type}`), a);
+  for (const [type, a] of byType) t.set(intern(sanitizeLabelName(`${P}node_address_${type}`)), a);
   g.add(t);
   return g.build();
 }
@@ -237,15 +252,18 @@ export function buildService(svc: Service, look: Lookups, attach: Attach): Targe
   for (const p of svc.ports) {
     const t: LabelMap = new Map([
       [ADDRESS, joinHostPort(`${svc.meta.name}.${svc.meta.namespace}.svc`, p.port)],
-      [`${P}service_port_name`, p.name],
-      [`${P}service_port_number`, String(p.port)],
-      [`${P}service_port_protocol`, p.protocol],
-      [`${P}service_type`, svc.type],
+      ['__meta_kubernetes_service_port_name', p.name],
+      ['__meta_kubernetes_service_port_number', String(p.port)],
+      ['__meta_kubernetes_service_port_protocol', p.protocol],
+      ['__meta_kubernetes_service_type', svc.type],
     ]);
-    if (svc.type === 'ExternalName') t.set(`${P}service_external_name`, svc.externalName);
-    else t.set(`${P}service_cluster_ip`, svc.clusterIP);
+    if (svc.type === 'ExternalName') t.set('__meta_kubernetes_service_external_name', svc.externalName);
+    else t.set('__meta_kubernetes_service_cluster_ip', svc.clusterIP);
     if (svc.type === 'LoadBalancer') {
-      t.set(`${P}service_loadbalancer_ip`, svc.ingressIPs.length > 0 ? svc.ingressIPs.join(',') : svc.loadBalancerIP);
+      t.set(
+        '__meta_kubernetes_service_loadbalancer_ip',
+        svc.ingressIPs.length > 0 ? svc.ingressIPs.join(',') : svc.loadBalancerIP,
+      );
     }
     g.add(t);
   }
@@ -262,13 +280,13 @@ function containerPortLabels(t: LabelMap, pod: Pod, port: number, protocol: stri
   for (const { c, init } of allContainers(pod)) {
     const cp = c.ports.find((p) => p.port === port);
     if (!cp) continue;
-    t.set(`${P}pod_container_name`, c.name);
-    t.set(`${P}pod_container_image`, c.image);
-    t.set(`${P}pod_container_port_name`, cp.name);
-    t.set(`${P}pod_container_port_number`, String(port));
+    t.set('__meta_kubernetes_pod_container_name', c.name);
+    t.set('__meta_kubernetes_pod_container_image', c.image);
+    t.set('__meta_kubernetes_pod_container_port_name', cp.name);
+    t.set('__meta_kubernetes_pod_container_port_number', String(port));
     // endpoints.go takes the endpoint port's protocol, endpointslice.go the container port's.
-    t.set(`${P}pod_container_port_protocol`, protocol ?? cp.protocol);
-    t.set(`${P}pod_container_init`, String(init));
+    t.set('__meta_kubernetes_pod_container_port_protocol', protocol ?? cp.protocol);
+    t.set('__meta_kubernetes_pod_container_init', String(init));
     return;
   }
 }
@@ -282,12 +300,12 @@ function uncoveredPodPorts(g: GroupBuilder, seen: Map<string, SeenPod>, look: Lo
         if (ports.includes(cp.port)) continue;
         const t: LabelMap = new Map([
           [ADDRESS, joinHostPort(pod.ip, cp.port)],
-          [`${P}pod_container_name`, c.name],
-          [`${P}pod_container_image`, c.image],
-          [`${P}pod_container_port_name`, cp.name],
-          [`${P}pod_container_port_number`, String(cp.port)],
-          [`${P}pod_container_port_protocol`, cp.protocol],
-          [`${P}pod_container_init`, String(init)],
+          ['__meta_kubernetes_pod_container_name', c.name],
+          ['__meta_kubernetes_pod_container_image', c.image],
+          ['__meta_kubernetes_pod_container_port_name', cp.name],
+          ['__meta_kubernetes_pod_container_port_number', String(cp.port)],
+          ['__meta_kubernetes_pod_container_port_protocol', cp.protocol],
+          ['__meta_kubernetes_pod_container_init', String(init)],
         ]);
         g.add(merge(t, podLabels(pod, look, attach)));
       }
@@ -318,16 +336,16 @@ export function buildEndpoints(eps: Endpoints, look: Lookups, attach: Attach): T
       for (const [addr, ready] of addrs) {
         const t: LabelMap = new Map([
           [ADDRESS, joinHostPort(addr.ip, port.port)],
-          [`${P}endpoint_port_name`, port.name],
-          [`${P}endpoint_port_protocol`, port.protocol],
-          [`${P}endpoint_ready`, ready],
+          ['__meta_kubernetes_endpoint_port_name', port.name],
+          ['__meta_kubernetes_endpoint_port_protocol', port.protocol],
+          ['__meta_kubernetes_endpoint_ready', ready],
         ]);
         if (addr.targetRef) {
-          t.set(`${P}endpoint_address_target_kind`, addr.targetRef.kind);
-          t.set(`${P}endpoint_address_target_name`, addr.targetRef.name);
+          t.set('__meta_kubernetes_endpoint_address_target_kind', addr.targetRef.kind);
+          t.set('__meta_kubernetes_endpoint_address_target_name', addr.targetRef.name);
         }
-        if (addr.nodeName !== undefined) t.set(`${P}endpoint_node_name`, addr.nodeName);
-        if (addr.hostname !== '') t.set(`${P}endpoint_hostname`, addr.hostname);
+        if (addr.nodeName !== undefined) t.set('__meta_kubernetes_endpoint_node_name', addr.nodeName);
+        if (addr.hostname !== '') t.set('__meta_kubernetes_endpoint_hostname', addr.hostname);
         if (attach.node) {
           if (addr.nodeName !== undefined) addNodeMeta(t, addr.nodeName, look);
           else if (addr.targetRef?.kind === 'Node') addNodeMeta(t, addr.targetRef.name, look);
@@ -362,10 +380,10 @@ export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 
 function slicePortTarget(address: string, port: SlicePort): LabelMap {
   const t: LabelMap = new Map([[ADDRESS, port.port !== undefined ? joinHostPort(address, port.port) : address]]);
-  if (port.name !== undefined) t.set(`${P}endpointslice_port_name`, port.name);
-  if (port.protocol !== undefined) t.set(`${P}endpointslice_port_protocol`, port.protocol);
-  if (port.port !== undefined) t.set(`${P}endpointslice_port`, String(port.port));
-  if (port.appProtocol !== undefined) t.set(`${P}endpointslice_port_app_protocol`, port.appProtocol);
+  if (port.name !== undefined) t.set('__meta_kubernetes_endpointslice_port_name', port.name);
+  if (port.protocol !== undefined) t.set('__meta_kubernetes_endpointslice_port_protocol', port.protocol);
+  if (port.port !== undefined) t.set('__meta_kubernetes_endpointslice_port', String(port.port));
+  if (port.appProtocol !== undefined) t.set('__meta_kubernetes_endpointslice_port_app_protocol', port.appProtocol);
   return t;
 }
 
@@ -374,7 +392,7 @@ export function buildEndpointSlice(es: EndpointSlice, look: Lookups, attach: Att
   const ns = es.meta.namespace;
   const g = new GroupBuilder(`endpointslice/${ns}/${es.meta.name}`);
   g.labels.set(NAMESPACE, ns);
-  g.labels.set(`${P}endpointslice_address_type`, es.addressType);
+  g.labels.set('__meta_kubernetes_endpointslice_address_type', es.addressType);
   addObjectMeta(g.labels, es.meta, 'endpointslice');
   const svcName = es.meta.labels.get(SERVICE_NAME_LABEL);
   const svc = svcName === undefined ? undefined : look.service(objectKey(ns, svcName));
@@ -386,21 +404,23 @@ export function buildEndpointSlice(es: EndpointSlice, look: Lookups, attach: Att
     for (const port of es.ports) {
       for (const address of ep.addresses) {
         const t = slicePortTarget(address, port);
-        if (ep.ready !== undefined) t.set(`${P}endpointslice_endpoint_conditions_ready`, String(ep.ready));
-        if (ep.serving !== undefined) t.set(`${P}endpointslice_endpoint_conditions_serving`, String(ep.serving));
+        if (ep.ready !== undefined)
+          t.set('__meta_kubernetes_endpointslice_endpoint_conditions_ready', String(ep.ready));
+        if (ep.serving !== undefined)
+          t.set('__meta_kubernetes_endpointslice_endpoint_conditions_serving', String(ep.serving));
         if (ep.terminating !== undefined)
-          t.set(`${P}endpointslice_endpoint_conditions_terminating`, String(ep.terminating));
-        if (ep.hostname !== undefined) t.set(`${P}endpointslice_endpoint_hostname`, ep.hostname);
+          t.set('__meta_kubernetes_endpointslice_endpoint_conditions_terminating', String(ep.terminating));
+        if (ep.hostname !== undefined) t.set('__meta_kubernetes_endpointslice_endpoint_hostname', ep.hostname);
         if (ep.targetRef) {
-          t.set(`${P}endpointslice_address_target_kind`, ep.targetRef.kind);
-          t.set(`${P}endpointslice_address_target_name`, ep.targetRef.name);
+          t.set('__meta_kubernetes_endpointslice_address_target_kind', ep.targetRef.kind);
+          t.set('__meta_kubernetes_endpointslice_address_target_name', ep.targetRef.name);
         }
-        if (ep.nodeName !== undefined) t.set(`${P}endpointslice_endpoint_node_name`, ep.nodeName);
-        if (ep.zone !== undefined) t.set(`${P}endpointslice_endpoint_zone`, ep.zone);
+        if (ep.nodeName !== undefined) t.set('__meta_kubernetes_endpointslice_endpoint_node_name', ep.nodeName);
+        if (ep.zone !== undefined) t.set('__meta_kubernetes_endpointslice_endpoint_zone', ep.zone);
         for (const [k, v] of ep.topology) {
           const n = sanitizeLabelName(k);
-          t.set(`${P}endpointslice_endpoint_topology_${n}`, v);
-          t.set(`${P}endpointslice_endpoint_topology_present_${n}`, 'true');
+          t.set(intern(`${P}endpointslice_endpoint_topology_${n}`), v);
+          t.set(intern(`${P}endpointslice_endpoint_topology_present_${n}`), 'true');
         }
         if (attach.node) addNodeMeta(t, ep.targetRef?.kind === 'Node' ? ep.targetRef.name : ep.nodeName, look);
         const pod = resolvePod(ep.targetRef, look);
@@ -437,7 +457,7 @@ export function buildIngress(ing: Ingress, look: Lookups, attach: Attach): Targe
   const ns = ing.meta.namespace;
   const g = new GroupBuilder(`ingress/${ns}/${ing.meta.name}`);
   g.labels.set(NAMESPACE, ns);
-  if (ing.className !== undefined) g.labels.set(`${P}ingress_class_name`, ing.className);
+  if (ing.className !== undefined) g.labels.set('__meta_kubernetes_ingress_class_name', ing.className);
   addObjectMeta(g.labels, ing.meta, 'ingress');
   addNamespaceMeta(g.labels, ns, look, attach);
   for (const rule of ing.rules) {
@@ -447,9 +467,9 @@ export function buildIngress(ing: Ingress, look: Lookups, attach: Attach): Targe
       g.add(
         new Map([
           [ADDRESS, rule.host],
-          [`${P}ingress_scheme`, scheme],
-          [`${P}ingress_host`, rule.host],
-          [`${P}ingress_path`, path],
+          ['__meta_kubernetes_ingress_scheme', scheme],
+          ['__meta_kubernetes_ingress_host', rule.host],
+          ['__meta_kubernetes_ingress_path', path],
         ]),
       );
     }
