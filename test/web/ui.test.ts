@@ -234,6 +234,21 @@ if ('reason' in loaded) {
     t.deepEqual(errors, []);
   });
 
+  test.serial('service discovery page: a target another scrape shard owns shows why it is dropped', async (t) => {
+    const reason = 'scrape shard 1 of 3 owns it: hashmod(__address__, 3) = 1, this agent is shard 0';
+    const sharded = await startServer(
+      fakeAgent({
+        droppedTargets: () => [{ pool: 'node', discovered: { __address__: '10.0.0.5:9100', job: 'node' }, reason }],
+      }).deps,
+    );
+    t.teardown(() => sharded.close());
+    const { page, errors } = await open(t, '/service-discovery', sharded.base);
+    const row = await page.locator('tbody tr', { hasText: '10.0.0.5:9100' }).innerText();
+    t.regex(row, /dropped/i);
+    t.true(row.includes(reason), row);
+    t.deepEqual(errors, []);
+  });
+
   test.serial(
     'remote write page: per endpoint health, lag, pending, backlog, counters and a throughput sparkline',
     async (t) => {

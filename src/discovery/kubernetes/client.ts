@@ -74,10 +74,18 @@ export class KubeClient {
     this.auth = new AuthSource(endpoint.http, 5000, { userAgent: o.userAgent, timeoutMs: 30_000 });
   }
 
-  /** One page of a LIST. */
+  /** One page of a LIST; `timeoutMs` bounds the whole exchange, body included. */
   async list(path: string, query: URLSearchParams, signal: AbortSignal, timeoutMs: number): Promise<ListPage> {
-    const res = await this.request(path, query, signal, timeoutMs);
-    const body = await readAll(res, MAX_LIST_BYTES, signal);
+    const deadline = AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);
+    let body: string;
+    try {
+      const res = await this.request(path, query, deadline, timeoutMs);
+      body = await readAll(res, MAX_LIST_BYTES, deadline);
+    } catch (err) {
+      if (deadline.aborted && !signal.aborted)
+        throw new DiscoveryError(`list ${path}: no complete answer within ${timeoutMs} ms`, { cause: err });
+      throw err;
+    }
     let doc: unknown;
     try {
       doc = JSON.parse(body);
@@ -195,6 +203,7 @@ export class KubeClient {
     signal: AbortSignal,
     timeoutMs: number,
   ): Promise<http.IncomingMessage> {
+    if (signal.aborted) throw new DiscoveryError(`GET ${path}: aborted`);
     const url = new URL(this.base.pathname.replace(/\/$/, '') + path, this.base);
     url.search = query.toString();
     const authorization = await this.auth.header();
@@ -279,6 +288,7 @@ function readAll(res: http.IncomingMessage, max: number, signal: AbortSignal): P
       res.destroy();
       reject(new DiscoveryError('aborted'));
     };
+    if (signal.aborted) return onAbort();
     signal.addEventListener('abort', onAbort, { once: true });
     res.on('data', (c: Buffer) => {
       n += c.length;

@@ -111,7 +111,7 @@ function str(v: unknown): string {
  * or basic credentials. Relative paths are resolved against the file's directory, as kubectl does.
  * exec plugins and auth providers need programs or cloud SDKs Outpost does not run; they are refused.
  */
-function fromKubeconfig(file: string): ApiEndpoint {
+export function fromKubeconfig(file: string): ApiEndpoint {
   let doc: Json;
   try {
     doc = obj(parseYaml(fs.readFileSync(file, 'utf8')));

@@ -3,8 +3,12 @@
  * the defaults, and the selector grammar checks.
  */
 import test from 'ava';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { checkConfigFiles } from '../../../src/cli/check-config.ts';
 import { checkFieldSelector, checkLabelSelector, expandEnv } from '../../../src/config/kubernetes.ts';
 import { ConfigError, parseConfig } from '../../../src/config/load.ts';
+import { tmpDir } from '../../helpers/procs.ts';
 
 const sd = (body: string): string => `scrape_configs:\n  - job_name: k\n    kubernetes_sd_configs:\n      - ${body}\n`;
 
@@ -116,4 +120,45 @@ test('selector grammars', (t) => {
     t.is(checkFieldSelector(ok), '', ok);
   }
   for (const bad of ['spec.nodeName', 'a=b=c', 'a=\\x']) t.not(checkFieldSelector(bad), '', bad);
+});
+
+test('check config reads kubeconfig_file as the agent would, and checks the files it names', async (t) => {
+  const dir = await tmpDir();
+  t.teardown(() => fs.rm(dir, { recursive: true, force: true }));
+  const kc = (user: string): string =>
+    [
+      'current-context: c',
+      'contexts: [{name: c, context: {cluster: k, user: u}}]',
+      'clusters: [{name: k, cluster: {server: "https://127.0.0.1:6443", certificate-authority: missing-ca.crt}}]',
+      `users: [{name: u, user: ${user}}]`,
+      '',
+    ].join('\n');
+  await fs.writeFile(path.join(dir, 'kc-file'), kc('{tokenFile: token}'));
+  await fs.writeFile(path.join(dir, 'kc-exec'), kc('{exec: {command: aws}}'));
+  const check = async (kubeconfig: string): Promise<string[]> => {
+    const cfg = path.join(dir, `${kubeconfig}.yml`);
+    await fs.writeFile(cfg, sd(`role: pod\n        kubeconfig_file: ${kubeconfig}`));
+    const out: string[] = [];
+    t.is(await checkConfigFiles([cfg], (l) => out.push(l)), 1);
+    return out;
+  };
+  const missing = await check('kc-file');
+  t.true(
+    missing.some((l) => l.includes('kubeconfig_file: tls_config.ca_file') && l.includes('missing-ca.crt')),
+    missing.join('\n'),
+  );
+  t.true(
+    missing.some((l) => l.includes('authorization.credentials_file') && l.includes('token')),
+    missing.join('\n'),
+  );
+  const exec = await check('kc-exec');
+  t.true(
+    exec.some((l) => l.includes('exec plugin or auth provider')),
+    exec.join('\n'),
+  );
+  const absent = await check('kc-none');
+  t.true(
+    absent.some((l) => l.includes('kc-none') && l.includes('no such file')),
+    absent.join('\n'),
+  );
 });
