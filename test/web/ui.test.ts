@@ -243,7 +243,8 @@ if ('reason' in loaded) {
     );
     t.teardown(() => sharded.close());
     const { page, errors } = await open(t, '/service-discovery', sharded.base);
-    const row = await page.locator('tbody tr', { hasText: '10.0.0.5:9100' }).innerText();
+    const row = await page.locator('tbody tr').first().innerText();
+    t.regex(row, /10\.0\.0\.5:9100/);
     t.regex(row, /dropped/i);
     t.true(row.includes(reason), row);
     t.deepEqual(errors, []);
