@@ -243,6 +243,8 @@ if ('reason' in loaded) {
     );
     t.teardown(() => sharded.close());
     const { page, errors } = await open(t, '/service-discovery', sharded.base);
+    await page.locator('#sd-show').selectOption('dropped');
+    t.is(await page.locator('tbody tr').count(), 1);
     const row = await page.locator('tbody tr').first().innerText();
     t.regex(row, /10\.0\.0\.5:9100/);
     t.regex(row, /dropped/i);
