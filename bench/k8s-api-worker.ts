@@ -19,12 +19,12 @@ function realisticPod(i: number, round: number): KubeObject {
     'pod-template-hash': '7d9f8c6b5',
     team: `team-${i % 20}`,
   };
-  const container = (n: string, port: number) => ({
+  const container = (n: string, port: number, metricsPort: number) => ({
     name: n,
     image: `registry.example.com/${n}:1.${round}.0`,
     ports: [
       { name: 'http', containerPort: port, protocol: 'TCP' },
-      { name: 'metrics', containerPort: 9100, protocol: 'TCP' },
+      { name: 'metrics', containerPort: metricsPort, protocol: 'TCP' },
     ],
     env: Array.from({ length: 15 }, (_, k) => ({ name: `SETTING_${k}`, value: `value-${k}-${'x'.repeat(20)}` })),
     resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } },
@@ -38,7 +38,7 @@ function realisticPod(i: number, round: number): KubeObject {
   const spec = {
     nodeName: `node-${i % 100}`,
     serviceAccountName: 'default',
-    containers: [container('app', 8080), container('sidecar', 8081)],
+    containers: [container('app', 8080, 9100), container('sidecar', 8081, 9101)],
     volumes: [
       { name: 'config', configMap: { name: 'app-config' } },
       { name: 'kube-api-access', projected: { sources: [] } },
