@@ -11,7 +11,7 @@ import type https from 'node:https';
 import { AuthSource } from '../../net/auth.ts';
 import { Dispatcher, ProxySelector } from '../../net/proxy.ts';
 import { tlsOptions } from '../../net/tls.ts';
-import { errorMessage } from '../../util/errors.ts';
+import { errorMessage, OutpostError } from '../../util/errors.ts';
 import { lazyHttps } from '../../util/lazy-builtin.ts';
 import { DiscoveryError } from '../discoverer.ts';
 import type { ApiEndpoint } from './credentials.ts';
@@ -20,11 +20,11 @@ const MAX_LIST_BYTES = 256 << 20;
 const MAX_EVENT_BYTES = 16 << 20;
 
 /** A non-2xx answer (or an ERROR watch event), with the apiserver's Status code and reason. */
-export class KubeApiError extends DiscoveryError {
+export class KubeApiError extends OutpostError {
   readonly status: number;
   readonly reason: string;
   constructor(message: string, status: number, reason: string) {
-    super(message);
+    super('OUTPOST_KUBE_API', message);
     this.status = status;
     this.reason = reason;
   }

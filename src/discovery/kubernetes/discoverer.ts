@@ -143,6 +143,8 @@ export class KubernetesDiscoverer implements Discoverer {
   private readonly stores = new Map<Kind, KindStore<Projection>>();
   private readonly groups = new Map<string, TargetGroup>();
   private readonly dirty = new Set<string>();
+  /** Keys of changed objects of the other kinds, by kind, until the next flush. */
+  private readonly related = new Map<Kind, Set<string>>();
   private readonly unsynced = new Set<Reflector<Projection>>();
   private timer: TimerHandle | null = null;
   private ready = false;
@@ -231,9 +233,15 @@ export class KubernetesDiscoverer implements Discoverer {
   private changed(kind: Kind, ck: ChangeKind, key: string): void {
     if (kind !== 'namespace' && kind !== 'replicaset' && kind !== 'job')
       this.o.metrics.kubernetesEvents.inc({ role: kind, event: ck });
+    // Before the first flush everything is built anyway.
+    if (!this.ready) return;
     if (kind === this.role) this.dirty.add(key);
-    else this.markDependents(kind, key);
-    if (this.ready && this.dirty.size > 0 && !this.timer) {
+    else {
+      let keys = this.related.get(kind);
+      if (!keys) this.related.set(kind, (keys = new Set()));
+      keys.add(key);
+    }
+    if (!this.timer) {
       this.timer = this.o.clock.setTimeout(() => {
         this.timer = null;
         this.flush();
@@ -241,19 +249,24 @@ export class KubernetesDiscoverer implements Discoverer {
     }
   }
 
-  /** Marks the primary objects whose groups use the changed object of another kind. */
-  private markDependents(kind: Kind, key: string): void {
-    const slash = key.indexOf('/');
-    const ns = slash < 0 ? '' : key.slice(0, slash);
-    const name = slash < 0 ? key : key.slice(slash + 1);
+  /**
+   * Marks the primary objects whose groups use a changed object of another kind: one pass over the
+   * primary objects per flush, however many related objects changed (a relist of 10,000 pods costs
+   * one pass, not 10,000).
+   */
+  private markDependents(): void {
+    if (this.related.size === 0) return;
+    const changed = new Related(this.related);
     for (const [pk, p] of this.primary().entries()) {
-      if (this.dirty.has(pk)) continue;
-      if (usesObject(this.role, p, kind, ns, name)) this.dirty.add(pk);
+      if (!this.dirty.has(pk) && usesChanged(this.role, p, changed)) this.dirty.add(pk);
     }
+    this.related.clear();
   }
 
   private flush(): void {
     if (!this.ready) return;
+    this.markDependents();
+    if (this.dirty.size === 0) return;
     const look = this.lookups();
     const attach = this.o.config.attachMetadata;
     const primary = this.primary();
@@ -305,31 +318,46 @@ function build(
   }
 }
 
-/** Whether the group of primary object `p` (of `role`) reads the object `kind` ns/name. */
-function usesObject(role: KubernetesRole, p: Projection, kind: Kind, ns: string, name: string): boolean {
-  const m = p.meta;
-  switch (kind) {
-    case 'namespace':
-      return m.namespace === name;
-    case 'replicaset':
-    case 'job':
-      // A pod's deployment or cronjob name comes from its owner; endpoints show pod labels too.
-      if (m.namespace !== ns) return false;
-      if (role === 'pod') return m.controller?.name === name;
-      return true;
-    case 'service':
-      if (m.namespace !== ns) return false;
-      if (role === 'endpoints') return m.name === name;
-      return m.labels.get(SERVICE_NAME_LABEL) === name;
-    case 'pod':
-      return refs(role, p).some((r) => r.kind === 'Pod' && r.namespace === ns && r.name === name);
-    case 'node': {
-      if (role === 'pod') return (p as Pod).nodeName === name;
-      return refs(role, p).some((r) => (r.kind === 'Node' && r.name === name) || r.nodeName === name);
+/** What changed among the related objects since the last flush. */
+class Related {
+  private readonly byKind: ReadonlyMap<Kind, ReadonlySet<string>>;
+  /** Namespaces in which a ReplicaSet or Job changed. */
+  readonly ownerNamespaces = new Set<string>();
+
+  constructor(byKind: ReadonlyMap<Kind, ReadonlySet<string>>) {
+    this.byKind = byKind;
+    for (const kind of ['replicaset', 'job'] as const) {
+      for (const key of byKind.get(kind) ?? []) this.ownerNamespaces.add(key.slice(0, key.indexOf('/')));
     }
-    default:
-      return false;
   }
+
+  has(kind: Kind, ns: string, name: string): boolean {
+    return this.byKind.get(kind)?.has(ns === '' ? name : `${ns}/${name}`) ?? false;
+  }
+}
+
+/** Whether the group of primary object `p` (of `role`) reads a related object that changed. */
+function usesChanged(role: KubernetesRole, p: Projection, changed: Related): boolean {
+  const m = p.meta;
+  if (changed.has('namespace', '', m.namespace)) return true;
+  if (role === 'pod') {
+    const owner = m.controller?.name;
+    return (
+      changed.has('node', '', (p as Pod).nodeName) ||
+      (owner !== undefined && (changed.has('replicaset', m.namespace, owner) || changed.has('job', m.namespace, owner)))
+    );
+  }
+  if (role !== 'endpoints' && role !== 'endpointslice') return false;
+  const svc = role === 'endpoints' ? m.name : m.labels.get(SERVICE_NAME_LABEL);
+  if (svc !== undefined && changed.has('service', m.namespace, svc)) return true;
+  // The deployment or cronjob name of a pod behind an endpoint comes from its owners.
+  if (changed.ownerNamespaces.has(m.namespace)) return true;
+  for (const r of refs(role, p)) {
+    if (r.kind === 'Pod' && changed.has('pod', r.namespace, r.name)) return true;
+    if (r.kind === 'Node' && changed.has('node', '', r.name)) return true;
+    if (r.nodeName !== undefined && changed.has('node', '', r.nodeName)) return true;
+  }
+  return false;
 }
 
 interface Ref {
