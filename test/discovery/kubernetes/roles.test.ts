@@ -309,3 +309,60 @@ test('attach_metadata node and namespace: node and namespace labels on pod group
   );
   t.deepEqual(a.calls('nodes', false)[0]?.query.get('labelSelector'), 'pool=web');
 });
+
+test('attach_metadata deployment, job and cronjob: pod.go podLabels names the owners of the pod', async (t) => {
+  const a = await api(t);
+  const owned = (kind: string, name: string, ns: string, owner: { kind: string; name: string }): KubeObject => ({
+    kind,
+    metadata: { name, namespace: ns, ownerReferences: [{ ...owner, controller: true, uid: 'u', apiVersion: 'v1' }] },
+  });
+  a.upsert('replicasets', owned('ReplicaSet', 'web-7d9f', 'default', { kind: 'Deployment', name: 'web' }));
+  a.upsert('jobs', owned('Job', 'backup-2912', 'default', { kind: 'CronJob', name: 'backup' }));
+  a.upsert(
+    'pods',
+    pod('default', 'web-7d9f-x', { ports: [{ containerPort: 80 }], owner: { kind: 'ReplicaSet', name: 'web-7d9f' } }),
+  );
+  a.upsert(
+    'pods',
+    pod('default', 'backup-2912-y', {
+      ip: '10.0.0.2',
+      ports: [{ containerPort: 80 }],
+      owner: { kind: 'Job', name: 'backup-2912' },
+    }),
+  );
+  const { d } = discoverer(
+    `      - role: pod\n        api_server: ${a.url}\n        attach_metadata: {deployment: true, job: true, cronjob: true}\n`,
+  );
+  const run = new Run(d);
+  t.teardown(() => run.stop());
+  const groups = plainGroups(await run.emitted(1));
+  const owners = (g: (typeof groups)[number] | undefined): Record<string, string> =>
+    Object.fromEntries(
+      Object.entries(g?.labels ?? {}).filter(([k]) => /_(deployment|job|cronjob|controller)_/.test(k)),
+    );
+  t.deepEqual(owners(groups[0]), {
+    __meta_kubernetes_pod_controller_kind: 'Job',
+    __meta_kubernetes_pod_controller_name: 'backup-2912',
+    __meta_kubernetes_pod_cronjob_name: 'backup',
+    __meta_kubernetes_pod_job_name: 'backup-2912',
+  });
+  t.deepEqual(owners(groups[1]), {
+    __meta_kubernetes_pod_controller_kind: 'ReplicaSet',
+    __meta_kubernetes_pod_controller_name: 'web-7d9f',
+    __meta_kubernetes_pod_deployment_name: 'web',
+  });
+  t.deepEqual(
+    ['replicasets', 'jobs'].map((r) => a.calls(r, false)[0]?.namespace),
+    ['', ''],
+    'listed across namespaces, as the pods are',
+  );
+  // The ReplicaSet's owner changes (adopted by another Deployment): the pod's group follows.
+  a.upsert('replicasets', owned('ReplicaSet', 'web-7d9f', 'default', { kind: 'Deployment', name: 'web-v2' }));
+  await waitFor(
+    () =>
+      plainGroups(run.last).find((g) => g.source === 'pod/default/web-7d9f-x')?.labels
+        .__meta_kubernetes_pod_deployment_name === 'web-v2',
+    'the new deployment name',
+  );
+  t.pass();
+});
