@@ -26,6 +26,7 @@ import type { SdMetrics } from '../metrics.ts';
 import { KubeClient } from './client.ts';
 import { resolveEndpoint, type InClusterSource } from './credentials.ts';
 import {
+  pairValue,
   toEndpointSlice,
   toEndpoints,
   toIngress,
@@ -348,7 +349,7 @@ function usesChanged(role: KubernetesRole, p: Projection, changed: Related): boo
     );
   }
   if (role !== 'endpoints' && role !== 'endpointslice') return false;
-  const svc = role === 'endpoints' ? m.name : m.labels.get(SERVICE_NAME_LABEL);
+  const svc = role === 'endpoints' ? m.name : pairValue(m.labels, SERVICE_NAME_LABEL);
   if (svc !== undefined && changed.has('service', m.namespace, svc)) return true;
   // The deployment or cronjob name of a pod behind an endpoint comes from its owners.
   if (changed.ownerNamespaces.has(m.namespace)) return true;

@@ -12,13 +12,22 @@ interface OwnerRef {
   readonly name: string;
 }
 
+/** Name/value pairs, flattened: [name0, value0, name1, value1, ...] (a Map per object costs far more). */
+export type Pairs = readonly string[];
+
+/** The value of `key` in `p`, or undefined. */
+export function pairValue(p: Pairs, key: string): string | undefined {
+  for (let i = 0; i < p.length; i += 2) if (p[i] === key) return p[i + 1];
+  return undefined;
+}
+
 export interface ObjectMeta {
   readonly name: string;
   /** '' for cluster-scoped objects. */
   readonly namespace: string;
   readonly uid: string;
-  readonly labels: ReadonlyMap<string, string>;
-  readonly annotations: ReadonlyMap<string, string>;
+  readonly labels: Pairs;
+  readonly annotations: Pairs;
   /** The owner reference with `controller: true`, as GetControllerOf finds it. */
   readonly controller: OwnerRef | undefined;
 }
@@ -32,6 +41,8 @@ interface ContainerPort {
 export interface Container {
   readonly name: string;
   readonly image: string;
+  /** From status.containerStatuses (or initContainerStatuses); '' until the container exists. */
+  readonly id: string;
   readonly ports: readonly ContainerPort[];
 }
 
@@ -45,9 +56,6 @@ export interface Pod {
   readonly nodeName: string;
   readonly containers: readonly Container[];
   readonly initContainers: readonly Container[];
-  /** Container name → container ID, from status.containerStatuses. */
-  readonly containerIDs: ReadonlyMap<string, string>;
-  readonly initContainerIDs: ReadonlyMap<string, string>;
 }
 
 export interface Node {
@@ -118,7 +126,7 @@ interface SliceEndpoint {
   readonly nodeName: string | undefined;
   readonly zone: string | undefined;
   readonly targetRef: ObjectRef | undefined;
-  readonly topology: ReadonlyMap<string, string>;
+  readonly topology: Pairs;
 }
 
 export interface EndpointSlice {
@@ -178,10 +186,10 @@ function optNum(v: unknown): number | undefined {
   return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
 }
 
-function stringMap(v: unknown): ReadonlyMap<string, string> {
-  const m = new Map<string, string>();
-  for (const [k, x] of Object.entries(obj(v))) if (typeof x === 'string') m.set(k, x);
-  return m;
+function stringPairs(v: unknown): Pairs {
+  const out: string[] = [];
+  for (const [k, x] of Object.entries(obj(v))) if (typeof x === 'string') out.push(k, x);
+  return out;
 }
 
 /** `metadata.name`, `metadata.namespace` and `metadata.resourceVersion` of a raw object. */
@@ -206,8 +214,8 @@ function meta(raw: Json): ObjectMeta | undefined {
     name,
     namespace: str(m.namespace),
     uid: str(m.uid),
-    labels: stringMap(m.labels),
-    annotations: stringMap(m.annotations),
+    labels: stringPairs(m.labels),
+    annotations: stringPairs(m.annotations),
     controller,
   };
 }
@@ -218,12 +226,15 @@ function ref(v: unknown): ObjectRef | undefined {
   return { kind: str(o.kind), name: str(o.name), namespace: str(o.namespace) };
 }
 
-function containers(v: unknown): Container[] {
+function containers(v: unknown, statuses: unknown): Container[] {
+  const ids = new Map<string, string>();
+  for (const st of list(statuses)) ids.set(str(obj(st).name), str(obj(st).containerID));
   return list(v).map((c) => {
     const o = obj(c);
     return {
       name: str(o.name),
       image: str(o.image),
+      id: ids.get(str(o.name)) ?? '',
       ports: list(o.ports).map((p) => {
         const q = obj(p);
         // The API defaults protocol to TCP; a missing one is printed as Go's empty string.
@@ -231,15 +242,6 @@ function containers(v: unknown): Container[] {
       }),
     };
   });
-}
-
-function containerIDs(v: unknown): Map<string, string> {
-  const m = new Map<string, string>();
-  for (const s of list(v)) {
-    const o = obj(s);
-    m.set(str(o.name), str(o.containerID));
-  }
-  return m;
 }
 
 export function toPod(raw: unknown): Pod | undefined {
@@ -263,10 +265,8 @@ export function toPod(raw: unknown): Pod | undefined {
     phase: str(status.phase),
     ready,
     nodeName: str(spec.nodeName),
-    containers: containers(spec.containers),
-    initContainers: containers(spec.initContainers),
-    containerIDs: containerIDs(status.containerStatuses),
-    initContainerIDs: containerIDs(status.initContainerStatuses),
+    containers: containers(spec.containers, status.containerStatuses),
+    initContainers: containers(spec.initContainers, status.initContainerStatuses),
   };
 }
 
@@ -363,7 +363,7 @@ export function toEndpointSlice(raw: unknown): EndpointSlice | undefined {
         nodeName: optStr(eo.nodeName),
         zone: optStr(eo.zone),
         targetRef: ref(eo.targetRef),
-        topology: stringMap(eo.deprecatedTopology),
+        topology: stringPairs(eo.deprecatedTopology),
       };
     }),
   };

@@ -8,6 +8,7 @@ import type { KubernetesSdConfig, TargetGroup } from '../../config/types.ts';
 import { compareStrings, type Labels } from '../../util/labels.ts';
 import {
   objectKey,
+  pairValue,
   type Container,
   type Endpoints,
   type EndpointSlice,
@@ -102,13 +103,15 @@ class GroupBuilder {
  * `_annotationpresent_*`.
  */
 function addLabelsAndAnnotations(ls: LabelMap, meta: ObjectMeta, resource: string): void {
-  for (const [k, v] of meta.labels) {
-    const n = sanitizeLabelName(k);
+  for (let i = 0; i < meta.labels.length; i += 2) {
+    const n = sanitizeLabelName(meta.labels[i] as string);
+    const v = meta.labels[i + 1] as string;
     ls.set(intern(`${P}${resource}_label_${n}`), v);
     ls.set(intern(`${P}${resource}_labelpresent_${n}`), 'true');
   }
-  for (const [k, v] of meta.annotations) {
-    const n = sanitizeLabelName(k);
+  for (let i = 0; i < meta.annotations.length; i += 2) {
+    const n = sanitizeLabelName(meta.annotations[i] as string);
+    const v = meta.annotations[i + 1] as string;
     ls.set(intern(`${P}${resource}_annotation_${n}`), v);
     ls.set(intern(`${P}${resource}_annotationpresent_${n}`), 'true');
   }
@@ -189,12 +192,11 @@ export function buildPod(pod: Pod, look: Lookups, attach: Attach): TargetGroup {
   if (attach.node) addNodeMeta(g.labels, pod.nodeName, look);
   addNamespaceMeta(g.labels, pod.meta.namespace, look, attach);
   for (const { c, init } of allContainers(pod)) {
-    const id = (init ? pod.initContainerIDs : pod.containerIDs).get(c.name) ?? '';
     const base = (address: string): LabelMap =>
       new Map([
         [ADDRESS, address],
         ['__meta_kubernetes_pod_container_name', c.name],
-        ['__meta_kubernetes_pod_container_id', id],
+        ['__meta_kubernetes_pod_container_id', c.id],
         ['__meta_kubernetes_pod_container_image', c.image],
         ['__meta_kubernetes_pod_container_init', String(init)],
       ]);
@@ -394,7 +396,7 @@ export function buildEndpointSlice(es: EndpointSlice, look: Lookups, attach: Att
   g.labels.set(NAMESPACE, ns);
   g.labels.set('__meta_kubernetes_endpointslice_address_type', es.addressType);
   addObjectMeta(g.labels, es.meta, 'endpointslice');
-  const svcName = es.meta.labels.get(SERVICE_NAME_LABEL);
+  const svcName = pairValue(es.meta.labels, SERVICE_NAME_LABEL);
   const svc = svcName === undefined ? undefined : look.service(objectKey(ns, svcName));
   if (svc) merge(g.labels, serviceLabels(svc));
   addNamespaceMeta(g.labels, ns, look, attach);
@@ -417,8 +419,9 @@ export function buildEndpointSlice(es: EndpointSlice, look: Lookups, attach: Att
         }
         if (ep.nodeName !== undefined) t.set('__meta_kubernetes_endpointslice_endpoint_node_name', ep.nodeName);
         if (ep.zone !== undefined) t.set('__meta_kubernetes_endpointslice_endpoint_zone', ep.zone);
-        for (const [k, v] of ep.topology) {
-          const n = sanitizeLabelName(k);
+        for (let i = 0; i < ep.topology.length; i += 2) {
+          const n = sanitizeLabelName(ep.topology[i] as string);
+          const v = ep.topology[i + 1] as string;
           t.set(intern(`${P}endpointslice_endpoint_topology_${n}`), v);
           t.set(intern(`${P}endpointslice_endpoint_topology_present_${n}`), 'true');
         }
