@@ -86,7 +86,10 @@ export class Agent {
       },
       clock,
     );
-    this.scrape = new ScrapeManager(this.storage, clock, log.child('scrape'), this.registry, USER_AGENT);
+    this.scrape = new ScrapeManager(this.storage, clock, log.child('scrape'), this.registry, USER_AGENT, process.env, {
+      index: flags.scrapeShardIndex,
+      count: flags.scrapeShards,
+    });
     // Discovery wiring: discovered groups replace that provider's groups in the job's scrape pool.
     this.discovery = new DiscoveryManager({
       log: log.child('discovery'),
@@ -160,7 +163,7 @@ export class Agent {
       droppedTargets: () =>
         this.scrape
           .droppedTargets()
-          .map((d) => ({ pool: d.pool, discovered: Object.fromEntries(pairs(d.discovered)) })),
+          .map((d) => ({ pool: d.pool, discovered: Object.fromEntries(pairs(d.discovered)), reason: d.reason })),
       scrapePools: () =>
         this.config.scrapeConfigs.map((c) => ({
           name: c.jobName,

@@ -53,6 +53,20 @@ async function checkReferencedFiles(cfg: Config): Promise<FileProblems> {
     await checkClientFiles(sc, where, errors);
     for (const [i, h] of sc.httpSdConfigs.entries())
       await checkClientFiles(h, `${where} http_sd_configs[${i}]`, errors);
+    for (const [i, k] of sc.kubernetesSdConfigs.entries()) {
+      const at = `${where} kubernetes_sd_configs[${i}]`;
+      await checkClientFiles(k, at, errors);
+      // The kubeconfig is read as the agent would read it (current context, supported credentials);
+      // in-cluster credentials exist only in a pod and are not checked here.
+      if (k.kubeconfigFile !== undefined) {
+        try {
+          const { fromKubeconfig } = await import('../discovery/kubernetes/credentials.ts');
+          await checkClientFiles(fromKubeconfig(k.kubeconfigFile).http, `${at} kubeconfig_file`, errors);
+        } catch (err) {
+          errors.push(`${at}: ${errorMessage(err)}`);
+        }
+      }
+    }
     for (const sd of sc.fileSdConfigs) {
       for (const pattern of sd.files) {
         let matches: string[];

@@ -332,4 +332,21 @@ export const FLAG_TABLE: Readonly<Record<string, FlagSpec>> = {
     'When the WAL is fsynced: on segment rotation (like Prometheus), after every commit, or never.',
     { choices: ['rotate', 'always', 'never'] },
   ),
+  'scrape.shards': own(
+    'string',
+    '',
+    "Split every job's targets between this many agents: each keeps the targets whose hashmod of " +
+      '__address__ (after relabeling) is its shard index, as Prometheus Operator shards do. ' +
+      'Default $OUTPOST_SCRAPE_SHARDS, else 1.',
+  ),
+  'scrape.shard-index': own(
+    'string',
+    '',
+    "This agent's shard, 0 to shards-1. Default $OUTPOST_SCRAPE_SHARD_INDEX, else 0.",
+  ),
+  'scrape.shard-index-from-hostname': own(
+    'boolean',
+    'false',
+    "Take the shard index from the host name's trailing -<n> (a StatefulSet pod's ordinal, e.g. outpost-2).",
+  ),
 };

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import yargs, { type Options } from 'yargs';
 import { formatDuration, parseDuration } from '../config/duration.ts';
 import { formatByteSize, parseByteSize } from '../config/units.ts';
@@ -62,6 +63,10 @@ export interface Flags {
   readonly walFsync: 'rotate' | 'always' | 'never';
   /** Things 3.x would log about these flags, to be logged once the logger exists. */
   readonly warnings: readonly FlagWarning[];
+  /** `--scrape.shards` (or OUTPOST_SCRAPE_SHARDS): how many agents split the targets; 1 = no sharding. */
+  readonly scrapeShards: number;
+  /** This agent's shard, 0-based: `--scrape.shard-index`, the host name's ordinal, or OUTPOST_SCRAPE_SHARD_INDEX. */
+  readonly scrapeShardIndex: number;
   /** Every flag as given or defaulted, for /api/v1/status/flags. */
   readonly all: Readonly<Record<string, string>>;
 }
@@ -135,6 +140,60 @@ const DURATION_FLAGS = new Set([
 ]);
 const BYTES_FLAGS = new Set(['storage.agent.wal-segment-size']);
 
+/** Environment variables that stand in for the sharding flags when those are not given. */
+const SHARDS_ENV = 'OUTPOST_SCRAPE_SHARDS';
+const SHARD_INDEX_ENV = 'OUTPOST_SCRAPE_SHARD_INDEX';
+
+/** What the sharding flags read besides argv (tests pass their own). */
+export interface FlagSystem {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly hostname: () => string;
+}
+
+function parseCount(v: string, what: string, min: number): number {
+  if (!/^[0-9]+$/.test(v.trim())) throw new FlagError(`${what}: "${v}" is not a whole number`);
+  const n = Number(v.trim());
+  if (n < min || n > 1_000_000) throw new FlagError(`${what}: ${n} is out of range (${min} to 1000000)`);
+  return n;
+}
+
+/** Resolves --scrape.shards and the shard index from the flags, the host name and the environment. */
+function shardFlags(
+  shards: string,
+  index: string,
+  fromHostname: boolean,
+  sys: FlagSystem,
+): { count: number; index: number } {
+  const envShards = sys.env[SHARDS_ENV] ?? '';
+  const count =
+    shards !== ''
+      ? parseCount(shards, '--scrape.shards', 1)
+      : envShards !== ''
+        ? parseCount(envShards, SHARDS_ENV, 1)
+        : 1;
+  let i = 0;
+  if (fromHostname) {
+    if (index !== '')
+      throw new FlagError('--scrape.shard-index and --scrape.shard-index-from-hostname cannot be used together');
+    const host = sys.hostname();
+    const m = /-([0-9]+)$/.exec(host);
+    if (!m)
+      throw new FlagError(
+        `--scrape.shard-index-from-hostname: host name "${host}" does not end in -<ordinal> (a StatefulSet pod name does)`,
+      );
+    i = parseCount(m[1] as string, `--scrape.shard-index-from-hostname (host name "${host}")`, 0);
+  } else if (index !== '') i = parseCount(index, '--scrape.shard-index', 0);
+  else if ((sys.env[SHARD_INDEX_ENV] ?? '') !== '')
+    i = parseCount(sys.env[SHARD_INDEX_ENV] as string, SHARD_INDEX_ENV, 0);
+  if (i >= count) {
+    throw new FlagError(
+      `scrape shard index ${i} is out of range for ${count} shard${count === 1 ? '' : 's'} (indexes 0 to ${count - 1}; ` +
+        'set --scrape.shards)',
+    );
+  }
+  return { count, index: i };
+}
+
 /** Long flags besides the table that the parser knows. */
 const OTHER_FLAGS = ['help', 'version'];
 
@@ -192,7 +251,10 @@ function flagsMarkdown(): string {
 }
 
 /** Parses argv (without node and script). Throws FlagError naming the flag on bad values. */
-export function parseFlags(argv: readonly string[]): Flags | { exit: number; output: string } {
+export function parseFlags(
+  argv: readonly string[],
+  sys: FlagSystem = { env: process.env, hostname: os.hostname },
+): Flags | { exit: number; output: string } {
   const given = checkFlagNames(argv);
   let output = '';
   let exitCode: number | null = null;
@@ -326,6 +388,13 @@ export function parseFlags(argv: readonly string[]): Flags | { exit: number; out
   // main.go: an interval under one second becomes one second.
   const autoReloadInterval = Math.max(1000, dur('config.auto-reload-interval'));
 
+  const shard = shardFlags(
+    String(a['scrape.shards']),
+    String(a['scrape.shard-index']),
+    Boolean(a['scrape.shard-index-from-hostname']),
+    sys,
+  );
+
   const all: Record<string, string> = {};
   for (const k of Object.keys(FLAG_TABLE)) {
     const v = a[k];
@@ -339,6 +408,9 @@ export function parseFlags(argv: readonly string[]): Flags | { exit: number; out
   // Outpost always runs as an agent, which a 3.x agent can only do when given --agent.
   all.agent = 'true';
   all['config.auto-reload-interval'] = formatDuration(autoReloadInterval);
+  // The values in effect, wherever they came from.
+  all['scrape.shards'] = String(shard.count);
+  all['scrape.shard-index'] = String(shard.index);
 
   return Object.freeze({
     command,
@@ -367,6 +439,8 @@ export function parseFlags(argv: readonly string[]): Flags | { exit: number; out
     webConfigFile: str('web.config.file'),
     walFsync: a['storage.agent.wal-fsync'] as Flags['walFsync'],
     warnings,
+    scrapeShards: shard.count,
+    scrapeShardIndex: shard.index,
     all,
   });
 }

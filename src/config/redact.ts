@@ -221,6 +221,19 @@ function sdObj(s: ScrapeConfig): Obj {
         url: redactUrl(c.url),
       }),
     ),
+    // discovery/kubernetes SDConfig field order: api_server, role, kubeconfig_file, the HTTP client, namespaces,
+    // selectors, attach_metadata.
+    kubernetes_sd_configs: s.kubernetesSdConfigs.map((c) =>
+      compact({
+        api_server: c.apiServer === undefined ? undefined : redactUrl(c.apiServer),
+        role: c.role,
+        kubeconfig_file: c.kubeconfigFile ?? '',
+        ...httpObj(c, 'api'),
+        namespaces: { own_namespace: c.namespaces.ownNamespace, names: [...c.namespaces.names] },
+        selectors: c.selectors.map((x) => compact({ role: x.role, label: x.label, field: x.field })),
+        attach_metadata: compact({ ...c.attachMetadata }),
+      }),
+    ),
     // targetgroup.Group MarshalYAML: targets (always), then labels.
     static_configs: s.staticConfigs.map((tg) => ({
       targets: [...tg.targets],

@@ -21,6 +21,7 @@ import {
   readStringList,
 } from './reader.ts';
 import type { Ctx, Field } from './reader.ts';
+import { readKubernetesSdConfigs } from './kubernetes.ts';
 import { readRelabelConfigs } from './relabel.ts';
 import {
   readDnsSdConfigs,
@@ -215,6 +216,7 @@ export function readScrapeConfig(
     fileSdConfigs: readFileSdConfigs(ctx, get('file_sd_configs')),
     httpSdConfigs: readHttpSdConfigs(ctx, get('http_sd_configs')),
     dnsSdConfigs: readDnsSdConfigs(ctx, get('dns_sd_configs')),
+    kubernetesSdConfigs: readKubernetesSdConfigs(ctx, get('kubernetes_sd_configs')),
     sourceFile: ctx.file,
   };
   // Zero means "inherit" for every limit, exactly as Prometheus does (so a job cannot lift a global limit).

@@ -27,7 +27,13 @@ import {
 } from './reader.ts';
 import type { Ctx, Field } from './reader.ts';
 
-export const SUPPORTED_SD_KEYS = ['static_configs', 'file_sd_configs', 'http_sd_configs', 'dns_sd_configs'] as const;
+export const SUPPORTED_SD_KEYS = [
+  'static_configs',
+  'file_sd_configs',
+  'http_sd_configs',
+  'dns_sd_configs',
+  'kubernetes_sd_configs',
+] as const;
 
 export function unsupportedSdMessage(key: string): string | undefined {
   if (!key.endsWith('_sd_configs')) return undefined;

@@ -156,6 +156,11 @@ export interface TargetGroup {
   /** `__address__` values. */
   readonly targets: readonly string[];
   readonly labels: Labels;
+  /**
+   * Per-target labels (one entry per target, `__address__` included), for mechanisms whose targets
+   * carry their own labels (kubernetes_sd). Absent: each target's only label is its `__address__`.
+   */
+  readonly targetLabels?: readonly Labels[] | undefined;
   /** Static configs: the index in static_configs ("0", "1", ...), as Prometheus sets it. */
   readonly source: string;
 }
@@ -179,6 +184,31 @@ export interface DnsSdConfig {
   /** Required (non-zero) for every type except SRV. */
   readonly port: number;
   readonly refreshInterval: number;
+}
+
+export type KubernetesRole = 'node' | 'pod' | 'service' | 'endpoints' | 'endpointslice' | 'ingress';
+
+export interface KubernetesSelector {
+  readonly role: KubernetesRole;
+  /** Label selector, `${VAR}` / `$VAR` already expanded from the environment (see src/config/kubernetes.ts). */
+  readonly label: string;
+  readonly field: string;
+}
+
+export interface KubernetesSdConfig extends HttpClientConfig {
+  readonly role: KubernetesRole;
+  /** Unset: in-cluster credentials (or kubeconfig_file). */
+  readonly apiServer?: string;
+  readonly kubeconfigFile?: string;
+  readonly namespaces: { readonly ownNamespace: boolean; readonly names: readonly string[] };
+  readonly selectors: readonly KubernetesSelector[];
+  readonly attachMetadata: {
+    readonly node: boolean;
+    readonly namespace: boolean;
+    readonly deployment: boolean;
+    readonly job: boolean;
+    readonly cronjob: boolean;
+  };
 }
 
 export interface ScrapeConfig extends HttpClientConfig, ScrapeLimits {
@@ -215,6 +245,7 @@ export interface ScrapeConfig extends HttpClientConfig, ScrapeLimits {
   readonly fileSdConfigs: readonly FileSdConfig[];
   readonly httpSdConfigs: readonly HttpSdConfig[];
   readonly dnsSdConfigs: readonly DnsSdConfig[];
+  readonly kubernetesSdConfigs: readonly KubernetesSdConfig[];
   /** The file this job was defined in (the main file or one matched by scrape_config_files). */
   readonly sourceFile: string;
 }

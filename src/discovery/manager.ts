@@ -17,6 +17,7 @@ import type {
   DnsSdConfig,
   FileSdConfig,
   HttpSdConfig,
+  KubernetesSdConfig,
   NameValidationScheme,
   ScrapeConfig,
   TargetGroup,
@@ -32,6 +33,7 @@ import type { Discoverer } from './discoverer.ts';
 import { DnsDiscoverer, type DnsResolverOptions } from './dns.ts';
 import { FileDiscoverer } from './file.ts';
 import { HttpDiscoverer } from './http.ts';
+import { KubernetesDiscoverer } from './kubernetes/discoverer.ts';
 import { MANAGER_NAME, SdMetrics } from './metrics.ts';
 
 const DEFAULT_UPDATE_INTERVAL_MS = 5000;
@@ -39,7 +41,8 @@ const DEFAULT_UPDATE_INTERVAL_MS = 5000;
 export type SdProviderConfig =
   | { readonly kind: 'file'; readonly config: FileSdConfig }
   | { readonly kind: 'http'; readonly config: HttpSdConfig }
-  | { readonly kind: 'dns'; readonly config: DnsSdConfig };
+  | { readonly kind: 'dns'; readonly config: DnsSdConfig }
+  | { readonly kind: 'kubernetes'; readonly config: KubernetesSdConfig };
 
 /** What a discoverer factory gets besides its config. */
 export interface DiscovererContext {
@@ -135,7 +138,7 @@ export class DiscoveryManager {
           timer: null,
           awaiting: new Set(),
           holdUntil: 0,
-          nextId: { file: 0, http: 0, dns: 0 },
+          nextId: { file: 0, http: 0, dns: 0, kubernetes: 0 },
         };
         this.jobs.set(cfg.jobName, s);
       }
@@ -147,6 +150,7 @@ export class DiscoveryManager {
         ...cfg.fileSdConfigs.map((config) => ({ kind: 'file' as const, config })),
         ...cfg.httpSdConfigs.map((config) => ({ kind: 'http' as const, config })),
         ...cfg.dnsSdConfigs.map((config) => ({ kind: 'dns' as const, config })),
+        ...cfg.kubernetesSdConfigs.map((config) => ({ kind: 'kubernetes' as const, config })),
       ];
       const unclaimed = new Map(s.providers);
       const toStart: SdProviderConfig[] = [];
@@ -257,6 +261,14 @@ export class DiscoveryManager {
           clock: ctx.clock,
           resolver: this.o.dns,
         });
+      case 'kubernetes':
+        return new KubernetesDiscoverer({
+          config: spec.config,
+          log: ctx.log,
+          metrics: ctx.metrics,
+          clock: ctx.clock,
+          userAgent: this.o.userAgent ?? USER_AGENT,
+        });
     }
   };
 
@@ -354,9 +366,16 @@ function groupsEqual(a: readonly TargetGroup[], b: readonly TargetGroup[]): bool
   if (a.length !== b.length) return false;
   return a.every((x, i) => {
     const y = b[i];
-    return (
-      y !== undefined && x.source === y.source && labelsEqual(x.labels, y.labels) && labelsEqual(x.targets, y.targets)
-    );
+    if (y === undefined) return false;
+    if (x.source !== y.source || !labelsEqual(x.labels, y.labels) || !labelsEqual(x.targets, y.targets)) return false;
+    const xt = x.targetLabels;
+    const yt = y.targetLabels;
+    if (xt === yt) return true;
+    if (!xt || !yt || xt.length !== yt.length) return false;
+    return xt.every((l, j) => {
+      const r = yt[j];
+      return r !== undefined && labelsEqual(l, r);
+    });
   });
 }
 

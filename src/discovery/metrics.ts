@@ -35,6 +35,9 @@ export class SdMetrics implements RefreshMetrics {
   // DNS.
   readonly dnsLookups: Counter;
   readonly dnsLookupFailures: Counter;
+  // Kubernetes.
+  readonly kubernetesEvents: Counter<'role' | 'event'>;
+  readonly kubernetesFailures: Counter;
 
   constructor(reg: Registry) {
     const registers = [reg];
@@ -117,6 +120,21 @@ export class SdMetrics implements RefreshMetrics {
     this.dnsLookupFailures = new Counter({
       name: 'prometheus_sd_dns_lookup_failures_total',
       help: 'The number of DNS-SD lookup failures.',
+      registers,
+    });
+
+    this.kubernetesEvents = new Counter({
+      name: 'prometheus_sd_kubernetes_events_total',
+      help: 'The number of Kubernetes events handled.',
+      labelNames: ['role', 'event'],
+      registers,
+    });
+    // Every role and event at 0 from the start, as discovery/kubernetes/metrics.go initialises them.
+    for (const role of ['endpointslice', 'endpoints', 'node', 'pod', 'service', 'ingress'])
+      for (const event of ['add', 'delete', 'update']) this.kubernetesEvents.inc({ role, event }, 0);
+    this.kubernetesFailures = new Counter({
+      name: 'prometheus_sd_kubernetes_failures_total',
+      help: 'The number of failed WATCH/LIST requests.',
       registers,
     });
   }

@@ -5,7 +5,7 @@ import type { Appender } from '../storage/appender.ts';
 import type { ScrapeConfig, TargetGroup } from '../config/types.ts';
 import { formatDuration } from '../config/duration.ts';
 import type { Logger } from '../log/logger.ts';
-import { compileRelabelConfigs, type CompiledRelabel } from '../relabel/relabel.ts';
+import { compileRelabelConfigs, hashmod, type CompiledRelabel } from '../relabel/relabel.ts';
 import type { TargetStatus } from '../status/types.ts';
 import { buildAcceptHeader } from '../textparse/parser.ts';
 import type { Clock } from '../util/clock.ts';
@@ -44,10 +44,28 @@ interface Pool {
   rules: readonly CompiledRelabel[];
   loopOpts: LoopOptions;
   loops: Map<string, ScrapeLoop>;
-  dropped: Labels[];
+  dropped: DroppedTarget[];
   groups: Map<string, readonly TargetGroup[]>;
   /** Fails every scrape of the pool (an unusable proxy from the environment), like target_limit does. */
   setupError: string | null;
+}
+
+/**
+ * Which share of the targets this agent scrapes (`--scrape.shards`, `--scrape.shard-index`): the
+ * targets whose hashmod of `__address__` after target relabeling equals `index`, exactly what the
+ * Prometheus Operator appends to each job (hashmod into `__tmp_hash`, then keep `$(SHARD)`).
+ */
+export interface ShardSpec {
+  readonly index: number;
+  readonly count: number;
+}
+
+const NO_SHARDING: ShardSpec = Object.freeze({ index: 0, count: 1 });
+
+/** A target relabeling or sharding dropped; only sharding sets `reason` (relabeled ones look as in Prometheus). */
+interface DroppedTarget {
+  readonly discovered: Labels;
+  readonly reason?: string | undefined;
 }
 
 /** The scrape loops' shared counters, exposed under Prometheus' names. */
@@ -102,6 +120,8 @@ export class ScrapeManager {
   private readonly buffers = new BufferPool();
   private readonly env: NodeJS.ProcessEnv;
   private readonly failureLogs: FailureLogs;
+  private readonly shard: ShardSpec;
+  private readonly shardCount: bigint;
 
   /** `env`: where proxy_from_environment reads HTTP_PROXY, HTTPS_PROXY and NO_PROXY. */
   constructor(
@@ -111,6 +131,7 @@ export class ScrapeManager {
     reg: Registry,
     userAgent: string,
     env: NodeJS.ProcessEnv = process.env,
+    shard: ShardSpec = NO_SHARDING,
   ) {
     this.storage = storage;
     this.clock = clock;
@@ -118,6 +139,8 @@ export class ScrapeManager {
     this.userAgent = userAgent;
     this.env = env;
     this.failureLogs = new FailureLogs(log);
+    this.shard = shard;
+    this.shardCount = BigInt(shard.count);
     this.registerMetrics(reg);
   }
 
@@ -193,10 +216,10 @@ export class ScrapeManager {
     pool.dropped = [];
     for (const groups of pool.groups.values()) {
       for (const g of groups) {
-        for (const addr of g.targets) {
+        for (const [i, addr] of g.targets.entries()) {
           const res = populateTargetLabels(
             g.labels,
-            ['__address__', addr],
+            g.targetLabels?.[i] ?? ['__address__', addr],
             {
               jobName: cfg.jobName,
               scrapeInterval: formatDuration(cfg.scrapeInterval),
@@ -209,11 +232,17 @@ export class ScrapeManager {
           );
           if (res.kind === 'dropped') {
             if (cfg.keepDroppedTargets === 0 || pool.dropped.length < cfg.keepDroppedTargets)
-              pool.dropped.push(res.discovered);
+              pool.dropped.push({ discovered: res.discovered });
             continue;
           }
           if (res.kind === 'error') {
             this.log.warn('Invalid target', { job: cfg.jobName, err: res.error });
+            continue;
+          }
+          const otherShard = this.otherShard(res.labels);
+          if (otherShard !== undefined) {
+            if (cfg.keepDroppedTargets === 0 || pool.dropped.length < cfg.keepDroppedTargets)
+              pool.dropped.push({ discovered: res.discovered, reason: otherShard });
             continue;
           }
           const key = labelsKey(res.labels);
@@ -249,6 +278,16 @@ export class ScrapeManager {
       loop.start(targetOffset(key, target.url, target.intervalMs));
     }
     for (const loop of pool.loops.values()) loop.forceError(overLimit ?? pool.setupError);
+  }
+
+  /** Why another shard scrapes a target (its labels after relabeling), or undefined when this one does. */
+  private otherShard(labels: Labels): string | undefined {
+    if (this.shardCount <= 1n) return undefined;
+    const h = hashmod(labelsGet(labels, '__address__'), this.shardCount);
+    if (h === BigInt(this.shard.index)) return undefined;
+    const n = this.shard.count;
+    const self = this.shard.index;
+    return `scrape shard ${h} of ${n} owns it: hashmod(__address__, ${n}) = ${h}, this agent is shard ${self}`;
   }
 
   private loopOptions(cfg: ScrapeConfig): { loopOpts: LoopOptions; setupError: string | null } {
@@ -335,10 +374,10 @@ export class ScrapeManager {
     return out;
   }
 
-  droppedTargets(): { pool: string; discovered: Labels }[] {
-    const out: { pool: string; discovered: Labels }[] = [];
+  droppedTargets(): { pool: string; discovered: Labels; reason?: string | undefined }[] {
+    const out: { pool: string; discovered: Labels; reason?: string | undefined }[] = [];
     for (const pool of this.pools.values())
-      for (const d of pool.dropped) out.push({ pool: pool.cfg.jobName, discovered: d });
+      for (const d of pool.dropped) out.push({ pool: pool.cfg.jobName, discovered: d.discovered, reason: d.reason });
     return out;
   }
 
@@ -378,6 +417,13 @@ export class ScrapeManager {
     const c = this.counters;
     for (const [name, help, key] of LOOP_COUNTERS) collectedCounter(reg, name, help, () => c[key]);
     const pools = this.pools;
+    const shardInfo = new Gauge({
+      name: 'outpost_scrape_shard_info',
+      help: 'Which scrape shard this agent is (--scrape.shard-index) out of how many (--scrape.shards); always 1.',
+      labelNames: ['shard', 'shards'],
+      registers: [reg],
+    });
+    shardInfo.set({ shard: String(this.shard.index), shards: String(this.shard.count) }, 1);
     new Gauge({
       name: 'prometheus_target_scrape_pool_targets',
       help: 'Current number of targets in this scrape pool.',

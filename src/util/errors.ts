@@ -81,6 +81,13 @@ export const ERROR_CATALOGUE = {
       'Make the discovery source reachable and valid (file, URL or DNS name in the message); its last good ' +
       'targets are kept meanwhile.',
   },
+  OUTPOST_KUBE_API: {
+    class: 'KubeApiError',
+    action:
+      'The Kubernetes API server refused a list or watch (status and reason in the message): give the service ' +
+      'account list and watch on the resource (403), fix the credentials (401) or the selector (400); ' +
+      'discovery retries with backoff and keeps its last targets meanwhile.',
+  },
   OUTPOST_SCRAPE_FAILED: {
     class: 'ScrapeError',
     action:

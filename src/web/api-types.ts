@@ -20,6 +20,8 @@ export interface ApiTarget {
 
 export interface DroppedTargetJson {
   discoveredLabels: Readonly<Record<string, string>>;
+  /** Outpost extra: why the target is dropped, when scrape sharding dropped it (relabeled ones have none). */
+  dropReason?: string;
 }
 
 export interface TargetsJson {

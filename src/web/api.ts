@@ -138,7 +138,13 @@ function targets(ctx: ApiContext, url: URL): Json.TargetsJson {
   if (showDropped) {
     const dropped = ctx.deps.droppedTargets().filter((d) => pool === '' || d.pool === pool);
     const sorted = dropped.map((d, k) => ({ d, k })).sort((a, b) => cmp(a.d.pool, b.d.pool) || a.k - b.k);
-    for (const { d } of sorted) droppedTargets.push({ discoveredLabels: d.discovered });
+    for (const { d } of sorted) {
+      droppedTargets.push(
+        d.reason === undefined
+          ? { discoveredLabels: d.discovered }
+          : { discoveredLabels: d.discovered, dropReason: d.reason },
+      );
+    }
   }
   return { activeTargets, droppedTargets };
 }

@@ -39,7 +39,8 @@ export interface WebDeps {
   configYaml: () => string;
   flags: Readonly<Record<string, string>>;
   buildInfo: Readonly<BuildInfoJson>;
-  droppedTargets: () => { pool: string; discovered: Record<string, string> }[];
+  /** `reason`: set when scrape sharding dropped the target (an Outpost extra in the API). */
+  droppedTargets: () => { pool: string; discovered: Record<string, string>; reason?: string | undefined }[];
   /** Configured pools (for /api/v1/scrape_pools and scrapeTimeout); absent = pools that have targets. */
   scrapePools?: () => readonly ScrapePoolInfo[];
   /** Metadata seen in scrapes; absent = no metadata source (the metadata endpoints answer empty lists). */

@@ -107,7 +107,14 @@ const FLAGS_3X: Flag3x[] = [
 ];
 
 /** Outpost's own flags, listed besides the 3.x ones. */
-const OUTPOST_ONLY = ['tui', 'storage.agent.max-size', 'storage.agent.wal-fsync'];
+const OUTPOST_ONLY = [
+  'tui',
+  'storage.agent.max-size',
+  'storage.agent.wal-fsync',
+  'scrape.shards',
+  'scrape.shard-index',
+  'scrape.shard-index-from-hostname',
+];
 
 function parsed(argv: string[]): Flags {
   const f = parseFlags(argv);

@@ -82,7 +82,7 @@ const BAD: readonly BadCase[] = [
     file: 'unsupported-sd',
     prom: true,
     error:
-      '3:5: scrape_configs[0].consul_sd_configs: consul_sd_configs is not supported by Outpost (supported: static_configs, file_sd_configs, http_sd_configs, dns_sd_configs)',
+      '3:5: scrape_configs[0].consul_sd_configs: consul_sd_configs is not supported by Outpost (supported: static_configs, file_sd_configs, http_sd_configs, dns_sd_configs, kubernetes_sd_configs)',
   },
   {
     file: 'relabel-unknown-action',

@@ -322,6 +322,24 @@ test('/api/v1/targets: fields, pool order, state and scrapePool filters', async 
   }
 });
 
+test('/api/v1/targets: a target another scrape shard owns is dropped with dropReason; relabeled ones have none', async (t) => {
+  const reason = 'scrape shard 2 of 3 owns it: hashmod(__address__, 3) = 2, this agent is shard 0';
+  const s = await startServer(
+    fakeAgent({
+      droppedTargets: () => [
+        { pool: 'node', discovered: { __address__: 'a:1', job: 'node' } },
+        { pool: 'node', discovered: { __address__: 'b:1', job: 'node' }, reason },
+      ],
+    }).deps,
+  );
+  t.teardown(() => s.close());
+  const r = (await request(`${s.base}/api/v1/targets?state=dropped`)).json() as Envelope<TargetsData>;
+  t.deepEqual(r.data.droppedTargets, [
+    { discoveredLabels: { __address__: 'a:1', job: 'node' } },
+    { discoveredLabels: { __address__: 'b:1', job: 'node' }, dropReason: reason },
+  ]);
+});
+
 test('/api/v1/targets/metadata and /api/v1/metadata', async (t) => {
   const s = await startServer(fakeAgent().deps);
   t.teardown(() => s.close());

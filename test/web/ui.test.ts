@@ -234,6 +234,24 @@ if ('reason' in loaded) {
     t.deepEqual(errors, []);
   });
 
+  test.serial('service discovery page: a target another scrape shard owns shows why it is dropped', async (t) => {
+    const reason = 'scrape shard 1 of 3 owns it: hashmod(__address__, 3) = 1, this agent is shard 0';
+    const sharded = await startServer(
+      fakeAgent({
+        droppedTargets: () => [{ pool: 'node', discovered: { __address__: '10.0.0.5:9100', job: 'node' }, reason }],
+      }).deps,
+    );
+    t.teardown(() => sharded.close());
+    const { page, errors } = await open(t, '/service-discovery', sharded.base);
+    await page.locator('#sd-show').selectOption('dropped');
+    t.is(await page.locator('tbody tr').count(), 1);
+    const row = await page.locator('tbody tr').first().innerText();
+    t.regex(row, /10\.0\.0\.5:9100/);
+    t.regex(row, /dropped/i);
+    t.true(row.includes(reason), row);
+    t.deepEqual(errors, []);
+  });
+
   test.serial(
     'remote write page: per endpoint health, lag, pending, backlog, counters and a throughput sparkline',
     async (t) => {

@@ -629,7 +629,12 @@ function drawSD(data: SdData): Child {
             'tr',
             null,
             h('td', null, labelList(t.discoveredLabels, 'Discovered labels')),
-            h('td', null, h('span', { class: 'badge warn', text: 'dropped' })),
+            h(
+              'td',
+              null,
+              h('span', { class: 'badge warn', text: 'dropped' }),
+              t.dropReason ? h('span', { class: 'muted drop-reason', text: ' ' + t.dropReason }) : null,
+            ),
           ),
         );
       }
