@@ -3,7 +3,8 @@ import type https from 'node:https';
 import { ExemplarStatus, type Appender } from '../storage/appender.ts';
 import { logDuration, type Logger } from '../log/logger.ts';
 import { relabel, type CompiledRelabel } from '../relabel/relabel.ts';
-import { createParser, Entry, type TextParser } from '../textparse/parser.ts';
+import { createParser, Entry, type ProtobufParserOptions, type TextParser } from '../textparse/parser.ts';
+import { limitHistogramBuckets } from './histogram-limits.ts';
 import type { Clock } from '../util/clock.ts';
 import { errorMessage } from '../util/errors.ts';
 import { LabelsBuilder, METRIC_NAME, labelsToString, type Labels } from '../util/labels.ts';
@@ -42,7 +43,13 @@ export interface LoopOptions {
   /** bodySizeLimit is Outpost's default, not the config's (said in the error). */
   readonly defaultBodyLimit?: boolean;
   readonly headers: Readonly<Record<string, string>>;
-  readonly fallbackProtocol?: 'text' | 'openmetrics' | undefined;
+  readonly fallbackProtocol?: 'text' | 'openmetrics' | 'protobuf' | undefined;
+  /** scrape_native_histograms, always_scrape_classic_histograms, convert_classic_histograms_to_nhcb. */
+  readonly histograms?: ProtobufParserOptions | undefined;
+  /** native_histogram_bucket_limit (0: none). */
+  readonly nativeHistogramBucketLimit?: number | undefined;
+  /** The highest schema native_histogram_min_bucket_factor allows (8: any). */
+  readonly nativeHistogramMaxSchema?: number | undefined;
   readonly agent: http.Agent | https.Agent;
   readonly tls?: TlsClientOptions | undefined;
   readonly auth: AuthSource;
@@ -75,9 +82,26 @@ export interface LoopCounters {
   outOfBounds: number;
   sampleLimitHit: number;
   bodyLimitHit: number;
+  /** Scrapes failed by native_histogram_bucket_limit. */
+  bucketLimitHit: number;
+}
+
+/** Counters all at zero. */
+export function newLoopCounters(): LoopCounters {
+  return {
+    scrapes: 0,
+    failed: 0,
+    duplicates: 0,
+    outOfOrder: 0,
+    outOfBounds: 0,
+    sampleLimitHit: 0,
+    bodyLimitHit: 0,
+    bucketLimitHit: 0,
+  };
 }
 
 class SampleLimitError extends ScrapeError {}
+class BucketLimitError extends ScrapeError {}
 
 const EMPTY = Buffer.alloc(0);
 
@@ -350,20 +374,25 @@ export class ScrapeLoop {
     let added = 0;
     let appended = 0;
     let limitErr: SampleLimitError | null = null;
+    let bucketErr: BucketLimitError | null = null;
+    const bucketLimit = this.opts.nativeHistogramBucketLimit ?? 0;
+    const maxSchema = this.opts.nativeHistogramMaxSchema ?? 8;
     try {
       for (;;) {
         // Known series come in the same order every scrape: hand the parser the one expected next.
         p.expect(cache.keyBytes, cache.expectedOff, cache.expectedLen);
         const kind = p.next();
         if (kind === Entry.EOF) break;
-        if (kind !== Entry.Series) {
+        if (kind !== Entry.Series && kind !== Entry.Histogram) {
           if (kind !== Entry.Comment) meta.observe(kind, p, buf);
           continue;
         }
         scraped++;
         const start = p.seriesStart;
         const end = p.seriesEnd;
-        let e = p.expectedHit ? cache.takeExpected() : cache.find(buf, start, end);
+        const key = p.seriesBuf;
+        const h = kind === Entry.Histogram ? p.histogram : null;
+        let e = p.expectedHit ? cache.takeExpected() : cache.find(key, start, end);
         if (e < 0) {
           const labels = this.seriesLabels(p.labels());
           if (labels !== null && limit > 0 && appended >= limit) {
@@ -373,7 +402,7 @@ export class ScrapeLoop {
             continue;
           }
           const ref = labels === null ? DROPPED_REF : app.ref(labels);
-          e = cache.insert(buf, start, end, ref);
+          e = cache.insert(key, start, end, ref);
           if (ref !== DROPPED_REF) added++;
         }
         const ref = cache.ref(e);
@@ -386,6 +415,9 @@ export class ScrapeLoop {
         if (p.hasTimestamp && honorTs) t = p.timestamp;
         if (cache.seen(e) === iter) {
           this.counters.duplicates++;
+        } else if (h !== null && !limitHistogramBuckets(h, p.histogramFloat, bucketLimit, maxSchema)) {
+          // Prometheus' bucket-limit appender: past the limit at the lowest schema the scrape fails.
+          bucketErr ??= new BucketLimitError('histogram bucket limit exceeded');
         } else {
           cache.markSeen(e, iter, p.hasTimestamp);
           if (t > maxT) {
@@ -393,22 +425,24 @@ export class ScrapeLoop {
           } else if (limit > 0 && appended >= limit) {
             // Keep parsing so scrape_samples_scraped stays right, but the scrape has failed.
             limitErr ??= new SampleLimitError(`sample limit exceeded (limit: ${limit})`);
-          } else if (app.append(ref, t, p.value)) {
+          } else if (h !== null ? app.appendHistogram(ref, t, h, p.histogramFloat) : app.append(ref, t, p.value)) {
             appended++;
           } else {
             this.counters.outOfOrder++;
           }
         }
-        // Prometheus appends the exemplar whatever happened to its sample (a failed scrape rolls both back).
-        if (exemplars && p.hasExemplar) this.appendExemplar(p, ref, t);
+        // Prometheus appends the exemplars whatever happened to their sample (a failed scrape rolls both back).
+        if (exemplars && p.hasExemplar)
+          do this.appendExemplar(p, ref, t);
+          while (p.nextExemplar());
       }
     } finally {
       this.lastScraped = scraped;
     }
-    if (limitErr) {
-      this.counters.sampleLimitHit++;
-      throw limitErr;
-    }
+    if (limitErr) this.counters.sampleLimitHit++;
+    if (bucketErr) this.counters.bucketLimitHit++;
+    // The sample limit's error wins when both were hit, as in Prometheus.
+    if (limitErr ?? bucketErr) throw limitErr ?? bucketErr;
     return { scraped, post, added };
   }
 
@@ -422,7 +456,7 @@ export class ScrapeLoop {
     if (st > ExemplarStatus.duplicate)
       this.log.debug('Error while adding exemplar', {
         target: this.target.url,
-        series: this.buf.toString('utf8', p.seriesStart, p.seriesEnd),
+        series: p.seriesBuf.toString('utf8', p.seriesStart, p.seriesEnd),
         err: exemplarError(st),
       });
   }
@@ -431,7 +465,7 @@ export class ScrapeLoop {
     const key = contentType ?? '';
     let p = this.parserCache.get(key);
     if (!p) {
-      p = createParser(contentType, this.opts.fallbackProtocol);
+      p = createParser(contentType, this.opts.fallbackProtocol, { histograms: this.opts.histograms });
       this.parserCache.set(key, p);
     }
     return p;

@@ -8,9 +8,10 @@ import type { Logger } from '../log/logger.ts';
 import { compileRelabelConfigs, type CompiledRelabel } from '../relabel/relabel.ts';
 import type { TargetStatus } from '../status/types.ts';
 import { buildAcceptHeader } from '../textparse/parser.ts';
+import { maxSchemaForBucketFactor } from './histogram-limits.ts';
 import type { Clock } from '../util/clock.ts';
 import { labelsGet, labelsKey, type Labels } from '../util/labels.ts';
-import { ScrapeLoop, type LoopCounters, type LoopOptions, type ScrapeTarget } from './loop.ts';
+import { newLoopCounters, ScrapeLoop, type LoopCounters, type LoopOptions, type ScrapeTarget } from './loop.ts';
 import { populateTargetLabels } from './target-labels.ts';
 import { AuthSource } from '../net/auth.ts';
 import { tlsOptions } from '../net/tls.ts';
@@ -76,6 +77,11 @@ const LOOP_COUNTERS: readonly (readonly [name: string, help: string, key: keyof 
     'Total number of scrapes that hit the body size limit',
     'bodyLimitHit',
   ],
+  [
+    'prometheus_target_scrapes_exceeded_native_histogram_bucket_limit_total',
+    'Total number of scrapes that hit the native histogram bucket limit and were rejected.',
+    'bucketLimitHit',
+  ],
 ];
 
 /**
@@ -88,15 +94,7 @@ export class ScrapeManager {
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly userAgent: string;
-  readonly counters: LoopCounters = {
-    scrapes: 0,
-    failed: 0,
-    duplicates: 0,
-    outOfOrder: 0,
-    outOfBounds: 0,
-    sampleLimitHit: 0,
-    bodyLimitHit: 0,
-  };
+  readonly counters: LoopCounters = newLoopCounters();
   private stopped = false;
   private readonly buffers = new BufferPool();
   private readonly env: NodeJS.ProcessEnv;
@@ -286,12 +284,14 @@ export class ScrapeManager {
       proxy: proxy ?? undefined,
       buffers: this.buffers,
       nameValidation: cfg.metricNameValidationScheme,
-      fallbackProtocol:
-        cfg.fallbackScrapeProtocol === 'OpenMetricsText1.0.0' || cfg.fallbackScrapeProtocol === 'OpenMetricsText0.0.1'
-          ? 'openmetrics'
-          : cfg.fallbackScrapeProtocol
-            ? 'text'
-            : undefined,
+      fallbackProtocol: fallbackFormat(cfg.fallbackScrapeProtocol),
+      histograms: Object.freeze({
+        ignoreNativeHistograms: !cfg.scrapeNativeHistograms,
+        keepClassicHistograms: cfg.alwaysScrapeClassicHistograms,
+        convertClassicToNhcb: cfg.convertClassicHistogramsToNHCB,
+      }),
+      nativeHistogramBucketLimit: cfg.nativeHistogramBucketLimit,
+      nativeHistogramMaxSchema: maxSchemaForBucketFactor(cfg.nativeHistogramMinBucketFactor),
       agent,
       tls,
     });
@@ -410,4 +410,11 @@ function targetOffset(key: string, url: string, intervalMs: number): number {
     h = Math.imul(h, 0x01000193) >>> 0;
   }
   return h % intervalMs;
+}
+
+/** The parser a fallback_scrape_protocol names. */
+function fallbackFormat(p: ScrapeConfig['fallbackScrapeProtocol']): 'text' | 'openmetrics' | 'protobuf' | undefined {
+  if (p === undefined) return undefined;
+  if (p === 'PrometheusProto') return 'protobuf';
+  return p === 'OpenMetricsText1.0.0' || p === 'OpenMetricsText0.0.1' ? 'openmetrics' : 'text';
 }

@@ -1,13 +1,15 @@
 import { OpenMetricsParser } from './openmetrics.ts';
 import { PromTextParser } from './prom-text.ts';
-import { ParseError, type TextParser } from './types.ts';
+import { ProtobufParser, type ProtobufParserOptions } from './protobuf.ts';
+import type { TextParser } from './types.ts';
 
 export { Entry, MetricType, ParseError } from './types.ts';
 export type { TextParser } from './types.ts';
 export { PromTextParser } from './prom-text.ts';
 export { OpenMetricsParser } from './openmetrics.ts';
+export { ProtobufParser, type ProtobufParserOptions } from './protobuf.ts';
 
-export type TextFormat = 'text' | 'openmetrics';
+export type TextFormat = 'text' | 'openmetrics' | 'protobuf';
 
 /** Protocol names exactly as written in `scrape_protocols`, mapped to the media type each asks for. */
 export const SCRAPE_PROTOCOL_MEDIA_TYPES = {
@@ -102,27 +104,31 @@ export function mediaTypeOf(contentType: string | undefined): string | undefined
 }
 
 /**
- * Which parser a response needs, from its Content-Type. OpenMetrics and `text/plain` are taken
- * as given; anything else (blank, unparsable, unknown) uses `fallback`, or the Prometheus text
- * format when there is none, as Prometheus 2.42 did. Protobuf responses cannot be parsed.
+ * Which parser a response needs, from its Content-Type. OpenMetrics, `text/plain` and protobuf
+ * (`application/vnd.google.protobuf`) are taken as given; anything else (blank, unparsable, unknown)
+ * uses `fallback`, or the Prometheus text format when there is none, as Prometheus 2.42 did.
  */
 export function selectFormat(contentType: string | undefined, fallback?: TextFormat): TextFormat {
   const mt = mediaTypeOf(contentType);
   if (mt === 'application/openmetrics-text') return 'openmetrics';
   if (mt === 'text/plain') return 'text';
-  if (mt === 'application/vnd.google.protobuf') {
-    throw new ParseError(
-      0,
-      `unsupported Content-Type ${JSON.stringify(contentType)}: protobuf exposition is not supported`,
-    );
-  }
+  if (mt === 'application/vnd.google.protobuf') return 'protobuf';
   return fallback ?? 'text';
 }
 
 export interface CreateParserOptions {
   /** Enforce the full OpenMetrics 1.0 specification instead of Prometheus' acceptance rules. */
   strictOpenMetrics?: boolean;
+  /** How protobuf bodies treat histograms; by default native parts are ignored, as with native histograms off. */
+  histograms?: ProtobufParserOptions | undefined;
 }
+
+/** Native histograms off, classic histograms as they are: Prometheus' defaults. */
+const CLASSIC_ONLY: ProtobufParserOptions = Object.freeze({
+  ignoreNativeHistograms: true,
+  keepClassicHistograms: false,
+  convertClassicToNhcb: false,
+});
 
 /** A parser for a response with this Content-Type; reusable across scrapes via reset(). */
 export function createParser(
@@ -130,7 +136,9 @@ export function createParser(
   fallback?: TextFormat,
   options: CreateParserOptions = {},
 ): TextParser {
-  return selectFormat(contentType, fallback) === 'openmetrics'
+  const format = selectFormat(contentType, fallback);
+  if (format === 'protobuf') return new ProtobufParser(options.histograms ?? CLASSIC_ONLY);
+  return format === 'openmetrics'
     ? new OpenMetricsParser({ strict: options.strictOpenMetrics === true })
     : new PromTextParser();
 }

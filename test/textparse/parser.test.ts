@@ -4,6 +4,7 @@ import {
   OpenMetricsParser,
   ParseError,
   PromTextParser,
+  ProtobufParser,
   SCRAPE_ACCEPT_HEADER,
   buildAcceptHeader,
   createParser,
@@ -49,14 +50,12 @@ test('media type parsing keeps only a well-formed type/subtype', (t) => {
   t.is(mediaTypeOf(undefined), undefined);
 });
 
-test('protobuf responses cannot be parsed and say so', (t) => {
-  t.throws(
-    () => createParser('application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited'),
-    {
-      instanceOf: ParseError,
-      message: /protobuf exposition is not supported/,
-    },
-  );
+test('protobuf responses get the protobuf parser, whatever the fallback', (t) => {
+  const ct = 'application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited';
+  t.is(selectFormat(ct), 'protobuf');
+  t.is(selectFormat(ct, 'openmetrics'), 'protobuf');
+  t.true(createParser(ct) instanceof ProtobufParser);
+  t.true(createParser('', 'protobuf') instanceof ProtobufParser, 'fallback_scrape_protocol: PrometheusProto');
 });
 
 test('the Accept header is Prometheus 3.x default list with UTF-8 names allowed', (t) => {
