@@ -1,5 +1,6 @@
 import { OpenMetricsParser } from './openmetrics.ts';
 import { PromTextParser } from './prom-text.ts';
+import { NhcbTextParser } from './nhcb-text.ts';
 import { ProtobufParser, type ProtobufParserOptions } from './protobuf.ts';
 import type { TextParser } from './types.ts';
 
@@ -137,8 +138,11 @@ export function createParser(
   options: CreateParserOptions = {},
 ): TextParser {
   const format = selectFormat(contentType, fallback);
-  if (format === 'protobuf') return new ProtobufParser(options.histograms ?? CLASSIC_ONLY);
-  return format === 'openmetrics'
-    ? new OpenMetricsParser({ strict: options.strictOpenMetrics === true })
-    : new PromTextParser();
+  const histograms = options.histograms ?? CLASSIC_ONLY;
+  if (format === 'protobuf') return new ProtobufParser(histograms);
+  const p =
+    format === 'openmetrics'
+      ? new OpenMetricsParser({ strict: options.strictOpenMetrics === true })
+      : new PromTextParser();
+  return histograms.convertClassicToNhcb ? new NhcbTextParser(p, histograms.keepClassicHistograms) : p;
 }

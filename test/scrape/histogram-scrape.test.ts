@@ -185,3 +185,33 @@ test('native_histogram_min_bucket_factor caps the schema (Prometheus pickSchema)
   t.is(h?.schema, 2);
   t.deepEqual(h?.positiveBuckets, [1, 1, -1]);
 });
+
+test('convert_classic_histograms_to_nhcb on a text target: one NHCB per scrape under one series, then its stale marker', async (t) => {
+  const srv = await metricsServer(t);
+  const text = (n: number) =>
+    `# TYPE lat histogram\nlat_bucket{le="1"} ${n}\nlat_bucket{le="+Inf"} ${2 * n}\nlat_sum ${n}\nlat_count ${2 * n}\n` +
+    '# TYPE g gauge\ng 1\n';
+  srv.set(200, text(1), 'text/plain; version=0.0.4');
+  const app = new RecordingAppender();
+  const loop = newLoop(srv.url, {
+    appender: app,
+    options: { histograms: { ...NATIVE, ignoreNativeHistograms: true, convertClassicToNhcb: true } },
+  });
+  await loop.scrape(T0);
+  srv.set(200, text(2));
+  await loop.scrape(T0 + 1000);
+  const lat = app.named('lat');
+  t.deepEqual(
+    lat.map((s) => [s.t, s.labels, s.h?.schema, s.h?.count, s.h?.positiveBuckets, s.h?.customValues]),
+    [
+      [T0, { __name__: 'lat', instance: 'host:1', job: 'job1' }, -53, 2, [1, 0], [1]],
+      [T0 + 1000, { __name__: 'lat', instance: 'host:1', job: 'job1' }, -53, 4, [2, 0], [1]],
+    ],
+  );
+  t.is(app.named('lat_bucket').length, 0, 'classic parts are not ingested');
+  t.is(app.named('scrape_series_added', T0 + 1000)[0]?.v, 0, 'the second scrape found the NHCB in the cache');
+  srv.set(200, '# TYPE g gauge\ng 1\n');
+  await loop.scrape(T0 + 2000);
+  const stale = app.named('lat', T0 + 2000)[0];
+  t.is(stale?.h?.staleSum, true);
+});
