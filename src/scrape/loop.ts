@@ -71,6 +71,10 @@ export interface LoopState {
   lastError: string;
   samples: number;
   series: number;
+  /** Of samples: native histograms (NHCB included); samples − histograms are floats. */
+  histograms: number;
+  /** Of series: those that held a native histogram. */
+  histogramSeries: number;
 }
 
 /** Scrape outcome counters, summed over all loops into Prometheus' target metrics. */
@@ -155,6 +159,8 @@ export class ScrapeLoop {
     lastError: '',
     samples: 0,
     series: 0,
+    histograms: 0,
+    histogramSeries: 0,
   };
 
   constructor(
@@ -283,11 +289,13 @@ export class ScrapeLoop {
         const r = this.ingest(ts, length, contentType);
         scraped = r.scraped;
         post = r.post;
+        this.state.histogramSeries = r.postHistograms;
         added = r.added;
       } catch (e) {
         err = e instanceof Error ? e : new Error(String(e));
         scraped = this.lastScraped;
         post = 0;
+        this.state.histogramSeries = 0;
         added = 0;
       }
       this.lastBodySize = length;
@@ -330,6 +338,7 @@ export class ScrapeLoop {
       });
     this.state.samples = scraped;
     this.state.series = post;
+    this.state.histograms = bodyError === null ? this.lastScrapedHistograms : 0;
     try {
       await this.app.commit();
     } catch (e) {
@@ -340,6 +349,7 @@ export class ScrapeLoop {
   }
 
   private lastScraped = 0;
+  private lastScrapedHistograms = 0;
 
   /** The body buffer, taken from the shared pool only once a target answers (see FetchOptions.takeBuffer). */
   private readonly takeBuffer = (): Buffer => {
@@ -357,7 +367,7 @@ export class ScrapeLoop {
     ts: number,
     length: number,
     contentType: string | undefined,
-  ): { scraped: number; post: number; added: number } {
+  ): { scraped: number; post: number; postHistograms: number; added: number } {
     const p = this.parser(contentType);
     const buf = this.buf;
     p.reset(buf, length);
@@ -373,6 +383,8 @@ export class ScrapeLoop {
     let post = 0;
     let added = 0;
     let appended = 0;
+    let scrapedHistograms = 0;
+    let postHistograms = 0;
     let limitErr: SampleLimitError | null = null;
     let bucketErr: BucketLimitError | null = null;
     const bucketLimit = this.opts.nativeHistogramBucketLimit ?? 0;
@@ -392,6 +404,7 @@ export class ScrapeLoop {
         const end = p.seriesEnd;
         const key = p.seriesBuf;
         const h = kind === Entry.Histogram ? p.histogram : null;
+        if (h !== null) scrapedHistograms++;
         let e = p.expectedHit ? cache.takeExpected() : cache.find(key, start, end);
         if (e < 0) {
           const labels = this.seriesLabels(p.labels());
@@ -411,6 +424,7 @@ export class ScrapeLoop {
           continue;
         }
         post++;
+        if (h !== null) postHistograms++;
         let t = ts;
         if (p.hasTimestamp && honorTs) t = p.timestamp;
         if (cache.seen(e) === iter) {
@@ -438,12 +452,13 @@ export class ScrapeLoop {
       }
     } finally {
       this.lastScraped = scraped;
+      this.lastScrapedHistograms = scrapedHistograms;
     }
     if (limitErr) this.counters.sampleLimitHit++;
     if (bucketErr) this.counters.bucketLimitHit++;
     // The sample limit's error wins when both were hit, as in Prometheus.
     if (limitErr ?? bucketErr) throw limitErr ?? bucketErr;
-    return { scraped, post, added };
+    return { scraped, post, postHistograms, added };
   }
 
   /** An exemplar without its own timestamp takes its sample's, as in Prometheus 2.42. */

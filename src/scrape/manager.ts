@@ -323,6 +323,8 @@ export class ScrapeManager {
           lastError: loop.state.lastError,
           samples: loop.state.samples,
           series: loop.state.series,
+          histograms: loop.state.histograms,
+          histogramSeries: loop.state.histogramSeries,
           intervalMs: t.intervalMs,
           labels: toRecord(t.labels),
           discoveredLabels: toRecord(t.discovered),

@@ -61,6 +61,11 @@ test('a protobuf target: native histograms and floats are appended', async (t) =
   });
   t.is(app.named('lat', T0)[0]?.float, false);
   t.is(app.named('scrape_samples_scraped', T0)[0]?.v, 2, 'a native histogram counts as one sample');
+  t.deepEqual(
+    [loop.state.samples, loop.state.histograms, loop.state.series, loop.state.histogramSeries],
+    [2, 1, 2, 1],
+    'the targets view counts histograms apart',
+  );
 });
 
 test('native histograms off (the default): the protobuf histogram is read as classic series', async (t) => {
