@@ -471,7 +471,7 @@ export class ScrapeLoop {
     if (st > ExemplarStatus.duplicate)
       this.log.debug('Error while adding exemplar', {
         target: this.target.url,
-        series: p.seriesBuf.toString('utf8', p.seriesStart, p.seriesEnd),
+        series: Buffer.from(p.seriesBuf.subarray(p.seriesStart, p.seriesEnd)).toString('utf8'),
         err: exemplarError(st),
       });
   }

@@ -243,7 +243,7 @@ export class NhcbTextParser implements TextParser {
   }
 
   // The TextParser view: the NHCB while emitting, else the inner parser's entry.
-  get seriesBuf(): Buffer {
+  get seriesBuf(): Uint8Array {
     return this.emitting ? this.nhcbKey : this.inner.seriesBuf;
   }
   get seriesStart(): number {

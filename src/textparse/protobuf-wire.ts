@@ -34,19 +34,33 @@ export class WireReader {
     return new ParseError(0, `protobuf: ${this.what}: ${message} at byte ${this.pos}`);
   }
 
-  /** An unsigned varint that must fit 32 bits (tags, lengths). */
+  /** An unsigned varint that must fit 32 bits (tags, lengths). One byte is the common case. */
   uvarint32(): number {
     const b = this.buf;
-    let v = 0;
-    for (let shift = 0; shift < 35; shift += 7) {
-      if (this.pos >= this.end) throw this.fail('truncated varint');
-      const x = b[this.pos++];
-      v += (x & 0x7f) * 2 ** shift;
+    const end = this.end;
+    let p = this.pos;
+    if (p >= end) throw this.fail('truncated varint');
+    let x = b[p++] as number;
+    if (x < 0x80) {
+      this.pos = p;
+      return x;
+    }
+    let v = x & 0x7f;
+    for (let shift = 7; shift <= 28; shift += 7) {
+      if (p >= end) {
+        this.pos = p;
+        throw this.fail('truncated varint');
+      }
+      x = b[p++] as number;
+      // Shifts up to 21 stay below 2^31; the fifth byte is multiplied to keep the sign bit out.
+      v += shift < 28 ? (x & 0x7f) << shift : (x & 0x7f) * 0x10000000;
       if (x < 0x80) {
+        this.pos = p;
         if (v >= TWO32) throw this.fail('varint overflows 32 bits');
         return v;
       }
     }
+    this.pos = p;
     throw this.fail('varint overflows 32 bits');
   }
 
@@ -111,7 +125,7 @@ export class WireReader {
   /** Reads a field key; returns field number * 8 + wire type. */
   key(): number {
     const k = this.uvarint32();
-    const field = Math.floor(k / 8);
+    const field = k >>> 3;
     const wire = k & 7;
     if (field === 0) throw this.fail(`illegal tag 0 (wire type ${wire})`);
     if (wire === Wire.startGroup || wire === Wire.endGroup || wire > Wire.fixed32)

@@ -62,6 +62,7 @@ const SUFFIX_BUCKET = Buffer.from('_bucket');
 const LE = Buffer.from('le');
 const QUANTILE = Buffer.from('quantile');
 const EMPTY = Buffer.alloc(0);
+const INF_BYTES = Buffer.from('+Inf');
 
 /**
  * Go's strconv.FormatFloat(f, 'g', -1, 64) with ".0" added to integers, as labels.FormatOpenMetricsFloat
@@ -102,6 +103,67 @@ function goFormatG(f: number): string {
     out = `${digits.slice(0, exp + 1)}.${digits.slice(exp + 1)}`;
   }
   return neg ? `-${out}` : out;
+}
+
+/** Growable list of label ranges: name start, name end, value start, value end per label. */
+class LabelRanges {
+  a = new Int32Array(64);
+  n = 0;
+  push4(ns: number, ne: number, vs: number, ve: number): void {
+    if (4 * this.n + 4 > this.a.length) {
+      const b = new Int32Array(this.a.length * 2);
+      b.set(this.a);
+      this.a = b;
+    }
+    const p = 4 * this.n++;
+    this.a[p] = ns;
+    this.a[p + 1] = ne;
+    this.a[p + 2] = vs;
+    this.a[p + 3] = ve;
+  }
+}
+
+/** dst[at…] = src[s, e) byte by byte: for the few bytes of a name or label, cheaper than Buffer.copy. */
+function copyBytes(dst: Uint8Array, at: number, src: Uint8Array, s: number, e: number): number {
+  for (let i = s; i < e; i++) dst[at++] = src[i] as number;
+  return at;
+}
+
+/** h[at…] starts with src[s, e) within h's bound `end`: the position after it, else -1. */
+function matchPiece(h: Uint8Array, at: number, end: number, src: Uint8Array, s: number, e: number): number {
+  if (at < 0 || at + e - s > end) return -1;
+  for (let i = s; i < e; i++, at++) if (src[i] !== h[at]) return -1;
+  return at;
+}
+
+/** matchPiece with 8-byte compares for the longer pieces (names and label values). */
+function matchLong(
+  h: Uint8Array,
+  hv: DataView,
+  at: number,
+  end: number,
+  src: Uint8Array,
+  sv: DataView,
+  s: number,
+  e: number,
+): number {
+  const n = e - s;
+  if (n < 16) return matchPiece(h, at, end, src, s, e);
+  if (at < 0 || at + n > end) return -1;
+  return sameBytes(h, hv, at, src, sv, s, n) ? at + n : -1;
+}
+
+/** `le` and `quantile` values seen before: the same bounds come back in every histogram of every scrape. */
+const floatLabelCache = new Map<number, Buffer>();
+
+function floatLabelBytes(f: number): Buffer {
+  let b = floatLabelCache.get(f);
+  if (b === undefined) {
+    if (floatLabelCache.size >= 4096) floatLabelCache.clear();
+    b = Buffer.from(formatOpenMetricsFloat(f), 'latin1');
+    floatLabelCache.set(f, b);
+  }
+  return b;
 }
 
 /** Growable list of (start, end) byte ranges. */
@@ -157,7 +219,7 @@ export class ProtobufParser implements TextParser {
   private metricI = 0;
 
   // The current metric.
-  private readonly lbls = new Ranges();
+  private readonly lbls = new LabelRanges();
   private tsMs = 0;
   private val = 0;
   private counterEx = -1;
@@ -193,10 +255,11 @@ export class ProtobufParser implements TextParser {
   // The current entry.
   private kind: EntryKind = Entry.EOF;
   private key: Buffer = Buffer.allocUnsafe(256);
-  private keyView: DataView = new DataView(this.key.buffer, this.key.byteOffset, this.key.byteLength);
+  /** Where the current key is: `key`, or the hint's bytes after a hit. */
+  private keyBuf: Uint8Array = this.key;
   private suffix: Buffer = EMPTY;
   private magicName: Buffer = EMPTY;
-  private magicValue = '';
+  private magicValue: Buffer = EMPTY;
   seriesStart = 0;
   seriesEnd = 0;
   value = 0;
@@ -226,6 +289,7 @@ export class ProtobufParser implements TextParser {
   // The expected next series (scrape cache hint).
   private hintBuf: Uint8Array = EMPTY;
   private hintView: DataView = new DataView(EMPTY.buffer, EMPTY.byteOffset, 0);
+  private bodyView: DataView = new DataView(EMPTY.buffer, EMPTY.byteOffset, 0);
   private hintOff = 0;
   private hintLen = -1;
   expectedHit = false;
@@ -234,11 +298,12 @@ export class ProtobufParser implements TextParser {
     this.opts = opts;
   }
 
-  get seriesBuf(): Buffer {
-    return this.key;
+  get seriesBuf(): Uint8Array {
+    return this.keyBuf;
   }
 
   reset(body: Buffer, length: number): void {
+    if (body !== this.buf) this.bodyView = new DataView(body.buffer, body.byteOffset, body.byteLength);
     this.buf = body;
     this.end = Math.min(length, body.length);
     this.pos = 0;
@@ -251,6 +316,7 @@ export class ProtobufParser implements TextParser {
   }
 
   expect(src: Uint8Array, off: number, len: number): void {
+    // The hint comes from one scrape cache arena call after call: a new view only when it grew.
     if (src !== this.hintBuf) {
       this.hintBuf = src;
       this.hintView = new DataView(src.buffer, src.byteOffset, src.byteLength);
@@ -395,15 +461,34 @@ export class ProtobufParser implements TextParser {
     this.lbls.n = 0;
     this.tsMs = 0;
     this.val = 0;
-    this.counterEx = this.counterExEnd = -1;
-    this.count = this.countFloat = this.sum = 0;
+    this.counterEx = -1;
+    this.counterExEnd = -1;
+    this.count = 0;
+    this.countFloat = 0;
+    this.sum = 0;
     this.startTs = 0;
-    this.qs.length = this.qvs.length = 0;
-    this.ubs.length = this.cums.length = this.cumFloats.length = 0;
+    // Truncating an array is a runtime call even when it is empty: only histograms and summaries fill these.
+    if (this.pbType === PbType.summary) {
+      this.qs.length = 0;
+      this.qvs.length = 0;
+    } else if (this.pbType === PbType.histogram || this.pbType === PbType.gaugeHistogram) this.resetHistogram();
+  }
+
+  private resetHistogram(): void {
+    clear(this.ubs);
+    clear(this.cums);
+    clear(this.cumFloats);
     this.bucketEx.n = 0;
-    this.schema = this.zeroThreshold = this.zeroCount = this.zeroCountFloat = 0;
-    this.posSpans.length = this.negSpans.length = 0;
-    this.posDeltas.length = this.negDeltas.length = this.posCounts.length = this.negCounts.length = 0;
+    this.schema = 0;
+    this.zeroThreshold = 0;
+    this.zeroCount = 0;
+    this.zeroCountFloat = 0;
+    clear(this.posSpans);
+    clear(this.negSpans);
+    clear(this.posDeltas);
+    clear(this.negDeltas);
+    clear(this.posCounts);
+    clear(this.negCounts);
     this.histEx.n = 0;
   }
 
@@ -416,7 +501,7 @@ export class ProtobufParser implements TextParser {
       if (f === 1) {
         r.expect(k, Wire.len, 'label');
         const le = r.lenEnd();
-        this.lbls.push(r.pos, le);
+        this.decodeLabelPair(r.pos, le);
         r.pos = le;
       } else if (f === 6) {
         r.expect(k, Wire.varint, 'timestamp_ms');
@@ -437,6 +522,32 @@ export class ProtobufParser implements TextParser {
         r.pos = he;
       } else r.skip(k & 7);
     }
+  }
+
+  /** A LabelPair's name and value ranges, appended to lbls (name start, name end, value start, value end). */
+  private decodeLabelPair(s: number, e: number): void {
+    const r = this.r2.at(this.buf, s, e, 'LabelPair');
+    let ns = s;
+    let ne = s;
+    let vs = s;
+    let ve = s;
+    while (!r.done) {
+      const k = r.key();
+      const f = k >>> 3;
+      if (f === 1 || f === 2) {
+        r.expect(k, Wire.len, f === 1 ? 'name' : 'value');
+        const fe = r.lenEnd();
+        if (f === 1) {
+          ns = r.pos;
+          ne = fe;
+        } else {
+          vs = r.pos;
+          ve = fe;
+        }
+        r.pos = fe;
+      } else r.skip(k & 7);
+    }
+    this.lbls.push4(ns, ne, vs, ve);
   }
 
   private decodeSimple(s: number, e: number, what: string): void {
@@ -795,13 +906,13 @@ export class ProtobufParser implements TextParser {
         break;
       case Step.quantile:
         this.magicName = QUANTILE;
-        this.magicValue = formatOpenMetricsFloat(this.qs[arg]);
+        this.magicValue = floatLabelBytes(this.qs[arg] ?? 0);
         this.value = this.qvs[arg];
         break;
       case Step.bucket: {
         this.suffix = SUFFIX_BUCKET;
         this.magicName = LE;
-        this.magicValue = formatOpenMetricsFloat(this.ubs[arg]);
+        this.magicValue = floatLabelBytes(this.ubs[arg] ?? 0);
         const f = this.cumFloats[arg];
         this.value = f !== 0 ? f : this.cums[arg];
         const s = this.bucketEx.start(arg);
@@ -811,7 +922,7 @@ export class ProtobufParser implements TextParser {
       case Step.infBucket:
         this.suffix = SUFFIX_BUCKET;
         this.magicName = LE;
-        this.magicValue = '+Inf';
+        this.magicValue = INF_BYTES;
         this.value = this.classicCount();
         break;
       case Step.native:
@@ -946,69 +1057,84 @@ export class ProtobufParser implements TextParser {
     return true;
   }
 
+  /**
+   * Whether the entry's key would equal the hint, compared piece by piece without building it. On a hit
+   * the key is the hint's bytes, so seriesBuf points there and nothing is copied.
+   */
+  private matchHint(): boolean {
+    const len = this.hintLen;
+    if (len < 0) return false;
+    const h = this.hintBuf;
+    const b = this.buf;
+    const end = this.hintOff + len;
+    const hv = this.hintView;
+    const bv = this.bodyView;
+    let at = matchLong(h, hv, this.hintOff, end, b, bv, this.nameS, this.nameE);
+    if (this.suffix.length > 0) at = matchPiece(h, at, end, this.suffix, 0, this.suffix.length);
+    const l = this.lbls.a;
+    for (let i = 0; i < 4 * this.lbls.n && at >= 0; i += 4) {
+      if (h[at] !== SEP) return false;
+      at = matchLong(h, hv, at + 1, end, b, bv, l[i] as number, l[i + 1] as number);
+      if (at < 0 || h[at] !== SEP) return false;
+      at = matchLong(h, hv, at + 1, end, b, bv, l[i + 2] as number, l[i + 3] as number);
+    }
+    if (at >= 0 && this.magicName.length > 0) {
+      if (h[at] !== SEP) return false;
+      at = matchPiece(h, at + 1, end, this.magicName, 0, this.magicName.length);
+      if (at < 0 || h[at] !== SEP) return false;
+      at = matchPiece(h, at + 1, end, this.magicValue, 0, this.magicValue.length);
+    }
+    return at === end;
+  }
+
   /** name + suffix, then (0xff name 0xff value) per label, then the magic label: the scrape cache key. */
   private buildKey(): void {
-    const b = this.buf;
-    let n = this.nameE - this.nameS + this.suffix.length;
-    for (let i = 0; i < this.lbls.n; i++) n += this.lbls.end(i) - this.lbls.start(i) + 2;
-    if (this.magicName.length > 0) n += this.magicName.length + this.magicValue.length + 2;
-    if (n > this.key.length) {
-      this.key = Buffer.allocUnsafe(Math.max(n, this.key.length * 2));
-      this.keyView = new DataView(this.key.buffer, this.key.byteOffset, this.key.byteLength);
+    if (this.matchHint()) {
+      this.keyBuf = this.hintBuf;
+      this.seriesStart = this.hintOff;
+      this.seriesEnd = this.hintOff + this.hintLen;
+      this.expectedHit = true;
+      return;
     }
+    const b = this.buf;
+    const l = this.lbls.a;
+    const nl = this.lbls.n;
+    let n = this.nameE - this.nameS + this.suffix.length;
+    for (let i = 0; i < 4 * nl; i += 4)
+      n += (l[i + 1] as number) - (l[i] as number) + (l[i + 3] as number) - (l[i + 2] as number) + 2;
+    if (this.magicName.length > 0) n += this.magicName.length + this.magicValue.length + 2;
+    if (n > this.key.length) this.key = Buffer.allocUnsafe(Math.max(n, this.key.length * 2));
     const k = this.key;
-    let at = b.copy(k, 0, this.nameS, this.nameE);
-    at += this.suffix.copy(k, at);
-    const r = this.r2;
-    for (let i = 0; i < this.lbls.n; i++) {
-      r.at(b, this.lbls.start(i), this.lbls.end(i), 'LabelPair');
-      let ns = 0;
-      let ne = 0;
-      let vs = 0;
-      let ve = 0;
-      while (!r.done) {
-        const kk = r.key();
-        if (kk >>> 3 === 1 || kk >>> 3 === 2) {
-          r.expect(kk, Wire.len, kk >>> 3 === 1 ? 'name' : 'value');
-          const e = r.lenEnd();
-          if (kk >>> 3 === 1) {
-            ns = r.pos;
-            ne = e;
-          } else {
-            vs = r.pos;
-            ve = e;
-          }
-          r.pos = e;
-        } else r.skip(kk & 7);
-      }
+    this.keyBuf = k;
+    let at = copyBytes(k, 0, b, this.nameS, this.nameE);
+    at = copyBytes(k, at, this.suffix, 0, this.suffix.length);
+    for (let i = 0; i < 4 * nl; i += 4) {
       k[at++] = SEP;
-      at += b.copy(k, at, ns, ne);
+      at = copyBytes(k, at, b, l[i] as number, l[i + 1] as number);
       k[at++] = SEP;
-      at += b.copy(k, at, vs, ve);
+      at = copyBytes(k, at, b, l[i + 2] as number, l[i + 3] as number);
     }
     if (this.magicName.length > 0) {
       k[at++] = SEP;
-      at += this.magicName.copy(k, at);
+      at = copyBytes(k, at, this.magicName, 0, this.magicName.length);
       k[at++] = SEP;
-      at += k.write(this.magicValue, at, 'latin1');
+      at = copyBytes(k, at, this.magicValue, 0, this.magicValue.length);
     }
     this.seriesStart = 0;
     this.seriesEnd = at;
-    if (this.hintLen === at)
-      this.expectedHit = sameBytes(k, this.keyView, 0, this.hintBuf, this.hintView, this.hintOff, at);
   }
 
   labels(): string[] {
     if (this.expectedHit) throw new Error('labels() after an expected-series hit: the label set was not scanned');
     const b = this.buf;
     const out: string[] = [METRIC_NAME, b.toString('utf8', this.nameS, this.nameE) + this.suffix.toString('latin1')];
-    const r = this.r2;
-    for (let i = 0; i < this.lbls.n; i++) {
-      const [name, value] = this.labelPair(r, this.lbls.start(i), this.lbls.end(i), 'LabelPair');
-      if (name === '') throw new ParseError(0, `invalid label name: ${JSON.stringify(name)}`);
-      out.push(name, value);
+    const l = this.lbls.a;
+    for (let i = 0; i < 4 * this.lbls.n; i += 4) {
+      const name = utf8(b, l[i] as number, l[i + 1] as number, 'name');
+      if (name === '') throw new ParseError(0, 'invalid label name: ""');
+      out.push(name, utf8(b, l[i + 2] as number, l[i + 3] as number, 'value'));
     }
-    if (this.magicName.length > 0) out.push(this.magicName.toString('latin1'), this.magicValue);
+    if (this.magicName.length > 0) out.push(this.magicName.toString('latin1'), this.magicValue.toString('latin1'));
     const dup = duplicateLabelName(out);
     if (dup !== undefined)
       throw new ParseError(0, `label name ${JSON.stringify(dup)} is not unique in ${JSON.stringify(out[1])}`);
@@ -1025,7 +1151,7 @@ export class ProtobufParser implements TextParser {
     return out;
   }
 
-  /** A LabelPair's name and value, both required to be valid UTF-8. */
+  /** An exemplar's LabelPair: name and value, both required to be valid UTF-8. */
   private labelPair(r: WireReader, s: number, e: number, what: string): [string, string] {
     const b = this.buf;
     r.at(b, s, e, what);
@@ -1037,9 +1163,7 @@ export class ProtobufParser implements TextParser {
       if (f === 1 || f === 2) {
         r.expect(k, Wire.len, f === 1 ? 'name' : 'value');
         const fe = r.lenEnd();
-        if (!validUtf8(b, r.pos, fe))
-          throw new ParseError(0, `invalid label ${f === 1 ? 'name' : 'value'}: not valid UTF-8`);
-        const str = b.toString('utf8', r.pos, fe);
+        const str = utf8(b, r.pos, fe, f === 1 ? 'name' : 'value');
         if (f === 1) name = str;
         else value = str;
         r.pos = fe;
@@ -1047,4 +1171,14 @@ export class ProtobufParser implements TextParser {
     }
     return [name, value];
   }
+}
+
+/** b[s, e) as a string; ParseError unless it is valid UTF-8. */
+function utf8(b: Buffer, s: number, e: number, what: 'name' | 'value'): string {
+  if (!validUtf8(b, s, e)) throw new ParseError(0, `invalid label ${what}: not valid UTF-8`);
+  return b.toString('utf8', s, e);
+}
+
+function clear(a: unknown[]): void {
+  if (a.length > 0) a.length = 0;
 }

@@ -41,7 +41,7 @@ export interface TextParser {
    * The bytes the series key [seriesStart, seriesEnd) is in: the body for the text formats, the
    * parser's own buffer for protobuf (valid until the next `next()`).
    */
-  readonly seriesBuf: Buffer;
+  readonly seriesBuf: Uint8Array;
   /** Offset of the raw series text (the metric name, or `{` for the quoted-name form). */
   readonly seriesStart: number;
   /** End of the raw series text: name plus optional label set, without value/timestamp/exemplar. */

@@ -60,8 +60,9 @@ test('the scrape cache hint: the same series key again is an expected hit, anoth
       name: 'm',
       type: 'GAUGE',
       metric: [
-        { label: [{ name: 'a', value: '1' }], gauge: { value: 1 } },
-        { label: [{ name: 'a', value: '2' }], gauge: { value: 2 } },
+        // Long values: compared 8 bytes at a time, and different only in their last byte.
+        { label: [{ name: 'a', value: `${'x'.repeat(40)}1` }], gauge: { value: 1 } },
+        { label: [{ name: 'a', value: `${'x'.repeat(40)}2` }], gauge: { value: 2 } },
       ],
     },
   ]);
