@@ -126,7 +126,8 @@ export function targetDetailView(t: TargetStatus | undefined, now: number, compa
         label: 'samples',
         value:
           `${formatCount(t.samples - t.histograms)} floats, ${formatCount(t.histograms)} native histograms; ` +
-          `${formatCount(t.series - t.histogramSeries)} float series, ${formatCount(t.histogramSeries)} histogram series`,
+          `${formatCount(t.series - t.histogramSeries)} float series, ` +
+          `${formatCount(t.histogramSeries)} histogram series`,
       },
       { label: 'last error', value: t.lastError || '-', role: t.lastError ? 'bad' : undefined },
     ],
