@@ -578,5 +578,6 @@ export class ScrapeLoop {
 function exemplarError(st: number): string {
   if (st === ExemplarStatus.unknownSeries) return 'unknown series ref when trying to add exemplar';
   if (st === ExemplarStatus.duplicateLabel) return 'invalid exemplar: duplicate label name';
+  if (st === ExemplarStatus.outOfOrder) return 'out of order exemplar';
   return 'label length for exemplar exceeds maximum of 128 UTF-8 characters';
 }

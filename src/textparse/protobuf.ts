@@ -991,7 +991,8 @@ export class ProtobufParser implements TextParser {
       if (!x.hasTs) this.exN--;
     }
     if (this.exN > 1) {
-      const list = this.exs.slice(0, this.exN).sort((a, b) => a.ts - b.ts);
+      // exemplar.Compare's order (time, then value), as Prometheus' scrape loop sorts them.
+      const list = this.exs.slice(0, this.exN).sort((a, b) => a.ts - b.ts || a.value - b.value);
       for (let i = 0; i < list.length; i++) this.exs[i] = list[i];
     }
   }
