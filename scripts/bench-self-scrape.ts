@@ -73,7 +73,8 @@ function treePids(root: number): number[] {
     }
   }
   const out = [root];
-  for (let i = 0; i < out.length; i++) out.push(...(kids.get(out[i]) ?? []));
+  // The array iterator also visits what the loop appends: a breadth-first walk of the tree.
+  for (const p of out) out.push(...(kids.get(p) ?? []));
   return out;
 }
 
@@ -259,13 +260,14 @@ async function measure(a: SelfScrapeAgent, o: SelfScrapeOptions, sink: Sink, rwU
     const w0 = sampleTree(pid);
     rows.push(w0);
     const end = w0.t + o.windowS * 1000;
+    let w1 = w0;
     while (Date.now() < end) {
       await sleep(Math.min(1000, end - Date.now()));
       if (child.exitCode !== null || child.signalCode !== null)
         throw new Error(`exited during the window (see agent-${a.name}.log)`);
-      rows.push(sampleTree(pid));
+      w1 = sampleTree(pid);
+      rows.push(w1);
     }
-    const w1 = rows[rows.length - 1];
     const dt = (w1.t - w0.t) / 1000;
     const avg = (k: 'rss' | 'anon'): number => rows.reduce((s, r) => s + r[k], 0) / rows.length;
     Object.assign(R, {

@@ -10,6 +10,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ConfigError, loadConfigFile, parseConfig } from '../../src/config/load.ts';
+import { firstN } from '../helpers/defined.ts';
 
 const DIR = path.join(import.meta.dirname, '../fixtures/config');
 
@@ -262,7 +263,7 @@ for (const c of BAD) {
     }) as ConfigError;
     t.is(err.issues.length, 1, err.message);
     t.is(err.message, `${file}:${c.error}`);
-    const [line, column] = c.error.split(':').map(Number);
+    const [line, column] = firstN(c.error.split(':').map(Number), 2, "c.error.split(':').map(Number)");
     t.is(err.line, line);
     t.is(err.column, column);
     t.is(err.file, file);

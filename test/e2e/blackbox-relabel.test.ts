@@ -18,6 +18,7 @@ import {
   type ScenarioRun,
   type WireSample,
 } from '../helpers/compliance.ts';
+import { at, defined } from '../helpers/defined.ts';
 
 const runs = sharedRuns(() => ({
   name: 'relabel',
@@ -87,7 +88,10 @@ const runs = sharedRuns(() => ({
 }));
 
 function of(r: ScenarioRun, target: string, m: Matcher = {}): WireSample[] {
-  return select(r.samples[0], { ...m, instance: r.env.targets[target] });
+  return select(at(r.samples, 0, 'r.samples'), {
+    ...m,
+    instance: defined(r.env.targets[target], `target ${target}`),
+  });
 }
 
 /** At least 3 real samples of m from the target, all equal to 1 and each with exactly `labels` (instance added). */
@@ -103,7 +107,7 @@ function expectSeries(
     got.length >= 3,
     `${target} ${JSON.stringify(m)}: expected ≥3 samples, got ${got.length}\n${showSamples(of(r, target))}`,
   );
-  const want = { ...labels, instance: labels.instance ?? r.env.targets[target] };
+  const want = { ...labels, instance: labels.instance ?? defined(r.env.targets[target], `target ${target}`) };
   const wrong = got.filter(
     (s) => s.value !== 1 || JSON.stringify(labelsWithout(s)) !== JSON.stringify(sortedRecord(want)),
   );
@@ -156,7 +160,7 @@ registerBlackBox('relabel', [
     title: '31. honor_labels true keeps the exposed job/instance; up keeps the configured ones',
     runs,
     check(t, r) {
-      const a = realSamples(r.samples[0], { __name__: 'a', job: 'orig', instance: 'foo' });
+      const a = realSamples(at(r.samples, 0, 'r.samples'), { __name__: 'a', job: 'orig', instance: 'foo' });
       t.true(a.length >= 3, `a{job="orig",instance="foo"}: ${a.length}`);
       t.deepEqual(
         a.map((s) => labelsWithout(s)).filter((l) => Object.keys(l).length !== 3),
@@ -285,7 +289,11 @@ registerBlackBox('relabel', [
     runs,
     check(t, r) {
       expectUp(t, r, 'c42', 0);
-      t.deepEqual(showSamples(select(r.samples[0], { __name__: 'bad-name' })), '', 'no bad-name sample');
+      t.deepEqual(
+        showSamples(select(at(r.samples, 0, 'r.samples'), { __name__: 'bad-name' })),
+        '',
+        'no bad-name sample',
+      );
       t.deepEqual(showSamples(of(r, 'c42', { __name__: 'a' })), '', 'no a sample');
     },
   },

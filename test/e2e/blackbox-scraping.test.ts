@@ -24,6 +24,7 @@ import {
   type ScenarioRun,
   type WireSample,
 } from '../helpers/compliance.ts';
+import { at, defined } from '../helpers/defined.ts';
 
 const OM_CONTENT_TYPE = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
 
@@ -109,11 +110,17 @@ const runs = sharedRuns((sender) => {
 
 /** Samples of one case's target. */
 function of(r: ScenarioRun, target: string, m: Record<string, string> = {}): WireSample[] {
-  return select(r.samples[0], { ...m, instance: r.env.targets[target] });
+  return select(at(r.samples, 0, 'r.samples'), {
+    ...m,
+    instance: defined(r.env.targets[target], `target ${target}`),
+  });
 }
 
 function up(r: ScenarioRun, target: string): number[] {
-  return realSamples(r.samples[0], { __name__: 'up', instance: r.env.targets[target] }).map((s) => s.value);
+  return realSamples(at(r.samples, 0, 'r.samples'), {
+    __name__: 'up',
+    instance: defined(r.env.targets[target], `target ${target}`),
+  }).map((s) => s.value);
 }
 
 /** At least `min` up samples arrived for the target and all have this value. */
@@ -137,7 +144,7 @@ const REPORT: ReadonlySet<string> = new Set(REPORT_SERIES);
 
 /** ts lies in the window of one of the target's scrapes: taken at most 50 ms after, 1 s before, a request. */
 function nearServe(r: ScenarioRun, target: string, ts: number): boolean {
-  return r.targets[target].servedAt.some((at) => at - ts >= -50 && at - ts <= 1000);
+  return defined(r.targets[target], `target ${target}`).servedAt.some((at) => at - ts >= -50 && at - ts <= 1000);
 }
 
 /** Every real sample of the series, with at least `min` of them, has value v. */
@@ -253,7 +260,7 @@ registerBlackBox('scraping', [
       const got = expectValues(t, r, 'c7', { __name__: 'a' }, 1);
       t.deepEqual(showSamples(got.filter((s) => !nearServe(r, 'c7', s.timestamp))), '', 'scrape timestamps');
       t.true(
-        got.every((s, i) => i === 0 || s.timestamp > got[i - 1].timestamp),
+        got.every((s, i) => i === 0 || s.timestamp > at(got, i - 1, 'got').timestamp),
         'one sample per scrape, increasing',
       );
     },
@@ -349,7 +356,7 @@ registerBlackBox('scraping', [
     runs,
     check(t, r) {
       expectUp(t, r, 'c16', 0);
-      const nameless = r.samples[0].filter((s) => (s.labels.__name__ ?? '') === '');
+      const nameless = at(r.samples, 0, 'r.samples').filter((s) => (s.labels.__name__ ?? '') === '');
       t.deepEqual(showSamples(nameless), '', 'no series without __name__ ever arrives');
     },
   },

@@ -11,6 +11,7 @@ import {
 import { compileRe2Detailed } from '../../src/relabel/re2.ts';
 import { LabelsBuilder, labelsFromRecord, type Labels } from '../../src/util/labels.ts';
 import { rule, type RuleSpec } from './helpers.ts';
+import { at } from '../helpers/defined.ts';
 
 type Rec = Record<string, string>;
 
@@ -22,7 +23,7 @@ function run(rules: RuleSpec[], input: Rec): Rec | null {
 
 function toRec(ls: Labels): Rec {
   const out: Rec = {};
-  for (let i = 0; i < ls.length; i += 2) out[ls[i]] = ls[i + 1];
+  for (let i = 0; i < ls.length; i += 2) out[at(ls, i, 'labels')] = at(ls, i + 1, 'labels');
   return out;
 }
 

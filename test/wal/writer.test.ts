@@ -15,6 +15,7 @@ import {
   segmentBytes,
   tmpDir,
 } from './helpers.ts';
+import { at } from '../helpers/defined.ts';
 
 const PAGE = 32768;
 const SEG3 = 3 * PAGE; // 3 pages per segment keeps boundaries reachable in tests
@@ -88,7 +89,7 @@ test('page boundaries: fragments never cross a page; exact-fit, first/last split
       [1, 1],
     ],
   );
-  t.is(frags[5].offset, 3 * PAGE, 'tail of 5 bytes was zero-padded');
+  t.is(at(frags, 5, 'frags').offset, 3 * PAGE, 'tail of 5 bytes was zero-padded');
   const got = await readAll(dir);
   t.deepEqual(got.recs, recs);
 });

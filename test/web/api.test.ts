@@ -11,6 +11,7 @@ import { redactUrlsIn } from '../../src/web/api.ts';
 import { clientScript } from '../../src/web/ui/client-script.ts';
 import { PAGES } from '../../src/web/ui/pages.ts';
 import { fakeAgent, remote, request, snapshot, startServer, T0 } from './helpers.ts';
+import { at } from '../helpers/defined.ts';
 
 const AGENT_422 = '{"status":"error","errorType":"execution","error":"unavailable with Prometheus Agent"}';
 
@@ -200,7 +201,7 @@ test('/api/v1/targets: fields, pool order, state and scrapePool filters', async 
     all.data.activeTargets.map((x) => x.scrapePool),
     ['blackbox', 'node', 'node'],
   );
-  const first = all.data.activeTargets[1];
+  const first = at(all.data.activeTargets, 1, 'all.data.activeTargets');
   t.deepEqual(Object.keys(first), [
     'discoveredLabels',
     'labels',
@@ -224,7 +225,7 @@ test('/api/v1/targets: fields, pool order, state and scrapePool filters', async 
   t.is(first.lastScrapeDuration, 0.0125);
   t.is(first.scrapeInterval, '15s');
   t.is(first.scrapeTimeout, '10s');
-  const never = all.data.activeTargets[2];
+  const never = at(all.data.activeTargets, 2, 'all.data.activeTargets');
   t.is(never.lastScrape, '0001-01-01T00:00:00Z');
   t.is(never.health, 'unknown');
   t.deepEqual(all.data.droppedTargets, [
@@ -260,12 +261,16 @@ test('/api/v1/targets/metadata and /api/v1/metadata', async (t) => {
   t.teardown(() => s.close());
   const all = (await request(`${s.base}/api/v1/targets/metadata`)).json() as Envelope<Record<string, unknown>[]>;
   t.is(all.data.length, 3);
-  t.deepEqual(Object.keys(all.data[0]), ['target', 'metric', 'type', 'help', 'unit']);
+  t.deepEqual(Object.keys(at(all.data, 0, 'all.data')), ['target', 'metric', 'type', 'help', 'unit']);
   const up = (await request(`${s.base}/api/v1/targets/metadata?metric=up`)).json() as Envelope<
     Record<string, unknown>[]
   >;
   t.is(up.data.length, 2);
-  t.deepEqual(Object.keys(up.data[0]), ['target', 'type', 'help', 'unit'], 'with ?metric= the name is left out');
+  t.deepEqual(
+    Object.keys(at(up.data, 0, 'up.data')),
+    ['target', 'type', 'help', 'unit'],
+    'with ?metric= the name is left out',
+  );
   const matched = (
     await request(`${s.base}/api/v1/targets/metadata?match_target=${encodeURIComponent('{job="blackbox"}')}`)
   ).json() as Envelope<unknown[]>;
@@ -362,7 +367,7 @@ test('/api/v1/status/remote_write: per-endpoint health, lag, backlog, counters, 
     endpoints: Record<string, unknown>[];
   }>;
   t.is(r.data.endpoints.length, 1);
-  const e = r.data.endpoints[0];
+  const e = at(r.data.endpoints, 0, 'r.data.endpoints');
   t.is(e.url, 'https://user:xxxxx@metrics.example/api/v1/write');
   t.is(e.health, 'up');
   t.is(e.lastErrorTime, null);
@@ -400,9 +405,12 @@ test('/api/v1/status/remote_write: per-endpoint health, lag, backlog, counters, 
   const r2 = (await request(`${s.base}/api/v1/status/remote_write`)).json() as Envelope<{
     endpoints: Record<string, unknown>[];
   }>;
-  t.is(r2.data.endpoints[1].lastErrorTime, new Date(T0 - 5000).toISOString());
-  t.is(r2.data.endpoints[1].health, 'down');
-  t.is(r2.data.endpoints[1].lastError, 'Post "https://user:xxxxx@metrics.example/api/v1/write": EOF');
+  t.is(at(r2.data.endpoints, 1, 'r2.data.endpoints').lastErrorTime, new Date(T0 - 5000).toISOString());
+  t.is(at(r2.data.endpoints, 1, 'r2.data.endpoints').health, 'down');
+  t.is(
+    at(r2.data.endpoints, 1, 'r2.data.endpoints').lastError,
+    'Post "https://user:xxxxx@metrics.example/api/v1/write": EOF',
+  );
 });
 
 test('/api/v1/status/wal', async (t) => {
@@ -530,7 +538,7 @@ test('without --web.external-url the global URL uses this host name and our own 
 });
 
 function snapshotTargetAt(url: string) {
-  return { ...snapshot().targets[0], url };
+  return { ...at(snapshot().targets, 0, 'snapshot targets'), url };
 }
 
 test('the root redirects to the agent page; every UI page is served with nav, landmarks and a strict CSP', async (t) => {

@@ -18,6 +18,7 @@ import { prometheus2OrSkip, startPrometheusAgent } from '../helpers/compliance.t
 import { freePort, startOutpost, startProc, tmpDir, waitUntil } from '../helpers/procs.ts';
 import { certificate } from '../helpers/tls.ts';
 import { fakeAgent, request } from './helpers.ts';
+import { at } from '../helpers/defined.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -282,9 +283,9 @@ for (const c of BAD) {
     const err = t.throws(() => parseWebConfig(c.yaml, file), { instanceOf: WebConfigError });
     t.is(err.file, file);
     t.true(err.message.includes(file), err.message);
-    t.is(err.issues[0].path, c.path, err.message);
+    t.is(at(err.issues, 0, 'err.issues').path, c.path, err.message);
     t.regex(err.message, c.msg);
-    if (c.line) t.is(err.issues[0].line, c.line);
+    if (c.line) t.is(at(err.issues, 0, 'err.issues').line, c.line);
     t.is(err.code, 'OUTPOST_WEB_CONFIG_INVALID');
   });
 }
@@ -498,7 +499,7 @@ test('edits to the file apply to the next request without a restart', async (t) 
   t.is(await get(), 500);
   const errs = ours.log.lines.filter((l) => l.includes('Unable to use web configuration file'));
   t.is(errs.length, 1);
-  t.true(errs[0].includes(file) && errs[0].includes('bogus'));
+  t.true(at(errs, 0, 'errs').includes(file) && at(errs, 0, 'errs').includes('bogus'));
 
   await fs.writeFile(file, '');
   t.is(await get(), 200, 'no users any more: open');
