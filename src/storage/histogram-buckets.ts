@@ -6,35 +6,35 @@
  */
 import { isCustomBucketsSchema, type Histogram, type HistogramSpan } from './histogram.ts';
 
-/** One side's buckets as absolute indexes and absolute counts. */
-interface Expanded {
-  idx: number[];
-  counts: number[];
+/** One bucket of one side: its absolute index and absolute count. */
+interface Bucket {
+  idx: number;
+  count: number;
 }
 
-function expand(spans: readonly HistogramSpan[], buckets: readonly number[], deltas: boolean): Expanded {
-  const idx: number[] = [];
-  const counts: number[] = [];
-  let i = 0;
+function expand(spans: readonly HistogramSpan[], buckets: readonly number[], deltas: boolean): Bucket[] {
+  const out: Bucket[] = [];
+  const it = buckets.values();
   let at = 0;
   let abs = 0;
   for (const s of spans) {
     at += s.offset;
-    for (let k = 0; k < s.length && i < buckets.length; k++, i++) {
-      abs = deltas ? abs + buckets[i] : buckets[i];
-      idx.push(at + k);
-      counts.push(abs);
+    for (let k = 0; k < s.length; k++) {
+      const next = it.next();
+      if (next.done === true) return out; // validated elsewhere: spans never need more buckets than there are
+      abs = deltas ? abs + next.value : next.value;
+      out.push({ idx: at + k, count: abs });
     }
     at += s.length;
   }
-  return { idx, counts };
+  return out;
 }
 
 /**
  * Lays out buckets at ascending absolute indexes as spans. Neighbours whose gap (empty indexes between
  * them) is at most maxGap share a span, the gap filled with empty buckets; adjacent ones always do.
  */
-function layout(e: Expanded, deltas: boolean, maxGap: number): { spans: HistogramSpan[]; buckets: number[] } {
+function layout(e: readonly Bucket[], deltas: boolean, maxGap: number): { spans: HistogramSpan[]; buckets: number[] } {
   const spans: HistogramSpan[] = [];
   const buckets: number[] = [];
   let prevIdx = 0;
@@ -43,21 +43,23 @@ function layout(e: Expanded, deltas: boolean, maxGap: number): { spans: Histogra
     buckets.push(deltas ? c - prevAbs : c);
     prevAbs = c;
   };
-  for (let k = 0; k < e.idx.length; k++) {
-    const at = e.idx[k];
-    const c = e.counts[k];
-    const last = spans.at(-1);
+  let last: HistogramSpan | undefined;
+  for (const { idx, count } of e) {
     if (last === undefined) {
-      spans.push({ offset: at, length: 1 });
+      last = { offset: idx, length: 1 };
+      spans.push(last);
     } else {
-      const gap = at - prevIdx - 1;
+      const gap = idx - prevIdx - 1;
       if (gap <= maxGap) {
         for (let z = 0; z < gap; z++) push(0);
         last.length += gap + 1;
-      } else spans.push({ offset: gap, length: 1 });
+      } else {
+        last = { offset: gap, length: 1 };
+        spans.push(last);
+      }
     }
-    push(c);
-    prevIdx = at;
+    push(count);
+    prevIdx = idx;
   }
   return { spans, buckets };
 }
@@ -68,14 +70,11 @@ function compactSide(
   deltas: boolean,
   maxEmpty: number,
 ): { spans: HistogramSpan[]; buckets: number[] } {
-  const e = expand(spans, buckets, deltas);
-  const kept: Expanded = { idx: [], counts: [] };
-  for (let k = 0; k < e.idx.length; k++) {
-    if (e.counts[k] === 0) continue;
-    kept.idx.push(e.idx[k]);
-    kept.counts.push(e.counts[k]);
-  }
-  return layout(kept, deltas, maxEmpty);
+  return layout(
+    expand(spans, buckets, deltas).filter((b) => b.count !== 0),
+    deltas,
+    maxEmpty,
+  );
 }
 
 /**
@@ -104,15 +103,14 @@ function reduceSide(
   from: number,
   to: number,
 ): { spans: HistogramSpan[]; buckets: number[] } {
-  const e = expand(spans, buckets, deltas);
-  const merged: Expanded = { idx: [], counts: [] };
-  for (let k = 0; k < e.idx.length; k++) {
-    const t = targetIdx(e.idx[k], from, to);
-    const last = merged.idx.length - 1;
-    if (last >= 0 && merged.idx[last] === t) merged.counts[last] += e.counts[k];
+  const merged: Bucket[] = [];
+  let last: Bucket | undefined;
+  for (const b of expand(spans, buckets, deltas)) {
+    const t = targetIdx(b.idx, from, to);
+    if (last !== undefined && last.idx === t) last.count += b.count;
     else {
-      merged.idx.push(t);
-      merged.counts.push(e.counts[k]);
+      last = { idx: t, count: b.count };
+      merged.push(last);
     }
   }
   return layout(merged, deltas, 0);

@@ -19,17 +19,22 @@ export interface ConvertedHistogram {
   float: boolean;
 }
 
+/** One classic bucket: its upper bound and cumulative count. */
+interface ClassicBucket {
+  le: number;
+  count: number;
+}
+
 /** Collects one classic histogram's parts, then converts them (reusable through reset()). */
 export class ClassicHistogramBuilder {
-  private les: number[] = [];
-  private counts: number[] = [];
+  /** Ascending by le. */
+  private buckets: ClassicBucket[] = [];
   private count = 0;
   private sum = 0;
   private hasCount = false;
 
   reset(): void {
-    this.les.length = 0;
-    this.counts.length = 0;
+    this.buckets.length = 0;
     this.count = 0;
     this.sum = 0;
     this.hasCount = false;
@@ -48,46 +53,42 @@ export class ClassicHistogramBuilder {
   setBucket(le: number, count: number): void {
     if (Number.isNaN(le)) throw new InvalidHistogramError('bucket boundary must not be NaN');
     if (count < 0) throw new InvalidHistogramError(`bucket count must be non-negative: le=${le}, count=${count}`);
-    const les = this.les;
-    const counts = this.counts;
-    const n = les.length;
-    if (n === 0 || les[n - 1] < le) {
-      if (n > 0 && count < counts[n - 1])
-        throw new InvalidHistogramError(`count is not cumulative: ${count} < ${counts[n - 1]}`);
-      les.push(le);
-      counts.push(count);
+    const bs = this.buckets;
+    const last = bs.at(-1);
+    if (last === undefined || last.le < le) {
+      if (last !== undefined && count < last.count)
+        throw new InvalidHistogramError(`count is not cumulative: ${count} < ${last.count}`);
+      bs.push({ le, count });
       return;
     }
-    let i = 0;
-    while (les[i] < le) i++;
-    if (les[i] === le) return; // a duplicate bucket, ignored
-    if (i > 0 && count < counts[i - 1])
-      throw new InvalidHistogramError(`count is not cumulative: ${count} < ${counts[i - 1]}`);
-    if (count > counts[i]) throw new InvalidHistogramError(`count is not cumulative: ${count} > ${counts[i]}`);
-    les.splice(i, 0, le);
-    counts.splice(i, 0, count);
+    // Out of order: in place, between its neighbours (there is one at or above le: the last).
+    const i = bs.findIndex((b) => b.le >= le);
+    const above = bs[i];
+    if (above === undefined || above.le === le) return; // a duplicate bucket, ignored
+    const below = bs[i - 1];
+    if (below !== undefined && count < below.count)
+      throw new InvalidHistogramError(`count is not cumulative: ${count} < ${below.count}`);
+    if (count > above.count) throw new InvalidHistogramError(`count is not cumulative: ${count} > ${above.count}`);
+    bs.splice(i, 0, { le, count });
   }
 
   /** The NHCB of what was collected; throws InvalidHistogramError as the rules above say. */
   convert(): ConvertedHistogram {
-    const les = [...this.les];
-    const counts = [...this.counts];
-    let count = this.count;
-    if (!this.hasCount && les.length > 0) count = counts[counts.length - 1];
-    if (les.length === 0 || les[les.length - 1] !== Number.POSITIVE_INFINITY) {
-      les.push(Number.POSITIVE_INFINITY);
-      counts.push(count);
-    }
-    const whole = Number.isInteger(count) && counts.every((c) => Number.isInteger(c));
-    const last = counts[counts.length - 1];
-    if (count !== last) throw new InvalidHistogramError(`count mismatch: count=${count} != le=+Inf count=${last}`);
-    const buckets: number[] = new Array(counts.length);
+    const bs = [...this.buckets];
+    const highest = bs.at(-1);
+    const count = !this.hasCount && highest !== undefined ? highest.count : this.count;
+    if (highest === undefined || highest.le !== Number.POSITIVE_INFINITY)
+      bs.push({ le: Number.POSITIVE_INFINITY, count });
+    const whole = Number.isInteger(count) && bs.every((b) => Number.isInteger(b.count));
+    const inf = bs.at(-1)?.count;
+    if (count !== inf) throw new InvalidHistogramError(`count mismatch: count=${count} != le=+Inf count=${inf}`);
+    const buckets: number[] = [];
     let prevCount = 0;
     let prevDelta = 0;
-    for (let i = 0; i < counts.length; i++) {
-      const inBucket = counts[i] - prevCount;
-      buckets[i] = whole ? inBucket - prevDelta : inBucket;
-      prevCount = counts[i];
+    for (const b of bs) {
+      const inBucket = b.count - prevCount;
+      buckets.push(whole ? inBucket - prevDelta : inBucket);
+      prevCount = b.count;
       prevDelta = inBucket;
     }
     const h: Histogram = {
@@ -97,12 +98,12 @@ export class ClassicHistogramBuilder {
       zeroCount: 0,
       count,
       sum: this.sum,
-      positiveSpans: [{ offset: 0, length: counts.length }],
+      positiveSpans: [{ offset: 0, length: bs.length }],
       negativeSpans: [],
       positiveBuckets: buckets,
       negativeBuckets: [],
     };
-    if (les.length > 1) h.customValues = les.slice(0, -1);
+    if (bs.length > 1) h.customValues = bs.slice(0, -1).map((b) => b.le);
     return { h: compactHistogram(h, !whole, whole ? 2 : 0), float: !whole };
   }
 }

@@ -40,7 +40,7 @@ export class WireReader {
     const end = this.end;
     let p = this.pos;
     if (p >= end) throw this.fail('truncated varint');
-    let x = b[p++] as number;
+    let x = b[p++] ?? 0;
     if (x < 0x80) {
       this.pos = p;
       return x;
@@ -51,7 +51,7 @@ export class WireReader {
         this.pos = p;
         throw this.fail('truncated varint');
       }
-      x = b[p++] as number;
+      x = b[p++] ?? 0;
       // Shifts up to 21 stay below 2^31; the fifth byte is multiplied to keep the sign bit out.
       v += shift < 28 ? (x & 0x7f) << shift : (x & 0x7f) * 0x10000000;
       if (x < 0x80) {
@@ -74,7 +74,7 @@ export class WireReader {
     let hi = 0;
     for (let k = 0; k < 10; k++) {
       if (this.pos >= this.end) throw this.fail('truncated varint');
-      const x = b[this.pos++];
+      const x = b[this.pos++] ?? 0;
       const bits = x & 0x7f;
       if (k < 4) lo |= bits << (7 * k);
       else if (k === 4) {

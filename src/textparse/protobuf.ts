@@ -121,11 +121,24 @@ class LabelRanges {
     this.a[p + 2] = vs;
     this.a[p + 3] = ve;
   }
+  /** Name start, name end, value start and value end of label i (< n). */
+  ns(i: number): number {
+    return this.a[4 * i] ?? 0;
+  }
+  ne(i: number): number {
+    return this.a[4 * i + 1] ?? 0;
+  }
+  vs(i: number): number {
+    return this.a[4 * i + 2] ?? 0;
+  }
+  ve(i: number): number {
+    return this.a[4 * i + 3] ?? 0;
+  }
 }
 
 /** dst[at…] = src[s, e) byte by byte: for the few bytes of a name or label, cheaper than Buffer.copy. */
 function copyBytes(dst: Uint8Array, at: number, src: Uint8Array, s: number, e: number): number {
-  for (let i = s; i < e; i++) dst[at++] = src[i] as number;
+  for (let i = s; i < e; i++) dst[at++] = src[i] ?? 0;
   return at;
 }
 
@@ -181,10 +194,10 @@ class Ranges {
     this.n++;
   }
   start(i: number): number {
-    return this.a[2 * i];
+    return this.a[2 * i] ?? -1;
   }
   end(i: number): number {
-    return this.a[2 * i + 1];
+    return this.a[2 * i + 1] ?? -1;
   }
 }
 
@@ -358,7 +371,7 @@ export class ProtobufParser implements TextParser {
           this.phase = Phase.metric;
           this.metricI = 0;
           this.stepI = this.stepN = 0;
-          this.metricType = METADATA_TYPE[this.pbType];
+          this.metricType = METADATA_TYPE[this.pbType] ?? MetricType.unknown;
           return this.metadata(Entry.Type, this.nameS, this.nameE);
         case Phase.metric:
           if (this.stepI < this.stepN) return this.step();
@@ -881,8 +894,8 @@ export class ProtobufParser implements TextParser {
 
   /** Sets up the entry of the next step. */
   private step(): EntryKind {
-    const code = this.steps[2 * this.stepI];
-    const arg = this.steps[2 * this.stepI + 1];
+    const code = this.steps[2 * this.stepI] ?? Step.value;
+    const arg = this.steps[2 * this.stepI + 1] ?? 0;
     this.stepI++;
     this.hasTimestamp = this.tsMs !== 0;
     this.timestamp = this.tsMs;
@@ -907,14 +920,14 @@ export class ProtobufParser implements TextParser {
       case Step.quantile:
         this.magicName = QUANTILE;
         this.magicValue = floatLabelBytes(this.qs[arg] ?? 0);
-        this.value = this.qvs[arg];
+        this.value = this.qvs[arg] ?? 0;
         break;
       case Step.bucket: {
         this.suffix = SUFFIX_BUCKET;
         this.magicName = LE;
         this.magicValue = floatLabelBytes(this.ubs[arg] ?? 0);
-        const f = this.cumFloats[arg];
-        this.value = f !== 0 ? f : this.cums[arg];
+        const f = this.cumFloats[arg] ?? 0;
+        this.value = f !== 0 ? f : (this.cums[arg] ?? 0);
         const s = this.bucketEx.start(arg);
         if (s >= 0) this.addExemplar(s, this.bucketEx.end(arg));
         break;
@@ -964,9 +977,9 @@ export class ProtobufParser implements TextParser {
     try {
       b.setCount(this.classicCount());
       b.setSum(this.sum);
-      for (let i = 0; i < this.ubs.length; i++) {
-        const f = this.cumFloats[i];
-        b.setBucket(this.ubs[i], f !== 0 ? f : this.cums[i]);
+      for (const [i, ub] of this.ubs.entries()) {
+        const f = this.cumFloats[i] ?? 0;
+        b.setBucket(ub, f !== 0 ? f : (this.cums[i] ?? 0));
       }
       const { h, float } = b.convert();
       if (this.pbType === PbType.gaugeHistogram) h.counterResetHint = CounterResetHint.gauge;
@@ -993,7 +1006,7 @@ export class ProtobufParser implements TextParser {
     if (this.exN > 1) {
       // exemplar.Compare's order (time, then value), as Prometheus' scrape loop sorts them.
       const list = this.exs.slice(0, this.exN).sort((a, b) => a.ts - b.ts || a.value - b.value);
-      for (let i = 0; i < list.length; i++) this.exs[i] = list[i];
+      for (const [i, x] of list.entries()) this.exs[i] = x;
     }
   }
 
@@ -1072,12 +1085,12 @@ export class ProtobufParser implements TextParser {
     const bv = this.bodyView;
     let at = matchLong(h, hv, this.hintOff, end, b, bv, this.nameS, this.nameE);
     if (this.suffix.length > 0) at = matchPiece(h, at, end, this.suffix, 0, this.suffix.length);
-    const l = this.lbls.a;
-    for (let i = 0; i < 4 * this.lbls.n && at >= 0; i += 4) {
+    const l = this.lbls;
+    for (let i = 0; i < l.n && at >= 0; i++) {
       if (h[at] !== SEP) return false;
-      at = matchLong(h, hv, at + 1, end, b, bv, l[i] as number, l[i + 1] as number);
+      at = matchLong(h, hv, at + 1, end, b, bv, l.ns(i), l.ne(i));
       if (at < 0 || h[at] !== SEP) return false;
-      at = matchLong(h, hv, at + 1, end, b, bv, l[i + 2] as number, l[i + 3] as number);
+      at = matchLong(h, hv, at + 1, end, b, bv, l.vs(i), l.ve(i));
     }
     if (at >= 0 && this.magicName.length > 0) {
       if (h[at] !== SEP) return false;
@@ -1098,22 +1111,20 @@ export class ProtobufParser implements TextParser {
       return;
     }
     const b = this.buf;
-    const l = this.lbls.a;
-    const nl = this.lbls.n;
+    const l = this.lbls;
     let n = this.nameE - this.nameS + this.suffix.length;
-    for (let i = 0; i < 4 * nl; i += 4)
-      n += (l[i + 1] as number) - (l[i] as number) + (l[i + 3] as number) - (l[i + 2] as number) + 2;
+    for (let i = 0; i < l.n; i++) n += l.ne(i) - l.ns(i) + l.ve(i) - l.vs(i) + 2;
     if (this.magicName.length > 0) n += this.magicName.length + this.magicValue.length + 2;
     if (n > this.key.length) this.key = Buffer.allocUnsafe(Math.max(n, this.key.length * 2));
     const k = this.key;
     this.keyBuf = k;
     let at = copyBytes(k, 0, b, this.nameS, this.nameE);
     at = copyBytes(k, at, this.suffix, 0, this.suffix.length);
-    for (let i = 0; i < 4 * nl; i += 4) {
+    for (let i = 0; i < l.n; i++) {
       k[at++] = SEP;
-      at = copyBytes(k, at, b, l[i] as number, l[i + 1] as number);
+      at = copyBytes(k, at, b, l.ns(i), l.ne(i));
       k[at++] = SEP;
-      at = copyBytes(k, at, b, l[i + 2] as number, l[i + 3] as number);
+      at = copyBytes(k, at, b, l.vs(i), l.ve(i));
     }
     if (this.magicName.length > 0) {
       k[at++] = SEP;
@@ -1129,11 +1140,11 @@ export class ProtobufParser implements TextParser {
     if (this.expectedHit) throw new Error('labels() after an expected-series hit: the label set was not scanned');
     const b = this.buf;
     const out: string[] = [METRIC_NAME, b.toString('utf8', this.nameS, this.nameE) + this.suffix.toString('latin1')];
-    const l = this.lbls.a;
-    for (let i = 0; i < 4 * this.lbls.n; i += 4) {
-      const name = utf8(b, l[i] as number, l[i + 1] as number, 'name');
+    const l = this.lbls;
+    for (let i = 0; i < l.n; i++) {
+      const name = utf8(b, l.ns(i), l.ne(i), 'name');
       if (name === '') throw new ParseError(0, 'invalid label name: ""');
-      out.push(name, utf8(b, l[i + 2] as number, l[i + 3] as number, 'value'));
+      out.push(name, utf8(b, l.vs(i), l.ve(i), 'value'));
     }
     if (this.magicName.length > 0) out.push(this.magicName.toString('latin1'), this.magicValue.toString('latin1'));
     const dup = duplicateLabelName(out);

@@ -1,5 +1,6 @@
 import test from 'ava';
 import type { Histogram } from '../../src/storage/histogram.ts';
+import { at } from '../helpers/defined.ts';
 import { RecordingAppender } from '../helpers/recording-appender.ts';
 import { encodeFamilies, PROTOBUF_CONTENT_TYPE, type MetricFamilyObject } from '../helpers/metrics-proto.ts';
 import { loopCounters, metricsServer, newLoop } from '../helpers/scrape-loop.ts';
@@ -71,7 +72,7 @@ test('a protobuf target: native histograms and floats are appended', async (t) =
 test('native histograms off (the default): the protobuf histogram is read as classic series', async (t) => {
   const srv = await metricsServer(t);
   const fam = nativeFamily('lat', [1, 2]);
-  (fam.metric as { histogram: Record<string, unknown> }[])[0].histogram.bucket = [
+  at(fam.metric as { histogram: Record<string, unknown> }[], 0, 'metric').histogram.bucket = [
     { upper_bound: 1, cumulative_count: 2 },
   ];
   srv.set(200, encodeFamilies([fam]), PROTOBUF_CONTENT_TYPE);

@@ -5,6 +5,7 @@ import { Entry } from '../../src/textparse/types.ts';
 import { BAD, GOOD, NATIVE } from '../fixtures/protobuf/corpus.ts';
 import { encodeFamilies } from '../helpers/metrics-proto.ts';
 import { parseAll } from './helpers.ts';
+import { at, firstN } from '../helpers/defined.ts';
 
 for (const c of GOOD) {
   test(`corpus: ${c.name}`, (t) => {
@@ -21,14 +22,15 @@ for (const c of BAD) {
 
 test('every corpus body parses again the same after reset (one parser, reused)', (t) => {
   const p = new ProtobufParser(NATIVE);
-  const body = GOOD[0].body;
+  const first = at(GOOD, 0, 'corpus');
+  const body = first.body;
   t.deepEqual(parseAll(p, body), parseAll(p, body));
   // Only `length` bytes count: the rest of a pooled buffer is garbage from an earlier scrape.
   const padded = Buffer.concat([body, Buffer.from([0xff, 0xff, 0xff])]);
   p.reset(padded, body.length);
   let n = 0;
   while (p.next() !== Entry.EOF) n++;
-  t.is(n, GOOD[0].want.length);
+  t.is(n, first.want.length);
 });
 
 test('le and quantile values are written as Go writes OpenMetrics floats', (t) => {
@@ -71,13 +73,14 @@ test('the scrape cache hint: the same series key again is an expected hit, anoth
   const keys: Buffer[] = [];
   for (let e = p.next(); e !== Entry.EOF; e = p.next())
     if (e === Entry.Series) keys.push(Buffer.from(p.seriesBuf.subarray(p.seriesStart, p.seriesEnd)));
+  const [k0, k1] = firstN(keys, 2, 'series keys');
   t.is(keys.length, 2);
-  t.notDeepEqual(keys[0], keys[1]);
+  t.notDeepEqual(k0, k1);
   // Second pass: hint each series with the first key.
   p.reset(body, body.length);
   const hits: boolean[] = [];
   for (;;) {
-    p.expect(keys[0], 0, keys[0].length);
+    p.expect(k0, 0, k0.length);
     const e = p.next();
     if (e === Entry.EOF) break;
     if (e === Entry.Series) hits.push(p.expectedHit);
@@ -86,7 +89,7 @@ test('the scrape cache hint: the same series key again is an expected hit, anoth
   t.throws(
     () => {
       p.reset(body, body.length);
-      p.expect(keys[0], 0, keys[0].length);
+      p.expect(k0, 0, k0.length);
       while (p.next() !== Entry.Series);
       p.labels();
     },
