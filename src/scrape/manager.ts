@@ -10,12 +10,13 @@ import type { TargetStatus } from '../status/types.ts';
 import { buildAcceptHeader } from '../textparse/parser.ts';
 import { maxSchemaForBucketFactor } from './histogram-limits.ts';
 import type { Clock } from '../util/clock.ts';
-import { labelsGet, labelsKey, type Labels } from '../util/labels.ts';
+import { labelPairs, labelsGet, labelsKey, type Labels } from '../util/labels.ts';
 import { newLoopCounters, ScrapeLoop, type LoopCounters, type LoopOptions, type ScrapeTarget } from './loop.ts';
 import { populateTargetLabels } from './target-labels.ts';
 import { AuthSource } from '../net/auth.ts';
 import { tlsOptions } from '../net/tls.ts';
 import { BufferPool } from './buffer-pool.ts';
+import { FailureLogs } from './failure-log.ts';
 import { ProxySelector } from '../net/proxy.ts';
 import { errorMessage } from '../util/errors.ts';
 import { lazyHttps } from '../util/lazy-builtin.ts';
@@ -98,6 +99,7 @@ export class ScrapeManager {
   private stopped = false;
   private readonly buffers = new BufferPool();
   private readonly env: NodeJS.ProcessEnv;
+  private readonly failureLogs: FailureLogs;
 
   /** `env`: where proxy_from_environment reads HTTP_PROXY, HTTPS_PROXY and NO_PROXY. */
   constructor(
@@ -113,6 +115,7 @@ export class ScrapeManager {
     this.log = log;
     this.userAgent = userAgent;
     this.env = env;
+    this.failureLogs = new FailureLogs(log);
     this.registerMetrics(reg);
   }
 
@@ -122,6 +125,8 @@ export class ScrapeManager {
    */
   async applyConfig(scrapeConfigs: readonly ScrapeConfig[]): Promise<void> {
     const wanted = new Map(scrapeConfigs.map((c) => [c.jobName, c]));
+    // Reopened on every reload, unchanged pools included (their loops hold the same file objects).
+    this.failureLogs.apply(scrapeConfigs.flatMap((c) => (c.scrapeFailureLogFile ? [c.scrapeFailureLogFile] : [])));
     const stops: Promise<void>[] = [];
     const retired: Pool[] = [];
     for (const [name, pool] of this.pools) {
@@ -274,7 +279,8 @@ export class ScrapeManager {
       bodySizeLimit: cfg.bodySizeLimit > 0 ? cfg.bodySizeLimit : DEFAULT_BODY_SIZE_LIMIT,
       defaultBodyLimit: cfg.bodySizeLimit <= 0,
       headers: {
-        Accept: buildAcceptHeader(cfg.scrapeProtocols, 'allow-utf-8'),
+        // escaping= follows metric_name_escaping_scheme (3.x scrape.go acceptHeader, v3.14.0 line 705).
+        Accept: buildAcceptHeader(cfg.scrapeProtocols, cfg.metricNameEscapingScheme),
         'Accept-Encoding': cfg.enableCompression ? 'gzip' : 'identity',
         'User-Agent': this.userAgent,
       },
@@ -284,7 +290,8 @@ export class ScrapeManager {
       proxy: proxy ?? undefined,
       buffers: this.buffers,
       nameValidation: cfg.metricNameValidationScheme,
-      fallbackProtocol: fallbackFormat(cfg.fallbackScrapeProtocol),
+      failureLog: this.failureLogs.get(cfg.scrapeFailureLogFile),
+      fallbackProtocol: cfg.fallbackScrapeProtocol,
       histograms: Object.freeze({
         ignoreNativeHistograms: !cfg.scrapeNativeHistograms,
         keepClassicHistograms: cfg.alwaysScrapeClassicHistograms,
@@ -306,6 +313,7 @@ export class ScrapeManager {
       for (const loop of pool.loops.values()) all.push(loop.stop({ stale: false }));
     await Promise.all(all);
     for (const pool of this.pools.values()) closeClients(pool.loopOpts);
+    this.failureLogs.closeAll();
   }
 
   targets(): TargetStatus[] {
@@ -397,9 +405,7 @@ function closeClients(o: LoopOptions): void {
 }
 
 function toRecord(ls: Labels): Record<string, string> {
-  const r: Record<string, string> = {};
-  for (let i = 0; i < ls.length; i += 2) r[ls[i]] = ls[i + 1];
-  return r;
+  return Object.fromEntries(labelPairs(ls));
 }
 
 /** Stable offset inside the interval from a hash of the target, so restarts keep the same phase. */
@@ -412,11 +418,4 @@ function targetOffset(key: string, url: string, intervalMs: number): number {
     h = Math.imul(h, 0x01000193) >>> 0;
   }
   return h % intervalMs;
-}
-
-/** The parser a fallback_scrape_protocol names. */
-function fallbackFormat(p: ScrapeConfig['fallbackScrapeProtocol']): 'text' | 'openmetrics' | 'protobuf' | undefined {
-  if (p === undefined) return undefined;
-  if (p === 'PrometheusProto') return 'protobuf';
-  return p === 'OpenMetricsText1.0.0' || p === 'OpenMetricsText0.0.1' ? 'openmetrics' : 'text';
 }

@@ -39,7 +39,6 @@ test('a bad flag value names the flag', (t) => {
   t.throws(() => parseFlags(['--storage.agent.retention.max-time=forever']), {
     message: /--storage\.agent\.retention\.max-time/,
   });
-  t.throws(() => parseFlags(['--enable-feature=warp-drive']), { message: /unknown feature "warp-drive"/ });
   t.throws(() => parseFlags(['--storage.agent.wal-segment-size=1MiB']), { message: /wal-segment-size/ });
 });
 

@@ -34,7 +34,7 @@ test('empty file: all defaults (head values)', (t) => {
   ]);
   t.is(c.global.bodySizeLimit, 0);
   t.is(c.global.sampleLimit, 0);
-  t.is(c.global.metricNameValidationScheme, 'legacy');
+  t.is(c.global.metricNameValidationScheme, 'utf8'); // 3.x DefaultGlobalConfig (config.go v3.14.0 line 190)
   t.deepEqual(c.scrapeConfigs, []);
   t.deepEqual(c.remoteWrite, []);
   t.deepEqual(c.scrapeConfigFiles, []);
@@ -169,6 +169,7 @@ test('full: relabel configs get defaults, explicit fields and lowercased actions
       targetLabel: 'host',
       replacement: '${1}',
       action: 'replace',
+      nameValidation: 'utf8',
       explicit: ['regex', 'replacement', 'source_labels', 'target_label'],
     },
     {
@@ -179,6 +180,7 @@ test('full: relabel configs get defaults, explicit fields and lowercased actions
       targetLabel: '__tmp_shard',
       replacement: '$1',
       action: 'hashmod',
+      nameValidation: 'utf8',
       explicit: ['action', 'modulus', 'source_labels', 'target_label'],
     },
     {
@@ -189,6 +191,7 @@ test('full: relabel configs get defaults, explicit fields and lowercased actions
       targetLabel: '',
       replacement: '$1',
       action: 'keep',
+      nameValidation: 'utf8',
       explicit: ['action', 'regex', 'source_labels'],
     },
     {
@@ -199,6 +202,7 @@ test('full: relabel configs get defaults, explicit fields and lowercased actions
       targetLabel: '',
       replacement: '$1',
       action: 'labelmap',
+      nameValidation: 'utf8',
       explicit: ['action', 'regex'],
     },
     {
@@ -209,6 +213,7 @@ test('full: relabel configs get defaults, explicit fields and lowercased actions
       targetLabel: 'rack_lc',
       replacement: '$1',
       action: 'lowercase',
+      nameValidation: 'utf8',
       explicit: ['action', 'source_labels', 'target_label'],
     },
   ]);

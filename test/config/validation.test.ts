@@ -145,7 +145,8 @@ const CASES: readonly [name: string, yaml: string, error: string][] = [
   [
     'unknown validation scheme',
     'global:\n  metric_name_validation_scheme: ascii\n',
-    `2:34: global.metric_name_validation_scheme: unknown name validation method "ascii", must be either '', 'legacy' or 'utf8'`,
+    // prometheus/common model/metric.go ValidationScheme.Set (v0.70.1), used by 3.x's YAML decoding.
+    '2:34: global.metric_name_validation_scheme: unrecognized ValidationScheme: "ascii"',
   ],
   [
     'metadata interval',

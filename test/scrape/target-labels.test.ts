@@ -265,6 +265,8 @@ for (const [addr, scheme, want] of ports) {
   });
 }
 
+// Prometheus 3 keeps __address__ as relabeling left it (scrape/target.go v3.14.0 PopulateLabels,
+// lines 637-645: only "no address" and CheckTargetAddress), so the URL has no explicit port.
 test('head adds no default port', (t) => {
   const r = active(t, populate({}, { __address__: 'edgebox' }, { scheme: 'https' }));
   t.is(r.url, 'https://edgebox/metrics');

@@ -1,8 +1,12 @@
 import test from 'ava';
+import fs from 'node:fs/promises';
+import http from 'node:http';
 import net from 'node:net';
+import path from 'node:path';
 import os from 'node:os';
 import vm from 'node:vm';
 import { FakeClock } from '../helpers/fake-clock.ts';
+import { tmpDir } from '../helpers/procs.ts';
 import { snappyCompress } from '../../src/util/snappy.ts';
 import { WebOptionsError, resolveWebOptions, webOptionsFromFlagMap, globalUrl } from '../../src/web/options.ts';
 import { parseSelector, matchesAll, SelectorError } from '../../src/web/selector.ts';
@@ -72,6 +76,72 @@ for (const c of lifecycleCases) {
     }
   });
 }
+
+test('/api/v1/status/flags shows the route prefix in force, as 3.x does (main.go 776-781)', async (t) => {
+  for (const [given, shown] of [
+    ['', '/'],
+    ['edge/', '/edge'],
+  ]) {
+    const fake = fakeAgent();
+    fake.deps.flags = { ...fake.deps.flags, 'web.route-prefix': given as string };
+    const s = await startServer(fake.deps);
+    const p = given === '' ? '' : '/edge';
+    const flags = (await request(`${s.base}${p}/api/v1/status/flags`)).json() as { data: Record<string, string> };
+    t.is(flags.data['web.route-prefix'], shown);
+    await s.close();
+  }
+});
+
+// Prometheus 3.x takes --web.listen-address several times (cmd/prometheus/main.go 424-425).
+test('every listen address serves the endpoints; close() releases them all', async (t) => {
+  const s = await startServer(fakeAgent().deps);
+  const second = await s.server.listenMore('127.0.0.1:0');
+  for (const base of [s.base, `http://${second}`]) t.is((await request(`${base}/-/healthy`)).status, 200, base);
+  await s.close();
+  await t.throwsAsync(request(`http://${second}/-/healthy`));
+});
+
+/** A GET with the path exactly as given (fetch would resolve `..` itself). */
+function rawGet(base: string, p: string): Promise<{ status: number; type: string; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(base + p, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => {
+        body += c;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, type: res.headers['content-type'] ?? '', body }));
+    });
+    req.on('error', reject);
+  });
+}
+
+// web/web.go serves --web.user-assets under /user/ (cmd/prometheus/main.go 457-458 declares the flag).
+test('--web.user-assets: files under /user/, index.html for a directory, nothing outside the directory', async (t) => {
+  const dir = await tmpDir('outpost-assets-');
+  t.teardown(() => fs.rm(dir, { recursive: true, force: true }));
+  await fs.mkdir(path.join(dir, 'assets', 'sub'), { recursive: true });
+  await fs.writeFile(path.join(dir, 'assets', 'a.css'), 'body{}');
+  await fs.writeFile(path.join(dir, 'assets', 'sub', 'index.html'), '<p>hi</p>');
+  await fs.writeFile(path.join(dir, 'secret.txt'), 'no');
+  const fake = fakeAgent();
+  fake.deps.flags = { ...fake.deps.flags, 'web.user-assets': path.join(dir, 'assets') };
+  const s = await startServer(fake.deps);
+  t.teardown(() => s.close());
+  t.deepEqual(await rawGet(s.base, '/user/a.css'), { status: 200, type: 'text/css; charset=utf-8', body: 'body{}' });
+  t.is((await rawGet(s.base, '/user/sub/')).body, '<p>hi</p>');
+  for (const p of [
+    '/user/missing.js',
+    '/user/../secret.txt',
+    '/user/..%2fsecret.txt',
+    '/user/sub/..%2f..%2fsecret.txt',
+  ])
+    t.is((await rawGet(s.base, p)).status, 404, p);
+  // Without the flag there is no /user/.
+  const plain = await startServer(fakeAgent().deps);
+  t.teardown(() => plain.close());
+  t.is((await rawGet(plain.base, '/user/a.css')).status, 404);
+});
 
 test('a failed reload answers 500 with the loader error', async (t) => {
   const fake = fakeAgent();

@@ -594,6 +594,25 @@ test('TLS: served with the configured certificate; plain HTTP is refused; basic 
   );
 });
 
+// Prometheus 3.x takes --web.listen-address several times (cmd/prometheus/main.go 424-425).
+test('TLS: a second listen address serves the same endpoints through the same TLS and auth', async (t) => {
+  const { dir, file } = await dirWithFile(
+    t,
+    'web.yml',
+    `tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\nbasic_auth_users:\n  alice: ${HASH}\n`,
+  );
+  await makePki(dir);
+  const ca = await fs.readFile(path.join(dir, 'server.crt'));
+  const ours = await startOurs(file);
+  t.teardown(() => ours.close());
+  const second = await ours.server.listenMore('127.0.0.1:0');
+  t.not(`https://${second}`, ours.base);
+  const r = await httpsGet(`https://${second}/-/healthy`, { ca, auth: basic('alice', 's3cret') });
+  t.is(r.status, 200);
+  t.is((await httpsGet(`https://${second}/-/healthy`, { ca })).status, 401);
+  await t.throwsAsync(request(`http://${second}/-/healthy`));
+});
+
 test('TLS: a rotated certificate and changed settings apply to the next connection', async (t) => {
   const { dir, file } = await dirWithFile(
     t,
