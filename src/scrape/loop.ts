@@ -3,7 +3,14 @@ import type https from 'node:https';
 import { ExemplarStatus, type Appender } from '../storage/appender.ts';
 import { logDuration, type Logger } from '../log/logger.ts';
 import { relabel, type CompiledRelabel } from '../relabel/relabel.ts';
-import { chooseFormat, Entry, parserFor, type ProtobufParserOptions, type ScrapeProtocol, type TextParser } from '../textparse/parser.ts';
+import {
+  chooseFormat,
+  Entry,
+  parserFor,
+  type ProtobufParserOptions,
+  type ScrapeProtocol,
+  type TextParser,
+} from '../textparse/parser.ts';
 import { limitHistogramBuckets } from './histogram-limits.ts';
 import type { Clock } from '../util/clock.ts';
 import { errorMessage } from '../util/errors.ts';

@@ -48,6 +48,8 @@ export function parserFor(format: ExpositionFormat, options: CreateParserOptions
   const histograms = options.histograms ?? CLASSIC_ONLY;
   if (format === 'protobuf') return new ProtobufParser(histograms);
   const p =
-    format === 'openmetrics' ? new OpenMetricsParser({ strict: options.strictOpenMetrics === true }) : new PromTextParser();
+    format === 'openmetrics'
+      ? new OpenMetricsParser({ strict: options.strictOpenMetrics === true })
+      : new PromTextParser();
   return histograms.convertClassicToNhcb ? new NhcbTextParser(p, histograms.keepClassicHistograms) : p;
 }
