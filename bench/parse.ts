@@ -2,13 +2,19 @@
  * Parser throughput: `node bench/parse.ts [--time=ms]`.
  *
  * Bodies: a node_exporter-like exposition (~1k series, HELP/TYPE on every family, histograms and
- * a summary) and a 10k-series application exposition, each in Prometheus text and OpenMetrics.
+ * a summary) and a 10k-series application exposition, each in Prometheus text and OpenMetrics; and the
+ * benchmark harness target's 2,000 series (shared/bench/targets.mjs: 45 % counters, 20 % classic
+ * histogram lines, the rest gauges, 3-6 labels) as Prometheus text and as the same families in the
+ * protobuf exposition format (native histograms off, so both yield the same 2,000 samples).
  * Loops:
- *   steady  next() + seriesStart/seriesEnd/value/timestamp only: what a scrape with a warm cache does
+ *   steady  next() + seriesStart/seriesEnd/value/timestamp only
+ *   hinted  steady with each series expected (TextParser.expect) as the last scrape had it: what a scrape
+ *           with a warm cache does (a hit skips the label scan, for protobuf also building the key)
  *   +key    steady plus a latin1 string of the raw series bytes, the obvious Map key (allocates)
  *   cold    steady plus labels() on every series: a first scrape or a cache flush
  */
 import { createParser, Entry, type TextParser } from '../src/textparse/parser.ts';
+import { encodeFamilies, PROTOBUF_CONTENT_TYPE, type MetricFamilyObject } from '../test/helpers/metrics-proto.ts';
 
 const argTime = process.argv.find((a) => a.startsWith('--time='));
 const BUDGET_MS = argTime ? Number(argTime.slice('--time='.length)) : 1000;
@@ -135,18 +141,101 @@ function tenK(om: boolean): string {
   return lines.join('\n') + '\n';
 }
 
+/** The harness target's shape: 2,000 sample lines of counters, gauges and classic histograms, 3-6 labels each. */
+function harnessFamilies(): MetricFamilyObject[] {
+  const S = 2000;
+  const bounds = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+  const histLines = bounds.length + 3; // buckets, +Inf, _sum, _count
+  const nHist = Math.floor((S * 0.2) / histLines);
+  const nCounter = Math.floor(S * 0.45);
+  const nGauge = S - nHist * histLines - nCounter;
+  const methods = ['GET', 'POST', 'PUT', 'DELETE'];
+  const ns = ['default', 'payments', 'search', 'checkout', 'auth'];
+  const lp = (o: Record<string, string>) => Object.entries(o).map(([name, value]) => ({ name, value }));
+  const fams: MetricFamilyObject[] = [];
+  const counters = [];
+  for (let n = 0; n < nCounter; n++)
+    counters.push({
+      label: lp({
+        service: `api-${n % 7}`,
+        handler: `/api/v1/resource${n >> 3}`,
+        method: methods[n & 3] ?? '',
+        code: String(200 + (n % 7)),
+      }),
+      counter: { value: n * 131 + 7 },
+    });
+  fams.push({ name: 'http_requests_total', help: 'Total number of HTTP requests.', type: 'COUNTER', metric: counters });
+  const gauges = [];
+  for (let n = 0; n < nGauge; n++)
+    gauges.push({
+      label: lp({
+        namespace: ns[n % 5] ?? '',
+        pod: `app-${n >> 1}-5d8f7`,
+        container: `c${n & 1}`,
+        node: `node-${n % 13}`,
+      }),
+      gauge: { value: (n * 2654435761) % 1e9 },
+    });
+  fams.push({
+    name: 'container_memory_working_set_bytes',
+    help: 'Current working set in bytes.',
+    type: 'GAUGE',
+    metric: gauges,
+  });
+  const hists = [];
+  for (let n = 0; n < nHist; n++) {
+    let c = 0;
+    const bucket = bounds.map((upper_bound, i) => ({ upper_bound, cumulative_count: (c += 3 + ((n + i) % 5)) }));
+    hists.push({
+      label: lp({ service: `api-${n % 7}`, handler: `/api/v1/resource${n}`, method: methods[n & 3] ?? '' }),
+      histogram: { sample_count: c + 2, sample_sum: c * 0.042, bucket },
+    });
+  }
+  fams.push({ name: 'http_request_duration_seconds', help: 'HTTP request latency.', type: 'HISTOGRAM', metric: hists });
+  return fams;
+}
+
+/** The families as Prometheus text 0.0.4, line for line what the protobuf parser yields from them. */
+function familiesText(fams: MetricFamilyObject[]): string {
+  type M = { label: { name: string; value: string }[]; counter?: { value: number }; gauge?: { value: number } };
+  type H = {
+    label: M['label'];
+    histogram: {
+      sample_count: number;
+      sample_sum: number;
+      bucket: { upper_bound: number; cumulative_count: number }[];
+    };
+  };
+  const lines: string[] = [];
+  const ls = (l: M['label'], extra = '') =>
+    `{${[...l.map((x) => `${x.name}="${x.value}"`), ...(extra ? [extra] : [])].join(',')}}`;
+  for (const f of fams) {
+    lines.push(`# HELP ${f.name} ${f.help}`, `# TYPE ${f.name} ${String(f.type).toLowerCase()}`);
+    for (const m of f.metric as (M | H)[]) {
+      if ('histogram' in m) {
+        const h = m.histogram;
+        lines.push(`${f.name}_count${ls(m.label)} ${h.sample_count}`, `${f.name}_sum${ls(m.label)} ${h.sample_sum}`);
+        for (const b of h.bucket)
+          lines.push(`${f.name}_bucket${ls(m.label, `le="${b.upper_bound}"`)} ${b.cumulative_count}`);
+        lines.push(`${f.name}_bucket${ls(m.label, 'le="+Inf"')} ${h.sample_count}`);
+      } else lines.push(`${f.name}${ls(m.label)} ${(m.counter ?? m.gauge)?.value}`);
+    }
+  }
+  return lines.join('\n') + '\n';
+}
+
 function countSeries(lines: string[]): number {
   let n = 0;
   for (const l of lines) if (l[0] !== '#') n++;
   return n;
 }
 
-function makeBody(name: string, contentType: string, text: string): Body {
-  const buf = Buffer.from(text);
+function makeBody(name: string, contentType: string, body: string | Buffer): Body {
+  const buf = typeof body === 'string' ? Buffer.from(body) : body;
   const p = createParser(contentType);
   p.reset(buf, buf.length);
   let samples = 0;
-  for (let e = p.next(); e !== Entry.EOF; e = p.next()) if (e === Entry.Series) samples++;
+  for (let e = p.next(); e !== Entry.EOF; e = p.next()) if (e === Entry.Series || e === Entry.Histogram) samples++;
   return { name, contentType, buf, samples };
 }
 
@@ -157,10 +246,13 @@ const bodies: Body[] = [
   makeBody('node-like om', OM, nodeExporterLike(true)),
   makeBody('10k text', TEXT, tenK(false)),
   makeBody('10k om', OM, tenK(true)),
+  makeBody('2k text', TEXT, familiesText(harnessFamilies())),
+  makeBody('2k protobuf', PROTOBUF_CONTENT_TYPE, encodeFamilies(harnessFamilies())),
 ];
 
 type Loop = (p: TextParser, b: Body) => number;
 
+// Series keys are p.seriesBuf[seriesStart, seriesEnd): the body for text, the parser's own buffer for protobuf.
 // The sink keeps V8 from discarding reads whose results are otherwise unused.
 let sink = 0;
 
@@ -180,7 +272,57 @@ const withKey: Loop = (p, b) => {
   let acc = 0;
   for (let e = p.next(); e !== Entry.EOF; e = p.next()) {
     if (e !== Entry.Series) continue;
-    acc += b.buf.toString('latin1', p.seriesStart, p.seriesEnd).length + p.value;
+    const sb = p.seriesBuf;
+    const key = sb instanceof Buffer ? sb : Buffer.from(sb.buffer, sb.byteOffset, sb.byteLength);
+    acc += key.toString('latin1', p.seriesStart, p.seriesEnd).length + p.value;
+    if (p.hasTimestamp) acc += p.timestamp;
+  }
+  return acc;
+};
+
+/** Every series key of a body in entry order, as the scrape cache holds them after one scrape. */
+interface Keys {
+  arena: Buffer;
+  off: number[];
+  len: number[];
+}
+const keysOf = new Map<Body, Keys>();
+
+function keys(b: Body): Keys {
+  let k = keysOf.get(b);
+  if (k !== undefined) return k;
+  const p = createParser(b.contentType);
+  p.reset(b.buf, b.buf.length);
+  const parts: Buffer[] = [];
+  const off: number[] = [];
+  const len: number[] = [];
+  let at = 0;
+  for (let e = p.next(); e !== Entry.EOF; e = p.next()) {
+    if (e !== Entry.Series && e !== Entry.Histogram) continue;
+    const key = Buffer.from(p.seriesBuf.subarray(p.seriesStart, p.seriesEnd));
+    parts.push(key);
+    off.push(at);
+    len.push(key.length);
+    at += key.length;
+  }
+  k = { arena: Buffer.concat(parts), off, len };
+  keysOf.set(b, k);
+  return k;
+}
+
+/** steady with the scrape cache's hint: each series is expected to be the one the last scrape had next. */
+const hinted: Loop = (p, b) => {
+  const k = keys(b);
+  p.reset(b.buf, b.buf.length);
+  let acc = 0;
+  let i = 0;
+  for (;;) {
+    p.expect(k.arena, k.off[i] ?? 0, k.len[i] ?? -1);
+    const e = p.next();
+    if (e === Entry.EOF) break;
+    if (e !== Entry.Series) continue;
+    i++;
+    acc += (p.expectedHit ? 1 : 0) + p.value;
     if (p.hasTimestamp) acc += p.timestamp;
   }
   return acc;
@@ -233,6 +375,7 @@ const rows: string[][] = [['body', 'series', 'KiB', 'loop', 'samples/s', 'MB/s',
 for (const b of bodies) {
   for (const [name, loop] of [
     ['steady', steady],
+    ['hinted', hinted],
     ['+key', withKey],
     ['cold', cold],
   ] as const) {

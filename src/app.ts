@@ -188,6 +188,7 @@ export class Agent {
         created: this.storage.seriesCreated,
         removed: this.storage.seriesRemoved,
         samplesAppended: this.storage.samplesAppended,
+        histogramsAppended: this.storage.histogramsAppended,
       }),
       wal: () => ({
         bytes: this.walStats.bytes,

@@ -446,6 +446,10 @@ class AgentAppender implements ExemplarAppender {
     if (runes > EXEMPLAR_MAX_LABEL_RUNES) return ExemplarStatus.labelLength;
     const prev = st.latestExemplars.get(ref);
     if (prev !== undefined && sameExemplar(prev, labels, t, v, hasTs)) return ExemplarStatus.duplicate;
+    // The head's exemplar storage rule (tsdb/exemplar.go), which Prometheus' agent lacks: a native histogram
+    // carries several exemplars and targets repeat them scrape after scrape; without it every scrape would
+    // store all but the newest again.
+    if (prev?.hasTs && hasTs && (t < prev.t || (t === prev.t && v < prev.v))) return ExemplarStatus.outOfOrder;
     // Recorded as latest right away, even if the scrape is rolled back (as Prometheus 2.42 does).
     st.latestExemplars.set(ref, { labels, t, v, hasTs });
     this.exemplars.push({ ref, t, v, labels });

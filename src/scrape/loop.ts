@@ -3,7 +3,15 @@ import type https from 'node:https';
 import { ExemplarStatus, type Appender } from '../storage/appender.ts';
 import { logDuration, type Logger } from '../log/logger.ts';
 import { relabel, type CompiledRelabel } from '../relabel/relabel.ts';
-import { chooseFormat, Entry, parserFor, type ScrapeProtocol, type TextParser } from '../textparse/parser.ts';
+import {
+  chooseFormat,
+  Entry,
+  parserFor,
+  type ProtobufParserOptions,
+  type ScrapeProtocol,
+  type TextParser,
+} from '../textparse/parser.ts';
+import { limitHistogramBuckets } from './histogram-limits.ts';
 import type { Clock } from '../util/clock.ts';
 import { errorMessage } from '../util/errors.ts';
 import { LabelsBuilder, METRIC_NAME, labelPairs, labelsToString, type Labels } from '../util/labels.ts';
@@ -45,6 +53,12 @@ export interface LoopOptions {
   readonly headers: Readonly<Record<string, string>>;
   /** `fallback_scrape_protocol`: how to read a body whose Content-Type is blank, malformed or unknown. */
   readonly fallbackProtocol?: ScrapeProtocol | undefined;
+  /** scrape_native_histograms, always_scrape_classic_histograms, convert_classic_histograms_to_nhcb. */
+  readonly histograms?: ProtobufParserOptions | undefined;
+  /** native_histogram_bucket_limit (0: none). */
+  readonly nativeHistogramBucketLimit?: number | undefined;
+  /** The highest schema native_histogram_min_bucket_factor allows (8: any). */
+  readonly nativeHistogramMaxSchema?: number | undefined;
   readonly agent: http.Agent | https.Agent;
   readonly tls?: TlsClientOptions | undefined;
   readonly auth: AuthSource;
@@ -71,6 +85,10 @@ export interface LoopState {
   lastError: string;
   samples: number;
   series: number;
+  /** Of samples: native histograms (NHCB included); samples − histograms are floats. */
+  histograms: number;
+  /** Of series: those that held a native histogram. */
+  histogramSeries: number;
 }
 
 /** Scrape outcome counters, summed over all loops into Prometheus' target metrics. */
@@ -82,9 +100,26 @@ export interface LoopCounters {
   outOfBounds: number;
   sampleLimitHit: number;
   bodyLimitHit: number;
+  /** Scrapes failed by native_histogram_bucket_limit. */
+  bucketLimitHit: number;
+}
+
+/** Counters all at zero. */
+export function newLoopCounters(): LoopCounters {
+  return {
+    scrapes: 0,
+    failed: 0,
+    duplicates: 0,
+    outOfOrder: 0,
+    outOfBounds: 0,
+    sampleLimitHit: 0,
+    bodyLimitHit: 0,
+    bucketLimitHit: 0,
+  };
 }
 
 class SampleLimitError extends ScrapeError {}
+class BucketLimitError extends ScrapeError {}
 
 const EMPTY = Buffer.alloc(0);
 
@@ -138,6 +173,8 @@ export class ScrapeLoop {
     lastError: '',
     samples: 0,
     series: 0,
+    histograms: 0,
+    histogramSeries: 0,
   };
 
   constructor(
@@ -267,11 +304,13 @@ export class ScrapeLoop {
         const r = this.ingest(ts, length, contentType);
         scraped = r.scraped;
         post = r.post;
+        this.state.histogramSeries = r.postHistograms;
         added = r.added;
       } catch (e) {
         err = e instanceof Error ? e : new Error(String(e));
         scraped = this.lastScraped;
         post = 0;
+        this.state.histogramSeries = 0;
         added = 0;
       }
       this.lastBodySize = length;
@@ -314,6 +353,7 @@ export class ScrapeLoop {
       });
     this.state.samples = scraped;
     this.state.series = post;
+    this.state.histograms = bodyError === null ? this.lastScrapedHistograms : 0;
     try {
       await this.app.commit();
     } catch (e) {
@@ -324,6 +364,7 @@ export class ScrapeLoop {
   }
 
   private lastScraped = 0;
+  private lastScrapedHistograms = 0;
 
   /** The body buffer, taken from the shared pool only once a target answers (see FetchOptions.takeBuffer). */
   private readonly takeBuffer = (): Buffer => {
@@ -341,10 +382,10 @@ export class ScrapeLoop {
     ts: number,
     length: number,
     contentType: string | undefined,
-  ): { scraped: number; post: number; added: number } {
+  ): { scraped: number; post: number; postHistograms: number; added: number } {
     // An empty body is an empty scrape whatever its Content-Type (3.x decides the format only for a
     // non-empty body: scrape/scrape.go v3.14.0 lines 1589-1594).
-    if (length === 0) return { scraped: 0, post: 0, added: 0 };
+    if (length === 0) return { scraped: 0, post: 0, postHistograms: 0, added: 0 };
     const p = this.parser(contentType);
     const buf = this.buf;
     p.reset(buf, length);
@@ -360,21 +401,29 @@ export class ScrapeLoop {
     let post = 0;
     let added = 0;
     let appended = 0;
+    let scrapedHistograms = 0;
+    let postHistograms = 0;
     let limitErr: SampleLimitError | null = null;
+    let bucketErr: BucketLimitError | null = null;
+    const bucketLimit = this.opts.nativeHistogramBucketLimit ?? 0;
+    const maxSchema = this.opts.nativeHistogramMaxSchema ?? 8;
     try {
       for (;;) {
         // Known series come in the same order every scrape: hand the parser the one expected next.
         p.expect(cache.keyBytes, cache.expectedOff, cache.expectedLen);
         const kind = p.next();
         if (kind === Entry.EOF) break;
-        if (kind !== Entry.Series) {
+        if (kind !== Entry.Series && kind !== Entry.Histogram) {
           if (kind !== Entry.Comment) meta.observe(kind, p, buf);
           continue;
         }
         scraped++;
         const start = p.seriesStart;
         const end = p.seriesEnd;
-        let e = p.expectedHit ? cache.takeExpected() : cache.find(buf, start, end);
+        const key = p.seriesBuf;
+        const h = kind === Entry.Histogram ? p.histogram : null;
+        if (h !== null) scrapedHistograms++;
+        let e = p.expectedHit ? cache.takeExpected() : cache.find(key, start, end);
         if (e < 0) {
           const labels = this.seriesLabels(p.labels());
           if (labels !== null && limit > 0 && appended >= limit) {
@@ -384,7 +433,7 @@ export class ScrapeLoop {
             continue;
           }
           const ref = labels === null ? DROPPED_REF : app.ref(labels);
-          e = cache.insert(buf, start, end, ref);
+          e = cache.insert(key, start, end, ref);
           if (ref !== DROPPED_REF) added++;
         }
         const ref = cache.ref(e);
@@ -393,10 +442,14 @@ export class ScrapeLoop {
           continue;
         }
         post++;
+        if (h !== null) postHistograms++;
         let t = ts;
         if (p.hasTimestamp && honorTs) t = p.timestamp;
         if (cache.seen(e) === iter) {
           this.counters.duplicates++;
+        } else if (h !== null && !limitHistogramBuckets(h, p.histogramFloat, bucketLimit, maxSchema)) {
+          // Prometheus' bucket-limit appender: past the limit at the lowest schema the scrape fails.
+          bucketErr ??= new BucketLimitError('histogram bucket limit exceeded');
         } else {
           cache.markSeen(e, iter, p.hasTimestamp);
           if (t > maxT) {
@@ -404,23 +457,26 @@ export class ScrapeLoop {
           } else if (limit > 0 && appended >= limit) {
             // Keep parsing so scrape_samples_scraped stays right, but the scrape has failed.
             limitErr ??= new SampleLimitError(`sample limit exceeded (limit: ${limit})`);
-          } else if (app.append(ref, t, p.value)) {
+          } else if (h !== null ? app.appendHistogram(ref, t, h, p.histogramFloat) : app.append(ref, t, p.value)) {
             appended++;
           } else {
             this.counters.outOfOrder++;
           }
         }
-        // Prometheus appends the exemplar whatever happened to its sample (a failed scrape rolls both back).
-        if (exemplars && p.hasExemplar) this.appendExemplar(p, ref, t);
+        // Prometheus appends the exemplars whatever happened to their sample (a failed scrape rolls both back).
+        if (exemplars && p.hasExemplar)
+          do this.appendExemplar(p, ref, t);
+          while (p.nextExemplar());
       }
     } finally {
       this.lastScraped = scraped;
+      this.lastScrapedHistograms = scrapedHistograms;
     }
-    if (limitErr) {
-      this.counters.sampleLimitHit++;
-      throw limitErr;
-    }
-    return { scraped, post, added };
+    if (limitErr) this.counters.sampleLimitHit++;
+    if (bucketErr) this.counters.bucketLimitHit++;
+    // The sample limit's error wins when both were hit, as in Prometheus.
+    if (limitErr ?? bucketErr) throw limitErr ?? bucketErr;
+    return { scraped, post, postHistograms, added };
   }
 
   /** An exemplar without its own timestamp takes its sample's, as in Prometheus 2.42. */
@@ -433,7 +489,7 @@ export class ScrapeLoop {
     if (st > ExemplarStatus.duplicate)
       this.log.debug('Error while adding exemplar', {
         target: this.target.url,
-        series: this.buf.toString('utf8', p.seriesStart, p.seriesEnd),
+        series: Buffer.from(p.seriesBuf.subarray(p.seriesStart, p.seriesEnd)).toString('utf8'),
         err: exemplarError(st),
       });
   }
@@ -462,7 +518,7 @@ export class ScrapeLoop {
           fallback_media_type: this.opts.fallbackProtocol,
           err: choice.fallbackReason,
         });
-      p = parserFor(choice.format, contentType);
+      p = parserFor(choice.format, { histograms: this.opts.histograms });
       this.parserCache.set(key, p);
     }
     return p;
@@ -571,5 +627,6 @@ export class ScrapeLoop {
 function exemplarError(st: number): string {
   if (st === ExemplarStatus.unknownSeries) return 'unknown series ref when trying to add exemplar';
   if (st === ExemplarStatus.duplicateLabel) return 'invalid exemplar: duplicate label name';
+  if (st === ExemplarStatus.outOfOrder) return 'out of order exemplar';
   return 'label length for exemplar exceeds maximum of 128 UTF-8 characters';
 }

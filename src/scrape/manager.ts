@@ -8,9 +8,10 @@ import type { Logger } from '../log/logger.ts';
 import { compileRelabelConfigs, hashmod, type CompiledRelabel } from '../relabel/relabel.ts';
 import type { TargetStatus } from '../status/types.ts';
 import { buildAcceptHeader } from '../textparse/parser.ts';
+import { maxSchemaForBucketFactor } from './histogram-limits.ts';
 import type { Clock } from '../util/clock.ts';
 import { labelPairs, labelsGet, labelsKey, type Labels } from '../util/labels.ts';
-import { ScrapeLoop, type LoopCounters, type LoopOptions, type ScrapeTarget } from './loop.ts';
+import { newLoopCounters, ScrapeLoop, type LoopCounters, type LoopOptions, type ScrapeTarget } from './loop.ts';
 import { populateTargetLabels } from './target-labels.ts';
 import { AuthSource } from '../net/auth.ts';
 import { tlsOptions } from '../net/tls.ts';
@@ -95,6 +96,11 @@ const LOOP_COUNTERS: readonly (readonly [name: string, help: string, key: keyof 
     'Total number of scrapes that hit the body size limit',
     'bodyLimitHit',
   ],
+  [
+    'prometheus_target_scrapes_exceeded_native_histogram_bucket_limit_total',
+    'Total number of scrapes that hit the native histogram bucket limit and were rejected.',
+    'bucketLimitHit',
+  ],
 ];
 
 /**
@@ -107,15 +113,7 @@ export class ScrapeManager {
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly userAgent: string;
-  readonly counters: LoopCounters = {
-    scrapes: 0,
-    failed: 0,
-    duplicates: 0,
-    outOfOrder: 0,
-    outOfBounds: 0,
-    sampleLimitHit: 0,
-    bodyLimitHit: 0,
-  };
+  readonly counters: LoopCounters = newLoopCounters();
   private stopped = false;
   private readonly buffers = new BufferPool();
   private readonly env: NodeJS.ProcessEnv;
@@ -333,6 +331,13 @@ export class ScrapeManager {
       nameValidation: cfg.metricNameValidationScheme,
       failureLog: this.failureLogs.get(cfg.scrapeFailureLogFile),
       fallbackProtocol: cfg.fallbackScrapeProtocol,
+      histograms: Object.freeze({
+        ignoreNativeHistograms: !cfg.scrapeNativeHistograms,
+        keepClassicHistograms: cfg.alwaysScrapeClassicHistograms,
+        convertClassicToNhcb: cfg.convertClassicHistogramsToNHCB,
+      }),
+      nativeHistogramBucketLimit: cfg.nativeHistogramBucketLimit,
+      nativeHistogramMaxSchema: maxSchemaForBucketFactor(cfg.nativeHistogramMinBucketFactor),
       agent,
       tls,
     });
@@ -365,6 +370,8 @@ export class ScrapeManager {
           lastError: loop.state.lastError,
           samples: loop.state.samples,
           series: loop.state.series,
+          histograms: loop.state.histograms,
+          histogramSeries: loop.state.histogramSeries,
           intervalMs: t.intervalMs,
           labels: toRecord(t.labels),
           discoveredLabels: toRecord(t.discovered),

@@ -8,8 +8,8 @@
  *  - 2.42 appended `:80` / `:443` to an `__address__` without a port after relabeling (and failed
  *    with `invalid scheme` for other schemes); head leaves the address alone
  *    (`options.addDefaultPort`).
- *  - head also adds `__scrape_native_histograms__` and friends; Outpost has no native histograms
- *    and does not add them.
+ *  - head also adds `__scrape_native_histograms__` and friends (per-target overrides of the job's
+ *    native-histogram settings, 3.13); Outpost takes those settings from the job and does not add them.
  */
 import { parseDuration, DurationError } from '../config/duration.ts';
 import { relabel, type CompiledRelabel } from '../relabel/relabel.ts';

@@ -24,7 +24,7 @@ export interface StatusHubInfo {
   listenAddress: string;
 }
 
-const EMPTY_SERIES: SeriesStatus = { active: 0, created: 0, removed: 0, samplesAppended: 0 };
+const EMPTY_SERIES: SeriesStatus = { active: 0, created: 0, removed: 0, samplesAppended: 0, histogramsAppended: 0 };
 const EMPTY_WAL: WalStatus = {
   bytes: 0,
   segments: 0,

@@ -14,8 +14,14 @@ export interface TargetStatus {
   readonly lastScrape: number;
   readonly lastDurationMs: number;
   readonly lastError: string;
+  /** Samples of the last scrape, native histograms included (Prometheus' scrape_samples_scraped). */
   readonly samples: number;
+  /** Series after metric relabeling, histogram series included. */
   readonly series: number;
+  /** Of `samples`: native histograms (custom-bucket ones included). */
+  readonly histograms: number;
+  /** Of `series`: native-histogram series. */
+  readonly histogramSeries: number;
   readonly intervalMs: number;
   readonly labels: Readonly<Record<string, string>>;
   readonly discoveredLabels: Readonly<Record<string, string>>;
@@ -76,6 +82,8 @@ export interface SeriesStatus {
   readonly created: number;
   readonly removed: number;
   readonly samplesAppended: number;
+  /** Of samplesAppended: native histograms. */
+  readonly histogramsAppended: number;
 }
 
 export interface ReloadStatus {

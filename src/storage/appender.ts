@@ -13,6 +13,8 @@ export const ExemplarStatus = {
   unknownSeries: 2,
   duplicateLabel: 3,
   labelLength: 4,
+  /** Older than the series' latest exemplar (both with own timestamps): see AgentAppender.appendExemplar. */
+  outOfOrder: 5,
 } as const;
 export type ExemplarStatusCode = (typeof ExemplarStatus)[keyof typeof ExemplarStatus];
 

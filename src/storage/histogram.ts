@@ -118,7 +118,8 @@ function checkCustomBounds(h: Histogram): void {
   for (const s of h.positiveSpans) covered += s.offset + s.length;
   if (bounds.length + 1 < covered)
     throw new InvalidHistogramError(
-      `custom buckets: only ${bounds.length} custom bounds defined which is insufficient to cover total span length of ${covered}`,
+      `custom buckets: only ${bounds.length} custom bounds defined which is insufficient to cover ` +
+        `total span length of ${covered}`,
     );
   if (h.zeroCount !== 0) throw new InvalidHistogramError('custom buckets: must have zero count of 0');
   if (h.zeroThreshold !== 0) throw new InvalidHistogramError('custom buckets: must have zero threshold of 0');

@@ -29,6 +29,9 @@ export abstract class ParserBase {
   seriesStart = 0;
   seriesEnd = 0;
   value = 0;
+  readonly histogram = null;
+  readonly histogramFloat = false;
+  readonly startTimestamp = 0;
   hasTimestamp = false;
   timestamp = 0;
   metricType = 0;
@@ -91,6 +94,14 @@ export abstract class ParserBase {
   }
 
   abstract next(): EntryKind;
+
+  get seriesBuf(): Buffer {
+    return this.buf;
+  }
+
+  nextExemplar(): boolean {
+    return false;
+  }
 
   get family(): string {
     if (this.kind !== Entry.Type && this.kind !== Entry.Help && this.kind !== Entry.Unit) return '';

@@ -1,7 +1,8 @@
 import { OutpostError } from '../util/errors.ts';
+import type { Histogram } from '../storage/histogram.ts';
 
 /** What `next()` stopped at. */
-export const Entry = { EOF: 0, Series: 1, Type: 2, Help: 3, Unit: 4, Comment: 5 } as const;
+export const Entry = { EOF: 0, Series: 1, Type: 2, Help: 3, Unit: 4, Comment: 5, Histogram: 6 } as const;
 export type EntryKind = (typeof Entry)[keyof typeof Entry];
 
 /** Metric type codes, identical to the WAL metadata record and the remote-write protobuf enum. */
@@ -36,11 +37,22 @@ export interface TextParser {
   /** Advances to the next entry; throws ParseError on any invalid input. */
   next(): EntryKind;
 
+  /**
+   * The bytes the series key [seriesStart, seriesEnd) is in: the body for the text formats, the
+   * parser's own buffer for protobuf (valid until the next `next()`).
+   */
+  readonly seriesBuf: Uint8Array;
   /** Offset of the raw series text (the metric name, or `{` for the quoted-name form). */
   readonly seriesStart: number;
   /** End of the raw series text: name plus optional label set, without value/timestamp/exemplar. */
   readonly seriesEnd: number;
   readonly value: number;
+  /** The native histogram of a Histogram entry (a new object per entry, owned by whoever takes it). */
+  readonly histogram: Histogram | null;
+  /** Whether `histogram` is a float histogram. */
+  readonly histogramFloat: boolean;
+  /** Start (created) timestamp in ms of the current series, 0 when the format or target gives none. */
+  readonly startTimestamp: number;
   readonly hasTimestamp: boolean;
   /** Milliseconds. OpenMetrics seconds are multiplied by 1000 and truncated, as Prometheus does. */
   readonly timestamp: number;
@@ -86,6 +98,11 @@ export interface TextParser {
   readonly exemplarValue: number;
   readonly exemplarHasTimestamp: boolean;
   readonly exemplarTimestamp: number;
+  /**
+   * Moves to the current entry's next exemplar (a native histogram may carry several); false when there
+   * is none. The text formats have at most one per entry.
+   */
+  nextExemplar(): boolean;
 
   /** 1-based line number where the current entry starts. */
   readonly line: number;

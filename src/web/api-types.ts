@@ -16,6 +16,10 @@ export interface ApiTarget {
   health: string;
   scrapeInterval: string;
   scrapeTimeout: string;
+  /** Outpost extra: the last scrape's samples, floats and native histograms apart. */
+  lastScrapeSamples: { floats: number; histograms: number };
+  /** Outpost extra: the last scrape's series after metric relabeling, floats and native histograms apart. */
+  lastScrapeSeries: { floats: number; histograms: number };
 }
 
 export interface DroppedTargetJson {
@@ -57,7 +61,7 @@ export interface WalStatusJson {
   capBytes: number;
   oldestTimestamp: string | null;
   replay: { done: boolean; current: number; max: number };
-  series: { active: number; created: number; removed: number; samplesAppended: number };
+  series: { active: number; created: number; removed: number; samplesAppended: number; histogramsAppended: number };
 }
 
 export interface WalReplayJson {

@@ -131,6 +131,8 @@ function targets(ctx: ApiContext, url: URL): Json.TargetsJson {
         health: t.health,
         scrapeInterval: t.intervalMs > 0 ? formatDuration(t.intervalMs) : '',
         scrapeTimeout: timeout > 0 ? formatDuration(timeout) : '',
+        lastScrapeSamples: { floats: t.samples - t.histograms, histograms: t.histograms },
+        lastScrapeSeries: { floats: t.series - t.histogramSeries, histograms: t.histogramSeries },
       });
     }
   }

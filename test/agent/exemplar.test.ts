@@ -20,6 +20,7 @@ import {
 } from '../../src/wal/records.ts';
 import { rmrf, tmpDir } from '../helpers/agent-parts.ts';
 import { metricsServer, newLoop, TEXT_FORMAT } from '../helpers/scrape-loop.ts';
+import { encodeFamilies, PROTOBUF_CONTENT_TYPE } from '../helpers/metrics-proto.ts';
 import { at } from '../helpers/defined.ts';
 
 interface Opened {
@@ -142,6 +143,9 @@ test("de-duplication against the series' latest exemplar follows Prometheus' Exe
     ],
     ['label order is not part of the identity', a, 5000, 3, true, ['b', '1', 'a', '2'], ExemplarStatus.appended],
     ['same, other order', a, 5000, 3, true, ['a', '2', 'b', '1'], ExemplarStatus.duplicate],
+    ["older than the latest: out of order (the head's rule)", a, 4500, 9, true, ['c', '1'], ExemplarStatus.outOfOrder],
+    ['same time, smaller value: out of order', a, 5000, 1, true, ['c', '1'], ExemplarStatus.outOfOrder],
+    ['older, but the latest has no own timestamp: kept', b, 1000, 1, true, ['c', '1'], ExemplarStatus.appended],
     ['NaN never equals NaN', a, 5000, NaN, true, ['a', '2'], ExemplarStatus.appended],
     ['NaN again', a, 5000, NaN, true, ['a', '2'], ExemplarStatus.appended],
   ];
@@ -312,4 +316,60 @@ test('scrape loop: the text format carries no exemplars and writes no exemplar r
   const wal = await readWal(storage.walDir);
   t.true(wal.samples.length > 0);
   t.false(wal.types.includes(RecordType.Exemplars));
+});
+
+test('scrape loop: a protobuf native histogram writes its record and all its timestamped exemplars, once', async (t) => {
+  const { storage } = await open(t);
+  const tg = await metricsServer(t);
+  const clock = new FakeClock(1_700_000_000_000);
+  const loop = newLoop(tg.url, {
+    options: {
+      histograms: { ignoreNativeHistograms: false, keepClassicHistograms: false, convertClassicToNhcb: false },
+    },
+    appender: storage.appender(),
+    clock,
+    log: memoryLogger('error'),
+  });
+  const ex = (id: string, seconds?: number) => ({
+    label: [{ name: 'trace_id', value: id }],
+    value: 0.5,
+    ...(seconds === undefined ? {} : { timestamp: { seconds } }),
+  });
+  tg.set(
+    200,
+    encodeFamilies([
+      {
+        name: 'lat',
+        type: 'HISTOGRAM',
+        metric: [
+          {
+            histogram: {
+              sample_count: 2,
+              sample_sum: 1,
+              schema: 0,
+              positive_span: [{ offset: 0, length: 1 }],
+              positive_delta: [2],
+              exemplars: [ex('b', 1_699_999_998), ex('a', 1_699_999_997), ex('no-ts')],
+            },
+          },
+        ],
+      },
+    ]),
+    PROTOBUF_CONTENT_TYPE,
+  );
+  const t1 = clock.now();
+  await loop.scrape(t1);
+  t.is(loop.state.health, 'up', loop.state.lastError);
+  await loop.scrape(t1 + 1000);
+  await storage.close();
+  const wal = await readWal(storage.walDir);
+  t.true(wal.types.includes(RecordType.HistogramSamples));
+  // In time order; the one without a timestamp is not taken; the second scrape repeats the latest: nothing.
+  t.deepEqual(
+    wal.exemplars.map((e) => [e.t, e.labels.join('=')]),
+    [
+      [1_699_999_997_000, 'trace_id=a'],
+      [1_699_999_998_000, 'trace_id=b'],
+    ],
+  );
 });

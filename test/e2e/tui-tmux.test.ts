@@ -252,7 +252,7 @@ test('e2e tui: the built agent in tmux shows the dashboard, follows keys, and q 
   s = await term.waitFor('the alpha target detail', (x) => /Target\s+alpha \/ /.test(x));
   t.regex(s, /health\s+up/);
   t.regex(s, /last error\s+-/);
-  t.regex(s, /samples\s+2 samples, 2 series/);
+  t.regex(s, /samples\s+2 floats, 0 native histograms; 2 float series, 0 histogram series/);
   t.regex(s, new RegExp(`instance="${up.replace(/\./g, '\\.')}"`));
   await term.keys('Escape');
   await term.waitFor('the dashboard again', (x) => /Targets\s+2 \(1 up\)/.test(x));

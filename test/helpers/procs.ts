@@ -150,7 +150,8 @@ export interface PrometheusReceiver {
   stop(): Promise<void>;
 }
 
-export async function startPrometheusReceiver(): Promise<PrometheusReceiver> {
+/** `features`: Prometheus' --enable-feature values (e.g. native-histograms). */
+export async function startPrometheusReceiver(features: readonly string[] = []): Promise<PrometheusReceiver> {
   const dir = await tmpDir('outpost-prom-');
   const port = await freePort();
   const cfg = path.join(dir, 'prometheus.yml');
@@ -162,6 +163,7 @@ export async function startPrometheusReceiver(): Promise<PrometheusReceiver> {
     '--web.enable-remote-write-receiver',
     '--log.level=warn',
   ];
+  if (features.length > 0) args.push(`--enable-feature=${features.join(',')}`);
   const url = `http://127.0.0.1:${port}`;
   const launch = async () => {
     const p = startProc('prometheus', args);

@@ -5,7 +5,13 @@ import { parseConfig } from '../../src/config/load.ts';
 import { memoryLogger, type Logger } from '../../src/log/logger.ts';
 import { BufferPool } from '../../src/scrape/buffer-pool.ts';
 import { AuthSource } from '../../src/net/auth.ts';
-import { ScrapeLoop, type LoopCounters, type LoopOptions, type ScrapeTarget } from '../../src/scrape/loop.ts';
+import {
+  newLoopCounters,
+  ScrapeLoop,
+  type LoopCounters,
+  type LoopOptions,
+  type ScrapeTarget,
+} from '../../src/scrape/loop.ts';
 import { ScrapeManager } from '../../src/scrape/manager.ts';
 import type { Clock } from '../../src/util/clock.ts';
 import { FakeClock } from './fake-clock.ts';
@@ -17,7 +23,7 @@ import { defined } from './defined.ts';
 export const TEXT_FORMAT = 'text/plain; version=0.0.4';
 
 export function loopCounters(): LoopCounters {
-  return { scrapes: 0, failed: 0, duplicates: 0, outOfOrder: 0, outOfBounds: 0, sampleLimitHit: 0, bodyLimitHit: 0 };
+  return newLoopCounters();
 }
 
 /** Options of a pool with every limit off and no auth, over plain HTTP without keep-alive. */

@@ -26,12 +26,19 @@ export function parseAll(p: TextParser, body: string | Buffer): string[] {
 
 export function render(p: TextParser, e: number): string {
   switch (e) {
-    case Entry.Series: {
-      let s = `SERIES ${labelsToString(p.labels())} ${fmtFloat(p.value)}`;
+    case Entry.Series:
+    case Entry.Histogram: {
+      let s =
+        e === Entry.Series
+          ? `SERIES ${labelsToString(p.labels())} ${fmtFloat(p.value)}`
+          : `HISTOGRAM ${labelsToString(p.labels())} ${renderHistogram(p)}`;
       if (p.hasTimestamp) s += ` @${p.timestamp}`;
+      if (p.startTimestamp !== 0) s += ` st@${p.startTimestamp}`;
       if (p.hasExemplar) {
-        s += ` # ${labelsToString(p.exemplarLabels())} ${fmtFloat(p.exemplarValue)}`;
-        if (p.exemplarHasTimestamp) s += ` @${p.exemplarTimestamp}`;
+        do {
+          s += ` # ${labelsToString(p.exemplarLabels())} ${fmtFloat(p.exemplarValue)}`;
+          if (p.exemplarHasTimestamp) s += ` @${p.exemplarTimestamp}`;
+        } while (p.nextExemplar());
       }
       return s;
     }
@@ -56,4 +63,19 @@ export function parseError(p: TextParser, body: string | Buffer): Error | undefi
   } catch (err) {
     return err as Error;
   }
+}
+
+/** A native histogram on one line: kind, schema, count, sum, zero bucket, spans:buckets per side, bounds. */
+function renderHistogram(p: TextParser): string {
+  const h = p.histogram;
+  if (h === null) return 'null';
+  const spans = (ss: readonly { offset: number; length: number }[]) =>
+    ss.map((x) => `${x.offset}:${x.length}`).join(',');
+  let s = `${p.histogramFloat ? 'float' : 'int'} schema=${h.schema} count=${fmtFloat(h.count)} sum=${fmtFloat(h.sum)}`;
+  if (h.zeroThreshold !== 0 || h.zeroCount !== 0) s += ` zero=${fmtFloat(h.zeroThreshold)}:${fmtFloat(h.zeroCount)}`;
+  if (h.positiveSpans.length > 0) s += ` pos=[${spans(h.positiveSpans)}]${JSON.stringify(h.positiveBuckets)}`;
+  if (h.negativeSpans.length > 0) s += ` neg=[${spans(h.negativeSpans)}]${JSON.stringify(h.negativeBuckets)}`;
+  if (h.customValues !== undefined) s += ` bounds=${JSON.stringify(h.customValues)}`;
+  if (h.counterResetHint !== 0) s += ` hint=${h.counterResetHint}`;
+  return s;
 }

@@ -1,15 +1,22 @@
 import test from 'ava';
-import { ParseError, createParser } from '../../src/textparse/parser.ts';
+import { ParseError, PromTextParser, ProtobufParser, createParser } from '../../src/textparse/parser.ts';
+import { NhcbTextParser } from '../../src/textparse/nhcb-text.ts';
 import { parseError } from './helpers.ts';
 
-test('protobuf responses cannot be parsed and say so', (t) => {
-  t.throws(
-    () => createParser('application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited'),
-    {
-      instanceOf: ParseError,
-      message: /protobuf exposition is not supported/,
-    },
-  );
+test('protobuf responses get the protobuf parser, whatever the fallback; PrometheusProto as fallback reads protobuf', (t) => {
+  const ct = 'application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited';
+  t.true(createParser(ct) instanceof ProtobufParser);
+  t.true(createParser(ct, 'OpenMetricsText1.0.0') instanceof ProtobufParser);
+  t.true(createParser('', 'PrometheusProto') instanceof ProtobufParser);
+  t.true(createParser('text/html', 'PrometheusProto') instanceof ProtobufParser);
+});
+
+test('convert_classic_histograms_to_nhcb wraps the text parsers, not the protobuf one', (t) => {
+  const histograms = { ignoreNativeHistograms: true, keepClassicHistograms: false, convertClassicToNhcb: true };
+  t.true(createParser('text/plain; version=0.0.4', undefined, { histograms }) instanceof NhcbTextParser);
+  t.true(createParser('application/openmetrics-text', undefined, { histograms }) instanceof NhcbTextParser);
+  t.true(createParser('application/vnd.google.protobuf', undefined, { histograms }) instanceof ProtobufParser);
+  t.true(createParser('text/plain; version=0.0.4') instanceof PromTextParser);
 });
 
 test('strict OpenMetrics is opt-in through createParser', (t) => {

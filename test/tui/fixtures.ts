@@ -16,6 +16,8 @@ export function makeTarget(over: Partial<TargetStatus> = {}): TargetStatus {
     lastError: '',
     samples: 1234,
     series: 1200,
+    histograms: 0,
+    histogramSeries: 0,
     intervalMs: 15_000,
     labels: { instance, job: over.pool ?? 'node' },
     discoveredLabels: { __address__: instance, __scheme__: 'http', __metrics_path__: '/metrics' },
@@ -65,7 +67,7 @@ export function makeSnapshot(over: Partial<StatusSnapshot> = {}): StatusSnapshot
       }),
       makeTarget({ pool: 'outpost', instance: 'localhost:9090', samples: 310, series: 300, lastDurationMs: 3 }),
     ],
-    series: { active: 1500, created: 1800, removed: 300, samplesAppended: 4_200_000 },
+    series: { active: 1500, created: 1800, removed: 300, samplesAppended: 4_200_000, histogramsAppended: 0 },
     wal: {
       bytes: 48 * 1024 * 1024,
       segments: 3,

@@ -58,7 +58,7 @@ test('the selection follows the target when the list reorders', async (t) => {
   m.unmount();
 });
 
-test('Enter shows the target detail: URL, last error, target and discovered labels; Esc goes back', async (t) => {
+test('Enter shows the target detail: URL, last error, floats and histograms, target and discovered labels; Esc goes back', async (t) => {
   const m = await mount();
   await m.press('j', KEYS.enter);
   await m.until('Discovered labels');
@@ -66,6 +66,7 @@ test('Enter shows the target detail: URL, last error, target and discovered labe
   t.regex(f, /url +http:\/\/node-2:9100\/metrics/);
   t.regex(f, /last error +connection refused/);
   t.regex(f, /health +down/);
+  t.regex(f, /samples +[\d.k]+ floats, 0 native histograms; [\d.k]+ float series, 0 histogram series/);
   t.regex(f, /Target labels[\s│]*instance="node-2:9100"[\s│]*job="node"/);
   t.regex(f, /__address__="node-2:9100"/);
   t.regex(f, /__scheme__="http"/);

@@ -19,7 +19,7 @@ test('header: version, uptime, phase, config file, data dir, reload state', asyn
   m.unmount();
 });
 
-test('targets: one row per target with pool, instance, health, last scrape, duration, samples, series, error', async (t) => {
+test('targets: one row per target with pool, instance, health, last scrape, duration, samples, series, histograms, error', async (t) => {
   const m = await mount({
     snapshot: makeSnapshot({
       targets: [
@@ -30,6 +30,8 @@ test('targets: one row per target with pool, instance, health, last scrape, dura
           lastDurationMs: 1234,
           samples: 15_000,
           series: 14_900,
+          histograms: 12,
+          histogramSeries: 12,
         }),
         makeTarget({
           pool: 'node',
@@ -45,10 +47,10 @@ test('targets: one row per target with pool, instance, health, last scrape, dura
   });
   const f = m.frame();
   t.regex(f, /Targets +3 \(1 up\) +sort: pool ↑/);
-  t.regex(f, /POOL +INSTANCE +HEALTH +LAST +DUR +SAMPLES +SERIES +LAST ERROR/);
+  t.regex(f, /POOL +INSTANCE +HEALTH +LAST +DUR +SAMPLES +SERIES +HIST +LAST ERROR/);
   // LAST is coarse (ten-second steps): it is on screen all the time on any agent that scrapes something.
-  t.regex(f, /node +node-1:9100 +up +<10s +1\.23s +15\.0k +14\.9k/);
-  t.regex(f, /node +node-2:9100 +down +<10s +42ms +0 +0 +context deadl/);
+  t.regex(f, /node +node-1:9100 +up +<10s +1\.23s +15\.0k +14\.9k +12 /);
+  t.regex(f, /node +node-2:9100 +down +<10s +42ms +0 +0 +- +context dead/);
   t.regex(f, /blackbox +probe:9115 +unk +never +- /);
   // Default sort is by pool: blackbox first, and the selection marker is on it.
   t.regex(f, /› blackbox/);
@@ -72,14 +74,21 @@ test('targets: the list scrolls to keep the selection visible', async (t) => {
   m.unmount();
 });
 
-test('series: active, created, removed and appended samples', async (t) => {
+test('series: active, created, removed and appended samples, native histograms among them', async (t) => {
   const m = await mount({
-    snapshot: makeSnapshot({ series: { active: 12_345, created: 20_000, removed: 7655, samplesAppended: 99 } }),
+    snapshot: makeSnapshot({
+      series: { active: 12_345, created: 20_000, removed: 7655, samplesAppended: 99, histogramsAppended: 0 },
+    }),
   });
   t.regex(m.frame(), /active +12\.3k/);
   t.regex(m.frame(), /created +20\.0k/);
   t.regex(m.frame(), /removed +7655/);
-  t.regex(m.frame(), /samples appended +99/);
+  t.regex(m.frame(), /samples appended +99\s/);
+  m.store.update({
+    series: { active: 12_345, created: 20_000, removed: 7655, samplesAppended: 120, histogramsAppended: 21 },
+  });
+  await m.until('(21 histograms)');
+  t.regex(m.frame(), /samples appended +120 \(21 histograms\)/);
   m.unmount();
 });
 

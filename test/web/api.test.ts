@@ -284,7 +284,11 @@ test('/api/v1/targets: fields, pool order, state and scrapePool filters', async 
     'health',
     'scrapeInterval',
     'scrapeTimeout',
+    'lastScrapeSamples',
+    'lastScrapeSeries',
   ]);
+  t.deepEqual(first.lastScrapeSamples, { floats: 100, histograms: 0 });
+  t.deepEqual(first.lastScrapeSeries, { floats: 100, histograms: 0 });
   t.is(first.scrapeUrl, 'http://127.0.0.1:9100/metrics');
   t.is(first.globalUrl, 'http://edge-7.example:9100/metrics', 'loopback host replaced by the external host');
   t.is(first.lastScrape, new Date(T0 - 3000).toISOString());
@@ -511,7 +515,7 @@ test('/api/v1/status/wal', async (t) => {
     capBytes: 1024 ** 3,
     oldestTimestamp: new Date(T0 - 7_200_000).toISOString(),
     replay: { done: true, current: 6, max: 6 },
-    series: { active: 1234, created: 1500, removed: 266, samplesAppended: 987654 },
+    series: { active: 1234, created: 1500, removed: 266, samplesAppended: 987654, histogramsAppended: 120 },
   });
 });
 

@@ -17,6 +17,8 @@ export function target(over: Partial<TargetStatus> = {}): TargetStatus {
     lastError: '',
     samples: 100,
     series: 100,
+    histograms: 0,
+    histogramSeries: 0,
     intervalMs: 15_000,
     labels: { instance: '127.0.0.1:9100', job: 'node' },
     discoveredLabels: {
@@ -82,7 +84,7 @@ export function snapshot(over: Partial<StatusSnapshot> = {}): StatusSnapshot {
         labels: { instance: 'db:9100', job: 'node', role: 'db' },
       }),
     ],
-    series: { active: 1234, created: 1500, removed: 266, samplesAppended: 987654 },
+    series: { active: 1234, created: 1500, removed: 266, samplesAppended: 987654, histogramsAppended: 120 },
     wal: {
       bytes: 3 * 1024 * 1024,
       segments: 3,

@@ -22,9 +22,12 @@ interface Probe {
 
 const data = (j: unknown) => (j as { data: unknown }).data;
 /** Label sets differ in their names, not in their structure: erase them to "string map". */
+/** Keys Outpost adds to Prometheus' target objects (documented as extras in src/web/API.md). */
+const OUTPOST_TARGET_EXTRAS = ['lastScrapeSamples', 'lastScrapeSeries'];
 const eraseLabels = (x: unknown) => {
   const o = { ...(x as Record<string, unknown>) };
   for (const k of ['discoveredLabels', 'labels', 'target']) if (k in o) o[k] = valueKinds({ data: o[k] });
+  for (const k of OUTPOST_TARGET_EXTRAS) delete o[k];
   return o;
 };
 const firstTargets = (j: unknown) => {

@@ -127,7 +127,9 @@ if ('reason' in loaded) {
       ...fake.snap,
       startedAt: now - 3_600_000,
       reload: { ok: true, at: now - 3_600_000, error: '' },
-      targets: fake.snap.targets.map((x) => (x.lastScrape > 0 ? { ...x, lastScrape: now - 3000 } : x)),
+      targets: fake.snap.targets.map((x) =>
+        x.lastScrape > 0 ? { ...x, lastScrape: now - 3000, histograms: 4, histogramSeries: 4 } : x,
+      ),
       wal: { ...fake.snap.wal, oldestTimestamp: now - 7_200_000 },
     };
     t.context = { context, profile, fake, server, clock };
@@ -191,6 +193,7 @@ if ('reason' in loaded) {
       t.regex(table, /\d+(ms|s|m\d\ds) ago/);
       t.regex(table, /\b13ms\b/, "the dashboard's style: whole milliseconds under a second");
       t.regex(table, /never/);
+      t.regex(table, /\b\d+ \+ 4 hist\b/, 'native histograms counted apart from floats');
       await shot(page, 'targets');
 
       await page.locator('#target-search').fill('role="db"');

@@ -122,7 +122,13 @@ export function targetDetailView(t: TargetStatus | undefined, now: number, compa
           `${formatAgo(t.lastScrape, now)}, took ${formatScrapeDuration(t.lastDurationMs)}, ` +
           `every ${formatDuration(t.intervalMs)}`,
       },
-      { label: 'samples', value: `${formatCount(t.samples)} samples, ${formatCount(t.series)} series` },
+      {
+        label: 'samples',
+        value:
+          `${formatCount(t.samples - t.histograms)} floats, ${formatCount(t.histograms)} native histograms; ` +
+          `${formatCount(t.series - t.histogramSeries)} float series, ` +
+          `${formatCount(t.histogramSeries)} histogram series`,
+      },
       { label: 'last error', value: t.lastError || '-', role: t.lastError ? 'bad' : undefined },
     ],
     blocks: [

@@ -23,7 +23,10 @@ export function seriesView(s: SeriesStatus, focused: boolean, compact: boolean, 
     active: formatCount(s.active),
     created: formatCount(s.created),
     removed: formatCount(s.removed),
-    samples: formatCount(s.samplesAppended),
+    samples:
+      s.histogramsAppended > 0
+        ? `${formatCount(s.samplesAppended)} (${formatCount(s.histogramsAppended)} histograms)`
+        : formatCount(s.samplesAppended),
   };
 }
 

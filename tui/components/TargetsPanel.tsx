@@ -10,7 +10,7 @@ import { healthRole } from '../theme.ts';
 import { PANEL_FRAME_WIDTH, Panel } from './Panel.tsx';
 import { TableHeader, TableRow, headerLine, rowView, tableWidth, type CellValue, type RowView } from './Table.tsx';
 
-type TargetColumn = 'pool' | 'instance' | 'health' | 'last' | 'duration' | 'samples' | 'series' | 'error';
+type TargetColumn = 'pool' | 'instance' | 'health' | 'last' | 'duration' | 'samples' | 'hist' | 'series' | 'error';
 
 const COLUMNS: readonly ColumnSpec<TargetColumn>[] = [
   { id: 'pool', title: 'POOL', width: 12, priority: 2, flex: true, maxWidth: 20 },
@@ -20,6 +20,8 @@ const COLUMNS: readonly ColumnSpec<TargetColumn>[] = [
   { id: 'duration', title: 'DUR', width: 6, align: 'right', priority: 4 },
   { id: 'samples', title: 'SAMPLES', width: 7, align: 'right', priority: 5 },
   { id: 'series', title: 'SERIES', width: 7, align: 'right', priority: 6 },
+  // Native histograms among the samples (floats are the rest); first to go on a narrow terminal.
+  { id: 'hist', title: 'HIST', width: 5, align: 'right', priority: 7 },
   { id: 'error', title: 'LAST ERROR', width: 12, priority: 1, flex: true },
 ];
 
@@ -44,6 +46,7 @@ function rowValues(t: TargetStatus, now: number): Record<TargetColumn, CellValue
     duration: { text: formatScrape(t.lastDurationMs) },
     samples: { text: formatCount(t.samples) },
     series: { text: formatCount(t.series) },
+    hist: { text: t.histograms > 0 ? formatCount(t.histograms) : '-' },
     error: t.lastError ? { text: oneLine(t.lastError), role: 'bad' } : { text: '' },
   };
 }

@@ -545,6 +545,19 @@ function drawTargets(data: TargetsJson): Child {
             isZeroTime(t.lastScrape) ? '\u2013' : fmt.scrapeDuration(t.lastScrapeDuration * 1000),
           ),
           h('td', { class: 'num' }, t.scrapeInterval || '\u2013'),
+          h(
+            'td',
+            {
+              class: 'num nowrap',
+              title:
+                'series: ' +
+                fmtNum(t.lastScrapeSeries.floats) +
+                ' floats, ' +
+                fmtNum(t.lastScrapeSeries.histograms) +
+                ' native histograms',
+            },
+            samplesText(t.lastScrapeSamples),
+          ),
           h('td', { class: 'error' }, t.lastError || ''),
         ),
       );
@@ -555,6 +568,7 @@ function drawTargets(data: TargetsJson): Child {
         'Last scrape',
         { text: 'Duration', class: 'num' },
         { text: 'Interval', class: 'num' },
+        { text: 'Samples', class: 'num' },
         'Error',
       ];
       return panel(
@@ -565,6 +579,11 @@ function drawTargets(data: TargetsJson): Child {
         true,
       );
     });
+}
+
+/** A scrape's samples: floats, and native histograms apart when there are any. */
+function samplesText(s: { floats: number; histograms: number }): string {
+  return s.histograms > 0 ? fmtNum(s.floats) + ' + ' + fmtNum(s.histograms) + ' hist' : fmtNum(s.floats);
 }
 
 function sdControls(): void {
@@ -768,6 +787,7 @@ function drawWal(w: WalStatusJson): Child {
         ['Created', fmtNum(w.series.created)],
         ['Removed', fmtNum(w.series.removed)],
         ['Samples appended', fmtNum(w.series.samplesAppended)],
+        ['Of them native histograms', fmtNum(w.series.histogramsAppended)],
       ]),
       false,
     ),
