@@ -32,6 +32,10 @@ export interface Flags {
   readonly maxSize: number;
   readonly flushDeadline: number;
   readonly enableLifecycle: boolean;
+  /** `--web.enable-otlp-receiver` (or 2.x's `--enable-feature=otlp-write-receiver`): POST /api/v1/otlp/v1/metrics. */
+  readonly enableOtlpReceiver: boolean;
+  /** `--enable-feature=otlp-native-delta-ingestion`: OTLP delta sums and histograms stored as they come. */
+  readonly otlpNativeDelta: boolean;
   /** `--web.config.file`: TLS / basic-auth config in exporter-toolkit format; '' = none. */
   readonly webConfigFile: string;
   readonly walFsync: 'rotate' | 'always' | 'never';
@@ -51,6 +55,7 @@ const KNOWN_FEATURES = new Set([
   'created-timestamp-zero-ingestion',
   'metadata-wal-records',
   'otlp-write-receiver',
+  'otlp-native-delta-ingestion',
   'remote-write-receiver',
   'no-default-scrape-port',
 ]);
@@ -82,6 +87,11 @@ const OPTIONS = {
   'web.cors.origin': { type: 'string', default: '.*', describe: 'Regex for CORS origin. It is fully anchored.' },
   'web.page-title': { type: 'string', default: 'Outpost', describe: 'Document title of the web UI.' },
   'web.enable-lifecycle': { type: 'boolean', default: false, describe: 'Enable shutdown and reload via HTTP request.' },
+  'web.enable-otlp-receiver': {
+    type: 'boolean',
+    default: false,
+    describe: 'Enable API endpoint accepting OTLP write requests (POST /api/v1/otlp/v1/metrics).',
+  },
   'web.config.file': {
     type: 'string',
     default: '',
@@ -290,6 +300,8 @@ export function parseFlags(argv: readonly string[]): Flags | { exit: number; out
     maxSize: size('storage.agent.max-size'),
     flushDeadline: dur('storage.remote.flush-deadline'),
     enableLifecycle: Boolean(a['web.enable-lifecycle']),
+    enableOtlpReceiver: Boolean(a['web.enable-otlp-receiver']) || features.includes('otlp-write-receiver'),
+    otlpNativeDelta: features.includes('otlp-native-delta-ingestion'),
     webConfigFile: String(a['web.config.file']),
     walFsync: a['storage.agent.wal-fsync'] as Flags['walFsync'],
     all,

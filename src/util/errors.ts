@@ -140,6 +140,13 @@ export const ERROR_CATALOGUE = {
       'The compressed block is corrupt or larger than allowed: in the WAL it is handled as corruption; ' +
       'from a client, fix the sender.',
   },
+  OUTPOST_OTLP_REQUEST: {
+    class: 'OtlpRequestError',
+    action:
+      'Fix the OTLP request as the message says (its place in the request, e.g. ' +
+      'resource_metrics[0].scope_metrics[1].metrics[2]): a valid ExportMetricsServiceRequest in protobuf or ' +
+      'OTLP/JSON, optionally gzip, within the size, point and attribute limits; split large batches.',
+  },
   OUTPOST_ENCODER_STATE: {
     class: 'EncoderStateError',
     action: 'None: a bug in Outpost (a request builder was used after finish()). Please report it.',

@@ -1,0 +1,13 @@
+import { OutpostError } from '../util/errors.ts';
+
+/** HTTP statuses an OTLP request is refused with (OTLP/HTTP: all are final, the client must not retry). */
+export type OtlpRefusal = 400 | 413 | 415;
+
+/** A request the receiver refuses as a whole; the message names the place in the request. */
+export class OtlpRequestError extends OutpostError {
+  readonly status: OtlpRefusal;
+  constructor(status: OtlpRefusal, message: string) {
+    super('OUTPOST_OTLP_REQUEST', message);
+    this.status = status;
+  }
+}
