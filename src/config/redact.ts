@@ -13,6 +13,7 @@ import type {
   Config,
   GlobalConfig,
   HttpClientConfig,
+  OtlpConfig,
   ProxyConfig,
   RemoteWriteConfig,
   ScrapeConfig,
@@ -281,6 +282,22 @@ export function redactedConfigYaml(cfg: Config): string {
         ? { tsdb: { out_of_order_time_window: formatDuration(cfg.storage.outOfOrderTimeWindow) } }
         : undefined,
       remote_write: cfg.remoteWrite.map((rw) => remoteWriteObj(rw)),
+      otlp: otlpObj(cfg.otlp),
     }),
   );
+}
+
+/** The `otlp:` block with the fields that differ from Prometheus' defaults; undefined when none do. */
+function otlpObj(o: OtlpConfig): Record<string, unknown> | undefined {
+  const out: Record<string, unknown> = {};
+  if (o.translationStrategy !== 'UnderscoreEscapingWithSuffixes') out.translation_strategy = o.translationStrategy;
+  if (o.promoteAllResourceAttributes) out.promote_all_resource_attributes = true;
+  if (o.promoteResourceAttributes.length > 0) out.promote_resource_attributes = [...o.promoteResourceAttributes];
+  if (o.ignoreResourceAttributes.length > 0) out.ignore_resource_attributes = [...o.ignoreResourceAttributes];
+  if (o.keepIdentifyingResourceAttributes) out.keep_identifying_resource_attributes = true;
+  if (o.convertHistogramsToNHCB) out.convert_histograms_to_nhcb = true;
+  if (o.promoteScopeMetadata) out.promote_scope_metadata = true;
+  if (!o.labelNameUnderscoreSanitization) out.label_name_underscore_sanitization = false;
+  if (!o.labelNamePreserveMultipleUnderscores) out.label_name_preserve_multiple_underscores = false;
+  return Object.keys(out).length > 0 ? out : undefined;
 }

@@ -18,8 +18,8 @@ const MAX_METADATA = 10_000;
 /** Resources (job, instance) tracked for the status page. */
 const MAX_RESOURCES = 1000;
 const TOP_RESOURCES = 10;
-/** Window of the points-per-second figure. */
-const RATE_WINDOW_MS = 10_000;
+/** Window of the points-per-second figure, in seconds. */
+const RATE_WINDOW_S = 10;
 
 export type RejectReason = 'out_of_order' | 'duplicate' | 'too_far_in_future' | 'sample_limit' | 'translation';
 
@@ -108,8 +108,8 @@ export class OtlpReceiver {
   lastRequestAt = 0;
   private readonly meta = new Map<string, MetricMetadataEntry>();
   private readonly resources = new Map<string, { job: string; instance: string; points: number; lastSeen: number }>();
-  /** (time, pointsReceived) once per second at most, for the rate. */
-  private readonly history: [number, number][] = [];
+  /** [second, points received in it] for the last RATE_WINDOW_S seconds that saw requests. */
+  private readonly rate: [number, number][] = [];
   /** Called for translation warnings and rejections worth a log line. */
   onProblem: (message: string, fields: Record<string, unknown>) => void = () => {};
 
@@ -293,12 +293,13 @@ export class OtlpReceiver {
       r.points += points;
       r.lastSeen = now;
     }
-    const h = this.history;
-    const total = this.counters.pointsReceived;
-    const last = h[h.length - 1];
-    if (last && Math.floor(last[0] / 1000) === Math.floor(now / 1000)) last[1] = total;
-    else h.push([now, total]);
-    while (h.length > 2 && (h[0] as [number, number])[0] < now - 6 * RATE_WINDOW_MS) h.shift();
+    const second = Math.floor(now / 1000);
+    const bucket = this.rate[this.rate.length - 1];
+    if (bucket && bucket[0] === second) bucket[1] += req.points;
+    else {
+      this.rate.push([second, req.points]);
+      if (this.rate.length > RATE_WINDOW_S) this.rate.shift();
+    }
   }
 
   private evictResource(): void {
@@ -314,20 +315,10 @@ export class OtlpReceiver {
 
   /** Points received per second over the last ten seconds. */
   pointsPerSecond(now: number): number {
-    const h = this.history;
-    const latest = h[h.length - 1];
-    if (!latest || now - latest[0] > RATE_WINDOW_MS) return 0;
-    let base: [number, number] | undefined;
-    for (const e of h)
-      if (e[0] >= now - RATE_WINDOW_MS) {
-        base = e;
-        break;
-      }
-    const before = base ? h[h.indexOf(base) - 1] : undefined;
-    const from = before ?? base;
-    if (!from) return 0;
-    const span = Math.max(1000, now - from[0]);
-    return ((this.counters.pointsReceived - from[1]) * 1000) / span;
+    const from = Math.floor(now / 1000) - RATE_WINDOW_S;
+    let n = 0;
+    for (const [second, points] of this.rate) if (second > from) n += points;
+    return n / RATE_WINDOW_S;
   }
 
   topResources(): OtlpResourceStatusEntry[] {
