@@ -13,7 +13,7 @@ export class AgentMetrics {
   readonly highestTimestampIn: Gauge;
   readonly samplesIn: Counter;
   readonly exemplarsIn: Counter;
-  /** Stays 0: nothing Outpost scrapes yields native histograms (no protobuf scrape format). */
+  /** Native histograms committed to the WAL (the remote-write side counts what it sends). */
   readonly histogramsIn: Counter;
 
   constructor(reg: Registry) {

@@ -1,6 +1,9 @@
 import { fnv1a, grownArray, grownBuffer } from '../util/bytes.ts';
 import type { Labels } from '../util/labels.ts';
 
+/** What a series holds, as far as its latest sample tells. */
+export const SampleKind = { float: 0, histogram: 1, floatHistogram: 2 } as const;
+
 /** Separates names and values in a stored key: the byte 0xff never occurs in UTF-8. */
 const SEP = 0xff;
 /** len[] of a ref that holds no series. */
@@ -30,6 +33,8 @@ export class SeriesTable {
   private scratch: Buffer = Buffer.allocUnsafe(1024);
   /** lastTs[ref]; -Infinity = no sample yet. */
   lastTs = new Float64Array(1024).fill(-Infinity);
+  /** kind[ref]: SampleKind of the series' latest sample, which decides what its stale marker is. */
+  kind = new Uint8Array(1024);
   private next = 1;
   private count = 0;
 
@@ -159,6 +164,7 @@ export class SeriesTable {
     this.arenaUsed += n;
     this.place(ref, h);
     this.lastTs[ref] = -Infinity;
+    this.kind[ref] = SampleKind.float;
     this.count++;
   }
 
@@ -201,6 +207,7 @@ export class SeriesTable {
     this.len = grownArray(this.len, size, ABSENT);
     this.hashes = grownArray(this.hashes, size);
     this.lastTs = grownArray(this.lastTs, size, -Infinity);
+    this.kind = grownArray(this.kind, size);
   }
 
   private growArena(extra: number): void {

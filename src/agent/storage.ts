@@ -8,20 +8,28 @@ import { replayWal } from '../wal/reader.ts';
 import {
   RecordType,
   SampleBatch,
+  decodeFloatHistogramSamples,
+  decodeHistogramSamples,
   decodeSamples,
   decodeSeries,
+  encodeCustomBucketsFloatHistogramSamples,
+  encodeCustomBucketsHistogramSamples,
   encodeExemplars,
+  encodeFloatHistogramSamples,
+  encodeHistogramSamples,
   encodeSamples,
   encodeSeries,
   recordType,
   type RefExemplar,
+  type RefHistogramSample,
 } from '../wal/records.ts';
 import { codePointCount } from '../textparse/scan.ts';
 import { compareStrings } from '../util/labels.ts';
 import type { AgentMetrics } from './metrics.ts';
-import { SeriesTable } from './series-table.ts';
+import { SampleKind, SeriesTable } from './series-table.ts';
 import { RecordTail } from '../wal/tail.ts';
 import { ExemplarStatus, type ExemplarAppender, type ExemplarStatusCode } from '../storage/appender.ts';
+import { staleHistogram, validateHistogram, type Histogram } from '../storage/histogram.ts';
 
 /** How often a failed WAL is retried (a new segment is opened). */
 const RECOVER_MS = 5000;
@@ -83,6 +91,8 @@ export class AgentStorage {
   /** Newest sample timestamp committed (ms), for remote-write lag. */
   highestTimestamp = 0;
   samplesAppended = 0;
+  /** Native histograms appended (also counted in samplesAppended). */
+  histogramsAppended = 0;
   seriesCreated = 0;
   seriesRemoved = 0;
   /** Set while the WAL cannot be written (e.g. the disk is full): commits drop their samples. */
@@ -114,6 +124,7 @@ export class AgentStorage {
     const started = performance.now();
     const batch = new SampleBatch();
     const dupRefs = new Map<number, number>();
+    const hists: RefHistogramSample[] = [];
     let unknownRefs = 0;
     const res = await replayWal(
       this.walDir,
@@ -125,10 +136,26 @@ export class AgentStorage {
             const canonical = this.series.insertReplayed(ref, labels);
             if (canonical !== ref) dupRefs.set(ref, canonical);
           });
+        } else if (isHistogramRecord(type)) {
+          hists.length = 0;
+          const float =
+            type === RecordType.FloatHistogramSamples || type === RecordType.CustomBucketsFloatHistogramSamples;
+          if (float) decodeFloatHistogramSamples(rec, hists);
+          else decodeHistogramSamples(rec, hists);
+          const info = this.segmentInfo(segment);
+          info.samples += hists.length;
+          const kind = float ? SampleKind.floatHistogram : SampleKind.histogram;
+          for (const s of hists) {
+            const ref = dupRefs.get(s.ref) ?? s.ref;
+            if (!this.series.has(ref)) {
+              unknownRefs++;
+              continue;
+            }
+            this.replayed(ref, s.t, kind, info);
+          }
         } else if (type === RecordType.Samples) {
           batch.reset();
           decodeSamples(rec, batch);
-          const last = this.series.lastTs;
           const info = this.segmentInfo(segment);
           info.samples += batch.n;
           for (let i = 0; i < batch.n; i++) {
@@ -139,11 +166,7 @@ export class AgentStorage {
               unknownRefs++;
               continue;
             }
-            const t = batch.ts[i];
-            if (t > last[ref]) last[ref] = t;
-            if (t > this.highestTimestamp) this.highestTimestamp = t;
-            if (t < info.minTs) info.minTs = t;
-            if (t > info.maxTs) info.maxTs = t;
+            this.replayed(ref, batch.ts[i], SampleKind.float, info);
           }
         }
       },
@@ -168,6 +191,18 @@ export class AgentStorage {
       duration: logDuration(performance.now() - started),
     });
     this.attach(await WalWriter.open(this.walDir, { ...this.opts.wal, tail: this.tail, log: this.opts.log }));
+  }
+
+  /** Replay of one sample or histogram of series ref at t: its latest timestamp and kind, the segment's range. */
+  private replayed(ref: number, t: number, kind: number, info: SegmentInfo): void {
+    const series = this.series;
+    if (t > series.lastTs[ref]) {
+      series.lastTs[ref] = t;
+      series.kind[ref] = kind;
+    }
+    if (t > this.highestTimestamp) this.highestTimestamp = t;
+    if (t < info.minTs) info.minTs = t;
+    if (t > info.maxTs) info.maxTs = t;
   }
 
   private attach(w: WalWriter): void {
@@ -313,13 +348,15 @@ export class AgentStorage {
   }
 
   /**
-   * Writes one record built by fn into the WAL (synchronously framed; flushed by the caller). False while the
-   * WAL is down.
+   * Writes one record built by fn into the WAL (synchronously framed; flushed by the caller); nothing when fn
+   * leaves the writer empty. False while the WAL is down.
    */
   logRecord(fn: (w: ByteWriter) => void): boolean {
     if (!this.writable) return false;
     this.enc.reset();
     fn(this.enc);
+    // An encoder may find nothing to log (a histogram batch of custom-bucket ones only).
+    if (this.enc.pos === 0) return true;
     try {
       this.writer.append(this.enc.view());
     } catch (err) {
@@ -348,13 +385,16 @@ class AgentAppender implements ExemplarAppender {
   private newRefs: number[] = [];
   private newLabels: Labels[] = [];
   private readonly exemplars: RefExemplar[] = [];
+  /** Pending integer and float histograms, each in its own WAL record(s) as Prometheus writes them. */
+  private readonly hists: RefHistogramSample[] = [];
+  private readonly floatHists: RefHistogramSample[] = [];
 
   constructor(st: AgentStorage) {
     this.st = st;
   }
 
   get length(): number {
-    return this.n;
+    return this.n + this.hists.length + this.floatHists.length;
   }
 
   ref(labels: Labels): number {
@@ -375,7 +415,24 @@ class AgentAppender implements ExemplarAppender {
   }
 
   appendStale(ref: number, t: number): boolean {
+    const kind = this.st.series.kind[ref];
+    if (kind !== SampleKind.float)
+      return this.pushHistogram(ref, t, staleHistogram(), kind === SampleKind.floatHistogram);
     return this.push(ref, t, NaN, 1);
+  }
+
+  appendHistogram(ref: number, t: number, h: Histogram, float: boolean): boolean {
+    validateHistogram(h, float);
+    return this.pushHistogram(ref, t, h, float);
+  }
+
+  private pushHistogram(ref: number, t: number, h: Histogram, float: boolean): boolean {
+    if (t <= this.st.series.lastTs[ref]) {
+      this.st.metrics.outOfOrder.inc();
+      return false;
+    }
+    (float ? this.floatHists : this.hists).push({ ref, t, h });
+    return true;
   }
 
   appendExemplar(ref: number, t: number, v: number, hasTs: boolean, flat: readonly string[]): ExemplarStatusCode {
@@ -426,8 +483,13 @@ class AgentAppender implements ExemplarAppender {
       st.seriesCreated += nNew;
     }
     const n = this.n;
-    if (n > 0 && !st.logRecord((w) => encodeSamples(w, this.refs, this.ts, this.vals, this.stale, n))) {
-      st.samplesDroppedWalFailure += n;
+    const nH = this.hists.length + this.floatHists.length;
+    if (
+      (n > 0 && !st.logRecord((w) => encodeSamples(w, this.refs, this.ts, this.vals, this.stale, n))) ||
+      !this.logHistograms(this.hists, false) ||
+      !this.logHistograms(this.floatHists, true)
+    ) {
+      st.samplesDroppedWalFailure += n + nH;
       this.reset();
       return;
     }
@@ -438,13 +500,17 @@ class AgentAppender implements ExemplarAppender {
     }
     if (n > 0) {
       const last = st.series.lastTs;
+      const kinds = st.series.kind;
       let hi = st.highestTimestamp;
       const info = st.segmentInfo(st.writer.segment);
       info.samples += n;
       for (let i = 0; i < n; i++) {
         const ref = this.refs[i];
         const t = this.ts[i];
-        if (t > last[ref]) last[ref] = t;
+        if (t > last[ref]) {
+          last[ref] = t;
+          kinds[ref] = SampleKind.float;
+        }
         if (t > hi) hi = t;
         if (t < info.minTs) info.minTs = t;
         if (t > info.maxTs) info.maxTs = t;
@@ -456,9 +522,62 @@ class AgentAppender implements ExemplarAppender {
       m.samplesIn.inc(n);
       m.highestTimestampIn.set(Math.floor(hi / 1000));
     }
+    if (nH > 0) this.committedHistograms();
     if (nNew > 0) st.metrics.activeSeries.set(st.series.size);
     this.reset();
-    if (nNew > 0 || n > 0 || nEx > 0) await st.flushWal();
+    if (nNew > 0 || n > 0 || nH > 0 || nEx > 0) await st.flushWal();
+  }
+
+  /**
+   * Logs pending histograms as Prometheus' agent does: one record of the exponential ones, then one of
+   * the custom-bucket ones (types 9/10, which only newer readers know). False when the WAL is down.
+   */
+  private logHistograms(hs: RefHistogramSample[], float: boolean): boolean {
+    if (hs.length === 0) return true;
+    const st = this.st;
+    let custom: RefHistogramSample[] = [];
+    let ok = st.logRecord((w) => {
+      custom = float ? encodeFloatHistogramSamples(w, hs) : encodeHistogramSamples(w, hs);
+    });
+    if (ok && custom.length > 0) {
+      const cb = custom;
+      ok = st.logRecord((w) =>
+        float ? encodeCustomBucketsFloatHistogramSamples(w, cb) : encodeCustomBucketsHistogramSamples(w, cb),
+      );
+    }
+    return ok;
+  }
+
+  /** Bookkeeping after the histograms reached the WAL: latest timestamp and kind per series, metrics. */
+  private committedHistograms(): void {
+    const st = this.st;
+    const series = st.series;
+    const info = st.segmentInfo(st.writer.segment);
+    let hi = st.highestTimestamp;
+    let n = 0;
+    for (const [hs, kind] of [
+      [this.hists, SampleKind.histogram],
+      [this.floatHists, SampleKind.floatHistogram],
+    ] as const) {
+      for (const { ref, t } of hs) {
+        if (t > series.lastTs[ref]) {
+          series.lastTs[ref] = t;
+          series.kind[ref] = kind;
+        }
+        if (t > hi) hi = t;
+        if (t < info.minTs) info.minTs = t;
+        if (t > info.maxTs) info.maxTs = t;
+      }
+      n += hs.length;
+    }
+    info.samples += n;
+    st.highestTimestamp = hi;
+    st.samplesAppended += n;
+    st.histogramsAppended += n;
+    const m = st.metrics;
+    m.samplesAppended.inc({ type: 'histogram' }, n);
+    m.histogramsIn.inc(n);
+    m.highestTimestampIn.set(Math.floor(hi / 1000));
   }
 
   rollback(): void {
@@ -475,10 +594,21 @@ class AgentAppender implements ExemplarAppender {
 
   private reset(): void {
     this.n = 0;
+    if (this.hists.length > 0) this.hists.length = 0;
+    if (this.floatHists.length > 0) this.floatHists.length = 0;
     this.newRefs.length = 0;
     this.newLabels.length = 0;
     if (this.exemplars.length > 0) this.exemplars.length = 0;
   }
+}
+
+function isHistogramRecord(type: number): boolean {
+  return (
+    type === RecordType.HistogramSamples ||
+    type === RecordType.FloatHistogramSamples ||
+    type === RecordType.CustomBucketsHistogramSamples ||
+    type === RecordType.CustomBucketsFloatHistogramSamples
+  );
 }
 
 /** Exemplar labels as stored: empty values dropped, sorted by name (a stable sort keeps duplicates adjacent). */

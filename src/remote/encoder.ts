@@ -8,7 +8,7 @@
 import { ByteWriter, grownArray, uvarintSize } from '../util/bytes.ts';
 import type { Labels } from '../util/labels.ts';
 import { OutpostError } from '../util/errors.ts';
-import type { Histogram, HistogramSpan } from '../wal/records.ts';
+import type { Histogram, HistogramSpan } from '../storage/histogram.ts';
 import { STALE_NAN_HI, STALE_NAN_LO } from './proto.ts';
 
 // Tags: (field number << 3) | wire type.

@@ -3,7 +3,7 @@ import type { Logger } from '../log/logger.ts';
 import type { Clock, TimerHandle } from '../util/clock.ts';
 import { systemRandom, type Random } from '../util/random.ts';
 import type { Labels } from '../util/labels.ts';
-import { isCustomBucketsSchema, type Histogram } from '../wal/records.ts';
+import { isCustomBucketsSchema, type Histogram } from '../storage/histogram.ts';
 import type { WireProtocol, WriteClient } from './client.ts';
 import type { KindMetrics, RemoteMetrics } from './metrics.ts';
 import { CATCH_UP_CHECK_MS, Resharder, SHARD_UPDATE_MS, type QueueView } from './resharding.ts';

@@ -2,7 +2,7 @@ import { relabel, compileRelabelConfigs, type CompiledRelabel } from '../relabel
 import type { RelabelConfig } from '../relabel/types.ts';
 import { grownArray } from '../util/bytes.ts';
 import { LabelsBuilder, type Labels } from '../util/labels.ts';
-import type { Histogram } from '../wal/records.ts';
+import type { Histogram } from '../storage/histogram.ts';
 import { encodeLabelsBlock, SymbolInterner, type WriteRequestBuilder } from './encoder.ts';
 
 /** What the cache knows of a ref: live (labels cached), never seen, or dropped by write relabeling. */

@@ -1,6 +1,6 @@
 import type { Clock } from '../util/clock.ts';
 import type { Labels } from '../util/labels.ts';
-import { isCustomBucketsSchema, type Histogram } from '../wal/records.ts';
+import { isCustomBucketsSchema, type Histogram } from '../storage/histogram.ts';
 import type { WireProtocol } from './client.ts';
 import { WriteRequestBuilder, WriteRequestV2Builder } from './encoder.ts';
 import type { SeriesCache } from './series-cache.ts';

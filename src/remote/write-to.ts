@@ -1,5 +1,5 @@
 import type { Labels } from '../util/labels.ts';
-import type { Histogram } from '../wal/records.ts';
+import type { Histogram } from '../storage/histogram.ts';
 import type { WalPosition } from '../wal/segments.ts';
 
 /**

@@ -3,6 +3,7 @@
  * It lives in its own folder so scrape/ and agent/ both depend on it and neither on the other.
  */
 import type { Labels } from '../util/labels.ts';
+import type { Histogram } from './histogram.ts';
 
 /** Outcome of Appender.appendExemplar; everything after `duplicate` is a rejected exemplar. */
 export const ExemplarStatus = {
@@ -25,7 +26,19 @@ export interface Appender {
   ref(labels: Labels): number;
   /** False when the sample is out of order (t not after the series' last committed timestamp). */
   append(ref: number, t: number, v: number): boolean;
+  /**
+   * A staleness marker at t. For a series whose last sample was a native histogram it is a histogram
+   * whose sum is the stale NaN (of the same integer/float kind), as Prometheus' head appender writes it.
+   */
   appendStale(ref: number, t: number): boolean;
+  /**
+   * Appends a native histogram of series `ref` at t (Prometheus' AppendHistogram). `float` says h is a
+   * float histogram (absolute float counts) rather than an integer one (integer counts, delta-encoded
+   * buckets). Custom-bucket histograms (schema −53) take the same path. False when out of order; throws
+   * InvalidHistogramError when h fails Prometheus' validation (the caller fails the scrape). The appender
+   * owns h from here on: the caller must not change it.
+   */
+  appendHistogram(ref: number, t: number, h: Histogram, float: boolean): boolean;
   /**
    * Queues an exemplar of series `ref` (written to the WAL after the samples on commit). `labels`
    * is flat [name, value, ...] in any order; empty values are dropped. `hasTs` = the exposition
@@ -33,7 +46,7 @@ export interface Appender {
    * without it does not store exemplars.
    */
   appendExemplar?(ref: number, t: number, v: number, hasTs: boolean, labels: readonly string[]): ExemplarStatusCode;
-  /** Number of samples held. */
+  /** Number of samples held (floats and histograms). */
   readonly length: number;
   commit(): Promise<void>;
   rollback(): void;

@@ -96,6 +96,12 @@ export const ERROR_CATALOGUE = {
       'A series needs labels with unique names; relabeling produced one without: fix the relabel rules of ' +
       'the job.',
   },
+  OUTPOST_HISTOGRAM_INVALID: {
+    class: 'InvalidHistogramError',
+    action:
+      'Fix the exporter: a native histogram it exposes is inconsistent (spans and buckets, counts, schema or ' +
+      'custom bounds, as the message says). The whole scrape is dropped, as in Prometheus.',
+  },
   OUTPOST_STORAGE_CLOSED: {
     class: 'StorageClosedError',
     action: 'None: a bug in Outpost (the storage was used before open() or after close()). Please report it.',

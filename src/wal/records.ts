@@ -9,6 +9,7 @@
 import { ByteReader, ByteReaderError, grownArray, type ByteWriter } from '../util/bytes.ts';
 import type { Labels } from '../util/labels.ts';
 import { InvalidRecordError } from './errors.ts';
+import { isCustomBucketsSchema, type Histogram, type HistogramSpan } from '../storage/histogram.ts';
 
 export const RecordType = {
   Series: 1,
@@ -381,34 +382,8 @@ export function decodeMinValidTime(rec: Uint8Array): number {
 //   uvarint nPosBuckets × (varint delta | BE64 float), same for negative buckets,
 //   if schema == −53: uvarint nCustom × BE64 float.
 
-const CUSTOM_BUCKETS_SCHEMA = -53;
 const SCHEMA_MIN_RESERVED = -9;
 const SCHEMA_MAX_RESERVED = 52;
-
-export interface HistogramSpan {
-  offset: number;
-  length: number;
-}
-
-/**
- * One native histogram. For integer histograms (records 7/9) counts are integers and buckets are
- * deltas between consecutive buckets; for float histograms (8/10) counts and buckets are absolute.
- * `staleSum` marks a stale histogram (sum carries the stale-marker NaN, whose bits JS cannot keep).
- */
-export interface Histogram {
-  counterResetHint: number;
-  schema: number;
-  zeroThreshold: number;
-  zeroCount: number;
-  count: number;
-  sum: number;
-  staleSum?: boolean;
-  positiveSpans: HistogramSpan[];
-  negativeSpans: HistogramSpan[];
-  positiveBuckets: number[];
-  negativeBuckets: number[];
-  customValues?: number[];
-}
 
 export interface RefHistogramSample {
   ref: number;
@@ -416,12 +391,8 @@ export interface RefHistogramSample {
   h: Histogram;
 }
 
-export function isCustomBucketsSchema(schema: number): boolean {
-  return schema === CUSTOM_BUCKETS_SCHEMA;
-}
-
 function isKnownSchema(schema: number): boolean {
-  return schema === CUSTOM_BUCKETS_SCHEMA || (schema >= SCHEMA_MIN_RESERVED && schema <= SCHEMA_MAX_RESERVED);
+  return isCustomBucketsSchema(schema) || (schema >= SCHEMA_MIN_RESERVED && schema <= SCHEMA_MAX_RESERVED);
 }
 
 function writeHistogram(w: ByteWriter, h: Histogram, float: boolean): void {

@@ -1,4 +1,5 @@
 import type { Appender } from '../../src/storage/appender.ts';
+import { staleHistogram, validateHistogram, type Histogram } from '../../src/storage/histogram.ts';
 import { labelsKey, type Labels } from '../../src/util/labels.ts';
 
 export interface RecordedSample {
@@ -6,6 +7,18 @@ export interface RecordedSample {
   t: number;
   v: number;
   stale: boolean;
+  /** Set for a native histogram (v is then NaN); `float` tells a float histogram from an integer one. */
+  h?: Histogram;
+  float?: boolean;
+}
+
+interface Pending {
+  ref: number;
+  t: number;
+  v: number;
+  stale: boolean;
+  h?: Histogram;
+  float?: boolean;
 }
 
 /**
@@ -16,7 +29,9 @@ export class RecordingAppender implements Appender {
   private readonly byKey = new Map<string, number>();
   private readonly labelsByRef: Labels[] = [[]];
   private readonly lastTs: number[] = [-Infinity];
-  private pending: { ref: number; t: number; v: number; stale: boolean }[] = [];
+  private pending: Pending[] = [];
+  /** Per ref: whether the latest committed sample was a histogram (and which kind), for stale markers. */
+  private readonly lastKind: ('float' | 'histogram' | 'floatHistogram')[] = ['float'];
   committed: RecordedSample[] = [];
   commits = 0;
   rollbacks = 0;
@@ -29,6 +44,7 @@ export class RecordingAppender implements Appender {
       this.byKey.set(k, ref);
       this.labelsByRef.push(labels);
       this.lastTs.push(-Infinity);
+      this.lastKind.push('float');
     }
     return ref;
   }
@@ -41,7 +57,16 @@ export class RecordingAppender implements Appender {
 
   appendStale(ref: number, t: number): boolean {
     if (t <= this.lastTs[ref]) return false;
-    this.pending.push({ ref, t, v: NaN, stale: true });
+    const kind = this.lastKind[ref];
+    if (kind === 'float') this.pending.push({ ref, t, v: NaN, stale: true });
+    else this.pending.push({ ref, t, v: NaN, stale: true, h: staleHistogram(), float: kind === 'floatHistogram' });
+    return true;
+  }
+
+  appendHistogram(ref: number, t: number, h: Histogram, float: boolean): boolean {
+    validateHistogram(h, float);
+    if (t <= this.lastTs[ref]) return false;
+    this.pending.push({ ref, t, v: NaN, stale: false, h, float });
     return true;
   }
 
@@ -54,8 +79,16 @@ export class RecordingAppender implements Appender {
       const ls = this.labelsByRef[p.ref];
       const rec: Record<string, string> = {};
       for (let i = 0; i < ls.length; i += 2) rec[ls[i]] = ls[i + 1];
-      this.committed.push({ labels: rec, t: p.t, v: p.v, stale: p.stale });
-      if (p.t > this.lastTs[p.ref]) this.lastTs[p.ref] = p.t;
+      const sample: RecordedSample = { labels: rec, t: p.t, v: p.v, stale: p.stale };
+      if (p.h !== undefined) {
+        sample.h = p.h;
+        sample.float = p.float === true;
+      }
+      this.committed.push(sample);
+      if (p.t > this.lastTs[p.ref]) {
+        this.lastTs[p.ref] = p.t;
+        this.lastKind[p.ref] = p.h === undefined ? 'float' : p.float === true ? 'floatHistogram' : 'histogram';
+      }
     }
     this.pending = [];
     this.commits++;

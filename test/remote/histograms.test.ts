@@ -9,7 +9,7 @@ import {
   type DecodedWriteRequest,
 } from '../helpers/rw-proto.ts';
 import { ByteWriter } from '../../src/util/bytes.ts';
-import type { Histogram } from '../../src/wal/records.ts';
+import type { Histogram } from '../../src/storage/histogram.ts';
 import { RwReceiver } from '../helpers/rw-receiver.ts';
 import { floatHistogram, intHistogram, rwYaml, startWalRemote, T0 } from './wal-fixture.ts';
 

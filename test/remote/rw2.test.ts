@@ -12,7 +12,7 @@ import { FakeClock } from '../helpers/fake-clock.ts';
 import { seededRandom } from '../../src/util/random.ts';
 import { runUntil } from '../helpers/virtual-time.ts';
 import { labelsFromRecord } from '../../src/util/labels.ts';
-import type { Histogram } from '../../src/wal/records.ts';
+import type { Histogram } from '../../src/storage/histogram.ts';
 import { RwReceiver } from '../helpers/rw-receiver.ts';
 import { intHistogram, rwYaml, startWalRemote, T0 } from './wal-fixture.ts';
 

@@ -25,11 +25,11 @@ import {
   encodeHistogramSamples,
   encodeSamples,
   encodeSeries,
-  type Histogram,
   type RefExemplar,
   type RefHistogramSample,
 } from '../../src/wal/records.ts';
 import { WalWriter } from '../../src/wal/segment-writer.ts';
+import type { Histogram } from '../../src/storage/histogram.ts';
 
 export const T0 = 1_700_000_000_000;
 
