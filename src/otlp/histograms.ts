@@ -3,36 +3,22 @@
  * them: exponential histograms (scale = schema, scaled down past 8, offsets moved by one because OTLP's
  * bucket 0 is (1, base] and Prometheus' is (base⁻¹, 1]) and explicit-bucket histograms as custom buckets
  * (schema -53, bounds as custom values). Counts are integers; the reset hint is unknown, gauge for deltas.
+ * A NO_RECORDED_VALUE point becomes the series' staleness marker (Prometheus puts the stale NaN in its sum).
  */
+import { CUSTOM_BUCKETS_SCHEMA, CounterResetHint, type Histogram, type HistogramSpan } from '../storage/histogram.ts';
 import type { ExpHistogramPoint, HistogramPoint } from './model.ts';
 import { NO_RECORDED_VALUE, Temporality } from './model.ts';
 
-interface BucketSpan {
-  readonly offset: number;
-  readonly length: number;
-}
-
-/** An integer native histogram, in the shape of Prometheus' histogram.Histogram. */
-export interface OtlpNativeHistogram {
-  readonly schema: number;
-  readonly zeroThreshold: number;
-  readonly zeroCount: number;
-  readonly count: number;
-  readonly sum: number;
-  /** NO_RECORDED_VALUE: a stale marker (sum and count carry the stale NaN in Prometheus). */
+/** A translated histogram point; `stale` (NO_RECORDED_VALUE) is appended as the series' staleness marker. */
+export interface OtlpHistogram {
+  readonly h: Histogram;
   readonly stale: boolean;
-  readonly resetHint: 'unknown' | 'gauge';
-  readonly positiveSpans: readonly BucketSpan[];
-  readonly positiveDeltas: readonly number[];
-  readonly negativeSpans: readonly BucketSpan[];
-  readonly negativeDeltas: readonly number[];
-  readonly customValues: readonly number[];
+  readonly warning: string;
 }
 
 /** histogram.ExponentialSchemaMin/Max and CustomBucketsSchema. */
 const SCHEMA_MIN = -4;
 const SCHEMA_MAX = 8;
-const CUSTOM_BUCKETS_SCHEMA = -53;
 /** histograms.go defaultZeroThreshold. */
 const DEFAULT_ZERO_THRESHOLD = 1e-128;
 
@@ -47,7 +33,7 @@ function convertBucketsLayout(
   offset: number,
   scaleDown: number,
   adjustOffset: boolean,
-): { spans: BucketSpan[]; deltas: number[] } {
+): { spans: HistogramSpan[]; deltas: number[] } {
   if (counts.length === 0) return { spans: [], deltas: [] };
   const spans: { offset: number; length: number }[] = [];
   const deltas: number[] = [];
@@ -86,17 +72,14 @@ function convertBucketsLayout(
   return { spans, deltas };
 }
 
-function zeroCountNonZeroSum(h: { count: number; sum: number; stale: boolean }, what: string): string {
-  return !h.stale && h.count === 0 && h.sum !== 0
+function zeroCountNonZeroSum(h: Histogram, stale: boolean, what: string): string {
+  return !stale && h.count === 0 && h.sum !== 0
     ? `${what} data point has zero count, but non-zero sum: ${h.sum.toFixed(6)}`
     : '';
 }
 
 /** exponentialToNativeHistogram. Throws HistogramConversionError for a scale below -4. */
-export function expToNativeHistogram(
-  p: ExpHistogramPoint,
-  temporality: number,
-): { h: OtlpNativeHistogram; warning: string } {
+export function expToNativeHistogram(p: ExpHistogramPoint, temporality: number): OtlpHistogram {
   let scale = p.scale;
   if (scale < SCHEMA_MIN)
     throw new HistogramConversionError(
@@ -110,46 +93,40 @@ export function expToNativeHistogram(
   const pos = convertBucketsLayout(p.positive.counts, p.positive.offset, scaleDown, true);
   const neg = convertBucketsLayout(p.negative.counts, p.negative.offset, scaleDown, true);
   const stale = (p.flags & NO_RECORDED_VALUE) !== 0;
-  const h: OtlpNativeHistogram = {
+  const h: Histogram = {
+    counterResetHint: temporality === Temporality.delta ? CounterResetHint.gauge : CounterResetHint.unknown,
     schema: scale,
     // histograms.go leaves OTLP's zero_threshold unused (a TODO there) and always uses 1e-128.
     zeroThreshold: DEFAULT_ZERO_THRESHOLD,
     zeroCount: p.zeroCount,
-    count: stale ? 0 : p.count,
-    sum: stale ? 0 : (p.sum ?? 0),
-    stale,
-    resetHint: temporality === Temporality.delta ? 'gauge' : 'unknown',
+    count: p.count,
+    sum: p.sum ?? 0,
     positiveSpans: pos.spans,
-    positiveDeltas: pos.deltas,
+    positiveBuckets: pos.deltas,
     negativeSpans: neg.spans,
-    negativeDeltas: neg.deltas,
-    customValues: [],
+    negativeBuckets: neg.deltas,
   };
-  return { h, warning: zeroCountNonZeroSum(h, 'exponential histogram') };
+  return { h, stale, warning: zeroCountNonZeroSum(h, stale, 'exponential histogram') };
 }
 
 /** explicitHistogramToCustomBucketsHistogram: leading empty buckets skipped, bounds as custom values. */
-export function explicitToCustomBuckets(
-  p: HistogramPoint,
-  temporality: number,
-): { h: OtlpNativeHistogram; warning: string } {
+export function explicitToCustomBuckets(p: HistogramPoint, temporality: number): OtlpHistogram {
   let offset = 0;
   while (offset < p.bucketCounts.length && p.bucketCounts[offset] === 0) offset++;
   const pos = convertBucketsLayout(p.bucketCounts.slice(offset), offset, 0, false);
   const stale = (p.flags & NO_RECORDED_VALUE) !== 0;
-  const h: OtlpNativeHistogram = {
+  const h: Histogram = {
+    counterResetHint: temporality === Temporality.delta ? CounterResetHint.gauge : CounterResetHint.unknown,
     schema: CUSTOM_BUCKETS_SCHEMA,
     zeroThreshold: 0,
     zeroCount: 0,
-    count: stale ? 0 : p.count,
-    sum: stale ? 0 : (p.sum ?? 0),
-    stale,
-    resetHint: temporality === Temporality.delta ? 'gauge' : 'unknown',
+    count: p.count,
+    sum: p.sum ?? 0,
     positiveSpans: pos.spans,
-    positiveDeltas: pos.deltas,
+    positiveBuckets: pos.deltas,
     negativeSpans: [],
-    negativeDeltas: [],
-    customValues: p.explicitBounds,
+    negativeBuckets: [],
+    customValues: [...p.explicitBounds],
   };
-  return { h, warning: zeroCountNonZeroSum(h, 'histogram') };
+  return { h, stale, warning: zeroCountNonZeroSum(h, stale, 'histogram') };
 }

@@ -7,7 +7,7 @@
 import type { ExemplarAppender } from '../storage/appender.ts';
 import type { MetadataMetricType, MetricMetadataEntry } from '../storage/metadata.ts';
 import { labelsToString, type Labels } from '../util/labels.ts';
-import type { OtlpNativeHistogram } from './histograms.ts';
+import { InvalidHistogramError, isCustomBucketsSchema, staleHistogram, type Histogram } from '../storage/histogram.ts';
 import type { OtlpRequest } from './model.ts';
 import { translate, type OtlpSettings, type TranslatedExemplar, type WarningCategory } from './translate.ts';
 
@@ -21,12 +21,19 @@ const TOP_RESOURCES = 10;
 /** Window of the points-per-second figure, in seconds. */
 const RATE_WINDOW_S = 10;
 
-export type RejectReason = 'out_of_order' | 'duplicate' | 'too_far_in_future' | 'sample_limit' | 'translation';
+export type RejectReason =
+  | 'out_of_order'
+  | 'duplicate'
+  | 'too_far_in_future'
+  | 'invalid_histogram'
+  | 'sample_limit'
+  | 'translation';
 
 const REASON_TEXT: Readonly<Record<RejectReason, string>> = {
   out_of_order: 'out of order (older than the newest sample of their series)',
   duplicate: 'duplicate (same series and timestamp as a sample already stored)',
   too_far_in_future: 'too far in the future (more than 10m ahead of the agent clock)',
+  invalid_histogram: 'invalid native histograms',
   sample_limit: 'over the per-request sample limit',
   translation: 'not translatable',
 };
@@ -40,19 +47,10 @@ interface OtlpStorage {
   writable(): boolean;
 }
 
-/** Native histograms reach the WAL through this, once the storage can hold them; null = refused. */
-export type HistogramAppend = (
-  app: ExemplarAppender,
-  ref: number,
-  t: number,
-  h: OtlpNativeHistogram,
-) => 'ok' | 'out_of_order' | 'unsupported';
-
 export interface OtlpReceiverOptions {
   readonly storage: OtlpStorage;
   readonly settings: () => OtlpSettings;
   readonly now: () => number;
-  readonly appendHistogram?: HistogramAppend | undefined;
   /** Samples one request may produce (histogram buckets count one each). */
   readonly maxSamplesPerRequest?: number | undefined;
 }
@@ -100,7 +98,14 @@ export class OtlpReceiver {
     histogramsAppended: 0,
     exemplarsAppended: 0,
     exemplarsRejected: 0,
-    rejected: { out_of_order: 0, duplicate: 0, too_far_in_future: 0, sample_limit: 0, translation: 0 },
+    rejected: {
+      out_of_order: 0,
+      duplicate: 0,
+      too_far_in_future: 0,
+      invalid_histogram: 0,
+      sample_limit: 0,
+      translation: 0,
+    },
     warnings: { empty_data_points: 0, label_name_collision: 0, histogram_zero_count_non_zero_sum: 0, other: 0 },
   };
   lastError = '';
@@ -145,6 +150,7 @@ export class OtlpReceiver {
       out_of_order: 0,
       duplicate: 0,
       too_far_in_future: 0,
+      invalid_histogram: 0,
       sample_limit: 0,
       translation: 0,
     };
@@ -154,7 +160,7 @@ export class OtlpReceiver {
     let histograms = 0;
     let exemplarsOk = 0;
     let exemplarsBad = 0;
-    let unsupportedHistograms = 0;
+    let invalidHistogram = '';
     const c = this.counters;
 
     const refuse = (reason: RejectReason, point: number, labels: Labels, t: number) => {
@@ -195,19 +201,22 @@ export class OtlpReceiver {
         samples++;
         if (ex.length > 0) exemplars(ref, t, ex);
       },
-      histogram: (labels, t, h, point, ex) => {
+      histogram: (labels, t, h, stale, point, ex) => {
         if (overLimit(point, labels, t)) return;
-        const add = this.o.appendHistogram;
         const ref = app.ref(labels);
         const why = admit(ref, t);
         if (why) return refuse(why, point, labels, t);
-        const r = add ? add(app, ref, t, h) : 'unsupported';
-        if (r === 'unsupported') {
-          unsupportedHistograms++;
-          if (point >= 0) pointRejected[point] = 1;
-          return;
+        let ok: boolean;
+        try {
+          // OTLP histograms are integer histograms; a point without a recorded value is the series' staleness
+          // marker, a histogram with the stale NaN as its sum (of the point's kind of schema).
+          ok = app.appendHistogram(ref, t, stale ? staleLike(h) : h, false);
+        } catch (err) {
+          if (!(err instanceof InvalidHistogramError)) throw err;
+          if (invalidHistogram === '') invalidHistogram = `${err.message} (${labelsToString(labels)})`;
+          return refuse('invalid_histogram', point, labels, t);
         }
-        if (r === 'out_of_order') return refuse('out_of_order', point, labels, t);
+        if (!ok) return refuse('out_of_order', point, labels, t);
         pending.set(ref, t);
         samples++;
         histograms++;
@@ -240,10 +249,7 @@ export class OtlpReceiver {
       parts.push(
         `samples refused: ${sampleReasons.map((k) => `${tally[k]} ${REASON_TEXT[k]}`).join(', ')}; first: ${firstRefused}`,
       );
-    if (unsupportedHistograms > 0)
-      parts.push(
-        `${unsupportedHistograms} native histogram samples refused: this build cannot store native histograms`,
-      );
+    if (invalidHistogram !== '') parts.push(invalidHistogram);
     if (result.errors.length > 0) parts.push(...dedupe(result.errors));
     const message =
       rejected > 0 || parts.length > 0 ? `${rejected} of ${req.points} data points rejected: ${parts.join('; ')}` : '';
@@ -327,6 +333,11 @@ export class OtlpReceiver {
       .slice(0, TOP_RESOURCES)
       .map((r) => ({ ...r }));
   }
+}
+
+function staleLike(h: Histogram): Histogram {
+  const m = staleHistogram();
+  return isCustomBucketsSchema(h.schema) ? { ...m, schema: h.schema, customValues: h.customValues ?? [] } : m;
 }
 
 function attrValue(a: readonly string[], key: string): string | undefined {

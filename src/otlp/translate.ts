@@ -5,7 +5,8 @@
  */
 import type { MetadataMetricType } from '../storage/metadata.ts';
 import { compareStrings, type Labels } from '../util/labels.ts';
-import { expToNativeHistogram, explicitToCustomBuckets, type OtlpNativeHistogram } from './histograms.ts';
+import type { Histogram } from '../storage/histogram.ts';
+import { expToNativeHistogram, explicitToCustomBuckets } from './histograms.ts';
 import type {
   Attributes,
   HistogramPoint,
@@ -70,7 +71,14 @@ export interface TranslatedExemplar {
 /** Receives what the translation produces, in request order. `point` numbers the OTLP data point. */
 export interface TranslationSink {
   sample(labels: Labels, t: number, v: number, stale: boolean, point: number, ex: readonly TranslatedExemplar[]): void;
-  histogram(labels: Labels, t: number, h: OtlpNativeHistogram, point: number, ex: readonly TranslatedExemplar[]): void;
+  histogram(
+    labels: Labels,
+    t: number,
+    h: Histogram,
+    stale: boolean,
+    point: number,
+    ex: readonly TranslatedExemplar[],
+  ): void;
   metadata(family: string, type: MetadataMetricType, help: string, unit: string): void;
 }
 
@@ -384,10 +392,10 @@ class Converter {
           break;
         case 'exponential_histogram':
           for (const p of d.points) {
-            const { h, warning } = expToNativeHistogram(p, d.temporality);
+            const { h, stale, warning } = expToNativeHistogram(p, d.temporality);
             if (warning) this.warnings.push({ category: 'histogram_zero_count_non_zero_sum', message: warning });
             const ls = this.attributes(p.attributes, RESERVED, '__name__', family);
-            this.sink.histogram(ls, p.timeMs, h, this.point++, this.exemplars(p.exemplars));
+            this.sink.histogram(ls, p.timeMs, h, stale, this.point++, this.exemplars(p.exemplars));
             done++;
           }
           break;
@@ -455,10 +463,10 @@ class Converter {
 
   /** addCustomBucketsHistogramDataPoints (convert_histograms_to_nhcb). */
   private customBucketsPoint(family: string, p: HistogramPoint, temporality: number): void {
-    const { h, warning } = explicitToCustomBuckets(p, temporality);
+    const { h, stale, warning } = explicitToCustomBuckets(p, temporality);
     if (warning) this.warnings.push({ category: 'histogram_zero_count_non_zero_sum', message: warning });
     const ls = this.attributes(p.attributes, RESERVED, '__name__', family);
-    this.sink.histogram(ls, p.timeMs, h, this.point++, this.exemplars(p.exemplars));
+    this.sink.histogram(ls, p.timeMs, h, stale, this.point++, this.exemplars(p.exemplars));
   }
 
   /** getPromExemplars: trace_id and span_id in hex, attributes only while all labels fit 128 runes. */

@@ -207,3 +207,75 @@ test('e2e: without --web.enable-otlp-receiver the endpoint answers 404 with the 
   t.is(r.status, 404);
   t.regex(r.body.toString(), /otlp write receiver needs to be enabled with --web.enable-otlp-receiver/);
 });
+
+test('e2e: an OTLP exponential histogram arrives in Prometheus 2.42 as a native histogram', async (t) => {
+  const prom = await startPrometheusReceiver(['--enable-feature=native-histograms']);
+  const dir = await tmpDir();
+  const cfg = path.join(dir, 'agent.yml');
+  await fs.writeFile(
+    cfg,
+    [
+      'remote_write:',
+      `  - url: ${prom.writeUrl}`,
+      '    send_native_histograms: true',
+      '    queue_config:',
+      '      batch_send_deadline: 1s',
+      '',
+    ].join('\n'),
+  );
+  const port = await freePort();
+  const agent = await startOutpost([
+    `--config.file=${cfg}`,
+    `--storage.agent.path=${path.join(dir, 'data')}`,
+    `--web.listen-address=127.0.0.1:${port}`,
+    '--web.enable-otlp-receiver',
+  ]);
+  t.teardown(async () => {
+    await agent.stop('SIGKILL');
+    await prom.stop();
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+  await waitUntil(
+    () => httpOk(`http://127.0.0.1:${port}/-/ready`),
+    30_000,
+    () => agent.output(),
+  );
+  const req = {
+    resourceMetrics: [
+      {
+        resource: { attributes: kv({ 'service.name': 'api' }) },
+        scopeMetrics: [
+          {
+            metrics: [
+              {
+                name: 'e2e.exp',
+                unit: 's',
+                exponentialHistogram: {
+                  aggregationTemporality: 2,
+                  dataPoints: [
+                    {
+                      timeUnixNano: nanos(Date.now() - 5000),
+                      count: '7',
+                      sum: 12.5,
+                      scale: 2,
+                      zeroCount: '1',
+                      positive: { offset: 1, bucketCounts: ['2', '0', '0', '0', '4'] },
+                    },
+                  ],
+                },
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  };
+  const r = await postOtlp(`http://127.0.0.1:${port}/api/v1/otlp/v1/metrics`, otlpProto(req));
+  t.deepEqual([r.status, r.json], [200, {}]);
+  await waitUntil(
+    async () => (await prom.query('histogram_count(e2e_exp_seconds{job="api"})'))[0]?.value[1] === '7',
+    20_000,
+    () => `native histogram delivery\n${agent.output()}`,
+  );
+  t.is((await prom.query('histogram_sum(e2e_exp_seconds)'))[0]?.value[1], '12.5');
+});

@@ -150,7 +150,8 @@ export interface PrometheusReceiver {
   stop(): Promise<void>;
 }
 
-export async function startPrometheusReceiver(): Promise<PrometheusReceiver> {
+/** `extraArgs`: more flags, e.g. `--enable-feature=native-histograms`. */
+export async function startPrometheusReceiver(extraArgs: readonly string[] = []): Promise<PrometheusReceiver> {
   const dir = await tmpDir('outpost-prom-');
   const port = await freePort();
   const cfg = path.join(dir, 'prometheus.yml');
@@ -161,6 +162,7 @@ export async function startPrometheusReceiver(): Promise<PrometheusReceiver> {
     `--web.listen-address=127.0.0.1:${port}`,
     '--web.enable-remote-write-receiver',
     '--log.level=warn',
+    ...extraArgs,
   ];
   const url = `http://127.0.0.1:${port}`;
   const launch = async () => {

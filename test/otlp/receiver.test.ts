@@ -18,7 +18,15 @@ import { otlpSettings } from '../../src/otlp/settings.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import { registerOtlpMetrics } from '../../src/otlp/metrics.ts';
 import { labelsToString } from '../../src/util/labels.ts';
-import { RecordType, SampleBatch, decodeSamples, decodeSeries, recordType } from '../../src/wal/records.ts';
+import {
+  RecordType,
+  SampleBatch,
+  decodeHistogramSamples,
+  decodeSamples,
+  decodeSeries,
+  recordType,
+  type RefHistogramSample,
+} from '../../src/wal/records.ts';
 import { openStorage } from '../helpers/agent-parts.ts';
 import { kv, nanos, oneResource, otlpJson, otlpProto, postOtlp, type OtlpJsonRequest } from '../helpers/otlp.ts';
 import { tmpDir } from '../helpers/procs.ts';
@@ -69,6 +77,14 @@ async function setup(t: ExecutionContext, yaml = '', nativeDelta = false, maxBod
         decodeSamples(rec, b);
         for (let i = 0; i < b.n; i++)
           out.push(`${series.get(b.refs[i] as number)} ${(b.ts[i] as number) - T} ${b.values[i]}`);
+      } else if (type === RecordType.HistogramSamples || type === RecordType.CustomBucketsHistogramSamples) {
+        const hs: RefHistogramSample[] = [];
+        decodeHistogramSamples(rec, hs);
+        for (const { ref, t, h } of hs)
+          out.push(
+            `${series.get(ref)} ${t - T} H schema=${h.schema} count=${h.count} sum=${h.staleSum ? 'stale' : h.sum} ` +
+              `buckets=${JSON.stringify(h.positiveBuckets)}${h.customValues ? ` cv=${JSON.stringify(h.customValues)}` : ''}`,
+          );
       }
     }
     return out;
@@ -186,6 +202,60 @@ test('samples too far in the future are refused (Prometheus maxAheadTime, 10m)',
   const s = await setup(t);
   const r = await postOtlp(s.url, otlpJson(counter('jobs', 1, {}, T + 60_000 + 11 * 60_000)));
   t.regex((r.json.partialSuccess as { errorMessage: string }).errorMessage, /1 too far in the future/);
+  t.deepEqual(await s.wal(), []);
+});
+
+test('exponential histograms become native histograms in the WAL; explicit ones with convert_histograms_to_nhcb', async (t) => {
+  const s = await setup(t, 'otlp:\n  convert_histograms_to_nhcb: true\n');
+  const req = oneResource({ 'service.name': 'app' }, [
+    {
+      name: 'exp',
+      unit: 's',
+      exponentialHistogram: {
+        aggregationTemporality: 2,
+        dataPoints: [
+          { timeUnixNano: nanos(T), count: '3', sum: 4, scale: 1, positive: { offset: 0, bucketCounts: ['1', '2'] } },
+          { timeUnixNano: nanos(T + 1000), flags: 1 },
+        ],
+      },
+    },
+    {
+      name: 'cb',
+      unit: '',
+      histogram: {
+        aggregationTemporality: 2,
+        dataPoints: [{ timeUnixNano: nanos(T), count: '4', sum: 2, bucketCounts: ['1', '3'], explicitBounds: [0.5] }],
+      },
+    },
+  ]);
+  const r = await postOtlp(s.url, otlpProto(req));
+  t.deepEqual([r.status, r.json], [200, {}]);
+  t.deepEqual(await s.wal(), [
+    '{__name__="exp_seconds", job="app"} 0 H schema=1 count=3 sum=4 buckets=[1,1]',
+    '{__name__="exp_seconds", job="app"} 1000 H schema=0 count=0 sum=stale buckets=[]',
+    '{__name__="cb", job="app"} 0 H schema=-53 count=4 sum=2 buckets=[1,2] cv=[0.5]',
+  ]);
+  t.is(s.receiver.counters.histogramsAppended, 3);
+});
+
+test('an exponential histogram Prometheus would not accept is refused with the reason', async (t) => {
+  const s = await setup(t);
+  const req = oneResource({ 'service.name': 'app' }, [
+    {
+      name: 'exp',
+      exponentialHistogram: {
+        aggregationTemporality: 2,
+        dataPoints: [{ timeUnixNano: nanos(T), count: '1', scale: 0, positive: { offset: 0, bucketCounts: ['5'] } }],
+      },
+    },
+  ]);
+  const r = await postOtlp(s.url, otlpJson(req));
+  const ps = r.json.partialSuccess as { rejectedDataPoints: string; errorMessage: string };
+  t.is(ps.rejectedDataPoints, '1');
+  t.regex(
+    ps.errorMessage,
+    /1 invalid native histograms.*invalid native histogram: .*\(\{__name__="exp", job="app"\}\)/,
+  );
   t.deepEqual(await s.wal(), []);
 });
 

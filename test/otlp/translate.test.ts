@@ -17,6 +17,7 @@ import { labelsToString } from '../../src/util/labels.ts';
 import { kv, nanos, oneResource, otlpJson, otlpProto, type OtlpJsonRequest } from '../helpers/otlp.ts';
 
 const T = 1_700_000_000_000;
+const HINTS = ['unknown', 'reset', 'not_reset', 'gauge'];
 const RES = { 'service.name': 'api', 'service.namespace': 'shop', 'service.instance.id': 'i-1', 'host.name': 'h1' };
 const ID = 'instance="i-1", job="shop/api"';
 const TRACE = '0102030405060708090a0b0c0d0e0f10';
@@ -42,12 +43,12 @@ function run(req: OtlpJsonRequest, settings: Partial<OtlpSettings>, encoding: 'p
     { ...DEFAULT_OTLP_SETTINGS, ...settings },
     {
       sample: (ls, t, v, stale, _p, e) => series.push(`${labelsToString(ls)} ${t - T} ${stale ? 'stale' : v}${ex(e)}`),
-      histogram: (ls, t, h, _p, e) =>
+      histogram: (ls, t, h, stale, _p, e) =>
         series.push(
           `${labelsToString(ls)} ${t - T} H schema=${h.schema} count=${h.count} sum=${h.sum} zc=${h.zeroCount} ` +
-            `pos=${JSON.stringify(h.positiveSpans)}${JSON.stringify(h.positiveDeltas)} ` +
-            `neg=${JSON.stringify(h.negativeSpans)}${JSON.stringify(h.negativeDeltas)} ` +
-            `cv=${JSON.stringify(h.customValues)} hint=${h.resetHint}${h.stale ? ' stale' : ''}${ex(e)}`,
+            `pos=${JSON.stringify(h.positiveSpans)}${JSON.stringify(h.positiveBuckets)} ` +
+            `neg=${JSON.stringify(h.negativeSpans)}${JSON.stringify(h.negativeBuckets)} ` +
+            `cv=${JSON.stringify(h.customValues ?? [])} hint=${HINTS[h.counterResetHint]}${stale ? ' stale' : ''}${ex(e)}`,
         ),
       metadata: (f, type, help, unit) => metadata.push(`${f} ${type} "${help}" "${unit}"`),
     },
