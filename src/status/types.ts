@@ -79,7 +79,7 @@ export interface SeriesStatus {
 }
 
 /** One OTLP resource (service) that pushed to the receiver: job from service.[namespace/]name, instance. */
-export interface OtlpResourceStatus {
+interface OtlpResourceStatus {
   readonly job: string;
   readonly instance: string;
   /** Data points received from it since start. */

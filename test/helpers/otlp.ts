@@ -72,7 +72,7 @@ message Exemplar {
 `;
 
 const root = protobuf.parse(OTLP_PROTO, { keepCase: false }).root;
-export const otlpTypes = {
+const otlpTypes = {
   Request: root.lookupType('otlp.ExportMetricsServiceRequest'),
   Response: root.lookupType('otlp.ExportMetricsServiceResponse'),
   Status: root.lookupType('otlp.Status'),
