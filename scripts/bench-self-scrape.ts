@@ -77,14 +77,14 @@ function treePids(root: number): number[] {
   return out;
 }
 
-interface TreeSample {
+export interface TreeSample {
   t: number;
   cpu: number;
   rss: number;
   anon: number;
 }
 
-function sampleTree(pid: number): TreeSample {
+export function sampleTree(pid: number): TreeSample {
   let ticks = 0;
   let rss = 0;
   let anon = 0;
@@ -100,7 +100,7 @@ function sampleTree(pid: number): TreeSample {
   return { t: Date.now(), cpu: ticks / CLK_TCK, rss, anon };
 }
 
-function pssTree(pid: number): number {
+export function pssTree(pid: number): number {
   let kb = 0;
   for (const p of treePids(pid)) {
     try {
@@ -112,10 +112,32 @@ function pssTree(pid: number): number {
   return kb * 1024;
 }
 
+/**
+ * The window's figures from its 1 Hz samples (first = start, last = end) for the agent's process tree: CPU
+ * (seconds and % of one core), RSS and RssAnon averages, peak RSS, PSS now, and what the sink received.
+ */
+export function windowFigures(rows: readonly TreeSample[], pid: number, sink: Sink) {
+  const w0 = rows[0] as TreeSample;
+  const w1 = rows[rows.length - 1] as TreeSample;
+  const dt = (w1.t - w0.t) / 1000;
+  const avg = (k: 'rss' | 'anon'): number => rows.reduce((s, r) => s + r[k], 0) / rows.length;
+  return {
+    window_s: Number(dt.toFixed(1)),
+    cpu_s: w1.cpu - w0.cpu,
+    cpu_pct: (100 * (w1.cpu - w0.cpu)) / dt,
+    rss_avg: avg('rss'),
+    rss_peak: Math.max(...rows.map((r) => r.rss)),
+    rss_anon_avg: avg('anon'),
+    pss_end_window: pssTree(pid),
+    sink_requests: sink.requests,
+    sink_bytes: sink.bytes,
+  };
+}
+
 // ---- helpers -------------------------------------------------------------------------------------
 
 /** A port nothing listens on right now (the agent binds it a moment later). */
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.once('error', reject);
@@ -127,7 +149,7 @@ function freePort(): Promise<number> {
 }
 
 /** Remote-write sink: 204 for every POST, counts requests and body bytes. */
-class Sink {
+export class Sink {
   requests = 0;
   bytes = 0;
   private readonly server = http.createServer((req, res) => {
@@ -155,7 +177,7 @@ class Sink {
   }
 }
 
-async function waitReady(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+export async function waitReady(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
   const t0 = Date.now();
   while (Date.now() - t0 < timeoutMs) {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`exited before it answered ${url}`);
@@ -176,7 +198,7 @@ function exited(child: ChildProcess): Promise<void> {
   return new Promise((r) => child.once('exit', () => r()));
 }
 
-async function stopAgent(child: ChildProcess, name: string): Promise<void> {
+export async function stopAgent(child: ChildProcess, name: string): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
   try {
     process.kill(-child.pid, 'SIGTERM');
@@ -265,20 +287,9 @@ async function measure(a: SelfScrapeAgent, o: SelfScrapeOptions, sink: Sink, rwU
         throw new Error(`exited during the window (see agent-${a.name}.log)`);
       rows.push(sampleTree(pid));
     }
-    const w1 = rows[rows.length - 1];
-    const dt = (w1.t - w0.t) / 1000;
-    const avg = (k: 'rss' | 'anon'): number => rows.reduce((s, r) => s + r[k], 0) / rows.length;
-    Object.assign(R, {
-      window_s: Number(dt.toFixed(1)),
-      cpu_s: w1.cpu - w0.cpu,
-      cpu_pct: (100 * (w1.cpu - w0.cpu)) / dt,
-      rss_avg: avg('rss'),
-      rss_peak: Math.max(...rows.map((r) => r.rss)),
-      rss_anon_avg: avg('anon'),
-      pss_end_window: pssTree(pid),
-      sink_requests: sink.requests,
-      sink_bytes: sink.bytes,
-    });
+    const fig = windowFigures(rows, pid, sink);
+    const dt = fig.window_s;
+    Object.assign(R, fig);
     log(
       `${a.name}: cpu ${R.cpu_pct!.toFixed(3)} % of a core, rss avg ${(R.rss_avg! / 2 ** 20).toFixed(1)} MiB, anon ${(R.rss_anon_avg! / 2 ** 20).toFixed(1)} MiB, ` +
         `${sink.requests} remote-write requests in ${dt.toFixed(0)} s`,

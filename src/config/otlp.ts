@@ -4,11 +4,10 @@
  * promote_resource_attributes, ignore_resource_attributes needs it, attribute lists are trimmed and
  * must hold no empty or repeated entries, and the UTF-8 strategies need utf8 name validation.
  */
-import { TRANSLATION_STRATEGIES, type TranslationStrategy } from '../otlp/names.ts';
 import { type Ctx, type Field, keyError, readBool, readMap, readString, readStringItems } from './reader.ts';
 import type { NameValidationScheme, OtlpConfig } from './types.ts';
 
-const DEFAULT_OTLP_CONFIG: OtlpConfig = Object.freeze({
+export const DEFAULT_OTLP_CONFIG: OtlpConfig = Object.freeze({
   translationStrategy: 'UnderscoreEscapingWithSuffixes',
   promoteAllResourceAttributes: false,
   promoteResourceAttributes: [],
@@ -19,6 +18,13 @@ const DEFAULT_OTLP_CONFIG: OtlpConfig = Object.freeze({
   labelNameUnderscoreSanitization: true,
   labelNamePreserveMultipleUnderscores: true,
 });
+
+const TRANSLATION_STRATEGIES: readonly OtlpConfig['translationStrategy'][] = [
+  'UnderscoreEscapingWithSuffixes',
+  'UnderscoreEscapingWithoutSuffixes',
+  'NoUTF8EscapingWithSuffixes',
+  'NoTranslation',
+];
 
 const KEYS = [
   'translation_strategy',
@@ -49,7 +55,7 @@ export function readOtlp(ctx: Ctx, f: Field | undefined, validation: NameValidat
   if (!m) return DEFAULT_OTLP_CONFIG;
   const d = DEFAULT_OTLP_CONFIG;
   const bool = (k: string, def: boolean) => readBool(ctx, m.get(k)) ?? def;
-  let strategy: TranslationStrategy = d.translationStrategy;
+  let strategy = d.translationStrategy;
   const s = readString(ctx, m.get('translation_strategy'));
   if (s !== undefined && s !== '') {
     if (!(TRANSLATION_STRATEGIES as readonly string[]).includes(s))
@@ -62,7 +68,7 @@ export function readOtlp(ctx: Ctx, f: Field | undefined, validation: NameValidat
         `OTLP translation strategy "${s}" is not allowed when UTF8 is disabled ` +
           '(set global.metric_name_validation_scheme: utf8)',
       );
-    else strategy = s as TranslationStrategy;
+    else strategy = s as OtlpConfig['translationStrategy'];
   }
   const promoteAll = bool('promote_all_resource_attributes', d.promoteAllResourceAttributes);
   const promote = attributeList(ctx, m.get('promote_resource_attributes'), 'promoted');

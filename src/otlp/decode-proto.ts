@@ -316,30 +316,36 @@ function metric(w: Wire, end: number): OtlpMetric {
         break;
       case 5: {
         const e = w.message(tag, end, 'gauge');
-        data = w.at('gauge', () => ({ type: 'gauge', points: numberPoints(w, e, false).points }));
+        data = w.at('gauge', () => ({ type: 'gauge', points: dataPoints(w, e, numberPoint).points }));
         break;
       }
       case 7: {
         const e = w.message(tag, end, 'sum');
         data = w.at('sum', () => {
-          const r = numberPoints(w, e, true);
+          const r = dataPoints(w, e, numberPoint);
           return { type: 'sum', points: r.points, temporality: r.temporality, monotonic: r.monotonic };
         });
         break;
       }
       case 9: {
         const e = w.message(tag, end, 'histogram');
-        data = w.at('histogram', () => histogram(w, e));
+        data = w.at('histogram', () => {
+          const r = dataPoints(w, e, histogramPoint);
+          return { type: 'histogram', points: r.points, temporality: r.temporality };
+        });
         break;
       }
       case 10: {
         const e = w.message(tag, end, 'exponential_histogram');
-        data = w.at('exponential_histogram', () => expHistogram(w, e));
+        data = w.at('exponential_histogram', () => {
+          const r = dataPoints(w, e, expHistogramPoint);
+          return { type: 'exponential_histogram', points: r.points, temporality: r.temporality };
+        });
         break;
       }
       case 11: {
         const e = w.message(tag, end, 'summary');
-        data = w.at('summary', () => summary(w, e));
+        data = w.at('summary', () => ({ type: 'summary', points: dataPoints(w, e, summaryPoint).points }));
         break;
       }
       default:
@@ -349,13 +355,16 @@ function metric(w: Wire, end: number): OtlpMetric {
   return { name, description, unit, data };
 }
 
-/** Gauge (data_points = 1) and Sum (also aggregation_temporality = 2, is_monotonic = 3). */
-function numberPoints(
+/**
+ * Gauge, Sum, Histogram, ExponentialHistogram and Summary share their layout: data_points = 1,
+ * aggregation_temporality = 2 (not in gauges and summaries), Sum's is_monotonic = 3.
+ */
+function dataPoints<T>(
   w: Wire,
   end: number,
-  isSum: boolean,
-): { points: NumberPoint[]; temporality: number; monotonic: boolean } {
-  const points: NumberPoint[] = [];
+  point: (w: Wire, end: number) => T,
+): { points: T[]; temporality: number; monotonic: boolean } {
+  const points: T[] = [];
   let temporality = 0;
   let monotonic = false;
   while (w.pos < end) {
@@ -363,11 +372,11 @@ function numberPoints(
     const f = tag >>> 3;
     if (f === 1) {
       const e = w.message(tag, end, 'data_points');
-      points.push(w.at(`data_points[${points.length}]`, () => numberPoint(w, e)));
-    } else if (isSum && f === 2) {
+      points.push(w.at(`data_points[${points.length}]`, () => point(w, e)));
+    } else if (f === 2) {
       w.expect(tag, VARINT, 'aggregation_temporality');
       temporality = w.int32(end);
-    } else if (isSum && f === 3) {
+    } else if (f === 3) {
       w.expect(tag, VARINT, 'is_monotonic');
       monotonic = w.varint(end) !== 0;
     } else w.skip(tag & 7, end);
@@ -375,62 +384,71 @@ function numberPoints(
   return { points, temporality, monotonic };
 }
 
-function numberPoint(w: Wire, end: number): NumberPoint {
-  w.countPoint();
-  const attributes: string[] = [];
-  const exemplars: OtlpExemplar[] = [];
-  let timeMs = 0;
-  let value = 0;
-  let flags = 0;
-  while (w.pos < end) {
-    const tag = w.tag(end);
-    switch (tag >>> 3) {
-      case 7:
-        keyValue(w, tag, end, attributes, 'attributes');
-        break;
-      case 3:
-        w.expect(tag, I64, 'time_unix_nano');
-        timeMs = w.nanosToMs(end);
-        break;
-      case 4:
-        w.expect(tag, I64, 'as_double');
-        value = w.double(end);
-        break;
-      case 6:
-        w.expect(tag, I64, 'as_int');
-        value = w.sfixed64(end);
-        break;
-      case 5: {
-        const e = w.message(tag, end, 'exemplars');
-        exemplars.push(w.at(`exemplars[${exemplars.length}]`, () => exemplar(w, e)));
-        break;
-      }
-      case 8:
-        w.expect(tag, VARINT, 'flags');
-        flags = w.varint(end);
-        break;
-      default:
-        w.skip(tag & 7, end);
-    }
-  }
-  return { attributes, timeMs, flags, value, exemplars };
+/** Field numbers of what every data point type has, which differ between the types. */
+interface PointLayout {
+  readonly attributes: number;
+  readonly flags: number;
+  /** 0 = the type has no exemplars (summaries). */
+  readonly exemplars: number;
+  /** count = 4 (fixed64) and sum = 5 (double) for histograms and summaries; not for number points. */
+  readonly countAndSum: boolean;
 }
 
-function histogram(w: Wire, end: number): MetricData {
-  const points: HistogramPoint[] = [];
-  let temporality = 0;
+const NUMBER_POINT: PointLayout = { attributes: 7, flags: 8, exemplars: 5, countAndSum: false };
+const HISTOGRAM_POINT: PointLayout = { attributes: 9, flags: 10, exemplars: 8, countAndSum: true };
+const EXP_HISTOGRAM_POINT: PointLayout = { attributes: 1, flags: 10, exemplars: 11, countAndSum: true };
+const SUMMARY_POINT: PointLayout = { attributes: 7, flags: 8, exemplars: 0, countAndSum: true };
+
+/** The fields every point type shares, filled while its message is read. */
+class PointFields {
+  readonly attributes: string[] = [];
+  readonly exemplars: OtlpExemplar[] = [];
+  timeMs = 0;
+  flags = 0;
+  count = 0;
+  sum: number | undefined = undefined;
+}
+
+/** Reads `tag` into `p` if it is one of the shared fields; false for a field of the type's own. */
+function commonField(w: Wire, tag: number, end: number, layout: PointLayout, p: PointFields): boolean {
+  const f = tag >>> 3;
+  if (f === layout.attributes) keyValue(w, tag, end, p.attributes, 'attributes');
+  else if (f === 3) {
+    w.expect(tag, I64, 'time_unix_nano');
+    p.timeMs = w.nanosToMs(end);
+  } else if (f === layout.flags) {
+    w.expect(tag, VARINT, 'flags');
+    p.flags = w.varint(end);
+  } else if (f === layout.exemplars) {
+    const e = w.message(tag, end, 'exemplars');
+    p.exemplars.push(w.at(`exemplars[${p.exemplars.length}]`, () => exemplar(w, e)));
+  } else if (layout.countAndSum && f === 4) {
+    w.expect(tag, I64, 'count');
+    p.count = w.fixed64(end);
+  } else if (layout.countAndSum && f === 5) {
+    w.expect(tag, I64, 'sum');
+    p.sum = w.double(end);
+  } else return false;
+  return true;
+}
+
+function numberPoint(w: Wire, end: number): NumberPoint {
+  w.countPoint();
+  const p = new PointFields();
+  let value = 0;
   while (w.pos < end) {
     const tag = w.tag(end);
+    if (commonField(w, tag, end, NUMBER_POINT, p)) continue;
     const f = tag >>> 3;
-    if (f === 1) {
-      const e = w.message(tag, end, 'data_points');
-      points.push(w.at(`data_points[${points.length}]`, () => histogramPoint(w, e)));
-    } else if (f === 2) {
-      w.expect(tag, VARINT, 'aggregation_temporality');
-      temporality = w.int32(end);
+    if (f === 4) {
+      w.expect(tag, I64, 'as_double');
+      value = w.double(end);
+    } else if (f === 6) {
+      w.expect(tag, I64, 'as_int');
+      value = w.sfixed64(end);
     } else w.skip(tag & 7, end);
   }
-  return { type: 'histogram', points, temporality };
+  return { attributes: p.attributes, timeMs: p.timeMs, flags: p.flags, value, exemplars: p.exemplars };
 }
 
 /** A repeated fixed64 or double field, packed (LEN) or one element (I64). */
@@ -447,69 +465,22 @@ function repeated64(w: Wire, tag: number, end: number, out: number[], read: (e: 
 
 function histogramPoint(w: Wire, end: number): HistogramPoint {
   w.countPoint();
-  const attributes: string[] = [];
-  const exemplars: OtlpExemplar[] = [];
+  const p = new PointFields();
   const bucketCounts: number[] = [];
   const explicitBounds: number[] = [];
-  let timeMs = 0;
-  let count = 0;
-  let sum: number | undefined;
-  let flags = 0;
   while (w.pos < end) {
     const tag = w.tag(end);
-    switch (tag >>> 3) {
-      case 9:
-        keyValue(w, tag, end, attributes, 'attributes');
-        break;
-      case 3:
-        w.expect(tag, I64, 'time_unix_nano');
-        timeMs = w.nanosToMs(end);
-        break;
-      case 4:
-        w.expect(tag, I64, 'count');
-        count = w.fixed64(end);
-        break;
-      case 5:
-        w.expect(tag, I64, 'sum');
-        sum = w.double(end);
-        break;
-      case 6:
-        repeated64(w, tag, end, bucketCounts, (e) => w.fixed64(e), 'bucket_counts');
-        break;
-      case 7:
-        repeated64(w, tag, end, explicitBounds, (e) => w.double(e), 'explicit_bounds');
-        break;
-      case 8: {
-        const e = w.message(tag, end, 'exemplars');
-        exemplars.push(w.at(`exemplars[${exemplars.length}]`, () => exemplar(w, e)));
-        break;
-      }
-      case 10:
-        w.expect(tag, VARINT, 'flags');
-        flags = w.varint(end);
-        break;
-      default:
-        w.skip(tag & 7, end);
-    }
+    if (commonField(w, tag, end, HISTOGRAM_POINT, p)) continue;
+    const f = tag >>> 3;
+    if (f === 6) repeated64(w, tag, end, bucketCounts, (e) => w.fixed64(e), 'bucket_counts');
+    else if (f === 7) repeated64(w, tag, end, explicitBounds, (e) => w.double(e), 'explicit_bounds');
+    else w.skip(tag & 7, end);
   }
-  return { attributes, timeMs, flags, count, sum, bucketCounts, explicitBounds, exemplars };
+  return { ...pointBase(p), count: p.count, sum: p.sum, bucketCounts, explicitBounds, exemplars: p.exemplars };
 }
 
-function expHistogram(w: Wire, end: number): MetricData {
-  const points: ExpHistogramPoint[] = [];
-  let temporality = 0;
-  while (w.pos < end) {
-    const tag = w.tag(end);
-    const f = tag >>> 3;
-    if (f === 1) {
-      const e = w.message(tag, end, 'data_points');
-      points.push(w.at(`data_points[${points.length}]`, () => expHistogramPoint(w, e)));
-    } else if (f === 2) {
-      w.expect(tag, VARINT, 'aggregation_temporality');
-      temporality = w.int32(end);
-    } else w.skip(tag & 7, end);
-  }
-  return { type: 'exponential_histogram', points, temporality };
+function pointBase(p: PointFields): { attributes: string[]; timeMs: number; flags: number } {
+  return { attributes: p.attributes, timeMs: p.timeMs, flags: p.flags };
 }
 
 const NO_BUCKETS: ExpBuckets = Object.freeze({ offset: 0, counts: [] });
@@ -536,35 +507,16 @@ function expBuckets(w: Wire, end: number): ExpBuckets {
 
 function expHistogramPoint(w: Wire, end: number): ExpHistogramPoint {
   w.countPoint();
-  const attributes: string[] = [];
-  const exemplars: OtlpExemplar[] = [];
-  let timeMs = 0;
-  let count = 0;
-  let sum: number | undefined;
+  const p = new PointFields();
   let scale = 0;
   let zeroCount = 0;
   let zeroThreshold = 0;
   let positive = NO_BUCKETS;
   let negative = NO_BUCKETS;
-  let flags = 0;
   while (w.pos < end) {
     const tag = w.tag(end);
+    if (commonField(w, tag, end, EXP_HISTOGRAM_POINT, p)) continue;
     switch (tag >>> 3) {
-      case 1:
-        keyValue(w, tag, end, attributes, 'attributes');
-        break;
-      case 3:
-        w.expect(tag, I64, 'time_unix_nano');
-        timeMs = w.nanosToMs(end);
-        break;
-      case 4:
-        w.expect(tag, I64, 'count');
-        count = w.fixed64(end);
-        break;
-      case 5:
-        w.expect(tag, I64, 'sum');
-        sum = w.double(end);
-        break;
       case 6:
         w.expect(tag, VARINT, 'scale');
         scale = w.sint32(end);
@@ -583,15 +535,6 @@ function expHistogramPoint(w: Wire, end: number): ExpHistogramPoint {
         negative = w.at('negative', () => expBuckets(w, e));
         break;
       }
-      case 10:
-        w.expect(tag, VARINT, 'flags');
-        flags = w.varint(end);
-        break;
-      case 11: {
-        const e = w.message(tag, end, 'exemplars');
-        exemplars.push(w.at(`exemplars[${exemplars.length}]`, () => exemplar(w, e)));
-        break;
-      }
       case 14:
         w.expect(tag, I64, 'zero_threshold');
         zeroThreshold = w.double(end);
@@ -601,85 +544,46 @@ function expHistogramPoint(w: Wire, end: number): ExpHistogramPoint {
     }
   }
   return {
-    attributes,
-    timeMs,
-    flags,
-    count,
-    sum,
+    ...pointBase(p),
+    count: p.count,
+    sum: p.sum,
     scale,
     zeroCount,
     zeroThreshold,
     positive,
     negative,
-    exemplars,
+    exemplars: p.exemplars,
   };
-}
-
-function summary(w: Wire, end: number): MetricData {
-  const points: SummaryPoint[] = [];
-  while (w.pos < end) {
-    const tag = w.tag(end);
-    if (tag >>> 3 === 1) {
-      const e = w.message(tag, end, 'data_points');
-      points.push(w.at(`data_points[${points.length}]`, () => summaryPoint(w, e)));
-    } else w.skip(tag & 7, end);
-  }
-  return { type: 'summary', points };
 }
 
 function summaryPoint(w: Wire, end: number): SummaryPoint {
   w.countPoint();
-  const attributes: string[] = [];
+  const p = new PointFields();
   const quantiles: { quantile: number; value: number }[] = [];
-  let timeMs = 0;
-  let count = 0;
-  let sum = 0;
-  let flags = 0;
   while (w.pos < end) {
     const tag = w.tag(end);
-    switch (tag >>> 3) {
-      case 7:
-        keyValue(w, tag, end, attributes, 'attributes');
-        break;
-      case 3:
-        w.expect(tag, I64, 'time_unix_nano');
-        timeMs = w.nanosToMs(end);
-        break;
-      case 4:
-        w.expect(tag, I64, 'count');
-        count = w.fixed64(end);
-        break;
-      case 5:
-        w.expect(tag, I64, 'sum');
-        sum = w.double(end);
-        break;
-      case 6: {
-        const e = w.message(tag, end, 'quantile_values');
-        let quantile = 0;
-        let value = 0;
-        while (w.pos < e) {
-          const t = w.tag(e);
-          const f = t >>> 3;
-          if (f === 1) {
-            w.expect(t, I64, 'quantile');
-            quantile = w.double(e);
-          } else if (f === 2) {
-            w.expect(t, I64, 'value');
-            value = w.double(e);
-          } else w.skip(t & 7, e);
-        }
-        quantiles.push({ quantile, value });
-        break;
-      }
-      case 8:
-        w.expect(tag, VARINT, 'flags');
-        flags = w.varint(end);
-        break;
-      default:
-        w.skip(tag & 7, end);
+    if (commonField(w, tag, end, SUMMARY_POINT, p)) continue;
+    if (tag >>> 3 !== 6) {
+      w.skip(tag & 7, end);
+      continue;
     }
+    const e = w.message(tag, end, 'quantile_values');
+    let quantile = 0;
+    let value = 0;
+    while (w.pos < e) {
+      const t = w.tag(e);
+      const f = t >>> 3;
+      if (f === 1) {
+        w.expect(t, I64, 'quantile');
+        quantile = w.double(e);
+      } else if (f === 2) {
+        w.expect(t, I64, 'value');
+        value = w.double(e);
+      } else w.skip(t & 7, e);
+    }
+    quantiles.push({ quantile, value });
   }
-  return { attributes, timeMs, flags, count, sum, quantiles };
+  return { ...pointBase(p), count: p.count, sum: p.sum ?? 0, quantiles };
 }
 
 function exemplar(w: Wire, end: number): OtlpExemplar {

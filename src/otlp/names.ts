@@ -3,18 +3,9 @@
  * Prometheus 3.x builds with): MetricNamer, LabelNamer and UnitNamer. The rules are cited per function.
  */
 
-export type TranslationStrategy =
-  | 'UnderscoreEscapingWithSuffixes'
-  | 'UnderscoreEscapingWithoutSuffixes'
-  | 'NoUTF8EscapingWithSuffixes'
-  | 'NoTranslation';
+import type { OtlpConfig } from '../config/types.ts';
 
-export const TRANSLATION_STRATEGIES: readonly TranslationStrategy[] = [
-  'UnderscoreEscapingWithSuffixes',
-  'UnderscoreEscapingWithoutSuffixes',
-  'NoUTF8EscapingWithSuffixes',
-  'NoTranslation',
-];
+export type TranslationStrategy = OtlpConfig['translationStrategy'];
 
 /** strategy.go ShouldEscape: the two UnderscoreEscaping strategies rewrite names to the legacy charset. */
 export function shouldEscape(s: TranslationStrategy): boolean {

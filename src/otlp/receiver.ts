@@ -98,14 +98,7 @@ export class OtlpReceiver {
     histogramsAppended: 0,
     exemplarsAppended: 0,
     exemplarsRejected: 0,
-    rejected: {
-      out_of_order: 0,
-      duplicate: 0,
-      too_far_in_future: 0,
-      invalid_histogram: 0,
-      sample_limit: 0,
-      translation: 0,
-    },
+    rejected: noReasons(),
     warnings: { empty_data_points: 0, label_name_collision: 0, histogram_zero_count_non_zero_sum: 0, other: 0 },
   };
   lastError = '';
@@ -146,14 +139,7 @@ export class OtlpReceiver {
     const maxSamples = this.o.maxSamplesPerRequest ?? 1_000_000;
     const app = storage.appender();
     const pointRejected = new Uint8Array(req.points);
-    const tally: Record<RejectReason, number> = {
-      out_of_order: 0,
-      duplicate: 0,
-      too_far_in_future: 0,
-      invalid_histogram: 0,
-      sample_limit: 0,
-      translation: 0,
-    };
+    const tally = noReasons();
     let firstRefused = '';
     const pending = new Map<number, number>();
     let samples = 0;
@@ -333,6 +319,17 @@ export class OtlpReceiver {
       .slice(0, TOP_RESOURCES)
       .map((r) => ({ ...r }));
   }
+}
+
+function noReasons(): Record<RejectReason, number> {
+  return {
+    out_of_order: 0,
+    duplicate: 0,
+    too_far_in_future: 0,
+    invalid_histogram: 0,
+    sample_limit: 0,
+    translation: 0,
+  };
 }
 
 function staleLike(h: Histogram): Histogram {

@@ -3,6 +3,7 @@
  * does it (PrometheusConverter.FromMetrics and its helpers). Each rule below names the 3.x function it
  * follows. The translator only describes series and samples to a sink; the receiver appends them.
  */
+import type { OtlpConfig } from '../config/types.ts';
 import type { MetadataMetricType } from '../storage/metadata.ts';
 import { compareStrings, type Labels } from '../util/labels.ts';
 import type { Histogram } from '../storage/histogram.ts';
@@ -25,39 +26,15 @@ import {
   shouldEscape,
   type LabelNamerOptions,
   type NamerMetricType,
-  type TranslationStrategy,
 } from './names.ts';
 
 /** The `otlp:` config block and the feature flags that shape translation. */
-export interface OtlpSettings {
-  readonly translationStrategy: TranslationStrategy;
-  readonly promoteAllResourceAttributes: boolean;
-  readonly promoteResourceAttributes: readonly string[];
-  readonly ignoreResourceAttributes: readonly string[];
-  readonly keepIdentifyingResourceAttributes: boolean;
-  readonly convertHistogramsToNHCB: boolean;
-  readonly promoteScopeMetadata: boolean;
-  readonly labelNameUnderscoreSanitization: boolean;
-  readonly labelNamePreserveMultipleUnderscores: boolean;
+export interface OtlpSettings extends OtlpConfig {
   /** `--enable-feature=otlp-native-delta-ingestion`: delta sums and histograms stored as they come. */
   readonly allowDeltaTemporality: boolean;
   /** target_info gets a sample every lookbackDelta/2 between a resource's first and last point. */
   readonly lookbackDeltaMs: number;
 }
-
-export const DEFAULT_OTLP_SETTINGS: OtlpSettings = Object.freeze({
-  translationStrategy: 'UnderscoreEscapingWithSuffixes',
-  promoteAllResourceAttributes: false,
-  promoteResourceAttributes: [],
-  ignoreResourceAttributes: [],
-  keepIdentifyingResourceAttributes: false,
-  convertHistogramsToNHCB: false,
-  promoteScopeMetadata: false,
-  labelNameUnderscoreSanitization: true,
-  labelNamePreserveMultipleUnderscores: true,
-  allowDeltaTemporality: false,
-  lookbackDeltaMs: 5 * 60_000,
-});
 
 /** An exemplar as the appender takes it. */
 export interface TranslatedExemplar {

@@ -7,12 +7,9 @@ import test from 'ava';
 import { decodeJsonRequest } from '../../src/otlp/decode-json.ts';
 import { decodeProtoRequest } from '../../src/otlp/decode-proto.ts';
 import { DEFAULT_DECODE_LIMITS } from '../../src/otlp/model.ts';
-import {
-  DEFAULT_OTLP_SETTINGS,
-  translate,
-  type OtlpSettings,
-  type TranslationResult,
-} from '../../src/otlp/translate.ts';
+import { DEFAULT_OTLP_CONFIG } from '../../src/config/otlp.ts';
+import { otlpSettings } from '../../src/otlp/settings.ts';
+import { translate, type OtlpSettings, type TranslationResult } from '../../src/otlp/translate.ts';
 import { labelsToString } from '../../src/util/labels.ts';
 import { kv, nanos, oneResource, otlpJson, otlpProto, type OtlpJsonRequest } from '../helpers/otlp.ts';
 
@@ -40,7 +37,7 @@ function run(req: OtlpJsonRequest, settings: Partial<OtlpSettings>, encoding: 'p
     list.map((e) => ` # ${labelsToString(e.labels)} ${e.value}${e.timeMs ? ' ' + e.timeMs : ''}`).join('');
   const result = translate(
     decoded,
-    { ...DEFAULT_OTLP_SETTINGS, ...settings },
+    { ...otlpSettings(DEFAULT_OTLP_CONFIG, false), ...settings },
     {
       sample: (ls, t, v, stale, _p, e) => series.push(`${labelsToString(ls)} ${t - T} ${stale ? 'stale' : v}${ex(e)}`),
       histogram: (ls, t, h, stale, _p, e) =>
