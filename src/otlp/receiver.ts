@@ -233,7 +233,8 @@ export class OtlpReceiver {
     const sampleReasons = (Object.keys(tally) as RejectReason[]).filter((k) => k !== 'translation' && tally[k] > 0);
     if (sampleReasons.length > 0)
       parts.push(
-        `samples refused: ${sampleReasons.map((k) => `${tally[k]} ${REASON_TEXT[k]}`).join(', ')}; first: ${firstRefused}`,
+        `samples refused: ${sampleReasons.map((k) => `${tally[k]} ${REASON_TEXT[k]}`).join(', ')}; ` +
+          `first: ${firstRefused}`,
       );
     if (invalidHistogram !== '') parts.push(invalidHistogram);
     if (result.errors.length > 0) parts.push(...dedupe(result.errors));

@@ -234,7 +234,10 @@ class Converter {
     return v;
   }
 
-  /** setResourceContext: job from [service.namespace/]service.name, instance from service.instance.id, promoted attributes. */
+  /**
+   * setResourceContext: job from [service.namespace/]service.name, instance from service.instance.id, and the
+   * promoted resource attributes.
+   */
   private resourceContext(attrs: Attributes): void {
     const name = attr(attrs, SERVICE_NAME);
     const ns = attr(attrs, SERVICE_NAMESPACE);
