@@ -16,6 +16,7 @@ import {
   type Proc,
 } from '../helpers/procs.ts';
 import { kv, nanos, otlpJson, otlpProto, postOtlp } from '../helpers/otlp.ts';
+import { RwReceiver } from '../helpers/rw-receiver.ts';
 
 const RESOURCE = kv({
   'service.name': 'api',
@@ -278,4 +279,48 @@ test('e2e: an OTLP exponential histogram arrives in Prometheus 2.42 as a native 
     () => `native histogram delivery\n${agent.output()}`,
   );
   t.is((await prom.query('histogram_sum(e2e_exp_seconds)'))[0]?.value[1], '12.5');
+});
+
+test('e2e: metadata of OTLP metrics (type, help, unit) goes out with remote write metadata', async (t) => {
+  const rx = await RwReceiver.start();
+  const dir = await tmpDir();
+  const cfg = path.join(dir, 'agent.yml');
+  await fs.writeFile(
+    cfg,
+    ['remote_write:', `  - url: ${rx.url}`, '    metadata_config:', '      send_interval: 1s', ''].join('\n'),
+  );
+  const port = await freePort();
+  const agent = await startOutpost([
+    `--config.file=${cfg}`,
+    `--storage.agent.path=${path.join(dir, 'data')}`,
+    `--web.listen-address=127.0.0.1:${port}`,
+    '--web.enable-otlp-receiver',
+  ]);
+  t.teardown(async () => {
+    await agent.stop('SIGKILL');
+    await rx.close();
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+  await waitUntil(
+    () => httpOk(`http://127.0.0.1:${port}/-/ready`),
+    30_000,
+    () => agent.output(),
+  );
+  const r = await postOtlp(`http://127.0.0.1:${port}/api/v1/otlp/v1/metrics`, otlpJson(request(1, Date.now())));
+  t.is(r.status, 200);
+  const meta = await waitUntil(
+    async () => {
+      const all = rx.requests.flatMap((q) => q.metadata);
+      return all.find((m) => m.metricFamilyName === 'e2e_pushed_total') && all;
+    },
+    20_000,
+    () => `metadata\n${agent.output()}`,
+  );
+  const byName = new Map(meta.map((m) => [m.metricFamilyName, m]));
+  // RW1 MetricType: COUNTER = 1, GAUGE = 2, HISTOGRAM = 3, SUMMARY = 5.
+  t.like(byName.get('e2e_pushed_total'), { type: 1, help: 'pushes so far', unit: '' });
+  t.like(byName.get('e2e_temp_celsius'), { type: 2, unit: 'celsius' });
+  t.like(byName.get('e2e_latency_seconds'), { type: 3, unit: 'seconds' });
+  t.like(byName.get('e2e_size_bytes'), { type: 5, unit: 'bytes' });
+  t.like(byName.get('target_info'), { type: 2, help: 'Target metadata' });
 });
