@@ -14,6 +14,7 @@ import { ConfigMetrics } from './metrics/config-metrics.ts';
 import { createRegistry, type Registry } from './metrics/registry.ts';
 import { RemoteStorage } from './remote/remote-storage.ts';
 import { ScrapeManager } from './scrape/manager.ts';
+import { DeltaToCumulative } from './otlp/delta.ts';
 import { registerOtlpMetrics } from './otlp/metrics.ts';
 import { OtlpReceiver } from './otlp/receiver.ts';
 import { serveOtlp } from './otlp/http.ts';
@@ -203,6 +204,7 @@ export class Agent {
       },
       settings: () => otlpSettings(this.config.otlp, this.flags.otlpNativeDelta),
       now: () => this.clock.now(),
+      deltaToCumulative: this.flags.otlpDeltaToCumulative ? new DeltaToCumulative() : undefined,
     });
     const log = this.log.child('otlp');
     r.onProblem = (msg, fields) => log.warn(msg, fields);

@@ -36,6 +36,8 @@ export interface Flags {
   readonly enableOtlpReceiver: boolean;
   /** `--enable-feature=otlp-native-delta-ingestion`: OTLP delta sums and histograms stored as they come. */
   readonly otlpNativeDelta: boolean;
+  /** `--enable-feature=otlp-deltatocumulative`: OTLP deltas summed into cumulative series before translation. */
+  readonly otlpDeltaToCumulative: boolean;
   /** `--web.config.file`: TLS / basic-auth config in exporter-toolkit format; '' = none. */
   readonly webConfigFile: string;
   readonly walFsync: 'rotate' | 'always' | 'never';
@@ -56,6 +58,7 @@ const KNOWN_FEATURES = new Set([
   'metadata-wal-records',
   'otlp-write-receiver',
   'otlp-native-delta-ingestion',
+  'otlp-deltatocumulative',
   'remote-write-receiver',
   'no-default-scrape-port',
 ]);
@@ -243,6 +246,10 @@ export function parseFlags(argv: readonly string[]): Flags | { exit: number; out
     .map((s) => s.trim())
     .filter(Boolean);
   for (const f of features) if (!KNOWN_FEATURES.has(f)) throw new FlagError(`--enable-feature: unknown feature "${f}"`);
+  if (features.includes('otlp-deltatocumulative') && features.includes('otlp-native-delta-ingestion'))
+    throw new FlagError(
+      '--enable-feature: cannot enable otlp-deltatocumulative and otlp-native-delta-ingestion features at the same time',
+    );
 
   const dur = (name: keyof typeof OPTIONS) => {
     try {
@@ -302,6 +309,7 @@ export function parseFlags(argv: readonly string[]): Flags | { exit: number; out
     enableLifecycle: Boolean(a['web.enable-lifecycle']),
     enableOtlpReceiver: Boolean(a['web.enable-otlp-receiver']) || features.includes('otlp-write-receiver'),
     otlpNativeDelta: features.includes('otlp-native-delta-ingestion'),
+    otlpDeltaToCumulative: features.includes('otlp-deltatocumulative'),
     webConfigFile: String(a['web.config.file']),
     walFsync: a['storage.agent.wal-fsync'] as Flags['walFsync'],
     all,

@@ -8,6 +8,7 @@ import type { ExemplarAppender } from '../storage/appender.ts';
 import type { MetadataMetricType, MetricMetadataEntry } from '../storage/metadata.ts';
 import { labelsToString, type Labels } from '../util/labels.ts';
 import { InvalidHistogramError, isCustomBucketsSchema, staleHistogram, type Histogram } from '../storage/histogram.ts';
+import type { DeltaToCumulative } from './delta.ts';
 import type { OtlpRequest } from './model.ts';
 import { translate, type OtlpSettings, type TranslatedExemplar, type WarningCategory } from './translate.ts';
 
@@ -51,6 +52,8 @@ export interface OtlpReceiverOptions {
   readonly storage: OtlpStorage;
   readonly settings: () => OtlpSettings;
   readonly now: () => number;
+  /** `otlp-deltatocumulative`: delta points made cumulative before translation. */
+  readonly deltaToCumulative?: DeltaToCumulative | undefined;
   /** Samples one request may produce (histogram buckets count one each). */
   readonly maxSamplesPerRequest?: number | undefined;
 }
@@ -135,6 +138,14 @@ export class OtlpReceiver {
     if (!storage.writable())
       throw new UnavailableError('the WAL cannot be written right now (see the agent log); retry later');
     const now = this.o.now();
+    let deltaDropped = 0;
+    let deltaMessages: readonly string[] = [];
+    if (this.o.deltaToCumulative) {
+      const d = this.o.deltaToCumulative.convert(req, now);
+      req = d.req;
+      deltaDropped = d.dropped;
+      deltaMessages = d.messages;
+    }
     const maxT = now + MAX_AHEAD_MS;
     const maxSamples = this.o.maxSamplesPerRequest ?? 1_000_000;
     const app = storage.appender();
@@ -212,10 +223,10 @@ export class OtlpReceiver {
     });
     await app.commit();
 
-    let rejected = result.rejectedPoints;
+    let rejected = result.rejectedPoints + deltaDropped;
     for (let i = 0; i < pointRejected.length; i++) rejected += pointRejected[i] as number;
     rejected = Math.min(rejected, req.points);
-    tally.translation = result.rejectedPoints;
+    tally.translation = result.rejectedPoints + deltaDropped;
 
     c.requests++;
     c.pointsReceived += req.points;
@@ -238,6 +249,7 @@ export class OtlpReceiver {
       );
     if (invalidHistogram !== '') parts.push(invalidHistogram);
     if (result.errors.length > 0) parts.push(...dedupe(result.errors));
+    parts.push(...deltaMessages);
     const message =
       rejected > 0 || parts.length > 0 ? `${rejected} of ${req.points} data points rejected: ${parts.join('; ')}` : '';
     if (message !== '') {

@@ -329,7 +329,7 @@ class Converter {
       if (!ok) {
         let msg = `invalid temporality and type combination for metric "${m.name}"`;
         if (d.temporality === Temporality.delta)
-          msg += ' (delta temporality is accepted with --enable-feature=otlp-native-delta-ingestion)';
+          msg += ' (deltas are accepted with --enable-feature=otlp-deltatocumulative or otlp-native-delta-ingestion)';
         this.errors.push(msg);
         this.reject(n);
         return;

@@ -12,6 +12,7 @@ import vm from 'node:vm';
 import zlib from 'node:zlib';
 import { Registry } from 'prom-client';
 import { memoryLogger } from '../../src/log/logger.ts';
+import { DeltaToCumulative } from '../../src/otlp/delta.ts';
 import { serveOtlp } from '../../src/otlp/http.ts';
 import { OtlpReceiver } from '../../src/otlp/receiver.ts';
 import { otlpSettings } from '../../src/otlp/settings.ts';
@@ -34,7 +35,13 @@ import { readAll } from '../wal/helpers.ts';
 
 const T = 1_700_000_000_000;
 
-async function setup(t: ExecutionContext, yaml = '', nativeDelta = false, maxBodyBytes = 4 * 1024 * 1024) {
+async function setup(
+  t: ExecutionContext,
+  yaml = '',
+  nativeDelta = false,
+  maxBodyBytes = 4 * 1024 * 1024,
+  deltaToCumulative = false,
+) {
   const dir = await tmpDir('outpost-otlp-');
   const registry = new Registry();
   const { storage } = await openStorage(
@@ -52,6 +59,7 @@ async function setup(t: ExecutionContext, yaml = '', nativeDelta = false, maxBod
     },
     settings: () => otlpSettings(config.otlp, nativeDelta),
     now: () => T + 60_000,
+    deltaToCumulative: deltaToCumulative ? new DeltaToCumulative() : undefined,
   });
   registerOtlpMetrics(registry, receiver.counters);
   const server = http.createServer((req, res) => void serveOtlp(req, res, receiver, { maxBodyBytes }));
@@ -190,6 +198,60 @@ test('with otlp-native-delta-ingestion the delta sum is stored', async (t) => {
   const r = await postOtlp(s.url, otlpProto(req));
   t.deepEqual([r.status, r.json], [200, {}]);
   t.deepEqual(await s.wal(), ['{__name__="d_total", job="app"} 0 2']);
+});
+
+test('otlp-deltatocumulative: delta sums and histograms are summed per stream; late points dropped and reported', async (t) => {
+  const s = await setup(t, '', false, 4 * 1024 * 1024, true);
+  const push = (t0: number, v: string, attrs: Record<string, string> = {}) =>
+    postOtlp(
+      s.url,
+      otlpJson(
+        oneResource({ 'service.name': 'app' }, [
+          {
+            name: 'd',
+            sum: {
+              aggregationTemporality: 1,
+              isMonotonic: true,
+              dataPoints: [{ timeUnixNano: nanos(T + t0), asInt: v, attributes: kv(attrs) }],
+            },
+          },
+          {
+            name: 'h',
+            histogram: {
+              aggregationTemporality: 1,
+              dataPoints: [
+                {
+                  timeUnixNano: nanos(T + t0),
+                  count: v,
+                  sum: 1,
+                  bucketCounts: [v, '0'],
+                  explicitBounds: [1],
+                  attributes: kv(attrs),
+                },
+              ],
+            },
+          },
+        ]),
+      ),
+    );
+  t.deepEqual((await push(0, '2')).json, {});
+  t.deepEqual((await push(1000, '3')).json, {});
+  t.deepEqual((await push(1000, '3', { other: 'stream' })).json, {}, 'another stream starts at its own delta');
+  const late = await push(500, '7');
+  const ps = late.json.partialSuccess as { rejectedDataPoints: string; errorMessage: string };
+  t.is(ps.rejectedDataPoints, '2');
+  t.regex(
+    ps.errorMessage,
+    /2 delta points not newer than their stream's last point dropped \(otlp-deltatocumulative\)/,
+  );
+  const wal = await s.wal();
+  t.deepEqual(
+    wal.filter((l) => l.startsWith('{__name__="d_total", job="app"}')),
+    ['{__name__="d_total", job="app"} 0 2', '{__name__="d_total", job="app"} 1000 5'],
+  );
+  t.true(wal.includes('{__name__="d_total", job="app", other="stream"} 1000 3'));
+  t.true(wal.includes('{__name__="h_bucket", job="app", le="+Inf"} 1000 5'));
+  t.true(wal.includes('{__name__="h_sum", job="app"} 1000 2'));
 });
 
 test('the otlp: block of the config applies (translation_strategy)', async (t) => {

@@ -106,7 +106,8 @@ const tables: Record<string, Case[]> = {
       req: oneResource(RES, [sum('jobs.done', '', [pt('3'), pt('4', { a: 'b' })], true, 1)]),
       series: [targetInfo],
       errors: [
-        'invalid temporality and type combination for metric "jobs.done" (delta temporality is accepted with --enable-feature=otlp-native-delta-ingestion)',
+        'invalid temporality and type combination for metric "jobs.done" ' +
+          '(deltas are accepted with --enable-feature=otlp-deltatocumulative or otlp-native-delta-ingestion)',
       ],
       rejected: 2,
     },
