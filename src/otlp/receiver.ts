@@ -161,8 +161,11 @@ export class OtlpReceiver {
     const c = this.counters;
 
     const refuse = (reason: RejectReason, point: number, labels: Labels, t: number) => {
+      // target_info (point -1) is made up from the resource: a sample of it that is already stored (two
+      // requests of one resource at one timestamp) is nothing the client sent, so it is not reported.
+      if (point < 0) return;
       tally[reason]++;
-      if (point >= 0) pointRejected[point] = 1;
+      pointRejected[point] = 1;
       if (firstRefused === '') firstRefused = `${labelsToString(labels)} @${t}`;
     };
     /** Admits a sample of series `ref` at t, or returns why not. */
@@ -222,6 +225,9 @@ export class OtlpReceiver {
       metadata: (family, type, help, unit) => this.metadata(family, type, help, unit),
     });
     await app.commit();
+    // A WAL that failed while this request was written dropped it (counted by the storage): the client retries.
+    if (!storage.writable())
+      throw new UnavailableError('the WAL could not be written (see the agent log); retry later');
 
     let rejected = result.rejectedPoints + deltaDropped;
     for (let i = 0; i < pointRejected.length; i++) rejected += pointRejected[i] as number;

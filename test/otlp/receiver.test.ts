@@ -142,6 +142,19 @@ test('a retried request: every point rejected as duplicate, in partial_success',
   t.regex(await s.registry.metrics(), /outpost_otlp_samples_rejected_total\{reason="duplicate"\} 1/);
 });
 
+test('two requests of one resource at one timestamp: target_info is written once and nothing is reported', async (t) => {
+  const s = await setup(t);
+  const res = { 'service.name': 'app', 'host.name': 'h' };
+  const g = (name: string) => ({ name, gauge: { dataPoints: [{ timeUnixNano: nanos(T), asDouble: 1 }] } });
+  t.deepEqual((await postOtlp(s.url, otlpProto(oneResource(res, [g('a')])))).json, {});
+  t.deepEqual((await postOtlp(s.url, otlpProto(oneResource(res, [g('b')])))).json, {});
+  t.deepEqual(await s.wal(), [
+    '{__name__="a", job="app"} 0 1',
+    '{__name__="target_info", host_name="h", job="app"} 0 1',
+    '{__name__="b", job="app"} 0 1',
+  ]);
+});
+
 test('out-of-order points are refused and counted, in-order ones of the same request kept', async (t) => {
   const s = await setup(t);
   t.is((await postOtlp(s.url, otlpJson(counter('jobs', 5, {}, T + 1000)))).status, 200);
