@@ -25,7 +25,7 @@ test('JSON: snake_case field names, enum names, integers as numbers, NaN as a st
                   sum: {
                     aggregation_temporality: 'AGGREGATION_TEMPORALITY_CUMULATIVE',
                     is_monotonic: true,
-                    data_points: [{ time_unix_nano: 1_700_000_000_123_456_789, as_int: 7 }],
+                    data_points: [{ time_unix_nano: 1_700_000_000_123_456_800, as_int: 7 }],
                   },
                 },
                 { name: 'g', gauge: { dataPoints: [{ timeUnixNano: '1700000000999999999', asDouble: 'NaN' }] } },
