@@ -16,6 +16,11 @@ import { UnavailableError, type IngestResult, type OtlpReceiver } from './receiv
 
 /** Prometheus' decodeReadLimit for OTLP bodies (after gunzip). */
 const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
+/**
+ * OTLP/JSON is parsed into a whole object tree before any limit can look at it, about ten times its size
+ * (measured: 100k points, 9 MB of JSON, +105 MiB RSS); so JSON bodies get a quarter of the protobuf limit.
+ */
+const JSON_BODY_DIVISOR = 4;
 
 const PROTOBUF = 'application/x-protobuf';
 const JSON_TYPE = 'application/json';
@@ -66,7 +71,8 @@ async function readBody(req: http.IncomingMessage, max: number): Promise<Buffer>
 function tooLarge(max: number, when = ''): OtlpRequestError {
   return new OtlpRequestError(
     413,
-    `request body is larger than ${max} bytes${when ? ' ' + when : ''}; send smaller batches`,
+    `request body is larger than ${max} bytes${when ? ' ' + when : ''}; send smaller batches ` +
+      '(OTLP/JSON bodies may hold a quarter of what protobuf bodies may)',
   );
 }
 
@@ -131,7 +137,7 @@ export async function serveOtlp(
   receiver: OtlpReceiver,
   opts: OtlpHttpOptions = {},
 ): Promise<void> {
-  const max = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const protoMax = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const limits = opts.limits ?? DEFAULT_DECODE_LIMITS;
   const enc = mediaType(req);
   if (enc === null) {
@@ -141,6 +147,7 @@ export async function serveOtlp(
     res.setHeader('Connection', 'close');
     return send(res, 415, null, msg + '\n');
   }
+  const max = enc === 'json' ? Math.floor(protoMax / JSON_BODY_DIVISOR) : protoMax;
   let decoded: OtlpRequest;
   try {
     const body = await readBody(req, max);

@@ -457,6 +457,7 @@ test.serial('10 MB of attributes: 400 (one huge value) or 413 (over the body lim
   t.is(ten.status, 413);
   t.regex(String(ten.json.message), /request body is larger than 4194304 bytes/);
   const g = growth();
+  t.log(`retained ${(g.retained / 2 ** 20).toFixed(1)} MiB, peak RSS +${(g.peak / 2 ** 20).toFixed(1)} MiB`);
   t.true(g.retained < 8 * 1024 * 1024, `retained ${g.retained} bytes`);
   t.true(g.peak < 256 * 1024 * 1024, `peak RSS grew by ${g.peak} bytes`);
   t.deepEqual(await s.wal(), []);
@@ -474,9 +475,20 @@ test.serial('100k data points in one request: 413 with advice, decoding stops ea
     t.regex(String(r.json.message), /more than 50000 data points; send smaller batches/);
   }
   const g = growth();
+  t.log(`retained ${(g.retained / 2 ** 20).toFixed(1)} MiB, peak RSS +${(g.peak / 2 ** 20).toFixed(1)} MiB`);
   t.true(g.retained < 8 * 1024 * 1024, `retained ${g.retained} bytes`);
   t.true(g.peak < 384 * 1024 * 1024, `peak RSS grew by ${g.peak} bytes`);
   t.deepEqual(await s.wal(), []);
+});
+
+test('OTLP/JSON bodies may hold a quarter of the protobuf limit (JSON is parsed whole before any limit applies)', async (t) => {
+  const s = await setup(t);
+  const body = otlpJson(oneResource({ 'service.name': 'app', blob: 'z'.repeat(60_000) }, []));
+  const padded = body.replace('{', '{' + ' '.repeat(2 * 1024 * 1024));
+  const r = await postOtlp(s.url, padded);
+  t.is(r.status, 413);
+  t.regex(String(r.json.message), /larger than 1048576 bytes; .*OTLP\/JSON bodies may hold a quarter/);
+  t.is((await postOtlp(s.url, body)).status, 200, 'the same request without the padding is fine');
 });
 
 test('a gzip bomb is refused with 413 once it inflates past the limit', async (t) => {
