@@ -183,6 +183,24 @@ test('out-of-order points are refused and counted, in-order ones of the same req
   t.is(s.receiver.counters.rejected.out_of_order, 1);
 });
 
+test('parallel requests are applied one at a time: every point is either stored once or reported', async (t) => {
+  const s = await setup(t);
+  const order = [7, 2, 9, 0, 5, 3, 8, 1, 6, 4, 5, 5];
+  const replies = await Promise.all(order.map((k) => postOtlp(s.url, otlpProto(counter('par', k, {}, T + k * 1000)))));
+  const rejected = replies.map((r) =>
+    Number((r.json.partialSuccess as { rejectedDataPoints?: string } | undefined)?.rejectedDataPoints ?? 0),
+  );
+  const wal = (await s.wal()).map((l) => Number(l.split(' ')[2]));
+  t.is(wal.length + rejected.reduce((a, b) => a + b, 0), order.length, 'stored + reported = sent');
+  t.deepEqual(
+    wal,
+    [...wal].sort((a, b) => a - b),
+    'what is stored is in time order',
+  );
+  t.is(new Set(wal).size, wal.length, 'nothing stored twice');
+  t.is(s.receiver.counters.rejected.out_of_order + s.receiver.counters.rejected.duplicate, order.length - wal.length);
+});
+
 test('a delta sum is refused with a partial-success message; cumulative metrics of the request are kept', async (t) => {
   const s = await setup(t);
   const req = oneResource({ 'service.name': 'app' }, [
