@@ -12,7 +12,9 @@ import vm from 'node:vm';
 import zlib from 'node:zlib';
 import { Registry } from 'prom-client';
 import { memoryLogger } from '../../src/log/logger.ts';
+import { decodeJsonRequest } from '../../src/otlp/decode-json.ts';
 import { DeltaToCumulative } from '../../src/otlp/delta.ts';
+import { DEFAULT_DECODE_LIMITS } from '../../src/otlp/model.ts';
 import { serveOtlp } from '../../src/otlp/http.ts';
 import { OtlpReceiver } from '../../src/otlp/receiver.ts';
 import { otlpSettings } from '../../src/otlp/settings.ts';
@@ -350,6 +352,33 @@ test('an exponential histogram Prometheus would not accept is refused with the r
     /1 invalid native histograms.*invalid native histogram: .*\(\{__name__="exp", job="app"\}\)/,
   );
   t.deepEqual(await s.wal(), []);
+});
+
+test('the per-request sample limit refuses the points past it and says so', async (t) => {
+  const s = await setup(t);
+  const limited = new OtlpReceiver({
+    storage: {
+      appender: () => s.storage.appender(),
+      lastTimestamp: (ref) => s.storage.series.lastTs[ref] ?? -Infinity,
+      writable: () => s.storage.writable,
+    },
+    settings: () => otlpSettings(parseConfig('', 'x.yml').otlp, false),
+    now: () => T,
+    maxSamplesPerRequest: 3,
+  });
+  const points = [1, 2, 3, 4, 5].map((k) => ({
+    timeUnixNano: nanos(T),
+    asDouble: k,
+    attributes: kv({ k: String(k) }),
+  }));
+  const req = decodeJsonRequest(
+    otlpJson(oneResource({}, [{ name: 'g', gauge: { dataPoints: points } }])),
+    DEFAULT_DECODE_LIMITS,
+  );
+  const r = await limited.ingest(req);
+  t.is(r.rejectedPoints, 2);
+  t.regex(r.message, /^2 of 5 data points rejected: samples refused: 2 over the per-request sample limit/);
+  t.is((await s.wal()).length, 3);
 });
 
 // ---- bad input: clear errors, no crash, bounded memory ----
