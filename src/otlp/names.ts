@@ -131,6 +131,8 @@ export function buildMetricName(
   strategy: TranslationStrategy,
 ): string {
   const suffixes = shouldAddSuffixes(strategy);
+  // Prometheus would go on with an empty __name__ here, which its storage then refuses sample by sample.
+  if (name === '') throw new MetricNameError('metric name is empty');
   if (!shouldEscape(strategy)) return utf8MetricName(name, unit, type, suffixes);
   let out: string;
   if (suffixes) out = normalizeName(name, unit, type);

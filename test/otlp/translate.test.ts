@@ -404,6 +404,31 @@ const tables: Record<string, Case[]> = {
       series: ['{__name__="cpu.utilization", job="api", k.8s="v"} 0 1'],
     },
   ],
+  errors: [
+    {
+      name: 'a metric without a name is refused with its points',
+      rule: 'otlptranslator buildCompliantMetricName: "normalization ... resulted in empty name"',
+      req: oneResource({ 'service.name': 'api' }, [gauge('', '', [pt(1), pt(2)]), gauge('ok', '', [pt(3)])]),
+      series: ['{__name__="ok", job="api"} 0 3'],
+      errors: ['metric name is empty'],
+      rejected: 2,
+    },
+    {
+      name: 'a name of underscores only is refused',
+      rule: 'otlptranslator buildCompliantMetricName: "resulted in invalid name"',
+      req: oneResource({ 'service.name': 'api' }, [gauge('...', '', [pt(1)])]),
+      series: [],
+      errors: ['normalization for metric "..." resulted in empty name'],
+      rejected: 1,
+    },
+    {
+      name: 'a metric without data is refused',
+      rule: 'metrics_to_prw.go FromMetrics: "unsupported metric type"',
+      req: oneResource({ 'service.name': 'api' }, [{ name: 'nodata' }]),
+      series: [],
+      errors: ['unsupported metric type'],
+    },
+  ],
   target_info: [
     {
       name: 'only identifying attributes: no target_info',
