@@ -11,3 +11,17 @@ export class OtlpRequestError extends OutpostError {
     this.status = status;
   }
 }
+
+/** An OTLP metric, label or histogram Prometheus' translation cannot turn into a series; its points are refused. */
+export class OtlpTranslationError extends OutpostError {
+  constructor(message: string) {
+    super('OUTPOST_OTLP_TRANSLATION', message);
+  }
+}
+
+/** The WAL cannot take the request right now; the client is told to retry (503). */
+export class OtlpUnavailableError extends OutpostError {
+  constructor(message: string) {
+    super('OUTPOST_OTLP_UNAVAILABLE', message);
+  }
+}

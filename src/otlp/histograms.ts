@@ -6,6 +6,7 @@
  * A NO_RECORDED_VALUE point becomes the series' staleness marker (Prometheus puts the stale NaN in its sum).
  */
 import { CUSTOM_BUCKETS_SCHEMA, CounterResetHint, type Histogram, type HistogramSpan } from '../storage/histogram.ts';
+import { OtlpTranslationError } from './errors.ts';
 import type { ExpHistogramPoint, HistogramPoint } from './model.ts';
 import { NO_RECORDED_VALUE, Temporality } from './model.ts';
 
@@ -21,8 +22,6 @@ const SCHEMA_MIN = -4;
 const SCHEMA_MAX = 8;
 /** histograms.go defaultZeroThreshold. */
 const DEFAULT_ZERO_THRESHOLD = 1e-128;
-
-class HistogramConversionError extends Error {}
 
 /**
  * convertBucketsLayout: dense OTLP counts to spans and deltas, merging 2^scaleDown buckets into one and
@@ -82,7 +81,7 @@ function zeroCountNonZeroSum(h: Histogram, stale: boolean, what: string): string
 export function expToNativeHistogram(p: ExpHistogramPoint, temporality: number): OtlpHistogram {
   let scale = p.scale;
   if (scale < SCHEMA_MIN)
-    throw new HistogramConversionError(
+    throw new OtlpTranslationError(
       `cannot convert exponential to native histogram. Scale must be >= ${SCHEMA_MIN}, was ${scale}`,
     );
   let scaleDown = 0;

@@ -10,9 +10,9 @@ import { errorMessage } from '../util/errors.ts';
 import { lazyZlib } from '../util/lazy-builtin.ts';
 import { decodeJsonRequest } from './decode-json.ts';
 import { decodeProtoRequest } from './decode-proto.ts';
-import { OtlpRequestError } from './errors.ts';
+import { OtlpRequestError, OtlpUnavailableError } from './errors.ts';
 import { DEFAULT_DECODE_LIMITS, type DecodeLimits, type OtlpRequest } from './model.ts';
-import { UnavailableError, type IngestResult, type OtlpReceiver } from './receiver.ts';
+import type { IngestResult, OtlpReceiver } from './receiver.ts';
 
 /** Prometheus' decodeReadLimit for OTLP bodies (after gunzip). */
 const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
@@ -162,7 +162,7 @@ export async function serveOtlp(
   try {
     result = await receiver.ingest(decoded);
   } catch (err) {
-    const unavailable = err instanceof UnavailableError;
+    const unavailable = err instanceof OtlpUnavailableError;
     const status = unavailable ? 503 : 500;
     const msg = unavailable ? err.message : `appending OTLP samples failed: ${errorMessage(err)}`;
     receiver.refused(msg);

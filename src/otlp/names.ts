@@ -4,6 +4,7 @@
  */
 
 import type { OtlpConfig } from '../config/types.ts';
+import { OtlpTranslationError } from './errors.ts';
 
 export type TranslationStrategy = OtlpConfig['translationStrategy'];
 
@@ -116,8 +117,6 @@ function tokens(name: string, keepUnderscore: boolean): string[] {
   return name.split(re).filter((t) => t !== '');
 }
 
-class MetricNameError extends Error {}
-
 /**
  * MetricNamer.Build. Escaping strategies: buildCompliantMetricName (normalizeName with suffixes: tokens,
  * unit tokens unless already present, `_total` for monotonic counters, `_ratio` for gauges in unit "1",
@@ -132,7 +131,7 @@ export function buildMetricName(
 ): string {
   const suffixes = shouldAddSuffixes(strategy);
   // Prometheus would go on with an empty __name__ here, which its storage then refuses sample by sample.
-  if (name === '') throw new MetricNameError('metric name is empty');
+  if (name === '') throw new OtlpTranslationError('metric name is empty');
   if (!shouldEscape(strategy)) return utf8MetricName(name, unit, type, suffixes);
   let out: string;
   if (suffixes) out = normalizeName(name, unit, type);
@@ -140,9 +139,9 @@ export function buildMetricName(
     out = tokens(name, true).join('_');
     if (isDigit(out[0])) out = '_' + out;
   }
-  if (out === '') throw new MetricNameError(`normalization for metric "${name}" resulted in empty name`);
+  if (out === '') throw new OtlpTranslationError(`normalization for metric "${name}" resulted in empty name`);
   if (out !== name && /^_+$/.test(out))
-    throw new MetricNameError(`normalization for metric "${name}" resulted in invalid name "${out}"`);
+    throw new OtlpTranslationError(`normalization for metric "${name}" resulted in invalid name "${out}"`);
   return out;
 }
 
@@ -195,8 +194,6 @@ function utf8MetricName(name: string, unit: string, type: NamerMetricType, suffi
   return out + after.join('');
 }
 
-class LabelNameError extends Error {}
-
 export interface LabelNamerOptions {
   readonly utf8: boolean;
   /** label_name_underscore_sanitization (default true): `_x` becomes `key_x`. */
@@ -211,9 +208,9 @@ export interface LabelNamerOptions {
  * prefixes `key_` to a leading digit and, with underscore sanitization, `key` to a single leading `_`.
  */
 export function buildLabelName(label: string, o: LabelNamerOptions): string {
-  if (label === '') throw new LabelNameError('label name is empty');
+  if (label === '') throw new OtlpTranslationError('label name is empty');
   if (o.utf8) {
-    if (/^_+$/.test(label)) throw new LabelNameError(`label name "${label}" contains only underscores`);
+    if (/^_+$/.test(label)) throw new OtlpTranslationError(`label name "${label}" contains only underscores`);
     return label;
   }
   let n: string;
@@ -227,6 +224,6 @@ export function buildLabelName(label: string, o: LabelNamerOptions): string {
   if (isDigit(n[0])) n = 'key_' + n;
   else if (o.underscoreSanitization && n.startsWith('_') && !n.startsWith('__')) n = 'key' + n;
   if (/^_+$/.test(n))
-    throw new LabelNameError(`normalization for label name "${label}" resulted in invalid name "${n}"`);
+    throw new OtlpTranslationError(`normalization for label name "${label}" resulted in invalid name "${n}"`);
   return n;
 }

@@ -9,6 +9,7 @@ import type { MetadataMetricType, MetricMetadataEntry } from '../storage/metadat
 import { labelsToString, type Labels } from '../util/labels.ts';
 import { InvalidHistogramError, isCustomBucketsSchema, staleHistogram, type Histogram } from '../storage/histogram.ts';
 import type { DeltaToCumulative } from './delta.ts';
+import { OtlpUnavailableError } from './errors.ts';
 import type { OtlpRequest } from './model.ts';
 import { translate, type OtlpSettings, type TranslatedExemplar, type WarningCategory } from './translate.ts';
 
@@ -87,8 +88,6 @@ export interface OtlpCounters {
   readonly warnings: Record<WarningCategory, number>;
 }
 
-export class UnavailableError extends Error {}
-
 export class OtlpReceiver {
   private readonly o: OtlpReceiverOptions;
   private queue: Promise<unknown> = Promise.resolve();
@@ -136,7 +135,7 @@ export class OtlpReceiver {
   private async apply(req: OtlpRequest): Promise<IngestResult> {
     const { storage } = this.o;
     if (!storage.writable())
-      throw new UnavailableError('the WAL cannot be written right now (see the agent log); retry later');
+      throw new OtlpUnavailableError('the WAL cannot be written right now (see the agent log); retry later');
     const now = this.o.now();
     let deltaDropped = 0;
     let deltaMessages: readonly string[] = [];
@@ -189,45 +188,54 @@ export class OtlpReceiver {
       return true;
     };
 
-    const result = translate(req, this.o.settings(), {
-      sample: (labels, t, v, stale, point, ex) => {
-        if (overLimit(point, labels, t)) return;
-        const ref = app.ref(labels);
-        const why = admit(ref, t);
-        if (why) return refuse(why, point, labels, t);
-        if (!(stale ? app.appendStale(ref, t) : app.append(ref, t, v)))
-          return refuse(t === storage.lastTimestamp(ref) ? 'duplicate' : 'out_of_order', point, labels, t);
-        pending.set(ref, t);
-        samples++;
-        if (ex.length > 0) exemplars(ref, t, ex);
-      },
-      histogram: (labels, t, h, stale, point, ex) => {
-        if (overLimit(point, labels, t)) return;
-        const ref = app.ref(labels);
-        const why = admit(ref, t);
-        if (why) return refuse(why, point, labels, t);
-        let ok: boolean;
-        try {
-          // OTLP histograms are integer histograms; a point without a recorded value is the series' staleness
-          // marker, a histogram with the stale NaN as its sum (of the point's kind of schema).
-          ok = app.appendHistogram(ref, t, stale ? staleLike(h) : h, false);
-        } catch (err) {
-          if (!(err instanceof InvalidHistogramError)) throw err;
-          if (invalidHistogram === '') invalidHistogram = `${err.message} (${labelsToString(labels)})`;
-          return refuse('invalid_histogram', point, labels, t);
-        }
-        if (!ok) return refuse('out_of_order', point, labels, t);
-        pending.set(ref, t);
-        samples++;
-        histograms++;
-        if (ex.length > 0) exemplars(ref, t, ex);
-      },
-      metadata: (family, type, help, unit) => this.metadata(family, type, help, unit),
-    });
+    const translateAll = () =>
+      translate(req, this.o.settings(), {
+        sample: (labels, t, v, stale, point, ex) => {
+          if (overLimit(point, labels, t)) return;
+          const ref = app.ref(labels);
+          const why = admit(ref, t);
+          if (why) return refuse(why, point, labels, t);
+          if (!(stale ? app.appendStale(ref, t) : app.append(ref, t, v)))
+            return refuse(t === storage.lastTimestamp(ref) ? 'duplicate' : 'out_of_order', point, labels, t);
+          pending.set(ref, t);
+          samples++;
+          if (ex.length > 0) exemplars(ref, t, ex);
+        },
+        histogram: (labels, t, h, stale, point, ex) => {
+          if (overLimit(point, labels, t)) return;
+          const ref = app.ref(labels);
+          const why = admit(ref, t);
+          if (why) return refuse(why, point, labels, t);
+          let ok: boolean;
+          try {
+            // OTLP histograms are integer histograms; a point without a recorded value is the series' staleness
+            // marker, a histogram with the stale NaN as its sum (of the point's kind of schema).
+            ok = app.appendHistogram(ref, t, stale ? staleLike(h) : h, false);
+          } catch (err) {
+            if (!(err instanceof InvalidHistogramError)) throw err;
+            if (invalidHistogram === '') invalidHistogram = `${err.message} (${labelsToString(labels)})`;
+            return refuse('invalid_histogram', point, labels, t);
+          }
+          if (!ok) return refuse('out_of_order', point, labels, t);
+          pending.set(ref, t);
+          samples++;
+          histograms++;
+          if (ex.length > 0) exemplars(ref, t, ex);
+        },
+        metadata: (family, type, help, unit) => this.metadata(family, type, help, unit),
+      });
+    let result: ReturnType<typeof translate>;
+    try {
+      result = translateAll();
+    } catch (err) {
+      // Series created so far still get their records, as after a failed scrape.
+      app.rollback();
+      throw err;
+    }
     await app.commit();
     // A WAL that failed while this request was written dropped it (counted by the storage): the client retries.
     if (!storage.writable())
-      throw new UnavailableError('the WAL could not be written (see the agent log); retry later');
+      throw new OtlpUnavailableError('the WAL could not be written (see the agent log); retry later');
 
     let rejected = result.rejectedPoints + deltaDropped;
     for (let i = 0; i < pointRejected.length; i++) rejected += pointRejected[i] as number;

@@ -7,6 +7,7 @@ import type { OtlpConfig } from '../config/types.ts';
 import type { MetadataMetricType } from '../storage/metadata.ts';
 import { compareStrings, type Labels } from '../util/labels.ts';
 import type { Histogram } from '../storage/histogram.ts';
+import { OtlpTranslationError } from './errors.ts';
 import { expToNativeHistogram, explicitToCustomBuckets } from './histograms.ts';
 import type {
   Attributes,
@@ -275,7 +276,8 @@ class Converter {
     try {
       this.resourceContext(rm.attributes);
     } catch (err) {
-      this.errors.push((err as Error).message);
+      if (!(err instanceof OtlpTranslationError)) throw err;
+      this.errors.push(err.message);
       resourceOk = false;
     }
     let earliest = Infinity;
@@ -286,7 +288,8 @@ class Converter {
         try {
           this.scopeContext(sc);
         } catch (err) {
-          this.errors.push((err as Error).message);
+          if (!(err instanceof OtlpTranslationError)) throw err;
+          this.errors.push(err.message);
           scopeOk = false;
         }
       for (const m of sc.metrics) {
@@ -306,7 +309,8 @@ class Converter {
       try {
         this.targetInfo(rm.attributes, earliest, latest);
       } catch (err) {
-        this.errors.push((err as Error).message);
+        if (!(err instanceof OtlpTranslationError)) throw err;
+        this.errors.push(err.message);
       }
   }
 
@@ -339,7 +343,8 @@ class Converter {
     try {
       family = buildMetricName(m.name, m.unit, namerType(m), this.s.translationStrategy);
     } catch (err) {
-      this.errors.push((err as Error).message);
+      if (!(err instanceof OtlpTranslationError)) throw err;
+      this.errors.push(err.message);
       this.reject(n);
       return;
     }
@@ -400,7 +405,7 @@ class Converter {
           break;
       }
     } catch (err) {
-      if (!(err instanceof Error)) throw err;
+      if (!(err instanceof OtlpTranslationError)) throw err;
       // As in Prometheus, a point that cannot be translated ends its metric: the rest is not appended.
       this.errors.push(err.message);
       this.reject(n - done);
