@@ -371,11 +371,11 @@ async function main(): Promise<void> {
   await fs.access(BUNDLE).catch(() => {
     throw new Error('dist/outpost.mjs is missing: npm run build first');
   });
-  const chosen = process.argv.slice(2).filter((a) => a in SCENARIOS);
-  for (const name of chosen.length > 0 ? chosen : Object.keys(SCENARIOS)) {
+  const chosen = Object.entries(SCENARIOS).filter(([name]) => process.argv.slice(2).includes(name));
+  for (const [name, scenario] of chosen.length > 0 ? chosen : Object.entries(SCENARIOS)) {
     for (const kind of AGENTS) {
       try {
-        await SCENARIOS[name](kind);
+        await scenario(kind);
       } catch (err) {
         report({ scenario: name, agent: kind, error: (err as Error).message.slice(0, 500) });
       }

@@ -207,12 +207,14 @@ export async function runOtlpBench(o: OtlpBenchOptions): Promise<Results> {
     const w0 = sampleTree(pid);
     rows.push(w0);
     const end = w0.t + o.windowS * 1000;
+    let w1 = w0;
     while (Date.now() < end) {
       await sleep(Math.min(1000, end - Date.now()));
       if (child.exitCode !== null || child.signalCode !== null) throw new Error('the agent exited during the window');
-      rows.push(sampleTree(pid));
+      w1 = sampleTree(pid);
+      rows.push(w1);
     }
-    const fig = windowFigures(rows, pid, sink);
+    const fig = windowFigures(w0, w1, rows, pid, sink);
     const dt = fig.window_s;
     const points = load.accepted - a0;
     Object.assign(R, fig, {

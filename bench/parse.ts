@@ -248,8 +248,9 @@ for (const b of bodies) {
     ]);
   }
 }
-const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-for (const r of rows) console.log(r.map((cell, c) => pad(cell, widths[c], c >= 4)).join('  '));
+const widths: number[] = [];
+for (const r of rows) for (const [c, cell] of r.entries()) widths[c] = Math.max(widths[c] ?? 0, cell.length);
+for (const r of rows) console.log(r.map((cell, c) => pad(cell, widths[c] ?? 0, c >= 4)).join('  '));
 console.log(
   `node ${process.version}; CPU time, best of ${ROUNDS} rounds in ${BUDGET_MS} ms per row${sink === 0.5 ? ' ' : ''}`,
 );

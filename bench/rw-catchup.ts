@@ -36,6 +36,7 @@ import { snappyUncompress } from '../src/remote/snappy.ts';
 import { labelsFromRecord, type Labels } from '../src/util/labels.ts';
 import { listSegments } from '../src/wal/segments.ts';
 import { openStorage } from '../test/helpers/agent-parts.ts';
+import { at } from '../test/helpers/defined.ts';
 import { NodeFetchWriteClient } from './rw-node-fetch-client.ts';
 
 const SERIES = Number(process.env.CATCHUP_SERIES ?? 100_000);
@@ -83,13 +84,15 @@ function sink(): void {
   });
 }
 
+const MODES = ['idle', 'user', 'system', 'iowait'];
+
 function seriesLabels(i: number): Labels {
   return labelsFromRecord({
     __name__: `node_metric_${i % 200}_total`,
     job: 'node',
     instance: `edge-${(i / 2000) | 0}.example.internal:9100`,
     cpu: String(i % 16),
-    mode: ['idle', 'user', 'system', 'iowait'][i % 4],
+    mode: at(MODES, i % MODES.length, 'modes'),
     series: String(i),
   });
 }
@@ -115,9 +118,11 @@ async function buildWal(
     const ts = start + s * INTERVAL_MS;
     for (let i = 0; i < SERIES; i++) {
       if (s === 0) refs[i] = app.ref(seriesLabels(i));
+      const ref = refs[i];
+      if (ref === undefined) throw new RangeError(`no series ref ${i} of ${SERIES}`);
       const kind = i % 10;
       app.append(
-        refs[i],
+        ref,
         ts,
         kind < 5 ? i * 10 + s * (kind + 1) : kind < 8 ? ((i * 7919 + s * 104729) % 10007) / 10 : kind & 1,
       );
@@ -195,7 +200,7 @@ async function main(): Promise<void> {
     let cpu95 = { user: 0, system: 0 };
     while (sent < wal.samples) {
       await new Promise((r) => setTimeout(r, 20));
-      const st = remote.status()[0];
+      const st = at(remote.status(), 0, 'remote-write queues');
       sent = st.samplesSent;
       if (t95 === 0 && sent >= wal.samples * 0.95) {
         t95 = (performance.now() - t0) / 1000;

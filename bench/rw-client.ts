@@ -19,7 +19,10 @@ import { HttpWriteClient, type WriteClient } from '../src/remote/client.ts';
 import { encodeLabelsBlock, WriteRequestBuilder } from '../src/remote/encoder.ts';
 import { SnappyBlockCompressor } from '../src/remote/snappy.ts';
 import { labelsFromRecord } from '../src/util/labels.ts';
+import { at } from '../test/helpers/defined.ts';
 import { NodeFetchWriteClient } from './rw-node-fetch-client.ts';
+
+const MODES = ['idle', 'user', 'system', 'iowait'];
 
 function buildBodies(count: number): Uint8Array[] {
   const SERIES = 5000;
@@ -33,7 +36,7 @@ function buildBodies(count: number): Uint8Array[] {
           job: 'node',
           instance: 'edge-box-01.example.internal:9100',
           cpu: String(i % 16),
-          mode: ['idle', 'user', 'system', 'iowait'][i % 4],
+          mode: at(MODES, i % MODES.length, 'modes'),
           device: `sd${String.fromCharCode(97 + (i % 8))}`,
           site: 'edge1',
           series: String(i),
@@ -49,7 +52,7 @@ function buildBodies(count: number): Uint8Array[] {
     for (let k = 0; k < BATCH; k++) {
       const s = (r * BATCH + k) % SERIES;
       b.addSample(
-        blocks[s],
+        at(blocks, s, 'label blocks'),
         Math.round(Math.sin(r * BATCH + k) * 1e6) / 1000,
         false,
         1_700_000_000_000 + r * 10_000 + k,
@@ -73,8 +76,9 @@ async function round(client: WriteClient, bodies: Uint8Array[], n: number, concu
   const worker = async (): Promise<void> => {
     while (next < n) {
       const i = next++;
-      sentBytes += bodies[i % bodies.length].length;
-      const r = await client.send(bodies[i % bodies.length], 0, 'v1');
+      const body = at(bodies, i % bodies.length, 'bodies');
+      sentBytes += body.length;
+      const r = await client.send(body, 0, 'v1');
       if (r.kind !== 'ok') failures++;
     }
   };
@@ -89,7 +93,7 @@ async function round(client: WriteClient, bodies: Uint8Array[], n: number, concu
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
+  return at(s, Math.floor(s.length / 2), 'measurements');
 }
 
 async function main(): Promise<void> {
@@ -102,10 +106,14 @@ async function main(): Promise<void> {
   const port = await new Promise<number>((resolve) =>
     child.once('message', (m) => resolve((m as { port: number }).port)),
   );
-  const cfg = parseConfig(
-    `remote_write:\n  - url: http://127.0.0.1:${port}/api/v1/write\n    headers:\n      X-Scope-OrgID: edge\n`,
-    'bench.yml',
-  ).remoteWrite[0];
+  const cfg = at(
+    parseConfig(
+      `remote_write:\n  - url: http://127.0.0.1:${port}/api/v1/write\n    headers:\n      X-Scope-OrgID: edge\n`,
+      'bench.yml',
+    ).remoteWrite,
+    0,
+    'remote_write',
+  );
   const bodies = buildBodies(64);
   const avg = bodies.reduce((a, b) => a + b.length, 0) / bodies.length;
   const clients: { name: string; make: () => WriteClient }[] = [
@@ -148,9 +156,10 @@ async function main(): Promise<void> {
   );
   child.send('exit');
   if (got !== sentBytes) throw new Error(`receiver counted ${got} bytes, clients sent ${sentBytes}`);
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  const widths: number[] = [];
+  for (const r of rows) for (const [i, cell] of r.entries()) widths[i] = Math.max(widths[i] ?? 0, cell.length);
   for (const [i, r] of rows.entries()) {
-    console.log(r.map((cell, j) => (j === 0 ? cell.padEnd(widths[j]) : cell.padStart(widths[j]))).join('  '));
+    console.log(r.map((cell, j) => (j === 0 ? cell.padEnd(widths[j] ?? 0) : cell.padStart(widths[j] ?? 0))).join('  '));
     if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   }
 }

@@ -7,10 +7,12 @@ import { encodeLabelsBlock, WriteRequestBuilder, WriteRequestV2Builder } from '.
 import { rw1, rw2 } from '../test/helpers/rw-proto.ts';
 import { SnappyBlockCompressor } from '../src/remote/snappy.ts';
 import { labelsFromRecord, type Labels } from '../src/util/labels.ts';
+import { at } from '../test/helpers/defined.ts';
 
 const BATCH = 2000;
 const SERIES = 5000;
 const secondsPerCase = Number(process.argv[2] ?? '1.5');
+const MODES = ['idle', 'user', 'system', 'iowait'];
 
 // A node_exporter-like population: shared job/instance, a few varying labels.
 const labelSets: Labels[] = [];
@@ -21,7 +23,7 @@ for (let i = 0; i < SERIES; i++) {
       job: 'node',
       instance: 'edge-box-01.example.internal:9100',
       cpu: String(i % 16),
-      mode: ['idle', 'user', 'system', 'iowait'][i % 4],
+      mode: at(MODES, i % MODES.length, 'modes'),
       device: `sd${String.fromCharCode(97 + (i % 8))}`,
       site: 'edge1',
       series: String(i),
@@ -31,7 +33,7 @@ for (let i = 0; i < SERIES; i++) {
 const blocks = labelSets.map(encodeLabelsBlock);
 const pbLabels = labelSets.map((ls) => {
   const out: { name: string; value: string }[] = [];
-  for (let j = 0; j < ls.length; j += 2) out.push({ name: ls[j], value: ls[j + 1] });
+  for (let j = 0; j < ls.length; j += 2) out.push({ name: at(ls, j, 'labels'), value: at(ls, j + 1, 'labels') });
   return out;
 });
 
@@ -62,7 +64,11 @@ const cases: Case[] = [
       v1.reset();
       for (let i = 0; i < BATCH; i++) {
         const k = s + i;
-        v1.addSample(blocks[k % SERIES], values[k], false, timestamps[k]);
+        const block = blocks[k % SERIES];
+        const value = values[k];
+        const ts = timestamps[k];
+        if (block === undefined || value === undefined || ts === undefined) throw new RangeError(`no sample ${k}`);
+        v1.addSample(block, value, false, ts);
       }
       const body = v1.finish();
       return { raw: body.length, wire: compress ? snappy.compress(body).length : body.length };
@@ -75,7 +81,13 @@ const cases: Case[] = [
       const timeseries = new Array(BATCH);
       for (let i = 0; i < BATCH; i++) {
         const k = s + i;
-        timeseries[i] = { labels: pbLabels[k % SERIES], samples: [{ value: values[k], timestamp: timestamps[k] }] };
+        const labels = pbLabels[k % SERIES];
+        const value = values[k];
+        const timestamp = timestamps[k];
+        if (labels === undefined || value === undefined || timestamp === undefined) {
+          throw new RangeError(`no sample ${k}`);
+        }
+        timeseries[i] = { labels, samples: [{ value, timestamp }] };
       }
       const body = rw1.WriteRequest.encode({ timeseries }).finish();
       return { raw: body.length, wire: compress ? snappy.compress(body).length : body.length };
@@ -88,7 +100,11 @@ const cases: Case[] = [
       v2.reset();
       for (let i = 0; i < BATCH; i++) {
         const k = s + i;
-        v2.addSample(labelSets[k % SERIES], values[k], false, timestamps[k]);
+        const ls = labelSets[k % SERIES];
+        const value = values[k];
+        const ts = timestamps[k];
+        if (ls === undefined || value === undefined || ts === undefined) throw new RangeError(`no sample ${k}`);
+        v2.addSample(ls, value, false, ts);
       }
       const body = v2.finish();
       return { raw: body.length, wire: compress ? snappy.compress(body).length : body.length };
@@ -113,9 +129,11 @@ const cases: Case[] = [
       for (let i = 0; i < BATCH; i++) {
         const k = s + i;
         const ls = labelSets[k % SERIES];
-        const labelsRefs = new Array<number>(ls.length);
-        for (let j = 0; j < ls.length; j++) labelsRefs[j] = ref(ls[j]);
-        timeseries[i] = { labelsRefs, samples: [{ value: values[k], timestamp: timestamps[k] }], metadata: {} };
+        const value = values[k];
+        const timestamp = timestamps[k];
+        if (ls === undefined || value === undefined || timestamp === undefined) throw new RangeError(`no sample ${k}`);
+        const labelsRefs = ls.map(ref);
+        timeseries[i] = { labelsRefs, samples: [{ value, timestamp }], metadata: {} };
       }
       const body = rw2.Request.encode({ symbols, timeseries }).finish();
       return { raw: body.length, wire: compress ? snappy.compress(body).length : body.length };
@@ -157,8 +175,9 @@ for (const c of cases) {
   const both = measure(c, true);
   rows.push([c.name, fmtRate(enc.rate), fmtRate(both.rate), String(enc.raw), String(both.wire)]);
 }
-const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+const widths: number[] = [];
+for (const r of rows) for (const [i, cell] of r.entries()) widths[i] = Math.max(widths[i] ?? 0, cell.length);
 for (const [i, r] of rows.entries()) {
-  console.log(r.map((cell, j) => (j === 0 ? cell.padEnd(widths[j]) : cell.padStart(widths[j]))).join('  '));
+  console.log(r.map((cell, j) => (j === 0 ? cell.padEnd(widths[j] ?? 0) : cell.padStart(widths[j] ?? 0))).join('  '));
   if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
 }

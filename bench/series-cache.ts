@@ -4,6 +4,7 @@
  *   node bench/series-cache.ts [series=2000] [rounds=2000]
  */
 import { SeriesCache } from '../src/scrape/series-cache.ts';
+import { at } from '../test/helpers/defined.ts';
 
 const series = Number(process.argv[2] ?? 2000);
 const rounds = Number(process.argv[3] ?? 2000);
@@ -16,18 +17,24 @@ for (let i = 0; i < series; i++) {
 const text = Buffer.from(lines.join('\n'));
 const starts = new Uint32Array(series);
 const ends = new Uint32Array(series);
-let at = 0;
-for (let i = 0; i < series; i++) {
-  starts[i] = at;
-  ends[i] = at + Buffer.byteLength(lines[i]);
-  at = ends[i] + 1;
-}
 const cache = new SeriesCache();
-for (let i = 0; i < series; i++) cache.insert(text, starts[i], ends[i], i + 1);
+let offset = 0;
+for (const [i, line] of lines.entries()) {
+  const end = offset + Buffer.byteLength(line);
+  starts[i] = offset;
+  ends[i] = end;
+  cache.insert(text, offset, end, i + 1);
+  offset = end + 1;
+}
 
 function round(): number {
   let sum = 0;
-  for (let i = 0; i < series; i++) sum += cache.ref(cache.find(text, starts[i], ends[i]));
+  for (let i = 0; i < series; i++) {
+    const start = starts[i];
+    const end = ends[i];
+    if (start === undefined || end === undefined) throw new RangeError(`no series ${i} of ${series}`);
+    sum += cache.ref(cache.find(text, start, end));
+  }
   return sum;
 }
 for (let i = 0; i < 200; i++) round();
@@ -42,5 +49,5 @@ for (let rep = 0; rep < 5; rep++) {
 }
 best.sort((a, b) => a - b);
 console.log(
-  `series-cache find: ${best[0].toFixed(1)} ns/lookup (median ${best[2].toFixed(1)}), ${series} series, key ~${Math.round(text.length / series)} B`,
+  `series-cache find: ${at(best, 0, 'rounds').toFixed(1)} ns/lookup (median ${at(best, 2, 'rounds').toFixed(1)}), ${series} series, key ~${Math.round(text.length / series)} B`,
 );

@@ -73,7 +73,8 @@ function treePids(root: number): number[] {
     }
   }
   const out = [root];
-  for (let i = 0; i < out.length; i++) out.push(...(kids.get(out[i]) ?? []));
+  // The array iterator also visits what the loop appends: a breadth-first walk of the tree.
+  for (const p of out) out.push(...(kids.get(p) ?? []));
   return out;
 }
 
@@ -113,12 +114,10 @@ export function pssTree(pid: number): number {
 }
 
 /**
- * The window's figures from its 1 Hz samples (first = start, last = end) for the agent's process tree: CPU
+ * The window's figures from its 1 Hz samples (w0 at the start, w1 at the end) for the agent's process tree: CPU
  * (seconds and % of one core), RSS and RssAnon averages, peak RSS, PSS now, and what the sink received.
  */
-export function windowFigures(rows: readonly TreeSample[], pid: number, sink: Sink) {
-  const w0 = rows[0] as TreeSample;
-  const w1 = rows[rows.length - 1] as TreeSample;
+export function windowFigures(w0: TreeSample, w1: TreeSample, rows: readonly TreeSample[], pid: number, sink: Sink) {
   const dt = (w1.t - w0.t) / 1000;
   const avg = (k: 'rss' | 'anon'): number => rows.reduce((s, r) => s + r[k], 0) / rows.length;
   return {
@@ -281,13 +280,15 @@ async function measure(a: SelfScrapeAgent, o: SelfScrapeOptions, sink: Sink, rwU
     const w0 = sampleTree(pid);
     rows.push(w0);
     const end = w0.t + o.windowS * 1000;
+    let w1 = w0;
     while (Date.now() < end) {
       await sleep(Math.min(1000, end - Date.now()));
       if (child.exitCode !== null || child.signalCode !== null)
         throw new Error(`exited during the window (see agent-${a.name}.log)`);
-      rows.push(sampleTree(pid));
+      w1 = sampleTree(pid);
+      rows.push(w1);
     }
-    const fig = windowFigures(rows, pid, sink);
+    const fig = windowFigures(w0, w1, rows, pid, sink);
     const dt = fig.window_s;
     Object.assign(R, fig);
     log(

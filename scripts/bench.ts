@@ -146,8 +146,8 @@ function resolveOurs(): Ours {
       'BENCH_NODE_FLAGS applies to a bundle run under node: set BENCH_BUNDLE too (e.g. BENCH_BUNDLE=dist/outpost.mjs)',
     );
   }
-  const versionOf = (argv: string[]): string =>
-    spawnSync(argv[0], [...argv.slice(1), '--version'], { encoding: 'utf8' })
+  const versionOf = (cmd: string, ...args: string[]): string =>
+    spawnSync(cmd, [...args, '--version'], { encoding: 'utf8' })
       .stdout?.split('\n')[0]
       ?.trim() || 'outpost';
   if (bundleGiven) {
@@ -158,12 +158,12 @@ function resolveOurs(): Ours {
     return {
       cmd: `${q(node)}${flags} ${q(bundle)} ${OUR_FLAGS}`,
       files: [node, bundle],
-      version: `${versionOf([node, bundle])} (bundle under node)`,
+      version: `${versionOf(node, bundle)} (bundle under node)`,
     };
   }
   const exe = path.join(root, 'dist', 'outpost');
   ensureExecutable(exe);
-  return { cmd: `${q(exe)} ${OUR_FLAGS}`, files: [exe], version: versionOf([exe]) };
+  return { cmd: `${q(exe)} ${OUR_FLAGS}`, files: [exe], version: versionOf(exe) };
 }
 
 // ---- page cache ------------------------------------------------------------------------------------

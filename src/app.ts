@@ -6,6 +6,7 @@ import { WalTruncator } from './agent/truncate.ts';
 import { registerWalMetrics } from './agent/wal-metrics.ts';
 import { buildInfo, startupFields, USER_AGENT } from './build-info.ts';
 import type { Flags } from './cli/flags.ts';
+import { AutoReloader } from './config/auto-reload.ts';
 import { loadConfigFile, redactedConfigYaml } from './config/load.ts';
 import type { Config } from './config/types.ts';
 import { DiscoveryManager } from './discovery/manager.ts'; // discovery wiring
@@ -22,6 +23,7 @@ import { otlpSettings } from './otlp/settings.ts';
 import { StatusHub } from './status/hub.ts';
 import { systemClock, type Clock } from './util/clock.ts';
 import { StartError, errorMessage, systemErrorText } from './util/errors.ts';
+import { labelPairs } from './util/labels.ts';
 import { acquireDirLock } from './wal/lock.ts';
 import { WebServer, type WebDeps } from './web/server.ts';
 import type { OtlpStatus } from './status/types.ts';
@@ -52,6 +54,8 @@ export class Agent {
   private readonly configMetrics: ConfigMetrics;
   /** POST /api/v1/otlp/v1/metrics; null without --web.enable-otlp-receiver. */
   private readonly otlp: OtlpReceiver | null;
+  /** `--config.auto-reload`: reloads when the config's checksum changes. */
+  private readonly autoReload: AutoReloader | null;
   private lock: { release(): Promise<void> } | null = null;
   private ready = false;
   private stopping: Promise<void> | null = null;
@@ -71,7 +75,12 @@ export class Agent {
     this.configMetrics = new ConfigMetrics(this.registry, buildInfo);
     this.storage = new AgentStorage({
       dataDir: flags.dataDir,
-      wal: { segmentSize: flags.walSegmentSize, compress: flags.walCompression, fsync: flags.walFsync },
+      wal: {
+        segmentSize: flags.walSegmentSize,
+        compress: flags.walCompression,
+        compression: flags.walCompressionType,
+        fsync: flags.walFsync,
+      },
       log: log.child('wal'),
       metrics: agentMetrics,
     });
@@ -121,6 +130,7 @@ export class Agent {
       maxTimeMs: flags.retentionMaxTime,
       maxSizeBytes: flags.maxSize,
       compress: flags.walCompression,
+      compression: flags.walCompressionType,
       lowestAcked: () => this.remote.lowestAcked(),
       lowestSentTimestamp: () => this.remote.lowestSentTimestamp(),
       segmentSizes: () => this.walStats.sizes,
@@ -170,6 +180,15 @@ export class Agent {
       targetMetadata: () => this.scrape.metadataSnapshot(),
       ...(this.otlp ? { otlpWrite: this.otlpHandler(this.otlp) } : {}),
     });
+    this.autoReload = flags.autoReload
+      ? new AutoReloader({
+          file: flags.configFile,
+          intervalMs: flags.autoReloadInterval,
+          clock,
+          log,
+          reload: () => this.reload(),
+        })
+      : null;
     this.hub.setProviders({
       targets: () => this.scrape.targets(),
       series: () => ({
@@ -247,6 +266,8 @@ export class Agent {
     this.lock = lock;
     this.storage.metrics.cleanStart.set(lock.cleanStart);
     this.listenAddress = await startStep('unable to start web listener', () => this.web.listen(flags.listenAddress));
+    for (const more of flags.listenAddresses.slice(1))
+      await startStep('unable to start web listener', () => this.web.listenMore(more));
     this.hub.setListenAddress(this.listenAddress);
     log.info('Listening', { address: this.listenAddress });
     this.hub.setPhase('replaying');
@@ -261,6 +282,7 @@ export class Agent {
     this.truncator.start(flags.truncateFrequency);
     this.configMetrics.reloaded(true, this.clock.now());
     this.ready = true;
+    await this.autoReload?.start();
     this.hub.setPhase('running');
     log.info('Agent is ready', { config: flags.configFile, data: path.resolve(flags.dataDir) });
   }
@@ -294,6 +316,7 @@ export class Agent {
     this.configMetrics.reloaded(true, this.clock.now());
     this.hub.setReload({ ok: true, at: this.clock.now(), error: '' });
     this.log.info('Completed loading of configuration file', { filename: file });
+    await this.autoReload?.reloaded();
     return { ok: true };
   }
 
@@ -310,6 +333,7 @@ export class Agent {
   private async doStop(failedStart: boolean): Promise<void> {
     const log = failedStart ? quiet(this.log) : this.log;
     this.hub.setPhase('stopping');
+    await this.autoReload?.stop();
     log.info('Stopping scrape manager');
     await this.discovery.stop(); // discovery wiring: no target updates while scraping stops
     await this.scrape.stop();
@@ -349,7 +373,5 @@ function quiet(log: Logger): Logger {
 }
 
 function pairs(ls: readonly string[]): [string, string][] {
-  const out: [string, string][] = [];
-  for (let i = 0; i < ls.length; i += 2) out.push([ls[i], ls[i + 1]]);
-  return out;
+  return [...labelPairs(ls)];
 }

@@ -22,7 +22,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(versionText() + '\n');
     return 0;
   }
-  const { parseFlags, FlagError } = await import('./cli/flags.ts');
+  const { parseFlags, FlagError, AgentModeFlagError } = await import('./cli/flags.ts');
   let flags: Flags;
   try {
     const r = parseFlags(argv);
@@ -33,6 +33,7 @@ async function main(argv: string[]): Promise<number> {
     flags = r;
   } catch (err) {
     process.stderr.write(`outpost: error: ${errorMessage(err)}\n`);
+    if (err instanceof AgentModeFlagError) return 3;
     return err instanceof FlagError ? 2 : 1;
   }
 
@@ -62,6 +63,7 @@ async function main(argv: string[]): Promise<number> {
     }
   }
   const log = createLogger({ level: flags.logLevel, format: flags.logFormat, write });
+  for (const w of flags.warnings) log.warn(w.msg, w.fields);
 
   let config: Config;
   try {

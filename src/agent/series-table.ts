@@ -1,4 +1,5 @@
 import { fnv1a, grownArray, grownBuffer } from '../util/bytes.ts';
+import { columnAt } from '../util/columns.ts';
 import type { Labels } from '../util/labels.ts';
 
 /** What a series holds, as far as its latest sample tells. */
@@ -78,8 +79,8 @@ export class SeriesTable {
   labels(ref: number): Labels | undefined {
     if (!this.has(ref)) return undefined;
     const out: string[] = [];
-    const start = this.off[ref];
-    const end = start + this.len[ref];
+    const start = columnAt(this.off, ref);
+    const end = start + columnAt(this.len, ref);
     if (end === start) return out;
     let from = start;
     for (let i = start; i < end; i++) {
@@ -99,8 +100,9 @@ export class SeriesTable {
   gc(cutoff: number): number[] {
     const removed: number[] = [];
     for (let ref = 1; ref < this.next && ref < this.len.length; ref++) {
-      if (this.len[ref] !== ABSENT && this.lastTs[ref] < cutoff) {
-        this.garbage += this.len[ref];
+      const len = columnAt(this.len, ref);
+      if (len !== ABSENT && columnAt(this.lastTs, ref) < cutoff) {
+        this.garbage += len;
         this.len[ref] = ABSENT;
         this.count--;
         removed.push(ref);
@@ -123,13 +125,13 @@ export class SeriesTable {
   /** Writes the key of labels (names and values joined by 0xff) to scratch; returns its length. */
   private encode(labels: Labels): number {
     let max = labels.length;
-    for (let i = 0; i < labels.length; i++) max += labels[i].length * 3;
+    for (const s of labels) max += s.length * 3;
     if (this.scratch.length < max) this.scratch = Buffer.allocUnsafe(Math.max(max, this.scratch.length * 2));
     const s = this.scratch;
     let n = 0;
-    for (let i = 0; i < labels.length; i++) {
+    for (const [i, str] of labels.entries()) {
       if (i > 0) s[n++] = SEP;
-      n += s.write(labels[i], n, 'utf8');
+      n += s.write(str, n, 'utf8');
     }
     return n;
   }
@@ -139,10 +141,10 @@ export class SeriesTable {
     const t = this.table;
     const mask = this.mask;
     for (let slot = h & mask; ; slot = (slot + 1) & mask) {
-      const ref = t[slot];
+      const ref = columnAt(t, slot);
       if (ref === EMPTY) return 0;
       if (this.hashes[ref] !== h || this.len[ref] !== n) continue;
-      let o = this.off[ref];
+      let o = columnAt(this.off, ref);
       let i = 0;
       while (i < n && this.arena[o] === this.scratch[i]) {
         o++;
@@ -180,7 +182,7 @@ export class SeriesTable {
     this.table = new Uint32Array(size);
     this.mask = size - 1;
     for (let ref = 1; ref < this.next && ref < this.len.length; ref++) {
-      if (this.len[ref] !== ABSENT) this.place(ref, this.hashes[ref]);
+      if (this.len[ref] !== ABSENT) this.place(ref, columnAt(this.hashes, ref));
     }
   }
 
@@ -188,9 +190,10 @@ export class SeriesTable {
     const arena = Buffer.allocUnsafe(Math.max(1 << 16, this.arenaUsed - this.garbage));
     let a = 0;
     for (let ref = 1; ref < this.next && ref < this.len.length; ref++) {
-      const n = this.len[ref];
+      const n = columnAt(this.len, ref);
       if (n === ABSENT) continue;
-      this.arena.copy(arena, a, this.off[ref], this.off[ref] + n);
+      const from = columnAt(this.off, ref);
+      this.arena.copy(arena, a, from, from + n);
       this.off[ref] = a;
       a += n;
     }

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { ByteWriter, grownArray } from '../util/bytes.ts';
 import { OutpostError, errorMessage } from '../util/errors.ts';
-import type { Labels } from '../util/labels.ts';
+import { labelPairs, type Labels } from '../util/labels.ts';
+import { columnAt } from '../util/columns.ts';
 import { logDuration, type Logger } from '../log/logger.ts';
 import { WalWriter, type WalWriterOptions, type WalWriterStats } from '../wal/segment-writer.ts';
 import { replayWal } from '../wal/reader.ts';
@@ -159,14 +160,14 @@ export class AgentStorage {
           const info = this.segmentInfo(segment);
           info.samples += batch.n;
           for (let i = 0; i < batch.n; i++) {
-            let ref = batch.refs[i];
+            let ref = columnAt(batch.refs, i);
             const d = dupRefs.get(ref);
             if (d !== undefined) ref = d;
             if (!this.series.has(ref)) {
               unknownRefs++;
               continue;
             }
-            this.replayed(ref, batch.ts[i], SampleKind.float, info);
+            this.replayed(ref, columnAt(batch.ts, i), SampleKind.float, info);
           }
         }
       },
@@ -196,7 +197,7 @@ export class AgentStorage {
   /** Replay of one sample or histogram of series ref at t: its latest timestamp and kind, the segment's range. */
   private replayed(ref: number, t: number, kind: number, info: SegmentInfo): void {
     const series = this.series;
-    if (t > series.lastTs[ref]) {
+    if (t > (series.lastTs[ref] ?? Infinity)) {
       series.lastTs[ref] = t;
       series.kind[ref] = kind;
     }
@@ -427,7 +428,7 @@ class AgentAppender implements ExemplarAppender {
   }
 
   private pushHistogram(ref: number, t: number, h: Histogram, float: boolean): boolean {
-    if (t <= this.st.series.lastTs[ref]) {
+    if (t <= (this.st.series.lastTs[ref] ?? -Infinity)) {
       this.st.metrics.outOfOrder.inc();
       return false;
     }
@@ -441,7 +442,7 @@ class AgentAppender implements ExemplarAppender {
     const labels = exemplarLabels(flat);
     for (let i = 2; i < labels.length; i += 2) if (labels[i] === labels[i - 2]) return ExemplarStatus.duplicateLabel;
     let runes = 0;
-    for (let i = 0; i < labels.length; i++) runes += codePointCount(labels[i]);
+    for (const s of labels) runes += codePointCount(s);
     if (runes > EXEMPLAR_MAX_LABEL_RUNES) return ExemplarStatus.labelLength;
     const prev = st.latestExemplars.get(ref);
     if (prev !== undefined && sameExemplar(prev, labels, t, v, hasTs)) return ExemplarStatus.duplicate;
@@ -454,7 +455,8 @@ class AgentAppender implements ExemplarAppender {
   }
 
   private push(ref: number, t: number, v: number, stale: number): boolean {
-    if (t <= this.st.series.lastTs[ref]) {
+    // lastTs has no slot for a ref the table never gave out: no sample yet, as -Infinity says.
+    if (t <= (this.st.series.lastTs[ref] ?? -Infinity)) {
       this.st.metrics.outOfOrder.inc();
       return false;
     }
@@ -505,9 +507,10 @@ class AgentAppender implements ExemplarAppender {
       const info = st.segmentInfo(st.writer.segment);
       info.samples += n;
       for (let i = 0; i < n; i++) {
-        const ref = this.refs[i];
-        const t = this.ts[i];
-        if (t > last[ref]) {
+        const ref = columnAt(this.refs, i);
+        const t = columnAt(this.ts, i);
+        // A ref without a lastTs slot (never handed out) has nothing to update.
+        if (t > (last[ref] ?? Infinity)) {
           last[ref] = t;
           kinds[ref] = SampleKind.float;
         }
@@ -560,7 +563,8 @@ class AgentAppender implements ExemplarAppender {
       [this.floatHists, SampleKind.floatHistogram],
     ] as const) {
       for (const { ref, t } of hs) {
-        if (t > series.lastTs[ref]) {
+        // A ref without a lastTs slot (never handed out) has nothing to update.
+        if (t > (series.lastTs[ref] ?? Infinity)) {
           series.lastTs[ref] = t;
           series.kind[ref] = kind;
         }
@@ -614,14 +618,9 @@ function isHistogramRecord(type: number): boolean {
 /** Exemplar labels as stored: empty values dropped, sorted by name (a stable sort keeps duplicates adjacent). */
 function exemplarLabels(flat: readonly string[]): Labels {
   const pairs: [string, string][] = [];
-  for (let i = 0; i + 1 < flat.length; i += 2) if (flat[i + 1] !== '') pairs.push([flat[i], flat[i + 1]]);
+  for (const [name, value] of labelPairs(flat)) if (value !== '') pairs.push([name, value]);
   pairs.sort((a, b) => compareStrings(a[0], b[0]));
-  const out = new Array<string>(pairs.length * 2);
-  for (let i = 0; i < pairs.length; i++) {
-    out[2 * i] = pairs[i][0];
-    out[2 * i + 1] = pairs[i][1];
-  }
-  return out;
+  return pairs.flat();
 }
 
 /**

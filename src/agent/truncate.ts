@@ -1,5 +1,5 @@
 import { logDuration, type Logger } from '../log/logger.ts';
-import type { WalPosition } from '../wal/segments.ts';
+import type { WalCompressionType, WalPosition } from '../wal/segments.ts';
 import type { Clock } from '../util/clock.ts';
 import { errorMessage } from '../util/errors.ts';
 import { checkpoint, deleteCheckpoints, truncateSegments } from '../wal/checkpoint.ts';
@@ -15,6 +15,7 @@ export interface TruncatorOptions {
   /** 0 = no cap. */
   maxSizeBytes: number;
   compress: boolean;
+  compression?: WalCompressionType | undefined;
   /** Lowest position every endpoint acknowledged; null = no endpoints (everything is done with). */
   lowestAcked: () => WalPosition | null;
   lowestSentTimestamp: () => number | null;
@@ -161,6 +162,7 @@ export class WalTruncator {
         keep: (ref) => storage.series.has(ref) && !deleted.has(ref),
         mint: Number.MAX_SAFE_INTEGER,
         compress: this.o.compress,
+        ...(this.o.compression === undefined ? {} : { compression: this.o.compression }),
       });
     } catch (err) {
       this.checkpoints.createFailed++;

@@ -66,7 +66,7 @@ async function checkReferencedFiles(cfg: Config): Promise<FileProblems> {
         for (const m of matches) {
           try {
             if ((await fs.stat(m)).isDirectory()) throw new Error(`${m} is a directory`);
-            await readSdFile(m, sc.metricNameValidationScheme);
+            await readSdFile(m, 'utf8'); // as discovery reads it: UTF-8 names whatever the job's scheme
           } catch (err) {
             errors.push(`checking SD file "${m}" (${where}): ${systemErrorText(err)}`);
           }

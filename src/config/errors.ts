@@ -38,7 +38,8 @@ export class ConfigError extends OutpostError {
   }
 
   static fromIssues(issues: readonly ConfigIssue[]): ConfigError {
-    const f = issues[0];
+    const [f] = issues;
+    if (f === undefined) throw new RangeError('a ConfigError needs at least one issue');
     return new ConfigError(f.file, f.line, f.column, f.path, f.message, issues);
   }
 }

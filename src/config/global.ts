@@ -19,6 +19,8 @@ import type { GlobalConfig, NameEscapingScheme, NameValidationScheme, ScrapeLimi
 
 const DEFAULT_SCRAPE_INTERVAL = 60_000;
 const DEFAULT_SCRAPE_TIMEOUT = 10_000;
+/** DefaultGlobalConfig.EvaluationInterval; an agent keeps it only to show it. */
+const DEFAULT_EVALUATION_INTERVAL = 60_000;
 
 /** Server-only settings: accepted so Prometheus configs load, reported as having no effect. */
 const SERVER_ONLY_GLOBAL = ['evaluation_interval', 'rule_query_offset', 'query_log_file'];
@@ -72,8 +74,8 @@ export function expandEnv(
     let name = '';
     let w = 0;
     if (rest[0] === '{') {
-      if (rest.length > 2 && special(rest[1]) && rest[2] === '}') {
-        name = rest[1];
+      if (rest.length > 2 && special(rest.charAt(1)) && rest[2] === '}') {
+        name = rest.charAt(1);
         w = 3;
       } else {
         const close = rest.indexOf('}');
@@ -84,11 +86,11 @@ export function expandEnv(
           w = close + 1;
         }
       }
-    } else if (special(rest[0])) {
-      name = rest[0];
+    } else if (special(rest.charAt(0))) {
+      name = rest.charAt(0);
       w = 1;
     } else {
-      while (w < rest.length && alnum(rest[w])) w++;
+      while (w < rest.length && alnum(rest.charAt(w))) w++;
       name = rest.slice(0, w);
     }
     if (name === '' && w === 0) out += '$';
@@ -130,7 +132,7 @@ export function readScrapeProtocols(ctx: Ctx, f: Field | undefined, owner: strin
       ctx.error(
         field.at,
         field.path,
-        `unknown scrape protocol ${value}, supported: [${SCRAPE_PROTOCOLS.join(' ')}] for ${owner}`,
+        `scrape_protocols: unknown scrape protocol ${value}, supported: [${SCRAPE_PROTOCOLS.join(' ')}] for ${owner}`,
       );
       return undefined;
     }
@@ -139,24 +141,34 @@ export function readScrapeProtocols(ctx: Ctx, f: Field | undefined, owner: strin
   return out;
 }
 
+/** `metric_name_validation_scheme`; "" means unset (prometheus/common model ValidationScheme.Set). */
 export function readValidationScheme(ctx: Ctx, f: Field | undefined): NameValidationScheme | undefined {
   const v = readString(ctx, f);
   if (v === undefined || v === '' || !f) return undefined;
   if (v === 'legacy' || v === 'utf8') return v;
-  ctx.error(f.at, f.path, `unknown name validation method ${JSON.stringify(v)}, must be either '', 'legacy' or 'utf8'`);
+  ctx.error(f.at, f.path, `unrecognized ValidationScheme: ${JSON.stringify(v)}`);
   return undefined;
 }
 
 const ESCAPING: readonly NameEscapingScheme[] = ['allow-utf-8', 'underscores', 'dots', 'values'];
 
-export function readEscapingScheme(ctx: Ctx, f: Field | undefined): NameEscapingScheme | undefined {
+/**
+ * `metric_name_escaping_scheme`; "" means unset. `owner` is "global" or "scrape config", as in 3.x's
+ * messages (config/config.go v3.14.0 lines 1002 and 1028).
+ */
+export function readEscapingScheme(
+  ctx: Ctx,
+  f: Field | undefined,
+  owner: 'global' | 'scrape config',
+): NameEscapingScheme | undefined {
   const v = readString(ctx, f);
   if (v === undefined || v === '' || !f) return undefined;
   if ((ESCAPING as readonly string[]).includes(v)) return v as NameEscapingScheme;
   ctx.error(
     f.at,
     f.path,
-    `unknown name escaping method specified, must be one of '${ESCAPING.join("', '")}', got ${JSON.stringify(v)}`,
+    `unknown ${owner} name escaping method specified, must be one of 'allow-utf-8', 'underscores', 'dots', ` +
+      `or 'values', got ${JSON.stringify(v)}`,
   );
   return undefined;
 }
@@ -188,20 +200,16 @@ export function readGlobal(ctx: Ctx, f: Field | undefined): ParsedGlobal {
   for (const k of SERVER_ONLY_GLOBAL) {
     if (m?.has(k)) ctx.warn(m.keyNode(k), joinPath('global', k), `${k} has no effect in agent mode`);
   }
-  readDuration(ctx, get('evaluation_interval'));
-  readDuration(ctx, get('rule_query_offset'));
-  readString(ctx, get('query_log_file'));
+  const evaluationInterval = readDuration(ctx, get('evaluation_interval')) || DEFAULT_EVALUATION_INTERVAL;
+  const ruleQueryOffset = readDuration(ctx, get('rule_query_offset')) ?? 0;
+  const queryLogFile = readString(ctx, get('query_log_file')) ?? '';
 
-  const validation = readValidationScheme(ctx, get('metric_name_validation_scheme')) ?? 'legacy';
-  const escapingExplicit = readEscapingScheme(ctx, get('metric_name_escaping_scheme'));
+  // 3.x defaults: utf8 validation, and an escaping scheme that follows the validation scheme when
+  // unset (config/config.go v3.14.0: DefaultGlobalConfig line 190, ScrapeConfig.Validate line 993).
+  // An explicit allow-utf-8 under legacy is refused by each job that inherits it, as in 3.x.
+  const validation = readValidationScheme(ctx, get('metric_name_validation_scheme')) ?? 'utf8';
+  const escapingExplicit = readEscapingScheme(ctx, get('metric_name_escaping_scheme'), 'global');
   const escaping: NameEscapingScheme = escapingExplicit ?? (validation === 'legacy' ? 'underscores' : 'allow-utf-8');
-  if (escaping === 'allow-utf-8' && validation === 'legacy' && m) {
-    ctx.error(
-      fieldAt(m, 'metric_name_escaping_scheme'),
-      'global.metric_name_escaping_scheme',
-      'utf8 metric names requested but validation scheme is not set to UTF8',
-    );
-  }
 
   const externalLabels = readLabelSet(ctx, get('external_labels'), validation, (v, field) =>
     expandEnv(
@@ -244,5 +252,13 @@ export function readGlobal(ctx: Ctx, f: Field | undefined): ParsedGlobal {
   for (const [yk, ck] of LIMIT_KEYS) cfg[ck] = readInt(ctx, get(yk)) ?? 0;
   const sfl = readPath(ctx, get('scrape_failure_log_file'));
   if (sfl) cfg.scrapeFailureLogFile = sfl;
+  cfg.source = {
+    scrapeProtocolsGiven: explicitProtocols !== undefined,
+    // config.go: an absent or empty global block is DefaultGlobalConfig, whose escaping scheme is set.
+    escapingShown: escapingExplicit !== undefined || !m || m.keys.length === 0,
+    evaluationInterval,
+    ruleQueryOffset,
+    queryLogFile,
+  };
   return { config: cfg, protocolsExplicit: explicitProtocols !== undefined };
 }

@@ -125,8 +125,8 @@ function refuseRefs(ctx: Ctx, m: MapView, p: string, keys: readonly string[]): v
 /** Reports the later of two mutually exclusive fields (the one the user most likely added last). */
 function exclusive(ctx: Ctx, m: MapView, keys: readonly string[], message: string): boolean {
   const set = keys.filter((k) => m.has(k) && m.get(k)?.node !== null);
-  if (set.length <= 1) return false;
-  const k = set[set.length - 1];
+  const k = set.at(-1);
+  if (set.length <= 1 || k === undefined) return false;
   keyError(ctx, m, k, message);
   return true;
 }

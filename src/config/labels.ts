@@ -1,4 +1,4 @@
-import { isValidLabelName } from '../relabel/names.ts';
+import { isValidLabelNameIn, schemeHint } from '../relabel/names.ts';
 import { goQuote } from '../relabel/names.ts';
 import { LabelsBuilder } from '../util/labels.ts';
 import type { Labels } from '../util/labels.ts';
@@ -8,8 +8,7 @@ import type { Ctx, Field } from './reader.ts';
 
 /** Label-name check for the configured scheme (legacy: [a-zA-Z_][a-zA-Z0-9_]*, utf8: any non-empty text). */
 export function labelNameValid(name: string, scheme: NameValidationScheme): boolean {
-  if (scheme === 'legacy') return isValidLabelName(name);
-  return name.length > 0 && name.isWellFormed();
+  return isValidLabelNameIn(name, scheme);
 }
 
 /**
@@ -28,7 +27,9 @@ export function readLabelSet(
   const b = new LabelsBuilder();
   for (const [name, { value, field, keyNode }] of m) {
     if (!labelNameValid(name, scheme)) {
-      ctx.error(keyNode, field.path, `${goQuote(name)} is not a valid label name`);
+      // The empty name is refused by either scheme; only legacy refusals name the scheme.
+      const hint = name === '' ? '' : schemeHint(scheme);
+      ctx.error(keyNode, field.path, `${goQuote(name)} is not a valid label name${hint}`);
       continue;
     }
     const v = expand ? expand(value, field) : value;

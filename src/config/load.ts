@@ -26,6 +26,7 @@ import { readRemoteWrite } from './remote.ts';
 import { readScrapeConfig } from './scrape.ts';
 import { Secret } from './secret.ts';
 import type { Config, ConfigIssue, RemoteWriteConfig, ScrapeConfig, StorageConfig } from './types.ts';
+import type { NameValidationScheme } from './types.ts';
 
 export { ConfigError, formatIssue } from './errors.ts';
 export { redactedConfigYaml } from './redact.ts';
@@ -131,7 +132,7 @@ function readStorage(ctx: Ctx, f: Field | undefined): StorageConfig {
   return { outOfOrderTimeWindow: ooo };
 }
 
-function readRemoteWrites(ctx: Ctx, f: Field | undefined): RemoteWriteConfig[] {
+function readRemoteWrites(ctx: Ctx, f: Field | undefined, nameValidation: NameValidationScheme): RemoteWriteConfig[] {
   const out: RemoteWriteConfig[] = [];
   if (!f) return out;
   const names = new Set<string>();
@@ -141,7 +142,7 @@ function readRemoteWrites(ctx: Ctx, f: Field | undefined): RemoteWriteConfig[] {
       ctx.error(it.at, it.path, 'empty or null remote write config section');
       continue;
     }
-    const parsed = readRemoteWrite(ctx, it);
+    const parsed = readRemoteWrite(ctx, it, nameValidation);
     if (!parsed) continue;
     const { rw, nameAt } = parsed;
     if (rw.nameExplicit) {
@@ -209,7 +210,7 @@ function parseMain(text: string, file: string, issues: ConfigIssue[], opts: Pars
   }
   const seenJobs = new Map<string, string>();
   const scrapeConfigs = readScrapeConfigList(ctx, top.get('scrape_configs'), global, seenJobs);
-  const remoteWrite = readRemoteWrites(ctx, top.get('remote_write'));
+  const remoteWrite = readRemoteWrites(ctx, top.get('remote_write'), global.config.metricNameValidationScheme);
   const storage = readStorage(ctx, top.get('storage'));
   const otlp = readOtlp(ctx, top.get('otlp'), global.config.metricNameValidationScheme);
 

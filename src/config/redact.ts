@@ -4,7 +4,7 @@
  * `<secret>`, passwords inside URLs as `xxxxx` (as Prometheus does), and remote_write `headers`
  * values as `<secret>` too: Prometheus prints those verbatim, but they often carry API keys.
  */
-import { stringify } from 'yaml';
+import { Document, isScalar, isSeq, stringify, visit } from 'yaml';
 import { md5Hex } from '../util/md5.ts';
 import { formatDuration } from './duration.ts';
 import { SECRET_TOKEN, Secret } from './secret.ts';
@@ -20,7 +20,7 @@ import type {
   TlsConfig,
 } from './types.ts';
 import type { RelabelConfig } from '../relabel/types.ts';
-import type { Labels } from '../util/labels.ts';
+import { labelPairs, type Labels } from '../util/labels.ts';
 
 type Obj = Record<string, unknown>;
 
@@ -57,17 +57,25 @@ function compact(o: Obj): Obj {
 
 const nonZero = (n: number): number | undefined => (n === 0 ? undefined : n);
 
+/** DefaultGlobalConfig.EvaluationInterval (config.go 190). */
+const DEFAULT_EVALUATION_INTERVAL = 60_000;
+/** config.go getGoGC without GOGC set. */
+const DEFAULT_GOGC = 75;
 function labelsObj(ls: Labels): Obj {
-  const o: Obj = {};
-  for (let i = 0; i < ls.length; i += 2) o[ls[i]] = ls[i + 1];
-  return o;
+  return Object.fromEntries(labelPairs(ls));
 }
 
+/** config.go GlobalConfig field order (3.14: lines 483-541); omitempty fields left out when unset. */
 function globalObj(g: GlobalConfig): Obj {
+  const src = g.source;
   return compact({
     scrape_interval: formatDuration(g.scrapeInterval),
     scrape_timeout: formatDuration(g.scrapeTimeout),
-    scrape_protocols: [...g.scrapeProtocols],
+    // Unset, 3.x keeps the global list nil and lets each job pick its default.
+    scrape_protocols: src && !src.scrapeProtocolsGiven ? undefined : [...g.scrapeProtocols],
+    evaluation_interval: formatDuration(src?.evaluationInterval ?? DEFAULT_EVALUATION_INTERVAL),
+    rule_query_offset: src?.ruleQueryOffset ? formatDuration(src.ruleQueryOffset) : undefined,
+    query_log_file: src?.queryLogFile || undefined,
     scrape_failure_log_file: g.scrapeFailureLogFile,
     external_labels: labelsObj(g.externalLabels),
     body_size_limit: g.bodySizeLimit ? formatByteSize(g.bodySizeLimit) : undefined,
@@ -78,16 +86,24 @@ function globalObj(g: GlobalConfig): Obj {
     label_value_length_limit: nonZero(g.labelValueLengthLimit),
     keep_dropped_targets: nonZero(g.keepDroppedTargets),
     metric_name_validation_scheme: g.metricNameValidationScheme,
-    metric_name_escaping_scheme: g.metricNameEscapingScheme,
+    metric_name_escaping_scheme: src && !src.escapingShown ? undefined : g.metricNameEscapingScheme,
+    // *bool fields, always set after loading.
     scrape_native_histograms: g.scrapeNativeHistograms,
     convert_classic_histograms_to_nhcb: g.convertClassicHistogramsToNHCB || undefined,
     always_scrape_classic_histograms: g.alwaysScrapeClassicHistograms || undefined,
-    extra_scrape_metrics: g.extraScrapeMetrics || undefined,
+    extra_scrape_metrics: g.extraScrapeMetrics,
   });
 }
 
-function tlsObj(t: TlsConfig): Obj {
-  return compact({
+/**
+ * How an object is written: `api` as Prometheus 3.x prints it, `hash` as Outpost has always
+ * serialised a remote_write entry for its identity (an unnamed endpoint's name, and so the file its
+ * WAL position is kept in, come from that hash: it must not change between versions).
+ */
+type Style = 'api' | 'hash';
+
+function tlsObj(t: TlsConfig, style: Style): Obj {
+  const o = compact({
     ca: t.ca,
     cert: t.cert,
     key: t.key,
@@ -99,6 +115,8 @@ function tlsObj(t: TlsConfig): Obj {
     min_version: t.minVersion,
     max_version: t.maxVersion,
   });
+  // A zero TLSConfig is left out (yaml omitempty); insecure_skip_verify shows whenever anything else does.
+  return style === 'api' && Object.keys(o).length === 1 && !t.insecureSkipVerify ? {} : o;
 }
 
 function proxyObj(p: ProxyConfig): Obj {
@@ -112,7 +130,8 @@ function proxyObj(p: ProxyConfig): Obj {
   };
 }
 
-function httpObj(h: HttpClientConfig): Obj {
+/** prometheus/common config.HTTPClientConfig field order (v0.70.1 http_config.go 335-360). */
+function httpObj(h: HttpClientConfig, style: Style): Obj {
   return {
     basic_auth:
       h.basicAuth &&
@@ -138,10 +157,10 @@ function httpObj(h: HttpClientConfig): Obj {
         scopes: [...h.oauth2.scopes],
         token_url: h.oauth2.tokenUrl,
         endpoint_params: { ...h.oauth2.endpointParams },
-        tls_config: tlsObj(h.oauth2.tlsConfig),
+        tls_config: tlsObj(h.oauth2.tlsConfig, style),
         ...proxyObj(h.oauth2),
       }),
-    tls_config: tlsObj(h.tlsConfig),
+    tls_config: tlsObj(h.tlsConfig, style),
     follow_redirects: h.followRedirects,
     enable_http2: h.enableHttp2,
     ...proxyObj(h),
@@ -160,6 +179,7 @@ function httpObj(h: HttpClientConfig): Obj {
   };
 }
 
+/** model/relabel Config field order (3.14 relabel.go 89-102); source_labels is a flow list there (apiYaml). */
 function relabelObj(rc: RelabelConfig): Obj {
   return compact({
     source_labels: [...rc.sourceLabels],
@@ -172,6 +192,43 @@ function relabelObj(rc: RelabelConfig): Obj {
   });
 }
 
+/**
+ * The service-discovery lists of a job, by YAML key. 3.x appends them after every other field,
+ * sorted by key (discovery/registry.go 61-82 and getConfigType 84-108), static_configs included.
+ */
+function sdObj(s: ScrapeConfig): Obj {
+  const sd: Obj = {
+    dns_sd_configs: s.dnsSdConfigs.map((c) => ({
+      names: [...c.names],
+      refresh_interval: formatDuration(c.refreshInterval),
+      type: c.type,
+      port: c.port,
+    })),
+    file_sd_configs: s.fileSdConfigs.map((c) => ({
+      files: [...c.files],
+      refresh_interval: formatDuration(c.refreshInterval),
+    })),
+    http_sd_configs: s.httpSdConfigs.map((c) =>
+      compact({
+        ...httpObj(c, 'api'),
+        refresh_interval: formatDuration(c.refreshInterval),
+        url: redactUrl(c.url),
+      }),
+    ),
+    // targetgroup.Group MarshalYAML: targets (always), then labels.
+    static_configs: s.staticConfigs.map((tg) => ({
+      targets: [...tg.targets],
+      ...compact({ labels: labelsObj(tg.labels) }),
+    })),
+  };
+  return Object.fromEntries(
+    Object.keys(sd)
+      .sort()
+      .map((k) => [k, sd[k]]),
+  );
+}
+
+/** config.go ScrapeConfig field order (3.14: lines 766-852), then the SD lists. */
 function scrapeObj(s: ScrapeConfig): Obj {
   return compact({
     job_name: s.jobName,
@@ -201,48 +258,33 @@ function scrapeObj(s: ScrapeConfig): Obj {
     keep_dropped_targets: nonZero(s.keepDroppedTargets),
     metric_name_validation_scheme: s.metricNameValidationScheme,
     metric_name_escaping_scheme: s.metricNameEscapingScheme,
-    extra_scrape_metrics: s.extraScrapeMetrics || undefined,
-    ...httpObj(s),
-    static_configs: s.staticConfigs.map((tg) => compact({ targets: [...tg.targets], labels: labelsObj(tg.labels) })),
-    file_sd_configs: s.fileSdConfigs.map((c) => ({
-      files: [...c.files],
-      refresh_interval: formatDuration(c.refreshInterval),
-    })),
-    http_sd_configs: s.httpSdConfigs.map((c) =>
-      compact({
-        ...httpObj(c),
-        url: redactUrl(c.url),
-        refresh_interval: formatDuration(c.refreshInterval),
-      }),
-    ),
-    dns_sd_configs: s.dnsSdConfigs.map((c) =>
-      compact({
-        names: [...c.names],
-        type: c.type,
-        port: nonZero(c.port),
-        refresh_interval: formatDuration(c.refreshInterval),
-      }),
-    ),
-    relabel_configs: s.relabelConfigs.map(relabelObj),
-    metric_relabel_configs: s.metricRelabelConfigs.map(relabelObj),
+    extra_scrape_metrics: s.extraScrapeMetrics,
+    ...httpObj(s, 'api'),
+    relabel_configs: s.relabelConfigs.map((rc) => relabelObj(rc)),
+    metric_relabel_configs: s.metricRelabelConfigs.map((rc) => relabelObj(rc)),
+    ...sdObj(s),
   });
 }
 
-/** `forHash` keeps header values (they are part of an endpoint's identity) and leaves out the generated name. */
-function remoteWriteObj(rw: Omit<RemoteWriteConfig, 'hash'>, opts: { forHash?: boolean } = {}): Obj {
+/**
+ * config.go RemoteWriteConfig field order (3.14: lines 1482-1503). The `hash` style keeps header
+ * values (they are part of an endpoint's identity) and Outpost's original serialisation.
+ */
+function remoteWriteObj(rw: Omit<RemoteWriteConfig, 'hash'>, style: Style): Obj {
   const q = rw.queueConfig;
   const md = rw.metadataConfig;
   return compact({
     url: redactUrl(rw.url),
     remote_timeout: formatDuration(rw.remoteTimeout),
-    headers: Object.fromEntries(Object.entries(rw.headers).map(([k, v]) => [k, opts.forHash ? v : SECRET_TOKEN])),
-    write_relabel_configs: rw.writeRelabelConfigs.map(relabelObj),
-    name: opts.forHash && !rw.nameExplicit ? undefined : rw.name || undefined,
+    headers: Object.fromEntries(Object.entries(rw.headers).map(([k, v]) => [k, style === 'hash' ? v : SECRET_TOKEN])),
+    write_relabel_configs: rw.writeRelabelConfigs.map((rc) => relabelObj(rc)),
+    // A generated name is Outpost's, not the config's: 3.x leaves `name` empty then.
+    name: rw.nameExplicit ? rw.name || undefined : undefined,
     send_exemplars: rw.sendExemplars || undefined,
     send_native_histograms: rw.sendNativeHistograms || undefined,
     round_robin_dns: rw.roundRobinDns || undefined,
     protobuf_message: rw.protobufMessage,
-    ...httpObj(rw),
+    ...httpObj(rw, style),
     queue_config: compact({
       capacity: q.capacity,
       max_shards: q.maxShards,
@@ -262,42 +304,68 @@ function remoteWriteObj(rw: Omit<RemoteWriteConfig, 'hash'>, opts: { forHash?: b
   });
 }
 
-function toYaml(o: unknown): string {
+/** Outpost's original serialisation, kept byte for byte for remoteWriteHash. */
+function hashYaml(o: unknown): string {
   return stringify(o, { indentSeq: false, lineWidth: 0 });
+}
+
+/** As Go's yaml.v2 writes it: block style, except the lists Prometheus tags `flow` (relabel source_labels). */
+function apiYaml(o: unknown): string {
+  const doc = new Document(o);
+  visit(doc, {
+    Pair(_k, pair) {
+      if (isScalar(pair.key) && pair.key.value === 'source_labels' && isSeq(pair.value)) pair.value.flow = true;
+    },
+  });
+  return doc.toString({ indentSeq: false, lineWidth: 0, flowCollectionPadding: false });
 }
 
 /** md5 hex of an entry's canonical serialisation: the remote queue's identity (as in Prometheus' toHash). */
 export function remoteWriteHash(rw: Omit<RemoteWriteConfig, 'hash'>): string {
-  return md5Hex(toYaml(remoteWriteObj(rw, { forHash: true })));
+  return md5Hex(hashYaml(remoteWriteObj(rw, 'hash')));
 }
 
-/** YAML for /api/v1/status/config: no secret value appears in it. */
+/** What main.go makes DefaultTSDBRetentionConfig when no retention flag is given (an agent cannot give one). */
+const DEFAULT_RETENTION = '15d';
+
+/**
+ * YAML for /api/v1/status/config, as a Prometheus 3.x agent serves it (config.go Config.String:
+ * the loaded Config with its defaults, in struct order), except that no secret value appears in it.
+ */
 export function redactedConfigYaml(cfg: Config): string {
-  return toYaml(
+  const ooo = cfg.storage.outOfOrderTimeWindow;
+  return apiYaml(
     compact({
       global: globalObj(cfg.global),
+      // RuntimeConfig: GOGC as the Go runtime default; it means nothing to Outpost, whose runtime is not Go.
+      runtime: { gogc: DEFAULT_GOGC },
       scrape_config_files: [...cfg.scrapeConfigFiles],
       scrape_configs: cfg.scrapeConfigs.map(scrapeObj),
-      storage: cfg.storage.outOfOrderTimeWindow
-        ? { tsdb: { out_of_order_time_window: formatDuration(cfg.storage.outOfOrderTimeWindow) } }
-        : undefined,
-      remote_write: cfg.remoteWrite.map((rw) => remoteWriteObj(rw)),
+      // TSDBConfig: OutOfOrderTimeWindow has no yaml tag, so Go writes it under its lowercased field name.
+      storage: {
+        tsdb: compact({
+          outofordertimewindow: ooo,
+          out_of_order_time_window: ooo ? formatDuration(ooo) : undefined,
+          retention: { time: DEFAULT_RETENTION },
+        }),
+      },
+      remote_write: cfg.remoteWrite.map((rw) => remoteWriteObj(rw, 'api')),
       otlp: otlpObj(cfg.otlp),
     }),
   );
 }
 
-/** The `otlp:` block with the fields that differ from Prometheus' defaults; undefined when none do. */
-function otlpObj(o: OtlpConfig): Record<string, unknown> | undefined {
-  const out: Record<string, unknown> = {};
-  if (o.translationStrategy !== 'UnderscoreEscapingWithSuffixes') out.translation_strategy = o.translationStrategy;
-  if (o.promoteAllResourceAttributes) out.promote_all_resource_attributes = true;
-  if (o.promoteResourceAttributes.length > 0) out.promote_resource_attributes = [...o.promoteResourceAttributes];
-  if (o.ignoreResourceAttributes.length > 0) out.ignore_resource_attributes = [...o.ignoreResourceAttributes];
-  if (o.keepIdentifyingResourceAttributes) out.keep_identifying_resource_attributes = true;
-  if (o.convertHistogramsToNHCB) out.convert_histograms_to_nhcb = true;
-  if (o.promoteScopeMetadata) out.promote_scope_metadata = true;
-  if (!o.labelNameUnderscoreSanitization) out.label_name_underscore_sanitization = false;
-  if (!o.labelNamePreserveMultipleUnderscores) out.label_name_preserve_multiple_underscores = false;
-  return Object.keys(out).length > 0 ? out : undefined;
+/** config.go OTLPConfig in struct order; its omitempty fields are left out when false or empty. */
+function otlpObj(o: OtlpConfig): Obj {
+  return compact({
+    promote_all_resource_attributes: o.promoteAllResourceAttributes || undefined,
+    promote_resource_attributes: o.promoteResourceAttributes.length > 0 ? [...o.promoteResourceAttributes] : undefined,
+    ignore_resource_attributes: o.ignoreResourceAttributes.length > 0 ? [...o.ignoreResourceAttributes] : undefined,
+    translation_strategy: o.translationStrategy,
+    keep_identifying_resource_attributes: o.keepIdentifyingResourceAttributes || undefined,
+    convert_histograms_to_nhcb: o.convertHistogramsToNHCB || undefined,
+    promote_scope_metadata: o.promoteScopeMetadata || undefined,
+    label_name_underscore_sanitization: o.labelNameUnderscoreSanitization || undefined,
+    label_name_preserve_multiple_underscores: o.labelNamePreserveMultipleUnderscores || undefined,
+  });
 }

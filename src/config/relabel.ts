@@ -9,6 +9,7 @@ import { parseRelabelAction, unknownRelabelActionMessage, validateRelabelConfig 
 import { keyError, readInt, readMap, readSeq, readString, readStringList } from './reader.ts';
 import type { Ctx, Field } from './reader.ts';
 import type { Mutable } from './http.ts';
+import type { NameValidationScheme } from './types.ts';
 
 const RELABEL_KEYS: readonly RelabelField[] = [
   'source_labels',
@@ -30,7 +31,7 @@ function relabelString(ctx: Ctx, f: Field | undefined): string | undefined {
   return readString(ctx, f);
 }
 
-function readRelabelConfig(ctx: Ctx, f: Field): RelabelConfig | undefined {
+function readRelabelConfig(ctx: Ctx, f: Field, nameValidation: NameValidationScheme): RelabelConfig | undefined {
   const m = readMap(ctx, f, { known: RELABEL_KEYS });
   if (!m) return undefined;
   const before = ctx.issues.length;
@@ -45,6 +46,7 @@ function readRelabelConfig(ctx: Ctx, f: Field): RelabelConfig | undefined {
     targetLabel: '',
     replacement: RELABEL_DEFAULTS.replacement,
     action: RELABEL_DEFAULTS.action,
+    nameValidation,
     explicit,
   };
   const sl = m.get('source_labels');
@@ -73,8 +75,16 @@ function readRelabelConfig(ctx: Ctx, f: Field): RelabelConfig | undefined {
   return rc;
 }
 
-/** `nullMessage` is Prometheus' error for a `- ` (null) rule in that list. */
-export function readRelabelConfigs(ctx: Ctx, f: Field | undefined, nullMessage: string): RelabelConfig[] {
+/**
+ * `nullMessage` is Prometheus' error for a `- ` (null) rule in that list. `nameValidation` is the
+ * scheme of the job (or the global one for write_relabel_configs), which decides valid target labels.
+ */
+export function readRelabelConfigs(
+  ctx: Ctx,
+  f: Field | undefined,
+  nullMessage: string,
+  nameValidation: NameValidationScheme,
+): RelabelConfig[] {
   if (!f) return [];
   const items = readSeq(ctx, f);
   if (!items) return [];
@@ -84,7 +94,7 @@ export function readRelabelConfigs(ctx: Ctx, f: Field | undefined, nullMessage: 
       ctx.error(it.at, it.path, nullMessage);
       continue;
     }
-    const rc = readRelabelConfig(ctx, it);
+    const rc = readRelabelConfig(ctx, it, nameValidation);
     if (rc) out.push(rc);
   }
   return out;

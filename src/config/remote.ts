@@ -20,6 +20,7 @@ import type { Ctx, Field, MapView } from './reader.ts';
 import type { Node } from 'yaml';
 import { readRelabelConfigs } from './relabel.ts';
 import type { MetadataConfig, QueueConfig, RemoteWriteConfig, RemoteWriteProtobufMessage } from './types.ts';
+import type { NameValidationScheme } from './types.ts';
 
 /** Head defaults; 2.42 used capacity 2500, max_shards 200, max_samples_per_send 500 (changed in 2.44). */
 const DEFAULT_QUEUE_CONFIG: QueueConfig = Object.freeze({
@@ -181,7 +182,11 @@ function readHeaders(ctx: Ctx, m: MapView): Record<string, string> {
 /** Name and hash are filled in by the loader once the whole entry is known. */
 export type ParsedRemoteWrite = Omit<Mutable<RemoteWriteConfig>, 'name' | 'hash'> & { name: string };
 
-export function readRemoteWrite(ctx: Ctx, f: Field): { rw: ParsedRemoteWrite; nameAt: Node | null } | undefined {
+export function readRemoteWrite(
+  ctx: Ctx,
+  f: Field,
+  nameValidation: NameValidationScheme,
+): { rw: ParsedRemoteWrite; nameAt: Node | null } | undefined {
   const m = readMap(ctx, f, { known: REMOTE_WRITE_KEYS });
   if (!m) return undefined;
   const before = ctx.issues.length;
@@ -222,6 +227,8 @@ export function readRemoteWrite(ctx: Ctx, f: Field): { rw: ParsedRemoteWrite; na
       ctx,
       m.get('write_relabel_configs'),
       'empty or null relabeling rule in remote write config',
+      // RemoteWriteConfig.Validate checks write relabeling under the global scheme (3.x config.go).
+      nameValidation,
     ),
     sendExemplars: readBool(ctx, m.get('send_exemplars')) ?? false,
     sendNativeHistograms: readBool(ctx, m.get('send_native_histograms')) ?? false,

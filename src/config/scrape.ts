@@ -145,15 +145,18 @@ export function readScrapeConfig(
   const localValidation = readValidationScheme(ctx, get('metric_name_validation_scheme'));
   const validation = localValidation ?? g.metricNameValidationScheme;
   const escaping: NameEscapingScheme =
-    readEscapingScheme(ctx, get('metric_name_escaping_scheme')) ??
+    readEscapingScheme(ctx, get('metric_name_escaping_scheme'), 'scrape config') ??
     (localValidation === undefined
       ? g.metricNameEscapingScheme
       : validation === 'legacy'
         ? 'underscores'
         : 'allow-utf-8');
   if (escaping === 'allow-utf-8' && validation !== 'utf8') {
-    const at = m.has('metric_name_escaping_scheme') ? 'metric_name_escaping_scheme' : 'metric_name_validation_scheme';
-    keyError(ctx, m, at, 'utf8 metric names requested but validation scheme is not set to UTF8');
+    const message = 'utf8 metric names requested but validation scheme is not set to UTF8';
+    if (m.has('metric_name_escaping_scheme')) keyError(ctx, m, 'metric_name_escaping_scheme', message);
+    else if (m.has('metric_name_validation_scheme')) keyError(ctx, m, 'metric_name_validation_scheme', message);
+    // Both inherited: 3.x reports it on the job too (config.go v3.14.0 line 1023).
+    else ctx.error(f.at, f.path, `${message} (both schemes inherited from global)`);
   }
 
   // 2.x spelling of always_scrape_classic_histograms (renamed in 3.0, which rejects the old key).
@@ -171,6 +174,7 @@ export function readScrapeConfig(
     ctx,
     get('relabel_configs'),
     'empty or null target relabeling rule in scrape config',
+    validation,
   );
   const hasRelabel = m.has('relabel_configs') && (get('relabel_configs')?.node ?? null) !== null;
   const http = readHttpClientConfig(ctx, m, { enableHttp2: true });
@@ -204,8 +208,10 @@ export function readScrapeConfig(
       ctx,
       get('metric_relabel_configs'),
       'empty or null metric relabeling rule in scrape config',
+      validation,
     ),
-    staticConfigs: readStaticConfigs(ctx, get('static_configs'), validation, !hasRelabel),
+    // Target group labels are model.LabelSet keys, checked as UTF-8 in 3.x whatever the job's scheme.
+    staticConfigs: readStaticConfigs(ctx, get('static_configs'), 'utf8', !hasRelabel),
     fileSdConfigs: readFileSdConfigs(ctx, get('file_sd_configs')),
     httpSdConfigs: readHttpSdConfigs(ctx, get('http_sd_configs')),
     dnsSdConfigs: readDnsSdConfigs(ctx, get('dns_sd_configs')),

@@ -7,15 +7,21 @@
  */
 import type { Labels } from '../util/labels.ts';
 import type { RelabelConfig } from '../relabel/types.ts';
+import type { NameValidationScheme } from '../relabel/names.ts';
 import type { Secret } from './secret.ts';
 
-import { DEFAULT_SCRAPE_PROTOCOLS, SCRAPE_PROTOCOL_MEDIA_TYPES, type ScrapeProtocol } from '../textparse/parser.ts';
+import {
+  DEFAULT_SCRAPE_PROTOCOLS,
+  type NameEscaping,
+  SCRAPE_PROTOCOL_TABLE,
+  type ScrapeProtocol,
+} from '../textparse/protocols.ts';
 
 export { DEFAULT_SCRAPE_PROTOCOLS, type ScrapeProtocol };
 
 /** Every known protocol name, sorted as Prometheus lists them in errors. */
 export const SCRAPE_PROTOCOLS: readonly ScrapeProtocol[] = (
-  Object.keys(SCRAPE_PROTOCOL_MEDIA_TYPES) as ScrapeProtocol[]
+  Object.keys(SCRAPE_PROTOCOL_TABLE) as ScrapeProtocol[]
 ).sort();
 
 /** Used when native histograms are scraped and no protocols are configured. */
@@ -27,8 +33,8 @@ export const DEFAULT_PROTO_FIRST_SCRAPE_PROTOCOLS: readonly ScrapeProtocol[] = O
   'PrometheusText0.0.4',
 ] as const);
 
-export type NameValidationScheme = 'legacy' | 'utf8';
-export type NameEscapingScheme = 'allow-utf-8' | 'underscores' | 'dots' | 'values';
+export type { NameValidationScheme };
+export type NameEscapingScheme = NameEscaping;
 
 /** Limits set in global and per job (where 0 inherits the global value); 0 means no limit. */
 export interface ScrapeLimits {
@@ -48,10 +54,7 @@ export interface GlobalConfig extends ScrapeLimits {
   /** Explicit list, or the default list (proto first when scrapeNativeHistograms). */
   readonly scrapeProtocols: readonly ScrapeProtocol[];
   readonly bodySizeLimit: number;
-  /**
-   * Outpost defaults to `legacy` because its parser and relabeling follow the 2.x name charset;
-   * head defaults to `utf8`.
-   */
+  /** `utf8` by default, as in Prometheus 3 (2.42 knew only the legacy charset). */
   readonly metricNameValidationScheme: NameValidationScheme;
   readonly metricNameEscapingScheme: NameEscapingScheme;
   readonly scrapeNativeHistograms: boolean;
@@ -59,6 +62,21 @@ export interface GlobalConfig extends ScrapeLimits {
   readonly convertClassicHistogramsToNHCB: boolean;
   readonly extraScrapeMetrics: boolean;
   readonly scrapeFailureLogFile?: string;
+  /** How the global block was written, which /api/v1/status/config follows (see GlobalSource). */
+  readonly source?: GlobalSource | undefined;
+}
+
+/**
+ * What Prometheus 3.x prints of the global block depends on what was written: the global
+ * scrape_protocols only when given, the escaping scheme only when given or when the block is absent
+ * or empty, and the server-only settings, which an agent keeps but does not use.
+ */
+interface GlobalSource {
+  readonly scrapeProtocolsGiven: boolean;
+  readonly escapingShown: boolean;
+  readonly evaluationInterval: number;
+  readonly ruleQueryOffset: number;
+  readonly queryLogFile: string;
 }
 
 export type TlsVersion = 'TLS10' | 'TLS11' | 'TLS12' | 'TLS13';

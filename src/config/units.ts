@@ -38,18 +38,18 @@ export function parseByteSize(input: string): number {
   let i = 0;
   while (i < s.length) {
     const start = i;
-    while (i < s.length && s[i] >= '0' && s[i] <= '9') i++;
+    while (i < s.length && s.charAt(i) >= '0' && s.charAt(i) <= '9') i++;
     const whole = s.slice(start, i);
     let frac = '';
     if (s[i] === '.') {
       i++;
       const fs = i;
-      while (i < s.length && s[i] >= '0' && s[i] <= '9') i++;
+      while (i < s.length && s.charAt(i) >= '0' && s.charAt(i) <= '9') i++;
       frac = s.slice(fs, i);
     }
     if (whole === '' && frac === '') throw new ByteSizeError(`invalid size ${JSON.stringify(input)}`);
     const us = i;
-    while (i < s.length && !isNumChar(s[i])) i++;
+    while (i < s.length && !isNumChar(s.charAt(i))) i++;
     const unit = s.slice(us, i);
     const mult = UNITS.get(unit);
     if (mult === undefined) {

@@ -140,7 +140,9 @@ export class DiscoveryManager {
         this.jobs.set(cfg.jobName, s);
       }
       s.staticTargets = cfg.staticConfigs.reduce((n, g) => n + g.targets.length, 0);
-      const scheme = cfg.metricNameValidationScheme;
+      // Discovered label names are model.LabelName values, which Prometheus 3 checks as UTF-8 whatever
+      // the job's scheme; a legacy job fails the scrape on such a name instead (scrape.go lset.IsValid).
+      const scheme: NameValidationScheme = 'utf8';
       const specs: SdProviderConfig[] = [
         ...cfg.fileSdConfigs.map((config) => ({ kind: 'file' as const, config })),
         ...cfg.httpSdConfigs.map((config) => ({ kind: 'http' as const, config })),
@@ -350,12 +352,12 @@ function countTargets(groups: readonly TargetGroup[]): number {
 
 function groupsEqual(a: readonly TargetGroup[], b: readonly TargetGroup[]): boolean {
   if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i];
+  return a.every((x, i) => {
     const y = b[i];
-    if (x.source !== y.source || !labelsEqual(x.labels, y.labels) || !labelsEqual(x.targets, y.targets)) return false;
-  }
-  return true;
+    return (
+      y !== undefined && x.source === y.source && labelsEqual(x.labels, y.labels) && labelsEqual(x.targets, y.targets)
+    );
+  });
 }
 
 /** Structural equality of frozen config objects; secrets compare by value without being revealed. */

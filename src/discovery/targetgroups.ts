@@ -70,8 +70,8 @@ export function parseGroupsJson(text: string, scheme: NameValidationScheme): Raw
 
 export function parseGroupsYaml(text: string, scheme: NameValidationScheme): RawGroup[] {
   const { doc, lc } = parseGoYaml(text);
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0];
+  const [e] = doc.errors;
+  if (e !== undefined) {
     const line = lc.linePos(e.pos[0]).line;
     throw new DiscoveryError(`invalid YAML at line ${line}: ${e.message.split('\n')[0]}`);
   }

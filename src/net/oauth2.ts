@@ -254,7 +254,8 @@ export class OAuth2TokenSource {
 
   private parse(res: RawResponse): Token {
     const failed = res.status < 200 || res.status > 299;
-    const media = res.contentType.split(';')[0].trim().toLowerCase();
+    const [mediaType = ''] = res.contentType.split(';');
+    const media = mediaType.trim().toLowerCase();
     let fields: {
       access_token?: unknown;
       token_type?: unknown;

@@ -1,21 +1,50 @@
 /**
- * Label-name rules and Go-style quoting used by relabel validation. Outpost follows the legacy
- * (pre-UTF-8) name charset, as Prometheus 2.42 does and as the text parser accepts.
+ * Metric- and label-name rules for both of Prometheus 3's validation schemes (prometheus/common
+ * model.ValidationScheme), and Go-style quoting used in error messages.
  */
+
+/**
+ * `metric_name_validation_scheme`: `utf8` (3.x's default) accepts any non-empty valid UTF-8 name;
+ * `legacy` keeps the 2.x charset.
+ */
+export type NameValidationScheme = 'legacy' | 'utf8';
 
 const LEGACY_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 /** Prometheus' `relabelTargetLegacy`: a name in which `$x` / `${x}` templates may appear. */
 const LEGACY_TEMPLATED_NAME = /^(?:(?:[a-zA-Z_]|\$(?:\{\w+\}|\w+))+\w*)+$/;
 
-export function isValidLabelName(name: string): boolean {
+function isValidLabelName(name: string): boolean {
   return LEGACY_NAME.test(name);
 }
 
 const LEGACY_METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 
 /** Legacy metric-name charset (also allows `:`). */
-export function isValidMetricName(name: string): boolean {
+function isValidMetricName(name: string): boolean {
   return LEGACY_METRIC_NAME.test(name);
+}
+
+/** A name under the UTF-8 scheme: non-empty and valid UTF-8 (no lone surrogates in a JS string). */
+function isValidUtf8Name(name: string): boolean {
+  return name.length > 0 && name.isWellFormed();
+}
+
+/** ValidationScheme.IsValidLabelName. */
+export function isValidLabelNameIn(name: string, scheme: NameValidationScheme): boolean {
+  return scheme === 'legacy' ? isValidLabelName(name) : isValidUtf8Name(name);
+}
+
+/** ValidationScheme.IsValidMetricName. */
+export function isValidMetricNameIn(name: string, scheme: NameValidationScheme): boolean {
+  return scheme === 'legacy' ? isValidMetricName(name) : isValidUtf8Name(name);
+}
+
+/**
+ * Appended to Prometheus' message when a name is refused only because of the legacy scheme, so the
+ * error says which setting refused it (Prometheus' text stays first, searchable as is).
+ */
+export function schemeHint(scheme: NameValidationScheme): string {
+  return scheme === 'legacy' ? ' (metric_name_validation_scheme: legacy)' : '';
 }
 
 /** Prometheus only treats a string as a template if it contains a `$`. */

@@ -324,8 +324,8 @@ class Parser {
     }
     // Perl forbids stacked repetition operators: a** is an error, not a doubled star.
     if (lastRepeat >= 0) this.fail('invalid nested repetition operator', this.s.slice(lastRepeat, this.pos));
-    if (cur.length === 0) this.fail('missing argument to repetition operator', this.s.slice(before, this.pos));
-    const sub = cur[cur.length - 1];
+    const sub = cur.at(-1);
+    if (sub === undefined) this.fail('missing argument to repetition operator', this.s.slice(before, this.pos));
     const node: Node = { t: 'repeat', min, max, greedy, sub };
     if (counted && (min >= 2 || max >= 2) && !repeatIsValid(node, MAX_REPEAT)) {
       this.fail('invalid repeat count', this.s.slice(before, this.pos));
@@ -339,7 +339,7 @@ class Parser {
     let i = this.pos + 1;
     const readInt = (): number | null => {
       const start = i;
-      while (i < s.length && s[i] >= '0' && s[i] <= '9') i++;
+      while (i < s.length && s.charAt(i) >= '0' && s.charAt(i) <= '9') i++;
       if (i === start) return null;
       // Go refuses leading zeros.
       if (i - start >= 2 && s[start] === '0') return null;
@@ -401,7 +401,7 @@ class Parser {
     let sawFlag = false;
     for (;;) {
       if (i >= s.length) break;
-      const ch = s[i++];
+      const ch = s.charAt(i++);
       if (ch === 'i') {
         f.fold = !negate;
         sawFlag = true;
@@ -686,7 +686,8 @@ class Parser {
 }
 
 function concat(items: Node[]): Node {
-  return items.length === 1 ? items[0] : { t: 'concat', items };
+  const [only] = items;
+  return items.length === 1 && only !== undefined ? only : { t: 'concat', items };
 }
 
 /** Go's repeatIsValid: nested counted repetitions may not multiply beyond 1000. */
@@ -715,26 +716,33 @@ function esc(cp: number): string {
   return isAlnumAscii(cp) ? String.fromCharCode(cp) : `\\u{${cp.toString(16)}}`;
 }
 
-function normalizeRanges(ranges: readonly number[]): number[] {
-  const pairs: [number, number][] = [];
-  for (let i = 0; i < ranges.length; i += 2) pairs.push([ranges[i], ranges[i + 1]]);
-  pairs.sort((a, b) => a[0] - b[0]);
-  const out: number[] = [];
-  for (const [lo, hi] of pairs) {
-    const n = out.length;
-    if (n > 0 && lo <= out[n - 1] + 1) out[n - 1] = Math.max(out[n - 1], hi);
-    else out.push(lo, hi);
+/** The [lo, hi] pairs of a flat range list [lo0, hi0, lo1, hi1, ...]. */
+function* rangePairs(ranges: readonly number[]): Generator<[lo: number, hi: number], void, undefined> {
+  for (let i = 0; i + 1 < ranges.length; i += 2) {
+    const lo = ranges[i];
+    const hi = ranges[i + 1];
+    if (lo !== undefined && hi !== undefined) yield [lo, hi];
   }
-  return out;
+}
+
+function normalizeRanges(ranges: readonly number[]): number[] {
+  const pairs = [...rangePairs(ranges)].sort((a, b) => a[0] - b[0]);
+  const merged: [number, number][] = [];
+  for (const [lo, hi] of pairs) {
+    const last = merged.at(-1);
+    if (last !== undefined && lo <= last[1] + 1) last[1] = Math.max(last[1], hi);
+    else merged.push([lo, hi]);
+  }
+  return merged.flat();
 }
 
 function complementRanges(ranges: readonly number[]): number[] {
   const norm = normalizeRanges(ranges);
   const out: number[] = [];
   let next = 0;
-  for (let i = 0; i < norm.length; i += 2) {
-    if (norm[i] > next) out.push(next, norm[i] - 1);
-    next = norm[i + 1] + 1;
+  for (const [lo, hi] of rangePairs(norm)) {
+    if (lo > next) out.push(next, lo - 1);
+    next = hi + 1;
   }
   if (next <= MAX_RUNE) out.push(next, MAX_RUNE);
   return out;
@@ -742,9 +750,9 @@ function complementRanges(ranges: readonly number[]): number[] {
 
 function rangesBody(ranges: readonly number[]): string {
   let out = '';
-  for (let i = 0; i < ranges.length; i += 2) {
-    out += esc(ranges[i]);
-    if (ranges[i + 1] !== ranges[i]) out += '-' + esc(ranges[i + 1]);
+  for (const [lo, hi] of rangePairs(ranges)) {
+    out += esc(lo);
+    if (hi !== lo) out += '-' + esc(hi);
   }
   return out;
 }
@@ -759,8 +767,8 @@ class Emitter {
 
   constructor(names: readonly string[]) {
     const seen = new Set<string>();
-    for (let i = 1; i < names.length; i++) {
-      const n = names[i];
+    for (const [i, n] of names.entries()) {
+      if (i === 0) continue;
       // JS group names must be unique identifiers; Go's may repeat or start with a digit.
       if (n !== '' && /^[A-Za-z_]\w*$/.test(n) && !seen.has(n)) {
         seen.add(n);

@@ -7,7 +7,7 @@ import { OutpostError } from '../util/errors.ts';
 import { md5 } from '../util/md5.ts';
 import type { LabelsBuilder } from '../util/labels.ts';
 import { compileRe2Detailed, RegexTranslationError, type CompiledRe2 } from './re2.ts';
-import { isValidLabelName } from './names.ts';
+import { isValidLabelNameIn, type NameValidationScheme } from './names.ts';
 import type { RelabelAction, RelabelConfig, RelabelField } from './types.ts';
 import { validateRelabelConfig } from './validate.ts';
 
@@ -40,6 +40,7 @@ export interface CompiledRelabel {
   readonly replacement: string;
   readonly replacementTemplate: readonly TemplatePart[];
   readonly modulus: bigint;
+  readonly nameValidation: NameValidationScheme;
 }
 
 export function compileRelabelConfigs(rules: readonly RelabelConfig[]): CompiledRelabel[] {
@@ -70,6 +71,7 @@ function compileRelabelConfig(rc: RelabelConfig, index = 0): CompiledRelabel {
     replacement: rc.replacement,
     replacementTemplate: compileTemplate(rc.replacement, names),
     modulus: BigInt(rc.modulus),
+    nameValidation: rc.nameValidation ?? 'utf8',
   });
 }
 
@@ -85,14 +87,9 @@ export function relabel(rules: readonly CompiledRelabel[], lb: LabelsBuilder): b
 function applyRule(r: CompiledRelabel, lb: LabelsBuilder): boolean {
   let val: string;
   const src = r.sourceLabels;
-  if (src.length === 1) val = lb.get(src[0]);
-  else {
-    val = '';
-    for (let i = 0; i < src.length; i++) {
-      if (i > 0) val += r.separator;
-      val += lb.get(src[i]);
-    }
-  }
+  const [only] = src;
+  if (src.length === 1 && only !== undefined) val = lb.get(only);
+  else val = src.map((name) => lb.get(name)).join(r.separator);
   switch (r.action) {
     case 'drop':
       return !r.regex.test(val);
@@ -106,9 +103,10 @@ function applyRule(r: CompiledRelabel, lb: LabelsBuilder): boolean {
       const m = r.regex.exec(val);
       if (m === null) return true;
       const target = r.targetTemplate ? expandParts(r.targetTemplate, m) : r.targetLabel;
-      // head: an expanded target that is not a label name makes the rule a no-op
-      // (2.42 instead deleted a label literally named like the template).
-      if (!isValidLabelName(target)) return true;
+      // 3.x: an expanded target that is not a label name under the rule's scheme makes the rule a
+      // no-op (model/relabel/relabel.go v3.14.0 line 326; 2.42 instead deleted a label literally
+      // named like the template).
+      if (!isValidLabelNameIn(target, r.nameValidation)) return true;
       lb.set(target, expandParts(r.replacementTemplate, m)); // "" deletes
       return true;
     }

@@ -1,3 +1,5 @@
+import type { NameValidationScheme } from './names.ts';
+
 /** One relabeling rule as written in the config, defaults already applied. */
 export type RelabelAction =
   | 'replace'
@@ -45,6 +47,12 @@ export interface RelabelConfig {
   readonly targetLabel: string;
   readonly replacement: string;
   readonly action: RelabelAction;
+  /**
+   * The name validation scheme of the rule's job (or the global one for write relabeling): which
+   * target labels are valid, at load and when a replace expands its target. Unset means `utf8`,
+   * Prometheus 3's default.
+   */
+  readonly nameValidation?: NameValidationScheme | undefined;
   /** The fields the user wrote explicitly (validation depends on it, e.g. lowercase must not set replacement). */
   readonly explicit: ReadonlySet<RelabelField>;
 }

@@ -1,7 +1,8 @@
 import { RELABEL_ACTIONS, RELABEL_DEFAULTS } from './types.ts';
 import type { RelabelAction, RelabelConfig, RelabelField } from './types.ts';
 import { compileAnchoredRe2, RegexTranslationError } from './re2.ts';
-import { goQuote, hasTemplateVar, isValidLabelName, isValidTemplatedLabelName } from './names.ts';
+import { goQuote, hasTemplateVar, isValidLabelNameIn, isValidTemplatedLabelName, schemeHint } from './names.ts';
+import type { NameValidationScheme } from './names.ts';
 
 export interface RelabelProblem {
   field: RelabelField;
@@ -37,15 +38,22 @@ const PLAIN_TARGET: ReadonlySet<RelabelAction> = new Set<RelabelAction>([
 ]);
 
 /**
- * Checks one rule the way Prometheus does while loading YAML: first the field-level checks
+ * Checks one rule the way Prometheus 3 does while loading YAML: first the field-level checks
  * (source label names, modulus, the regex itself), then Config.Validate's rules in its order, so
  * the first problem reported is the one Prometheus would report. Validate compares against the
  * default *values*, so e.g. `replacement: $1` on a lowercase rule is accepted; only `regex` and
  * `source_labels` count as set whenever they are written, as in Prometheus (pointer / nil checks).
+ *
+ * Names follow the rule's validation scheme (its job's, or the global one for write relabeling;
+ * unset means `utf8`, 3.x's default): model/relabel/relabel.go Config.Validate (v3.14.0, lines
+ * 131-170). Source label names are checked as UTF-8 whatever the scheme: they are
+ * model.LabelName values, which 3.x unmarshals under the UTF-8 default (prometheus/common
+ * model/labels.go LabelName.UnmarshalYAML).
  */
 export function validateRelabelConfig(rc: RelabelConfig): RelabelProblem | null {
+  const scheme: NameValidationScheme = rc.nameValidation ?? 'utf8';
   for (const name of rc.sourceLabels) {
-    if (!isValidLabelName(name))
+    if (!isValidLabelNameIn(name, 'utf8'))
       return { field: 'source_labels', message: `${goQuote(name)} is not a valid label name` };
   }
   if (!Number.isSafeInteger(rc.modulus) || rc.modulus < 0) {
@@ -67,22 +75,28 @@ export function validateRelabelConfig(rc: RelabelConfig): RelabelProblem | null 
   }
   const badTarget: RelabelProblem = {
     field: 'target_label',
-    message: `${goQuote(rc.targetLabel)} is invalid 'target_label' for ${a} action`,
+    message: `${goQuote(rc.targetLabel)} is invalid 'target_label' for ${a} action${schemeHint(scheme)}`,
   };
+  // UTF-8 names may hold `$` and `{}` anyway; only legacy needs the template-aware pattern.
+  const validWithVars = (v: string): boolean =>
+    scheme === 'utf8' ? isValidLabelNameIn(v, 'utf8') : isValidTemplatedLabelName(v);
   if (a === 'replace') {
     const ok = hasTemplateVar(rc.targetLabel)
-      ? isValidTemplatedLabelName(rc.targetLabel)
-      : isValidLabelName(rc.targetLabel);
+      ? validWithVars(rc.targetLabel)
+      : isValidLabelNameIn(rc.targetLabel, scheme);
     if (!ok) return badTarget;
   }
-  if (PLAIN_TARGET.has(a) && !isValidLabelName(rc.targetLabel)) return badTarget;
+  if (PLAIN_TARGET.has(a) && !isValidLabelNameIn(rc.targetLabel, scheme)) return badTarget;
   if (PLAIN_TARGET.has(a) && rc.replacement !== RELABEL_DEFAULTS.replacement) {
     return { field: 'replacement', message: `'replacement' can not be set for ${a} action` };
   }
-  if (a === 'labelmap' && !isValidTemplatedLabelName(rc.replacement)) {
-    return { field: 'replacement', message: `${goQuote(rc.replacement)} is invalid 'replacement' for ${a} action` };
+  if (a === 'labelmap' && !validWithVars(rc.replacement)) {
+    return {
+      field: 'replacement',
+      message: `${goQuote(rc.replacement)} is invalid 'replacement' for ${a} action${schemeHint(scheme)}`,
+    };
   }
-  if (a === 'hashmod' && !isValidLabelName(rc.targetLabel)) return badTarget;
+  if (a === 'hashmod' && !isValidLabelNameIn(rc.targetLabel, scheme)) return badTarget;
 
   if (a === 'keepequal' || a === 'dropequal') {
     const field = firstSet(rc, ['regex', 'modulus', 'separator', 'replacement']);

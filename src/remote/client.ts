@@ -5,10 +5,12 @@ import type https from 'node:https';
 import type { RemoteWriteConfig } from '../config/types.ts';
 import { AuthSource } from '../net/auth.ts';
 import { Dispatcher, ProxySelector, type Dispatch } from '../net/proxy.ts';
+import { roundRobinLookup, type LookupAll } from '../net/round-robin-dns.ts';
 import { tlsOptions } from '../net/tls.ts';
 import { errorMessage } from '../util/errors.ts';
 import { lazyHttps } from '../util/lazy-builtin.ts';
 import { redactUrl } from '../config/redact.ts';
+import type { Random } from '../util/random.ts';
 import { RW1_CONTENT_TYPE, RW1_VERSION, RW2_CONTENT_TYPE, RW2_VERSION } from './proto.ts';
 
 /** Which protobuf message a request body holds. */
@@ -75,7 +77,8 @@ export class HttpWriteClient implements WriteClient {
   private readonly authFromUrl: boolean;
   private readonly setupError: string | null = null;
 
-  constructor(cfg: RemoteWriteConfig, userAgent: string) {
+  /** `dns` replaces the resolver and random source of round_robin_dns (tests). */
+  constructor(cfg: RemoteWriteConfig, userAgent: string, dns: { lookupAll?: LookupAll; random?: Random } = {}) {
     this.cfg = cfg;
     this.url = cfg.url;
     this.shownUrl = redactUrl(cfg.url);
@@ -92,7 +95,7 @@ export class HttpWriteClient implements WriteClient {
     this.dispatcher = new Dispatcher({
       proxy,
       tls: tlsOptions(cfg.tlsConfig),
-      agent: { keepAlive: true },
+      agent: { keepAlive: true, ...(cfg.roundRobinDns ? { lookup: roundRobinLookup(dns.lookupAll, dns.random) } : {}) },
       connectTimeoutMs: cfg.remoteTimeout,
     });
     this.route = this.dispatcher.dispatch(target);
@@ -279,19 +282,22 @@ class HeaderFiles {
 
 /** First value of a header in IncomingMessage.rawHeaders (no parsed-headers object is built). */
 function rawHeader(raw: readonly string[], lowerName: string): string | null {
-  for (let i = 0; i < raw.length; i += 2) {
-    const k = raw[i];
-    if (k.length === lowerName.length && k.toLowerCase() === lowerName) return raw[i + 1];
-  }
-  return null;
+  // Names sit at even indices, each followed by its value.
+  const at = raw.findIndex((k, i) => i % 2 === 0 && k.length === lowerName.length && k.toLowerCase() === lowerName);
+  return at < 0 ? null : (raw[at + 1] ?? null);
 }
 
 function writtenHeader(get: (name: string) => string | null, name: string): number {
-  const v = get(name);
-  return v !== null && /^\d+$/.test(v.trim()) ? Number(v.trim()) : -1;
+  const v = get(name)?.trim() ?? '';
+  if (v === '') return -1;
+  return /^[+-]?\d+$/.test(v) ? Math.max(0, Number(v)) : 0;
 }
 
-/** Reads the RW2 "written" response headers; a header that is absent or not a count reads -1. */
+/**
+ * Reads the RW2 "written" response headers as Prometheus 3.x does (storage/remote/stats.go
+ * ParseWriteResponseStats): an absent or empty header reads -1 (not reported); one that is present
+ * but not a count still confirms a 2.0 receiver and reads 0.
+ */
 export function writtenCounts(get: (name: string) => string | null): WrittenCounts {
   return {
     samples: writtenHeader(get, 'x-prometheus-remote-write-samples-written'),

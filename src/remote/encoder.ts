@@ -6,7 +6,8 @@
  * builders reuse their buffers across batches.
  */
 import { ByteWriter, grownArray, uvarintSize } from '../util/bytes.ts';
-import type { Labels } from '../util/labels.ts';
+import { columnAt } from '../util/columns.ts';
+import { type Labels, labelPairs } from '../util/labels.ts';
 import { OutpostError } from '../util/errors.ts';
 import type { Histogram, HistogramSpan } from '../storage/histogram.ts';
 import { STALE_NAN_HI, STALE_NAN_LO } from './proto.ts';
@@ -122,6 +123,11 @@ function putInt64Varint(w: ByteWriter, v: number): void {
   w.pos = p;
 }
 
+/** putU32Varint for refs[0, n), the first n entries of a reused ref column. */
+function putRefs(w: ByteWriter, refs: Uint32Array, n: number): void {
+  for (let i = 0; i < n; i++) putU32Varint(w, columnAt(refs, i));
+}
+
 function copyInto(w: ByteWriter, src: Uint8Array): void {
   const n = src.length;
   w.ensure(n);
@@ -133,9 +139,7 @@ const labelsScratch = new ByteWriter(1024);
 
 /** Writes `repeated Label` (field 1) entries for labels; shared by TimeSeries and Exemplar. */
 function writeLabelsBlock(w: ByteWriter, labels: Labels): void {
-  for (let i = 0; i < labels.length; i += 2) {
-    const name = labels[i];
-    const value = labels[i + 1];
+  for (const [name, value] of labelPairs(labels)) {
     const nLen = Buffer.byteLength(name);
     const vLen = Buffer.byteLength(value);
     let body = 0;
@@ -172,9 +176,7 @@ function zigzag(v: number): number {
 }
 
 function writeSpans(w: ByteWriter, tag: number, spans: readonly HistogramSpan[]): void {
-  for (let i = 0; i < spans.length; i++) {
-    const off = spans[i].offset;
-    const len = spans[i].length;
+  for (const { offset: off, length: len } of spans) {
     let body = 0;
     if (off !== 0) body += 1 + uvarintSize(zigzag(off));
     if (len !== 0) body += 1 + uvarintSize(len);
@@ -195,16 +197,16 @@ function writeSpans(w: ByteWriter, tag: number, spans: readonly HistogramSpan[])
 function writePackedSint(w: ByteWriter, tag: number, vs: readonly number[]): void {
   if (vs.length === 0) return;
   let size = 0;
-  for (let i = 0; i < vs.length; i++) size += uvarintSize(zigzag(vs[i]));
+  for (const v of vs) size += uvarintSize(zigzag(v));
   w.u8(tag);
   w.uvarint(size);
-  for (let i = 0; i < vs.length; i++) w.varint(vs[i]);
+  for (const v of vs) w.varint(v);
 }
 
 /** Packed `repeated double` (float histograms' bucket counts, custom bucket bounds). */
 function writePackedDouble(w: ByteWriter, vs: readonly number[]): void {
   w.uvarint(vs.length * 8);
-  for (let i = 0; i < vs.length; i++) w.f64le(vs[i]);
+  for (const v of vs) w.f64le(v);
 }
 
 /**
@@ -504,9 +506,7 @@ export class SymbolInterner {
 
   /** The ids of a label set (name, value, name, value, ...). */
   internLabels(labels: Labels): Uint32Array {
-    const ids = new Uint32Array(labels.length);
-    for (let i = 0; i < labels.length; i++) ids[i] = this.intern(labels[i]);
-    return ids;
+    return Uint32Array.from(labels, (s) => this.intern(s));
   }
 }
 
@@ -608,9 +608,12 @@ export class WriteRequestV2Builder {
 
   /** This request's ref for interned id `id`. */
   private idSymbol(id: number): number {
-    if (this.idGen[id] === this.gen) return this.idRef[id];
+    const known = this.idRef[id];
+    if (this.idGen[id] === this.gen && known !== undefined) return known;
+    const s = this.interner?.strings[id];
+    if (s === undefined) throw new EncoderStateError(`symbol id ${id} is not in the interner`);
     const ref = this.symbolList.length;
-    this.symbolList.push((this.interner as SymbolInterner).strings[id]);
+    this.symbolList.push(s);
     this.idGen[id] = this.gen;
     this.idRef[id] = ref;
     return ref;
@@ -645,9 +648,10 @@ export class WriteRequestV2Builder {
     if (this.refs.length < n) this.refs = new Uint32Array(Math.max(n, this.refs.length * 2));
     const refs = this.refs;
     let refsLen = 0;
-    for (let i = 0; i < n; i++) {
-      const ref = this.symbol(labels[i]);
-      refs[i] = ref;
+    let i = 0;
+    for (const s of labels) {
+      const ref = this.symbol(s);
+      refs[i++] = ref;
       refsLen += u32VarintSize(ref);
     }
     const helpRef = help === '' ? 0 : this.symbol(help);
@@ -662,9 +666,10 @@ export class WriteRequestV2Builder {
     this.ensureIdCapacity();
     const refs = this.refs;
     let refsLen = 0;
-    for (let i = 0; i < n; i++) {
-      const ref = this.idSymbol(ids[i]);
-      refs[i] = ref;
+    let i = 0;
+    for (const id of ids) {
+      const ref = this.idSymbol(id);
+      refs[i++] = ref;
       refsLen += u32VarintSize(ref);
     }
     return refsLen;
@@ -690,9 +695,10 @@ export class WriteRequestV2Builder {
     const m = exemplarLabels.length;
     if (this.exRefs.length < m) this.exRefs = new Uint32Array(Math.max(m, this.exRefs.length * 2));
     let exLen = 0;
-    for (let i = 0; i < m; i++) {
-      const ref = this.symbol(exemplarLabels[i]);
-      this.exRefs[i] = ref;
+    let i = 0;
+    for (const s of exemplarLabels) {
+      const ref = this.symbol(s);
+      this.exRefs[i++] = ref;
       exLen += u32VarintSize(ref);
     }
     const p = this.payload;
@@ -701,7 +707,7 @@ export class WriteRequestV2Builder {
       p.u8(TAG_F1_LEN);
       p.uvarint(exLen);
       p.ensure(exLen);
-      for (let i = 0; i < m; i++) putU32Varint(p, this.exRefs[i]);
+      putRefs(p, this.exRefs, m);
     }
     if (value !== 0) {
       p.u8(TAG_F2_I64);
@@ -754,7 +760,7 @@ export class WriteRequestV2Builder {
     if (n > 0) {
       w.u8(TAG_F1_LEN);
       putU32Varint(w, refsLen);
-      for (let i = 0; i < n; i++) putU32Varint(w, refs[i]);
+      putRefs(w, refs, n);
     }
     w.u8(TAG_F2_LEN);
     w.u8(sb);
@@ -789,7 +795,7 @@ export class WriteRequestV2Builder {
     if (n > 0) {
       w.u8(TAG_F1_LEN);
       putU32Varint(w, refsLen);
-      for (let i = 0; i < n; i++) putU32Varint(w, refs[i]);
+      putRefs(w, refs, n);
     }
     w.u8(tag);
     w.uvarint(pl);
@@ -805,9 +811,9 @@ export class WriteRequestV2Builder {
       const o = this.out;
       o.reset();
       const syms = this.symbolList;
-      for (let i = 0; i < syms.length; i++) {
+      for (const s of syms) {
         o.u8(TAG_F4_LEN);
-        o.str(syms[i]);
+        o.str(s);
       }
       copyInto(o, this.series.view());
       this.finished = true;

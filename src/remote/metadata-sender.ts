@@ -115,8 +115,7 @@ export class MetadataSender {
       const end = Math.min(entries.length, i + perSend);
       const n = end - i;
       b.reset();
-      for (let k = i; k < end; k++) {
-        const e = entries[k];
+      for (const e of entries.slice(i, end)) {
         b.addMetadata(METADATA_TYPE_CODES[e.type] ?? MetricType.UNKNOWN, e.metric, e.help, e.unit);
       }
       const body = this.snappy.compress(b.finish());

@@ -58,6 +58,13 @@ export interface QueueOptions {
   metadataSource?: MetadataSource | undefined;
 }
 
+/** The shard of series ref: ref modulo the shard count, so a series always goes to one shard. */
+function shardFor(shards: readonly Shard[], ref: number): Shard {
+  const shard = shards[ref % shards.length];
+  if (shard === undefined) throw new RangeError(`no shard for series ref ${ref} among ${shards.length}`);
+  return shard;
+}
+
 /**
  * One remote endpoint's queue: the series cache, N shards chosen by ref so per-series order holds,
  * the resharder, the retrying client, metadata sends, and the bookkeeping that turns
@@ -509,7 +516,7 @@ export class QueueManager implements WriteTo, ShardHost {
       const counts = new Int32Array(n);
       for (const s of old) s.countByShard(counts);
       let fits = !this.isStopping;
-      for (let i = 0; i < n && fits; i++) if (counts[i] > cap) fits = false;
+      if (counts.some((c) => c > cap)) fits = false;
       if (!fits) {
         // Stopping (the flush takes over from here) or too much to move: send it out first.
         for (const s of old) {
@@ -522,7 +529,7 @@ export class QueueManager implements WriteTo, ShardHost {
       }
       const fresh: Shard[] = [];
       for (let i = 0; i < n; i++) fresh.push(new Shard(this, cap));
-      for (const s of old) s.moveTo((ref) => fresh[ref % n]);
+      for (const s of old) s.moveTo((ref) => shardFor(fresh, ref));
       this.shards.length = 0;
       this.shards.push(...fresh);
       for (const s of fresh) void s.run();
@@ -564,7 +571,7 @@ export class QueueManager implements WriteTo, ShardHost {
       return true;
     }
     if (this.resharding) return false;
-    const shard = this.shards[ref % this.shards.length];
+    const shard = shardFor(this.shards, ref);
     if (!shard.push(ref, t, v, stale, chunk)) return false;
     if (t > this.highestEnqueuedTs) this.raiseHighestEnqueued(t);
     return true;
@@ -649,7 +656,7 @@ export class QueueManager implements WriteTo, ShardHost {
       return true;
     }
     if (this.resharding) return false;
-    const shard = this.shards[ref % this.shards.length];
+    const shard = shardFor(this.shards, ref);
     if (!shard.pushItem(kind, ref, t, v, labels, h, chunk)) return false;
     if (t > this.highestEnqueuedTs) this.raiseHighestEnqueued(t);
     return true;
@@ -751,7 +758,7 @@ export class QueueManager implements WriteTo, ShardHost {
   /** Samples per second acknowledged over the last ~10 s. */
   sendRate(): number {
     const now = this.clock.now();
-    while (this.rate.length > 0 && this.rate[0].t < now - 10_000) this.rate.shift();
+    while ((this.rate[0]?.t ?? Infinity) < now - 10_000) this.rate.shift();
     let n = 0;
     for (const r of this.rate) n += r.n;
     return n / 10;

@@ -1,7 +1,8 @@
 import { relabel, compileRelabelConfigs, type CompiledRelabel } from '../relabel/relabel.ts';
 import type { RelabelConfig } from '../relabel/types.ts';
 import { grownArray } from '../util/bytes.ts';
-import { LabelsBuilder, type Labels } from '../util/labels.ts';
+import { columnAt } from '../util/columns.ts';
+import { LabelsBuilder, labelPairs, type Labels } from '../util/labels.ts';
 import type { Histogram } from '../storage/histogram.ts';
 import { encodeLabelsBlock, SymbolInterner, type WriteRequestBuilder } from './encoder.ts';
 
@@ -45,7 +46,7 @@ export class SeriesCache {
 
   /** > 0 for a cached series, SERIES_UNKNOWN or SERIES_DROPPED otherwise. */
   state(ref: number): number {
-    return ref < this.seriesLen.length ? this.seriesLen[ref] : SERIES_UNKNOWN;
+    return this.seriesLen[ref] ?? SERIES_UNKNOWN;
   }
 
   /** Caches a series from a WAL series record. */
@@ -54,7 +55,7 @@ export class SeriesCache {
     const ext = this.externalLabels;
     if (ext.length > 0 || this.rules.length > 0) {
       const lb = new LabelsBuilder(walLabels);
-      for (let i = 0; i < ext.length; i += 2) if (!lb.has(ext[i])) lb.set(ext[i], ext[i + 1]);
+      for (const [name, value] of labelPairs(ext)) if (!lb.has(name)) lb.set(name, value);
       if (this.rules.length > 0 && !relabel(this.rules, lb)) {
         this.markDropped(ref);
         return;
@@ -94,15 +95,21 @@ export class SeriesCache {
 
   /** Appends a sample of series `ref` to a request, copying its labels block straight from the arena. */
   addSampleTo(b: WriteRequestBuilder, ref: number, value: number, stale: boolean, t: number): void {
-    b.addSampleFrom(this.arena, this.seriesOff[ref], this.seriesLen[ref], value, stale, t);
+    const off = columnAt(this.seriesOff, ref);
+    const len = columnAt(this.seriesLen, ref);
+    b.addSampleFrom(this.arena, off, len, value, stale, t);
   }
 
   addExemplarTo(b: WriteRequestBuilder, ref: number, exemplarLabels: Labels, value: number, t: number): void {
-    b.addExemplarFrom(this.arena, this.seriesOff[ref], this.seriesLen[ref], exemplarLabels, value, t);
+    const off = columnAt(this.seriesOff, ref);
+    const len = columnAt(this.seriesLen, ref);
+    b.addExemplarFrom(this.arena, off, len, exemplarLabels, value, t);
   }
 
   addHistogramTo(b: WriteRequestBuilder, ref: number, h: Histogram, float: boolean, t: number): void {
-    b.addHistogramFrom(this.arena, this.seriesOff[ref], this.seriesLen[ref], h, float, t);
+    const off = columnAt(this.seriesOff, ref);
+    const len = columnAt(this.seriesLen, ref);
+    b.addHistogramFrom(this.arena, off, len, h, float, t);
   }
 
   /** A series' labels as ids of `interner` (RW2 queues); empty if the series was forgotten meanwhile. */
@@ -117,10 +124,10 @@ export class SeriesCache {
     while (size < live * 2) size *= 2;
     const next = Buffer.allocUnsafe(size);
     let p = 0;
-    for (let ref = 0; ref < this.seriesLen.length; ref++) {
-      const len = this.seriesLen[ref];
+    for (const [ref, len] of this.seriesLen.entries()) {
       if (len > 0) {
-        this.arena.copy(next, p, this.seriesOff[ref], this.seriesOff[ref] + len);
+        const off = columnAt(this.seriesOff, ref);
+        this.arena.copy(next, p, off, off + len);
         this.seriesOff[ref] = p;
         p += len;
       }
@@ -131,7 +138,7 @@ export class SeriesCache {
 
   private liveArenaBytes(): number {
     let n = 0;
-    for (let ref = 0; ref < this.seriesLen.length; ref++) if (this.seriesLen[ref] > 0) n += this.seriesLen[ref];
+    for (const len of this.seriesLen) if (len > 0) n += len;
     return n;
   }
 
@@ -158,7 +165,9 @@ export class SeriesCache {
     const next = new SymbolInterner();
     for (const ids of this.seriesIds) {
       if (ids === undefined) continue;
-      for (let i = 0; i < ids.length; i++) ids[i] = next.intern(old[ids[i]]);
+      for (const [i, id] of ids.entries()) {
+        ids[i] = next.intern(columnAt(old, id));
+      }
     }
     this.currentInterner = next;
     this.droppedIdSeries = 0;

@@ -1,4 +1,5 @@
 import type { Clock } from '../util/clock.ts';
+import { columnAt } from '../util/columns.ts';
 import type { Labels } from '../util/labels.ts';
 import { isCustomBucketsSchema, type Histogram } from '../storage/histogram.ts';
 import type { WireProtocol } from './client.ts';
@@ -166,7 +167,7 @@ export class Shard {
 
   /** The chunk of the oldest item held, 0 when empty. */
   oldestChunk(): number {
-    return this.held === 0 ? 0 : this.chunks[this.head];
+    return this.held === 0 ? 0 : (this.chunks[this.head] ?? 0);
   }
 
   /**
@@ -174,7 +175,7 @@ export class Shard {
    * head is the oldest but for out-of-order appends.
    */
   oldestTimestamp(): number {
-    return this.held === 0 ? Infinity : this.ts[this.head];
+    return this.held === 0 ? Infinity : (this.ts[this.head] ?? Infinity);
   }
 
   wake(): void {
@@ -205,7 +206,10 @@ export class Shard {
   /** Adds how many held items would go to each of counts.length shards (ref modulo that). */
   countByShard(counts: Int32Array): void {
     const n = counts.length;
-    for (let k = 0; k < this.held; k++) counts[this.refs[(this.head + k) % this.capacity] % n]++;
+    for (let k = 0; k < this.held; k++) {
+      const shard = columnAt(this.refs, (this.head + k) % this.capacity) % n;
+      counts[shard] = (counts[shard] ?? 0) + 1;
+    }
   }
 
   /**
@@ -216,20 +220,14 @@ export class Shard {
   moveTo(to: (ref: number) => Shard): void {
     for (let k = 0; k < this.held; k++) {
       const i = (this.head + k) % this.capacity;
-      const ref = this.refs[i];
-      const kind = this.kinds[i];
+      const ref = columnAt(this.refs, i);
+      const kind = columnAt(this.kinds, i);
+      const t = columnAt(this.ts, i);
+      const v = columnAt(this.vals, i);
+      const chunk = columnAt(this.chunks, i);
       const dest = to(ref);
-      if (kind === ITEM_SAMPLE) dest.push(ref, this.ts[i], this.vals[i], this.stale[i] === 1, this.chunks[i]);
-      else
-        dest.pushItem(
-          kind,
-          ref,
-          this.ts[i],
-          this.vals[i],
-          this.exLabels?.[i] ?? null,
-          this.hists?.[i] ?? null,
-          this.chunks[i],
-        );
+      if (kind === ITEM_SAMPLE) dest.push(ref, t, v, this.stale[i] === 1, chunk);
+      else dest.pushItem(kind, ref, t, v, this.exLabels?.[i] ?? null, this.hists?.[i] ?? null, chunk);
       if (this.exLabels) this.exLabels[i] = null;
       if (this.hists) this.hists[i] = null;
     }
@@ -259,7 +257,7 @@ export class Shard {
         // The oldest sample already waited longer than batch_send_deadline since it was scraped (a
         // backlog after an outage or restart): once no more arrives for a moment, the partial batch
         // goes out rather than waiting a whole deadline more. That is the tail of every catch-up.
-        const overdue = this.held > 0 && this.ts[this.head] < now - deadlineMs;
+        const overdue = this.held > 0 && this.oldestTimestamp() < now - deadlineMs;
         const sizeBefore = this.held;
         // Sleep until a full batch is there or the deadline passes.
         await new Promise<void>((resolve) => {
@@ -310,16 +308,22 @@ export class Shard {
         b.reset();
         for (let k = 0; k < n; k++) {
           const i = (this.head + k) % cap;
-          series.addSampleTo(b, refs[i], vals[i], stale[i] === 1, ts[i]);
-          if (ts[i] > highest) highest = ts[i];
+          const ref = columnAt(refs, i);
+          const t = columnAt(ts, i);
+          const v = columnAt(vals, i);
+          series.addSampleTo(b, ref, v, stale[i] === 1, t);
+          if (t > highest) highest = t;
         }
         body = this.snappy.compress(b.finish());
       } else {
         const b = this.v2();
         for (let k = 0; k < n; k++) {
           const i = (this.head + k) % cap;
-          b.addSeriesSample(series.idsOf(refs[i]), vals[i], stale[i] === 1, ts[i]);
-          if (ts[i] > highest) highest = ts[i];
+          const ref = columnAt(refs, i);
+          const t = columnAt(ts, i);
+          const v = columnAt(vals, i);
+          b.addSeriesSample(series.idsOf(ref), v, stale[i] === 1, t);
+          if (t > highest) highest = t;
         }
         body = this.snappy.compress(b.finish());
       }
@@ -338,17 +342,18 @@ export class Shard {
       for (let k = 0; k < n; k++) {
         const i = (this.head + k) % cap;
         const kind = kinds[i];
-        const ref = refs[i];
-        const t = ts[i];
+        const ref = columnAt(refs, i);
+        const t = columnAt(ts, i);
+        const v = columnAt(vals, i);
         if (kind === ITEM_SAMPLE) {
-          if (b1) series.addSampleTo(b1, ref, vals[i], stale[i] === 1, t);
-          else b2?.addSeriesSample(series.idsOf(ref), vals[i], stale[i] === 1, t);
+          if (b1) series.addSampleTo(b1, ref, v, stale[i] === 1, t);
+          else b2?.addSeriesSample(series.idsOf(ref), v, stale[i] === 1, t);
           nS++;
         } else if (kind === ITEM_EXEMPLAR) {
           takenE++;
           const ls = exLabels?.[i] ?? [];
-          if (b1) series.addExemplarTo(b1, ref, ls, vals[i], t);
-          else b2?.addSeriesExemplar(series.idsOf(ref), ls, vals[i], t);
+          if (b1) series.addExemplarTo(b1, ref, ls, v, t);
+          else b2?.addSeriesExemplar(series.idsOf(ref), ls, v, t);
           nE++;
         } else {
           takenH++;

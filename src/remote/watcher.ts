@@ -17,6 +17,7 @@ import {
 import { lastCheckpoint, listSegments, segmentName } from '../wal/segments.ts';
 import type { Clock } from '../util/clock.ts';
 import { errorMessage } from '../util/errors.ts';
+import { columnAt } from '../util/columns.ts';
 import type { RecordTail } from '../wal/tail.ts';
 import type { WalPosition } from '../wal/segments.ts';
 import type { WriteTo } from './write-to.ts';
@@ -289,7 +290,11 @@ export class WalWatcher {
       b.reset();
       decodeSamples(rec, b);
       const chunk = qm.beginChunk({ segment: seg, offset: end });
-      return this.push(b.n, (i) => qm.enqueue(b.refs[i], b.ts[i], b.values[i], b.stale[i] === 1, chunk), seg);
+      const enqueue = (i: number): boolean => {
+        // push() asks only for items below b.n, which the batch columns hold.
+        return qm.enqueue(columnAt(b.refs, i), columnAt(b.ts, i), columnAt(b.values, i), b.stale[i] === 1, chunk);
+      };
+      return this.push(b.n, enqueue, seg);
     }
     if (type === RecordType.Exemplars) {
       if (!qm.sendExemplars || acked) return true;
@@ -300,7 +305,7 @@ export class WalWatcher {
       return this.push(
         ex.length,
         (i) => {
-          const e = ex[i];
+          const e = columnAt(ex, i);
           return qm.enqueueExemplar(e.ref, e.t, e.v, e.labels, chunk);
         },
         seg,
@@ -317,7 +322,7 @@ export class WalWatcher {
       return this.push(
         hs.length,
         (i) => {
-          const h = hs[i];
+          const h = columnAt(hs, i);
           return qm.enqueueHistogram(h.ref, h.t, h.h, float, chunk);
         },
         seg,

@@ -20,16 +20,19 @@ export class BufferPool {
 
   /** A buffer of at least `size` bytes (contents undefined). */
   get(size: number): Buffer {
-    let best = -1;
-    for (let i = 0; i < this.free.length; i++) {
-      const len = this.free[i].length;
-      if (len >= size && (best < 0 || len < this.free[best].length)) best = i;
+    let best: Buffer | undefined;
+    let at = -1;
+    for (const [i, b] of this.free.entries()) {
+      if (b.length >= size && (best === undefined || b.length < best.length)) {
+        best = b;
+        at = i;
+      }
     }
-    if (best >= 0) {
-      const b = this.free[best];
-      this.free[best] = this.free[this.free.length - 1];
-      this.free.pop();
-      return b;
+    if (best !== undefined) {
+      // Swap-remove: the last buffer takes the chosen one's place.
+      const last = this.free.pop();
+      if (last !== undefined && at < this.free.length) this.free[at] = last;
+      return best;
     }
     return Buffer.allocUnsafe(Math.max(size, 64 * 1024));
   }
@@ -41,9 +44,15 @@ export class BufferPool {
       this.free.push(buf);
       return;
     }
-    let smallest = 0;
-    for (let i = 1; i < this.free.length; i++) if (this.free[i].length < this.free[smallest].length) smallest = i;
-    if (this.free[smallest].length < buf.length) this.free[smallest] = buf;
+    let smallest: Buffer | undefined;
+    let at = -1;
+    for (const [i, b] of this.free.entries()) {
+      if (smallest === undefined || b.length < smallest.length) {
+        smallest = b;
+        at = i;
+      }
+    }
+    if (smallest !== undefined && smallest.length < buf.length) this.free[at] = buf;
   }
 
   get pooled(): number {

@@ -3,11 +3,11 @@ import type https from 'node:https';
 import { ExemplarStatus, type Appender } from '../storage/appender.ts';
 import { logDuration, type Logger } from '../log/logger.ts';
 import { relabel, type CompiledRelabel } from '../relabel/relabel.ts';
-import { createParser, Entry, type TextParser } from '../textparse/parser.ts';
+import { chooseFormat, Entry, parserFor, type ScrapeProtocol, type TextParser } from '../textparse/parser.ts';
 import type { Clock } from '../util/clock.ts';
 import { errorMessage } from '../util/errors.ts';
-import { LabelsBuilder, METRIC_NAME, labelsToString, type Labels } from '../util/labels.ts';
-import { isValidLabelName, isValidMetricName } from '../relabel/names.ts';
+import { LabelsBuilder, METRIC_NAME, labelPairs, labelsToString, type Labels } from '../util/labels.ts';
+import { isValidLabelNameIn, isValidMetricNameIn, type NameValidationScheme } from '../relabel/names.ts';
 import { fetchBody, ScrapeError } from './fetch-body.ts';
 import type { ProxySelector } from '../net/proxy.ts';
 import type { AuthSource } from '../net/auth.ts';
@@ -15,6 +15,7 @@ import type { TlsClientOptions } from '../net/tls.ts';
 import type { BufferPool } from './buffer-pool.ts';
 import { DROPPED_REF, SeriesCache } from './series-cache.ts';
 import { MetadataCache } from './metadata.ts';
+import type { FailureLogFile } from './failure-log.ts';
 import type { MetricMetadataEntry } from '../storage/metadata.ts';
 
 /** Everything a loop needs to know about its target, fixed for the loop's life. */
@@ -42,7 +43,8 @@ export interface LoopOptions {
   /** bodySizeLimit is Outpost's default, not the config's (said in the error). */
   readonly defaultBodyLimit?: boolean;
   readonly headers: Readonly<Record<string, string>>;
-  readonly fallbackProtocol?: 'text' | 'openmetrics' | undefined;
+  /** `fallback_scrape_protocol`: how to read a body whose Content-Type is blank, malformed or unknown. */
+  readonly fallbackProtocol?: ScrapeProtocol | undefined;
   readonly agent: http.Agent | https.Agent;
   readonly tls?: TlsClientOptions | undefined;
   readonly auth: AuthSource;
@@ -50,8 +52,13 @@ export interface LoopOptions {
   /** A bare proxy URL, or the selector for the pool's whole proxy config (fetch-body.ts takes either). */
   readonly proxy?: URL | ProxySelector | undefined;
   readonly buffers: BufferPool;
-  /** 'legacy': metric and label names must use the classic charset after relabeling (else the scrape fails). */
-  readonly nameValidation: 'legacy' | 'utf8';
+  /**
+   * Names after relabeling must be valid under this scheme, else the scrape fails ('legacy': the
+   * classic charset; 'utf8': non-empty UTF-8).
+   */
+  readonly nameValidation: NameValidationScheme;
+  /** scrape_failure_log_file: where failed fetches are recorded. */
+  readonly failureLog?: FailureLogFile | undefined;
 }
 
 /** Samples ahead of now by more than this are rejected, as Prometheus' appender does. */
@@ -200,8 +207,7 @@ export class ScrapeLoop {
     if (opts.stale) {
       const t = this.clock.now();
       this.appendStaleForExposed(t);
-      for (let i = 0; i < REPORT_NAMES.length; i++)
-        if (this.reportRefs[i] > 0) this.app.appendStale(this.reportRefs[i], t);
+      for (const ref of this.reportRefs) if (ref > 0) this.app.appendStale(ref, t);
       await this.app.commit();
     }
   }
@@ -249,6 +255,8 @@ export class ScrapeLoop {
       this.releaseBuffer();
       return;
     }
+    if (bodyError && this.forcedError === null)
+      this.opts.failureLog?.write(this.target.pool, this.target.url, errorMessage(bodyError));
     this.iter++;
     let scraped = 0;
     let post = 0;
@@ -334,6 +342,9 @@ export class ScrapeLoop {
     length: number,
     contentType: string | undefined,
   ): { scraped: number; post: number; added: number } {
+    // An empty body is an empty scrape whatever its Content-Type (3.x decides the format only for a
+    // non-empty body: scrape/scrape.go v3.14.0 lines 1589-1594).
+    if (length === 0) return { scraped: 0, post: 0, added: 0 };
     const p = this.parser(contentType);
     const buf = this.buf;
     p.reset(buf, length);
@@ -431,7 +442,27 @@ export class ScrapeLoop {
     const key = contentType ?? '';
     let p = this.parserCache.get(key);
     if (!p) {
-      p = createParser(contentType, this.opts.fallbackProtocol);
+      let choice: ReturnType<typeof chooseFormat>;
+      try {
+        choice = chooseFormat(contentType, this.opts.fallbackProtocol);
+      } catch (err) {
+        // A blank or unknown Content-Type without a fallback protocol fails the scrape; 3.x logs it at
+        // error level every time (scrape/scrape.go v3.14.0 line 1608).
+        this.log.error('Failed to determine correct type of scrape target.', {
+          target: this.target.url,
+          content_type: key,
+          err: errorMessage(err),
+        });
+        throw err;
+      }
+      if (choice.fallbackReason !== undefined)
+        this.log.debug('Invalid content type on scrape, using fallback setting.', {
+          target: this.target.url,
+          content_type: key,
+          fallback_media_type: this.opts.fallbackProtocol,
+          err: choice.fallbackReason,
+        });
+      p = parserFor(choice.format, contentType);
       this.parserCache.set(key, p);
     }
     return p;
@@ -440,18 +471,18 @@ export class ScrapeLoop {
   /** Labels of a new series: target labels merged, metric relabeling, label limits. Null if relabeling drops it. */
   private seriesLabels(scraped: string[]): Labels | null {
     const lb = new LabelsBuilder();
-    for (let i = 0; i < scraped.length; i += 2) lb.set(scraped[i], scraped[i + 1]);
+    for (const [name, value] of labelPairs(scraped)) lb.set(name, value);
     const tl = this.target.labels;
     if (this.opts.honorLabels) {
-      for (let i = 0; i < tl.length; i += 2) if (!lb.has(tl[i])) lb.set(tl[i], tl[i + 1]);
+      for (const [name, value] of labelPairs(tl)) if (!lb.has(name)) lb.set(name, value);
     } else {
       // Target labels win; clashing scraped values move to exported_<name>, shortest names first,
       // with the prefix repeated until the name is free (Prometheus' resolution order).
       let conflicts: [string, string][] | null = null;
-      for (let i = 0; i < tl.length; i += 2) {
-        const clash = lb.get(tl[i]);
-        if (clash !== '') (conflicts ??= []).push([tl[i], clash]);
-        lb.set(tl[i], tl[i + 1]);
+      for (const [name, value] of labelPairs(tl)) {
+        const clash = lb.get(name);
+        if (clash !== '') (conflicts ??= []).push([name, clash]);
+        lb.set(name, value);
       }
       if (conflicts) {
         conflicts.sort((a, b) => a[0].length - b[0].length);
@@ -466,15 +497,17 @@ export class ScrapeLoop {
     if (lb.size === 0) return null;
     const labels = lb.labels();
     const name = lb.get(METRIC_NAME);
-    if (name === '') throw new ScrapeError('no metric name found in series');
-    if (this.opts.nameValidation === 'legacy') {
-      // Relabeling can produce names the exposition parser never would; Prometheus fails the scrape then.
-      if (!isValidMetricName(name))
+    // Prometheus' errNameLabelMandatory (scrape/scrape.go v3.14.0 line 71, the same in 2.42).
+    if (name === '') throw new ScrapeError('missing metric name (__name__ label)');
+    // A target may serve UTF-8 names to a legacy job (despite escaping=underscores in Accept), and
+    // relabeling can produce names the parser never would: 3.x fails the whole scrape then
+    // (scrape/scrape.go v3.14.0 line 1730, lset.IsValid(sl.validationScheme)).
+    const scheme = this.opts.nameValidation;
+    if (!isValidMetricNameIn(name, scheme))
+      throw new ScrapeError(`invalid metric name or label names: ${labelsToString(labels)}`);
+    for (const [ln] of labelPairs(labels)) {
+      if (!isValidLabelNameIn(ln, scheme))
         throw new ScrapeError(`invalid metric name or label names: ${labelsToString(labels)}`);
-      for (let i = 0; i < labels.length; i += 2) {
-        if (!isValidLabelName(labels[i]) && labels[i] !== METRIC_NAME)
-          throw new ScrapeError(`invalid metric name or label names: ${labelsToString(labels)}`);
-      }
     }
     const o = this.opts;
     if (o.labelLimit > 0 && labels.length / 2 > o.labelLimit)
@@ -482,14 +515,14 @@ export class ScrapeLoop {
         `label_limit exceeded (metric: ${lb.get(METRIC_NAME)}, number of labels: ${labels.length / 2}, limit: ${o.labelLimit})`,
       );
     if (o.labelNameLengthLimit > 0 || o.labelValueLengthLimit > 0) {
-      for (let i = 0; i < labels.length; i += 2) {
-        if (o.labelNameLengthLimit > 0 && Buffer.byteLength(labels[i]) > o.labelNameLengthLimit)
+      for (const [ln, lv] of labelPairs(labels)) {
+        if (o.labelNameLengthLimit > 0 && Buffer.byteLength(ln) > o.labelNameLengthLimit)
           throw new ScrapeError(
-            `label_name_length_limit exceeded (metric: ${lb.get(METRIC_NAME)}, label name: ${labels[i]}, limit: ${o.labelNameLengthLimit})`,
+            `label_name_length_limit exceeded (metric: ${lb.get(METRIC_NAME)}, label name: ${ln}, limit: ${o.labelNameLengthLimit})`,
           );
-        if (o.labelValueLengthLimit > 0 && Buffer.byteLength(labels[i + 1]) > o.labelValueLengthLimit)
+        if (o.labelValueLengthLimit > 0 && Buffer.byteLength(lv) > o.labelValueLengthLimit)
           throw new ScrapeError(
-            `label_value_length_limit exceeded (metric: ${lb.get(METRIC_NAME)}, label name: ${labels[i]}, value: ${JSON.stringify(labels[i + 1])}, limit: ${o.labelValueLengthLimit})`,
+            `label_value_length_limit exceeded (metric: ${lb.get(METRIC_NAME)}, label name: ${ln}, value: ${JSON.stringify(lv)}, limit: ${o.labelValueLengthLimit})`,
           );
       }
     }
@@ -514,14 +547,23 @@ export class ScrapeLoop {
   }
 
   private appendReport(ts: number, ok: boolean, duration: number, scraped: number, post: number, added: number): void {
-    const values = [ok ? 1 : 0, duration, scraped, post, added];
-    for (let i = 0; i < REPORT_NAMES.length; i++) {
-      if (this.reportRefs[i] === 0) {
+    const values: Record<(typeof REPORT_NAMES)[number], number> = {
+      up: ok ? 1 : 0,
+      scrape_duration_seconds: duration,
+      scrape_samples_scraped: scraped,
+      scrape_samples_post_metric_relabeling: post,
+      scrape_series_added: added,
+    };
+    for (const [i, name] of REPORT_NAMES.entries()) {
+      // reportRefs has one slot per name; 0 = no series yet.
+      let ref = this.reportRefs[i] ?? 0;
+      if (ref === 0) {
         const lb = new LabelsBuilder(this.target.labels);
-        lb.set(METRIC_NAME, REPORT_NAMES[i]);
-        this.reportRefs[i] = this.app.ref(lb.labels());
+        lb.set(METRIC_NAME, name);
+        ref = this.app.ref(lb.labels());
+        this.reportRefs[i] = ref;
       }
-      this.app.append(this.reportRefs[i], ts, values[i]);
+      this.app.append(ref, ts, values[name]);
     }
   }
 }

@@ -9,12 +9,13 @@ import { compileRelabelConfigs, type CompiledRelabel } from '../relabel/relabel.
 import type { TargetStatus } from '../status/types.ts';
 import { buildAcceptHeader } from '../textparse/parser.ts';
 import type { Clock } from '../util/clock.ts';
-import { labelsGet, labelsKey, type Labels } from '../util/labels.ts';
+import { labelPairs, labelsGet, labelsKey, type Labels } from '../util/labels.ts';
 import { ScrapeLoop, type LoopCounters, type LoopOptions, type ScrapeTarget } from './loop.ts';
 import { populateTargetLabels } from './target-labels.ts';
 import { AuthSource } from '../net/auth.ts';
 import { tlsOptions } from '../net/tls.ts';
 import { BufferPool } from './buffer-pool.ts';
+import { FailureLogs } from './failure-log.ts';
 import { ProxySelector } from '../net/proxy.ts';
 import { errorMessage } from '../util/errors.ts';
 import { lazyHttps } from '../util/lazy-builtin.ts';
@@ -100,6 +101,7 @@ export class ScrapeManager {
   private stopped = false;
   private readonly buffers = new BufferPool();
   private readonly env: NodeJS.ProcessEnv;
+  private readonly failureLogs: FailureLogs;
 
   /** `env`: where proxy_from_environment reads HTTP_PROXY, HTTPS_PROXY and NO_PROXY. */
   constructor(
@@ -115,6 +117,7 @@ export class ScrapeManager {
     this.log = log;
     this.userAgent = userAgent;
     this.env = env;
+    this.failureLogs = new FailureLogs(log);
     this.registerMetrics(reg);
   }
 
@@ -124,6 +127,8 @@ export class ScrapeManager {
    */
   async applyConfig(scrapeConfigs: readonly ScrapeConfig[]): Promise<void> {
     const wanted = new Map(scrapeConfigs.map((c) => [c.jobName, c]));
+    // Reopened on every reload, unchanged pools included (their loops hold the same file objects).
+    this.failureLogs.apply(scrapeConfigs.flatMap((c) => (c.scrapeFailureLogFile ? [c.scrapeFailureLogFile] : [])));
     const stops: Promise<void>[] = [];
     const retired: Pool[] = [];
     for (const [name, pool] of this.pools) {
@@ -276,7 +281,8 @@ export class ScrapeManager {
       bodySizeLimit: cfg.bodySizeLimit > 0 ? cfg.bodySizeLimit : DEFAULT_BODY_SIZE_LIMIT,
       defaultBodyLimit: cfg.bodySizeLimit <= 0,
       headers: {
-        Accept: buildAcceptHeader(cfg.scrapeProtocols, 'allow-utf-8'),
+        // escaping= follows metric_name_escaping_scheme (3.x scrape.go acceptHeader, v3.14.0 line 705).
+        Accept: buildAcceptHeader(cfg.scrapeProtocols, cfg.metricNameEscapingScheme),
         'Accept-Encoding': cfg.enableCompression ? 'gzip' : 'identity',
         'User-Agent': this.userAgent,
       },
@@ -286,12 +292,8 @@ export class ScrapeManager {
       proxy: proxy ?? undefined,
       buffers: this.buffers,
       nameValidation: cfg.metricNameValidationScheme,
-      fallbackProtocol:
-        cfg.fallbackScrapeProtocol === 'OpenMetricsText1.0.0' || cfg.fallbackScrapeProtocol === 'OpenMetricsText0.0.1'
-          ? 'openmetrics'
-          : cfg.fallbackScrapeProtocol
-            ? 'text'
-            : undefined,
+      failureLog: this.failureLogs.get(cfg.scrapeFailureLogFile),
+      fallbackProtocol: cfg.fallbackScrapeProtocol,
       agent,
       tls,
     });
@@ -306,6 +308,7 @@ export class ScrapeManager {
       for (const loop of pool.loops.values()) all.push(loop.stop({ stale: false }));
     await Promise.all(all);
     for (const pool of this.pools.values()) closeClients(pool.loopOpts);
+    this.failureLogs.closeAll();
   }
 
   targets(): TargetStatus[] {
@@ -395,9 +398,7 @@ function closeClients(o: LoopOptions): void {
 }
 
 function toRecord(ls: Labels): Record<string, string> {
-  const r: Record<string, string> = {};
-  for (let i = 0; i < ls.length; i += 2) r[ls[i]] = ls[i + 1];
-  return r;
+  return Object.fromEntries(labelPairs(ls));
 }
 
 /** Stable offset inside the interval from a hash of the target, so restarts keep the same phase. */

@@ -9,6 +9,7 @@
  * hash and a byte comparison: no string is decoded, nothing is allocated.
  */
 import { fnv1a, grownArray, grownBuffer, sameBytes } from '../util/bytes.ts';
+import { columnAt } from '../util/columns.ts';
 import { Entry, type EntryKind } from '../textparse/types.ts';
 import type { MetadataMetricType, MetricMetadataEntry } from '../storage/metadata.ts';
 
@@ -115,8 +116,8 @@ export class MetadataCache {
     const s = line.textStart;
     const end = line.textEnd;
     const help = kind === Entry.Help;
-    const off = help ? this.helpOff[e] : this.unitOff[e];
-    const len = help ? this.helpLen[e] : this.unitLen[e];
+    const off = columnAt(help ? this.helpOff : this.unitOff, e);
+    const len = columnAt(help ? this.helpLen : this.unitLen, e);
     if (len === end - s && this.sameBytes(off, buf, s, end)) return;
     const text = line.text;
     // The arena may move while storing, so the offset is taken afterwards.
@@ -146,7 +147,7 @@ export class MetadataCache {
     if (!flush) return;
     let drop = false;
     for (let e = 0; e < this.n; e++) {
-      if (this.iter - this.lastIter[e] > METADATA_RETENTION_SCRAPES) {
+      if (this.iter - columnAt(this.lastIter, e) > METADATA_RETENTION_SCRAPES) {
         drop = true;
         break;
       }
@@ -161,10 +162,10 @@ export class MetadataCache {
       const out = new Array<MetricMetadataEntry>(this.n);
       for (let e = 0; e < this.n; e++) {
         out[e] = Object.freeze({
-          metric: this.names[e],
-          type: METRIC_TYPE_NAMES[this.types[e]] ?? 'unknown',
-          help: this.helps[e],
-          unit: this.units[e],
+          metric: columnAt(this.names, e),
+          type: METRIC_TYPE_NAMES[columnAt(this.types, e)] ?? 'unknown',
+          help: columnAt(this.helps, e),
+          unit: columnAt(this.units, e),
         });
       }
       this.listed = out;
@@ -187,17 +188,17 @@ export class MetadataCache {
     // Exporters write HELP first, then TYPE (and UNIT) of the same family.
     const first = startsFamily ? l + 1 : l;
     const second = startsFamily ? l : l + 1;
-    if (first < this.n && this.nameLen[first] === n && this.sameBytes(this.nameOff[first], buf, s, end))
+    if (first < this.n && this.nameLen[first] === n && this.sameBytes(columnAt(this.nameOff, first), buf, s, end))
       return (this.last = first);
-    if (second < this.n && this.nameLen[second] === n && this.sameBytes(this.nameOff[second], buf, s, end))
+    if (second < this.n && this.nameLen[second] === n && this.sameBytes(columnAt(this.nameOff, second), buf, s, end))
       return (this.last = second);
     const h = fnv1a(buf, s, end);
     const t = this.table;
     const mask = this.mask;
     for (let slot = h & mask; ; slot = (slot + 1) & mask) {
-      const e = t[slot];
+      const e = columnAt(t, slot);
       if (e === EMPTY) break;
-      if (this.hashes[e] === h && this.nameLen[e] === n && this.sameBytes(this.nameOff[e], buf, s, end))
+      if (this.hashes[e] === h && this.nameLen[e] === n && this.sameBytes(columnAt(this.nameOff, e), buf, s, end))
         return (this.last = e);
     }
     return (this.last = this.insert(line, buf, h));
@@ -258,9 +259,11 @@ export class MetadataCache {
     let a = 0;
     const old = this.arena;
     const move = (off: Uint32Array, len: Uint32Array, e: number): void => {
-      old.copy(next, a, off[e], off[e] + len[e]);
+      const from = columnAt(off, e);
+      const n = columnAt(len, e);
+      old.copy(next, a, from, from + n);
       off[e] = a;
-      a += len[e];
+      a += n;
     };
     for (let e = 0; e < this.n; e++) {
       move(this.nameOff, this.nameLen, e);
@@ -276,23 +279,23 @@ export class MetadataCache {
   private dropStale(): void {
     let w = 0;
     for (let e = 0; e < this.n; e++) {
-      if (this.iter - this.lastIter[e] > METADATA_RETENTION_SCRAPES) {
-        this.garbage += this.nameLen[e] + this.helpLen[e] + this.unitLen[e];
+      if (this.iter - columnAt(this.lastIter, e) > METADATA_RETENTION_SCRAPES) {
+        this.garbage += columnAt(this.nameLen, e) + columnAt(this.helpLen, e) + columnAt(this.unitLen, e);
         continue;
       }
       if (w !== e) {
-        this.hashes[w] = this.hashes[e];
-        this.nameOff[w] = this.nameOff[e];
-        this.nameLen[w] = this.nameLen[e];
-        this.helpOff[w] = this.helpOff[e];
-        this.helpLen[w] = this.helpLen[e];
-        this.unitOff[w] = this.unitOff[e];
-        this.unitLen[w] = this.unitLen[e];
-        this.types[w] = this.types[e];
-        this.lastIter[w] = this.lastIter[e];
-        this.names[w] = this.names[e];
-        this.helps[w] = this.helps[e];
-        this.units[w] = this.units[e];
+        this.hashes[w] = columnAt(this.hashes, e);
+        this.nameOff[w] = columnAt(this.nameOff, e);
+        this.nameLen[w] = columnAt(this.nameLen, e);
+        this.helpOff[w] = columnAt(this.helpOff, e);
+        this.helpLen[w] = columnAt(this.helpLen, e);
+        this.unitOff[w] = columnAt(this.unitOff, e);
+        this.unitLen[w] = columnAt(this.unitLen, e);
+        this.types[w] = columnAt(this.types, e);
+        this.lastIter[w] = columnAt(this.lastIter, e);
+        this.names[w] = columnAt(this.names, e);
+        this.helps[w] = columnAt(this.helps, e);
+        this.units[w] = columnAt(this.units, e);
       }
       w++;
     }
@@ -309,7 +312,7 @@ export class MetadataCache {
   }
 
   private place(e: number, t: Int32Array, mask: number): void {
-    let slot = this.hashes[e] & mask;
+    let slot = columnAt(this.hashes, e) & mask;
     while (t[slot] !== EMPTY) slot = (slot + 1) & mask;
     t[slot] = e;
   }

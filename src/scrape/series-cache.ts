@@ -5,6 +5,7 @@
  * object, no iterator. Relabeling and label parsing happen only on a miss.
  */
 import { fnv1a, grownArray, grownBuffer, sameBytes } from '../util/bytes.ts';
+import { columnAt } from '../util/columns.ts';
 
 const EMPTY = -1;
 /** Entry ref meaning "dropped by metric relabeling": known, but not appended. */
@@ -59,7 +60,7 @@ export class SeriesCache {
     const t = this.table;
     const mask = this.mask;
     for (let slot = h & mask; ; slot = (slot + 1) & mask) {
-      const e = t[slot];
+      const e = columnAt(t, slot);
       if (e === EMPTY) return -1;
       if (this.hashes[e] !== h || this.len[e] !== n || this.refs[e] === DEAD) continue;
       if (this.sameBytes(e, buf, start, end)) {
@@ -74,7 +75,7 @@ export class SeriesCache {
       this.bodyBuf = buf;
       this.bodyView = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     }
-    return sameBytes(this.arena, this.arenaView, this.off[e], buf, this.bodyView, start, end - start);
+    return sameBytes(this.arena, this.arenaView, columnAt(this.off, e), buf, this.bodyView, start, end - start);
   }
 
   /** Adds a series that find() did not know. Returns its entry index. */
@@ -108,13 +109,13 @@ export class SeriesCache {
 
   /** Arena offset of the entry expected next, for a parser hint; see expectedLen. */
   get expectedOff(): number {
-    return this.cursor < this.used ? this.off[this.cursor] : 0;
+    return this.cursor < this.used ? columnAt(this.off, this.cursor) : 0;
   }
 
   /** Key length of the entry expected next, or -1 when there is none (end of the cache, a dead entry). */
   get expectedLen(): number {
     const c = this.cursor;
-    return c < this.used && this.refs[c] !== DEAD ? this.len[c] : -1;
+    return c < this.used && this.refs[c] !== DEAD ? columnAt(this.len, c) : -1;
   }
 
   /** Takes the entry expected next as found (the parser matched its bytes); returns its index. */
@@ -123,11 +124,11 @@ export class SeriesCache {
   }
 
   ref(e: number): number {
-    return this.refs[e];
+    return columnAt(this.refs, e);
   }
 
   seen(e: number): number {
-    return this.seenIter[e];
+    return columnAt(this.seenIter, e);
   }
 
   markSeen(e: number, iter: number, explicitTimestamp: boolean): void {
@@ -141,7 +142,7 @@ export class SeriesCache {
    */
   forEachSeenIn(iter: number, trackExplicit: boolean, fn: (ref: number) => void): void {
     for (let e = 0; e < this.used; e++) {
-      const r = this.refs[e];
+      const r = columnAt(this.refs, e);
       if (r === DEAD || r === DROPPED_REF || this.seenIter[e] !== iter) continue;
       if (!trackExplicit && this.explicit[e] === 1) continue;
       fn(r);
@@ -165,14 +166,15 @@ export class SeriesCache {
     let w = 0;
     for (let e = 0; e < this.used; e++) {
       if (this.refs[e] === DEAD) continue;
-      const n = this.len[e];
-      this.arena.copy(arena, a, this.off[e], this.off[e] + n);
+      const n = columnAt(this.len, e);
+      const from = columnAt(this.off, e);
+      this.arena.copy(arena, a, from, from + n);
       this.off[w] = a;
       this.len[w] = n;
-      this.refs[w] = this.refs[e];
-      this.seenIter[w] = this.seenIter[e];
-      this.explicit[w] = this.explicit[e];
-      this.hashes[w] = this.hashes[e];
+      this.refs[w] = columnAt(this.refs, e);
+      this.seenIter[w] = columnAt(this.seenIter, e);
+      this.explicit[w] = columnAt(this.explicit, e);
+      this.hashes[w] = columnAt(this.hashes, e);
       a += n;
       w++;
     }
@@ -191,7 +193,7 @@ export class SeriesCache {
     const mask = size - 1;
     for (let e = 0; e < this.used; e++) {
       if (this.refs[e] === DEAD) continue;
-      let slot = this.hashes[e] & mask;
+      let slot = columnAt(this.hashes, e) & mask;
       while (t[slot] !== EMPTY) slot = (slot + 1) & mask;
       t[slot] = e;
     }

@@ -14,7 +14,7 @@
 import { parseDuration, DurationError } from '../config/duration.ts';
 import { relabel, type CompiledRelabel } from '../relabel/relabel.ts';
 import { goQuote } from '../relabel/names.ts';
-import { LabelsBuilder, type Labels } from '../util/labels.ts';
+import { LabelsBuilder, labelPairs, type Labels } from '../util/labels.ts';
 
 export interface TargetDefaults {
   jobName: string;
@@ -69,12 +69,12 @@ export function populateTargetLabels(
   // Per-target labels win over group labels; a target label that is present but empty still
   // masks the group's value (Prometheus checks presence, then Set("") deletes).
   const targetNames = new Set<string>();
-  for (let i = 0; i < targetLabels.length; i += 2) {
-    targetNames.add(targetLabels[i]);
-    lb.set(targetLabels[i], targetLabels[i + 1]);
+  for (const [name, value] of labelPairs(targetLabels)) {
+    targetNames.add(name);
+    lb.set(name, value);
   }
-  for (let i = 0; i < groupLabels.length; i += 2) {
-    if (!targetNames.has(groupLabels[i])) lb.set(groupLabels[i], groupLabels[i + 1]);
+  for (const [name, value] of labelPairs(groupLabels)) {
+    if (!targetNames.has(name)) lb.set(name, value);
   }
   const setIfEmpty = (name: string, value: string): void => {
     if (lb.get(name) === '') lb.set(name, value);
@@ -84,11 +84,10 @@ export function populateTargetLabels(
   setIfEmpty(TIMEOUT, d.scrapeTimeout);
   setIfEmpty(METRICS_PATH, d.metricsPath);
   setIfEmpty(SCHEME, d.scheme);
-  for (const k of Object.keys(d.params)) {
-    const v = d.params[k];
-    if (v.length === 0) continue;
-    if (options.overwriteParams) lb.set(PARAM_PREFIX + k, v[0]);
-    else setIfEmpty(PARAM_PREFIX + k, v[0]);
+  for (const [k, [first]] of Object.entries(d.params)) {
+    if (first === undefined) continue;
+    if (options.overwriteParams) lb.set(PARAM_PREFIX + k, first);
+    else setIfEmpty(PARAM_PREFIX + k, first);
   }
   const discovered = lb.labels();
 
@@ -129,13 +128,12 @@ export function populateTargetLabels(
   if (lb.get('instance') === '') lb.set('instance', addr);
 
   const labels = lb.labels();
-  for (let i = 0; i < labels.length; i += 2) {
-    if (!labels[i + 1].isWellFormed())
-      return fail(`invalid label value for ${goQuote(labels[i])}: ${goQuote(labels[i + 1])}`);
+  for (const [name, value] of labelPairs(labels)) {
+    if (!value.isWellFormed()) return fail(`invalid label value for ${goQuote(name)}: ${goQuote(value)}`);
   }
   const publicLabels: string[] = [];
-  for (let i = 0; i < labels.length; i += 2) {
-    if (!labels[i].startsWith('__')) publicLabels.push(labels[i], labels[i + 1]);
+  for (const [name, value] of labelPairs(labels)) {
+    if (!name.startsWith('__')) publicLabels.push(name, value);
   }
   return { kind: 'active', labels, publicLabels, url: targetURL(labels, d.params), interval, timeout, discovered };
 }
@@ -156,13 +154,11 @@ function parseDurationFor(s: string): number | string {
  */
 export function targetURL(labels: Labels, params: Readonly<Record<string, readonly string[]>>): string {
   const q = new Map<string, string[]>();
-  for (const k of Object.keys(params)) q.set(k, [...params[k]]);
+  for (const [k, values] of Object.entries(params)) q.set(k, [...values]);
   let scheme = '';
   let host = '';
   let path = '';
-  for (let i = 0; i < labels.length; i += 2) {
-    const n = labels[i];
-    const v = labels[i + 1];
+  for (const [n, v] of labelPairs(labels)) {
     if (n === SCHEME) scheme = v;
     else if (n === ADDRESS) host = v;
     else if (n === METRICS_PATH) path = v;

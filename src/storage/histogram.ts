@@ -81,8 +81,7 @@ export class InvalidHistogramError extends OutpostError {
 
 function checkSpans(spans: readonly HistogramSpan[], buckets: number, side: string, firstMayBeNegative: boolean): void {
   let n = 0;
-  for (let i = 0; i < spans.length; i++) {
-    const s = spans[i];
+  for (const [i, s] of spans.entries()) {
     if (s.offset < 0 && (i > 0 || !firstMayBeNegative))
       throw new InvalidHistogramError(`${side}: span number ${i + 1} with offset ${s.offset} is negative`);
     n += s.length;
@@ -94,8 +93,8 @@ function checkSpans(spans: readonly HistogramSpan[], buckets: number, side: stri
 function bucketTotal(buckets: readonly number[], deltas: boolean, side: string): number {
   let last = 0;
   let total = 0;
-  for (let i = 0; i < buckets.length; i++) {
-    const c = deltas ? last + buckets[i] : buckets[i];
+  for (const [i, b] of buckets.entries()) {
+    const c = deltas ? last + b : b;
     if (c < 0) throw new InvalidHistogramError(`${side}: bucket number ${i + 1} has observation count of ${c}`);
     last = c;
     total += c;
@@ -106,8 +105,7 @@ function bucketTotal(buckets: readonly number[], deltas: boolean, side: string):
 function checkCustomBounds(h: Histogram): void {
   const bounds = h.customValues ?? [];
   let prev = Number.NEGATIVE_INFINITY;
-  for (let i = 0; i < bounds.length; i++) {
-    const b = bounds[i];
+  for (const [i, b] of bounds.entries()) {
     if (Number.isNaN(b)) throw new InvalidHistogramError('custom buckets: a bound is NaN');
     if (i > 0 && b <= prev)
       throw new InvalidHistogramError(`custom buckets: previous bound is ${prev} and current is ${b}`);

@@ -1,6 +1,7 @@
 import { grownArray, sameBytes } from '../util/bytes.ts';
 import { METRIC_NAME } from '../util/labels.ts';
-import { type EntryKind, Entry, ParseError } from './types.ts';
+import { type EntryKind, Entry, MetricType, ParseError } from './types.ts';
+import { normalizeFloatLabelValue } from './normalize.ts';
 import { FloatScanner, quoteBytes, sharedStrings, validUtf8 } from './scan.ts';
 import { ASCII } from './bytes-consts.ts';
 
@@ -80,6 +81,8 @@ export abstract class ParserBase {
     this.entryStart = 0;
     this.kind = Entry.EOF;
     this.line = 0;
+    // The type of the last TYPE line applies to the series after it: a new body starts untyped.
+    this.metricType = MetricType.unknown;
     this.lbls.n = 0;
     this.exLbls.n = 0;
     this.hasExemplar = false;
@@ -105,6 +108,15 @@ export abstract class ParserBase {
   protected abstract helpText(): string;
 
   labels(): string[] {
+    const out = this.rawLabels();
+    const mt = this.metricType;
+    if (mt === MetricType.histogram || mt === MetricType.summary)
+      for (let k = 2; k < out.length; k += 2) out[k + 1] = normalizeFloatLabelValue(mt, out[k] ?? '', out[k + 1] ?? '');
+    return out;
+  }
+
+  /** The labels as written, before `le`/`quantile` normalisation (what strict OpenMetrics checks). */
+  rawLabels(): string[] {
     // A caller that found the series by the hint has its labels already; scanning them now would
     // mean parsing the line twice.
     if (this.expectedHit) throw new Error('labels() after an expected-series hit: the label set was not scanned');
@@ -170,7 +182,8 @@ export abstract class ParserBase {
   }
 
   protected checkQuotedName(ns: number, ne: number, at: number): void {
-    if (ns === ne) throw this.failAt(at, 'empty quoted name');
+    // An empty quoted name ("") parses, as 3.x's lexers match it; the scrape then fails on the series
+    // (missing metric name, or an invalid empty label name), as 3.x's scrape loop does.
     if (!validUtf8(this.buf, ns, ne)) throw this.failAt(at, 'invalid UTF-8 in quoted name');
   }
 
@@ -228,8 +241,10 @@ class LabelOffsets {
     const o = this.off;
     for (let k = 0; k < n; k++) {
       const p = 4 * k;
-      out[skip + 2 * k] = sharedStrings.get(b, o[p], o[p + 1]);
-      out[skip + 2 * k + 1] = sharedStrings.get(b, o[p + 2], o[p + 3]);
+      // biome-ignore lint/style/noNonNullAssertion: push() grows off to hold the 4 * n offsets.
+      out[skip + 2 * k] = sharedStrings.get(b, o[p]!, o[p + 1]!);
+      // biome-ignore lint/style/noNonNullAssertion: push() grows off to hold the 4 * n offsets.
+      out[skip + 2 * k + 1] = sharedStrings.get(b, o[p + 2]!, o[p + 3]!);
     }
     return out;
   }

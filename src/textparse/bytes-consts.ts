@@ -16,4 +16,9 @@ export const ASCII = Object.freeze({
   BSLASH: 0x5c,
   LBRACE: 0x7b,
   RBRACE: 0x7d,
+  /**
+   * Not a byte: what a read past the end of a buffer (undefined) stands for, as in
+   * `TABLE[b[i] ?? PAST_END]`. The 256-entry byte-class tables have no such entry, so it is in no class.
+   */
+  PAST_END: 256,
 } as const);

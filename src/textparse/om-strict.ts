@@ -3,15 +3,21 @@ import { Entry, MetricType, ParseError, type EntryKind } from './types.ts';
 import { FloatScanner, codePointCount } from './scan.ts';
 
 /** Sample-name suffixes each OpenMetrics type may use, by MetricType code. */
-const SUFFIXES: (readonly string[])[] = [];
-SUFFIXES[MetricType.unknown] = [''];
-SUFFIXES[MetricType.gauge] = [''];
-SUFFIXES[MetricType.counter] = ['_total', '_created'];
-SUFFIXES[MetricType.histogram] = ['_bucket', '_count', '_sum', '_created'];
-SUFFIXES[MetricType.gaugehistogram] = ['_bucket', '_gcount', '_gsum'];
-SUFFIXES[MetricType.summary] = ['', '_count', '_sum', '_created'];
-SUFFIXES[MetricType.info] = ['_info'];
-SUFFIXES[MetricType.stateset] = [''];
+const SUFFIXES: ReadonlyMap<number, readonly string[]> = new Map([
+  [MetricType.unknown, ['']],
+  [MetricType.gauge, ['']],
+  [MetricType.counter, ['_total', '_created']],
+  [MetricType.histogram, ['_bucket', '_count', '_sum', '_created']],
+  [MetricType.gaugehistogram, ['_bucket', '_gcount', '_gsum']],
+  [MetricType.summary, ['', '_count', '_sum', '_created']],
+  [MetricType.info, ['_info']],
+  [MetricType.stateset, ['']],
+]);
+
+/** The sample-name suffixes of a family type; every MetricType has an entry, other codes have none. */
+function suffixesOf(type: number): readonly string[] {
+  return SUFFIXES.get(type) ?? [];
+}
 
 const TYPE_NAMES = ['unknown', 'counter', 'gauge', 'histogram', 'gaugehistogram', 'summary', 'info', 'stateset'];
 
@@ -32,7 +38,7 @@ interface StrictCheckedParser {
   readonly timestampSeconds: number;
   readonly hasExemplar: boolean;
   currentName(): string;
-  labels(): string[];
+  rawLabels(): string[];
   exemplarLabels(): string[];
 }
 
@@ -118,8 +124,8 @@ export class OmStrictChecker {
       if (fam.hasUnit && (type === MetricType.info || type === MetricType.stateset)) {
         throw this.error(`${TYPE_NAMES[type]} metric ${JSON.stringify(name)} must not have a UNIT`);
       }
-      for (const s of SUFFIXES[fam.type]) if (this.claims.get(name + s) === name) this.claims.delete(name + s);
-      for (const s of SUFFIXES[type]) {
+      for (const s of suffixesOf(fam.type)) if (this.claims.get(name + s) === name) this.claims.delete(name + s);
+      for (const s of suffixesOf(type)) {
         const sample = name + s;
         const owner = this.claims.get(sample) ?? (sample !== name && this.families.has(sample) ? sample : undefined);
         if (owner !== undefined) {
@@ -147,7 +153,7 @@ export class OmStrictChecker {
   series(p: StrictCheckedParser): void {
     this.line = p.line;
     const name = p.currentName();
-    const ls = p.labels();
+    const ls = p.rawLabels();
     let fam = this.fam;
     let suffix = fam === null ? null : suffixOf(fam, name);
     if (fam === null || suffix === null) {
@@ -342,7 +348,7 @@ export class OmStrictChecker {
 function suffixOf(fam: Family, name: string): string | null {
   if (!name.startsWith(fam.name)) return null;
   const rest = name.slice(fam.name.length);
-  return SUFFIXES[fam.type].includes(rest) ? rest : null;
+  return suffixesOf(fam.type).includes(rest) ? rest : null;
 }
 
 function labelValue(ls: readonly string[], name: string): string | undefined {

@@ -15,12 +15,11 @@ import {
 } from './scan.ts';
 import { ASCII } from './bytes-consts.ts';
 
-const { NUL, NL, SP, QUOTE, HASH, COMMA, EQ, BSLASH, LBRACE, RBRACE } = ASCII;
+const { NUL, NL, SP, QUOTE, HASH, COMMA, EQ, BSLASH, LBRACE, RBRACE, PAST_END } = ASCII;
 
 const KW_HELP = 1;
 const KW_TYPE = 2;
 const KW_UNIT = 3;
-const KW_NAMES = ['', 'HELP', 'TYPE', 'UNIT'];
 
 /** `[^ \n]` minus NUL: bytes of a value or timestamp token. */
 const TOKEN_CHAR = new Uint8Array(256).fill(1);
@@ -87,7 +86,7 @@ export class OpenMetricsParser extends ParserBase implements TextParser {
     this.hasExemplar = false;
     if (i >= end) throw new ParseError(this.line, 'data does not end with # EOF');
     const c = b[i];
-    if (METRIC_NAME_START[c] === 1 || c === LBRACE) {
+    if (METRIC_NAME_START[c ?? PAST_END] === 1 || c === LBRACE) {
       this.series(i);
       this.strict?.series(this);
       return Entry.Series;
@@ -125,15 +124,15 @@ export class OpenMetricsParser extends ParserBase implements TextParser {
   private meta(kw: number, j: number): EntryKind {
     const b = this.buf;
     const end = this.end;
-    const what = KW_NAMES[kw];
+    const what = kw === KW_HELP ? 'HELP' : kw === KW_TYPE ? 'TYPE' : 'UNIT';
     let t: number;
     if (j < end && b[j] === QUOTE && this.strict === null) {
       t = this.quoted(j, true);
       if (t < 0) throw this.fail(j, `expected metric name after ${what}`);
       this.setQuotedName(j + 1, t - 1);
-    } else if (j < end && METRIC_NAME_START[b[j]] === 1) {
+    } else if (j < end && METRIC_NAME_START[b[j] ?? PAST_END] === 1) {
       t = j + 1;
-      while (t < end && METRIC_NAME_CHAR[b[t]] === 1) t++;
+      while (t < end && METRIC_NAME_CHAR[b[t] ?? PAST_END] === 1) t++;
       this.nameStart = j;
       this.nameEnd = t;
     } else {
@@ -143,9 +142,10 @@ export class OpenMetricsParser extends ParserBase implements TextParser {
     if (t >= end || b[t] !== SP) throw new ParseError(this.line, `expected text in ${what}`);
     let nl = t + 1;
     let ascii = true;
-    while (nl < end && b[nl] !== NL) {
-      if (b[nl] >= 0x80) ascii = false;
-      nl++;
+    for (; nl < end; nl++) {
+      const x = b[nl];
+      if (x === undefined || x === NL) break;
+      if (x >= 0x80) ascii = false;
     }
     if (nl >= end) throw new ParseError(this.line, `expected text in ${what}`);
     this.textStart = t + 1;
@@ -197,7 +197,7 @@ export class OpenMetricsParser extends ParserBase implements TextParser {
       if (this.nameStart < 0) throw this.failAt(j, 'metric name not set');
     } else {
       j = i + 1;
-      while (j < end && METRIC_NAME_CHAR[b[j]] === 1) j++;
+      while (j < end && METRIC_NAME_CHAR[b[j] ?? PAST_END] === 1) j++;
       this.nameStart = i;
       this.nameEnd = j;
       if (j < end && b[j] === LBRACE) j = this.labelSet(j + 1, false);
@@ -241,9 +241,9 @@ export class OpenMetricsParser extends ParserBase implements TextParser {
   private token(at: number): number {
     const b = this.buf;
     const end = this.end;
-    if (at + 1 >= end || b[at] !== SP || TOKEN_CHAR[b[at + 1]] === 0) return -1;
+    if (at + 1 >= end || b[at] !== SP || TOKEN_CHAR[b[at + 1] ?? PAST_END] !== 1) return -1;
     let k = at + 2;
-    while (k < end && TOKEN_CHAR[b[k]] === 1) k++;
+    while (k < end && TOKEN_CHAR[b[k] ?? PAST_END] === 1) k++;
     return k;
   }
 
@@ -292,10 +292,10 @@ export class OpenMetricsParser extends ParserBase implements TextParser {
       let ns: number;
       let ne: number;
       let quoted = false;
-      if (LABEL_NAME_START[c] === 1) {
+      if (LABEL_NAME_START[c ?? PAST_END] === 1) {
         ns = j;
         j++;
-        while (j < end && LABEL_NAME_CHAR[b[j]] === 1) j++;
+        while (j < end && LABEL_NAME_CHAR[b[j] ?? PAST_END] === 1) j++;
         ne = j;
       } else if (c === QUOTE && !strict) {
         // Exemplar label names may not contain a raw newline; series label names may.
@@ -326,8 +326,8 @@ export class OpenMetricsParser extends ParserBase implements TextParser {
       let ascii = true;
       let k = vs;
       for (;;) {
-        if (k >= end) throw this.fail(end, 'expected label value');
         const x = b[k];
+        if (k >= end || x === undefined) throw this.fail(end, 'expected label value');
         if (PLAIN_VALUE_BYTE[x] === 1) {
           k++;
           continue;
@@ -338,8 +338,9 @@ export class OpenMetricsParser extends ParserBase implements TextParser {
         if (x === BSLASH) {
           k++;
           if (!exemplar) while (k < end && b[k] === NUL) k++;
-          if (k >= end || b[k] === NL || b[k] === NUL) throw this.fail(k, 'expected label value');
-          if (b[k] >= 0x80) ascii = false;
+          const y = b[k];
+          if (k >= end || y === undefined || y === NL || y === NUL) throw this.fail(k, 'expected label value');
+          if (y >= 0x80) ascii = false;
         } else if (x >= 0x80) {
           ascii = false;
         }

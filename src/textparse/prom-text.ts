@@ -15,7 +15,7 @@ import {
 } from './scan.ts';
 import { ASCII } from './bytes-consts.ts';
 
-const { NUL, TAB, NL, SP, QUOTE, HASH, COMMA, EQ, BSLASH, LBRACE, RBRACE } = ASCII;
+const { NUL, TAB, NL, SP, QUOTE, HASH, COMMA, EQ, BSLASH, LBRACE, RBRACE, PAST_END } = ASCII;
 
 const KW_HELP = 1;
 const KW_TYPE = 2;
@@ -72,7 +72,7 @@ export class PromTextParser extends ParserBase implements TextParser {
         this.curLine++;
         continue;
       }
-      if (METRIC_NAME_START[c] === 1 || c === LBRACE) return this.series(i);
+      if (METRIC_NAME_START[c ?? PAST_END] === 1 || c === LBRACE) return this.series(i);
       if (c === HASH) return this.hashLine(i);
       throw this.fail(i, 'expected a valid start token');
     }
@@ -113,9 +113,9 @@ export class PromTextParser extends ParserBase implements TextParser {
       t = this.quoted(j, true);
       if (t < 0) throw this.fail(j, `expected metric name after ${what}`);
       this.setQuotedName(j + 1, t - 1);
-    } else if (j < end && METRIC_NAME_START[b[j]] === 1) {
+    } else if (j < end && METRIC_NAME_START[b[j] ?? PAST_END] === 1) {
       t = j + 1;
-      while (t < end && METRIC_NAME_CHAR[b[t]] === 1) t++;
+      while (t < end && METRIC_NAME_CHAR[b[t] ?? PAST_END] === 1) t++;
       this.nameStart = j;
       this.nameEnd = t;
     } else {
@@ -124,9 +124,10 @@ export class PromTextParser extends ParserBase implements TextParser {
     // The text is the rest of the line minus its first byte, or empty if only blanks follow.
     let nl = t;
     let ascii = true;
-    while (nl < end && b[nl] !== NL) {
-      if (b[nl] >= 0x80) ascii = false;
-      nl++;
+    for (; nl < end; nl++) {
+      const x = b[nl];
+      if (x === undefined || x === NL) break;
+      if (x >= 0x80) ascii = false;
     }
     let ts = t;
     if (t < nl) {
@@ -184,7 +185,7 @@ export class PromTextParser extends ParserBase implements TextParser {
       this.seriesEnd = j;
     } else {
       j = i + 1;
-      while (j < end && METRIC_NAME_CHAR[b[j]] === 1) j++;
+      while (j < end && METRIC_NAME_CHAR[b[j] ?? PAST_END] === 1) j++;
       this.nameStart = i;
       this.nameEnd = j;
       this.seriesEnd = j;
@@ -203,9 +204,9 @@ export class PromTextParser extends ParserBase implements TextParser {
   private valueAndTimestamp(j: number): EntryKind {
     const b = this.buf;
     const end = this.end;
-    if (j >= end || VALUE_CHAR[b[j]] === 0) throw this.fail(j, 'expected value after metric');
+    if (j >= end || VALUE_CHAR[b[j] ?? PAST_END] !== 1) throw this.fail(j, 'expected value after metric');
     let v = j + 1;
-    while (v < end && VALUE_CHAR[b[v]] === 1) v++;
+    while (v < end && VALUE_CHAR[b[v] ?? PAST_END] === 1) v++;
     if (!this.num.parse(b, j, v)) throw this.failAt(v, floatErrorMessage(this.num.status, b, j, v));
     this.value = this.num.value;
 
@@ -216,9 +217,13 @@ export class PromTextParser extends ParserBase implements TextParser {
       this.kind = Entry.Series;
       return Entry.Series;
     }
-    if (b[v] < 0x30 || b[v] > 0x39) throw this.fail(v, 'expected timestamp or new record');
+    const first = b[v];
+    if (first === undefined || first < 0x30 || first > 0x39) throw this.fail(v, 'expected timestamp or new record');
     let d = v + 1;
-    while (d < end && b[d] >= 0x30 && b[d] <= 0x39) d++;
+    for (; d < end; d++) {
+      const x = b[d];
+      if (x === undefined || x < 0x30 || x > 0x39) break;
+    }
     const ts = parseDigitsInt64(b, v, d);
     if (Number.isNaN(ts)) {
       throw this.failAt(d, `strconv.ParseInt: parsing ${quoteBytes(b, v, d)}: value out of range`);
@@ -244,10 +249,10 @@ export class PromTextParser extends ParserBase implements TextParser {
       let ns: number;
       let ne: number;
       let quoted = false;
-      if (LABEL_NAME_START[c] === 1) {
+      if (LABEL_NAME_START[c ?? PAST_END] === 1) {
         ns = j;
         j++;
-        while (j < end && LABEL_NAME_CHAR[b[j]] === 1) j++;
+        while (j < end && LABEL_NAME_CHAR[b[j] ?? PAST_END] === 1) j++;
         ne = j;
       } else if (c === QUOTE) {
         const close = this.quoted(j, true);
@@ -277,8 +282,8 @@ export class PromTextParser extends ParserBase implements TextParser {
       let ascii = true;
       let k = vs;
       for (;;) {
-        if (k >= end) throw this.fail(end, 'expected label value');
         const x = b[k];
+        if (k >= end || x === undefined) throw this.fail(end, 'expected label value');
         if (PLAIN_VALUE_BYTE[x] === 1) {
           k++;
           continue;
@@ -287,8 +292,9 @@ export class PromTextParser extends ParserBase implements TextParser {
         if (x === BSLASH) {
           k++;
           while (k < end && b[k] === NUL) k++;
-          if (k >= end || b[k] === NL) throw this.fail(k, 'expected label value');
-          if (b[k] >= 0x80) ascii = false;
+          const y = b[k];
+          if (k >= end || y === undefined || y === NL) throw this.fail(k, 'expected label value');
+          if (y >= 0x80) ascii = false;
         } else if (x === NL) {
           this.curLine++;
         } else if (x >= 0x80) {

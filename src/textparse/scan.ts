@@ -18,7 +18,10 @@ function lower(c: number): number {
 
 function matchesIgnoreCase(b: Uint8Array, s: number, e: number, word: string): boolean {
   if (e - s !== word.length) return false;
-  for (let k = 0; k < word.length; k++) if (lower(b[s + k]) !== word.charCodeAt(k)) return false;
+  for (let k = 0; k < word.length; k++) {
+    const c = b[s + k];
+    if (c === undefined || lower(c) !== word.charCodeAt(k)) return false;
+  }
   return true;
 }
 
@@ -60,6 +63,7 @@ export class FloatScanner {
       if (i >= e) return false;
       c = b[i];
     }
+    if (c === undefined) return false;
     if ((c >= 0x30 && c <= 0x39) || c === 0x2e) {
       let mant = 0;
       let nd = 0;
@@ -68,20 +72,21 @@ export class FloatScanner {
       let dot = false;
       let slow = false;
       for (; i < e; i++) {
-        c = b[i];
-        if (c >= 0x30 && c <= 0x39) {
+        const d = b[i];
+        if (d === undefined) break;
+        if (d >= 0x30 && d <= 0x39) {
           digits = true;
           // 15 significant digits always fit a double exactly; more go the slow way.
-          if (mant === 0 && c === 0x30) {
+          if (mant === 0 && d === 0x30) {
             if (dot) frac++;
           } else if (nd < 15) {
-            mant = mant * 10 + (c - 0x30);
+            mant = mant * 10 + (d - 0x30);
             nd++;
             if (dot) frac++;
           } else {
             slow = true;
           }
-        } else if (c === 0x2e && !dot) {
+        } else if (d === 0x2e && !dot) {
           dot = true;
         } else {
           break;
@@ -93,12 +98,18 @@ export class FloatScanner {
         i++;
         if (i >= e) return false;
         let eneg = false;
+        let digitsE = false;
         if (b[i] === 0x2b || b[i] === 0x2d) {
           eneg = b[i] === 0x2d;
           i++;
         }
-        if (i >= e || b[i] < 0x30 || b[i] > 0x39) return false;
-        for (; i < e && b[i] >= 0x30 && b[i] <= 0x39; i++) if (exp < 100000) exp = exp * 10 + (b[i] - 0x30);
+        for (; i < e; i++) {
+          const d = b[i];
+          if (d === undefined || d < 0x30 || d > 0x39) break;
+          if (exp < 100000) exp = exp * 10 + (d - 0x30);
+          digitsE = true;
+        }
+        if (!digitsE) return false;
         if (eneg) exp = -exp;
       }
       if (i !== e) return false;
@@ -108,13 +119,16 @@ export class FloatScanner {
           return true;
         }
         // Clinger's fast path: both operands are exact, so one IEEE operation rounds correctly.
+        // It holds for |e10| <= 22, the powers POW10 has; beyond them the lookup misses.
         const e10 = exp - frac;
         if (e10 >= 0 && e10 <= 22) {
-          this.value = neg ? -(mant * POW10[e10]) : mant * POW10[e10];
+          const p10 = POW10[e10] as number;
+          this.value = neg ? -(mant * p10) : mant * p10;
           return true;
         }
         if (e10 < 0 && e10 >= -22) {
-          this.value = neg ? -(mant / POW10[-e10]) : mant / POW10[-e10];
+          const p10 = POW10[-e10] as number;
+          this.value = neg ? -(mant / p10) : mant / p10;
           return true;
         }
       }
@@ -162,7 +176,11 @@ export function parseDigitsInt64(b: Buffer, s: number, e: number): number {
   const n = e - s;
   if (n <= 15) {
     let v = 0;
-    for (let i = s; i < e; i++) v = v * 10 + (b[i] - 0x30);
+    for (let i = s; i < e; i++) {
+      const d = b[i];
+      if (d === undefined) return NaN;
+      v = v * 10 + (d - 0x30);
+    }
     return v;
   }
   if (n > 19) return NaN;
@@ -186,37 +204,43 @@ export function validUtf8(b: Uint8Array, s: number, e: number): boolean {
   let i = s;
   while (i < e) {
     const c = b[i];
+    if (c === undefined) return false;
     if (c < 0x80) {
       i++;
       continue;
     }
     if (c < 0xc2) return false;
     if (c < 0xe0) {
-      if (i + 1 >= e || (b[i + 1] & 0xc0) !== 0x80) return false;
+      if (i + 1 >= e || !isContinuation(b[i + 1])) return false;
       i += 2;
       continue;
     }
     if (c < 0xf0) {
-      if (i + 2 >= e) return false;
       const c1 = b[i + 1];
+      if (i + 2 >= e || c1 === undefined) return false;
       if (c === 0xe0 ? c1 < 0xa0 || c1 > 0xbf : c === 0xed ? c1 < 0x80 || c1 > 0x9f : (c1 & 0xc0) !== 0x80)
         return false;
-      if ((b[i + 2] & 0xc0) !== 0x80) return false;
+      if (!isContinuation(b[i + 2])) return false;
       i += 3;
       continue;
     }
     if (c < 0xf5) {
-      if (i + 3 >= e) return false;
       const c1 = b[i + 1];
+      if (i + 3 >= e || c1 === undefined) return false;
       if (c === 0xf0 ? c1 < 0x90 || c1 > 0xbf : c === 0xf4 ? c1 < 0x80 || c1 > 0x8f : (c1 & 0xc0) !== 0x80)
         return false;
-      if ((b[i + 2] & 0xc0) !== 0x80 || (b[i + 3] & 0xc0) !== 0x80) return false;
+      if (!isContinuation(b[i + 2]) || !isContinuation(b[i + 3])) return false;
       i += 4;
       continue;
     }
     return false;
   }
   return true;
+}
+
+/** Whether c is a UTF-8 continuation byte (10xxxxxx). */
+function isContinuation(c: number | undefined): boolean {
+  return c !== undefined && (c & 0xc0) === 0x80;
 }
 
 /**
@@ -323,7 +347,7 @@ class StringCache {
     let h = 0x811c9dc5 ^ n;
     for (let k = s; k < e; k++) {
       const c = b[k];
-      if (c >= 0x80 || c === 0x5c) return unescapeBytes(b, s, e, true);
+      if (c === undefined || c >= 0x80 || c === 0x5c) return unescapeBytes(b, s, e, true);
       h = Math.imul(h ^ c, 0x01000193);
     }
     const slot = (h ^ (h >>> 15)) & this.mask;
@@ -336,7 +360,8 @@ class StringCache {
     let str: string;
     if (n <= 16) {
       str = '';
-      for (let k = s; k < e; k++) str += String.fromCharCode(b[k]);
+      // biome-ignore lint/style/noNonNullAssertion: the hash loop above read every byte of [s, e).
+      for (let k = s; k < e; k++) str += String.fromCharCode(b[k]!);
     } else {
       str = b.toString('latin1', s, e);
     }
@@ -350,23 +375,20 @@ export const sharedStrings = new StringCache();
 
 /** Byte-matchable keyword table (metric type names) so matching allocates no string. */
 export class KeywordTable {
-  private readonly words: Uint8Array[];
-  private readonly codes: number[];
+  private readonly keywords: readonly { readonly word: Uint8Array; readonly code: number }[];
 
   constructor(entries: Readonly<Record<string, number>>) {
-    this.words = Object.keys(entries).map((w) => Buffer.from(w, 'latin1'));
-    this.codes = Object.values(entries);
+    this.keywords = Object.entries(entries).map(([w, code]) => ({ word: Buffer.from(w, 'latin1'), code }));
   }
 
   /** Code of the keyword equal to b[s,e), or -1. */
   match(b: Uint8Array, s: number, e: number): number {
     const n = e - s;
-    for (let w = 0; w < this.words.length; w++) {
-      const word = this.words[w];
+    for (const { word, code } of this.keywords) {
       if (word.length !== n) continue;
       let k = 0;
       while (k < n && word[k] === b[s + k]) k++;
-      if (k === n) return this.codes[w];
+      if (k === n) return code;
     }
     return -1;
   }

@@ -36,7 +36,8 @@ export function grownArray<T extends NumberArray>(a: T, size: number, fill = 0):
 /** FNV-1a (32 bit) over b[start, end): the hash of the byte-keyed caches. */
 export function fnv1a(b: Uint8Array, start: number, end: number): number {
   let h = 0x811c9dc5;
-  for (let i = start; i < end; i++) h = Math.imul(h ^ b[i], 0x01000193);
+  // biome-ignore lint/style/noNonNullAssertion: i < end <= b.length (callers pass a range of b).
+  for (let i = start; i < end; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
   return h >>> 0;
 }
 
@@ -237,12 +238,18 @@ export class ByteReader {
   }
 
   private need(n: number): void {
-    if (this.pos + n > this.end) throw new ByteReaderError(`unexpected end of data at offset ${this.pos}`);
+    if (this.pos + n > this.end) throw this.short();
+  }
+
+  private short(): ByteReaderError {
+    return new ByteReaderError(`unexpected end of data at offset ${this.pos}`);
   }
 
   u8(): number {
-    this.need(1);
-    return this.buf[this.pos++];
+    const b = this.buf[this.pos];
+    if (b === undefined || this.pos >= this.end) throw this.short();
+    this.pos++;
+    return b;
   }
 
   i64be(): number {
@@ -279,8 +286,7 @@ export class ByteReader {
     let result = 0;
     let mul = 1;
     for (let i = 0; i < 10; i++) {
-      this.need(1);
-      const b = this.buf[this.pos++];
+      const b = this.u8();
       result += (b & 0x7f) * mul;
       if (b < 0x80) return result;
       mul *= 0x80;

@@ -19,11 +19,23 @@ export const ERROR_CATALOGUE = {
     class: 'FlagError',
     action: 'Fix the command-line flag named in the message; `outpost --help` lists every flag and its format.',
   },
+  OUTPOST_FLAG_SERVER_ONLY: {
+    class: 'AgentModeFlagError',
+    action:
+      'Drop the flags named: they belong to the Prometheus server (TSDB, queries, rules, alerting), which an ' +
+      'agent does not run. Outpost exits 3 for them, as a Prometheus 3 agent does.',
+  },
   OUTPOST_CONFIG_INVALID: {
     class: 'ConfigError',
     action:
       'Fix each field at the file:line named; `outpost check-config FILE` checks a file without starting. ' +
       'A failed reload keeps the running configuration.',
+  },
+  OUTPOST_CONFIG_CHECKSUM_FAILED: {
+    class: 'ConfigChecksumError',
+    action:
+      'Make the config file (and the rule_files / scrape_config_files it names) readable YAML; ' +
+      '--config.auto-reload retries at every interval meanwhile.',
   },
   OUTPOST_DURATION_INVALID: {
     class: 'DurationError',

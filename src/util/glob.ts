@@ -23,12 +23,12 @@ function escapeRe(s: string): string {
 export function globRegExp(pattern: string): RegExp {
   let re = '^';
   for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i];
+    const c = pattern.charAt(i);
     if (c === '*') re += '[^/]*';
     else if (c === '?') re += '[^/]';
     else if (c === '\\') {
       if (++i >= pattern.length) throw new GlobPatternError();
-      re += escapeRe(pattern[i]);
+      re += escapeRe(pattern.charAt(i));
     } else if (c === '[') {
       let j = i + 1;
       let negate = false;
@@ -39,10 +39,10 @@ export function globRegExp(pattern: string): RegExp {
       let body = '';
       let first = true;
       for (; j < pattern.length && (first || pattern[j] !== ']'); j++, first = false) {
-        let ch = pattern[j];
+        let ch = pattern.charAt(j);
         if (ch === '\\') {
           if (++j >= pattern.length) throw new GlobPatternError();
-          ch = pattern[j];
+          ch = pattern.charAt(j);
         }
         body += ch === '-' && !first && pattern[j + 1] !== ']' ? '-' : ch.replace(/[\]\\^-]/g, '\\$&');
       }

@@ -9,24 +9,36 @@ export const METRIC_NAME = '__name__';
 /** Builds a sorted Labels from name/value pairs given in any order; later duplicates win. */
 export function labelsFromRecord(rec: Readonly<Record<string, string>>): Labels {
   const b = new LabelsBuilder();
-  for (const name of Object.keys(rec)) b.set(name, rec[name]);
+  for (const [name, value] of Object.entries(rec)) b.set(name, value);
   return b.labels();
 }
 
+/** The labels of ls as [name, value] pairs, in order, for for-of loops (Labels holds whole pairs). */
+export function* labelPairs(ls: Labels): Generator<[name: string, value: string], void, undefined> {
+  for (let i = 0; i + 1 < ls.length; i += 2) {
+    const name = ls[i];
+    const value = ls[i + 1];
+    if (name !== undefined && value !== undefined) yield [name, value];
+  }
+}
+
 export function labelsGet(ls: Labels, name: string): string {
-  for (let i = 0; i < ls.length; i += 2) if (ls[i] === name) return ls[i + 1];
+  for (let i = 0; i < ls.length; i += 2) if (ls[i] === name) return ls[i + 1] ?? '';
   return '';
 }
 
 /** Prometheus' text form, e.g. {__name__="up", job="x"}. */
 export function labelsToString(ls: Labels): string {
   let s = '{';
-  for (let i = 0; i < ls.length; i += 2) {
-    if (i > 0) s += ', ';
-    s += ls[i] + '=' + JSON.stringify(ls[i + 1]);
+  for (const [name, value] of labelPairs(ls)) {
+    if (s.length > 1) s += ', ';
+    // Prometheus 3 quotes names outside the legacy charset (model/labels Labels.String).
+    s += (LEGACY_LABEL_NAME.test(name) ? name : JSON.stringify(name)) + '=' + JSON.stringify(value);
   }
   return s + '}';
 }
+
+const LEGACY_LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 /** A key that identifies a label set: names and values joined with 0xff, which never occurs in UTF-8. */
 export function labelsKey(ls: Labels): string {
@@ -53,7 +65,11 @@ export class LabelsBuilder {
 
   reset(base: Labels): this {
     this.map.clear();
-    for (let i = 0; i < base.length; i += 2) if (base[i + 1] !== '') this.map.set(base[i], base[i + 1]);
+    for (let i = 0; i < base.length; i += 2) {
+      const name = base[i];
+      const value = base[i + 1];
+      if (name !== undefined && value !== undefined && value !== '') this.map.set(name, value);
+    }
     return this;
   }
 
@@ -88,9 +104,9 @@ export class LabelsBuilder {
   labels(): Labels {
     const names = [...this.map.keys()].sort(compareStrings);
     const out: string[] = new Array(names.length * 2);
-    for (let i = 0; i < names.length; i++) {
-      out[2 * i] = names[i];
-      out[2 * i + 1] = this.map.get(names[i]) as string;
+    for (const [i, name] of names.entries()) {
+      out[2 * i] = name;
+      out[2 * i + 1] = this.map.get(name) as string;
     }
     return out;
   }

@@ -51,8 +51,10 @@ export function md5(data: Uint8Array): Uint8Array {
         f = c ^ (b | ~d);
         g = (7 * i) & 15;
       }
-      const s = SHIFTS[((i >>> 4) << 2) | (i & 3)];
-      const sum = (a + f + K[i] + X[g]) | 0;
+      // biome-ignore lint/style/noNonNullAssertion: the index is < 16 = SHIFTS.length by construction.
+      const s = SHIFTS[((i >>> 4) << 2) | (i & 3)]!;
+      // biome-ignore lint/style/noNonNullAssertion: i < 64 = K.length and g < 16 = X.length.
+      const sum = (a + f + K[i]! + X[g]!) | 0;
       a = d;
       d = c;
       c = b;

@@ -67,7 +67,8 @@ function emitLiteral(dst: Uint8Array, d: number, src: Uint8Array, start: number,
   }
   const len = end - start;
   if (len < 32) {
-    for (let i = 0; i < len; i++) dst[d + i] = src[start + i];
+    // biome-ignore lint/style/noNonNullAssertion: start + i < end <= src.length.
+    for (let i = 0; i < len; i++) dst[d + i] = src[start + i]!;
   } else {
     dst.set(src.subarray(start, end), d);
   }
@@ -126,7 +127,8 @@ function encodeBlock(dst: Uint8Array, d: number, src: Uint8Array, p0: number, p1
       nextS = s + step;
       skip += step;
       if (nextS > sLimit) return nextEmit < p1 ? emitLiteral(dst, d, src, nextEmit, p1) : d;
-      candidate = p0 + table[nextHash];
+      // biome-ignore lint/style/noNonNullAssertion: shift keeps hashes < tableSize <= table.length.
+      candidate = p0 + table[nextHash]!;
       table[nextHash] = s - p0;
       nextHash = Math.imul(dv.getInt32(nextS, true), 0x1e35a7bd) >>> shift;
       if (dv.getInt32(s, true) === dv.getInt32(candidate, true)) break;
@@ -152,7 +154,8 @@ function encodeBlock(dst: Uint8Array, d: number, src: Uint8Array, p0: number, p1
       table[prevHash] = s - 1 - p0;
       const cur = dv.getInt32(s, true);
       const currHash = hash(cur, shift);
-      candidate = p0 + table[currHash];
+      // biome-ignore lint/style/noNonNullAssertion: shift keeps hashes < tableSize <= table.length.
+      candidate = p0 + table[currHash]!;
       table[currHash] = s - p0;
       if (cur !== dv.getInt32(candidate, true)) {
         nextHash = hash(dv.getInt32(s + 1, true), shift);
@@ -190,8 +193,9 @@ export function snappyCompress(src: Uint8Array): Buffer {
 export function snappyDecodedLength(src: Uint8Array): number {
   let v = 0;
   let mul = 1;
-  for (let i = 0; i < 5 && i < src.length; i++) {
+  for (let i = 0; i < 5; i++) {
     const b = src[i];
+    if (b === undefined) break;
     v += (b & 0x7f) * mul;
     if (b < 0x80) return v <= 0xffffffff ? v : -1;
     mul *= 0x80;
@@ -214,8 +218,8 @@ export function snappyDecompressInto(src: Uint8Array, out: Scratch, maxLength: n
   let n = 0;
   let mul = 1;
   for (;;) {
-    if (p >= src.length || p >= 5) throw new SnappyError('invalid snappy block: bad length header');
-    const b = src[p++];
+    const b = p < 5 ? src[p++] : undefined;
+    if (b === undefined) throw new SnappyError('invalid snappy block: bad length header');
     n += (b & 0x7f) * mul;
     if (b < 0x80) break;
     mul *= 0x80;
@@ -224,8 +228,9 @@ export function snappyDecompressInto(src: Uint8Array, out: Scratch, maxLength: n
   const dst = out.ensure(n);
   let d = 0;
   const end = src.length;
-  while (p < end) {
+  for (;;) {
     const tag = src[p++];
+    if (tag === undefined) break;
     let len: number;
     let offset: number;
     switch (tag & 3) {
@@ -235,12 +240,14 @@ export function snappyDecompressInto(src: Uint8Array, out: Scratch, maxLength: n
           const extra = len - 60;
           if (p + extra > end) throw new SnappyError('invalid snappy block: truncated literal length');
           len = 0;
-          for (let i = 0; i < extra; i++) len += src[p + i] * 2 ** (8 * i);
+          // biome-ignore lint/style/noNonNullAssertion: p + extra <= end was checked just above.
+          for (let i = 0; i < extra; i++) len += src[p + i]! * 2 ** (8 * i);
           len += 1;
           p += extra;
         }
         if (p + len > end || d + len > n) throw new SnappyError('invalid snappy block: literal out of range');
-        if (len < 32) for (let i = 0; i < len; i++) dst[d + i] = src[p + i];
+        // biome-ignore lint/style/noNonNullAssertion: p + len <= end was checked just above.
+        if (len < 32) for (let i = 0; i < len; i++) dst[d + i] = src[p + i]!;
         else dst.set(src.subarray(p, p + len), d);
         p += len;
         d += len;
@@ -249,18 +256,21 @@ export function snappyDecompressInto(src: Uint8Array, out: Scratch, maxLength: n
       case 1:
         if (p >= end) throw new SnappyError('invalid snappy block: truncated copy');
         len = 4 + ((tag >>> 2) & 7);
-        offset = ((tag >>> 5) << 8) | src[p++];
+        // biome-ignore lint/style/noNonNullAssertion: p < end was checked just above.
+        offset = ((tag >>> 5) << 8) | src[p++]!;
         break;
       case 2:
         if (p + 2 > end) throw new SnappyError('invalid snappy block: truncated copy');
         len = 1 + (tag >>> 2);
-        offset = src[p] | (src[p + 1] << 8);
+        // biome-ignore lint/style/noNonNullAssertion: p + 2 <= end was checked just above.
+        offset = src[p]! | (src[p + 1]! << 8);
         p += 2;
         break;
       default:
         if (p + 4 > end) throw new SnappyError('invalid snappy block: truncated copy');
         len = 1 + (tag >>> 2);
-        offset = (src[p] | (src[p + 1] << 8) | (src[p + 2] << 16) | (src[p + 3] << 24)) >>> 0;
+        // biome-ignore lint/style/noNonNullAssertion: p + 4 <= end was checked just above.
+        offset = (src[p]! | (src[p + 1]! << 8) | (src[p + 2]! << 16) | (src[p + 3]! << 24)) >>> 0;
         p += 4;
     }
     if (offset === 0 || offset > d || d + len > n) throw new SnappyError('invalid snappy block: copy out of range');
@@ -269,7 +279,8 @@ export function snappyDecompressInto(src: Uint8Array, out: Scratch, maxLength: n
       d += len;
     } else {
       // Short or overlapping (repeats the last `offset` bytes): byte by byte.
-      for (let i = 0; i < len; i++, d++) dst[d] = dst[d - offset];
+      // biome-ignore lint/style/noNonNullAssertion: 0 < offset <= d and d + len <= n were checked above.
+      for (let i = 0; i < len; i++, d++) dst[d] = dst[d - offset]!;
     }
   }
   if (d !== n) throw new SnappyError(`invalid snappy block: decoded ${d} bytes, header says ${n}`);

@@ -13,16 +13,20 @@ export function closest(word: string, candidates: Iterable<string>): string | un
 }
 
 function editDistance(a: string, b: string): number {
-  const prev = new Array<number>(b.length + 1);
-  for (let j = 0; j <= b.length; j++) prev[j] = j;
+  // One row of the Levenshtein table at a time: row[j] is the distance from a[0, i) to b[0, j).
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  let last = b.length;
   for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0];
-    prev[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = prev[j];
-      prev[j] = Math.min(prev[j] + 1, prev[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = tmp;
+    const next = [i];
+    let left = i;
+    let diag = i - 1;
+    for (const [j, up] of row.slice(1).entries()) {
+      left = Math.min(up + 1, left + 1, diag + (a[i - 1] === b[j] ? 0 : 1));
+      next.push(left);
+      diag = up;
     }
+    row = next;
+    last = left;
   }
-  return prev[b.length];
+  return last;
 }

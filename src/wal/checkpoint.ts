@@ -7,6 +7,7 @@
 import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { ByteWriter } from '../util/bytes.ts';
+import { columnAt } from '../util/columns.ts';
 import type { Labels } from '../util/labels.ts';
 import { CorruptionError, SegmentsError } from './errors.ts';
 import { readSegmentRange } from './reader.ts';
@@ -41,6 +42,7 @@ import {
   listSegments,
   segmentIndexes,
   segmentPath,
+  type WalCompressionType,
 } from './segments.ts';
 
 export interface CheckpointOptions {
@@ -50,6 +52,8 @@ export interface CheckpointOptions {
   mint: number;
   /** Snappy for the checkpoint's own segments (use the WAL's setting). Default true. */
   compress?: boolean;
+  /** The WAL's algorithm for compressed records. Default snappy. */
+  compression?: WalCompressionType;
   segmentSize?: number;
 }
 
@@ -115,6 +119,7 @@ export async function checkpoint(
   await mkdir(tmpDir, { recursive: true });
   const out = await WalWriter.open(tmpDir, {
     compress: opts.compress ?? true,
+    compression: opts.compression ?? 'snappy',
     fsync: 'rotate',
     ...(opts.segmentSize === undefined ? {} : { segmentSize: opts.segmentSize }),
   });
@@ -146,9 +151,10 @@ export async function checkpoint(
         inBatch.reset();
         keptBatch.reset();
         decodeSamples(rec, inBatch);
+        const { refs, ts, values, stale } = inBatch;
         for (let i = 0; i < inBatch.n; i++) {
-          if (inBatch.ts[i] >= mint)
-            keptBatch.push(inBatch.refs[i], inBatch.ts[i], inBatch.values[i], inBatch.stale[i]);
+          const t = columnAt(ts, i);
+          if (t >= mint) keptBatch.push(columnAt(refs, i), t, columnAt(values, i), columnAt(stale, i));
         }
         stats.totalSamples += inBatch.n;
         stats.droppedSamples += inBatch.n - keptBatch.n;

@@ -109,6 +109,7 @@ abstract class FrameParser {
         return null;
       }
       const type = d[this.rd];
+      if (type === undefined) throw this.corrupt('window shorter than its write offset', at);
       if (type === 0) {
         // Padding: the rest of the page must be zero. A segment that ends early counts as padded.
         const pageRem = PAGE_SIZE - (at % PAGE_SIZE);
@@ -128,13 +129,16 @@ abstract class FrameParser {
         if (this.final) throw this.corrupt('torn fragment header at end of segment', at);
         return null;
       }
-      const len = (d[this.rd + 1] << 8) | d[this.rd + 2];
+      // biome-ignore lint/style/noNonNullAssertion: avail >= HEADER_SIZE bytes from rd (checked above).
+      const len = (d[this.rd + 1]! << 8) | d[this.rd + 2]!;
       if (len > MAX_FRAGMENT) throw this.corrupt(`invalid fragment length ${len}`, at);
       if (avail < HEADER_SIZE + len) {
         if (this.final) throw this.corrupt(`torn fragment: ${len} bytes announced, ${avail - HEADER_SIZE} present`, at);
         return null;
       }
-      const want = ((d[this.rd + 3] << 24) | (d[this.rd + 4] << 16) | (d[this.rd + 5] << 8) | d[this.rd + 6]) >>> 0;
+      const r = this.rd;
+      // biome-ignore lint/style/noNonNullAssertion: avail >= HEADER_SIZE bytes from rd (checked above).
+      const want = ((d[r + 3]! << 24) | (d[r + 4]! << 16) | (d[r + 5]! << 8) | d[r + 6]!) >>> 0;
       const p0 = this.rd + HEADER_SIZE;
       const p1 = p0 + len;
       const got = crc32c(d, p0, p1);

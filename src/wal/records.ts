@@ -7,6 +7,7 @@
  * Every decode* throws InvalidRecordError on bytes that do not follow the layout.
  */
 import { ByteReader, ByteReaderError, grownArray, type ByteWriter } from '../util/bytes.ts';
+import { columnAt } from '../util/columns.ts';
 import type { Labels } from '../util/labels.ts';
 import { InvalidRecordError } from './errors.ts';
 import { isCustomBucketsSchema, type Histogram, type HistogramSpan } from '../storage/histogram.ts';
@@ -38,9 +39,8 @@ const NAN_LO = 0x00000001;
 
 /** Record type of rec, or RecordType.Unknown (255) when empty or not a known type. */
 export function recordType(rec: Uint8Array): number {
-  if (rec.length < 1) return RecordType.Unknown;
   const t = rec[0];
-  return t >= 1 && t <= 14 ? t : RecordType.Unknown;
+  return t !== undefined && t >= 1 && t <= 14 ? t : RecordType.Unknown;
 }
 
 /** Whether a 64-bit pattern (hi, lo) is the stale marker. */
@@ -89,7 +89,7 @@ function readLabels(r: ByteReader): string[] {
 
 function writeLabels(w: ByteWriter, ls: Labels): void {
   w.uvarint(ls.length >>> 1);
-  for (let j = 0; j < ls.length; j++) w.str(ls[j]);
+  for (const s of ls) w.str(s);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -99,8 +99,9 @@ export function encodeSeries(w: ByteWriter, refs: ArrayLike<number>, labels: Arr
   w.reset();
   w.u8(RecordType.Series);
   for (let i = 0; i < n; i++) {
-    w.i64be(refs[i]);
-    writeLabels(w, labels[i]);
+    // The columns hold at least n entries (callers pass their fill count).
+    w.i64be(columnAt(refs, i));
+    writeLabels(w, columnAt(labels, i));
   }
 }
 
@@ -169,17 +170,18 @@ export function encodeSamples(
   w.reset();
   w.u8(RecordType.Samples);
   if (n === 0) return;
-  const baseRef = refs[0];
-  const baseT = ts[0];
+  // The columns hold at least n > 0 entries (callers pass their fill count).
+  const baseRef = columnAt(refs, 0);
+  const baseT = columnAt(ts, 0);
   w.i64be(baseRef);
   w.i64be(baseT);
   // Worst case per sample: two 10-byte varints and 8 value bytes; one ensure() up front.
   w.ensure(n * 28);
   for (let i = 0; i < n; i++) {
-    w.varint(refs[i] - baseRef);
-    w.varint(ts[i] - baseT);
+    w.varint(columnAt(refs, i) - baseRef);
+    w.varint(columnAt(ts, i) - baseT);
     if (stale[i] !== 0) w.bits64be(STALE_HI, STALE_LO);
-    else writeFloat(w, values[i]);
+    else writeFloat(w, columnAt(values, i));
   }
 }
 
@@ -285,9 +287,10 @@ export interface RefExemplar {
 export function encodeExemplars(w: ByteWriter, exemplars: readonly RefExemplar[]): void {
   w.reset();
   w.u8(RecordType.Exemplars);
-  if (exemplars.length === 0) return;
-  const baseRef = exemplars[0].ref;
-  const baseT = exemplars[0].t;
+  const first = exemplars[0];
+  if (first === undefined) return;
+  const baseRef = first.ref;
+  const baseT = first.t;
   w.i64be(baseRef);
   w.i64be(baseT);
   for (const e of exemplars) {
@@ -487,10 +490,11 @@ function encodeHistogramFrame(
   w.reset();
   w.u8(type);
   const custom: RefHistogramSample[] = [];
-  if (hs.length === 0) return custom;
+  const first = hs[0];
+  if (first === undefined) return custom;
   // As in Prometheus the frame's base is the batch's first entry, even when that one is split off.
-  const baseRef = hs[0].ref;
-  const baseT = hs[0].t;
+  const baseRef = first.ref;
+  const baseT = first.t;
   w.i64be(baseRef);
   w.i64be(baseT);
   for (const s of hs) {

@@ -11,6 +11,7 @@ import { WalWriteError } from './errors.ts';
 import {
   DEFAULT_SEGMENT_SIZE,
   FLAG_SNAPPY,
+  FLAG_ZSTD,
   FRAG_FIRST,
   FRAG_FULL,
   FRAG_LAST,
@@ -20,7 +21,9 @@ import {
   PAGE_SIZE,
   listSegments,
   segmentPath,
+  type WalCompressionType,
 } from './segments.ts';
+import { lazyZlib } from '../util/lazy-builtin.ts';
 import { Scratch, snappyCompressInto } from '../util/snappy.ts';
 import type { RecordTail } from './tail.ts';
 import { silentLogger, type Logger } from '../log/logger.ts';
@@ -28,8 +31,10 @@ import { silentLogger, type Logger } from '../log/logger.ts';
 export interface WalWriterOptions {
   /** Nominal segment size, a multiple of 32 KiB. Default 128 MiB. */
   segmentSize?: number;
-  /** Snappy-compress records (only those it shrinks). Default true. */
+  /** Compress records (only those it shrinks). Default true. */
   compress?: boolean;
+  /** How, when compress is on: snappy (default) or zstd, as `--storage.agent.wal-compression-type`. */
+  compression?: WalCompressionType;
   /** 'rotate' (default): fsync a segment when it is finished and on close, as Prometheus. */
   fsync?: 'rotate' | 'always' | 'never';
   /** Keeps what was written, uncompressed, for readers that keep up (see tail.ts). */
@@ -75,6 +80,7 @@ export class WalWriter {
   readonly dir: string;
   readonly segmentSize: number;
   readonly compress: boolean;
+  private readonly zstd: boolean;
   readonly fsyncMode: 'rotate' | 'always' | 'never';
   readonly stats: WalWriterStats = {
     records: 0,
@@ -133,6 +139,7 @@ export class WalWriter {
     this.fhSeg = seg;
     this.segmentSize = opts.segmentSize;
     this.compress = opts.compress;
+    this.zstd = opts.compression === 'zstd';
     this.fsyncMode = opts.fsync;
     this.log = opts.log;
     this.pagesPerSegment = opts.segmentSize / PAGE_SIZE;
@@ -144,6 +151,7 @@ export class WalWriter {
     const o: Required<Omit<WalWriterOptions, 'tail'>> = {
       segmentSize: opts.segmentSize ?? DEFAULT_SEGMENT_SIZE,
       compress: opts.compress ?? true,
+      compression: opts.compression ?? 'snappy',
       fsync: opts.fsync ?? 'rotate',
       log: opts.log ?? silentLogger,
     };
@@ -181,7 +189,15 @@ export class WalWriter {
 
     let payload = record;
     let flag = 0;
-    if (this.compress && record.length > 0) {
+    if (this.compress && this.zstd && record.length > 0) {
+      // As wlog: the compressed form only when it is smaller.
+      const z = lazyZlib().zstdCompressSync(record);
+      if (z.length < record.length) {
+        payload = z;
+        flag = FLAG_ZSTD;
+        this.stats.bytesSaved += record.length - z.length;
+      }
+    } else if (this.compress && record.length > 0) {
       const n = snappyCompressInto(record, this.cbuf);
       if (n < record.length) {
         payload = this.cbuf.buf.subarray(0, n);

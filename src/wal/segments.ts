@@ -22,6 +22,10 @@ export const FRAG_MIDDLE = 3;
 export const FRAG_LAST = 4;
 /** Compression flags above the kind: snappy, or else zstd (0x10). */
 export const FLAG_SNAPPY = 0x08;
+export const FLAG_ZSTD = 0x10;
+
+/** The algorithm for compressed records (`--storage.agent.wal-compression-type`). */
+export type WalCompressionType = 'snappy' | 'zstd';
 
 /** Segment file name: 8-digit zero-padded decimal, as Prometheus' `%08d`. */
 export function segmentName(i: number): string {
@@ -63,16 +67,19 @@ export async function segmentIndexes(dir: string): Promise<number[]> {
  */
 export async function listSegments(walDir: string): Promise<{ first: number; last: number } | null> {
   const idx = await segmentIndexes(walDir);
-  if (idx.length === 0) return null;
-  for (let i = 1; i < idx.length; i++) {
-    if (idx[i] !== idx[i - 1] + 1) {
+  const first = idx[0];
+  if (first === undefined) return null;
+  let last = first;
+  for (const i of idx.slice(1)) {
+    if (i !== last + 1) {
       throw new SegmentsError(
         walDir,
-        `segments are not sequential: ${segmentName(idx[i - 1])} is followed by ${segmentName(idx[i])}`,
+        `segments are not sequential: ${segmentName(last)} is followed by ${segmentName(i)}`,
       );
     }
+    last = i;
   }
-  return { first: idx[0], last: idx[idx.length - 1] };
+  return { first, last };
 }
 
 /** Checkpoint directories (`checkpoint.N`, not `.tmp`), ascending by N. */
@@ -89,8 +96,7 @@ export async function listCheckpoints(walDir: string): Promise<{ index: number; 
 
 /** The newest checkpoint, or null. */
 export async function lastCheckpoint(walDir: string): Promise<{ index: number; dir: string } | null> {
-  const cps = await listCheckpoints(walDir);
-  if (cps.length === 0) return null;
-  const cp = cps[cps.length - 1];
+  const cp = (await listCheckpoints(walDir)).at(-1);
+  if (cp === undefined) return null;
   return { index: cp.index, dir: path.join(walDir, cp.name) };
 }

@@ -23,6 +23,8 @@ export interface ApiContext {
   readonly historyIntervalMs: number;
   /** ms of the last successful config load (Prometheus' lastConfigTime). */
   lastGoodConfigAt(): number;
+  /** The route prefix in force ('' at the root). */
+  readonly routePrefix: string;
 }
 
 const AGENT_UNAVAILABLE = 'unavailable with Prometheus Agent';
@@ -63,7 +65,11 @@ export function registerApi(r: Router, base: string, ctx: ApiContext): void {
   on('GET', '/metadata', (_q, res, url) => metricMetadata(ctx, res, url));
   on('GET', '/scrape_pools', (_q, res) => apiSuccess(res, { scrapePools: poolInfos(ctx).map((p) => p.name) }));
   on('GET', '/status/config', (_q, res) => apiSuccess(res, { yaml: deps.configYaml() }));
-  on('GET', '/status/flags', (_q, res) => apiSuccess(res, deps.flags));
+  // 3.x builds its flag map after normalising the route prefix (main.go 776-781 before 1066-1075):
+  // it shows the prefix in force, "/" at the root.
+  const flags =
+    'web.route-prefix' in deps.flags ? { ...deps.flags, 'web.route-prefix': ctx.routePrefix || '/' } : deps.flags;
+  on('GET', '/status/flags', (_q, res) => apiSuccess(res, flags));
   on('GET', '/status/buildinfo', (_q, res) => apiSuccess(res, deps.buildInfo));
   on('GET', '/status/runtimeinfo', (_q, res) => apiSuccess(res, runtimeInfo(ctx, deps.snapshot())));
   on(
@@ -353,8 +359,8 @@ function countReadQueries(b: Uint8Array): number {
     let v = 0;
     let mul = 1;
     for (;;) {
-      if (i >= b.length) throw new Error('unexpected EOF');
       const x = b[i++];
+      if (x === undefined) throw new Error('unexpected EOF');
       v += (x & 0x7f) * mul;
       if (x < 0x80) return v;
       mul *= 128;
@@ -389,15 +395,17 @@ function snappyBlockValid(b: Uint8Array): boolean {
   let declared = 0;
   let mul = 1;
   for (;;) {
-    if (i >= b.length || i > 4) return false;
-    const x = b[i++];
+    const x = i <= 4 ? b[i++] : undefined;
+    if (x === undefined) return false;
     declared += (x & 0x7f) * mul;
     if (x < 0x80) break;
     mul *= 128;
   }
   let produced = 0;
-  while (i < b.length) {
+  // Every read below is checked: a byte past the end (undefined) makes the block invalid.
+  for (;;) {
     const tag = b[i++];
+    if (tag === undefined) break;
     let len: number;
     let offset = 0;
     switch (tag & 3) {
@@ -405,9 +413,12 @@ function snappyBlockValid(b: Uint8Array): boolean {
         len = (tag >> 2) + 1;
         if (len > 60) {
           const extra = len - 60;
-          if (i + extra > b.length) return false;
           len = 0;
-          for (let k = 0; k < extra; k++) len += b[i + k] * 2 ** (8 * k);
+          for (let k = 0; k < extra; k++) {
+            const x = b[i + k];
+            if (x === undefined) return false;
+            len += x * 2 ** (8 * k);
+          }
           len += 1;
           i += extra;
         }
@@ -416,23 +427,33 @@ function snappyBlockValid(b: Uint8Array): boolean {
         produced += len;
         continue;
       }
-      case 1:
-        if (i + 1 > b.length) return false;
+      case 1: {
+        const o0 = b[i];
+        if (o0 === undefined) return false;
         len = 4 + ((tag >> 2) & 7);
-        offset = ((tag >> 5) << 8) | b[i];
+        offset = ((tag >> 5) << 8) | o0;
         i += 1;
         break;
-      case 2:
-        if (i + 2 > b.length) return false;
+      }
+      case 2: {
+        const o0 = b[i];
+        const o1 = b[i + 1];
+        if (o0 === undefined || o1 === undefined) return false;
         len = (tag >> 2) + 1;
-        offset = b[i] | (b[i + 1] << 8);
+        offset = o0 | (o1 << 8);
         i += 2;
         break;
-      default:
-        if (i + 4 > b.length) return false;
+      }
+      default: {
+        const o0 = b[i];
+        const o1 = b[i + 1];
+        const o2 = b[i + 2];
+        const o3 = b[i + 3];
+        if (o0 === undefined || o1 === undefined || o2 === undefined || o3 === undefined) return false;
         len = (tag >> 2) + 1;
-        offset = (b[i] | (b[i + 1] << 8) | (b[i + 2] << 16)) + b[i + 3] * 2 ** 24;
+        offset = (o0 | (o1 << 8) | (o2 << 16)) + o3 * 2 ** 24;
         i += 4;
+      }
     }
     if (offset === 0 || offset > produced) return false;
     produced += len;

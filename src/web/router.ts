@@ -61,7 +61,8 @@ export class Router {
       if (!m) continue;
       const params: Record<string, string> = {};
       p.names.forEach((n, k) => {
-        params[n] = safeDecode(m[k + 1]);
+        const v = m[k + 1];
+        if (v !== undefined) params[n] = safeDecode(v);
       });
       return { methods: p.methods, params };
     }

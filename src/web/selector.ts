@@ -21,6 +21,16 @@ const NAME_CHAR = /[a-zA-Z0-9_:]/;
 const LABEL_START = /[a-zA-Z_]/;
 const LABEL_CHAR = /[a-zA-Z0-9_]/;
 
+/** What a backslash escape in a quoted selector string stands for. */
+const ESCAPES: ReadonlyMap<string, string> = new Map([
+  ['n', '\n'],
+  ['t', '\t'],
+  ['r', '\r'],
+  ['\\', '\\'],
+  ['"', '"'],
+  ["'", "'"],
+]);
+
 /**
  * Parses a PromQL series selector (`metric{a="b", c=~"d.*"}`), the only PromQL the agent API takes
  * (`match_target`). A missing label matches "" as in Prometheus; at least one matcher must not match
@@ -32,13 +42,13 @@ export function parseSelector(src: string): LabelMatcher[] {
     throw new SelectorError(`1:${i + 1}: parse error: ${msg}`);
   };
   const skipWs = () => {
-    while (i < src.length && /\s/.test(src[i])) i++;
+    while (i < src.length && /\s/.test(src.charAt(i))) i++;
   };
   const out: LabelMatcher[] = [];
   skipWs();
-  if (i < src.length && NAME_START.test(src[i])) {
+  if (i < src.length && NAME_START.test(src.charAt(i))) {
     const start = i;
-    while (i < src.length && NAME_CHAR.test(src[i])) i++;
+    while (i < src.length && NAME_CHAR.test(src.charAt(i))) i++;
     out.push(matcher('__name__', '=', src.slice(start, i)));
     skipWs();
   }
@@ -51,9 +61,9 @@ export function parseSelector(src: string): LabelMatcher[] {
         i++;
         break;
       }
-      if (!LABEL_START.test(src[i])) fail(`unexpected character inside braces: ${JSON.stringify(src[i])}`);
+      if (!LABEL_START.test(src.charAt(i))) fail(`unexpected character inside braces: ${JSON.stringify(src[i])}`);
       const start = i;
-      while (i < src.length && LABEL_CHAR.test(src[i])) i++;
+      while (i < src.length && LABEL_CHAR.test(src.charAt(i))) i++;
       const name = src.slice(start, i);
       skipWs();
       const op = (['=~', '!~', '!=', '='] as const).find((o) => src.startsWith(o, i));
@@ -88,10 +98,9 @@ export function parseSelector(src: string): LabelMatcher[] {
     let s = '';
     while (i < src.length && src[i] !== q) {
       if (src[i] === '\\' && q !== '`') {
-        const c = src[i + 1];
-        const esc: Record<string, string> = { n: '\n', t: '\t', r: '\r', '\\': '\\', '"': '"', "'": "'" };
-        if (c === undefined || !(c in esc)) fail('unknown escape sequence');
-        s += esc[c];
+        const unescaped = ESCAPES.get(src.charAt(i + 1));
+        if (unescaped === undefined) return fail('unknown escape sequence');
+        s += unescaped;
         i += 2;
         continue;
       }

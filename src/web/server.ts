@@ -10,6 +10,7 @@ import { externalUrl, resolveWebOptions, webOptionsFromFlagMap, type ResolvedWeb
 import { allowHeader, methodNotAllowed, notFound, redirect, sendBody, sendHttpError, sendPlain } from './respond.ts';
 import { Router, type Handler } from './router.ts';
 import { ThroughputHistory } from './throughput-history.ts';
+import { serveUserAsset } from './user-assets.ts';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS, WebConfigSource, type TlsMaterial, type WebConfig } from './web-config.ts';
 import { clientScript } from './ui/client-script.ts';
 import { PAGES, renderPage } from './ui/pages.ts';
@@ -61,6 +62,8 @@ export class WebServer {
   private tlsEnabled = false;
   /** With TLS: the listening socket; connections are handed to `server` once their handshake passed. */
   private tlsListener: net.Server | null = null;
+  /** Listeners of the second and later `--web.listen-address`, handing their connections to `server`. */
+  private readonly moreListeners: net.Server[] = [];
   /** Accepted TLS connections (destroyed on close, also those still in their handshake). */
   private readonly tlsSockets = new Set<net.Socket>();
   /** TLS servers (one per version of the TLS settings and files) whose events are wired to this server. */
@@ -164,6 +167,7 @@ export class WebServer {
       history: this.history,
       historyIntervalMs: this.opts.historyIntervalMs,
       lastGoodConfigAt: () => this.observeReload(),
+      routePrefix: this.opts.routePrefix,
     });
   }
 
@@ -229,9 +233,7 @@ export class WebServer {
     let webCfg: WebConfig | null = null;
     if (this.webConfig) webCfg = await this.webConfig.validate();
     this.tlsEnabled = webCfg?.tls != null;
-    const m = /^(.*):(\d+)$/.exec(address);
-    const host = m ? m[1].replace(/^\[|\]$/g, '') || '0.0.0.0' : '0.0.0.0';
-    const port = m ? Number(m[2]) : 9090;
+    const { port } = hostPort(address);
     const readTimeout = this.opts.readTimeoutMs;
     const server = http.createServer(
       {
@@ -253,21 +255,32 @@ export class WebServer {
     if (this.tlsEnabled) this.tlsListener = listener;
     // Node refuses (closes) connections over the cap, where Go's LimitListener makes them wait.
     if (this.opts.maxConnections > 0) listener.maxConnections = this.opts.maxConnections;
-    const bound = await new Promise<string>((resolve, reject) => {
-      listener.once('error', reject);
-      listener.listen(port, host, () => {
-        listener.off('error', reject);
-        const a = listener.address() as net.AddressInfo | null;
-        this.port = a ? a.port : port;
-        resolve(a ? `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}` : address);
-      });
-    });
+    const bound = await bind(listener, address);
+    this.port = (listener.address() as net.AddressInfo | null)?.port ?? port;
     // The HTTP server tracks connections and enforces request/header timeouts once it saw 'listening'.
     if (this.tlsEnabled) server.emit('listening');
     this.ext = null;
     this.startHistory();
     if (this.tlsEnabled) this.deps.log.info('TLS is enabled.', { http2: false, address: bound });
     else this.deps.log.info('TLS is disabled.', { http2: false, address: bound });
+    return bound;
+  }
+
+  /**
+   * Serves the same endpoints on one more address (Prometheus 3.x takes `--web.listen-address`
+   * several times). Call after listen(); connections go to the same HTTP server, through TLS when
+   * it is on. Returns the bound address.
+   */
+  async listenMore(address: string): Promise<string> {
+    const server = this.server;
+    if (!server) throw new Error('listenMore() before listen()');
+    const listener = this.tlsEnabled
+      ? net.createServer({ pauseOnConnect: true }, (raw) => this.acceptTls(raw, server))
+      : net.createServer((socket) => server.emit('connection', socket));
+    if (this.opts.maxConnections > 0) listener.maxConnections = this.opts.maxConnections;
+    this.moreListeners.push(listener);
+    const bound = await bind(listener, address);
+    this.deps.log.info(this.tlsEnabled ? 'TLS is enabled.' : 'TLS is disabled.', { http2: false, address: bound });
     return bound;
   }
 
@@ -392,6 +405,10 @@ export class WebServer {
         res.end();
         return;
       }
+      const userAssets = this.deps.flags['web.user-assets'] ?? '';
+      const userPrefix = this.opts.routePrefix + '/user/';
+      if (userAssets !== '' && path.startsWith(userPrefix) && (method === 'GET' || method === 'HEAD'))
+        return await serveUserAsset(userAssets, safeDecodePath(path.slice(userPrefix.length)), res);
       const route = this.router.match(path);
       if (route) {
         const h = route.methods.get(method);
@@ -433,6 +450,7 @@ export class WebServer {
     this.server = null;
     const l = this.tlsListener;
     this.tlsListener = null;
+    const more = this.moreListeners.splice(0);
     for (const raw of this.tlsSockets) raw.destroy();
     this.tlsSockets.clear();
     await Promise.all([
@@ -441,6 +459,36 @@ export class WebServer {
         s.closeAllConnections();
       }),
       l ? new Promise<void>((resolve) => l.close(() => resolve())) : undefined,
+      ...more.map((m) => new Promise<void>((resolve) => m.close(() => resolve()))),
     ]);
+  }
+}
+
+function hostPort(address: string): { host: string; port: number } {
+  const m = /^(.*):(\d+)$/.exec(address);
+  return {
+    host: m?.[1] ? m[1].replace(/^\[|\]$/g, '') || '0.0.0.0' : '0.0.0.0',
+    port: m?.[2] ? Number(m[2]) : 9090,
+  };
+}
+
+/** Binds a listener to host:port; resolves with the address it got (port 0 resolved). */
+function bind(listener: net.Server, address: string): Promise<string> {
+  const { host, port } = hostPort(address);
+  return new Promise<string>((resolve, reject) => {
+    listener.once('error', reject);
+    listener.listen(port, host, () => {
+      listener.off('error', reject);
+      const a = listener.address() as net.AddressInfo | null;
+      resolve(a ? `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}` : address);
+    });
+  });
+}
+
+function safeDecodePath(p: string): string {
+  try {
+    return decodeURIComponent(p);
+  } catch {
+    return p;
   }
 }

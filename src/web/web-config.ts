@@ -477,7 +477,10 @@ export function subjectAltNames(formatted: string): string[] {
   const out: string[] = [];
   const re = /(DNS|IP Address|email|URI):("(?:[^"\\]|\\.)*"|[^,]*)(?:, |$)/g;
   for (let m = re.exec(formatted); m !== null; m = re.exec(formatted)) {
-    let v = m[2];
+    if (m[0] === '') re.lastIndex++;
+    const [, kind, raw] = m;
+    if (kind === undefined || raw === undefined) continue;
+    let v = raw;
     if (v.startsWith('"')) {
       try {
         v = JSON.parse(v) as string;
@@ -485,8 +488,7 @@ export function subjectAltNames(formatted: string): string[] {
         continue;
       }
     }
-    out.push(m[1] === 'IP Address' ? normalizeSan(v) : v);
-    if (m[0] === '') re.lastIndex++;
+    out.push(kind === 'IP Address' ? normalizeSan(v) : v);
   }
   return out;
 }

@@ -6,6 +6,7 @@ import { AgentMetrics } from '../../src/agent/metrics.ts';
 import { AgentStorage } from '../../src/agent/storage.ts';
 import { memoryLogger } from '../../src/log/logger.ts';
 import { rmrf, tmpDir } from '../helpers/agent-parts.ts';
+import { at } from '../helpers/defined.ts';
 
 function open(dir: string) {
   return new AgentStorage({
@@ -34,7 +35,7 @@ test('a corrupt segment in the middle is cut where it breaks; later segments are
   const names = (await fs.readdir(path.join(dir, 'wal'))).filter((n) => /^\d{8}$/.test(n)).sort();
   t.true(names.length >= 4, `segments written: ${names}`);
   // Damage a byte in the middle of the second segment.
-  const victim = path.join(dir, 'wal', names[1]);
+  const victim = path.join(dir, 'wal', at(names, 1, 'names'));
   const fh = await fs.open(victim, 'r+');
   await fh.write(Buffer.from([0xff, 0xee, 0xdd]), 0, 3, 20_000);
   await fh.close();
@@ -45,6 +46,10 @@ test('a corrupt segment in the middle is cut where it breaks; later segments are
   for (const n of names.slice(2)) t.true(after.includes(n), `segment ${n} after the damage is kept`);
   // The newest generation's series (written in the last segments) survived the repair.
   t.true(s2.series.lookup(['__name__', 'gen5', 'i', '0']) > 0, 'series from later segments replayed');
-  t.is((await s2.metrics.corruptions.get()).values[0].value, 1, 'the corruption is counted');
+  t.is(
+    at((await s2.metrics.corruptions.get()).values, 0, 's2.metrics.corruptions.get().values').value,
+    1,
+    'the corruption is counted',
+  );
   await s2.close();
 });

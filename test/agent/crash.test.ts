@@ -9,6 +9,7 @@ import { replayWal } from '../../src/wal/reader.ts';
 import { RecordType, SampleBatch, decodeSamples, decodeSeries, recordType } from '../../src/wal/records.ts';
 import { rmrf, tmpDir } from '../helpers/agent-parts.ts';
 import { ROOT } from '../helpers/procs.ts';
+import { at } from '../helpers/defined.ts';
 
 const CHILD = path.join(ROOT, 'test/fixtures/wal/crash-child.ts');
 const SERIES = 200;
@@ -82,9 +83,9 @@ test('SIGKILL at random moments: every reported commit survives, nothing duplica
     batch.reset();
     decodeSamples(rec, batch);
     for (let i = 0; i < batch.n; i++) {
-      const prev = lastTs.get(batch.refs[i]) ?? -Infinity;
-      if (batch.ts[i] <= prev) violations++;
-      lastTs.set(batch.refs[i], batch.ts[i]);
+      const prev = lastTs.get(at(batch.refs, i, 'batch.refs')) ?? -Infinity;
+      if (at(batch.ts, i, 'batch.ts') <= prev) violations++;
+      lastTs.set(at(batch.refs, i, 'batch.refs'), at(batch.ts, i, 'batch.ts'));
       samples++;
     }
   });

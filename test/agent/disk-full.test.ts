@@ -5,6 +5,7 @@ import path from 'node:path';
 import { replayWal } from '../../src/wal/reader.ts';
 import { RwReceiver } from '../helpers/rw-receiver.ts';
 import { startPipeline, tmpDir } from '../helpers/agent-parts.ts';
+import { at } from '../helpers/defined.ts';
 
 // A real full disk: a 3 MiB tmpfs (needs root, as CI has; skipped otherwise).
 test.serial(
@@ -54,7 +55,7 @@ test.serial(
     const after = t0 + k++ * 10 + 100_000;
     await p.append(after, { resumed: 1 });
     await rx.waitFor((r) => r.series('resumed').length === 1, 10_000);
-    t.is(rx.series('resumed')[0].timestamp, after);
+    t.is(at(rx.series('resumed'), 0, "rx.series('resumed')").timestamp, after);
     await p.stop();
     // No corrupt segment left behind: a strict replay (no repair) reads everything.
     await t.notThrowsAsync(replayWal(path.join(mnt, 'wal'), () => {}, { repair: false }));

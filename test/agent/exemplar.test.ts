@@ -20,6 +20,7 @@ import {
 } from '../../src/wal/records.ts';
 import { rmrf, tmpDir } from '../helpers/agent-parts.ts';
 import { metricsServer, newLoop, TEXT_FORMAT } from '../helpers/scrape-loop.ts';
+import { at } from '../helpers/defined.ts';
 
 interface Opened {
   storage: AgentStorage;
@@ -63,7 +64,12 @@ async function readWal(walDir: string): Promise<WalContents> {
     else if (type === RecordType.Samples) {
       batch.reset();
       decodeSamples(rec, batch);
-      for (let i = 0; i < batch.n; i++) out.samples.push({ ref: batch.refs[i], t: batch.ts[i], v: batch.values[i] });
+      for (let i = 0; i < batch.n; i++)
+        out.samples.push({
+          ref: at(batch.refs, i, 'batch.refs'),
+          t: at(batch.ts, i, 'batch.ts'),
+          v: at(batch.values, i, 'batch.values'),
+        });
     }
   });
   return out;
@@ -177,7 +183,7 @@ test('limits: unknown series, duplicate label names, more than 128 code points',
     wal.exemplars.map((e) => e.v),
     [1, 2],
   );
-  t.is(wal.exemplars[1].labels[1], at128);
+  t.is(at(wal.exemplars, 1, 'wal.exemplars').labels[1], at128);
 });
 
 test('rollback drops pending exemplars but, as in Prometheus 2.42, the latest-exemplar state stays', async (t) => {

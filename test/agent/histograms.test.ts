@@ -13,6 +13,7 @@ import {
 } from '../../src/storage/histogram.ts';
 import { labelsFromRecord } from '../../src/util/labels.ts';
 import { replayWal } from '../../src/wal/reader.ts';
+import { at } from '../helpers/defined.ts';
 import {
   RecordType,
   SampleBatch,
@@ -98,7 +99,7 @@ async function readWal(walDir: string): Promise<WalRead> {
     if (type === RecordType.Series)
       decodeSeries(rec, (ref, ls) => {
         const o: Record<string, string> = {};
-        for (let i = 0; i < ls.length; i += 2) o[ls[i]] = ls[i + 1];
+        for (let i = 0; i < ls.length; i += 2) o[at(ls, i, 'labels')] = at(ls, i + 1, 'labels');
         out.series.set(ref, o);
       });
     else if (type === RecordType.HistogramSamples || type === RecordType.CustomBucketsHistogramSamples)
@@ -109,7 +110,7 @@ async function readWal(walDir: string): Promise<WalRead> {
       batch.reset();
       decodeSamples(rec, batch);
       for (let i = 0; i < batch.n; i++)
-        out.samples.push({ ref: batch.refs[i], t: batch.ts[i], stale: batch.stale[i] === 1 });
+        out.samples.push({ ref: at(batch.refs, i, 'refs'), t: at(batch.ts, i, 'ts'), stale: batch.stale[i] === 1 });
     }
   });
   return out;

@@ -1,5 +1,6 @@
 import test from 'ava';
 import { SeriesTable } from '../../src/agent/series-table.ts';
+import { at } from '../helpers/defined.ts';
 
 const ls = (i: number): string[] => ['__name__', `m_${i % 13}`, 'instance', `host-${i}:9100`, 'job', 'node'];
 
@@ -16,9 +17,9 @@ test('label sets round-trip, including Unicode, empty values and the empty set',
   t.true(refs.every((r) => r.created));
   t.is(new Set(refs.map((r) => r.ref)).size, sets.length);
   sets.forEach((l, i) => {
-    t.deepEqual(s.labels(refs[i].ref), l);
-    t.is(s.lookup(l), refs[i].ref);
-    t.deepEqual(s.getOrCreate(l), { ref: refs[i].ref, created: false });
+    t.deepEqual(s.labels(at(refs, i, 'refs').ref), l);
+    t.is(s.lookup(l), at(refs, i, 'refs').ref);
+    t.deepEqual(s.getOrCreate(l), { ref: at(refs, i, 'refs').ref, created: false });
   });
   // A name/value boundary in another place is another series.
   t.is(s.lookup(['a', 'bc', 'x'.repeat(5000)]), 0);

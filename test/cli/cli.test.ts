@@ -39,7 +39,6 @@ test('a bad flag value names the flag', (t) => {
   t.throws(() => parseFlags(['--storage.agent.retention.max-time=forever']), {
     message: /--storage\.agent\.retention\.max-time/,
   });
-  t.throws(() => parseFlags(['--enable-feature=warp-drive']), { message: /unknown feature "warp-drive"/ });
   t.throws(() => parseFlags(['--storage.agent.wal-segment-size=1MiB']), { message: /wal-segment-size/ });
 });
 
@@ -257,13 +256,14 @@ test('the start-up line gives version, revision and the open-files limit', (t) =
   t.is(fdLimits('nothing here'), 'unknown');
 });
 
-test('OTLP: --web.enable-otlp-receiver (or 2.x feature otlp-write-receiver) and the 3.x delta features', (t) => {
+test('OTLP: --web.enable-otlp-receiver and the 3.x delta features, which need no warning here', (t) => {
   const off = parseFlags([]) as Flags;
   t.false(off.enableOtlpReceiver, 'off by default');
   t.true((parseFlags(['--web.enable-otlp-receiver']) as Flags).enableOtlpReceiver);
-  t.true((parseFlags(['--enable-feature=otlp-write-receiver']) as Flags).enableOtlpReceiver);
   const d = parseFlags(['--enable-feature=otlp-deltatocumulative']) as Flags;
   t.deepEqual([d.otlpDeltaToCumulative, d.otlpNativeDelta], [true, false]);
+  t.deepEqual(d.warnings, [], 'implemented, so not logged as unimplemented');
+  t.true((parseFlags(['--enable-feature=otlp-native-delta-ingestion']) as Flags).otlpNativeDelta);
   t.throws(() => parseFlags(['--enable-feature=otlp-deltatocumulative,otlp-native-delta-ingestion']), {
     message: /cannot enable otlp-deltatocumulative and otlp-native-delta-ingestion features at the same time/,
   });

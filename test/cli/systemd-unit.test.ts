@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ROOT, tmpDir } from '../helpers/procs.ts';
+import { at } from '../helpers/defined.ts';
 
 const UNIT = path.join(ROOT, 'config/outpost.service');
 
@@ -10,7 +11,7 @@ function directives(text: string): Map<string, string[]> {
   const m = new Map<string, string[]>();
   for (const line of text.split('\n')) {
     const x = /^([A-Za-z]+)=(.*)$/.exec(line.trim());
-    if (x) m.set(x[1], [...(m.get(x[1]) ?? []), x[2]]);
+    if (x) m.set(at(x, 1, 'x'), [...(m.get(at(x, 1, 'x')) ?? []), at(x, 2, 'x')]);
   }
   return m;
 }

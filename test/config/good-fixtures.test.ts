@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { loadConfigFile, parseConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/types.ts';
+import { at, defined, firstN } from '../helpers/defined.ts';
 
 const DIR = path.join(import.meta.dirname, '../fixtures/config');
 const ENV = { OUTPOST_TEST_BOX: 'edge-7' };
@@ -33,7 +34,7 @@ test('empty file: all defaults (head values)', (t) => {
   ]);
   t.is(c.global.bodySizeLimit, 0);
   t.is(c.global.sampleLimit, 0);
-  t.is(c.global.metricNameValidationScheme, 'legacy');
+  t.is(c.global.metricNameValidationScheme, 'utf8'); // 3.x DefaultGlobalConfig (config.go v3.14.0 line 190)
   t.deepEqual(c.scrapeConfigs, []);
   t.deepEqual(c.remoteWrite, []);
   t.deepEqual(c.scrapeConfigFiles, []);
@@ -44,7 +45,7 @@ test('empty file: all defaults (head values)', (t) => {
 
 test('minimal: scrape and remote-write defaults', (t) => {
   const c = load('minimal');
-  const [s] = c.scrapeConfigs;
+  const [s] = firstN(c.scrapeConfigs, 1, 'c.scrapeConfigs');
   t.is(s.jobName, 'self');
   t.is(s.scrapeInterval, 60_000);
   t.is(s.scrapeTimeout, 10_000);
@@ -66,7 +67,7 @@ test('minimal: scrape and remote-write defaults', (t) => {
   );
   t.is(s.sourceFile, path.join(DIR, 'minimal.good.yml'));
 
-  const [rw] = c.remoteWrite;
+  const [rw] = firstN(c.remoteWrite, 1, 'c.remoteWrite');
   t.is(rw.url, 'http://localhost:9201/write');
   t.regex(rw.name, /^[0-9a-f]{6}$/);
   t.is(rw.hash.slice(0, 6), rw.name);
@@ -108,7 +109,7 @@ test('full: global section', (t) => {
 });
 
 test('full: scrape config fields, HTTP client, SD', (t) => {
-  const s = load('full').scrapeConfigs[0];
+  const s = at(load('full').scrapeConfigs, 0, "load('full').scrapeConfigs");
   t.is(s.jobName, 'node');
   t.true(s.honorLabels);
   t.false(s.honorTimestamps);
@@ -144,11 +145,12 @@ test('full: scrape config fields, HTTP client, SD', (t) => {
     { files: [path.join(DIR, 'targets/*.json'), '/etc/outpost/extra.yml'], refreshInterval: 60_000 },
   ]);
   t.is(s.httpSdConfigs.length, 1);
-  t.is(s.httpSdConfigs[0].url, 'https://sd.example.com/targets');
-  t.is(s.httpSdConfigs[0].refreshInterval, 120_000);
-  t.is(s.httpSdConfigs[0].authorization?.type, 'Bearer');
-  t.is(s.httpSdConfigs[0].authorization?.credentials?.reveal(), 's3cr3t-sd');
-  t.true(s.httpSdConfigs[0].enableHttp2);
+  const [sd] = firstN(s.httpSdConfigs, 1, 'http_sd_configs');
+  t.is(sd.url, 'https://sd.example.com/targets');
+  t.is(sd.refreshInterval, 120_000);
+  t.is(sd.authorization?.type, 'Bearer');
+  t.is(sd.authorization?.credentials?.reveal(), 's3cr3t-sd');
+  t.true(sd.enableHttp2);
   t.deepEqual(s.dnsSdConfigs, [
     { names: ['_node._tcp.example.com'], type: 'SRV', port: 0, refreshInterval: 30_000 },
     { names: ['db.example.com'], type: 'A', port: 9187, refreshInterval: 30_000 },
@@ -156,7 +158,7 @@ test('full: scrape config fields, HTTP client, SD', (t) => {
 });
 
 test('full: relabel configs get defaults, explicit fields and lowercased actions', (t) => {
-  const s = load('full').scrapeConfigs[0];
+  const s = at(load('full').scrapeConfigs, 0, "load('full').scrapeConfigs");
   const rc = s.relabelConfigs.map(({ explicit, ...r }) => ({ ...r, explicit: [...explicit].sort() }));
   t.deepEqual(rc, [
     {
@@ -167,6 +169,7 @@ test('full: relabel configs get defaults, explicit fields and lowercased actions
       targetLabel: 'host',
       replacement: '${1}',
       action: 'replace',
+      nameValidation: 'utf8',
       explicit: ['regex', 'replacement', 'source_labels', 'target_label'],
     },
     {
@@ -177,6 +180,7 @@ test('full: relabel configs get defaults, explicit fields and lowercased actions
       targetLabel: '__tmp_shard',
       replacement: '$1',
       action: 'hashmod',
+      nameValidation: 'utf8',
       explicit: ['action', 'modulus', 'source_labels', 'target_label'],
     },
     {
@@ -187,6 +191,7 @@ test('full: relabel configs get defaults, explicit fields and lowercased actions
       targetLabel: '',
       replacement: '$1',
       action: 'keep',
+      nameValidation: 'utf8',
       explicit: ['action', 'regex', 'source_labels'],
     },
     {
@@ -197,6 +202,7 @@ test('full: relabel configs get defaults, explicit fields and lowercased actions
       targetLabel: '',
       replacement: '$1',
       action: 'labelmap',
+      nameValidation: 'utf8',
       explicit: ['action', 'regex'],
     },
     {
@@ -207,6 +213,7 @@ test('full: relabel configs get defaults, explicit fields and lowercased actions
       targetLabel: 'rack_lc',
       replacement: '$1',
       action: 'lowercase',
+      nameValidation: 'utf8',
       explicit: ['action', 'source_labels', 'target_label'],
     },
   ]);
@@ -220,7 +227,7 @@ test('full: relabel configs get defaults, explicit fields and lowercased actions
 });
 
 test('full: remote write entries', (t) => {
-  const [a, b] = load('full').remoteWrite;
+  const [a, b] = firstN(load('full').remoteWrite, 2, "load('full').remoteWrite");
   t.is(a.url, 'https://metrics.example.com/api/v1/write');
   t.is(a.name, 'primary');
   t.true(a.nameExplicit);
@@ -255,14 +262,15 @@ test('full: remote write entries', (t) => {
 
 test('inherit: interval, timeout and limits come from global; timeout never exceeds interval', (t) => {
   const byJob = Object.fromEntries(load('inherit').scrapeConfigs.map((s) => [s.jobName, s]));
+  const job = (name: string) => defined(byJob[name], `job ${name}`);
   t.is(load('inherit').global.scrapeTimeout, 5_000, 'global timeout = min(10s, interval)');
-  t.deepEqual([byJob.inherits.scrapeInterval, byJob.inherits.scrapeTimeout], [5_000, 5_000]);
-  t.deepEqual([byJob.short.scrapeInterval, byJob.short.scrapeTimeout], [2_000, 2_000]);
-  t.deepEqual([byJob.long.scrapeInterval, byJob.long.scrapeTimeout], [120_000, 5_000]);
-  t.is(byJob.inherits.sampleLimit, 1000);
-  t.is(byJob.inherits.bodySizeLimit, 1024 * 1024);
-  t.is(byJob['zero-limit'].sampleLimit, 1000, 'an explicit 0 inherits, as in Prometheus');
-  t.is(byJob['zero-limit'].labelLimit, 7);
+  t.deepEqual([job('inherits').scrapeInterval, job('inherits').scrapeTimeout], [5_000, 5_000]);
+  t.deepEqual([job('short').scrapeInterval, job('short').scrapeTimeout], [2_000, 2_000]);
+  t.deepEqual([job('long').scrapeInterval, job('long').scrapeTimeout], [120_000, 5_000]);
+  t.is(job('inherits').sampleLimit, 1000);
+  t.is(job('inherits').bodySizeLimit, 1024 * 1024);
+  t.is(job('zero-limit').sampleLimit, 1000, 'an explicit 0 inherits, as in Prometheus');
+  t.is(job('zero-limit').labelLimit, 7);
 });
 
 test('agent-allowed: empty server sections pass; inert sections produce warnings, not errors', (t) => {
@@ -284,7 +292,7 @@ test('agent-allowed: empty server sections pass; inert sections produce warnings
 });
 
 test('yaml-features: anchors, merge keys, YAML 1.1 scalars as go-yaml v2 reads them', (t) => {
-  const [base, merged] = load('yaml-features').scrapeConfigs;
+  const [base, merged] = firstN(load('yaml-features').scrapeConfigs, 2, "load('yaml-features').scrapeConfigs");
   t.is(base.jobName, 'base');
   t.true(base.honorLabels, 'yes is true');
   t.is(base.sampleLimit, 16, '0x10');
@@ -305,13 +313,13 @@ test('yaml-features: anchors, merge keys, YAML 1.1 scalars as go-yaml v2 reads t
 
 test('bearer: token and token file become authorization; paths resolve against the config dir', (t) => {
   const c = load('bearer');
-  const [tok, file] = c.scrapeConfigs;
+  const [tok, file] = firstN(c.scrapeConfigs, 2, 'c.scrapeConfigs');
   t.is(tok.authorization?.type, 'Bearer');
   t.is(tok.authorization?.credentials?.reveal(), 's3cr3t-bearer');
   t.is(tok.bearerToken, undefined);
   t.deepEqual(file.authorization, { type: 'Bearer', credentialsFile: path.join(DIR, 'secrets/token') });
   t.is(file.oauth2, undefined, 'a null oauth2 block is absent');
-  const [rw] = c.remoteWrite;
+  const [rw] = firstN(c.remoteWrite, 1, 'c.remoteWrite');
   t.deepEqual(rw.basicAuth, { username: 'user', passwordFile: '/run/secrets/rw-password' });
   t.deepEqual(rw.tlsConfig, {
     certFile: path.join(DIR, 'client.crt'),

@@ -7,6 +7,7 @@ import { parse as parseYaml } from 'yaml';
 import { ConfigError, formatIssue, loadConfigFile, parseConfig, redactedConfigYaml } from '../../src/config/load.ts';
 import { expandEnv } from '../../src/config/global.ts';
 import type { Config } from '../../src/config/types.ts';
+import { at, firstN } from '../helpers/defined.ts';
 
 async function tmpdir(): Promise<string> {
   return fs.mkdtemp(path.join(os.tmpdir(), 'outpost-config-'));
@@ -45,9 +46,9 @@ test('scrape_config_files: globbed relative to the main file, sorted, inheriting
     path.join(dir, 'missing/*.yml'),
     path.join(dir, 'one.yaml'),
   ]);
-  const b = cfg.scrapeConfigs[4];
+  const b = at(cfg.scrapeConfigs, 4, 'cfg.scrapeConfigs');
   t.is(b.sourceFile, path.join(dir, 'jobs/b.yml'));
-  t.deepEqual(b.fileSdConfigs[0].files, [path.join(dir, 'jobs/targets/*.json')]);
+  t.deepEqual(at(b.fileSdConfigs, 0, 'b.fileSdConfigs').files, [path.join(dir, 'jobs/targets/*.json')]);
 });
 
 test('scrape_config_files: duplicate job names and errors name the included file and position', async (t) => {
@@ -105,9 +106,10 @@ test('the loaded config is deeply frozen', (t) => {
   );
   t.true(Object.isFrozen(cfg));
   t.true(Object.isFrozen(cfg.global.externalLabels));
-  t.true(Object.isFrozen(cfg.scrapeConfigs[0].staticConfigs[0].targets));
-  t.true(Object.isFrozen(cfg.scrapeConfigs[0].relabelConfigs[0]));
-  t.true(Object.isFrozen(cfg.remoteWrite[0].queueConfig));
+  const [sc] = firstN(cfg.scrapeConfigs, 1, 'scrape configs');
+  t.true(Object.isFrozen(at(sc.staticConfigs, 0, 'static configs').targets));
+  t.true(Object.isFrozen(at(sc.relabelConfigs, 0, 'relabel configs')));
+  t.true(Object.isFrozen(at(cfg.remoteWrite, 0, 'cfg.remoteWrite').queueConfig));
   t.throws(
     () => {
       (cfg.scrapeConfigs[0] as { jobName: string }).jobName = 'b';
@@ -118,7 +120,11 @@ test('the loaded config is deeply frozen', (t) => {
 
 test('remote write identity: secrets do not change the hash, settings do; explicit names are kept', (t) => {
   const rw = (extra: string): Config['remoteWrite'][number] =>
-    parseConfig(`remote_write:\n  - url: http://rw.local/push\n${extra}`, 'c.yml').remoteWrite[0];
+    at(
+      parseConfig(`remote_write:\n  - url: http://rw.local/push\n${extra}`, 'c.yml').remoteWrite,
+      0,
+      'parseConfig(...).remoteWrite',
+    );
   const base = rw('');
   t.is(rw('').hash, base.hash, 'deterministic');
   t.is(
@@ -177,7 +183,7 @@ test('relabel: an empty regex/replacement is "" (Go zero value), not the default
     'scrape_configs:\n  - job_name: a\n    relabel_configs:\n      - source_labels: [x]\n        regex:\n        target_label: y\n        replacement:\n',
     'c.yml',
   );
-  const rc = cfg.scrapeConfigs[0].relabelConfigs[0];
+  const rc = at(at(cfg.scrapeConfigs, 0, 'scrape configs').relabelConfigs, 0, 'relabel configs');
   t.is(rc.regex, '');
   t.is(rc.replacement, '');
   t.true(rc.explicit.has('regex'));
@@ -192,7 +198,9 @@ test('static targets are only checked when there is no target relabeling (blackb
     yaml('    relabel_configs:\n      - source_labels: [__address__]\n        target_label: __param_target\n'),
     'c.yml',
   );
-  t.deepEqual(cfg.scrapeConfigs[0].staticConfigs[0].targets, ['https://example.com/health']);
+  t.deepEqual(at(at(cfg.scrapeConfigs, 0, 'scrape configs').staticConfigs, 0, 'static configs').targets, [
+    'https://example.com/health',
+  ]);
   // A bare host is fine (Prometheus 3 adds no default port).
   t.notThrows(() =>
     parseConfig('scrape_configs: [{job_name: a, static_configs: [{targets: [example.com]}]}]', 'c.yml'),
@@ -201,10 +209,10 @@ test('static targets are only checked when there is no target relabeling (blackb
 
 test('scrape protocols: global list is inherited; without one, native histograms put protobuf first', (t) => {
   const a = parseConfig('global: {scrape_protocols: [PrometheusText0.0.4]}\nscrape_configs: [{job_name: a}]', 'c.yml');
-  t.deepEqual(a.scrapeConfigs[0].scrapeProtocols, ['PrometheusText0.0.4']);
+  t.deepEqual(at(a.scrapeConfigs, 0, 'a.scrapeConfigs').scrapeProtocols, ['PrometheusText0.0.4']);
   const b = parseConfig('scrape_configs: [{job_name: a, scrape_native_histograms: true}, {job_name: b}]', 'c.yml');
-  t.is(b.scrapeConfigs[0].scrapeProtocols[0], 'PrometheusProto');
-  t.is(b.scrapeConfigs[1].scrapeProtocols[0], 'OpenMetricsText1.0.0');
+  t.is(at(b.scrapeConfigs, 0, 'b.scrapeConfigs').scrapeProtocols[0], 'PrometheusProto');
+  t.is(at(b.scrapeConfigs, 1, 'b.scrapeConfigs').scrapeProtocols[0], 'OpenMetricsText1.0.0');
 });
 
 test('the redacted YAML parses back into the same config (secret values aside)', (t) => {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import util from 'node:util';
 import { parseConfig, redactedConfigYaml } from '../../src/config/load.ts';
 import { Secret } from '../../src/config/secret.ts';
+import { at, defined, firstN } from '../helpers/defined.ts';
 
 test('Secret never prints its value', (t) => {
   const s = new Secret('hunter2');
@@ -96,13 +97,16 @@ test('no secret of a loaded config appears in JSON, inspect or the redacted YAML
   t.true(yamlAll.includes('visible-value'));
   t.true(yamlAll.includes('<secret>'));
   // The values are still there for the code that needs them.
-  const extra = configs[2];
-  t.is(extra.scrapeConfigs[0].oauth2?.clientSecret?.reveal(), 's3cr3t-oauth');
-  t.is(extra.scrapeConfigs[0].oauth2?.tlsConfig.key?.reveal(), 's3cr3t-key');
-  t.is(extra.scrapeConfigs[0].proxyConnectHeader?.['Proxy-Token'][0].reveal(), 's3cr3t-proxy');
-  t.is(extra.scrapeConfigs[0].httpHeaders?.['X-Api-Key'].secrets[0].reveal(), 's3cr3t-header');
-  t.deepEqual(extra.scrapeConfigs[0].httpHeaders?.['X-Api-Key'].values, ['visible-value']);
-  t.is(extra.remoteWrite[0].headers['X-Api-Key'], 's3cr3t-rwheader');
+  const extra = at(configs, 2, 'configs');
+  const [sc] = firstN(extra.scrapeConfigs, 1, 'scrape configs');
+  t.is(sc.oauth2?.clientSecret?.reveal(), 's3cr3t-oauth');
+  t.is(sc.oauth2?.tlsConfig.key?.reveal(), 's3cr3t-key');
+  const proxyToken = defined(sc.proxyConnectHeader?.['Proxy-Token'], 'proxy_connect_header Proxy-Token');
+  t.is(at(proxyToken, 0, 'Proxy-Token values').reveal(), 's3cr3t-proxy');
+  const apiKey = defined(sc.httpHeaders?.['X-Api-Key'], 'http_headers X-Api-Key');
+  t.is(at(apiKey.secrets, 0, 'X-Api-Key secrets').reveal(), 's3cr3t-header');
+  t.deepEqual(apiKey.values, ['visible-value']);
+  t.is(at(extra.remoteWrite, 0, 'extra.remoteWrite').headers['X-Api-Key'], 's3cr3t-rwheader');
 });
 
 test('an error about a secret field does not quote the secret', (t) => {

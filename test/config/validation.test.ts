@@ -1,6 +1,7 @@
 /** Inline table of validation rules not covered by the golden fixtures (HTTP client, SD, queues, names). */
 import test from 'ava';
 import { ConfigError, parseConfig } from '../../src/config/load.ts';
+import { at } from '../helpers/defined.ts';
 
 const job = (body: string): string => `scrape_configs:\n  - job_name: j\n${body}`;
 const rw = (body: string): string => `remote_write:\n  - url: http://rw.local/push\n${body}`;
@@ -144,7 +145,8 @@ const CASES: readonly [name: string, yaml: string, error: string][] = [
   [
     'unknown validation scheme',
     'global:\n  metric_name_validation_scheme: ascii\n',
-    `2:34: global.metric_name_validation_scheme: unknown name validation method "ascii", must be either '', 'legacy' or 'utf8'`,
+    // prometheus/common model/metric.go ValidationScheme.Set (v0.70.1), used by 3.x's YAML decoding.
+    '2:34: global.metric_name_validation_scheme: unrecognized ValidationScheme: "ascii"',
   ],
   [
     'metadata interval',
@@ -186,9 +188,9 @@ test('valid: utf8 validation allows dotted label names and defaults to allow-utf
     job('    metric_name_validation_scheme: utf8\n    static_configs: [{targets: ["h:1"], labels: {k8s.pod: p}}]\n'),
     'c.yml',
   );
-  const s = cfg.scrapeConfigs[0];
+  const s = at(cfg.scrapeConfigs, 0, 'cfg.scrapeConfigs');
   t.is(s.metricNameEscapingScheme, 'allow-utf-8');
-  t.deepEqual(s.staticConfigs[0].labels, ['k8s.pod', 'p']);
+  t.deepEqual(at(s.staticConfigs, 0, 's.staticConfigs').labels, ['k8s.pod', 'p']);
 });
 
 test('valid: remote write HTTP options and 2.x spelling of always_scrape_classic_histograms', (t) => {
@@ -196,9 +198,9 @@ test('valid: remote write HTTP options and 2.x spelling of always_scrape_classic
     `${rw('    enable_http2: true\n    follow_redirects: false\n')}scrape_configs: [{job_name: j, scrape_classic_histograms: true}]\n`,
     'c.yml',
   );
-  t.true(cfg.remoteWrite[0].enableHttp2);
-  t.false(cfg.remoteWrite[0].followRedirects);
-  t.true(cfg.scrapeConfigs[0].alwaysScrapeClassicHistograms);
+  t.true(at(cfg.remoteWrite, 0, 'cfg.remoteWrite').enableHttp2);
+  t.false(at(cfg.remoteWrite, 0, 'cfg.remoteWrite').followRedirects);
+  t.true(at(cfg.scrapeConfigs, 0, 'cfg.scrapeConfigs').alwaysScrapeClassicHistograms);
   t.deepEqual(
     cfg.warnings.map((w) => w.path),
     ['scrape_configs[0].scrape_classic_histograms'],

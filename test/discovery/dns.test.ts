@@ -19,12 +19,17 @@ import {
   waitFor,
   type DnsServer,
 } from './helpers.ts';
+import { at, firstN } from '../helpers/defined.ts';
 
 function dnsConfig(names: string[], type: string, port?: number): DnsSdConfig {
-  const [cfg] = scrapeConfigs(
-    `scrape_configs:\n  - job_name: j\n    dns_sd_configs:\n      - names: ${JSON.stringify(names)}\n        type: ${type}\n${port ? `        port: ${port}\n` : ''}`,
+  const [cfg] = firstN(
+    scrapeConfigs(
+      `scrape_configs:\n  - job_name: j\n    dns_sd_configs:\n      - names: ${JSON.stringify(names)}\n        type: ${type}\n${port ? `        port: ${port}\n` : ''}`,
+    ),
+    1,
+    'scrapeConfigs(...)',
   );
-  return cfg.dnsSdConfigs[0];
+  return at(cfg.dnsSdConfigs, 0, 'cfg.dnsSdConfigs');
 }
 
 /** Only ever asks the loopback responder; search list fixed so the host's resolv.conf plays no part. */
@@ -186,7 +191,7 @@ test('search list and ndots decide the names tried', async (t) => {
     // The single-label name is tried under each search domain first; the first answer wins.
     t.deepEqual(srv.queries, ['web.other.test A', 'web.edge.test A']);
     // __meta_dns_name is the configured name.
-    t.deepEqual([...run.last[0].labels], ['__meta_dns_name', 'web']);
+    t.deepEqual([...at(run.last, 0, 'run.last').labels], ['__meta_dns_name', 'web']);
   } finally {
     await run.stop();
     await srv.close();

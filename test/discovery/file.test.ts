@@ -8,12 +8,17 @@ import { systemClock, type Clock } from '../../src/util/clock.ts';
 import { FakeClock } from '../helpers/fake-clock.ts';
 import { tmpDir } from '../helpers/procs.ts';
 import { metricValue, newMetrics, plain, Run, scrapeConfigs, waitFor, writeAtomic } from './helpers.ts';
+import { at, firstN } from '../helpers/defined.ts';
 
 function fileConfig(files: string[], refresh = '1h'): FileSdConfig {
-  const [cfg] = scrapeConfigs(
-    `scrape_configs:\n  - job_name: j\n    file_sd_configs:\n      - files: ${JSON.stringify(files)}\n        refresh_interval: ${refresh}\n`,
+  const [cfg] = firstN(
+    scrapeConfigs(
+      `scrape_configs:\n  - job_name: j\n    file_sd_configs:\n      - files: ${JSON.stringify(files)}\n        refresh_interval: ${refresh}\n`,
+    ),
+    1,
+    'scrapeConfigs(...)',
   );
-  return cfg.fileSdConfigs[0];
+  return at(cfg.fileSdConfigs, 0, 'cfg.fileSdConfigs');
 }
 
 function start(files: string[], opts: { clock?: Clock; refresh?: string } = {}) {
@@ -108,7 +113,7 @@ test('a file broken from the start yields nothing, then its targets once fixed',
     t.deepEqual(await run.emitted(1), []);
     await writeAtomic(a, '- targets: [x:1]\n');
     await waitFor(() => run.last.length === 1, 'fixed file');
-    t.deepEqual(run.last[0].targets, ['x:1']);
+    t.deepEqual(at(run.last, 0, 'run.last').targets, ['x:1']);
   } finally {
     await run.stop();
   }
@@ -129,7 +134,7 @@ test('refresh_interval re-reads without filesystem events', async (t) => {
     t.is(run.emits.length, 1);
     clock.advance(30_000);
     await run.emitted(2);
-    t.deepEqual(run.last[0].targets, ['h9:9']);
+    t.deepEqual(at(run.last, 0, 'run.last').targets, ['h9:9']);
   } finally {
     await run.stop();
   }

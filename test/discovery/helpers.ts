@@ -6,6 +6,7 @@ import { parseConfig } from '../../src/config/load.ts';
 import type { ScrapeConfig, TargetGroup } from '../../src/config/types.ts';
 import type { Discoverer } from '../../src/discovery/discoverer.ts';
 import { SdMetrics } from '../../src/discovery/metrics.ts';
+import { at } from '../helpers/defined.ts';
 
 /** Scrape configs as the real loader produces them; `file` sets the base for relative paths. */
 export function scrapeConfigs(yaml: string, file = '/etc/outpost/agent.yml'): readonly ScrapeConfig[] {
@@ -61,7 +62,7 @@ export class Run {
   /** Waits for emit number `n` (1-based). */
   async emitted(n: number, what = `emit #${n}`, timeoutMs?: number): Promise<TargetGroup[]> {
     await waitFor(() => this.emits.length >= n, what, timeoutMs);
-    return this.emits[n - 1];
+    return at(this.emits, n - 1, 'emits');
   }
 
   async stop(): Promise<void> {
@@ -130,10 +131,13 @@ function answer(msg: Buffer, zone: Map<string, ZoneEntry>, log: string[]): Buffe
   if (msg.length < 12 || msg.readUInt16BE(4) !== 1) return null;
   let off = 12;
   const labels: string[] = [];
-  while (msg[off] !== 0) {
-    const len = msg[off];
+  let len = msg[off];
+  while (len !== 0) {
+    // A question cut short gets no answer, like the other malformed queries.
+    if (len === undefined) return null;
     labels.push(msg.subarray(off + 1, off + 1 + len).toString('latin1'));
     off += len + 1;
+    len = msg[off];
   }
   off++;
   const qtype = msg.readUInt16BE(off);

@@ -7,6 +7,7 @@ import { startProxy, startServer, type Received, type ServerOptions, type TestSe
 import type { Teardown } from '../helpers/procs.ts';
 import { tempCert } from '../helpers/tls.ts';
 import { metricValue, newMetrics, plain, Run, scrapeConfigs, waitFor } from './helpers.ts';
+import { at, firstN } from '../helpers/defined.ts';
 
 const LIST = JSON.stringify([{ targets: ['a:1'], labels: { env: 'prod' } }]);
 
@@ -27,8 +28,12 @@ function sdServer(t: Teardown, tls?: ServerOptions['tls']): Promise<TestServer> 
 }
 
 function httpConfig(url: string, extra = ''): HttpSdConfig {
-  const [cfg] = scrapeConfigs(`scrape_configs:\n  - job_name: j\n    http_sd_configs:\n      - url: ${url}\n${extra}`);
-  return cfg.httpSdConfigs[0];
+  const [cfg] = firstN(
+    scrapeConfigs(`scrape_configs:\n  - job_name: j\n    http_sd_configs:\n      - url: ${url}\n${extra}`),
+    1,
+    'scrapeConfigs(...)',
+  );
+  return at(cfg.httpSdConfigs, 0, 'cfg.httpSdConfigs');
 }
 
 function start(t: Teardown, config: HttpSdConfig, env: NodeJS.ProcessEnv = {}) {
@@ -66,9 +71,12 @@ test('http_sd through an http proxy: absolute-URI requests with Proxy-Authorizat
     [`${sd.url}/moved`, `${sd.url}/sd`],
     'both hops went through the proxy',
   );
-  t.is(proxy.forwarded[0].headers['proxy-authorization'], 'Basic ' + Buffer.from('sd:pw').toString('base64'));
-  t.is(proxy.forwarded[0].headers.host, `127.0.0.1:${sd.port}`);
-  const h = sd.received[1].headers;
+  t.is(
+    at(proxy.forwarded, 0, 'proxy.forwarded').headers['proxy-authorization'],
+    'Basic ' + Buffer.from('sd:pw').toString('base64'),
+  );
+  t.is(at(proxy.forwarded, 0, 'proxy.forwarded').headers.host, `127.0.0.1:${sd.port}`);
+  const h = at(sd.received, 1, 'sd.received').headers;
   t.is(h['user-agent'], 'Outpost/test');
   t.is(h.accept, 'application/json');
   t.is(h['x-prometheus-refresh-interval-seconds'], '60');
@@ -82,12 +90,12 @@ test('http_sd to an https server through CONNECT: proxy_connect_header, TLS veri
   const extra = (tls: string) =>
     `        proxy_url: ${proxy.url}\n        proxy_connect_header:\n          X-Tenant: [edge-1]\n        tls_config:\n          ${tls}\n`;
   const ok = start(t, httpConfig(`${sd.url}/sd`, extra(`ca_file: ${pem.certFile}`)));
-  t.is((await ok.run.emitted(1))[0].targets[0], 'a:1');
+  t.is(at(await ok.run.emitted(1), 0, '(await ok.run.emitted(1))').targets[0], 'a:1');
   await ok.refreshAgain();
   await ok.run.emitted(2);
   t.is(proxy.connects.length, 1, 'one tunnel for both refreshes');
-  t.is(proxy.connects[0].authority, `127.0.0.1:${sd.port}`);
-  t.is(proxy.connects[0].headers['x-tenant'], 'edge-1');
+  t.is(at(proxy.connects, 0, 'proxy.connects').authority, `127.0.0.1:${sd.port}`);
+  t.is(at(proxy.connects, 0, 'proxy.connects').headers['x-tenant'], 'edge-1');
   t.is(proxy.forwarded.length, 0, 'nothing went to the proxy in clear');
   t.is(sd.received.length, 2);
 
@@ -159,7 +167,7 @@ for (const c of ROUTING) {
     const proxy = await startProxy({ t });
     const url = c.anyAddr ? viaAnyAddr(`${sd.url}/sd`) : `${sd.url}/sd`;
     const { run } = start(t, httpConfig(url, c.extra(proxy.url)), c.env?.(proxy.url) ?? {});
-    t.deepEqual((await run.emitted(1))[0].targets, ['a:1']);
+    t.deepEqual(at(await run.emitted(1), 0, '(await run.emitted(1))').targets, ['a:1']);
     t.deepEqual(
       proxy.forwarded.map((f) => f.url),
       c.proxied ? [url] : [],
@@ -212,16 +220,16 @@ test('http_sd with oauth2: client-credentials token (with the SD User-Agent) sen
   const oauth = `        oauth2:\n          client_id: sd-client\n          client_secret: s3cret\n          token_url: ${tokens.url}/token\n          scopes: [targets]\n`;
   const s = start(t, httpConfig(`${sd.url}/sd`, oauth));
   await s.run.emitted(1);
-  t.is(sd.received[0].headers.authorization, 'Bearer tok-1');
+  t.is(at(sd.received, 0, 'sd.received').headers.authorization, 'Bearer tok-1');
   t.is(tokens.received.length, 1);
-  const tr = tokens.received[0];
+  const tr = at(tokens.received, 0, 'tokens.received');
   t.is(tr.method, 'POST');
   t.is(tr.headers['user-agent'], 'Outpost/test');
   t.is(tr.headers.authorization, 'Basic ' + Buffer.from('sd-client:s3cret').toString('base64'));
   t.deepEqual(form(tr), { grant_type: 'client_credentials', scope: 'targets' });
   await s.refreshAgain();
   await s.run.emitted(2);
-  t.is(sd.received[1].headers.authorization, 'Bearer tok-1');
+  t.is(at(sd.received, 1, 'sd.received').headers.authorization, 'Bearer tok-1');
   t.is(tokens.received.length, 1, 'the token is reused until it nears expiry');
 });
 
@@ -236,8 +244,8 @@ test('http_sd with oauth2: a failing token endpoint fails the refresh without an
   t.is(sd.received.length, 0, 'no SD request without a token');
   fail.on = false;
   await s.refreshAgain();
-  t.deepEqual((await s.run.emitted(1))[0].targets, ['a:1']);
-  t.is(sd.received[0].headers.authorization, 'Bearer tok-1');
+  t.deepEqual(at(await s.run.emitted(1), 0, '(await s.run.emitted(1))').targets, ['a:1']);
+  t.is(at(sd.received, 0, 'sd.received').headers.authorization, 'Bearer tok-1');
 });
 
 test("http_sd through a proxy with oauth2: the token request follows the oauth2 block's own proxy settings", async (t) => {
@@ -252,6 +260,6 @@ test("http_sd through a proxy with oauth2: the token request follows the oauth2 
     proxy.forwarded.map((f) => f.url),
     [`${sd.url}/sd`],
   );
-  t.is(proxy.forwarded[0].headers.authorization, 'Bearer tok-1');
+  t.is(at(proxy.forwarded, 0, 'proxy.forwarded').headers.authorization, 'Bearer tok-1');
   t.is(tokens.received.length, 1);
 });

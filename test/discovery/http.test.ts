@@ -9,6 +9,7 @@ import { HttpDiscoverer } from '../../src/discovery/http.ts';
 import { memoryLogger } from '../../src/log/logger.ts';
 import { FakeClock } from '../helpers/fake-clock.ts';
 import { metricValue, newMetrics, plain, Run, scrapeConfigs, waitFor } from './helpers.ts';
+import { at, firstN } from '../helpers/defined.ts';
 
 interface Reply {
   status: number;
@@ -68,8 +69,12 @@ async function sdServer(): Promise<{
 }
 
 function httpConfig(url: string, extra = ''): HttpSdConfig {
-  const [cfg] = scrapeConfigs(`scrape_configs:\n  - job_name: j\n    http_sd_configs:\n      - url: ${url}\n${extra}`);
-  return cfg.httpSdConfigs[0];
+  const [cfg] = firstN(
+    scrapeConfigs(`scrape_configs:\n  - job_name: j\n    http_sd_configs:\n      - url: ${url}\n${extra}`),
+    1,
+    'scrapeConfigs(...)',
+  );
+  return at(cfg.httpSdConfigs, 0, 'cfg.httpSdConfigs');
 }
 
 function start(config: HttpSdConfig, opts: { maxBodyBytes?: number } = {}) {
@@ -102,7 +107,7 @@ test('GET with Prometheus headers and basic auth; list with __meta_url and url:i
       { source: `${srv.url}:0`, targets: ['a:1', 'b:2'], labels: ['__meta_url', srv.url, 'env', 'prod'] },
       { source: `${srv.url}:1`, targets: ['c:3'], labels: ['__meta_url', srv.url] },
     ]);
-    const h = srv.requests[0];
+    const h = at(srv.requests, 0, 'srv.requests');
     t.is(h.accept, 'application/json');
     t.is(h['user-agent'], 'Outpost/test');
     t.is(h['x-prometheus-refresh-interval-seconds'], '90');
@@ -121,7 +126,7 @@ test('failures keep the last list: bad status, wrong content type, bad body; cha
   const failures = () => metricValue(reg, 'prometheus_sd_http_failures_total');
   try {
     await run.emitted(1);
-    t.is(srv.requests[0].authorization, 'Bearer tok');
+    t.is(at(srv.requests, 0, 'srv.requests').authorization, 'Bearer tok');
     // Patterns match the logfmt line, where the message's quotes appear escaped.
     const cases: [Reply, RegExp][] = [
       [
@@ -165,7 +170,7 @@ test('redirects are followed', async (t) => {
     const groups = await run.emitted(1);
     t.deepEqual(srv.paths, ['/moved', '/sd']);
     // The configured URL, not the redirect target, names the source.
-    t.is(groups[0].source, `${url}:0`);
+    t.is(at(groups, 0, 'groups').source, `${url}:0`);
   } finally {
     await run.stop();
     await srv.close();
@@ -241,13 +246,13 @@ test("http_headers: every value sent, files read per request; the client's own h
   const { run, clock } = start(httpConfig(srv.url, extra));
   try {
     await run.emitted(1);
-    t.is(srv.requests[0]['x-tenant'], 'a, b, from-file-1');
-    t.is(srv.requests[0].accept, 'application/json');
+    t.is(at(srv.requests, 0, 'srv.requests')['x-tenant'], 'a, b, from-file-1');
+    t.is(at(srv.requests, 0, 'srv.requests').accept, 'application/json');
     await fs.writeFile(file, 'from-file-2\n');
     await waitFor(() => clock.pending > 0, 'discoverer waiting');
     clock.advance(60_000);
     await run.emitted(2);
-    t.is(srv.requests[1]['x-tenant'], 'a, b, from-file-2');
+    t.is(at(srv.requests, 1, 'srv.requests')['x-tenant'], 'a, b, from-file-2');
   } finally {
     await run.stop();
     await srv.close();
@@ -270,8 +275,8 @@ test('redirects to another host drop the Authorization header', async (t) => {
   try {
     await run.emitted(1);
     t.is(target.requests.length, 1);
-    t.is(target.requests[0].authorization, undefined);
-    t.is(target.requests[0]['user-agent'], 'Outpost/test');
+    t.is(at(target.requests, 0, 'target.requests').authorization, undefined);
+    t.is(at(target.requests, 0, 'target.requests')['user-agent'], 'Outpost/test');
   } finally {
     await run.stop();
     await target.close();

@@ -9,6 +9,7 @@ import { memoryLogger } from '../../src/log/logger.ts';
 import { FakeClock } from '../helpers/fake-clock.ts';
 import { tmpDir } from '../helpers/procs.ts';
 import { metricValue, scrapeConfigs, waitFor, writeAtomic } from './helpers.ts';
+import { at, defined, firstN } from '../helpers/defined.ts';
 
 /** A discoverer the test drives by hand. */
 class FakeDiscoverer implements Discoverer {
@@ -70,7 +71,7 @@ test('bursts are merged: first update at once, then at most one per interval wit
   const { clock, reg, updates, created, mgr } = setup();
   mgr.applyConfig(scrapeConfigs(`scrape_configs:\n${JOB('a.json')}`));
   t.is(created.length, 1);
-  const d = created[0];
+  const d = at(created, 0, 'created');
   d.emit('a:1');
   t.deepEqual(updates, [{ at: 0, job: 'edge', provider: 'file/0', targets: ['a:1'] }]);
 
@@ -102,7 +103,7 @@ test('bursts are merged: first update at once, then at most one per interval wit
 test('jobs are rate-limited independently', (t) => {
   const { clock, updates, created, mgr } = setup();
   mgr.applyConfig(scrapeConfigs(`scrape_configs:\n${JOB('a.json')}${JOB('b.json').replace('edge', 'other')}`));
-  const [a, b] = created;
+  const [a, b] = firstN(created, 2, 'created');
   a.emit('a:1');
   b.emit('b:1');
   a.emit('a:2');
@@ -134,7 +135,7 @@ test('reload with unchanged SD configs keeps discoverers running and sends nothi
   t.false(created.some((d) => d.stopped));
   clock.advance(60_000);
   t.is(updates.length, 2, 'no withdrawal, no re-send');
-  created[0].emit('later:1');
+  at(created, 0, 'created').emit('later:1');
   t.deepEqual(updates.at(-1)?.targets, ['later:1']);
   await mgr.stop();
   t.true(created.every((d) => d.stopped));
@@ -143,14 +144,14 @@ test('reload with unchanged SD configs keeps discoverers running and sends nothi
 test('a changed SD config replaces its discoverer; the old groups are withdrawn after the new ones arrive', (t) => {
   const { clock, updates, created, mgr } = setup();
   mgr.applyConfig(scrapeConfigs(`scrape_configs:\n${JOB('a.json')}`));
-  created[0].emit('a:1', 'shared:1');
+  at(created, 0, 'created').emit('a:1', 'shared:1');
   clock.advance(60_000);
 
   mgr.applyConfig(scrapeConfigs(`scrape_configs:\n${JOB('a.json, more.json')}`));
   t.is(created.length, 2);
-  t.true(created[0].stopped);
+  t.true(at(created, 0, 'created').stopped);
   t.is(updates.length, 1, 'withdrawal held until the new discoverer reports');
-  created[1].emit('shared:1', 'b:2');
+  at(created, 1, 'created').emit('shared:1', 'b:2');
   t.deepEqual(
     updates.slice(1).map((u) => [u.provider, u.targets]),
     [
@@ -163,7 +164,7 @@ test('a changed SD config replaces its discoverer; the old groups are withdrawn 
 test('a withdrawal is held at most one interval when the new discoverer stays silent', (t) => {
   const { clock, updates, created, mgr } = setup();
   mgr.applyConfig(scrapeConfigs(`scrape_configs:\n${JOB('a.json')}`));
-  created[0].emit('a:1');
+  at(created, 0, 'created').emit('a:1');
   clock.advance(60_000);
   mgr.applyConfig(scrapeConfigs(`scrape_configs:\n${JOB('b.json')}`));
   clock.advance(4999);
@@ -180,22 +181,22 @@ test('removing an SD block withdraws its groups; removing the job stops its disc
     2,
     'static targets count',
   );
-  created[0].emit('a:1');
+  at(created, 0, 'created').emit('a:1');
   t.is(await metricValue(reg, 'prometheus_sd_discovered_targets', { config: 'edge', name: 'scrape' }), 3);
   clock.advance(60_000);
 
   mgr.applyConfig(scrapeConfigs('scrape_configs:\n  - job_name: edge\n    static_configs: [{targets: [s:1]}]\n'));
-  t.true(created[0].stopped);
+  t.true(at(created, 0, 'created').stopped);
   t.deepEqual(updates.at(-1), { at: 60_000, job: 'edge', provider: 'file/0', targets: [] });
   t.is(await metricValue(reg, 'prometheus_sd_discovered_targets', { config: 'edge', name: 'scrape' }), 1);
 
   mgr.applyConfig(scrapeConfigs(`scrape_configs:\n${JOB('z.json').replace('edge', 'next')}`));
   t.is(await metricValue(reg, 'prometheus_sd_discovered_targets', { config: 'edge', name: 'scrape' }), undefined);
   const n = updates.length;
-  created[1].emit('n:1');
+  at(created, 1, 'created').emit('n:1');
   t.is(updates.length, n + 1);
   await mgr.stop();
-  created[1].emit('after:stop');
+  at(created, 1, 'created').emit('after:stop');
   t.is(updates.length, n + 1, 'nothing after stop');
 });
 
@@ -228,11 +229,17 @@ test('end to end with a real file_sd discoverer', async (t) => {
   try {
     mgr.applyConfig(cfgs);
     await waitFor(() => updates.length === 1, 'first update');
-    t.is(updates[0].provider, 'file/0');
-    t.deepEqual([...updates[0].groups[0].labels], ['__meta_filepath', file, 'site', 'a']);
+    t.is(at(updates, 0, 'updates').provider, 'file/0');
+    t.deepEqual(
+      [...at(at(updates, 0, 'updates').groups, 0, 'updates[0].groups').labels],
+      ['__meta_filepath', file, 'site', 'a'],
+    );
     await writeAtomic(file, '[{"targets":["h1:9100","h2:9100"]}]');
     await waitFor(() => updates.at(-1)?.groups[0]?.targets.length === 2, 'changed file');
-    t.deepEqual([...(updates.at(-1)?.groups[0].targets ?? [])], ['h1:9100', 'h2:9100']);
+    t.deepEqual(
+      [...(defined(updates.at(-1)?.groups[0], 'first group of the last update').targets ?? [])],
+      ['h1:9100', 'h2:9100'],
+    );
   } finally {
     await mgr.stop();
   }
@@ -241,7 +248,7 @@ test('end to end with a real file_sd discoverer', async (t) => {
 test('deepEqual compares secrets by value without revealing them', (t) => {
   const yaml = (pw: string) =>
     `scrape_configs:\n  - job_name: j\n    http_sd_configs: [{url: 'http://127.0.0.1:1/sd', basic_auth: {username: u, password: ${pw}}}]\n`;
-  const a = scrapeConfigs(yaml('one'))[0].httpSdConfigs[0];
-  t.true(deepEqual(a, scrapeConfigs(yaml('one'))[0].httpSdConfigs[0]));
-  t.false(deepEqual(a, scrapeConfigs(yaml('two'))[0].httpSdConfigs[0]));
+  const a = at(scrapeConfigs(yaml('one')), 0, "scrapeConfigs(yaml('one'))").httpSdConfigs[0];
+  t.true(deepEqual(a, at(scrapeConfigs(yaml('one')), 0, "scrapeConfigs(yaml('one'))").httpSdConfigs[0]));
+  t.false(deepEqual(a, at(scrapeConfigs(yaml('two')), 0, "scrapeConfigs(yaml('two'))").httpSdConfigs[0]));
 });

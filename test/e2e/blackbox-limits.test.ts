@@ -16,6 +16,7 @@ import {
   showSamples,
   type ScenarioRun,
 } from '../helpers/compliance.ts';
+import { at, defined } from '../helpers/defined.ts';
 
 const REPORT: ReadonlySet<string> = new Set(REPORT_SERIES);
 
@@ -41,7 +42,10 @@ const runs = sharedRuns(() => ({
 }));
 
 function report(r: ScenarioRun, target: string, name: string): number[] {
-  return realSamples(r.samples[0], { __name__: name, instance: r.env.targets[target] }).map((s) => s.value);
+  return realSamples(at(r.samples, 0, 'r.samples'), {
+    __name__: name,
+    instance: defined(r.env.targets[target], `target ${target}`),
+  }).map((s) => s.value);
 }
 
 function expectFailedScrapes(t: ExecutionContext, r: ScenarioRun, target: string, scraped: number): void {
@@ -59,9 +63,9 @@ function expectFailedScrapes(t: ExecutionContext, r: ScenarioRun, target: string
     [],
     `scrape_samples_scraped=${scraped}`,
   );
-  const other = select(r.samples[0], { instance: r.env.targets[target] }).filter(
-    (s) => !REPORT.has(s.labels.__name__ ?? ''),
-  );
+  const other = select(at(r.samples, 0, 'r.samples'), {
+    instance: defined(r.env.targets[target], `target ${target}`),
+  }).filter((s) => !REPORT.has(s.labels.__name__ ?? ''));
   t.deepEqual(showSamples(other), '', 'none of the scraped samples arrive');
 }
 
@@ -91,7 +95,12 @@ registerBlackBox('limits', [
         'up=0',
       );
       t.deepEqual(
-        showSamples(select(r.samples[0], { __name__: 'a', instance: r.env.targets.c28 })),
+        showSamples(
+          select(at(r.samples, 0, 'r.samples'), {
+            __name__: 'a',
+            instance: defined(r.env.targets.c28, 'r.env.targets.c28'),
+          }),
+        ),
         '',
         'a never arrives',
       );

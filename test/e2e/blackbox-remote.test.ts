@@ -28,6 +28,7 @@ import {
   type WireSample,
 } from '../helpers/compliance.ts';
 import type { RwReceiver } from '../helpers/rw-receiver.ts';
+import { at, defined } from '../helpers/defined.ts';
 
 /** Receivers of the shared run, by role. */
 const E = { ok: 0, relabel: 1, fail500: 2, bad400: 3, slow: 4, bad429: 5, retry429: 6 } as const;
@@ -50,11 +51,11 @@ const runs = sharedRuns(() => ({
   targets: { main: serveText('a{b="own"} 1\nc 1\n'), many: manySeries() },
   receivers: 7,
   prepare(rxs) {
-    rxs[E.fail500].plan({ status: 500 }, { status: 500 });
-    rxs[E.bad400].setDefault({ status: 400 });
-    rxs[E.slow].randomLatency(SLOW_MAX_LATENCY_MS, 42);
-    rxs[E.bad429].setDefault({ status: 429 });
-    rxs[E.retry429].plan({ status: 429, headers: { 'Retry-After': '1' } });
+    at(rxs, E.fail500, 'rxs').plan({ status: 500 }, { status: 500 });
+    at(rxs, E.bad400, 'rxs').setDefault({ status: 400 });
+    at(rxs, E.slow, 'rxs').randomLatency(SLOW_MAX_LATENCY_MS, 42);
+    at(rxs, E.bad429, 'rxs').setDefault({ status: 429 });
+    at(rxs, E.retry429, 'rxs').plan({ status: 429, headers: { 'Retry-After': '1' } });
   },
   flags: () => [`--storage.remote.flush-deadline=${FLUSH_DEADLINE_S}s`],
   config: (env) => {
@@ -91,7 +92,8 @@ const runs = sharedRuns(() => ({
     await ctl.waitScrapes(7);
     // The planned failures must have been answered and followed by a success during the run.
     await ctl.waitFor(
-      () => ctl.rxs[E.fail500].requests.length > 0 && ctl.rxs[E.retry429].requests.length > 0,
+      () =>
+        at(ctl.rxs, E.fail500, 'ctl.rxs').requests.length > 0 && at(ctl.rxs, E.retry429, 'ctl.rxs').requests.length > 0,
       10_000,
       'the retried pushes',
     );
@@ -116,11 +118,11 @@ function duplicates(samples: readonly WireSample[]): string[] {
 
 /** Samples E1 received whose scrape finished well before SIGINT (so every endpoint must have them). */
 function settled(r: ScenarioRun, rx: number, m: Record<string, string> = {}): WireSample[] {
-  return select(r.samples[rx], m).filter((s) => s.timestamp < r.interruptedAt - 2500);
+  return select(at(r.samples, rx, 'r.samples'), m).filter((s) => s.timestamp < r.interruptedAt - 2500);
 }
 
 function expectRejectedOnce(t: ExecutionContext, r: ScenarioRun, rx: number, status: number): void {
-  const attempts = r.rxs[rx].attempts;
+  const attempts = at(r.rxs, rx, 'r.rxs').attempts;
   t.true(attempts.length >= 3, `pushes ${attempts.length}`);
   t.deepEqual(
     attempts.filter((a) => a.status !== status).map((a) => a.status),
@@ -130,7 +132,7 @@ function expectRejectedOnce(t: ExecutionContext, r: ScenarioRun, rx: number, sta
   // The receiver keeps no bodies of rejected pushes; the healthy endpoint got the same stream, so
   // more samples here than there means something was sent twice.
   const sent = attempts.reduce((n, a) => n + a.sampleCount, 0);
-  const total = r.samples[E.ok].length;
+  const total = at(r.samples, E.ok, 'r.samples').length;
   t.true(
     sent <= total,
     `${sent} samples pushed to the ${status} endpoint, ${total} in the whole stream: some were resent`,
@@ -167,14 +169,14 @@ registerBlackBox('remote', [
     title: '44. external labels are added unless the series has the label',
     runs,
     check(t, r) {
-      const inst = r.env.targets.main;
+      const inst = defined(r.env.targets.main, 'r.env.targets.main');
       const want = [
         ['a', { __name__: 'a', b: 'own', instance: inst, job: 't', region: 'eu' }],
         ['c', { __name__: 'c', b: 'ext', instance: inst, job: 't', region: 'eu' }],
         ['up', { __name__: 'up', b: 'ext', instance: inst, job: 't', region: 'eu' }],
       ] as const;
       for (const [name, labels] of want) {
-        const got = realSamples(r.samples[E.ok], { __name__: name, instance: inst });
+        const got = realSamples(at(r.samples, E.ok, 'r.samples'), { __name__: name, instance: inst });
         t.true(got.length >= 3, `${name}: ${got.length}`);
         t.deepEqual(
           [...new Set(got.map((s) => JSON.stringify(s.raw)))],
@@ -188,8 +190,8 @@ registerBlackBox('remote', [
     title: '45. write_relabel_configs on one endpoint only; it sees the external labels',
     runs,
     check(t, r) {
-      const inst = r.env.targets.main;
-      const rel = r.samples[E.relabel];
+      const inst = defined(r.env.targets.main, 'r.env.targets.main');
+      const rel = at(r.samples, E.relabel, 'r.samples');
       t.true(
         realSamples(rel, { __name__: 'a', instance: inst, reg_copy: 'eu', region: 'eu' }).length >= 3,
         'a with reg_copy',
@@ -201,7 +203,7 @@ registerBlackBox('remote', [
         'no c, no scrape_*',
       );
       t.deepEqual(showSamples(rel.filter((s) => s.labels.reg_copy !== 'eu')), '', 'every series has reg_copy');
-      const ok = r.samples[E.ok];
+      const ok = at(r.samples, E.ok, 'r.samples');
       t.deepEqual(showSamples(ok.filter((s) => 'reg_copy' in s.labels)), '', 'endpoint 1 is not relabeled');
       t.true(realSamples(ok, { __name__: 'c', instance: inst }).length >= 3, 'endpoint 1 gets c');
       t.true(
@@ -214,7 +216,7 @@ registerBlackBox('remote', [
     title: '46. 500 twice: the same batch is resent with growing backoff; every sample arrives once',
     runs,
     check(t, r) {
-      const [a0, a1, a2] = r.rxs[E.fail500].attempts;
+      const [a0, a1, a2] = at(r.rxs, E.fail500, 'r.rxs').attempts;
       t.truthy(a2, 'three pushes');
       if (!a0 || !a1 || !a2) return;
       t.deepEqual([a0.status, a1.status, a2.status], [500, 500, 204]);
@@ -225,7 +227,7 @@ registerBlackBox('remote', [
       const gap1 = a1.receivedAt - a0.at;
       const gap2 = a2.receivedAt - a1.at;
       t.true(gap1 >= 1 && gap2 > gap1, `backoff grows: ${gap1} ms, then ${gap2} ms`);
-      const got = r.samples[E.fail500];
+      const got = at(r.samples, E.fail500, 'r.samples');
       t.deepEqual(duplicates(got).slice(0, 5), [], 'nothing arrives twice');
       const have = new Set(got.map(key));
       const missing = settled(r, E.ok).filter((s) => !have.has(key(s)));
@@ -254,7 +256,7 @@ registerBlackBox('remote', [
     title: '47c. 429 with retry_on_http_429: true is resent after Retry-After',
     runs,
     check(t, r) {
-      const [a0, a1] = r.rxs[E.retry429].attempts;
+      const [a0, a1] = at(r.rxs, E.retry429, 'r.rxs').attempts;
       t.truthy(a1, 'two pushes');
       if (!a0 || !a1) return;
       t.deepEqual([a0.status, a1.status], [429, 204]);
@@ -262,7 +264,7 @@ registerBlackBox('remote', [
       // Retry-After is a minimum for both senders.
       const floor = 990;
       t.true(a1.receivedAt - a0.at >= floor, `resent after Retry-After: 1 (${a1.receivedAt - a0.at} ms)`);
-      const have = new Set(r.samples[E.retry429].map(key));
+      const have = new Set(at(r.samples, E.retry429, 'r.samples').map(key));
       t.deepEqual(
         showSamples(
           settled(r, E.ok).filter((s) => !have.has(key(s))),
@@ -277,17 +279,19 @@ registerBlackBox('remote', [
     title: '48. a dead endpoint does not delay the healthy one: every scrape arrives on time',
     runs,
     check(t, r) {
-      const ok = r.rxs[E.ok];
-      const cs = realSamples(r.samples[E.ok], { __name__: 'c' });
-      const main = r.targets.main;
+      const ok = at(r.rxs, E.ok, 'r.rxs');
+      const cs = realSamples(at(r.samples, E.ok, 'r.samples'), { __name__: 'c' });
+      const main = defined(r.targets.main, 'r.targets.main');
       const due = main.servedAt.filter((at) => at < r.interruptedAt - 2500);
       t.true(due.length >= 4, `scrapes ${due.length}`);
       const late: string[] = [];
       for (const at of due) {
         const s = cs.find((x) => at - x.timestamp >= -50 && at - x.timestamp <= 1000);
         if (!s) late.push(`scrape at ${at}: no c sample`);
-        else if (ok.requests[s.request].receivedAt - s.timestamp > 3000)
-          late.push(`${showSample(s)} arrived after ${ok.requests[s.request].receivedAt - s.timestamp} ms`);
+        else {
+          const delay = defined(ok.requests[s.request], `request ${s.request}`).receivedAt - s.timestamp;
+          if (delay > 3000) late.push(`${showSample(s)} arrived after ${delay} ms`);
+        }
       }
       t.deepEqual(late, [], 'each scrape within batch_send_deadline (1 s) + 2 s');
     },
@@ -296,7 +300,7 @@ registerBlackBox('remote', [
     title: '49. slow receiver, 1000 series, 4 shards: per series, timestamps increase in completion order',
     runs,
     check(t, r) {
-      const samples = r.samples[E.slow];
+      const samples = at(r.samples, E.slow, 'r.samples');
       const last = new Map<string, WireSample>();
       const bad: string[] = [];
       for (const s of samples) {
@@ -308,7 +312,7 @@ registerBlackBox('remote', [
       }
       t.deepEqual(bad.slice(0, 10), [], `${bad.length} order violations`);
       t.true(select(samples, { __name__: 'test' }).length >= 3000, 'the 1000 series arrive');
-      const edges = r.rxs[E.slow].attempts.flatMap((a) => [
+      const edges = at(r.rxs, E.slow, 'r.rxs').attempts.flatMap((a) => [
         { t: a.receivedAt, d: 1 },
         { t: a.at, d: -1 },
       ]);
@@ -330,8 +334,11 @@ registerBlackBox('remote', [
         took <= FLUSH_DEADLINE_S * 1000 + 2000,
         `exit ${took} ms after SIGINT (flush deadline ${FLUSH_DEADLINE_S} s)`,
       );
-      const lastServed = r.targets.main.servedAt.filter((at) => at < r.interruptedAt - 250).at(-1) ?? 0;
-      const cs = realSamples(r.samples[E.ok], { __name__: 'c' });
+      const lastServed =
+        defined(r.targets.main, 'r.targets.main')
+          .servedAt.filter((at) => at < r.interruptedAt - 250)
+          .at(-1) ?? 0;
+      const cs = realSamples(at(r.samples, E.ok, 'r.samples'), { __name__: 'c' });
       t.true(
         cs.some((s) => lastServed - s.timestamp >= -50 && lastServed - s.timestamp <= 1000),
         `the last scrape before SIGINT (${lastServed}) arrived\n${showSamples(cs.slice(-3))}`,
@@ -358,7 +365,7 @@ const outageMarks: OutageMarks = { beforeRestart: 0, restartExit: -1 };
 const outageRuns = sharedRuns(() => ({
   name: 'outage',
   targets: { seq: seqTarget() },
-  prepare: (rxs) => rxs[0].setDefault({ status: 503 }),
+  prepare: (rxs) => at(rxs, 0, 'rxs').setDefault({ status: 503 }),
   flags: () => ['--storage.remote.flush-deadline=1s'],
   config: (env) =>
     agentConfig(env, {
@@ -371,20 +378,21 @@ const outageRuns = sharedRuns(() => ({
       ],
     }),
   async drive(ctl) {
-    const rx = ctl.rxs[0];
+    const rx = at(ctl.rxs, 0, 'ctl.rxs');
     const outageStart = Date.now();
     await ctl.waitScrapes(3);
     await ctl.waitFor(() => rx.attempts.length >= 1, 10_000, 'a rejected push');
-    outageMarks.beforeRestart = ctl.targets.seq.served.length;
+    outageMarks.beforeRestart = defined(ctl.targets.seq, 'ctl.targets.seq').served.length;
     outageMarks.restartExit = await ctl.restart('SIGTERM');
-    const after = ctl.targets.seq.served.length;
+    const after = defined(ctl.targets.seq, 'ctl.targets.seq').served.length;
     await ctl.waitFor(
-      () => Date.now() - outageStart >= OUTAGE_MS && ctl.targets.seq.served.length >= after + 2,
+      () =>
+        Date.now() - outageStart >= OUTAGE_MS && defined(ctl.targets.seq, 'ctl.targets.seq').served.length >= after + 2,
       20_000,
       'the outage to last 8 s',
     );
     rx.setDefault({ status: 204 });
-    const served = ctl.targets.seq.served.length;
+    const served = defined(ctl.targets.seq, 'ctl.targets.seq').served.length;
     await ctl.waitFor(() => new Set(seqValues(flatSeq(rx))).size >= served, 15_000, 'the backlog to arrive');
   },
 }));
@@ -493,7 +501,7 @@ const capRuns = sharedRuns(() => {
         ],
       }),
     async drive(ctl) {
-      const rx = ctl.rxs[0];
+      const rx = at(ctl.rxs, 0, 'ctl.rxs');
       const walDir = path.join(ctl.env.dataDir, 'wal');
       let watching = true;
       const watch = (async () => {
@@ -529,7 +537,7 @@ const capRuns = sharedRuns(() => {
           capMarks.droppedMetric = await dropped();
         rx.setDefault({ status: 204 });
         capMarks.recoveredAt = Date.now();
-        const served = ctl.targets.seq.served.length;
+        const served = defined(ctl.targets.seq, 'ctl.targets.seq').served.length;
         await ctl.waitFor(() => seqValues(flatSeq(rx)).includes(served - 1), 15_000, 'data after the recovery');
         // A little longer, so late_seq's newest samples would be there too.
         await ctl.sleep(1500);
@@ -556,7 +564,7 @@ registerBlackBox('remote', [
       t.is(r.exitCode, 0);
       t.deepEqual(r.restartExitCodes, [0], 'SIGTERM during the outage exits 0');
       t.true(outageMarks.beforeRestart >= 3, `scrapes before the restart: ${outageMarks.beforeRestart}`);
-      const seq = realSamples(r.samples[0], { __name__: 'seq' });
+      const seq = realSamples(at(r.samples, 0, 'r.samples'), { __name__: 'seq' });
       const values = seq.map((s) => s.value);
       const before = Array.from({ length: outageMarks.beforeRestart }, (_, i) => i);
       t.deepEqual(
@@ -566,10 +574,10 @@ registerBlackBox('remote', [
       );
       t.deepEqual(duplicates(seq), [], 'nothing twice');
       t.true(
-        seq.every((s, i) => i === 0 || s.timestamp > seq[i - 1].timestamp),
+        seq.every((s, i) => i === 0 || s.timestamp > at(seq, i - 1, 'seq').timestamp),
         'timestamps increase in arrival order',
       );
-      const served = r.targets.seq.served.length;
+      const served = defined(r.targets.seq, 'r.targets.seq').served.length;
       t.deepEqual(
         values,
         Array.from({ length: values.length }, (_, i) => i),
@@ -612,9 +620,9 @@ registerBlackBox('remote', [
         capMarks.droppedMetric > 0,
         `prometheus_remote_storage_samples_dropped_total{reason="wal_size_cap"} = ${capMarks.droppedMetric}`,
       );
-      const seq = realSamples(r.samples[0], { __name__: 'seq' });
+      const seq = realSamples(at(r.samples, 0, 'r.samples'), { __name__: 'seq' });
       const got = new Set(seq.map((s) => s.value));
-      const served = r.targets.seq.served.length;
+      const served = defined(r.targets.seq, 'r.targets.seq').served.length;
       const missing = Array.from({ length: served }, (_, i) => i).filter((v) => !got.has(v));
       t.true(missing.length > 0, 'some old data was dropped');
       // The dropped block is the longest run of consecutive missing values. On a loaded machine a
@@ -623,13 +631,14 @@ registerBlackBox('remote', [
       // failed scrape that reached the receiver; anything else missing would be a lost sample.
       let first = missing[0] ?? 0;
       let last = first;
-      for (let i = 0, runStart = 0; i < missing.length; i++) {
-        if (i > 0 && missing[i] !== missing[i - 1] + 1) runStart = i;
-        if (missing[i] - missing[runStart] > last - first) [first, last] = [missing[runStart], missing[i]];
+      let runStart = first;
+      for (const [i, v] of missing.entries()) {
+        if (i > 0 && v !== at(missing, i - 1, 'missing') + 1) runStart = v;
+        if (v - runStart > last - first) [first, last] = [runStart, v];
       }
       const outside = missing.filter((v) => v < first || v > last);
-      const failedScrapes = realSamples(r.samples[0], { __name__: 'up', job: 'seq' }).filter(
-        (s) => s.value === 0 && s.timestamp > seq[0].timestamp,
+      const failedScrapes = realSamples(at(r.samples, 0, 'r.samples'), { __name__: 'up', job: 'seq' }).filter(
+        (s) => s.value === 0 && s.timestamp > at(seq, 0, 'seq').timestamp,
       );
       t.true(
         outside.length <= failedScrapes.length,
@@ -646,7 +655,7 @@ registerBlackBox('remote', [
       );
       t.true(got.has(served - 1) || got.has(served - 2), 'the newest samples arrive');
       t.true(
-        seq.every((s, i) => i === 0 || s.timestamp > seq[i - 1].timestamp),
+        seq.every((s, i) => i === 0 || s.timestamp > at(seq, i - 1, 'seq').timestamp),
         'in order',
       );
       t.log(
@@ -660,7 +669,7 @@ registerBlackBox('remote', [
     outpostOnly: OUTPOST_BETTER,
     check(t, r) {
       t.true(capMarks.droppedMetric > 0, 'the cap was enforced');
-      const late = realSamples(r.samples[0], { __name__: 'late_seq' }).filter(
+      const late = realSamples(at(r.samples, 0, 'r.samples'), { __name__: 'late_seq' }).filter(
         (s) => s.timestamp > capMarks.recoveredAt,
       );
       t.true(late.length >= 2, `late_seq samples scraped after the recovery: ${late.length}`);

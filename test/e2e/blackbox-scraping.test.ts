@@ -24,6 +24,7 @@ import {
   type ScenarioRun,
   type WireSample,
 } from '../helpers/compliance.ts';
+import { at, defined } from '../helpers/defined.ts';
 
 const OM_CONTENT_TYPE = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
 
@@ -67,6 +68,8 @@ function targets(): Record<string, MetricsHandler> {
     c11: om('# TYPE a counter\na_total 1\n'),
     c12: om('# TYPE a info\na_info{x="y"} 1\n# TYPE s stateset\ns{s="foo"} 1\ns{s="bar"} 0\n# EOF\n'),
     c13: () => ({ body: 'a 1\n', contentType: 'application/json' }),
+    c13n: () => ({ body: 'a 1\n', contentType: 'application/json' }),
+    c13b: () => ({ body: 'a 1\n', contentType: '' }),
     c14: serveText('# TYPE a counter\na_total 1 # {trace_id="abc"} 1\n'),
     c15: serveText('1234notvali}{ 444\n'),
     c16: serveText('{label="value"} 1\n'),
@@ -74,6 +77,7 @@ function targets(): Record<string, MetricsHandler> {
     c18: serveText('a.b 1\n'),
     // Not in §7: the same name quoted, the 3.x text-format spelling of a UTF-8 name.
     c18q: serveText('{"a.b"} 1\n'),
+    c18l: serveText('{"a.b"} 1\n'),
     c19: () => ({
       body: 'a{b="<0xff>"} 1\n',
       bytes: Buffer.concat([Buffer.from('a{b="'), Buffer.from([0xff]), Buffer.from('"} 1\n')]),
@@ -85,9 +89,10 @@ function targets(): Record<string, MetricsHandler> {
 
 const runs = sharedRuns((sender) => {
   const ts = targets();
-  // Outpost scrapes the quoted name under metric_name_validation_scheme: utf8 (head's default; Outpost's
-  // default is legacy). Prometheus 2.42 rejects that key, so it scrapes the target in job t.
-  const utf8 = sender === 'outpost' ? ['c18q'] : [];
+  // Outpost reproduces 2.42's behaviour where a 3.x field selects it: text as the fallback for an unknown
+  // Content-Type (c13) and legacy names (c18l). Prometheus 2.42 rejects those keys, so it scrapes these
+  // targets in job t.
+  const own = sender === 'outpost' ? ['c13', 'c18l'] : [];
   return {
     name: 'scraping',
     targets: ts,
@@ -97,10 +102,15 @@ const runs = sharedRuns((sender) => {
           job(
             env,
             't',
-            Object.keys(ts).filter((k) => k !== 'c7' && !utf8.includes(k)),
+            Object.keys(ts).filter((k) => k !== 'c7' && !own.includes(k)),
           ),
           job(env, 't-ts-off', ['c7'], { honor_timestamps: false }),
-          ...(utf8.length > 0 ? [job(env, 't-utf8', utf8, { metric_name_validation_scheme: 'utf8' })] : []),
+          ...(own.length > 0
+            ? [
+                job(env, 't-fallback', ['c13'], { fallback_scrape_protocol: 'PrometheusText0.0.4' }),
+                job(env, 't-legacy', ['c18l'], { metric_name_validation_scheme: 'legacy' }),
+              ]
+            : []),
         ],
       }),
     minScrapes: 4,
@@ -109,11 +119,17 @@ const runs = sharedRuns((sender) => {
 
 /** Samples of one case's target. */
 function of(r: ScenarioRun, target: string, m: Record<string, string> = {}): WireSample[] {
-  return select(r.samples[0], { ...m, instance: r.env.targets[target] });
+  return select(at(r.samples, 0, 'r.samples'), {
+    ...m,
+    instance: defined(r.env.targets[target], `target ${target}`),
+  });
 }
 
 function up(r: ScenarioRun, target: string): number[] {
-  return realSamples(r.samples[0], { __name__: 'up', instance: r.env.targets[target] }).map((s) => s.value);
+  return realSamples(at(r.samples, 0, 'r.samples'), {
+    __name__: 'up',
+    instance: defined(r.env.targets[target], `target ${target}`),
+  }).map((s) => s.value);
 }
 
 /** At least `min` up samples arrived for the target and all have this value. */
@@ -137,7 +153,7 @@ const REPORT: ReadonlySet<string> = new Set(REPORT_SERIES);
 
 /** ts lies in the window of one of the target's scrapes: taken at most 50 ms after, 1 s before, a request. */
 function nearServe(r: ScenarioRun, target: string, ts: number): boolean {
-  return r.targets[target].servedAt.some((at) => at - ts >= -50 && at - ts <= 1000);
+  return defined(r.targets[target], `target ${target}`).servedAt.some((at) => at - ts >= -50 && at - ts <= 1000);
 }
 
 /** Every real sample of the series, with at least `min` of them, has value v. */
@@ -253,7 +269,7 @@ registerBlackBox('scraping', [
       const got = expectValues(t, r, 'c7', { __name__: 'a' }, 1);
       t.deepEqual(showSamples(got.filter((s) => !nearServe(r, 'c7', s.timestamp))), '', 'scrape timestamps');
       t.true(
-        got.every((s, i) => i === 0 || s.timestamp > got[i - 1].timestamp),
+        got.every((s, i) => i === 0 || s.timestamp > at(got, i - 1, 'got').timestamp),
         'one sample per scrape, increasing',
       );
     },
@@ -321,11 +337,29 @@ registerBlackBox('scraping', [
   },
   {
     // 3.x fails the scrape without fallback_scrape_protocol; Outpost keeps 2.42's text fallback.
-    title: '13. Content-Type application/json is parsed as text (both)',
+    // Outpost gets 2.42's reading from 3.x's fallback_scrape_protocol: PrometheusText0.0.4.
+    title: '13. Content-Type application/json is parsed as text (both; Outpost with a text fallback)',
     runs,
     check(t, r) {
       expectUp(t, r, 'c13', 1);
       expectValues(t, r, 'c13', { __name__: 'a' }, 1);
+    },
+  },
+  {
+    // Prometheus 3 (model/textparse/interface.go v3.14.0 lines 93-123) fails a scrape whose
+    // Content-Type is unknown or blank unless fallback_scrape_protocol is set; 2.42 read it as text.
+    title: '13b. unknown or blank Content-Type without a fallback: Outpost (3.x) fails the scrape, 2.42 reads text',
+    runs,
+    check(t, r) {
+      for (const c of ['c13n', 'c13b']) {
+        if (r.sender === 'prometheus') {
+          expectUp(t, r, c, 1);
+          expectValues(t, r, c, { __name__: 'a' }, 1);
+        } else {
+          expectUp(t, r, c, 0);
+          expectOnlyReportSeries(t, r, c);
+        }
+      }
     },
   },
   {
@@ -349,7 +383,7 @@ registerBlackBox('scraping', [
     runs,
     check(t, r) {
       expectUp(t, r, 'c16', 0);
-      const nameless = r.samples[0].filter((s) => (s.labels.__name__ ?? '') === '');
+      const nameless = at(r.samples, 0, 'r.samples').filter((s) => (s.labels.__name__ ?? '') === '');
       t.deepEqual(showSamples(nameless), '', 'no series without __name__ ever arrives');
     },
   },
@@ -371,8 +405,8 @@ registerBlackBox('scraping', [
   },
   {
     // Not in §7. Outpost asks for UTF-8 names (Accept: escaping=allow-utf-8) and parses 3.x quoted
-    // names; under the utf8 validation scheme a.b is a valid name. 2.42 knows no quoting.
-    title: '18b. quoted UTF-8 name {"a.b"}: Outpost (utf8 scheme) ingests a.b, Prometheus 2.42 fails the scrape',
+    // names; under the utf8 validation scheme (3.x's default) a.b is a valid name. 2.42 knows no quoting.
+    title: '18b. quoted UTF-8 name {"a.b"}: Outpost (utf8 by default) ingests a.b, Prometheus 2.42 fails the scrape',
     runs,
     check(t, r) {
       if (r.sender === 'prometheus') {
@@ -380,8 +414,19 @@ registerBlackBox('scraping', [
         expectOnlyReportSeries(t, r, 'c18q');
       } else {
         expectUp(t, r, 'c18q', 1);
-        expectValues(t, r, 'c18q', { __name__: 'a.b', job: 't-utf8' }, 1);
+        expectValues(t, r, 'c18q', { __name__: 'a.b', job: 't' }, 1);
       }
+    },
+  },
+  {
+    // A target that serves UTF-8 names to a legacy job (it was asked for escaping=underscores):
+    // 3.x parses the quoted name, then fails the scrape on lset.IsValid(legacy) (scrape/scrape.go
+    // v3.14.0 line 1730). 2.42 fails it at parsing.
+    title: '18c. quoted UTF-8 name under legacy names fails the scrape (Outpost legacy job, 2.42)',
+    runs,
+    check(t, r) {
+      expectUp(t, r, 'c18l', 0);
+      expectOnlyReportSeries(t, r, 'c18l');
     },
   },
   {
@@ -395,15 +440,18 @@ registerBlackBox('scraping', [
   },
   {
     // 3.x parsers normalise le to "1.0"; both 2.42 and Outpost keep it as written.
-    title: '20. classic histogram: four series, le kept as written ("1")',
+    // Prometheus 3 normalises le/quantile values (model/textparse/openmetricsparse.go v3.14.0 lines
+    // 773-783): le="1" is stored as "1.0". 2.42 kept "1".
+    title: '20. classic histogram: four series, le normalised to "1.0" (2.42 kept "1")',
     runs,
     check(t, r) {
-      expectValues(t, r, 'c20', { __name__: 'h_bucket', le: '1' }, 1);
+      const one = r.sender === 'prometheus' ? '1' : '1.0';
+      expectValues(t, r, 'c20', { __name__: 'h_bucket', le: one }, 1);
       expectValues(t, r, 'c20', { __name__: 'h_bucket', le: '+Inf' }, 2);
       expectValues(t, r, 'c20', { __name__: 'h_sum' }, 3);
       expectValues(t, r, 'c20', { __name__: 'h_count' }, 2);
       const les = new Set(of(r, 'c20', { __name__: 'h_bucket' }).map((s) => s.labels.le));
-      t.deepEqual([...les].sort(), ['+Inf', '1']);
+      t.deepEqual([...les].sort(), ['+Inf', one]);
       t.deepEqual(staleMarkers(of(r, 'c20'), {}).length, 0, 'no stale markers');
     },
   },

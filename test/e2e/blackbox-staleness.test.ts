@@ -23,6 +23,7 @@ import {
   type WireSample,
   type Yaml,
 } from '../helpers/compliance.ts';
+import { at, defined } from '../helpers/defined.ts';
 
 const REPORT = REPORT_SERIES;
 
@@ -36,7 +37,10 @@ function byTime(ss: readonly WireSample[]): WireSample[] {
 }
 
 function of(r: ScenarioRun, target: string, m: Record<string, string> = {}): WireSample[] {
-  return select(r.samples[0], { ...m, instance: r.env.targets[target] });
+  return select(at(r.samples, 0, 'r.samples'), {
+    ...m,
+    instance: defined(r.env.targets[target], `target ${target}`),
+  });
 }
 
 // ---- cases 21–24, 26: one run -------------------------------------------------------------------
@@ -107,7 +111,7 @@ const churnRuns = sharedRuns((sender) => ({
     const dUp = { __name__: 'up', instance: ctl.env.targets.d };
     await ctl.waitFor(
       () =>
-        ctl.rxs[0]
+        at(ctl.rxs, 0, 'ctl.rxs')
           .samples()
           .some((s) => s.stale && s.labels.__name__ === dUp.__name__ && s.labels.instance === dUp.instance),
       20_000,
@@ -117,12 +121,16 @@ const churnRuns = sharedRuns((sender) => ({
     await ctl.writeFile('agent.yml', churnConfig(ctl.env, false));
     ctl.signal('SIGHUP');
     times.reloadedAt = Date.now();
-    const g = ctl.targets.g;
+    const g = defined(ctl.targets.g, 'ctl.targets.g');
     await ctl.waitFor(() => Date.now() - (g.servedAt.at(-1) ?? 0) > 1500, 15_000, 'job gone to stop scraping');
     // Long enough for Prometheus' end-of-run staleness (2 intervals + 10 %) and one more batch.
-    const kScrapes = ctl.targets.k.served.length;
+    const kScrapes = defined(ctl.targets.k, 'ctl.targets.k').served.length;
     await ctl.sleep(3500);
-    await ctl.waitFor(() => ctl.targets.k.served.length >= kScrapes + 2, 5000, 'k to keep being scraped');
+    await ctl.waitFor(
+      () => defined(ctl.targets.k, 'ctl.targets.k').served.length >= kScrapes + 2,
+      5000,
+      'k to keep being scraped',
+    );
   },
 }));
 
@@ -139,7 +147,7 @@ function expectMarkedOnce(t: ExecutionContext, r: ScenarioRun, target: string, m
     t.is(markers.length, 1, `${name} of ${target}: exactly one stale marker\n${showSamples(all)}`);
     const last = real.at(-1);
     if (markers.length === 1 && last) {
-      const gap = markers[0].timestamp - last.timestamp;
+      const gap = at(markers, 0, 'markers').timestamp - last.timestamp;
       t.true(gap > 0 && gap <= 1100, `${name}: marker ${gap} ms after the last sample (≤ one interval)`);
     }
   }
@@ -162,7 +170,8 @@ registerBlackBox('staleness', [
       t.is(markers.length, 1, `exactly one stale marker for b (bits 0x7ff0000000000002)\n${showSamples(b)}`);
       t.true(a.length >= 4, `a keeps arriving: ${a.length}`);
       t.deepEqual(staleMarkers(a, {}).length, 0, 'a is never marked stale');
-      if (markers.length === 1 && a.length >= 2) t.is(markers[0].timestamp, a[1].timestamp, "at scrape 2's timestamp");
+      if (markers.length === 1 && a.length >= 2)
+        t.is(at(markers, 0, 'markers').timestamp, at(a, 1, 'a').timestamp, "at scrape 2's timestamp");
     },
   },
   {
@@ -182,7 +191,11 @@ registerBlackBox('staleness', [
       t.is(a.filter((s) => !s.stale).length, 2, 'two real a samples');
       t.is(markers.length, 1, `one stale marker for a\n${showSamples(a)}`);
       if (markers.length === 1 && ups.length >= 3)
-        t.is(markers[0].timestamp, ups[2].timestamp, "at the first failing scrape's timestamp");
+        t.is(
+          at(markers, 0, 'markers').timestamp,
+          at(ups, 2, 'ups').timestamp,
+          "at the first failing scrape's timestamp",
+        );
     },
   },
   {
@@ -190,13 +203,13 @@ registerBlackBox('staleness', [
     runs,
     check(t, r) {
       const a = of(r, 'c23', { __name__: 'a' });
-      const ts = Number(/^a 1 (\d+)$/m.exec(r.targets.c23.served[0]?.body ?? '')?.[1] ?? NaN);
+      const ts = Number(/^a 1 (\d+)$/m.exec(defined(r.targets.c23, 'r.targets.c23').served[0]?.body ?? '')?.[1] ?? NaN);
       t.true(
         a.filter((s) => !s.stale && s.timestamp === ts).length >= 1,
         `a arrived at its explicit timestamp ${ts}\n${showSamples(a)}`,
       );
       t.deepEqual(showSamples(staleMarkers(a, {})), '', 'no stale marker for a');
-      t.true(r.targets.c23.served.length >= 4, 'the target was scraped after a went away');
+      t.true(defined(r.targets.c23, 'r.targets.c23').served.length >= 4, 'the target was scraped after a went away');
       t.true(realSamples(of(r, 'c23'), { __name__: 'b' }).length >= 4, 'b keeps arriving');
     },
   },
@@ -262,7 +275,10 @@ registerBlackBox('staleness', [
       if (r.sender === 'prometheus') {
         const perSeries = new Map<string, number>();
         for (const s of staleMarkers(g, {}))
-          perSeries.set(s.labels.__name__, (perSeries.get(s.labels.__name__) ?? 0) + 1);
+          perSeries.set(
+            defined(s.labels.__name__, 's.labels.__name__'),
+            (perSeries.get(defined(s.labels.__name__, 's.labels.__name__')) ?? 0) + 1,
+          );
         t.deepEqual(
           [...perSeries].filter(([, n]) => n > 1),
           [],

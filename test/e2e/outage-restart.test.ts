@@ -4,6 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { freePort, startOutpost, startPrometheusReceiver, tmpDir, waitUntil, type Proc } from '../helpers/procs.ts';
+import { at } from '../helpers/defined.ts';
 
 // The headline promise: an outage of the central Prometheus, with an Outpost restart in the middle of
 // it, leaves no gap. Prometheus' own agent drops what it had not sent when it restarts.
@@ -70,7 +71,7 @@ test('e2e: receiver outage + Outpost restart during it: every scrape arrives, no
   await waitUntil(
     async () => {
       const r = await prom.query('max_over_time(outage_counter[10m])');
-      return r.length === 1 && Number(r[0].value[1]) >= served - 2;
+      return r.length === 1 && Number(at(r, 0, 'r').value[1]) >= served - 2;
     },
     30_000,
     () => `catch-up\n${agent.output()}`,
@@ -78,8 +79,8 @@ test('e2e: receiver outage + Outpost restart during it: every scrape arrives, no
   t.is(await agent.stop('SIGTERM'), 0, agent.output());
   const total = served;
   const count = await prom.query('count_over_time(outage_counter[10m])');
-  t.is(Number(count[0].value[1]), total, `every one of the ${total} scrapes arrived exactly once`);
+  t.is(Number(at(count, 0, 'count').value[1]), total, `every one of the ${total} scrapes arrived exactly once`);
   // Values are 1..N with no hole: the sum proves it given the count.
   const sum = await prom.query('sum_over_time(outage_counter[10m])');
-  t.is(Number(sum[0].value[1]), (total * (total + 1)) / 2, 'no gap in the series');
+  t.is(Number(at(sum, 0, 'sum').value[1]), (total * (total + 1)) / 2, 'no gap in the series');
 });

@@ -66,3 +66,33 @@ test('e2e: reload keeps unchanged targets scraping (no gap, no duplicate); a bad
     'every scrape of the unchanged target exactly once, in order',
   );
 });
+
+// Prometheus v3.14.0 cmd/prometheus/main.go 418-422 (flags) and 1400-1420 (the reload loop).
+test('e2e: --config.auto-reload applies an edited config at the next check, without SIGHUP or /-/reload', async (t) => {
+  const a = await counterTarget('auto_counter');
+  t.teardown(() => void a.server.close());
+  const head = 'global:\n  scrape_interval: 1s\nscrape_configs:\n';
+  const job = `  - job_name: auto\n    static_configs:\n      - targets: ['${a.addr}']\n`;
+  const {
+    agent,
+    port,
+    cfgPath: cfg,
+  } = await startAgent(t, head.replace('scrape_configs:\n', 'scrape_configs: []\n'), [
+    '--config.auto-reload',
+    '--config.auto-reload-interval=1s',
+  ]);
+  await waitUntil(
+    () => httpOk(`http://127.0.0.1:${port}/-/ready`),
+    20_000,
+    () => agent.output(),
+  );
+  t.is(a.served(), 0);
+  await fs.writeFile(cfg, head + job);
+  await waitUntil(
+    async () => a.served() >= 1,
+    10_000,
+    () => `the edited config is applied\n${agent.output()}`,
+  );
+  t.regex(agent.output(), /Configuration file change detected, reloading the configuration\./);
+  t.is(await agent.stop('SIGINT'), 0, agent.output());
+});

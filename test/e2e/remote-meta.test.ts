@@ -13,6 +13,7 @@ import path from 'node:path';
 import test from 'ava';
 import { freePort, httpOk, startProc, tmpDir, waitUntil, type Proc } from '../helpers/procs.ts';
 import { floatHistogram, intHistogram, rwYaml, startWalRemote } from '../remote/wal-fixture.ts';
+import { at } from '../helpers/defined.ts';
 
 const P = 'prometheus_remote_storage_';
 
@@ -93,17 +94,17 @@ test('e2e: exemplars, native histograms and metadata reach a real Prometheus 2.4
   w.floatHistograms({ ref: 3, t: now, h: floatHistogram({ counterResetHint: 0 }) });
   await w.flush();
 
-  const at = String(now / 1000);
+  const evalTime = String(now / 1000);
   const counter = await waitUntil(
     async () => {
-      const v = await prom.api<{ result: Vector }>('/api/v1/query', { query: 'req_total', time: at });
+      const v = await prom.api<{ result: Vector }>('/api/v1/query', { query: 'req_total', time: evalTime });
       return v.result.length > 0 ? v.result : null;
     },
     20_000,
     'req_total on the receiver',
   );
-  t.deepEqual(counter[0].metric, { __name__: 'req_total', job: 'api', site: 'edge1' });
-  t.is(counter[0].value[1], '42');
+  t.deepEqual(at(counter, 0, 'req_total result').metric, { __name__: 'req_total', job: 'api', site: 'edge1' });
+  t.is(at(counter, 0, 'req_total result').value[1], '42');
 
   const ex = await waitUntil(
     async () => {
@@ -117,26 +118,29 @@ test('e2e: exemplars, native histograms and metadata reach a real Prometheus 2.4
     20_000,
     'exemplars on the receiver',
   );
-  t.deepEqual(ex[0].seriesLabels, { __name__: 'req_total', job: 'api', site: 'edge1' });
+  t.deepEqual(at(ex, 0, 'exemplar series').seriesLabels, { __name__: 'req_total', job: 'api', site: 'edge1' });
   t.deepEqual(
-    ex[0].exemplars.map((e) => [e.labels, e.value, Math.round(e.timestamp * 1000)]),
+    at(ex, 0, 'exemplar series').exemplars.map((e) => [e.labels, e.value, Math.round(e.timestamp * 1000)]),
     [[{ trace_id: 'cafe01' }, '42', now]],
   );
 
   for (const [name, count, sum] of [
     ['lat', '10', '12.5'],
     ['lat_float', '7.25', '-3.5'],
-  ]) {
+  ] as const) {
     const c = await waitUntil(
       async () => {
-        const v = await prom.api<{ result: Vector }>('/api/v1/query', { query: `histogram_count(${name})`, time: at });
+        const v = await prom.api<{ result: Vector }>('/api/v1/query', {
+          query: `histogram_count(${name})`,
+          time: evalTime,
+        });
         return v.result.length > 0 ? v.result : null;
       },
       20_000,
       `${name} histogram on the receiver`,
     );
-    t.is(c[0].value[1], count, `${name} count`);
-    const s = await prom.api<{ result: Vector }>('/api/v1/query', { query: `histogram_sum(${name})`, time: at });
+    t.is(at(c, 0, `${name} count result`).value[1], count, `${name} count`);
+    const s = await prom.api<{ result: Vector }>('/api/v1/query', { query: `histogram_sum(${name})`, time: evalTime });
     t.is(s.result[0]?.value[1], sum, `${name} sum`);
   }
 

@@ -1,5 +1,6 @@
 import test from 'ava';
 import { startAgent, startPrometheusReceiver, waitUntil } from '../helpers/procs.ts';
+import { at } from '../helpers/defined.ts';
 
 // Dashboards and alerts written for Prometheus' agent must keep working: Outpost scrapes its own
 // /metrics, ships them to a real Prometheus, and the remote-write mixin's expressions evaluate there.
@@ -33,8 +34,8 @@ test("e2e: the remote-write mixin lag and failure expressions evaluate on Outpos
     30_000,
     () => `lag expression result\n${agent.output()}`,
   );
-  t.is(lag[0].metric.remote_name, 'central');
-  const v = Number(lag[0].value[1]);
+  t.is(at(lag, 0, 'lag').metric.remote_name, 'central');
+  const v = Number(at(lag, 0, 'lag').value[1]);
   t.true(v >= 0 && v < 10, `lag is small and non-negative (${v})`);
   const failExpr =
     'rate(prometheus_remote_storage_samples_failed_total{job="outpost"}[1m]) / (rate(prometheus_remote_storage_samples_failed_total{job="outpost"}[1m]) + rate(prometheus_remote_storage_samples_total{job="outpost"}[1m]))';
@@ -47,7 +48,7 @@ test("e2e: the remote-write mixin lag and failure expressions evaluate on Outpos
     20_000,
     'failure ratio series',
   );
-  t.is(Number(failRatio[0].value[1]), 0, 'nothing failed');
+  t.is(Number(at(failRatio, 0, 'failRatio').value[1]), 0, 'nothing failed');
   t.is(
     (
       await prom.query(

@@ -2,6 +2,7 @@ import test from 'ava';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startAgent, startNodeExporter, startPrometheusReceiver, waitUntil } from '../helpers/procs.ts';
+import { at } from '../helpers/defined.ts';
 
 // End-to-end: real node_exporter -> Outpost -> real Prometheus (remote-write receiver), all on 127.0.0.1.
 
@@ -10,7 +11,7 @@ function metricNames(body: string): Set<string> {
   for (const line of body.split('\n')) {
     if (line === '' || line.startsWith('#')) continue;
     const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)/.exec(line);
-    if (m) names.add(m[1]);
+    if (m) names.add(at(m, 1, 'm'));
   }
   return names;
 }
@@ -38,13 +39,13 @@ test('e2e: node_exporter series arrive in a real Prometheus, up=1', async (t) =>
   await waitUntil(
     async () => {
       const r = await prom.query('up{job="node"}');
-      return r.length === 1 && r[0].value[1] === '1';
+      return r.length === 1 && at(r, 0, 'r').value[1] === '1';
     },
     30_000,
     () => `up{job="node"}=1 in Prometheus\n${agent.output()}`,
   );
   const up = await prom.query('up{job="node"}');
-  t.is(up[0].metric.instance, node.address);
+  t.is(at(up, 0, 'up').metric.instance, node.address);
   // Let a few more scrapes land, then compare the sets of names.
   await new Promise((r) => setTimeout(r, 3000));
   const after = metricNames(await (await fetch(node.url)).text());
@@ -110,7 +111,7 @@ test('e2e: SIGINT exits 0 after delivering every scraped sample', async (t) => {
   const scraped = served;
   const r = await prom.query('count_over_time(scrape_counter[5m])');
   t.is(r.length, 1);
-  t.is(Number(r[0].value[1]), scraped, 'every scrape arrived exactly once');
+  t.is(Number(at(r, 0, 'r').value[1]), scraped, 'every scrape arrived exactly once');
   const maxv = await prom.query('max_over_time(scrape_counter[5m])');
-  t.is(Number(maxv[0].value[1]), scraped);
+  t.is(Number(at(maxv, 0, 'maxv').value[1]), scraped);
 });

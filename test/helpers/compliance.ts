@@ -15,6 +15,7 @@ import YAML from 'yaml';
 import type { DecodedLabel } from './rw-proto.ts';
 import { freePort, startOutpost, startProc, tmpDir, type Proc, type Teardown } from './procs.ts';
 import { RwReceiver } from './rw-receiver.ts';
+import { at, defined } from './defined.ts';
 
 export type Sender = 'outpost' | 'prometheus';
 export const SENDERS: readonly Sender[] = ['outpost', 'prometheus'];
@@ -118,7 +119,7 @@ export class Exposition {
     });
     return {
       observe(v: number) {
-        for (let i = 0; i < upper.length; i++) if (v <= upper[i]) counts[i]++;
+        for (const [i, le] of upper.entries()) if (v <= le) counts[i] = at(counts, i, 'bucket counts') + 1;
         sum += v;
         count++;
       },
@@ -131,7 +132,7 @@ export class Exposition {
     const quantile = (q: number): number => {
       if (obs.length === 0) return NaN;
       const sorted = [...obs].sort((a, b) => a - b);
-      return sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)];
+      return at(sorted, Math.max(0, Math.ceil(q * sorted.length) - 1), 'observations');
     };
     this.families.push({
       name,
@@ -683,7 +684,7 @@ async function runScenario(sender: Sender, spec: ScenarioSpec): Promise<Scenario
       waitFor,
       waitScrapes(n, timeoutMs = SCENARIO_SCRAPE_WAIT_MS, names = Object.keys(targets)) {
         return waitFor(
-          () => names.every((k) => targets[k].served.length >= n),
+          () => names.every((k) => defined(targets[k], `target ${k}`).served.length >= n),
           timeoutMs,
           `${n} scrapes of ${names.join(', ')}`,
         );

@@ -216,18 +216,19 @@ export async function startNodeExporter(): Promise<{ url: string; address: strin
 }
 
 /** The agent under test: the bundle when built, else the sources (Node runs .ts directly). */
-function outpostCommand(): string[] {
+function outpostCommand(): [node: string, entry: string] {
   return [process.execPath, path.join(ROOT, process.env.OUTPOST_ENTRY ?? 'dist/outpost.mjs')];
 }
 
 export async function startOutpost(args: string[], env?: NodeJS.ProcessEnv): Promise<Proc> {
-  const [cmd, ...pre] = outpostCommand();
+  const [cmd, bundle] = outpostCommand();
+  let entry = bundle;
   try {
-    await fs.access(pre[0]);
+    await fs.access(bundle);
   } catch {
-    pre[0] = path.join(ROOT, 'src/main.ts');
+    entry = path.join(ROOT, 'src/main.ts');
   }
-  return startProc(cmd, [...pre, '--no-tui', ...args], { env: env ?? process.env });
+  return startProc(cmd, [entry, '--no-tui', ...args], { env: env ?? process.env });
 }
 
 /** An agent config: YAML text, or its lines (joined with '\n'). */

@@ -1,6 +1,7 @@
 import type { Appender } from '../../src/storage/appender.ts';
 import { staleHistogram, validateHistogram, type Histogram } from '../../src/storage/histogram.ts';
 import { labelsKey, type Labels } from '../../src/util/labels.ts';
+import { at } from './defined.ts';
 
 export interface RecordedSample {
   labels: Record<string, string>;
@@ -49,14 +50,19 @@ export class RecordingAppender implements Appender {
     return ref;
   }
 
+  /** The newest committed timestamp of `ref`; a ref this appender never handed out has none, as before. */
+  private lastTsOf(ref: number): number {
+    return this.lastTs[ref] ?? -Infinity;
+  }
+
   append(ref: number, t: number, v: number): boolean {
-    if (t <= this.lastTs[ref]) return false;
+    if (t <= this.lastTsOf(ref)) return false;
     this.pending.push({ ref, t, v, stale: false });
     return true;
   }
 
   appendStale(ref: number, t: number): boolean {
-    if (t <= this.lastTs[ref]) return false;
+    if (t <= this.lastTsOf(ref)) return false;
     const kind = this.lastKind[ref];
     if (kind === 'float') this.pending.push({ ref, t, v: NaN, stale: true });
     else this.pending.push({ ref, t, v: NaN, stale: true, h: staleHistogram(), float: kind === 'floatHistogram' });
@@ -65,7 +71,7 @@ export class RecordingAppender implements Appender {
 
   appendHistogram(ref: number, t: number, h: Histogram, float: boolean): boolean {
     validateHistogram(h, float);
-    if (t <= this.lastTs[ref]) return false;
+    if (t <= this.lastTsOf(ref)) return false;
     this.pending.push({ ref, t, v: NaN, stale: false, h, float });
     return true;
   }
@@ -76,16 +82,16 @@ export class RecordingAppender implements Appender {
 
   async commit(): Promise<void> {
     for (const p of this.pending) {
-      const ls = this.labelsByRef[p.ref];
+      const ls = at(this.labelsByRef, p.ref, 'series refs');
       const rec: Record<string, string> = {};
-      for (let i = 0; i < ls.length; i += 2) rec[ls[i]] = ls[i + 1];
+      for (let i = 0; i < ls.length; i += 2) rec[at(ls, i, 'labels')] = at(ls, i + 1, 'labels');
       const sample: RecordedSample = { labels: rec, t: p.t, v: p.v, stale: p.stale };
       if (p.h !== undefined) {
         sample.h = p.h;
         sample.float = p.float === true;
       }
       this.committed.push(sample);
-      if (p.t > this.lastTs[p.ref]) {
+      if (p.t > this.lastTsOf(p.ref)) {
         this.lastTs[p.ref] = p.t;
         this.lastKind[p.ref] = p.h === undefined ? 'float' : p.float === true ? 'floatHistogram' : 'histogram';
       }

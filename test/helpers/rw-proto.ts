@@ -251,7 +251,11 @@ function readInt64(r: ByteReader): number {
 }
 
 function readU32le(buf: Uint8Array, p: number): number {
-  return (buf[p] | (buf[p + 1] << 8) | (buf[p + 2] << 16) | (buf[p + 3] << 24)) >>> 0;
+  const [b0, b1, b2, b3] = [buf[p], buf[p + 1], buf[p + 2], buf[p + 3]];
+  if (b0 === undefined || b1 === undefined || b2 === undefined || b3 === undefined) {
+    throw new ProtoDecodeError(`fixed-width value at offset ${p} runs past the end (${buf.length} bytes)`);
+  }
+  return (b0 | (b1 << 8) | (b2 << 16) | (b3 << 24)) >>> 0;
 }
 
 /** Reads a little-endian double, reporting whether its bits are exactly the stale marker. */
@@ -471,19 +475,22 @@ function resolveLabels(refs: number[], symbols: string[]): DecodedLabel[] {
   if (refs.length % 2 !== 0) throw new ProtoDecodeError(`odd number of labels_refs (${refs.length})`);
   const out: DecodedLabel[] = [];
   for (let i = 0; i < refs.length; i += 2) {
-    const n = refs[i];
-    const v = refs[i + 1];
-    if (n >= symbols.length || v >= symbols.length) {
+    const n = refs[i] ?? -1;
+    const v = refs[i + 1] ?? -1;
+    const name = symbols[n];
+    const value = symbols[v];
+    if (name === undefined || value === undefined) {
       throw new ProtoDecodeError(`symbol ref out of range (${n}, ${v}; ${symbols.length} symbols)`);
     }
-    out.push({ name: symbols[n], value: symbols[v] });
+    out.push({ name, value });
   }
   return out;
 }
 
 function symbolAt(symbols: string[], ref: number): string {
-  if (ref >= symbols.length) throw new ProtoDecodeError(`symbol ref ${ref} out of range (${symbols.length} symbols)`);
-  return symbols[ref];
+  const symbol = symbols[ref];
+  if (symbol === undefined) throw new ProtoDecodeError(`symbol ref ${ref} out of range (${symbols.length} symbols)`);
+  return symbol;
 }
 
 function decodeSampleV2(r: ByteReader): DecodedSampleV2 {

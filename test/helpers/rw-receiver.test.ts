@@ -3,6 +3,7 @@ import { encodeLabelsBlock, WriteRequestBuilder, WriteRequestV2Builder } from '.
 import { MetricType, RW1_CONTENT_TYPE, RW1_VERSION, RW2_CONTENT_TYPE, RW2_VERSION } from '../../src/remote/proto.ts';
 import { SnappyBlockCompressor } from '../../src/remote/snappy.ts';
 import { RwReceiver } from './rw-receiver.ts';
+import { at } from './defined.ts';
 
 const snappy = new SnappyBlockCompressor();
 
@@ -49,7 +50,7 @@ test(
     );
     t.is(res.status, 204);
     t.is(rx.requests.length, 1);
-    const req = rx.requests[0];
+    const req = at(rx.requests, 0, 'rx.requests');
     t.is(req.protocol, 'rw1');
     t.is(req.headers['content-encoding'], 'snappy');
     t.is(req.headers['x-prometheus-remote-write-version'], '0.1.0');
@@ -59,9 +60,9 @@ test(
     ]);
     const gone = rx.series('gone');
     t.is(gone.length, 1);
-    t.true(gone[0].stale);
-    t.false(rx.series('nan')[0].stale);
-    t.true(Number.isNaN(rx.series('nan')[0].value));
+    t.true(at(gone, 0, 'gone').stale);
+    t.false(at(rx.series('nan'), 0, "rx.series('nan')").stale);
+    t.true(Number.isNaN(at(rx.series('nan'), 0, "rx.series('nan')").value));
     t.deepEqual(rx.series('zero')[0], { labels: { __name__: 'zero' }, value: 0, stale: false, timestamp: -5 });
     t.is(rx.samples().length, 4);
     t.deepEqual(req.rawLabels[0], [
@@ -78,7 +79,7 @@ test(
     b.addMetadata(MetricType.COUNTER, 'http_requests_total', 'Requests.', '');
     const res = await push(rx.url, snappy.compress(b.finish()));
     t.is(res.status, 204);
-    t.deepEqual(rx.requests[0].metadata, [
+    t.deepEqual(at(rx.requests, 0, 'rx.requests').metadata, [
       { type: MetricType.COUNTER, metricFamilyName: 'http_requests_total', help: 'Requests.', unit: '' },
     ]);
     t.is(rx.samples().length, 0);
@@ -118,7 +119,7 @@ test(
     const body = rw1Body([{ labels: ['__name__', 'm'], value: 1, ts: 1 }]);
     await t.throwsAsync(push(rx.url, body));
     t.is(rx.attempts.length, 1);
-    t.is(rx.attempts[0].status, 0);
+    t.is(at(rx.attempts, 0, 'rx.attempts').status, 0);
     t.is(rx.requests.length, 0);
     t.is((await push(rx.url, body)).status, 204);
     t.is(rx.requests.length, 1);
@@ -135,7 +136,7 @@ test(
     const took = performance.now() - start;
     t.is(res.status, 200);
     t.true(took >= 140, `took ${took.toFixed(0)} ms`);
-    t.true(rx.requests[0].at - rx.requests[0].receivedAt >= 140);
+    t.true(at(rx.requests, 0, 'rx.requests').at - at(rx.requests, 0, 'rx.requests').receivedAt >= 140);
   }),
 );
 
@@ -187,12 +188,14 @@ test(
     t.is(res.status, 204);
     t.is(res.headers.get('x-prometheus-remote-write-samples-written'), '2');
     t.is(res.headers.get('x-prometheus-remote-write-histograms-written'), '0');
-    t.is(rx.requests[0].protocol, 'rw2');
+    t.is(at(rx.requests, 0, 'rx.requests').protocol, 'rw2');
     t.deepEqual(rx.series('up'), [
       { labels: { __name__: 'up', job: 'node' }, value: 1, stale: false, timestamp: 1000 },
     ]);
-    t.true(rx.series('gone')[0].stale);
-    t.deepEqual(rx.requests[0].metadata, [{ metricFamilyName: 'up', type: MetricType.GAUGE, help: 'Up.', unit: '' }]);
+    t.true(at(rx.series('gone'), 0, "rx.series('gone')").stale);
+    t.deepEqual(at(rx.requests, 0, 'rx.requests').metadata, [
+      { metricFamilyName: 'up', type: MetricType.GAUGE, help: 'Up.', unit: '' },
+    ]);
 
     rx.plan({ writtenHeaders: false });
     const res2 = await push(rx.url, snappy.compress(b.finish()), {

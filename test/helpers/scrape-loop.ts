@@ -12,6 +12,7 @@ import { FakeClock } from './fake-clock.ts';
 import { startServer } from './http.ts';
 import type { Teardown } from './procs.ts';
 import { RecordingAppender } from './recording-appender.ts';
+import { defined } from './defined.ts';
 
 export const TEXT_FORMAT = 'text/plain; version=0.0.4';
 
@@ -113,7 +114,7 @@ export async function metricsServer(t: Teardown): Promise<MetricsServer> {
       status = st;
       body = b;
       if (contentType !== undefined || extra !== undefined)
-        headers = { ...extra, 'Content-Type': contentType ?? headers['Content-Type'] };
+        headers = { ...extra, 'Content-Type': contentType ?? defined(headers['Content-Type'], 'Content-Type') };
     },
     hits: () => s.received.length,
     lastHeaders: () => s.received.at(-1)?.headers ?? {},

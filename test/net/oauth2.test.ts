@@ -10,6 +10,7 @@ import type { OAuth2Config } from '../../src/config/types.ts';
 import { reply, startProxy, startServer, type Received, type TestServer } from '../helpers/http.ts';
 import { tmpDir, type Teardown } from '../helpers/procs.ts';
 import { rwConfig } from './helpers.ts';
+import { at, firstN } from '../helpers/defined.ts';
 
 const SECRET = 'Sup3r secret/+&';
 
@@ -61,7 +62,7 @@ test('client-credentials request: basic auth (escaped), form with grant_type, sc
   });
   t.teardown(() => src.close());
   t.is(await src.authorization(), 'Bearer tok-1');
-  const [r] = s.received;
+  const [r] = firstN(s.received, 1, 's.received');
   t.is(r.method, 'POST');
   t.is(r.url, '/oauth/token?tenant=a');
   t.is(r.headers.authorization, basic('outpost agent', SECRET));
@@ -129,8 +130,8 @@ test('client_secret_file: re-read, and a changed secret drops the cached token',
   await fs.writeFile(file, 'second\n');
   t.is(await src.authorization(), 'Bearer tok-2');
   t.is(s.received.length, 2);
-  t.is(s.received[0].headers.authorization, basic('outpost agent', 'first'));
-  t.is(s.received[1].headers.authorization, basic('outpost agent', 'second'));
+  t.is(at(s.received, 0, 's.received').headers.authorization, basic('outpost agent', 'first'));
+  t.is(at(s.received, 1, 's.received').headers.authorization, basic('outpost agent', 'second'));
   await fs.rm(file);
   await t.throwsAsync(src.authorization(), { message: /unable to read oauth2 client secret: .*ENOENT/ });
 });
@@ -148,11 +149,15 @@ test('auth style auto-detection: credentials move to the form body when the head
   const src = new OAuth2TokenSource(withSecret(oauthCfg(`${s.url}/t`), SECRET), { now: () => now });
   t.teardown(() => src.close());
   t.is(await src.authorization(), 'Bearer tok-2');
-  t.like(form(s.received[1]), { client_id: 'outpost agent', client_secret: SECRET, grant_type: 'client_credentials' });
+  t.like(form(at(s.received, 1, 's.received')), {
+    client_id: 'outpost agent',
+    client_secret: SECRET,
+    grant_type: 'client_credentials',
+  });
   now += 3_600_000;
   t.is(await src.authorization(), 'Bearer tok-3');
   t.is(s.received.length, 3, 'the refresh went straight to the body style');
-  t.is(s.received[2].headers.authorization, undefined);
+  t.is(at(s.received, 2, 's.received').headers.authorization, undefined);
 });
 
 const ERROR_CASES: { name: string; status: number; type?: string; body: string; message: RegExp }[] = [
@@ -204,7 +209,7 @@ test('endpoint_params may replace grant_type but not scope', async (t) => {
   const ok = new OAuth2TokenSource(oauthCfg(`${s.url}/t`, { endpointParams: { grant_type: 'urn:custom' } }));
   t.teardown(() => ok.close());
   await ok.authorization();
-  t.is(form(s.received[0]).grant_type, 'urn:custom');
+  t.is(form(at(s.received, 0, 's.received')).grant_type, 'urn:custom');
   const bad = new OAuth2TokenSource(oauthCfg(`${s.url}/t`, { endpointParams: { scope: 'all' } }));
   t.teardown(() => bad.close());
   await t.throwsAsync(bad.authorization(), { message: 'oauth2: cannot overwrite parameter "scope"' });
@@ -229,10 +234,14 @@ test('remote write with oauth2: Bearer token on the request; a failing token end
   t.teardown(() => c.close());
   t.is((await c.send(Buffer.from('x'), 0, 'v1')).kind, 'ok');
   t.is((await c.send(Buffer.from('y'), 0, 'v1')).kind, 'ok');
-  t.is(rx.received[0].headers.authorization, 'Bearer tok-1');
-  t.is(rx.received[1].headers.authorization, 'Bearer tok-1');
+  t.is(at(rx.received, 0, 'rx.received').headers.authorization, 'Bearer tok-1');
+  t.is(at(rx.received, 1, 'rx.received').headers.authorization, 'Bearer tok-1');
   t.is(tokens.received.length, 1);
-  t.is(tokens.received[0].headers['user-agent'], 'Outpost/1.2', 'token requests carry the client User-Agent');
+  t.is(
+    at(tokens.received, 0, 'tokens.received').headers['user-agent'],
+    'Outpost/1.2',
+    'token requests carry the client User-Agent',
+  );
 
   tokenStatus = 503;
   const c2 = new HttpWriteClient(rwConfig(entry(rx.url)), 'Outpost/1.2');

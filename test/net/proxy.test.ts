@@ -8,6 +8,7 @@ import { fetchBody } from '../../src/scrape/fetch-body.ts';
 import { reply, startProxy, startServer } from '../helpers/http.ts';
 import { tempCert } from '../helpers/tls.ts';
 import { rwConfig } from './helpers.ts';
+import { at } from '../helpers/defined.ts';
 
 const NO_PROXY_CASES: { spec: string; host: string; port: string; bypass: boolean }[] = [
   { spec: '*', host: 'anything.example', port: '80', bypass: true },
@@ -93,13 +94,16 @@ test('remote write through an http proxy: absolute-URI requests, Proxy-Authoriza
     proxy.forwarded.map((f) => f.url),
     Array(3).fill(`${rx.url}/api/v1/write`),
   );
-  t.is(proxy.forwarded[0].headers['proxy-authorization'], 'Basic ' + Buffer.from('agent:pw').toString('base64'));
-  t.is(proxy.forwarded[0].headers.host, `127.0.0.1:${rx.port}`);
+  t.is(
+    at(proxy.forwarded, 0, 'proxy.forwarded').headers['proxy-authorization'],
+    'Basic ' + Buffer.from('agent:pw').toString('base64'),
+  );
+  t.is(at(proxy.forwarded, 0, 'proxy.forwarded').headers.host, `127.0.0.1:${rx.port}`);
   t.deepEqual(
     rx.received.map((r) => r.body.toString()),
     ['body-0', 'body-1', 'body-2'],
   );
-  t.is(rx.received[0].headers['content-encoding'], 'snappy');
+  t.is(at(rx.received, 0, 'rx.received').headers['content-encoding'], 'snappy');
 });
 
 test('remote write to an https receiver through CONNECT: proxy_connect_header sent, TLS verified end to end, tunnel kept alive', async (t) => {
@@ -116,8 +120,8 @@ test('remote write to an https receiver through CONNECT: proxy_connect_header se
   t.teardown(() => c.close());
   for (let i = 0; i < 3; i++) t.is((await c.send(Buffer.from(`tls-${i}`), 0, 'v1')).kind, 'ok');
   t.is(proxy.connects.length, 1, 'one tunnel for all three requests');
-  t.is(proxy.connects[0].authority, `127.0.0.1:${rx.port}`);
-  t.is(proxy.connects[0].headers['x-tenant'], 'edge-1');
+  t.is(at(proxy.connects, 0, 'proxy.connects').authority, `127.0.0.1:${rx.port}`);
+  t.is(at(proxy.connects, 0, 'proxy.connects').headers['x-tenant'], 'edge-1');
   t.is(proxy.forwarded.length, 0, 'nothing went to the proxy in clear');
   t.deepEqual(
     rx.received.map((r) => r.body.toString()),
@@ -186,5 +190,5 @@ test('scrapes share the same proxy code: fetchBody through a selector sends prox
     t.is(res.buf.subarray(0, res.length).toString(), 'm 1\n');
   }
   t.is(proxy.connects.length, 1);
-  t.is(proxy.connects[0].headers['x-tenant'], 'edge-2');
+  t.is(at(proxy.connects, 0, 'proxy.connects').headers['x-tenant'], 'edge-2');
 });

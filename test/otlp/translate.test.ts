@@ -387,7 +387,7 @@ const tables: Record<string, Case[]> = {
         sum('http.server.requests', 's', [pt(1, { 'http.method': 'GET' })]),
       ]),
       settings: { translationStrategy: 'NoUTF8EscapingWithSuffixes' },
-      series: ['{__name__="http.server.requests_seconds_total", http.method="GET", job="api"} 0 1'],
+      series: ['{__name__="http.server.requests_seconds_total", "http.method"="GET", job="api"} 0 1'],
     },
     {
       name: 'NoUTF8EscapingWithSuffixes: an existing _total is not doubled',
@@ -401,7 +401,7 @@ const tables: Record<string, Case[]> = {
       rule: 'strategy.go NoTranslation (no escaping, no suffixes)',
       req: oneResource({ 'service.name': 'api' }, [gauge('cpu.utilization', '1', [pt(1, { 'k.8s': 'v' })])]),
       settings: { translationStrategy: 'NoTranslation' },
-      series: ['{__name__="cpu.utilization", job="api", k.8s="v"} 0 1'],
+      series: ['{__name__="cpu.utilization", job="api", "k.8s"="v"} 0 1'],
     },
   ],
   errors: [

@@ -1,5 +1,6 @@
 import { RELABEL_DEFAULTS } from '../../src/relabel/types.ts';
 import type { RelabelAction, RelabelConfig, RelabelField } from '../../src/relabel/types.ts';
+import type { NameValidationScheme } from '../../src/relabel/names.ts';
 
 /** The YAML view of a rule: only the keys given count as written, the rest take defaults. */
 export interface RuleSpec {
@@ -10,6 +11,8 @@ export interface RuleSpec {
   target_label?: string;
   replacement?: string;
   action?: RelabelAction;
+  /** The job's name validation scheme (not a YAML key of the rule); unset = utf8. */
+  scheme?: NameValidationScheme;
 }
 
 export function rule(spec: RuleSpec): RelabelConfig {
@@ -21,6 +24,7 @@ export function rule(spec: RuleSpec): RelabelConfig {
     targetLabel: spec.target_label ?? '',
     replacement: spec.replacement ?? RELABEL_DEFAULTS.replacement,
     action: spec.action ?? RELABEL_DEFAULTS.action,
-    explicit: new Set(Object.keys(spec) as RelabelField[]),
+    nameValidation: spec.scheme,
+    explicit: new Set(Object.keys(spec).filter((k) => k !== 'scheme') as RelabelField[]),
   };
 }

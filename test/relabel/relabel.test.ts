@@ -11,6 +11,7 @@ import {
 import { compileRe2Detailed } from '../../src/relabel/re2.ts';
 import { LabelsBuilder, labelsFromRecord, type Labels } from '../../src/util/labels.ts';
 import { rule, type RuleSpec } from './helpers.ts';
+import { at } from '../helpers/defined.ts';
 
 type Rec = Record<string, string>;
 
@@ -22,7 +23,7 @@ function run(rules: RuleSpec[], input: Rec): Rec | null {
 
 function toRec(ls: Labels): Rec {
   const out: Rec = {};
-  for (let i = 0; i < ls.length; i += 2) out[ls[i]] = ls[i + 1];
+  for (let i = 0; i < ls.length; i += 2) out[at(ls, i, 'labels')] = at(ls, i + 1, 'labels');
   return out;
 }
 
@@ -97,10 +98,43 @@ const cases: Case[] = [
     want: { a: 'k=v', k: 'v' },
   },
   {
-    name: 'replace: expanded target that is not a name is a no-op (head)',
-    rules: [{ source_labels: ['a'], regex: '(.*)', target_label: '${1}', replacement: 'v' }],
+    name: 'replace: expanded target that is not a legacy name is a no-op under legacy (3.x)',
+    rules: [{ source_labels: ['a'], regex: '(.*)', target_label: '${1}', replacement: 'v', scheme: 'legacy' }],
     input: { a: '0bad' },
     want: { a: '0bad' },
+  },
+  {
+    // model/relabel/relabel.go v3.14.0 line 326: the expanded target is checked by the rule's scheme.
+    name: 'replace: an expanded UTF-8 target is set under utf8 (3.x default)',
+    rules: [{ source_labels: ['a'], regex: '(.*)', target_label: '${1}', replacement: 'v' }],
+    input: { a: '0bad.name' },
+    want: { a: '0bad.name', '0bad.name': 'v' },
+  },
+  {
+    name: 'replace: an expanded empty target is a no-op under utf8',
+    rules: [{ source_labels: ['a'], regex: '(.*)', target_label: '${1}', replacement: 'v' }],
+    input: { b: 'x' },
+    want: { b: 'x' },
+  },
+  {
+    // labelmap sets whatever name the replacement makes (relabel.go lines 344-350); a legacy job
+    // then fails the scrape on it, a utf8 job keeps it.
+    name: 'labelmap: maps UTF-8 names to UTF-8 names',
+    rules: [{ action: 'labelmap', regex: '__meta_(.+)', replacement: 'k8s.$1' }],
+    input: { __meta_pod: 'p', 'x.y': 'z' },
+    want: { __meta_pod: 'p', 'k8s.pod': 'p', 'x.y': 'z' },
+  },
+  {
+    name: 'labelmap: matches UTF-8 source names',
+    rules: [{ action: 'labelmap', regex: 'service\\.(.+)', replacement: 'svc_$1' }],
+    input: { 'service.name': 'api', 'service.version': '1' },
+    want: { 'service.name': 'api', 'service.version': '1', svc_name: 'api', svc_version: '1' },
+  },
+  {
+    name: 'labeldrop: drops UTF-8 names',
+    rules: [{ action: 'labeldrop', regex: '.*\\..*' }],
+    input: { 'a.b': '1', c: '2' },
+    want: { c: '2' },
   },
   {
     name: 'replace: blank replacement deletes the expanded target (head)',

@@ -89,36 +89,46 @@ const invalid: [string, RuleSpec, string, string][] = [
     "relabel configuration for dropequal action requires 'target_label' value",
   ],
   [
-    'replace target -label',
-    { target_label: '-label' },
+    'replace target -label (legacy)',
+    { scheme: 'legacy', target_label: '-label' },
     'target_label',
-    `"-label" is invalid 'target_label' for replace action`,
-  ],
-  ['replace target ${', { target_label: '${' }, 'target_label', `"\${" is invalid 'target_label' for replace action`],
-  ['replace target $', { target_label: '$' }, 'target_label', `"$" is invalid 'target_label' for replace action`],
-  [
-    'replace target bar.foo${1}',
-    { target_label: 'bar.foo${1}' },
-    'target_label',
-    `"bar.foo\${1}" is invalid 'target_label' for replace action`,
+    `"-label" is invalid 'target_label' for replace action (metric_name_validation_scheme: legacy)`,
   ],
   [
-    'replace target 0abc',
-    { target_label: '0abc' },
+    'replace target ${ (legacy)',
+    { scheme: 'legacy', target_label: '${' },
     'target_label',
-    `"0abc" is invalid 'target_label' for replace action`,
+    `"\${" is invalid 'target_label' for replace action (metric_name_validation_scheme: legacy)`,
   ],
   [
-    'lowercase target with template',
-    { action: 'lowercase', target_label: '${1}' },
+    'replace target $ (legacy)',
+    { scheme: 'legacy', target_label: '$' },
     'target_label',
-    `"\${1}" is invalid 'target_label' for lowercase action`,
+    `"$" is invalid 'target_label' for replace action (metric_name_validation_scheme: legacy)`,
   ],
   [
-    'hashmod target invalid',
-    { action: 'hashmod', modulus: 2, target_label: 'a-b' },
+    'replace target bar.foo${1} (legacy)',
+    { scheme: 'legacy', target_label: 'bar.foo${1}' },
     'target_label',
-    `"a-b" is invalid 'target_label' for hashmod action`,
+    `"bar.foo\${1}" is invalid 'target_label' for replace action (metric_name_validation_scheme: legacy)`,
+  ],
+  [
+    'replace target 0abc (legacy)',
+    { scheme: 'legacy', target_label: '0abc' },
+    'target_label',
+    `"0abc" is invalid 'target_label' for replace action (metric_name_validation_scheme: legacy)`,
+  ],
+  [
+    'lowercase target with template (legacy)',
+    { scheme: 'legacy', action: 'lowercase', target_label: '${1}' },
+    'target_label',
+    `"\${1}" is invalid 'target_label' for lowercase action (metric_name_validation_scheme: legacy)`,
+  ],
+  [
+    'hashmod target invalid (legacy)',
+    { scheme: 'legacy', action: 'hashmod', modulus: 2, target_label: 'a-b' },
+    'target_label',
+    `"a-b" is invalid 'target_label' for hashmod action (metric_name_validation_scheme: legacy)`,
   ],
   [
     'lowercase with replacement',
@@ -133,10 +143,10 @@ const invalid: [string, RuleSpec, string, string][] = [
     "'replacement' can not be set for keepequal action",
   ],
   [
-    'labelmap replacement invalid',
-    { action: 'labelmap', replacement: 'a.b' },
+    'labelmap replacement invalid (legacy)',
+    { scheme: 'legacy', action: 'labelmap', replacement: 'a.b' },
     'replacement',
-    `"a.b" is invalid 'replacement' for labelmap action`,
+    `"a.b" is invalid 'replacement' for labelmap action (metric_name_validation_scheme: legacy)`,
   ],
   [
     'keepequal with explicit regex',
@@ -187,10 +197,10 @@ const invalid: [string, RuleSpec, string, string][] = [
     "labeldrop action requires only 'regex', and no other fields",
   ],
   [
-    'invalid source label name',
-    { source_labels: ['a-b'], target_label: 'x' },
+    'empty source label name',
+    { source_labels: [''], target_label: 'x' },
     'source_labels',
-    '"a-b" is not a valid label name',
+    '"" is not a valid label name',
   ],
   [
     'regex that does not parse',
@@ -217,3 +227,35 @@ for (const [name, spec, field, message] of invalid) {
     t.deepEqual(validateRelabelConfig(rule(spec)), { field, message });
   });
 }
+
+// Prometheus 3 validates target labels by the job's scheme (model/relabel/relabel.go v3.14.0 lines
+// 131-170): under utf8 (the default) any non-empty UTF-8 name is valid, `$` templates included, and
+// source labels are model.LabelName values checked as UTF-8 whatever the scheme. 2.42 refused all
+// of these (the legacy cases above keep its behaviour).
+const validUtf8: [string, RuleSpec][] = [
+  ['replace target -label', { target_label: '-label' }],
+  ['replace target ${', { target_label: '${' }],
+  ['replace target $', { target_label: '$' }],
+  ['replace target bar.foo${1}', { target_label: 'bar.foo${1}' }],
+  ['replace target 0abc', { target_label: '0abc' }],
+  ['replace target with a dot, explicit utf8', { target_label: 'service.name', scheme: 'utf8' }],
+  ['lowercase target with template', { action: 'lowercase', target_label: '${1}' }],
+  ['hashmod target a-b', { action: 'hashmod', modulus: 2, target_label: 'a-b' }],
+  ['labelmap replacement a.b', { action: 'labelmap', replacement: 'a.b' }],
+  ['source label with a dash', { source_labels: ['a-b'], target_label: 'x' }],
+  ['source label with a dot under legacy', { source_labels: ['a.b'], target_label: 'x', scheme: 'legacy' }],
+];
+for (const [name, spec] of validUtf8) {
+  test(`valid under utf8: ${name}`, (t) => {
+    t.is(validateRelabelConfig(rule(spec)), null);
+  });
+}
+
+test('an empty target is refused under either scheme', (t) => {
+  for (const scheme of ['utf8', 'legacy'] as const) {
+    t.deepEqual(validateRelabelConfig(rule({ action: 'hashmod', modulus: 2, target_label: '', scheme })), {
+      field: 'target_label',
+      message: "relabel configuration for hashmod action requires 'target_label' value",
+    });
+  }
+});

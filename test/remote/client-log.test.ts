@@ -2,6 +2,7 @@ import test from 'ava';
 import { memoryLogger } from '../../src/log/logger.ts';
 import type { SendResult, WriteClient } from '../../src/remote/client.ts';
 import { loggingClient } from '../../src/remote/client-log.ts';
+import { at } from '../helpers/defined.ts';
 
 function scripted(results: SendResult[]): WriteClient {
   return { send: async () => results.shift() as SendResult, close: () => {} };
@@ -35,18 +36,18 @@ test('every attempt is a debug line with status and duration; the return after f
   await c.send(body, 0, 'v1');
   const lines = log.lines;
   t.regex(
-    lines[0],
+    at(lines, 0, 'lines'),
     /level=debug msg="Remote write request sent" status=2xx duration=\S+ bytes=100 attempt=0 protocol=v1/,
   );
   t.regex(
-    lines[1],
+    at(lines, 1, 'lines'),
     /level=debug msg="Remote write request failed" status=none duration=\S+ bytes=100 attempt=0 protocol=v1 retry=true err=".*ECONNREFUSED"/,
   );
-  t.regex(lines[2], /status=503 .*attempt=1/);
+  t.regex(at(lines, 2, 'lines'), /status=503 .*attempt=1/);
   const recovered = lines.filter((l) => l.includes('recovered'));
   t.is(recovered.length, 1, lines.join('\n'));
   t.regex(
-    recovered[0],
+    at(recovered, 0, 'recovered'),
     /level=info msg="Remote write endpoint recovered" failed_attempts=2 failing_for=1m30s last_error="server returned HTTP status 503"/,
   );
   t.is(typeof c.probe, 'undefined', 'no probe invented for a client without one');

@@ -2,12 +2,13 @@ import test from 'ava';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import { HttpWriteClient, parseRetryAfter, type SendResult } from '../../src/remote/client.ts';
+import { HttpWriteClient, parseRetryAfter, writtenCounts, type SendResult } from '../../src/remote/client.ts';
 import { RW1_CONTENT_TYPE, RW2_CONTENT_TYPE } from '../../src/remote/proto.ts';
 import { reply, startServer, type TestServer } from '../helpers/http.ts';
 import { tmpDir, type Teardown } from '../helpers/procs.ts';
 import { tempCert } from '../helpers/tls.ts';
 import { rwConfig } from '../net/helpers.ts';
+import { at, firstN } from '../helpers/defined.ts';
 
 const BODY = Buffer.from('snappy-bytes-stand-in');
 
@@ -44,7 +45,7 @@ test('headers: protocol, version, User-Agent, custom and http_headers, Retry-Att
   );
   t.is((await c.send(BODY, 0, 'v1')).kind, 'ok');
   t.is((await c.send(new Uint8Array(BODY.buffer, BODY.byteOffset + 2, 5), 2, 'v2')).kind, 'ok');
-  const [a, b] = s.received;
+  const [a, b] = firstN(s.received, 2, 's.received');
   t.is(a.method, 'POST');
   t.is(a.url, '/api/v1/write?x=1');
   t.deepEqual(a.body, BODY);
@@ -137,7 +138,8 @@ test('written counts come from the X-Prometheus-Remote-Write-*-Written headers; 
   });
   const c = client(t, `url: ${s.url}/w`);
   t.deepEqual(await c.send(BODY, 0, 'v2'), { kind: 'ok', written: { samples: 7, histograms: 2, exemplars: 0 } });
-  t.deepEqual(await c.send(BODY, 0, 'v2'), { kind: 'ok', written: { samples: -1, histograms: -1, exemplars: -1 } });
+  // 'many' is no count, but the header is there: stats.go 71-76 confirms the receiver with 0 written.
+  t.deepEqual(await c.send(BODY, 0, 'v2'), { kind: 'ok', written: { samples: 0, histograms: -1, exemplars: -1 } });
   t.deepEqual(await c.send(BODY, 0, 'v1'), { kind: 'ok', written: { samples: -1, histograms: -1, exemplars: -1 } });
 });
 
@@ -200,9 +202,12 @@ test('credentials: basic_auth, authorization from a file, URL userinfo', async (
   await client(t, `url: ${s.url}/w\n    basic_auth:\n      username: u\n      password: p`).send(BODY, 0, 'v1');
   await client(t, `url: ${s.url}/w\n    authorization:\n      credentials_file: ${tokenFile}`).send(BODY, 0, 'v1');
   await client(t, `url: http://alice:s%20cret@127.0.0.1:${s.port}/w`).send(BODY, 0, 'v1');
-  t.is(s.received[0].headers.authorization, 'Basic ' + Buffer.from('u:p').toString('base64'));
-  t.is(s.received[1].headers.authorization, 'Bearer tok1');
-  t.is(s.received[2].headers.authorization, 'Basic ' + Buffer.from('alice:s cret').toString('base64'));
+  t.is(at(s.received, 0, 's.received').headers.authorization, 'Basic ' + Buffer.from('u:p').toString('base64'));
+  t.is(at(s.received, 1, 's.received').headers.authorization, 'Bearer tok1');
+  t.is(
+    at(s.received, 2, 's.received').headers.authorization,
+    'Basic ' + Buffer.from('alice:s cret').toString('base64'),
+  );
 });
 
 test('an unreadable credentials file makes the send retryable, with a message naming the problem', async (t) => {
@@ -242,4 +247,17 @@ test('https receivers: verified against tls_config.ca_file, refused without it, 
   t.is(untrusted.kind, 'retry');
   if (untrusted.kind === 'retry') t.regex(untrusted.error, /certificate/i);
   t.is(s.received.length, 2);
+});
+
+test('written-count headers read as Prometheus 3.x reads them (storage/remote/stats.go 68-94)', (t) => {
+  const read = (h: Record<string, string>) => writtenCounts((name) => h[name] ?? null);
+  const S = 'x-prometheus-remote-write-samples-written';
+  const H = 'x-prometheus-remote-write-histograms-written';
+  const E = 'x-prometheus-remote-write-exemplars-written';
+  // Absent, or empty ("Empty means zero" there, and it does not confirm a 2.0 receiver): not reported.
+  t.deepEqual(read({}), { samples: -1, histograms: -1, exemplars: -1 });
+  t.deepEqual(read({ [S]: '' }), { samples: -1, histograms: -1, exemplars: -1 });
+  t.deepEqual(read({ [S]: '12', [H]: '0', [E]: '+3' }), { samples: 12, histograms: 0, exemplars: 3 });
+  // Present but not a number: the header still confirms the receiver, with a count of 0.
+  t.deepEqual(read({ [S]: 'lots' }), { samples: 0, histograms: -1, exemplars: -1 });
 });

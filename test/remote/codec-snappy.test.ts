@@ -3,6 +3,7 @@ import { SnappyBlockCompressor, snappyUncompress } from '../../src/remote/snappy
 import { SnappyError } from '../../src/util/snappy.ts';
 import { encodeLabelsBlock, WriteRequestBuilder } from '../../src/remote/encoder.ts';
 import { decodeWriteRequest } from '../helpers/rw-proto.ts';
+import { at } from '../helpers/defined.ts';
 
 /** Deterministic bytes: xorshift32. */
 function pseudoRandom(n: number, seed: number): Buffer {
@@ -59,7 +60,7 @@ test('compressed WriteRequest decodes after uncompress', (t) => {
   t.true(z.length < raw.length / 3, `compressed ${z.length} of ${raw.length}`);
   const dec = decodeWriteRequest(snappyUncompress(z));
   t.is(dec.timeseries.length, 2000);
-  t.is(dec.timeseries[1999].samples[0].value, 1999 / 7);
+  t.is(at(at(dec.timeseries, 1999, 'dec.timeseries').samples, 0, 'dec.timeseries[1999].samples').value, 1999 / 7);
 });
 
 test('snappyUncompress rejects corrupt input and oversize declarations with SnappyError', (t) => {

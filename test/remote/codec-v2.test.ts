@@ -3,6 +3,7 @@ import { EncoderStateError, WriteRequestV2Builder } from '../../src/remote/encod
 import { MetricType } from '../../src/remote/proto.ts';
 import { decodeRequestV2, ProtoDecodeError, rw1, rw2 } from '../helpers/rw-proto.ts';
 import { labelsFromRecord, type Labels } from '../../src/util/labels.ts';
+import { at } from '../helpers/defined.ts';
 
 function hex(b: Uint8Array): string {
   return Buffer.from(b).toString('hex');
@@ -112,13 +113,14 @@ test('known bytes: one RW2 sample with empty metadata', (t) => {
 test('RW2 symbol table: "" first, deduplicated, refs in range, help/unit symbolised', (t) => {
   const b = new WriteRequestV2Builder();
   for (const s of SERIES) b.addSample(s.labels, 1, false, 1, s.type, s.help, s.unit);
-  b.addSample(SERIES[0].labels, 2, false, 2, SERIES[0].type, SERIES[0].help, SERIES[0].unit);
+  const s0 = at(SERIES, 0, 'SERIES');
+  b.addSample(s0.labels, 2, false, 2, s0.type, s0.help, s0.unit);
   const req = decodeRequestV2(b.finish());
   t.is(req.symbols[0], '');
   t.is(new Set(req.symbols).size, req.symbols.length, 'no duplicate symbols');
   t.is(req.timeseries.length, SERIES.length + 1);
   for (const [i, ts] of req.timeseries.entries()) {
-    const s = SERIES[i % SERIES.length];
+    const s = at(SERIES, i % SERIES.length, 'SERIES');
     t.deepEqual(
       ts.labels.flatMap((l) => [l.name, l.value]),
       [...s.labels],
@@ -129,7 +131,9 @@ test('RW2 symbol table: "" first, deduplicated, refs in range, help/unit symboli
       { type: s.type, help: s.help, unit: s.unit },
     );
   }
-  t.deepEqual(req.timeseries[4].samples, [{ value: 2, timestamp: 2, stale: false, startTimestamp: 0 }]);
+  t.deepEqual(at(req.timeseries, 4, 'req.timeseries').samples, [
+    { value: 2, timestamp: 2, stale: false, startTimestamp: 0 },
+  ]);
 });
 
 test('RW2 stale marker keeps its bits; reset() starts a fresh symbol table', (t) => {
@@ -140,7 +144,7 @@ test('RW2 stale marker keeps its bits; reset() starts a fresh symbol table', (t)
   t.true(body.includes(Buffer.from('09020000000000f07f', 'hex')));
   const req = decodeRequestV2(body);
   t.deepEqual(
-    req.timeseries.map((s) => s.samples[0].stale),
+    req.timeseries.map((s) => at(s.samples, 0, 's.samples').stale),
     [true, false],
   );
   t.throws(() => b.addSample(['__name__', 'x'], 1, false, 1), { instanceOf: EncoderStateError });

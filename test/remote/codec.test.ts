@@ -8,6 +8,7 @@ import {
 import { MetricType } from '../../src/remote/proto.ts';
 import { decodeWriteRequest, ProtoDecodeError, rw1 } from '../helpers/rw-proto.ts';
 import { labelsFromRecord, type Labels } from '../../src/util/labels.ts';
+import { at, firstN } from '../helpers/defined.ts';
 
 interface PlainLabel {
   name: string;
@@ -32,7 +33,7 @@ function hex(b: Uint8Array): string {
 
 function labelPairs(ls: Labels): PlainLabel[] {
   const out: PlainLabel[] = [];
-  for (let i = 0; i < ls.length; i += 2) out.push({ name: ls[i], value: ls[i + 1] });
+  for (let i = 0; i < ls.length; i += 2) out.push({ name: at(ls, i, 'ls'), value: at(ls, i + 1, 'ls') });
   return out;
 }
 
@@ -177,7 +178,7 @@ test('byte-identical to protobufjs for the same message (stale aside)', (t) => {
         msg.timeseries.push({ labels: labelPairs(ls), samples: [plainSample(v, ts)] });
       }
     }
-    t.is(hex(b.finish()), hex(rw1.WriteRequest.encode(msg).finish()), labelPairs(ls)[0].value);
+    t.is(hex(b.finish()), hex(rw1.WriteRequest.encode(msg).finish()), at(labelPairs(ls), 0, 'labelPairs(ls)').value);
   }
 });
 
@@ -234,11 +235,12 @@ test('stale markers survive to the decoder as raw bits; ordinary NaN is not stal
   const body = b.finish();
   const dec = decodeWriteRequest(body);
   t.deepEqual(
-    dec.timeseries.map((s) => s.samples[0].stale),
+    dec.timeseries.map((s) => at(s.samples, 0, 's.samples').stale),
     [true, false, false],
   );
-  t.true(Number.isNaN(dec.timeseries[0].samples[0].value));
-  t.true(Number.isNaN(dec.timeseries[1].samples[0].value));
+  const [stale, nan] = firstN(dec.timeseries, 2, 'series');
+  t.true(Number.isNaN(at(stale.samples, 0, 'samples').value));
+  t.true(Number.isNaN(at(nan.samples, 0, 'samples').value));
   // Go's stale bits, in wire (little-endian) order, appear exactly once.
   const staleLE = Buffer.from('020000000000f07f', 'hex');
   t.is(body.indexOf(staleLE), body.lastIndexOf(staleLE));
@@ -278,13 +280,13 @@ test('decodeWriteRequest agrees with protobufjs on labels, samples, exemplars an
   };
   const dec = decodeWriteRequest(rw1.WriteRequest.encode(msg).finish());
   t.is(dec.timeseries.length, 1);
-  const ts = dec.timeseries[0];
-  t.deepEqual(ts.labels, msg.timeseries[0].labels);
+  const ts = at(dec.timeseries, 0, 'dec.timeseries');
+  t.deepEqual(ts.labels, at(msg.timeseries, 0, 'msg.timeseries').labels);
   t.deepEqual(ts.samples, [
     { value: 3.5, timestamp: -7, stale: false },
     { value: 4, timestamp: 1_700_000_000_000, stale: false },
   ]);
-  t.deepEqual(ts.exemplars, msg.timeseries[0].exemplars);
+  t.deepEqual(ts.exemplars, at(msg.timeseries, 0, 'msg.timeseries').exemplars);
   t.like(ts.histograms[0], {
     countInt: 5,
     sum: 12.5,
@@ -304,7 +306,8 @@ test('decodeWriteRequest skips unknown fields and rejects malformed input with P
   const good = Buffer.from(b.finish());
   // Unknown field 15 (varint) and 9 (fixed32) around the request are ignored.
   const withUnknown = Buffer.concat([Buffer.from([0x78, 0x01]), good, Buffer.from([0x4d, 1, 2, 3, 4])]);
-  t.is(decodeWriteRequest(withUnknown).timeseries[0].samples[0].value, 2);
+  const [series] = firstN(decodeWriteRequest(withUnknown).timeseries, 1, 'series');
+  t.is(at(series.samples, 0, 'samples').value, 2);
 
   const bad: [string, Buffer][] = [
     ['truncated', good.subarray(0, good.length - 3)],
@@ -340,7 +343,7 @@ test('reset() reuses the buffer and forgets the previous batch', (t) => {
   const dec = decodeWriteRequest(second);
   t.is(dec.timeseries.length, 1);
   t.is(dec.metadata.length, 0);
-  t.is(dec.timeseries[0].samples[0].value, 2);
+  t.is(at(at(dec.timeseries, 0, 'series').samples, 0, 'samples').value, 2);
 });
 
 test('buffer growth keeps every series intact', (t) => {
@@ -348,13 +351,14 @@ test('buffer growth keeps every series intact', (t) => {
   const blocks = Array.from({ length: 50 }, (_, i) =>
     encodeLabelsBlock(['__name__', 'g', 'i', String(i), 'pad', 'p'.repeat(i * 7)]),
   );
-  for (let i = 0; i < 2000; i++) b.addSample(blocks[i % 50], i, false, 1_700_000_000_000 + i);
+  for (let i = 0; i < 2000; i++) b.addSample(at(blocks, i % 50, 'blocks'), i, false, 1_700_000_000_000 + i);
   const dec = decodeWriteRequest(b.finish());
   t.is(dec.timeseries.length, 2000);
   for (let i = 0; i < 2000; i += 137) {
-    t.is(dec.timeseries[i].labels[1].value, String(i % 50));
-    t.is(dec.timeseries[i].samples[0].value, i);
-    t.is(dec.timeseries[i].samples[0].timestamp, 1_700_000_000_000 + i);
+    const series = at(dec.timeseries, i, 'series');
+    t.is(at(series.labels, 1, 'labels').value, String(i % 50));
+    t.is(at(series.samples, 0, 'samples').value, i);
+    t.is(at(series.samples, 0, 'samples').timestamp, 1_700_000_000_000 + i);
   }
 });
 

@@ -2,6 +2,7 @@ import test from 'ava';
 import type { DecodedRequestV2, DecodedTimeSeries, DecodedWriteRequest } from '../helpers/rw-proto.ts';
 import { RwReceiver } from '../helpers/rw-receiver.ts';
 import { rwYaml, startWalRemote, T0 } from './wal-fixture.ts';
+import { at } from '../helpers/defined.ts';
 
 const P = 'prometheus_remote_storage_';
 const EXEMPLARS = '    send_exemplars: true\n';
@@ -37,8 +38,8 @@ test('RW1: each exemplar of a WAL exemplar record becomes its own TimeSeries wit
     { name: 'site', value: 'edge1' },
   ];
   for (const s of series) t.deepEqual(s.labels, wantLabels);
-  t.deepEqual(series[0].samples, [{ value: 5, timestamp: T0, stale: false }]);
-  t.deepEqual(series[0].exemplars, []);
+  t.deepEqual(at(series, 0, 'series').samples, [{ value: 5, timestamp: T0, stale: false }]);
+  t.deepEqual(at(series, 0, 'series').exemplars, []);
   t.deepEqual(
     series.slice(1).map((s) => ({ samples: s.samples, exemplars: s.exemplars })),
     [
@@ -91,7 +92,9 @@ test('exemplars of unknown and relabel-dropped series are counted as dropped wit
   );
   await w.flush();
   await rx.waitFor(() => rw1Series(rx).length === 1, 10_000);
-  t.deepEqual(rw1Series(rx)[0].exemplars[0].labels, [{ name: 'trace_id', value: 'c' }]);
+  t.deepEqual(at(at(rw1Series(rx), 0, 'rw1Series(rx)').exemplars, 0, 'rw1Series(rx)[0].exemplars').labels, [
+    { name: 'trace_id', value: 'c' },
+  ]);
   t.is(await w.metric(P + 'exemplars_dropped_total', { reason: 'dropped_series' }), 1);
   t.is(await w.metric(P + 'exemplars_dropped_total', { reason: 'unintentionally_dropped_series' }), 1);
   t.is(await w.metric(P + 'samples_dropped_total'), 0, 'exemplar drops are not sample drops');
@@ -116,7 +119,9 @@ test('exemplars count towards max_samples_per_send, as in Prometheus', async (t)
   for (const r of rx.requests) t.true((r.decoded as DecodedWriteRequest).timeseries.length <= 10);
   // Per-series order survives: samples and exemplars interleave as written.
   const order = rw1Series(rx).map((s) =>
-    s.samples.length > 0 ? `s${s.samples[0].timestamp - T0}` : `e${s.exemplars[0].timestamp - T0}`,
+    s.samples.length > 0
+      ? `s${at(s.samples, 0, 's.samples').timestamp - T0}`
+      : `e${at(s.exemplars, 0, 's.exemplars').timestamp - T0}`,
   );
   const want: string[] = [];
   for (let i = 0; i < 3; i++) {
@@ -154,13 +159,14 @@ test('RW2: exemplar label refs resolve, series labels take their symbols first, 
   w.exemplars({ ref: 1, t: T0, v: 5, labels: { service: 'api', trace_id: 'abc' } });
   await w.flush();
   await rx.waitFor(
-    (r) => r.requests.length > 0 && (r.requests[0].decoded as DecodedRequestV2).timeseries.length === 2,
+    (r) =>
+      r.requests.length > 0 && (at(r.requests, 0, 'r.requests').decoded as DecodedRequestV2).timeseries.length === 2,
     10_000,
   );
-  const req = rx.requests[0].decoded as DecodedRequestV2;
+  const req = at(rx.requests, 0, 'rx.requests').decoded as DecodedRequestV2;
   t.deepEqual(req.symbols, ['', '__name__', 'req_total', 'job', 'api', 'site', 'edge1', 'service', 'trace_id', 'abc']);
-  t.deepEqual(req.timeseries[1].samples, []);
-  t.deepEqual(req.timeseries[1].exemplars, [
+  t.deepEqual(at(req.timeseries, 1, 'req.timeseries').samples, []);
+  t.deepEqual(at(req.timeseries, 1, 'req.timeseries').exemplars, [
     {
       labelsRefs: [7, 4, 8, 9],
       labels: [

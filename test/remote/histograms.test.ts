@@ -12,6 +12,7 @@ import { ByteWriter } from '../../src/util/bytes.ts';
 import type { Histogram } from '../../src/storage/histogram.ts';
 import { RwReceiver } from '../helpers/rw-receiver.ts';
 import { floatHistogram, intHistogram, rwYaml, startWalRemote, T0 } from './wal-fixture.ts';
+import { at } from '../helpers/defined.ts';
 
 const P = 'prometheus_remote_storage_';
 
@@ -300,14 +301,14 @@ test('RW2: histograms go in their own TimeSeries (field 3) with resolvable label
     t.deepEqual(s.metadata, { type: 0, helpRef: 0, unitRef: 0, help: '', unit: '' });
     t.true(s.samples.length === 0 || s.histograms.length === 0, 'samples and histograms never share a TimeSeries');
   }
-  t.deepEqual(ts[0].samples, [{ value: 3, timestamp: T0, stale: false, startTimestamp: 0 }]);
-  t.is(ts[1].histograms.length, 1);
-  const h = ts[1].histograms[0];
+  t.deepEqual(at(ts, 0, 'ts').samples, [{ value: 3, timestamp: T0, stale: false, startTimestamp: 0 }]);
+  t.is(at(ts, 1, 'ts').histograms.length, 1);
+  const h = at(at(ts, 1, 'ts').histograms, 0, 'ts[1].histograms');
   t.is(h.countFloat, 7.25);
   t.deepEqual(h.positiveCounts, [1.5, 2.25, 3]);
   t.is(h.timestamp, T0 + 1);
   t.is(h.startTimestamp ?? 0, 0, 'no created timestamps in the WAL: start_timestamp stays unset');
-  const hdr = rx.requests[0].headers;
+  const hdr = at(rx.requests, 0, 'rx.requests').headers;
   t.is(hdr['x-prometheus-remote-write-version'], '2.0.0');
   t.is(hdr['content-type'], 'application/x-protobuf;proto=io.prometheus.write.v2.Request');
 });
@@ -317,7 +318,7 @@ test('an RW1 histogram request reads as an empty RW2 request (fields 1-3 are res
   const b = new WriteRequestBuilder(16);
   b.addHistogramFrom(Buffer.alloc(0), 0, 0, intHistogram(), false, 1);
   const v1 = decodeWriteRequest(b.finish());
-  t.is(v1.timeseries[0].histograms.length, 1);
+  t.is(at(v1.timeseries, 0, 'v1.timeseries').histograms.length, 1);
   const asV2 = decodeRequestV2(b.finish());
   t.deepEqual(asV2.timeseries, []);
 });

@@ -3,6 +3,7 @@ import type { DecodedWriteRequest } from '../helpers/rw-proto.ts';
 import type { MetricMetadataEntry } from '../../src/storage/metadata.ts';
 import { RwReceiver } from '../helpers/rw-receiver.ts';
 import { rwYaml, startWalRemote, T0 } from './wal-fixture.ts';
+import { at } from '../helpers/defined.ts';
 
 const P = 'prometheus_remote_storage_';
 
@@ -38,7 +39,7 @@ test('RW1 metadata: de-duplicated, sent in chunks of max_samples_per_send as met
   });
   await rx.waitFor(() => metadataRequests(rx).length === 2, 10_000);
   const reqs = metadataRequests(rx);
-  t.deepEqual(reqs[0].timeseries, []);
+  t.deepEqual(at(reqs, 0, 'reqs').timeseries, []);
   t.deepEqual(
     reqs.map((q) => q.metadata),
     [
@@ -80,13 +81,16 @@ test('metadata is sent one send_interval after start, not at start, and again ev
   await new Promise((r) => setTimeout(r, 200));
   t.is(calls, 0);
   await rx.waitFor((x) => x.requests.length === 2, 10_000);
-  t.true(rx.requests[0].at - started >= 390, `first send after one interval (${rx.requests[0].at - started} ms)`);
-  t.true(rx.requests[1].at - rx.requests[0].at >= 300, 'then every interval');
+  t.true(
+    at(rx.requests, 0, 'rx.requests').at - started >= 390,
+    `first send after one interval (${at(rx.requests, 0, 'rx.requests').at - started} ms)`,
+  );
+  t.true(at(rx.requests, 1, 'rx.requests').at - at(rx.requests, 0, 'rx.requests').at >= 300, 'then every interval');
 });
 
 test('metadata retries recoverable errors and counts a non-recoverable one as failed', async (t) => {
   const rx = await RwReceiver.start();
-  const r = rounds([ENTRIES[0]], [ENTRIES[1], ENTRIES[3]]);
+  const r = rounds([at(ENTRIES, 0, 'ENTRIES')], [at(ENTRIES, 1, 'ENTRIES'), at(ENTRIES, 3, 'ENTRIES')]);
   rx.plan({ status: 503 }, { status: 204 }, { status: 400 });
   const w = await startWalRemote(rwYaml(rx.url, metadataYaml('100ms')), { metadataSource: r.source });
   t.teardown(async () => {
@@ -131,7 +135,7 @@ test('RW2 endpoints send no metadata-only requests, until a 415 makes them fall 
     {
       metadataSource: () => {
         calls++;
-        return [ENTRIES[0]];
+        return [at(ENTRIES, 0, 'ENTRIES')];
       },
     },
   );
@@ -147,7 +151,7 @@ test('RW2 endpoints send no metadata-only requests, until a 415 makes them fall 
   w.samples({ ref: 1, t: T0, v: 1 });
   await w.flush();
   await rx.waitFor(() => metadataRequests(rx).length >= 1, 10_000);
-  t.deepEqual(metadataRequests(rx)[0].metadata, [
+  t.deepEqual(at(metadataRequests(rx), 0, 'metadataRequests(rx)').metadata, [
     { type: 1, metricFamilyName: 'http_requests', help: 'Requests served.', unit: '' },
   ]);
 });
@@ -156,7 +160,7 @@ test('a metadata send still retrying is cut off by the flush deadline on stop', 
   const rx = await RwReceiver.start();
   rx.setDefault({ status: 503 });
   const w = await startWalRemote(rwYaml(rx.url, metadataYaml('50ms')), {
-    metadataSource: () => [ENTRIES[0]],
+    metadataSource: () => [at(ENTRIES, 0, 'ENTRIES')],
     flushDeadlineMs: 300,
   });
   t.teardown(() => rx.close());

@@ -2,6 +2,7 @@ import test from 'ava';
 import { RwReceiver } from '../helpers/rw-receiver.ts';
 import { rmrf, startPipeline, tmpDir } from '../helpers/agent-parts.ts';
 import type { Teardown } from '../helpers/procs.ts';
+import { at } from '../helpers/defined.ts';
 
 const T0 = 1_700_000_000_000;
 
@@ -34,7 +35,7 @@ test('samples committed to the WAL reach the receiver with external labels, in o
     a.map((s) => s.timestamp),
     [...Array(20).keys()].map((i) => T0 + i * 1000),
   );
-  t.deepEqual(a[0].labels, { __name__: 'a', job: 'test', site: 'edge1' });
+  t.deepEqual(at(a, 0, 'a').labels, { __name__: 'a', job: 'test', site: 'edge1' });
   await p.stop();
 });
 
@@ -47,8 +48,8 @@ test('a stale marker travels through the WAL with its exact bits', async (t) => 
   await app.commit();
   await rx.waitFor((r) => r.series('gone').length === 2, 10_000);
   const s = rx.series('gone');
-  t.false(s[0].stale);
-  t.true(s[1].stale);
+  t.false(at(s, 0, 's').stale);
+  t.true(at(s, 1, 's').stale);
   await p.stop();
 });
 

@@ -13,6 +13,7 @@ import { sleep } from '../../src/util/clock.ts';
 import { FakeClock } from '../helpers/fake-clock.ts';
 import { seededRandom } from '../../src/util/random.ts';
 import { runFor, runUntil, settle } from '../helpers/virtual-time.ts';
+import { at } from '../helpers/defined.ts';
 
 /** Records what was sent; each send takes delayMs of the fake clock's time. */
 class FakeClient implements WriteClient {
@@ -29,7 +30,7 @@ class FakeClient implements WriteClient {
     this.batches.push(
       req.timeseries.map((ts) => ({
         name: ts.labels.find((l) => l.name === 'i')?.value ?? '',
-        t: ts.samples[0].timestamp,
+        t: at(ts.samples, 0, 'ts.samples').timestamp,
       })),
     );
     return { kind: 'ok', written: { samples: -1, histograms: -1, exemplars: -1 } };
@@ -68,7 +69,7 @@ function qm(
   const acked: WalPosition[] = [];
   const log = memoryLogger(opts.logLevel ?? 'info');
   const registry = new Registry();
-  const q = new QueueManager(cfg.remoteWrite[0], client, {
+  const q = new QueueManager(at(cfg.remoteWrite, 0, 'cfg.remoteWrite'), client, {
     clock,
     random: seededRandom(42),
     log,
@@ -142,7 +143,7 @@ test('resharding mid-stream keeps per-series order and loses nothing; acks advan
     );
   t.deepEqual(acked[acked.length - 1], { segment: 0, offset: total * 100 });
   for (let i = 1; i < acked.length; i++)
-    t.true(acked[i].offset > acked[i - 1].offset, 'acknowledged positions only move forward');
+    t.true(at(acked, i, 'acked').offset > at(acked, i - 1, 'acked').offset, 'acknowledged positions only move forward');
 });
 
 test('sample_age_limit drops old samples as too_old instead of sending them', async (t) => {
@@ -216,7 +217,7 @@ test('a partial batch of samples already older than batch_send_deadline goes out
   q.endChunk();
   await runFor(clock, 200, 5);
   t.is(client.batches.length, 1, 'sent long before the 5 s deadline');
-  t.is(client.batches[0].length, 10);
+  t.is(at(client.batches, 0, 'client.batches').length, 10);
   // Fresh samples keep the normal batching.
   chunk = q.beginChunk({ segment: 0, offset: 200 });
   t.true(q.enqueue(2, clock.now(), 1, false, chunk));

@@ -4,6 +4,7 @@ import { RetryingClient, type RetryHooks } from '../../src/remote/retry.ts';
 import { FakeClock } from '../helpers/fake-clock.ts';
 import { seededRandom } from '../../src/util/random.ts';
 import { runUntil } from '../helpers/virtual-time.ts';
+import { at } from '../helpers/defined.ts';
 
 /** Answers from a script (then ok), noting the virtual time of each attempt. */
 class ScriptedClient implements WriteClient {
@@ -38,8 +39,8 @@ function hooks(): RetryHooks & { failed: RetryHooks['failed']; log: string[] } {
   };
 }
 
-function gaps(at: number[]): number[] {
-  return at.slice(1).map((x, i) => x - at[i]);
+function gaps(times: number[]): number[] {
+  return times.slice(1).map((x, i) => x - at(times, i, 'retry times'));
 }
 
 test('backoff doubles from min_backoff to max_backoff with ±10% jitter, the same for the same seed', async (t) => {
@@ -63,7 +64,10 @@ test('backoff doubles from min_backoff to max_backoff with ±10% jitter, the sam
   const first = await run();
   const nominal = [100, 200, 400, 400, 400];
   first.forEach((g, i) => {
-    t.true(g >= nominal[i] * 0.9 && g <= nominal[i] * 1.1 + 1, `wait ${i}: ${g} ms around ${nominal[i]}`);
+    t.true(
+      g >= at(nominal, i, 'nominal') * 0.9 && g <= at(nominal, i, 'nominal') * 1.1 + 1,
+      `wait ${i}: ${g} ms around ${nominal[i]}`,
+    );
   });
   t.false(
     first.every((g, i) => g === nominal[i]),
@@ -92,7 +96,7 @@ test('an aborted signal ends the backoff at once and returns null', async (t) =>
   clock.setTimeout(() => ctl.abort(), 1000);
   t.is(await runUntil(clock, p, { stepMs: 100 }), null);
   t.is(client.at.length, 1);
-  t.true(clock.now() - client.at[0] < 2000, 'did not sit out the 60 s backoff');
+  t.true(clock.now() - at(client.at, 0, 'client.at') < 2000, 'did not sit out the 60 s backoff');
 });
 
 test('a non-recoverable outcome is returned without retrying', async (t) => {
@@ -147,8 +151,8 @@ test('connection refused: a probe ends the backoff as soon as the receiver liste
   t.is(out?.kind, 'ok');
   t.is(client.at.length, 2);
   t.true(
-    client.at[1] - start <= 1250 + 10,
-    `retried ${client.at[1] - start} ms after the failure, not after the 30 s backoff`,
+    at(client.at, 1, 'client.at') - start <= 1250 + 10,
+    `retried ${at(client.at, 1, 'client.at') - start} ms after the failure, not after the 30 s backoff`,
   );
 });
 
@@ -160,5 +164,5 @@ test('a receiver that answers 503 is not probed: the retry waits for the backoff
   await runUntil(clock, r.send(new Uint8Array(1), 'v1', new AbortController().signal, hooks()), { stepMs: 10 });
   t.is(client.probes, 0);
   t.is(client.at.length, 2);
-  t.true(client.at[1] - start >= 3600, 'waited the (jittered) 4 s backoff');
+  t.true(at(client.at, 1, 'client.at') - start >= 3600, 'waited the (jittered) 4 s backoff');
 });

@@ -15,6 +15,7 @@ import { labelsFromRecord } from '../../src/util/labels.ts';
 import type { Histogram } from '../../src/storage/histogram.ts';
 import { RwReceiver } from '../helpers/rw-receiver.ts';
 import { intHistogram, rwYaml, startWalRemote, T0 } from './wal-fixture.ts';
+import { at, firstN } from '../helpers/defined.ts';
 
 const P = 'prometheus_remote_storage_';
 const V2 = '    protobuf_message: io.prometheus.write.v2.Request\n';
@@ -91,7 +92,7 @@ test('RW2 endpoint: headers, "" at symbol 0, no duplicate or unused symbols, sor
   await w.flush();
   await rx.waitFor((r) => r.samples().length === 3, 10_000);
   t.is(rx.requests.length, 1);
-  const r = rx.requests[0];
+  const r = at(rx.requests, 0, 'rx.requests');
   t.is(r.headers['content-type'], 'application/x-protobuf;proto=io.prometheus.write.v2.Request');
   t.is(r.headers['content-encoding'], 'snappy');
   t.is(r.headers['x-prometheus-remote-write-version'], '2.0.0');
@@ -147,7 +148,7 @@ test('RW2: every request carries its own symbol table', async (t) => {
   w.samples({ ref: 2, t: T0, v: 1 });
   await w.flush();
   await rx.waitFor((r) => r.requests.length === 2, 10_000);
-  const [first, second] = v2Requests(rx);
+  const [first, second] = firstN(v2Requests(rx), 2, 'v2Requests(rx)');
   t.deepEqual(first.symbols, ['', '__name__', 'a', 'job', 'x', 'site', 'edge1']);
   t.deepEqual(second.symbols, ['', '__name__', 'b', 'site', 'edge1', 'zone', 'z1']);
 });
@@ -164,9 +165,9 @@ test('415 to a 2.0 request: the same batch is re-sent as 1.0, and the endpoint s
   w.samples({ ref: 1, t: T0, v: 1 }, { ref: 1, t: T0 + 1, v: 2 });
   await w.flush();
   await rx.waitFor((r) => r.requests.length === 1, 10_000);
-  t.is(rx.attempts[0].status, 415);
-  t.is(rx.attempts[0].headers['x-prometheus-remote-write-version'], '2.0.0');
-  const resent = rx.requests[0];
+  t.is(at(rx.attempts, 0, 'rx.attempts').status, 415);
+  t.is(at(rx.attempts, 0, 'rx.attempts').headers['x-prometheus-remote-write-version'], '2.0.0');
+  const resent = at(rx.requests, 0, 'rx.requests');
   t.is(resent.protocol, 'rw1');
   t.is(resent.headers['x-prometheus-remote-write-version'], '0.1.0');
   t.is(resent.headers['content-type'], 'application/x-protobuf');
@@ -181,7 +182,7 @@ test('415 to a 2.0 request: the same batch is re-sent as 1.0, and the endpoint s
   w.samples({ ref: 1, t: T0 + 2, v: 3 });
   await w.flush();
   await rx.waitFor((r) => r.requests.length === 2, 10_000);
-  t.is(rx.requests[1].protocol, 'rw1');
+  t.is(at(rx.requests, 1, 'rx.requests').protocol, 'rw1');
   t.is(rx.attempts.length, 3, 'no further 2.0 attempt');
   t.is(w.log.lines.filter((l) => l.includes('falling back to 1.0')).length, 1);
   t.is(await w.metric(P + 'samples_failed_total'), 0, 'nothing was lost');
@@ -205,7 +206,7 @@ test('415 fallback drops custom-bucket histograms of the re-encoded batch (RW1 c
   });
   await w.flush();
   await rx.waitFor((r) => r.requests.length === 1, 10_000);
-  const req = rx.requests[0].decoded as DecodedWriteRequest;
+  const req = at(rx.requests, 0, 'rx.requests').decoded as DecodedWriteRequest;
   t.deepEqual(
     req.timeseries.map((ts) => [ts.samples.length, ts.histograms.length]),
     [[1, 0]],
@@ -232,7 +233,7 @@ test('2xx without any written-count header to a 2.0 request: the batch counts as
   w.samples({ ref: 1, t: T0 + 2, v: 1 });
   await w.flush();
   await rx.waitFor((r) => r.requests.length === 2, 10_000);
-  t.is(rx.requests[1].protocol, 'rw2', 'still speaking 2.0');
+  t.is(at(rx.requests, 1, 'rx.requests').protocol, 'rw2', 'still speaking 2.0');
   t.is(await w.settled(P + 'samples_total', 3), 3);
   t.is(await w.metric(P + 'samples_failed_total'), 2);
 });
@@ -268,7 +269,7 @@ test('RW1 receiver without written-count headers: everything sent counts as writ
   await rx.waitFor((r) => r.requests.length === 1, 10_000);
   t.is(await w.settled(P + 'samples_total', 2), 2);
   t.is(await w.metric(P + 'samples_failed_total'), 0);
-  t.is(rx.requests[0].headers['x-prometheus-remote-write-version'], '0.1.0');
+  t.is(at(rx.requests, 0, 'rx.requests').headers['x-prometheus-remote-write-version'], '0.1.0');
 });
 
 /** Keeps request bodies, answers as a 2.0 receiver. */
@@ -289,7 +290,7 @@ test('series churn: the RW2 interner is renumbered from the live series and enco
   );
   const client = new V2Client();
   const clock = new FakeClock();
-  const q = new QueueManager(cfg.remoteWrite[0], client, {
+  const q = new QueueManager(at(cfg.remoteWrite, 0, 'cfg.remoteWrite'), client, {
     clock,
     random: seededRandom(1),
     log: memoryLogger('warn'),

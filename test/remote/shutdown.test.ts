@@ -10,6 +10,7 @@ import { sleep } from '../../src/util/clock.ts';
 import { FakeClock } from '../helpers/fake-clock.ts';
 import { seededRandom } from '../../src/util/random.ts';
 import { runFor, runUntil } from '../helpers/virtual-time.ts';
+import { at } from '../helpers/defined.ts';
 
 const OK: SendResult = { kind: 'ok', written: { samples: -1, histograms: -1, exemplars: -1 } };
 const DOWN: SendResult = {
@@ -65,7 +66,7 @@ function setup(delayMs: number, extra = ''): Setup {
   const cfg = parseConfig(`remote_write:\n  - url: http://127.0.0.1:1/w\n    name: central\n${queue}`, 't.yml');
   const log = memoryLogger('info');
   const acked: WalPosition[] = [];
-  const q = new QueueManager(cfg.remoteWrite[0], ep, {
+  const q = new QueueManager(at(cfg.remoteWrite, 0, 'cfg.remoteWrite'), ep, {
     clock,
     random: seededRandom(9),
     log,
@@ -186,7 +187,7 @@ test('through the WAL: a dead endpoint does not hold up shutdown, and the log sa
   w.series(1, { __name__: 'up' });
   w.samples({ ref: 1, t: T0, v: 1 });
   await w.flush();
-  await until(clock, () => w.status()[0].health === 'down');
+  await until(clock, () => at(w.status(), 0, 'w.status()').health === 'down');
   const started = clock.now();
   let done = false;
   const stopping = w.stopRemote().finally(() => (done = true));
@@ -209,13 +210,13 @@ test('through the WAL: while a slow endpoint drains, status() carries the flush 
   w.series(1, { __name__: 'up' });
   w.samples({ ref: 1, t: T0, v: 1 });
   await w.flush();
-  await until(clock, () => w.status()[0].pendingSamples === 1);
-  t.is(w.status()[0].flush, undefined, 'no flush state while running');
+  await until(clock, () => at(w.status(), 0, 'w.status()').pendingSamples === 1);
+  t.is(at(w.status(), 0, 'w.status()').flush, undefined, 'no flush state while running');
   let done = false;
   const stopping = w.stopRemote().finally(() => (done = true));
   await until(clock, () => done || w.status()[0]?.flush !== undefined, 1);
   t.false(done, 'still draining');
-  const st = w.status()[0];
+  const st = at(w.status(), 0, 'w.status()');
   t.is(st.flush?.state, 'draining');
   t.true((st.flush?.deadlineAt ?? 0) - clock.now() > 59_000);
   await until(clock, () => done, 50);

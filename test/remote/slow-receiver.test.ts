@@ -9,6 +9,7 @@ import { sleep } from '../../src/util/clock.ts';
 import { FakeClock } from '../helpers/fake-clock.ts';
 import { seededRandom } from '../../src/util/random.ts';
 import { settle } from '../helpers/virtual-time.ts';
+import { at } from '../helpers/defined.ts';
 
 /** A receiver that takes every request but answers each after latencyMs; any number in parallel. */
 class SlowReceiver implements WriteClient {
@@ -45,7 +46,7 @@ async function simulate(opts: { perSecond: number; series: number; latencyMs: nu
   let appended = 0;
   let newest = 0;
   const fifo: { ref: number; t: number }[] = [];
-  const q = new QueueManager(cfg.remoteWrite[0], new SlowReceiver(clock, opts.latencyMs), {
+  const q = new QueueManager(at(cfg.remoteWrite, 0, 'cfg.remoteWrite'), new SlowReceiver(clock, opts.latencyMs), {
     clock,
     random: seededRandom(11),
     log: memoryLogger('warn'),
@@ -91,7 +92,7 @@ async function simulate(opts: { perSecond: number; series: number; latencyMs: nu
       clock.advance(100);
       await settle(2);
     }
-    const oldest = Math.min(q.oldestPending() ?? Infinity, fifo.length > 0 ? fifo[0].t : Infinity);
+    const oldest = Math.min(q.oldestPending() ?? Infinity, fifo.length > 0 ? at(fifo, 0, 'fifo').t : Infinity);
     run.shards.push(q.shardCount);
     run.lag.push(oldest === Infinity ? 0 : (clock.now() - oldest) / 1000);
   }
@@ -118,7 +119,7 @@ test('a receiver with 10 s latency: shards settle near what it can take, and lag
   const lag = run.lag.slice(300);
   if (process.env.OUTPOST_SIM_TRACE) {
     for (let i = 0; i < run.shards.length; i += 10)
-      process.stderr.write(`${i}s shards=${run.shards[i]} lag=${run.lag[i].toFixed(1)}\n`);
+      process.stderr.write(`${i}s shards=${run.shards[i]} lag=${at(run.lag, i, 'run.lag').toFixed(1)}\n`);
   }
   const lo = Math.min(...settled);
   const hi = Math.max(...settled);

@@ -30,6 +30,7 @@ import {
 } from '../../src/wal/records.ts';
 import { WalWriter } from '../../src/wal/segment-writer.ts';
 import type { Histogram } from '../../src/storage/histogram.ts';
+import { firstN } from '../helpers/defined.ts';
 
 export const T0 = 1_700_000_000_000;
 
@@ -102,7 +103,8 @@ export async function startWalRemote(
   const cfg = parseConfig(yaml, 'test.yml');
   await remote.applyConfig(cfg.remoteWrite, cfg.global.externalLabels);
   const w = new ByteWriter();
-  const queueLabels = { remote_name: cfg.remoteWrite[0].name, url: cfg.remoteWrite[0].url };
+  const [rw] = firstN(cfg.remoteWrite, 1, 'remote_write');
+  const queueLabels = { remote_name: rw.name, url: rw.url };
   const metric = async (name: string, extra: Record<string, string> = {}): Promise<number> => {
     const m = registry.getSingleMetric(name);
     if (!m) throw new Error(`no metric ${name}`);

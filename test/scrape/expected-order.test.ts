@@ -1,6 +1,7 @@
 import test from 'ava';
 import { RecordingAppender } from '../helpers/recording-appender.ts';
 import { metricsServer, newLoop, TEXT_FORMAT } from '../helpers/scrape-loop.ts';
+import { defined } from '../helpers/defined.ts';
 
 const T = 1_700_000_000_000;
 
@@ -28,12 +29,15 @@ test('samples stay with their series when exposition order changes, series come 
     await loop.scrape(T + i * 1000);
   }
   for (const s of app.committed) {
-    if (s.stale || !/^m\d$/.test(s.labels.__name__)) continue;
+    if (s.stale || !/^m\d$/.test(defined(s.labels.__name__, 'metric name'))) continue;
     const id = (s.labels.__name__ + (s.labels.a ?? s.labels.b ?? s.labels.c ?? '')).replace(/\D/g, '');
     t.is(Math.floor(s.v / 1000), Number(id), `${JSON.stringify(s.labels)} got ${s.v}`);
     t.is(s.v % 1000, (s.t - T) / 1000, 'value from the scrape at its timestamp');
   }
   // Every series line of every scrape was appended once (the duplicate m1 in the last one is not).
   const expected = scrapes.reduce((n, names) => n + new Set(names).size, 0);
-  t.is(app.committed.filter((s) => !s.stale && /^m\d$/.test(s.labels.__name__)).length, expected);
+  t.is(
+    app.committed.filter((s) => !s.stale && /^m\d$/.test(defined(s.labels.__name__, 'metric name'))).length,
+    expected,
+  );
 });

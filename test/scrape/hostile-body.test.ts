@@ -4,6 +4,7 @@ import { BufferPool } from '../../src/scrape/buffer-pool.ts';
 import { DEFAULT_BODY_SIZE_LIMIT } from '../../src/scrape/manager.ts';
 import { RecordingAppender } from '../helpers/recording-appender.ts';
 import { loopCounters, metricsServer, newLoop, scrapeManager } from '../helpers/scrape-loop.ts';
+import { at, defined } from '../helpers/defined.ts';
 
 const T = 1_700_000_000_000;
 const MB = 1024 * 1024;
@@ -28,7 +29,7 @@ test('a gzip bomb is refused while inflating, long before it is buffered, even w
   await loop.scrape(T);
   t.regex(loop.state.lastError, /gzip body inflates more than 200 times .*decompression bomb/);
   t.is(c.bodyLimitHit, 1);
-  t.is(app.named('up', T)[0].v, 0);
+  t.is(at(app.named('up', T), 0, "app.named('up', T)").v, 0);
   t.is(app.named('bomb').length, 0);
 });
 
@@ -57,12 +58,12 @@ test('without body_size_limit a body may not exceed the documented default; a co
   );
   await f.scrapeAll();
   const byJob = Object.fromEntries(f.mgr.targets().map((x) => [x.pool, x]));
-  t.is(byJob.unlimited.health, 'down');
+  t.is(defined(byJob.unlimited, 'byJob.unlimited').health, 'down');
   t.regex(
-    byJob.unlimited.lastError,
+    defined(byJob.unlimited, 'byJob.unlimited').lastError,
     /body size limit exceeded \(limit: 16777216 bytes; Outpost's default when body_size_limit is not set\)/,
   );
-  t.is(byJob.raised.health, 'up', byJob.raised.lastError);
+  t.is(defined(byJob.raised, 'byJob.raised').health, 'up', defined(byJob.raised, 'byJob.raised').lastError);
 });
 
 test('a buffer grown for one huge scrape is given back, not pooled for good', (t) => {

@@ -7,6 +7,7 @@ import { startServer } from '../helpers/http.ts';
 import type { Teardown } from '../helpers/procs.ts';
 import { RecordingAppender } from '../helpers/recording-appender.ts';
 import { loopCounters, metricsServer, newLoop } from '../helpers/scrape-loop.ts';
+import { at } from '../helpers/defined.ts';
 
 function rule(r: Partial<RelabelConfig>): RelabelConfig {
   return {
@@ -39,17 +40,17 @@ test('attaches job and instance, reports the five report series with the scrape 
   t.deepEqual(app.named('a'), [
     { labels: { __name__: 'a', instance: 'host:1', job: 'job1', x: '1' }, t: T, v: 5, stale: false },
   ]);
-  t.is(app.named('b')[0].v, 2.5);
+  t.is(at(app.named('b'), 0, "app.named('b')").v, 2.5);
   const rep = (n: string) => app.named(n, T)[0]?.v;
   t.is(rep('up'), 1);
   t.is(rep('scrape_samples_scraped'), 2);
   t.is(rep('scrape_samples_post_metric_relabeling'), 2);
   t.is(rep('scrape_series_added'), 2);
   t.true((rep('scrape_duration_seconds') ?? -1) >= 0);
-  t.deepEqual(app.named('up')[0].labels, { __name__: 'up', instance: 'host:1', job: 'job1' });
+  t.deepEqual(at(app.named('up'), 0, "app.named('up')").labels, { __name__: 'up', instance: 'host:1', job: 'job1' });
   // Second scrape: nothing new, series_added 0.
   await loop.scrape(T + 1000);
-  t.is(app.named('scrape_series_added', T + 1000)[0].v, 0);
+  t.is(at(app.named('scrape_series_added', T + 1000), 0, 'app.named(...)').v, 0);
   t.is(app.named('a').length, 2);
 });
 
@@ -63,7 +64,7 @@ test('a series that disappears gets a stale marker; a failed scrape marks all an
     app.named('b', T + 1000).map((s) => s.stale),
     [true],
   );
-  t.is(app.named('a', T + 1000)[0].v, 2);
+  t.is(at(app.named('a', T + 1000), 0, "app.named('a', T + 1000)").v, 2);
   tg.set(500, 'boom');
   await loop.scrape(T + 2000);
   t.deepEqual(
@@ -71,7 +72,7 @@ test('a series that disappears gets a stale marker; a failed scrape marks all an
     [true],
   );
   t.is(app.named('b', T + 2000).length, 0, 'b was already marked stale');
-  t.is(app.named('up', T + 2000)[0].v, 0);
+  t.is(at(app.named('up', T + 2000), 0, "app.named('up', T + 2000)").v, 0);
   t.regex(loop.state.lastError, /HTTP status 500/);
   // A second failure writes no further markers.
   await loop.scrape(T + 3000);
@@ -83,7 +84,7 @@ test('a body that does not parse fails the whole scrape: nothing of it is ingest
   tg.set(200, 'good 1\n1234notvali}{ 444\n');
   await loop.scrape(T);
   t.is(app.named('good').length, 0);
-  t.is(app.named('up', T)[0].v, 0);
+  t.is(at(app.named('up', T), 0, "app.named('up', T)").v, 0);
   t.true(app.rollbacks >= 1);
 });
 
@@ -92,7 +93,7 @@ test('duplicate label names fail the scrape (RepeatedLabels)', async (t) => {
   tg.set(200, 'test{a="1",a="1"} 1\n');
   await loop.scrape(T);
   t.is(app.named('test').length, 0);
-  t.is(app.named('up', T)[0].v, 0);
+  t.is(at(app.named('up', T), 0, "app.named('up', T)").v, 0);
 });
 
 test('honor_labels=false moves clashing labels to exported_*; honor_labels=true keeps them', async (t) => {
@@ -100,7 +101,7 @@ test('honor_labels=false moves clashing labels to exported_*; honor_labels=true 
   a.tg.set(200, 'm{job="orig",instance="foo",exported_job="x"} 1\n');
   await a.loop.scrape(T);
   // exported_job is taken by the scraped series itself, so the clashing job goes one level further.
-  t.deepEqual(a.app.named('m')[0].labels, {
+  t.deepEqual(at(a.app.named('m'), 0, "a.app.named('m')").labels, {
     __name__: 'm',
     exported_exported_job: 'orig',
     exported_instance: 'foo',
@@ -111,7 +112,7 @@ test('honor_labels=false moves clashing labels to exported_*; honor_labels=true 
   const b = await setup(t, { honorLabels: true });
   b.tg.set(200, 'm{job="orig"} 1\n');
   await b.loop.scrape(T);
-  t.deepEqual(b.app.named('m')[0].labels, { __name__: 'm', instance: 'host:1', job: 'orig' });
+  t.deepEqual(at(b.app.named('m'), 0, "b.app.named('m')").labels, { __name__: 'm', instance: 'host:1', job: 'orig' });
 });
 
 test('the same series twice in one scrape: first kept, rest counted', async (t) => {
@@ -134,14 +135,14 @@ test('metric_relabel_configs drop series once (cached), report series are exempt
   t.is(app.named('drop_me').length, 0);
   t.is(app.named('keep_me').length, 1);
   t.is(app.named('up').length, 1, 'report series skip metric relabeling');
-  t.is(app.named('scrape_samples_post_metric_relabeling', T)[0].v, 1);
+  t.is(at(app.named('scrape_samples_post_metric_relabeling', T), 0, 'app.named(...)').v, 1);
 });
 
 test('explicit timestamps are honoured and excluded from staleness', async (t) => {
   const { tg, app, loop } = await setup(t);
   tg.set(200, 'e 1 1600000000000\nf 1\n');
   await loop.scrape(T);
-  t.is(app.named('e')[0].t, 1600000000000);
+  t.is(at(app.named('e'), 0, "app.named('e')").t, 1600000000000);
   tg.set(200, '');
   await loop.scrape(T + 1000);
   t.is(app.named('e').filter((s) => s.stale).length, 0);
@@ -153,8 +154,8 @@ test('sample_limit fails the scrape but scrape_samples_scraped counts every samp
   tg.set(200, 'a 1\nb 1\nc 1\n');
   await loop.scrape(T);
   t.is(app.named('a').length, 0);
-  t.is(app.named('up', T)[0].v, 0);
-  t.is(app.named('scrape_samples_scraped', T)[0].v, 3);
+  t.is(at(app.named('up', T), 0, "app.named('up', T)").v, 0);
+  t.is(at(app.named('scrape_samples_scraped', T), 0, 'app.named(...)').v, 3);
   t.is(c.sampleLimitHit, 1);
 });
 
@@ -163,7 +164,7 @@ test('body_size_limit is enforced while streaming', async (t) => {
   tg.set(200, 'x 1\n'.repeat(10_000));
   await loop.scrape(T);
   t.is(app.named('x').length, 0);
-  t.is(app.named('up', T)[0].v, 0);
+  t.is(at(app.named('up', T), 0, "app.named('up', T)").v, 0);
   t.is(c.bodyLimitHit, 1);
 });
 
@@ -195,7 +196,7 @@ test('follows redirects unless follow_redirects is false', async (t) => {
     const loop = newLoop(`${srv.url}/metrics`, { options: { followRedirects: follow }, appender: app });
     await loop.scrape(T);
     t.is(app.named('redirected').length, follow ? 1 : 0);
-    t.is(app.named('up', T)[0].v, follow ? 1 : 0);
+    t.is(at(app.named('up', T), 0, "app.named('up', T)").v, follow ? 1 : 0);
   }
 });
 
@@ -235,7 +236,7 @@ test('a forced error (target_limit) fails the scrape without a request and marks
   loop.forceError('target_limit exceeded (number of targets: 3, limit: 2)');
   await loop.scrape(T + 1000);
   t.is(tg.hits(), hits, 'no HTTP request');
-  t.is(app.named('up', T + 1000)[0].v, 0);
-  t.true(app.named('a', T + 1000)[0].stale);
+  t.is(at(app.named('up', T + 1000), 0, "app.named('up', T + 1000)").v, 0);
+  t.true(at(app.named('a', T + 1000), 0, "app.named('a', T + 1000)").stale);
   t.regex(loop.state.lastError, /target_limit exceeded/);
 });

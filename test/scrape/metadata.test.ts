@@ -4,6 +4,7 @@ import type { MetricMetadataEntry } from '../../src/storage/metadata.ts';
 import { createParser, Entry, ParseError, type TextParser } from '../../src/textparse/parser.ts';
 import { FakeClock } from '../helpers/fake-clock.ts';
 import { metricsServer, newLoop, scrapeManager, TEXT_FORMAT as TEXT } from '../helpers/scrape-loop.ts';
+import { at } from '../helpers/defined.ts';
 
 const TEXT1 = 'text/plain; version=1.0.0';
 const OM = 'application/openmetrics-text; version=1.0.0';
@@ -157,10 +158,10 @@ test('an unchanged metadata line decodes nothing; a changed HELP, TYPE or UNIT i
 
   // Same length, different bytes: a length check alone would miss it.
   scrape(c, body('Latency in SECONDS.', 'gauge', 'seconds'), OM);
-  t.is(c.list()[0].help, 'Latency in SECONDS.');
+  t.is(at(c.list(), 0, 'c.list()').help, 'Latency in SECONDS.');
   const typeChanged = scrape(c, body('Latency in SECONDS.', 'counter', 'seconds'), OM);
   t.is(typeChanged.familyReads + typeChanged.textReads, 0, 'a TYPE change needs no string');
-  t.is(c.list()[0].type, 'counter');
+  t.is(at(c.list(), 0, 'c.list()').type, 'counter');
   scrape(c, '# UNIT m_seconds \nm_seconds 1\n# EOF\n', OM);
   t.deepEqual(
     c.list(),
@@ -228,17 +229,20 @@ test('thousands of families, churn and help rewrites: lookups stay right through
   for (let round = 0; round < 6; round++) scrape(c, body(round, 0, 3000));
   t.is(c.size, 3000);
   const list = c.list();
-  t.is(list[1234].metric, 'fam_1234');
-  t.is(list[1234].help, 'Help text of family number 1234, revision 2, padded to be long enough to churn the arena.');
-  t.is(list[1235].type, 'gauge');
+  t.is(at(list, 1234, 'list').metric, 'fam_1234');
+  t.is(
+    at(list, 1234, 'list').help,
+    'Help text of family number 1234, revision 2, padded to be long enough to churn the arena.',
+  );
+  t.is(at(list, 1235, 'list').type, 'gauge');
   // The first half disappears.
   for (let round = 0; round <= METADATA_RETENTION_SCRAPES; round++) scrape(c, body(round, 1500, 3000));
   t.is(c.size, 1500);
   const rest = c.list();
-  t.is(rest[0].metric, 'fam_1500', 'survivors keep their order');
-  t.is(rest[1499].metric, 'fam_2999');
+  t.is(at(rest, 0, 'rest').metric, 'fam_1500', 'survivors keep their order');
+  t.is(at(rest, 1499, 'rest').metric, 'fam_2999');
   t.is(
-    rest[1499].help,
+    at(rest, 1499, 'rest').help,
     `Help text of family number 2999, revision ${METADATA_RETENTION_SCRAPES % 3}, padded to be long enough to churn the arena.`,
   );
   // Known families are found again after the rebuild (no new entry, no decode).
@@ -253,7 +257,7 @@ test('list() hands out a fresh array each call', (t) => {
   const a = c.list();
   a.length = 0;
   t.is(c.list().length, 1);
-  t.true(Object.isFrozen(c.list()[0]));
+  t.true(Object.isFrozen(at(c.list(), 0, 'metadata list')));
 });
 
 test('scrape loop: metadata from scrapes, kept through a failed scrape, updated when HELP changes', async (t) => {
@@ -332,8 +336,8 @@ test('scrape manager: metadataSnapshot per target with shared target labels, all
       unit: '',
     },
   ]);
-  t.is(snap[0].target, snap[1].target, 'one target object per target');
-  t.not(snap[1].target, snap[2].target);
+  t.is(at(snap, 0, 'snap').target, at(snap, 1, 'snap').target, 'one target object per target');
+  t.not(at(snap, 1, 'snap').target, at(snap, 2, 'snap').target);
   const all = mgr.allMetadata();
   t.is(all.length, 3, 'the same family on two targets is listed twice');
   t.deepEqual(all.map((m) => m.metric).sort(), ['only_a', 'up_time', 'up_time']);

@@ -4,6 +4,7 @@ import { reply, startProxy, startServer, type ServerOptions, type TestServer } f
 import type { Teardown } from '../helpers/procs.ts';
 import { scrapeManager } from '../helpers/scrape-loop.ts';
 import { tempCert } from '../helpers/tls.ts';
+import { at } from '../helpers/defined.ts';
 
 function metricsTarget(t: Teardown, tls?: ServerOptions['tls']): Promise<TestServer> {
   return startServer(reply(200, 'probe_value 1\n', { 'Content-Type': 'text/plain; version=0.0.4' }), { tls, t });
@@ -17,8 +18,7 @@ async function scrapeOnce(t: Teardown, job: string, target: string, env: NodeJS.
     env,
   );
   await scrapeAll();
-  const [status] = mgr.targets();
-  return status;
+  return at(mgr.targets(), 0, 'targets');
 }
 
 /**
@@ -102,7 +102,7 @@ for (const c of CASES) {
     );
     t.is(proxy.connects.length, 0);
     t.is(target.received.length, 1);
-    t.is(target.received[0].headers['user-agent'], 'outpost-test');
+    t.is(at(target.received, 0, 'target.received').headers['user-agent'], 'outpost-test');
   });
 }
 
@@ -128,7 +128,7 @@ test('https scrape with proxy_from_environment: HTTPS_PROXY via CONNECT with pro
     proxy.connects.map((c) => c.authority),
     [`${ANY}:${target.port}`],
   );
-  t.is(proxy.connects[0].headers['x-tenant'], 'edge-3');
+  t.is(at(proxy.connects, 0, 'proxy.connects').headers['x-tenant'], 'edge-3');
   t.is(proxy.forwarded.length, 0);
 });
 
@@ -150,6 +150,6 @@ test('oauth2 token requests of a scrape pool carry the scrape User-Agent', async
   const status = await scrapeOnce(t, job, `127.0.0.1:${target.port}`, {});
   t.is(status.health, 'up', status.lastError);
   t.is(tokens.received.length, 1);
-  t.is(tokens.received[0].headers['user-agent'], 'outpost-test');
-  t.is(target.received[0].headers.authorization, 'Bearer scrape-tok');
+  t.is(at(tokens.received, 0, 'tokens.received').headers['user-agent'], 'outpost-test');
+  t.is(at(target.received, 0, 'target.received').headers.authorization, 'Bearer scrape-tok');
 });

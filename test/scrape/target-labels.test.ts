@@ -9,6 +9,7 @@ import {
 } from '../../src/scrape/target-labels.ts';
 import { labelsFromRecord, type Labels } from '../../src/util/labels.ts';
 import { rule, type RuleSpec } from '../relabel/helpers.ts';
+import { at } from '../helpers/defined.ts';
 
 type Rec = Record<string, string>;
 
@@ -23,7 +24,7 @@ const defaults: TargetDefaults = {
 
 function rec(ls: Labels): Rec {
   const out: Rec = {};
-  for (let i = 0; i < ls.length; i += 2) out[ls[i]] = ls[i + 1];
+  for (let i = 0; i < ls.length; i += 2) out[at(ls, i, 'labels')] = at(ls, i + 1, 'labels');
   return out;
 }
 
@@ -264,6 +265,8 @@ for (const [addr, scheme, want] of ports) {
   });
 }
 
+// Prometheus 3 keeps __address__ as relabeling left it (scrape/target.go v3.14.0 PopulateLabels,
+// lines 637-645: only "no address" and CheckTargetAddress), so the URL has no explicit port.
 test('head adds no default port', (t) => {
   const r = active(t, populate({}, { __address__: 'edgebox' }, { scheme: 'https' }));
   t.is(r.url, 'https://edgebox/metrics');

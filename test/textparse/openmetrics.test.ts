@@ -2,6 +2,7 @@ import test from 'ava';
 import { Entry, MetricType, OpenMetricsParser, ParseError } from '../../src/textparse/parser.ts';
 import { parseAll, parseError } from './helpers.ts';
 import { loadFixtures, loadJson } from './fixtures.ts';
+import { at } from '../helpers/defined.ts';
 
 interface GoodMeta {
   /** Case of the official OpenMetrics suite this fixture restates, or null for Prometheus extras. */
@@ -235,7 +236,7 @@ test('exemplar problems Prometheus only logs (duplicate names, over 128 characte
   t.is(p.next(), Entry.Series);
   t.deepEqual(p.exemplarLabels(), ['a', '1', 'a', '2']);
   t.is(p.next(), Entry.Series);
-  t.is(p.exemplarLabels()[1].length, 200);
+  t.is(at(p.exemplarLabels(), 1, 'p.exemplarLabels()').length, 200);
   t.is(p.next(), Entry.EOF);
   t.regex(
     parseError(new OpenMetricsParser({ strict: true }), body)?.message ?? '',

@@ -8,6 +8,7 @@ import {
   sameBytes,
   uvarintSize,
 } from '../../src/util/bytes.ts';
+import { at } from '../helpers/defined.ts';
 
 test('uvarint, zigzag varint and i64 round-trip at the edges of safe integers', (t) => {
   const values = [0, 1, 127, 128, 300, 2 ** 31, 2 ** 32 + 5, 1_700_000_000_000, Number.MAX_SAFE_INTEGER];
@@ -60,9 +61,9 @@ test('sameBytes finds a difference at every position, for lengths around the 8-b
     for (let i = 0; i < n; i++) a[1 + i] = b[3 + i] = 0x41 + i;
     t.true(sameBytes(a, view(a), 1, b, view(b), 3, n), `equal, n=${n}`);
     for (let d = 0; d < n; d++) {
-      b[3 + d] ^= 0x20;
+      b[3 + d] = at(b, 3 + d, 'b') ^ 0x20;
       t.false(sameBytes(a, view(a), 1, b, view(b), 3, n), `n=${n}, differs at ${d}`);
-      b[3 + d] ^= 0x20;
+      b[3 + d] = at(b, 3 + d, 'b') ^ 0x20;
     }
   }
 });

@@ -21,6 +21,7 @@ import {
 import { WalWriter } from '../../src/wal/segment-writer.ts';
 import { segmentName } from '../../src/wal/segments.ts';
 import { tmpDir } from './helpers.ts';
+import { at } from '../helpers/defined.ts';
 
 interface Seen {
   series: number[];
@@ -40,7 +41,7 @@ async function replayAll(dir: string): Promise<Seen> {
     else if (recordType(rec) === RecordType.Samples) {
       b.reset();
       decodeSamples(rec, b);
-      for (let i = 0; i < b.n; i++) s.samples.push([b.refs[i], b.ts[i]]);
+      for (let i = 0; i < b.n; i++) s.samples.push([at(b.refs, i, 'b.refs'), at(b.ts, i, 'b.ts')]);
     } else if (recordType(rec) === RecordType.Metadata) decodeMetadata(rec, s.meta);
   });
   return s;

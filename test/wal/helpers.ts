@@ -65,8 +65,11 @@ export function fragments(buf: Uint8Array): Frag[] {
       p = (Math.floor(p / 32768) + 1) * 32768;
       continue;
     }
-    const len = (buf[p + 1] << 8) | buf[p + 2];
-    out.push({ offset: p, type: buf[p], len });
+    const [type, hi, lo] = [buf[p], buf[p + 1], buf[p + 2]];
+    if (type === undefined || hi === undefined || lo === undefined)
+      throw new RangeError(`torn fragment header at ${p}`);
+    const len = (hi << 8) | lo;
+    out.push({ offset: p, type, len });
     p += 7 + len;
   }
   return out;

@@ -14,12 +14,14 @@ import {
   tmpDir,
   prng,
 } from './helpers.ts';
+import { at } from '../helpers/defined.ts';
 
 const PAGE = 32768;
 
 /** Four raw records at known offsets: r0 @0 (107 B), r1 @107 (first in page 0, last in page 1), r2 @40121, r3 @40178, end 40215. */
 const RECS = [randomBytes(100, 1), randomBytes(40_000, 2), randomBytes(50, 3), randomBytes(30, 4)];
-const OFF = [0, 107, 40121, 40178];
+// A tuple: the cases below index it with constants.
+const OFF = [0, 107, 40121, 40178] as const;
 const END = 40215;
 
 async function fourRecordWal(t: Parameters<typeof tmpDir>[0]): Promise<{ dir: string; file: string }> {
@@ -30,9 +32,9 @@ async function fourRecordWal(t: Parameters<typeof tmpDir>[0]): Promise<{ dir: st
   return { dir, file: path.join(dir, segmentName(0)) };
 }
 
-async function patch(file: string, at: number, bytes: number[]): Promise<void> {
+async function patch(file: string, offset: number, bytes: number[]): Promise<void> {
   const b = await readFile(file);
-  for (let i = 0; i < bytes.length; i++) b[at + i] = bytes[i];
+  for (const [i, byte] of bytes.entries()) b[offset + i] = byte;
   await writeFile(file, b);
 }
 
@@ -203,7 +205,7 @@ test('corrupt segment in the middle: later segments are removed, the segment is 
     randomBytes(400, s * 10 + 3),
   ]);
   for (let s = 0; s < 3; s++) {
-    for (const r of per[s]) w.append(r);
+    for (const r of at(per, s, 'per')) w.append(r);
     if (s < 2) await w.nextSegment();
   }
   await w.close();
@@ -220,7 +222,7 @@ test('corrupt segment in the middle: later segments are removed, the segment is 
   const res = await replayWal(dir, () => {}, { repair: true });
   t.deepEqual(res, { first: 0, last: 1, checkpoint: -1, repaired: { segment: 1, offset: 207 } });
   t.deepEqual(await listSegments(dir), { first: 0, last: 1 });
-  t.deepEqual((await readAll(dir)).recs, [...per[0], per[1][0]]);
+  t.deepEqual((await readAll(dir)).recs, [...at(per, 0, 'per'), at(per, 1, 'per')[0]]);
   t.is((await stat(path.join(dir, segmentName(1)))).size, PAGE);
 });
 
@@ -392,18 +394,18 @@ test('LiveReader resumes from any saved position, including positions followed b
 test('LiveReader: waits on partial data, reports a torn record only after finish()', async (t) => {
   const buf = await richSegment(t, false);
   const whole = readWhole(buf);
-  const cut = whole.offsets[6] + 40_000; // inside the 70 000-byte record
+  const cut = at(whole.offsets, 6, 'whole.offsets') + 40_000; // inside the 70 000-byte record
   const r = new LiveReader(0);
   r.feed(buf, 0, cut);
   const got: number[] = [];
   for (let rec = r.next(); rec; rec = r.next()) got.push(r.offset);
   t.deepEqual(got, whole.offsets.slice(0, 6));
   t.true(r.partial);
-  t.is(r.position, whole.positions[5]);
+  t.is(r.position, at(whole.positions, 5, 'whole.positions'));
   t.is(r.next(), null, 'EOF is not corruption');
   r.finish();
   const err = t.throws(() => r.next(), { instanceOf: CorruptionError, message: /torn/ });
-  t.is(err?.offset, whole.offsets[6]);
+  t.is(err?.offset, at(whole.offsets, 6, 'whole.offsets'));
   t.throws(() => r.next(), { instanceOf: CorruptionError }, 'errors are terminal');
 
   const clean = new LiveReader(0);
@@ -466,7 +468,7 @@ test('SegmentTail follows a growing segment, resumes from a saved position, and 
   const got: Buffer[] = [];
   let saved = 0;
   for (let i = 0; i < recs.length; i++) {
-    w.append(recs[i]);
+    w.append(at(recs, i, 'recs'));
     await w.flush();
     await tail.poll((rec) => got.push(Buffer.from(rec)));
     if (i === 11) saved = tail.position;

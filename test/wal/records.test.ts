@@ -30,6 +30,7 @@ import {
   type RefSampleV2,
   type Tombstone,
 } from '../../src/wal/records.ts';
+import { at } from '../helpers/defined.ts';
 
 /** Hex with spaces/newlines ignored, so expected bytes can be laid out field by field. */
 function hex(s: string): string {
@@ -327,7 +328,7 @@ test('stale histogram keeps its marker through a round trip', (t) => {
   t.true(bytesOf(w).includes('7ff0000000000002'));
   const out: RefHistogramSample[] = [];
   decodeHistogramSamples(w.view(), out);
-  t.true(out[0].h.staleSum === true && Number.isNaN(out[0].h.sum));
+  t.true(at(out, 0, 'out').h.staleSum === true && Number.isNaN(at(out, 0, 'out').h.sum));
 });
 
 test('samples v2 (11) is decoded: first sample absolute, then deltas with start-time markers', (t) => {

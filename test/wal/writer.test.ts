@@ -15,6 +15,7 @@ import {
   segmentBytes,
   tmpDir,
 } from './helpers.ts';
+import { at } from '../helpers/defined.ts';
 
 const PAGE = 32768;
 const SEG3 = 3 * PAGE; // 3 pages per segment keeps boundaries reachable in tests
@@ -88,7 +89,7 @@ test('page boundaries: fragments never cross a page; exact-fit, first/last split
       [1, 1],
     ],
   );
-  t.is(frags[5].offset, 3 * PAGE, 'tail of 5 bytes was zero-padded');
+  t.is(at(frags, 5, 'frags').offset, 3 * PAGE, 'tail of 5 bytes was zero-padded');
   const got = await readAll(dir);
   t.deepEqual(got.recs, recs);
 });
@@ -165,6 +166,22 @@ test('compressed and uncompressed records mix; flag set only when snappy shrinks
   t.true(w.stats.bytesSaved > 45_000 + 80_000, String(w.stats.bytesSaved));
   const got = await readAll(dir);
   t.deepEqual(got.recs, recs);
+});
+
+// --storage.agent.wal-compression-type=zstd (Prometheus v3.14.0 cmd/prometheus/main.go 560): tsdb/wlog/wlog.go
+// 684-701 keeps the compressed form only when it is smaller, and 740-746 flags zstd records 0x10 (line 613).
+test('zstd: records that shrink carry flag 0x10, the others are stored raw; the reader gets them all back', async (t) => {
+  const dir = await tmpDir(t);
+  const w = await WalWriter.open(dir, { compression: 'zstd' });
+  const recs = [compressibleBytes(50_000, 1), randomBytes(3_000, 2), Buffer.from([2])];
+  for (const r of recs) w.append(r);
+  await w.close();
+  t.deepEqual(
+    fragments(await segmentBytes(dir, 0)).map((f) => f.type),
+    [0x11, 0x01, 0x01],
+  );
+  t.true(w.stats.bytesSaved > 45_000, String(w.stats.bytesSaved));
+  t.deepEqual((await readAll(dir)).recs, recs);
 });
 
 test('new writer starts at last+1 and never reuses a segment', async (t) => {

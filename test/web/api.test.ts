@@ -1,8 +1,12 @@
 import test from 'ava';
+import fs from 'node:fs/promises';
+import http from 'node:http';
 import net from 'node:net';
+import path from 'node:path';
 import os from 'node:os';
 import vm from 'node:vm';
 import { FakeClock } from '../helpers/fake-clock.ts';
+import { tmpDir } from '../helpers/procs.ts';
 import { snappyCompress } from '../../src/util/snappy.ts';
 import { WebOptionsError, resolveWebOptions, webOptionsFromFlagMap, globalUrl } from '../../src/web/options.ts';
 import { parseSelector, matchesAll, SelectorError } from '../../src/web/selector.ts';
@@ -11,6 +15,7 @@ import { redactUrlsIn } from '../../src/web/api.ts';
 import { clientScript } from '../../src/web/ui/client-script.ts';
 import { PAGES } from '../../src/web/ui/pages.ts';
 import { fakeAgent, remote, request, snapshot, startServer, T0 } from './helpers.ts';
+import { at } from '../helpers/defined.ts';
 
 const AGENT_422 = '{"status":"error","errorType":"execution","error":"unavailable with Prometheus Agent"}';
 
@@ -71,6 +76,72 @@ for (const c of lifecycleCases) {
     }
   });
 }
+
+test('/api/v1/status/flags shows the route prefix in force, as 3.x does (main.go 776-781)', async (t) => {
+  for (const [given, shown] of [
+    ['', '/'],
+    ['edge/', '/edge'],
+  ]) {
+    const fake = fakeAgent();
+    fake.deps.flags = { ...fake.deps.flags, 'web.route-prefix': given as string };
+    const s = await startServer(fake.deps);
+    const p = given === '' ? '' : '/edge';
+    const flags = (await request(`${s.base}${p}/api/v1/status/flags`)).json() as { data: Record<string, string> };
+    t.is(flags.data['web.route-prefix'], shown);
+    await s.close();
+  }
+});
+
+// Prometheus 3.x takes --web.listen-address several times (cmd/prometheus/main.go 424-425).
+test('every listen address serves the endpoints; close() releases them all', async (t) => {
+  const s = await startServer(fakeAgent().deps);
+  const second = await s.server.listenMore('127.0.0.1:0');
+  for (const base of [s.base, `http://${second}`]) t.is((await request(`${base}/-/healthy`)).status, 200, base);
+  await s.close();
+  await t.throwsAsync(request(`http://${second}/-/healthy`));
+});
+
+/** A GET with the path exactly as given (fetch would resolve `..` itself). */
+function rawGet(base: string, p: string): Promise<{ status: number; type: string; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(base + p, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => {
+        body += c;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, type: res.headers['content-type'] ?? '', body }));
+    });
+    req.on('error', reject);
+  });
+}
+
+// web/web.go serves --web.user-assets under /user/ (cmd/prometheus/main.go 457-458 declares the flag).
+test('--web.user-assets: files under /user/, index.html for a directory, nothing outside the directory', async (t) => {
+  const dir = await tmpDir('outpost-assets-');
+  t.teardown(() => fs.rm(dir, { recursive: true, force: true }));
+  await fs.mkdir(path.join(dir, 'assets', 'sub'), { recursive: true });
+  await fs.writeFile(path.join(dir, 'assets', 'a.css'), 'body{}');
+  await fs.writeFile(path.join(dir, 'assets', 'sub', 'index.html'), '<p>hi</p>');
+  await fs.writeFile(path.join(dir, 'secret.txt'), 'no');
+  const fake = fakeAgent();
+  fake.deps.flags = { ...fake.deps.flags, 'web.user-assets': path.join(dir, 'assets') };
+  const s = await startServer(fake.deps);
+  t.teardown(() => s.close());
+  t.deepEqual(await rawGet(s.base, '/user/a.css'), { status: 200, type: 'text/css; charset=utf-8', body: 'body{}' });
+  t.is((await rawGet(s.base, '/user/sub/')).body, '<p>hi</p>');
+  for (const p of [
+    '/user/missing.js',
+    '/user/../secret.txt',
+    '/user/..%2fsecret.txt',
+    '/user/sub/..%2f..%2fsecret.txt',
+  ])
+    t.is((await rawGet(s.base, p)).status, 404, p);
+  // Without the flag there is no /user/.
+  const plain = await startServer(fakeAgent().deps);
+  t.teardown(() => plain.close());
+  t.is((await rawGet(plain.base, '/user/a.css')).status, 404);
+});
 
 test('a failed reload answers 500 with the loader error', async (t) => {
   const fake = fakeAgent();
@@ -200,7 +271,7 @@ test('/api/v1/targets: fields, pool order, state and scrapePool filters', async 
     all.data.activeTargets.map((x) => x.scrapePool),
     ['blackbox', 'node', 'node'],
   );
-  const first = all.data.activeTargets[1];
+  const first = at(all.data.activeTargets, 1, 'all.data.activeTargets');
   t.deepEqual(Object.keys(first), [
     'discoveredLabels',
     'labels',
@@ -220,7 +291,7 @@ test('/api/v1/targets: fields, pool order, state and scrapePool filters', async 
   t.is(first.lastScrapeDuration, 0.0125);
   t.is(first.scrapeInterval, '15s');
   t.is(first.scrapeTimeout, '10s');
-  const never = all.data.activeTargets[2];
+  const never = at(all.data.activeTargets, 2, 'all.data.activeTargets');
   t.is(never.lastScrape, '0001-01-01T00:00:00Z');
   t.is(never.health, 'unknown');
   t.deepEqual(all.data.droppedTargets, [
@@ -256,12 +327,16 @@ test('/api/v1/targets/metadata and /api/v1/metadata', async (t) => {
   t.teardown(() => s.close());
   const all = (await request(`${s.base}/api/v1/targets/metadata`)).json() as Envelope<Record<string, unknown>[]>;
   t.is(all.data.length, 3);
-  t.deepEqual(Object.keys(all.data[0]), ['target', 'metric', 'type', 'help', 'unit']);
+  t.deepEqual(Object.keys(at(all.data, 0, 'all.data')), ['target', 'metric', 'type', 'help', 'unit']);
   const up = (await request(`${s.base}/api/v1/targets/metadata?metric=up`)).json() as Envelope<
     Record<string, unknown>[]
   >;
   t.is(up.data.length, 2);
-  t.deepEqual(Object.keys(up.data[0]), ['target', 'type', 'help', 'unit'], 'with ?metric= the name is left out');
+  t.deepEqual(
+    Object.keys(at(up.data, 0, 'up.data')),
+    ['target', 'type', 'help', 'unit'],
+    'with ?metric= the name is left out',
+  );
   const matched = (
     await request(`${s.base}/api/v1/targets/metadata?match_target=${encodeURIComponent('{job="blackbox"}')}`)
   ).json() as Envelope<unknown[]>;
@@ -358,7 +433,7 @@ test('/api/v1/status/remote_write: per-endpoint health, lag, backlog, counters, 
     endpoints: Record<string, unknown>[];
   }>;
   t.is(r.data.endpoints.length, 1);
-  const e = r.data.endpoints[0];
+  const e = at(r.data.endpoints, 0, 'r.data.endpoints');
   t.is(e.url, 'https://user:xxxxx@metrics.example/api/v1/write');
   t.is(e.health, 'up');
   t.is(e.lastErrorTime, null);
@@ -396,9 +471,12 @@ test('/api/v1/status/remote_write: per-endpoint health, lag, backlog, counters, 
   const r2 = (await request(`${s.base}/api/v1/status/remote_write`)).json() as Envelope<{
     endpoints: Record<string, unknown>[];
   }>;
-  t.is(r2.data.endpoints[1].lastErrorTime, new Date(T0 - 5000).toISOString());
-  t.is(r2.data.endpoints[1].health, 'down');
-  t.is(r2.data.endpoints[1].lastError, 'Post "https://user:xxxxx@metrics.example/api/v1/write": EOF');
+  t.is(at(r2.data.endpoints, 1, 'r2.data.endpoints').lastErrorTime, new Date(T0 - 5000).toISOString());
+  t.is(at(r2.data.endpoints, 1, 'r2.data.endpoints').health, 'down');
+  t.is(
+    at(r2.data.endpoints, 1, 'r2.data.endpoints').lastError,
+    'Post "https://user:xxxxx@metrics.example/api/v1/write": EOF',
+  );
 });
 
 test('/api/v1/status/wal', async (t) => {
@@ -567,7 +645,7 @@ test('without --web.external-url the global URL uses this host name and our own 
 });
 
 function snapshotTargetAt(url: string) {
-  return { ...snapshot().targets[0], url };
+  return { ...at(snapshot().targets, 0, 'snapshot targets'), url };
 }
 
 test('the root redirects to the agent page; every UI page is served with nav, landmarks and a strict CSP', async (t) => {

@@ -12,6 +12,7 @@ import { RecordType, decodeExemplars, decodeSeries, recordType, type RefExemplar
 import { prometheus2OrSkip, startPrometheusAgent } from '../helpers/compliance.ts';
 import { freePort, tmpDir, waitUntil } from '../helpers/procs.ts';
 import { fakeAgent, request, startServer } from './helpers.ts';
+import { defined } from '../helpers/defined.ts';
 
 /**
  * Outpost and the real Prometheus 2.42 agent scrape the same loopback target; their metadata
@@ -109,9 +110,9 @@ const key = (e: Entry) =>
 const sortEntries = (list: Entry[]) => [...list].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 const sortMetadataMap = (m: Record<string, Entry[]>) =>
   Object.fromEntries(
-    Object.keys(m)
-      .sort()
-      .map((k) => [k, sortEntries(m[k])]),
+    Object.entries(m)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([k, entries]) => [k, sortEntries(entries)]),
   );
 
 interface Json {
@@ -262,11 +263,13 @@ test('metadata endpoints and exemplar records match the real Prometheus 2.42 age
     const two = (await getJson(base, '/api/v1/metadata?limit=2')).body.data as Record<string, Entry[]>;
     const full = (await getJson(base, '/api/v1/metadata')).body.data as Record<string, Entry[]>;
     t.is(Object.keys(two).length, 2, `${base}: limit=2 keeps two metrics`);
-    for (const k of Object.keys(two)) t.deepEqual(sortEntries(two[k]), sortEntries(full[k]));
+    for (const [k, entries] of Object.entries(two)) {
+      t.deepEqual(sortEntries(entries), sortEntries(defined(full[k], `${k} in the full list`)));
+    }
   }
   // Two targets disagree on shared_metric's help: both variants are listed.
   const shared = (await getJson(ours, '/api/v1/metadata?metric=shared_metric')).body.data as Record<string, Entry[]>;
-  t.is(shared.shared_metric.length, 2);
+  t.is(defined(shared.shared_metric, 'shared.shared_metric').length, 2);
 
   // Exemplars: stop both so their WALs are complete, then compare what they wrote.
   await prom.stop('SIGTERM', 10_000);
@@ -323,10 +326,10 @@ test('targets/metadata: the limit counts whole targets; metadata: limit_per_metr
     ['__proto__', 'app_up', 'node_load1', 'shared'],
     'names sorted, __proto__ an ordinary key',
   );
-  t.is(all.data.shared.length, 2);
+  t.is(defined(all.data.shared, 'all.data.shared').length, 2);
   t.true(all.text.includes('"__proto__":[{"type":"counter"'));
   t.deepEqual((await meta('?limit_per_metric=1')).data.shared, [{ type: 'gauge', help: 'Node flavour.', unit: '' }]);
-  t.is((await meta('?limit_per_metric=0')).data.shared.length, 2, '0 means no limit');
+  t.is(defined((await meta('?limit_per_metric=0')).data.shared, 'meta(...).data.shared').length, 2, '0 means no limit');
   t.deepEqual(Object.keys((await meta('?limit=2')).data), ['__proto__', 'app_up']);
   const bad = await meta('?limit_per_metric=x');
   t.is(bad.status, 400);

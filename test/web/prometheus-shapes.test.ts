@@ -30,7 +30,7 @@ const eraseLabels = (x: unknown) => {
 const firstTargets = (j: unknown) => {
   const d = data(j) as Record<string, unknown[]>;
   const out: Record<string, unknown> = {};
-  for (const k of Object.keys(d)) out[k] = d[k].slice(0, 1).map(eraseLabels);
+  for (const [k, list] of Object.entries(d)) out[k] = list.slice(0, 1).map(eraseLabels);
   return out;
 };
 const firstListItem = (j: unknown) => (data(j) as unknown[]).slice(0, 1).map(eraseLabels);

@@ -18,6 +18,7 @@ import { prometheus2OrSkip, startPrometheusAgent } from '../helpers/compliance.t
 import { freePort, startOutpost, startProc, tmpDir, waitUntil } from '../helpers/procs.ts';
 import { certificate } from '../helpers/tls.ts';
 import { fakeAgent, request } from './helpers.ts';
+import { at } from '../helpers/defined.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -282,9 +283,9 @@ for (const c of BAD) {
     const err = t.throws(() => parseWebConfig(c.yaml, file), { instanceOf: WebConfigError });
     t.is(err.file, file);
     t.true(err.message.includes(file), err.message);
-    t.is(err.issues[0].path, c.path, err.message);
+    t.is(at(err.issues, 0, 'err.issues').path, c.path, err.message);
     t.regex(err.message, c.msg);
-    if (c.line) t.is(err.issues[0].line, c.line);
+    if (c.line) t.is(at(err.issues, 0, 'err.issues').line, c.line);
     t.is(err.code, 'OUTPOST_WEB_CONFIG_INVALID');
   });
 }
@@ -524,7 +525,7 @@ test('edits to the file apply to the next request without a restart', async (t) 
   t.is(await get(), 500);
   const errs = ours.log.lines.filter((l) => l.includes('Unable to use web configuration file'));
   t.is(errs.length, 1);
-  t.true(errs[0].includes(file) && errs[0].includes('bogus'));
+  t.true(at(errs, 0, 'errs').includes(file) && at(errs, 0, 'errs').includes('bogus'));
 
   await fs.writeFile(file, '');
   t.is(await get(), 200, 'no users any more: open');
@@ -617,6 +618,25 @@ test('TLS: served with the configured certificate; plain HTTP is refused; basic 
     (await httpsGet(ours.base + '/-/healthy', { ca, maxVersion: 'TLSv1.2', auth: basic('alice', 's3cret') })).status,
     200,
   );
+});
+
+// Prometheus 3.x takes --web.listen-address several times (cmd/prometheus/main.go 424-425).
+test('TLS: a second listen address serves the same endpoints through the same TLS and auth', async (t) => {
+  const { dir, file } = await dirWithFile(
+    t,
+    'web.yml',
+    `tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\nbasic_auth_users:\n  alice: ${HASH}\n`,
+  );
+  await makePki(dir);
+  const ca = await fs.readFile(path.join(dir, 'server.crt'));
+  const ours = await startOurs(file);
+  t.teardown(() => ours.close());
+  const second = await ours.server.listenMore('127.0.0.1:0');
+  t.not(`https://${second}`, ours.base);
+  const r = await httpsGet(`https://${second}/-/healthy`, { ca, auth: basic('alice', 's3cret') });
+  t.is(r.status, 200);
+  t.is((await httpsGet(`https://${second}/-/healthy`, { ca })).status, 401);
+  await t.throwsAsync(request(`http://${second}/-/healthy`));
 });
 
 test('TLS: a rotated certificate and changed settings apply to the next connection', async (t) => {
