@@ -16,15 +16,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import type { AgentResult, Results } from '../scripts/bench-results.ts';
-import {
-  Sink,
-  type TreeSample,
-  freePort,
-  sampleTree,
-  stopAgent,
-  waitReady,
-  windowFigures,
-} from '../scripts/bench-self-scrape.ts';
+import { Sink, type TreeSample, freePort, measureWindow, stopAgent, waitReady } from '../scripts/bench-self-scrape.ts';
 import { otlpProto } from '../test/helpers/otlp.ts';
 
 export interface OtlpBenchOptions {
@@ -203,18 +195,7 @@ export async function runOtlpBench(o: OtlpBenchOptions): Promise<Results> {
     const a0 = load.accepted;
     const rej0 = load.rejected;
     const req0 = load.requests;
-    sink.requests = 0;
-    const w0 = sampleTree(pid);
-    rows.push(w0);
-    const end = w0.t + o.windowS * 1000;
-    let w1 = w0;
-    while (Date.now() < end) {
-      await sleep(Math.min(1000, end - Date.now()));
-      if (child.exitCode !== null || child.signalCode !== null) throw new Error('the agent exited during the window');
-      w1 = sampleTree(pid);
-      rows.push(w1);
-    }
-    const fig = windowFigures(w0, w1, rows, pid, sink);
+    const fig = await measureWindow(child, pid, o.windowS, sink, rows, `see agent-${o.name}.log`);
     const dt = fig.window_s;
     const points = load.accepted - a0;
     Object.assign(R, fig, {

@@ -117,7 +117,7 @@ export function pssTree(pid: number): number {
  * The window's figures from its 1 Hz samples (w0 at the start, w1 at the end) for the agent's process tree: CPU
  * (seconds and % of one core), RSS and RssAnon averages, peak RSS, PSS now, and what the sink received.
  */
-export function windowFigures(w0: TreeSample, w1: TreeSample, rows: readonly TreeSample[], pid: number, sink: Sink) {
+function windowFigures(w0: TreeSample, w1: TreeSample, rows: readonly TreeSample[], pid: number, sink: Sink) {
   const dt = (w1.t - w0.t) / 1000;
   const avg = (k: 'rss' | 'anon'): number => rows.reduce((s, r) => s + r[k], 0) / rows.length;
   return {
@@ -131,6 +131,33 @@ export function windowFigures(w0: TreeSample, w1: TreeSample, rows: readonly Tre
     sink_requests: sink.requests,
     sink_bytes: sink.bytes,
   };
+}
+
+/**
+ * Samples the agent's tree once a second for windowS seconds (into rows, which the caller may keep) with the
+ * sink's counters reset at the start, and returns the window's figures. Throws when the agent exits meanwhile.
+ */
+export async function measureWindow(
+  child: ChildProcess,
+  pid: number,
+  windowS: number,
+  sink: Sink,
+  rows: TreeSample[],
+  hint: string,
+): Promise<ReturnType<typeof windowFigures>> {
+  sink.requests = 0;
+  sink.bytes = 0;
+  const w0 = sampleTree(pid);
+  rows.push(w0);
+  const end = w0.t + windowS * 1000;
+  let w1 = w0;
+  while (Date.now() < end) {
+    await sleep(Math.min(1000, end - Date.now()));
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`exited during the window (${hint})`);
+    w1 = sampleTree(pid);
+    rows.push(w1);
+  }
+  return windowFigures(w0, w1, rows, pid, sink);
 }
 
 // ---- helpers -------------------------------------------------------------------------------------
@@ -275,20 +302,7 @@ async function measure(a: SelfScrapeAgent, o: SelfScrapeOptions, sink: Sink, rwU
     if (child.exitCode !== null || child.signalCode !== null)
       throw new Error(`exited during warm-up (see agent-${a.name}.log)`);
     const pid = child.pid!;
-    sink.requests = 0;
-    sink.bytes = 0;
-    const w0 = sampleTree(pid);
-    rows.push(w0);
-    const end = w0.t + o.windowS * 1000;
-    let w1 = w0;
-    while (Date.now() < end) {
-      await sleep(Math.min(1000, end - Date.now()));
-      if (child.exitCode !== null || child.signalCode !== null)
-        throw new Error(`exited during the window (see agent-${a.name}.log)`);
-      w1 = sampleTree(pid);
-      rows.push(w1);
-    }
-    const fig = windowFigures(w0, w1, rows, pid, sink);
+    const fig = await measureWindow(child, pid, o.windowS, sink, rows, `see agent-${a.name}.log`);
     const dt = fig.window_s;
     Object.assign(R, fig);
     log(

@@ -9,11 +9,14 @@ import path from 'node:path';
 import {
   freePort,
   httpOk,
+  startAgent,
   startOutpost,
   startPrometheusReceiver,
   tmpDir,
   waitUntil,
+  type AgentConfig,
   type Proc,
+  type Teardown,
 } from '../helpers/procs.ts';
 import { kv, nanos, otlpJson, otlpProto, postOtlp } from '../helpers/otlp.ts';
 import { RwReceiver } from '../helpers/rw-receiver.ts';
@@ -78,6 +81,17 @@ function request(n: number, t: number) {
       },
     ],
   };
+}
+
+/** Outpost with the OTLP receiver on (unless other flags are given), ready; returns its port. */
+async function readyAgent(t: Teardown, config: AgentConfig, flags = ['--web.enable-otlp-receiver']): Promise<number> {
+  const { agent, port } = await startAgent(t, config, flags);
+  await waitUntil(
+    () => httpOk(`http://127.0.0.1:${port}/-/ready`),
+    30_000,
+    () => agent.output(),
+  );
+  return port;
 }
 
 test('e2e: OTLP → Outpost → Prometheus 2.42, then a receiver outage with an Outpost restart: every point once', async (t) => {
@@ -186,24 +200,7 @@ test('e2e: OTLP → Outpost → Prometheus 2.42, then a receiver outage with an 
 });
 
 test('e2e: without --web.enable-otlp-receiver the endpoint answers 404 with the hint', async (t) => {
-  const dir = await tmpDir();
-  const cfg = path.join(dir, 'agent.yml');
-  await fs.writeFile(cfg, 'global: {}\n');
-  const port = await freePort();
-  const agent = await startOutpost([
-    `--config.file=${cfg}`,
-    `--storage.agent.path=${path.join(dir, 'data')}`,
-    `--web.listen-address=127.0.0.1:${port}`,
-  ]);
-  t.teardown(async () => {
-    await agent.stop('SIGKILL');
-    await fs.rm(dir, { recursive: true, force: true });
-  });
-  await waitUntil(
-    () => httpOk(`http://127.0.0.1:${port}/-/ready`),
-    30_000,
-    () => agent.output(),
-  );
+  const port = await readyAgent(t, 'global: {}\n', []);
   const r = await postOtlp(`http://127.0.0.1:${port}/api/v1/otlp/v1/metrics`, otlpJson(request(1, Date.now())));
   t.is(r.status, 404);
   t.regex(r.body.toString(), /otlp write receiver needs to be enabled with --web.enable-otlp-receiver/);
@@ -211,36 +208,14 @@ test('e2e: without --web.enable-otlp-receiver the endpoint answers 404 with the 
 
 test('e2e: an OTLP exponential histogram arrives in Prometheus 2.42 as a native histogram', async (t) => {
   const prom = await startPrometheusReceiver(['--enable-feature=native-histograms']);
-  const dir = await tmpDir();
-  const cfg = path.join(dir, 'agent.yml');
-  await fs.writeFile(
-    cfg,
-    [
-      'remote_write:',
-      `  - url: ${prom.writeUrl}`,
-      '    send_native_histograms: true',
-      '    queue_config:',
-      '      batch_send_deadline: 1s',
-      '',
-    ].join('\n'),
-  );
-  const port = await freePort();
-  const agent = await startOutpost([
-    `--config.file=${cfg}`,
-    `--storage.agent.path=${path.join(dir, 'data')}`,
-    `--web.listen-address=127.0.0.1:${port}`,
-    '--web.enable-otlp-receiver',
+  t.teardown(() => prom.stop());
+  const port = await readyAgent(t, [
+    'remote_write:',
+    `  - url: ${prom.writeUrl}`,
+    '    send_native_histograms: true',
+    '    queue_config:',
+    '      batch_send_deadline: 1s',
   ]);
-  t.teardown(async () => {
-    await agent.stop('SIGKILL');
-    await prom.stop();
-    await fs.rm(dir, { recursive: true, force: true });
-  });
-  await waitUntil(
-    () => httpOk(`http://127.0.0.1:${port}/-/ready`),
-    30_000,
-    () => agent.output(),
-  );
   const req = {
     resourceMetrics: [
       {
@@ -276,36 +251,20 @@ test('e2e: an OTLP exponential histogram arrives in Prometheus 2.42 as a native 
   await waitUntil(
     async () => (await prom.query('histogram_count(e2e_exp_seconds{job="api"})'))[0]?.value[1] === '7',
     20_000,
-    () => `native histogram delivery\n${agent.output()}`,
+    'native histogram delivery',
   );
   t.is((await prom.query('histogram_sum(e2e_exp_seconds)'))[0]?.value[1], '12.5');
 });
 
 test('e2e: metadata of OTLP metrics (type, help, unit) goes out with remote write metadata', async (t) => {
   const rx = await RwReceiver.start();
-  const dir = await tmpDir();
-  const cfg = path.join(dir, 'agent.yml');
-  await fs.writeFile(
-    cfg,
-    ['remote_write:', `  - url: ${rx.url}`, '    metadata_config:', '      send_interval: 1s', ''].join('\n'),
-  );
-  const port = await freePort();
-  const agent = await startOutpost([
-    `--config.file=${cfg}`,
-    `--storage.agent.path=${path.join(dir, 'data')}`,
-    `--web.listen-address=127.0.0.1:${port}`,
-    '--web.enable-otlp-receiver',
+  t.teardown(() => rx.close());
+  const port = await readyAgent(t, [
+    'remote_write:',
+    `  - url: ${rx.url}`,
+    '    metadata_config:',
+    '      send_interval: 1s',
   ]);
-  t.teardown(async () => {
-    await agent.stop('SIGKILL');
-    await rx.close();
-    await fs.rm(dir, { recursive: true, force: true });
-  });
-  await waitUntil(
-    () => httpOk(`http://127.0.0.1:${port}/-/ready`),
-    30_000,
-    () => agent.output(),
-  );
   const r = await postOtlp(`http://127.0.0.1:${port}/api/v1/otlp/v1/metrics`, otlpJson(request(1, Date.now())));
   t.is(r.status, 200);
   const meta = await waitUntil(
@@ -314,7 +273,7 @@ test('e2e: metadata of OTLP metrics (type, help, unit) goes out with remote writ
       return all.find((m) => m.metricFamilyName === 'e2e_pushed_total') && all;
     },
     20_000,
-    () => `metadata\n${agent.output()}`,
+    'metadata',
   );
   const byName = new Map(meta.map((m) => [m.metricFamilyName, m]));
   // RW1 MetricType: COUNTER = 1, GAUGE = 2, HISTOGRAM = 3, SUMMARY = 5.
