@@ -117,7 +117,8 @@ class JsonReader {
   enumValue(v: unknown, path: string): number {
     if (v === null || v === undefined) return 0;
     if (typeof v === 'number' && Number.isInteger(v)) return v;
-    if (typeof v === 'string' && v in TEMPORALITY_NAMES) return TEMPORALITY_NAMES[v] as number;
+    const named = typeof v === 'string' && Object.hasOwn(TEMPORALITY_NAMES, v) ? TEMPORALITY_NAMES[v] : undefined;
+    if (named !== undefined) return named;
     this.fail(path, `expected an aggregation temporality (0, 1, 2 or its name), got ${kind(v)}`);
   }
 

@@ -46,9 +46,8 @@ function convertBucketsLayout(
   let bucketIdx = (offset >> scaleDown) + 1;
   const initialOffset = adjustOffset ? (offset >> scaleDown) + 1 : offset;
   spans.push({ offset: initialOffset, length: 0 });
-  for (let i = 0; i < counts.length; i++) {
+  for (const [i, c] of counts.entries()) {
     const nextIdx = ((i + offset) >> scaleDown) + 1;
-    const c = counts[i] as number;
     if (bucketIdx === nextIdx) {
       count += c;
       continue;

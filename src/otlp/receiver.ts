@@ -238,7 +238,7 @@ export class OtlpReceiver {
       throw new OtlpUnavailableError('the WAL could not be written (see the agent log); retry later');
 
     let rejected = result.rejectedPoints + deltaDropped;
-    for (let i = 0; i < pointRejected.length; i++) rejected += pointRejected[i] as number;
+    for (const r of pointRejected) rejected += r;
     rejected = Math.min(rejected, req.points);
     tally.translation = result.rejectedPoints + deltaDropped;
 

@@ -97,31 +97,34 @@ class Builder {
     else this.m.set(k, v);
   }
   labels(): Labels {
-    const names = [...this.m.keys()].sort(compareStrings);
-    const out = new Array<string>(names.length * 2);
-    for (let i = 0; i < names.length; i++) {
-      const n = names[i] as string;
-      out[2 * i] = n;
-      out[2 * i + 1] = this.m.get(n) as string;
-    }
-    return out;
+    return sortedLabels(this.m);
+  }
+}
+
+/** A name → value map as sorted flat Labels. */
+function sortedLabels(m: ReadonlyMap<string, string>): Labels {
+  const out: string[] = [];
+  for (const [n, v] of [...m].sort((a, b) => compareStrings(a[0], b[0]))) out.push(n, v);
+  return out;
+}
+
+/** Calls fn for each (key, value) of a flat [key, value, ...] list. */
+function forEachPair(flat: readonly string[], fn: (k: string, v: string) => void): void {
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    const k = flat[i];
+    const v = flat[i + 1];
+    if (k !== undefined && v !== undefined) fn(k, v);
   }
 }
 
 /** Copies `base` and sets `extras` (name, value, ...) and `__name__` (helper.go addLabels). */
 function addLabels(name: string, base: Labels, ...extras: string[]): Labels {
   const m = new Map<string, string>();
-  for (let i = 0; i + 1 < base.length; i += 2) m.set(base[i] as string, base[i + 1] as string);
-  for (let i = 0; i + 1 < extras.length; i += 2) m.set(extras[i] as string, extras[i + 1] as string);
+  const set = (k: string, v: string) => void m.set(k, v);
+  forEachPair(base, set);
+  forEachPair(extras, set);
   m.set('__name__', name);
-  const names = [...m.keys()].sort(compareStrings);
-  const out = new Array<string>(names.length * 2);
-  for (let i = 0; i < names.length; i++) {
-    const n = names[i] as string;
-    out[2 * i] = n;
-    out[2 * i + 1] = m.get(n) as string;
-  }
-  return out;
+  return sortedLabels(m);
 }
 
 function attr(attrs: Attributes, key: string): string | undefined {
@@ -248,10 +251,9 @@ class Converter {
     this.b.clear();
     if (s.promoteAllResourceAttributes || s.promoteResourceAttributes.length > 0) {
       const list = s.promoteAllResourceAttributes ? s.ignoreResourceAttributes : s.promoteResourceAttributes;
-      for (let i = 0; i + 1 < attrs.length; i += 2) {
-        const k = attrs[i] as string;
-        if (list.includes(k) !== s.promoteAllResourceAttributes) this.b.set(this.labelName(k), attrs[i + 1] as string);
-      }
+      forEachPair(attrs, (k, v) => {
+        if (list.includes(k) !== s.promoteAllResourceAttributes) this.b.set(this.labelName(k), v);
+      });
     }
     this.promoted = this.b.labels();
   }
@@ -263,8 +265,7 @@ class Converter {
       return;
     }
     this.b.clear();
-    for (let i = 0; i + 1 < sc.attributes.length; i += 2)
-      this.b.set(this.labelName('otel_scope_' + sc.attributes[i]), sc.attributes[i + 1] as string);
+    forEachPair(sc.attributes, (k, v) => this.b.set(this.labelName('otel_scope_' + k), v));
     this.b.set('otel_scope_name', sc.name);
     this.b.set('otel_scope_version', sc.version);
     this.b.set('otel_scope_schema_url', sc.schemaUrl);
@@ -433,12 +434,13 @@ class Converter {
     const ex = this.exemplars(p.exemplars);
     let next = 0;
     let cumulative = 0;
-    const n = Math.min(p.explicitBounds.length, p.bucketCounts.length);
-    for (let i = 0; i < n; i++) {
-      const bound = p.explicitBounds[i] as number;
-      cumulative += p.bucketCounts[i] as number;
+    for (const [i, bound] of p.explicitBounds.entries()) {
+      const count = p.bucketCounts[i];
+      // As in Prometheus, bounds without a bucket count are left out.
+      if (count === undefined) break;
+      cumulative += count;
       const start = next;
-      while (next < ex.length && (ex[next] as TranslatedExemplar).value <= bound) next++;
+      for (let e = ex[next]; e !== undefined && e.value <= bound; e = ex[++next]);
       const ls = addLabels(family + '_bucket', base, 'le', formatFloatF(bound));
       this.sink.sample(ls, p.timeMs, cumulative, stale, pt, ex.slice(start, next));
     }
@@ -469,11 +471,10 @@ class Converter {
         runes += 7 + e.spanId.length;
         pairs.push(['span_id', e.spanId]);
       }
-      for (let i = 0; i + 1 < e.attributes.length; i += 2)
-        runes += runeCount(e.attributes[i] as string) + runeCount(e.attributes[i + 1] as string);
-      if (runes <= MAX_EXEMPLAR_RUNES)
-        for (let i = 0; i + 1 < e.attributes.length; i += 2)
-          pairs.push([e.attributes[i] as string, e.attributes[i + 1] as string]);
+      forEachPair(e.attributes, (k, v) => {
+        runes += runeCount(k) + runeCount(v);
+      });
+      if (runes <= MAX_EXEMPLAR_RUNES) forEachPair(e.attributes, (k, v) => void pairs.push([k, v]));
       pairs.sort((a, b) => compareStrings(a[0], b[0]));
       out.push({ labels: pairs.flat(), value: e.value, timeMs: e.timeMs });
     }
@@ -486,10 +487,9 @@ class Converter {
    */
   private attributes(attrs: Attributes, ignore: readonly string[], ...extras: string[]): Labels {
     const pairs: [string, string][] = [];
-    for (let i = 0; i + 1 < attrs.length; i += 2) {
-      const k = attrs[i] as string;
-      if (!ignore.includes(k)) pairs.push([k, attrs[i + 1] as string]);
-    }
+    forEachPair(attrs, (k, v) => {
+      if (!ignore.includes(k)) pairs.push([k, v]);
+    });
     pairs.sort((a, b) => compareStrings(a[0], b[0]));
     const b = this.b;
     b.clear();
@@ -504,18 +504,17 @@ class Converter {
         } else b.set(key, v);
       }
     if (this.collisionSource === 'data point')
-      for (let i = 0; i + 1 < this.promoted.length; i += 2)
-        if (b.get(this.promoted[i] as string) === '') b.set(this.promoted[i] as string, this.promoted[i + 1] as string);
+      forEachPair(this.promoted, (k, v) => {
+        if (b.get(k) === '') b.set(k, v);
+      });
     if (this.job !== '') b.set('job', this.job);
     if (this.instance !== '') b.set('instance', this.instance);
-    if (this.scopeLabels && this.collisionSource === 'data point')
-      for (let i = 0; i + 1 < this.scopeLabels.length; i += 2)
-        b.set(this.scopeLabels[i] as string, this.scopeLabels[i + 1] as string);
-    for (let i = 0; i + 1 < extras.length; i += 2) {
-      let name = extras[i] as string;
-      if (name.length <= 4 || !name.startsWith('__') || !name.endsWith('__')) name = this.labelName(name);
-      b.set(name, extras[i + 1] as string);
-    }
+    if (this.scopeLabels && this.collisionSource === 'data point') forEachPair(this.scopeLabels, (k, v) => b.set(k, v));
+    forEachPair(extras, (name, v) => {
+      // Reserved names (__name__) are kept as they are, as createAttributes does.
+      const reserved = name.length > 4 && name.startsWith('__') && name.endsWith('__');
+      b.set(reserved ? name : this.labelName(name), v);
+    });
     return b.labels();
   }
 

@@ -141,3 +141,14 @@ test('limits: too many attributes in one set, an oversized key, deep nesting', (
   t.throws(() => decodeJsonRequest(otlpJson(nested), L), { message: /values nested more than 32 deep/ });
   t.throws(() => decodeProtoRequest(otlpProto(nested), L), { message: /values nested more than 32 deep/ });
 });
+
+test("JSON: an enum name that is not OTLP's (even one every JS object has) is a clear error", (t) => {
+  for (const name of ['toString', '__proto__', 'CUMULATIVE']) {
+    const body = JSON.stringify({
+      resourceMetrics: [{ scopeMetrics: [{ metrics: [{ name: 's', sum: { aggregationTemporality: name } }] }] }],
+    });
+    t.throws(() => decodeJsonRequest(body, L), {
+      message: new RegExp(`sum\\.aggregationTemporality: expected an aggregation temporality .*"${name}"`),
+    });
+  }
+});
