@@ -91,7 +91,23 @@ const IDLE_METRICS: Metric[] = [
   { label: 'remote-write requests (window)', get: (r) => r.sink_requests, fmt: (v) => String(v), ratio: false },
 ];
 
-const metricsOf = (c: RunConfig): Metric[] => (c.kind === 'idle' ? IDLE_METRICS : HARNESS_METRICS);
+const OTLP_METRICS: Metric[] = [
+  ...MEMORY,
+  {
+    label: 'OTLP points/s accepted',
+    short: 'OTLP points/s',
+    get: (r) => r.otlp_points_per_s,
+    fmt: (v) => v.toFixed(0),
+    ratio: true,
+  },
+  { label: 'CPU s / 1M points', get: (r) => r.cpu_s_per_1M, fmt: (v) => v.toFixed(2), ratio: true },
+  { label: 'CPU % of a core', get: (r) => r.cpu_pct, fmt: (v) => v.toFixed(1), ratio: true },
+  { label: 'points rejected (window)', get: (r) => r.otlp_points_rejected, fmt: (v) => String(v), ratio: false },
+  { label: 'remote-write requests (window)', get: (r) => r.sink_requests, fmt: (v) => String(v), ratio: false },
+];
+
+const metricsOf = (c: RunConfig): Metric[] =>
+  c.kind === 'idle' ? IDLE_METRICS : c.kind === 'otlp' ? OTLP_METRICS : HARNESS_METRICS;
 
 function cellOf(m: Metric, r: AgentResult | undefined, c: RunConfig): number | undefined {
   if (!r || r.error) return undefined;
@@ -194,6 +210,8 @@ function scaledCpu(res: Results, ourName: string, baselineOf: BaselineLookup): s
 function configLine(name: string, c: RunConfig): string {
   if (c.kind === 'idle')
     return `${name}: each agent scrapes only itself every ${c.interval}s, headless; warm-up ${c.warmup}s, window ${c.window}s (${c.runDir})`;
+  if (c.kind === 'otlp')
+    return `${name}: ${c.T} OTLP clients pushing ${c.S}-point protobuf requests back to back; warm-up ${c.warmup}s, window ${c.window}s (${c.runDir})`;
   return `${name}: T=${c.T} S=${c.S} every ${c.interval}s, warm-up ${c.warmup}s, window ${c.window}s, outage ${c.outage}s (${c.runDir})`;
 }
 
@@ -245,7 +263,7 @@ export function scenarioText(o: ScenarioOutcome, ourName: string, baselineOf: Ba
   const dev = o.scenario ? shapeDeviation(o.scenario, res) : null;
   if (dev) out.push(`note: ${dev}.`);
   for (const n of o.scenario?.notes ?? []) out.push(`note: ${n}`);
-  if (c.kind !== 'idle' && c.outage === 0 && !o.scenario?.notes.length)
+  if (c.kind === undefined && c.outage === 0 && !o.scenario?.notes.length)
     out.push('note: OUTAGE=0, so catch-up and loss were not measured.');
   const side = res.results
     .filter((r) => !r.error && r.targets_cpu_pct !== undefined)

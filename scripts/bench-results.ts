@@ -1,7 +1,7 @@
 /**
  * What the benchmark reads back: the shared harness' results.json (one per harness scenario) and the
  * self-scrape scenario's results.json (scripts/bench-self-scrape.ts writes the same outer shape, with
- * `config.kind: "idle"`), and where a run directory keeps them.
+ * `config.kind: "idle"`, bench/otlp.ts with `"otlp"`), and where a run directory keeps them.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 
@@ -37,11 +37,14 @@ export interface AgentResult {
   /** Self-scrape scenario: remote-write requests and bytes the sink received during the window. */
   sink_requests?: number;
   sink_bytes?: number;
+  /** OTLP scenario (bench/otlp.ts): data points accepted per second through the receiver, and refused. */
+  otlp_points_per_s?: number;
+  otlp_points_rejected?: number;
 }
 
 export interface RunConfig {
-  /** "idle" for the self-scrape scenario; absent in the harness' results. */
-  kind?: 'idle';
+  /** "idle" for the self-scrape scenario, "otlp" for bench/otlp.ts; absent in the harness' results. */
+  kind?: 'idle' | 'otlp';
   T: number;
   S: number;
   interval: number;

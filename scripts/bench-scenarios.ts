@@ -6,7 +6,7 @@
  */
 import type { AgentResult, Results } from './bench-results.ts';
 
-export const SCENARIO_NAMES = ['edge', 'idle', '100k', '400k'] as const;
+export const SCENARIO_NAMES = ['edge', 'idle', '100k', '400k', 'otlp'] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
 export type Verdict = 'met' | 'MISSED' | '?';
@@ -24,8 +24,8 @@ export interface Goal {
 
 export interface Scenario {
   name: ScenarioName;
-  /** "harness": one run of the shared harness; "idle": scripts/bench-self-scrape.ts. */
-  kind: 'harness' | 'idle';
+  /** "harness": one run of the shared harness; "idle": scripts/bench-self-scrape.ts; "otlp": bench/otlp.ts. */
+  kind: 'harness' | 'idle' | 'otlp';
   /** Harness variables of the scenario; a variable set in the environment overrides them. */
   env: Record<string, string>;
   title: string;
@@ -215,6 +215,23 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     ],
     notes: ['OUTAGE=0 at 400k keeps the run length sane: catch-up and loss are measured in the 100k scenario only.'],
   },
+  otlp: {
+    name: 'otlp',
+    kind: 'otlp',
+    env: {},
+    title: 'otlp: points per second through the OTLP receiver (issue 18), Outpost only',
+    goals: [
+      absolute(
+        'no point rejected while clients push in order',
+        (r) => r.otlp_points_rejected,
+        0,
+        (v) => String(v),
+      ),
+    ],
+    notes: [
+      'Prometheus 2.42 has no OTLP receiver and vmagent 1.79 predates its OpenTelemetry endpoint: no peers to compare.',
+    ],
+  },
 };
 
 export function isScenarioName(s: string): s is ScenarioName {
@@ -235,6 +252,7 @@ export function selectScenarios(spec: string | undefined): Scenario[] {
 export function scenarioOf(res: Results, dirName: string): Scenario | undefined {
   if (isScenarioName(dirName)) return SCENARIOS[dirName];
   if (res.config.kind === 'idle') return SCENARIOS.idle;
+  if (res.config.kind === 'otlp') return SCENARIOS.otlp;
   return Object.values(SCENARIOS).find(
     (s) =>
       s.kind === 'harness' &&

@@ -78,14 +78,14 @@ function treePids(root: number): number[] {
   return out;
 }
 
-interface TreeSample {
+export interface TreeSample {
   t: number;
   cpu: number;
   rss: number;
   anon: number;
 }
 
-function sampleTree(pid: number): TreeSample {
+export function sampleTree(pid: number): TreeSample {
   let ticks = 0;
   let rss = 0;
   let anon = 0;
@@ -101,7 +101,7 @@ function sampleTree(pid: number): TreeSample {
   return { t: Date.now(), cpu: ticks / CLK_TCK, rss, anon };
 }
 
-function pssTree(pid: number): number {
+export function pssTree(pid: number): number {
   let kb = 0;
   for (const p of treePids(pid)) {
     try {
@@ -113,10 +113,57 @@ function pssTree(pid: number): number {
   return kb * 1024;
 }
 
+/**
+ * The window's figures from its 1 Hz samples (w0 at the start, w1 at the end) for the agent's process tree: CPU
+ * (seconds and % of one core), RSS and RssAnon averages, peak RSS, PSS now, and what the sink received.
+ */
+function windowFigures(w0: TreeSample, w1: TreeSample, rows: readonly TreeSample[], pid: number, sink: Sink) {
+  const dt = (w1.t - w0.t) / 1000;
+  const avg = (k: 'rss' | 'anon'): number => rows.reduce((s, r) => s + r[k], 0) / rows.length;
+  return {
+    window_s: Number(dt.toFixed(1)),
+    cpu_s: w1.cpu - w0.cpu,
+    cpu_pct: (100 * (w1.cpu - w0.cpu)) / dt,
+    rss_avg: avg('rss'),
+    rss_peak: Math.max(...rows.map((r) => r.rss)),
+    rss_anon_avg: avg('anon'),
+    pss_end_window: pssTree(pid),
+    sink_requests: sink.requests,
+    sink_bytes: sink.bytes,
+  };
+}
+
+/**
+ * Samples the agent's tree once a second for windowS seconds (into rows, which the caller may keep) with the
+ * sink's counters reset at the start, and returns the window's figures. Throws when the agent exits meanwhile.
+ */
+export async function measureWindow(
+  child: ChildProcess,
+  pid: number,
+  windowS: number,
+  sink: Sink,
+  rows: TreeSample[],
+  hint: string,
+): Promise<ReturnType<typeof windowFigures>> {
+  sink.requests = 0;
+  sink.bytes = 0;
+  const w0 = sampleTree(pid);
+  rows.push(w0);
+  const end = w0.t + windowS * 1000;
+  let w1 = w0;
+  while (Date.now() < end) {
+    await sleep(Math.min(1000, end - Date.now()));
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`exited during the window (${hint})`);
+    w1 = sampleTree(pid);
+    rows.push(w1);
+  }
+  return windowFigures(w0, w1, rows, pid, sink);
+}
+
 // ---- helpers -------------------------------------------------------------------------------------
 
 /** A port nothing listens on right now (the agent binds it a moment later). */
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.once('error', reject);
@@ -128,7 +175,7 @@ function freePort(): Promise<number> {
 }
 
 /** Remote-write sink: 204 for every POST, counts requests and body bytes. */
-class Sink {
+export class Sink {
   requests = 0;
   bytes = 0;
   private readonly server = http.createServer((req, res) => {
@@ -156,7 +203,7 @@ class Sink {
   }
 }
 
-async function waitReady(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+export async function waitReady(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
   const t0 = Date.now();
   while (Date.now() - t0 < timeoutMs) {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`exited before it answered ${url}`);
@@ -177,7 +224,7 @@ function exited(child: ChildProcess): Promise<void> {
   return new Promise((r) => child.once('exit', () => r()));
 }
 
-async function stopAgent(child: ChildProcess, name: string): Promise<void> {
+export async function stopAgent(child: ChildProcess, name: string): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
   try {
     process.kill(-child.pid, 'SIGTERM');
@@ -255,32 +302,9 @@ async function measure(a: SelfScrapeAgent, o: SelfScrapeOptions, sink: Sink, rwU
     if (child.exitCode !== null || child.signalCode !== null)
       throw new Error(`exited during warm-up (see agent-${a.name}.log)`);
     const pid = child.pid!;
-    sink.requests = 0;
-    sink.bytes = 0;
-    const w0 = sampleTree(pid);
-    rows.push(w0);
-    const end = w0.t + o.windowS * 1000;
-    let w1 = w0;
-    while (Date.now() < end) {
-      await sleep(Math.min(1000, end - Date.now()));
-      if (child.exitCode !== null || child.signalCode !== null)
-        throw new Error(`exited during the window (see agent-${a.name}.log)`);
-      w1 = sampleTree(pid);
-      rows.push(w1);
-    }
-    const dt = (w1.t - w0.t) / 1000;
-    const avg = (k: 'rss' | 'anon'): number => rows.reduce((s, r) => s + r[k], 0) / rows.length;
-    Object.assign(R, {
-      window_s: Number(dt.toFixed(1)),
-      cpu_s: w1.cpu - w0.cpu,
-      cpu_pct: (100 * (w1.cpu - w0.cpu)) / dt,
-      rss_avg: avg('rss'),
-      rss_peak: Math.max(...rows.map((r) => r.rss)),
-      rss_anon_avg: avg('anon'),
-      pss_end_window: pssTree(pid),
-      sink_requests: sink.requests,
-      sink_bytes: sink.bytes,
-    });
+    const fig = await measureWindow(child, pid, o.windowS, sink, rows, `see agent-${a.name}.log`);
+    const dt = fig.window_s;
+    Object.assign(R, fig);
     log(
       `${a.name}: cpu ${R.cpu_pct!.toFixed(3)} % of a core, rss avg ${(R.rss_avg! / 2 ** 20).toFixed(1)} MiB, anon ${(R.rss_anon_avg! / 2 ** 20).toFixed(1)} MiB, ` +
         `${sink.requests} remote-write requests in ${dt.toFixed(0)} s`,

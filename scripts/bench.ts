@@ -1,7 +1,8 @@
 /**
  * Side-by-side benchmark of Outpost against Prometheus' agent and vmagent: `npm run bench`.
  *
- * Runs the scenarios of issue 12 one after another (bench/README.md): `edge`, `idle`, `100k` and `400k`
+ * Runs the scenarios of issue 12 one after another (bench/README.md): `edge`, `idle`, `100k` and `400k`, and
+ * `otlp` (issue 18: points per second through the OTLP receiver, bench/otlp.ts)
  * (BENCH_SCENARIOS selects). Each harness scenario is one run of the shared harness (../shared/bench/run.sh
  * next to the repo, or BENCH_HARNESS) in its own RUN_DIR under one parent run directory; `idle` is
  * scripts/bench-self-scrape.ts. Ours is the single executable dist/outpost. After each scenario it prints
@@ -18,7 +19,7 @@
  * Every harness variable (T, S, SCRAPE_INTERVAL, WARMUP, WINDOW, OUTAGE, CATCHUP_MAX, AGENTS, ports,
  * AGENT_*_<NAME>) passes through; one set in the environment overrides the scenario's own value. RUN_DIR
  * names the parent run directory. Own variables:
- *   BENCH_SCENARIOS   comma list of edge,idle,100k,400k (default: all, in that order)
+ *   BENCH_SCENARIOS   comma list of edge,idle,100k,400k,otlp (default: all, in that order)
  *   BENCH_HARNESS     path of run.sh (or of the directory holding it)
  *   BENCH_BUILD       1: always rebuild, 0: never; unset: rebuild dist/outpost when older than src/, tui/,
  *                     package.json or sea-config.json
@@ -27,6 +28,7 @@
  *   BENCH_NODE_FLAGS  flags placed between node and the bundle (profiling); needs BENCH_BUNDLE
  *   BENCH_EVICT       0: do not evict the agents' executables from the page cache before each scenario
  *   BENCH_IDLE_WARMUP, BENCH_IDLE_WINDOW   seconds for the idle scenario (default 30, 120)
+ *   BENCH_OTLP_WARMUP, BENCH_OTLP_WINDOW, BENCH_OTLP_CLIENTS   the otlp scenario (default 10 s, 60 s, 2 clients)
  *   BENCH_BASELINE_DIR  results of the reference agents on the baseline host (default: the harness'
  *                     baseline/ directory); used to scale CPU numbers between hosts
  *   AGENT_CMD_OURS    when set, used as is instead of the generated command
@@ -41,6 +43,7 @@ import path from 'node:path';
 import { type BaselineLookup, combinedText, type ScenarioOutcome, scenarioText, summaryJson } from './bench-report.ts';
 import { isDir, readResults, RESULTS_FILE, type RunConfig } from './bench-results.ts';
 import { SCENARIO_NAMES, type Scenario, scenarioOf, SCENARIOS, selectScenarios } from './bench-scenarios.ts';
+import { runOtlpBench } from '../bench/otlp.ts';
 import { runSelfScrape, type SelfScrapeAgent } from './bench-self-scrape.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -374,6 +377,29 @@ async function runIdleScenario(s: Scenario, runDir: string, ours: Ours): Promise
   }
 }
 
+async function runOtlpScenario(s: Scenario, runDir: string, ours: Ours): Promise<Run> {
+  const outcome: ScenarioOutcome = { name: s.name, scenario: s, runDir };
+  if (!agentsOf(env).includes(OUR_NAME)) {
+    outcome.error = `the otlp scenario measures ${OUR_NAME} only (AGENTS=${env.AGENTS ?? ''})`;
+    return { outcome, status: 1 };
+  }
+  try {
+    outcome.res = await runOtlpBench({
+      runDir,
+      cmd: ours.cmd,
+      name: OUR_NAME,
+      warmupS: seconds('BENCH_OTLP_WARMUP', 10),
+      windowS: seconds('BENCH_OTLP_WINDOW', 60),
+      clients: Number(env.BENCH_OTLP_CLIENTS ?? 2),
+    });
+    return { outcome, status: outcome.res.results.some((r) => r.error) ? 2 : 0 };
+  } catch (e) {
+    outcome.error = e instanceof Error ? e.message : String(e);
+    console.error(`bench: otlp: ${outcome.error}`);
+    return { outcome, status: 1 };
+  }
+}
+
 function loadavg(): string {
   return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 }
@@ -458,7 +484,9 @@ async function main(): Promise<number> {
     const run =
       s.kind === 'harness'
         ? await runHarnessScenario(s, runDir, harness!, ours)
-        : await runIdleScenario(s, runDir, ours);
+        : s.kind === 'otlp'
+          ? await runOtlpScenario(s, runDir, ours)
+          : await runIdleScenario(s, runDir, ours);
     runs.push(run);
     console.log('\n' + scenarioText(run.outcome, OUR_NAME, lookup));
   }

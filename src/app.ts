@@ -15,12 +15,18 @@ import { ConfigMetrics } from './metrics/config-metrics.ts';
 import { createRegistry, type Registry } from './metrics/registry.ts';
 import { RemoteStorage } from './remote/remote-storage.ts';
 import { ScrapeManager } from './scrape/manager.ts';
+import { DeltaToCumulative } from './otlp/delta.ts';
+import { registerOtlpMetrics } from './otlp/metrics.ts';
+import { OtlpReceiver } from './otlp/receiver.ts';
+import { serveOtlp } from './otlp/http.ts';
+import { otlpSettings } from './otlp/settings.ts';
 import { StatusHub } from './status/hub.ts';
 import { systemClock, type Clock } from './util/clock.ts';
 import { StartError, errorMessage, systemErrorText } from './util/errors.ts';
 import { labelPairs } from './util/labels.ts';
 import { acquireDirLock } from './wal/lock.ts';
-import { WebServer } from './web/server.ts';
+import { WebServer, type WebDeps } from './web/server.ts';
+import type { OtlpStatus } from './status/types.ts';
 
 /** WAL sizes follow the writer's flushes; this rescan only catches what nobody announced. */
 const WAL_STATS_BACKSTOP_MS = 60_000;
@@ -46,6 +52,8 @@ export class Agent {
   private readonly remote: RemoteStorage;
   private readonly web: WebServer;
   private readonly configMetrics: ConfigMetrics;
+  /** POST /api/v1/otlp/v1/metrics; null without --web.enable-otlp-receiver. */
+  private readonly otlp: OtlpReceiver | null;
   /** `--config.auto-reload`: reloads when the config's checksum changes. */
   private readonly autoReload: AutoReloader | null;
   private lock: { release(): Promise<void> } | null = null;
@@ -86,6 +94,7 @@ export class Agent {
       },
       clock,
     );
+    this.otlp = flags.enableOtlpReceiver ? this.otlpReceiver() : null;
     this.scrape = new ScrapeManager(this.storage, clock, log.child('scrape'), this.registry, USER_AGENT, process.env, {
       index: flags.scrapeShardIndex,
       count: flags.scrapeShards,
@@ -109,7 +118,8 @@ export class Agent {
       subscribe: (fn) => this.storage.onFlush((segment) => fn(segment)),
       tail: this.storage.tail,
       // Called by each endpoint's metadata loop, long after construction.
-      metadataSource: () => this.scrape.allMetadata(),
+      metadataSource: () =>
+        this.otlp ? [...this.scrape.allMetadata(), ...this.otlp.metadataEntries()] : this.scrape.allMetadata(),
       highestAppended: () => this.storage.highestTimestamp,
       samplesAppended: () => this.storage.samplesAppended,
       bytesAfter: (pos) => this.walStats.bytesAfter(pos),
@@ -171,6 +181,7 @@ export class Agent {
           timeoutMs: c.scrapeTimeout,
         })),
       targetMetadata: () => this.scrape.metadataSnapshot(),
+      ...(this.otlp ? { otlpWrite: this.otlpHandler(this.otlp) } : {}),
     });
     this.autoReload = flags.autoReload
       ? new AutoReloader({
@@ -203,6 +214,50 @@ export class Agent {
       }),
       remote: () => this.remote.status(),
     });
+    if (this.otlp) this.hub.setProviders({ otlp: () => this.otlpStatus(this.otlp as OtlpReceiver) });
+  }
+
+  private otlpReceiver(): OtlpReceiver {
+    const st = this.storage;
+    const r = new OtlpReceiver({
+      storage: {
+        appender: () => st.appender(),
+        lastTimestamp: (ref) => st.series.lastTs[ref] ?? -Infinity,
+        writable: () => st.writable,
+      },
+      settings: () => otlpSettings(this.config.otlp, this.flags.otlpNativeDelta),
+      now: () => this.clock.now(),
+      deltaToCumulative: this.flags.otlpDeltaToCumulative ? new DeltaToCumulative() : undefined,
+    });
+    const log = this.log.child('otlp');
+    r.onProblem = (msg, fields) => log.warn(msg, fields);
+    registerOtlpMetrics(this.registry, r.counters);
+    return r;
+  }
+
+  private otlpHandler(r: OtlpReceiver): NonNullable<WebDeps['otlpWrite']> {
+    const log = this.log.child('otlp');
+    return async (req, res) => {
+      await serveOtlp(req, res, r);
+      if (res.statusCode >= 400) log.debug('OTLP request refused', { status: res.statusCode, err: r.lastError });
+    };
+  }
+
+  private otlpStatus(r: OtlpReceiver): OtlpStatus {
+    const c = r.counters;
+    const now = this.clock.now();
+    return {
+      requests: c.requests,
+      requestsFailed: c.requestsFailed,
+      pointsReceived: c.pointsReceived,
+      pointsRejected: c.pointsRejected,
+      samplesAppended: c.samplesAppended,
+      pointsPerSecond: r.pointsPerSecond(now),
+      lastError: r.lastError,
+      lastErrorAt: r.lastErrorAt,
+      lastRequestAt: r.lastRequestAt,
+      topResources: r.topResources(),
+    };
   }
 
   /** Starts everything; resolves when the agent is ready (WAL replayed, scraping). */

@@ -24,7 +24,14 @@ const ROOMY_LIST_CHROME = 4;
 /** Compact list panel: title + column header. */
 const COMPACT_LIST_CHROME = 2;
 
-export function computeLayout(columns: number, rows: number, remotes: number, replaying: boolean): Layout {
+/** `extraLines`: one-line sources shown under the stats (the OTLP receiver). */
+export function computeLayout(
+  columns: number,
+  rows: number,
+  remotes: number,
+  replaying: boolean,
+  extraLines = 0,
+): Layout {
   const cols = Math.max(40, columns);
   // One spare line: a frame as tall as the terminal makes Ink fall back to clearing the screen.
   const budget = Math.max(12, rows) - 1;
@@ -32,7 +39,7 @@ export function computeLayout(columns: number, rows: number, remotes: number, re
   const mainRows = budget - HEADER_LINES - FOOTER_LINES;
   const stats = compact ? 2 + (replaying ? 1 : 0) : ROOMY_STATS_LINES;
   const chrome = compact ? COMPACT_LIST_CHROME : ROOMY_LIST_CHROME;
-  const free = mainRows - stats - 2 * chrome;
+  const free = mainRows - stats - extraLines - 2 * chrome;
   // Remote endpoints are few; give them up to a third of the free lines, targets get the rest.
   const remoteRows = Math.max(1, Math.min(Math.max(1, remotes), Math.floor(free / 3)));
   const targetRows = Math.max(1, free - remoteRows);

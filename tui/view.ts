@@ -3,6 +3,7 @@ import type { DashboardView } from './components/Dashboard.tsx';
 import { remoteDetailView, targetDetailView, type DetailView } from './components/Detail.tsx';
 import { flushText, type FooterProps } from './components/Footer.tsx';
 import { headerView, type HeaderView } from './components/Header.tsx';
+import { otlpView } from './components/OtlpLine.tsx';
 import { remoteView } from './components/RemotePanel.tsx';
 import { seriesView } from './components/SeriesPanel.tsx';
 import { targetsView } from './components/TargetsPanel.tsx';
@@ -48,7 +49,7 @@ export function buildScreen(s: StatusSnapshot, { ui, columns, rows, history, log
   history.observe(s);
   const targets = visibleTargets(s.targets, ui.filter, ui.sort);
   const lists: Lists = { targets: targets.map(targetKey), remote: s.remote.map(remoteKey) };
-  const layout = computeLayout(columns, rows, s.remote.length, isReplaying(s.wal, s.phase));
+  const layout = computeLayout(columns, rows, s.remote.length, isReplaying(s.wal, s.phase), s.otlp ? 1 : 0);
   const { compact } = layout;
 
   let main: MainView;
@@ -100,6 +101,7 @@ export function buildScreen(s: StatusSnapshot, { ui, columns, rows, history, log
             rows: layout.remoteRows,
             now: s.at,
           }),
+          otlp: s.otlp ? otlpView(s.otlp, s.at) : undefined,
         },
       };
     }

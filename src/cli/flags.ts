@@ -58,6 +58,10 @@ export interface Flags {
   readonly autoReloadInterval: number;
   /** `--web.enable-otlp-receiver`. */
   readonly enableOtlpReceiver: boolean;
+  /** `--enable-feature=otlp-native-delta-ingestion`: OTLP delta sums and histograms stored as they come. */
+  readonly otlpNativeDelta: boolean;
+  /** `--enable-feature=otlp-deltatocumulative`: OTLP deltas summed into cumulative series before translation. */
+  readonly otlpDeltaToCumulative: boolean;
   /** `--web.config.file`: TLS / basic-auth config in exporter-toolkit format; '' = none. */
   readonly webConfigFile: string;
   readonly walFsync: 'rotate' | 'always' | 'never';
@@ -108,10 +112,11 @@ const UNIMPLEMENTED_FEATURES = new Set([
   'created-timestamp-zero-ingestion',
   'st-synthesis',
   'st-storage',
-  'otlp-deltatocumulative',
-  'otlp-native-delta-ingestion',
   'type-and-unit-labels',
 ]);
+
+/** 3.x features Outpost implements, which need no log line. */
+const IMPLEMENTED_FEATURES = new Set(['otlp-deltatocumulative', 'otlp-native-delta-ingestion']);
 
 const OPTIONS: Record<string, Options> = Object.fromEntries(
   Object.entries(FLAG_TABLE).map(([name, f]) => {
@@ -306,6 +311,7 @@ export function parseFlags(
   let autoReload = bool('config.auto-reload');
   for (const f of features) {
     if (f === 'agent') continue; // 2.x's way to ask for agent mode; 3.x asks with --agent
+    if (IMPLEMENTED_FEATURES.has(f)) continue;
     if (f === 'auto-reload-config') autoReload = true;
     const w = FEATURE_WARNINGS[f];
     if (w !== undefined) warnings.push({ msg: w, fields: { option: f } });
@@ -436,6 +442,8 @@ export function parseFlags(
     autoReload,
     autoReloadInterval,
     enableOtlpReceiver: bool('web.enable-otlp-receiver'),
+    otlpNativeDelta: features.includes('otlp-native-delta-ingestion'),
+    otlpDeltaToCumulative: features.includes('otlp-deltatocumulative'),
     webConfigFile: str('web.config.file'),
     walFsync: a['storage.agent.wal-fsync'] as Flags['walFsync'],
     warnings,

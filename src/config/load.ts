@@ -8,7 +8,7 @@
  *
  * Strictness follows Prometheus: unknown fields are errors (with the closest known field as a
  * hint), and so are `rule_files`, `alerting` and `remote_read` when non-empty (agent mode).
- * Sections that do nothing in an agent (`runtime`, `tracing`, `otlp`, most of `storage`, server-only
+ * Sections that do nothing in an agent (`runtime`, `tracing`, most of `storage`, server-only
  * global settings) are accepted and reported in `Config.warnings` instead.
  */
 import fs from 'node:fs/promises';
@@ -21,6 +21,7 @@ import type { ParsedGlobal } from './global.ts';
 import { Ctx, joinPath, parseGoYaml, readDuration, readMap, readSeq, readStringItems } from './reader.ts';
 import type { Field, MapView } from './reader.ts';
 import { remoteWriteHash, redactUrl } from './redact.ts';
+import { readOtlp } from './otlp.ts';
 import { readRemoteWrite } from './remote.ts';
 import { readScrapeConfig } from './scrape.ts';
 import { Secret } from './secret.ts';
@@ -199,7 +200,6 @@ function parseMain(text: string, file: string, issues: ConfigIssue[], opts: Pars
   checkAgentRestrictions(ctx, top);
   ignoredSection(ctx, top, 'runtime', 'runtime settings (gogc) have no effect in Outpost');
   ignoredSection(ctx, top, 'tracing', 'tracing is not supported by Outpost; the section is ignored');
-  ignoredSection(ctx, top, 'otlp', 'otlp has no effect in agent mode');
 
   const global = readGlobal(ctx, top.get('global'));
   const scrapeConfigFiles: string[] = [];
@@ -212,6 +212,7 @@ function parseMain(text: string, file: string, issues: ConfigIssue[], opts: Pars
   const scrapeConfigs = readScrapeConfigList(ctx, top.get('scrape_configs'), global, seenJobs);
   const remoteWrite = readRemoteWrites(ctx, top.get('remote_write'), global.config.metricNameValidationScheme);
   const storage = readStorage(ctx, top.get('storage'));
+  const otlp = readOtlp(ctx, top.get('otlp'), global.config.metricNameValidationScheme);
 
   return {
     config: {
@@ -220,6 +221,7 @@ function parseMain(text: string, file: string, issues: ConfigIssue[], opts: Pars
       remoteWrite,
       scrapeConfigFiles,
       storage,
+      otlp,
       warnings,
       sourceFile: file,
       sourceText: text,

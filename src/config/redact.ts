@@ -13,6 +13,7 @@ import type {
   Config,
   GlobalConfig,
   HttpClientConfig,
+  OtlpConfig,
   ProxyConfig,
   RemoteWriteConfig,
   ScrapeConfig,
@@ -60,13 +61,6 @@ const nonZero = (n: number): number | undefined => (n === 0 ? undefined : n);
 const DEFAULT_EVALUATION_INTERVAL = 60_000;
 /** config.go getGoGC without GOGC set. */
 const DEFAULT_GOGC = 75;
-/** DefaultOTLPConfig (config.go 303-309), printed until Outpost reads an `otlp` section. */
-const DEFAULT_OTLP = {
-  translation_strategy: 'UnderscoreEscapingWithSuffixes',
-  label_name_underscore_sanitization: true,
-  label_name_preserve_multiple_underscores: true,
-};
-
 function labelsObj(ls: Labels): Obj {
   return Object.fromEntries(labelPairs(ls));
 }
@@ -369,7 +363,22 @@ export function redactedConfigYaml(cfg: Config): string {
         }),
       },
       remote_write: cfg.remoteWrite.map((rw) => remoteWriteObj(rw, 'api')),
-      otlp: DEFAULT_OTLP,
+      otlp: otlpObj(cfg.otlp),
     }),
   );
+}
+
+/** config.go OTLPConfig in struct order; its omitempty fields are left out when false or empty. */
+function otlpObj(o: OtlpConfig): Obj {
+  return compact({
+    promote_all_resource_attributes: o.promoteAllResourceAttributes || undefined,
+    promote_resource_attributes: o.promoteResourceAttributes.length > 0 ? [...o.promoteResourceAttributes] : undefined,
+    ignore_resource_attributes: o.ignoreResourceAttributes.length > 0 ? [...o.ignoreResourceAttributes] : undefined,
+    translation_strategy: o.translationStrategy,
+    keep_identifying_resource_attributes: o.keepIdentifyingResourceAttributes || undefined,
+    convert_histograms_to_nhcb: o.convertHistogramsToNHCB || undefined,
+    promote_scope_metadata: o.promoteScopeMetadata || undefined,
+    label_name_underscore_sanitization: o.labelNameUnderscoreSanitization || undefined,
+    label_name_preserve_multiple_underscores: o.labelNamePreserveMultipleUnderscores || undefined,
+  });
 }

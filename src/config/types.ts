@@ -297,6 +297,24 @@ export interface RemoteWriteConfig extends HttpClientConfig {
   readonly headers: Readonly<Record<string, string>>;
 }
 
+/** The `otlp:` block (Prometheus 3.x OTLPConfig), for the OTLP receiver. */
+export interface OtlpConfig {
+  readonly translationStrategy:
+    | 'UnderscoreEscapingWithSuffixes'
+    | 'UnderscoreEscapingWithoutSuffixes'
+    | 'NoUTF8EscapingWithSuffixes'
+    | 'NoTranslation';
+  readonly promoteAllResourceAttributes: boolean;
+  readonly promoteResourceAttributes: readonly string[];
+  /** Only with promoteAllResourceAttributes: the resource attributes not promoted. */
+  readonly ignoreResourceAttributes: readonly string[];
+  readonly keepIdentifyingResourceAttributes: boolean;
+  readonly convertHistogramsToNHCB: boolean;
+  readonly promoteScopeMetadata: boolean;
+  readonly labelNameUnderscoreSanitization: boolean;
+  readonly labelNamePreserveMultipleUnderscores: boolean;
+}
+
 export interface StorageConfig {
   /** storage.tsdb.out_of_order_time_window in ms (head: the agent's out-of-order window); negative ⇒ 0. */
   readonly outOfOrderTimeWindow: number;
@@ -321,6 +339,7 @@ export interface Config {
   /** Patterns resolved against the main file's directory. */
   readonly scrapeConfigFiles: readonly string[];
   readonly storage: StorageConfig;
+  readonly otlp: OtlpConfig;
   /** Fields accepted for compatibility that do nothing in Outpost (server-only settings, tracing, ...). */
   readonly warnings: readonly ConfigIssue[];
   readonly sourceFile: string;

@@ -1,5 +1,6 @@
 import type { Clock } from '../util/clock.ts';
 import type {
+  OtlpStatus,
   Phase,
   ReloadStatus,
   RemoteStatus,
@@ -15,6 +16,7 @@ export interface StatusProviders {
   series?: () => SeriesStatus;
   wal?: () => WalStatus;
   remote?: () => readonly RemoteStatus[];
+  otlp?: () => OtlpStatus;
 }
 
 export interface StatusHubInfo {
@@ -172,6 +174,7 @@ export class StatusHub {
       series: p.series ? p.series() : EMPTY_SERIES,
       wal: p.wal ? p.wal() : EMPTY_WAL,
       remote: p.remote ? p.remote() : [],
+      ...(p.otlp ? { otlp: p.otlp() } : {}),
     });
   }
 }

@@ -86,6 +86,33 @@ export interface SeriesStatus {
   readonly histogramsAppended: number;
 }
 
+/** One OTLP resource (service) that pushed to the receiver: job from service.[namespace/]name, instance. */
+interface OtlpResourceStatus {
+  readonly job: string;
+  readonly instance: string;
+  /** Data points received from it since start. */
+  readonly points: number;
+  /** ms since epoch of its last request. */
+  readonly lastSeen: number;
+}
+
+/** The OTLP receiver as a source of samples (present only with --web.enable-otlp-receiver). */
+export interface OtlpStatus {
+  readonly requests: number;
+  readonly requestsFailed: number;
+  readonly pointsReceived: number;
+  readonly pointsRejected: number;
+  readonly samplesAppended: number;
+  /** Data points received per second over the last ten seconds. */
+  readonly pointsPerSecond: number;
+  readonly lastError: string;
+  /** ms since epoch, 0 = none. */
+  readonly lastErrorAt: number;
+  readonly lastRequestAt: number;
+  /** The resources that sent the most points, most first (at most ten). */
+  readonly topResources: readonly OtlpResourceStatus[];
+}
+
 export interface ReloadStatus {
   readonly ok: boolean;
   readonly at: number;
@@ -105,6 +132,8 @@ export interface StatusSnapshot {
   readonly series: SeriesStatus;
   readonly wal: WalStatus;
   readonly remote: readonly RemoteStatus[];
+  /** Absent while the OTLP receiver is off. */
+  readonly otlp?: OtlpStatus;
 }
 
 /** Commands the UI may send back (the only way it acts on the agent). */

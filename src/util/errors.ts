@@ -165,6 +165,25 @@ export const ERROR_CATALOGUE = {
       'The compressed block is corrupt or larger than allowed: in the WAL it is handled as corruption; ' +
       'from a client, fix the sender.',
   },
+  OUTPOST_OTLP_REQUEST: {
+    class: 'OtlpRequestError',
+    action:
+      'Fix the OTLP request as the message says (its place in the request, e.g. ' +
+      'resource_metrics[0].scope_metrics[1].metrics[2]): a valid ExportMetricsServiceRequest in protobuf or ' +
+      'OTLP/JSON, optionally gzip, within the size, point and attribute limits; split large batches.',
+  },
+  OUTPOST_OTLP_TRANSLATION: {
+    class: 'OtlpTranslationError',
+    action:
+      'The partial-success message names the metric or attribute: give metrics a name and attributes a key that ' +
+      'is not only underscores, keep exponential histogram scales at -4 or above.',
+  },
+  OUTPOST_OTLP_UNAVAILABLE: {
+    class: 'OtlpUnavailableError',
+    action:
+      'The WAL cannot be written (disk full, I/O error; see the agent log). OTLP clients retry the 503; free ' +
+      'space or fix the data directory.',
+  },
   OUTPOST_ENCODER_STATE: {
     class: 'EncoderStateError',
     action: 'None: a bug in Outpost (a request builder was used after finish()). Please report it.',

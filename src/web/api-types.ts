@@ -64,6 +64,21 @@ export interface WalStatusJson {
   series: { active: number; created: number; removed: number; samplesAppended: number; histogramsAppended: number };
 }
 
+/** GET /api/v1/status/otlp: the OTLP receiver (--web.enable-otlp-receiver). */
+export interface OtlpStatusJson {
+  enabled: boolean;
+  requests: number;
+  requestsFailed: number;
+  pointsReceived: number;
+  pointsRejected: number;
+  samplesAppended: number;
+  pointsPerSecond: number;
+  lastError: string;
+  lastErrorTime: string | null;
+  lastRequestTime: string | null;
+  topResources: { job: string; instance: string; points: number; lastSeen: string }[];
+}
+
 export interface WalReplayJson {
   min: number;
   max: number;

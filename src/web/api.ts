@@ -90,6 +90,33 @@ export function registerApi(r: Router, base: string, ctx: ApiContext): void {
   // Outpost's own, documented in src/web/API.md; readable during replay so the UI can show progress.
   on('GET', '/status/remote_write', (_q, res) => apiSuccess(res, remoteWriteStatus(ctx, deps.snapshot())), false);
   on('GET', '/status/wal', (_q, res) => apiSuccess(res, walStatus(deps.snapshot())), false);
+  on('GET', '/status/otlp', (_q, res) => apiSuccess(res, otlpStatus(deps.snapshot())), false);
+}
+
+function isoOrNull(ms: number): string | null {
+  return ms > 0 ? new Date(ms).toISOString() : null;
+}
+
+function otlpStatus(s: StatusSnapshot): Json.OtlpStatusJson {
+  const o = s.otlp;
+  return {
+    enabled: o !== undefined,
+    requests: o?.requests ?? 0,
+    requestsFailed: o?.requestsFailed ?? 0,
+    pointsReceived: o?.pointsReceived ?? 0,
+    pointsRejected: o?.pointsRejected ?? 0,
+    samplesAppended: o?.samplesAppended ?? 0,
+    pointsPerSecond: o?.pointsPerSecond ?? 0,
+    lastError: o?.lastError ?? '',
+    lastErrorTime: isoOrNull(o?.lastErrorAt ?? 0),
+    lastRequestTime: isoOrNull(o?.lastRequestAt ?? 0),
+    topResources: (o?.topResources ?? []).map((r) => ({
+      job: r.job,
+      instance: r.instance,
+      points: r.points,
+      lastSeen: new Date(r.lastSeen).toISOString(),
+    })),
+  };
 }
 
 function poolInfos(ctx: ApiContext): ScrapePoolInfo[] {

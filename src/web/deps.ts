@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../log/logger.ts';
 import type { StatusSnapshot } from '../status/types.ts';
@@ -45,6 +46,11 @@ export interface WebDeps {
   scrapePools?: () => readonly ScrapePoolInfo[];
   /** Metadata seen in scrapes; absent = no metadata source (the metadata endpoints answer empty lists). */
   targetMetadata?: () => readonly TargetMetadata[];
+  /**
+   * POST /api/v1/otlp/v1/metrics (--web.enable-otlp-receiver); absent = the endpoint answers 404 with
+   * Prometheus' hint to enable it.
+   */
+  otlpWrite?: ((req: IncomingMessage, res: ServerResponse) => Promise<void>) | undefined;
   /** The `--web.*` flags; absent = read from `flags` (web.external-url, web.route-prefix, ...). */
   options?: WebOptions;
   /** Drives the throughput-history timer; defaults to the system clock. */

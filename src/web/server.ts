@@ -149,6 +149,17 @@ export class WebServer {
       this.asset(res, 'text/javascript; charset=utf-8', clientScript()),
     );
 
+    // Prometheus 3.x (web/api/v1 otlpWrite): the route always exists; without the flag it says how to enable it.
+    router.on(
+      'POST',
+      this.apiBase + '/otlp/v1/metrics',
+      ready((req, res) =>
+        deps.otlpWrite
+          ? deps.otlpWrite(req, res)
+          : sendHttpError(res, 404, 'otlp write receiver needs to be enabled with --web.enable-otlp-receiver'),
+      ),
+    );
+
     registerApi(router, this.apiBase, {
       deps,
       externalUrl: () => this.externalUrl(),

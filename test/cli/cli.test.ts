@@ -2,7 +2,7 @@ import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { parseFlags } from '../../src/cli/flags.ts';
+import { parseFlags, type Flags } from '../../src/cli/flags.ts';
 import net from 'node:net';
 import { systemErrorText } from '../../src/util/errors.ts';
 import { fdLimits } from '../../src/build-info.ts';
@@ -254,4 +254,17 @@ test('the start-up line gives version, revision and the open-files limit', (t) =
     '(soft=1024, hard=524288)',
   );
   t.is(fdLimits('nothing here'), 'unknown');
+});
+
+test('OTLP: --web.enable-otlp-receiver and the 3.x delta features, which need no warning here', (t) => {
+  const off = parseFlags([]) as Flags;
+  t.false(off.enableOtlpReceiver, 'off by default');
+  t.true((parseFlags(['--web.enable-otlp-receiver']) as Flags).enableOtlpReceiver);
+  const d = parseFlags(['--enable-feature=otlp-deltatocumulative']) as Flags;
+  t.deepEqual([d.otlpDeltaToCumulative, d.otlpNativeDelta], [true, false]);
+  t.deepEqual(d.warnings, [], 'implemented, so not logged as unimplemented');
+  t.true((parseFlags(['--enable-feature=otlp-native-delta-ingestion']) as Flags).otlpNativeDelta);
+  t.throws(() => parseFlags(['--enable-feature=otlp-deltatocumulative,otlp-native-delta-ingestion']), {
+    message: /cannot enable otlp-deltatocumulative and otlp-native-delta-ingestion features at the same time/,
+  });
 });

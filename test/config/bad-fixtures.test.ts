@@ -245,6 +245,31 @@ const BAD: readonly BadCase[] = [
   },
   { file: 'not-a-mapping', prom: true, error: '1:1: expected a mapping, got a list' },
   { file: 'wrong-type', prom: true, error: '2:3: scrape_configs: expected a list, got a mapping' },
+  // otlp: Prometheus 3.x config.go (OTLPConfig.UnmarshalYAML, Load); 2.42 has no otlp block to judge.
+  {
+    file: 'otlp-strategy',
+    prom: 'head',
+    error: '2:25: otlp.translation_strategy: unsupported OTLP translation strategy "Underscores"',
+  },
+  {
+    file: 'otlp-utf8-legacy',
+    prom: 'head',
+    error:
+      '4:25: otlp.translation_strategy: OTLP translation strategy "NoUTF8EscapingWithSuffixes" is not allowed when ' +
+      'UTF8 is disabled (set global.metric_name_validation_scheme: utf8)',
+  },
+  {
+    file: 'otlp-promote-all',
+    prom: 'head',
+    error:
+      "3:32: otlp.promote_resource_attributes: 'promote_all_resource_attributes' and " +
+      "'promote_resource_attributes' cannot be configured simultaneously",
+  },
+  {
+    file: 'otlp-promote-dup',
+    prom: 'head',
+    error: '2:36: otlp.promote_resource_attributes[1]: duplicated promoted OTel resource attribute "a"',
+  },
 ];
 
 const fixture = (name: string): string => path.join(DIR, `${name}.bad.yml`);

@@ -283,9 +283,12 @@ test('agent-allowed: empty server sections pass; inert sections produce warnings
       '8: runtime: runtime settings (gogc) have no effect in Outpost',
       '13: storage.exemplars: storage.exemplars has no effect in agent mode',
       '15: tracing: tracing is not supported by Outpost; the section is ignored',
-      '17: otlp: otlp has no effect in agent mode',
     ],
   );
+  // The otlp block configures the OTLP receiver (Prometheus 3.x OTLPConfig); absent fields keep 3.x defaults.
+  t.deepEqual(c.otlp.promoteResourceAttributes, ['service.name']);
+  t.is(c.otlp.translationStrategy, 'UnderscoreEscapingWithSuffixes');
+  t.true(c.otlp.labelNameUnderscoreSanitization);
 });
 
 test('yaml-features: anchors, merge keys, YAML 1.1 scalars as go-yaml v2 reads them', (t) => {

@@ -127,7 +127,7 @@ test('e2e: protobuf native histograms through Outpost and the 2.42 agent arrive 
   const target = await startTarget();
   const rxOutpost = await RwReceiver.start();
   const rxAgent = await RwReceiver.start();
-  const prom = await startPrometheusReceiver(['native-histograms']);
+  const prom = await startPrometheusReceiver(['--enable-feature=native-histograms']);
   t.teardown(async () => {
     await prom.stop();
     await rxOutpost.close();

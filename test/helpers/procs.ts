@@ -150,8 +150,8 @@ export interface PrometheusReceiver {
   stop(): Promise<void>;
 }
 
-/** `features`: Prometheus' --enable-feature values (e.g. native-histograms). */
-export async function startPrometheusReceiver(features: readonly string[] = []): Promise<PrometheusReceiver> {
+/** `extraArgs`: more flags, e.g. `--enable-feature=native-histograms`. */
+export async function startPrometheusReceiver(extraArgs: readonly string[] = []): Promise<PrometheusReceiver> {
   const dir = await tmpDir('outpost-prom-');
   const port = await freePort();
   const cfg = path.join(dir, 'prometheus.yml');
@@ -162,8 +162,8 @@ export async function startPrometheusReceiver(features: readonly string[] = []):
     `--web.listen-address=127.0.0.1:${port}`,
     '--web.enable-remote-write-receiver',
     '--log.level=warn',
+    ...extraArgs,
   ];
-  if (features.length > 0) args.push(`--enable-feature=${features.join(',')}`);
   const url = `http://127.0.0.1:${port}`;
   const launch = async () => {
     const p = startProc('prometheus', args);

@@ -165,6 +165,17 @@ test('layout: the replay line is budgeted while replaying', (t) => {
   t.is(a.targetRows + a.remoteRows - (b.targetRows + b.remoteRows), 1);
 });
 
+test('layout: the OTLP receiver line is budgeted when the receiver is on', (t) => {
+  for (const [cols, rows] of [
+    [80, 24],
+    [160, 50],
+  ] as const) {
+    const a = computeLayout(cols, rows, 1, false);
+    const b = computeLayout(cols, rows, 1, false, 1);
+    t.is(a.targetRows + a.remoteRows - (b.targetRows + b.remoteRows), 1, `${cols}x${rows}`);
+  }
+});
+
 test('scrollWindow keeps the selection visible', (t) => {
   t.is(scrollWindow(5, 10, 4), 0);
   t.is(scrollWindow(100, 10, 0), 0);

@@ -194,3 +194,35 @@ test('remote write: the last error shows its age and is no longer red once the e
   t.notRegex(up.lastFrame() ?? '', red);
   up.unmount();
 });
+
+test('OTLP receiver: one line with points/s, received, rejected, the busiest resources and the last error', async (t) => {
+  const m = await mount();
+  t.notRegex(m.frame(), /OTLP/, 'no line while the receiver is off');
+  m.store.update({
+    otlp: {
+      requests: 12,
+      requestsFailed: 1,
+      pointsReceived: 15_000,
+      pointsRejected: 3,
+      samplesAppended: 40_000,
+      pointsPerSecond: 250,
+      lastError: '3 of 10 data points rejected:\nduplicate',
+      lastErrorAt: NOW - 1000,
+      lastRequestAt: NOW - 1000,
+      topResources: [
+        { job: 'shop/api', instance: 'i-1', points: 12_000, lastSeen: NOW },
+        { job: 'cron', instance: '', points: 3000, lastSeen: NOW },
+      ],
+    },
+  });
+  await m.until('OTLP');
+  const line =
+    m
+      .frame()
+      .split('\n')
+      .find((l) => l.includes('OTLP')) ?? '';
+  t.regex(line, /OTLP +points 250\/s +received 15\.0k +rejected 3 +top shop\/api i-1 12\.0k, cron 3000/);
+  // The frame stays within the terminal: the line costs one target row.
+  t.true(m.frame().split('\n').length < 30);
+  m.unmount();
+});

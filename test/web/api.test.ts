@@ -519,6 +519,47 @@ test('/api/v1/status/wal', async (t) => {
   });
 });
 
+test('/api/v1/status/otlp: the receiver as a source, or enabled: false', async (t) => {
+  const off = await startServer(fakeAgent().deps);
+  t.teardown(() => off.close());
+  const r0 = (await request(`${off.base}/api/v1/status/otlp`)).json() as Envelope<Record<string, unknown>>;
+  t.is(r0.data.enabled, false);
+  t.deepEqual(r0.data.topResources, []);
+  const fake = fakeAgent();
+  const snap = fake.deps.snapshot();
+  fake.deps.snapshot = () => ({
+    ...snap,
+    otlp: {
+      requests: 5,
+      requestsFailed: 1,
+      pointsReceived: 100,
+      pointsRejected: 2,
+      samplesAppended: 300,
+      pointsPerSecond: 1.5,
+      lastError: '2 of 20 data points rejected: samples refused: 2 duplicate',
+      lastErrorAt: T0 - 1000,
+      lastRequestAt: T0,
+      topResources: [{ job: 'shop/api', instance: 'i-1', points: 100, lastSeen: T0 }],
+    },
+  });
+  const on = await startServer(fake.deps);
+  t.teardown(() => on.close());
+  const r = (await request(`${on.base}/api/v1/status/otlp`)).json() as Envelope<Record<string, unknown>>;
+  t.deepEqual(r.data, {
+    enabled: true,
+    requests: 5,
+    requestsFailed: 1,
+    pointsReceived: 100,
+    pointsRejected: 2,
+    samplesAppended: 300,
+    pointsPerSecond: 1.5,
+    lastError: '2 of 20 data points rejected: samples refused: 2 duplicate',
+    lastErrorTime: new Date(T0 - 1000).toISOString(),
+    lastRequestTime: new Date(T0).toISOString(),
+    topResources: [{ job: 'shop/api', instance: 'i-1', points: 100, lastSeen: new Date(T0).toISOString() }],
+  });
+});
+
 test('CORS headers on API requests with an Origin, OPTIONS preflight 204', async (t) => {
   const s = await startServer(fakeAgent().deps);
   t.teardown(() => s.close());

@@ -131,6 +131,21 @@ if ('reason' in loaded) {
         x.lastScrape > 0 ? { ...x, lastScrape: now - 3000, histograms: 4, histogramSeries: 4 } : x,
       ),
       wal: { ...fake.snap.wal, oldestTimestamp: now - 7_200_000 },
+      otlp: {
+        requests: 40,
+        requestsFailed: 1,
+        pointsReceived: 12_000,
+        pointsRejected: 3,
+        samplesAppended: 30_000,
+        pointsPerSecond: 42.5,
+        lastError: '3 of 300 data points rejected: samples refused: 3 duplicate',
+        lastErrorAt: now - 60_000,
+        lastRequestAt: now - 2000,
+        topResources: [
+          { job: 'shop/api', instance: 'i-1', points: 9000, lastSeen: now - 2000 },
+          { job: 'cron', instance: '', points: 3000, lastSeen: now - 30_000 },
+        ],
+      },
     };
     t.context = { context, profile, fake, server, clock };
   });
@@ -174,6 +189,11 @@ if ('reason' in loaded) {
     t.regex(text, /3\.00 MiB of 1\.00 GiB cap/);
     t.regex(text, /central/);
     t.regex(text, /backup/);
+    // The OTLP receiver as a source: rate, totals, last error, the busiest resources.
+    const otlp = await page.locator('#panel-ov-otlp').innerText();
+    t.regex(otlp, /42\.5\s+points\/s\s+12,?000\s+received\s+3\s+rejected/);
+    t.regex(otlp, /3 of 300 data points rejected/);
+    t.regex(otlp, /shop\/api\s+i-1\s+9,?000/);
     await shot(page, 'agent');
     t.deepEqual(errors, []);
   });

@@ -480,6 +480,32 @@ test('basic auth guards every endpoint; 401 carries WWW-Authenticate: Basic; hea
   t.true(ours.log.lines.some((l) => l.includes('TLS is disabled.')));
 });
 
+test('the OTLP receiver sits behind basic auth like every endpoint', async (t) => {
+  const { file } = await dirWithFile(t, 'web.yml', `basic_auth_users:\n  alice: ${HASH}\n`);
+  const fake = fakeAgent();
+  let served = 0;
+  fake.deps.flags = { ...fake.deps.flags, 'web.config.file': file };
+  fake.deps.otlpWrite = async (_req, res) => {
+    served++;
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.end('{}');
+  };
+  const server = new WebServer(fake.deps);
+  const base = `http://${await server.listen('127.0.0.1:0')}`;
+  t.teardown(() => server.close());
+  const post = (auth?: string) =>
+    request(base + '/api/v1/otlp/v1/metrics', {
+      method: 'POST',
+      body: '{}',
+      headers: { 'Content-Type': 'application/json', ...(auth ? { Authorization: auth } : {}) },
+    });
+  t.is((await post()).status, 401);
+  t.is((await post(basic('alice', 'wrong'))).status, 401);
+  t.is(served, 0, 'the receiver never saw an unauthenticated request');
+  t.is((await post(basic('alice', 's3cret'))).status, 200);
+  t.is(served, 1);
+});
+
 test('edits to the file apply to the next request without a restart', async (t) => {
   const { file } = await dirWithFile(t, 'web.yml', `basic_auth_users:\n  alice: ${HASH}\n`);
   const ours = await startOurs(file);

@@ -1,5 +1,6 @@
 import { Box } from 'ink';
 import { memo } from 'react';
+import { OtlpLine, type OtlpView } from './OtlpLine.tsx';
 import { RemotePanelView, type RemoteView } from './RemotePanel.tsx';
 import { SeriesPanel, type SeriesView } from './SeriesPanel.tsx';
 import { TargetsPanel, type TargetsView } from './TargetsPanel.tsx';
@@ -12,6 +13,8 @@ export interface DashboardView {
   readonly series: SeriesView;
   readonly wal: WalView;
   readonly remote: RemoteView;
+  /** Absent while the OTLP receiver is off. */
+  readonly otlp?: OtlpView | undefined;
 }
 
 /** Arranges the four panels: stacked one-liners on small terminals, Series and WAL side by side on large ones. */
@@ -32,6 +35,7 @@ export const Dashboard = memo(function Dashboard({ view: v }: { readonly view: D
           {stats}
         </Box>
       )}
+      {v.otlp ? <OtlpLine view={v.otlp} /> : null}
       <RemotePanelView view={v.remote} />
     </Box>
   );

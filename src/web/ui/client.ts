@@ -12,6 +12,7 @@ import type {
   ApiTarget,
   BuildInfoJson,
   DroppedTargetJson,
+  OtlpStatusJson,
   RemoteWriteEndpointJson,
   RuntimeInfoJson,
   TargetsJson,
@@ -366,12 +367,13 @@ async function renderReplay(): Promise<HTMLElement> {
 }
 
 async function renderAgent(): Promise<Child> {
-  const [build, rt, tgs, rws, wal] = await Promise.all([
+  const [build, rt, tgs, rws, wal, otlp] = await Promise.all([
     api<BuildInfoJson>('status/buildinfo'),
     api<RuntimeInfoJson>('status/runtimeinfo'),
     api<TargetsJson>('targets?state=active'),
     api<{ endpoints: RemoteWriteEndpointJson[] }>('status/remote_write'),
     api<WalStatusJson>('status/wal'),
+    api<OtlpStatusJson>('status/otlp'),
   ]);
   const tg = tgs.activeTargets;
   const rw = rws.endpoints;
@@ -461,8 +463,58 @@ async function renderAgent(): Promise<Child> {
       ],
       false,
     ),
+    otlp.enabled ? otlpPanel(otlp) : null,
   );
   return [intro, cards];
+}
+
+/** The OTLP receiver as a source: rate, totals, last error and the resources that push the most. */
+function otlpPanel(o: OtlpStatusJson): HTMLElement {
+  return panel(
+    'ov-otlp',
+    'OTLP receiver',
+    null,
+    [
+      h(
+        'div',
+        { class: 'stat-row' },
+        stat(fmtNum(Math.round(o.pointsPerSecond * 10) / 10), 'points/s'),
+        stat(fmtNum(o.pointsReceived), 'received'),
+        stat(fmtNum(o.pointsRejected), 'rejected'),
+      ),
+      kv([
+        ['Requests', fmtNum(o.requests) + (o.requestsFailed > 0 ? ' (' + fmtNum(o.requestsFailed) + ' refused)' : '')],
+        ['Last request', timeEl(o.lastRequestTime)],
+        o.lastError
+          ? [
+              'Last error',
+              h(
+                'span',
+                { class: 'error' },
+                o.lastError,
+                h('span', { class: 'muted' }, ' (', timeEl(o.lastErrorTime), ')'),
+              ),
+            ]
+          : null,
+      ]),
+      o.topResources.length === 0
+        ? empty('No OTLP data received yet.')
+        : table(
+            'Resources that sent the most points',
+            ['Job', 'Instance', { text: 'Points', class: 'num' }],
+            o.topResources.map((r) =>
+              h(
+                'tr',
+                null,
+                h('td', { text: r.job || '-' }),
+                h('td', { text: r.instance || '-' }),
+                h('td', { class: 'num', text: fmtNum(r.points) }),
+              ),
+            ),
+          ),
+    ],
+    false,
+  );
 }
 
 /** A filter box: keeps its value in the page state and the URL (?search=) and redraws on input. */
