@@ -25,6 +25,7 @@ import { ClassicHistogramBuilder } from '../storage/nhcb.ts';
 import { OutpostError } from '../util/errors.ts';
 import { duplicateLabelName } from './base.ts';
 import { validUtf8 } from './scan.ts';
+import { SeriesHint } from './series-hint.ts';
 import { Entry, type EntryKind, MetricType, ParseError, type TextParser } from './types.ts';
 import { Wire, WireReader } from './protobuf-wire.ts';
 
@@ -300,11 +301,8 @@ export class ProtobufParser implements TextParser {
   exemplarTimestamp = 0;
 
   // The expected next series (scrape cache hint).
-  private hintBuf: Uint8Array = EMPTY;
-  private hintView: DataView = new DataView(EMPTY.buffer, EMPTY.byteOffset, 0);
+  private readonly hint = new SeriesHint();
   private bodyView: DataView = new DataView(EMPTY.buffer, EMPTY.byteOffset, 0);
-  private hintOff = 0;
-  private hintLen = -1;
   expectedHit = false;
 
   constructor(opts: ProtobufParserOptions) {
@@ -322,20 +320,14 @@ export class ProtobufParser implements TextParser {
     this.pos = 0;
     this.phase = Phase.family;
     this.kind = Entry.EOF;
-    this.hintLen = -1;
+    this.hint.len = -1;
     this.expectedHit = false;
     this.histogram = null;
     this.hasExemplar = false;
   }
 
   expect(src: Uint8Array, off: number, len: number): void {
-    // The hint comes from one scrape cache arena call after call: a new view only when it grew.
-    if (src !== this.hintBuf) {
-      this.hintBuf = src;
-      this.hintView = new DataView(src.buffer, src.byteOffset, src.byteLength);
-    }
-    this.hintOff = off;
-    this.hintLen = len;
+    this.hint.set(src, off, len);
   }
 
   get family(): string {
@@ -1076,14 +1068,14 @@ export class ProtobufParser implements TextParser {
    * the key is the hint's bytes, so seriesBuf points there and nothing is copied.
    */
   private matchHint(): boolean {
-    const len = this.hintLen;
+    const len = this.hint.len;
     if (len < 0) return false;
-    const h = this.hintBuf;
+    const h = this.hint.buf;
     const b = this.buf;
-    const end = this.hintOff + len;
-    const hv = this.hintView;
+    const end = this.hint.off + len;
+    const hv = this.hint.view;
     const bv = this.bodyView;
-    let at = matchLong(h, hv, this.hintOff, end, b, bv, this.nameS, this.nameE);
+    let at = matchLong(h, hv, this.hint.off, end, b, bv, this.nameS, this.nameE);
     if (this.suffix.length > 0) at = matchPiece(h, at, end, this.suffix, 0, this.suffix.length);
     const l = this.lbls;
     for (let i = 0; i < l.n && at >= 0; i++) {
@@ -1104,9 +1096,9 @@ export class ProtobufParser implements TextParser {
   /** name + suffix, then (0xff name 0xff value) per label, then the magic label: the scrape cache key. */
   private buildKey(): void {
     if (this.matchHint()) {
-      this.keyBuf = this.hintBuf;
-      this.seriesStart = this.hintOff;
-      this.seriesEnd = this.hintOff + this.hintLen;
+      this.keyBuf = this.hint.buf;
+      this.seriesStart = this.hint.off;
+      this.seriesEnd = this.hint.off + this.hint.len;
       this.expectedHit = true;
       return;
     }
