@@ -5,7 +5,7 @@
  * checked field by field, so a wrong type names its place instead of turning into a zero.
  */
 import { EMPTY_VALUE, anyValueString, type RawValue } from './any-value.ts';
-import { OtlpRequestError } from './errors.ts';
+import { OtlpRequestError, tooManyPoints } from './errors.ts';
 import type {
   Attributes,
   DecodeLimits,
@@ -130,12 +130,7 @@ class JsonReader {
   }
 
   countPoint(): void {
-    if (++this.points > this.limits.maxPoints)
-      throw new OtlpRequestError(
-        413,
-        `the request holds more than ${this.limits.maxPoints} data points; send smaller batches ` +
-          '(OpenTelemetry Collector: batch processor send_batch_max_size; SDKs: export more often)',
-      );
+    if (++this.points > this.limits.maxPoints) throw tooManyPoints(this.limits.maxPoints);
   }
 }
 

@@ -5,7 +5,7 @@
  * so a hostile body costs at most what its size allows. Errors name the place in the request.
  */
 import { EMPTY_VALUE, anyValueString, type RawValue } from './any-value.ts';
-import { OtlpRequestError } from './errors.ts';
+import { OtlpRequestError, tooManyPoints } from './errors.ts';
 import type {
   Attributes,
   DecodeLimits,
@@ -188,12 +188,7 @@ class Wire {
   }
 
   countPoint(): void {
-    if (++this.points > this.limits.maxPoints)
-      throw new OtlpRequestError(
-        413,
-        `the request holds more than ${this.limits.maxPoints} data points; send smaller batches ` +
-          '(OpenTelemetry Collector: batch processor send_batch_max_size; SDKs: export more often)',
-      );
+    if (++this.points > this.limits.maxPoints) throw tooManyPoints(this.limits.maxPoints);
   }
 
   /** Runs fn with `segment` on the path (for errors). */
