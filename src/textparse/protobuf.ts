@@ -413,14 +413,12 @@ export class ProtobufParser implements TextParser {
         const k = r.key();
         switch (k >>> 3) {
           case 1:
-            r.expect(k, Wire.len, 'name');
-            this.nameE = r.lenEnd();
+            this.nameE = r.lenField(k, 'name');
             this.nameS = r.pos;
             r.pos = this.nameE;
             break;
           case 2:
-            r.expect(k, Wire.len, 'help');
-            this.helpE = r.lenEnd();
+            this.helpE = r.lenField(k, 'help');
             this.helpS = r.pos;
             r.pos = this.helpE;
             break;
@@ -429,15 +427,13 @@ export class ProtobufParser implements TextParser {
             this.pbType = r.int32();
             break;
           case 4: {
-            r.expect(k, Wire.len, 'metric');
-            const e = r.lenEnd();
+            const e = r.lenField(k, 'metric');
             this.metrics.push(r.pos, e);
             r.pos = e;
             break;
           }
           case 5:
-            r.expect(k, Wire.len, 'unit');
-            this.unitE = r.lenEnd();
+            this.unitE = r.lenField(k, 'unit');
             this.unitS = r.pos;
             r.pos = this.unitE;
             break;
@@ -504,16 +500,14 @@ export class ProtobufParser implements TextParser {
       const k = r.key();
       const f = k >>> 3;
       if (f === 1) {
-        r.expect(k, Wire.len, 'label');
-        const le = r.lenEnd();
+        const le = r.lenField(k, 'label');
         this.decodeLabelPair(r.pos, le);
         r.pos = le;
       } else if (f === 6) {
         r.expect(k, Wire.varint, 'timestamp_ms');
         this.tsMs = r.int64();
       } else if (f >= 2 && f <= 5) {
-        r.expect(k, Wire.len, 'value');
-        const ve = r.lenEnd();
+        const ve = r.lenField(k, 'value');
         // Only the field that matches the family's type counts, as in Prometheus.
         if (f === 2 && this.pbType === PbType.gauge) this.decodeSimple(r.pos, ve, 'Gauge');
         else if (f === 3 && this.pbType === PbType.counter) this.decodeCounter(r.pos, ve);
@@ -521,8 +515,7 @@ export class ProtobufParser implements TextParser {
         else if (f === 5 && this.pbType === PbType.untyped) this.decodeSimple(r.pos, ve, 'Untyped');
         r.pos = ve;
       } else if (f === 7) {
-        r.expect(k, Wire.len, 'histogram');
-        const he = r.lenEnd();
+        const he = r.lenField(k, 'histogram');
         if (this.pbType === PbType.histogram || this.pbType === PbType.gaugeHistogram) this.decodeHistogram(r.pos, he);
         r.pos = he;
       } else r.skip(k & 7);
@@ -560,8 +553,7 @@ export class ProtobufParser implements TextParser {
     while (!r.done) {
       const k = r.key();
       if (k >>> 3 === 1) {
-        r.expect(k, Wire.fixed64, 'value');
-        this.val = r.double();
+        this.val = r.doubleField(k, 'value');
       } else r.skip(k & 7);
     }
   }
@@ -572,18 +564,13 @@ export class ProtobufParser implements TextParser {
       const k = r.key();
       const f = k >>> 3;
       if (f === 1) {
-        r.expect(k, Wire.fixed64, 'value');
-        this.val = r.double();
+        this.val = r.doubleField(k, 'value');
       } else if (f === 2) {
-        r.expect(k, Wire.len, 'exemplar');
-        this.counterExEnd = r.lenEnd();
+        this.counterExEnd = r.lenField(k, 'exemplar');
         this.counterEx = r.pos;
         r.pos = this.counterExEnd;
       } else if (f === 3) {
-        r.expect(k, Wire.len, 'start_timestamp');
-        const te = r.lenEnd();
-        this.startTs = this.timestampMs(r.pos, te);
-        r.pos = te;
+        this.startTs = this.timestampField(r, k, 'start_timestamp');
       } else r.skip(k & 7);
     }
   }
@@ -594,39 +581,27 @@ export class ProtobufParser implements TextParser {
       const k = r.key();
       const f = k >>> 3;
       if (f === 1) {
-        r.expect(k, Wire.varint, 'sample_count');
-        this.count = r.uint64();
+        this.count = r.uint64Field(k, 'sample_count');
       } else if (f === 2) {
-        r.expect(k, Wire.fixed64, 'sample_sum');
-        this.sum = r.double();
+        this.sum = r.doubleField(k, 'sample_sum');
       } else if (f === 3) {
-        r.expect(k, Wire.len, 'quantile');
-        const qe = r.lenEnd();
+        const qe = r.lenField(k, 'quantile');
         let q = 0;
         let v = 0;
-        const end = r.end;
-        const what = r.what;
-        r.end = qe;
-        r.what = 'Quantile';
+        r.enter(qe, 'Quantile');
         while (!r.done) {
           const qk = r.key();
           if (qk >>> 3 === 1) {
-            r.expect(qk, Wire.fixed64, 'quantile');
-            q = r.double();
+            q = r.doubleField(qk, 'quantile');
           } else if (qk >>> 3 === 2) {
-            r.expect(qk, Wire.fixed64, 'value');
-            v = r.double();
+            v = r.doubleField(qk, 'value');
           } else r.skip(qk & 7);
         }
-        r.end = end;
-        r.what = what;
+        r.leave();
         this.qs.push(q);
         this.qvs.push(v);
       } else if (f === 4) {
-        r.expect(k, Wire.len, 'start_timestamp');
-        const te = r.lenEnd();
-        this.startTs = this.timestampMs(r.pos, te);
-        r.pos = te;
+        this.startTs = this.timestampField(r, k, 'start_timestamp');
       } else r.skip(k & 7);
     }
   }
@@ -637,38 +612,31 @@ export class ProtobufParser implements TextParser {
       const k = r.key();
       switch (k >>> 3) {
         case 1:
-          r.expect(k, Wire.varint, 'sample_count');
-          this.count = r.uint64();
+          this.count = r.uint64Field(k, 'sample_count');
           break;
         case 2:
-          r.expect(k, Wire.fixed64, 'sample_sum');
-          this.sum = r.double();
+          this.sum = r.doubleField(k, 'sample_sum');
           break;
         case 3: {
-          r.expect(k, Wire.len, 'bucket');
-          const be = r.lenEnd();
+          const be = r.lenField(k, 'bucket');
           this.decodeBucket(r, be);
           break;
         }
         case 4:
-          r.expect(k, Wire.fixed64, 'sample_count_float');
-          this.countFloat = r.double();
+          this.countFloat = r.doubleField(k, 'sample_count_float');
           break;
         case 5:
           r.expect(k, Wire.varint, 'schema');
           this.schema = r.sint();
           break;
         case 6:
-          r.expect(k, Wire.fixed64, 'zero_threshold');
-          this.zeroThreshold = r.double();
+          this.zeroThreshold = r.doubleField(k, 'zero_threshold');
           break;
         case 7:
-          r.expect(k, Wire.varint, 'zero_count');
-          this.zeroCount = r.uint64();
+          this.zeroCount = r.uint64Field(k, 'zero_count');
           break;
         case 8:
-          r.expect(k, Wire.fixed64, 'zero_count_float');
-          this.zeroCountFloat = r.double();
+          this.zeroCountFloat = r.doubleField(k, 'zero_count_float');
           break;
         case 9:
           this.decodeSpan(r, k, this.negSpans, 'negative_span');
@@ -689,15 +657,11 @@ export class ProtobufParser implements TextParser {
           this.decodeDoubles(r, k, this.posCounts, 'positive_count');
           break;
         case 15: {
-          r.expect(k, Wire.len, 'start_timestamp');
-          const te = r.lenEnd();
-          this.startTs = this.timestampMs(r.pos, te);
-          r.pos = te;
+          this.startTs = this.timestampField(r, k, 'start_timestamp');
           break;
         }
         case 16: {
-          r.expect(k, Wire.len, 'exemplars');
-          const xe = r.lenEnd();
+          const xe = r.lenField(k, 'exemplars');
           this.histEx.push(r.pos, xe);
           r.pos = xe;
           break;
@@ -709,10 +673,7 @@ export class ProtobufParser implements TextParser {
   }
 
   private decodeBucket(r: WireReader, be: number): void {
-    const end = r.end;
-    const what = r.what;
-    r.end = be;
-    r.what = 'Bucket';
+    r.enter(be, 'Bucket');
     let cum = 0;
     let cumF = 0;
     let ub = 0;
@@ -722,23 +683,18 @@ export class ProtobufParser implements TextParser {
       const k = r.key();
       const f = k >>> 3;
       if (f === 1) {
-        r.expect(k, Wire.varint, 'cumulative_count');
-        cum = r.uint64();
+        cum = r.uint64Field(k, 'cumulative_count');
       } else if (f === 2) {
-        r.expect(k, Wire.fixed64, 'upper_bound');
-        ub = r.double();
+        ub = r.doubleField(k, 'upper_bound');
       } else if (f === 3) {
-        r.expect(k, Wire.len, 'exemplar');
-        exE = r.lenEnd();
+        exE = r.lenField(k, 'exemplar');
         exS = r.pos;
         r.pos = exE;
       } else if (f === 4) {
-        r.expect(k, Wire.fixed64, 'cumulative_count_float');
-        cumF = r.double();
+        cumF = r.doubleField(k, 'cumulative_count_float');
       } else r.skip(k & 7);
     }
-    r.end = end;
-    r.what = what;
+    r.leave();
     this.ubs.push(ub);
     this.cums.push(cum);
     this.cumFloats.push(cumF);
@@ -748,10 +704,7 @@ export class ProtobufParser implements TextParser {
   private decodeSpan(r: WireReader, k: number, out: HistogramSpan[], name: string): void {
     r.expect(k, Wire.len, name);
     const se = r.lenEnd();
-    const end = r.end;
-    const what = r.what;
-    r.end = se;
-    r.what = 'BucketSpan';
+    r.enter(se, 'BucketSpan');
     let offset = 0;
     let length = 0;
     while (!r.done) {
@@ -760,12 +713,10 @@ export class ProtobufParser implements TextParser {
         r.expect(sk, Wire.varint, 'offset');
         offset = r.sint();
       } else if (sk >>> 3 === 2) {
-        r.expect(sk, Wire.varint, 'length');
-        length = r.uint64();
+        length = r.uint64Field(sk, 'length');
       } else r.skip(sk & 7);
     }
-    r.end = end;
-    r.what = what;
+    r.leave();
     out.push({ offset, length });
   }
 
@@ -793,6 +744,14 @@ export class ProtobufParser implements TextParser {
     const pe = r.lenEnd();
     if ((pe - r.pos) % 8 !== 0) throw r.fail(`packed ${name} of ${pe - r.pos} bytes is not a whole number of doubles`);
     while (r.pos < pe) out.push(r.double());
+  }
+
+  /** A Timestamp field's value in ms; r moves past it. */
+  private timestampField(r: WireReader, k: number, name: string): number {
+    const te = r.lenField(k, name);
+    const ms = this.timestampMs(r.pos, te);
+    r.pos = te;
+    return ms;
   }
 
   /** A google.protobuf.Timestamp message in ms (seconds * 1000 + whole ms of nanos). */
@@ -1020,11 +979,9 @@ export class ProtobufParser implements TextParser {
       const k = r.key();
       const f = k >>> 3;
       if (f === 2) {
-        r.expect(k, Wire.fixed64, 'value');
-        x.value = r.double();
+        x.value = r.doubleField(k, 'value');
       } else if (f === 3) {
-        r.expect(k, Wire.len, 'timestamp');
-        const te = r.lenEnd();
+        const te = r.lenField(k, 'timestamp');
         x.hasTs = true;
         x.ts = this.timestampMs(r.pos, te);
         r.pos = te;
@@ -1046,8 +1003,7 @@ export class ProtobufParser implements TextParser {
     while (!r.done) {
       const k = r.key();
       if (k >>> 3 === 1) {
-        r.expect(k, Wire.len, 'label');
-        const le = r.lenEnd();
+        const le = r.lenField(k, 'label');
         this.exLbls.push(r.pos, le);
         r.pos = le;
       } else r.skip(k & 7);
