@@ -161,6 +161,18 @@ function writeVarintField(w: ByteWriter, tag: number, v: number): void {
   w.uvarint(v);
 }
 
+/** The size of a string field of len UTF-8 bytes, omitted when empty. */
+function strFieldSize(len: number): number {
+  return len === 0 ? 0 : 1 + uvarintSize(len) + len;
+}
+
+/** Writes a string field of len UTF-8 bytes unless it is empty. */
+function writeStrField(w: ByteWriter, tag: number, v: string, len: number): void {
+  if (len === 0) return;
+  w.u8(tag);
+  w.str(v);
+}
+
 /** The size of a packed refs field of refsLen bytes, omitted when it holds no refs (n = 0). */
 function refsFieldSize(n: number, refsLen: number): number {
   return n === 0 ? 0 : 1 + u32VarintSize(refsLen) + refsLen;
@@ -213,19 +225,10 @@ function writeLabelsBlock(w: ByteWriter, labels: Labels): void {
   for (const [name, value] of labelPairs(labels)) {
     const nLen = Buffer.byteLength(name);
     const vLen = Buffer.byteLength(value);
-    let body = 0;
-    if (nLen > 0) body += 1 + uvarintSize(nLen) + nLen;
-    if (vLen > 0) body += 1 + uvarintSize(vLen) + vLen;
     w.u8(TAG_F1_LEN);
-    w.uvarint(body);
-    if (nLen > 0) {
-      w.u8(TAG_F1_LEN);
-      w.str(name);
-    }
-    if (vLen > 0) {
-      w.u8(TAG_F2_LEN);
-      w.str(value);
-    }
+    w.uvarint(strFieldSize(nLen) + strFieldSize(vLen));
+    writeStrField(w, TAG_F1_LEN, name, nLen);
+    writeStrField(w, TAG_F2_LEN, value, vLen);
   }
 }
 
@@ -485,26 +488,13 @@ export class WriteRequestBuilder extends AddedCounts {
     const fLen = Buffer.byteLength(family);
     const hLen = Buffer.byteLength(help);
     const uLen = Buffer.byteLength(unit);
-    let body = varintFieldSize(type);
-    if (fLen > 0) body += 1 + uvarintSize(fLen) + fLen;
-    if (hLen > 0) body += 1 + uvarintSize(hLen) + hLen;
-    if (uLen > 0) body += 1 + uvarintSize(uLen) + uLen;
     const m = this.meta;
     m.u8(TAG_F3_LEN);
-    m.uvarint(body);
+    m.uvarint(varintFieldSize(type) + strFieldSize(fLen) + strFieldSize(hLen) + strFieldSize(uLen));
     writeVarintField(m, TAG_F1_VARINT, type);
-    if (fLen > 0) {
-      m.u8(TAG_F2_LEN);
-      m.str(family);
-    }
-    if (hLen > 0) {
-      m.u8(TAG_F4_LEN);
-      m.str(help);
-    }
-    if (uLen > 0) {
-      m.u8(TAG_F5_LEN);
-      m.str(unit);
-    }
+    writeStrField(m, TAG_F2_LEN, family, fLen);
+    writeStrField(m, TAG_F4_LEN, help, hLen);
+    writeStrField(m, TAG_F5_LEN, unit, uLen);
     this.metas++;
   }
 
