@@ -203,6 +203,16 @@ function unhex(ch: string | undefined): number {
 // ---------------------------------------------------------------------------------------------
 // Parser: Go's regexp/syntax.Parse with the Perl flag set (ClassNL | OneLine | PerlX | UnicodeGroups).
 
+/** Go's parseEscape: the escapes of control characters (octal, hex and punctuation are parsed apart). */
+const CONTROL_ESCAPES: ReadonlyMap<string, number> = new Map([
+  ['a', 0x07],
+  ['f', 0x0c],
+  ['n', 0x0a],
+  ['r', 0x0d],
+  ['t', 0x09],
+  ['v', 0x0b],
+]);
+
 class Parser {
   private readonly s: string;
   private pos = 0;
@@ -594,26 +604,11 @@ class Parser {
         this.pos = i;
         return x * 16 + y;
       }
-      case 'a':
-        this.pos = i;
-        return 0x07;
-      case 'f':
-        this.pos = i;
-        return 0x0c;
-      case 'n':
-        this.pos = i;
-        return 0x0a;
-      case 'r':
-        this.pos = i;
-        return 0x0d;
-      case 't':
-        this.pos = i;
-        return 0x09;
-      case 'v':
-        this.pos = i;
-        return 0x0b;
     }
-    return bad();
+    const control = CONTROL_ESCAPES.get(ch);
+    if (control === undefined) return bad();
+    this.pos = i;
+    return control;
   }
 
   private parseClass(): Node {
