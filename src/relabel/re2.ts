@@ -75,6 +75,14 @@ interface Flags {
   nonGreedy: boolean;
 }
 
+/** The flag letters of `(?flags)` and `(?flags:re)`. */
+const FLAG_LETTERS: ReadonlyMap<string, keyof Flags> = new Map([
+  ['i', 'fold'],
+  ['m', 'multiLine'],
+  ['s', 'dotNL'],
+  ['U', 'nonGreedy'],
+]);
+
 const MAX_RUNE = 0x10ffff;
 const MAX_REPEAT = 1000;
 const MAX_DEPTH = 1000;
@@ -412,23 +420,9 @@ class Parser {
     for (;;) {
       if (i >= s.length) break;
       const ch = s.charAt(i++);
-      if (ch === 'i') {
-        f.fold = !negate;
-        sawFlag = true;
-        continue;
-      }
-      if (ch === 'm') {
-        f.multiLine = !negate;
-        sawFlag = true;
-        continue;
-      }
-      if (ch === 's') {
-        f.dotNL = !negate;
-        sawFlag = true;
-        continue;
-      }
-      if (ch === 'U') {
-        f.nonGreedy = !negate;
+      const flag = FLAG_LETTERS.get(ch);
+      if (flag !== undefined) {
+        f[flag] = !negate;
         sawFlag = true;
         continue;
       }
