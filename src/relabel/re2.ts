@@ -75,6 +75,14 @@ interface Flags {
   nonGreedy: boolean;
 }
 
+/** The zero-width assertions written as an escape: `\A`, `\z`, `\b`, `\B`. */
+const ESCAPE_ASSERTIONS: ReadonlyMap<string, Extract<Node, { t: 'assert' }>['kind']> = new Map([
+  ['A', 'bot'],
+  ['z', 'eot'],
+  ['b', 'wb'],
+  ['B', 'nwb'],
+] as const);
+
 /** The flag letters of `(?flags)` and `(?flags:re)`. */
 const FLAG_LETTERS: ReadonlyMap<string, keyof Flags> = new Map([
   ['i', 'fold'],
@@ -466,23 +474,13 @@ class Parser {
     const s = this.s;
     const p = this.pos;
     const next = s[p + 1];
+    const assertion = next === undefined ? undefined : ESCAPE_ASSERTIONS.get(next);
+    if (assertion !== undefined) {
+      cur.push({ t: 'assert', kind: assertion });
+      this.pos += 2;
+      return;
+    }
     switch (next) {
-      case 'A':
-        cur.push({ t: 'assert', kind: 'bot' });
-        this.pos += 2;
-        return;
-      case 'z':
-        cur.push({ t: 'assert', kind: 'eot' });
-        this.pos += 2;
-        return;
-      case 'b':
-        cur.push({ t: 'assert', kind: 'wb' });
-        this.pos += 2;
-        return;
-      case 'B':
-        cur.push({ t: 'assert', kind: 'nwb' });
-        this.pos += 2;
-        return;
       case 'C':
         return this.fail('invalid escape sequence', '\\C');
       case 'Q': {
