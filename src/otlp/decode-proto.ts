@@ -40,6 +40,8 @@ class Wire {
   readonly path: string[] = [];
   readonly limits: DecodeLimits;
   points = 0;
+  private lo = 0;
+  private hi = 0;
 
   constructor(buf: Buffer, limits: DecodeLimits) {
     this.buf = buf;
@@ -95,29 +97,29 @@ class Wire {
     return n % 2 === 1 ? -(n + 1) / 2 : n / 2;
   }
 
-  fixed64(end: number): number {
-    this.need(8, end, 'fixed64');
-    const lo = this.buf.readUInt32LE(this.pos);
-    const hi = this.buf.readUInt32LE(this.pos + 4);
+  /** Reads the next 8 bytes as unsigned 32-bit halves into lo and hi (fields, so nothing is allocated). */
+  private halves(end: number, what: string): void {
+    this.need(8, end, what);
+    this.lo = this.buf.readUInt32LE(this.pos);
+    this.hi = this.buf.readUInt32LE(this.pos + 4);
     this.pos += 8;
-    return hi * TWO32 + lo;
+  }
+
+  fixed64(end: number): number {
+    this.halves(end, 'fixed64');
+    return this.hi * TWO32 + this.lo;
   }
 
   /** Unix nanoseconds (fixed64) as whole milliseconds, exactly: hi·2³² = hi·4294·10⁶ + hi·967296. */
   nanosToMs(end: number): number {
-    this.need(8, end, 'timestamp');
-    const lo = this.buf.readUInt32LE(this.pos);
-    const hi = this.buf.readUInt32LE(this.pos + 4);
-    this.pos += 8;
-    return hi * 4294 + Math.floor((hi * 967296 + lo) / 1e6);
+    this.halves(end, 'timestamp');
+    return this.hi * 4294 + Math.floor((this.hi * 967296 + this.lo) / 1e6);
   }
 
   sfixed64(end: number): number {
-    this.need(8, end, 'sfixed64');
-    const lo = this.buf.readUInt32LE(this.pos);
-    const hi = this.buf.readInt32LE(this.pos + 4);
-    this.pos += 8;
-    return hi * TWO32 + lo;
+    this.halves(end, 'sfixed64');
+    // The high half is two's complement.
+    return (this.hi | 0) * TWO32 + this.lo;
   }
 
   double(end: number): number {
