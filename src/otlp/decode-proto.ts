@@ -311,40 +311,27 @@ function metric(w: Wire, end: number): OtlpMetric {
         w.expect(tag, LEN, 'unit');
         unit = w.string(end, 'unit');
         break;
-      case 5: {
-        const e = w.message(tag, end, 'gauge');
-        data = w.at('gauge', () => ({ type: 'gauge', points: dataPoints(w, e, numberPoint).points }));
+      case 5:
+        data = { type: 'gauge', points: dataField(w, tag, end, 'gauge', numberPoint).points };
         break;
-      }
       case 7: {
-        const e = w.message(tag, end, 'sum');
-        data = w.at('sum', () => {
-          const r = dataPoints(w, e, numberPoint);
-          return { type: 'sum', points: r.points, temporality: r.temporality, monotonic: r.monotonic };
-        });
+        const r = dataField(w, tag, end, 'sum', numberPoint);
+        data = { type: 'sum', points: r.points, temporality: r.temporality, monotonic: r.monotonic };
         break;
       }
       case 9: {
-        const e = w.message(tag, end, 'histogram');
-        data = w.at('histogram', () => {
-          const r = dataPoints(w, e, histogramPoint);
-          return { type: 'histogram', points: r.points, temporality: r.temporality };
-        });
+        const r = dataField(w, tag, end, 'histogram', histogramPoint);
+        data = { type: 'histogram', points: r.points, temporality: r.temporality };
         break;
       }
       case 10: {
-        const e = w.message(tag, end, 'exponential_histogram');
-        data = w.at('exponential_histogram', () => {
-          const r = dataPoints(w, e, expHistogramPoint);
-          return { type: 'exponential_histogram', points: r.points, temporality: r.temporality };
-        });
+        const r = dataField(w, tag, end, 'exponential_histogram', expHistogramPoint);
+        data = { type: 'exponential_histogram', points: r.points, temporality: r.temporality };
         break;
       }
-      case 11: {
-        const e = w.message(tag, end, 'summary');
-        data = w.at('summary', () => ({ type: 'summary', points: dataPoints(w, e, summaryPoint).points }));
+      case 11:
+        data = { type: 'summary', points: dataField(w, tag, end, 'summary', summaryPoint).points };
         break;
-      }
       default:
         w.skip(tag & 7, end);
     }
@@ -356,6 +343,18 @@ function metric(w: Wire, end: number): OtlpMetric {
  * Gauge, Sum, Histogram, ExponentialHistogram and Summary share their layout: data_points = 1,
  * aggregation_temporality = 2 (not in gauges and summaries), Sum's is_monotonic = 3.
  */
+/** One of a Metric's data fields (gauge, sum, ...), read with its name on the error path. */
+function dataField<T>(
+  w: Wire,
+  tag: number,
+  end: number,
+  name: string,
+  point: (w: Wire, end: number) => T,
+): { points: T[]; temporality: number; monotonic: boolean } {
+  const e = w.message(tag, end, name);
+  return w.at(name, () => dataPoints(w, e, point));
+}
+
 function dataPoints<T>(
   w: Wire,
   end: number,
