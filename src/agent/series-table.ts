@@ -1,4 +1,4 @@
-import { fnv1a, grownArray, grownBuffer } from '../util/bytes.ts';
+import { compactBlocks, fnv1a, grownArray, grownBuffer } from '../util/bytes.ts';
 import { columnAt } from '../util/columns.ts';
 import type { Labels } from '../util/labels.ts';
 
@@ -188,17 +188,9 @@ export class SeriesTable {
 
   private compact(): void {
     const arena = Buffer.allocUnsafe(Math.max(1 << 16, this.arenaUsed - this.garbage));
-    let a = 0;
-    for (let ref = 1; ref < this.next && ref < this.len.length; ref++) {
-      const n = columnAt(this.len, ref);
-      if (n === ABSENT) continue;
-      const from = columnAt(this.off, ref);
-      this.arena.copy(arena, a, from, from + n);
-      this.off[ref] = a;
-      a += n;
-    }
+    const used = compactBlocks(this.arena, arena, this.off, this.len, 1, Math.min(this.next, this.len.length));
     this.arena = arena;
-    this.arenaUsed = a;
+    this.arenaUsed = used;
     this.garbage = 0;
   }
 

@@ -13,11 +13,10 @@
  */
 import fsp from 'node:fs/promises';
 import http from 'node:http';
-import type https from 'node:https';
 import type { OAuth2Config } from '../config/types.ts';
 import { OutpostError, errorMessage } from '../util/errors.ts';
 import { lazyHttps } from '../util/lazy-builtin.ts';
-import { Dispatcher, ProxySelector } from './proxy.ts';
+import { Dispatcher, ProxySelector, dispatchOptions } from './proxy.ts';
 import { requestOnce } from './request-once.ts';
 import { tlsOptions } from './tls.ts';
 
@@ -217,15 +216,7 @@ export class OAuth2TokenSource {
     const deadline = (): Error =>
       new OAuth2Error(`oauth2: cannot fetch token: Post "${shown}": context deadline exceeded`);
     return requestOnce<RawResponse>(this.opts.timeoutMs, deadline, (finish) => {
-      const opts: https.RequestOptions = {
-        method: 'POST',
-        host: d.host,
-        port: d.port,
-        path: d.path,
-        agent: d.agent,
-        headers: { ...d.headers, ...extra },
-      };
-      if (d.servername !== undefined) opts.servername = d.servername;
+      const opts = dispatchOptions(d, 'POST', { ...d.headers, ...extra });
       const req = (d.secure ? lazyHttps() : http).request(opts, (res) => {
         const chunks: Buffer[] = [];
         let size = 0;

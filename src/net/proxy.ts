@@ -428,6 +428,17 @@ export interface Dispatch {
   readonly servername?: string | undefined;
 }
 
+/** The request options that send `method` along a Dispatch, with the caller's complete headers. */
+export function dispatchOptions(
+  d: Dispatch,
+  method: string,
+  headers: https.RequestOptions['headers'],
+): https.RequestOptions {
+  const opts: https.RequestOptions = { method, host: d.host, port: d.port, path: d.path, agent: d.agent, headers };
+  if (d.servername !== undefined) opts.servername = d.servername;
+  return opts;
+}
+
 export interface DispatcherOptions {
   proxy: ProxySelector | null;
   /** TLS options for https targets (and https proxies). */

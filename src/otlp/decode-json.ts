@@ -5,7 +5,7 @@
  * checked field by field, so a wrong type names its place instead of turning into a zero.
  */
 import { EMPTY_VALUE, anyValueString, type RawValue } from './any-value.ts';
-import { OtlpRequestError } from './errors.ts';
+import { OtlpRequestError, tooManyPoints } from './errors.ts';
 import type {
   Attributes,
   DecodeLimits,
@@ -130,12 +130,7 @@ class JsonReader {
   }
 
   countPoint(): void {
-    if (++this.points > this.limits.maxPoints)
-      throw new OtlpRequestError(
-        413,
-        `the request holds more than ${this.limits.maxPoints} data points; send smaller batches ` +
-          '(OpenTelemetry Collector: batch processor send_batch_max_size; SDKs: export more often)',
-      );
+    if (++this.points > this.limits.maxPoints) throw tooManyPoints(this.limits.maxPoints);
   }
 }
 
@@ -205,25 +200,16 @@ function metric(r: JsonReader, v: unknown, path: string): OtlpMetric {
     const s = r.obj(o.sum, `${path}.sum`);
     data = {
       type: 'sum',
-      points: points(r, s, `${path}.sum`, numberPoint),
-      temporality: temporality(r, s, `${path}.sum`),
+      ...aggregated(r, s, `${path}.sum`, numberPoint),
       monotonic: r.bool(field(s, 'isMonotonic', 'is_monotonic'), `${path}.sum.isMonotonic`),
     };
   } else if (o.histogram != null) {
     const h = r.obj(o.histogram, `${path}.histogram`);
-    data = {
-      type: 'histogram',
-      points: points(r, h, `${path}.histogram`, histogramPoint),
-      temporality: temporality(r, h, `${path}.histogram`),
-    };
+    data = { type: 'histogram', ...aggregated(r, h, `${path}.histogram`, histogramPoint) };
   } else if (field(o, 'exponentialHistogram', 'exponential_histogram') != null) {
     const p = `${path}.exponentialHistogram`;
     const h = r.obj(field(o, 'exponentialHistogram', 'exponential_histogram'), p);
-    data = {
-      type: 'exponential_histogram',
-      points: points(r, h, p, expHistogramPoint),
-      temporality: temporality(r, h, p),
-    };
+    data = { type: 'exponential_histogram', ...aggregated(r, h, p, expHistogramPoint) };
   } else if (o.summary != null) {
     const s = r.obj(o.summary, `${path}.summary`);
     data = { type: 'summary', points: points(r, s, `${path}.summary`, summaryPoint) };
@@ -236,8 +222,20 @@ function metric(r: JsonReader, v: unknown, path: string): OtlpMetric {
   };
 }
 
-function temporality(r: JsonReader, o: Obj, path: string): number {
-  return r.enumValue(field(o, 'aggregationTemporality', 'aggregation_temporality'), `${path}.aggregationTemporality`);
+/** The points and aggregation temporality of a sum, histogram or exponential histogram. */
+function aggregated<T>(
+  r: JsonReader,
+  o: Obj,
+  path: string,
+  one: (r: JsonReader, p: Obj, path: string) => T,
+): { points: T[]; temporality: number } {
+  // Points before the temporality: a request with both wrong is refused for its points, as it was.
+  const list = points(r, o, path, one);
+  const temporality = r.enumValue(
+    field(o, 'aggregationTemporality', 'aggregation_temporality'),
+    `${path}.aggregationTemporality`,
+  );
+  return { points: list, temporality };
 }
 
 function points<T>(r: JsonReader, o: Obj, path: string, one: (r: JsonReader, p: Obj, path: string) => T): T[] {

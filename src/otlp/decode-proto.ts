@@ -5,7 +5,7 @@
  * so a hostile body costs at most what its size allows. Errors name the place in the request.
  */
 import { EMPTY_VALUE, anyValueString, type RawValue } from './any-value.ts';
-import { OtlpRequestError } from './errors.ts';
+import { OtlpRequestError, tooManyPoints } from './errors.ts';
 import type {
   Attributes,
   DecodeLimits,
@@ -40,6 +40,8 @@ class Wire {
   readonly path: string[] = [];
   readonly limits: DecodeLimits;
   points = 0;
+  private lo = 0;
+  private hi = 0;
 
   constructor(buf: Buffer, limits: DecodeLimits) {
     this.buf = buf;
@@ -95,29 +97,29 @@ class Wire {
     return n % 2 === 1 ? -(n + 1) / 2 : n / 2;
   }
 
-  fixed64(end: number): number {
-    this.need(8, end, 'fixed64');
-    const lo = this.buf.readUInt32LE(this.pos);
-    const hi = this.buf.readUInt32LE(this.pos + 4);
+  /** Reads the next 8 bytes as unsigned 32-bit halves into lo and hi (fields, so nothing is allocated). */
+  private halves(end: number, what: string): void {
+    this.need(8, end, what);
+    this.lo = this.buf.readUInt32LE(this.pos);
+    this.hi = this.buf.readUInt32LE(this.pos + 4);
     this.pos += 8;
-    return hi * TWO32 + lo;
+  }
+
+  fixed64(end: number): number {
+    this.halves(end, 'fixed64');
+    return this.hi * TWO32 + this.lo;
   }
 
   /** Unix nanoseconds (fixed64) as whole milliseconds, exactly: hi·2³² = hi·4294·10⁶ + hi·967296. */
   nanosToMs(end: number): number {
-    this.need(8, end, 'timestamp');
-    const lo = this.buf.readUInt32LE(this.pos);
-    const hi = this.buf.readUInt32LE(this.pos + 4);
-    this.pos += 8;
-    return hi * 4294 + Math.floor((hi * 967296 + lo) / 1e6);
+    this.halves(end, 'timestamp');
+    return this.hi * 4294 + Math.floor((this.hi * 967296 + this.lo) / 1e6);
   }
 
   sfixed64(end: number): number {
-    this.need(8, end, 'sfixed64');
-    const lo = this.buf.readUInt32LE(this.pos);
-    const hi = this.buf.readInt32LE(this.pos + 4);
-    this.pos += 8;
-    return hi * TWO32 + lo;
+    this.halves(end, 'sfixed64');
+    // The high half is two's complement.
+    return (this.hi | 0) * TWO32 + this.lo;
   }
 
   double(end: number): number {
@@ -188,12 +190,7 @@ class Wire {
   }
 
   countPoint(): void {
-    if (++this.points > this.limits.maxPoints)
-      throw new OtlpRequestError(
-        413,
-        `the request holds more than ${this.limits.maxPoints} data points; send smaller batches ` +
-          '(OpenTelemetry Collector: batch processor send_batch_max_size; SDKs: export more often)',
-      );
+    if (++this.points > this.limits.maxPoints) throw tooManyPoints(this.limits.maxPoints);
   }
 
   /** Runs fn with `segment` on the path (for errors). */
@@ -314,40 +311,27 @@ function metric(w: Wire, end: number): OtlpMetric {
         w.expect(tag, LEN, 'unit');
         unit = w.string(end, 'unit');
         break;
-      case 5: {
-        const e = w.message(tag, end, 'gauge');
-        data = w.at('gauge', () => ({ type: 'gauge', points: dataPoints(w, e, numberPoint).points }));
+      case 5:
+        data = { type: 'gauge', points: dataField(w, tag, end, 'gauge', numberPoint).points };
         break;
-      }
       case 7: {
-        const e = w.message(tag, end, 'sum');
-        data = w.at('sum', () => {
-          const r = dataPoints(w, e, numberPoint);
-          return { type: 'sum', points: r.points, temporality: r.temporality, monotonic: r.monotonic };
-        });
+        const r = dataField(w, tag, end, 'sum', numberPoint);
+        data = { type: 'sum', points: r.points, temporality: r.temporality, monotonic: r.monotonic };
         break;
       }
       case 9: {
-        const e = w.message(tag, end, 'histogram');
-        data = w.at('histogram', () => {
-          const r = dataPoints(w, e, histogramPoint);
-          return { type: 'histogram', points: r.points, temporality: r.temporality };
-        });
+        const r = dataField(w, tag, end, 'histogram', histogramPoint);
+        data = { type: 'histogram', points: r.points, temporality: r.temporality };
         break;
       }
       case 10: {
-        const e = w.message(tag, end, 'exponential_histogram');
-        data = w.at('exponential_histogram', () => {
-          const r = dataPoints(w, e, expHistogramPoint);
-          return { type: 'exponential_histogram', points: r.points, temporality: r.temporality };
-        });
+        const r = dataField(w, tag, end, 'exponential_histogram', expHistogramPoint);
+        data = { type: 'exponential_histogram', points: r.points, temporality: r.temporality };
         break;
       }
-      case 11: {
-        const e = w.message(tag, end, 'summary');
-        data = w.at('summary', () => ({ type: 'summary', points: dataPoints(w, e, summaryPoint).points }));
+      case 11:
+        data = { type: 'summary', points: dataField(w, tag, end, 'summary', summaryPoint).points };
         break;
-      }
       default:
         w.skip(tag & 7, end);
     }
@@ -359,6 +343,18 @@ function metric(w: Wire, end: number): OtlpMetric {
  * Gauge, Sum, Histogram, ExponentialHistogram and Summary share their layout: data_points = 1,
  * aggregation_temporality = 2 (not in gauges and summaries), Sum's is_monotonic = 3.
  */
+/** One of a Metric's data fields (gauge, sum, ...), read with its name on the error path. */
+function dataField<T>(
+  w: Wire,
+  tag: number,
+  end: number,
+  name: string,
+  point: (w: Wire, end: number) => T,
+): { points: T[]; temporality: number; monotonic: boolean } {
+  const e = w.message(tag, end, name);
+  return w.at(name, () => dataPoints(w, e, point));
+}
+
 function dataPoints<T>(
   w: Wire,
   end: number,

@@ -25,3 +25,12 @@ export class OtlpUnavailableError extends OutpostError {
     super('OUTPOST_OTLP_UNAVAILABLE', message);
   }
 }
+
+/** The refusal of a request with more than `maxPoints` data points, the same for both encodings. */
+export function tooManyPoints(maxPoints: number): OtlpRequestError {
+  return new OtlpRequestError(
+    413,
+    `the request holds more than ${maxPoints} data points; send smaller batches ` +
+      '(OpenTelemetry Collector: batch processor send_batch_max_size; SDKs: export more often)',
+  );
+}

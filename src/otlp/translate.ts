@@ -168,22 +168,22 @@ function namerType(m: OtlpMetric): NamerMetricType {
   }
 }
 
-/** otlp_to_openmetrics_metadata.go otelMetricTypeToPromMetricType: deltas are `unknown` for now. */
+/** otlp_to_openmetrics_metadata.go otelMetricTypeToPromMetricType, from the namer's type of the metric. */
+const METADATA_TYPES: Readonly<Record<NamerMetricType, MetadataMetricType>> = {
+  gauge: 'gauge',
+  monotonic_counter: 'counter',
+  non_monotonic_counter: 'gauge',
+  histogram: 'histogram',
+  exponential_histogram: 'histogram',
+  summary: 'summary',
+  unknown: 'unknown',
+};
+
+/** Deltas (sums and histograms) are `unknown` for now, as in 3.x. */
 function metadataType(m: OtlpMetric): MetadataMetricType {
   const d = m.data;
-  if (!d) return 'unknown';
-  switch (d.type) {
-    case 'gauge':
-      return 'gauge';
-    case 'sum':
-      if (d.temporality === Temporality.delta) return 'unknown';
-      return d.monotonic ? 'counter' : 'gauge';
-    case 'histogram':
-    case 'exponential_histogram':
-      return d.temporality === Temporality.delta ? 'unknown' : 'histogram';
-    case 'summary':
-      return 'summary';
-  }
+  if (d && 'temporality' in d && d.temporality === Temporality.delta) return 'unknown';
+  return METADATA_TYPES[namerType(m)];
 }
 
 /**

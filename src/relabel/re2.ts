@@ -75,6 +75,22 @@ interface Flags {
   nonGreedy: boolean;
 }
 
+/** The zero-width assertions written as an escape: `\A`, `\z`, `\b`, `\B`. */
+const ESCAPE_ASSERTIONS: ReadonlyMap<string, Extract<Node, { t: 'assert' }>['kind']> = new Map([
+  ['A', 'bot'],
+  ['z', 'eot'],
+  ['b', 'wb'],
+  ['B', 'nwb'],
+] as const);
+
+/** The flag letters of `(?flags)` and `(?flags:re)`. */
+const FLAG_LETTERS: ReadonlyMap<string, keyof Flags> = new Map([
+  ['i', 'fold'],
+  ['m', 'multiLine'],
+  ['s', 'dotNL'],
+  ['U', 'nonGreedy'],
+]);
+
 const MAX_RUNE = 0x10ffff;
 const MAX_REPEAT = 1000;
 const MAX_DEPTH = 1000;
@@ -202,6 +218,16 @@ function unhex(ch: string | undefined): number {
 
 // ---------------------------------------------------------------------------------------------
 // Parser: Go's regexp/syntax.Parse with the Perl flag set (ClassNL | OneLine | PerlX | UnicodeGroups).
+
+/** Go's parseEscape: the escapes of control characters (octal, hex and punctuation are parsed apart). */
+const CONTROL_ESCAPES: ReadonlyMap<string, number> = new Map([
+  ['a', 0x07],
+  ['f', 0x0c],
+  ['n', 0x0a],
+  ['r', 0x0d],
+  ['t', 0x09],
+  ['v', 0x0b],
+]);
 
 class Parser {
   private readonly s: string;
@@ -402,23 +428,9 @@ class Parser {
     for (;;) {
       if (i >= s.length) break;
       const ch = s.charAt(i++);
-      if (ch === 'i') {
-        f.fold = !negate;
-        sawFlag = true;
-        continue;
-      }
-      if (ch === 'm') {
-        f.multiLine = !negate;
-        sawFlag = true;
-        continue;
-      }
-      if (ch === 's') {
-        f.dotNL = !negate;
-        sawFlag = true;
-        continue;
-      }
-      if (ch === 'U') {
-        f.nonGreedy = !negate;
+      const flag = FLAG_LETTERS.get(ch);
+      if (flag !== undefined) {
+        f[flag] = !negate;
         sawFlag = true;
         continue;
       }
@@ -462,23 +474,13 @@ class Parser {
     const s = this.s;
     const p = this.pos;
     const next = s[p + 1];
+    const assertion = next === undefined ? undefined : ESCAPE_ASSERTIONS.get(next);
+    if (assertion !== undefined) {
+      cur.push({ t: 'assert', kind: assertion });
+      this.pos += 2;
+      return;
+    }
     switch (next) {
-      case 'A':
-        cur.push({ t: 'assert', kind: 'bot' });
-        this.pos += 2;
-        return;
-      case 'z':
-        cur.push({ t: 'assert', kind: 'eot' });
-        this.pos += 2;
-        return;
-      case 'b':
-        cur.push({ t: 'assert', kind: 'wb' });
-        this.pos += 2;
-        return;
-      case 'B':
-        cur.push({ t: 'assert', kind: 'nwb' });
-        this.pos += 2;
-        return;
       case 'C':
         return this.fail('invalid escape sequence', '\\C');
       case 'Q': {
@@ -594,26 +596,11 @@ class Parser {
         this.pos = i;
         return x * 16 + y;
       }
-      case 'a':
-        this.pos = i;
-        return 0x07;
-      case 'f':
-        this.pos = i;
-        return 0x0c;
-      case 'n':
-        this.pos = i;
-        return 0x0a;
-      case 'r':
-        this.pos = i;
-        return 0x0d;
-      case 't':
-        this.pos = i;
-        return 0x09;
-      case 'v':
-        this.pos = i;
-        return 0x0b;
     }
-    return bad();
+    const control = CONTROL_ESCAPES.get(ch);
+    if (control === undefined) return bad();
+    this.pos = i;
+    return control;
   }
 
   private parseClass(): Node {

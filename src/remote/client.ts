@@ -1,10 +1,9 @@
 import fsp from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
-import type https from 'node:https';
 import type { RemoteWriteConfig } from '../config/types.ts';
 import { AuthSource } from '../net/auth.ts';
-import { Dispatcher, ProxySelector, type Dispatch } from '../net/proxy.ts';
+import { Dispatcher, ProxySelector, dispatchOptions, type Dispatch } from '../net/proxy.ts';
 import { roundRobinLookup, type LookupAll } from '../net/round-robin-dns.ts';
 import { tlsOptions } from '../net/tls.ts';
 import { errorMessage } from '../util/errors.ts';
@@ -177,15 +176,7 @@ export class HttpWriteClient implements WriteClient {
         clearTimeout(timer);
         resolve(res);
       };
-      const opts: https.RequestOptions = {
-        method: 'POST',
-        host: r.host,
-        port: r.port,
-        path: r.path,
-        agent: r.agent,
-        headers,
-      };
-      if (r.servername !== undefined) opts.servername = r.servername;
+      const opts = dispatchOptions(r, 'POST', headers);
       const req = this.request(opts, (res) => this.onResponse(res, finish));
       // remote_timeout bounds the whole exchange, as the request context does in Prometheus.
       const timer = setTimeout(() => {

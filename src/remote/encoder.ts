@@ -135,6 +135,89 @@ function copyInto(w: ByteWriter, src: Uint8Array): void {
   w.pos += n;
 }
 
+/** Refuses to add to a request after finish(). */
+function checkOpen(finished: boolean, what: string): void {
+  if (finished) throw new EncoderStateError(`${what} after finish(); call reset() first`);
+}
+
+/** Writes a length-delimited field holding p's bytes (room for them must already be made). */
+function writeBytesField(w: ByteWriter, tag: number, p: ByteWriter): void {
+  const pl = p.pos;
+  w.u8(tag);
+  w.uvarint(pl);
+  p.buf.copy(w.buf, w.pos, 0, pl);
+  w.pos += pl;
+}
+
+/** The size of a varint field that proto3 omits when v is 0. */
+function varintFieldSize(v: number): number {
+  return v === 0 ? 0 : 1 + uvarintSize(v);
+}
+
+/** Writes a varint field unless v is 0 (proto3 omits zero values). */
+function writeVarintField(w: ByteWriter, tag: number, v: number): void {
+  if (v === 0) return;
+  w.u8(tag);
+  w.uvarint(v);
+}
+
+/** The size of a string field of len UTF-8 bytes, omitted when empty. */
+function strFieldSize(len: number): number {
+  return len === 0 ? 0 : 1 + uvarintSize(len) + len;
+}
+
+/** Writes a string field of len UTF-8 bytes unless it is empty. */
+function writeStrField(w: ByteWriter, tag: number, v: string, len: number): void {
+  if (len === 0) return;
+  w.u8(tag);
+  w.str(v);
+}
+
+/** The size of a packed refs field of refsLen bytes, omitted when it holds no refs (n = 0). */
+function refsFieldSize(n: number, refsLen: number): number {
+  return n === 0 ? 0 : 1 + u32VarintSize(refsLen) + refsLen;
+}
+
+/** Writes refs[0, n) as a packed field 1 of refsLen bytes, unless n is 0 (room must already be made). */
+function writeRefsField(w: ByteWriter, refs: Uint32Array, n: number, refsLen: number): void {
+  if (n === 0) return;
+  w.u8(TAG_F1_LEN);
+  putU32Varint(w, refsLen);
+  putRefs(w, refs, n);
+}
+
+/** refs when it holds n entries, else a larger array (contents not kept: callers refill it). */
+function refsFor(refs: Uint32Array, n: number): Uint32Array {
+  return refs.length >= n ? refs : new Uint32Array(Math.max(n, refs.length * 2));
+}
+
+/** What a request builder added since reset(). */
+abstract class AddedCounts {
+  protected samples = 0;
+  protected exemplars = 0;
+  protected histograms = 0;
+  protected finished = false;
+
+  protected resetCounts(): void {
+    this.samples = 0;
+    this.exemplars = 0;
+    this.histograms = 0;
+    this.finished = false;
+  }
+
+  get sampleCount(): number {
+    return this.samples;
+  }
+
+  get exemplarCount(): number {
+    return this.exemplars;
+  }
+
+  get histogramCount(): number {
+    return this.histograms;
+  }
+}
+
 const labelsScratch = new ByteWriter(1024);
 
 /** Writes `repeated Label` (field 1) entries for labels; shared by TimeSeries and Exemplar. */
@@ -142,19 +225,10 @@ function writeLabelsBlock(w: ByteWriter, labels: Labels): void {
   for (const [name, value] of labelPairs(labels)) {
     const nLen = Buffer.byteLength(name);
     const vLen = Buffer.byteLength(value);
-    let body = 0;
-    if (nLen > 0) body += 1 + uvarintSize(nLen) + nLen;
-    if (vLen > 0) body += 1 + uvarintSize(vLen) + vLen;
     w.u8(TAG_F1_LEN);
-    w.uvarint(body);
-    if (nLen > 0) {
-      w.u8(TAG_F1_LEN);
-      w.str(name);
-    }
-    if (vLen > 0) {
-      w.u8(TAG_F2_LEN);
-      w.str(value);
-    }
+    w.uvarint(strFieldSize(nLen) + strFieldSize(vLen));
+    writeStrField(w, TAG_F1_LEN, name, nLen);
+    writeStrField(w, TAG_F2_LEN, value, vLen);
   }
 }
 
@@ -298,18 +372,15 @@ function writeExemplarV1Body(w: ByteWriter, labels: Labels, value: number, times
  * order of the calls. reset() keeps the buffers, so a builder reused per shard allocates nothing
  * in steady state.
  */
-export class WriteRequestBuilder {
+export class WriteRequestBuilder extends AddedCounts {
   private readonly w: ByteWriter;
   private readonly meta: ByteWriter;
   /** Stages an exemplar's or histogram's body, whose length prefix must precede it. */
   private readonly payload: ByteWriter;
-  private samples = 0;
-  private exemplars = 0;
-  private histograms = 0;
   private metas = 0;
-  private finished = false;
 
   constructor(initialSize = 256 * 1024) {
+    super();
     this.w = new ByteWriter(initialSize);
     this.meta = new ByteWriter(1024);
     this.payload = new ByteWriter(1024);
@@ -318,28 +389,13 @@ export class WriteRequestBuilder {
   reset(): void {
     this.w.reset();
     this.meta.reset();
-    this.samples = 0;
-    this.exemplars = 0;
-    this.histograms = 0;
+    this.resetCounts();
     this.metas = 0;
-    this.finished = false;
   }
 
   /** Samples, exemplars, histograms and metadata entries added since reset(). */
   get count(): number {
     return this.samples + this.exemplars + this.histograms + this.metas;
-  }
-
-  get sampleCount(): number {
-    return this.samples;
-  }
-
-  get exemplarCount(): number {
-    return this.exemplars;
-  }
-
-  get histogramCount(): number {
-    return this.histograms;
   }
 
   get metadataCount(): number {
@@ -367,7 +423,7 @@ export class WriteRequestBuilder {
    * one arena does not create a view per sample.
    */
   addSampleFrom(src: Buffer, off: number, len: number, value: number, stale: boolean, timestampMs: number): void {
-    if (this.finished) throw new EncoderStateError('addSample after finish(); call reset() first');
+    checkOpen(this.finished, 'addSample');
     const sb = sampleBodySize(value, stale, timestampMs);
     // sb <= 20, so the Sample's own length prefix is always one byte.
     const w = this.seriesHead(src, off, len, len + 2 + sb);
@@ -386,7 +442,7 @@ export class WriteRequestBuilder {
     value: number,
     timestampMs: number,
   ): void {
-    if (this.finished) throw new EncoderStateError('addExemplar after finish(); call reset() first');
+    checkOpen(this.finished, 'addExemplar');
     const p = this.payload;
     p.reset();
     writeExemplarV1Body(p, exemplarLabels, value, timestampMs);
@@ -399,7 +455,7 @@ export class WriteRequestBuilder {
    * counts (WAL records 8/10) or integer counts with delta-encoded buckets (7/9).
    */
   addHistogramFrom(src: Buffer, off: number, len: number, h: Histogram, float: boolean, timestampMs: number): void {
-    if (this.finished) throw new EncoderStateError('addHistogram after finish(); call reset() first');
+    checkOpen(this.finished, 'addHistogram');
     const p = this.payload;
     p.reset();
     writeHistogramBody(p, h, float, timestampMs);
@@ -423,43 +479,22 @@ export class WriteRequestBuilder {
 
   private addSeriesPayload(src: Buffer, off: number, len: number, tag: number, p: ByteWriter): void {
     const pl = p.pos;
-    const w = this.seriesHead(src, off, len, len + 1 + uvarintSize(pl) + pl);
-    w.u8(tag);
-    w.uvarint(pl);
-    p.buf.copy(w.buf, w.pos, 0, pl);
-    w.pos += pl;
+    writeBytesField(this.seriesHead(src, off, len, len + 1 + uvarintSize(pl) + pl), tag, p);
   }
 
   /** Appends a MetricMetadata entry (WriteRequest field 3). `type` is a MetricType number. */
   addMetadata(type: number, family: string, help: string, unit: string): void {
-    if (this.finished) throw new EncoderStateError('addMetadata after finish(); call reset() first');
+    checkOpen(this.finished, 'addMetadata');
     const fLen = Buffer.byteLength(family);
     const hLen = Buffer.byteLength(help);
     const uLen = Buffer.byteLength(unit);
-    let body = 0;
-    if (type !== 0) body += 1 + uvarintSize(type);
-    if (fLen > 0) body += 1 + uvarintSize(fLen) + fLen;
-    if (hLen > 0) body += 1 + uvarintSize(hLen) + hLen;
-    if (uLen > 0) body += 1 + uvarintSize(uLen) + uLen;
     const m = this.meta;
     m.u8(TAG_F3_LEN);
-    m.uvarint(body);
-    if (type !== 0) {
-      m.u8(TAG_F1_VARINT);
-      m.uvarint(type);
-    }
-    if (fLen > 0) {
-      m.u8(TAG_F2_LEN);
-      m.str(family);
-    }
-    if (hLen > 0) {
-      m.u8(TAG_F4_LEN);
-      m.str(help);
-    }
-    if (uLen > 0) {
-      m.u8(TAG_F5_LEN);
-      m.str(unit);
-    }
+    m.uvarint(varintFieldSize(type) + strFieldSize(fLen) + strFieldSize(hLen) + strFieldSize(uLen));
+    writeVarintField(m, TAG_F1_VARINT, type);
+    writeStrField(m, TAG_F2_LEN, family, fLen);
+    writeStrField(m, TAG_F4_LEN, help, hLen);
+    writeStrField(m, TAG_F5_LEN, unit, uLen);
     this.metas++;
   }
 
@@ -521,7 +556,7 @@ export class SymbolInterner {
  * request's refs through generation-stamped typed arrays. Both ways share one table, so a string
  * never gets two refs.
  */
-export class WriteRequestV2Builder {
+export class WriteRequestV2Builder extends AddedCounts {
   private readonly series: ByteWriter;
   private readonly out: ByteWriter;
   private readonly payload: ByteWriter;
@@ -534,12 +569,9 @@ export class WriteRequestV2Builder {
   private idRef: Uint32Array = new Uint32Array(0);
   private idGen: Uint32Array = new Uint32Array(0);
   private gen = 1;
-  private samples = 0;
-  private exemplars = 0;
-  private histograms = 0;
-  private finished = false;
 
   constructor(initialSize = 256 * 1024) {
+    super();
     this.series = new ByteWriter(initialSize);
     this.out = new ByteWriter(initialSize);
     this.payload = new ByteWriter(1024);
@@ -552,10 +584,7 @@ export class WriteRequestV2Builder {
     this.symbolRefs.clear();
     this.symbolRefs.set('', 0);
     this.symbolList.length = 1;
-    this.samples = 0;
-    this.exemplars = 0;
-    this.histograms = 0;
-    this.finished = false;
+    this.resetCounts();
     if (++this.gen === 0xffffffff) {
       this.idGen.fill(0);
       this.gen = 1;
@@ -574,18 +603,6 @@ export class WriteRequestV2Builder {
   /** Samples, exemplars and histograms added since reset(). */
   get count(): number {
     return this.samples + this.exemplars + this.histograms;
-  }
-
-  get sampleCount(): number {
-    return this.samples;
-  }
-
-  get exemplarCount(): number {
-    return this.exemplars;
-  }
-
-  get histogramCount(): number {
-    return this.histograms;
   }
 
   /** Number of distinct symbols so far, including "". */
@@ -643,26 +660,29 @@ export class WriteRequestV2Builder {
    * even when empty: `2a 00`).
    */
   addSample(labels: Labels, value: number, stale: boolean, timestampMs: number, type = 0, help = '', unit = ''): void {
-    if (this.finished) throw new EncoderStateError('addSample after finish(); call reset() first');
-    const n = labels.length;
-    if (this.refs.length < n) this.refs = new Uint32Array(Math.max(n, this.refs.length * 2));
-    const refs = this.refs;
-    let refsLen = 0;
+    checkOpen(this.finished, 'addSample');
+    this.refs = refsFor(this.refs, labels.length);
+    const refsLen = this.symbolRefsOf(labels, this.refs);
+    const helpRef = help === '' ? 0 : this.symbol(help);
+    const unitRef = unit === '' ? 0 : this.symbol(unit);
+    this.writeSampleSeries(labels.length, refsLen, value, stale, timestampMs, type, helpRef, unitRef);
+  }
+
+  /** Puts the refs of labels' strings into out (large enough); returns their packed byte length. */
+  private symbolRefsOf(labels: Labels, out: Uint32Array): number {
+    let len = 0;
     let i = 0;
     for (const s of labels) {
       const ref = this.symbol(s);
-      refs[i++] = ref;
-      refsLen += u32VarintSize(ref);
+      out[i++] = ref;
+      len += u32VarintSize(ref);
     }
-    const helpRef = help === '' ? 0 : this.symbol(help);
-    const unitRef = unit === '' ? 0 : this.symbol(unit);
-    this.writeSampleSeries(n, refsLen, value, stale, timestampMs, type, helpRef, unitRef);
+    return len;
   }
 
   /** Fills this.refs from interned ids; returns the packed byte length. */
   private refsFromIds(ids: Uint32Array): number {
-    const n = ids.length;
-    if (this.refs.length < n) this.refs = new Uint32Array(Math.max(n, this.refs.length * 2));
+    this.refs = refsFor(this.refs, ids.length);
     this.ensureIdCapacity();
     const refs = this.refs;
     let refsLen = 0;
@@ -682,33 +702,23 @@ export class WriteRequestV2Builder {
    * either: those would need Prometheus' st-storage records, which Outpost never writes).
    */
   addSeriesSample(ids: Uint32Array, value: number, stale: boolean, timestampMs: number): void {
-    if (this.finished) throw new EncoderStateError('addSample after finish(); call reset() first');
+    checkOpen(this.finished, 'addSample');
     const refsLen = this.refsFromIds(ids);
     this.writeSampleSeries(ids.length, refsLen, value, stale, timestampMs, 0, 0, 0);
   }
 
   /** Appends `TimeSeries{labels_refs, exemplars: [{labels_refs, value, timestamp}], metadata: {}}`. */
   addSeriesExemplar(ids: Uint32Array, exemplarLabels: Labels, value: number, timestampMs: number): void {
-    if (this.finished) throw new EncoderStateError('addExemplar after finish(); call reset() first');
+    checkOpen(this.finished, 'addExemplar');
     // Series labels take their refs first, as Prometheus symbolizes them before the exemplar's.
     const refsLen = this.refsFromIds(ids);
     const m = exemplarLabels.length;
-    if (this.exRefs.length < m) this.exRefs = new Uint32Array(Math.max(m, this.exRefs.length * 2));
-    let exLen = 0;
-    let i = 0;
-    for (const s of exemplarLabels) {
-      const ref = this.symbol(s);
-      this.exRefs[i++] = ref;
-      exLen += u32VarintSize(ref);
-    }
+    this.exRefs = refsFor(this.exRefs, m);
+    const exLen = this.symbolRefsOf(exemplarLabels, this.exRefs);
     const p = this.payload;
     p.reset();
-    if (m > 0) {
-      p.u8(TAG_F1_LEN);
-      p.uvarint(exLen);
-      p.ensure(exLen);
-      putRefs(p, this.exRefs, m);
-    }
+    p.ensure(refsFieldSize(m, exLen));
+    writeRefsField(p, this.exRefs, m, exLen);
     if (value !== 0) {
       p.u8(TAG_F2_I64);
       p.f64le(value);
@@ -724,7 +734,7 @@ export class WriteRequestV2Builder {
 
   /** Appends `TimeSeries{labels_refs, histograms: [h at timestamp], metadata: {}}`. */
   addSeriesHistogram(ids: Uint32Array, h: Histogram, float: boolean, timestampMs: number): void {
-    if (this.finished) throw new EncoderStateError('addHistogram after finish(); call reset() first');
+    checkOpen(this.finished, 'addHistogram');
     const refsLen = this.refsFromIds(ids);
     const p = this.payload;
     p.reset();
@@ -745,40 +755,23 @@ export class WriteRequestV2Builder {
     unitRef: number,
   ): void {
     const refs = this.refs;
-    let metaLen = 0;
-    if (type !== 0) metaLen += 1 + uvarintSize(type);
-    if (helpRef !== 0) metaLen += 1 + uvarintSize(helpRef);
-    if (unitRef !== 0) metaLen += 1 + uvarintSize(unitRef);
+    const metaLen = varintFieldSize(type) + varintFieldSize(helpRef) + varintFieldSize(unitRef);
     const sb = sampleBodySize(value, stale, timestampMs);
-    let tsLen = 2 + sb + 2 + metaLen;
-    if (n > 0) tsLen += 1 + u32VarintSize(refsLen) + refsLen;
+    const tsLen = 2 + sb + 2 + metaLen + refsFieldSize(n, refsLen);
 
     const w = this.series;
     w.ensure(tsLen + 6);
     w.u8(TAG_F5_LEN);
     putU32Varint(w, tsLen);
-    if (n > 0) {
-      w.u8(TAG_F1_LEN);
-      putU32Varint(w, refsLen);
-      putRefs(w, refs, n);
-    }
+    writeRefsField(w, refs, n, refsLen);
     w.u8(TAG_F2_LEN);
     w.u8(sb);
     writeSampleBody(w, value, stale, timestampMs);
     w.u8(TAG_F5_LEN);
     w.u8(metaLen);
-    if (type !== 0) {
-      w.u8(TAG_F1_VARINT);
-      w.uvarint(type);
-    }
-    if (helpRef !== 0) {
-      w.u8(TAG_F3_VARINT);
-      w.uvarint(helpRef);
-    }
-    if (unitRef !== 0) {
-      w.u8(TAG_F4_VARINT);
-      w.uvarint(unitRef);
-    }
+    writeVarintField(w, TAG_F1_VARINT, type);
+    writeVarintField(w, TAG_F3_VARINT, helpRef);
+    writeVarintField(w, TAG_F4_VARINT, unitRef);
     this.samples++;
   }
 
@@ -786,21 +779,13 @@ export class WriteRequestV2Builder {
   private writePayloadSeries(n: number, refsLen: number, tag: number, p: ByteWriter): void {
     const refs = this.refs;
     const pl = p.pos;
-    let tsLen = 1 + uvarintSize(pl) + pl + 2;
-    if (n > 0) tsLen += 1 + u32VarintSize(refsLen) + refsLen;
+    const tsLen = 1 + uvarintSize(pl) + pl + 2 + refsFieldSize(n, refsLen);
     const w = this.series;
     w.ensure(tsLen + 6);
     w.u8(TAG_F5_LEN);
     w.uvarint(tsLen);
-    if (n > 0) {
-      w.u8(TAG_F1_LEN);
-      putU32Varint(w, refsLen);
-      putRefs(w, refs, n);
-    }
-    w.u8(tag);
-    w.uvarint(pl);
-    p.buf.copy(w.buf, w.pos, 0, pl);
-    w.pos += pl;
+    writeRefsField(w, refs, n, refsLen);
+    writeBytesField(w, tag, p);
     w.u8(TAG_F5_LEN);
     w.u8(0);
   }

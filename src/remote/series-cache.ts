@@ -1,6 +1,6 @@
 import { relabel, compileRelabelConfigs, type CompiledRelabel } from '../relabel/relabel.ts';
 import type { RelabelConfig } from '../relabel/types.ts';
-import { grownArray } from '../util/bytes.ts';
+import { compactBlocks, grownArray } from '../util/bytes.ts';
 import { columnAt } from '../util/columns.ts';
 import { LabelsBuilder, labelPairs, type Labels } from '../util/labels.ts';
 import type { Histogram } from '../storage/histogram.ts';
@@ -123,17 +123,9 @@ export class SeriesCache {
     const live = this.liveArenaBytes() + extra;
     while (size < live * 2) size *= 2;
     const next = Buffer.allocUnsafe(size);
-    let p = 0;
-    for (const [ref, len] of this.seriesLen.entries()) {
-      if (len > 0) {
-        const off = columnAt(this.seriesOff, ref);
-        this.arena.copy(next, p, off, off + len);
-        this.seriesOff[ref] = p;
-        p += len;
-      }
-    }
+    const used = compactBlocks(this.arena, next, this.seriesOff, this.seriesLen, 0, this.seriesLen.length);
     this.arena = next;
-    this.arenaPos = p;
+    this.arenaPos = used;
   }
 
   private liveArenaBytes(): number {

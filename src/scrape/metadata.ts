@@ -10,6 +10,7 @@
  */
 import { fnv1a, grownArray, grownBuffer, sameBytes } from '../util/bytes.ts';
 import { columnAt } from '../util/columns.ts';
+import { FREE_SLOT, indexTable, placeEntry } from '../util/open-addressing.ts';
 import { Entry, type EntryKind } from '../textparse/types.ts';
 import type { MetadataMetricType, MetricMetadataEntry } from '../storage/metadata.ts';
 
@@ -41,7 +42,6 @@ export interface MetadataLine {
   readonly text: string;
 }
 
-const EMPTY = -1;
 const TYPE_UNKNOWN = 0;
 
 /**
@@ -81,7 +81,7 @@ export class MetadataCache {
   private readonly names: string[] = [];
   private readonly helps: string[] = [];
   private readonly units: string[] = [];
-  private table = new Int32Array(32).fill(EMPTY);
+  private table = new Int32Array(32).fill(FREE_SLOT);
   private mask = 31;
   /** Successful scrapes so far (Prometheus' scrape cache iteration). */
   private iter = 0;
@@ -197,7 +197,7 @@ export class MetadataCache {
     const mask = this.mask;
     for (let slot = h & mask; ; slot = (slot + 1) & mask) {
       const e = columnAt(t, slot);
-      if (e === EMPTY) break;
+      if (e === FREE_SLOT) break;
       if (this.hashes[e] === h && this.nameLen[e] === n && this.sameBytes(columnAt(this.nameOff, e), buf, s, end))
         return (this.last = e);
     }
@@ -220,7 +220,7 @@ export class MetadataCache {
     this.names[e] = line.family;
     this.helps[e] = '';
     this.units[e] = '';
-    this.place(e, this.table, this.mask);
+    placeEntry(this.table, this.mask, h, e);
     this.listed = null;
     return e;
   }
@@ -311,18 +311,9 @@ export class MetadataCache {
     if (this.garbage > 4096 && this.garbage * 2 > this.arenaUsed) this.compactArena();
   }
 
-  private place(e: number, t: Int32Array, mask: number): void {
-    let slot = columnAt(this.hashes, e) & mask;
-    while (t[slot] !== EMPTY) slot = (slot + 1) & mask;
-    t[slot] = e;
-  }
-
   private rehash(size: number): void {
-    const t = new Int32Array(size).fill(EMPTY);
-    const mask = size - 1;
-    for (let e = 0; e < this.n; e++) this.place(e, t, mask);
-    this.table = t;
-    this.mask = mask;
+    this.table = indexTable(this.hashes, this.n, size);
+    this.mask = size - 1;
   }
 
   private growEntries(): void {

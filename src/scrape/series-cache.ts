@@ -6,8 +6,8 @@
  */
 import { fnv1a, grownArray, grownBuffer, sameBytes } from '../util/bytes.ts';
 import { columnAt } from '../util/columns.ts';
+import { FREE_SLOT, indexTable, placeEntry } from '../util/open-addressing.ts';
 
-const EMPTY = -1;
 /** Entry ref meaning "dropped by metric relabeling": known, but not appended. */
 export const DROPPED_REF = 0;
 const DEAD = 0xffffffff;
@@ -35,7 +35,7 @@ export class SeriesCache {
   /** Entries in use (live or dead). */
   private used = 0;
   private dead = 0;
-  private table = new Int32Array(INITIAL_ENTRIES * 2).fill(EMPTY);
+  private table = new Int32Array(INITIAL_ENTRIES * 2).fill(FREE_SLOT);
   private mask = INITIAL_ENTRIES * 2 - 1;
   /**
    * The entry expected next. Targets expose their series in the same order every scrape and
@@ -61,7 +61,7 @@ export class SeriesCache {
     const mask = this.mask;
     for (let slot = h & mask; ; slot = (slot + 1) & mask) {
       const e = columnAt(t, slot);
-      if (e === EMPTY) return -1;
+      if (e === FREE_SLOT) return -1;
       if (this.hashes[e] !== h || this.len[e] !== n || this.refs[e] === DEAD) continue;
       if (this.sameBytes(e, buf, start, end)) {
         this.cursor = e + 1;
@@ -94,10 +94,7 @@ export class SeriesCache {
     this.seenIter[e] = 0;
     this.explicit[e] = 0;
     this.hashes[e] = h;
-    const t = this.table;
-    let slot = h & this.mask;
-    while (t[slot] !== EMPTY) slot = (slot + 1) & this.mask;
-    t[slot] = e;
+    placeEntry(this.table, this.mask, h, e);
     this.cursor = e + 1;
     return e;
   }
@@ -189,16 +186,8 @@ export class SeriesCache {
   }
 
   private rehash(size: number): void {
-    const t = new Int32Array(size).fill(EMPTY);
-    const mask = size - 1;
-    for (let e = 0; e < this.used; e++) {
-      if (this.refs[e] === DEAD) continue;
-      let slot = columnAt(this.hashes, e) & mask;
-      while (t[slot] !== EMPTY) slot = (slot + 1) & mask;
-      t[slot] = e;
-    }
-    this.table = t;
-    this.mask = mask;
+    this.table = indexTable(this.hashes, this.used, size, (e) => this.refs[e] !== DEAD);
+    this.mask = size - 1;
   }
 
   private growEntries(): void {

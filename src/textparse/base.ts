@@ -4,6 +4,7 @@ import { type EntryKind, Entry, MetricType, ParseError } from './types.ts';
 import { normalizeFloatLabelValue } from './normalize.ts';
 import { FloatScanner, quoteBytes, sharedStrings, validUtf8 } from './scan.ts';
 import { ASCII } from './bytes-consts.ts';
+import { SeriesHint } from './series-hint.ts';
 
 const { NUL, NL, QUOTE, BSLASH } = ASCII;
 
@@ -49,26 +50,17 @@ export abstract class ParserBase {
   textStart = 0;
   textEnd = 0;
 
-  /** The expected next series text (see TextParser.expect); hintLen < 0 = none. */
-  private hintBuf: Uint8Array = EMPTY;
-  private hintView: DataView = new DataView(EMPTY.buffer, EMPTY.byteOffset, 0);
-  private hintOff = 0;
-  protected hintLen = -1;
+  /** The expected next series text (see TextParser.expect). */
+  protected readonly hint = new SeriesHint();
   expectedHit = false;
 
   expect(src: Uint8Array, off: number, len: number): void {
-    // The hint comes from one scrape cache arena call after call; a new view only when it grew.
-    if (src !== this.hintBuf) {
-      this.hintBuf = src;
-      this.hintView = new DataView(src.buffer, src.byteOffset, src.byteLength);
-    }
-    this.hintOff = off;
-    this.hintLen = len;
+    this.hint.set(src, off, len);
   }
 
   /** Whether buf[i, i+n) equals the hint's first n bytes. */
   protected startsWithHint(i: number, n: number): boolean {
-    return sameBytes(this.buf, this.bufView, i, this.hintBuf, this.hintView, this.hintOff, n);
+    return sameBytes(this.buf, this.bufView, i, this.hint.buf, this.hint.view, this.hint.off, n);
   }
 
   /** Series labels and exemplar labels as byte offsets. */
@@ -89,7 +81,7 @@ export abstract class ParserBase {
     this.lbls.n = 0;
     this.exLbls.n = 0;
     this.hasExemplar = false;
-    this.hintLen = -1;
+    this.hint.len = -1;
     this.expectedHit = false;
   }
 

@@ -162,7 +162,7 @@ export class PromTextParser extends ParserBase implements TextParser {
     this.seriesStart = i;
     this.lbls.n = 0;
     this.expectedHit = false;
-    const hl = this.hintLen;
+    const hl = this.hint.len;
     if (hl > 0 && i + hl < end && this.startsWithHint(i, hl)) {
       // The line starts with a series text accepted before. It is this series only if that text
       // ends here: a label set closed, or a bare name followed by a blank and then no label set.

@@ -25,6 +25,7 @@ import { ClassicHistogramBuilder } from '../storage/nhcb.ts';
 import { OutpostError } from '../util/errors.ts';
 import { duplicateLabelName } from './base.ts';
 import { validUtf8 } from './scan.ts';
+import { SeriesHint } from './series-hint.ts';
 import { Entry, type EntryKind, MetricType, ParseError, type TextParser } from './types.ts';
 import { Wire, WireReader } from './protobuf-wire.ts';
 
@@ -300,11 +301,8 @@ export class ProtobufParser implements TextParser {
   exemplarTimestamp = 0;
 
   // The expected next series (scrape cache hint).
-  private hintBuf: Uint8Array = EMPTY;
-  private hintView: DataView = new DataView(EMPTY.buffer, EMPTY.byteOffset, 0);
+  private readonly hint = new SeriesHint();
   private bodyView: DataView = new DataView(EMPTY.buffer, EMPTY.byteOffset, 0);
-  private hintOff = 0;
-  private hintLen = -1;
   expectedHit = false;
 
   constructor(opts: ProtobufParserOptions) {
@@ -322,20 +320,14 @@ export class ProtobufParser implements TextParser {
     this.pos = 0;
     this.phase = Phase.family;
     this.kind = Entry.EOF;
-    this.hintLen = -1;
+    this.hint.len = -1;
     this.expectedHit = false;
     this.histogram = null;
     this.hasExemplar = false;
   }
 
   expect(src: Uint8Array, off: number, len: number): void {
-    // The hint comes from one scrape cache arena call after call: a new view only when it grew.
-    if (src !== this.hintBuf) {
-      this.hintBuf = src;
-      this.hintView = new DataView(src.buffer, src.byteOffset, src.byteLength);
-    }
-    this.hintOff = off;
-    this.hintLen = len;
+    this.hint.set(src, off, len);
   }
 
   get family(): string {
@@ -421,14 +413,12 @@ export class ProtobufParser implements TextParser {
         const k = r.key();
         switch (k >>> 3) {
           case 1:
-            r.expect(k, Wire.len, 'name');
-            this.nameE = r.lenEnd();
+            this.nameE = r.lenField(k, 'name');
             this.nameS = r.pos;
             r.pos = this.nameE;
             break;
           case 2:
-            r.expect(k, Wire.len, 'help');
-            this.helpE = r.lenEnd();
+            this.helpE = r.lenField(k, 'help');
             this.helpS = r.pos;
             r.pos = this.helpE;
             break;
@@ -437,15 +427,13 @@ export class ProtobufParser implements TextParser {
             this.pbType = r.int32();
             break;
           case 4: {
-            r.expect(k, Wire.len, 'metric');
-            const e = r.lenEnd();
+            const e = r.lenField(k, 'metric');
             this.metrics.push(r.pos, e);
             r.pos = e;
             break;
           }
           case 5:
-            r.expect(k, Wire.len, 'unit');
-            this.unitE = r.lenEnd();
+            this.unitE = r.lenField(k, 'unit');
             this.unitS = r.pos;
             r.pos = this.unitE;
             break;
@@ -512,16 +500,14 @@ export class ProtobufParser implements TextParser {
       const k = r.key();
       const f = k >>> 3;
       if (f === 1) {
-        r.expect(k, Wire.len, 'label');
-        const le = r.lenEnd();
+        const le = r.lenField(k, 'label');
         this.decodeLabelPair(r.pos, le);
         r.pos = le;
       } else if (f === 6) {
         r.expect(k, Wire.varint, 'timestamp_ms');
         this.tsMs = r.int64();
       } else if (f >= 2 && f <= 5) {
-        r.expect(k, Wire.len, 'value');
-        const ve = r.lenEnd();
+        const ve = r.lenField(k, 'value');
         // Only the field that matches the family's type counts, as in Prometheus.
         if (f === 2 && this.pbType === PbType.gauge) this.decodeSimple(r.pos, ve, 'Gauge');
         else if (f === 3 && this.pbType === PbType.counter) this.decodeCounter(r.pos, ve);
@@ -529,8 +515,7 @@ export class ProtobufParser implements TextParser {
         else if (f === 5 && this.pbType === PbType.untyped) this.decodeSimple(r.pos, ve, 'Untyped');
         r.pos = ve;
       } else if (f === 7) {
-        r.expect(k, Wire.len, 'histogram');
-        const he = r.lenEnd();
+        const he = r.lenField(k, 'histogram');
         if (this.pbType === PbType.histogram || this.pbType === PbType.gaugeHistogram) this.decodeHistogram(r.pos, he);
         r.pos = he;
       } else r.skip(k & 7);
@@ -568,8 +553,7 @@ export class ProtobufParser implements TextParser {
     while (!r.done) {
       const k = r.key();
       if (k >>> 3 === 1) {
-        r.expect(k, Wire.fixed64, 'value');
-        this.val = r.double();
+        this.val = r.doubleField(k, 'value');
       } else r.skip(k & 7);
     }
   }
@@ -580,18 +564,13 @@ export class ProtobufParser implements TextParser {
       const k = r.key();
       const f = k >>> 3;
       if (f === 1) {
-        r.expect(k, Wire.fixed64, 'value');
-        this.val = r.double();
+        this.val = r.doubleField(k, 'value');
       } else if (f === 2) {
-        r.expect(k, Wire.len, 'exemplar');
-        this.counterExEnd = r.lenEnd();
+        this.counterExEnd = r.lenField(k, 'exemplar');
         this.counterEx = r.pos;
         r.pos = this.counterExEnd;
       } else if (f === 3) {
-        r.expect(k, Wire.len, 'start_timestamp');
-        const te = r.lenEnd();
-        this.startTs = this.timestampMs(r.pos, te);
-        r.pos = te;
+        this.startTs = this.timestampField(r, k, 'start_timestamp');
       } else r.skip(k & 7);
     }
   }
@@ -602,39 +581,27 @@ export class ProtobufParser implements TextParser {
       const k = r.key();
       const f = k >>> 3;
       if (f === 1) {
-        r.expect(k, Wire.varint, 'sample_count');
-        this.count = r.uint64();
+        this.count = r.uint64Field(k, 'sample_count');
       } else if (f === 2) {
-        r.expect(k, Wire.fixed64, 'sample_sum');
-        this.sum = r.double();
+        this.sum = r.doubleField(k, 'sample_sum');
       } else if (f === 3) {
-        r.expect(k, Wire.len, 'quantile');
-        const qe = r.lenEnd();
+        const qe = r.lenField(k, 'quantile');
         let q = 0;
         let v = 0;
-        const end = r.end;
-        const what = r.what;
-        r.end = qe;
-        r.what = 'Quantile';
+        r.enter(qe, 'Quantile');
         while (!r.done) {
           const qk = r.key();
           if (qk >>> 3 === 1) {
-            r.expect(qk, Wire.fixed64, 'quantile');
-            q = r.double();
+            q = r.doubleField(qk, 'quantile');
           } else if (qk >>> 3 === 2) {
-            r.expect(qk, Wire.fixed64, 'value');
-            v = r.double();
+            v = r.doubleField(qk, 'value');
           } else r.skip(qk & 7);
         }
-        r.end = end;
-        r.what = what;
+        r.leave();
         this.qs.push(q);
         this.qvs.push(v);
       } else if (f === 4) {
-        r.expect(k, Wire.len, 'start_timestamp');
-        const te = r.lenEnd();
-        this.startTs = this.timestampMs(r.pos, te);
-        r.pos = te;
+        this.startTs = this.timestampField(r, k, 'start_timestamp');
       } else r.skip(k & 7);
     }
   }
@@ -645,38 +612,31 @@ export class ProtobufParser implements TextParser {
       const k = r.key();
       switch (k >>> 3) {
         case 1:
-          r.expect(k, Wire.varint, 'sample_count');
-          this.count = r.uint64();
+          this.count = r.uint64Field(k, 'sample_count');
           break;
         case 2:
-          r.expect(k, Wire.fixed64, 'sample_sum');
-          this.sum = r.double();
+          this.sum = r.doubleField(k, 'sample_sum');
           break;
         case 3: {
-          r.expect(k, Wire.len, 'bucket');
-          const be = r.lenEnd();
+          const be = r.lenField(k, 'bucket');
           this.decodeBucket(r, be);
           break;
         }
         case 4:
-          r.expect(k, Wire.fixed64, 'sample_count_float');
-          this.countFloat = r.double();
+          this.countFloat = r.doubleField(k, 'sample_count_float');
           break;
         case 5:
           r.expect(k, Wire.varint, 'schema');
           this.schema = r.sint();
           break;
         case 6:
-          r.expect(k, Wire.fixed64, 'zero_threshold');
-          this.zeroThreshold = r.double();
+          this.zeroThreshold = r.doubleField(k, 'zero_threshold');
           break;
         case 7:
-          r.expect(k, Wire.varint, 'zero_count');
-          this.zeroCount = r.uint64();
+          this.zeroCount = r.uint64Field(k, 'zero_count');
           break;
         case 8:
-          r.expect(k, Wire.fixed64, 'zero_count_float');
-          this.zeroCountFloat = r.double();
+          this.zeroCountFloat = r.doubleField(k, 'zero_count_float');
           break;
         case 9:
           this.decodeSpan(r, k, this.negSpans, 'negative_span');
@@ -697,15 +657,11 @@ export class ProtobufParser implements TextParser {
           this.decodeDoubles(r, k, this.posCounts, 'positive_count');
           break;
         case 15: {
-          r.expect(k, Wire.len, 'start_timestamp');
-          const te = r.lenEnd();
-          this.startTs = this.timestampMs(r.pos, te);
-          r.pos = te;
+          this.startTs = this.timestampField(r, k, 'start_timestamp');
           break;
         }
         case 16: {
-          r.expect(k, Wire.len, 'exemplars');
-          const xe = r.lenEnd();
+          const xe = r.lenField(k, 'exemplars');
           this.histEx.push(r.pos, xe);
           r.pos = xe;
           break;
@@ -717,10 +673,7 @@ export class ProtobufParser implements TextParser {
   }
 
   private decodeBucket(r: WireReader, be: number): void {
-    const end = r.end;
-    const what = r.what;
-    r.end = be;
-    r.what = 'Bucket';
+    r.enter(be, 'Bucket');
     let cum = 0;
     let cumF = 0;
     let ub = 0;
@@ -730,23 +683,18 @@ export class ProtobufParser implements TextParser {
       const k = r.key();
       const f = k >>> 3;
       if (f === 1) {
-        r.expect(k, Wire.varint, 'cumulative_count');
-        cum = r.uint64();
+        cum = r.uint64Field(k, 'cumulative_count');
       } else if (f === 2) {
-        r.expect(k, Wire.fixed64, 'upper_bound');
-        ub = r.double();
+        ub = r.doubleField(k, 'upper_bound');
       } else if (f === 3) {
-        r.expect(k, Wire.len, 'exemplar');
-        exE = r.lenEnd();
+        exE = r.lenField(k, 'exemplar');
         exS = r.pos;
         r.pos = exE;
       } else if (f === 4) {
-        r.expect(k, Wire.fixed64, 'cumulative_count_float');
-        cumF = r.double();
+        cumF = r.doubleField(k, 'cumulative_count_float');
       } else r.skip(k & 7);
     }
-    r.end = end;
-    r.what = what;
+    r.leave();
     this.ubs.push(ub);
     this.cums.push(cum);
     this.cumFloats.push(cumF);
@@ -756,10 +704,7 @@ export class ProtobufParser implements TextParser {
   private decodeSpan(r: WireReader, k: number, out: HistogramSpan[], name: string): void {
     r.expect(k, Wire.len, name);
     const se = r.lenEnd();
-    const end = r.end;
-    const what = r.what;
-    r.end = se;
-    r.what = 'BucketSpan';
+    r.enter(se, 'BucketSpan');
     let offset = 0;
     let length = 0;
     while (!r.done) {
@@ -768,12 +713,10 @@ export class ProtobufParser implements TextParser {
         r.expect(sk, Wire.varint, 'offset');
         offset = r.sint();
       } else if (sk >>> 3 === 2) {
-        r.expect(sk, Wire.varint, 'length');
-        length = r.uint64();
+        length = r.uint64Field(sk, 'length');
       } else r.skip(sk & 7);
     }
-    r.end = end;
-    r.what = what;
+    r.leave();
     out.push({ offset, length });
   }
 
@@ -801,6 +744,14 @@ export class ProtobufParser implements TextParser {
     const pe = r.lenEnd();
     if ((pe - r.pos) % 8 !== 0) throw r.fail(`packed ${name} of ${pe - r.pos} bytes is not a whole number of doubles`);
     while (r.pos < pe) out.push(r.double());
+  }
+
+  /** A Timestamp field's value in ms; r moves past it. */
+  private timestampField(r: WireReader, k: number, name: string): number {
+    const te = r.lenField(k, name);
+    const ms = this.timestampMs(r.pos, te);
+    r.pos = te;
+    return ms;
   }
 
   /** A google.protobuf.Timestamp message in ms (seconds * 1000 + whole ms of nanos). */
@@ -1028,11 +979,9 @@ export class ProtobufParser implements TextParser {
       const k = r.key();
       const f = k >>> 3;
       if (f === 2) {
-        r.expect(k, Wire.fixed64, 'value');
-        x.value = r.double();
+        x.value = r.doubleField(k, 'value');
       } else if (f === 3) {
-        r.expect(k, Wire.len, 'timestamp');
-        const te = r.lenEnd();
+        const te = r.lenField(k, 'timestamp');
         x.hasTs = true;
         x.ts = this.timestampMs(r.pos, te);
         r.pos = te;
@@ -1054,8 +1003,7 @@ export class ProtobufParser implements TextParser {
     while (!r.done) {
       const k = r.key();
       if (k >>> 3 === 1) {
-        r.expect(k, Wire.len, 'label');
-        const le = r.lenEnd();
+        const le = r.lenField(k, 'label');
         this.exLbls.push(r.pos, le);
         r.pos = le;
       } else r.skip(k & 7);
@@ -1076,14 +1024,14 @@ export class ProtobufParser implements TextParser {
    * the key is the hint's bytes, so seriesBuf points there and nothing is copied.
    */
   private matchHint(): boolean {
-    const len = this.hintLen;
+    const len = this.hint.len;
     if (len < 0) return false;
-    const h = this.hintBuf;
+    const h = this.hint.buf;
     const b = this.buf;
-    const end = this.hintOff + len;
-    const hv = this.hintView;
+    const end = this.hint.off + len;
+    const hv = this.hint.view;
     const bv = this.bodyView;
-    let at = matchLong(h, hv, this.hintOff, end, b, bv, this.nameS, this.nameE);
+    let at = matchLong(h, hv, this.hint.off, end, b, bv, this.nameS, this.nameE);
     if (this.suffix.length > 0) at = matchPiece(h, at, end, this.suffix, 0, this.suffix.length);
     const l = this.lbls;
     for (let i = 0; i < l.n && at >= 0; i++) {
@@ -1104,9 +1052,9 @@ export class ProtobufParser implements TextParser {
   /** name + suffix, then (0xff name 0xff value) per label, then the magic label: the scrape cache key. */
   private buildKey(): void {
     if (this.matchHint()) {
-      this.keyBuf = this.hintBuf;
-      this.seriesStart = this.hintOff;
-      this.seriesEnd = this.hintOff + this.hintLen;
+      this.keyBuf = this.hint.buf;
+      this.seriesStart = this.hint.off;
+      this.seriesEnd = this.hint.off + this.hint.len;
       this.expectedHit = true;
       return;
     }

@@ -7,6 +7,31 @@ import { OutpostError } from './errors.ts';
 const TWO32 = 4294967296;
 
 /**
+ * Copies the blocks [from, to) of an arena into dst, one after another in order, and points `off` at their
+ * new places; returns the bytes used. Block i is src[off[i], off[i] + len[i]); a len of 0 or less is no
+ * block (it keeps its offset). Compaction of a byte arena behind typed-array columns.
+ */
+export function compactBlocks(
+  src: Buffer,
+  dst: Buffer,
+  off: Uint32Array,
+  len: Int32Array,
+  from: number,
+  to: number,
+): number {
+  let at = 0;
+  for (let i = from; i < to; i++) {
+    const n = len[i] ?? 0;
+    if (n <= 0) continue;
+    const o = off[i] ?? 0;
+    src.copy(dst, at, o, o + n);
+    off[i] = at;
+    at += n;
+  }
+  return at;
+}
+
+/**
  * A buffer at least `need` bytes long holding buf[0, used): buf itself when it is big enough,
  * else a copy with the length doubled as often as needed.
  */

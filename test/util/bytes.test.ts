@@ -2,6 +2,7 @@ import test from 'ava';
 import {
   ByteReader,
   ByteWriter,
+  compactBlocks,
   fnv1a,
   grownArray,
   grownBuffer,
@@ -91,4 +92,19 @@ test('grownArray keeps the type and the values, and fills only the added part', 
   const z = grownArray(Uint8Array.from([9, 8]), 4);
   t.true(z instanceof Uint8Array);
   t.deepEqual([...z], [9, 8, 0, 0]);
+});
+
+test('compactBlocks: live blocks move to the front in order, their offsets follow, absent ones are skipped', (t) => {
+  const src = Buffer.from('xxAAyyBBBzC');
+  const off = new Uint32Array([2, 0, 6, 10, 9]);
+  const len = new Int32Array([2, -1, 3, 1, 0]);
+  const dst = Buffer.alloc(8, '.');
+  t.is(compactBlocks(src, dst, off, len, 0, 4), 6);
+  t.is(dst.toString(), 'AABBBC..');
+  t.deepEqual([...off], [0, 0, 2, 5, 9]);
+  // `from` leaves earlier blocks where they are.
+  const off2 = new Uint32Array([2, 6]);
+  t.is(compactBlocks(src, dst.fill('.'), off2, new Int32Array([2, 3]), 1, 2), 3);
+  t.is(dst.toString(), 'BBB.....');
+  t.deepEqual([...off2], [2, 0]);
 });

@@ -7,9 +7,8 @@
  * MAX_LIST_BYTES is refused rather than buffered without bound.
  */
 import http from 'node:http';
-import type https from 'node:https';
 import { AuthSource } from '../../net/auth.ts';
-import { Dispatcher, ProxySelector } from '../../net/proxy.ts';
+import { Dispatcher, ProxySelector, dispatchOptions } from '../../net/proxy.ts';
 import { tlsOptions } from '../../net/tls.ts';
 import { errorMessage, OutpostError } from '../../util/errors.ts';
 import { lazyHttps } from '../../util/lazy-builtin.ts';
@@ -210,15 +209,7 @@ export class KubeClient {
     const r = this.dispatcher.dispatch(url);
     const headers: Record<string, string> = { ...r.headers, Accept: 'application/json', 'User-Agent': this.userAgent };
     if (authorization) headers.Authorization = authorization;
-    const opts: https.RequestOptions = {
-      method: 'GET',
-      host: r.host,
-      port: r.port,
-      path: r.path,
-      agent: r.agent,
-      headers,
-    };
-    if (r.servername !== undefined) opts.servername = r.servername;
+    const opts = dispatchOptions(r, 'GET', headers);
     const send = r.secure ? lazyHttps().request : http.request;
     const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
       const req = send(opts, resolve);

@@ -186,6 +186,11 @@ function optNum(v: unknown): number | undefined {
   return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
 }
 
+/** Each object of a JSON list, decoded by f (a non-object decodes as {}). */
+function objects<T>(v: unknown, f: (o: Json) => T): T[] {
+  return list(v).map((x) => f(obj(x)));
+}
+
 function stringPairs(v: unknown): Pairs {
   const out: string[] = [];
   for (const [k, x] of Object.entries(obj(v))) if (typeof x === 'string') out.push(k, x);
@@ -220,6 +225,13 @@ function meta(raw: Json): ObjectMeta | undefined {
   };
 }
 
+/** Decodes an object that has a name with body; one without (informers never hold one) is undefined. */
+function withMeta<T>(raw: unknown, body: (o: Json, m: ObjectMeta) => T): T | undefined {
+  const o = obj(raw);
+  const m = meta(o);
+  return m ? body(o, m) : undefined;
+}
+
 function ref(v: unknown): ObjectRef | undefined {
   if (typeof v !== 'object' || v === null) return undefined;
   const o = obj(v);
@@ -229,14 +241,12 @@ function ref(v: unknown): ObjectRef | undefined {
 function containers(v: unknown, statuses: unknown): Container[] {
   const ids = new Map<string, string>();
   for (const st of list(statuses)) ids.set(str(obj(st).name), str(obj(st).containerID));
-  return list(v).map((c) => {
-    const o = obj(c);
+  return objects(v, (o) => {
     return {
       name: str(o.name),
       image: str(o.image),
       id: ids.get(str(o.name)) ?? '',
-      ports: list(o.ports).map((p) => {
-        const q = obj(p);
+      ports: objects(o.ports, (q) => {
         // The API defaults protocol to TCP; a missing one is printed as Go's empty string.
         return { name: str(q.name), port: num(q.containerPort), protocol: str(q.protocol) };
       }),
@@ -245,149 +255,137 @@ function containers(v: unknown, statuses: unknown): Container[] {
 }
 
 export function toPod(raw: unknown): Pod | undefined {
-  const o = obj(raw);
-  const m = meta(o);
-  if (!m) return undefined;
-  const spec = obj(o.spec);
-  const status = obj(o.status);
-  let ready = 'unknown';
-  for (const c of list(status.conditions)) {
-    const co = obj(c);
-    if (co.type === 'Ready') {
-      ready = str(co.status).toLowerCase();
-      break;
+  return withMeta(raw, (o, m) => {
+    const spec = obj(o.spec);
+    const status = obj(o.status);
+    let ready = 'unknown';
+    for (const c of list(status.conditions)) {
+      const co = obj(c);
+      if (co.type === 'Ready') {
+        ready = str(co.status).toLowerCase();
+        break;
+      }
     }
-  }
-  return {
-    meta: m,
-    ip: str(status.podIP),
-    hostIP: str(status.hostIP),
-    phase: str(status.phase),
-    ready,
-    nodeName: str(spec.nodeName),
-    containers: containers(spec.containers, status.containerStatuses),
-    initContainers: containers(spec.initContainers, status.initContainerStatuses),
-  };
+    return {
+      meta: m,
+      ip: str(status.podIP),
+      hostIP: str(status.hostIP),
+      phase: str(status.phase),
+      ready,
+      nodeName: str(spec.nodeName),
+      containers: containers(spec.containers, status.containerStatuses),
+      initContainers: containers(spec.initContainers, status.initContainerStatuses),
+    };
+  });
 }
 
 export function toNode(raw: unknown): Node | undefined {
-  const o = obj(raw);
-  const m = meta(o);
-  if (!m) return undefined;
-  const status = obj(o.status);
-  return {
-    meta: m,
-    providerID: str(obj(o.spec).providerID),
-    conditions: list(status.conditions).map((c) => [str(obj(c).type), str(obj(c).status)] as const),
-    addresses: list(status.addresses).map((a) => [str(obj(a).type), str(obj(a).address)] as const),
-    kubeletPort: num(obj(obj(status.daemonEndpoints).kubeletEndpoint).Port),
-  };
+  return withMeta(raw, (o, m) => {
+    const status = obj(o.status);
+    return {
+      meta: m,
+      providerID: str(obj(o.spec).providerID),
+      conditions: list(status.conditions).map((c) => [str(obj(c).type), str(obj(c).status)] as const),
+      addresses: list(status.addresses).map((a) => [str(obj(a).type), str(obj(a).address)] as const),
+      kubeletPort: num(obj(obj(status.daemonEndpoints).kubeletEndpoint).Port),
+    };
+  });
 }
 
 function servicePorts(v: unknown): ServicePort[] {
-  return list(v).map((p) => {
-    const q = obj(p);
+  return objects(v, (q) => {
     return { name: str(q.name), port: num(q.port), protocol: str(q.protocol) };
   });
 }
 
 export function toService(raw: unknown): Service | undefined {
-  const o = obj(raw);
-  const m = meta(o);
-  if (!m) return undefined;
-  const spec = obj(o.spec);
-  return {
-    meta: m,
-    type: str(spec.type),
-    clusterIP: str(spec.clusterIP),
-    externalName: str(spec.externalName),
-    loadBalancerIP: str(spec.loadBalancerIP),
-    ingressIPs: list(obj(obj(o.status).loadBalancer).ingress)
-      .map((i) => str(obj(i).ip))
-      .filter((ip) => ip !== ''),
-    ports: servicePorts(spec.ports),
-    ipFamilyPolicy: str(spec.ipFamilyPolicy),
-    ipFamilies: list(spec.ipFamilies).map(str),
-  };
+  return withMeta(raw, (o, m) => {
+    const spec = obj(o.spec);
+    return {
+      meta: m,
+      type: str(spec.type),
+      clusterIP: str(spec.clusterIP),
+      externalName: str(spec.externalName),
+      loadBalancerIP: str(spec.loadBalancerIP),
+      ingressIPs: list(obj(obj(o.status).loadBalancer).ingress)
+        .map((i) => str(obj(i).ip))
+        .filter((ip) => ip !== ''),
+      ports: servicePorts(spec.ports),
+      ipFamilyPolicy: str(spec.ipFamilyPolicy),
+      ipFamilies: list(spec.ipFamilies).map(str),
+    };
+  });
 }
 
 function endpointAddresses(v: unknown): EndpointAddress[] {
-  return list(v).map((a) => {
-    const o = obj(a);
+  return objects(v, (o) => {
     return { ip: str(o.ip), hostname: str(o.hostname), nodeName: optStr(o.nodeName), targetRef: ref(o.targetRef) };
   });
 }
 
 export function toEndpoints(raw: unknown): Endpoints | undefined {
-  const o = obj(raw);
-  const m = meta(o);
-  if (!m) return undefined;
-  return {
-    meta: m,
-    subsets: list(o.subsets).map((s) => {
-      const so = obj(s);
-      return {
-        addresses: endpointAddresses(so.addresses),
-        notReadyAddresses: endpointAddresses(so.notReadyAddresses),
-        ports: servicePorts(so.ports),
-      };
-    }),
-  };
+  return withMeta(raw, (o, m) => {
+    return {
+      meta: m,
+      subsets: objects(o.subsets, (so) => {
+        return {
+          addresses: endpointAddresses(so.addresses),
+          notReadyAddresses: endpointAddresses(so.notReadyAddresses),
+          ports: servicePorts(so.ports),
+        };
+      }),
+    };
+  });
 }
 
 export function toEndpointSlice(raw: unknown): EndpointSlice | undefined {
-  const o = obj(raw);
-  const m = meta(o);
-  if (!m) return undefined;
-  return {
-    meta: m,
-    addressType: str(o.addressType),
-    ports: list(o.ports).map((p) => {
-      const q = obj(p);
-      return {
-        name: optStr(q.name),
-        port: optNum(q.port),
-        protocol: optStr(q.protocol),
-        appProtocol: optStr(q.appProtocol),
-      };
-    }),
-    endpoints: list(o.endpoints).map((e) => {
-      const eo = obj(e);
-      const cond = obj(eo.conditions);
-      return {
-        addresses: list(eo.addresses).map(str),
-        ready: optBool(cond.ready),
-        serving: optBool(cond.serving),
-        terminating: optBool(cond.terminating),
-        hostname: optStr(eo.hostname),
-        nodeName: optStr(eo.nodeName),
-        zone: optStr(eo.zone),
-        targetRef: ref(eo.targetRef),
-        topology: stringPairs(eo.deprecatedTopology),
-      };
-    }),
-  };
+  return withMeta(raw, (o, m) => {
+    return {
+      meta: m,
+      addressType: str(o.addressType),
+      ports: objects(o.ports, (q) => {
+        return {
+          name: optStr(q.name),
+          port: optNum(q.port),
+          protocol: optStr(q.protocol),
+          appProtocol: optStr(q.appProtocol),
+        };
+      }),
+      endpoints: objects(o.endpoints, (eo) => {
+        const cond = obj(eo.conditions);
+        return {
+          addresses: list(eo.addresses).map(str),
+          ready: optBool(cond.ready),
+          serving: optBool(cond.serving),
+          terminating: optBool(cond.terminating),
+          hostname: optStr(eo.hostname),
+          nodeName: optStr(eo.nodeName),
+          zone: optStr(eo.zone),
+          targetRef: ref(eo.targetRef),
+          topology: stringPairs(eo.deprecatedTopology),
+        };
+      }),
+    };
+  });
 }
 
 export function toIngress(raw: unknown): Ingress | undefined {
-  const o = obj(raw);
-  const m = meta(o);
-  if (!m) return undefined;
-  const spec = obj(o.spec);
-  return {
-    meta: m,
-    className: optStr(spec.ingressClassName),
-    rules: list(spec.rules).map((r) => {
-      const ro = obj(r);
-      const http = ro.http;
-      return {
-        host: str(ro.host),
-        paths:
-          typeof http === 'object' && http !== null ? list(obj(http).paths).map((p) => str(obj(p).path)) : undefined,
-      };
-    }),
-    tlsHosts: list(spec.tls).flatMap((t) => list(obj(t).hosts).map(str)),
-  };
+  return withMeta(raw, (o, m) => {
+    const spec = obj(o.spec);
+    return {
+      meta: m,
+      className: optStr(spec.ingressClassName),
+      rules: objects(spec.rules, (ro) => {
+        const http = ro.http;
+        return {
+          host: str(ro.host),
+          paths:
+            typeof http === 'object' && http !== null ? list(obj(http).paths).map((p) => str(obj(p).path)) : undefined,
+        };
+      }),
+      tlsHosts: list(spec.tls).flatMap((t) => list(obj(t).hosts).map(str)),
+    };
+  });
 }
 
 export function toMetaOnly(raw: unknown): MetaOnly | undefined {

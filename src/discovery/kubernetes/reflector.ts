@@ -62,29 +62,31 @@ export class Reflector<T> {
 
   async run(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
-      try {
-        await this.list(signal);
-        this.backoffMs = BACKOFF_INITIAL_MS;
-      } catch (err) {
-        if (signal.aborted) return;
-        this.failed('list', err);
-        await this.backoff(signal);
-        continue;
-      }
+      if ((await this.attempt('list', signal)) !== 'done') continue;
       while (!signal.aborted) {
-        try {
-          await this.watch(signal);
-          this.backoffMs = BACKOFF_INITIAL_MS;
-        } catch (err) {
-          if (signal.aborted) return;
-          if (err instanceof KubeApiError && err.gone) {
-            this.o.log.debug('Watch resource version expired; listing again', { path: this.o.path, err: err.message });
-            break;
-          }
-          this.failed('watch', err);
-          await this.backoff(signal);
-        }
+        if ((await this.attempt('watch', signal)) === 'relist') break;
       }
+    }
+  }
+
+  /**
+   * One list or watch. A failure is counted, logged and backed off before the caller tries again; a watch
+   * whose resource version expired (410 Gone) asks for a new list instead, as client-go's reflector does.
+   */
+  private async attempt(what: 'list' | 'watch', signal: AbortSignal): Promise<'done' | 'failed' | 'relist'> {
+    try {
+      await (what === 'list' ? this.list(signal) : this.watch(signal));
+      this.backoffMs = BACKOFF_INITIAL_MS;
+      return 'done';
+    } catch (err) {
+      if (signal.aborted) return 'failed';
+      if (what === 'watch' && err instanceof KubeApiError && err.gone) {
+        this.o.log.debug('Watch resource version expired; listing again', { path: this.o.path, err: err.message });
+        return 'relist';
+      }
+      this.failed(what, err);
+      await this.backoff(signal);
+      return 'failed';
     }
   }
 

@@ -293,6 +293,30 @@ function containerPortLabels(t: LabelMap, pod: Pod, port: number, protocol: stri
   }
 }
 
+/**
+ * Labels an endpoint's target with the pod it points to, if any, and the container port it serves, which
+ * then counts as covered for that pod (endpoints.go, endpointslice.go).
+ */
+function addPodLabels(
+  t: LabelMap,
+  seen: Map<string, SeenPod>,
+  ref: ObjectRef | undefined,
+  look: Lookups,
+  attach: Attach,
+  port: number | undefined,
+  protocol: string | undefined,
+): void {
+  const pod = resolvePod(ref, look);
+  if (!pod) return;
+  const key = objectKey(pod.meta.namespace, pod.meta.name);
+  let sp = seen.get(key);
+  if (!sp) seen.set(key, (sp = { pod, ports: [] }));
+  merge(t, podLabels(pod, look, attach));
+  if (port === undefined) return;
+  containerPortLabels(t, pod, port, protocol);
+  sp.ports.push(port);
+}
+
 /** Targets for the container ports of seen pods that no endpoint port covered (endpoints.go, endpointslice.go). */
 function uncoveredPodPorts(g: GroupBuilder, seen: Map<string, SeenPod>, look: Lookups, attach: Attach): void {
   for (const { pod, ports } of seen.values()) {
@@ -352,15 +376,7 @@ export function buildEndpoints(eps: Endpoints, look: Lookups, attach: Attach): T
           if (addr.nodeName !== undefined) addNodeMeta(t, addr.nodeName, look);
           else if (addr.targetRef?.kind === 'Node') addNodeMeta(t, addr.targetRef.name, look);
         }
-        const pod = resolvePod(addr.targetRef, look);
-        if (pod) {
-          const key = objectKey(pod.meta.namespace, pod.meta.name);
-          let sp = seen.get(key);
-          if (!sp) seen.set(key, (sp = { pod, ports: [] }));
-          merge(t, podLabels(pod, look, attach));
-          containerPortLabels(t, pod, port.port, port.protocol);
-          sp.ports.push(port.port);
-        }
+        addPodLabels(t, seen, addr.targetRef, look, attach, port.port, port.protocol);
         g.add(t);
       }
     }
@@ -426,17 +442,7 @@ export function buildEndpointSlice(es: EndpointSlice, look: Lookups, attach: Att
           t.set(intern(`${P}endpointslice_endpoint_topology_present_${n}`), 'true');
         }
         if (attach.node) addNodeMeta(t, ep.targetRef?.kind === 'Node' ? ep.targetRef.name : ep.nodeName, look);
-        const pod = resolvePod(ep.targetRef, look);
-        if (pod) {
-          const key = objectKey(pod.meta.namespace, pod.meta.name);
-          let sp = seen.get(key);
-          if (!sp) seen.set(key, (sp = { pod, ports: [] }));
-          merge(t, podLabels(pod, look, attach));
-          if (port.port !== undefined) {
-            containerPortLabels(t, pod, port.port, undefined);
-            sp.ports.push(port.port);
-          }
-        }
+        addPodLabels(t, seen, ep.targetRef, look, attach, port.port, undefined);
         g.add(t);
       }
     }
