@@ -9,8 +9,6 @@ import { ParseError } from './types.ts';
 export const Wire = { varint: 0, fixed64: 1, len: 2, startGroup: 3, endGroup: 4, fixed32: 5 } as const;
 
 const TWO32 = 4294967296;
-/** How many enclosing messages enter() keeps. */
-const MAX_DEPTH = 4;
 
 export class WireReader {
   buf: Buffer = Buffer.alloc(0);
@@ -18,9 +16,6 @@ export class WireReader {
   end = 0;
   /** What is being decoded, for error messages (e.g. "MetricFamily"). */
   what = '';
-  private readonly outerEnds = new Float64Array(MAX_DEPTH);
-  private readonly outerWhats: string[] = new Array<string>(MAX_DEPTH).fill('');
-  private depth = 0;
 
   /** Reads buf[pos, end). */
   at(buf: Buffer, pos: number, end: number, what: string): this {
@@ -28,7 +23,6 @@ export class WireReader {
     this.pos = pos;
     this.end = end;
     this.what = what;
-    this.depth = 0;
     return this;
   }
 
@@ -163,43 +157,5 @@ export class WireReader {
   /** Throws unless the field has the expected wire type. */
   expect(key: number, wire: number, name: string): void {
     if ((key & 7) !== wire) throw this.fail(`wrong wire type ${key & 7} for field ${name}`);
-  }
-
-  /** The value of a double field. */
-  doubleField(key: number, name: string): number {
-    this.expect(key, Wire.fixed64, name);
-    return this.double();
-  }
-
-  /** The value of a uint64 field. */
-  uint64Field(key: number, name: string): number {
-    this.expect(key, Wire.varint, name);
-    return this.uint64();
-  }
-
-  /** The end of a length-delimited field's bytes (pos is at their start). */
-  lenField(key: number, name: string): number {
-    this.expect(key, Wire.len, name);
-    return this.lenEnd();
-  }
-
-  /**
-   * Reads the nested message [pos, end) until leave(), which goes back to the enclosing one's end and name.
-   * The saved levels are preallocated: the exposition format nests a few levels at most.
-   */
-  enter(end: number, what: string): void {
-    const d = this.depth;
-    if (d >= MAX_DEPTH) throw this.fail(`messages nested more than ${MAX_DEPTH} deep`);
-    this.outerEnds[d] = this.end;
-    this.outerWhats[d] = this.what;
-    this.depth = d + 1;
-    this.end = end;
-    this.what = what;
-  }
-
-  leave(): void {
-    const d = --this.depth;
-    this.end = this.outerEnds[d] ?? 0;
-    this.what = this.outerWhats[d] ?? '';
   }
 }

@@ -413,12 +413,14 @@ export class ProtobufParser implements TextParser {
         const k = r.key();
         switch (k >>> 3) {
           case 1:
-            this.nameE = r.lenField(k, 'name');
+            r.expect(k, Wire.len, 'name');
+            this.nameE = r.lenEnd();
             this.nameS = r.pos;
             r.pos = this.nameE;
             break;
           case 2:
-            this.helpE = r.lenField(k, 'help');
+            r.expect(k, Wire.len, 'help');
+            this.helpE = r.lenEnd();
             this.helpS = r.pos;
             r.pos = this.helpE;
             break;
@@ -427,13 +429,15 @@ export class ProtobufParser implements TextParser {
             this.pbType = r.int32();
             break;
           case 4: {
-            const e = r.lenField(k, 'metric');
+            r.expect(k, Wire.len, 'metric');
+            const e = r.lenEnd();
             this.metrics.push(r.pos, e);
             r.pos = e;
             break;
           }
           case 5:
-            this.unitE = r.lenField(k, 'unit');
+            r.expect(k, Wire.len, 'unit');
+            this.unitE = r.lenEnd();
             this.unitS = r.pos;
             r.pos = this.unitE;
             break;
@@ -500,14 +504,16 @@ export class ProtobufParser implements TextParser {
       const k = r.key();
       const f = k >>> 3;
       if (f === 1) {
-        const le = r.lenField(k, 'label');
+        r.expect(k, Wire.len, 'label');
+        const le = r.lenEnd();
         this.decodeLabelPair(r.pos, le);
         r.pos = le;
       } else if (f === 6) {
         r.expect(k, Wire.varint, 'timestamp_ms');
         this.tsMs = r.int64();
       } else if (f >= 2 && f <= 5) {
-        const ve = r.lenField(k, 'value');
+        r.expect(k, Wire.len, 'value');
+        const ve = r.lenEnd();
         // Only the field that matches the family's type counts, as in Prometheus.
         if (f === 2 && this.pbType === PbType.gauge) this.decodeSimple(r.pos, ve, 'Gauge');
         else if (f === 3 && this.pbType === PbType.counter) this.decodeCounter(r.pos, ve);
@@ -515,7 +521,8 @@ export class ProtobufParser implements TextParser {
         else if (f === 5 && this.pbType === PbType.untyped) this.decodeSimple(r.pos, ve, 'Untyped');
         r.pos = ve;
       } else if (f === 7) {
-        const he = r.lenField(k, 'histogram');
+        r.expect(k, Wire.len, 'histogram');
+        const he = r.lenEnd();
         if (this.pbType === PbType.histogram || this.pbType === PbType.gaugeHistogram) this.decodeHistogram(r.pos, he);
         r.pos = he;
       } else r.skip(k & 7);
@@ -553,7 +560,8 @@ export class ProtobufParser implements TextParser {
     while (!r.done) {
       const k = r.key();
       if (k >>> 3 === 1) {
-        this.val = r.doubleField(k, 'value');
+        r.expect(k, Wire.fixed64, 'value');
+        this.val = r.double();
       } else r.skip(k & 7);
     }
   }
@@ -564,13 +572,18 @@ export class ProtobufParser implements TextParser {
       const k = r.key();
       const f = k >>> 3;
       if (f === 1) {
-        this.val = r.doubleField(k, 'value');
+        r.expect(k, Wire.fixed64, 'value');
+        this.val = r.double();
       } else if (f === 2) {
-        this.counterExEnd = r.lenField(k, 'exemplar');
+        r.expect(k, Wire.len, 'exemplar');
+        this.counterExEnd = r.lenEnd();
         this.counterEx = r.pos;
         r.pos = this.counterExEnd;
       } else if (f === 3) {
-        this.startTs = this.timestampField(r, k, 'start_timestamp');
+        r.expect(k, Wire.len, 'start_timestamp');
+        const te = r.lenEnd();
+        this.startTs = this.timestampMs(r.pos, te);
+        r.pos = te;
       } else r.skip(k & 7);
     }
   }
@@ -581,27 +594,39 @@ export class ProtobufParser implements TextParser {
       const k = r.key();
       const f = k >>> 3;
       if (f === 1) {
-        this.count = r.uint64Field(k, 'sample_count');
+        r.expect(k, Wire.varint, 'sample_count');
+        this.count = r.uint64();
       } else if (f === 2) {
-        this.sum = r.doubleField(k, 'sample_sum');
+        r.expect(k, Wire.fixed64, 'sample_sum');
+        this.sum = r.double();
       } else if (f === 3) {
-        const qe = r.lenField(k, 'quantile');
+        r.expect(k, Wire.len, 'quantile');
+        const qe = r.lenEnd();
         let q = 0;
         let v = 0;
-        r.enter(qe, 'Quantile');
+        const end = r.end;
+        const what = r.what;
+        r.end = qe;
+        r.what = 'Quantile';
         while (!r.done) {
           const qk = r.key();
           if (qk >>> 3 === 1) {
-            q = r.doubleField(qk, 'quantile');
+            r.expect(qk, Wire.fixed64, 'quantile');
+            q = r.double();
           } else if (qk >>> 3 === 2) {
-            v = r.doubleField(qk, 'value');
+            r.expect(qk, Wire.fixed64, 'value');
+            v = r.double();
           } else r.skip(qk & 7);
         }
-        r.leave();
+        r.end = end;
+        r.what = what;
         this.qs.push(q);
         this.qvs.push(v);
       } else if (f === 4) {
-        this.startTs = this.timestampField(r, k, 'start_timestamp');
+        r.expect(k, Wire.len, 'start_timestamp');
+        const te = r.lenEnd();
+        this.startTs = this.timestampMs(r.pos, te);
+        r.pos = te;
       } else r.skip(k & 7);
     }
   }
@@ -612,31 +637,38 @@ export class ProtobufParser implements TextParser {
       const k = r.key();
       switch (k >>> 3) {
         case 1:
-          this.count = r.uint64Field(k, 'sample_count');
+          r.expect(k, Wire.varint, 'sample_count');
+          this.count = r.uint64();
           break;
         case 2:
-          this.sum = r.doubleField(k, 'sample_sum');
+          r.expect(k, Wire.fixed64, 'sample_sum');
+          this.sum = r.double();
           break;
         case 3: {
-          const be = r.lenField(k, 'bucket');
+          r.expect(k, Wire.len, 'bucket');
+          const be = r.lenEnd();
           this.decodeBucket(r, be);
           break;
         }
         case 4:
-          this.countFloat = r.doubleField(k, 'sample_count_float');
+          r.expect(k, Wire.fixed64, 'sample_count_float');
+          this.countFloat = r.double();
           break;
         case 5:
           r.expect(k, Wire.varint, 'schema');
           this.schema = r.sint();
           break;
         case 6:
-          this.zeroThreshold = r.doubleField(k, 'zero_threshold');
+          r.expect(k, Wire.fixed64, 'zero_threshold');
+          this.zeroThreshold = r.double();
           break;
         case 7:
-          this.zeroCount = r.uint64Field(k, 'zero_count');
+          r.expect(k, Wire.varint, 'zero_count');
+          this.zeroCount = r.uint64();
           break;
         case 8:
-          this.zeroCountFloat = r.doubleField(k, 'zero_count_float');
+          r.expect(k, Wire.fixed64, 'zero_count_float');
+          this.zeroCountFloat = r.double();
           break;
         case 9:
           this.decodeSpan(r, k, this.negSpans, 'negative_span');
@@ -657,11 +689,15 @@ export class ProtobufParser implements TextParser {
           this.decodeDoubles(r, k, this.posCounts, 'positive_count');
           break;
         case 15: {
-          this.startTs = this.timestampField(r, k, 'start_timestamp');
+          r.expect(k, Wire.len, 'start_timestamp');
+          const te = r.lenEnd();
+          this.startTs = this.timestampMs(r.pos, te);
+          r.pos = te;
           break;
         }
         case 16: {
-          const xe = r.lenField(k, 'exemplars');
+          r.expect(k, Wire.len, 'exemplars');
+          const xe = r.lenEnd();
           this.histEx.push(r.pos, xe);
           r.pos = xe;
           break;
@@ -673,7 +709,10 @@ export class ProtobufParser implements TextParser {
   }
 
   private decodeBucket(r: WireReader, be: number): void {
-    r.enter(be, 'Bucket');
+    const end = r.end;
+    const what = r.what;
+    r.end = be;
+    r.what = 'Bucket';
     let cum = 0;
     let cumF = 0;
     let ub = 0;
@@ -683,18 +722,23 @@ export class ProtobufParser implements TextParser {
       const k = r.key();
       const f = k >>> 3;
       if (f === 1) {
-        cum = r.uint64Field(k, 'cumulative_count');
+        r.expect(k, Wire.varint, 'cumulative_count');
+        cum = r.uint64();
       } else if (f === 2) {
-        ub = r.doubleField(k, 'upper_bound');
+        r.expect(k, Wire.fixed64, 'upper_bound');
+        ub = r.double();
       } else if (f === 3) {
-        exE = r.lenField(k, 'exemplar');
+        r.expect(k, Wire.len, 'exemplar');
+        exE = r.lenEnd();
         exS = r.pos;
         r.pos = exE;
       } else if (f === 4) {
-        cumF = r.doubleField(k, 'cumulative_count_float');
+        r.expect(k, Wire.fixed64, 'cumulative_count_float');
+        cumF = r.double();
       } else r.skip(k & 7);
     }
-    r.leave();
+    r.end = end;
+    r.what = what;
     this.ubs.push(ub);
     this.cums.push(cum);
     this.cumFloats.push(cumF);
@@ -704,7 +748,10 @@ export class ProtobufParser implements TextParser {
   private decodeSpan(r: WireReader, k: number, out: HistogramSpan[], name: string): void {
     r.expect(k, Wire.len, name);
     const se = r.lenEnd();
-    r.enter(se, 'BucketSpan');
+    const end = r.end;
+    const what = r.what;
+    r.end = se;
+    r.what = 'BucketSpan';
     let offset = 0;
     let length = 0;
     while (!r.done) {
@@ -713,10 +760,12 @@ export class ProtobufParser implements TextParser {
         r.expect(sk, Wire.varint, 'offset');
         offset = r.sint();
       } else if (sk >>> 3 === 2) {
-        length = r.uint64Field(sk, 'length');
+        r.expect(sk, Wire.varint, 'length');
+        length = r.uint64();
       } else r.skip(sk & 7);
     }
-    r.leave();
+    r.end = end;
+    r.what = what;
     out.push({ offset, length });
   }
 
@@ -744,14 +793,6 @@ export class ProtobufParser implements TextParser {
     const pe = r.lenEnd();
     if ((pe - r.pos) % 8 !== 0) throw r.fail(`packed ${name} of ${pe - r.pos} bytes is not a whole number of doubles`);
     while (r.pos < pe) out.push(r.double());
-  }
-
-  /** A Timestamp field's value in ms; r moves past it. */
-  private timestampField(r: WireReader, k: number, name: string): number {
-    const te = r.lenField(k, name);
-    const ms = this.timestampMs(r.pos, te);
-    r.pos = te;
-    return ms;
   }
 
   /** A google.protobuf.Timestamp message in ms (seconds * 1000 + whole ms of nanos). */
@@ -979,9 +1020,11 @@ export class ProtobufParser implements TextParser {
       const k = r.key();
       const f = k >>> 3;
       if (f === 2) {
-        x.value = r.doubleField(k, 'value');
+        r.expect(k, Wire.fixed64, 'value');
+        x.value = r.double();
       } else if (f === 3) {
-        const te = r.lenField(k, 'timestamp');
+        r.expect(k, Wire.len, 'timestamp');
+        const te = r.lenEnd();
         x.hasTs = true;
         x.ts = this.timestampMs(r.pos, te);
         r.pos = te;
@@ -1003,7 +1046,8 @@ export class ProtobufParser implements TextParser {
     while (!r.done) {
       const k = r.key();
       if (k >>> 3 === 1) {
-        const le = r.lenField(k, 'label');
+        r.expect(k, Wire.len, 'label');
+        const le = r.lenEnd();
         this.exLbls.push(r.pos, le);
         r.pos = le;
       } else r.skip(k & 7);
