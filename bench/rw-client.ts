@@ -18,31 +18,16 @@ import { parseConfig } from '../src/config/load.ts';
 import { HttpWriteClient, type WriteClient } from '../src/remote/client.ts';
 import { encodeLabelsBlock, WriteRequestBuilder } from '../src/remote/encoder.ts';
 import { SnappyBlockCompressor } from '../src/remote/snappy.ts';
-import { labelsFromRecord } from '../src/util/labels.ts';
 import { at } from '../test/helpers/defined.ts';
+import { nodeLikeLabels } from './node-like-labels.ts';
 import { NodeFetchWriteClient } from './rw-node-fetch-client.ts';
-
-const MODES = ['idle', 'user', 'system', 'iowait'];
 
 function buildBodies(count: number): Uint8Array[] {
   const SERIES = 5000;
   const BATCH = 2000;
   const blocks: Buffer[] = [];
   for (let i = 0; i < SERIES; i++) {
-    blocks.push(
-      encodeLabelsBlock(
-        labelsFromRecord({
-          __name__: `node_metric_${i % 150}_total`,
-          job: 'node',
-          instance: 'edge-box-01.example.internal:9100',
-          cpu: String(i % 16),
-          mode: at(MODES, i % MODES.length, 'modes'),
-          device: `sd${String.fromCharCode(97 + (i % 8))}`,
-          site: 'edge1',
-          series: String(i),
-        }),
-      ),
-    );
+    blocks.push(encodeLabelsBlock(nodeLikeLabels(i)));
   }
   const b = new WriteRequestBuilder();
   const snappy = new SnappyBlockCompressor();

@@ -6,29 +6,18 @@
 import { encodeLabelsBlock, WriteRequestBuilder, WriteRequestV2Builder } from '../src/remote/encoder.ts';
 import { rw1, rw2 } from '../test/helpers/rw-proto.ts';
 import { SnappyBlockCompressor } from '../src/remote/snappy.ts';
-import { labelsFromRecord, type Labels } from '../src/util/labels.ts';
+import type { Labels } from '../src/util/labels.ts';
+import { nodeLikeLabels } from './node-like-labels.ts';
 import { at } from '../test/helpers/defined.ts';
 
 const BATCH = 2000;
 const SERIES = 5000;
 const secondsPerCase = Number(process.argv[2] ?? '1.5');
-const MODES = ['idle', 'user', 'system', 'iowait'];
 
 // A node_exporter-like population: shared job/instance, a few varying labels.
 const labelSets: Labels[] = [];
 for (let i = 0; i < SERIES; i++) {
-  labelSets.push(
-    labelsFromRecord({
-      __name__: `node_metric_${i % 150}_total`,
-      job: 'node',
-      instance: 'edge-box-01.example.internal:9100',
-      cpu: String(i % 16),
-      mode: at(MODES, i % MODES.length, 'modes'),
-      device: `sd${String.fromCharCode(97 + (i % 8))}`,
-      site: 'edge1',
-      series: String(i),
-    }),
-  );
+  labelSets.push(nodeLikeLabels(i));
 }
 const blocks = labelSets.map(encodeLabelsBlock);
 const pbLabels = labelSets.map((ls) => {
