@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { ByteWriter, grownArray } from '../util/bytes.ts';
+import { ByteWriter } from '../util/bytes.ts';
 import { OutpostError, errorMessage } from '../util/errors.ts';
 import { labelPairs, type Labels } from '../util/labels.ts';
 import { columnAt } from '../util/columns.ts';
@@ -377,12 +377,8 @@ export class AgentStorage {
 
 class AgentAppender implements ExemplarAppender {
   private readonly st: AgentStorage;
-  private n = 0;
   // Small at first: thousands of dead targets each hold an appender for five report samples.
-  private refs = new Float64Array(16);
-  private ts = new Float64Array(16);
-  private vals = new Float64Array(16);
-  private stale = new Uint8Array(16);
+  private readonly samples = new SampleBatch(16);
   private newRefs: number[] = [];
   private newLabels: Labels[] = [];
   private readonly exemplars: RefExemplar[] = [];
@@ -395,7 +391,7 @@ class AgentAppender implements ExemplarAppender {
   }
 
   get length(): number {
-    return this.n + this.hists.length + this.floatHists.length;
+    return this.samples.n + this.hists.length + this.floatHists.length;
   }
 
   ref(labels: Labels): number {
@@ -464,21 +460,8 @@ class AgentAppender implements ExemplarAppender {
       this.st.metrics.outOfOrder.inc();
       return false;
     }
-    if (this.n === this.refs.length) this.grow();
-    const i = this.n++;
-    this.refs[i] = ref;
-    this.ts[i] = t;
-    this.vals[i] = v;
-    this.stale[i] = stale;
+    this.samples.push(ref, t, v, stale);
     return true;
-  }
-
-  private grow(): void {
-    const size = this.refs.length * 2;
-    this.refs = grownArray(this.refs, size);
-    this.ts = grownArray(this.ts, size);
-    this.vals = grownArray(this.vals, size);
-    this.stale = grownArray(this.stale, size);
   }
 
   async commit(): Promise<void> {
@@ -488,10 +471,11 @@ class AgentAppender implements ExemplarAppender {
       st.logRecord((w) => encodeSeries(w, this.newRefs, this.newLabels, nNew));
       st.seriesCreated += nNew;
     }
-    const n = this.n;
+    const samples = this.samples;
+    const n = samples.n;
     const nH = this.hists.length + this.floatHists.length;
     if (
-      (n > 0 && !st.logRecord((w) => encodeSamples(w, this.refs, this.ts, this.vals, this.stale, n))) ||
+      (n > 0 && !st.logRecord((w) => encodeSamples(w, samples.refs, samples.ts, samples.values, samples.stale, n))) ||
       !this.logHistograms(this.hists, false) ||
       !this.logHistograms(this.floatHists, true)
     ) {
@@ -511,8 +495,8 @@ class AgentAppender implements ExemplarAppender {
       const info = st.segmentInfo(st.writer.segment);
       info.samples += n;
       for (let i = 0; i < n; i++) {
-        const ref = columnAt(this.refs, i);
-        const t = columnAt(this.ts, i);
+        const ref = columnAt(samples.refs, i);
+        const t = columnAt(samples.ts, i);
         // A ref without a lastTs slot (never handed out) has nothing to update.
         if (t > (last[ref] ?? Infinity)) {
           last[ref] = t;
@@ -601,7 +585,7 @@ class AgentAppender implements ExemplarAppender {
   }
 
   private reset(): void {
-    this.n = 0;
+    this.samples.reset();
     if (this.hists.length > 0) this.hists.length = 0;
     if (this.floatHists.length > 0) this.floatHists.length = 0;
     this.newRefs.length = 0;

@@ -131,6 +131,23 @@ function exclusive(ctx: Ctx, m: MapView, keys: readonly string[], message: strin
   return true;
 }
 
+/** Sets out[key] to v when v is set and not empty: an absent or empty setting leaves the key out. */
+function setIf<T, K extends keyof T>(out: T, key: K, v: T[K] | undefined): void {
+  if (v) out[key] = v;
+}
+
+/** A secret set inline (`key`) or in a file (`key_file`), read into out[key] and out[keyFile]. */
+type SecretOrFile<K extends string> = { [P in K]?: Secret | undefined } & { [P in `${K}File`]?: string | undefined };
+
+/** Reads a secret given inline or in a file; when both are set, `message` is reported at `key_file`. */
+function readSecretOrFile<K extends string>(ctx: Ctx, m: MapView, out: SecretOrFile<K>, key: K, message: string): void {
+  // SecretOrFile<K> checks the callers; in here K is just a string.
+  const o = out as Record<string, Secret | string>;
+  setIf(o, key, readSecret(ctx, m.get(key)));
+  setIf(o, `${key}File`, readPath(ctx, m.get(`${key}_file`)));
+  exclusive(ctx, m, [key, `${key}_file`], message);
+}
+
 export function readUrlString(ctx: Ctx, f: Field | undefined, what: string): string | undefined {
   const s = readString(ctx, f);
   if (s === undefined || !f) return undefined;
@@ -162,20 +179,13 @@ function readTlsConfig(ctx: Ctx, f: Field | undefined, p: string): TlsConfig {
   const m = readMap(ctx, f, { known: TLS_KEYS, unknown: refUnsupported });
   if (!m) return out;
   refuseRefs(ctx, m, p, ['ca_ref', 'cert_ref', 'key_ref']);
-  const ca = readString(ctx, m.get('ca'));
-  if (ca) out.ca = ca;
-  const cert = readString(ctx, m.get('cert'));
-  if (cert) out.cert = cert;
-  const key = readSecret(ctx, m.get('key'));
-  if (key) out.key = key;
-  const caFile = readPath(ctx, m.get('ca_file'));
-  if (caFile) out.caFile = caFile;
-  const certFile = readPath(ctx, m.get('cert_file'));
-  if (certFile) out.certFile = certFile;
-  const keyFile = readPath(ctx, m.get('key_file'));
-  if (keyFile) out.keyFile = keyFile;
-  const serverName = readString(ctx, m.get('server_name'));
-  if (serverName) out.serverName = serverName;
+  setIf(out, 'ca', readString(ctx, m.get('ca')));
+  setIf(out, 'cert', readString(ctx, m.get('cert')));
+  setIf(out, 'key', readSecret(ctx, m.get('key')));
+  setIf(out, 'caFile', readPath(ctx, m.get('ca_file')));
+  setIf(out, 'certFile', readPath(ctx, m.get('cert_file')));
+  setIf(out, 'keyFile', readPath(ctx, m.get('key_file')));
+  setIf(out, 'serverName', readString(ctx, m.get('server_name')));
   out.insecureSkipVerify = readBool(ctx, m.get('insecure_skip_verify')) ?? false;
   for (const k of ['min_version', 'max_version'] as const) {
     const f2 = m.get(k);
@@ -223,10 +233,8 @@ function readTlsConfig(ctx: Ctx, f: Field | undefined, p: string): TlsConfig {
 }
 
 function readProxy(ctx: Ctx, m: MapView, out: Mutable<ProxyConfig>): void {
-  const proxyUrl = readUrlString(ctx, m.get('proxy_url'), 'proxy');
-  if (proxyUrl) out.proxyUrl = proxyUrl;
-  const noProxy = readString(ctx, m.get('no_proxy'));
-  if (noProxy) out.noProxy = noProxy;
+  setIf(out, 'proxyUrl', readUrlString(ctx, m.get('proxy_url'), 'proxy'));
+  setIf(out, 'noProxy', readString(ctx, m.get('no_proxy')));
   out.proxyFromEnvironment = readBool(ctx, m.get('proxy_from_environment')) ?? false;
   const pch = m.get('proxy_connect_header');
   if (pch) {
@@ -268,22 +276,18 @@ function readBasicAuth(ctx: Ctx, f: Field): BasicAuth | undefined {
   if (!m) return undefined;
   refuseRefs(ctx, m, f.path, ['username_ref', 'password_ref']);
   const out: Mutable<BasicAuth> = { username: readString(ctx, m.get('username')) ?? '' };
-  const uf = readPath(ctx, m.get('username_file'));
-  if (uf) out.usernameFile = uf;
-  const pw = readSecret(ctx, m.get('password'));
-  if (pw) out.password = pw;
-  const pf = readPath(ctx, m.get('password_file'));
-  if (pf) out.passwordFile = pf;
+  setIf(out, 'usernameFile', readPath(ctx, m.get('username_file')));
   exclusive(
     ctx,
     m,
     ['username', 'username_file'],
     'at most one of basic_auth username, username_file & username_ref must be configured',
   );
-  exclusive(
+  readSecretOrFile(
     ctx,
     m,
-    ['password', 'password_file'],
+    out,
+    'password',
     'at most one of basic_auth password, password_file & password_ref must be configured',
   );
   return out;
@@ -295,14 +299,11 @@ function readAuthorization(ctx: Ctx, f: Field): Authorization | undefined {
   refuseRefs(ctx, m, f.path, ['credentials_ref']);
   const type = (readString(ctx, m.get('type')) ?? '').trim() || 'Bearer';
   const out: Mutable<Authorization> = { type };
-  const cred = readSecret(ctx, m.get('credentials'));
-  if (cred) out.credentials = cred;
-  const cf = readPath(ctx, m.get('credentials_file'));
-  if (cf) out.credentialsFile = cf;
-  exclusive(
+  readSecretOrFile(
     ctx,
     m,
-    ['credentials', 'credentials_file'],
+    out,
+    'credentials',
     'at most one of authorization credentials & credentials_file must be configured',
   );
   if (type.toLowerCase() === 'basic') {
@@ -323,10 +324,8 @@ function readOAuth2(ctx: Ctx, f: Field): OAuth2Config | undefined {
     tlsConfig: readTlsConfig(ctx, m.get('tls_config'), joinPath(f.path, 'tls_config')),
     proxyFromEnvironment: false,
   };
-  const cs = readSecret(ctx, m.get('client_secret'));
-  if (cs) out.clientSecret = cs;
-  const csf = readPath(ctx, m.get('client_secret_file'));
-  if (csf) out.clientSecretFile = csf;
+  setIf(out, 'clientSecret', readSecret(ctx, m.get('client_secret')));
+  setIf(out, 'clientSecretFile', readPath(ctx, m.get('client_secret_file')));
   const ep = readStringMap(ctx, m.get('endpoint_params'));
   if (ep) out.endpointParams = Object.fromEntries([...ep].map(([k, v]) => [k, v.value]));
   readProxy(ctx, m, out);
@@ -385,14 +384,11 @@ export function readHttpClientConfig(
     proxyFromEnvironment: false,
   };
   const ba = m.get('basic_auth');
-  const basicAuth = ba?.node ? readBasicAuth(ctx, ba) : undefined;
-  if (basicAuth) out.basicAuth = basicAuth;
+  setIf(out, 'basicAuth', ba?.node ? readBasicAuth(ctx, ba) : undefined);
   const az = m.get('authorization');
-  const authorization = az?.node ? readAuthorization(ctx, az) : undefined;
-  if (authorization) out.authorization = authorization;
+  setIf(out, 'authorization', az?.node ? readAuthorization(ctx, az) : undefined);
   const oa = m.get('oauth2');
-  const oauth2 = oa?.node ? readOAuth2(ctx, oa) : undefined;
-  if (oauth2) out.oauth2 = oauth2;
+  setIf(out, 'oauth2', oa?.node ? readOAuth2(ctx, oa) : undefined);
   const bearerToken = readSecret(ctx, m.get('bearer_token'));
   const bearerTokenFile = readPath(ctx, m.get('bearer_token_file'));
   readProxy(ctx, m, out);

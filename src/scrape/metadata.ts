@@ -45,6 +45,15 @@ export interface MetadataLine {
 const TYPE_UNKNOWN = 0;
 
 /**
+ * An entry's name, HELP and UNIT are byte ranges of the arena, handled alike: `spans` keeps SPAN
+ * slots an entry, the offset of each range at NAME, HELP or UNIT and its length in the slot after.
+ */
+const NAME = 0;
+const HELP = 2;
+const UNIT = 4;
+const SPAN = 6;
+
+/**
  * One DataView per scrape buffer, shared by every target's cache. Bodies come from a pool of
  * long-lived buffers, so in steady state no view is created.
  */
@@ -70,12 +79,7 @@ export class MetadataCache {
   private garbage = 0;
   private n = 0;
   private hashes = new Uint32Array(16);
-  private nameOff = new Uint32Array(16);
-  private nameLen = new Uint32Array(16);
-  private helpOff = new Uint32Array(16);
-  private helpLen = new Uint32Array(16);
-  private unitOff = new Uint32Array(16);
-  private unitLen = new Uint32Array(16);
+  private spans = new Uint32Array(16 * SPAN);
   private types = new Uint8Array(16);
   private lastIter = new Float64Array(16);
   private readonly names: string[] = [];
@@ -116,22 +120,18 @@ export class MetadataCache {
     const s = line.textStart;
     const end = line.textEnd;
     const help = kind === Entry.Help;
-    const off = columnAt(help ? this.helpOff : this.unitOff, e);
-    const len = columnAt(help ? this.helpLen : this.unitLen, e);
+    const sp = e * SPAN + (help ? HELP : UNIT);
+    const off = columnAt(this.spans, sp);
+    const len = columnAt(this.spans, sp + 1);
     if (len === end - s && this.sameBytes(off, buf, s, end)) return;
     const text = line.text;
     // The arena may move while storing, so the offset is taken afterwards.
     const at = this.store(buf, s, end);
     this.garbage += len;
-    if (help) {
-      this.helpOff[e] = at;
-      this.helpLen[e] = end - s;
-      this.helps[e] = text;
-    } else {
-      this.unitOff[e] = at;
-      this.unitLen[e] = end - s;
-      this.units[e] = text;
-    }
+    this.spans[sp] = at;
+    this.spans[sp + 1] = end - s;
+    if (help) this.helps[e] = text;
+    else this.units[e] = text;
     this.listed = null;
   }
 
@@ -183,23 +183,19 @@ export class MetadataCache {
   private entry(line: MetadataLine, buf: Uint8Array, startsFamily: boolean): number {
     const s = line.nameStart;
     const end = line.nameEnd;
-    const n = end - s;
     const l = this.last;
     // Exporters write HELP first, then TYPE (and UNIT) of the same family.
     const first = startsFamily ? l + 1 : l;
     const second = startsFamily ? l : l + 1;
-    if (first < this.n && this.nameLen[first] === n && this.sameBytes(columnAt(this.nameOff, first), buf, s, end))
-      return (this.last = first);
-    if (second < this.n && this.nameLen[second] === n && this.sameBytes(columnAt(this.nameOff, second), buf, s, end))
-      return (this.last = second);
+    if (first < this.n && this.isNamed(first, buf, s, end)) return (this.last = first);
+    if (second < this.n && this.isNamed(second, buf, s, end)) return (this.last = second);
     const h = fnv1a(buf, s, end);
     const t = this.table;
     const mask = this.mask;
     for (let slot = h & mask; ; slot = (slot + 1) & mask) {
       const e = columnAt(t, slot);
       if (e === FREE_SLOT) break;
-      if (this.hashes[e] === h && this.nameLen[e] === n && this.sameBytes(columnAt(this.nameOff, e), buf, s, end))
-        return (this.last = e);
+      if (this.hashes[e] === h && this.isNamed(e, buf, s, end)) return (this.last = e);
     }
     return (this.last = this.insert(line, buf, h));
   }
@@ -209,12 +205,11 @@ export class MetadataCache {
     if ((this.n + 1) * 2 > this.table.length) this.rehash(this.table.length * 2);
     const e = this.n++;
     this.hashes[e] = h;
-    this.nameOff[e] = this.store(buf, line.nameStart, line.nameEnd);
-    this.nameLen[e] = line.nameEnd - line.nameStart;
-    this.helpOff[e] = 0;
-    this.helpLen[e] = 0;
-    this.unitOff[e] = 0;
-    this.unitLen[e] = 0;
+    const sp = e * SPAN;
+    this.spans[sp + NAME] = this.store(buf, line.nameStart, line.nameEnd);
+    this.spans[sp + NAME + 1] = line.nameEnd - line.nameStart;
+    // No HELP or UNIT until their lines come (the slot may hold a dropped entry's).
+    this.spans.fill(0, sp + HELP, sp + SPAN);
     this.types[e] = TYPE_UNKNOWN;
     this.lastIter[e] = this.iter;
     this.names[e] = line.family;
@@ -223,6 +218,12 @@ export class MetadataCache {
     placeEntry(this.table, this.mask, h, e);
     this.listed = null;
     return e;
+  }
+
+  /** Entry e's name is buf[s, end). */
+  private isNamed(e: number, buf: Uint8Array, s: number, end: number): boolean {
+    const sp = e * SPAN + NAME;
+    return this.spans[sp + 1] === end - s && this.sameBytes(columnAt(this.spans, sp), buf, s, end);
   }
 
   /** arena[off, off + end - s) equals buf[s, end). */
@@ -258,17 +259,13 @@ export class MetadataCache {
     const next = Buffer.allocUnsafe(Math.max(2048, this.arenaUsed - this.garbage));
     let a = 0;
     const old = this.arena;
-    const move = (off: Uint32Array, len: Uint32Array, e: number): void => {
-      const from = columnAt(off, e);
-      const n = columnAt(len, e);
+    const spans = this.spans;
+    for (let sp = 0; sp < this.n * SPAN; sp += 2) {
+      const from = columnAt(spans, sp);
+      const n = columnAt(spans, sp + 1);
       old.copy(next, a, from, from + n);
-      off[e] = a;
+      spans[sp] = a;
       a += n;
-    };
-    for (let e = 0; e < this.n; e++) {
-      move(this.nameOff, this.nameLen, e);
-      move(this.helpOff, this.helpLen, e);
-      move(this.unitOff, this.unitLen, e);
     }
     this.setArena(next);
     this.arenaUsed = a;
@@ -280,17 +277,13 @@ export class MetadataCache {
     let w = 0;
     for (let e = 0; e < this.n; e++) {
       if (this.iter - columnAt(this.lastIter, e) > METADATA_RETENTION_SCRAPES) {
-        this.garbage += columnAt(this.nameLen, e) + columnAt(this.helpLen, e) + columnAt(this.unitLen, e);
+        // The lengths of its name, HELP and UNIT.
+        for (let i = e * SPAN + 1; i < (e + 1) * SPAN; i += 2) this.garbage += columnAt(this.spans, i);
         continue;
       }
       if (w !== e) {
         this.hashes[w] = columnAt(this.hashes, e);
-        this.nameOff[w] = columnAt(this.nameOff, e);
-        this.nameLen[w] = columnAt(this.nameLen, e);
-        this.helpOff[w] = columnAt(this.helpOff, e);
-        this.helpLen[w] = columnAt(this.helpLen, e);
-        this.unitOff[w] = columnAt(this.unitOff, e);
-        this.unitLen[w] = columnAt(this.unitLen, e);
+        this.spans.copyWithin(w * SPAN, e * SPAN, (e + 1) * SPAN);
         this.types[w] = columnAt(this.types, e);
         this.lastIter[w] = columnAt(this.lastIter, e);
         this.names[w] = columnAt(this.names, e);
@@ -319,12 +312,7 @@ export class MetadataCache {
   private growEntries(): void {
     const size = this.hashes.length * 2;
     this.hashes = grownArray(this.hashes, size);
-    this.nameOff = grownArray(this.nameOff, size);
-    this.nameLen = grownArray(this.nameLen, size);
-    this.helpOff = grownArray(this.helpOff, size);
-    this.helpLen = grownArray(this.helpLen, size);
-    this.unitOff = grownArray(this.unitOff, size);
-    this.unitLen = grownArray(this.unitLen, size);
+    this.spans = grownArray(this.spans, size * SPAN);
     this.types = grownArray(this.types, size);
     this.lastIter = grownArray(this.lastIter, size);
   }

@@ -215,22 +215,16 @@ export function validUtf8(b: Uint8Array, s: number, e: number): boolean {
       i += 2;
       continue;
     }
-    if (c < 0xf0) {
-      const c1 = b[i + 1];
-      if (i + 2 >= e || c1 === undefined) return false;
-      if (c === 0xe0 ? c1 < 0xa0 || c1 > 0xbf : c === 0xed ? c1 < 0x80 || c1 > 0x9f : (c1 & 0xc0) !== 0x80)
-        return false;
-      if (!isContinuation(b[i + 2])) return false;
-      i += 3;
-      continue;
-    }
     if (c < 0xf5) {
+      // Three bytes from 0xe0, four from 0xf0. The second byte's range rules out overlongs (after e0
+      // and f0), surrogates (after ed) and code points above U+10FFFF (after f4).
+      const n = c < 0xf0 ? 3 : 4;
       const c1 = b[i + 1];
-      if (i + 3 >= e || c1 === undefined) return false;
-      if (c === 0xf0 ? c1 < 0x90 || c1 > 0xbf : c === 0xf4 ? c1 < 0x80 || c1 > 0x8f : (c1 & 0xc0) !== 0x80)
+      if (i + n - 1 >= e || c1 === undefined) return false;
+      if (c1 < (c === 0xe0 ? 0xa0 : c === 0xf0 ? 0x90 : 0x80) || c1 > (c === 0xed ? 0x9f : c === 0xf4 ? 0x8f : 0xbf))
         return false;
-      if (!isContinuation(b[i + 2]) || !isContinuation(b[i + 3])) return false;
-      i += 4;
+      if (!isContinuation(b[i + 2]) || (n === 4 && !isContinuation(b[i + 3]))) return false;
+      i += n;
       continue;
     }
     return false;

@@ -207,6 +207,18 @@ export class OutpostError extends Error {
   }
 }
 
+/**
+ * The base of an error class that carries nothing but a message (and maybe a cause) under its code,
+ * declared as `class WalWriteError extends codedError('OUTPOST_WAL_WRITE') {}`.
+ */
+export function codedError(code: ErrorCode) {
+  return class extends OutpostError {
+    constructor(message: string, options?: { cause?: unknown }) {
+      super(code, message, options);
+    }
+  };
+}
+
 /** Message of any thrown value, for logs. */
 export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message;

@@ -1,4 +1,4 @@
-import { OutpostError } from '../util/errors.ts';
+import { OutpostError, codedError } from '../util/errors.ts';
 
 /**
  * The WAL could not be read at (segment, offset). `offset` is the byte offset in the segment of the
@@ -20,11 +20,7 @@ export class CorruptionError extends OutpostError {
 }
 
 /** A record's bytes do not follow its type's layout (truncated, unknown type, trailing bytes). */
-export class InvalidRecordError extends OutpostError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('OUTPOST_WAL_INVALID_RECORD', message, options);
-  }
-}
+export class InvalidRecordError extends codedError('OUTPOST_WAL_INVALID_RECORD') {}
 
 /** The segment files of a WAL directory are not a contiguous run of numbers. */
 export class SegmentsError extends OutpostError {
@@ -36,11 +32,7 @@ export class SegmentsError extends OutpostError {
 }
 
 /** Writing, syncing or rotating a segment failed, or the writer was used after close(). */
-export class WalWriteError extends OutpostError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('OUTPOST_WAL_WRITE', message, options);
-  }
-}
+export class WalWriteError extends codedError('OUTPOST_WAL_WRITE') {}
 
 /** Another process holds the data directory. */
 export class LockError extends OutpostError {

@@ -5,6 +5,7 @@ import { sourceFiles } from '../helpers/import-graph.ts';
 import { ROOT } from '../helpers/procs.ts';
 import { ERROR_CATALOGUE, OutpostError, type ErrorCode } from '../../src/util/errors.ts';
 import { ConfigError } from '../../src/config/errors.ts';
+import { InvalidRecordError, WalWriteError } from '../../src/wal/errors.ts';
 import { SnappyError, snappyDecompressInto, Scratch } from '../../src/util/snappy.ts';
 
 interface ErrorClass {
@@ -24,6 +25,11 @@ function errorClasses(): ErrorClass[] {
     for (const m of src.matchAll(/^(?:export )?class (\w+) extends (\w*Error)\b[^{]*\{\n([\s\S]*?)\n\}$/gm)) {
       const [, name = '', base = '', body = ''] = m;
       out.push({ name, base, codes: [...body.matchAll(/super\(\s*'([^']+)'/g)].map((c) => c[1] ?? ''), file });
+    }
+    // `class X extends codedError('CODE') {}`: an OutpostError subclass whose only code is CODE.
+    for (const m of src.matchAll(/^(?:export )?class (\w+) extends codedError\('([^']+)'\) \{\}$/gm)) {
+      const [, name = '', code = ''] = m;
+      out.push({ name, base: 'OutpostError', codes: [code], file });
     }
   }
   return out;
@@ -65,6 +71,14 @@ test('an error carries its code, its class name and the catalogue action', (t) =
   t.is(config.name, 'ConfigError');
   t.is(config.action, ERROR_CATALOGUE.OUTPOST_CONFIG_INVALID.action);
   t.true(config instanceof OutpostError);
+
+  // A class built on codedError() is an OutpostError with its own name.
+  const write = new WalWriteError('fsync failed', { cause: new Error('EIO') });
+  t.is(write.code, 'OUTPOST_WAL_WRITE');
+  t.is(write.name, 'WalWriteError');
+  t.is(write.message, 'fsync failed');
+  t.true(write instanceof WalWriteError && write instanceof OutpostError);
+  t.false(new InvalidRecordError('short') instanceof WalWriteError);
 
   const snappy = t.throws(() => snappyDecompressInto(Uint8Array.of(0xff), new Scratch(16), 1024), {
     instanceOf: SnappyError,
