@@ -6,21 +6,7 @@
  */
 import { EMPTY_VALUE, anyValueString, type RawValue } from './any-value.ts';
 import { OtlpRequestError, tooManyPoints } from './errors.ts';
-import type {
-  Attributes,
-  DecodeLimits,
-  ExpBuckets,
-  ExpHistogramPoint,
-  HistogramPoint,
-  MetricData,
-  NumberPoint,
-  OtlpExemplar,
-  OtlpMetric,
-  OtlpRequest,
-  OtlpResourceMetrics,
-  OtlpScopeMetrics,
-  SummaryPoint,
-} from './model.ts';
+import type * as M from './model.ts';
 
 type Obj = Readonly<Record<string, unknown>>;
 
@@ -33,9 +19,9 @@ const TEMPORALITY_NAMES: Readonly<Record<string, number>> = {
 const MAX_VALUE_DEPTH = 32;
 
 class JsonReader {
-  readonly limits: DecodeLimits;
+  readonly limits: M.DecodeLimits;
   points = 0;
-  constructor(limits: DecodeLimits) {
+  constructor(limits: M.DecodeLimits) {
     this.limits = limits;
   }
 
@@ -150,7 +136,7 @@ function kind(v: unknown): string {
 }
 
 /** Decodes an OTLP/JSON ExportMetricsServiceRequest; throws OtlpRequestError (400 or 413). */
-export function decodeJsonRequest(text: string, limits: DecodeLimits): OtlpRequest {
+export function decodeJsonRequest(text: string, limits: M.DecodeLimits): M.OtlpRequest {
   let root: unknown;
   try {
     root = JSON.parse(text);
@@ -159,27 +145,27 @@ export function decodeJsonRequest(text: string, limits: DecodeLimits): OtlpReque
   }
   const r = new JsonReader(limits);
   const top = r.obj(root, '');
-  const resources: OtlpResourceMetrics[] = [];
+  const resources: M.OtlpResourceMetrics[] = [];
   const list = r.arr(field(top, 'resourceMetrics', 'resource_metrics'), 'resourceMetrics');
   for (let i = 0; i < list.length; i++) resources.push(resourceMetrics(r, list[i], `resourceMetrics[${i}]`));
   return { resources, points: r.points };
 }
 
-function resourceMetrics(r: JsonReader, v: unknown, path: string): OtlpResourceMetrics {
+function resourceMetrics(r: JsonReader, v: unknown, path: string): M.OtlpResourceMetrics {
   const o = r.obj(v, path);
   const res = r.obj(o.resource, `${path}.resource`);
   const attributes = attrs(r, res.attributes, `${path}.resource.attributes`);
   const list = r.arr(field(o, 'scopeMetrics', 'scope_metrics'), `${path}.scopeMetrics`);
-  const scopes: OtlpScopeMetrics[] = [];
+  const scopes: M.OtlpScopeMetrics[] = [];
   for (let i = 0; i < list.length; i++) scopes.push(scopeMetrics(r, list[i], `${path}.scopeMetrics[${i}]`));
   return { attributes, scopes };
 }
 
-function scopeMetrics(r: JsonReader, v: unknown, path: string): OtlpScopeMetrics {
+function scopeMetrics(r: JsonReader, v: unknown, path: string): M.OtlpScopeMetrics {
   const o = r.obj(v, path);
   const scope = r.obj(o.scope, `${path}.scope`);
   const list = r.arr(o.metrics, `${path}.metrics`);
-  const metrics: OtlpMetric[] = [];
+  const metrics: M.OtlpMetric[] = [];
   for (let i = 0; i < list.length; i++) metrics.push(metric(r, list[i], `${path}.metrics[${i}]`));
   return {
     name: r.str(scope.name, `${path}.scope.name`),
@@ -190,9 +176,9 @@ function scopeMetrics(r: JsonReader, v: unknown, path: string): OtlpScopeMetrics
   };
 }
 
-function metric(r: JsonReader, v: unknown, path: string): OtlpMetric {
+function metric(r: JsonReader, v: unknown, path: string): M.OtlpMetric {
   const o = r.obj(v, path);
-  let data: MetricData | null = null;
+  let data: M.MetricData | null = null;
   if (o.gauge != null) {
     const g = r.obj(o.gauge, `${path}.gauge`);
     data = { type: 'gauge', points: points(r, g, `${path}.gauge`, numberPoint) };
@@ -257,7 +243,7 @@ function base(r: JsonReader, o: Obj, path: string, attrName = 'attributes') {
   };
 }
 
-function numberPoint(r: JsonReader, o: Obj, path: string): NumberPoint {
+function numberPoint(r: JsonReader, o: Obj, path: string): M.NumberPoint {
   const asInt = field(o, 'asInt', 'as_int');
   const value =
     asInt !== undefined && asInt !== null
@@ -277,7 +263,7 @@ function numbers(r: JsonReader, v: unknown, path: string, read: (v: unknown, pat
   return out;
 }
 
-function histogramPoint(r: JsonReader, o: Obj, path: string): HistogramPoint {
+function histogramPoint(r: JsonReader, o: Obj, path: string): M.HistogramPoint {
   return {
     ...base(r, o, path),
     count: r.uint(o.count, `${path}.count`),
@@ -290,7 +276,7 @@ function histogramPoint(r: JsonReader, o: Obj, path: string): HistogramPoint {
   };
 }
 
-function expBuckets(r: JsonReader, v: unknown, path: string): ExpBuckets {
+function expBuckets(r: JsonReader, v: unknown, path: string): M.ExpBuckets {
   const o = r.obj(v, path);
   return {
     offset: r.int(o.offset, `${path}.offset`),
@@ -298,7 +284,7 @@ function expBuckets(r: JsonReader, v: unknown, path: string): ExpBuckets {
   };
 }
 
-function expHistogramPoint(r: JsonReader, o: Obj, path: string): ExpHistogramPoint {
+function expHistogramPoint(r: JsonReader, o: Obj, path: string): M.ExpHistogramPoint {
   return {
     ...base(r, o, path),
     count: r.uint(o.count, `${path}.count`),
@@ -312,7 +298,7 @@ function expHistogramPoint(r: JsonReader, o: Obj, path: string): ExpHistogramPoi
   };
 }
 
-function summaryPoint(r: JsonReader, o: Obj, path: string): SummaryPoint {
+function summaryPoint(r: JsonReader, o: Obj, path: string): M.SummaryPoint {
   const list = r.arr(field(o, 'quantileValues', 'quantile_values'), `${path}.quantileValues`);
   const quantiles: { quantile: number; value: number }[] = [];
   for (let i = 0; i < list.length; i++) {
@@ -328,9 +314,9 @@ function summaryPoint(r: JsonReader, o: Obj, path: string): SummaryPoint {
   };
 }
 
-function exemplars(r: JsonReader, v: unknown, path: string): OtlpExemplar[] {
+function exemplars(r: JsonReader, v: unknown, path: string): M.OtlpExemplar[] {
   const list = r.arr(v, path);
-  const out: OtlpExemplar[] = [];
+  const out: M.OtlpExemplar[] = [];
   for (let i = 0; i < list.length; i++) {
     const p = `${path}[${i}]`;
     const o = r.obj(list[i], p);
@@ -349,7 +335,7 @@ function exemplars(r: JsonReader, v: unknown, path: string): OtlpExemplar[] {
   return out;
 }
 
-function attrs(r: JsonReader, v: unknown, path: string): Attributes {
+function attrs(r: JsonReader, v: unknown, path: string): M.Attributes {
   const list = r.arr(v, path);
   if (list.length > r.limits.maxAttributes) r.fail(path, `more than ${r.limits.maxAttributes} attributes in one set`);
   const out: string[] = [];

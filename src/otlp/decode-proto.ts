@@ -6,21 +6,7 @@
  */
 import { EMPTY_VALUE, anyValueString, type RawValue } from './any-value.ts';
 import { OtlpRequestError, tooManyPoints } from './errors.ts';
-import type {
-  Attributes,
-  DecodeLimits,
-  ExpBuckets,
-  ExpHistogramPoint,
-  HistogramPoint,
-  MetricData,
-  NumberPoint,
-  OtlpExemplar,
-  OtlpMetric,
-  OtlpRequest,
-  OtlpResourceMetrics,
-  OtlpScopeMetrics,
-  SummaryPoint,
-} from './model.ts';
+import type * as M from './model.ts';
 
 const VARINT = 0;
 const I64 = 1;
@@ -38,12 +24,12 @@ class Wire {
   pos = 0;
   /** Field names from the request down to what is being read, for errors. */
   readonly path: string[] = [];
-  readonly limits: DecodeLimits;
+  readonly limits: M.DecodeLimits;
   points = 0;
   private lo = 0;
   private hi = 0;
 
-  constructor(buf: Buffer, limits: DecodeLimits) {
+  constructor(buf: Buffer, limits: M.DecodeLimits) {
     this.buf = buf;
     this.limits = limits;
   }
@@ -203,10 +189,10 @@ class Wire {
 }
 
 /** Decodes a protobuf ExportMetricsServiceRequest; throws OtlpRequestError (400 or 413). */
-export function decodeProtoRequest(buf: Buffer, limits: DecodeLimits): OtlpRequest {
+export function decodeProtoRequest(buf: Buffer, limits: M.DecodeLimits): M.OtlpRequest {
   const w = new Wire(buf, limits);
   const end = buf.length;
-  const resources: OtlpResourceMetrics[] = [];
+  const resources: M.OtlpResourceMetrics[] = [];
   while (w.pos < end) {
     const tag = w.tag(end);
     if (tag >>> 3 === 1) {
@@ -217,9 +203,9 @@ export function decodeProtoRequest(buf: Buffer, limits: DecodeLimits): OtlpReque
   return { resources, points: w.points };
 }
 
-function resourceMetrics(w: Wire, end: number): OtlpResourceMetrics {
-  let attributes: Attributes = [];
-  const scopes: OtlpScopeMetrics[] = [];
+function resourceMetrics(w: Wire, end: number): M.OtlpResourceMetrics {
+  let attributes: M.Attributes = [];
+  const scopes: M.OtlpScopeMetrics[] = [];
   while (w.pos < end) {
     const tag = w.tag(end);
     switch (tag >>> 3) {
@@ -240,7 +226,7 @@ function resourceMetrics(w: Wire, end: number): OtlpResourceMetrics {
   return { attributes, scopes };
 }
 
-function resource(w: Wire, end: number): Attributes {
+function resource(w: Wire, end: number): M.Attributes {
   const attrs: string[] = [];
   while (w.pos < end) {
     const tag = w.tag(end);
@@ -250,12 +236,12 @@ function resource(w: Wire, end: number): Attributes {
   return attrs;
 }
 
-function scopeMetrics(w: Wire, end: number): OtlpScopeMetrics {
+function scopeMetrics(w: Wire, end: number): M.OtlpScopeMetrics {
   let name = '';
   let version = '';
   let schemaUrl = '';
   let attributes: string[] = [];
-  const metrics: OtlpMetric[] = [];
+  const metrics: M.OtlpMetric[] = [];
   while (w.pos < end) {
     const tag = w.tag(end);
     switch (tag >>> 3) {
@@ -291,11 +277,11 @@ function scopeMetrics(w: Wire, end: number): OtlpScopeMetrics {
   return { name, version, schemaUrl, attributes, metrics };
 }
 
-function metric(w: Wire, end: number): OtlpMetric {
+function metric(w: Wire, end: number): M.OtlpMetric {
   let name = '';
   let description = '';
   let unit = '';
-  let data: MetricData | null = null;
+  let data: M.MetricData | null = null;
   while (w.pos < end) {
     const tag = w.tag(end);
     switch (tag >>> 3) {
@@ -398,7 +384,7 @@ const SUMMARY_POINT: PointLayout = { attributes: 7, flags: 8, exemplars: 0, coun
 /** The fields every point type shares, filled while its message is read. */
 class PointFields {
   readonly attributes: string[] = [];
-  readonly exemplars: OtlpExemplar[] = [];
+  readonly exemplars: M.OtlpExemplar[] = [];
   timeMs = 0;
   flags = 0;
   count = 0;
@@ -428,7 +414,7 @@ function commonField(w: Wire, tag: number, end: number, layout: PointLayout, p: 
   return true;
 }
 
-function numberPoint(w: Wire, end: number): NumberPoint {
+function numberPoint(w: Wire, end: number): M.NumberPoint {
   w.countPoint();
   const p = new PointFields();
   let value = 0;
@@ -459,7 +445,7 @@ function repeated64(w: Wire, tag: number, end: number, out: number[], read: (e: 
   while (w.pos < e) out.push(read(e));
 }
 
-function histogramPoint(w: Wire, end: number): HistogramPoint {
+function histogramPoint(w: Wire, end: number): M.HistogramPoint {
   w.countPoint();
   const p = new PointFields();
   const bucketCounts: number[] = [];
@@ -479,9 +465,9 @@ function pointBase(p: PointFields): { attributes: string[]; timeMs: number; flag
   return { attributes: p.attributes, timeMs: p.timeMs, flags: p.flags };
 }
 
-const NO_BUCKETS: ExpBuckets = Object.freeze({ offset: 0, counts: [] });
+const NO_BUCKETS: M.ExpBuckets = Object.freeze({ offset: 0, counts: [] });
 
-function expBuckets(w: Wire, end: number): ExpBuckets {
+function expBuckets(w: Wire, end: number): M.ExpBuckets {
   let offset = 0;
   const counts: number[] = [];
   while (w.pos < end) {
@@ -501,7 +487,7 @@ function expBuckets(w: Wire, end: number): ExpBuckets {
   return { offset, counts };
 }
 
-function expHistogramPoint(w: Wire, end: number): ExpHistogramPoint {
+function expHistogramPoint(w: Wire, end: number): M.ExpHistogramPoint {
   w.countPoint();
   const p = new PointFields();
   let scale = 0;
@@ -552,7 +538,7 @@ function expHistogramPoint(w: Wire, end: number): ExpHistogramPoint {
   };
 }
 
-function summaryPoint(w: Wire, end: number): SummaryPoint {
+function summaryPoint(w: Wire, end: number): M.SummaryPoint {
   w.countPoint();
   const p = new PointFields();
   const quantiles: { quantile: number; value: number }[] = [];
@@ -582,7 +568,7 @@ function summaryPoint(w: Wire, end: number): SummaryPoint {
   return { ...pointBase(p), count: p.count, sum: p.sum ?? 0, quantiles };
 }
 
-function exemplar(w: Wire, end: number): OtlpExemplar {
+function exemplar(w: Wire, end: number): M.OtlpExemplar {
   const attributes: string[] = [];
   let timeMs = 0;
   let value = 0;
