@@ -18,7 +18,7 @@ import { lastCheckpoint, listSegments, segmentName } from '../wal/segments.ts';
 import type { Clock } from '../util/clock.ts';
 import { errorMessage } from '../util/errors.ts';
 import { columnAt } from '../util/columns.ts';
-import type { RecordTail } from '../wal/tail.ts';
+import type { RecordTail, TailCursor } from '../wal/tail.ts';
 import type { WalPosition } from '../wal/segments.ts';
 import type { WriteTo } from './write-to.ts';
 
@@ -59,6 +59,8 @@ export class WalWatcher {
   private headSegment = -1;
   /** Segments below this were removed by a forced truncation (disk cap, max age): skip them. */
   private skipBelow = 0;
+  /** How far this watcher has read, so the shared tail can drop what every watcher is past. */
+  private cursor: TailCursor | null = null;
 
   constructor(qm: WriteTo, opts: WatcherOptions) {
     this.qm = qm;
@@ -66,13 +68,20 @@ export class WalWatcher {
   }
 
   start(from: WalPosition): void {
+    const tail = this.opts.tail;
+    const cursor = tail ? tail.attach() : null;
+    this.cursor = cursor;
     this.unsubscribe = this.opts.subscribe((segment) => {
       if (segment > this.headSegment) this.headSegment = segment;
       this.wake();
     });
-    this.done = this.run(from).catch((err) => {
-      if (!this.stopped) this.opts.log.error('WAL watcher stopped', { err: errorMessage(err) });
-    });
+    this.done = this.run(from)
+      .catch((err) => {
+        if (!this.stopped) this.opts.log.error('WAL watcher stopped', { err: errorMessage(err) });
+      })
+      .finally(() => {
+        if (tail && cursor) tail.detach(cursor);
+      });
   }
 
   async stop(): Promise<void> {
@@ -245,9 +254,18 @@ export class WalWatcher {
     for (;;) {
       const rec = reader.next();
       if (rec === null) return;
-      const done = this.handle(rec, seg, reader.position, from);
+      const end = reader.position;
+      const done = this.handle(rec, seg, end, from);
       if (done === false || (done !== true && !(await done))) return;
+      this.readTo(seg, end);
     }
+  }
+
+  private readTo(seg: number, pos: number): void {
+    const c = this.cursor;
+    if (c === null) return;
+    c.segment = seg;
+    c.pos = pos;
   }
 
   /**
@@ -263,6 +281,7 @@ export class WalWatcher {
       const done = this.handle(e.record, seg, e.end, from);
       if (done === false || (done !== true && !(await done))) return e.end;
       pos = e.end;
+      this.readTo(seg, pos);
       n++;
       if (this.stopped || seg < this.skipBelow) return pos;
     }

@@ -11,6 +11,10 @@
  * last fragment, before any page padding. A record is found by the end of the one before it in the
  * same segment (0 for a segment's first record), so a reader at position p gets exactly the record
  * that follows p on disk.
+ *
+ * Readers that attach a cursor say how far they have read; a record every attached reader is past is
+ * dropped at once. Without that the tail sat at its whole budget however well the readers kept up
+ * (4 MiB of copies at 100k series, and at 1k series after 40 minutes).
  */
 export interface TailRecord {
   readonly segment: number;
@@ -18,6 +22,12 @@ export interface TailRecord {
   readonly prevEnd: number;
   readonly end: number;
   readonly record: Uint8Array;
+}
+
+/** How far one reader has read: the position just after the last record it needs no more. */
+export interface TailCursor {
+  segment: number;
+  pos: number;
 }
 
 /** Enough for several scrape rounds of 100k series (a samples record is ~17 B per sample). */
@@ -36,6 +46,7 @@ export class RecordTail {
   private visibleSize = 0;
   /** Records served to readers, for tests and stats. */
   served = 0;
+  private readonly cursors = new Set<TailCursor>();
 
   constructor(maxBytes = DEFAULT_TAIL_BYTES) {
     this.maxBytes = maxBytes;
@@ -48,17 +59,54 @@ export class RecordTail {
       this.clear();
       return;
     }
+    this.trimRead();
     this.entries.push({ segment, prevEnd, end, record: Uint8Array.prototype.slice.call(record) });
     this.bytes += record.length;
-    while (this.bytes > this.maxBytes && this.head < this.entries.length) {
-      this.bytes -= (this.entries[this.head] as TailRecord).record.length;
-      this.entries[this.head++] = DROPPED;
-    }
+    while (this.bytes > this.maxBytes && this.head < this.entries.length) this.dropHead();
     if (this.head > 1024 && this.head * 2 > this.entries.length) {
       this.entries = this.entries.slice(this.head);
       this.removed += this.head;
       this.head = 0;
     }
+  }
+
+  /** Records kept now. */
+  get held(): number {
+    return this.entries.length - this.head;
+  }
+
+  /** A reader starts: until it moves its cursor, it holds every record (up to the budget). */
+  attach(): TailCursor {
+    const c: TailCursor = { segment: -1, pos: 0 };
+    this.cursors.add(c);
+    return c;
+  }
+
+  detach(c: TailCursor): void {
+    this.cursors.delete(c);
+  }
+
+  /** Drops the oldest records every attached reader is past; without readers only the budget drops any. */
+  private trimRead(): void {
+    if (this.cursors.size === 0) return;
+    let seg = Number.POSITIVE_INFINITY;
+    let pos = 0;
+    for (const c of this.cursors) {
+      if (c.segment < seg || (c.segment === seg && c.pos < pos)) {
+        seg = c.segment;
+        pos = c.pos;
+      }
+    }
+    while (this.head < this.entries.length) {
+      const e = this.entries[this.head] as TailRecord;
+      if (e.segment > seg || (e.segment === seg && e.end > pos)) break;
+      this.dropHead();
+    }
+  }
+
+  private dropHead(): void {
+    this.bytes -= (this.entries[this.head] as TailRecord).record.length;
+    this.entries[this.head++] = DROPPED;
   }
 
   /** Writer: segment `segment` is written up to `size` bytes (and every older segment completely). */

@@ -108,6 +108,9 @@ test('while it keeps up, the watcher takes the records from the in-memory tail i
   );
   // One series record and 30 samples records; the first ones may come from disk before the first flush.
   t.true(tail.served >= 25, `served ${tail.served} records from memory`);
+  // What the watcher read is dropped as the next record comes, not kept up to the byte budget.
+  await p.append(T0 + 30_000, { m: 30 });
+  t.true(tail.held <= 2, `${tail.held} records still held`);
   await p.stop();
 });
 

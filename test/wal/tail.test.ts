@@ -136,3 +136,42 @@ test('a record larger than the budget empties the tail rather than leaving a gap
   const n = tail.find(0, 500);
   t.is(tail.at(n, 0, 500)?.end, 510);
 });
+
+test('a record every attached reader is past is dropped when the next one comes; one reader behind keeps it', (t) => {
+  const tail = new RecordTail();
+  const fast = tail.attach();
+  const slow = tail.attach();
+  for (let i = 0; i < 5; i++) tail.add(0, i * 10, (i + 1) * 10, new Uint8Array(5));
+  tail.publish(0, 50);
+  t.is(tail.held, 5);
+  fast.segment = 0;
+  fast.pos = 50;
+  slow.segment = 0;
+  slow.pos = 20;
+  tail.add(0, 50, 60, new Uint8Array(5));
+  t.is(tail.held, 4, 'the two records both readers are past are gone');
+  t.is(tail.find(0, 0), -1);
+  t.is(tail.at(tail.find(0, 20), 0, 20)?.end, 30, 'the slow reader still finds its next record');
+  // A newer segment is past every record of the older one.
+  slow.segment = 1;
+  slow.pos = 0;
+  fast.segment = 1;
+  fast.pos = 0;
+  tail.add(1, 0, 10, new Uint8Array(5));
+  t.is(tail.held, 1);
+  tail.detach(slow);
+  tail.detach(fast);
+  // Without readers only the budget drops records.
+  for (let i = 1; i < 10; i++) tail.add(1, i * 10, (i + 1) * 10, new Uint8Array(5));
+  t.is(tail.held, 10);
+});
+
+test('a reader that has read nothing yet keeps every record up to the budget', (t) => {
+  const tail = new RecordTail(100);
+  const r = tail.attach();
+  for (let i = 0; i < 10; i++) tail.add(0, i * 10, (i + 1) * 10, new Uint8Array(5));
+  t.is(tail.held, 10);
+  t.deepEqual([r.segment, r.pos], [-1, 0]);
+  for (let i = 10; i < 40; i++) tail.add(0, i * 10, (i + 1) * 10, new Uint8Array(5));
+  t.is(tail.held, 20, 'the budget still caps it');
+});
