@@ -1,5 +1,5 @@
 import type { Registry } from 'prom-client';
-import { collectedCounter, collectedGauge } from '../metrics/registry.ts';
+import { collectedCounter, collectedGauge } from '../metrics/collected.ts';
 import type { WalWriterStats } from '../wal/segment-writer.ts';
 
 export interface WalMetricSources {

@@ -4,7 +4,8 @@
  * samples appended). All are read from the receiver's counters at scrape time.
  */
 import { Counter } from 'prom-client';
-import { collectedCounter, type Registry } from '../metrics/registry.ts';
+import { collectedCounter } from '../metrics/collected.ts';
+import type { Registry } from '../metrics/registry.ts';
 import type { OtlpCounters, RejectReason } from './receiver.ts';
 import type { WarningCategory } from './translate.ts';
 

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { Gauge, type Registry } from 'prom-client';
-import { collectedCounter } from '../metrics/registry.ts';
+import { collectedCounter } from '../metrics/collected.ts';
 import type { Appender } from '../storage/appender.ts';
 import type { ScrapeConfig, TargetGroup } from '../config/types.ts';
 import { formatDuration } from '../config/duration.ts';
