@@ -4,7 +4,7 @@
  * content goes to summary.md and, as data, to summary.json in the parent run directory.
  */
 import os from 'node:os';
-import { type AgentResult, finite, mibOf, type Results, type RunConfig } from './bench-results.ts';
+import { type AgentResult, FLOOR_NAME, finite, mibOf, type Results, type RunConfig } from './bench-results.ts';
 import { evaluateGoals, type Scenario, shapeDeviation, type Verdict } from './bench-scenarios.ts';
 
 /** One scenario as run (or re-read): its results, or why there are none. */
@@ -146,7 +146,7 @@ function warnings(res: Results): string[] {
   for (const r of res.results) {
     if (r.error) continue;
     if (res.config.kind === 'idle') {
-      if (r.sink_requests === 0 && res.config.window >= 2 * res.config.interval) {
+      if (r.agent !== FLOOR_NAME && r.sink_requests === 0 && res.config.window >= 2 * res.config.interval) {
         out.push(
           `!! ${r.agent}: no remote-write request reached the sink during the window: it did not scrape itself or did not send (see agent-${r.agent}.log)`,
         );

@@ -41,7 +41,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, statSyn
 import net from 'node:net';
 import path from 'node:path';
 import { type BaselineLookup, combinedText, type ScenarioOutcome, scenarioText, summaryJson } from './bench-report.ts';
-import { isDir, readResults, RESULTS_FILE, type RunConfig } from './bench-results.ts';
+import { FLOOR_NAME, isDir, readResults, RESULTS_FILE, type RunConfig } from './bench-results.ts';
 import { SCENARIO_NAMES, type Scenario, scenarioOf, SCENARIOS, selectScenarios } from './bench-scenarios.ts';
 import { runOtlpBench } from '../bench/otlp.ts';
 import { runSelfScrape, type SelfScrapeAgent } from './bench-self-scrape.ts';
@@ -340,6 +340,12 @@ async function runHarnessScenario(s: Scenario, runDir: string, harness: string, 
   return { outcome, status };
 }
 
+/** The bare runtime (bench/node-floor.mjs), tuned as Outpost tunes itself, next to the agents. */
+function floorCommand(): string {
+  const tuning = 'MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=65536';
+  return `env ${tuning} ${q(projectNode())} --max-semi-space-size=2 ${q(path.join(root, 'bench', 'node-floor.mjs'))}`;
+}
+
 function seconds(name: string, dflt: number): number {
   const v = env[name];
   if (v === undefined || v === '') return dflt;
@@ -362,6 +368,7 @@ async function runIdleScenario(s: Scenario, runDir: string, ours: Ours): Promise
     const port = env[`AGENT_PORT_${U}`] ? Number(env[`AGENT_PORT_${U}`]) : undefined;
     agents.push({ name, cmd: args ? `${cmd} ${args}` : cmd, port });
   }
+  if (env.BENCH_FLOOR !== '0') agents.push({ name: FLOOR_NAME, cmd: floorCommand() });
   try {
     outcome.res = await runSelfScrape({
       runDir,
