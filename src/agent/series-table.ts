@@ -243,10 +243,27 @@ export class SeriesTable implements SharedSeriesLabels {
   }
 }
 
+/**
+ * Strings shorter than this (most label names and values) are copied in a JS loop while they are
+ * ASCII: Buffer.write's call costs more than the loop for them (encode 611 -> 277 ns for 7 pairs).
+ */
+const SHORT = 64;
+
 /** Writes tag, length and str at s[at]; returns where it ends. */
 function writeStrField(s: Buffer, at: number, tag: number, str: string): number {
   s[at] = tag;
-  return putLength(s, at + 1, at + 2 + s.write(str, at + 2, 'utf8'));
+  const p = at + 2;
+  const n = str.length;
+  if (n < SHORT) {
+    let i = 0;
+    for (; i < n; i++) {
+      const c = str.charCodeAt(i);
+      if (c >= 0x80) break;
+      s[p + i] = c;
+    }
+    if (i === n) return putLength(s, at + 1, p + n);
+  }
+  return putLength(s, at + 1, p + s.write(str, p, 'utf8'));
 }
 
 /**

@@ -106,6 +106,8 @@ test('keys are the RW1 label blocks remote write sends, lengths of 128 bytes and
     ['a', 'v'.repeat(128)],
     ['n'.repeat(128), 'v'],
     ['n'.repeat(60), 'v'.repeat(70), 'z', 'x'.repeat(16_384)],
+    // Short strings are copied in a loop while ASCII: around its limit, and non-ASCII after an ASCII start.
+    ['n'.repeat(63), 'v'.repeat(64), 'ascii_then_é', 'abcé', 'emoji', 'x📦'],
     // Two-byte UTF-8: 64 code units are 128 bytes.
     ['__name__', 'é'.repeat(64), 'city', 'Zürich', 'emoji', '📦🙂', 'cjk', '東京'.repeat(100)],
   ];
