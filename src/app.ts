@@ -117,6 +117,7 @@ export class Agent {
       walHead: () => this.storage.head(),
       subscribe: (fn) => this.storage.onFlush((segment) => fn(segment)),
       tail: this.storage.tail,
+      sharedLabels: this.storage.series,
       // Called by each endpoint's metadata loop, long after construction.
       metadataSource: () =>
         this.otlp ? [...this.scrape.allMetadata(), ...this.otlp.metadataEntries()] : this.scrape.allMetadata(),

@@ -238,10 +238,15 @@ function writeLabelsBlock(w: ByteWriter, labels: Labels): void {
  * copies it. Empty names/values are omitted field-wise exactly as Go does (they should not occur).
  */
 export function encodeLabelsBlock(labels: Labels): Buffer {
+  return Buffer.from(labelsBlockView(labels));
+}
+
+/** encodeLabelsBlock's bytes in a scratch buffer, valid until the next call (for a caller that copies them). */
+export function labelsBlockView(labels: Labels): Buffer {
   const w = labelsScratch;
   w.reset();
   writeLabelsBlock(w, labels);
-  return w.copy();
+  return w.view();
 }
 
 /** Zigzag of a signed 32/53-bit integer, as protobuf sint32/sint64 store it. */

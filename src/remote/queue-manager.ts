@@ -22,6 +22,7 @@ import type { WriteTo } from './write-to.ts';
 import { redactUrl } from '../config/redact.ts';
 import type { WalPosition } from '../wal/segments.ts';
 import type { MetadataSource } from '../storage/metadata.ts';
+import type { SharedSeriesLabels } from '../storage/shared-labels.ts';
 
 export { desiredShards } from './resharding.ts';
 
@@ -56,6 +57,8 @@ export interface QueueOptions {
   /** Newest sample timestamp appended to the WAL (ms): how far behind the reader is. */
   highestAppended?: (() => number) | undefined;
   metadataSource?: MetadataSource | undefined;
+  /** The agent's series table: series it holds with the labels this queue sends are not copied. */
+  sharedLabels?: SharedSeriesLabels | undefined;
 }
 
 /** The shard of series ref: ref modulo the shard count, so a series always goes to one shard. */
@@ -132,6 +135,7 @@ export class QueueManager implements WriteTo, ShardHost {
       externalLabels: opts.externalLabels,
       relabel: cfg.writeRelabelConfigs,
       keepIds: this.wire === 'v2',
+      shared: opts.sharedLabels,
     });
     this.sendExemplars = cfg.sendExemplars;
     this.sendHistograms = cfg.sendNativeHistograms;
@@ -819,6 +823,7 @@ export class QueueManager implements WriteTo, ShardHost {
     // Closing first fails a request still in flight, so giving up does not wait for remote_timeout.
     if (r !== 'ok') this.retrying.close();
     await all;
+    this.series.close();
     if (r === 'ok') this.retrying.close();
     this.wakeReader();
     const ok = r === 'ok' && this.pending() === 0;

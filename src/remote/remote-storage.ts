@@ -13,6 +13,7 @@ import { ProgressFile } from './progress.ts';
 import { QueueManager, type FlushState } from './queue-manager.ts';
 import type { WalPosition } from '../wal/segments.ts';
 import type { MetadataSource } from '../storage/metadata.ts';
+import type { SharedSeriesLabels } from '../storage/shared-labels.ts';
 import { WalWatcher } from './watcher.ts';
 import type { RecordTail } from '../wal/tail.ts';
 
@@ -46,6 +47,8 @@ export interface RemoteStorageOptions {
    * send_interval). Without it no metadata is sent.
    */
   metadataSource?: MetadataSource | undefined;
+  /** The agent's series table, which queues read the labels of its live series from (optional). */
+  sharedLabels?: SharedSeriesLabels | undefined;
 }
 
 interface Endpoint {
@@ -105,6 +108,7 @@ export class RemoteStorage {
       samplesIn: this.opts.samplesAppended,
       highestAppended: this.opts.highestAppended,
       metadataSource: this.opts.metadataSource,
+      sharedLabels: this.opts.sharedLabels,
       ...(this.opts.random ? { random: this.opts.random } : {}),
       events: { onAcked: (pos) => progress.save(pos) },
     });

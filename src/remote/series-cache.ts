@@ -4,11 +4,14 @@ import { compactBlocks, grownArray } from '../util/bytes.ts';
 import { columnAt } from '../util/columns.ts';
 import { LabelsBuilder, labelPairs, type Labels } from '../util/labels.ts';
 import type { Histogram } from '../storage/histogram.ts';
-import { encodeLabelsBlock, SymbolInterner, type WriteRequestBuilder } from './encoder.ts';
+import type { SharedSeriesLabels } from '../storage/shared-labels.ts';
+import { labelsBlockView, SymbolInterner, type WriteRequestBuilder } from './encoder.ts';
 
 /** What the cache knows of a ref: live (labels cached), never seen, or dropped by write relabeling. */
 const SERIES_UNKNOWN = 0;
 export const SERIES_DROPPED = -1;
+/** seriesLen of a series whose block is read from the shared series table (not in this cache's arena). */
+const SERIES_SHARED = -2;
 /** Series labels as interned ids (RW2 queues); shared by every series with no labels cached. */
 const NO_IDS = new Uint32Array(0);
 /** Fewest dropped series before the interner is renumbered from the live ones (see drop). */
@@ -18,6 +21,11 @@ const INTERNER_REBUILD_MIN = 4096;
  * One queue's series: ref -> labels after external labels and write relabeling, as encoded RW1
  * label blocks packed into one arena (copied straight into requests) and, for RW2 queues, as ids
  * of a symbol interner. The RW1 blocks stay on RW2 queues for a 415 fallback.
+ *
+ * A series whose block is byte for byte the one the agent's series table holds (no external label
+ * added, relabeling left it as it was) is not copied: the cache marks it shared and reads the table's
+ * bytes per sample, and copies them into its own arena only when the table is about to forget the
+ * series while this queue still knows it (samples of a removed series may still wait in the WAL).
  */
 export class SeriesCache {
   private readonly externalLabels: Labels;
@@ -32,11 +40,25 @@ export class SeriesCache {
   private seriesIds: (Uint32Array | undefined)[] = [];
   private liveIdSeries = 0;
   private droppedIdSeries = 0;
+  private readonly shared: SharedSeriesLabels | null;
+  private readonly unsubscribe: (() => void) | null;
 
-  constructor(opts: { externalLabels: Labels; relabel: readonly RelabelConfig[]; keepIds: boolean }) {
+  constructor(opts: {
+    externalLabels: Labels;
+    relabel: readonly RelabelConfig[];
+    keepIds: boolean;
+    shared?: SharedSeriesLabels | undefined;
+  }) {
     this.externalLabels = opts.externalLabels;
     this.rules = compileRelabelConfigs(opts.relabel);
     this.keepIds = opts.keepIds;
+    this.shared = opts.shared ?? null;
+    this.unsubscribe = this.shared?.onRemove((ref, arena, off, len) => this.unshare(ref, arena, off, len)) ?? null;
+  }
+
+  /** Stops following the series table; the cache must not be read after this. */
+  close(): void {
+    this.unsubscribe?.();
   }
 
   /** The interner the ids refer to; replaced when drop() renumbers, so read it per batch. */
@@ -46,7 +68,8 @@ export class SeriesCache {
 
   /** > 0 for a cached series, SERIES_UNKNOWN or SERIES_DROPPED otherwise. */
   state(ref: number): number {
-    return this.seriesLen[ref] ?? SERIES_UNKNOWN;
+    const len = this.seriesLen[ref] ?? SERIES_UNKNOWN;
+    return len === SERIES_SHARED ? 1 : len;
   }
 
   /** Caches a series from a WAL series record. */
@@ -66,15 +89,38 @@ export class SeriesCache {
       this.markDropped(ref);
       return;
     }
-    const block = encodeLabelsBlock(labels);
-    if (this.arenaPos + block.length > this.arena.length) this.growArena(block.length);
-    block.copy(this.arena, this.arenaPos);
-    this.set(ref, this.arenaPos, block.length);
-    this.arenaPos += block.length;
+    const block = labelsBlockView(labels);
+    if (this.tableHolds(ref, block)) this.set(ref, 0, SERIES_SHARED);
+    else this.copyBlock(ref, block, 0, block.length);
     if (this.keepIds) {
       if (this.seriesIds[ref] === undefined) this.liveIdSeries++;
       this.seriesIds[ref] = this.currentInterner.internLabels(labels);
     }
+  }
+
+  /** Whether ref's block is read from the series table rather than this cache's arena. */
+  shares(ref: number): boolean {
+    return this.seriesLen[ref] === SERIES_SHARED;
+  }
+
+  /** Whether the series table holds exactly block as ref's labels. */
+  private tableHolds(ref: number, block: Buffer): boolean {
+    const t = this.shared;
+    if (t === null || t.blockLen(ref) !== block.length) return false;
+    const off = t.blockOff(ref);
+    return block.compare(t.blockArena(), off, off + block.length) === 0;
+  }
+
+  private copyBlock(ref: number, src: Buffer, off: number, len: number): void {
+    if (this.arenaPos + len > this.arena.length) this.growArena(len);
+    src.copy(this.arena, this.arenaPos, off, off + len);
+    this.set(ref, this.arenaPos, len);
+    this.arenaPos += len;
+  }
+
+  /** The table is about to forget ref: keep its block if this queue still reads it from there. */
+  private unshare(ref: number, arena: Buffer, off: number, len: number): void {
+    if (this.seriesLen[ref] === SERIES_SHARED) this.copyBlock(ref, arena, off, len);
   }
 
   private markDropped(ref: number): void {
@@ -95,21 +141,27 @@ export class SeriesCache {
 
   /** Appends a sample of series `ref` to a request, copying its labels block straight from the arena. */
   addSampleTo(b: WriteRequestBuilder, ref: number, value: number, stale: boolean, t: number): void {
-    const off = columnAt(this.seriesOff, ref);
     const len = columnAt(this.seriesLen, ref);
-    b.addSampleFrom(this.arena, off, len, value, stale, t);
+    const s = this.shared;
+    if (len === SERIES_SHARED && s !== null) {
+      b.addSampleFrom(s.blockArena(), s.blockOff(ref), s.blockLen(ref), value, stale, t);
+    } else b.addSampleFrom(this.arena, columnAt(this.seriesOff, ref), len, value, stale, t);
   }
 
   addExemplarTo(b: WriteRequestBuilder, ref: number, exemplarLabels: Labels, value: number, t: number): void {
-    const off = columnAt(this.seriesOff, ref);
     const len = columnAt(this.seriesLen, ref);
-    b.addExemplarFrom(this.arena, off, len, exemplarLabels, value, t);
+    const s = this.shared;
+    if (len === SERIES_SHARED && s !== null) {
+      b.addExemplarFrom(s.blockArena(), s.blockOff(ref), s.blockLen(ref), exemplarLabels, value, t);
+    } else b.addExemplarFrom(this.arena, columnAt(this.seriesOff, ref), len, exemplarLabels, value, t);
   }
 
   addHistogramTo(b: WriteRequestBuilder, ref: number, h: Histogram, float: boolean, t: number): void {
-    const off = columnAt(this.seriesOff, ref);
     const len = columnAt(this.seriesLen, ref);
-    b.addHistogramFrom(this.arena, off, len, h, float, t);
+    const s = this.shared;
+    if (len === SERIES_SHARED && s !== null) {
+      b.addHistogramFrom(s.blockArena(), s.blockOff(ref), s.blockLen(ref), h, float, t);
+    } else b.addHistogramFrom(this.arena, columnAt(this.seriesOff, ref), len, h, float, t);
   }
 
   /** A series' labels as ids of `interner` (RW2 queues); empty if the series was forgotten meanwhile. */

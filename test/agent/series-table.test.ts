@@ -1,5 +1,6 @@
 import test from 'ava';
 import { SeriesTable } from '../../src/agent/series-table.ts';
+import { encodeLabelsBlock } from '../../src/remote/encoder.ts';
 import { at } from '../helpers/defined.ts';
 
 const ls = (i: number): string[] => ['__name__', `m_${i % 13}`, 'instance', `host-${i}:9100`, 'job', 'node'];
@@ -87,4 +88,72 @@ test('after most series are removed the survivors still read back and are found'
   t.deepEqual(s.labels(1), ls(0));
   t.deepEqual(s.labels(19_991), ls(19_990));
   t.is(s.size, 7000);
+});
+
+/** The bytes the table holds as ref's key. */
+function block(s: SeriesTable, ref: number): Buffer {
+  const off = s.blockOff(ref);
+  return Buffer.from(s.blockArena().subarray(off, off + s.blockLen(ref)));
+}
+
+test('keys are the RW1 label blocks remote write sends, lengths of 128 bytes and more included', (t) => {
+  const s = new SeriesTable();
+  const sets: string[][] = [
+    ['__name__', 'up', 'instance', 'localhost:9100', 'job', 'node'],
+    // Field lengths on both sides of the one-byte varint limit, and Label messages that cross it
+    // while each field stays under it.
+    ['a', 'v'.repeat(127)],
+    ['a', 'v'.repeat(128)],
+    ['n'.repeat(128), 'v'],
+    ['n'.repeat(60), 'v'.repeat(70), 'z', 'x'.repeat(16_384)],
+    // Short strings are copied in a loop while ASCII: around its limit, and non-ASCII after an ASCII start.
+    ['n'.repeat(63), 'v'.repeat(64), 'ascii_then_é', 'abcé', 'emoji', 'x📦'],
+    // Two-byte UTF-8: 64 code units are 128 bytes.
+    ['__name__', 'é'.repeat(64), 'city', 'Zürich', 'emoji', '📦🙂', 'cjk', '東京'.repeat(100)],
+  ];
+  const refs = sets.map((l) => s.getOrCreate(l).ref);
+  sets.forEach((l, i) => {
+    const ref = at(refs, i, 'refs');
+    t.deepEqual(block(s, ref), encodeLabelsBlock(l), `set ${i}`);
+    t.deepEqual(s.labels(ref), l);
+    t.is(s.lookup(l), ref);
+  });
+  t.is(s.lookup(['a', 'v'.repeat(129)]), 0);
+  t.is(s.lookup(['n'.repeat(128), 'w']), 0);
+  t.is(s.blockLen(999), -1);
+  t.is(s.blockLen(0), -1);
+});
+
+test('an empty name or value is still written in the key, so the key stays one-to-one', (t) => {
+  const s = new SeriesTable();
+  const withEmpty = s.getOrCreate(['__name__', 'm', 'a', '']).ref;
+  const without = s.getOrCreate(['__name__', 'm']).ref;
+  t.not(withEmpty, without);
+  t.deepEqual(s.labels(withEmpty), ['__name__', 'm', 'a', '']);
+  t.deepEqual(s.labels(without), ['__name__', 'm']);
+  // Remote write omits the empty field, so these bytes differ from the request's: a queue copies them.
+  t.notDeepEqual(block(s, withEmpty), encodeLabelsBlock(['__name__', 'm', 'a', '']));
+});
+
+test('onRemove listeners see each removed series and its bytes before the table forgets it', (t) => {
+  const s = new SeriesTable();
+  const N = 30_000;
+  for (let i = 0; i < N; i++) s.getOrCreate(ls(i));
+  for (let i = 0; i < N; i++) s.lastTs[i + 1] = i % 3 === 0 ? 10 : 0;
+  const seen = new Map<number, Buffer>();
+  const stop = s.onRemove((ref, arena, off, len) => {
+    t.true(s.has(ref), 'still in the table');
+    t.deepEqual(s.labels(ref), ls(ref - 1));
+    seen.set(ref, Buffer.from(arena.subarray(off, off + len)));
+  });
+  const removed = s.gc(5);
+  t.is(removed.length, 20_000);
+  t.deepEqual([...seen.keys()], removed);
+  for (const ref of removed) t.deepEqual(seen.get(ref), encodeLabelsBlock(ls(ref - 1)));
+  // The gc compacted the arena (2/3 of it was garbage): survivors' blocks moved and still read right.
+  for (let i = 0; i < N; i += 3) t.deepEqual(block(s, i + 1), encodeLabelsBlock(ls(i)));
+  stop();
+  for (let i = 0; i < N; i += 3) s.lastTs[i + 1] = 0;
+  t.is(s.gc(5).length, N / 3);
+  t.is(seen.size, 20_000, 'no calls after unsubscribing');
 });

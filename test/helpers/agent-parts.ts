@@ -43,6 +43,7 @@ export async function openStorage(
     tail: storage.tail,
     highestAppended: () => storage.highestTimestamp,
     bytesAfter: (pos) => walStats.bytesAfter(pos),
+    sharedLabels: storage.series,
   };
   return { storage, remoteOptions };
 }

@@ -154,3 +154,37 @@ test('without a tail (tailBytes 0) every record is read back from the segment fi
   );
   await p.stop();
 });
+
+test('series the table forgets while the endpoint is down still arrive with their own labels', async (t) => {
+  // No external labels: the queue reads these series' labels from the agent's series table.
+  const rx = await RwReceiver.start();
+  const dir = await tmpDir();
+  t.teardown(async () => {
+    await rx.close();
+    await rmrf(dir);
+  });
+  rx.setDefault({ status: 503 });
+  const yaml = `remote_write:\n  - url: ${rx.url}\n    name: central\n    queue_config:\n      batch_send_deadline: 20ms\n      min_backoff: 10ms\n      max_backoff: 20ms\n`;
+  const p = await startPipeline(dir, yaml, { flushDeadlineMs: 200 });
+  const N = 3000;
+  const old: Record<string, number> = {};
+  for (let i = 0; i < N; i++) old[`s${i}`] = i;
+  for (let k = 0; k < 2; k++) await p.append(T0 + k * 1000, old);
+  await rx.waitFor((r) => r.attempts.length > 0, 10_000);
+  // Every series goes; the removed keys are over half the table's arena, so it is compacted, and the
+  // series that come next are written where the old ones were.
+  t.is(p.storage.gcSeries(Number.POSITIVE_INFINITY).length, N);
+  const fresh: Record<string, number> = {};
+  for (let i = 0; i < N; i++) fresh[`n${i}`] = i;
+  await p.append(T0 + 5000, fresh);
+  rx.setDefault({ status: 204 });
+  await rx.waitFor((r) => r.samples().length === 3 * N, 15_000);
+  const got = rx.samples();
+  t.is(got.filter((s) => s.labels.__name__?.startsWith('s')).length, 2 * N);
+  for (const s of got) {
+    const name = s.labels.__name__ ?? '';
+    t.deepEqual(s.labels, { __name__: name, job: 'test' });
+    t.is(s.value, Number(name.slice(1)), name);
+  }
+  await p.stop();
+});
