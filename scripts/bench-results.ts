@@ -5,10 +5,10 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 
-/** One agent's row of a results.json; harness fields, plus the self-scrape ones (sink_*). */
 /** The bare runtime measured beside the agents in the idle scenario (bench/node-floor.mjs). */
 export const FLOOR_NAME = 'node-floor';
 
+/** One agent's row of a results.json; harness fields, plus the self-scrape ones (sink_*). */
 export interface AgentResult {
   agent: string;
   error?: string;

@@ -76,11 +76,13 @@ export class SeriesTable implements SharedSeriesLabels {
   insertReplayed(ref: number, labels: Labels): number {
     const n = this.encode(labels);
     const h = fnv1a(this.scratch, 0, n);
+    // Past every ref the WAL holds, duplicates included: a ref handed out again would make the
+    // samples of a new series count for the old one on the next replay.
+    if (ref >= this.next) this.next = ref + 1;
     const have = this.find(n, h);
     if (have !== 0) return have;
     this.insert(ref, n, h);
     this.lastTs[ref] = 0;
-    if (ref >= this.next) this.next = ref + 1;
     return ref;
   }
 

@@ -799,6 +799,15 @@ export class QueueManager implements WriteTo, ShardHost {
    * it stays in the WAL. Returns whether everything was delivered.
    */
   async stop(deadlineMs: number): Promise<boolean> {
+    try {
+      return await this.drainAndStop(deadlineMs);
+    } finally {
+      // Whatever happened: the series table must not keep calling a cache nobody reads.
+      this.series.close();
+    }
+  }
+
+  private async drainAndStop(deadlineMs: number): Promise<boolean> {
     this.isStopping = true;
     for (const t of [this.reshardTimer, this.catchUpTimer]) if (t) this.clock.clearTimeout(t);
     this.metadata?.stopTicking();
@@ -823,7 +832,6 @@ export class QueueManager implements WriteTo, ShardHost {
     // Closing first fails a request still in flight, so giving up does not wait for remote_timeout.
     if (r !== 'ok') this.retrying.close();
     await all;
-    this.series.close();
     if (r === 'ok') this.retrying.close();
     this.wakeReader();
     const ok = r === 'ok' && this.pending() === 0;

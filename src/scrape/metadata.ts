@@ -206,10 +206,11 @@ export class MetadataCache {
     const e = this.n++;
     this.hashes[e] = h;
     const sp = e * SPAN;
+    // The slot may still hold a dropped or moved entry's spans, and store() may compact the arena,
+    // walking every slot up to n: clear them first so it copies nothing stale.
+    this.spans.fill(0, sp, sp + SPAN);
     this.spans[sp + NAME] = this.store(buf, line.nameStart, line.nameEnd);
     this.spans[sp + NAME + 1] = line.nameEnd - line.nameStart;
-    // No HELP or UNIT until their lines come (the slot may hold a dropped entry's).
-    this.spans.fill(0, sp + HELP, sp + SPAN);
     this.types[e] = TYPE_UNKNOWN;
     this.lastIter[e] = this.iter;
     this.names[e] = line.family;

@@ -342,3 +342,31 @@ test('scrape manager: metadataSnapshot per target with shared target labels, all
   t.is(all.length, 3, 'the same family on two targets is listed twice');
   t.deepEqual(all.map((m) => m.metric).sort(), ['only_a', 'up_time', 'up_time']);
 });
+
+test('a family new after drops and HELP churn compacts the arena without copying a dropped entry', (t) => {
+  // Found in review: insert() reused a slot whose spans still named text of a dropped family, and the
+  // compaction store() may run walked that slot too, reading past the arena.
+  const c = new MetadataCache();
+  const keep = Array.from({ length: 10 }, (_, i) => `k_${i}`);
+  const help = new Map(keep.map((k) => [k, 'x']));
+  const body = () => keep.map((k) => `# HELP ${k} ${help.get(k)}\n`).join('');
+  const first = [
+    ...Array.from({ length: 10 }, (_, i) => `# HELP a_${i} ${'y'.repeat(40)}\n`),
+    body(),
+    ...Array.from({ length: 500 }, (_, i) => `# HELP ${`f_${i}`.padEnd(20, 'f')} ${'z'.repeat(40)}\n`),
+  ];
+  scrape(c, first.join(''));
+  for (const k of keep) help.set(k, 'w'.repeat(30));
+  for (let i = 0; i < METADATA_RETENTION_SCRAPES + 3; i++) scrape(c, body());
+  t.is(c.size, keep.length, 'the families gone for longer than the retention were dropped');
+  for (const ch of 'bcdefg') {
+    help.set('k_0', ch.repeat(1000));
+    scrape(c, body());
+  }
+  const fresh = 'new_family'.padEnd(2500, 'n');
+  scrape(c, `${body()}# HELP ${fresh} help\n`);
+  const got = byName(c.list());
+  t.is(Object.keys(got).length, keep.length + 1);
+  t.is(got[fresh]?.help, 'help');
+  for (const k of keep) t.is(got[k]?.help, help.get(k), k);
+});
