@@ -5,6 +5,7 @@
  * loop calls loadParser before parserFor for a Content-Type it has not met; parser.ts gives the same
  * choice with everything imported up front (tests, benchmarks).
  */
+import { OutpostError } from '../util/errors.ts';
 import { OpenMetricsParser } from './openmetrics.ts';
 import { PromTextParser } from './prom-text.ts';
 import type { NhcbTextParser } from './nhcb-text.ts';
@@ -43,10 +44,9 @@ export async function loadParser(format: ExpositionFormat, options: CreateParser
 }
 
 /** Thrown by parserFor when loadParser was not awaited first: a programming error. */
-class ParserNotLoadedError extends Error {
+class ParserNotLoadedError extends OutpostError {
   constructor(what: string) {
-    super(`${what} used before loadParser loaded it`);
-    this.name = 'ParserNotLoadedError';
+    super('OUTPOST_PARSER_NOT_LOADED', `${what} used before loadParser loaded it`);
   }
 }
 
