@@ -20,7 +20,8 @@
  *  - src code reaches https/tls/crypto/zlib through src/util/lazy-builtin.ts, and loads node-fetch and
  *    bcryptjs with import() where it needs them;
  *  - lazyDependencies() below keeps the builtins those dependencies import from being hoisted into
- *    the bundle's top-level imports, and defers prom-client's Pushgateway (https, zlib);
+ *    the bundle's top-level imports, and defers prom-client's Pushgateway (https, zlib) and its
+ *    @opentelemetry/api (exemplars of process_cpu_*, never enabled);
  *  - it also turns `import ... from 'node:http'` into a plain module read: an ESM import of a builtin
  *    evaluates every export, and node:http's WebSocket, CloseEvent and MessageEvent getters load
  *    undici, which loads tls, http2, zlib and crypto, none of them used;
@@ -114,6 +115,25 @@ function lazyDependencies(): Plugin {
         contents: `module.exports = class Pushgateway {\n  constructor(...args) {\n    const Real = require(${JSON.stringify(a.path)});\n    return new Real(...args);\n  }\n};\n`,
         loader: 'js',
         resolveDir: path.dirname(a.path),
+      }));
+      // prom-client's process_cpu metrics require @opentelemetry/api (about 50 modules) to read a trace
+      // id only for exemplars, which Outpost never enables on them: the stand-in loads it on first use.
+      b.onResolve({ filter: /^@opentelemetry\/api$/ }, (a) => {
+        if (!a.importer.includes(`${path.sep}prom-client${path.sep}`)) return undefined;
+        return { path: a.path, namespace: 'outpost-lazy-otel-api', pluginData: a.resolveDir };
+      });
+      b.onLoad({ filter: /.*/, namespace: 'outpost-lazy-otel-api' }, (a) => ({
+        contents: [
+          'let real;',
+          `const api = () => (real ??= require(${JSON.stringify(a.path)}));`,
+          'module.exports = {',
+          '  get trace() { return api().trace; },',
+          '  get context() { return api().context; },',
+          '};',
+          '',
+        ].join('\n'),
+        loader: 'js',
+        resolveDir: a.pluginData as string,
       }));
     },
   };

@@ -15,11 +15,7 @@ import { ConfigMetrics } from './metrics/config-metrics.ts';
 import { createRegistry, type Registry } from './metrics/registry.ts';
 import { RemoteStorage } from './remote/remote-storage.ts';
 import { ScrapeManager } from './scrape/manager.ts';
-import { DeltaToCumulative } from './otlp/delta.ts';
-import { registerOtlpMetrics } from './otlp/metrics.ts';
-import { OtlpReceiver } from './otlp/receiver.ts';
-import { serveOtlp } from './otlp/http.ts';
-import { otlpSettings } from './otlp/settings.ts';
+import type { OtlpReceiver } from './otlp/receiver.ts';
 import { StatusHub } from './status/hub.ts';
 import { systemClock, type Clock } from './util/clock.ts';
 import { StartError, errorMessage, systemErrorText } from './util/errors.ts';
@@ -52,8 +48,12 @@ export class Agent {
   private readonly remote: RemoteStorage;
   private readonly web: WebServer;
   private readonly configMetrics: ConfigMetrics;
-  /** POST /api/v1/otlp/v1/metrics; null without --web.enable-otlp-receiver. */
-  private readonly otlp: OtlpReceiver | null;
+  /**
+   * POST /api/v1/otlp/v1/metrics; null without --web.enable-otlp-receiver. Loaded by start() before
+   * the listener opens (loadOtlp): an agent without the flag never evaluates the OTLP code.
+   */
+  private otlp: OtlpReceiver | null = null;
+  private otlpWrite: NonNullable<WebDeps['otlpWrite']> | null = null;
   /** `--config.auto-reload`: reloads when the config's checksum changes. */
   private readonly autoReload: AutoReloader | null;
   private lock: { release(): Promise<void> } | null = null;
@@ -94,7 +94,6 @@ export class Agent {
       },
       clock,
     );
-    this.otlp = flags.enableOtlpReceiver ? this.otlpReceiver() : null;
     this.scrape = new ScrapeManager(this.storage, clock, log.child('scrape'), this.registry, USER_AGENT, process.env, {
       index: flags.scrapeShardIndex,
       count: flags.scrapeShards,
@@ -182,7 +181,7 @@ export class Agent {
           timeoutMs: c.scrapeTimeout,
         })),
       targetMetadata: () => this.scrape.metadataSnapshot(),
-      ...(this.otlp ? { otlpWrite: this.otlpHandler(this.otlp) } : {}),
+      ...(flags.enableOtlpReceiver ? { otlpWrite: (req, res) => (this.otlpWrite ?? otlpNotLoaded)(req, res) } : {}),
     });
     this.autoReload = flags.autoReload
       ? new AutoReloader({
@@ -215,10 +214,18 @@ export class Agent {
       }),
       remote: () => this.remote.status(),
     });
-    if (this.otlp) this.hub.setProviders({ otlp: () => this.otlpStatus(this.otlp as OtlpReceiver) });
   }
 
-  private otlpReceiver(): OtlpReceiver {
+  /** Loads and wires the OTLP receiver (dynamic imports: see the otlp field). */
+  private async loadOtlp(): Promise<void> {
+    const [{ OtlpReceiver }, { DeltaToCumulative }, { registerOtlpMetrics }, { serveOtlp }, { otlpSettings }] =
+      await Promise.all([
+        import('./otlp/receiver.ts'),
+        import('./otlp/delta.ts'),
+        import('./otlp/metrics.ts'),
+        import('./otlp/http.ts'),
+        import('./otlp/settings.ts'),
+      ]);
     const st = this.storage;
     const r = new OtlpReceiver({
       storage: {
@@ -233,15 +240,12 @@ export class Agent {
     const log = this.log.child('otlp');
     r.onProblem = (msg, fields) => log.warn(msg, fields);
     registerOtlpMetrics(this.registry, r.counters);
-    return r;
-  }
-
-  private otlpHandler(r: OtlpReceiver): NonNullable<WebDeps['otlpWrite']> {
-    const log = this.log.child('otlp');
-    return async (req, res) => {
+    this.otlp = r;
+    this.otlpWrite = async (req, res) => {
       await serveOtlp(req, res, r);
       if (res.statusCode >= 400) log.debug('OTLP request refused', { status: res.statusCode, err: r.lastError });
     };
+    this.hub.setProviders({ otlp: () => this.otlpStatus(r) });
   }
 
   private otlpStatus(r: OtlpReceiver): OtlpStatus {
@@ -270,6 +274,7 @@ export class Agent {
     );
     this.lock = lock;
     this.storage.metrics.cleanStart.set(lock.cleanStart);
+    if (this.flags.enableOtlpReceiver) await this.loadOtlp();
     this.listenAddress = await startStep('unable to start web listener', () => this.web.listen(flags.listenAddress));
     for (const more of flags.listenAddresses.slice(1))
       await startStep('unable to start web listener', () => this.web.listenMore(more));
@@ -370,6 +375,11 @@ async function startStep<T>(what: string, fn: () => Promise<T>): Promise<T> {
   } catch (err) {
     throw new StartError(`${what}: ${systemErrorText(err)}`, { cause: err });
   }
+}
+
+/** Never reached: start() loads the receiver before the listener opens. */
+async function otlpNotLoaded(_req: unknown, res: { writeHead(status: number): { end(): void } }): Promise<void> {
+  res.writeHead(503).end();
 }
 
 /** The logger without its info lines (warnings and errors still count after a failed start). */

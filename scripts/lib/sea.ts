@@ -34,6 +34,8 @@ interface SeaConfig {
   output: string;
   executable?: string;
   useCodeCache?: boolean;
+  /** Node and V8 flags the executable starts with. */
+  execArgv?: string[];
   [key: string]: unknown;
 }
 
@@ -84,9 +86,12 @@ export async function buildSea(opts: {
 
     let builder: [string, string[]];
     let codeCache = config.useCodeCache === true;
+    // V8 rejects a code cache made under other flags (a warning at every start, and no cache): the
+    // builder runs with the flags the executable will have.
+    const flags = [BUILD_RANDOM_SEED, ...(config.execArgv ?? [])];
     let how: string;
     if (arch === process.arch) {
-      builder = [process.execPath, [BUILD_RANDOM_SEED]];
+      builder = [process.execPath, flags];
       how = 'native';
     } else if (process.env.OUTPOST_SEA_CROSS === '1') {
       builder = [process.execPath, []];
@@ -99,7 +104,7 @@ export async function buildSea(opts: {
           `building the ${arch} executable needs an emulator to keep the V8 code cache: ${emu.missing}; or set OUTPOST_SEA_CROSS=1 to build it without the cache`,
         );
       }
-      builder = emulated(emu, node.path, [BUILD_RANDOM_SEED]);
+      builder = emulated(emu, node.path, flags);
       how = `${path.basename(emu.qemu)} -L ${emu.sysroot} (arm64 node, code cache kept)`;
     }
 

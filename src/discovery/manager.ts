@@ -30,10 +30,7 @@ import { systemClock, type Clock, type TimerHandle } from '../util/clock.ts';
 import { errorMessage } from '../util/errors.ts';
 import { labelsEqual } from '../util/labels.ts';
 import type { Discoverer } from './discoverer.ts';
-import { DnsDiscoverer, type DnsResolverOptions } from './dns.ts';
-import { FileDiscoverer } from './file.ts';
-import { HttpDiscoverer } from './http.ts';
-import { KubernetesDiscoverer } from './kubernetes/discoverer.ts';
+import type { DnsResolverOptions } from './dns.ts';
 import { MANAGER_NAME, SdMetrics } from './metrics.ts';
 
 const DEFAULT_UPDATE_INTERVAL_MS = 5000;
@@ -233,42 +230,45 @@ export class DiscoveryManager {
     return p;
   }
 
+  /** Each mechanism's module is loaded when a config first uses it (see loadedOnRun). */
   private readonly defaultDiscoverer = (spec: SdProviderConfig, ctx: DiscovererContext): Discoverer => {
+    const common = { log: ctx.log, metrics: ctx.metrics, clock: ctx.clock };
+    const userAgent = this.o.userAgent ?? USER_AGENT;
     switch (spec.kind) {
       case 'file':
-        return new FileDiscoverer({
-          config: spec.config,
-          scheme: ctx.scheme,
-          log: ctx.log,
-          metrics: ctx.metrics,
-          clock: ctx.clock,
-          debounceMs: this.o.fileDebounceMs,
-        });
+        return loadedOnRun(
+          async () =>
+            new (await import('./file.ts')).FileDiscoverer({
+              ...common,
+              config: spec.config,
+              scheme: ctx.scheme,
+              debounceMs: this.o.fileDebounceMs,
+            }),
+        );
       case 'http':
-        return new HttpDiscoverer({
-          config: spec.config,
-          scheme: ctx.scheme,
-          log: ctx.log,
-          metrics: ctx.metrics,
-          clock: ctx.clock,
-          userAgent: this.o.userAgent ?? USER_AGENT,
-        });
+        return loadedOnRun(
+          async () =>
+            new (await import('./http.ts')).HttpDiscoverer({
+              ...common,
+              config: spec.config,
+              scheme: ctx.scheme,
+              userAgent,
+            }),
+        );
       case 'dns':
-        return new DnsDiscoverer({
-          config: spec.config,
-          log: ctx.log,
-          metrics: ctx.metrics,
-          clock: ctx.clock,
-          resolver: this.o.dns,
-        });
+        return loadedOnRun(
+          async () =>
+            new (await import('./dns.ts')).DnsDiscoverer({ ...common, config: spec.config, resolver: this.o.dns }),
+        );
       case 'kubernetes':
-        return new KubernetesDiscoverer({
-          config: spec.config,
-          log: ctx.log,
-          metrics: ctx.metrics,
-          clock: ctx.clock,
-          userAgent: this.o.userAgent ?? USER_AGENT,
-        });
+        return loadedOnRun(
+          async () =>
+            new (await import('./kubernetes/discoverer.ts')).KubernetesDiscoverer({
+              ...common,
+              config: spec.config,
+              userAgent,
+            }),
+        );
     }
   };
 
@@ -393,4 +393,19 @@ export function deepEqual(a: unknown, b: unknown): boolean {
     if (!deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
   }
   return true;
+}
+
+/**
+ * A discoverer made when it first runs, from a module imported then: an agent evaluates only the
+ * discovery code its config uses (the Kubernetes client and its object model are most of it), which
+ * keeps it out of the heap of an edge agent with static targets. A failure to make it (e.g. no
+ * in-cluster credentials) ends run() and is logged as the discoverer stopping.
+ */
+function loadedOnRun(make: () => Promise<Discoverer>): Discoverer {
+  return {
+    async run(signal, emit) {
+      const d = await make();
+      if (!signal.aborted) await d.run(signal, emit);
+    },
+  };
 }

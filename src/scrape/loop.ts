@@ -3,14 +3,10 @@ import type https from 'node:https';
 import { ExemplarStatus, type Appender } from '../storage/appender.ts';
 import { logDuration, type Logger } from '../log/logger.ts';
 import { relabel, type CompiledRelabel } from '../relabel/relabel.ts';
-import {
-  chooseFormat,
-  Entry,
-  parserFor,
-  type ProtobufParserOptions,
-  type ScrapeProtocol,
-  type TextParser,
-} from '../textparse/parser.ts';
+import { loadParser, parserFor } from '../textparse/parser-choice.ts';
+import { chooseFormat, type ExpositionFormat, type ScrapeProtocol } from '../textparse/protocols.ts';
+import type { ProtobufParserOptions } from '../textparse/protobuf.ts';
+import { Entry, type TextParser } from '../textparse/types.ts';
 import { limitHistogramBuckets } from './histogram-limits.ts';
 import type { Clock } from '../util/clock.ts';
 import { errorMessage } from '../util/errors.ts';
@@ -284,6 +280,7 @@ export class ScrapeLoop {
       this.buf = res.buf;
       length = res.length;
       contentType = res.contentType;
+      if (length > 0 && !this.parserCache.has(contentType ?? '')) await this.loadParser(contentType);
     } catch (err) {
       bodyError = err instanceof Error ? err : new Error(String(err));
       if (err instanceof ScrapeError && err.bodyLimit) this.counters.bodyLimitHit++;
@@ -492,6 +489,17 @@ export class ScrapeLoop {
         series: Buffer.from(p.seriesBuf.subarray(p.seriesStart, p.seriesEnd)).toString('utf8'),
         err: exemplarError(st),
       });
+  }
+
+  /** Loads the protobuf parser or the NHCB converter the first time a scrape needs one (parser-choice.ts). */
+  private async loadParser(contentType: string | undefined): Promise<void> {
+    let format: ExpositionFormat;
+    try {
+      format = chooseFormat(contentType, this.opts.fallbackProtocol).format;
+    } catch {
+      return; // parser() reports it
+    }
+    await loadParser(format, { histograms: this.opts.histograms });
   }
 
   private parser(contentType: string | undefined): TextParser {

@@ -7,7 +7,7 @@ import { formatDuration } from '../config/duration.ts';
 import type { Logger } from '../log/logger.ts';
 import { compileRelabelConfigs, hashmod, type CompiledRelabel } from '../relabel/relabel.ts';
 import type { TargetStatus } from '../status/types.ts';
-import { buildAcceptHeader } from '../textparse/parser.ts';
+import { buildAcceptHeader } from '../textparse/protocols.ts';
 import { maxSchemaForBucketFactor } from './histogram-limits.ts';
 import type { Clock } from '../util/clock.ts';
 import { labelPairs, labelsGet, labelsKey, type Labels } from '../util/labels.ts';

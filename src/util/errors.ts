@@ -100,6 +100,10 @@ export const ERROR_CATALOGUE = {
       'Fix the exporter: its exposition is invalid at the line named. The whole scrape is dropped, as in ' +
       'Prometheus.',
   },
+  OUTPOST_PARSER_NOT_LOADED: {
+    class: 'ParserNotLoadedError',
+    action: 'None: a bug in Outpost (a parser was used before loadParser() loaded its code). Please report it.',
+  },
   OUTPOST_PROXY: {
     class: 'ProxyError',
     action: 'Check proxy_url / proxy_from_environment and that the proxy accepts CONNECT to the target.',
