@@ -106,7 +106,6 @@ async function main(argv: string[]): Promise<number> {
     await agent.stop({ failedStart: true }).catch(() => undefined);
     return 1;
   }
-  (await import('./code-flush.ts')).scheduleBytecodeFlush();
   // Type=notify: systemd counts the service as started only now, with the WAL replayed.
   const { notifyReady } = await import('./util/sd-notify.ts');
   void notifyReady(`Ready, listening on ${agent.listenAddress}`).then((problem) => {
