@@ -41,6 +41,10 @@ export class SeriesCache {
   private liveIdSeries = 0;
   private droppedIdSeries = 0;
   private readonly shared: SharedSeriesLabels | null;
+  /** Where locate() found the last block. */
+  private blockArena: Buffer = this.arena;
+  private blockOff = 0;
+  private blockLen = 0;
   private readonly unsubscribe: (() => void) | null;
 
   constructor(opts: {
@@ -141,27 +145,37 @@ export class SeriesCache {
 
   /** Appends a sample of series `ref` to a request, copying its labels block straight from the arena. */
   addSampleTo(b: WriteRequestBuilder, ref: number, value: number, stale: boolean, t: number): void {
-    const len = columnAt(this.seriesLen, ref);
-    const s = this.shared;
-    if (len === SERIES_SHARED && s !== null) {
-      b.addSampleFrom(s.blockArena(), s.blockOff(ref), s.blockLen(ref), value, stale, t);
-    } else b.addSampleFrom(this.arena, columnAt(this.seriesOff, ref), len, value, stale, t);
+    this.locate(ref);
+    b.addSampleFrom(this.blockArena, this.blockOff, this.blockLen, value, stale, t);
   }
 
   addExemplarTo(b: WriteRequestBuilder, ref: number, exemplarLabels: Labels, value: number, t: number): void {
-    const len = columnAt(this.seriesLen, ref);
-    const s = this.shared;
-    if (len === SERIES_SHARED && s !== null) {
-      b.addExemplarFrom(s.blockArena(), s.blockOff(ref), s.blockLen(ref), exemplarLabels, value, t);
-    } else b.addExemplarFrom(this.arena, columnAt(this.seriesOff, ref), len, exemplarLabels, value, t);
+    this.locate(ref);
+    b.addExemplarFrom(this.blockArena, this.blockOff, this.blockLen, exemplarLabels, value, t);
   }
 
   addHistogramTo(b: WriteRequestBuilder, ref: number, h: Histogram, float: boolean, t: number): void {
+    this.locate(ref);
+    b.addHistogramFrom(this.blockArena, this.blockOff, this.blockLen, h, float, t);
+  }
+
+  /**
+   * Points blockArena/Off/Len at ref's labels block: the series table's bytes for a shared series (read
+   * per call, the table grows and compacts its arena), this cache's own otherwise. Fields rather than a
+   * returned object keep the per-sample path free of allocations.
+   */
+  private locate(ref: number): void {
     const len = columnAt(this.seriesLen, ref);
     const s = this.shared;
     if (len === SERIES_SHARED && s !== null) {
-      b.addHistogramFrom(s.blockArena(), s.blockOff(ref), s.blockLen(ref), h, float, t);
-    } else b.addHistogramFrom(this.arena, columnAt(this.seriesOff, ref), len, h, float, t);
+      this.blockArena = s.blockArena();
+      this.blockOff = s.blockOff(ref);
+      this.blockLen = s.blockLen(ref);
+    } else {
+      this.blockArena = this.arena;
+      this.blockOff = columnAt(this.seriesOff, ref);
+      this.blockLen = len;
+    }
   }
 
   /** A series' labels as ids of `interner` (RW2 queues); empty if the series was forgotten meanwhile. */
