@@ -231,46 +231,32 @@ export class DiscoveryManager {
   }
 
   /** Each mechanism's module is loaded when a config first uses it (see loadedOnRun). */
-  private readonly defaultDiscoverer = (spec: SdProviderConfig, ctx: DiscovererContext): Discoverer => {
+  private readonly defaultDiscoverer = (spec: SdProviderConfig, ctx: DiscovererContext): Discoverer =>
+    loadedOnRun(() => this.loadDiscoverer(spec, ctx));
+
+  private async loadDiscoverer(spec: SdProviderConfig, ctx: DiscovererContext): Promise<Discoverer> {
     const common = { log: ctx.log, metrics: ctx.metrics, clock: ctx.clock };
     const userAgent = this.o.userAgent ?? USER_AGENT;
     switch (spec.kind) {
-      case 'file':
-        return loadedOnRun(
-          async () =>
-            new (await import('./file.ts')).FileDiscoverer({
-              ...common,
-              config: spec.config,
-              scheme: ctx.scheme,
-              debounceMs: this.o.fileDebounceMs,
-            }),
-        );
-      case 'http':
-        return loadedOnRun(
-          async () =>
-            new (await import('./http.ts')).HttpDiscoverer({
-              ...common,
-              config: spec.config,
-              scheme: ctx.scheme,
-              userAgent,
-            }),
-        );
-      case 'dns':
-        return loadedOnRun(
-          async () =>
-            new (await import('./dns.ts')).DnsDiscoverer({ ...common, config: spec.config, resolver: this.o.dns }),
-        );
-      case 'kubernetes':
-        return loadedOnRun(
-          async () =>
-            new (await import('./kubernetes/discoverer.ts')).KubernetesDiscoverer({
-              ...common,
-              config: spec.config,
-              userAgent,
-            }),
-        );
+      case 'file': {
+        const { FileDiscoverer } = await import('./file.ts');
+        const debounceMs = this.o.fileDebounceMs;
+        return new FileDiscoverer({ ...common, config: spec.config, scheme: ctx.scheme, debounceMs });
+      }
+      case 'http': {
+        const { HttpDiscoverer } = await import('./http.ts');
+        return new HttpDiscoverer({ ...common, config: spec.config, scheme: ctx.scheme, userAgent });
+      }
+      case 'dns': {
+        const { DnsDiscoverer } = await import('./dns.ts');
+        return new DnsDiscoverer({ ...common, config: spec.config, resolver: this.o.dns });
+      }
+      case 'kubernetes': {
+        const { KubernetesDiscoverer } = await import('./kubernetes/discoverer.ts');
+        return new KubernetesDiscoverer({ ...common, config: spec.config, userAgent });
+      }
     }
-  };
+  }
 
   private retire(p: Provider): void {
     p.abort.abort();
