@@ -1,6 +1,5 @@
 import { readdir, readFile } from 'node:fs/promises';
-import { Gauge, type Registry } from 'prom-client';
-import { collectedCounter, collectedGauge } from './collected.ts';
+import { Counter, Gauge, type Registry } from 'prom-client';
 
 /**
  * The process_* series Prometheus' own client exports (same names and meaning) and a short list of
@@ -22,57 +21,46 @@ export function registerRuntimeMetrics(reg: Registry): void {
 
   // prom-client starts every metric's collect in registration order before it awaits any of them, so
   // this first one takes the figures the others read, and the files are read once per scrape.
-  asyncGauge(reg, 'nodejs_eventloop_lag_seconds', 'Lag of event loop in seconds.', () => {
-    cpu = process.cpuUsage();
-    mem = process.memoryUsage();
-    status = procStatus();
-    openFds = openFdCount();
-    maxFds ??= maxFdCount();
-    return eventLoopLag();
-  });
-  collectedCounter(
-    reg,
-    'process_cpu_user_seconds_total',
-    'Total user CPU time spent in seconds.',
-    () => cpu.user / 1e6,
-  );
-  collectedCounter(
-    reg,
-    'process_cpu_system_seconds_total',
-    'Total system CPU time spent in seconds.',
-    () => cpu.system / 1e6,
-  );
-  collectedCounter(
-    reg,
-    'process_cpu_seconds_total',
-    'Total user and system CPU time spent in seconds.',
-    () => (cpu.user + cpu.system) / 1e6,
-  );
-  collectedGauge(
-    reg,
-    'process_start_time_seconds',
-    'Start time of the process since unix epoch in seconds.',
-    () => startSeconds,
-  );
-  collectedGauge(reg, 'process_resident_memory_bytes', 'Resident memory size in bytes.', () => mem.rss);
-  asyncGauge(reg, 'process_virtual_memory_bytes', 'Virtual memory size in bytes.', async () => (await status).vmSize);
-  asyncGauge(reg, 'process_heap_bytes', 'Process heap size in bytes.', async () => (await status).vmData);
-  asyncGauge(reg, 'process_open_fds', 'Number of open file descriptors.', () => openFds);
-  asyncGauge(reg, 'process_max_fds', 'Maximum number of open file descriptors.', () => maxFds ?? Promise.resolve(0));
-  collectedGauge(
-    reg,
-    'nodejs_active_resources_total',
-    'Total number of active resources.',
-    () => process.getActiveResourcesInfo().length,
-  );
-  collectedGauge(reg, 'nodejs_heap_size_total_bytes', 'Process heap size from Node.js in bytes.', () => mem.heapTotal);
-  collectedGauge(
-    reg,
-    'nodejs_heap_size_used_bytes',
-    'Process heap size used from Node.js in bytes.',
-    () => mem.heapUsed,
-  );
-  collectedGauge(reg, 'nodejs_external_memory_bytes', 'Node.js external memory size in bytes.', () => mem.external);
+  register(reg, [
+    'gauge',
+    'nodejs_eventloop_lag_seconds',
+    'Lag of event loop in seconds.',
+    () => {
+      cpu = process.cpuUsage();
+      mem = process.memoryUsage();
+      status = procStatus();
+      openFds = openFdCount();
+      maxFds ??= maxFdCount();
+      return eventLoopLag();
+    },
+  ]);
+  const secs = (micros: number): number => micros / 1e6;
+  const figures: readonly Figure[] = [
+    ['counter', 'process_cpu_user_seconds_total', 'Total user CPU time spent in seconds.', () => secs(cpu.user)],
+    ['counter', 'process_cpu_system_seconds_total', 'Total system CPU time spent in seconds.', () => secs(cpu.system)],
+    [
+      'counter',
+      'process_cpu_seconds_total',
+      'Total user and system CPU time spent in seconds.',
+      () => secs(cpu.user + cpu.system),
+    ],
+    [
+      'gauge',
+      'process_start_time_seconds',
+      'Start time of the process since unix epoch in seconds.',
+      () => startSeconds,
+    ],
+    ['gauge', 'process_resident_memory_bytes', 'Resident memory size in bytes.', () => mem.rss],
+    ['gauge', 'process_virtual_memory_bytes', 'Virtual memory size in bytes.', async () => (await status).vmSize],
+    ['gauge', 'process_heap_bytes', 'Process heap size in bytes.', async () => (await status).vmData],
+    ['gauge', 'process_open_fds', 'Number of open file descriptors.', () => openFds],
+    ['gauge', 'process_max_fds', 'Maximum number of open file descriptors.', () => maxFds ?? 0],
+    ['gauge', 'nodejs_active_resources_total', 'Total number of active resources.', () => activeResources()],
+    ['gauge', 'nodejs_heap_size_total_bytes', 'Process heap size from Node.js in bytes.', () => mem.heapTotal],
+    ['gauge', 'nodejs_heap_size_used_bytes', 'Process heap size used from Node.js in bytes.', () => mem.heapUsed],
+    ['gauge', 'nodejs_external_memory_bytes', 'Node.js external memory size in bytes.', () => mem.external],
+  ];
+  for (const f of figures) register(reg, f);
   const [major = '', minor = '', patch = ''] = process.versions.node.split('.');
   new Gauge({
     name: 'nodejs_version_info',
@@ -82,16 +70,36 @@ export function registerRuntimeMetrics(reg: Registry): void {
   }).set({ version: process.version, major, minor, patch }, 1);
 }
 
-/** A gauge set at each scrape from a value that has to be waited for. */
-function asyncGauge(reg: Registry, name: string, help: string, get: () => Promise<number>): void {
-  new Gauge({
-    name,
-    help,
-    registers: [reg],
-    async collect(this: Gauge) {
-      this.set(await get());
-    },
-  });
+/** Kind, name, HELP, and how to read the value at a scrape (possibly waiting for it). */
+type Figure = readonly ['counter' | 'gauge', string, string, () => number | Promise<number>];
+
+/** A counter or gauge set from its reading whenever the registry is collected. */
+function register(reg: Registry, [kind, name, help, read]: Figure): void {
+  if (kind === 'counter') {
+    new Counter({
+      name,
+      help,
+      registers: [reg],
+      async collect(this: Counter) {
+        const v = await read();
+        this.reset();
+        this.inc(v);
+      },
+    });
+  } else {
+    new Gauge({
+      name,
+      help,
+      registers: [reg],
+      async collect(this: Gauge) {
+        this.set(await read());
+      },
+    });
+  }
+}
+
+function activeResources(): number {
+  return process.getActiveResourcesInfo().length;
 }
 
 interface ProcStatus {
