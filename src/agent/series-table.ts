@@ -1,5 +1,5 @@
 import type { SeriesRemovedListener, SharedSeriesLabels } from '../storage/shared-labels.ts';
-import { compactBlocks, fnv1a, grownArray, grownBuffer, uvarintSize } from '../util/bytes.ts';
+import { ByteReader, compactBlocks, fnv1a, grownArray, grownBuffer, uvarintSize } from '../util/bytes.ts';
 import { columnAt } from '../util/columns.ts';
 import type { Labels } from '../util/labels.ts';
 
@@ -89,18 +89,16 @@ export class SeriesTable implements SharedSeriesLabels {
   labels(ref: number): Labels | undefined {
     if (!this.has(ref)) return undefined;
     const out: string[] = [];
-    const a = this.arena;
-    let p = columnAt(this.off, ref);
-    const end = p + columnAt(this.len, ref);
-    // Fixed shape (encode writes it): tag, length, then the name field and the value field.
-    while (p < end) {
-      p = skipVarint(a, p + 1);
-      for (let field = 0; field < 2; field++) {
-        const n = readVarint(a, p + 1);
-        p = skipVarint(a, p + 1);
-        out.push(a.toString('utf8', p, p + n));
-        p += n;
-      }
+    const off = columnAt(this.off, ref);
+    const r = new ByteReader(this.arena, off, off + columnAt(this.len, ref));
+    // Fixed shape (encode writes it): tag and length of a Label, then the name field and the value field.
+    while (r.remaining > 0) {
+      r.u8();
+      r.uvarint();
+      r.u8();
+      out.push(r.str());
+      r.u8();
+      out.push(r.str());
     }
     return out;
   }
@@ -287,20 +285,4 @@ function putLength(s: Buffer, lenAt: number, end: number): number {
   }
   s[p] = v;
   return end + extra;
-}
-
-function readVarint(b: Buffer, p: number): number {
-  let v = 0;
-  let mul = 1;
-  for (;;) {
-    const x = columnAt(b, p++);
-    v += (x & 0x7f) * mul;
-    if (x < 0x80) return v;
-    mul *= 0x80;
-  }
-}
-
-function skipVarint(b: Buffer, p: number): number {
-  while (columnAt(b, p) >= 0x80) p++;
-  return p + 1;
 }
