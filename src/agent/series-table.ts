@@ -1,6 +1,6 @@
 import type { SeriesRemovedListener, SharedSeriesLabels } from '../storage/shared-labels.ts';
 import { ByteReader, compactBlocks, fnv1a, grownArray, grownBuffer, uvarintSize } from '../util/bytes.ts';
-import { columnAt } from '../util/columns.ts';
+import { f64At, i32At, u32At } from '../util/columns.ts';
 import type { Labels } from '../util/labels.ts';
 
 /** What a series holds, as far as its latest sample tells. */
@@ -89,8 +89,8 @@ export class SeriesTable implements SharedSeriesLabels {
   labels(ref: number): Labels | undefined {
     if (!this.has(ref)) return undefined;
     const out: string[] = [];
-    const off = columnAt(this.off, ref);
-    const r = new ByteReader(this.arena, off, off + columnAt(this.len, ref));
+    const off = u32At(this.off, ref);
+    const r = new ByteReader(this.arena, off, off + i32At(this.len, ref));
     // Fixed shape (encode writes it): tag and length of a Label, then the name field and the value field.
     while (r.remaining > 0) {
       r.u8();
@@ -130,9 +130,9 @@ export class SeriesTable implements SharedSeriesLabels {
   gc(cutoff: number): number[] {
     const removed: number[] = [];
     for (let ref = 1; ref < this.next && ref < this.len.length; ref++) {
-      const len = columnAt(this.len, ref);
-      if (len !== ABSENT && columnAt(this.lastTs, ref) < cutoff) {
-        for (const l of this.removeListeners) l(ref, this.arena, columnAt(this.off, ref), len);
+      const len = i32At(this.len, ref);
+      if (len !== ABSENT && f64At(this.lastTs, ref) < cutoff) {
+        for (const l of this.removeListeners) l(ref, this.arena, u32At(this.off, ref), len);
         this.garbage += len;
         this.len[ref] = ABSENT;
         this.count--;
@@ -174,10 +174,10 @@ export class SeriesTable implements SharedSeriesLabels {
     const t = this.table;
     const mask = this.mask;
     for (let slot = h & mask; ; slot = (slot + 1) & mask) {
-      const ref = columnAt(t, slot);
+      const ref = u32At(t, slot);
       if (ref === EMPTY) return 0;
       if (this.hashes[ref] !== h || this.len[ref] !== n) continue;
-      let o = columnAt(this.off, ref);
+      let o = u32At(this.off, ref);
       let i = 0;
       while (i < n && this.arena[o] === this.scratch[i]) {
         o++;
@@ -215,7 +215,7 @@ export class SeriesTable implements SharedSeriesLabels {
     this.table = new Uint32Array(size);
     this.mask = size - 1;
     for (let ref = 1; ref < this.next && ref < this.len.length; ref++) {
-      if (this.len[ref] !== ABSENT) this.place(ref, columnAt(this.hashes, ref));
+      if (this.len[ref] !== ABSENT) this.place(ref, u32At(this.hashes, ref));
     }
   }
 

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { ByteWriter } from '../util/bytes.ts';
 import { OutpostError, errorMessage } from '../util/errors.ts';
 import { labelPairs, type Labels } from '../util/labels.ts';
-import { columnAt } from '../util/columns.ts';
+import { f64At } from '../util/columns.ts';
 import { logDuration, type Logger } from '../log/logger.ts';
 import { WalWriter, type WalWriterOptions, type WalWriterStats } from '../wal/segment-writer.ts';
 import { replayWal } from '../wal/reader.ts';
@@ -160,14 +160,14 @@ export class AgentStorage {
           const info = this.segmentInfo(segment);
           info.samples += batch.n;
           for (let i = 0; i < batch.n; i++) {
-            let ref = columnAt(batch.refs, i);
+            let ref = f64At(batch.refs, i);
             const d = dupRefs.get(ref);
             if (d !== undefined) ref = d;
             if (!this.series.has(ref)) {
               unknownRefs++;
               continue;
             }
-            this.replayed(ref, columnAt(batch.ts, i), SampleKind.float, info);
+            this.replayed(ref, f64At(batch.ts, i), SampleKind.float, info);
           }
         }
       },
@@ -495,8 +495,8 @@ class AgentAppender implements ExemplarAppender {
       const info = st.segmentInfo(st.writer.segment);
       info.samples += n;
       for (let i = 0; i < n; i++) {
-        const ref = columnAt(samples.refs, i);
-        const t = columnAt(samples.ts, i);
+        const ref = f64At(samples.refs, i);
+        const t = f64At(samples.ts, i);
         // A ref without a lastTs slot (never handed out) has nothing to update.
         if (t > (last[ref] ?? Infinity)) {
           last[ref] = t;

@@ -6,7 +6,7 @@
  * builders reuse their buffers across batches.
  */
 import { ByteWriter, grownArray, uvarintSize } from '../util/bytes.ts';
-import { columnAt } from '../util/columns.ts';
+import { u32At } from '../util/columns.ts';
 import { type Labels, labelPairs } from '../util/labels.ts';
 import { OutpostError } from '../util/errors.ts';
 import type { Histogram, HistogramSpan } from '../storage/histogram.ts';
@@ -125,7 +125,7 @@ function putInt64Varint(w: ByteWriter, v: number): void {
 
 /** putU32Varint for refs[0, n), the first n entries of a reused ref column. */
 function putRefs(w: ByteWriter, refs: Uint32Array, n: number): void {
-  for (let i = 0; i < n; i++) putU32Varint(w, columnAt(refs, i));
+  for (let i = 0; i < n; i++) putU32Varint(w, u32At(refs, i));
 }
 
 function copyInto(w: ByteWriter, src: Uint8Array): void {

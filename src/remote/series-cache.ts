@@ -1,7 +1,7 @@
 import { relabel, compileRelabelConfigs, type CompiledRelabel } from '../relabel/relabel.ts';
 import type { RelabelConfig } from '../relabel/types.ts';
 import { compactBlocks, grownArray } from '../util/bytes.ts';
-import { columnAt } from '../util/columns.ts';
+import { columnAt, i32At, u32At } from '../util/columns.ts';
 import { LabelsBuilder, labelPairs, type Labels } from '../util/labels.ts';
 import type { Histogram } from '../storage/histogram.ts';
 import type { SharedSeriesLabels } from '../storage/shared-labels.ts';
@@ -165,7 +165,7 @@ export class SeriesCache {
    * returned object keep the per-sample path free of allocations.
    */
   private locate(ref: number): void {
-    const len = columnAt(this.seriesLen, ref);
+    const len = i32At(this.seriesLen, ref);
     const s = this.shared;
     if (len === SERIES_SHARED && s !== null) {
       this.blockArena = s.blockArena();
@@ -173,7 +173,7 @@ export class SeriesCache {
       this.blockLen = s.blockLen(ref);
     } else {
       this.blockArena = this.arena;
-      this.blockOff = columnAt(this.seriesOff, ref);
+      this.blockOff = u32At(this.seriesOff, ref);
       this.blockLen = len;
     }
   }

@@ -1,5 +1,5 @@
 import type { Clock } from '../util/clock.ts';
-import { columnAt } from '../util/columns.ts';
+import { f64At, u8At } from '../util/columns.ts';
 import type { Labels } from '../util/labels.ts';
 import { isCustomBucketsSchema, type Histogram } from '../storage/histogram.ts';
 import type { WireProtocol } from './client.ts';
@@ -207,7 +207,7 @@ export class Shard {
   countByShard(counts: Int32Array): void {
     const n = counts.length;
     for (let k = 0; k < this.held; k++) {
-      const shard = columnAt(this.refs, (this.head + k) % this.capacity) % n;
+      const shard = f64At(this.refs, (this.head + k) % this.capacity) % n;
       counts[shard] = (counts[shard] ?? 0) + 1;
     }
   }
@@ -220,11 +220,11 @@ export class Shard {
   moveTo(to: (ref: number) => Shard): void {
     for (let k = 0; k < this.held; k++) {
       const i = (this.head + k) % this.capacity;
-      const ref = columnAt(this.refs, i);
-      const kind = columnAt(this.kinds, i);
-      const t = columnAt(this.ts, i);
-      const v = columnAt(this.vals, i);
-      const chunk = columnAt(this.chunks, i);
+      const ref = f64At(this.refs, i);
+      const kind = u8At(this.kinds, i);
+      const t = f64At(this.ts, i);
+      const v = f64At(this.vals, i);
+      const chunk = f64At(this.chunks, i);
       const dest = to(ref);
       if (kind === ITEM_SAMPLE) dest.push(ref, t, v, this.stale[i] === 1, chunk);
       else dest.pushItem(kind, ref, t, v, this.exLabels?.[i] ?? null, this.hists?.[i] ?? null, chunk);
@@ -308,9 +308,9 @@ export class Shard {
         b.reset();
         for (let k = 0; k < n; k++) {
           const i = (this.head + k) % cap;
-          const ref = columnAt(refs, i);
-          const t = columnAt(ts, i);
-          const v = columnAt(vals, i);
+          const ref = f64At(refs, i);
+          const t = f64At(ts, i);
+          const v = f64At(vals, i);
           series.addSampleTo(b, ref, v, stale[i] === 1, t);
           if (t > highest) highest = t;
         }
@@ -319,9 +319,9 @@ export class Shard {
         const b = this.v2();
         for (let k = 0; k < n; k++) {
           const i = (this.head + k) % cap;
-          const ref = columnAt(refs, i);
-          const t = columnAt(ts, i);
-          const v = columnAt(vals, i);
+          const ref = f64At(refs, i);
+          const t = f64At(ts, i);
+          const v = f64At(vals, i);
           b.addSeriesSample(series.idsOf(ref), v, stale[i] === 1, t);
           if (t > highest) highest = t;
         }
@@ -342,9 +342,9 @@ export class Shard {
       for (let k = 0; k < n; k++) {
         const i = (this.head + k) % cap;
         const kind = kinds[i];
-        const ref = columnAt(refs, i);
-        const t = columnAt(ts, i);
-        const v = columnAt(vals, i);
+        const ref = f64At(refs, i);
+        const t = f64At(ts, i);
+        const v = f64At(vals, i);
         if (kind === ITEM_SAMPLE) {
           if (b1) series.addSampleTo(b1, ref, v, stale[i] === 1, t);
           else b2?.addSeriesSample(series.idsOf(ref), v, stale[i] === 1, t);

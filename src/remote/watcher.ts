@@ -17,7 +17,7 @@ import {
 import { lastCheckpoint, listSegments, segmentName } from '../wal/segments.ts';
 import type { Clock } from '../util/clock.ts';
 import { errorMessage } from '../util/errors.ts';
-import { columnAt } from '../util/columns.ts';
+import { columnAt, f64At } from '../util/columns.ts';
 import type { RecordTail, TailCursor } from '../wal/tail.ts';
 import type { WalPosition } from '../wal/segments.ts';
 import type { WriteTo } from './write-to.ts';
@@ -311,7 +311,7 @@ export class WalWatcher {
       const chunk = qm.beginChunk({ segment: seg, offset: end });
       const enqueue = (i: number): boolean => {
         // push() asks only for items below b.n, which the batch columns hold.
-        return qm.enqueue(columnAt(b.refs, i), columnAt(b.ts, i), columnAt(b.values, i), b.stale[i] === 1, chunk);
+        return qm.enqueue(f64At(b.refs, i), f64At(b.ts, i), f64At(b.values, i), b.stale[i] === 1, chunk);
       };
       return this.push(b.n, enqueue, seg);
     }

@@ -9,7 +9,7 @@
  * hash and a byte comparison: no string is decoded, nothing is allocated.
  */
 import { fnv1a, grownArray, grownBuffer, sameBytes } from '../util/bytes.ts';
-import { columnAt } from '../util/columns.ts';
+import { columnAt, f64At, i32At, u32At, u8At } from '../util/columns.ts';
 import { FREE_SLOT, indexTable, placeEntry } from '../util/open-addressing.ts';
 import { Entry, type EntryKind } from '../textparse/types.ts';
 import type { MetadataMetricType, MetricMetadataEntry } from '../storage/metadata.ts';
@@ -121,8 +121,8 @@ export class MetadataCache {
     const end = line.textEnd;
     const help = kind === Entry.Help;
     const sp = e * SPAN + (help ? HELP : UNIT);
-    const off = columnAt(this.spans, sp);
-    const len = columnAt(this.spans, sp + 1);
+    const off = u32At(this.spans, sp);
+    const len = u32At(this.spans, sp + 1);
     if (len === end - s && this.sameBytes(off, buf, s, end)) return;
     const text = line.text;
     // The arena may move while storing, so the offset is taken afterwards.
@@ -147,7 +147,7 @@ export class MetadataCache {
     if (!flush) return;
     let drop = false;
     for (let e = 0; e < this.n; e++) {
-      if (this.iter - columnAt(this.lastIter, e) > METADATA_RETENTION_SCRAPES) {
+      if (this.iter - f64At(this.lastIter, e) > METADATA_RETENTION_SCRAPES) {
         drop = true;
         break;
       }
@@ -163,7 +163,7 @@ export class MetadataCache {
       for (let e = 0; e < this.n; e++) {
         out[e] = Object.freeze({
           metric: columnAt(this.names, e),
-          type: METRIC_TYPE_NAMES[columnAt(this.types, e)] ?? 'unknown',
+          type: METRIC_TYPE_NAMES[u8At(this.types, e)] ?? 'unknown',
           help: columnAt(this.helps, e),
           unit: columnAt(this.units, e),
         });
@@ -193,7 +193,7 @@ export class MetadataCache {
     const t = this.table;
     const mask = this.mask;
     for (let slot = h & mask; ; slot = (slot + 1) & mask) {
-      const e = columnAt(t, slot);
+      const e = i32At(t, slot);
       if (e === FREE_SLOT) break;
       if (this.hashes[e] === h && this.isNamed(e, buf, s, end)) return (this.last = e);
     }
@@ -224,7 +224,7 @@ export class MetadataCache {
   /** Entry e's name is buf[s, end). */
   private isNamed(e: number, buf: Uint8Array, s: number, end: number): boolean {
     const sp = e * SPAN + NAME;
-    return this.spans[sp + 1] === end - s && this.sameBytes(columnAt(this.spans, sp), buf, s, end);
+    return this.spans[sp + 1] === end - s && this.sameBytes(u32At(this.spans, sp), buf, s, end);
   }
 
   /** arena[off, off + end - s) equals buf[s, end). */
@@ -262,8 +262,8 @@ export class MetadataCache {
     const old = this.arena;
     const spans = this.spans;
     for (let sp = 0; sp < this.n * SPAN; sp += 2) {
-      const from = columnAt(spans, sp);
-      const n = columnAt(spans, sp + 1);
+      const from = u32At(spans, sp);
+      const n = u32At(spans, sp + 1);
       old.copy(next, a, from, from + n);
       spans[sp] = a;
       a += n;
@@ -277,16 +277,16 @@ export class MetadataCache {
   private dropStale(): void {
     let w = 0;
     for (let e = 0; e < this.n; e++) {
-      if (this.iter - columnAt(this.lastIter, e) > METADATA_RETENTION_SCRAPES) {
+      if (this.iter - f64At(this.lastIter, e) > METADATA_RETENTION_SCRAPES) {
         // The lengths of its name, HELP and UNIT.
-        for (let i = e * SPAN + 1; i < (e + 1) * SPAN; i += 2) this.garbage += columnAt(this.spans, i);
+        for (let i = e * SPAN + 1; i < (e + 1) * SPAN; i += 2) this.garbage += u32At(this.spans, i);
         continue;
       }
       if (w !== e) {
-        this.hashes[w] = columnAt(this.hashes, e);
+        this.hashes[w] = u32At(this.hashes, e);
         this.spans.copyWithin(w * SPAN, e * SPAN, (e + 1) * SPAN);
-        this.types[w] = columnAt(this.types, e);
-        this.lastIter[w] = columnAt(this.lastIter, e);
+        this.types[w] = u8At(this.types, e);
+        this.lastIter[w] = f64At(this.lastIter, e);
         this.names[w] = columnAt(this.names, e);
         this.helps[w] = columnAt(this.helps, e);
         this.units[w] = columnAt(this.units, e);

@@ -5,7 +5,7 @@
  * object, no iterator. Relabeling and label parsing happen only on a miss.
  */
 import { fnv1a, grownArray, grownBuffer, sameBytes } from '../util/bytes.ts';
-import { columnAt } from '../util/columns.ts';
+import { i32At, u32At, u8At } from '../util/columns.ts';
 import { FREE_SLOT, indexTable, placeEntry } from '../util/open-addressing.ts';
 
 /** Entry ref meaning "dropped by metric relabeling": known, but not appended. */
@@ -60,7 +60,7 @@ export class SeriesCache {
     const t = this.table;
     const mask = this.mask;
     for (let slot = h & mask; ; slot = (slot + 1) & mask) {
-      const e = columnAt(t, slot);
+      const e = i32At(t, slot);
       if (e === FREE_SLOT) return -1;
       if (this.hashes[e] !== h || this.len[e] !== n || this.refs[e] === DEAD) continue;
       if (this.sameBytes(e, buf, start, end)) {
@@ -75,7 +75,7 @@ export class SeriesCache {
       this.bodyBuf = buf;
       this.bodyView = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     }
-    return sameBytes(this.arena, this.arenaView, columnAt(this.off, e), buf, this.bodyView, start, end - start);
+    return sameBytes(this.arena, this.arenaView, u32At(this.off, e), buf, this.bodyView, start, end - start);
   }
 
   /** Adds a series that find() did not know. Returns its entry index. */
@@ -106,13 +106,13 @@ export class SeriesCache {
 
   /** Arena offset of the entry expected next, for a parser hint; see expectedLen. */
   get expectedOff(): number {
-    return this.cursor < this.used ? columnAt(this.off, this.cursor) : 0;
+    return this.cursor < this.used ? u32At(this.off, this.cursor) : 0;
   }
 
   /** Key length of the entry expected next, or -1 when there is none (end of the cache, a dead entry). */
   get expectedLen(): number {
     const c = this.cursor;
-    return c < this.used && this.refs[c] !== DEAD ? columnAt(this.len, c) : -1;
+    return c < this.used && this.refs[c] !== DEAD ? u32At(this.len, c) : -1;
   }
 
   /** Takes the entry expected next as found (the parser matched its bytes); returns its index. */
@@ -121,11 +121,11 @@ export class SeriesCache {
   }
 
   ref(e: number): number {
-    return columnAt(this.refs, e);
+    return u32At(this.refs, e);
   }
 
   seen(e: number): number {
-    return columnAt(this.seenIter, e);
+    return u32At(this.seenIter, e);
   }
 
   markSeen(e: number, iter: number, explicitTimestamp: boolean): void {
@@ -139,7 +139,7 @@ export class SeriesCache {
    */
   forEachSeenIn(iter: number, trackExplicit: boolean, fn: (ref: number) => void): void {
     for (let e = 0; e < this.used; e++) {
-      const r = columnAt(this.refs, e);
+      const r = u32At(this.refs, e);
       if (r === DEAD || r === DROPPED_REF || this.seenIter[e] !== iter) continue;
       if (!trackExplicit && this.explicit[e] === 1) continue;
       fn(r);
@@ -163,15 +163,15 @@ export class SeriesCache {
     let w = 0;
     for (let e = 0; e < this.used; e++) {
       if (this.refs[e] === DEAD) continue;
-      const n = columnAt(this.len, e);
-      const from = columnAt(this.off, e);
+      const n = u32At(this.len, e);
+      const from = u32At(this.off, e);
       this.arena.copy(arena, a, from, from + n);
       this.off[w] = a;
       this.len[w] = n;
-      this.refs[w] = columnAt(this.refs, e);
-      this.seenIter[w] = columnAt(this.seenIter, e);
-      this.explicit[w] = columnAt(this.explicit, e);
-      this.hashes[w] = columnAt(this.hashes, e);
+      this.refs[w] = u32At(this.refs, e);
+      this.seenIter[w] = u32At(this.seenIter, e);
+      this.explicit[w] = u8At(this.explicit, e);
+      this.hashes[w] = u32At(this.hashes, e);
       a += n;
       w++;
     }

@@ -7,7 +7,7 @@
 import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { ByteWriter } from '../util/bytes.ts';
-import { columnAt } from '../util/columns.ts';
+import { f64At, u8At } from '../util/columns.ts';
 import type { Labels } from '../util/labels.ts';
 import { CorruptionError, SegmentsError } from './errors.ts';
 import { readSegmentRange } from './reader.ts';
@@ -153,8 +153,8 @@ export async function checkpoint(
         decodeSamples(rec, inBatch);
         const { refs, ts, values, stale } = inBatch;
         for (let i = 0; i < inBatch.n; i++) {
-          const t = columnAt(ts, i);
-          if (t >= mint) keptBatch.push(columnAt(refs, i), t, columnAt(values, i), columnAt(stale, i));
+          const t = f64At(ts, i);
+          if (t >= mint) keptBatch.push(f64At(refs, i), t, f64At(values, i), u8At(stale, i));
         }
         stats.totalSamples += inBatch.n;
         stats.droppedSamples += inBatch.n - keptBatch.n;

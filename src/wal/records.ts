@@ -7,7 +7,7 @@
  * Every decode* throws InvalidRecordError on bytes that do not follow the layout.
  */
 import { ByteReader, ByteReaderError, grownArray, type ByteWriter } from '../util/bytes.ts';
-import { columnAt } from '../util/columns.ts';
+import { columnAt, f64At } from '../util/columns.ts';
 import type { Labels } from '../util/labels.ts';
 import { InvalidRecordError } from './errors.ts';
 import { isCustomBucketsSchema, type Histogram, type HistogramSpan } from '../storage/histogram.ts';
@@ -95,7 +95,7 @@ function writeLabels(w: ByteWriter, ls: Labels): void {
 // ---------------------------------------------------------------------------------------------
 // Series (1): repeated { BE64 ref, uvarint n, n × (str name, str value) }
 
-export function encodeSeries(w: ByteWriter, refs: ArrayLike<number>, labels: ArrayLike<Labels>, n: number): void {
+export function encodeSeries(w: ByteWriter, refs: readonly number[], labels: readonly Labels[], n: number): void {
   w.reset();
   w.u8(RecordType.Series);
   for (let i = 0; i < n; i++) {
@@ -161,8 +161,8 @@ export class SampleBatch {
 
 export function encodeSamples(
   w: ByteWriter,
-  refs: ArrayLike<number>,
-  ts: ArrayLike<number>,
+  refs: Float64Array,
+  ts: Float64Array,
   values: Float64Array,
   stale: Uint8Array,
   n: number,
@@ -171,17 +171,17 @@ export function encodeSamples(
   w.u8(RecordType.Samples);
   if (n === 0) return;
   // The columns hold at least n > 0 entries (callers pass their fill count).
-  const baseRef = columnAt(refs, 0);
-  const baseT = columnAt(ts, 0);
+  const baseRef = f64At(refs, 0);
+  const baseT = f64At(ts, 0);
   w.i64be(baseRef);
   w.i64be(baseT);
   // Worst case per sample: two 10-byte varints and 8 value bytes; one ensure() up front.
   w.ensure(n * 28);
   for (let i = 0; i < n; i++) {
-    w.varint(columnAt(refs, i) - baseRef);
-    w.varint(columnAt(ts, i) - baseT);
+    w.varint(f64At(refs, i) - baseRef);
+    w.varint(f64At(ts, i) - baseT);
     if (stale[i] !== 0) w.bits64be(STALE_HI, STALE_LO);
-    else writeFloat(w, columnAt(values, i));
+    else writeFloat(w, f64At(values, i));
   }
 }
 

@@ -1,5 +1,5 @@
 import type { RemoteStatus } from '../status/types.ts';
-import { columnAt } from '../util/columns.ts';
+import { f64At } from '../util/columns.ts';
 
 /**
  * A fixed ring of send rates per remote-write endpoint, sampled on one coarse timer, so the UI can
@@ -37,7 +37,7 @@ export class ThroughputHistory {
     if (!ring) return [];
     const out = new Array<number>(ring.filled);
     const start = (ring.next - ring.filled + this.points) % this.points;
-    for (let k = 0; k < ring.filled; k++) out[k] = columnAt(ring.values, (start + k) % this.points);
+    for (let k = 0; k < ring.filled; k++) out[k] = f64At(ring.values, (start + k) % this.points);
     return out;
   }
 }

@@ -120,7 +120,7 @@ const CASES: Case[] = [
 ];
 
 function samples(w: ByteWriter, ref: number, t: number): void {
-  encodeSamples(w, [ref], [t], new Float64Array([1]), new Uint8Array(1), 1);
+  encodeSamples(w, new Float64Array([ref]), new Float64Array([t]), new Float64Array([1]), new Uint8Array(1), 1);
 }
 
 async function writeWal(dir: string, c: Case): Promise<void> {

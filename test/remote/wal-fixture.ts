@@ -130,8 +130,8 @@ export async function startWalRemote(
       const values = Float64Array.from(s.map((x) => x.v));
       encodeSamples(
         w,
-        s.map((x) => x.ref),
-        s.map((x) => x.t),
+        Float64Array.from(s, (x) => x.ref),
+        Float64Array.from(s, (x) => x.t),
         values,
         Uint8Array.from(s.map((x) => (x.stale ? 1 : 0))),
         s.length,

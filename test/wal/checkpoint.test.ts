@@ -59,8 +59,8 @@ async function buildWal(dir: string): Promise<void> {
   const samples = (refs: number[], t: number): void => {
     encodeSamples(
       enc,
-      refs,
-      refs.map(() => t),
+      Float64Array.from(refs),
+      Float64Array.from(refs, () => t),
       Float64Array.from(refs),
       new Uint8Array(refs.length),
       refs.length,

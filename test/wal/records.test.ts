@@ -75,7 +75,7 @@ test('samples record: known bytes with zigzag deltas, stale marker and Go NaN bi
   const w = new ByteWriter();
   const values = new Float64Array([1.5, NaN, NaN, -0]);
   const stale = new Uint8Array([0, 1, 0, 0]);
-  encodeSamples(w, [5, 3, 70, 5], [1000, 1001, 999, 1000 + 300], values, stale, 4);
+  encodeSamples(w, new Float64Array([5, 3, 70, 5]), new Float64Array([1000, 1001, 999, 1000 + 300]), values, stale, 4);
   const want = hex(`02 0000000000000005 00000000000003e8
     00 00 3ff8000000000000
     03 02 7ff0000000000002
@@ -97,7 +97,7 @@ test('samples record: known bytes with zigzag deltas, stale marker and Go NaN bi
 
 test('empty samples record is just the type byte', (t) => {
   const w = new ByteWriter();
-  encodeSamples(w, [], [], new Float64Array(0), new Uint8Array(0), 0);
+  encodeSamples(w, new Float64Array(0), new Float64Array(0), new Float64Array(0), new Uint8Array(0), 0);
   t.is(bytesOf(w), '02');
   const b = new SampleBatch();
   decodeSamples(w.view(), b);
@@ -130,7 +130,7 @@ test('samples round trip: large refs, negative deltas, 64-bit timestamps, many s
 
 test('decoders reject truncated and mistyped records with InvalidRecordError', (t) => {
   const w = new ByteWriter();
-  encodeSamples(w, [1, 2], [3, 4], new Float64Array([1, 2]), new Uint8Array(2), 2);
+  encodeSamples(w, new Float64Array([1, 2]), new Float64Array([3, 4]), new Float64Array([1, 2]), new Uint8Array(2), 2);
   const full = w.copy();
   const b = new SampleBatch();
   t.throws(() => decodeSamples(full.subarray(0, full.length - 1), b), { instanceOf: InvalidRecordError });
