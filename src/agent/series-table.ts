@@ -1,4 +1,9 @@
-import type { SeriesRemovedListener, SharedSeriesLabels } from '../storage/shared-labels.ts';
+import {
+  WAL_END_UNKNOWN,
+  type SeriesRemovedListener,
+  type SharedSeriesLabels,
+  type WalMark,
+} from '../storage/shared-labels.ts';
 import { ByteReader, compactBlocks, fnv1a, grownArray, grownBuffer, uvarintSize } from '../util/bytes.ts';
 import { columnAt } from '../util/columns.ts';
 import type { Labels } from '../util/labels.ts';
@@ -46,6 +51,7 @@ export class SeriesTable implements SharedSeriesLabels {
   private next = 1;
   private count = 0;
   private removeListeners: SeriesRemovedListener[] = [];
+  private walEnd: WalMark = WAL_END_UNKNOWN;
 
   get size(): number {
     return this.count;
@@ -117,6 +123,18 @@ export class SeriesTable implements SharedSeriesLabels {
 
   blockLen(ref: number): number {
     return this.len[ref] ?? ABSENT;
+  }
+
+  removedBefore(): WalMark {
+    return this.walEnd;
+  }
+
+  /**
+   * Tells the table where the WAL writer stands: every record of a ref it does not hold lies before pos
+   * (the storage calls this after replay and before each gc; see SharedSeriesLabels.removedBefore).
+   */
+  setRemovedBefore(pos: WalMark): void {
+    this.walEnd = pos;
   }
 
   onRemove(listener: SeriesRemovedListener): () => void {

@@ -192,6 +192,8 @@ export class AgentStorage {
       duration: logDuration(performance.now() - started),
     });
     this.attach(await WalWriter.open(this.walDir, { ...this.opts.wal, tail: this.tail, log: this.opts.log }));
+    // Refs replay left out (duplicates, series a checkpoint dropped) have records only in what was replayed.
+    this.series.setRemovedBefore(this.head());
   }
 
   /** Replay of one sample or histogram of series ref at t: its latest timestamp and kind, the segment's range. */
@@ -341,6 +343,9 @@ export class AgentStorage {
 
   /** Removes series whose last sample is older than cutoff (ms); returns their refs. */
   gcSeries(cutoff: number): number[] {
+    // Refs are never handed out again, so records of a removed series lie before this position, as
+    // long as nobody appends to a ref after its removal (see the scrape loop's refs, next commit).
+    this.series.setRemovedBefore(this.head());
     const removed = this.series.gc(cutoff);
     this.seriesRemoved += removed.length;
     if (this.latestExemplars.size > 0) for (const ref of removed) this.latestExemplars.delete(ref);
