@@ -52,9 +52,15 @@ export class SeriesTable implements SharedSeriesLabels {
   private count = 0;
   private removeListeners: SeriesRemovedListener[] = [];
   private walEnd: WalMark = WAL_END_UNKNOWN;
+  private gcRemovals = 0;
 
   get size(): number {
     return this.count;
+  }
+
+  /** How many gc() runs removed series so far. */
+  get removals(): number {
+    return this.gcRemovals;
   }
 
   /** The next ref to be handed out; after replay it is past every ref seen in the WAL. */
@@ -158,6 +164,7 @@ export class SeriesTable implements SharedSeriesLabels {
       }
     }
     if (removed.length > 0) {
+      this.gcRemovals++;
       if (this.garbage > 1 << 16 && this.garbage * 2 > this.arenaUsed) this.compact();
       this.rehash(this.table.length);
     }

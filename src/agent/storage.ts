@@ -343,8 +343,9 @@ export class AgentStorage {
 
   /** Removes series whose last sample is older than cutoff (ms); returns their refs. */
   gcSeries(cutoff: number): number[] {
-    // Refs are never handed out again, so records of a removed series lie before this position, as
-    // long as nobody appends to a ref after its removal (see the scrape loop's refs, next commit).
+    // No record of a removed series follows this position: refs are never handed out again, OTLP
+    // resolves its refs per request with no await before the commit, and the scrape cache, which
+    // keeps refs from one commit to the next, drops the removed ones first (Appender.seriesRemovals).
     this.series.setRemovedBefore(this.head());
     const removed = this.series.gc(cutoff);
     this.seriesRemoved += removed.length;
@@ -410,6 +411,14 @@ class AgentAppender implements ExemplarAppender {
       this.newLabels.push(labels);
     }
     return ref;
+  }
+
+  seriesRemovals(): number {
+    return this.st.series.removals;
+  }
+
+  holds(ref: number): boolean {
+    return this.st.series.has(ref);
   }
 
   append(ref: number, t: number, v: number): boolean {

@@ -5,6 +5,8 @@ import { memoryLogger } from '../../src/log/logger.ts';
 import { labelsFromRecord } from '../../src/util/labels.ts';
 import type { WalMark } from '../../src/storage/shared-labels.ts';
 import { openStorage, rmrf, tmpDir } from '../helpers/agent-parts.ts';
+import { FakeClock } from '../helpers/fake-clock.ts';
+import { metricsServer, newLoop } from '../helpers/scrape-loop.ts';
 
 const T0 = 1_700_000_000_000;
 
@@ -54,4 +56,35 @@ test('after a restart, refs replay left out count as removed before the new head
   t.deepEqual(mark, again.head());
   t.true(mark.segment > before.segment, 'a new segment, past everything replayed');
   t.is(again.series.nextRef, ref + 1);
+});
+
+test('a scrape loop drops refs the series GC removed while its target was down and creates the series anew', async (t) => {
+  const storage = await open(t);
+  const srv = await metricsServer(t);
+  const clock = new FakeClock(T0);
+  const loop = newLoop(srv.url, { appender: storage.appender(), clock });
+  srv.set(200, 'm{k="v"} 1\n');
+  await loop.scrape(T0);
+  const m = labelsFromRecord({ __name__: 'm', instance: 'host:1', job: 'job1', k: 'v' });
+  const up = labelsFromRecord({ __name__: 'up', instance: 'host:1', job: 'job1' });
+  const oldM = storage.series.lookup(m);
+  const oldUp = storage.series.lookup(up);
+  t.true(oldM > 0 && oldUp > 0);
+  // Down: stale markers for m, then nothing more for it; the GC removes everything it saw.
+  srv.set(500, '');
+  await loop.scrape(T0 + 1000);
+  const removed = storage.gcSeries(Number.POSITIVE_INFINITY);
+  t.true(removed.includes(oldM) && removed.includes(oldUp));
+  const lastOfOld = storage.series.lastTs[oldM];
+  srv.set(200, 'm{k="v"} 2\n');
+  await loop.scrape(T0 + 2000);
+  const newM = storage.series.lookup(m);
+  const newUp = storage.series.lookup(up);
+  t.true(newM > oldM, 'm is a new series');
+  t.true(newUp > oldUp, 'so is the report series up');
+  t.is(storage.series.lastTs[newM], T0 + 2000);
+  t.is(storage.series.lastTs[newUp], T0 + 2000);
+  t.is(storage.series.lastTs[oldM], lastOfOld, 'nothing appended under the removed ref');
+  t.is(storage.series.size, 6, 'm and the five report series, all live');
+  await loop.stop({ stale: true });
 });
