@@ -171,12 +171,14 @@ export class SeriesCache {
    * after it. Runs between requests (see drop).
    */
   acknowledged(pos: WalMark): void {
+    // Called per chunk: the common case (nothing due) checks one group and allocates nothing.
+    const first = this.forgetLater[0];
+    if (first === undefined || !reached(pos, first.before)) return;
     let n = 0;
     for (const g of this.forgetLater) {
       if (!reached(pos, g.before)) break;
       n++;
     }
-    if (n === 0) return;
     const due = this.forgetLater.slice(0, n);
     this.forgetLater = this.forgetLater.slice(n);
     for (const g of due) this.drop(g.refs);
