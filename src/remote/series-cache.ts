@@ -44,7 +44,7 @@ export class SeriesCache {
   private readonly externalLabels: Labels;
   private readonly rules: readonly CompiledRelabel[];
   private readonly keepIds: boolean;
-  // Starts small (an edge box caches a few thousand series): growArena() doubles it as needed.
+  // Starts small (an edge box caches a few thousand series): compactArena() doubles it as needed.
   private arena = Buffer.allocUnsafe(ARENA_MIN);
   private arenaPos = 0;
   /** Bytes below arenaPos of blocks no ref points at any more. */
