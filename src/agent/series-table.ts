@@ -1,4 +1,9 @@
-import type { SeriesRemovedListener, SharedSeriesLabels } from '../storage/shared-labels.ts';
+import {
+  WAL_END_UNKNOWN,
+  type SeriesRemovedListener,
+  type SharedSeriesLabels,
+  type WalMark,
+} from '../storage/shared-labels.ts';
 import { ByteReader, compactBlocks, fnv1a, grownArray, grownBuffer, uvarintSize } from '../util/bytes.ts';
 import { f64At, i32At, u32At } from '../util/columns.ts';
 import type { Labels } from '../util/labels.ts';
@@ -46,9 +51,16 @@ export class SeriesTable implements SharedSeriesLabels {
   private next = 1;
   private count = 0;
   private removeListeners: SeriesRemovedListener[] = [];
+  private walEnd: WalMark = WAL_END_UNKNOWN;
+  private gcRemovals = 0;
 
   get size(): number {
     return this.count;
+  }
+
+  /** How many gc() runs removed series so far. */
+  get removals(): number {
+    return this.gcRemovals;
   }
 
   /** The next ref to be handed out; after replay it is past every ref seen in the WAL. */
@@ -119,6 +131,18 @@ export class SeriesTable implements SharedSeriesLabels {
     return this.len[ref] ?? ABSENT;
   }
 
+  removedBefore(): WalMark {
+    return this.walEnd;
+  }
+
+  /**
+   * Tells the table where the WAL writer stands: every record of a ref it does not hold lies before pos
+   * (the storage calls this after replay and before each gc; see SharedSeriesLabels.removedBefore).
+   */
+  setRemovedBefore(pos: WalMark): void {
+    this.walEnd = pos;
+  }
+
   onRemove(listener: SeriesRemovedListener): () => void {
     this.removeListeners = [...this.removeListeners, listener];
     return () => {
@@ -140,6 +164,7 @@ export class SeriesTable implements SharedSeriesLabels {
       }
     }
     if (removed.length > 0) {
+      this.gcRemovals++;
       if (this.garbage > 1 << 16 && this.garbage * 2 > this.arenaUsed) this.compact();
       this.rehash(this.table.length);
     }

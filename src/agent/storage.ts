@@ -192,6 +192,8 @@ export class AgentStorage {
       duration: logDuration(performance.now() - started),
     });
     this.attach(await WalWriter.open(this.walDir, { ...this.opts.wal, tail: this.tail, log: this.opts.log }));
+    // Refs replay left out (duplicates, series a checkpoint dropped) have records only in what was replayed.
+    this.series.setRemovedBefore(this.head());
   }
 
   /** Replay of one sample or histogram of series ref at t: its latest timestamp and kind, the segment's range. */
@@ -341,6 +343,10 @@ export class AgentStorage {
 
   /** Removes series whose last sample is older than cutoff (ms); returns their refs. */
   gcSeries(cutoff: number): number[] {
+    // No record of a removed series follows this position: refs are never handed out again, OTLP
+    // resolves its refs per request with no await before the commit, and the scrape cache, which
+    // keeps refs from one commit to the next, drops the removed ones first (Appender.seriesRemovals).
+    this.series.setRemovedBefore(this.head());
     const removed = this.series.gc(cutoff);
     this.seriesRemoved += removed.length;
     if (this.latestExemplars.size > 0) for (const ref of removed) this.latestExemplars.delete(ref);
@@ -405,6 +411,14 @@ class AgentAppender implements ExemplarAppender {
       this.newLabels.push(labels);
     }
     return ref;
+  }
+
+  seriesRemovals(): number {
+    return this.st.series.removals;
+  }
+
+  holds(ref: number): boolean {
+    return this.st.series.has(ref);
   }
 
   append(ref: number, t: number, v: number): boolean {

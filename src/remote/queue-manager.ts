@@ -550,11 +550,6 @@ export class QueueManager implements WriteTo, ShardHost {
     this.series.store(ref, walLabels);
   }
 
-  /** Forgets series (after WAL truncation dropped them). */
-  dropSeries(refs: readonly number[]): void {
-    this.series.drop(refs);
-  }
-
   /** WriteTo: starts a chunk of samples ending at pos; returns its id. */
   beginChunk(pos: WalPosition): number {
     const id = ++this.chunkSeq;
@@ -727,7 +722,11 @@ export class QueueManager implements WriteTo, ShardHost {
       this.chunkPos.delete(c);
     }
     this.lastAckedChunk = safe;
-    if (pos) this.events.onAcked(pos);
+    if (pos) {
+      // No shard holds anything before pos now: series the table removed before it can go.
+      this.series.acknowledged(pos);
+      this.events.onAcked(pos);
+    }
   }
 
   pending(): number {

@@ -136,6 +136,11 @@ export class RemoteStorage {
     return ok;
   }
 
+  /** The queue of endpoint `name`, read-only use (introspection). */
+  queue(name: string): QueueManager | undefined {
+    return this.endpoints.get(name)?.qm;
+  }
+
   /** Stops every endpoint, letting queues drain for up to the flush deadline. */
   async stop(): Promise<boolean> {
     const res = await Promise.all([...this.endpoints.values()].map((ep) => this.stopEndpoint(ep)));

@@ -4,7 +4,7 @@ import { compactBlocks, grownArray } from '../util/bytes.ts';
 import { columnAt, i32At, u32At } from '../util/columns.ts';
 import { LabelsBuilder, labelPairs, type Labels } from '../util/labels.ts';
 import type { Histogram } from '../storage/histogram.ts';
-import type { SharedSeriesLabels } from '../storage/shared-labels.ts';
+import { reached, type SharedSeriesLabels, type WalMark } from '../storage/shared-labels.ts';
 import { labelsBlockView, SymbolInterner, type WriteRequestBuilder } from './encoder.ts';
 
 /** What the cache knows of a ref: live (labels cached), never seen, or dropped by write relabeling. */
@@ -16,6 +16,14 @@ const SERIES_SHARED = -2;
 const NO_IDS = new Uint32Array(0);
 /** Fewest dropped series before the interner is renumbered from the live ones (see drop). */
 const INTERNER_REBUILD_MIN = 4096;
+/** Smallest arena, and the fewest garbage bytes before dropped blocks are compacted away. */
+const ARENA_MIN = 1 << 16;
+
+/** Series the table removed, forgotten once every WAL record before `before` was acknowledged. */
+interface ForgetGroup {
+  readonly before: WalMark;
+  readonly refs: number[];
+}
 
 /**
  * One queue's series: ref -> labels after external labels and write relabeling, as encoded RW1
@@ -26,14 +34,21 @@ const INTERNER_REBUILD_MIN = 4096;
  * added, relabeling left it as it was) is not copied: the cache marks it shared and reads the table's
  * bytes per sample, and copies them into its own arena only when the table is about to forget the
  * series while this queue still knows it (samples of a removed series may still wait in the WAL).
+ *
+ * A series the table removed is forgotten here once the endpoint acknowledged (sent or deliberately
+ * dropped) every WAL record that can name it, i.e. up to the table's removedBefore() at the removal:
+ * labels are looked up when a batch is encoded, so having merely read past them is not enough. A series
+ * record read after its series was removed (a lagging endpoint, a restart) is forgotten the same way.
  */
 export class SeriesCache {
   private readonly externalLabels: Labels;
   private readonly rules: readonly CompiledRelabel[];
   private readonly keepIds: boolean;
-  // Starts small (an edge box caches a few thousand series): growArena() doubles it as needed.
-  private arena = Buffer.allocUnsafe(1 << 16);
+  // Starts small (an edge box caches a few thousand series): compactArena() doubles it as needed.
+  private arena = Buffer.allocUnsafe(ARENA_MIN);
   private arenaPos = 0;
+  /** Bytes below arenaPos of blocks no ref points at any more. */
+  private garbage = 0;
   private seriesOff = new Uint32Array(1024);
   private seriesLen = new Int32Array(1024);
   private currentInterner = new SymbolInterner();
@@ -46,6 +61,8 @@ export class SeriesCache {
   private blockOff = 0;
   private blockLen = 0;
   private readonly unsubscribe: (() => void) | null;
+  /** Oldest first; positions never decrease, as removedBefore() only moves forward. */
+  private forgetLater: ForgetGroup[] = [];
 
   constructor(opts: {
     externalLabels: Labels;
@@ -57,7 +74,7 @@ export class SeriesCache {
     this.rules = compileRelabelConfigs(opts.relabel);
     this.keepIds = opts.keepIds;
     this.shared = opts.shared ?? null;
-    this.unsubscribe = this.shared?.onRemove((ref, arena, off, len) => this.unshare(ref, arena, off, len)) ?? null;
+    this.unsubscribe = this.shared?.onRemove((ref, arena, off, len) => this.removed(ref, arena, off, len)) ?? null;
   }
 
   /** Stops following the series table; the cache must not be read after this. */
@@ -78,6 +95,13 @@ export class SeriesCache {
 
   /** Caches a series from a WAL series record. */
   store(ref: number, walLabels: Labels): void {
+    this.cache(ref, walLabels);
+    // Read after the table removed it: no removal will be reported for it any more.
+    const t = this.shared;
+    if (t !== null && ref < t.nextRef && t.blockLen(ref) < 0) this.forgetAfter(ref, t.removedBefore());
+  }
+
+  private cache(ref: number, walLabels: Labels): void {
     let labels = walLabels;
     const ext = this.externalLabels;
     if (ext.length > 0 || this.rules.length > 0) {
@@ -116,15 +140,48 @@ export class SeriesCache {
   }
 
   private copyBlock(ref: number, src: Buffer, off: number, len: number): void {
-    if (this.arenaPos + len > this.arena.length) this.growArena(len);
+    if (this.arenaPos + len > this.arena.length) this.compactArena(len);
     src.copy(this.arena, this.arenaPos, off, off + len);
     this.set(ref, this.arenaPos, len);
     this.arenaPos += len;
   }
 
-  /** The table is about to forget ref: keep its block if this queue still reads it from there. */
-  private unshare(ref: number, arena: Buffer, off: number, len: number): void {
-    if (this.seriesLen[ref] === SERIES_SHARED) this.copyBlock(ref, arena, off, len);
+  /**
+   * The table is about to forget ref: keep its block if this queue still reads it from there (samples
+   * of it may still wait in the WAL or the shards), and forget the series once they were acknowledged.
+   */
+  private removed(ref: number, arena: Buffer, off: number, len: number): void {
+    const state = this.seriesLen[ref] ?? SERIES_UNKNOWN;
+    if (state === SERIES_UNKNOWN || this.shared === null) return;
+    if (state === SERIES_SHARED) this.copyBlock(ref, arena, off, len);
+    this.forgetAfter(ref, this.shared.removedBefore());
+  }
+
+  private forgetAfter(ref: number, before: WalMark): void {
+    const last = this.forgetLater.at(-1);
+    if (last !== undefined && last.before.segment === before.segment && last.before.offset === before.offset) {
+      last.refs.push(ref);
+    } else {
+      this.forgetLater.push({ before, refs: [ref] });
+    }
+  }
+
+  /**
+   * Everything before pos was acknowledged: forgets the removed series none of whose records can come
+   * after it. Runs between requests (see drop).
+   */
+  acknowledged(pos: WalMark): void {
+    // Called per chunk: the common case (nothing due) checks one group and allocates nothing.
+    const first = this.forgetLater[0];
+    if (first === undefined || !reached(pos, first.before)) return;
+    let n = 0;
+    for (const g of this.forgetLater) {
+      if (!reached(pos, g.before)) break;
+      n++;
+    }
+    const due = this.forgetLater.slice(0, n);
+    this.forgetLater = this.forgetLater.slice(n);
+    for (const g of due) this.drop(g.refs);
   }
 
   private markDropped(ref: number): void {
@@ -132,9 +189,10 @@ export class SeriesCache {
     this.forgetIds(ref);
   }
 
-  /** Forgets series (after WAL truncation dropped them). */
+  /** Forgets series; their arena bytes are reclaimed once they outweigh the live ones. */
   drop(refs: readonly number[]): void {
-    for (const ref of refs) if (ref < this.seriesLen.length) this.seriesLen[ref] = SERIES_UNKNOWN;
+    for (const ref of refs) if (ref < this.seriesLen.length) this.set(ref, 0, SERIES_UNKNOWN);
+    if (this.garbage > ARENA_MIN && this.garbage * 2 > this.arenaPos) this.compactArena(0);
     if (!this.keepIds) return;
     for (const ref of refs) this.forgetIds(ref);
     // Churn leaves strings of gone series in the interner: renumber from the live series once more
@@ -183,21 +241,31 @@ export class SeriesCache {
     return this.seriesIds[ref] ?? NO_IDS;
   }
 
-  private growArena(extra: number): void {
-    // Compact while growing: only blocks still referenced are kept.
-    let size = this.arena.length;
-    const live = this.liveArenaBytes() + extra;
+  /** Bytes of the arena (live blocks, garbage and room to grow). */
+  get arenaBytes(): number {
+    return this.arena.length;
+  }
+
+  /** Series this cache knows (labels cached, shared or dropped by relabeling). */
+  get liveCount(): number {
+    let n = 0;
+    for (const len of this.seriesLen) if (len !== SERIES_UNKNOWN) n++;
+    return n;
+  }
+
+  /**
+   * Moves the live blocks into a new arena sized for them plus `extra` with as much room again: grows
+   * it when full, shrinks it when churn left it mostly garbage.
+   */
+  private compactArena(extra: number): void {
+    const live = this.arenaPos - this.garbage + extra;
+    let size = ARENA_MIN;
     while (size < live * 2) size *= 2;
     const next = Buffer.allocUnsafe(size);
     const used = compactBlocks(this.arena, next, this.seriesOff, this.seriesLen, 0, this.seriesLen.length);
     this.arena = next;
     this.arenaPos = used;
-  }
-
-  private liveArenaBytes(): number {
-    let n = 0;
-    for (const len of this.seriesLen) if (len > 0) n += len;
-    return n;
+    this.garbage = 0;
   }
 
   private set(ref: number, off: number, len: number): void {
@@ -207,6 +275,8 @@ export class SeriesCache {
       this.seriesOff = grownArray(this.seriesOff, n);
       this.seriesLen = grownArray(this.seriesLen, n);
     }
+    const old = this.seriesLen[ref] ?? SERIES_UNKNOWN;
+    if (old > 0) this.garbage += old;
     this.seriesOff[ref] = off;
     this.seriesLen[ref] = len;
   }

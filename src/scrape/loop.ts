@@ -153,6 +153,8 @@ export class ScrapeLoop {
   /** Size of the last body, so the next scrape asks the pool for a buffer that fits. */
   private lastBodySize = 0;
   private iter = 0;
+  /** The appender's seriesRemovals() when this loop last checked its refs. */
+  private removalsSeen = 0;
   /** Iteration whose series are currently "exposed" (-1: none, e.g. after a failed scrape). */
   private exposedIter = -1;
   private timer: object | null = null;
@@ -238,6 +240,7 @@ export class ScrapeLoop {
     if (this.timer) this.clock.clearTimeout(this.timer);
     if (this.running) await this.running;
     if (opts.stale) {
+      this.forgetRemovedRefs();
       const t = this.clock.now();
       this.appendStaleForExposed(t);
       for (const ref of this.reportRefs) if (ref > 0) this.app.appendStale(ref, t);
@@ -291,6 +294,8 @@ export class ScrapeLoop {
     }
     if (bodyError && this.forcedError === null)
       this.opts.failureLog?.write(this.target.pool, this.target.url, errorMessage(bodyError));
+    // From here to the commit nothing awaits, so the storage cannot forget a ref in between.
+    this.forgetRemovedRefs();
     this.iter++;
     let scraped = 0;
     let post = 0;
@@ -601,6 +606,21 @@ export class ScrapeLoop {
         this.app.appendStale(ref, ts),
       );
     this.cache.sweep(this.iter);
+  }
+
+  /**
+   * Drops the refs the storage forgot since the last check (the series GC removes series without a
+   * sample for a while: a target down, or scraped less often than its cut-off). Appending to them would
+   * write samples under a ref no series record stands for any more; they are created anew instead.
+   */
+  private forgetRemovedRefs(): void {
+    const app = this.app;
+    const n = app.seriesRemovals?.() ?? 0;
+    if (n === this.removalsSeen || app.holds === undefined) return;
+    this.removalsSeen = n;
+    const gone = (ref: number): boolean => !app.holds?.(ref);
+    this.seriesCache?.forgetRefs(gone);
+    for (const [i, ref] of this.reportRefs.entries()) if (ref > 0 && gone(ref)) this.reportRefs[i] = 0;
   }
 
   private appendStaleForExposed(ts: number): void {

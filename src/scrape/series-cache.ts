@@ -148,8 +148,20 @@ export class SeriesCache {
 
   /** Forgets every series not seen in iteration `iter`; compacts once enough entries are dead. */
   sweep(iter: number): void {
+    this.forgetWhere((e) => this.seenIter[e] !== iter);
+  }
+
+  /** Forgets the series whose ref the storage no longer holds: the next scrape resolves them as new ones. */
+  forgetRefs(gone: (ref: number) => boolean): void {
+    this.forgetWhere((e) => {
+      const r = columnAt(this.refs, e);
+      return r !== DROPPED_REF && gone(r);
+    });
+  }
+
+  private forgetWhere(forget: (e: number) => boolean): void {
     for (let e = 0; e < this.used; e++) {
-      if (this.refs[e] !== DEAD && this.seenIter[e] !== iter) {
+      if (this.refs[e] !== DEAD && forget(e)) {
         this.refs[e] = DEAD;
         this.dead++;
       }

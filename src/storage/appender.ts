@@ -48,6 +48,14 @@ export interface Appender {
    * without it does not store exemplars.
    */
   appendExemplar?(ref: number, t: number, v: number, hasTs: boolean, labels: readonly string[]): ExemplarStatusCode;
+  /**
+   * Optional, for callers that keep refs from one commit to the next (the scrape cache): how many times
+   * the storage has forgotten series so far, and whether it still holds a ref. When the count moved, a
+   * ref it no longer holds must be resolved again through ref(): its samples would follow the point up
+   * to which remote write forgets the series, under a ref no checkpoint keeps a record of.
+   */
+  seriesRemovals?(): number;
+  holds?(ref: number): boolean;
   /** Number of samples held (floats and histograms). */
   readonly length: number;
   commit(): Promise<void>;

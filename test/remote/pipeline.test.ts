@@ -3,6 +3,7 @@ import { RwReceiver } from '../helpers/rw-receiver.ts';
 import { rmrf, startPipeline, tmpDir } from '../helpers/agent-parts.ts';
 import type { Teardown } from '../helpers/procs.ts';
 import { at } from '../helpers/defined.ts';
+import { sleep, systemClock } from '../../src/util/clock.ts';
 
 const T0 = 1_700_000_000_000;
 
@@ -186,5 +187,10 @@ test('series the table forgets while the endpoint is down still arrive with thei
     t.deepEqual(s.labels, { __name__: name, job: 'test' });
     t.is(s.value, Number(name.slice(1)), name);
   }
+  // Acknowledged past the removal: the queue forgot the removed series and keeps only the fresh ones.
+  const cache = p.remote.queue('central')?.series;
+  const deadline = Date.now() + 10_000;
+  while (cache !== undefined && cache.liveCount !== N && Date.now() < deadline) await sleep(systemClock, 20);
+  t.is(cache?.liveCount, N);
   await p.stop();
 });

@@ -301,7 +301,7 @@ test('series churn: the RW2 interner is renumbered from the live series and enco
   const n = 6000;
   for (let ref = 1; ref <= n; ref++) q.storeSeries(ref, labelsFromRecord({ __name__: 'churn', pod: `pod-${ref}` }));
   t.is(q.series.interner.size, n + 3);
-  q.dropSeries(Array.from({ length: n - 1 }, (_, i) => i + 1));
+  q.series.drop(Array.from({ length: n - 1 }, (_, i) => i + 1));
   t.is(q.series.interner.size, 4, "only the live series' strings remain");
   q.storeSeries(n + 1, labelsFromRecord({ __name__: 'new', pod: 'pod-new' }));
   q.start();

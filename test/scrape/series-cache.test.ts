@@ -93,3 +93,27 @@ test('keys that differ only in a last byte outside the 4-byte words, or inside t
   }
   t.is(c.find(key('m{a="1"}z'), 0, 9), -1);
 });
+
+test('forgetRefs drops the entries of refs the storage forgot and keeps the rest, dropped ones included', (t) => {
+  const c = new SeriesCache();
+  const N = 300;
+  for (let i = 0; i < N; i++) {
+    const k = key(`m_${i}`);
+    c.insert(k, 0, k.length, i % 10 === 0 ? DROPPED_REF : i);
+  }
+  const asked: number[] = [];
+  // Refs 1..199 are gone: more than half of the entries die, so the cache compacts as well.
+  c.forgetRefs((ref) => {
+    asked.push(ref);
+    return ref < 200;
+  });
+  t.false(asked.includes(DROPPED_REF), 'entries dropped by relabeling are no refs to check');
+  t.is(c.size, 30 + 90);
+  for (let i = 0; i < N; i++) {
+    const k = key(`m_${i}`);
+    const e = c.find(k, 0, k.length);
+    if (i % 10 === 0) t.is(c.ref(e), DROPPED_REF, `m_${i}`);
+    else if (i < 200) t.is(e, -1, `m_${i}`);
+    else t.is(c.ref(e), i, `m_${i}`);
+  }
+});
