@@ -154,7 +154,7 @@ export class SeriesCache {
   /** Forgets the series whose ref the storage no longer holds: the next scrape resolves them as new ones. */
   forgetRefs(gone: (ref: number) => boolean): void {
     this.forgetWhere((e) => {
-      const r = columnAt(this.refs, e);
+      const r = u32At(this.refs, e);
       return r !== DROPPED_REF && gone(r);
     });
   }
