@@ -3,6 +3,7 @@ import net from 'node:net';
 import type tls from 'node:tls';
 import { systemClock, type Clock, type TimerHandle } from '../util/clock.ts';
 import { errorMessage } from '../util/errors.ts';
+import { renderText } from '../metrics/render.ts';
 import { registerApi } from './api.ts';
 import type { WebDeps } from './deps.ts';
 import type { StatusSnapshot } from '../status/types.ts';
@@ -192,7 +193,7 @@ export class WebServer {
    * each counter object while doing so.
    */
   private async metrics(_req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const body = await this.deps.registry.metrics();
+    const body = await renderText(this.deps.registry);
     await sendBody(res, 200, 'text/plain; version=0.0.4; charset=utf-8', body);
   }
 
