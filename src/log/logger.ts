@@ -94,6 +94,14 @@ function hasOwnToString(v: object): boolean {
   );
 }
 
+/**
+ * Whether log.debug() writes anything: lets a hot path skip building fields nobody reads (a scrape's
+ * two debug lines formatted a duration on every scrape, ~1 % of the main thread at 100k series).
+ */
+export function debugEnabled(log: Logger): boolean {
+  return log.debug !== noop;
+}
+
 /** A logger that drops everything, for components whose caller gave none. */
 export const silentLogger: Logger = { debug: noop, info: noop, warn: noop, error: noop, child: () => silentLogger };
 

@@ -1,7 +1,7 @@
 import type http from 'node:http';
 import type https from 'node:https';
 import { ExemplarStatus, type Appender } from '../storage/appender.ts';
-import { logDuration, type Logger } from '../log/logger.ts';
+import { debugEnabled, logDuration, type Logger } from '../log/logger.ts';
 import { relabel, type CompiledRelabel } from '../relabel/relabel.ts';
 import { loadParser, parserFor } from '../textparse/parser-choice.ts';
 import { chooseFormat, type ExpositionFormat, type ScrapeProtocol } from '../textparse/protocols.ts';
@@ -328,12 +328,13 @@ export class ScrapeLoop {
       this.counters.failed++;
       this.state.health = 'down';
       this.state.lastError = errorMessage(err);
-      this.log.debug('Scrape failed', {
-        scrape_pool: this.target.pool,
-        target: this.target.url,
-        duration: logDuration(performance.now() - start),
-        err: this.state.lastError,
-      });
+      if (debugEnabled(this.log))
+        this.log.debug('Scrape failed', {
+          scrape_pool: this.target.pool,
+          target: this.target.url,
+          duration: logDuration(performance.now() - start),
+          err: this.state.lastError,
+        });
     } else {
       this.appendStaleForGone(ts);
       this.exposedIter = this.iter;
@@ -344,7 +345,7 @@ export class ScrapeLoop {
     const duration = (performance.now() - start) / 1000;
     this.appendReport(ts, err === null, duration, scraped, post, added);
     this.state.lastDurationMs = duration * 1000;
-    if (err === null)
+    if (err === null && debugEnabled(this.log))
       this.log.debug('Scrape succeeded', {
         scrape_pool: this.target.pool,
         target: this.target.url,
