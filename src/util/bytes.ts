@@ -157,9 +157,17 @@ export class ByteWriter {
     this.ensure(10);
     const b = this.buf;
     let p = this.pos;
-    while (v >= 0x80) {
-      b[p++] = (v % 0x80) | 0x80;
-      v = Math.floor(v / 0x80);
+    // Below 2^31 (sample deltas, lengths: nearly every call) integer shifts, else float division.
+    if (v < 0x80000000) {
+      while (v >= 0x80) {
+        b[p++] = (v & 0x7f) | 0x80;
+        v >>>= 7;
+      }
+    } else {
+      while (v >= 0x80) {
+        b[p++] = (v % 0x80) | 0x80;
+        v = Math.floor(v / 0x80);
+      }
     }
     b[p++] = v;
     this.pos = p;
@@ -308,14 +316,27 @@ export class ByteReader {
   }
 
   uvarint(): number {
+    // Reads the buffer directly rather than through u8(): this runs for every sample of every record.
+    const buf = this.buf;
+    const end = this.end;
+    let p = this.pos;
     let result = 0;
     let mul = 1;
     for (let i = 0; i < 10; i++) {
-      const b = this.u8();
+      const b = p < end ? buf[p] : undefined;
+      if (b === undefined) {
+        this.pos = p;
+        throw this.short();
+      }
+      p++;
       result += (b & 0x7f) * mul;
-      if (b < 0x80) return result;
+      if (b < 0x80) {
+        this.pos = p;
+        return result;
+      }
       mul *= 0x80;
     }
+    this.pos = p;
     throw new ByteReaderError(`varint overflow at offset ${this.pos}`);
   }
 

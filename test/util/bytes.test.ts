@@ -12,7 +12,20 @@ import {
 import { at } from '../helpers/defined.ts';
 
 test('uvarint, zigzag varint and i64 round-trip at the edges of safe integers', (t) => {
-  const values = [0, 1, 127, 128, 300, 2 ** 31, 2 ** 32 + 5, 1_700_000_000_000, Number.MAX_SAFE_INTEGER];
+  const values = [
+    0,
+    1,
+    127,
+    128,
+    300,
+    2 ** 28 - 1,
+    2 ** 28,
+    2 ** 31 - 1,
+    2 ** 31,
+    2 ** 32 + 5,
+    1_700_000_000_000,
+    Number.MAX_SAFE_INTEGER,
+  ];
   const w = new ByteWriter(4);
   for (const v of values) {
     w.uvarint(v);
@@ -52,6 +65,12 @@ test("int64varint encodes negatives as 10-byte two's complement like protobuf", 
 test('reading past the end throws', (t) => {
   const r = new ByteReader(Buffer.from([0x80]));
   t.throws(() => r.uvarint());
+  // The range's end counts, not the buffer's: a varint cut by it is short even with bytes after.
+  const cut = new ByteReader(Buffer.from([0x05, 0xac, 0x02]), 0, 2);
+  t.is(cut.uvarint(), 5);
+  t.throws(() => cut.uvarint(), { message: /unexpected end of data at offset 2/ });
+  const long = new ByteReader(Buffer.alloc(11, 0xff));
+  t.throws(() => long.uvarint(), { message: /varint overflow at offset 10/ });
 });
 
 test('sameBytes finds a difference at every position, for lengths around the 8-byte step, at unaligned offsets', (t) => {
