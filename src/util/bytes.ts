@@ -95,9 +95,15 @@ export function sameBytes(
 export class ByteWriter {
   buf: Buffer;
   pos = 0;
+  /**
+   * A view of buf for the 32/64-bit writes: V8 compiles DataView stores to single machine stores,
+   * where Buffer's writeDoubleBE/LE and writeUInt32BE are calls that copy byte by byte.
+   */
+  private dv: DataView;
 
   constructor(initialSize = 4096) {
     this.buf = Buffer.allocUnsafe(initialSize);
+    this.dv = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
   }
 
   reset(): void {
@@ -107,7 +113,10 @@ export class ByteWriter {
   /** Makes room for n more bytes. */
   ensure(n: number): void {
     const need = this.pos + n;
-    if (need > this.buf.length) this.buf = grownBuffer(this.buf, this.pos, need);
+    if (need > this.buf.length) {
+      this.buf = grownBuffer(this.buf, this.pos, need);
+      this.dv = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+    }
   }
 
   u8(v: number): void {
@@ -120,35 +129,35 @@ export class ByteWriter {
     this.ensure(8);
     const hi = Math.floor(v / TWO32);
     const lo = v - hi * TWO32;
-    this.buf.writeInt32BE(hi, this.pos);
-    this.buf.writeUInt32BE(lo, this.pos + 4);
+    this.dv.setInt32(this.pos, hi);
+    this.dv.setUint32(this.pos + 4, lo);
     this.pos += 8;
   }
 
   f64be(v: number): void {
     this.ensure(8);
-    this.buf.writeDoubleBE(v, this.pos);
+    this.dv.setFloat64(this.pos, v);
     this.pos += 8;
   }
 
   f64le(v: number): void {
     this.ensure(8);
-    this.buf.writeDoubleLE(v, this.pos);
+    this.dv.setFloat64(this.pos, v, true);
     this.pos += 8;
   }
 
   /** Raw 64-bit pattern as two 32-bit halves (keeps NaN payloads such as the stale marker). */
   bits64be(hi: number, lo: number): void {
     this.ensure(8);
-    this.buf.writeUInt32BE(hi >>> 0, this.pos);
-    this.buf.writeUInt32BE(lo >>> 0, this.pos + 4);
+    this.dv.setUint32(this.pos, hi >>> 0);
+    this.dv.setUint32(this.pos + 4, lo >>> 0);
     this.pos += 8;
   }
 
   bits64le(hi: number, lo: number): void {
     this.ensure(8);
-    this.buf.writeUInt32LE(lo >>> 0, this.pos);
-    this.buf.writeUInt32LE(hi >>> 0, this.pos + 4);
+    this.dv.setUint32(this.pos, lo >>> 0, true);
+    this.dv.setUint32(this.pos + 4, hi >>> 0, true);
     this.pos += 8;
   }
 
