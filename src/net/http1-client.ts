@@ -451,6 +451,7 @@ export class Http1Pool {
         continue;
       }
       c.reused = true;
+      c.socket.ref();
       return c;
     }
     return undefined;
@@ -472,6 +473,8 @@ export class Http1Pool {
       return;
     }
     c.idleSince = Date.now();
+    // Like node:http's agent: an idle kept-alive socket does not keep the process alive.
+    c.socket.unref();
     list.push(c);
     this.sweeper ??= setInterval(() => this.sweep(), this.idleMs).unref();
   }

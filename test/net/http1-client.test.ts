@@ -273,3 +273,32 @@ test('idle sockets are closed after idleMs', async (t) => {
   t.is(await body(o), 'a 1\n');
   t.is(srv.connections(), 2);
 });
+
+test('IPv6 loopback targets: bracketed Host, same headers as node:http', async (t) => {
+  const seen: string[][] = [];
+  const srv = http.createServer((req, res) => {
+    seen.push(req.rawHeaders);
+    res.end('v6 1\n');
+  });
+  const listening = await new Promise<boolean>((r) => {
+    srv.once('error', () => r(false));
+    srv.listen(0, '::1', () => r(true));
+  });
+  if (!listening) {
+    t.log('no ::1 on this machine; skipped');
+    t.pass();
+    return;
+  }
+  t.teardown(() => {
+    srv.closeAllConnections();
+    srv.close();
+  });
+  const url = `http://[::1]:${(srv.address() as net.AddressInfo).port}/metrics`;
+  const viaNode = options(t, url);
+  delete viaNode.http1;
+  t.is(await body(viaNode), 'v6 1\n');
+  t.is(await body(options(t, url)), 'v6 1\n');
+  t.is(seen.length, 2);
+  t.deepEqual(seen[1], seen[0]);
+  t.true(seen[1]?.includes(`[::1]:${(srv.address() as net.AddressInfo).port}`));
+});
