@@ -170,7 +170,11 @@ class Conn {
           this.remaining -= n;
           const more = this.body(data.subarray(off, off + n));
           off += n;
-          if (more && this.remaining === 0) this.complete();
+          if (more && this.remaining === 0) {
+            // Bytes past the declared length: the server is out of step, so the socket is not reused.
+            if (off < data.length) this.keepAlive = false;
+            this.complete();
+          }
           break;
         }
         case State.UntilClose:
@@ -216,7 +220,8 @@ class Conn {
   /** Keeps an incomplete line for the next chunk, refusing it once it is longer than max. */
   private keep(data: Buffer, off: number, max: number, what: string): number {
     if (data.length - off > max) {
-      this.fail(`malformed HTTP response from ${this.key}: ${what} longer than ${max} bytes`);
+      const limit = what === 'trailer section' ? MAX_HEAD_BYTES : max;
+      this.fail(`malformed HTTP response from ${this.key}: ${what} longer than ${limit} bytes`);
       return data.length;
     }
     this.pending = data.subarray(off);
@@ -341,10 +346,7 @@ class Conn {
   private parseTrailers(data: Buffer, off: number): number {
     for (;;) {
       const nl = data.indexOf(0x0a, off);
-      if (nl < 0) {
-        if (this.remaining + data.length - off > MAX_HEAD_BYTES) return this.keep(data, off, 0, 'trailer section');
-        return this.keep(data, off, MAX_HEAD_BYTES, 'trailer section');
-      }
+      if (nl < 0) return this.keep(data, off, MAX_HEAD_BYTES - this.remaining, 'trailer section');
       this.remaining += nl + 1 - off;
       if (this.remaining > MAX_HEAD_BYTES) {
         this.fail(`malformed HTTP response from ${this.key}: trailer section longer than ${MAX_HEAD_BYTES} bytes`);
@@ -364,6 +366,8 @@ class Conn {
     const sink = this.sink;
     this.state = State.Done;
     this.sink = null;
+    // The exchange may still be inflating: its destroy() must not reach this socket once it is back in the pool.
+    if (this.ex) this.ex.conn = null;
     this.ex = null;
     if (this.keepAlive && !this.isClosed) this.pool.release(this);
     else this.destroy();

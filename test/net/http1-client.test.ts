@@ -5,6 +5,7 @@ import zlib from 'node:zlib';
 import { Http1Pool } from '../../src/net/http1-client.ts';
 import { fetchBody, type FetchOptions, ScrapeError } from '../../src/scrape/fetch-body.ts';
 import { startServer } from '../helpers/http.ts';
+import { waitUntil } from '../helpers/procs.ts';
 
 /** A TCP server answering each request head with whatever `answer` writes (raw bytes, any framing). */
 interface RawServer {
@@ -155,8 +156,7 @@ test('a kept-alive socket the server closed is not reused; a request racing the 
   });
   const o = options(t, srv.url);
   t.is(await body(o), 'a\n');
-  await new Promise((r) => setTimeout(r, 50));
-  t.is(o.http1?.idleCount(), 0);
+  await waitUntil(async () => o.http1?.idleCount() === 0, 2000, 'the closed socket to leave the pool');
   t.is(await body(o), 'b\n');
   // The server drops the next request on the reused socket without answering: sent again on a new one.
   t.is(await body(o), 'd\n');
@@ -301,4 +301,32 @@ test('IPv6 loopback targets: bracketed Host, same headers as node:http', async (
   t.is(seen.length, 2);
   t.deepEqual(seen[1], seen[0]);
   t.true(seen[1]?.includes(`[::1]:${(srv.address() as net.AddressInfo).port}`));
+});
+
+test('a gzip error after a well-framed response leaves the pooled socket alone; extra bytes past it do not', async (t) => {
+  const gz = zlib.gzipSync('m 1\n');
+  const cut = gz.subarray(0, gz.length - 6);
+  const srv = await rawServer(t, (s, n) => {
+    const b = n === 1 ? cut : gz;
+    const extra = n === 3 ? 'junk' : '';
+    s.write(`HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: ${b.length}\r\n\r\n`);
+    s.write(Buffer.concat([b, Buffer.from(extra)]));
+  });
+  const o = options(t, srv.url);
+  const e = await t.throwsAsync(fetchBody(o, Buffer.alloc(0)));
+  t.regex(e.message, /^decompressing body: unexpected end of file/);
+  t.is(await body(o), 'm 1\n');
+  t.is(srv.connections(), 1);
+  t.is(await body(o), 'm 1\n');
+  t.is(o.http1?.idleCount(), 0);
+  t.is(await body(o), 'm 1\n');
+  t.is(srv.connections(), 2);
+});
+
+test('trailer sections are bounded like heads', async (t) => {
+  const srv = await rawServer(t, (s) =>
+    s.write(`HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\n${'X-T: v\r\n'.repeat(3000)}`),
+  );
+  const e = await t.throwsAsync(fetchBody(options(t, srv.url), Buffer.alloc(0)));
+  t.regex(e.message, /trailer section longer than 16384 bytes/);
 });
