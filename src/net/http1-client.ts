@@ -396,7 +396,10 @@ function trimCr(s: string): string {
 }
 
 export interface Http1PoolOptions {
-  /** Idle sockets kept per host:port; more are closed when released. */
+  /**
+   * Idle sockets kept per host:port; more are closed when released. Prometheus' transport keeps up to
+   * 1000 (MaxIdleConnsPerHost) and does not limit open connections per host; neither does this pool.
+   */
   maxIdlePerHost?: number | undefined;
   /** An idle socket is closed after this long (Prometheus' transport: 5 minutes). */
   idleMs?: number | undefined;
@@ -412,7 +415,7 @@ export class Http1Pool {
   private closed = false;
 
   constructor(opts: Http1PoolOptions = {}) {
-    this.maxIdle = opts.maxIdlePerHost ?? 4;
+    this.maxIdle = opts.maxIdlePerHost ?? 1000;
     this.idleMs = opts.idleMs ?? 5 * 60_000;
   }
 
@@ -534,7 +537,9 @@ export function requestHead(url: URL, headers: Readonly<Record<string, string>>)
   let s = `GET ${url.pathname}${url.search} HTTP/1.1\r\n`;
   let host = false;
   for (const [k, v] of Object.entries(headers)) {
-    if (/[\r\n]/.test(k) || /[\r\n]/.test(v)) throw new Http1Error(`invalid character in header ${k}`);
+    // node:http's checks: a token for the name, no control characters but tab (and nothing past latin1) in the value.
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(k)) throw new Http1Error(`invalid header name ${JSON.stringify(k)}`);
+    if (/[^\t\x20-\x7e\x80-\xff]/.test(v)) throw new Http1Error(`invalid character in header content ["${k}"]`);
     if (k.toLowerCase() === 'host') host = true;
     s += `${k}: ${v}\r\n`;
   }

@@ -241,15 +241,23 @@ class BodyCollector {
   }
 }
 
-/** The request head per loop's headers object, rebuilt when the URL or the Authorization value changes. */
-const heads = new WeakMap<Record<string, string>, { href: string; auth: string | undefined; head: Buffer }>();
+/**
+ * The request head per headers object (one per scrape loop), reused while the URL and every header are
+ * unchanged: the loop sets Authorization per scrape, and headers may come from files that change.
+ */
+const heads = new WeakMap<Record<string, string>, { href: string; pairs: string[]; head: Buffer }>();
+
+function sameHeaders(pairs: readonly string[], headers: Record<string, string>): boolean {
+  let i = 0;
+  for (const k in headers) if (pairs[i++] !== k || pairs[i++] !== headers[k]) return false;
+  return i === pairs.length;
+}
 
 function headFor(url: URL, headers: Record<string, string>): Buffer {
   const c = heads.get(headers);
-  const auth = headers.Authorization;
-  if (c && c.href === url.href && c.auth === auth) return c.head;
+  if (c && c.href === url.href && sameHeaders(c.pairs, headers)) return c.head;
   const head = requestHead(url, headers);
-  heads.set(headers, { href: url.href, auth, head });
+  heads.set(headers, { href: url.href, pairs: Object.entries(headers).flat(), head });
   return head;
 }
 

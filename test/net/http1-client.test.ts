@@ -330,3 +330,25 @@ test('trailer sections are bounded like heads', async (t) => {
   const e = await t.throwsAsync(fetchBody(options(t, srv.url), Buffer.alloc(0)));
   t.regex(e.message, /trailer section longer than 16384 bytes/);
 });
+
+test('the prebuilt request head follows header changes; invalid header values are refused before sending', async (t) => {
+  const srv = await startServer((_req, res) => res.end('a 1\n'), { t });
+  const o = options(t, `${srv.url}/metrics`);
+  await body(o);
+  o.headers.Authorization = 'Bearer one';
+  await body(o);
+  o.headers['X-Custom'] = 'v';
+  await body(o);
+  t.deepEqual(
+    srv.received.map((r) => [r.headers.authorization, r.headers['x-custom']]),
+    [
+      [undefined, undefined],
+      ['Bearer one', undefined],
+      ['Bearer one', 'v'],
+    ],
+  );
+  o.headers['X-Custom'] = 'a\r\nInjected: 1';
+  const e = await t.throwsAsync(fetchBody(o, Buffer.alloc(0)));
+  t.is(e.message, 'invalid character in header content ["X-Custom"]');
+  t.is(srv.received.length, 3);
+});
