@@ -120,7 +120,8 @@ async function main(): Promise<void> {
     `per MB on the wire ${((q(v, 0.5) * scrapes) / mb / 1000).toFixed(2)} ms`;
   const ratios = a.map((x, i) => (b[i] ?? 0) / x);
   console.log(
-    `${TARGETS} targets x ${SERIES} series, body ${ready.bodyBytes} bytes${GZIP ? ` gzip (${ready.plainBytes} plain)` : ''}, ` +
+    `${TARGETS} targets x ${SERIES} series, body ${ready.bodyBytes} bytes` +
+      `${GZIP ? ` gzip (${ready.plainBytes} plain)` : ''}, ` +
       `${ROUNDS} alternating rounds x ${PASSES} passes`,
   );
   console.log(line('A node:http ', a));

@@ -433,7 +433,7 @@ export class Http1Pool {
     return ex;
   }
 
-  /** A reused socket the server closed before answering (its idle timeout raced our request): once more on a fresh one. */
+  /** A reused socket the server closed before answering (its idle timeout raced our request): again on a new one. */
   retry(key: string, ex: Http1Exchange): boolean {
     if (this.closed) return false;
     const [host, port] = splitKey(key);

@@ -303,7 +303,7 @@ test('IPv6 loopback targets: bracketed Host, same headers as node:http', async (
   t.true(seen[1]?.includes(`[::1]:${(srv.address() as net.AddressInfo).port}`));
 });
 
-test('a gzip error after a well-framed response leaves the pooled socket alone; extra bytes past it do not', async (t) => {
+test('a gzip error after a well-framed response leaves its pooled socket alone; trailing junk retires it', async (t) => {
   const gz = zlib.gzipSync('m 1\n');
   const cut = gz.subarray(0, gz.length - 6);
   const srv = await rawServer(t, (s, n) => {
@@ -331,7 +331,7 @@ test('trailer sections are bounded like heads', async (t) => {
   t.regex(e.message, /trailer section longer than 16384 bytes/);
 });
 
-test('the prebuilt request head follows header changes; invalid header values are refused before sending', async (t) => {
+test('the prebuilt request head follows header changes; invalid header values are refused', async (t) => {
   const srv = await startServer((_req, res) => res.end('a 1\n'), { t });
   const o = options(t, `${srv.url}/metrics`);
   await body(o);
