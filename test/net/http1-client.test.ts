@@ -303,7 +303,7 @@ test('IPv6 loopback targets: bracketed Host, same headers as node:http', async (
   t.true(seen[1]?.includes(`[::1]:${(srv.address() as net.AddressInfo).port}`));
 });
 
-test('a gzip error after a well-framed response leaves its pooled socket alone; trailing junk retires it', async (t) => {
+test('a gzip error after a well-framed body leaves its pooled socket alone; trailing junk retires it', async (t) => {
   const gz = zlib.gzipSync('m 1\n');
   const cut = gz.subarray(0, gz.length - 6);
   const srv = await rawServer(t, (s, n) => {
