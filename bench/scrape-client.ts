@@ -6,11 +6,13 @@
  *
  *   npm run bench:scrape-client
  *   TARGETS=50 SERIES=2000 ROUNDS=20 PASSES=4 GZIP=1 npm run bench:scrape-client
+ *   DEAD=1 TARGETS=1000 npm run bench:scrape-client   # closed ports: the cost of a refused scrape
  *
  * Figures depend on the machine and what else runs on it; quote them with the spread.
  */
 import { fork } from 'node:child_process';
 import http from 'node:http';
+import net from 'node:net';
 import zlib from 'node:zlib';
 import { fetchBody, type FetchOptions } from '../src/scrape/fetch-body.ts';
 import { Http1Pool } from '../src/net/http1-client.ts';
@@ -20,6 +22,7 @@ const SERIES = Number(process.env.SERIES ?? 2000);
 const ROUNDS = Number(process.env.ROUNDS ?? 20);
 const PASSES = Number(process.env.PASSES ?? 4);
 const GZIP = process.env.GZIP === '1';
+const DEAD = process.env.DEAD === '1';
 
 /** ~60 bytes a series, like ../shared/bench/targets.mjs: 2000 series are ~120 KB. */
 function exposition(series: number): Buffer {
@@ -59,9 +62,24 @@ interface Ready {
   plainBytes: number;
 }
 
+/** Ports that were just free on 127.0.0.1: connections to them are refused. */
+async function closedPorts(n: number): Promise<Ready> {
+  const ports: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const srv = net.createServer();
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const a = srv.address();
+    if (a && typeof a === 'object') ports.push(a.port);
+    await new Promise<void>((r) => srv.close(() => r()));
+  }
+  return { ports, bodyBytes: 0, plainBytes: 0 };
+}
+
 async function main(): Promise<void> {
-  const child = fork(import.meta.filename, ['targets'], { stdio: 'inherit' });
-  const ready = await new Promise<Ready>((r) => child.once('message', (m) => r(m as Ready)));
+  const child = DEAD ? null : fork(import.meta.filename, ['targets'], { stdio: 'inherit' });
+  const ready = child
+    ? await new Promise<Ready>((r) => child.once('message', (m) => r(m as Ready)))
+    : await closedPorts(TARGETS);
   const headers = {
     Accept: 'text/plain;version=0.0.4;q=0.5,*/*;q=0.1',
     'Accept-Encoding': GZIP ? 'gzip' : 'identity',
@@ -88,6 +106,13 @@ async function main(): Promise<void> {
     for (let p = 0; p < PASSES; p++)
       await Promise.all(
         opts.map(async (o, i) => {
+          if (DEAD) {
+            await fetchBody(o, Buffer.alloc(0)).then(
+              () => Promise.reject(new Error('a closed port answered')),
+              (e: Error) => (e.message.includes('ECONNREFUSED') ? undefined : Promise.reject(e)),
+            );
+            return;
+          }
           const r = await fetchBody(o, bufs[i] ?? Buffer.alloc(0));
           if (r.length !== ready.plainBytes) throw new Error(`short body ${r.length} != ${ready.plainBytes}`);
           bufs[i] = r.buf;
@@ -117,10 +142,10 @@ async function main(): Promise<void> {
   const q = (v: number[], f: number): number => sorted(v)[Math.min(v.length - 1, Math.floor(f * v.length))] ?? 0;
   const line = (name: string, v: number[]): string =>
     `${name}: CPU/scrape median ${q(v, 0.5).toFixed(0)} us (min ${q(v, 0).toFixed(0)}, p90 ${q(v, 0.9).toFixed(0)}), ` +
-    `per MB on the wire ${((q(v, 0.5) * scrapes) / mb / 1000).toFixed(2)} ms`;
+    (DEAD ? 'refused' : `per MB on the wire ${((q(v, 0.5) * scrapes) / mb / 1000).toFixed(2)} ms`);
   const ratios = a.map((x, i) => (b[i] ?? 0) / x);
   console.log(
-    `${TARGETS} targets x ${SERIES} series, body ${ready.bodyBytes} bytes` +
+    (DEAD ? `${TARGETS} closed ports` : `${TARGETS} targets x ${SERIES} series, body ${ready.bodyBytes} bytes`) +
       `${GZIP ? ` gzip (${ready.plainBytes} plain)` : ''}, ` +
       `${ROUNDS} alternating rounds x ${PASSES} passes`,
   );
@@ -132,7 +157,7 @@ async function main(): Promise<void> {
   );
   agent.destroy();
   pool.close();
-  child.kill();
+  child?.kill();
 }
 
 if (process.argv[2] === 'targets') await serveTargets();
