@@ -13,6 +13,7 @@ import { errorMessage } from '../util/errors.ts';
 import { LabelsBuilder, METRIC_NAME, labelPairs, labelsToString, type Labels } from '../util/labels.ts';
 import { isValidLabelNameIn, isValidMetricNameIn, type NameValidationScheme } from '../relabel/names.ts';
 import { fetchBody, ScrapeError } from './fetch-body.ts';
+import type { Http1Pool } from '../net/http1-client.ts';
 import type { ProxySelector } from '../net/proxy.ts';
 import type { AuthSource } from '../net/auth.ts';
 import type { TlsClientOptions } from '../net/tls.ts';
@@ -56,6 +57,8 @@ export interface LoopOptions {
   /** The highest schema native_histogram_min_bucket_factor allows (8: any). */
   readonly nativeHistogramMaxSchema?: number | undefined;
   readonly agent: http.Agent | https.Agent;
+  /** The lean client for plain-http targets without a proxy (fetch-body.ts decides which path a request takes). */
+  readonly http1?: Http1Pool | undefined;
   readonly tls?: TlsClientOptions | undefined;
   readonly auth: AuthSource;
   readonly followRedirects: boolean;
@@ -274,6 +277,7 @@ export class ScrapeLoop {
           defaultLimit: this.opts.defaultBodyLimit,
           takeBuffer: this.takeBuffer,
           agent: this.opts.agent,
+          http1: this.opts.http1,
           tls: this.opts.tls,
           maxRedirects: this.opts.followRedirects ? 10 : 0,
           proxy: this.opts.proxy,

@@ -8,6 +8,7 @@ import type { Logger } from '../log/logger.ts';
 import { compileRelabelConfigs, hashmod, type CompiledRelabel } from '../relabel/relabel.ts';
 import type { TargetStatus } from '../status/types.ts';
 import { buildAcceptHeader } from '../textparse/protocols.ts';
+import { Http1Pool } from '../net/http1-client.ts';
 import { maxSchemaForBucketFactor } from './histogram-limits.ts';
 import type { Clock } from '../util/clock.ts';
 import { labelPairs, labelsGet, labelsKey, type Labels } from '../util/labels.ts';
@@ -339,6 +340,7 @@ export class ScrapeManager {
       nativeHistogramBucketLimit: cfg.nativeHistogramBucketLimit,
       nativeHistogramMaxSchema: maxSchemaForBucketFactor(cfg.nativeHistogramMinBucketFactor),
       agent,
+      http1: new Http1Pool(),
       tls,
     });
     return { loopOpts, setupError };
@@ -448,6 +450,7 @@ export class ScrapeManager {
 function closeClients(o: LoopOptions): void {
   o.auth.close();
   o.agent.destroy();
+  o.http1?.close();
 }
 
 function toRecord(ls: Labels): Record<string, string> {

@@ -5,6 +5,7 @@ import { parseConfig } from '../../src/config/load.ts';
 import { memoryLogger, type Logger } from '../../src/log/logger.ts';
 import { BufferPool } from '../../src/scrape/buffer-pool.ts';
 import { AuthSource } from '../../src/net/auth.ts';
+import { Http1Pool } from '../../src/net/http1-client.ts';
 import {
   newLoopCounters,
   ScrapeLoop,
@@ -40,6 +41,8 @@ function loopOptions(o: Partial<LoopOptions> = {}): LoopOptions {
     bodySizeLimit: 0,
     headers: { Accept: 'text/plain' },
     agent: new http.Agent({ keepAlive: false }),
+    // Plain-http scrapes in tests take the lean client, as they do in the agent.
+    http1: new Http1Pool(),
     auth: new AuthSource({
       tlsConfig: { insecureSkipVerify: false },
       followRedirects: true,
