@@ -48,19 +48,19 @@ export class SeriesTable implements SharedSeriesLabels {
   lastTs = new Float64Array(1024).fill(-Infinity);
   /** kind[ref]: SampleKind of the series' latest sample, which decides what its stale marker is. */
   kind = new Uint8Array(1024);
+  /**
+   * pins[ref]: how many holders keep ref from one commit to the next (scrape caches, a target's report
+   * series). gc() keeps a pinned series whatever its age, so a ref such a holder appends to later is
+   * always one the table (and the WAL's series records) still have.
+   */
+  private pins = new Uint32Array(1024);
   private next = 1;
   private count = 0;
   private removeListeners: SeriesRemovedListener[] = [];
   private walEnd: WalMark = WAL_END_UNKNOWN;
-  private gcRemovals = 0;
 
   get size(): number {
     return this.count;
-  }
-
-  /** How many gc() runs removed series so far. */
-  get removals(): number {
-    return this.gcRemovals;
   }
 
   /** The next ref to be handed out; after replay it is past every ref seen in the WAL. */
@@ -115,6 +115,16 @@ export class SeriesTable implements SharedSeriesLabels {
     return out;
   }
 
+  /** Keeps ref from gc() until as many unpin() calls; nothing for a ref the table does not hold. */
+  pin(ref: number): void {
+    if (this.has(ref)) this.pins[ref] = u32At(this.pins, ref) + 1;
+  }
+
+  unpin(ref: number): void {
+    const n = this.pins[ref] ?? 0;
+    if (n > 0) this.pins[ref] = n - 1;
+  }
+
   has(ref: number): boolean {
     return ref > 0 && ref < this.len.length && this.len[ref] !== ABSENT;
   }
@@ -155,7 +165,7 @@ export class SeriesTable implements SharedSeriesLabels {
     const removed: number[] = [];
     for (let ref = 1; ref < this.next && ref < this.len.length; ref++) {
       const len = i32At(this.len, ref);
-      if (len !== ABSENT && f64At(this.lastTs, ref) < cutoff) {
+      if (len !== ABSENT && f64At(this.lastTs, ref) < cutoff && u32At(this.pins, ref) === 0) {
         for (const l of this.removeListeners) l(ref, this.arena, u32At(this.off, ref), len);
         this.garbage += len;
         this.len[ref] = ABSENT;
@@ -164,7 +174,6 @@ export class SeriesTable implements SharedSeriesLabels {
       }
     }
     if (removed.length > 0) {
-      this.gcRemovals++;
       if (this.garbage > 1 << 16 && this.garbage * 2 > this.arenaUsed) this.compact();
       this.rehash(this.table.length);
     }
@@ -261,6 +270,7 @@ export class SeriesTable implements SharedSeriesLabels {
     this.hashes = grownArray(this.hashes, size);
     this.lastTs = grownArray(this.lastTs, size, -Infinity);
     this.kind = grownArray(this.kind, size);
+    this.pins = grownArray(this.pins, size);
   }
 
   private growArena(extra: number): void {

@@ -344,8 +344,8 @@ export class AgentStorage {
   /** Removes series whose last sample is older than cutoff (ms); returns their refs. */
   gcSeries(cutoff: number): number[] {
     // No record of a removed series follows this position: refs are never handed out again, OTLP
-    // resolves its refs per request with no await before the commit, and the scrape cache, which
-    // keeps refs from one commit to the next, drops the removed ones first (Appender.seriesRemovals).
+    // resolves its refs per request with no await before the commit, and the scrape caches, which
+    // keep refs from one commit to the next, pin them (Appender.pin), so gc() leaves those alone.
     this.series.setRemovedBefore(this.head());
     const removed = this.series.gc(cutoff);
     this.seriesRemoved += removed.length;
@@ -413,12 +413,12 @@ class AgentAppender implements ExemplarAppender {
     return ref;
   }
 
-  seriesRemovals(): number {
-    return this.st.series.removals;
+  pin(ref: number): void {
+    this.st.series.pin(ref);
   }
 
-  holds(ref: number): boolean {
-    return this.st.series.has(ref);
+  unpin(ref: number): void {
+    this.st.series.unpin(ref);
   }
 
   append(ref: number, t: number, v: number): boolean {

@@ -165,18 +165,14 @@ class Conn {
         case State.Head:
           off = this.parseHead(data, off);
           break;
-        case State.Fixed: {
-          const n = Math.min(this.remaining, data.length - off);
-          this.remaining -= n;
-          const more = this.body(data.subarray(off, off + n));
-          off += n;
-          if (more && this.remaining === 0) {
+        case State.Fixed:
+          off = this.frameBody(data, off);
+          if (!this.stopped && this.remaining === 0) {
             // Bytes past the declared length: the server is out of step, so the socket is not reused.
             if (off < data.length) this.keepAlive = false;
             this.complete();
           }
           break;
-        }
         case State.UntilClose:
           this.body(off === 0 ? data : data.subarray(off));
           off = data.length;
@@ -184,14 +180,10 @@ class Conn {
         case State.ChunkSize:
           off = this.parseChunkSize(data, off);
           break;
-        case State.ChunkData: {
-          const n = Math.min(this.remaining, data.length - off);
-          this.remaining -= n;
-          const more = this.body(data.subarray(off, off + n));
-          off += n;
-          if (more && this.remaining === 0) this.state = State.ChunkDataEnd;
+        case State.ChunkData:
+          off = this.frameBody(data, off);
+          if (!this.stopped && this.remaining === 0) this.state = State.ChunkDataEnd;
           break;
-        }
         case State.ChunkDataEnd:
           off = this.parseChunkEnd(data, off);
           break;
@@ -205,6 +197,14 @@ class Conn {
           return;
       }
     }
+  }
+
+  /** Hands over the current frame's next body bytes (up to `remaining`); returns the offset past them. */
+  private frameBody(data: Buffer, off: number): number {
+    const n = Math.min(this.remaining, data.length - off);
+    this.remaining -= n;
+    this.body(data.subarray(off, off + n));
+    return off + n;
   }
 
   private body(chunk: Buffer): boolean {

@@ -102,6 +102,12 @@ export class QueueManager implements WriteTo, ShardHost {
   private chunkSeq = 0;
   private readonly chunkPos = new Map<number, WalPosition>();
   private lastAckedChunk = 0;
+  /**
+   * The chunk the watcher began and has not ended (0: none): it may be parked on a full shard halfway
+   * through a record, so neither that chunk nor anything after it counts as acknowledged, even when
+   * every shard ran empty (a shutdown flush, a reshard draining the old shards).
+   */
+  private openChunk = 0;
   private spaceWaiters: (() => void)[] = [];
   private isStopping = false;
   private flush: FlushState = 'running';
@@ -554,6 +560,7 @@ export class QueueManager implements WriteTo, ShardHost {
   beginChunk(pos: WalPosition): number {
     const id = ++this.chunkSeq;
     this.chunkPos.set(id, pos);
+    this.openChunk = id;
     return id;
   }
 
@@ -680,6 +687,7 @@ export class QueueManager implements WriteTo, ShardHost {
 
   /** WriteTo: the current chunk was fully handed over; if nothing of it is pending, acknowledgement may advance. */
   endChunk(): void {
+    this.openChunk = 0;
     this.advanceAck();
   }
 
@@ -713,6 +721,7 @@ export class QueueManager implements WriteTo, ShardHost {
       const c = s.oldestChunk();
       if (c > 0 && c < minPending) minPending = c;
     }
+    if (this.openChunk > 0 && this.openChunk < minPending) minPending = this.openChunk;
     const safe = minPending - 1;
     if (safe <= this.lastAckedChunk) return;
     let pos: WalPosition | undefined;

@@ -156,8 +156,8 @@ export class ScrapeLoop {
   /** Size of the last body, so the next scrape asks the pool for a buffer that fits. */
   private lastBodySize = 0;
   private iter = 0;
-  /** The appender's seriesRemovals() when this loop last checked its refs. */
-  private removalsSeen = 0;
+  /** Set once stop() handed the loop's pinned refs back to the storage. */
+  private released = false;
   /** Iteration whose series are currently "exposed" (-1: none, e.g. after a failed scrape). */
   private exposedIter = -1;
   private timer: object | null = null;
@@ -243,12 +243,21 @@ export class ScrapeLoop {
     if (this.timer) this.clock.clearTimeout(this.timer);
     if (this.running) await this.running;
     if (opts.stale) {
-      this.forgetRemovedRefs();
       const t = this.clock.now();
       this.appendStaleForExposed(t);
       for (const ref of this.reportRefs) if (ref > 0) this.app.appendStale(ref, t);
       await this.app.commit();
     }
+    this.release();
+  }
+
+  /** The loop is done with its refs: the storage's series GC may take them from now on. */
+  private release(): void {
+    if (this.released) return;
+    this.released = true;
+    const app = this.app;
+    this.seriesCache?.forEachRef((ref) => app.unpin?.(ref));
+    for (const ref of this.reportRefs) if (ref > 0) app.unpin?.(ref);
   }
 
   /** Makes every scrape fail with this error (null clears it), as Prometheus does past target_limit. */
@@ -298,8 +307,6 @@ export class ScrapeLoop {
     }
     if (bodyError && this.forcedError === null)
       this.opts.failureLog?.write(this.target.pool, this.target.url, errorMessage(bodyError));
-    // From here to the commit nothing awaits, so the storage cannot forget a ref in between.
-    this.forgetRemovedRefs();
     this.iter++;
     let scraped = 0;
     let post = 0;
@@ -441,7 +448,11 @@ export class ScrapeLoop {
           }
           const ref = labels === null ? DROPPED_REF : app.ref(labels);
           e = cache.insert(key, start, end, ref);
-          if (ref !== DROPPED_REF) added++;
+          if (ref !== DROPPED_REF) {
+            // Kept from scrape to scrape: the series GC must leave it to this cache (see Appender.pin).
+            app.pin?.(ref);
+            added++;
+          }
         }
         const ref = cache.ref(e);
         if (ref === DROPPED_REF) {
@@ -610,23 +621,10 @@ export class ScrapeLoop {
       this.cache.forEachSeenIn(this.exposedIter, this.opts.trackTimestampsStaleness, (ref) =>
         this.app.appendStale(ref, ts),
       );
-    this.cache.sweep(this.iter);
+    this.cache.sweep(this.iter, this.unpinRef);
   }
 
-  /**
-   * Drops the refs the storage forgot since the last check (the series GC removes series without a
-   * sample for a while: a target down, or scraped less often than its cut-off). Appending to them would
-   * write samples under a ref no series record stands for any more; they are created anew instead.
-   */
-  private forgetRemovedRefs(): void {
-    const app = this.app;
-    const n = app.seriesRemovals?.() ?? 0;
-    if (n === this.removalsSeen || app.holds === undefined) return;
-    this.removalsSeen = n;
-    const gone = (ref: number): boolean => !app.holds?.(ref);
-    this.seriesCache?.forgetRefs(gone);
-    for (const [i, ref] of this.reportRefs.entries()) if (ref > 0 && gone(ref)) this.reportRefs[i] = 0;
-  }
+  private readonly unpinRef = (ref: number): void => this.app.unpin?.(ref);
 
   private appendStaleForExposed(ts: number): void {
     if (this.exposedIter < 0) return;
@@ -650,6 +648,7 @@ export class ScrapeLoop {
         const lb = new LabelsBuilder(this.target.labels);
         lb.set(METRIC_NAME, name);
         ref = this.app.ref(lb.labels());
+        this.app.pin?.(ref);
         this.reportRefs[i] = ref;
       }
       this.app.append(ref, ts, values[name]);

@@ -146,27 +146,27 @@ export class SeriesCache {
     }
   }
 
-  /** Forgets every series not seen in iteration `iter`; compacts once enough entries are dead. */
-  sweep(iter: number): void {
-    this.forgetWhere((e) => this.seenIter[e] !== iter);
-  }
-
-  /** Forgets the series whose ref the storage no longer holds: the next scrape resolves them as new ones. */
-  forgetRefs(gone: (ref: number) => boolean): void {
-    this.forgetWhere((e) => {
-      const r = u32At(this.refs, e);
-      return r !== DROPPED_REF && gone(r);
-    });
-  }
-
-  private forgetWhere(forget: (e: number) => boolean): void {
+  /**
+   * Forgets every series not seen in iteration `iter`, calling released(ref) for each appendable one
+   * (the loop unpins it in the storage); compacts once enough entries are dead.
+   */
+  sweep(iter: number, released?: (ref: number) => void): void {
     for (let e = 0; e < this.used; e++) {
-      if (this.refs[e] !== DEAD && forget(e)) {
-        this.refs[e] = DEAD;
-        this.dead++;
-      }
+      const r = u32At(this.refs, e);
+      if (r === DEAD || this.seenIter[e] === iter) continue;
+      this.refs[e] = DEAD;
+      this.dead++;
+      if (r !== DROPPED_REF) released?.(r);
     }
     if (this.dead > 64 && this.dead * 2 > this.used) this.compact();
+  }
+
+  /** Calls fn(ref) for every appendable series the cache holds. */
+  forEachRef(fn: (ref: number) => void): void {
+    for (let e = 0; e < this.used; e++) {
+      const r = u32At(this.refs, e);
+      if (r !== DEAD && r !== DROPPED_REF) fn(r);
+    }
   }
 
   private compact(): void {

@@ -49,13 +49,14 @@ export interface Appender {
    */
   appendExemplar?(ref: number, t: number, v: number, hasTs: boolean, labels: readonly string[]): ExemplarStatusCode;
   /**
-   * Optional, for callers that keep refs from one commit to the next (the scrape cache): how many times
-   * the storage has forgotten series so far, and whether it still holds a ref. When the count moved, a
-   * ref it no longer holds must be resolved again through ref(): its samples would follow the point up
-   * to which remote write forgets the series, under a ref no checkpoint keeps a record of.
+   * Optional, for callers that keep refs from one commit to the next (a scrape cache, a target's report
+   * series): the storage's series GC keeps a pinned series, however long it goes without a sample (a
+   * target down for a while, or scraped less often than the GC's cut-off), until it is unpinned as
+   * often. A later sample or staleness marker then always goes to a series the WAL has a record of,
+   * and to one remote write still knows. Pins are counted: two caches may hold the same ref.
    */
-  seriesRemovals?(): number;
-  holds?(ref: number): boolean;
+  pin?(ref: number): void;
+  unpin?(ref: number): void;
   /** Number of samples held (floats and histograms). */
   readonly length: number;
   commit(): Promise<void>;

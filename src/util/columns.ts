@@ -12,25 +12,10 @@ export function columnAt<T>(column: readonly T[], i: number): T {
   return v === undefined ? outside(i, column.length) : v;
 }
 
-export function u32At(column: Uint32Array, i: number): number {
-  const v = column[i];
-  return v === undefined ? outside(i, column.length) : v;
-}
-
-export function i32At(column: Int32Array, i: number): number {
-  const v = column[i];
-  return v === undefined ? outside(i, column.length) : v;
-}
-
-export function f64At(column: Float64Array, i: number): number {
-  const v = column[i];
-  return v === undefined ? outside(i, column.length) : v;
-}
-
-export function u8At(column: Uint8Array, i: number): number {
-  const v = column[i];
-  return v === undefined ? outside(i, column.length) : v;
-}
+export const u32At = (column: Uint32Array, i: number): number => column[i] ?? outside(i, column.length);
+export const i32At = (column: Int32Array, i: number): number => column[i] ?? outside(i, column.length);
+export const f64At = (column: Float64Array, i: number): number => column[i] ?? outside(i, column.length);
+export const u8At = (column: Uint8Array, i: number): number => column[i] ?? outside(i, column.length);
 
 function outside(i: number, length: number): never {
   throw new RangeError(`table entry ${i} is outside its column of ${length}`);

@@ -94,26 +94,31 @@ test('keys that differ only in a last byte outside the 4-byte words, or inside t
   t.is(c.find(key('m{a="1"}z'), 0, 9), -1);
 });
 
-test('forgetRefs drops the entries of refs the storage forgot and keeps the rest, dropped ones included', (t) => {
+test('sweep hands back the refs of forgotten appendable series; forEachRef lists the ones still held', (t) => {
   const c = new SeriesCache();
   const N = 300;
   for (let i = 0; i < N; i++) {
     const k = key(`m_${i}`);
-    c.insert(k, 0, k.length, i % 10 === 0 ? DROPPED_REF : i);
+    const e = c.insert(k, 0, k.length, i % 10 === 0 ? DROPPED_REF : i);
+    // Series 200 and up are seen again in iteration 2.
+    c.markSeen(e, i >= 200 ? 2 : 1, false);
   }
-  const asked: number[] = [];
-  // Refs 1..199 are gone: more than half of the entries die, so the cache compacts as well.
-  c.forgetRefs((ref) => {
-    asked.push(ref);
-    return ref < 200;
-  });
-  t.false(asked.includes(DROPPED_REF), 'entries dropped by relabeling are no refs to check');
-  t.is(c.size, 30 + 90);
+  const released: number[] = [];
+  // More than half of the entries die, so the cache compacts as well.
+  c.sweep(2, (ref) => released.push(ref));
+  const gone = Array.from({ length: 200 }, (_, i) => i).filter((i) => i % 10 !== 0);
+  t.deepEqual(released, gone, 'each forgotten series once, entries dropped by relabeling are no refs');
+  t.is(c.size, 100);
+  const held: number[] = [];
+  c.forEachRef((ref) => held.push(ref));
+  t.deepEqual(
+    held,
+    Array.from({ length: 100 }, (_, i) => 200 + i).filter((i) => i % 10 !== 0),
+  );
   for (let i = 0; i < N; i++) {
     const k = key(`m_${i}`);
     const e = c.find(k, 0, k.length);
-    if (i % 10 === 0) t.is(c.ref(e), DROPPED_REF, `m_${i}`);
-    else if (i < 200) t.is(e, -1, `m_${i}`);
-    else t.is(c.ref(e), i, `m_${i}`);
+    if (i < 200) t.is(e, -1, `m_${i}`);
+    else t.is(c.ref(e), i % 10 === 0 ? DROPPED_REF : i, `m_${i}`);
   }
 });
