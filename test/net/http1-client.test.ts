@@ -370,7 +370,7 @@ test.failing('review: closing the pool fails an exchange in flight at once, not 
   const srv = await rawServer(t, () => {});
   const o = options(t, srv.url, { timeoutMs: 5000 });
   const p = fetchBody(o, Buffer.alloc(0));
-  await waitUntil(() => srv.requests.length === 1);
+  await waitUntil(async () => srv.requests.length === 1, 2000, 'the request to reach the server');
   const t0 = Date.now();
   o.http1?.close();
   await t.throwsAsync(p);
