@@ -407,3 +407,18 @@ test.failing('review: a header name with whitespace before the colon is refused,
   const e = await t.throwsAsync(body(options(t, srv.url)), { instanceOf: ScrapeError });
   t.regex(e.message, /invalid header/);
 });
+
+test.failing('review: credentials in the target URL are sent as Basic auth, as node:http and Go do', async (t) => {
+  // An __address__ of user:password@host:port reaches the scrape URL; node:http (and Go's http.Client, so
+  // Prometheus) turn its userinfo into Authorization: Basic when no Authorization header is set.
+  const srv = await startServer((_req, res) => res.end('a 1\n'), { t });
+  const url = srv.url.replace('http://', 'http://user:s%40cret@') + '/metrics';
+  const viaNode = options(t, url);
+  delete viaNode.http1;
+  t.is(await body(viaNode), 'a 1\n');
+  t.is(await body(options(t, url)), 'a 1\n');
+  const [a, b] = srv.received;
+  const basic = `Basic ${Buffer.from('user:s@cret').toString('base64')}`;
+  t.is(a?.headers.authorization, basic);
+  t.is(b?.headers.authorization, basic);
+});
