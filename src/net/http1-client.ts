@@ -17,6 +17,9 @@ const MAX_CHUNK_LINE = 4096;
 /** Chunk sizes above 2^52 are not exact in a double; no scrape body gets there. */
 const MAX_CHUNK_HEX_DIGITS = 13;
 
+/** An HTTP field name: a token (RFC 9110 5.1). */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
 /** Why an exchange failed: malformed framing, an early close, or a socket error. */
 class Http1Error extends Error {}
 
@@ -49,6 +52,15 @@ export class Http1Exchange {
   }
   destroy(): void {
     this.conn?.destroy();
+  }
+
+  /** Stops reading the response (the body's consumer is behind); nothing once the exchange is over. */
+  pause(): void {
+    this.conn?.socket.pause();
+  }
+
+  resume(): void {
+    this.conn?.socket.resume();
   }
 }
 
@@ -103,6 +115,8 @@ class Conn {
     this.state = State.Head;
     this.pending = null;
     this.stopped = false;
+    // The previous exchange may have ended while its consumer had the socket paused.
+    this.socket.resume();
     this.socket.write(ex.head);
   }
 
@@ -116,6 +130,11 @@ class Conn {
 
   get isClosed(): boolean {
     return this.closed || this.socket.destroyed;
+  }
+
+  /** Ends the exchange in flight with an error (the pool is closing) and closes the socket. */
+  abort(msg: string): void {
+    this.fail(msg);
   }
 
   private fail(msg: string): void {
@@ -254,6 +273,11 @@ class Conn {
         this.fail(`malformed HTTP response from ${this.key}: invalid header line ${JSON.stringify(line.slice(0, 64))}`);
         return data.length;
       }
+      // A name is a token: `Content-Length : 4` is no Content-Length, and no header at all (node:http and Go refuse it).
+      if (!HEADER_NAME.test(line.slice(0, c))) {
+        this.fail(`malformed HTTP response from ${this.key}: invalid header line ${JSON.stringify(line.slice(0, 64))}`);
+        return data.length;
+      }
       const name = line.slice(0, c).toLowerCase();
       const value = line.slice(c + 1).trim();
       const prev = headers.get(name);
@@ -276,6 +300,8 @@ class Conn {
         return data.length;
       }
       this.state = State.ChunkSize;
+      // Both framings at once: the body is read as chunked, but the connection is not trusted again (RFC 9112 6.3).
+      if (cl !== undefined) this.keepAlive = false;
     } else if (status === 204 || status === 304) {
       this.state = State.Done;
     } else if (cl !== undefined) {
@@ -518,7 +544,7 @@ export class Http1Pool {
     if (this.sweeper) clearInterval(this.sweeper);
     this.sweeper = null;
     for (const list of [...this.idle.values()]) for (const c of [...list]) c.destroy();
-    for (const c of [...this.active]) c.destroy();
+    for (const c of [...this.active]) c.abort(`the scrape pool for ${c.key} is closed`);
     this.idle.clear();
   }
 }
@@ -538,7 +564,7 @@ export function requestHead(url: URL, headers: Readonly<Record<string, string>>)
   let host = false;
   for (const [k, v] of Object.entries(headers)) {
     // node:http's checks: a token for the name, no control characters but tab (and nothing past latin1) in the value.
-    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(k)) throw new Http1Error(`invalid header name ${JSON.stringify(k)}`);
+    if (!HEADER_NAME.test(k)) throw new Http1Error(`invalid header name ${JSON.stringify(k)}`);
     if (/[^\t\x20-\x7e\x80-\xff]/.test(v)) throw new Http1Error(`invalid character in header content ["${k}"]`);
     if (k.toLowerCase() === 'host') host = true;
     s += `${k}: ${v}\r\n`;

@@ -7,7 +7,7 @@ import { OutpostError } from '../util/errors.ts';
 import { logDuration } from '../log/logger.ts';
 import { lazyHttps, lazyZlib } from '../util/lazy-builtin.ts';
 import type { TlsClientOptions } from '../net/tls.ts';
-import { type Http1Pool, type Http1Response, requestHead } from '../net/http1-client.ts';
+import { type Http1Exchange, type Http1Pool, type Http1Response, requestHead } from '../net/http1-client.ts';
 
 export class ScrapeError extends OutpostError {
   /** True when the body size limit stopped the scrape (reported as scrape_body_size_bytes = -1). */
@@ -132,7 +132,9 @@ function deadline(opts: FetchOptions): () => Error {
 
 /** Only this path decides between the lean client and node:http (plain http, no proxy, a pool given). */
 function fetchOnce(opts: FetchOptions, url: URL, buf: Buffer): Promise<Once> {
-  if (opts.http1 && url.protocol === 'http:' && !opts.proxy) return leanOnce(opts, opts.http1, url, buf);
+  // Credentials in the URL (user:pw@host) go the node:http way, which sends them as Basic auth.
+  if (opts.http1 && url.protocol === 'http:' && !opts.proxy && url.username === '' && url.password === '')
+    return leanOnce(opts, opts.http1, url, buf);
   return requestOnce<Once>(opts.timeoutMs, deadline(opts), (finish, done) => {
     const reqOpts: https.RequestOptions = { method: 'GET', headers: opts.headers, agent: opts.agent, ...opts.tls };
     let req: http.ClientRequest;
@@ -281,7 +283,8 @@ function leanOnce(opts: FetchOptions, pool: Http1Pool, url: URL, buf: Buffer): P
     const bodyDone = (): void => {
       if (body) finish(null, { kind: 'body', res: { buf: body.buf, length: body.length, contentType } });
     };
-    return pool.request(host, port, headFor(url, opts.headers), {
+    let ex: Http1Exchange | null = null;
+    ex = pool.request(host, port, headFor(url, opts.headers), {
       onHead(res: Http1Response): boolean {
         const location = res.headers.get('location');
         if (REDIRECTS.has(res.status) && location) {
@@ -308,7 +311,12 @@ function leanOnce(opts: FetchOptions, pool: Http1Pool, url: URL, buf: Buffer): P
         if (done() || !body) return false;
         if (!gunzip) return add(chunk);
         body.countCompressed(chunk.length);
-        gunzip.write(chunk);
+        // The inflater is behind: stop reading the socket until it drained, as res.pipe() does.
+        if (!gunzip.write(chunk) && ex) {
+          const paused = ex;
+          paused.pause();
+          gunzip.once('drain', () => paused.resume());
+        }
         return true;
       },
       onEnd(): void {
@@ -319,5 +327,6 @@ function leanOnce(opts: FetchOptions, pool: Http1Pool, url: URL, buf: Buffer): P
         finish(new ScrapeError(err.message));
       },
     });
+    return ex;
   });
 }

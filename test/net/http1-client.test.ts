@@ -354,9 +354,9 @@ test('the prebuilt request head follows header changes; invalid header values ar
   t.is(srv.received.length, 3);
 });
 
-// Review findings (branch review-http1): test.failing marks a reproduced defect; switch to test() once fixed.
+// Found in review (reproductions of defects since fixed).
 
-test.failing('review: a response with both Transfer-Encoding and Content-Length closes its socket', async (t) => {
+test('a response with both Transfer-Encoding and Content-Length closes its socket', async (t) => {
   // RFC 9112 6.3: such a message is a smuggling attempt or a broken proxy; the client MUST close after it.
   const srv = await rawServer(t, (s) =>
     s.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n4\r\na 1\n\r\n0\r\n\r\n'),
@@ -366,7 +366,7 @@ test.failing('review: a response with both Transfer-Encoding and Content-Length 
   t.is(o.http1?.idleCount(), 0);
 });
 
-test.failing('review: closing the pool fails an exchange in flight at once, not at the scrape timeout', async (t) => {
+test('closing the pool fails an exchange in flight at once, not at the scrape timeout', async (t) => {
   const srv = await rawServer(t, () => {});
   const o = options(t, srv.url, { timeoutMs: 5000 });
   const p = fetchBody(o, Buffer.alloc(0));
@@ -377,7 +377,7 @@ test.failing('review: closing the pool fails an exchange in flight at once, not 
   t.true(Date.now() - t0 < 1000, `settled after ${Date.now() - t0} ms`);
 });
 
-test.failing('review: gzip input is written with backpressure (compressed bytes queued stay bounded)', async (t) => {
+test('gzip input is written with backpressure (compressed bytes queued stay bounded)', async (t) => {
   // Incompressible payload: the wire delivers compressed bytes as fast as inflate produces output.
   const gz = zlib.gzipSync(randomBytes(24 * 1024 * 1024), { level: 1 });
   const srv = await rawServer(t, (s) => {
@@ -400,7 +400,7 @@ test.failing('review: gzip input is written with backpressure (compressed bytes 
   t.true(maxQueued <= 1024 * 1024, `up to ${maxQueued} compressed bytes queued in the inflater`);
 });
 
-test.failing('review: a header name with whitespace before the colon is refused, not framed as unknown', async (t) => {
+test('a header name with whitespace before the colon is refused, not framed as unknown', async (t) => {
   // node:http ("Invalid header field char") and Go both refuse it; read as an unknown header, the body runs
   // to the close and takes in what follows the declared length (here, or a scrape timeout on a kept-alive socket).
   const srv = await rawServer(t, (s) => s.end('HTTP/1.1 200 OK\r\nContent-Length : 4\r\n\r\na 1\nGARBAGE'));
@@ -408,7 +408,7 @@ test.failing('review: a header name with whitespace before the colon is refused,
   t.regex(e.message, /invalid header/);
 });
 
-test.failing('review: credentials in the target URL are sent as Basic auth, as node:http and Go do', async (t) => {
+test('credentials in the target URL are sent as Basic auth, as node:http and Go do', async (t) => {
   // An __address__ of user:password@host:port reaches the scrape URL; node:http (and Go's http.Client, so
   // Prometheus) turn its userinfo into Authorization: Basic when no Authorization header is set.
   const srv = await startServer((_req, res) => res.end('a 1\n'), { t });
