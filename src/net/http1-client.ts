@@ -273,7 +273,7 @@ class Conn {
         this.fail(`malformed HTTP response from ${this.key}: invalid header line ${JSON.stringify(line.slice(0, 64))}`);
         return data.length;
       }
-      // A name is a token: `Content-Length : 4` is no Content-Length, and no header at all (node:http and Go refuse it).
+      // A name is a token: `Content-Length : 4` is no Content-Length nor any header (node:http and Go refuse it).
       if (!HEADER_NAME.test(line.slice(0, c))) {
         this.fail(`malformed HTTP response from ${this.key}: invalid header line ${JSON.stringify(line.slice(0, 64))}`);
         return data.length;
