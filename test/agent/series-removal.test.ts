@@ -1,4 +1,4 @@
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { Registry } from 'prom-client';
 import type { AgentStorage } from '../../src/agent/storage.ts';
 import { memoryLogger } from '../../src/log/logger.ts';
@@ -61,13 +61,19 @@ test('after a restart, refs replay left out count as removed before the new head
 const m = labelsFromRecord({ __name__: 'm', instance: 'host:1', job: 'job1', k: 'v' });
 const up = labelsFromRecord({ __name__: 'up', instance: 'host:1', job: 'job1' });
 
-test('the series GC keeps what a scrape loop holds while its target is down, and takes it once the loop stops', async (t) => {
+/** A storage and a loop whose target exposes m{k="v"}, scraped once at T0. */
+async function scrapedOnce(t: ExecutionContext) {
   const storage = await open(t);
   const srv = await metricsServer(t);
   const clock = new FakeClock(T0);
   const loop = newLoop(srv.url, { appender: storage.appender(), clock });
   srv.set(200, 'm{k="v"} 1\n');
   await loop.scrape(T0);
+  return { storage, srv, clock, loop };
+}
+
+test('the series GC keeps what a scrape loop holds while its target is down, and takes it once the loop stops', async (t) => {
+  const { storage, srv, clock, loop } = await scrapedOnce(t);
   const refM = storage.series.lookup(m);
   const refUp = storage.series.lookup(up);
   t.true(refM > 0 && refUp > 0);
@@ -93,11 +99,7 @@ test('the series GC keeps what a scrape loop holds while its target is down, and
 // appender re-creates a series it no longer holds from the labels the scrape cache passes, so the stale marker of
 // a series that vanished still reaches the WAL. Here the series stays pinned, with the same outcome.
 test('a series a long scrape interval leaves without samples past a GC run still gets its stale marker', async (t) => {
-  const storage = await open(t);
-  const srv = await metricsServer(t);
-  const loop = newLoop(srv.url, { appender: storage.appender(), clock: new FakeClock(T0) });
-  srv.set(200, 'm{k="v"} 1\n');
-  await loop.scrape(T0);
+  const { storage, srv, loop } = await scrapedOnce(t);
   const ref = storage.series.lookup(m);
   t.true(ref > 0);
   storage.gcSeries(T0 + 1);
@@ -111,12 +113,7 @@ test('a series a long scrape interval leaves without samples past a GC run still
 });
 
 test('stopping a target after a GC run still marks up and its series stale', async (t) => {
-  const storage = await open(t);
-  const srv = await metricsServer(t);
-  const clock = new FakeClock(T0);
-  const loop = newLoop(srv.url, { appender: storage.appender(), clock });
-  srv.set(200, 'm{k="v"} 1\n');
-  await loop.scrape(T0);
+  const { storage, clock, loop } = await scrapedOnce(t);
   t.deepEqual(storage.gcSeries(T0 + 1), []);
   clock.advance(60_000);
   await loop.stop({ stale: true });

@@ -1,16 +1,8 @@
 import test from 'ava';
-import { Registry } from 'prom-client';
-import { SeriesTable } from '../../src/agent/series-table.ts';
-import { parseConfig } from '../../src/config/load.ts';
-import { memoryLogger } from '../../src/log/logger.ts';
 import type { SendResult, WriteClient } from '../../src/remote/client.ts';
-import { RemoteMetrics } from '../../src/remote/metrics.ts';
-import { QueueManager } from '../../src/remote/queue-manager.ts';
 import { labelsFromRecord } from '../../src/util/labels.ts';
-import { seededRandom } from '../../src/util/random.ts';
-import type { WalPosition } from '../../src/wal/segments.ts';
 import { at } from '../helpers/defined.ts';
-import { FakeClock } from '../helpers/fake-clock.ts';
+import { sharedTableQueue } from '../helpers/shared-queue.ts';
 import { runFor } from '../helpers/virtual-time.ts';
 
 const T0 = 1_700_000_000_000;
@@ -31,24 +23,11 @@ class OkClient implements WriteClient {
 // after a restart the watcher skips the record and those samples are never sent; SeriesCache.acknowledged()
 // also forgets removed series up to that position.
 test('a chunk the watcher has only partly enqueued is not acknowledged when the shards run empty', async (t) => {
-  const table = new SeriesTable();
-  const clock = new FakeClock(T0);
   const client = new OkClient();
   const yaml =
     'remote_write:\n  - url: http://127.0.0.1:1/w\n    queue_config:\n      capacity: 10\n' +
     '      max_samples_per_send: 10\n      min_shards: 1\n      max_shards: 1\n      batch_send_deadline: 10ms\n';
-  const cfg = parseConfig(yaml, 't.yml');
-  const acked: WalPosition[] = [];
-  const q = new QueueManager(at(cfg.remoteWrite, 0, 'remote_write'), client, {
-    clock,
-    random: seededRandom(1),
-    log: memoryLogger('error'),
-    metrics: new RemoteMetrics(new Registry()),
-    externalLabels: cfg.global.externalLabels,
-    events: { onAcked: (p) => acked.push(p) },
-    sharedLabels: table,
-  });
-  q.start();
+  const { table, clock, q, acked } = sharedTableQueue(yaml, client, T0);
   const refs: number[] = [];
   for (let i = 0; i < 30; i++) {
     const l = labelsFromRecord({ __name__: 'm', i: String(i) });

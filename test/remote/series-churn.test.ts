@@ -1,17 +1,10 @@
 import test from 'ava';
-import { Registry } from 'prom-client';
-import { SeriesTable } from '../../src/agent/series-table.ts';
-import { parseConfig } from '../../src/config/load.ts';
-import { memoryLogger } from '../../src/log/logger.ts';
 import type { SendResult, WireProtocol, WriteClient } from '../../src/remote/client.ts';
-import { RemoteMetrics } from '../../src/remote/metrics.ts';
-import { QueueManager } from '../../src/remote/queue-manager.ts';
 import { snappyUncompress } from '../../src/remote/snappy.ts';
 import { labelsFromRecord, type Labels } from '../../src/util/labels.ts';
-import { seededRandom } from '../../src/util/random.ts';
 import type { WalPosition } from '../../src/wal/segments.ts';
 import { at } from '../helpers/defined.ts';
-import { FakeClock } from '../helpers/fake-clock.ts';
+import { sharedTableQueue } from '../helpers/shared-queue.ts';
 import { decodeRequestV2, decodeWriteRequest } from '../helpers/rw-proto.ts';
 import { runFor } from '../helpers/virtual-time.ts';
 
@@ -46,24 +39,11 @@ class SwitchClient implements WriteClient {
  * and gc() told where the WAL writer stands first, as AgentStorage.gcSeries does.
  */
 function rig(global = '', endpoint = '') {
-  const table = new SeriesTable();
-  const clock = new FakeClock(T0);
   const client = new SwitchClient();
   const yaml =
     `${global}remote_write:\n  - url: http://127.0.0.1:1/w\n${endpoint}    queue_config:\n` +
     '      batch_send_deadline: 10ms\n      min_backoff: 10ms\n      max_backoff: 20ms\n';
-  const cfg = parseConfig(yaml, 't.yml');
-  const acked: WalPosition[] = [];
-  const q = new QueueManager(at(cfg.remoteWrite, 0, 'remote_write'), client, {
-    clock,
-    random: seededRandom(1),
-    log: memoryLogger('error'),
-    metrics: new RemoteMetrics(new Registry()),
-    externalLabels: cfg.global.externalLabels,
-    events: { onAcked: (p) => acked.push(p) },
-    sharedLabels: table,
-  });
-  q.start();
+  const { table, clock, q, acked } = sharedTableQueue(yaml, client, T0);
   return {
     table,
     clock,
